@@ -1,0 +1,284 @@
+"""ETL and build: sources -> checks -> N-Quads -> a new store generation, streaming."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from kg import __version__, sources
+from kg.checks import Integrity
+from kg.errors import BadRowError, KgError
+from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
+from kg.mapping import Mapper
+from kg.ontology import ONTOLOGY_GRAPH, ontology_path
+from kg.records import Reject
+from kg.stats import compute_stats
+from kg.store import StoreDir
+
+_BATCH = 4000
+
+
+@dataclass
+class Report:
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    triples: int = 0
+    seconds: float = 0.0
+    rejects_file: str | None = None
+    graphs: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.rows_read:,} rows read, {self.rows_loaded:,} loaded, {self.rows_rejected:,} rejected; "
+            f"{self.triples:,} triples in {self.seconds:.1f} s"
+        )
+        if self.rows_rejected and self.rejects_file:
+            text += f" (rejects: {self.rejects_file})"
+        return text
+
+
+class _Rejects:
+    """Writes rejected rows as JSON lines, opening the file only when there is one."""
+
+    def __init__(self, path: Path | None, strict: bool) -> None:
+        self.path = path
+        self.strict = strict
+        self._file: IO[str] | None = None
+
+    def __call__(self, reject: Reject) -> None:
+        if self.strict:
+            raise BadRowError(f"{reject} (--strict: nothing was changed)")
+        if self.path is None:
+            return
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "w", encoding="utf-8")
+        self._file.write(json.dumps(asdict(reject), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        elif self.path is not None and self.path.exists():
+            self.path.unlink()
+
+
+def quads(
+    inputs: Iterable[Path],
+    kind: str,
+    minter: Minter,
+    report: Report,
+    on_reject: Callable[[Reject], None],
+    progress: bool = False,
+) -> Iterator[str]:
+    """The N-Quads lines of all inputs, each input kind in its own named graph."""
+    integrity = Integrity()
+    mappers: dict[str, Mapper] = {}
+    bar = _progress(progress)
+    for path in inputs:
+        source_kind = sources.detect(path) if kind == "auto" else kind
+        mapper = mappers.get(source_kind)
+        if mapper is None:
+            graph = minter.graph(source_kind)
+            mapper = mappers[source_kind] = Mapper(minter, graph)
+            report.graphs.append(graph)
+        for located in sources.read(path, source_kind):
+            report.rows_read += 1
+            if bar is not None:
+                bar.update()
+            item = located.item
+            reason = item if isinstance(item, str) else integrity.reason(item)
+            if reason is not None:
+                report.rows_rejected += 1
+                on_reject(Reject(located.file, located.line, reason))
+                continue
+            assert not isinstance(item, str)
+            report.rows_loaded += 1
+            yield from mapper.lines(item)
+    if bar is not None:
+        bar.close()
+
+
+def _progress(enabled: bool) -> Any:
+    if not (enabled and sys.stderr.isatty()):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" rows", unit_scale=True, file=sys.stderr, mininterval=0.5)
+
+
+def _batched(lines: Iterator[str]) -> Iterator[bytes]:
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= _BATCH:
+            yield "".join(batch).encode("utf-8")
+            batch = []
+    if batch:
+        yield "".join(batch).encode("utf-8")
+
+
+class _ChunkReader(io.RawIOBase):
+    """A binary file over an iterator of byte chunks; keeps the iterator's exception."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = memoryview(b"")
+        self.error: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        if not self._buffer:
+            try:
+                self._buffer = memoryview(next(self._chunks))
+            except StopIteration:
+                return 0
+            except BaseException as e:
+                self.error = e
+                raise
+        view = memoryview(target)
+        n = min(len(view), len(self._buffer))
+        view[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+def _bulk_load_lines(store: ox.Store, lines: Iterator[str]) -> None:
+    reader = _ChunkReader(_batched(lines))
+    try:
+        store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=ox.RdfFormat.N_QUADS)
+    except BaseException:
+        if reader.error is not None:
+            raise reader.error from None
+        raise
+
+
+def build(
+    inputs: list[Path],
+    store: Path,
+    *,
+    kind: str = "auto",
+    base_iri: str = DEFAULT_BASE_IRI,
+    strict: bool = False,
+    rejects: Path | None = None,
+    progress: bool = False,
+) -> Report:
+    """Map and load the inputs into a new generation of `store`, swapped in only on success."""
+    minter = Minter(check_base_iri(base_iri))
+    report = Report()
+    started = time.perf_counter()
+    target = StoreDir(store)
+    rejects = rejects if rejects is not None else store / "rejects.jsonl"
+    sink = _Rejects(rejects, strict)
+    try:
+        with target.generation() as gen:
+            gen.store.bulk_load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+            _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress))
+            counts = compute_stats(gen.store)
+            report.triples = counts["triples"]
+            report.seconds = time.perf_counter() - started
+            gen.meta = _meta(inputs, kind, minter, report, counts)
+    finally:
+        sink.close()
+    report.rejects_file = str(rejects) if report.rows_rejected else None
+    return report
+
+
+def _meta(inputs: list[Path], kind: str, minter: Minter, report: Report, counts: dict[str, int]) -> dict[str, Any]:
+    return {
+        "kg_version": __version__,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "base_iri": minter.base,
+        "inputs": [str(p) for p in inputs],
+        "from": kind,
+        "graphs": report.graphs,
+        "rows": {"read": report.rows_read, "loaded": report.rows_loaded, "rejected": report.rows_rejected},
+        "counts": counts,
+        "seconds": round(report.seconds, 3),
+    }
+
+
+def etl(
+    inputs: list[Path],
+    output: Path,
+    *,
+    kind: str = "auto",
+    base_iri: str = DEFAULT_BASE_IRI,
+    strict: bool = False,
+    rejects: Path | None = None,
+    progress: bool = False,
+) -> Report:
+    """Write the N-Quads of the inputs (the ontology graph included) to `output`, atomically."""
+    minter = Minter(check_base_iri(base_iri))
+    report = Report()
+    started = time.perf_counter()
+    rejects = rejects if rejects is not None else output.with_name(output.name + ".rejects.jsonl")
+    sink = _Rejects(rejects, strict)
+    tmp = output.with_name(f".{output.name}.part")
+    opener: Callable[..., IO[bytes]] = gzip.open if output.name.endswith(".gz") else open
+    try:
+        with opener(tmp, "wb") as out:
+            ontology = ox.Store()
+            ontology.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+            ontology.dump(out, format=ox.RdfFormat.N_QUADS)
+            report.triples += len(ontology)
+            for chunk in _batched(quads(inputs, kind, minter, report, sink, progress)):
+                report.triples += chunk.count(b"\n")
+                out.write(chunk)
+        tmp.replace(output)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        sink.close()
+    report.seconds = time.perf_counter() - started
+    report.rejects_file = str(rejects) if report.rows_rejected else None
+    return report
+
+
+def load(files: list[Path], store: Path, *, add: bool = False) -> Report:
+    """Load RDF files (format from the extension, .gz allowed) into a new generation of `store`."""
+    report = Report()
+    started = time.perf_counter()
+    target = StoreDir(store)
+    with target.generation(copy_active=add) as gen:
+        if not add:
+            gen.store.bulk_load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+        for path in files:
+            _load_file(gen.store, path)
+        counts = compute_stats(gen.store)
+        report.triples = counts["triples"]
+        report.seconds = time.perf_counter() - started
+        gen.meta = {
+            "kg_version": __version__,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "inputs": [str(p) for p in files],
+            "counts": counts,
+            "seconds": round(report.seconds, 3),
+        }
+    return report
+
+
+def _load_file(store: ox.Store, path: Path) -> None:
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    fmt = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1]) if "." in name else None
+    if fmt is None:
+        raise KgError(f"{path}: unknown RDF format (use .nq, .nt, .ttl, .trig, .jsonld or .rdf, optionally .gz)")
+    if not path.is_file():
+        raise KgError(f"{path}: no such file")
+    try:
+        with gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb") as f:
+            store.bulk_load(input=f, format=fmt)
+    except SyntaxError as e:
+        raise KgError(f"{path}: {e}") from e

@@ -1,0 +1,207 @@
+"""The `kg` command: each command parses its options, calls one library function, prints."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pyoxigraph as ox
+
+from kg import __version__
+from kg.errors import KgError, QueryError
+
+STORE = click.option("--store", "store", type=click.Path(path_type=Path), required=True, help="Store directory.")
+DEFAULT_DEMO_STORE = Path.home() / ".local" / "share" / "kg" / "demo"
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "arrow-liyuan-liu"
+
+
+class _Group(click.Group):
+    """Turns library errors into one clear line on stderr and exit code 1 (2 for usage)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KgError as e:
+            click.echo(f"kg: error: {e}", err=True)
+            ctx.exit(2 if isinstance(e, QueryError) and "parameter" in str(e) else 1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kg")
+def main() -> None:
+    """Scholarly metadata into a linked-data knowledge graph (Oxigraph), with name clusters."""
+
+
+def _source_options(f: Any) -> Any:
+    from kg.iris import DEFAULT_BASE_IRI
+    from kg.sources import KINDS
+
+    f = click.option("--rejects", type=click.Path(path_type=Path), help="Where rejected rows are written as JSON lines.")(f)
+    f = click.option("--strict", is_flag=True, help="Fail on the first malformed row and change nothing.")(f)
+    f = click.option("--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base of the IRIs minted for resources.")(f)
+    f = click.option("--from", "kind", type=click.Choice(["auto", *KINDS]), default="auto", show_default=True, help="Input kind.")(f)
+    return click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))(f)
+
+
+@main.command()
+@_source_options
+@STORE
+def build(inputs: tuple[Path, ...], store: Path, kind: str, base_iri: str, strict: bool, rejects: Path | None) -> None:
+    """Map INPUTS to RDF and load them into a new store at --store, swapped in only on success."""
+    from kg.build import build as run
+
+    report = run(list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True)
+    click.echo(f"{report.summary()} -> {store}", err=True)
+
+
+@main.command()
+@_source_options
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="N-Quads file (.nq or .nq.gz).")
+def etl(inputs: tuple[Path, ...], output: Path, kind: str, base_iri: str, strict: bool, rejects: Path | None) -> None:
+    """Map INPUTS to N-Quads without loading them."""
+    from kg.build import etl as run
+
+    report = run(list(inputs), output, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True)
+    click.echo(f"{report.summary()} -> {output}", err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@STORE
+@click.option("--add", is_flag=True, help="Add to the store's current content instead of replacing it.")
+def load(files: tuple[Path, ...], store: Path, add: bool) -> None:
+    """Load RDF FILES (N-Quads, N-Triples, Turtle, TriG, JSON-LD, RDF/XML; .gz allowed) into --store."""
+    from kg.build import load as run
+
+    report = run(list(files), store, add=add)
+    click.echo(f"{report.triples:,} triples in {report.seconds:.1f} s -> {store}", err=True)
+
+
+RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV, "xml": ox.QueryResultsFormat.XML}
+GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS, "jsonld": ox.RdfFormat.JSON_LD, "xml": ox.RdfFormat.RDF_XML}
+
+
+@main.command()
+@click.argument("sparql", required=False)
+@STORE
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind ?NAME (repeatable). VALUE: text, <iri> or an N-Triples literal.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "tsv", "xml", "ttl", "nt", "nq", "jsonld"]), help="Output format (default: json for SELECT/ASK, ttl for CONSTRUCT/DESCRIBE).")
+@click.option("--list", "list_queries", is_flag=True, help="List the named queries and their parameters.")
+def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | None, list_queries: bool) -> None:
+    """Run SPARQL (text, @FILE.rq, or the name of a query in queries/) over the union of all graphs."""
+    from kg.queries import all_named, execute, named, parse, parse_cli_value
+    from kg.store import StoreDir
+
+    if list_queries:
+        for q in all_named():
+            args = " ".join(f"--param {p}=…" for p in q.params)
+            click.echo(f"{q.name:28} {q.title}  {args}")
+        return
+    if not sparql:
+        raise click.UsageError("give SPARQL text, @FILE.rq or a named query (see --list)")
+    bound: dict[str, object] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="--param")
+        bound[name.lstrip("?$")] = parse_cli_value(value, name)
+    target: Any
+    if sparql.startswith("@"):
+        path = Path(sparql[1:])
+        if not path.is_file():
+            raise click.BadParameter(f"{path}: no such file", param_hint="SPARQL")
+        target = parse(path.stem, path.read_text(encoding="utf-8"))
+        if not target.params:
+            target = target.text
+    elif "{" not in sparql and " " not in sparql.strip():
+        target = named(sparql)
+    else:
+        target = sparql
+    db = StoreDir(store).open()
+    results = execute(db, target, bound)
+    out = sys.stdout.buffer
+    if isinstance(results, ox.QueryTriples):
+        rdf = GRAPH_FORMATS.get(fmt or "ttl")
+        if rdf is None:
+            raise click.BadParameter(f"{fmt} is for SELECT/ASK results; use ttl, nt, nq, jsonld or xml", param_hint="--format")
+        results.serialize(out, rdf)
+    else:
+        res = RESULT_FORMATS.get(fmt or "json")
+        if res is None:
+            raise click.BadParameter(f"{fmt} is for CONSTRUCT/DESCRIBE results; use json, csv, tsv or xml", param_hint="--format")
+        results.serialize(out, res)
+    out.flush()
+    if fmt in (None, "json", "xml"):
+        click.echo()
+
+
+@main.command()
+@STORE
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "rdfxml"]), required=True, help="RDF format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (.gz compresses); stdout if absent.")
+@click.option("--graph", help="Only this named graph (triple formats merge all graphs otherwise).")
+def export(store: Path, fmt: str, output: Path | None, graph: str | None) -> None:
+    """Write the whole store in an RDF format, streaming. JSON-LD is compacted with ontology/context.jsonld."""
+    from kg.export import export as run
+
+    run(store, fmt, output, graph)
+
+
+@main.command()
+@STORE
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def stats(store: Path, fmt: str) -> None:
+    """Counts of papers, author rows, venues, authorships, clusters and triples."""
+    from kg.store import StoreDir
+
+    counts = StoreDir(store).meta()["counts"]
+    if fmt == "json":
+        click.echo(json.dumps(counts, indent=2, sort_keys=True))
+    else:
+        for k in ("papers", "authors", "venues", "authorships", "clusters", "triples"):
+            click.echo(f"{k:12} {counts.get(k, 0):>12,}")
+
+
+@main.command()
+@click.argument("name")
+@STORE
+@click.option("--loose", is_flag=True, help="Also fold diacritics and punctuation ('José-María' ~ 'Jose Maria').")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+def cluster(name: str, store: Path, loose: bool, fmt: str) -> None:
+    """Every paper of the author rows named NAME (case-insensitive exact match, homonym numbers merged)."""
+    from kg.cluster import CSV_COLUMNS, cluster as run, csv_rows, render_text
+    from kg.store import StoreDir
+
+    if not name.strip():
+        raise click.BadParameter("must not be empty", param_hint="NAME")
+    result = run(StoreDir(store).open(), name, loose=loose)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(csv_rows(result))
+    else:
+        click.echo(render_text(result), nl=False)
+
+
+@main.command()
+@click.option("--store", type=click.Path(path_type=Path), default=DEFAULT_DEMO_STORE, show_default=True, help="Where the example store is kept.")
+def demo(store: Path) -> None:
+    """Build the bundled example graph (if missing) and show its stats and the 'Liyuan Liu' cluster."""
+    from kg.build import build as run
+    from kg.cluster import cluster as clusters, render_text
+    from kg.store import StoreDir
+
+    target = StoreDir(store)
+    if not target.exists():
+        report = run([EXAMPLE], store)
+        click.echo(f"built the example graph: {report.summary()} -> {store}", err=True)
+    counts = target.meta()["counts"]
+    click.echo("  ".join(f"{k}: {counts[k]:,}" for k in ("papers", "authors", "venues", "authorships", "triples")))
+    click.echo()
+    click.echo(render_text(clusters(target.open(), "Liyuan Liu")), nl=False)

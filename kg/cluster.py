@@ -1,0 +1,158 @@
+"""Name clusters: every paper of every author row that carries one name."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.errors import QueryError
+from kg.names import loose_key, name_key
+from kg.queries import named, select
+from kg.terms import KG
+
+TOP = 5
+
+
+@dataclass
+class Author:
+    name: str
+    iri: str
+    position: int
+
+
+@dataclass
+class ClusterPaper:
+    iri: str
+    title: str
+    year: int | None
+    venue: str | None
+    type: str | None
+    authors: list[Author]
+    rows: list[str]
+    abstract: str | None = None
+    authors_truncated: bool = False
+
+
+@dataclass
+class ClusterRow:
+    iri: str
+    name: str
+    paper_count: int
+    first_year: int | None = None
+    last_year: int | None = None
+    top_venues: list[dict[str, Any]] = field(default_factory=list)
+    top_coauthors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Cluster:
+    name: str
+    key: str
+    papers: list[ClusterPaper]
+    rows: list[ClusterRow]
+    loose: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def cluster(store: ox.Store, name: str, *, loose: bool = False, details: bool = True) -> Cluster:
+    """The papers and author rows of the name cluster of `name` (case-insensitive exact match)."""
+    if not name.strip():
+        raise QueryError("name: must not be empty")
+    key = loose_key(name) if loose else name_key(name)
+    params: dict[str, object] = {"key": key, "keyProperty": ox.NamedNode(KG.looseNameKey if loose else KG.nameKey)}
+    papers = _papers(select(store, named("cluster-papers"), params))
+    rows = [
+        ClusterRow(str(r["row"]), str(r["name"]), int(r["papers"]),  # type: ignore[call-overload]
+                   r.get("firstYear"), r.get("lastYear"))  # type: ignore[arg-type]
+        for r in select(store, named("cluster-rows"), params)
+    ]
+    if details and rows:
+        by_iri = {r.iri: r for r in rows}
+        for v in select(store, named("cluster-row-venues"), params):
+            row = by_iri[str(v["row"])]
+            if len(row.top_venues) < TOP:
+                row.top_venues.append({"iri": v["venue"], "name": v["venueName"], "papers": v["papers"]})
+        for c in select(store, named("cluster-row-coauthors"), params):
+            row = by_iri[str(c["row"])]
+            if len(row.top_coauthors) < TOP:
+                row.top_coauthors.append({"iri": c["coauthor"], "name": c["coauthorName"], "papers": c["papers"]})
+    label = None
+    if not loose and rows:
+        found = select(store, named("cluster-label"), {"key": key})
+        label = found[0].get("label") if found else None
+    display = str(label) if label else " ".join(name.split())
+    return Cluster(display, key, papers, rows, loose)
+
+
+def _papers(results: list[dict[str, object]]) -> list[ClusterPaper]:
+    papers: dict[str, ClusterPaper] = {}
+    for r in results:
+        iri = str(r["paper"])
+        paper = papers.get(iri)
+        if paper is None:
+            year = r.get("year")
+            paper = papers[iri] = ClusterPaper(
+                iri=iri,
+                title=str(r["title"]),
+                year=int(year) if isinstance(year, int) else None,
+                venue=_opt(r.get("venueName")),
+                type=_opt(r.get("type")),
+                authors=[],
+                rows=[],
+                abstract=_opt(r.get("abstract")),
+                authors_truncated=bool(r.get("truncated", False)),
+            )
+        author = str(r["author"])
+        position = r["position"]
+        assert isinstance(position, int)
+        if paper.authors and paper.authors[-1].position == position:
+            continue
+        paper.authors.append(Author(str(r["authorName"]), author, position))
+        if r.get("inCluster") and author not in paper.rows:
+            paper.rows.append(author)
+    return list(papers.values())
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def ambiguous(store: ox.Store, limit: int = 20) -> list[dict[str, object]]:
+    """The clusters with the most author rows."""
+    if limit < 1:
+        raise QueryError("limit: must be at least 1")
+    return select(store, named("ambiguous-clusters"))[:limit]
+
+
+def render_text(c: Cluster, max_authors: int = 8) -> str:
+    """The seed page's layout as plain text."""
+    n_papers, n_rows = len(c.papers), len(c.rows)
+    lines = [f"{c.name} — {n_papers} paper{'s' * (n_papers != 1)}, {n_rows} author row{'s' * (n_rows != 1)}"]
+    if not c.rows:
+        lines.append(f"No author row is named {c.name!r}{' (loose match)' if c.loose else ''}.")
+        return "\n".join(lines) + "\n"
+    for p in c.papers:
+        head = " ".join(x for x in (p.venue, str(p.year) if p.year else None, p.type) if x)
+        names = [a.name for a in p.authors[:max_authors]]
+        more = len(p.authors) - max_authors
+        authors = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+        lines += ["", head, p.title, f"  {authors}"]
+    lines += ["", "Author rows:"]
+    for r in c.rows:
+        years = f", {r.first_year}–{r.last_year}" if r.first_year else ""
+        lines.append(f"  {r.name}  {r.paper_count} paper{'s' * (r.paper_count != 1)}{years}  <{r.iri}>")
+    return "\n".join(lines) + "\n"
+
+
+CSV_COLUMNS = ("iri", "title", "year", "venue", "type", "authors", "rows")
+
+
+def csv_rows(c: Cluster) -> list[list[str]]:
+    return [
+        [p.iri, p.title, str(p.year or ""), p.venue or "", p.type or "", "; ".join(a.name for a in p.authors), " ".join(p.rows)]
+        for p in c.papers
+    ]

@@ -1,0 +1,23 @@
+"""The errors the library raises; the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class KgError(Exception):
+    """Any error the user can act on; the message names the file, line, parameter or query."""
+
+
+class InputError(KgError):
+    """An input that cannot be read at all (missing table, unreadable file, bad header)."""
+
+
+class BadRowError(KgError):
+    """A malformed row under --strict: the build fails and nothing is changed."""
+
+
+class StoreError(KgError):
+    """A store directory that is missing, locked or not a kg store."""
+
+
+class QueryError(KgError):
+    """A SPARQL query that does not parse, or a parameter that cannot be bound."""

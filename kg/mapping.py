@@ -1,0 +1,106 @@
+"""Records -> N-Quads lines of one named graph. Deterministic: the same records give the same lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kg import iris
+from kg.iris import Minter
+from kg.names import loose_key, name_key, strip_homonym
+from kg.nquads import iri, literal, typed
+from kg.records import Author, Authorship, Paper, Record, Venue
+from kg.terms import KG, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_POSITIVE_INTEGER
+
+_TYPE = iri(RDF_TYPE)
+_LABEL = iri(RDFS_LABEL)
+_P = {name: iri(value) for name, value in vars(KG).items() if isinstance(value, str) and "#" in value}
+
+
+class Mapper:
+    """Turns records into N-Quads lines in the graph `graph`; remembers which clusters it has described."""
+
+    def __init__(self, minter: Minter, graph: str) -> None:
+        self.minter = minter
+        self.graph = iri(graph)
+        self._clusters: set[str] = set()
+
+    def lines(self, record: Record) -> Iterator[str]:
+        if isinstance(record, Authorship):
+            return self._authorship(record)
+        if isinstance(record, Paper):
+            return self._paper(record)
+        if isinstance(record, Author):
+            return self._author(record)
+        return self._venue(record)
+
+    def _quad(self, s: str, p: str, o: str) -> str:
+        return f"{s} {p} {o} {self.graph} .\n"
+
+    def _venue(self, v: Venue) -> Iterator[str]:
+        s = iri(self.minter.venue(v.id))
+        q = self._quad
+        yield q(s, _TYPE, _P["Venue"])
+        yield q(s, _P["sourceId"], literal(v.id))
+        yield q(s, _P["name"], literal(v.name))
+        yield q(s, _P["venueKind"], literal(v.kind))
+        if v.full_name:
+            yield q(s, _P["fullName"], literal(v.full_name))
+
+    def _author(self, a: Author) -> Iterator[str]:
+        s = iri(self.minter.author(a.id))
+        q = self._quad
+        key = name_key(a.name)
+        cluster = iri(self.minter.cluster(key))
+        yield q(s, _TYPE, _P["AuthorRow"])
+        yield q(s, _P["sourceId"], literal(a.id))
+        yield q(s, _P["name"], literal(a.name))
+        yield q(s, _P["nameKey"], literal(key))
+        yield q(s, _P["looseNameKey"], literal(loose_key(a.name)))
+        yield q(s, _P["inCluster"], cluster)
+        if a.orcid:
+            yield q(s, _P["orcid"], iri(iris.orcid_iri(a.orcid)))
+        if a.dblp_pid:
+            yield q(s, _P["dblpPerson"], iri(iris.dblp_iri(a.dblp_pid)))
+        if a.openalex_id:
+            yield q(s, _P["openalexAuthor"], iri(iris.openalex_iri(a.openalex_id)))
+        if key not in self._clusters:
+            self._clusters.add(key)
+            yield q(cluster, _TYPE, _P["NameCluster"])
+            yield q(cluster, _LABEL, literal(strip_homonym(a.name)))
+            yield q(cluster, _P["nameKey"], literal(key))
+        yield q(cluster, _P["hasMember"], s)
+
+    def _paper(self, p: Paper) -> Iterator[str]:
+        s = iri(self.minter.paper(p.id))
+        q = self._quad
+        yield q(s, _TYPE, _P["Paper"])
+        yield q(s, _P["sourceId"], literal(p.id))
+        yield q(s, _P["title"], literal(p.title))
+        if p.year is not None:
+            yield q(s, _P["year"], typed(f"{p.year:04d}", XSD_GYEAR))
+        if p.venue_id:
+            yield q(s, _P["publishedIn"], iri(self.minter.venue(p.venue_id)))
+        if p.type:
+            yield q(s, _P["publicationType"], literal(p.type))
+        if p.abstract:
+            yield q(s, _P["abstract"], literal(p.abstract))
+        if p.doi:
+            yield q(s, _P["doi"], iri(iris.doi_iri(p.doi)))
+        if p.url:
+            yield q(s, _P["url"], iri(p.url))
+        if p.authors_truncated:
+            yield q(s, _P["authorsTruncated"], typed("true", XSD_BOOLEAN))
+
+    def _authorship(self, a: Authorship) -> Iterator[str]:
+        s = iri(self.minter.authorship(a.paper_id, a.position))
+        paper = iri(self.minter.paper(a.paper_id))
+        author = iri(self.minter.author(a.author_id))
+        q = self._quad
+        yield q(s, _TYPE, _P["Authorship"])
+        yield q(s, _P["paper"], paper)
+        yield q(s, _P["authorRow"], author)
+        yield q(s, _P["position"], typed(str(a.position), XSD_POSITIVE_INTEGER))
+        if a.name_as_printed:
+            yield q(s, _P["nameAsPrinted"], literal(a.name_as_printed))
+        yield q(paper, _P["hasAuthorship"], s)
+        yield q(paper, _P["author"], author)

@@ -1,0 +1,166 @@
+"""Named SPARQL queries from queries/*.rq, and running queries with bound parameters.
+
+A query file starts with a comment header:
+
+    # title: Papers of a name cluster
+    # description: ...
+    # param: key literal  The cluster's name key.
+
+Parameters are bound with pyoxigraph substitutions (SEP-0007), never pasted into the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal as Kind
+
+import pyoxigraph as ox
+
+from kg.errors import QueryError
+from kg.ontology import queries_dir
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+ParamKind = Kind["literal", "iri", "integer"]
+_PARAM = re.compile(r"^#\s*param:\s*(\w+)\s+(literal|iri|integer)\s*(.*)$")
+_HEADER = re.compile(r"^#\s*(title|description):\s*(.*)$")
+_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    text: str
+    title: str = ""
+    description: str = ""
+    params: dict[str, tuple[ParamKind, str]] = field(default_factory=dict)
+
+    def bind(self, values: Mapping[str, object]) -> dict[ox.Variable, Term]:
+        unknown = sorted(set(values) - set(self.params))
+        if unknown:
+            raise QueryError(f"query {self.name!r} has no parameter {unknown[0]!r} (it takes: {', '.join(self.params) or 'none'})")
+        missing = [p for p in self.params if p not in values]
+        if missing:
+            raise QueryError(f"query {self.name!r} needs parameter {missing[0]!r}")
+        return {ox.Variable(k): to_term(v, self.params[k][0], k) for k, v in values.items()}
+
+
+def parse(name: str, text: str) -> NamedQuery:
+    header: dict[str, str] = {}
+    params: dict[str, tuple[ParamKind, str]] = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        if m := _PARAM.match(line):
+            kind: ParamKind = m.group(2)  # type: ignore[assignment]
+            params[m.group(1)] = (kind, m.group(3).strip())
+        elif m := _HEADER.match(line):
+            header[m.group(1)] = m.group(2).strip()
+    return NamedQuery(name, text, header.get("title", ""), header.get("description", ""), params)
+
+
+@cache
+def named(name: str) -> NamedQuery:
+    if not _NAME.match(name):
+        raise QueryError(f"no named query {name!r}")
+    path = queries_dir() / f"{name}.rq"
+    if not path.is_file():
+        raise QueryError(f"no named query {name!r} (see `kg query --list`)")
+    return parse(name, path.read_text(encoding="utf-8"))
+
+
+def all_named() -> list[NamedQuery]:
+    return [named(p.stem) for p in sorted(queries_dir().glob("*.rq"))]
+
+
+def to_term(value: object, kind: ParamKind, param: str) -> Term:
+    if isinstance(value, ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple):
+        return value
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise QueryError(f"parameter {param!r}: expected an integer, got {value!r}")
+        try:
+            return ox.Literal(str(int(value)), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+        except ValueError:
+            raise QueryError(f"parameter {param!r}: expected an integer, got {value!r}") from None
+    if not isinstance(value, str):
+        raise QueryError(f"parameter {param!r}: expected text, got {type(value).__name__}")
+    if kind == "iri":
+        try:
+            return ox.NamedNode(value)
+        except ValueError as e:
+            raise QueryError(f"parameter {param!r}: not an IRI: {e}") from None
+    return ox.Literal(value)
+
+
+def parse_cli_value(value: str, param: str) -> Term:
+    """A --param value: <iri>, an N-Triples literal ("x", "x"@en, "x"^^<dt>), or plain text."""
+    if value.startswith("<") and value.endswith(">"):
+        return to_term(value[1:-1], "iri", param)
+    if value.startswith('"'):
+        try:
+            parsed = list(ox.parse(f"<x:s> <x:p> {value} .", format=ox.RdfFormat.N_TRIPLES))
+        except SyntaxError as e:
+            raise QueryError(f"parameter {param!r}: not an N-Triples literal: {e}") from None
+        obj = parsed[0].object
+        assert isinstance(obj, ox.Literal)
+        return obj
+    return ox.Literal(value)
+
+
+def execute(
+    store: ox.Store,
+    query: NamedQuery | str,
+    params: Mapping[str, object] | None = None,
+    *,
+    union: bool = True,
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Run a query with bound parameters over the union of all graphs (by default)."""
+    if isinstance(query, NamedQuery):
+        text, subs, label = query.text, query.bind(params or {}), f"query {query.name!r}"
+    else:
+        text, label = query, "query"
+        subs = {ox.Variable(k): v if isinstance(v, ox.NamedNode | ox.Literal) else ox.Literal(str(v)) for k, v in (params or {}).items()}
+    try:
+        return store.query(text, substitutions=subs, use_default_graph_as_union=union)
+    except SyntaxError as e:
+        raise QueryError(f"{label}: {e}") from None
+
+
+def value(term: object) -> object:
+    """A Python value for a result term: numbers and booleans as such, other literals as text."""
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value
+        if dt.endswith(("#integer", "#int", "#long", "#positiveInteger", "#nonNegativeInteger")):
+            return int(term.value)
+        if dt.endswith("#gYear"):
+            return int(term.value)
+        if dt.endswith(("#decimal", "#double", "#float")):
+            return float(term.value)
+        if dt.endswith("#boolean"):
+            return term.value in ("true", "1")
+        return term.value
+    if isinstance(term, ox.NamedNode | ox.BlankNode):
+        return term.value
+    return None if term is None else str(term)
+
+
+def select(store: ox.Store, query: NamedQuery | str, params: Mapping[str, object] | None = None) -> list[dict[str, object]]:
+    """A SELECT query's rows as dicts of Python values (unbound variables left out)."""
+    results = execute(store, query, params)
+    if not isinstance(results, ox.QuerySolutions):
+        raise QueryError("expected a SELECT query")
+    names = [v.value for v in results.variables]
+    rows = []
+    for solution in results:
+        row = {}
+        for n in names:
+            term = solution[n]
+            if term is not None:
+                row[n] = value(term)
+        rows.append(row)
+    return rows

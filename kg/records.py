@@ -1,0 +1,67 @@
+"""Source-neutral records: what every input kind is read into. No RDF here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+VENUE_KINDS = ("conference", "journal", "workshop", "repository", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    id: str
+    name: str
+    kind: str = "other"
+    full_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    id: str
+    name: str
+    orcid: str | None = None
+    dblp_pid: str | None = None
+    openalex_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    id: str
+    title: str
+    year: int | None = None
+    venue_id: str | None = None
+    type: str | None = None
+    abstract: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    authors_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Authorship:
+    paper_id: str
+    author_id: str
+    position: int
+    name_as_printed: str | None = None
+
+
+Record = Venue | Author | Paper | Authorship
+
+
+class Located(NamedTuple):
+    """A record, or the reason a row could not become one, with where it was read."""
+
+    item: Record | str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"

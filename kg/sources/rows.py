@@ -1,0 +1,256 @@
+"""The site's own tables: papers, venues, authors, authorships as .csv or .jsonl, optionally .gz."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from kg import iris
+from kg.errors import InputError
+from kg.records import VENUE_KINDS, Author, Authorship, Located, Paper, Record, Venue
+
+TABLES = ("venues", "authors", "papers", "authorships")
+SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz")
+REQUIRED = {
+    "venues": ("id", "name"),
+    "authors": ("id", "name"),
+    "papers": ("id", "title"),
+    "authorships": ("paper_id", "author_id", "position"),
+}
+COLUMNS = {
+    "venues": ("id", "name", "kind", "full_name"),
+    "authors": ("id", "name", "orcid", "dblp_pid", "openalex_id"),
+    "papers": ("id", "title", "year", "venue_id", "type", "abstract", "doi", "url", "authors_truncated"),
+    "authorships": ("paper_id", "author_id", "position", "name_as_printed"),
+}
+
+Row = dict[str, object]
+
+
+class RowError(ValueError):
+    """Why one row cannot become a record."""
+
+
+def is_rows_dir(path: Path) -> bool:
+    return path.is_dir() and any((path / f"papers{s}").exists() for s in SUFFIXES)
+
+
+def find_table(directory: Path, table: str) -> Path:
+    found = [directory / f"{table}{s}" for s in SUFFIXES if (directory / f"{table}{s}").exists()]
+    if not found:
+        names = ", ".join(f"{table}{s}" for s in SUFFIXES)
+        raise InputError(f"{directory}: no {table} table (expected one of {names})")
+    if len(found) > 1:
+        raise InputError(f"{directory}: more than one {table} table: {', '.join(p.name for p in found)}")
+    return found[0]
+
+
+def read_rows(directory: Path) -> Iterator[Located]:
+    """Every row of the four tables, in the order venues, authors, papers, authorships."""
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a directory of rows tables")
+    paths = {table: find_table(directory, table) for table in TABLES}
+    for table in TABLES:
+        path = paths[table]
+        parse = _PARSERS[table]
+        for line, row in _read_table(path, table):
+            if isinstance(row, str):
+                yield Located(row, str(path), line)
+                continue
+            try:
+                yield Located(parse(row), str(path), line)
+            except RowError as e:
+                yield Located(str(e), str(path), line)
+
+
+def _open_text(path: Path) -> IO[str]:
+    raw: IO[bytes] = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def _read_table(path: Path, table: str) -> Iterator[tuple[int, Row | str]]:
+    try:
+        if ".jsonl" in path.name:
+            yield from _read_jsonl(path)
+        else:
+            yield from _read_csv(path, table)
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise InputError(f"{path}: cannot be read: {e}") from e
+    except csv.Error as e:
+        raise InputError(f"{path}: broken CSV: {e}") from e
+
+
+def _read_csv(path: Path, table: str) -> Iterator[tuple[int, Row | str]]:
+    with _open_text(path) as f:
+        reader = csv.reader(f, strict=True)
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip().lstrip("\ufeff") for h in header]
+        missing = [c for c in REQUIRED[table] if c not in header]
+        if missing:
+            raise InputError(f"{path}:1: missing required column(s): {', '.join(missing)}")
+        line = reader.line_num + 1
+        for fields in reader:
+            start, line = line, reader.line_num + 1
+            if not fields:
+                continue
+            if len(fields) != len(header):
+                yield start, f"expected {len(header)} fields, found {len(fields)}"
+                continue
+            if any(_has_surrogate(v) for v in fields):
+                yield start, "invalid UTF-8"
+                continue
+            yield start, dict(zip(header, fields, strict=True))
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, Row | str]]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, "invalid UTF-8"
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as e:
+                yield number, f"invalid JSON: {e.msg} at column {e.colno}"
+                continue
+            if not isinstance(value, dict):
+                yield number, f"expected a JSON object, found {type(value).__name__}"
+                continue
+            yield number, value
+
+
+def _has_surrogate(value: str) -> bool:
+    return any("\udc80" <= c <= "\udcff" for c in value)
+
+
+def _text(row: Row, column: str, required: bool = False) -> str | None:
+    value = row.get(column)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise RowError(f"missing required column {column!r}")
+        return None
+    if not isinstance(value, str):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise RowError(f"column {column!r}: expected text, found {type(value).__name__}")
+        value = str(value)
+    if _has_surrogate(value):
+        raise RowError(f"column {column!r}: invalid UTF-8")
+    return value
+
+
+def _required(row: Row, column: str) -> str:
+    value = _text(row, column, required=True)
+    assert value is not None
+    return value.strip()
+
+
+def _int(row: Row, column: str, required: bool = False, low: int = 1, high: int | None = None) -> int | None:
+    value = row.get(column)
+    if isinstance(value, bool):
+        raise RowError(f"column {column!r}: expected an integer, found {value!r}")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = _text(row, column, required)
+        if text is None:
+            return None
+        try:
+            number = int(text.strip())
+        except ValueError:
+            raise RowError(f"column {column!r}: expected an integer, found {text!r}") from None
+    if number < low or (high is not None and number > high):
+        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise RowError(f"column {column!r}: {number} is out of range ({bound})")
+    return number
+
+
+def _bool(row: Row, column: str) -> bool:
+    value = row.get(column)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = _text(row, column)
+    if text is None:
+        return False
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes", "t", "y"):
+        return True
+    if lowered in ("false", "0", "no", "f", "n"):
+        return False
+    raise RowError(f"column {column!r}: expected true or false, found {text!r}")
+
+
+def _ident(row: Row, column: str, normalize: Callable[[str], str]) -> str | None:
+    text = _text(row, column)
+    if text is None:
+        return None
+    try:
+        return normalize(text)
+    except ValueError as e:
+        raise RowError(f"column {column!r}: {e}") from None
+
+
+def _venue(row: Row) -> Record:
+    kind = (_text(row, "kind") or "other").strip().lower()
+    if kind not in VENUE_KINDS:
+        raise RowError(f"column 'kind': {kind!r} is not one of {', '.join(VENUE_KINDS)}")
+    full_name = _text(row, "full_name")
+    return Venue(_required(row, "id"), _required(row, "name"), kind, full_name.strip() if full_name else None)
+
+
+def _author(row: Row) -> Record:
+    return Author(
+        id=_required(row, "id"),
+        name=_required(row, "name"),
+        orcid=_ident(row, "orcid", iris.normalize_orcid),
+        dblp_pid=_ident(row, "dblp_pid", iris.normalize_dblp_pid),
+        openalex_id=_ident(row, "openalex_id", iris.normalize_openalex_author),
+    )
+
+
+def _paper(row: Row) -> Record:
+    venue = _text(row, "venue_id")
+    kind = _text(row, "type")
+    abstract = _text(row, "abstract")
+    return Paper(
+        id=_required(row, "id"),
+        title=_required(row, "title"),
+        year=_int(row, "year", low=1000, high=2999),
+        venue_id=venue.strip() if venue else None,
+        type=kind.strip() if kind else None,
+        abstract=abstract.strip() if abstract else None,
+        doi=_ident(row, "doi", iris.normalize_doi),
+        url=_ident(row, "url", iris.safe_iri),
+        authors_truncated=_bool(row, "authors_truncated"),
+    )
+
+
+def _authorship(row: Row) -> Record:
+    position = _int(row, "position", required=True)
+    assert position is not None
+    name = _text(row, "name_as_printed")
+    return Authorship(
+        paper_id=_required(row, "paper_id"),
+        author_id=_required(row, "author_id"),
+        position=position,
+        name_as_printed=name.strip() if name else None,
+    )
+
+
+_PARSERS: dict[str, Callable[[Row], Record]] = {
+    "venues": _venue,
+    "authors": _author,
+    "papers": _paper,
+    "authorships": _authorship,
+}

@@ -1,0 +1,145 @@
+"""The only module that opens Oxigraph stores: generations, the atomic swap, read-only opening.
+
+A store directory holds one generation directory per successful build and a symlink `active`
+naming the current one. A build writes a new generation beside it and replaces the symlink in
+one rename only once the generation is complete, so a failed, interrupted or killed build leaves
+the previous store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gc
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.errors import StoreError
+
+ACTIVE = "active"
+META = "build.json"
+DATA = "oxigraph"
+_BUILDING = ".build-"
+_LOCK = ".lock"
+
+
+@dataclass
+class Generation:
+    """A store being written; becomes the active one on commit."""
+
+    path: Path
+    store: ox.Store
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class StoreDir:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def active(self) -> Path | None:
+        link = self.path / ACTIVE
+        if not link.is_symlink():
+            return None
+        return self.path / os.readlink(link)
+
+    def exists(self) -> bool:
+        return self.active() is not None
+
+    def _require(self) -> Path:
+        active = self.active()
+        if active is None:
+            if not self.path.exists():
+                raise StoreError(f"--store {self.path}: no such store (build one with `kg build`)")
+            raise StoreError(f"--store {self.path}: not a kg store (no '{ACTIVE}' generation)")
+        return active
+
+    def open(self) -> ox.Store:
+        """The active store, read-only."""
+        active = self._require()
+        try:
+            return ox.Store.read_only(str(active / DATA))
+        except OSError as e:
+            raise StoreError(f"--store {self.path}: cannot open: {e}") from e
+
+    def meta(self) -> dict[str, Any]:
+        active = self._require()
+        try:
+            data: dict[str, Any] = json.loads((active / META).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise StoreError(f"--store {self.path}: unreadable {META}: {e}") from e
+        return data
+
+    def _check_ours(self) -> None:
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreError(f"--store {self.path}: exists and is not a directory")
+        if self.path.is_dir() and self.active() is None:
+            foreign = [p.name for p in self.path.iterdir() if not p.name.startswith((".", "gen-"))]
+            if foreign:
+                raise StoreError(
+                    f"--store {self.path}: directory is not empty and is not a kg store; refusing to write into it"
+                )
+
+    @contextmanager
+    def generation(self, copy_active: bool = False) -> Iterator[Generation]:
+        """A new generation to write; swapped in when the block ends without an exception."""
+        self._check_ours()
+        self.path.mkdir(parents=True, exist_ok=True)
+        with _locked(self.path / _LOCK):
+            for stale in self.path.glob(_BUILDING + "*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+            building = self.path / (_BUILDING + name)
+            building.mkdir()
+            try:
+                previous = self.active()
+                if copy_active:
+                    if previous is None:
+                        raise StoreError(f"--store {self.path}: nothing to add to (build one first)")
+                    ox.Store.read_only(str(previous / DATA)).backup(str(building / DATA))
+                gen = Generation(building, ox.Store(str(building / DATA)))
+                yield gen
+                gen.store.flush()
+                del gen.store
+                gc.collect()
+                (building / META).write_text(json.dumps(gen.meta, indent=2, sort_keys=True), encoding="utf-8")
+                final = self.path / name
+                building.rename(final)
+                _fsync_dir(self.path)
+                tmp_link = self.path / f".{ACTIVE}-{name}"
+                os.symlink(name, tmp_link)
+                os.replace(tmp_link, self.path / ACTIVE)
+                _fsync_dir(self.path)
+            except BaseException:
+                shutil.rmtree(building, ignore_errors=True)
+                raise
+            if previous is not None and previous.name != name:
+                shutil.rmtree(previous, ignore_errors=True)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"--store {path.parent}: another build is writing this store") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
