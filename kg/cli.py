@@ -16,7 +16,6 @@ from kg.errors import KgError, QueryError
 
 STORE = click.option("--store", "store", type=click.Path(path_type=Path), required=True, help="Store directory.")
 DEFAULT_DEMO_STORE = Path.home() / ".local" / "share" / "kg" / "demo"
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "arrow-liyuan-liu"
 
 
 class _Group(click.Group):
@@ -197,9 +196,11 @@ def demo(store: Path) -> None:
     from kg.cluster import cluster as clusters, render_text
     from kg.store import StoreDir
 
+    from kg.ontology import examples_dir
+
     target = StoreDir(store)
     if not target.exists():
-        report = run([EXAMPLE], store)
+        report = run([examples_dir() / "arrow-liyuan-liu"], store)
         click.echo(f"built the example graph: {report.summary()} -> {store}", err=True)
     counts = target.meta()["counts"]
     click.echo("  ".join(f"{k}: {counts[k]:,}" for k in ("papers", "authors", "venues", "authorships", "triples")))

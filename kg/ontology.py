@@ -26,6 +26,10 @@ def queries_dir() -> Path:
     return _data_dir("queries")
 
 
+def examples_dir() -> Path:
+    return _data_dir("examples")
+
+
 def ontology_path() -> Path:
     return ontology_dir() / "kg.ttl"
 
