@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from kg.errors import KgError
+
 DEFAULT_BASE_IRI = "http://localhost:7878/"
 
 _IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
@@ -26,9 +28,9 @@ def segment(value: str) -> str:
 
 def check_base_iri(base: str) -> str:
     if not _SCHEME.match(base) or _IRI_UNSAFE.search(base):
-        raise ValueError(f"--base-iri {base!r} is not an absolute IRI")
+        raise KgError(f"--base-iri {base!r} is not an absolute IRI")
     if not base.endswith(("/", "#")):
-        raise ValueError(f"--base-iri {base!r} must end with '/' or '#'")
+        raise KgError(f"--base-iri {base!r} must end with '/' or '#'")
     return base
 
 
