@@ -1,0 +1,172 @@
+"""Malformed rows: reported with file, line and reason; --strict changes nothing; killed builds are harmless."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import kg
+from kg.cli import main
+from kg.cluster import cluster
+from kg.store import StoreDir
+
+HEADERS = {
+    "venues": "id,name,kind,full_name",
+    "authors": "id,name,orcid,dblp_pid,openalex_id",
+    "papers": "id,title,year,venue_id,type,abstract,doi,url,authors_truncated",
+    "authorships": "paper_id,author_id,position,name_as_printed",
+}
+GOOD = {
+    "venues": ["v1,NeurIPS,conference,Neural Information Processing Systems"],
+    "authors": ["a1,Ada Lovelace,0000-0002-1825-0097,,", "a2,Alan Turing,,t/Turing,A123"],
+    "papers": ["p1,On Engines,1843,v1,Journal Article,An abstract.,10.1000/XYZ,https://example.org/p1,false"],
+    "authorships": ["p1,a1,1,A. Lovelace", "p1,a2,2,"],
+}
+
+
+def write_rows(directory: Path, extra: dict[str, list[str]] | None = None, raw: dict[str, bytes] | None = None) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for table, header in HEADERS.items():
+        lines = [header, *GOOD[table], *(extra or {}).get(table, [])]
+        data = ("\n".join(lines) + "\n").encode("utf-8") + (raw or {}).get(table, b"")
+        (directory / f"{table}.csv").write_bytes(data)
+    return directory
+
+
+BAD_CASES = {
+    "bad year": ("papers", "p2,Title,not-a-year,v1,,,,,", "column 'year': expected an integer"),
+    "year out of range": ("papers", "p2,Title,12345,v1,,,,,", "out of range"),
+    "missing title": ("papers", "p2,,2020,v1,,,,,", "missing required column 'title'"),
+    "duplicate paper id": ("papers", "p1,Again,2020,v1,,,,,", "duplicate paper id 'p1'"),
+    "unknown venue": ("papers", "p2,Title,2020,nowhere,,,,,", "unknown venue 'nowhere'"),
+    "bad doi": ("papers", "p2,Title,2020,v1,,,not-a-doi,,", "not a DOI"),
+    "bad boolean": ("papers", "p2,Title,2020,v1,,,,,maybe", "expected true or false"),
+    "wrong field count": ("papers", "p2,Title", "expected 9 fields, found 2"),
+    "bad orcid": ("authors", "a3,Name,1234,,", "not an ORCID"),
+    "duplicate author id": ("authors", "a1,Someone Else,,,", "duplicate author id 'a1'"),
+    "bad venue kind": ("venues", "v2,X,circus,", "'circus' is not one of"),
+    "unknown paper": ("authorships", "p9,a1,1,", "unknown paper 'p9'"),
+    "unknown author": ("authorships", "p1,a9,3,", "unknown author 'a9'"),
+    "position zero": ("authorships", "p1,a1,0,", "column 'position': 0 is out of range"),
+    "position not a number": ("authorships", "p1,a1,x,", "column 'position': expected an integer"),
+    "duplicate position": ("authorships", "p1,a1,2,", "duplicate position 2 for paper 'p1'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_each_bad_row_is_rejected_with_file_line_and_reason(case: str, tmp_path: Path) -> None:
+    table, line, reason = BAD_CASES[case]
+    rows = write_rows(tmp_path / "rows", {table: [line]})
+    rejects = tmp_path / "rejects.jsonl"
+    report = kg.build([rows], tmp_path / "S", rejects=rejects)
+    assert report.rows_rejected == 1
+    assert report.rows_read == report.rows_loaded + report.rows_rejected == 7
+    [reject] = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert reject["file"].endswith(f"{table}.csv")
+    assert reject["line"] == 2 + len(GOOD[table])
+    assert reason in reject["reason"]
+
+
+def test_broken_utf8_in_csv_is_rejected(tmp_path: Path) -> None:
+    rows = write_rows(tmp_path / "rows", raw={"authors": b"a3,Bad \xff\xfe name,,,\n"})
+    report = kg.build([rows], tmp_path / "S", rejects=tmp_path / "r.jsonl")
+    [reject] = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert (reject["line"], reject["reason"]) == (4, "invalid UTF-8")
+    assert report.rows_loaded == 6
+
+
+def test_jsonl_tables_with_bad_lines(tmp_path: Path) -> None:
+    rows = write_rows(tmp_path / "rows")
+    (rows / "papers.csv").unlink()
+    papers = [
+        {"id": "p1", "title": "On Engines", "year": 1843, "venue_id": "v1", "authors_truncated": True},
+        {"id": "p2", "title": "No year", "year": "soon"},
+        {"id": "p3", "title": 7},
+        {"title": "no id"},
+    ]
+    lines = [json.dumps(p).encode() for p in papers] + [b"{not json", b"[1, 2]", b'{"id": "p4", "title": "\xc3\x28"}']
+    with gzip.open(rows / "papers.jsonl.gz", "wb") as f:
+        f.write(b"\n".join(lines) + b"\n")
+    report = kg.build([rows], tmp_path / "S", rejects=tmp_path / "r.jsonl")
+    rejects = {r["line"]: r["reason"] for r in map(json.loads, (tmp_path / "r.jsonl").read_text().splitlines())}
+    assert rejects[2].startswith("column 'year'")
+    assert 3 not in rejects  # a number where text is expected is written as text
+    assert rejects[4] == "missing required column 'id'"
+    assert rejects[5].startswith("invalid JSON")
+    assert rejects[6].startswith("expected a JSON object")
+    assert rejects[7] == "invalid UTF-8"
+    assert report.rows_read == report.rows_loaded + report.rows_rejected
+
+
+def test_missing_table_and_missing_column_are_input_errors(tmp_path: Path) -> None:
+    rows = write_rows(tmp_path / "rows")
+    (rows / "venues.csv").unlink()
+    with pytest.raises(kg.InputError, match="no venues table"):
+        kg.build([rows], tmp_path / "S")
+    write_rows(rows)
+    (rows / "papers.csv").write_text("id,year\np1,2020\n")
+    with pytest.raises(kg.InputError, match=r"papers\.csv:1: missing required column\(s\): title"):
+        kg.build([rows], tmp_path / "S")
+    assert not StoreDir(tmp_path / "S").exists()
+
+
+def test_strict_fails_on_the_first_bad_row_and_keeps_the_old_store(tmp_path: Path) -> None:
+    store = tmp_path / "S"
+    good = write_rows(tmp_path / "good")
+    kg.build([good], store)
+    before = sorted(StoreDir(store).open().dump(format=__import__("pyoxigraph").RdfFormat.N_QUADS).splitlines())
+    bad = write_rows(tmp_path / "bad", {"authorships": ["p1,a9,3,"]})
+    result = CliRunner().invoke(main, ["build", str(bad), "--store", str(store), "--strict"])
+    assert result.exit_code == 1
+    assert "authorships.csv:4: authorship refers to unknown author 'a9'" in result.output
+    assert "--strict" in result.output
+    after = sorted(StoreDir(store).open().dump(format=__import__("pyoxigraph").RdfFormat.N_QUADS).splitlines())
+    assert after == before
+    assert [p.name for p in store.iterdir() if p.name.startswith(".build-")] == []
+
+
+def _big_rows(directory: Path, papers: int) -> Path:
+    directory.mkdir()
+    (directory / "venues.csv").write_text(HEADERS["venues"] + "\nv1,V,journal,\n")
+    with open(directory / "authors.csv", "w") as f:
+        f.write(HEADERS["authors"] + "\n")
+        f.writelines(f"a{i},Author {i},,,\n" for i in range(papers))
+    with open(directory / "papers.csv", "w") as f:
+        f.write(HEADERS["papers"] + "\n")
+        f.writelines(f"p{i},Paper number {i},2000,v1,Journal Article,,,,\n" for i in range(papers))
+    with open(directory / "authorships.csv", "w") as f:
+        f.write(HEADERS["authorships"] + "\n")
+        f.writelines(f"p{i},a{(i * 7 + k) % papers},{k + 1},\n" for i in range(papers) for k in range(3))
+    return directory
+
+
+def test_a_killed_build_leaves_the_previous_store_as_it_was(tmp_path: Path) -> None:
+    store = tmp_path / "S"
+    kg.build([write_rows(tmp_path / "good")], store)
+    before = cluster(StoreDir(store).open(), "Ada Lovelace").to_json()
+    big = _big_rows(tmp_path / "big", 300_000)
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "build", str(big), "--store", str(store)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".build-") for p in store.iterdir()):
+        assert proc.poll() is None, "the build ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.5)
+    assert proc.poll() is None, "the build ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert cluster(StoreDir(store).open(), "Ada Lovelace").to_json() == before
+    assert StoreDir(store).meta()["counts"]["papers"] == 1
+    # The next build cleans up what the killed one left.
+    kg.build([write_rows(tmp_path / "again")], store)
+    assert [p.name for p in store.iterdir() if p.name.startswith(".build-")] == []
