@@ -18,6 +18,7 @@ from kg import __version__, sources
 from kg.checks import Integrity
 from kg.errors import BadRowError, KgError
 from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
+from kg.links import relink
 from kg.mapping import Mapper
 from kg.ontology import ONTOLOGY_GRAPH, ontology_path
 from kg.records import Reject
@@ -79,9 +80,11 @@ def quads(
     report: Report,
     on_reject: Callable[[Reject], None],
     progress: bool = False,
+    dtd: Path | None = None,
 ) -> Iterator[str]:
     """The N-Quads lines of all inputs, each input kind in its own named graph."""
     integrity = Integrity()
+    ctx = sources.ReadContext(dtd=dtd)
     mappers: dict[str, Mapper] = {}
     bar = _progress(progress)
     for path in inputs:
@@ -91,7 +94,7 @@ def quads(
             graph = minter.graph(source_kind)
             mapper = mappers[source_kind] = Mapper(minter, graph)
             report.graphs.append(graph)
-        for located in sources.read(path, source_kind):
+        for located in sources.read(path, source_kind, ctx):
             report.rows_read += 1
             if bar is not None:
                 bar.update()
@@ -173,26 +176,49 @@ def build(
     strict: bool = False,
     rejects: Path | None = None,
     progress: bool = False,
+    add: bool = False,
+    dtd: Path | None = None,
 ) -> Report:
-    """Map and load the inputs into a new generation of `store`, swapped in only on success."""
+    """Map and load the inputs into a new generation of `store`, swapped in only on success.
+
+    With `add`, the new generation starts as a copy of the active one and only the graphs of the
+    inputs' source kinds are replaced; the other sources' graphs are left as they were.
+    """
     minter = Minter(check_base_iri(base_iri))
     report = Report()
     started = time.perf_counter()
     target = StoreDir(store)
+    previous = _previous_meta(target, minter) if add else {}
+    replaced = {minter.graph(sources.detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
     rejects = rejects if rejects is not None else store / "rejects.jsonl"
     sink = _Rejects(rejects, strict)
     try:
-        with target.generation() as gen:
+        with target.generation(copy_active=add) as gen:
+            for graph in (ONTOLOGY_GRAPH, *sorted(replaced)):
+                if gen.store.contains_named_graph(ox.NamedNode(graph)):
+                    gen.store.remove_graph(ox.NamedNode(graph))
             gen.store.bulk_load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
-            _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress))
+            _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress, dtd))
+            relink(gen.store, minter)
             counts = compute_stats(gen.store)
             report.triples = counts["triples"]
             report.seconds = time.perf_counter() - started
             gen.meta = _meta(inputs, kind, minter, report, counts)
+            if add:
+                gen.meta["graphs"] = sorted(set(previous.get("graphs", [])) | set(report.graphs))
+                gen.meta["inputs"] = [*previous.get("inputs", []), *gen.meta["inputs"]]
     finally:
         sink.close()
     report.rejects_file = str(rejects) if report.rows_rejected else None
     return report
+
+
+def _previous_meta(target: StoreDir, minter: Minter) -> dict[str, Any]:
+    """The active generation's build.json; --add must mint under the same base IRI."""
+    meta = target.meta()
+    if meta.get("base_iri", minter.base) != minter.base:
+        raise KgError(f"--store {target.path}: built with --base-iri {meta['base_iri']}, not {minter.base}")
+    return meta
 
 
 def _meta(inputs: list[Path], kind: str, minter: Minter, report: Report, counts: dict[str, int]) -> dict[str, Any]:
@@ -218,6 +244,7 @@ def etl(
     strict: bool = False,
     rejects: Path | None = None,
     progress: bool = False,
+    dtd: Path | None = None,
 ) -> Report:
     """Write the N-Quads of the inputs (the ontology graph included) to `output`, atomically."""
     minter = Minter(check_base_iri(base_iri))
@@ -233,7 +260,7 @@ def etl(
             ontology.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
             ontology.dump(out, format=ox.RdfFormat.N_QUADS)
             report.triples += len(ontology)
-            for chunk in _batched(quads(inputs, kind, minter, report, sink, progress)):
+            for chunk in _batched(quads(inputs, kind, minter, report, sink, progress, dtd)):
                 report.triples += chunk.count(b"\n")
                 out.write(chunk)
         tmp.replace(output)

@@ -39,6 +39,8 @@ def _source_options(f: Any) -> Any:
     from kg.iris import DEFAULT_BASE_IRI
     from kg.sources import KINDS
 
+    dtd_help = "dblp.dtd for raw dblp XML (default: the one beside the file)."
+    f = click.option("--dtd", type=click.Path(path_type=Path, dir_okay=False), help=dtd_help)(f)
     f = click.option("--rejects", type=click.Path(path_type=Path), help="Where rejected rows are written as JSON lines.")(f)
     f = click.option("--strict", is_flag=True, help="Fail on the first malformed row and change nothing.")(f)
     f = click.option("--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base of the IRIs minted for resources.")(f)
@@ -49,22 +51,38 @@ def _source_options(f: Any) -> Any:
 @main.command()
 @_source_options
 @STORE
-def build(inputs: tuple[Path, ...], store: Path, kind: str, base_iri: str, strict: bool, rejects: Path | None) -> None:
+@click.option("--add", is_flag=True, help="Keep the store's other sources; replace only these inputs' source graphs.")
+def build(
+    inputs: tuple[Path, ...],
+    store: Path,
+    kind: str,
+    base_iri: str,
+    strict: bool,
+    rejects: Path | None,
+    dtd: Path | None,
+    add: bool,
+) -> None:
     """Map INPUTS to RDF and load them into a new store at --store, swapped in only on success."""
     from kg.build import build as run
 
-    report = run(list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True)
+    report = run(
+        list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True, add=add, dtd=dtd
+    )
     click.echo(f"{report.summary()} -> {store}", err=True)
 
 
 @main.command()
 @_source_options
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="N-Quads file (.nq or .nq.gz).")
-def etl(inputs: tuple[Path, ...], output: Path, kind: str, base_iri: str, strict: bool, rejects: Path | None) -> None:
+def etl(
+    inputs: tuple[Path, ...], output: Path, kind: str, base_iri: str, strict: bool, rejects: Path | None, dtd: Path | None
+) -> None:
     """Map INPUTS to N-Quads without loading them."""
     from kg.build import etl as run
 
-    report = run(list(inputs), output, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True)
+    report = run(
+        list(inputs), output, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True, dtd=dtd
+    )
     click.echo(f"{report.summary()} -> {output}", err=True)
 
 

@@ -8,7 +8,7 @@ from kg import iris
 from kg.iris import Minter
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import iri, literal, typed
-from kg.records import Author, Authorship, Paper, Record, Venue
+from kg.records import Author, Authorship, NameVariant, Paper, Record, Venue
 from kg.terms import KG, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_POSITIVE_INTEGER
 
 _TYPE = iri(RDF_TYPE)
@@ -31,7 +31,12 @@ class Mapper:
             return self._paper(record)
         if isinstance(record, Author):
             return self._author(record)
+        if isinstance(record, NameVariant):
+            return self._name_variant(record)
         return self._venue(record)
+
+    def _name_variant(self, v: NameVariant) -> Iterator[str]:
+        yield self._quad(iri(self.minter.author(v.author_id)), _P["nameVariant"], literal(v.name))
 
     def _quad(self, s: str, p: str, o: str) -> str:
         return f"{s} {p} {o} {self.graph} .\n"

@@ -46,7 +46,15 @@ class Authorship:
     name_as_printed: str | None = None
 
 
-Record = Venue | Author | Paper | Authorship
+@dataclass(frozen=True, slots=True)
+class NameVariant:
+    """Another name of an author row (dblp person records list a person's earlier or other names)."""
+
+    author_id: str
+    name: str
+
+
+Record = Venue | Author | Paper | Authorship | NameVariant
 
 
 class Located(NamedTuple):

@@ -48,6 +48,7 @@ class KG(metaclass=_Closed):
     nameAsPrinted: Final = NS + "nameAsPrinted"
 
     name: Final = NS + "name"
+    nameVariant: Final = NS + "nameVariant"
     orcid: Final = NS + "orcid"
     dblpPerson: Final = NS + "dblpPerson"
     openalexAuthor: Final = NS + "openalexAuthor"

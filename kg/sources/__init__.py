@@ -7,23 +7,58 @@ from pathlib import Path
 
 from kg.errors import InputError
 from kg.records import Located
-from kg.sources import rows
+from kg.sources import crossref, dblp, openalex, rows
+from kg.sources.context import ReadContext, head
 
-KINDS = ("rows",)
+KINDS = ("rows", "dblp", "openalex", "crossref")
+# What a directory written by `kg fetch` (or holding a dump) may contain; anything else is ignored.
+DATA_SUFFIXES = (".xml", ".xml.gz", ".json", ".json.gz", ".jsonl", ".jsonl.gz")
+
+__all__ = ["KINDS", "ReadContext", "detect", "files", "read"]
+
+
+def files(path: Path) -> list[Path]:
+    """The data files of an input: the file itself, or a directory's data files in name order."""
+    if not path.is_dir():
+        return [path]
+    found = sorted(
+        p for p in path.iterdir() if p.is_file() and not p.name.startswith(".") and p.name.endswith(DATA_SUFFIXES)
+    )
+    if not found:
+        raise InputError(f"{path}: no data files (expected {', '.join(DATA_SUFFIXES)})")
+    return found
 
 
 def detect(path: Path) -> str:
-    """The kind of an input, from its content."""
+    """The kind of an input, from its content (a directory: from its first data file)."""
     if rows.is_rows_dir(path):
         return "rows"
-    raise InputError(f"{path}: cannot tell what kind of input this is (give --from)")
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    first = files(path)[0]
+    start = head(first)
+    if dblp.is_dblp(start):
+        return "dblp"
+    if crossref.is_crossref(start):
+        return "crossref"
+    if openalex.is_openalex(start):
+        return "openalex"
+    raise InputError(f"{first}: cannot tell what kind of input this is (give --from)")
 
 
-def read(path: Path, kind: str) -> Iterator[Located]:
+def read(path: Path, kind: str, ctx: ReadContext | None = None) -> Iterator[Located]:
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if kind == "auto":
         kind = detect(path)
     if kind == "rows":
         return rows.read_rows(path)
-    raise InputError(f"--from {kind}: unknown input kind (one of auto, {', '.join(KINDS)})")
+    if kind not in KINDS:
+        raise InputError(f"--from {kind}: unknown input kind (one of auto, {', '.join(KINDS)})")
+    return _read_files(files(path), kind, ctx or ReadContext())
+
+
+def _read_files(paths: list[Path], kind: str, ctx: ReadContext) -> Iterator[Located]:
+    reader = {"dblp": dblp.read_dblp, "openalex": openalex.read_openalex, "crossref": crossref.read_crossref}[kind]
+    for path in paths:
+        yield from reader(path, ctx)

@@ -13,6 +13,7 @@ from typing import IO
 from kg import iris
 from kg.errors import InputError
 from kg.records import VENUE_KINDS, Author, Authorship, Located, Paper, Record, Venue
+from kg.sources.context import open_binary
 
 TABLES = ("venues", "authors", "papers", "authorships")
 SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz")
@@ -69,7 +70,7 @@ def read_rows(directory: Path) -> Iterator[Located]:
 
 
 def _open_text(path: Path) -> IO[str]:
-    raw: IO[bytes] = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
+    raw: IO[bytes] = open_binary(path)
     return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
 
 

@@ -1,0 +1,40 @@
+"""Links between sources: a paper two sources know by the same DOI is declared owl:sameAs.
+
+Each source keeps its own IRIs in its own graph (so one graph can be replaced without touching
+the others); the links live in a graph of their own, recomputed after every build.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kg.iris import Minter
+from kg.ontology import ONTOLOGY_GRAPH
+from kg.terms import KG, OWL_SAME_AS
+
+LINKS = "links"
+
+
+def source_graphs(store: ox.Store, minter: Minter) -> list[str]:
+    """The named graphs holding source data (not the ontology, not the links)."""
+    skip = {ONTOLOGY_GRAPH, minter.graph(LINKS)}
+    return sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in skip)
+
+
+def relink(store: ox.Store, minter: Minter) -> int:
+    """Replace the links graph with owl:sameAs (both ways) between papers of different graphs sharing a DOI."""
+    graph = minter.graph(LINKS)
+    if store.contains_named_graph(ox.NamedNode(graph)):
+        store.remove_graph(ox.NamedNode(graph))
+    graphs = source_graphs(store, minter)
+    if len(graphs) < 2:
+        return 0  # within one source a shared DOI is that source's business, and the join is costly
+    store.update(
+        f"""INSERT {{ GRAPH <{graph}> {{ ?a <{OWL_SAME_AS}> ?b }} }}
+        WHERE {{
+          GRAPH ?ga {{ ?a <{KG.doi}> ?doi }}
+          GRAPH ?gb {{ ?b <{KG.doi}> ?doi }}
+          FILTER(?ga != ?gb && ?ga != <{graph}> && ?gb != <{graph}>)
+        }}"""
+    )
+    return sum(1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))

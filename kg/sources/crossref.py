@@ -1,0 +1,134 @@
+"""Crossref REST API messages: `work` (GET /works/DOI) and `work-list` (GET /works?…)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kg import iris
+from kg.records import Author, Authorship, Located, Paper, Record, Venue
+from kg.sources import jsonfile
+from kg.sources.context import ReadContext
+
+PREFIX = "crossref:"
+_TAG = re.compile(r"<[^>]+>")
+_VENUE_KINDS = {"journal-article": "journal", "proceedings-article": "conference", "posted-content": "repository"}
+_DATES = ("issued", "published", "published-print", "published-online", "created")
+
+
+def is_crossref(start: bytes) -> bool:
+    return start.lstrip().startswith(b"{") and b'"message-type"' in start
+
+
+def read_crossref(path: Path, ctx: ReadContext) -> Iterator[Located]:
+    file = str(path)
+    data = jsonfile.load(path)
+    kind = data.get("message-type") if isinstance(data, dict) else None
+    message = data.get("message") if isinstance(data, dict) else None
+    if kind == "work" and isinstance(message, dict):
+        items, where = [message], "message"
+    elif kind == "work-list" and isinstance(message, dict) and isinstance(message.get("items"), list):
+        items, where = message["items"], "message.items"
+    else:
+        yield Located(f"expected a Crossref 'work' or 'work-list' message, found message-type {kind!r}", file, 1)
+        return
+    for index, item in enumerate(items):
+        label = where if kind == "work" else f"{where}[{index}]"
+        for record in _work(item, ctx, label):
+            yield Located(record, file, 1)
+
+
+def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
+    if not isinstance(item, dict):
+        yield f"{where}: expected a JSON object"
+        return
+    try:
+        doi = iris.normalize_doi(str(item.get("DOI", "")))
+    except ValueError:
+        yield f"{where}: no valid DOI (found {item.get('DOI')!r})"
+        return
+    title = _first(item.get("title"))
+    if title is None:
+        yield f"{where} ({doi}): work without a title"
+        return
+    paper_id = PREFIX + doi
+    if not ctx.first("paper", paper_id):
+        return  # the same DOI fetched twice
+    venue = _venue(item)
+    if venue is not None and ctx.first("venue", venue.id):
+        yield venue
+    signatures: list[tuple[str, str]] = []
+    for index, person in enumerate(item.get("author") or [], start=1):
+        if not isinstance(person, dict):
+            yield f"{where} ({doi}): author {index}: expected a JSON object"
+            continue
+        name = " ".join(p for p in (person.get("given"), person.get("family")) if isinstance(p, str) and p.strip())
+        name = " ".join((name or str(person.get("name") or "")).split())
+        if not name:
+            yield f"{where} ({doi}): author {index} has no name"
+            continue
+        orcid = _orcid(person.get("ORCID"))
+        # Crossref has no author ids: an ORCID identifies a person across works, else the signature is its own row.
+        author_id = f"{PREFIX}orcid/{orcid}" if orcid else f"{PREFIX}{doi}/{index}"
+        if ctx.first("author", author_id):
+            yield Author(author_id, name, orcid=orcid)
+        signatures.append((author_id, name))
+    url = item.get("URL")
+    yield Paper(
+        id=paper_id,
+        title=title,
+        year=_year(item),
+        venue_id=venue.id if venue is not None else None,
+        type=item.get("type") if isinstance(item.get("type"), str) else None,
+        abstract=_abstract(item.get("abstract")),
+        doi=doi,
+        url=iris.safe_iri(url) if isinstance(url, str) and url.startswith("http") else None,
+    )
+    for position, (author_id, name) in enumerate(signatures, start=1):
+        yield Authorship(paper_id, author_id, position, name)
+
+
+def _first(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def _venue(item: dict[str, Any]) -> Venue | None:
+    name = _first(item.get("container-title"))
+    if name is None:
+        return None
+    issn = _first(item.get("ISSN"))
+    vid = f"{PREFIX}issn/{issn}" if issn else f"{PREFIX}title/{name}"
+    return Venue(vid, name, _VENUE_KINDS.get(str(item.get("type")), "other"))
+
+
+def _year(item: dict[str, Any]) -> int | None:
+    for field in _DATES:
+        date = item.get(field)
+        parts = date.get("date-parts") if isinstance(date, dict) else None
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            year = parts[0][0]
+            if isinstance(year, int) and 1000 <= year <= 2999:
+                return year
+    return None
+
+
+def _abstract(value: Any) -> str | None:
+    """Crossref abstracts are JATS XML in a string: keep the text."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(html.unescape(_TAG.sub(" ", value)).split())
+    return text or None
+
+
+def _orcid(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return iris.normalize_orcid(value)
+    except ValueError:
+        return None

@@ -1,0 +1,219 @@
+"""dblp XML: the dump (raw ISO-8859-1 with its DTD, or re-serialised UTF-8) and person pages.
+
+Read with lxml iterparse; each record element is cleared, and its earlier siblings deleted, as
+soon as it has been turned into records, so memory does not grow with the size of the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from kg import iris
+from kg.errors import InputError
+from kg.names import strip_homonym
+from kg.records import Author, Authorship, Located, NameVariant, Paper, Record, Venue
+from kg.sources.context import ReadContext, head, open_binary
+
+PREFIX = "dblp:"
+PAPER_TAGS = ("article", "inproceedings", "proceedings", "book", "incollection", "phdthesis", "mastersthesis")
+# `www` is the dump's person record; `person` is the same thing in a person page (dblp.org/pid/….xml).
+PERSON_TAGS = ("www", "person")
+RECORD_TAGS = PAPER_TAGS + PERSON_TAGS
+# Key prefixes whose second segment names a publication stream (conf/nips, journals/acta, …).
+_STREAMS = {"conf": "conference", "journals": "journal", "series": "other", "reference": "other", "books": "other"}
+_SPACE = re.compile(r"\s+")
+_DOCTYPE = re.compile(rb"<!DOCTYPE\s+\w+\s+SYSTEM\s+[\"']([^\"']+)[\"']")
+
+
+def is_dblp(start: bytes) -> bool:
+    return b"<dblp" in start and start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def find_dtd(path: Path, given: Path | None) -> Path | None:
+    """The DTD the file's DOCTYPE names: --dtd if given, else the file beside it; None if no DOCTYPE."""
+    match = _DOCTYPE.search(head(path, 4096))
+    if match is None:
+        return None
+    if given is not None:
+        if not given.is_file():
+            raise InputError(f"--dtd {given}: no such file")
+        return given
+    beside = path.parent / Path(match.group(1).decode("ascii", "replace")).name
+    return beside if beside.is_file() else None
+
+
+class _DtdResolver(etree.Resolver):  # type: ignore[misc]
+    """Answers every DTD request with the one file we chose, so gzipped input finds it too."""
+
+    def __init__(self, dtd: Path) -> None:
+        super().__init__()
+        self.dtd = dtd
+
+    def resolve(self, url: str | None, pubid: str | None, context: Any) -> Any:
+        if url and url.endswith(".dtd"):
+            return self.resolve_filename(str(self.dtd), context)
+        return None
+
+
+def read_dblp(path: Path, ctx: ReadContext) -> Iterator[Located]:
+    """Venue, new authors, paper, authorships for each publication; an author and name variants per person."""
+    dtd = find_dtd(path, ctx.dtd)
+    file = str(path)
+    line = 0
+    try:
+        with open_binary(path) as f:
+            events = etree.iterparse(
+                f,
+                events=("end",),
+                tag=RECORD_TAGS,
+                load_dtd=dtd is not None,
+                resolve_entities=True,
+                no_network=True,
+                huge_tree=True,
+            )
+            if dtd is not None:
+                events.resolvers.add(_DtdResolver(dtd))
+            for _, elem in events:
+                line = elem.sourceline or line
+                # Person pages repeat a paper once per person fetched: only those are deduplicated,
+                # so that reading the dump does not keep millions of keys.
+                in_page = elem.getparent() is not None and elem.getparent().tag == "r"
+                for item in _records(elem, ctx, in_page):
+                    yield Located(item, file, line)
+                elem.clear(keep_tail=True)
+                parent = elem.getparent()
+                if parent is not None:
+                    while elem.getprevious() is not None:
+                        del parent[0]
+    except etree.XMLSyntaxError as e:
+        where = e.lineno or line
+        hint = ""
+        if "Entity" in str(e) and dtd is None:
+            hint = " (named entities need dblp.dtd: put it next to the file or give --dtd)"
+        raise InputError(f"{path}:{where}: not well-formed dblp XML: {e.msg}{hint}") from e
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise InputError(f"{path}:{line}: cannot be read: {e}") from e
+
+
+def _text(elem: Any) -> str:
+    """The element's text with inline markup (<i>, <sub>) flattened and white space collapsed."""
+    return _SPACE.sub(" ", "".join(elem.itertext())).strip()
+
+
+def _author(elem: Any, ctx: ReadContext, pid: str | None = None) -> tuple[str, str, Author | None]:
+    """(author id, dblp name, the Author record if this is its first appearance)."""
+    name = _text(elem)
+    author_id = PREFIX + name
+    if not ctx.first("author", author_id):
+        return author_id, name, None
+    orcid = _normalized(elem.get("orcid"), iris.normalize_orcid)
+    pid = pid or _normalized(elem.get("pid"), iris.normalize_dblp_pid)
+    return author_id, name, Author(author_id, name, orcid=orcid, dblp_pid=pid)
+
+
+def _normalized(value: str | None, normalize: Any) -> str | None:
+    # A malformed orcid/pid attribute loses only that attribute, not the record it sits on.
+    if not value:
+        return None
+    try:
+        result: str = normalize(value)
+    except ValueError:
+        return None
+    return result
+
+
+def _records(elem: Any, ctx: ReadContext, in_page: bool) -> Iterator[Record | str]:
+    key = elem.get("key")
+    if not key:
+        yield f"<{elem.tag}> record without a key"
+        return
+    if elem.tag in PERSON_TAGS:
+        yield from _person(elem, key, ctx)
+        return
+    title_elem = elem.find("title")
+    title = _text(title_elem) if title_elem is not None else ""
+    if not title:
+        yield f"{key}: <{elem.tag}> without a title"
+        return
+    year_text = (elem.findtext("year") or "").strip()
+    year = int(year_text) if year_text.isdigit() and 1000 <= int(year_text) <= 2999 else None
+    if year_text and year is None:
+        yield f"{key}: year {year_text!r} is not a year"
+        return
+    paper_id = PREFIX + key
+    if in_page and not ctx.first("paper", paper_id):
+        return
+    venue = _venue(elem, key)
+    if venue is not None and ctx.first("venue", venue.id):
+        yield venue
+    signatures: list[tuple[str, str]] = []
+    for author_elem in elem.iterfind("author"):
+        author_id, name, author = _author(author_elem, ctx)
+        if not name:
+            continue
+        if author is not None:
+            yield author
+        signatures.append((author_id, name))
+    yield Paper(
+        id=paper_id,
+        title=title,
+        year=year,
+        venue_id=venue.id if venue is not None else None,
+        type=elem.tag,
+        doi=_doi(elem),
+        url=iris.safe_iri("https://dblp.org/rec/" + key),
+    )
+    for position, (author_id, name) in enumerate(signatures, start=1):
+        # The homonym number is dblp's, not printed on the paper.
+        yield Authorship(paper_id, author_id, position, strip_homonym(name))
+
+
+def _person(elem: Any, key: str, ctx: ReadContext) -> Iterator[Author | NameVariant | str]:
+    """A dblp person record: the first <author> is the person's name, the others its variants."""
+    if not key.startswith("homepages/"):
+        return  # other www records are link collections, not people
+    if any(note.get("type") == "disambiguation" for note in elem.iterfind("note")):
+        return  # a homonym page lists unrelated people sharing a name
+    names = list(elem.iterfind("author"))
+    if not names:
+        yield f"{key}: person record without an <author>"
+        return
+    pid = _normalized(key.removeprefix("homepages/"), iris.normalize_dblp_pid)
+    author_id, name, author = _author(names[0], ctx, pid)
+    if author is not None:
+        yield author
+    for other in names[1:]:
+        variant = _text(other)
+        if variant and variant != name:
+            yield NameVariant(author_id, variant)
+
+
+def _venue(elem: Any, key: str) -> Venue | None:
+    """The record's publication stream: one venue per key prefix, so NIPS and NeurIPS are one."""
+    label = elem.findtext("journal") or elem.findtext("booktitle")
+    label = _SPACE.sub(" ", label).strip() if label else None
+    parts = key.split("/")
+    stream = parts[0] in _STREAMS and len(parts) >= 3
+    if stream and (label or elem.tag == "proceedings"):
+        kind = "repository" if parts[:2] == ["journals", "corr"] else _STREAMS[parts[0]]
+        return Venue(f"{PREFIX}{parts[0]}/{parts[1]}", label or parts[1], kind)
+    if label:
+        return Venue(f"{PREFIX}venue/{label}", label, "journal" if elem.find("journal") is not None else "other")
+    return None
+
+
+def _doi(elem: Any) -> str | None:
+    for ee in elem.iterfind("ee"):
+        text = (ee.text or "").strip()
+        if "doi.org/" in text:
+            try:
+                return iris.normalize_doi(text)
+            except ValueError:
+                continue
+    return None

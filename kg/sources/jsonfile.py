@@ -1,0 +1,58 @@
+"""JSON documents and JSON Lines, optionally gzipped, with errors that name the file and line."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kg.errors import InputError
+from kg.sources.context import open_binary
+
+
+def load(path: Path) -> Any:
+    """One JSON document (API responses are a few MB at most, so it is read whole)."""
+    try:
+        with open_binary(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}: invalid JSON: {e.msg} at column {e.colno}") from e
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: invalid UTF-8: {e}") from e
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise InputError(f"{path}: cannot be read: {e}") from e
+
+
+def lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, value) per non-blank line; a line that is not JSON gives its reason as value."""
+    try:
+        with open_binary(path) as f:
+            for number, raw in enumerate(f, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    yield number, json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                    yield number, InvalidLine(f"invalid JSON: {e}")
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise InputError(f"{path}: cannot be read: {e}") from e
+
+
+def is_json_lines(path: Path, start: bytes) -> bool:
+    """JSON Lines by name, or by content: a first line that is a complete JSON object."""
+    name = path.name.removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson")):
+        return True
+    first = start.split(b"\n", 1)[0].strip()
+    if not first.startswith(b"{") or b"\n" not in start:
+        return False
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
+
+
+class InvalidLine(str):
+    """The reason a JSON Lines line could not be parsed (a str, so it can be a reject reason)."""

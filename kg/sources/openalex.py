@@ -1,0 +1,162 @@
+"""OpenAlex works: API pages ({"meta", "results": [...]}) and snapshot JSON Lines, optionally gzipped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kg import iris
+from kg.records import Author, Authorship, Located, Paper, Record, Venue
+from kg.sources import jsonfile
+from kg.sources.context import ReadContext, head
+
+PREFIX = "openalex:"
+_ID = re.compile(r"^(?:https?://openalex\.org/)?([WASIPFC]\d+)$", re.IGNORECASE)
+_VENUE_KINDS = {"journal": "journal", "conference": "conference", "repository": "repository"}
+
+
+def is_openalex(start: bytes) -> bool:
+    return start.lstrip().startswith(b"{") and (b"openalex.org/W" in start or b'"results"' in start)
+
+
+def read_openalex(path: Path, ctx: ReadContext) -> Iterator[Located]:
+    file = str(path)
+    if jsonfile.is_json_lines(path, head(path)):
+        for line, value in jsonfile.lines(path):
+            if isinstance(value, jsonfile.InvalidLine):
+                yield Located(str(value), file, line)
+                continue
+            for item in _work(value, ctx, "work"):
+                yield Located(item, file, line)
+        return
+    data = jsonfile.load(path)
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        works, where = data["results"], "results"
+    elif isinstance(data, dict) and "id" in data:
+        works, where = [data], "work"
+    elif isinstance(data, list):
+        works, where = data, "item"
+    else:
+        yield Located("expected an OpenAlex page {'meta', 'results'}, a work or a list of works", file, 1)
+        return
+    # A page is one JSON document: the line is the document's; the reason names the result.
+    for index, work in enumerate(works):
+        for item in _work(work, ctx, f"{where}[{index}]"):
+            yield Located(item, file, 1)
+
+
+def _short(value: Any) -> str | None:
+    match = _ID.match(value.strip()) if isinstance(value, str) else None
+    return match.group(1).upper() if match else None
+
+
+def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
+    """Venue, new authors, paper, authorships; nothing for a work already read (OpenAlex repeats some)."""
+    if not isinstance(work, dict):
+        yield f"{where}: expected a JSON object, found {type(work).__name__}"
+        return
+    wid = _short(work.get("id"))
+    if wid is None or not wid.startswith("W"):
+        yield f"{where}: no OpenAlex work id (found {work.get('id')!r})"
+        return
+    paper_id = PREFIX + wid
+    title = work.get("title") or work.get("display_name")
+    if not isinstance(title, str) or not title.strip():
+        yield f"{where} ({wid}): work without a title"
+        return
+    if not ctx.first("paper", paper_id):
+        return  # a duplicate of a work already loaded: cursor paging and snapshots both repeat works
+    venue = _venue(work)
+    if venue is not None and ctx.first("venue", venue.id):
+        yield venue
+    signatures: list[tuple[str, str | None]] = []
+    for index, authorship in enumerate(work.get("authorships") or [], start=1):
+        result = _signature(authorship, wid, index, ctx)
+        if isinstance(result, str):
+            yield f"{where} ({wid}): authorship {index}: {result}"
+            continue
+        author_id, printed, author = result
+        if author is not None:
+            yield author
+        signatures.append((author_id, printed))
+    year = work.get("publication_year")
+    yield Paper(
+        id=paper_id,
+        title=" ".join(title.split()),
+        year=year if isinstance(year, int) and 1000 <= year <= 2999 else None,
+        venue_id=venue.id if venue is not None else None,
+        type=work.get("type") if isinstance(work.get("type"), str) else None,
+        abstract=abstract(work.get("abstract_inverted_index")),
+        doi=_doi(work.get("doi")),
+        url=iris.openalex_iri(wid),
+    )
+    # The position is the list index: author_position only says first/middle/last.
+    for position, (author_id, printed) in enumerate(signatures, start=1):
+        yield Authorship(paper_id, author_id, position, printed)
+
+
+def _signature(authorship: Any, wid: str, index: int, ctx: ReadContext) -> tuple[str, str | None, Author | None] | str:
+    if not isinstance(authorship, dict):
+        return "expected a JSON object"
+    author = authorship.get("author") if isinstance(authorship.get("author"), dict) else {}
+    assert isinstance(author, dict)
+    raw = authorship.get("raw_author_name")
+    printed = " ".join(raw.split()) if isinstance(raw, str) and raw.strip() else None
+    display = author.get("display_name")
+    name = " ".join(display.split()) if isinstance(display, str) and display.strip() else printed
+    aid = _short(author.get("id"))
+    if aid is None:
+        if name is None:
+            return "neither an author id nor a name"
+        # No OpenAlex author: a row of its own for this signature keeps the printed name in the graph.
+        author_id = f"{PREFIX}{wid}/{index}"
+        return author_id, printed or name, Author(author_id, name) if ctx.first("author", author_id) else None
+    author_id = PREFIX + aid
+    if name is None:
+        name = aid
+    if not ctx.first("author", author_id):
+        return author_id, printed or name, None
+    orcid = _normalized(author.get("orcid"), iris.normalize_orcid)
+    return author_id, printed or name, Author(author_id, name, orcid=orcid, openalex_id=aid)
+
+
+def _venue(work: dict[str, Any]) -> Venue | None:
+    location = work.get("primary_location")
+    source = location.get("source") if isinstance(location, dict) else None
+    if not isinstance(source, dict):
+        return None
+    sid = _short(source.get("id"))
+    name = source.get("display_name")
+    if sid is None or not isinstance(name, str) or not name.strip():
+        return None
+    kind = _VENUE_KINDS.get(str(source.get("type")), "other")
+    return Venue(PREFIX + sid, " ".join(name.split()), kind)
+
+
+def abstract(index: Any) -> str | None:
+    """The text of an abstract_inverted_index ({word: [positions]}), words in position order."""
+    if not isinstance(index, dict) or not index:
+        return None
+    placed: dict[int, str] = {}
+    for word, positions in index.items():
+        for position in positions if isinstance(positions, list) else []:
+            if isinstance(position, int):
+                placed[position] = word
+    return " ".join(placed[p] for p in sorted(placed)) or None
+
+
+def _doi(value: Any) -> str | None:
+    return _normalized(value, iris.normalize_doi)
+
+
+def _normalized(value: Any, normalize: Any) -> str | None:
+    # A malformed identifier loses only that identifier, not the work it belongs to.
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        result: str = normalize(value)
+    except ValueError:
+        return None
+    return result
