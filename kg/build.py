@@ -15,6 +15,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from kg import __version__, sources
+from kg.adjacency import build_index
 from kg.checks import Integrity
 from kg.errors import BadRowError, KgError
 from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
@@ -201,9 +202,11 @@ def build(
             _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress, dtd))
             relink(gen.store, minter)
             counts = compute_stats(gen.store)
+            paths_index = build_index(gen.store, gen.path)
             report.triples = counts["triples"]
             report.seconds = time.perf_counter() - started
             gen.meta = _meta(inputs, kind, minter, report, counts)
+            gen.meta["paths_index"] = paths_index
             if add:
                 gen.meta["graphs"] = sorted(set(previous.get("graphs", [])) | set(report.graphs))
                 gen.meta["inputs"] = [*previous.get("inputs", []), *gen.meta["inputs"]]
@@ -285,6 +288,7 @@ def load(files: list[Path], store: Path, *, add: bool = False) -> Report:
         for path in files:
             _load_file(gen.store, path)
         counts = compute_stats(gen.store)
+        build_index(gen.store, gen.path)
         report.triples = counts["triples"]
         report.seconds = time.perf_counter() - started
         gen.meta = {

@@ -207,6 +207,55 @@ def cluster(name: str, store: Path, loose: bool, fmt: str) -> None:
 
 
 @main.command()
+@click.argument("a")
+@click.argument("b")
+@STORE
+@click.option("--by", type=click.Choice(["author", "cluster"]), default="author", show_default=True,
+              help="Nodes: author rows, or name clusters (homonym rows merged).")
+@click.option("--max-hops", type=click.IntRange(min=0), default=6, show_default=True, help="Longest chain searched.")
+@click.option("--all", "all_paths", is_flag=True, help="Every shortest path, not just the first by IRI order.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most this many paths with --all.")
+@click.option("--timeout", type=click.FloatRange(min=0.0, min_open=True), default=30.0, show_default=True,
+              help="Time budget of the search in seconds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def path(
+    a: str, b: str, store: Path, by: str, max_hops: int, all_paths: bool, limit: int, timeout: float, fmt: str
+) -> None:
+    """The shortest co-authorship chain between A and B (author IRI, author id or name), with the joint papers."""
+    from kg import paths
+
+    try:
+        result = paths.shortest_paths(store, a, b, by=by, max_hops=max_hops, all=all_paths, limit=limit,  # type: ignore[arg-type]
+                                      timeout=timeout)
+    except paths.AmbiguousAuthor as e:
+        click.echo(paths.render_candidates(e), err=True, nl=False)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(paths.render_text(result), nl=False)
+
+
+@main.command()
+@click.argument("author")
+@STORE
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def coauthors(author: str, store: Path, fmt: str) -> None:
+    """The co-authors of AUTHOR (author IRI, author id or name) with their numbers of joint papers."""
+    from kg import paths
+
+    try:
+        result = paths.coauthors(store, author)
+    except paths.AmbiguousAuthor as e:
+        click.echo(paths.render_candidates(e), err=True, nl=False)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(paths.render_coauthors(result), nl=False)
+
+
+@main.command()
 @click.option("--store", type=click.Path(path_type=Path), default=DEFAULT_DEMO_STORE, show_default=True, help="Where the example store is kept.")
 def demo(store: Path) -> None:
     """Build the bundled example graph (if missing) and show its stats and the 'Liyuan Liu' cluster."""

@@ -1,0 +1,234 @@
+"""The co-authorship adjacency index: integer CSR arrays written beside the store, memory-mapped.
+
+A build writes it into the new generation directory (so it is swapped in atomically with the store)
+from the store's own triples. Author rows and name clusters are numbered in IRI order (so integer
+order is IRI order, which the path search uses to break ties); papers with fewer than two author
+rows are left out, since they link nobody. Files, all native byte order:
+
+    authors.iri / authors.off   the author row IRIs, sorted, UTF-8, and their offsets (uint64)
+    clusters.iri / clusters.off the name cluster IRIs, the same way
+    a2p.off / a2p.dat           author row -> papers (uint64 offsets, uint32 paper numbers)
+    p2a.off / p2a.dat           paper -> author rows
+    a2c.dat                     author row -> its name cluster (uint32; NONE if it has none)
+    c2a.off / c2a.dat           name cluster -> author rows
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import shutil
+import sys
+from array import array
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+import pyoxigraph as ox
+
+from kg.terms import KG, RDF_TYPE
+
+INDEX = "paths-index"
+FORMAT = 1
+NONE = 0xFFFFFFFF
+_TYPE = ox.NamedNode(RDF_TYPE)
+
+
+def build_index(store: ox.Store, generation: Path) -> dict[str, int]:
+    """Write the index of `store` into `generation`/paths-index; returns its counts."""
+    final = generation / INDEX
+    tmp = generation / f".{INDEX}.part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    authors = sorted(_subjects(store.quads_for_pattern(None, _TYPE, ox.NamedNode(KG.AuthorRow))))
+    number = {iri: i for i, iri in enumerate(authors)}
+    _write_iris(tmp / "authors", authors)
+    p2a_off, p2a_dat = array("Q", [0]), array("I")
+    author_p = ox.NamedNode(KG.author)
+    for paper in _subjects(store.quads_for_pattern(None, _TYPE, ox.NamedNode(KG.Paper))):
+        rows = {number.get(q.object.value, -1) for q in store.quads_for_pattern(ox.NamedNode(paper), author_p, None)
+                if isinstance(q.object, ox.NamedNode)}
+        rows.discard(-1)
+        if len(rows) < 2:
+            continue
+        p2a_dat.extend(sorted(rows))
+        p2a_off.append(len(p2a_dat))
+    a2p_off, a2p_dat = _transpose(p2a_off, p2a_dat, len(authors))
+    in_cluster: dict[int, str] = {}
+    for q in store.quads_for_pattern(None, ox.NamedNode(KG.inCluster), None):
+        row = number.get(q.subject.value) if isinstance(q.subject, ox.NamedNode) else None
+        if row is not None and isinstance(q.object, ox.NamedNode):
+            in_cluster.setdefault(row, q.object.value)
+    del number
+    clusters = sorted(set(in_cluster.values()))
+    cluster_number = {iri: i for i, iri in enumerate(clusters)}
+    a2c = array("I", [NONE]) * len(authors)
+    for row, cluster in in_cluster.items():
+        a2c[row] = cluster_number[cluster]
+    del in_cluster, cluster_number
+    _write_iris(tmp / "clusters", clusters)
+    c2a_off, c2a_dat = _group(a2c, len(clusters))
+    for name, data in (("p2a.off", p2a_off), ("p2a.dat", p2a_dat), ("a2p.off", a2p_off), ("a2p.dat", a2p_dat),
+                       ("a2c.dat", a2c), ("c2a.off", c2a_off), ("c2a.dat", c2a_dat)):
+        _write(tmp / name, data)
+    counts = {"authors": len(authors), "papers": len(p2a_off) - 1, "authorships": len(p2a_dat),
+              "clusters": len(clusters)}
+    meta = {"format": FORMAT, "byteorder": sys.byteorder, "counts": counts}
+    (tmp / "index.json").write_text(json.dumps(meta, indent=2))
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    return counts
+
+
+def _subjects(quads: Iterable[ox.Quad]) -> Iterable[str]:
+    """The distinct IRI subjects of quads ordered by subject (a quad per graph is seen once)."""
+    last = None
+    for q in quads:
+        s = q.subject
+        if isinstance(s, ox.NamedNode) and s.value != last:
+            last = s.value
+            yield last
+
+
+def _transpose(off: array[int], dat: array[int], n: int) -> tuple[array[int], array[int]]:
+    """The CSR of the reverse relation, rows in increasing order (a counting sort)."""
+    counts = array("Q", [0]) * (n + 1)
+    for x in dat:
+        counts[x + 1] += 1
+    for i in range(n):
+        counts[i + 1] += counts[i]
+    out_off = array("Q", counts)
+    out = array("I", [0]) * len(dat)
+    for src in range(len(off) - 1):
+        for k in range(off[src], off[src + 1]):
+            x = dat[k]
+            out[counts[x]] = src
+            counts[x] += 1
+    return out_off, out
+
+
+def _group(owner: array[int], n: int) -> tuple[array[int], array[int]]:
+    """CSR of groups -> members from a member -> group array (NONE members left out)."""
+    single_off = array("Q", range(len(owner) + 1))
+    kept = array("I", (g if g != NONE else n for g in owner))
+    off, dat = _transpose(single_off, kept, n + 1)
+    return off[: n + 1], dat[: off[n]]
+
+
+def _write_iris(stem: Path, iris: list[str]) -> None:
+    off = array("Q", [0])
+    with open(stem.with_suffix(".iri"), "wb") as f:
+        pos = 0
+        for iri in iris:
+            data = iri.encode("utf-8")
+            f.write(data)
+            pos += len(data)
+            off.append(pos)
+    _write(stem.with_suffix(".off"), off)
+
+
+def _write(path: Path, data: array[int]) -> None:
+    with open(path, "wb") as f:
+        data.tofile(f)
+
+
+class _Mapped:
+    """One memory-mapped file as a typed memoryview."""
+
+    def __init__(self, path: Path, fmt: Literal["B", "I", "Q"]) -> None:
+        with open(path, "rb") as f:
+            size = path.stat().st_size
+            self._mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        raw = memoryview(self._mmap) if self._mmap is not None else memoryview(b"")
+        self.view: memoryview[int] = raw.cast(fmt)
+
+    def close(self) -> None:
+        self.view.release()
+        if self._mmap is not None:
+            self._mmap.close()
+
+
+class IriTable:
+    """A sorted list of IRIs on disk: number -> IRI and IRI -> number (binary search)."""
+
+    def __init__(self, stem: Path) -> None:
+        self._data = _Mapped(stem.with_suffix(".iri"), "B")
+        self._off = _Mapped(stem.with_suffix(".off"), "Q")
+
+    def __len__(self) -> int:
+        return len(self._off.view) - 1
+
+    def _bytes(self, i: int) -> bytes:
+        off = self._off.view
+        return bytes(self._data.view[off[i]: off[i + 1]])
+
+    def iri(self, i: int) -> str:
+        return self._bytes(i).decode("utf-8")
+
+    def find(self, iri: str) -> int | None:
+        key = iri.encode("utf-8")
+        lo, hi = 0, len(self)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._bytes(mid) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(self) and self._bytes(lo) == key else None
+
+    def close(self) -> None:
+        self._data.close()
+        self._off.close()
+
+
+class Csr:
+    """Rows of integers: row(i) is a memoryview of uint32."""
+
+    def __init__(self, stem: Path) -> None:
+        self._off = _Mapped(stem.with_suffix(".off"), "Q")
+        self._dat = _Mapped(stem.with_suffix(".dat"), "I")
+        self.off = self._off.view
+        self.dat = self._dat.view
+
+    def row(self, i: int) -> memoryview:
+        return self.dat[self.off[i]: self.off[i + 1]]
+
+    def degree(self, i: int) -> int:
+        return int(self.off[i + 1] - self.off[i])
+
+    def close(self) -> None:
+        self._off.close()
+        self._dat.close()
+
+
+class AdjacencyIndex:
+    """The memory-mapped index of one store generation."""
+
+    def __init__(self, path: Path) -> None:
+        meta = json.loads((path / "index.json").read_text())
+        if meta.get("format") != FORMAT or meta.get("byteorder") != sys.byteorder:
+            raise ValueError(f"{path}: index format {meta.get('format')} ({meta.get('byteorder')}) not readable here")
+        self.path = path
+        self.counts: dict[str, int] = meta["counts"]
+        self.authors = IriTable(path / "authors")
+        self.clusters = IriTable(path / "clusters")
+        self.a2p = Csr(path / "a2p")
+        self.p2a = Csr(path / "p2a")
+        self._a2c = _Mapped(path / "a2c.dat", "I")
+        self.a2c = self._a2c.view
+        self.c2a = Csr(path / "c2a")
+
+    @classmethod
+    def open(cls, generation: Path) -> AdjacencyIndex | None:
+        """The index of a generation directory, or None if it has none (or an unreadable one)."""
+        path = generation / INDEX
+        if not (path / "index.json").is_file():
+            return None
+        try:
+            return cls(path)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def close(self) -> None:
+        for part in (self.authors, self.clusters, self.a2p, self.p2a, self._a2c, self.c2a):
+            part.close()
