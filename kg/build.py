@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import sys
@@ -18,6 +17,7 @@ from kg import __version__, sources
 from kg.adjacency import build_index
 from kg.checks import Integrity
 from kg.errors import BadRowError, KgError
+from kg.files import open_binary
 from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
 from kg.links import relink
 from kg.mapping import Mapper
@@ -64,7 +64,7 @@ class _Rejects:
             return
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "w", encoding="utf-8")
+            self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
         self._file.write(json.dumps(asdict(reject), ensure_ascii=False) + "\n")
 
     def close(self) -> None:
@@ -198,7 +198,9 @@ def build(
             for graph in (ONTOLOGY_GRAPH, *sorted(replaced)):
                 if gen.store.contains_named_graph(ox.NamedNode(graph)):
                     gen.store.remove_graph(ox.NamedNode(graph))
-            gen.store.bulk_load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+            gen.store.bulk_load(
+                path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH)
+            )
             _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress, dtd))
             relink(gen.store, minter)
             counts = compute_stats(gen.store)
@@ -255,10 +257,9 @@ def etl(
     started = time.perf_counter()
     rejects = rejects if rejects is not None else output.with_name(output.name + ".rejects.jsonl")
     sink = _Rejects(rejects, strict)
-    tmp = output.with_name(f".{output.name}.part")
-    opener: Callable[..., IO[bytes]] = gzip.open if output.name.endswith(".gz") else open
+    tmp = output.with_name(f".part-{output.name}")
     try:
-        with opener(tmp, "wb") as out:
+        with open_binary(tmp, "wb") as out:
             ontology = ox.Store()
             ontology.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
             ontology.dump(out, format=ox.RdfFormat.N_QUADS)
@@ -284,7 +285,9 @@ def load(files: list[Path], store: Path, *, add: bool = False) -> Report:
     target = StoreDir(store)
     with target.generation(copy_active=add) as gen:
         if not add:
-            gen.store.bulk_load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+            gen.store.bulk_load(
+                path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH)
+            )
         for path in files:
             _load_file(gen.store, path)
         counts = compute_stats(gen.store)
@@ -309,7 +312,7 @@ def _load_file(store: ox.Store, path: Path) -> None:
     if not path.is_file():
         raise KgError(f"{path}: no such file")
     try:
-        with gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb") as f:
+        with open_binary(path, "rb") as f:
             store.bulk_load(input=f, format=fmt)
     except SyntaxError as e:
         raise KgError(f"{path}: {e}") from e

@@ -41,10 +41,16 @@ def _source_options(f: Any) -> Any:
 
     dtd_help = "dblp.dtd for raw dblp XML (default: the one beside the file)."
     f = click.option("--dtd", type=click.Path(path_type=Path, dir_okay=False), help=dtd_help)(f)
-    f = click.option("--rejects", type=click.Path(path_type=Path), help="Where rejected rows are written as JSON lines.")(f)
+    f = click.option(
+        "--rejects", type=click.Path(path_type=Path), help="Where rejected rows are written as JSON lines."
+    )(f)
     f = click.option("--strict", is_flag=True, help="Fail on the first malformed row and change nothing.")(f)
-    f = click.option("--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base of the IRIs minted for resources.")(f)
-    f = click.option("--from", "kind", type=click.Choice(["auto", *KINDS]), default="auto", show_default=True, help="Input kind.")(f)
+    f = click.option(
+        "--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base of the IRIs minted for resources."
+    )(f)
+    f = click.option(
+        "--from", "kind", type=click.Choice(["auto", *KINDS]), default="auto", show_default=True, help="Input kind."
+    )(f)
     return click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))(f)
 
 
@@ -66,7 +72,15 @@ def build(
     from kg.build import build as run
 
     report = run(
-        list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True, add=add, dtd=dtd
+        list(inputs),
+        store,
+        kind=kind,
+        base_iri=base_iri,
+        strict=strict,
+        rejects=rejects,
+        progress=True,
+        add=add,
+        dtd=dtd,
     )
     click.echo(f"{report.summary()} -> {store}", err=True)
 
@@ -75,7 +89,13 @@ def build(
 @_source_options
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="N-Quads file (.nq or .nq.gz).")
 def etl(
-    inputs: tuple[Path, ...], output: Path, kind: str, base_iri: str, strict: bool, rejects: Path | None, dtd: Path | None
+    inputs: tuple[Path, ...],
+    output: Path,
+    kind: str,
+    base_iri: str,
+    strict: bool,
+    rejects: Path | None,
+    dtd: Path | None,
 ) -> None:
     """Map INPUTS to N-Quads without loading them."""
     from kg.build import etl as run
@@ -98,15 +118,37 @@ def load(files: tuple[Path, ...], store: Path, add: bool) -> None:
     click.echo(f"{report.triples:,} triples in {report.seconds:.1f} s -> {store}", err=True)
 
 
-RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV, "xml": ox.QueryResultsFormat.XML}
-GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS, "jsonld": ox.RdfFormat.JSON_LD, "xml": ox.RdfFormat.RDF_XML}
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "xml": ox.QueryResultsFormat.XML,
+}
+GRAPH_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML,
+}
 
 
 @main.command()
 @click.argument("sparql", required=False)
 @STORE
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind ?NAME (repeatable). VALUE: text, <iri> or an N-Triples literal.")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "tsv", "xml", "ttl", "nt", "nq", "jsonld"]), help="Output format (default: json for SELECT/ASK, ttl for CONSTRUCT/DESCRIBE).")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Bind ?NAME (repeatable). VALUE: text, <iri> or an N-Triples literal.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "tsv", "xml", "ttl", "nt", "nq", "jsonld"]),
+    help="Output format (default: json for SELECT/ASK, ttl for CONSTRUCT/DESCRIBE).",
+)
 @click.option("--list", "list_queries", is_flag=True, help="List the named queries and their parameters.")
 def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | None, list_queries: bool) -> None:
     """Run SPARQL (text, @FILE.rq, or the name of a query in queries/) over the union of all graphs."""
@@ -144,12 +186,16 @@ def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | N
     if isinstance(results, ox.QueryTriples):
         rdf = GRAPH_FORMATS.get(fmt or "ttl")
         if rdf is None:
-            raise click.BadParameter(f"{fmt} is for SELECT/ASK results; use ttl, nt, nq, jsonld or xml", param_hint="--format")
+            raise click.BadParameter(
+                f"{fmt} is for SELECT/ASK results; use ttl, nt, nq, jsonld or xml", param_hint="--format"
+            )
         results.serialize(out, rdf)
     else:
         res = RESULT_FORMATS.get(fmt or "json")
         if res is None:
-            raise click.BadParameter(f"{fmt} is for CONSTRUCT/DESCRIBE results; use json, csv, tsv or xml", param_hint="--format")
+            raise click.BadParameter(
+                f"{fmt} is for CONSTRUCT/DESCRIBE results; use json, csv, tsv or xml", param_hint="--format"
+            )
         results.serialize(out, res)
     out.flush()
     if fmt in (None, "json", "xml"):
@@ -158,7 +204,13 @@ def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | N
 
 @main.command()
 @STORE
-@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "rdfxml"]), required=True, help="RDF format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "rdfxml"]),
+    required=True,
+    help="RDF format.",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (.gz compresses); stdout if absent.")
 @click.option("--graph", help="Only this named graph (triple formats merge all graphs otherwise).")
 def export(store: Path, fmt: str, output: Path | None, graph: str | None) -> None:
@@ -190,7 +242,8 @@ def stats(store: Path, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 def cluster(name: str, store: Path, loose: bool, fmt: str) -> None:
     """Every paper of the author rows named NAME (case-insensitive exact match, homonym numbers merged)."""
-    from kg.cluster import CSV_COLUMNS, cluster as run, csv_rows, render_text
+    from kg.cluster import CSV_COLUMNS, csv_rows, render_text
+    from kg.cluster import cluster as run
     from kg.store import StoreDir
 
     if not name.strip():
@@ -210,13 +263,25 @@ def cluster(name: str, store: Path, loose: bool, fmt: str) -> None:
 @click.argument("a")
 @click.argument("b")
 @STORE
-@click.option("--by", type=click.Choice(["author", "cluster"]), default="author", show_default=True,
-              help="Nodes: author rows, or name clusters (homonym rows merged).")
+@click.option(
+    "--by",
+    type=click.Choice(["author", "cluster"]),
+    default="author",
+    show_default=True,
+    help="Nodes: author rows, or name clusters (homonym rows merged).",
+)
 @click.option("--max-hops", type=click.IntRange(min=0), default=6, show_default=True, help="Longest chain searched.")
 @click.option("--all", "all_paths", is_flag=True, help="Every shortest path, not just the first by IRI order.")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most this many paths with --all.")
-@click.option("--timeout", type=click.FloatRange(min=0.0, min_open=True), default=30.0, show_default=True,
-              help="Time budget of the search in seconds.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most this many paths with --all."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Time budget of the search in seconds.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def path(
     a: str, b: str, store: Path, by: str, max_hops: int, all_paths: bool, limit: int, timeout: float, fmt: str
@@ -225,8 +290,16 @@ def path(
     from kg import paths
 
     try:
-        result = paths.shortest_paths(store, a, b, by=by, max_hops=max_hops, all=all_paths, limit=limit,  # type: ignore[arg-type]
-                                      timeout=timeout)
+        result = paths.shortest_paths(
+            store,
+            a,
+            b,
+            by=by,
+            max_hops=max_hops,
+            all=all_paths,
+            limit=limit,  # type: ignore[arg-type]
+            timeout=timeout,
+        )
     except paths.AmbiguousAuthor as e:
         click.echo(paths.render_candidates(e), err=True, nl=False)
         sys.exit(2)
@@ -255,15 +328,76 @@ def coauthors(author: str, store: Path, fmt: str) -> None:
         click.echo(paths.render_coauthors(result), nl=False)
 
 
+def _serve_options(f: Any) -> Any:
+    opts = [
+        click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 exposes the endpoint to the network)."),
+        click.option("--port", default=7878, show_default=True, type=click.IntRange(0, 65535), help="TCP port."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
 @main.command()
-@click.option("--store", type=click.Path(path_type=Path), default=DEFAULT_DEMO_STORE, show_default=True, help="Where the example store is kept.")
-def demo(store: Path) -> None:
-    """Build the bundled example graph (if missing) and show its stats and the 'Liyuan Liu' cluster."""
-    from kg.build import build as run
-    from kg.cluster import cluster as clusters, render_text
+@STORE
+@_serve_options
+@click.option("--base-iri", help="Base IRI for relative IRIs in queries and updates (default: the endpoint's URL).")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Seconds a query or update may run; past that its worker process is killed and the answer is 503.")
+@click.option("--max-rows", default=100_000, show_default=True, type=click.IntRange(0), help="Cap on solutions/triples per response (0: no cap); a capped response says so in X-SPARQL-MaxRows.")
+@click.option("--cors", is_flag=True, help="Allow cross-origin requests (Access-Control-Allow-Origin: *).")
+@click.option("--update-token", metavar="TOKEN", envvar="KG_UPDATE_TOKEN", help="Enable SPARQL Update for requests with 'Authorization: Bearer TOKEN' (env KG_UPDATE_TOKEN).")
+@click.option("--allow-update", is_flag=True, help="Enable SPARQL Update for everyone (opens the store writable; one worker).")
+@click.option("--allow-service", "allow_service", multiple=True, metavar="HOST", help="Host that SERVICE and LOAD may reach (repeatable); all others are refused.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Query worker processes (1 when updates are enabled).")
+@click.option("--max-body", default=1 << 20, show_default=True, type=click.IntRange(1024), help="Largest request body accepted, in bytes (413 beyond).")
+def serve(
+    store: Path, host: str, port: int, base_iri: str | None, timeout: float, max_rows: int, cors: bool,
+    update_token: str | None, allow_update: bool, allow_service: tuple[str, ...], workers: int, max_body: int,
+) -> None:
+    """Serve --store as a SPARQL 1.1 endpoint at /sparql, with a query page at / and VoID at /.well-known/void.
+
+    The store is opened read-only unless updates are enabled. The default graph of a query is the
+    union of all graphs. SERVICE and LOAD (outbound requests) are refused unless --allow-service
+    names the host. Access log lines go to stderr.
+    """
+    from kg.server import ServerConfig
+    from kg.server import serve as run
     from kg.store import StoreDir
 
+    if update_token and allow_update:
+        raise click.UsageError("give either --update-token or --allow-update, not both")
+    if base_iri is not None:
+        try:
+            ox.NamedNode(base_iri)
+        except ValueError as e:
+            raise click.BadParameter(f"not an absolute IRI: {e}", param_hint="--base-iri") from None
+    StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
+    run(
+        ServerConfig(
+            store=store, host=host, port=port, base_iri=base_iri, timeout=timeout, max_rows=max_rows or None,
+            cors=cors, update_token=update_token, allow_update=allow_update,
+            allow_service=frozenset(h.lower() for h in allow_service), workers=workers, max_body=max_body,
+        )
+    )
+
+
+@main.command()
+@click.option(
+    "--store",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DEMO_STORE,
+    show_default=True,
+    help="Where the example store is kept.",
+)
+@click.option("--serve/--no-serve", "serve_it", default=False, show_default=True, help="Then serve the example graph as a SPARQL endpoint (kg serve).")
+@_serve_options
+def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
+    """Build the bundled example graph (if missing) and show its stats and the 'Liyuan Liu' cluster."""
+    from kg.build import build as run
+    from kg.cluster import cluster as clusters
+    from kg.cluster import render_text
     from kg.ontology import examples_dir
+    from kg.store import StoreDir
 
     target = StoreDir(store)
     if not target.exists():
@@ -273,3 +407,9 @@ def demo(store: Path) -> None:
     click.echo("  ".join(f"{k}: {counts[k]:,}" for k in ("papers", "authors", "venues", "authorships", "triples")))
     click.echo()
     click.echo(render_text(clusters(target.open(), "Liyuan Liu")), nl=False)
+    if serve_it:
+        from kg.server import ServerConfig
+        from kg.server import serve as run_server
+
+        click.echo(f"\nserving the example graph at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+        run_server(ServerConfig(store=store, host=host, port=port))

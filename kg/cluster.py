@@ -9,7 +9,7 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError
 from kg.names import loose_key, name_key
-from kg.queries import named, select
+from kg.queries import as_int, named, select
 from kg.terms import KG
 
 TOP = 5
@@ -66,8 +66,13 @@ def cluster(store: ox.Store, name: str, *, loose: bool = False, details: bool = 
     params: dict[str, object] = {"key": key, "keyProperty": ox.NamedNode(KG.looseNameKey if loose else KG.nameKey)}
     papers = _papers(select(store, named("cluster-papers"), params))
     rows = [
-        ClusterRow(str(r["row"]), str(r["name"]), int(r["papers"]),  # type: ignore[call-overload]
-                   r.get("firstYear"), r.get("lastYear"))  # type: ignore[arg-type]
+        ClusterRow(
+            str(r["row"]),
+            str(r["name"]),
+            as_int(r["papers"]) or 0,
+            as_int(r.get("firstYear")),
+            as_int(r.get("lastYear")),
+        )
         for r in select(store, named("cluster-rows"), params)
     ]
     if details and rows:
@@ -94,11 +99,10 @@ def _papers(results: list[dict[str, object]]) -> list[ClusterPaper]:
         iri = str(r["paper"])
         paper = papers.get(iri)
         if paper is None:
-            year = r.get("year")
             paper = papers[iri] = ClusterPaper(
                 iri=iri,
                 title=str(r["title"]),
-                year=int(year) if isinstance(year, int) else None,
+                year=as_int(r.get("year")),
                 venue=_opt(r.get("venueName")),
                 type=_opt(r.get("type")),
                 authors=[],
@@ -153,6 +157,14 @@ CSV_COLUMNS = ("iri", "title", "year", "venue", "type", "authors", "rows")
 
 def csv_rows(c: Cluster) -> list[list[str]]:
     return [
-        [p.iri, p.title, str(p.year or ""), p.venue or "", p.type or "", "; ".join(a.name for a in p.authors), " ".join(p.rows)]
+        [
+            p.iri,
+            p.title,
+            str(p.year or ""),
+            p.venue or "",
+            p.type or "",
+            "; ".join(a.name for a in p.authors),
+            " ".join(p.rows),
+        ]
         for p in c.papers
     ]

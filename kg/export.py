@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.files import open_binary
 from kg.jsonld import PREFIXES, write_dataset
 from kg.store import StoreDir
 
@@ -40,9 +40,9 @@ def export(store: Path, fmt: str, output: Path | None, graph: str | None = None)
         _write(db, fmt, sys.stdout.buffer, graph)
         sys.stdout.buffer.flush()
         return
-    tmp = output.with_name(f".{output.name}.part")
+    tmp = output.with_name(f".part-{output.name}")
     try:
-        with gzip.open(tmp, "wb") if output.name.endswith(".gz") else open(tmp, "wb") as out:
+        with open_binary(tmp, "wb") as out:
             _write(db, fmt, out, graph)
         tmp.replace(output)
     except BaseException:

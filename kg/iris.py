@@ -47,7 +47,7 @@ def normalize_doi(value: str) -> str:
     doi = value.strip()
     for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"):
         if doi.lower().startswith(prefix):
-            doi = doi[len(prefix):]
+            doi = doi[len(prefix) :]
             break
     if not _DOI.match(doi):
         raise ValueError(f"not a DOI: {value!r}")
@@ -58,7 +58,7 @@ def normalize_orcid(value: str) -> str:
     orcid = value.strip()
     for prefix in ("https://orcid.org/", "http://orcid.org/"):
         if orcid.startswith(prefix):
-            orcid = orcid[len(prefix):]
+            orcid = orcid[len(prefix) :]
     if not _ORCID.match(orcid):
         raise ValueError(f"not an ORCID: {value!r}")
     return orcid
@@ -68,7 +68,7 @@ def normalize_openalex_author(value: str) -> str:
     oid = value.strip()
     for prefix in ("https://openalex.org/", "http://openalex.org/"):
         if oid.startswith(prefix):
-            oid = oid[len(prefix):]
+            oid = oid[len(prefix) :]
     if not _OPENALEX_AUTHOR.match(oid):
         raise ValueError(f"not an OpenAlex author id: {value!r}")
     return oid
@@ -78,7 +78,7 @@ def normalize_dblp_pid(value: str) -> str:
     pid = value.strip()
     for prefix in ("https://dblp.org/pid/", "http://dblp.org/pid/"):
         if pid.startswith(prefix):
-            pid = pid[len(prefix):]
+            pid = pid[len(prefix) :]
     if not _DBLP_PID.match(pid):
         raise ValueError(f"not a dblp pid: {value!r}")
     return pid

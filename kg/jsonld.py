@@ -42,12 +42,13 @@ def build_context() -> dict[str, Any]:
     store = ox.Store()
     store.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE)
     terms: dict[str, Any] = {}
-    for row in store.query(_QUERY):
-        assert isinstance(row, ox.QuerySolution)
+    solutions = store.query(_QUERY)
+    assert isinstance(solutions, ox.QuerySolutions)
+    for row in solutions:
         iri = row["term"].value
         if not iri.startswith(NS):
             continue
-        local = iri[len(NS):]
+        local = iri[len(NS) :]
         kind = row["kind"].value.rsplit("#", 1)[1]
         rng = row["range"].value if row["range"] is not None else None
         if kind == "Class":
@@ -55,7 +56,7 @@ def build_context() -> dict[str, Any]:
         elif kind == "ObjectProperty":
             terms[local] = {"@id": f"kg:{local}", "@type": "@id"}
         elif rng and rng != XSD_STRING and rng.startswith(PREFIXES["xsd"]):
-            terms[local] = {"@id": f"kg:{local}", "@type": "xsd:" + rng[len(PREFIXES["xsd"]):]}
+            terms[local] = {"@id": f"kg:{local}", "@type": "xsd:" + rng[len(PREFIXES["xsd"]) :]}
         else:
             terms[local] = f"kg:{local}"
     terms["label"] = "rdfs:label"
@@ -154,7 +155,10 @@ def write_dataset(store: ox.Store, out: IO[bytes], context: dict[str, Any] | Non
         out.write((b"\n" if first else b",\n") + head)
         first_in_graph = True
         for subject, group in _grouped(store.quads_for_pattern(None, None, None, graph)):
-            out.write((b"\n" if first_in_graph else b",\n") + json.dumps(compactor.node(subject, group), ensure_ascii=False).encode())
+            out.write(
+                (b"\n" if first_in_graph else b",\n")
+                + json.dumps(compactor.node(subject, group), ensure_ascii=False).encode()
+            )
             first_in_graph = False
         out.write(b"]}")
         first = False

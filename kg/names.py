@@ -32,6 +32,7 @@ def loose_key(name: str) -> str:
 
 def same_name(a: str, b: str) -> bool:
     """Case-insensitive exact match of two names, homonym numbers included."""
+
     def norm(s: str) -> str:
         return _SPACE.sub(" ", unicodedata.normalize("NFKC", s).casefold()).strip()
 

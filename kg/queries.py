@@ -40,7 +40,9 @@ class NamedQuery:
     def bind(self, values: Mapping[str, object]) -> dict[ox.Variable, Term]:
         unknown = sorted(set(values) - set(self.params))
         if unknown:
-            raise QueryError(f"query {self.name!r} has no parameter {unknown[0]!r} (it takes: {', '.join(self.params) or 'none'})")
+            raise QueryError(
+                f"query {self.name!r} has no parameter {unknown[0]!r} (it takes: {', '.join(self.params) or 'none'})"
+            )
         missing = [p for p in self.params if p not in values]
         if missing:
             raise QueryError(f"query {self.name!r} needs parameter {missing[0]!r}")
@@ -124,7 +126,10 @@ def execute(
         text, subs, label = query.text, query.bind(params or {}), f"query {query.name!r}"
     else:
         text, label = query, "query"
-        subs = {ox.Variable(k): v if isinstance(v, ox.NamedNode | ox.Literal) else ox.Literal(str(v)) for k, v in (params or {}).items()}
+        subs = {
+            ox.Variable(k): v if isinstance(v, ox.NamedNode | ox.Literal) else ox.Literal(str(v))
+            for k, v in (params or {}).items()
+        }
     try:
         return store.query(text, substitutions=subs, use_default_graph_as_union=union)
     except SyntaxError as e:
@@ -149,7 +154,14 @@ def value(term: object) -> object:
     return None if term is None else str(term)
 
 
-def select(store: ox.Store, query: NamedQuery | str, params: Mapping[str, object] | None = None) -> list[dict[str, object]]:
+def as_int(value: object) -> int | None:
+    """An integer result value, or None when unbound or not an integer."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def select(
+    store: ox.Store, query: NamedQuery | str, params: Mapping[str, object] | None = None
+) -> list[dict[str, object]]:
     """A SELECT query's rows as dicts of Python values (unbound variables left out)."""
     results = execute(store, query, params)
     if not isinstance(results, ox.QuerySolutions):

@@ -154,8 +154,11 @@ def test_a_killed_build_leaves_the_previous_store_as_it_was(tmp_path: Path) -> N
     kg.build([write_rows(tmp_path / "good")], store)
     before = cluster(StoreDir(store).open(), "Ada Lovelace").to_json()
     big = _big_rows(tmp_path / "big", 300_000)
-    proc = subprocess.Popen([sys.executable, "-m", "kg", "build", str(big), "--store", str(store)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg", "build", str(big), "--store", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".build-") for p in store.iterdir()):
         assert proc.poll() is None, "the build ended before it could be killed"

@@ -9,6 +9,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from click.testing import CliRunner
+from conftest import DATA, EXAMPLE
 from rdflib.compare import isomorphic
 
 import kg
@@ -16,8 +17,6 @@ from kg.cli import main
 from kg.export import DATASET_FORMATS, export
 from kg.iris import DEFAULT_BASE_IRI
 from kg.store import StoreDir
-
-from conftest import DATA, EXAMPLE
 
 RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "rdfxml": "xml", "nq": "nquads", "trig": "trig", "jsonld": "json-ld"}
 
@@ -40,7 +39,9 @@ def test_build_and_stats_through_the_cli(tmp_path: Path) -> None:
 
 def test_example_graph_matches_the_golden_turtle(example_db: ox.Store) -> None:
     graph = ox.NamedNode(DEFAULT_BASE_IRI + "graph/rows")
-    data = ox.serialize((q.triple for q in example_db.quads_for_pattern(None, None, None, graph)), format=ox.RdfFormat.N_TRIPLES)
+    data = ox.serialize(
+        (q.triple for q in example_db.quads_for_pattern(None, None, None, graph)), format=ox.RdfFormat.N_TRIPLES
+    )
     built = rdflib.Graph().parse(data=data, format="nt")
     golden = rdflib.Graph().parse(DATA / "example-golden.ttl", format="turtle")
     assert len(built) == len(golden)
@@ -50,7 +51,9 @@ def test_example_graph_matches_the_golden_turtle(example_db: ox.Store) -> None:
 def test_ontology_is_loaded_in_its_own_graph(example_db: ox.Store) -> None:
     graph = ox.NamedNode("https://w3id.org/scholarly-kg/ontology")
     assert example_db.contains_named_graph(graph)
-    assert any(example_db.quads_for_pattern(ox.NamedNode("https://w3id.org/scholarly-kg/ontology#Paper"), None, None, graph))
+    assert any(
+        example_db.quads_for_pattern(ox.NamedNode("https://w3id.org/scholarly-kg/ontology#Paper"), None, None, graph)
+    )
 
 
 def _sorted_nquads(store: Path) -> list[bytes]:
@@ -126,7 +129,9 @@ def test_base_iri_is_configurable_and_checked(tmp_path: Path) -> None:
     kg.build([EXAMPLE], tmp_path / "S", base_iri="https://example.org/kg/")
     db = StoreDir(tmp_path / "S").open()
     assert any(db.quads_for_pattern(ox.NamedNode("https://example.org/kg/author/liyuan-liu-a"), None, None))
-    result = CliRunner().invoke(main, ["build", str(EXAMPLE), "--store", str(tmp_path / "T"), "--base-iri", "not an iri"])
+    result = CliRunner().invoke(
+        main, ["build", str(EXAMPLE), "--store", str(tmp_path / "T"), "--base-iri", "not an iri"]
+    )
     assert result.exit_code == 1
     assert "--base-iri" in result.output
     assert not (tmp_path / "T" / "active").exists()

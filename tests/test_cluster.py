@@ -38,7 +38,14 @@ def test_papers_are_newest_first_with_ordered_authors_and_their_row(example_db: 
         assert [a.position for a in p.authors] == list(range(1, len(p.authors) + 1))
         assert len(p.rows) == 1
     ntp = next(p for p in c.papers if p.title.startswith("On the Generalization Ability"))
-    assert [a.name for a in ntp.authors] == ["Zhihao Li", "Xue Jiang", "Liyuan Liu", "Xuelin Zhang", "Hong Chen 0004", "Feng Zheng 0001"]
+    assert [a.name for a in ntp.authors] == [
+        "Zhihao Li",
+        "Xue Jiang",
+        "Liyuan Liu",
+        "Xuelin Zhang",
+        "Hong Chen 0004",
+        "Feng Zheng 0001",
+    ]
     assert ntp.rows == [B]
     assert (ntp.venue, ntp.year, ntp.type) == ("ICML", 2025, "Conference Paper")
     first = c.papers[0]
@@ -88,7 +95,8 @@ def test_text_output_looks_like_the_seed_page(example_store: Path) -> None:
     assert lines[2:5] == [
         "NeurIPS 2025 Conference Paper",
         "Decoder-Hybrid-Decoder Architecture for Efficient Reasoning with Long Generation",
-        "  Liliang Ren, Congcong Chen, Haoran Xu, Young Jin Kim, Adam Atkinson, Zheng Zhan, Jiankai Sun, Baolin Peng and 1 more",
+        "  Liliang Ren, Congcong Chen, Haoran Xu, Young Jin Kim, Adam Atkinson, Zheng Zhan, Jiankai Sun, "
+        "Baolin Peng and 1 more",
     ]
 
 
@@ -114,8 +122,10 @@ def test_loose_key_is_an_option(tmp_path: Path) -> None:
 
     import kg
 
-    rows = write_rows(tmp_path / "rows", {"authors": ["a3,José-María Núñez,,,", "a4,Jose Maria Nunez,,,"],
-                                          "authorships": ["p1,a3,3,", "p1,a4,4,"]})
+    rows = write_rows(
+        tmp_path / "rows",
+        {"authors": ["a3,José-María Núñez,,,", "a4,Jose Maria Nunez,,,"], "authorships": ["p1,a3,3,", "p1,a4,4,"]},
+    )
     kg.build([rows], tmp_path / "S")
     db = kg.StoreDir(tmp_path / "S").open()
     assert len(cluster(db, "Jose Maria Nunez").rows) == 1

@@ -111,8 +111,7 @@ def _read_csv(path: Path, table: str) -> Iterator[tuple[int, Row | str]]:
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, Row | str]]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as f:
+    with open_binary(path) as f:
         for number, raw in enumerate(f, start=1):
             if not raw.strip():
                 continue

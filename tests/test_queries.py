@@ -1,0 +1,110 @@
+"""Named queries and `kg query`: parameters are bound, never pasted into the text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.errors import QueryError
+from kg.queries import all_named, named, parse_cli_value, select
+
+NAME_KEY = "<https://w3id.org/scholarly-kg/ontology#nameKey>"
+
+
+def test_every_named_query_has_a_header_and_parses(example_db: ox.Store) -> None:
+    queries = all_named()
+    assert {"stats", "cluster-papers", "cluster-rows", "ambiguous-clusters"} <= {q.name for q in queries}
+    for q in queries:
+        assert q.title, f"{q.name}.rq has no '# title:' header"
+        ox.Store().query(q.text, substitutions={}) if not q.params else None
+
+
+def test_named_query_binding(example_db: ox.Store) -> None:
+    rows = select(example_db, named("cluster-rows"), {"key": "liyuan liu", "keyProperty": ox.NamedNode(NAME_KEY[1:-1])})
+    assert sorted(int(r["papers"]) for r in rows) == [2, 19]  # type: ignore[call-overload]
+
+
+def test_missing_and_unknown_parameters_are_named() -> None:
+    with pytest.raises(QueryError, match="needs parameter 'keyProperty'"):
+        named("cluster-rows").bind({"key": "x"})
+    with pytest.raises(QueryError, match="has no parameter 'nope'"):
+        named("cluster-rows").bind({"key": "x", "keyProperty": ox.NamedNode("http://x"), "nope": "y"})
+    with pytest.raises(QueryError, match="no named query"):
+        named("../etc/passwd")
+
+
+def test_cli_values() -> None:
+    assert parse_cli_value("<http://example.org/a>", "x") == ox.NamedNode("http://example.org/a")
+    assert parse_cli_value('"2025"^^<http://www.w3.org/2001/XMLSchema#gYear>', "x").datatype.value.endswith("gYear")  # type: ignore[union-attr]
+    assert parse_cli_value("plain text", "x") == ox.Literal("plain text")
+    with pytest.raises(QueryError, match="parameter 'x'"):
+        parse_cli_value('"unterminated', "x")
+
+
+def test_cli_query_with_params(example_store: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "query",
+            "cluster-rows",
+            "--store",
+            str(example_store),
+            "--param",
+            "key=liyuan liu",
+            "--param",
+            f"keyProperty={NAME_KEY}",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    bindings = json.loads(result.output)["results"]["bindings"]
+    assert len(bindings) == 2
+
+
+def test_cli_query_text_file_and_formats(example_store: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    q = tmp_path / "q.rq"
+    q.write_text(
+        "PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>\nSELECT ?t WHERE { ?p kg:title ?t } ORDER BY ?t LIMIT 2\n"
+    )
+    result = runner.invoke(main, ["query", f"@{q}", "--store", str(example_store), "--format", "csv"])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "t"
+    construct = runner.invoke(main, ["query", "CONSTRUCT WHERE { ?s a ?o } LIMIT 3", "--store", str(example_store)])
+    assert construct.exit_code == 0
+    assert len(list(ox.parse(construct.output.encode(), format=ox.RdfFormat.TURTLE))) == 3
+
+
+def test_injection_through_a_parameter_finds_nothing(example_store: Path) -> None:
+    hostile = 'liyuan liu" } ?row ?p ?o . { "'
+    result = CliRunner().invoke(
+        main,
+        [
+            "query",
+            "cluster-rows",
+            "--store",
+            str(example_store),
+            "--param",
+            f"key={hostile}",
+            "--param",
+            f"keyProperty={NAME_KEY}",
+        ],
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.output)["results"]["bindings"] == []
+
+
+def test_malformed_query_is_a_clear_error(example_store: Path) -> None:
+    result = CliRunner().invoke(main, ["query", "SELECT ?x WHERE { ?x", "--store", str(example_store)])
+    assert result.exit_code == 1
+    assert result.output.startswith("kg: error: query: error at 1:")
+
+
+def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["stats", "--store", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "no such store" in result.output
