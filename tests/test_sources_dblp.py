@@ -1,0 +1,226 @@
+"""dblp XML: both layouts, every record kind, entities via the DTD, counts of the recorded samples."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import DATA, shared
+
+import kg
+from kg import sources
+from kg.checks import Integrity
+from kg.errors import InputError
+from kg.records import Author, Authorship, NameVariant, Paper, Record, Venue
+from kg.store import StoreDir
+
+RAW = DATA / "dblp" / "raw" / "dblp_raw.xml"
+UTF8 = DATA / "dblp" / "dblp_utf8.xml"
+HOMONYM = re.compile(r" \d{4}$")
+
+
+def accepted(path: Path, dtd: Path | None = None) -> tuple[list[Record], list[str]]:
+    """The records the build would load, and the reasons of those it would reject."""
+    integrity = Integrity()
+    records: list[Record] = []
+    reasons: list[str] = []
+    for located in sources.read(path, "dblp", sources.ReadContext(dtd=dtd)):
+        item = located.item
+        reason = item if isinstance(item, str) else integrity.reason(item)
+        if reason is None:
+            assert not isinstance(item, str)
+            records.append(item)
+        else:
+            reasons.append(f"{located.file}:{located.line}: {reason}")
+    return records, reasons
+
+
+def of(records: list[Record], kind: type) -> list:  # type: ignore[type-arg]
+    return [r for r in records if isinstance(r, kind)]
+
+
+def test_raw_layout_decodes_entities_through_the_dtd_beside_the_file() -> None:
+    records, reasons = accepted(RAW)
+    assert reasons == []
+    names = {a.name for a in of(records, Author)}
+    assert "Richard Müller 0001" in names  # written Richard M&uuml;ller 0001
+    assert "André Straße" in names
+    assert "Jürgen Latin" in names  # a raw ISO-8859-1 byte, not an entity
+    titles = {p.title for p in of(records, Paper)}
+    assert "Learning with Schön Kernels." in titles  # inline <i> flattened
+
+
+def test_every_record_kind_becomes_a_paper_typed_by_its_element() -> None:
+    records, _ = accepted(RAW)
+    types = Counter(p.type for p in of(records, Paper))
+    assert types == {"inproceedings": 2, "proceedings": 1, "article": 1, "incollection": 1, "book": 1,
+                     "phdthesis": 1, "mastersthesis": 1}
+
+
+def test_utf8_layout_without_doctype() -> None:
+    records, reasons = accepted(UTF8)
+    assert reasons == []
+    assert {a.name for a in of(records, Author)} == {"Richard Müller 0001", "José María Núñez"}
+    assert [p.title for p in of(records, Paper)] == ["Über Bäume.", "Cloud things."]
+    paper = of(records, Paper)[0]
+    assert paper.doi == "10.1007/s00236-016-0001-x"
+
+
+def test_gzipped_dump_finds_the_dtd_too(tmp_path: Path) -> None:
+    target = tmp_path / "dblp.xml.gz"
+    target.write_bytes(gzip.compress(RAW.read_bytes()))
+    shutil.copy(RAW.parent / "dblp.dtd", tmp_path / "dblp.dtd")
+    assert accepted(target) == accepted(RAW)
+    assert sources.detect(target) == "dblp"
+
+
+def test_dtd_option_when_it_is_not_beside_the_file(tmp_path: Path) -> None:
+    alone = tmp_path / "dump.xml"
+    shutil.copy(RAW, alone)
+    with pytest.raises(InputError, match=r"dump\.xml:5: .*uuml.*--dtd"):
+        accepted(alone)
+    records, _ = accepted(alone, dtd=RAW.parent / "dblp.dtd")
+    assert "Richard Müller 0001" in {a.name for a in of(records, Author)}
+
+
+def test_homonym_numbers_kept_in_the_row_and_dropped_from_the_printed_name() -> None:
+    records, _ = accepted(RAW)
+    ships = [s for s in of(records, Authorship) if s.paper_id == "dblp:conf/nips/MullerL19"]
+    assert [(s.author_id, s.position, s.name_as_printed) for s in ships] == [
+        ("dblp:Richard Müller 0001", 1, "Richard Müller"),
+        ("dblp:Bin Li 0019", 2, "Bin Li"),
+    ]
+    authors = {a.id: a for a in of(records, Author)}
+    assert authors["dblp:Richard Müller 0001"].orcid == "0000-0002-1825-0097"
+
+
+def test_each_author_and_venue_once_and_before_the_papers_that_use_them() -> None:
+    records, _ = accepted(RAW)
+    ids = [r.id for r in records if isinstance(r, Author | Venue)]
+    assert len(ids) == len(set(ids))
+    seen: set[str] = set()
+    for r in records:
+        if isinstance(r, Author | Venue | Paper):
+            seen.add(r.id)
+        elif isinstance(r, Authorship):
+            assert {r.paper_id, r.author_id} <= seen
+        if isinstance(r, Paper) and r.venue_id:
+            assert r.venue_id in seen
+
+
+def test_one_venue_per_key_prefix() -> None:
+    records, _ = accepted(RAW)
+    venues = {v.id: v for v in of(records, Venue)}
+    by_paper = {p.id: p.venue_id for p in of(records, Paper)}
+    # NIPS (2019) and NeurIPS (2021) are one stream, conf/nips.
+    assert by_paper["dblp:conf/nips/MullerL19"] == by_paper["dblp:conf/nips/Li21"] == "dblp:conf/nips"
+    assert venues["dblp:conf/nips"].kind == "conference"
+    assert venues["dblp:journals/corr"].kind == "repository"
+    assert by_paper["dblp:phd/Li10"] is None
+
+
+def test_doi_from_ee_links() -> None:
+    records, _ = accepted(RAW)
+    dois = {p.id: p.doi for p in of(records, Paper)}
+    assert dois["dblp:conf/nips/Li21"] == "10.5555/neurips.2021.7"  # second <ee>, dx.doi.org
+    assert dois["dblp:journals/corr/abs-2101-00001"] is None  # arXiv link only
+
+
+def test_person_records_give_pid_and_name_variants_and_skip_disambiguation_pages() -> None:
+    records, _ = accepted(RAW)
+    assert of(records, NameVariant) == [NameVariant("dblp:Richard Müller 0001", "Richard Mueller")]
+    assert "dblp:Bin Li" not in {a.id for a in of(records, Author)}
+
+
+def test_record_without_author_is_a_paper_without_authorships(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    kg.build([RAW], store)
+    db = StoreDir(store).open()
+    ask = """PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+    SELECT ?p WHERE { ?p a kg:Paper ; kg:sourceId "dblp:reference/vision/X14bd" ; kg:year ?y
+                      FILTER NOT EXISTS { ?p kg:hasAuthorship ?s } }"""
+    assert len(list(db.query(ask, use_default_graph_as_union=True))) == 1
+
+
+def test_bad_records_are_rejected_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text(
+        "<dblp>\n<article key=\"journals/x/A\">\n<title>T</title>\n<year>20x5</year>\n</article>\n"
+        "<article key=\"journals/x/B\"><author>A</author></article>\n<article><title>No key</title></article>\n</dblp>\n",
+        encoding="utf-8",
+    )
+    _, reasons = accepted(bad)
+    assert reasons == [
+        f"{bad}:2: journals/x/A: year '20x5' is not a year",
+        f"{bad}:6: journals/x/B: <article> without a title",
+        f"{bad}:7: <article> record without a key",
+    ]
+
+
+def test_broken_xml_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.xml"
+    bad.write_text("<dblp>\n<article key=\"a/b/c\">\n<title>T</titel>\n</article></dblp>\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"broken\.xml:3: not well-formed"):
+        accepted(bad)
+
+
+# ---------------------------------------------------------------- the recorded samples (SOURCES.md)
+
+# file: (records, papers loaded, authorships loaded, distinct names, homonym occurrences, distinct homonym names)
+SAMPLES = {
+    # 518 inproceedings + 8 proceedings + 228 www; 1,824 <author> of which 232 in www records.
+    "donnerdistel_dblp_test.xml": (754, 526, 1592, 1459, 67, 54),
+    # 616 records, one key (conf/adma/GuoZ07) twice in the file: the second copy is rejected.
+    "rgovaerts_dblp_excerpt.xml": (616, 615, 1611, 1478, 0, 0),
+    "xcurator_dblp_sample.xml": (1288, 1288, 3027, 2399, 14, 11),
+    "shenka123_dblp_head.xml": (131, 131, 73, 61, 5, 5),
+    "florentin4_dblp_articles.xml": (85, 85, 145, 141, 2, 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_recorded_sample_counts(name: str) -> None:
+    path = shared("data", "dblp_xml", name)
+    records_n, papers_n, ships_n, names_n, homonym_n, homonym_distinct = SAMPLES[name]
+    read = [located.item for located in sources.read(path, "dblp")]
+    persons = [a for a in read if isinstance(a, Author) and a.dblp_pid]  # each www record here names a new person
+    assert sum(1 for r in read if isinstance(r, Paper)) + len(persons) == records_n
+    records, _ = accepted(path)
+    assert len(of(records, Paper)) == papers_n
+    ships = of(records, Authorship)
+    assert len(ships) == ships_n
+    names = {a.name for a in of(records, Author)} | {v.name for v in of(records, NameVariant)}
+    assert len(names) == names_n
+    occurrences = sum(1 for s in ships if HOMONYM.search(s.author_id)) + sum(1 for a in persons if HOMONYM.search(a.name))
+    assert occurrences == homonym_n
+    assert len({n for n in names if HOMONYM.search(n)}) == homonym_distinct
+
+
+def test_recorded_samples_entities_orcids_and_authorless_records() -> None:
+    florentin, _ = accepted(shared("data", "dblp_xml", "florentin4_dblp_articles.xml"))
+    assert "Richard Müller 0001" in {a.name for a in of(florentin, Author)}
+    xcurator, _ = accepted(shared("data", "dblp_xml", "xcurator_dblp_sample.xml"))
+    assert {"Jörg Müller", "Ulrich Müller-Funk"} <= {a.name for a in of(xcurator, Author)}
+    donner, _ = accepted(shared("data", "dblp_xml", "donnerdistel_dblp_test.xml"))
+    orcids = {a.name: a.orcid for a in of(donner, Author)}
+    assert orcids["Andrea Alessandretti"] == "0000-0002-1861-8525"
+    assert len(of(donner, Author)) == 1455 and sum(1 for a in of(donner, Author) if a.dblp_pid) == 228
+    shenka, _ = accepted(shared("data", "dblp_xml", "shenka123_dblp_head.xml"))
+    with_authors = {s.paper_id for s in of(shenka, Authorship)}
+    assert "dblp:reference/vision/X14bd" not in with_authors
+    assert sum(1 for p in of(shenka, Paper) if p.id not in with_authors) == 76
+    assert {p.year for p in of(shenka, Paper)} == {2014}  # one "2014 " with trailing space
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_recorded_sample_builds(name: str, tmp_path: Path) -> None:
+    path = shared("data", "dblp_xml", name)
+    report = kg.build([path], tmp_path / "store")
+    counts = StoreDir(tmp_path / "store").meta()["counts"]
+    assert counts["papers"] == SAMPLES[name][1]
+    assert counts["authorships"] == SAMPLES[name][2]
+    assert report.rows_rejected == (3 if name.startswith("rgovaerts") else 0)
