@@ -1,3 +1,4 @@
 from kg.cli import main
 
-main()
+if __name__ == "__main__":  # guarded: worker processes (spawn) import the main module again
+    main()

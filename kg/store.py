@@ -69,6 +69,14 @@ class StoreDir:
         except OSError as e:
             raise StoreError(f"--store {self.path}: cannot open: {e}") from e
 
+    def open_for_update(self) -> ox.Store:
+        """The active store, writable in place (one process at a time: `kg serve --allow-update`)."""
+        active = self._require()
+        try:
+            return ox.Store(str(active / DATA))
+        except OSError as e:
+            raise StoreError(f"--store {self.path}: cannot open for update: {e}") from e
+
     def meta(self) -> dict[str, Any]:
         active = self._require()
         try:

@@ -1,0 +1,323 @@
+"""The ASGI application (Starlette) and `serve` (uvicorn): routes, checks, responses, access log."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import html
+import json
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from kg.server import negotiation, sparqltext
+from kg.server.protocol import ProtocolError, parse
+from kg.server.service_description import service_description, void_description
+from kg.server.workers import Job, Pool, Result
+
+log = logging.getLogger("kg.server")
+access = logging.getLogger("kg.server.access")
+STATIC = Path(__file__).resolve().parent / "static"
+VENDOR = STATIC / "vendor"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    store: Path
+    host: str = "127.0.0.1"
+    port: int = 7878
+    base_iri: str | None = None
+    timeout: float = 30.0
+    max_rows: int | None = 100_000
+    cors: bool = False
+    update_token: str | None = None
+    allow_update: bool = False
+    allow_service: frozenset[str] = field(default_factory=frozenset)
+    workers: int = 2
+    max_body: int = 1 << 20
+
+    @property
+    def updates(self) -> bool:
+        return self.allow_update or bool(self.update_token)
+
+
+def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return PlainTextResponse(message.rstrip("\n") + "\n", status, headers)
+
+
+def _rdf(triples: list[ox.Triple], accept: str | None) -> Response:
+    fmt = negotiation.choose(negotiation.DESCRIPTIONS, accept)
+    if fmt is None:
+        return _text(406, f"not acceptable; offered: {negotiation.offered(negotiation.DESCRIPTIONS)}")
+    body = ox.serialize(triples, format=fmt) or b""
+    return Response(body, 200, {"Vary": "Accept"}, media_type=fmt.media_type)
+
+
+class AccessLog:
+    """One line per request: client, method, path, status, milliseconds, and what the handler noted."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.monotonic()
+        status = [0]
+
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            note = scope.get("kg.note", "")
+            access.info(
+                "%s %s %s %d %.1fms%s",
+                client[0],
+                scope.get("method", "-"),
+                scope.get("path", "-"),
+                status[0],
+                (time.monotonic() - start) * 1000,
+                f" {note}" if note else "",
+            )
+
+
+class Endpoint:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.pool = Pool(str(config.store), 1 if config.updates else max(1, config.workers), config.updates)
+        self.void_cache: dict[str, list[ox.Triple]] = {}
+
+    # -- helpers
+    def endpoint_url(self, request: Request) -> str:
+        url = str(request.url.replace(query="", fragment=""))
+        try:
+            return ox.NamedNode(url).value
+        except ValueError:
+            return f"http://{self.config.host}:{self.config.port}/sparql"
+
+    async def body(self, request: Request) -> bytes:
+        limit = self.config.max_body
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            raise ProtocolError(413, f"request body too large (limit {limit} bytes)")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ProtocolError(413, f"request body too large (limit {limit} bytes)")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def authorize_update(self, request: Request) -> None:
+        c = self.config
+        if c.allow_update:
+            return
+        if not c.update_token:
+            raise ProtocolError(
+                403, "updates are disabled on this endpoint (kg serve --allow-update or --update-token)"
+            )
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ProtocolError(401, "updates need a bearer token", {"WWW-Authenticate": 'Bearer realm="kg"'})
+        if not hmac.compare_digest(token.strip().encode(), c.update_token.encode()):
+            raise ProtocolError(403, "wrong update token")
+
+    def respond(self, result: Result, request: Request, note: str) -> Response:
+        request.scope["kg.note"] = note + (f" rows={result.rows}" if result.rows is not None else "")
+        if result.status == 406:
+            offers = negotiation.GRAPHS if result.data == "graph" else negotiation.RESULTS
+            return _text(406, f"not acceptable; offered: {negotiation.offered(offers)}")
+        headers = {"Vary": "Accept", **result.headers}
+        if result.status >= 500 and result.status != 503:
+            log.error("query failed: %s", result.body.decode("utf-8", "replace").strip())
+        return Response(
+            result.body, result.status, headers, media_type=None if result.status == 204 else result.content_type
+        )
+
+    # -- routes
+    async def sparql(self, request: Request) -> Response:
+        try:
+            return await self._sparql(request)
+        except ProtocolError as e:
+            request.scope.setdefault("kg.note", f"refused: {e.message[:120]}")
+            return _text(e.status, e.message, e.headers)
+
+    async def _sparql(self, request: Request) -> Response:
+        c = self.config
+        body = await self.body(request) if request.method == "POST" else b""
+        op = parse(request.method, request.scope.get("query_string", b""), request.headers.get("content-type"), body)
+        endpoint = self.endpoint_url(request)
+        if op.kind == "description":
+            void_url = str(request.url_for("void"))
+            triples = service_description(endpoint, update=c.updates, service=bool(c.allow_service), void_url=void_url)
+            request.scope["kg.note"] = "service-description"
+            return _rdf(triples, request.headers.get("accept"))
+        base = c.base_iri or endpoint
+        try:
+            analysis = sparqltext.lex(op.text)
+            sparqltext.check_outbound(analysis, c.allow_service, base)
+        except sparqltext.Refused as e:
+            raise ProtocolError(400, str(e)) from None
+        if op.kind == "update":
+            self.authorize_update(request)
+            using, using_named = op.graphs("using-graph-uri"), op.graphs("using-named-graph-uri")
+            text = op.text
+            if using is not None or using_named is not None:
+                try:
+                    text = sparqltext.add_using(
+                        analysis, [ox.NamedNode(g) for g in using or []], [ox.NamedNode(g) for g in using_named or []]
+                    )
+                except sparqltext.Refused as e:
+                    raise ProtocolError(400, str(e)) from None
+            result = await self.pool.run(Job("update", text, base_iri=base), c.timeout)
+            return self.respond(result, request, "update")
+        accept = request.headers.get("accept")
+        fmt_param = op.one("format")
+        results_fmt = negotiation.by_name_results(fmt_param) or negotiation.choose(negotiation.RESULTS, accept)
+        graph_fmt = negotiation.by_name_graph(fmt_param) or negotiation.choose(negotiation.GRAPHS, accept)
+        default, named = op.graphs("default-graph-uri"), op.graphs("named-graph-uri")
+        job = Job(
+            "query",
+            op.text,
+            base_iri=base,
+            default_graphs=default,
+            named_graphs=named,
+            union=not analysis.has_dataset_clause(),
+            results_format=results_fmt.media_type if results_fmt else None,
+            graph_format=graph_fmt.media_type if graph_fmt else None,
+            max_rows=c.max_rows,
+        )
+        result = await self.pool.run(job, c.timeout)
+        return self.respond(result, request, f"query {analysis.form() or '?'}")
+
+    async def void(self, request: Request) -> Response:
+        url = str(request.url.replace(query="", fragment=""))
+        endpoint = str(request.url_for("sparql"))
+        key = f"{self.config.store.resolve()}|{os.path.realpath(self.config.store / 'active')}|{url}"
+        triples = self.void_cache.get(key)
+        if triples is None:
+            result = await self.pool.run(Job("void"), self.config.timeout)
+            if result.status != 200:
+                return _text(result.status, result.body.decode("utf-8", "replace"), result.headers)
+            try:
+                triples = void_description(url, endpoint, result.data)
+            except ValueError as e:
+                return _text(400, f"cannot describe the dataset at this address: {e}")
+            self.void_cache = {key: triples}
+        request.scope["kg.note"] = "void"
+        return _rdf(triples, request.headers.get("accept"))
+
+    async def page(self, request: Request) -> Response:
+        from kg.queries import all_named
+
+        queries = [{"name": q.name, "title": q.title or q.name, "text": q.text} for q in all_named()]
+        data = json.dumps(queries).replace("<", "\\u003c")
+        yasgui = (VENDOR / "yasgui.min.js").is_file()
+        head = (
+            '<link rel="stylesheet" href="static/vendor/yasgui.min.css">'
+            '<script src="static/vendor/yasgui.min.js"></script>'
+            if yasgui
+            else ""
+        )
+        page = (STATIC / "index.html").read_text(encoding="utf-8")
+        page = (
+            page.replace("{{head}}", head)
+            .replace("{{queries}}", data)
+            .replace("{{store}}", html.escape(self.config.store.name))
+        )
+        csp = (
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:;"
+            " script-src 'self'; connect-src 'self'"
+        )
+        return HTMLResponse(page, headers={"Content-Security-Policy": csp})
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    endpoint = Endpoint(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await endpoint.pool.start()
+        log.info(
+            "kg serve: %s on http://%s:%d/sparql (%d worker%s, timeout %g s, updates %s)",
+            config.store,
+            config.host,
+            config.port,
+            endpoint.pool.size,
+            "" if endpoint.pool.size == 1 else "s",
+            config.timeout,
+            "token" if config.update_token else "on" if config.allow_update else "off",
+        )
+        try:
+            yield
+        finally:
+            endpoint.pool.close()
+
+    middleware = [Middleware(AccessLog)]
+    if config.cors:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type", "Accept", "Authorization"],
+                expose_headers=["X-SPARQL-MaxRows"],
+            )
+        )
+    routes = [
+        Route(
+            "/sparql",
+            endpoint.sparql,
+            name="sparql",
+            methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+        ),
+        Route("/.well-known/void", endpoint.void, name="void", methods=["GET", "HEAD"]),
+        Route("/", endpoint.page, methods=["GET", "HEAD"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def serve(config: ServerConfig) -> None:
+    """Run the endpoint until interrupted (uvicorn, one event loop; queries run in worker processes)."""
+    import uvicorn
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("kg.server").setLevel(logging.INFO)
+    uvicorn.run(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        access_log=False,
+        log_level="warning",
+        limit_concurrency=512,
+        timeout_keep_alive=5,
+        server_header=False,
+    )

@@ -1,0 +1,123 @@
+"""The SPARQL 1.1 Protocol's request shapes: which operation a request carries, or why it is invalid.
+
+https://www.w3.org/TR/sparql11-protocol/ section 2: query by GET, by POST form, by POST direct;
+update by POST form or POST direct. Parameters the protocol does not define are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass
+class Operation:
+    kind: str  # "query", "update" or "description" (GET without a query)
+    text: str = ""
+    params: dict[str, list[str]] = field(default_factory=dict)
+
+    def one(self, name: str) -> str | None:
+        values = self.params.get(name) or []
+        return values[0] if values else None
+
+    def graphs(self, name: str) -> list[str] | None:
+        """IRIs given for a dataset parameter (validated), or None if the parameter is absent."""
+        values = self.params.get(name)
+        if values is None:
+            return None
+        out = []
+        for v in values:
+            try:
+                out.append(ox.NamedNode(v).value)
+            except ValueError as e:
+                raise ProtocolError(400, f"{name}: not an absolute IRI: {v!r} ({e})") from None
+        return out
+
+
+def _pairs(raw: bytes | str, where: str) -> dict[str, list[str]]:
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ProtocolError(400, f"{where} is not valid UTF-8 URL-encoded data: {e}") from None
+    out: dict[str, list[str]] = {}
+    for k, v in pairs:
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def _media(content_type: str | None) -> tuple[str, dict[str, str]]:
+    if not content_type:
+        return "", {}
+    parts = [p.strip() for p in content_type.split(";")]
+    params = {}
+    for p in parts[1:]:
+        k, _, v = p.partition("=")
+        params[k.strip().lower()] = v.strip().strip('"').lower()
+    return parts[0].lower(), params
+
+
+def _utf8(body: bytes, charset: str | None) -> str:
+    if charset not in (None, "utf-8", "utf8"):
+        raise ProtocolError(415, f"charset {charset!r} not supported: send UTF-8")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(400, f"the request body is not valid UTF-8: {e}") from None
+
+
+def _single(params: dict[str, list[str]]) -> Operation:
+    queries, updates = params.get("query", []), params.get("update", [])
+    if queries and updates:
+        raise ProtocolError(400, "a request carries either 'query' or 'update', not both")
+    if len(queries) > 1 or len(updates) > 1:
+        raise ProtocolError(400, f"more than one '{'query' if queries else 'update'}' parameter")
+    if queries:
+        return Operation("query", queries[0], params)
+    if updates:
+        return Operation("update", updates[0], params)
+    raise ProtocolError(400, "no 'query' or 'update' parameter")
+
+
+def parse(method: str, query_string: bytes, content_type: str | None, body: bytes) -> Operation:
+    url_params = _pairs(query_string, "the query string")
+    if method in ("GET", "HEAD"):
+        if "update" in url_params:
+            raise ProtocolError(405, "updates must be sent by POST", {"Allow": "POST"})
+        if "query" not in url_params:
+            return Operation("description", params=url_params)
+        return _single(url_params)
+    if method != "POST":
+        raise ProtocolError(405, f"method {method} not allowed", {"Allow": "GET, POST"})
+    media, mparams = _media(content_type)
+    if media == FORM:
+        form = _pairs(body, "the form body")
+        for key in ("query", "update"):
+            if key in url_params:
+                raise ProtocolError(400, f"with a form POST, '{key}' goes in the body, not the URL")
+        merged = dict(url_params)
+        for k, v in form.items():
+            merged[k] = merged.get(k, []) + v
+        return _single(merged)
+    if media in (QUERY, UPDATE):
+        kind = "query" if media == QUERY else "update"
+        if "query" in url_params or "update" in url_params:
+            raise ProtocolError(400, f"with {media}, the operation is the body; no 'query'/'update' parameter")
+        return Operation(kind, _utf8(body, mparams.get("charset")), url_params)
+    if not media:
+        raise ProtocolError(400, f"POST needs a Content-Type: {FORM}, {QUERY} or {UPDATE}")
+    raise ProtocolError(415, f"unsupported Content-Type {media!r}: use {FORM}, {QUERY} or {UPDATE}")
