@@ -330,7 +330,12 @@ def coauthors(author: str, store: Path, fmt: str) -> None:
 
 def _serve_options(f: Any) -> Any:
     opts = [
-        click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 exposes the endpoint to the network)."),
+        click.option(
+            "--host",
+            default="127.0.0.1",
+            show_default=True,
+            help="Address to listen on (0.0.0.0 exposes the endpoint to the network).",
+        ),
         click.option("--port", default=7878, show_default=True, type=click.IntRange(0, 65535), help="TCP port."),
     ]
     for opt in reversed(opts):
@@ -342,17 +347,64 @@ def _serve_options(f: Any) -> Any:
 @STORE
 @_serve_options
 @click.option("--base-iri", help="Base IRI for relative IRIs in queries and updates (default: the endpoint's URL).")
-@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Seconds a query or update may run; past that its worker process is killed and the answer is 503.")
-@click.option("--max-rows", default=100_000, show_default=True, type=click.IntRange(0), help="Cap on solutions/triples per response (0: no cap); a capped response says so in X-SPARQL-MaxRows.")
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds a query or update may run; past that its worker process is killed and the answer is 503.",
+)
+@click.option(
+    "--max-rows",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Cap on solutions/triples per response (0: no cap); a capped response says so in X-SPARQL-MaxRows.",
+)
 @click.option("--cors", is_flag=True, help="Allow cross-origin requests (Access-Control-Allow-Origin: *).")
-@click.option("--update-token", metavar="TOKEN", envvar="KG_UPDATE_TOKEN", help="Enable SPARQL Update for requests with 'Authorization: Bearer TOKEN' (env KG_UPDATE_TOKEN).")
-@click.option("--allow-update", is_flag=True, help="Enable SPARQL Update for everyone (opens the store writable; one worker).")
-@click.option("--allow-service", "allow_service", multiple=True, metavar="HOST", help="Host that SERVICE and LOAD may reach (repeatable); all others are refused.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Query worker processes (1 when updates are enabled).")
-@click.option("--max-body", default=1 << 20, show_default=True, type=click.IntRange(1024), help="Largest request body accepted, in bytes (413 beyond).")
+@click.option(
+    "--update-token",
+    metavar="TOKEN",
+    envvar="KG_UPDATE_TOKEN",
+    help="Enable SPARQL Update for requests with 'Authorization: Bearer TOKEN' (env KG_UPDATE_TOKEN).",
+)
+@click.option(
+    "--allow-update", is_flag=True, help="Enable SPARQL Update for everyone (opens the store writable; one worker)."
+)
+@click.option(
+    "--allow-service",
+    "allow_service",
+    multiple=True,
+    metavar="HOST",
+    help="Host that SERVICE and LOAD may reach (repeatable); all others are refused.",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Query worker processes (1 when updates are enabled).",
+)
+@click.option(
+    "--max-body",
+    default=1 << 20,
+    show_default=True,
+    type=click.IntRange(1024),
+    help="Largest request body accepted, in bytes (413 beyond).",
+)
 def serve(
-    store: Path, host: str, port: int, base_iri: str | None, timeout: float, max_rows: int, cors: bool,
-    update_token: str | None, allow_update: bool, allow_service: tuple[str, ...], workers: int, max_body: int,
+    store: Path,
+    host: str,
+    port: int,
+    base_iri: str | None,
+    timeout: float,
+    max_rows: int,
+    cors: bool,
+    update_token: str | None,
+    allow_update: bool,
+    allow_service: tuple[str, ...],
+    workers: int,
+    max_body: int,
 ) -> None:
     """Serve --store as a SPARQL 1.1 endpoint at /sparql, with a query page at / and VoID at /.well-known/void.
 
@@ -374,9 +426,18 @@ def serve(
     StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
     run(
         ServerConfig(
-            store=store, host=host, port=port, base_iri=base_iri, timeout=timeout, max_rows=max_rows or None,
-            cors=cors, update_token=update_token, allow_update=allow_update,
-            allow_service=frozenset(h.lower() for h in allow_service), workers=workers, max_body=max_body,
+            store=store,
+            host=host,
+            port=port,
+            base_iri=base_iri,
+            timeout=timeout,
+            max_rows=max_rows or None,
+            cors=cors,
+            update_token=update_token,
+            allow_update=allow_update,
+            allow_service=frozenset(h.lower() for h in allow_service),
+            workers=workers,
+            max_body=max_body,
         )
     )
 
@@ -389,7 +450,13 @@ def serve(
     show_default=True,
     help="Where the example store is kept.",
 )
-@click.option("--serve/--no-serve", "serve_it", default=False, show_default=True, help="Then serve the example graph as a SPARQL endpoint (kg serve).")
+@click.option(
+    "--serve/--no-serve",
+    "serve_it",
+    default=False,
+    show_default=True,
+    help="Then serve the example graph as a SPARQL endpoint (kg serve).",
+)
 @_serve_options
 def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
     """Build the bundled example graph (if missing) and show its stats and the 'Liyuan Liu' cluster."""
@@ -413,3 +480,4 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
 
         click.echo(f"\nserving the example graph at http://{host}:{port}/ (Ctrl-C stops)", err=True)
         run_server(ServerConfig(store=store, host=host, port=port))
+
