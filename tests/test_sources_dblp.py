@@ -150,7 +150,8 @@ def test_bad_records_are_rejected_with_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_text(
         "<dblp>\n<article key=\"journals/x/A\">\n<title>T</title>\n<year>20x5</year>\n</article>\n"
-        "<article key=\"journals/x/B\"><author>A</author></article>\n<article><title>No key</title></article>\n</dblp>\n",
+        "<article key=\"journals/x/B\"><author>A</author></article>\n"
+        "<article><title>No key</title></article>\n</dblp>\n",
         encoding="utf-8",
     )
     _, reasons = accepted(bad)
@@ -195,7 +196,8 @@ def test_recorded_sample_counts(name: str) -> None:
     assert len(ships) == ships_n
     names = {a.name for a in of(records, Author)} | {v.name for v in of(records, NameVariant)}
     assert len(names) == names_n
-    occurrences = sum(1 for s in ships if HOMONYM.search(s.author_id)) + sum(1 for a in persons if HOMONYM.search(a.name))
+    occurrences = sum(1 for s in ships if HOMONYM.search(s.author_id))
+    occurrences += sum(1 for a in persons if HOMONYM.search(a.name))
     assert occurrences == homonym_n
     assert len({n for n in names if HOMONYM.search(n)}) == homonym_distinct
 

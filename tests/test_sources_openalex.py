@@ -1,0 +1,168 @@
+"""OpenAlex works: API pages and snapshot JSON Lines; positions, ids, duplicates, counts of the samples."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from conftest import DATA, shared
+
+import kg
+from kg import sources
+from kg.checks import Integrity
+from kg.records import Author, Authorship, Paper, Record, Venue
+from kg.sources.openalex import abstract
+from kg.store import StoreDir
+
+PAGE = DATA / "openalex" / "page.json"
+JSONL = DATA / "openalex" / "works.jsonl.gz"
+
+
+def accepted(*paths: Path) -> tuple[list[Record], list[str]]:
+    integrity = Integrity()
+    ctx = sources.ReadContext()
+    records: list[Record] = []
+    reasons: list[str] = []
+    for path in paths:
+        for located in sources.read(path, "openalex", ctx):
+            item = located.item
+            reason = item if isinstance(item, str) else integrity.reason(item)
+            if reason is None:
+                assert not isinstance(item, str)
+                records.append(item)
+            else:
+                reasons.append(f"{located.file}:{located.line}: {reason}")
+    return records, reasons
+
+
+def of(records: list[Record], kind: type) -> list:  # type: ignore[type-arg]
+    return [r for r in records if isinstance(r, kind)]
+
+
+def test_page_positions_are_list_indexes_and_names_as_printed_are_raw_names() -> None:
+    records, reasons = accepted(PAGE)
+    assert reasons == []
+    ships = [(s.position, s.author_id, s.name_as_printed) for s in of(records, Authorship)]
+    assert ships == [
+        (1, "openalex:A1", "R. Müller"),
+        (2, "openalex:W100/2", "Anon Person"),
+        (3, "openalex:A2", "Bin Li"),
+    ]
+    authors = {a.id: a for a in of(records, Author)}
+    assert authors["openalex:A1"].orcid == "0000-0002-1825-0097"
+    assert authors["openalex:A1"].openalex_id == "A1"
+    assert authors["openalex:A1"].name == "Richard Müller"
+
+
+def test_authorship_without_author_id_keeps_the_printed_name() -> None:
+    records, _ = accepted(PAGE)
+    anon = {a.id: a for a in of(records, Author)}["openalex:W100/2"]
+    assert anon.name == "Anon Person" and anon.openalex_id is None
+
+
+def test_duplicate_work_loaded_once_without_reject() -> None:
+    records, reasons = accepted(PAGE)
+    assert [p.id for p in of(records, Paper)] == ["openalex:W100", "openalex:W101"]
+    assert reasons == []
+
+
+def test_venue_doi_type_year_abstract() -> None:
+    records, _ = accepted(PAGE)
+    paper = of(records, Paper)[0]
+    expected = ("openalex:S4306420609", "10.5555/nips.2019.1", "article", 2019)
+    assert (paper.venue_id, paper.doi, paper.type, paper.year) == expected
+    assert paper.abstract == "We study Kernels"
+    assert of(records, Venue) == [Venue("openalex:S4306420609", "Neural Information Processing Systems", "conference")]
+    sourceless = of(records, Paper)[1]
+    assert sourceless.venue_id is None and sourceless.type == "dataset"
+
+
+def test_abstract_rebuilt_in_position_order() -> None:
+    assert abstract({"world": [1], "hello": [0, 2]}) == "hello world hello"
+    assert abstract(None) is None and abstract({}) is None
+
+
+def test_snapshot_json_lines_gz_and_authors_once_across_files() -> None:
+    records, reasons = accepted(PAGE, JSONL)
+    assert reasons == []
+    assert [a.id for a in of(records, Author)].count("openalex:A2") == 1
+    papers = {p.id: p for p in of(records, Paper)}
+    assert papers["openalex:W200"].abstract == "This is an abstract."
+    assert sources.detect(JSONL) == "openalex"
+
+
+def test_uncompressed_json_lines_detected_by_content(tmp_path: Path) -> None:
+    plain = tmp_path / "part_000"
+    plain.write_bytes(gzip.decompress(JSONL.read_bytes()))
+    assert sources.detect(plain) == "openalex"
+    assert len(of(accepted(plain)[0], Paper)) == 2
+
+
+def test_bad_lines_and_works_are_rejected_with_file_line_and_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        json.dumps({"id": "https://openalex.org/W1", "title": "ok", "authorships": [{"author": {}}]}) + "\n"
+        + "{not json\n"
+        + json.dumps({"id": "https://openalex.org/W2"}) + "\n",
+        encoding="utf-8",
+    )
+    records, reasons = accepted(bad)
+    assert [p.id for p in of(records, Paper)] == ["openalex:W1"]
+    assert reasons[0] == f"{bad}:1: work (W1): authorship 1: neither an author id nor a name"
+    assert reasons[1].startswith(f"{bad}:2: invalid JSON")
+    assert reasons[2] == f"{bad}:3: work (W2): work without a title"
+
+
+# ---------------------------------------------------------------- the recorded samples (SOURCES.md)
+
+# file: (works, distinct works, authorships, distinct author ids, distinct sources,
+#        works without a source, works with 0 authorships)
+SAMPLES = {
+    "openalexpro_page1_200works.json": (200, 200, 972, 956, 132, 16, 6),
+    "openalexpro_page2_59works.json": (59, 58, 247, 189, 38, 15, 4),
+    "openalexpro_chunk1.json": (50, 50, 163, 143, 32, 3, 1),
+    "openalexpro_chunk2.json": (50, 50, 109, 109, 35, 8, 4),
+    "openalexpro_chunk3.json": (50, 50, 85, 79, 30, 6, 2),
+    "openalexpro_chunk4.json": (25, 25, 36, 36, 15, 2, 4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_recorded_sample_counts(name: str) -> None:
+    path = shared("data", "openalex", name)
+    works, distinct, ships_n, authors_n, venues_n, sourceless_n, empty_n = SAMPLES[name]
+    assert len(json.loads(path.read_text(encoding="utf-8"))["results"]) == works
+    records, reasons = accepted(path)
+    assert reasons == []
+    papers = of(records, Paper)
+    assert len(papers) == distinct
+    ships = of(records, Authorship)
+    duplicate_ships = 2 if name.startswith("openalexpro_page2") else 0  # W3108703640's, read once
+    assert len(ships) + duplicate_ships == ships_n
+    assert len(of(records, Author)) == authors_n
+    assert len(of(records, Venue)) == venues_n
+    assert sum(1 for p in papers if p.venue_id is None) == sourceless_n
+    with_authors = {s.paper_id for s in ships}
+    assert sum(1 for p in papers if p.id not in with_authors) == empty_n
+
+
+def test_recorded_duplicate_work() -> None:
+    path = shared("data", "openalex", "openalexpro_page2_59works.json")
+    results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    twice = [w for w in results if w["id"].endswith("W3108703640")]
+    assert len(twice) == 2
+    records, _ = accepted(path)
+    assert [p.id for p in of(records, Paper)].count("openalex:W3108703640") == 1
+    ships = [s for s in of(records, Authorship) if s.paper_id == "openalex:W3108703640"]
+    assert len(ships) == len(twice[0]["authorships"])
+
+
+def test_recorded_samples_build_into_one_store(tmp_path: Path) -> None:
+    paths = [shared("data", "openalex", name) for name in sorted(SAMPLES)]
+    report = kg.build(paths, tmp_path / "store")
+    assert report.rows_rejected == 0
+    counts = StoreDir(tmp_path / "store").meta()["counts"]
+    assert counts["papers"] == 433  # "433 distinct works in total"
+    assert counts["authorships"] == 972 + 245 + 163 + 109 + 85 + 36
