@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pyoxigraph as ox
 
 from kg.errors import QueryError
 from kg.names import loose_key, name_key
-from kg.queries import as_int, named, select
-from kg.terms import KG
+from kg.queries import NamedQuery, as_int, named, select
 
 TOP = 5
 
@@ -63,8 +62,8 @@ def cluster(store: ox.Store, name: str, *, loose: bool = False, details: bool = 
     if not name.strip():
         raise QueryError("name: must not be empty")
     key = loose_key(name) if loose else name_key(name)
-    params: dict[str, object] = {"key": key, "keyProperty": ox.NamedNode(KG.looseNameKey if loose else KG.nameKey)}
-    papers = _papers(select(store, named("cluster-papers"), params))
+    params: dict[str, object] = {"key": key}
+    papers = _papers(select(store, _query("cluster-papers", loose), params))
     rows = [
         ClusterRow(
             str(r["row"]),
@@ -73,15 +72,15 @@ def cluster(store: ox.Store, name: str, *, loose: bool = False, details: bool = 
             as_int(r.get("firstYear")),
             as_int(r.get("lastYear")),
         )
-        for r in select(store, named("cluster-rows"), params)
+        for r in select(store, _query("cluster-rows", loose), params)
     ]
     if details and rows:
         by_iri = {r.iri: r for r in rows}
-        for v in select(store, named("cluster-row-venues"), params):
+        for v in select(store, _query("cluster-row-venues", loose), params):
             row = by_iri[str(v["row"])]
             if len(row.top_venues) < TOP:
                 row.top_venues.append({"iri": v["venue"], "name": v["venueName"], "papers": v["papers"]})
-        for c in select(store, named("cluster-row-coauthors"), params):
+        for c in select(store, _query("cluster-row-coauthors", loose), params):
             row = by_iri[str(c["row"])]
             if len(row.top_coauthors) < TOP:
                 row.top_coauthors.append({"iri": c["coauthor"], "name": c["coauthorName"], "papers": c["papers"]})
@@ -91,6 +90,16 @@ def cluster(store: ox.Store, name: str, *, loose: bool = False, details: bool = 
         label = found[0].get("label") if found else None
     display = str(label) if label else " ".join(name.split())
     return Cluster(display, key, papers, rows, loose)
+
+
+def _query(name: str, loose: bool) -> NamedQuery:
+    """A cluster query; its loose variant matches kg:looseNameKey instead of kg:nameKey.
+
+    The predicate is written into the text, not bound: a bound predicate defeats Oxigraph's join
+    planning (a full scan instead of an index hit). It is one of two fixed IRIs, never user input.
+    """
+    query = named(name)
+    return replace(query, text=query.text.replace("kg:nameKey", "kg:looseNameKey")) if loose else query
 
 
 def _papers(results: list[dict[str, object]]) -> list[ClusterPaper]:

@@ -13,8 +13,6 @@ from kg.cli import main
 from kg.errors import QueryError
 from kg.queries import all_named, named, parse_cli_value, select
 
-NAME_KEY = "<https://w3id.org/scholarly-kg/ontology#nameKey>"
-
 
 def test_every_named_query_has_a_header_and_parses(example_db: ox.Store) -> None:
     queries = all_named()
@@ -25,15 +23,15 @@ def test_every_named_query_has_a_header_and_parses(example_db: ox.Store) -> None
 
 
 def test_named_query_binding(example_db: ox.Store) -> None:
-    rows = select(example_db, named("cluster-rows"), {"key": "liyuan liu", "keyProperty": ox.NamedNode(NAME_KEY[1:-1])})
+    rows = select(example_db, named("cluster-rows"), {"key": "liyuan liu"})
     assert sorted(int(r["papers"]) for r in rows) == [2, 19]  # type: ignore[call-overload]
 
 
 def test_missing_and_unknown_parameters_are_named() -> None:
-    with pytest.raises(QueryError, match="needs parameter 'keyProperty'"):
-        named("cluster-rows").bind({"key": "x"})
+    with pytest.raises(QueryError, match="needs parameter 'key'"):
+        named("cluster-rows").bind({})
     with pytest.raises(QueryError, match="has no parameter 'nope'"):
-        named("cluster-rows").bind({"key": "x", "keyProperty": ox.NamedNode("http://x"), "nope": "y"})
+        named("cluster-rows").bind({"key": "x", "nope": "y"})
     with pytest.raises(QueryError, match="no named query"):
         named("../etc/passwd")
 
@@ -56,8 +54,6 @@ def test_cli_query_with_params(example_store: Path) -> None:
             str(example_store),
             "--param",
             "key=liyuan liu",
-            "--param",
-            f"keyProperty={NAME_KEY}",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -90,8 +86,6 @@ def test_injection_through_a_parameter_finds_nothing(example_store: Path) -> Non
             str(example_store),
             "--param",
             f"key={hostile}",
-            "--param",
-            f"keyProperty={NAME_KEY}",
         ],
     )
     assert result.exit_code == 0
