@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import pyoxigraph as ox
@@ -481,3 +482,78 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
         click.echo(f"\nserving the example graph at http://{host}:{port}/ (Ctrl-C stops)", err=True)
         run_server(ServerConfig(store=store, host=host, port=port))
 
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@main.group()
+def fetch() -> None:
+    """Download records over HTTP into a directory that `kg build` reads (resumable: rerun to go on)."""
+
+
+def _client_options(default_base: str) -> Callable[[_F], _F]:
+    def wrap(f: Any) -> Any:
+        f = click.option("--retries", type=click.IntRange(min=0), default=5, show_default=True,
+                         help="Retries per request.")(f)
+        f = click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+                         help="Seconds.")(f)
+        f = click.option("--mailto", help="Your e-mail, sent to the API (OpenAlex/Crossref polite pool).")(f)
+        f = click.option("--base-url", default=default_base, show_default=True, help="API base URL (a mirror).")(f)
+        return click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True,
+                            help="Directory to write to.")(f)
+    return wrap
+
+
+def _client(base_url: str, mailto: str | None, timeout: float, retries: int) -> Any:
+    from kg.fetch.http import Client
+
+    return Client(base_url, mailto=mailto, timeout=timeout, retries=retries)
+
+
+@fetch.command("openalex")
+@click.option("--filter", "filter_", help="OpenAlex filter, e.g. author.id:A5023888391,publication_year:>2019.")
+@click.option("--search", help="OpenAlex full-text search.")
+@click.option("--per-page", type=click.IntRange(1, 200), default=200, show_default=True)
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages (rerun to go on).")
+@_client_options("https://api.openalex.org")
+def fetch_openalex(filter_: str | None, search: str | None, per_page: int, max_pages: int | None, output: Path,
+                   base_url: str, mailto: str | None, timeout: float, retries: int) -> None:
+    """OpenAlex works matching --filter/--search, by cursor paging, one API page per file."""
+    from kg.fetch.openalex import fetch_works
+
+    if not filter_ and not search:
+        raise click.UsageError("give --filter or --search")
+    got = fetch_works(_client(base_url, mailto, timeout, retries), output, filter=filter_, search=search,
+                      per_page=per_page, max_pages=max_pages)
+    state = "complete" if got.done else "incomplete (rerun to go on)"
+    click.echo(f"{got.works:,} works in {got.pages:,} pages -> {output} ({state})", err=True)
+
+
+@fetch.command("dblp")
+@click.option("--person", "pids", multiple=True, metavar="PID", help="A dblp person id such as 143/6275 (repeatable).")
+@click.option("--search", help="Fetch the people dblp's author search finds for this name.")
+@click.option("--max-people", type=click.IntRange(min=1), default=30, show_default=True, help="With --search.")
+@_client_options("https://dblp.org")
+def fetch_dblp(pids: tuple[str, ...], search: str | None, max_people: int, output: Path, base_url: str,
+               mailto: str | None, timeout: float, retries: int) -> None:
+    """dblp person pages (all their publications, in the dump's XML format), one file per person."""
+    from kg.fetch.dblp import fetch_people, search_people
+
+    if not pids and not search:
+        raise click.UsageError("give --person PID or --search NAME")
+    client = _client(base_url, mailto, timeout, retries)
+    wanted = list(pids) + (search_people(client, search, max_people) if search else [])
+    got = fetch_people(client, output, wanted)
+    click.echo(f"{len(got.people):,} people fetched, {got.skipped:,} already there -> {output}", err=True)
+
+
+@fetch.command("crossref")
+@click.option("--doi", "dois", multiple=True, required=True, metavar="DOI", help="A DOI (repeatable).")
+@_client_options("https://api.crossref.org")
+def fetch_crossref(dois: tuple[str, ...], output: Path, base_url: str, mailto: str | None, timeout: float,
+                   retries: int) -> None:
+    """Crossref works by DOI, one `work` message per file."""
+    from kg.fetch.crossref import fetch_dois
+
+    got = fetch_dois(_client(base_url, mailto, timeout, retries), output, list(dois))
+    click.echo(f"{got.works:,} works fetched, {got.skipped:,} already there -> {output}", err=True)

@@ -1,0 +1,1 @@
+"""Fetchers: download a source's records over HTTP into a directory that `kg build` reads."""

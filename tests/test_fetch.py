@@ -1,0 +1,182 @@
+"""Fetchers against a local HTTP server replaying recorded responses. No test touches the internet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import DATA
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+import kg
+from kg.cli import main
+from kg.fetch.crossref import fetch_dois
+from kg.fetch.dblp import fetch_people, search_people
+from kg.fetch.http import USER_AGENT, Client, FetchError
+from kg.fetch.openalex import STATE, fetch_works
+from kg.store import StoreDir
+
+PAGE = json.loads((DATA / "openalex" / "page.json").read_text(encoding="utf-8"))
+WORK = (DATA / "crossref" / "work.json").read_bytes()
+FETCH = DATA / "fetch"
+
+
+def client(server: HTTPServer, sleeps: list[float], **kw: Any) -> Client:
+    return Client(server.url_for("/").rstrip("/"), sleep=sleeps.append, **kw)
+
+
+def openalex_page(works: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    return {"meta": {**PAGE["meta"], "count": 2, "next_cursor": next_cursor}, "results": works}
+
+
+def pages_by_cursor(log: list[dict[str, str]], failing: Callable[[str], Response | None] = lambda c: None) -> Any:
+    """A /works handler: cursor * -> W100, c2 -> W101, c3 -> the empty last page."""
+    answers = {
+        "*": openalex_page([PAGE["results"][0]], "c2"),
+        "c2": openalex_page([PAGE["results"][1]], "c3"),
+        "c3": openalex_page([], None),
+    }
+
+    def handler(request: Request) -> Response:
+        log.append(dict(request.args) | {"user-agent": request.headers.get("User-Agent", "")})
+        cursor = request.args["cursor"]
+        return failing(cursor) or Response(json.dumps(answers[cursor]), content_type="application/json")
+
+    return handler
+
+
+def test_openalex_cursor_paging_to_the_end_and_build(httpserver: HTTPServer, tmp_path: Path) -> None:
+    log: list[dict[str, str]] = []
+    httpserver.expect_request("/works").respond_with_handler(pages_by_cursor(log))
+    out = tmp_path / "oa"
+    got = fetch_works(client(httpserver, [], mailto="me@example.org"), out, filter="publication_year:2019")
+    assert (got.pages, got.works, got.done) == (2, 2, True)
+    assert [entry["cursor"] for entry in log] == ["*", "c2", "c3"]
+    assert all(e["filter"] == "publication_year:2019" and e["mailto"] == "me@example.org" for e in log)
+    assert log[0]["user-agent"].startswith("kg/") and "mailto:me@example.org" in log[0]["user-agent"]
+    assert sorted(p.name for p in out.iterdir()) == [STATE, "page-00001.json", "page-00002.json"]
+    # Done: a rerun asks nothing.
+    assert fetch_works(client(httpserver, []), out, filter="publication_year:2019").pages == 0
+    assert len(log) == 3
+    report = kg.build([out], tmp_path / "store")
+    assert report.rows_rejected == 0
+    assert StoreDir(tmp_path / "store").meta()["counts"]["papers"] == 2
+
+
+def test_openalex_fetch_resumes_from_the_saved_cursor(httpserver: HTTPServer, tmp_path: Path) -> None:
+    log: list[dict[str, str]] = []
+    down = pages_by_cursor(log, lambda c: Response("busy", status=503) if c == "c2" else None)
+    httpserver.expect_request("/works").respond_with_handler(down)
+    out = tmp_path / "oa"
+    with pytest.raises(FetchError, match="HTTP 503 after 1 retries"):
+        fetch_works(client(httpserver, [], retries=1), out, filter="x:1")
+    assert json.loads((out / STATE).read_text())["cursor"] == "c2"
+    httpserver.clear()
+    log.clear()
+    httpserver.expect_request("/works").respond_with_handler(pages_by_cursor(log))
+    got = fetch_works(client(httpserver, []), out, filter="x:1")
+    assert [entry["cursor"] for entry in log] == ["c2", "c3"]
+    assert got.done and sorted(p.name for p in out.glob("page-*")) == ["page-00001.json", "page-00002.json"]
+
+
+def test_openalex_refuses_a_directory_holding_another_query(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/works").respond_with_handler(pages_by_cursor([]))
+    fetch_works(client(httpserver, []), tmp_path, filter="a:1", max_pages=1)
+    with pytest.raises(FetchError, match="another fetch"):
+        fetch_works(client(httpserver, []), tmp_path, filter="b:2")
+
+
+def test_429_with_retry_after_then_success(httpserver: HTTPServer, tmp_path: Path) -> None:
+    doi = "10.5555/neurips.2021.7"
+    busy = {"Retry-After": "7"}
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data("slow down", status=429, headers=busy)
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data(WORK, content_type="application/json")
+    sleeps: list[float] = []
+    got = fetch_dois(client(httpserver, sleeps), tmp_path, [f"https://doi.org/{doi}"])
+    assert got.works == 1 and sleeps == [7.0]
+    httpserver.check_assertions()
+
+
+def test_500_is_retried_with_backoff(httpserver: HTTPServer, tmp_path: Path) -> None:
+    doi = "10.5555/neurips.2021.7"
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data("oops", status=500)
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data("oops", status=502)
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data(WORK, content_type="application/json")
+    sleeps: list[float] = []
+    fetch_dois(client(httpserver, sleeps, backoff=0.5), tmp_path, [doi])
+    assert sleeps == [0.5, 1.0]
+    # Already there: a rerun skips it.
+    assert fetch_dois(client(httpserver, sleeps), tmp_path, [doi]).skipped == 1
+
+
+def test_404_is_reported_with_the_doi_and_not_retried(httpserver: HTTPServer, tmp_path: Path) -> None:
+    missing = {"message": "Resource not found."}
+    httpserver.expect_request("/works/10.1234/missing").respond_with_json(missing, status=404)
+    sleeps: list[float] = []
+    with pytest.raises(FetchError, match=r"crossref DOI 10\.1234/missing: GET .*: HTTP 404 NOT FOUND"):
+        fetch_dois(client(httpserver, sleeps), tmp_path, ["10.1234/missing"])
+    assert sleeps == [] and list(tmp_path.iterdir()) == []
+
+
+def test_dropped_connection_is_retried(httpserver: HTTPServer, tmp_path: Path) -> None:
+    def dropped(request: Request) -> Response:
+        def half() -> Iterator[bytes]:
+            yield WORK[:40]  # then the server closes before the promised length
+
+        return Response(half(), headers={"Content-Length": str(len(WORK))}, content_type="application/json")
+
+    doi = "10.5555/neurips.2021.7"
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_handler(dropped)
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data(WORK, content_type="application/json")
+    sleeps: list[float] = []
+    fetch_dois(client(httpserver, sleeps), tmp_path, [doi])
+    assert len(sleeps) == 1
+    assert json.loads(next(tmp_path.glob("*.json")).read_bytes())["message-type"] == "work"
+
+
+def test_dblp_search_then_person_pages_build_with_shared_papers_once(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/search/author/api").respond_with_data(
+        (FETCH / "dblp_search_author.json").read_bytes(), content_type="application/json")
+    for pid in ("143/6275", "36/2727"):
+        body = (FETCH / f"dblp_person_{pid.replace('/', '-')}.xml").read_bytes()
+        httpserver.expect_request(f"/pid/{pid}.xml").respond_with_data(body, content_type="application/xml")
+    c = client(httpserver, [])
+    pids = search_people(c, "Maillot")
+    assert pids == ["143/6275", "36/2727"]
+    out = tmp_path / "dblp"
+    assert fetch_people(c, out, pids).people == pids
+    report = kg.build([out], tmp_path / "store")
+    assert report.rows_rejected == 0
+    assert StoreDir(tmp_path / "store").meta()["counts"]["papers"] == 3  # MaillotCF23 is on both pages
+
+
+def test_dblp_unknown_person_is_a_clear_error(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/pid/0/0.xml").respond_with_data("no such person", status=404)
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetch_people(client(httpserver, []), tmp_path, ["0/0"])
+
+
+def test_cli_fetch_then_build(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/works/10.5555/neurips.2021.7").respond_with_data(WORK, content_type="application/json")
+    httpserver.expect_request("/works/10.1234/missing").respond_with_data("not found", status=404)
+    out, store = tmp_path / "cr", tmp_path / "store"
+    base = httpserver.url_for("/")
+    runner = CliRunner()
+    args = ["-o", str(out), "--base-url", base]
+    result = runner.invoke(main, ["fetch", "crossref", "--doi", "10.5555/NeurIPS.2021.7", *args])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["build", str(out), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert StoreDir(store).meta()["graphs"] == ["http://localhost:7878/graph/crossref"]
+    result = runner.invoke(main, ["fetch", "crossref", "--doi", "10.1234/missing", *args])
+    assert result.exit_code == 1 and "404" in result.output
+    assert "kg: error: crossref DOI 10.1234/missing" in result.output
+
+
+def test_user_agent_names_the_project() -> None:
+    assert USER_AGENT.startswith(f"kg/{kg.__version__} ")
