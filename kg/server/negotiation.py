@@ -86,10 +86,12 @@ def parse_accept(header: str | None) -> list[Range]:
     return ranges
 
 
-def _quality(ranges: list[Range], media: str) -> float:
+def _quality(ranges: list[Range], media: str, exact: bool = False) -> float:
     best, spec = 0.0, -1
     for r in ranges:
         m = r.matches(media)
+        if exact and m < 2:
+            continue
         if m > spec:
             best, spec = r.q, m
     return best if spec >= 0 else 0.0
@@ -119,7 +121,9 @@ def choose(offers: list[F], accept: str | None) -> F | None:
     best: F | None = None
     best_q = 0.0
     for fmt in offers:
-        q = max(_quality(ranges, m) for m in _aliases(fmt))
+        # Wildcards match a format's own media type only; aliases (application/json, text/xml) match exactly.
+        names = _aliases(fmt)
+        q = max([_quality(ranges, names[0])] + [_quality(ranges, m, exact=True) for m in names[1:]])
         if q > best_q:
             best, best_q = fmt, q
     return best

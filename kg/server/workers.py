@@ -280,6 +280,7 @@ class Pool:
             # Kill first (frees the CPU now), answer, then replace on another thread.
             with contextlib.suppress(Exception):
                 w.process.kill()
+                w.process.join(1)  # SIGKILL takes effect in milliseconds: the CPU is free before we answer
             self.executor.submit(self._replace, w)
             return None
         assert self.loop is not None
