@@ -103,7 +103,10 @@ def read_dblp(path: Path, ctx: ReadContext) -> Iterator[Located]:
 
 def _text(elem: Any) -> str:
     """The element's text with inline markup (<i>, <sub>) flattened and white space collapsed."""
-    return _SPACE.sub(" ", "".join(elem.itertext())).strip()
+    text: str = (elem.text or "") if len(elem) == 0 else "".join(elem.itertext())
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+        text = _SPACE.sub(" ", text)
+    return text.strip()
 
 
 def _author(elem: Any, ctx: ReadContext, pid: str | None = None) -> tuple[str, str, Author | None]:
