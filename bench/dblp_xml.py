@@ -58,7 +58,8 @@ def record(rng: random.Random, names: Names, n: int) -> str:
         alias = f"<author>{names.pick()}</author>\n" if rng.random() < 0.2 else ""
         return (f'<www mdate="2020-01-01" key="homepages/{n % 997}/{n}">\n<author>{names.pick()}</author>\n{alias}'
                 "<title>Home Page</title>\n</www>\n")
-    wanted = {"article": ("journals",), "inproceedings": ("conf",), "proceedings": ("conf",)}.get(kind, ("series", "reference"))
+    by_kind = {"article": ("journals",), "inproceedings": ("conf",), "proceedings": ("conf",)}
+    wanted = by_kind.get(kind, ("series", "reference"))
     prefix, stream, label = rng.choice([s for s in STREAMS if s[0] in wanted])
     key = f"{prefix}/{stream}/K{n}" if kind != "phdthesis" else f"phd/K{n}"
     authors = "".join(
