@@ -80,7 +80,10 @@ def load(port: int, path: str, queries: list[str], seconds: float, concurrency: 
             q = queries[k % len(queries)]
             k += 1
             body = urlencode({"query": q})
-            headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json, text/turtle;q=0.9"}
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/sparql-results+json, text/turtle;q=0.9",
+            }
             try:
                 conn.request("POST", path, body, headers)
                 r = conn.getresponse()
@@ -101,10 +104,17 @@ def load(port: int, path: str, queries: list[str], seconds: float, concurrency: 
     for t in threads:
         t.join()
     elapsed = time.monotonic() - start
-    return {"queries": sum(counts), "errors": sum(errors), "seconds": round(elapsed, 2), "qps": round(sum(counts) / elapsed, 1)}
+    return {
+        "queries": sum(counts),
+        "errors": sum(errors),
+        "seconds": round(elapsed, 2),
+        "qps": round(sum(counts) / elapsed, 1),
+    }
 
 
-def run_server(cmd: list[str], port: int, path: str, queries: list[str], seconds: float, concurrency: int) -> dict[str, float]:
+def run_server(
+    cmd: list[str], port: int, path: str, queries: list[str], seconds: float, concurrency: int
+) -> dict[str, float]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     try:
         wait_up(port, path)
@@ -141,14 +151,27 @@ def main() -> None:
     queries = MIX + named_mix()
 
     port = free_port()
-    kg_cmd = [kg, "serve", "--store", str(store), "--port", str(port), "--workers", str(args.workers), "--max-rows", "0"]
+    kg_cmd = [
+        kg,
+        "serve",
+        "--store",
+        str(store),
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+        "--max-rows",
+        "0",
+    ]
     ours = run_server(kg_cmd, port, "/sparql", queries, args.seconds, args.concurrency)
     port = free_port()
     ox_cmd = [oxigraph, "serve-read-only", "--location", data, "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
     theirs = run_server(ox_cmd, port, "/query", queries, args.seconds, args.concurrency)
     result = {
         "store": str(store.name),
-        "triples": json.loads((Path(os.path.realpath(store / "active")) / "build.json").read_text()).get("counts", {}).get("triples"),
+        "triples": json.loads((Path(os.path.realpath(store / "active")) / "build.json").read_text())
+        .get("counts", {})
+        .get("triples"),
         "queries_in_mix": len(queries),
         "concurrency": args.concurrency,
         "kg_serve": ours,

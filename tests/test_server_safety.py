@@ -315,3 +315,18 @@ def test_fuzz_no_5xx_and_still_serving(server: Server) -> None:
     assert time.monotonic() - start < 60
     r = requests.get(server.endpoint, params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
     assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+def test_allowed_service_host_is_reached(example_store: Path, tmp_path: Path) -> None:
+    """The control for the refusal test: pyoxigraph does fetch SERVICE targets, when the host is allowed."""
+    listener = Listener()
+    try:
+        with running(example_store, "--allow-service", "127.0.0.1", "--timeout", "2", log=tmp_path / "serve.log") as s:
+            q = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/sparql> {{ ?s ?p ?o }} }}"
+            r = requests.get(s.endpoint, params={"query": q}, timeout=30)
+            assert r.status_code != 200  # the listener hangs up: the evaluation fails, in one line
+            assert "Traceback" not in r.text
+            time.sleep(0.3)
+            assert listener.connections >= 1
+    finally:
+        listener.close()
