@@ -166,3 +166,17 @@ def test_recorded_samples_build_into_one_store(tmp_path: Path) -> None:
     counts = StoreDir(tmp_path / "store").meta()["counts"]
     assert counts["papers"] == 433  # "433 distinct works in total"
     assert counts["authorships"] == 972 + 245 + 163 + 109 + 85 + 36
+
+
+def test_one_line_page_without_extension_and_long_snapshot_lines(tmp_path: Path) -> None:
+    page = tmp_path / "page1"
+    page.write_text(json.dumps(json.loads(PAGE.read_text(encoding="utf-8"))), encoding="utf-8")
+    assert sources.detect(page) == "openalex"
+    assert [p.id for p in of(accepted(page)[0], Paper)] == ["openalex:W100", "openalex:W101"]
+    words = {f"w{i}": [i] for i in range(20000)}  # a first line longer than the 64 KB sniffed
+    work = {"id": "https://openalex.org/W7", "title": "Long", "abstract_inverted_index": words}
+    part = tmp_path / "part_000.gz"
+    part.write_bytes(gzip.compress((json.dumps(work) + "\n").encode()))
+    assert len(part.read_bytes()) and sources.detect(part) == "openalex"
+    [paper] = of(accepted(part)[0], Paper)
+    assert paper.abstract is not None and paper.abstract.startswith("w0 w1 w2")

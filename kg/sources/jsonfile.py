@@ -45,9 +45,13 @@ def is_json_lines(path: Path, start: bytes) -> bool:
     name = path.name.removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson")):
         return True
-    first = start.split(b"\n", 1)[0].strip()
-    if not first.startswith(b"{") or b"\n" not in start:
+    if name.endswith(".json"):
         return False
+    first = start.split(b"\n", 1)[0].strip()
+    if not first.startswith(b"{"):
+        return False
+    if b"\n" not in start:
+        return True  # one line longer than the sniffed head: a snapshot line, not a pretty-printed page
     try:
         return isinstance(json.loads(first), dict)
     except ValueError:

@@ -28,8 +28,11 @@ def read_openalex(path: Path, ctx: ReadContext) -> Iterator[Located]:
             if isinstance(value, jsonfile.InvalidLine):
                 yield Located(str(value), file, line)
                 continue
-            for item in _work(value, ctx, "work"):
-                yield Located(item, file, line)
+            # A saved API page on one line looks like JSON Lines too: read its results.
+            page = value.get("results") if isinstance(value, dict) and "id" not in value else None
+            for index, work in enumerate(page) if isinstance(page, list) else [(None, value)]:
+                for item in _work(work, ctx, "work" if index is None else f"results[{index}]"):
+                    yield Located(item, file, line)
         return
     data = jsonfile.load(path)
     if isinstance(data, dict) and isinstance(data.get("results"), list):
