@@ -244,3 +244,19 @@ def test_negotiation_unit() -> None:
     assert negotiation.choose(negotiation.GRAPHS, "application/json") == ox.RdfFormat.JSON_LD
     assert negotiation.choose(negotiation.GRAPHS, "text/plain") is None
     assert negotiation.by_name_graph("application/x-turtle") == ox.RdfFormat.TURTLE
+
+
+def test_serve_help_documents_every_option() -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    out = CliRunner().invoke(main, ["serve", "--help"]).output
+    for opt in ["--store", "--host", "--port", "--base-iri", "--timeout", "--max-rows", "--cors", "--update-token",
+                "--allow-update", "--allow-service", "--workers", "--max-body"]:  # fmt: skip
+        assert opt in out, opt
+    assert "--serve / --no-serve" in CliRunner().invoke(main, ["demo", "--help"]).output
+    bad = CliRunner().invoke(main, ["serve", "--store", "/nonexistent/kg-store"])
+    assert bad.exit_code == 1 and "no such store" in bad.output
+    both = CliRunner().invoke(main, ["serve", "--store", "x", "--allow-update", "--update-token", "t"])
+    assert both.exit_code == 2
