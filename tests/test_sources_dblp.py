@@ -226,3 +226,16 @@ def test_recorded_sample_builds(name: str, tmp_path: Path) -> None:
     assert counts["papers"] == SAMPLES[name][1]
     assert counts["authorships"] == SAMPLES[name][2]
     assert report.rows_rejected == (3 if name.startswith("rgovaerts") else 0)
+
+
+def test_external_entities_are_not_resolved(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
+    crafted = tmp_path / "crafted.xml"
+    crafted.write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE dblp [ <!ENTITY s SYSTEM "{secret.as_uri()}"> ]>\n'
+        '<dblp><article key="journals/x/A"><author>&s;</author><title>T &s;</title></article></dblp>\n',
+        encoding="utf-8",
+    )
+    records, _ = accepted(crafted)
+    assert "TOP SECRET" not in repr(records)

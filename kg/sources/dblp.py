@@ -49,16 +49,17 @@ def find_dtd(path: Path, given: Path | None) -> Path | None:
 
 
 class _DtdResolver(etree.Resolver):  # type: ignore[misc]
-    """Answers every DTD request with the one file we chose, so gzipped input finds it too."""
+    """Answers every DTD request with the one file we chose, so gzipped input finds it too, and
+    any other external entity with nothing, so a crafted file cannot pull in local files (XXE)."""
 
-    def __init__(self, dtd: Path) -> None:
+    def __init__(self, dtd: Path | None) -> None:
         super().__init__()
         self.dtd = dtd
 
     def resolve(self, url: str | None, pubid: str | None, context: Any) -> Any:
-        if url and url.endswith(".dtd"):
+        if self.dtd is not None and url and url.endswith(".dtd"):
             return self.resolve_filename(str(self.dtd), context)
-        return None
+        return self.resolve_string("", context)
 
 
 def read_dblp(path: Path, ctx: ReadContext) -> Iterator[Located]:
@@ -77,8 +78,7 @@ def read_dblp(path: Path, ctx: ReadContext) -> Iterator[Located]:
                 no_network=True,
                 huge_tree=True,
             )
-            if dtd is not None:
-                events.resolvers.add(_DtdResolver(dtd))
+            events.resolvers.add(_DtdResolver(dtd))
             for _, elem in events:
                 line = elem.sourceline or line
                 # Person pages repeat a paper once per person fetched: only those are deduplicated,
