@@ -180,3 +180,17 @@ def test_cli_fetch_then_build(httpserver: HTTPServer, tmp_path: Path) -> None:
 
 def test_user_agent_names_the_project() -> None:
     assert USER_AGENT.startswith(f"kg/{kg.__version__} ")
+
+
+def test_cli_fetch_openalex_and_dblp(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/works").respond_with_handler(pages_by_cursor([]))
+    body = (FETCH / "dblp_person_36-2727.xml").read_bytes()
+    httpserver.expect_request("/pid/36/2727.xml").respond_with_data(body, content_type="application/xml")
+    base = ["--base-url", httpserver.url_for("/")]
+    runner = CliRunner()
+    result = runner.invoke(main, ["fetch", "openalex", "--filter", "x:1", "-o", str(tmp_path / "oa"), *base])
+    assert result.exit_code == 0 and "2 works in 2 pages" in result.output and "(complete)" in result.output
+    result = runner.invoke(main, ["fetch", "dblp", "--person", "36/2727", "-o", str(tmp_path / "dblp"), *base])
+    assert result.exit_code == 0 and "1 people fetched" in result.output
+    result = runner.invoke(main, ["fetch", "openalex", "-o", str(tmp_path / "x"), *base])
+    assert result.exit_code == 2 and "--filter or --search" in result.output
