@@ -8,6 +8,7 @@ rows are left out, since they link nobody. Files, all native byte order:
     authors.iri / authors.off   the author row IRIs, sorted, UTF-8, and their offsets (uint64)
     clusters.iri / clusters.off the name cluster IRIs, the same way
     a2p.off / a2p.dat           author row -> papers (uint64 offsets, uint32 paper numbers)
+    a2a.off / a2a.dat           author row -> its co-author rows (the co-author relation, materialised)
     p2a.off / p2a.dat           paper -> author rows
     a2c.dat                     author row -> its name cluster (uint32; NONE if it has none)
     c2a.off / c2a.dat           name cluster -> author rows
@@ -29,7 +30,7 @@ import pyoxigraph as ox
 from kg.terms import KG, RDF_TYPE
 
 INDEX = "paths-index"
-FORMAT = 1
+FORMAT = 2
 NONE = 0xFFFFFFFF
 _TYPE = ox.NamedNode(RDF_TYPE)
 
@@ -54,6 +55,7 @@ def build_index(store: ox.Store, generation: Path) -> dict[str, int]:
         p2a_dat.extend(sorted(rows))
         p2a_off.append(len(p2a_dat))
     a2p_off, a2p_dat = _transpose(p2a_off, p2a_dat, len(authors))
+    a2a_off, a2a_dat = _coauthors(a2p_off, a2p_dat, p2a_off, p2a_dat)
     in_cluster: dict[int, str] = {}
     for q in store.quads_for_pattern(None, ox.NamedNode(KG.inCluster), None):
         row = number.get(q.subject.value) if isinstance(q.subject, ox.NamedNode) else None
@@ -69,9 +71,11 @@ def build_index(store: ox.Store, generation: Path) -> dict[str, int]:
     _write_iris(tmp / "clusters", clusters)
     c2a_off, c2a_dat = _group(a2c, len(clusters))
     for name, data in (("p2a.off", p2a_off), ("p2a.dat", p2a_dat), ("a2p.off", a2p_off), ("a2p.dat", a2p_dat),
+                       ("a2a.off", a2a_off), ("a2a.dat", a2a_dat),
                        ("a2c.dat", a2c), ("c2a.off", c2a_off), ("c2a.dat", c2a_dat)):
         _write(tmp / name, data)
     counts = {"authors": len(authors), "papers": len(p2a_off) - 1, "authorships": len(p2a_dat),
+              "coauthor_links": len(a2a_dat) // 2,
               "clusters": len(clusters)}
     meta = {"format": FORMAT, "byteorder": sys.byteorder, "counts": counts}
     (tmp / "index.json").write_text(json.dumps(meta, indent=2))
@@ -105,6 +109,21 @@ def _transpose(off: array[int], dat: array[int], n: int) -> tuple[array[int], ar
             out[counts[x]] = src
             counts[x] += 1
     return out_off, out
+
+
+def _coauthors(a2p_off: array[int], a2p_dat: array[int], p2a_off: array[int],
+               p2a_dat: array[int]) -> tuple[array[int], array[int]]:
+    """Author row -> the sorted distinct author rows sharing a paper with it."""
+    off, dat = array("Q", [0]), array("I")
+    for i in range(len(a2p_off) - 1):
+        found: set[int] = set()
+        for k in range(a2p_off[i], a2p_off[i + 1]):
+            p = a2p_dat[k]
+            found.update(p2a_dat[p2a_off[p]: p2a_off[p + 1]])
+        found.discard(i)
+        dat.extend(sorted(found))
+        off.append(len(dat))
+    return off, dat
 
 
 def _group(owner: array[int], n: int) -> tuple[array[int], array[int]]:
@@ -217,6 +236,7 @@ class AdjacencyIndex:
         self._a2c = _Mapped(path / "a2c.dat", "I")
         self.a2c = self._a2c.view
         self.c2a = Csr(path / "c2a")
+        self.a2a = Csr(path / "a2a")
 
     @classmethod
     def open(cls, generation: Path) -> AdjacencyIndex | None:
@@ -230,5 +250,5 @@ class AdjacencyIndex:
             return None
 
     def close(self) -> None:
-        for part in (self.authors, self.clusters, self.a2p, self.p2a, self._a2c, self.c2a):
+        for part in (self.authors, self.clusters, self.a2p, self.p2a, self._a2c, self.c2a, self.a2a):
             part.close()

@@ -25,10 +25,10 @@ from kg.store import StoreDir
 from kg.terms import KG, RDF_TYPE, RDFS_LABEL
 
 By = Literal["author", "cluster"]
-Backend = Literal["auto", "index", "store", "sparql"]
+Backend = Literal["auto", "index", "bipartite", "store", "sparql"]
 Status = Literal["found", "not-connected", "beyond-max-hops", "timeout", "too-large"]
 BYS: tuple[By, ...] = ("author", "cluster")
-BACKENDS: tuple[Backend, ...] = ("auto", "index", "store", "sparql")
+BACKENDS: tuple[Backend, ...] = ("auto", "index", "bipartite", "store", "sparql")
 MAX_HOPS = 6
 LIMIT = 100
 TIMEOUT = 30.0
@@ -261,29 +261,34 @@ class _Graph(Generic[N]):
     to_node: Callable[[str], N | None]
     to_iri: Callable[[N], str]
     neighbours: Callable[[N], Iterable[N]]
+    weight: Callable[[N], int] | None = None
 
 
-def _index_graph(index: AdjacencyIndex, by: By) -> _Graph[int]:
-    a2p, p2a, a2c, c2a = index.a2p, index.p2a, index.a2c, index.c2a
+def _index_graph(index: AdjacencyIndex, by: By, bipartite: bool = False) -> _Graph[int]:
+    """Neighbours from the co-author CSR (a2a), or with `bipartite` through the papers (a2p, p2a)."""
+    a2a, a2p, p2a, a2c, c2a = index.a2a, index.a2p, index.p2a, index.a2c, index.c2a
 
-    def rows(i: int) -> set[int]:
+    def via_papers(i: int) -> set[int]:
         out: set[int] = set()
         for p in a2p.row(i):
             out.update(p2a.row(p))
         out.discard(i)
         return out
 
+    rows: Callable[[int], Iterable[int]] = via_papers if bipartite else a2a.row
+
     def clusters(c: int) -> set[int]:
         out: set[int] = set()
         for r in c2a.row(c):
-            for p in a2p.row(r):
-                out.update(a2c[x] for x in p2a.row(p))
+            out.update(a2c[x] for x in rows(r))
         out.discard(c)
         out.discard(NONE)
         return out
 
-    table = index.authors if by == "author" else index.clusters
-    return _Graph(table.find, table.iri, rows if by == "author" else clusters)
+    if by == "author":
+        return _Graph(index.authors.find, index.authors.iri, rows, a2a.degree)
+    return _Graph(index.clusters.find, index.clusters.iri, clusters,
+                  lambda c: sum(a2a.degree(r) for r in c2a.row(c)))
 
 
 def _store_graph(store: ox.Store, by: By, sparql: bool = False) -> _Graph[str]:
@@ -330,8 +335,13 @@ class Search(Generic[N]):
 
 
 def bidirectional(neighbours: Callable[[N], Iterable[N]], a: N, b: N, *, max_hops: int = MAX_HOPS,
-                  timeout: float | None = TIMEOUT, max_visited: int = MAX_VISITED) -> Search[N]:
-    """Breadth-first from both ends, one whole layer of the smaller frontier at a time."""
+                  timeout: float | None = TIMEOUT, max_visited: int = MAX_VISITED,
+                  weight: Callable[[N], int] | None = None) -> Search[N]:
+    """Breadth-first from both ends, one whole layer of the smaller frontier at a time.
+
+    The smaller frontier is the one with fewer nodes, or with `weight` (a node's degree) the one
+    with fewer edges to follow.
+    """
     if a == b:
         return Search("found", 0, [a], {a: []}, {b: []}, 1)
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -344,7 +354,7 @@ def bidirectional(neighbours: Callable[[N], Iterable[N]], a: N, b: N, *, max_hop
             return Search("not-connected", None, visited=len(pa) + len(pb))
         if depth >= max_hops:
             return Search("beyond-max-hops", None, visited=len(pa) + len(pb))
-        forward = len(fa) <= len(fb)
+        forward = len(fa) <= len(fb) if weight is None else sum(map(weight, fa)) <= sum(map(weight, fb))
         mine, other, frontier = (pa, pb, fa) if forward else (pb, pa, fb)
         layer: dict[N, list[N]] = {}
         for k, u in enumerate(frontier):
@@ -434,10 +444,11 @@ def shortest_paths(source: Source, a: str, b: str, *, by: By = "author", max_hop
     graph = _graph(source)
     start = resolve(graph.store, a, by=by, param="A")
     end = resolve(graph.store, b, by=by, param="B")
-    if backend == "index" and graph.index is None:
-        raise QueryError("backend: this store has no adjacency index (rebuild it with `kg build`)")
-    if graph.index is not None and backend in ("auto", "index"):
-        found = _search(_index_graph(graph.index, by), start.iri, end.iri, max_hops, timeout, all, limit)
+    if backend in ("index", "bipartite") and graph.index is None:
+        raise QueryError(f"backend: this store has no adjacency index for {backend!r} (rebuild it with `kg build`)")
+    if graph.index is not None and backend in ("auto", "index", "bipartite"):
+        index_graph = _index_graph(graph.index, by, bipartite=backend == "bipartite")
+        found = _search(index_graph, start.iri, end.iri, max_hops, timeout, all, limit)
     else:
         found = _search(_store_graph(graph.store, by, backend == "sparql"), start.iri, end.iri, max_hops, timeout,
                         all, limit)
@@ -462,7 +473,7 @@ def _search(graph: _Graph[N], a_iri: str, b_iri: str, max_hops: int, timeout: fl
         if a_iri == b_iri:
             return "found", 0, [[a_iri]], False
         return "not-connected", None, [], False
-    search = bidirectional(graph.neighbours, a, b, max_hops=max_hops, timeout=timeout)
+    search = bidirectional(graph.neighbours, a, b, max_hops=max_hops, timeout=timeout, weight=graph.weight)
     if search.status != "found":
         return search.status, None, [], False
     wanted = limit if all else 1

@@ -26,7 +26,7 @@ from kg.iris import Minter
 from kg.store import StoreDir
 
 M = Minter()
-BACKENDS: tuple[paths.Backend, ...] = ("index", "store", "sparql")
+BACKENDS: tuple[paths.Backend, ...] = ("index", "bipartite", "store", "sparql")
 
 
 @pytest.fixture(scope="module")

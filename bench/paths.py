@@ -1,0 +1,176 @@
+"""Benchmark of `kg path` (issue 6): random connected pairs, each neighbour-step backend beside networkx.
+
+    .venv/bin/python bench/paths.py ROWS_DIR --store STORE [--pairs 200] [--backends index,store] [--seed 0]
+
+ROWS_DIR is a rows directory (e.g. from `kg generate --papers N --seed S -o DIR`); STORE is built from
+it when it does not exist yet. networkx's bidirectional search over the same co-authorship graph held
+in memory (read here from authorships.csv) is the lower bound; every backend is reported beside it as
+a ratio. The timed call is the whole API request, `kg.paths.shortest_paths` (resolving both ends,
+searching, and fetching the joint papers of the one path), on an opened store; the pairs are drawn
+uniformly from the giant component. Prints a JSON report; `--markdown` adds a table row per backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from itertools import combinations
+from pathlib import Path
+from typing import IO, Any
+
+import networkx as nx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import kg  # noqa: E402
+from kg import paths  # noqa: E402
+from kg.adjacency import build_index  # noqa: E402
+from kg.iris import Minter  # noqa: E402
+from kg.store import StoreDir  # noqa: E402
+
+
+def _open_table(rows: Path, table: str) -> IO[str]:
+    for suffix, opener in ((".csv", open), (".csv.gz", gzip.open)):
+        path = rows / f"{table}{suffix}"
+        if path.exists():
+            return opener(path, "rt", encoding="utf-8", newline="")  # type: ignore[operator, no-any-return]
+    raise SystemExit(f"{rows}: no {table}.csv(.gz)")
+
+
+def coauthor_graph(rows: Path) -> nx.Graph:
+    """The co-authorship graph of a rows directory, author ids as nodes (authorships grouped by paper)."""
+    by_paper: dict[str, list[str]] = {}
+    with _open_table(rows, "authorships") as f:
+        for r in csv.DictReader(f):
+            by_paper.setdefault(r["paper_id"], []).append(r["author_id"])
+    g = nx.Graph()
+    for authors in by_paper.values():
+        unique = list(dict.fromkeys(authors))
+        g.add_nodes_from(unique)
+        g.add_edges_from(combinations(unique, 2))
+    return g
+
+
+def pick_pairs(g: nx.Graph, n: int, seed: int) -> list[tuple[str, str]]:
+    giant = sorted(max(nx.connected_components(g), key=len))
+    rnd = random.Random(seed)
+    pairs = []
+    while len(pairs) < n:
+        a, b = rnd.choice(giant), rnd.choice(giant)
+        if a != b:
+            pairs.append((a, b))
+    return pairs
+
+
+def _timed(call: Callable[[], object]) -> tuple[float, object]:
+    started = time.perf_counter()
+    out = call()
+    return time.perf_counter() - started, out
+
+
+def summary(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"n": len(ordered), "median_ms": 1000 * statistics.median(ordered), "p95_ms": 1000 * p95,
+            "max_ms": 1000 * ordered[-1], "mean_ms": 1000 * statistics.fmean(ordered)}
+
+
+def run(rows: Path, store: Path, *, pairs: int = 200, seed: int = 0, backends: tuple[str, ...] = ("index", "store"),
+        slow_pairs: int = 20, timeout: float = 30.0) -> dict[str, Any]:
+    """Time every backend on the same random connected pairs; `slow_pairs` of them for non-index backends."""
+    report: dict[str, Any] = {"rows": str(rows), "store": str(store), "seed": seed}
+    if not StoreDir(store).exists():
+        t, built = _timed(lambda: kg.build([rows], store))
+        report["build_seconds"] = round(t, 1)
+    db = StoreDir(store).open()
+    with tempfile.TemporaryDirectory() as tmp:
+        t, counts = _timed(lambda: build_index(db, Path(tmp)))
+        size = sum(p.stat().st_size for p in (Path(tmp) / "paths-index").iterdir())
+    report["index"] = {"build_seconds": round(t, 2), "bytes": size, "counts": counts}
+    started = time.perf_counter()
+    g = coauthor_graph(rows)
+    report["networkx_graph"] = {"load_seconds": round(time.perf_counter() - started, 1),
+                                "nodes": g.number_of_nodes(), "edges": g.number_of_edges()}
+    chosen = pick_pairs(g, pairs, seed)
+    minter = Minter(StoreDir(store).meta().get("base_iri", Minter().base))
+    lengths, nx_times = [], []
+    for a, b in chosen:
+        started = time.perf_counter()
+        found = nx.bidirectional_shortest_path(g, a, b)
+        nx_times.append(time.perf_counter() - started)
+        lengths.append(len(found) - 1)
+    report["distances"] = {str(d): lengths.count(d) for d in sorted(set(lengths))}
+    report["networkx"] = summary(nx_times)
+    del g
+    graph = paths.Coauthorship.open(store)
+    for backend in backends:
+        subset = chosen if backend in ("index", "bipartite") else chosen[:slow_pairs]
+        times, wrong, stopped = [], 0, 0
+        for (a, b), want in zip(subset, lengths, strict=False):
+            started = time.perf_counter()
+            r = paths.shortest_paths(graph, minter.author(a), minter.author(b), backend=backend,  # type: ignore[arg-type]
+                                     max_hops=100, timeout=timeout)
+            times.append(time.perf_counter() - started)
+            stopped += r.status != "found"
+            wrong += r.status == "found" and r.distance != want
+        report[backend] = _versus(summary(times), nx_times[: len(subset)], wrong=wrong, stopped=stopped)
+    if graph.index is not None:  # the search alone, on the co-author CSR, by frontier edges or nodes
+        for rule in ("edges", "nodes"):
+            g2 = paths._index_graph(graph.index, "author")
+            times = []
+            for a, b in chosen:
+                x, y = g2.to_node(minter.author(a)), g2.to_node(minter.author(b))
+                assert x is not None and y is not None
+                started = time.perf_counter()
+                paths.bidirectional(g2.neighbours, x, y, max_hops=100, weight=g2.weight if rule == "edges" else None)
+                times.append(time.perf_counter() - started)
+            report[f"search-only, smaller frontier by {rule}"] = _versus(summary(times), nx_times)
+    graph.close()
+    return report
+
+
+def _versus(s: dict[str, float], reference: list[float], **extra: int) -> dict[str, float]:
+    ref = summary(reference)
+    return {**s, "ratio_median": s["median_ms"] / ref["median_ms"], "ratio_p95": s["p95_ms"] / ref["p95_ms"], **extra}
+
+
+def markdown(report: dict[str, Any]) -> Iterator[str]:
+    nxs = report["networkx"]
+    yield "| backend | pairs | median ms | p95 ms | max ms | × networkx (median / p95) |"
+    yield "|---|---:|---:|---:|---:|---|"
+    yield (f"| networkx in memory | {nxs['n']} | {nxs['median_ms']:.2f} | {nxs['p95_ms']:.2f} | "
+           f"{nxs['max_ms']:.2f} | 1 |")
+    for name, s in report.items():
+        if isinstance(s, dict) and "ratio_median" in s:
+            yield (f"| {name} | {s['n']} | {s['median_ms']:.1f} | {s['p95_ms']:.1f} | {s['max_ms']:.1f} | "
+                   f"{s['ratio_median']:.1f} / {s['ratio_p95']:.1f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("rows", type=Path)
+    ap.add_argument("--store", type=Path, required=True)
+    ap.add_argument("--pairs", type=int, default=200)
+    ap.add_argument("--slow-pairs", type=int, default=20, help="Pairs for the store and sparql backends.")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--backends", default="index,store")
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args()
+    report = run(args.rows, args.store, pairs=args.pairs, seed=args.seed, backends=tuple(args.backends.split(",")),
+                 slow_pairs=args.slow_pairs)
+    print(json.dumps(report, indent=2))
+    if args.markdown:
+        print("\n".join(markdown(report)))
+
+
+if __name__ == "__main__":
+    main()
