@@ -11,7 +11,7 @@
       persistenceId: null
     });
     queries.forEach(function (q) {
-      yasgui.addTab(false, { name: q.name, yasqe: { value: q.text } });
+      yasgui.addTab(q.name === "stats", { name: q.name, yasqe: { value: q.text } });
     });
     return;
   }
