@@ -21,6 +21,7 @@ from kg.files import open_binary
 from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
 from kg.links import relink
 from kg.mapping import Mapper
+from kg.pipeline import Job, Worker, use_worker
 from kg.ontology import ONTOLOGY_GRAPH, ontology_path
 from kg.records import Reject
 from kg.stats import compute_stats
@@ -159,7 +160,11 @@ class _ChunkReader(io.RawIOBase):
 
 
 def _bulk_load_lines(store: ox.Store, lines: Iterator[str]) -> None:
-    reader = _ChunkReader(_batched(lines))
+    _bulk_load_chunks(store, _batched(lines))
+
+
+def _bulk_load_chunks(store: ox.Store, chunks: Iterator[bytes]) -> None:
+    reader = _ChunkReader(chunks)
     try:
         store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=ox.RdfFormat.N_QUADS)
     except BaseException:
@@ -179,8 +184,16 @@ def build(
     progress: bool = False,
     add: bool = False,
     dtd: Path | None = None,
+    workers: int | None = None,
+    check: Callable[[ox.Store], None] | None = None,
 ) -> Report:
     """Map and load the inputs into a new generation of `store`, swapped in only on success.
+
+    `check` is called with the new store before the swap; an exception it raises fails the build
+    (`kg build --validate` passes kg.validate.require_valid).
+
+    With `workers` > 1 (None: when the input is large and there are two cores) the inputs are read
+    and mapped in a worker process while this one loads (kg.pipeline).
 
     With `add`, the new generation starts as a copy of the active one and only the graphs of the
     inputs' source kinds are replaced; the other sources' graphs are left as they were.
@@ -193,6 +206,7 @@ def build(
     replaced = {minter.graph(sources.detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
     rejects = rejects if rejects is not None else store / "rejects.jsonl"
     sink = _Rejects(rejects, strict)
+    worker = Worker(Job(list(inputs), kind, minter, strict, progress, dtd)) if use_worker(workers, inputs) else None
     try:
         with target.generation(copy_active=add) as gen:
             for graph in (ONTOLOGY_GRAPH, *sorted(replaced)):
@@ -201,8 +215,14 @@ def build(
             gen.store.bulk_load(
                 path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH)
             )
-            _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress, dtd))
+            if worker is None:
+                _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress, dtd))
+            else:
+                _bulk_load_chunks(gen.store, worker.chunks(sink))
+                _add_counts(report, worker.report)
             relink(gen.store, minter)
+            if check is not None:
+                check(gen.store)
             counts = compute_stats(gen.store)
             paths_index = build_index(gen.store, gen.path)
             report.triples = counts["triples"]
@@ -213,9 +233,18 @@ def build(
                 gen.meta["graphs"] = sorted(set(previous.get("graphs", [])) | set(report.graphs))
                 gen.meta["inputs"] = [*previous.get("inputs", []), *gen.meta["inputs"]]
     finally:
+        if worker is not None:
+            worker.close()
         sink.close()
     report.rejects_file = str(rejects) if report.rows_rejected else None
     return report
+
+
+def _add_counts(report: Report, worker: Report) -> None:
+    report.rows_read += worker.rows_read
+    report.rows_loaded += worker.rows_loaded
+    report.rows_rejected += worker.rows_rejected
+    report.graphs.extend(worker.graphs)
 
 
 def _previous_meta(target: StoreDir, minter: Minter) -> dict[str, Any]:

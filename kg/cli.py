@@ -59,6 +59,9 @@ def _source_options(f: Any) -> Any:
 @_source_options
 @STORE
 @click.option("--add", is_flag=True, help="Keep the store's other sources; replace only these inputs' source graphs.")
+@click.option(
+    "--validate", "check", is_flag=True, help="Validate the new graph with the SHACL shapes; swap only if it conforms."
+)
 def build(
     inputs: tuple[Path, ...],
     store: Path,
@@ -68,9 +71,11 @@ def build(
     rejects: Path | None,
     dtd: Path | None,
     add: bool,
+    check: bool,
 ) -> None:
     """Map INPUTS to RDF and load them into a new store at --store, swapped in only on success."""
     from kg.build import build as run
+    from kg.validate import require_valid
 
     report = run(
         list(inputs),
@@ -82,6 +87,7 @@ def build(
         progress=True,
         add=add,
         dtd=dtd,
+        check=require_valid if check else None,
     )
     click.echo(f"{report.summary()} -> {store}", err=True)
 
@@ -483,6 +489,23 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
         run_server(ServerConfig(store=store, host=host, port=port))
 
 
+@main.command()
+@click.option("--papers", type=click.IntRange(min=1), required=True, help="How many papers.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same rows.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Directory for the rows tables.")
+@click.option("--gzip", "compress", is_flag=True, help="Write .csv.gz tables.")
+def generate(papers: int, seed: int, output: Path, compress: bool) -> None:
+    """Write a synthetic graph with dblp's shapes as rows tables (see docs/generator.md)."""
+    from kg.generate import generate as run
+
+    summary = run(papers, seed, output, compress=compress)
+    click.echo(
+        f"{summary.papers:,} papers, {summary.people:,} people, {summary.authorships:,} authorships, "
+        f"{summary.venues:,} venues -> {output}",
+        err=True,
+    )
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -557,3 +580,30 @@ def fetch_crossref(dois: tuple[str, ...], output: Path, base_url: str, mailto: s
 
     got = fetch_dois(_client(base_url, mailto, timeout, retries), output, list(dois))
     click.echo(f"{got.works:,} works fetched, {got.skipped:,} already there -> {output}", err=True)
+
+
+@main.command()
+@STORE
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True)
+@click.option("--sample", type=click.IntRange(min=1), help="Check this many nodes per class, evenly spaced.")
+@click.option("--all", "every", is_flag=True, help="Check every node even when the store is too large for memory.")
+def validate(store: Path, fmt: str, sample: int | None, every: bool) -> None:
+    """Check the store against ontology/shapes.ttl (SHACL); exit code 1 when there is a violation.
+
+    A store of up to a million data triples is checked whole in memory; a larger one per class in
+    chunks, on a sample of 2,000 nodes per class unless --all or --sample is given. The output says
+    which.
+    """
+    from kg.store import StoreDir
+    from kg.validate import default_sample, render_text
+    from kg.validate import validate as run
+
+    db = StoreDir(store).open()
+    report = run(db, sample=sample if sample is not None or every else default_sample(db))
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    elif fmt == "ttl":
+        click.echo(report.graph.serialize(format="turtle"), nl=False)
+    else:
+        click.echo(render_text(report), nl=False)
+    sys.exit(0 if report.conforms else 1)

@@ -9,7 +9,7 @@ from kg.iris import Minter
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import iri, literal, typed
 from kg.records import Author, Authorship, NameVariant, Paper, Record, Venue
-from kg.terms import KG, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_POSITIVE_INTEGER
+from kg.terms import KG, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_INTEGER
 
 _TYPE = iri(RDF_TYPE)
 _LABEL = iri(RDFS_LABEL)
@@ -104,7 +104,7 @@ class Mapper:
         yield q(s, _TYPE, _P["Authorship"])
         yield q(s, _P["paper"], paper)
         yield q(s, _P["authorRow"], author)
-        yield q(s, _P["position"], typed(str(a.position), XSD_POSITIVE_INTEGER))
+        yield q(s, _P["position"], typed(str(a.position), XSD_INTEGER))
         if a.name_as_printed:
             yield q(s, _P["nameAsPrinted"], literal(a.name_as_printed))
         yield q(paper, _P["hasAuthorship"], s)

@@ -13,7 +13,7 @@ XSD: Final = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING: Final = XSD + "string"
 XSD_GYEAR: Final = XSD + "gYear"
 XSD_BOOLEAN: Final = XSD + "boolean"
-XSD_POSITIVE_INTEGER: Final = XSD + "positiveInteger"
+XSD_INTEGER: Final = XSD + "integer"
 OWL_SAME_AS: Final = "http://www.w3.org/2002/07/owl#sameAs"
 
 

@@ -1,0 +1,263 @@
+"""SHACL validation of a store against ontology/shapes.ttl, with pyshacl.
+
+The core constraints run in pyshacl. The SHACL-SPARQL constraints (unique positions, cluster
+keys) run as SPARQL on the store itself, where they are index joins, instead of once per focus node
+in rdflib (100 times slower on the example already).
+
+A graph that fits in memory (up to `full_limit` data triples) is validated whole in rdflib. A
+larger one is validated per class, in chunks of focus nodes: each chunk is the nodes' own triples
+plus those of the nodes they point to (one hop is all the shapes look at). `sample` limits the
+focus nodes per class, taken evenly spaced through the class, for a quick check of a huge store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from itertools import islice
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import RDF, SH
+
+from kg.errors import KgError
+from kg.ontology import ONTOLOGY_GRAPH, ontology_dir
+from kg.terms import KG, RDF_TYPE, XSD_STRING
+
+CLASSES = (KG.Paper, KG.Authorship, KG.AuthorRow, KG.NameCluster, KG.Venue)
+FULL_LIMIT = 1_000_000
+CHUNK = 2_000
+DEFAULT_SAMPLE = 2_000
+
+
+@dataclass
+class Violation:
+    focus: str
+    message: str
+    path: str | None = None
+    value: str | None = None
+    shape: str | None = None
+
+
+@dataclass
+class Report:
+    conforms: bool
+    mode: str
+    focus_nodes: dict[str, int] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    graph: rdflib.Graph = field(default_factory=rdflib.Graph, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["graph"]
+        return data
+
+
+@cache
+def shapes() -> rdflib.Graph:
+    return rdflib.Graph().parse(ontology_dir() / "shapes.ttl", format="turtle")
+
+
+@dataclass(frozen=True)
+class SparqlConstraint:
+    target: str
+    shape: str
+    message: str
+    select: str
+
+
+@cache
+def _split_shapes() -> tuple[rdflib.Graph, tuple[SparqlConstraint, ...]]:
+    """The shapes without their sh:sparql constraints, and those constraints ready for Oxigraph."""
+    graph = shapes()
+    core = rdflib.Graph()
+    constraints: list[SparqlConstraint] = []
+    skip: set[rdflib.term.Node] = set()
+    for shape, node in graph.subject_objects(SH.sparql):
+        skip.add(node)
+        prefixes = "".join(
+            f"PREFIX {graph.value(d, SH.prefix)}: <{graph.value(d, SH.namespace)}>\n"
+            for d in graph.objects(graph.value(node, SH.prefixes), SH.declare)
+        )
+        select = prefixes + str(graph.value(node, SH.select)).replace("$this", "?this")
+        for target in graph.objects(shape, SH.targetClass):
+            constraints.append(SparqlConstraint(str(target), str(shape), str(graph.value(node, SH.message)), select))
+    for s, p, o in graph:
+        if p != SH.sparql and s not in skip:
+            core.add((s, p, o))
+    return core, tuple(constraints)
+
+
+def _sparql_violations(store: ox.Store, focus: set[str] | None) -> list[Violation]:
+    violations = []
+    for c in _split_shapes()[1]:
+        results = store.query(c.select, use_default_graph_as_union=True)
+        assert isinstance(results, ox.QuerySolutions)
+        names = [v.value for v in results.variables]
+        for row in results:
+            this = row["this"]
+            if not isinstance(this, ox.NamedNode) or (focus is not None and this.value not in focus):
+                continue
+            if not any(store.quads_for_pattern(this, ox.NamedNode(RDF_TYPE), ox.NamedNode(c.target))):
+                continue
+            values = {n: term.value for n in names if (term := row[n]) is not None}
+            message = _fill(c.message, values)
+            violations.append(Violation(this.value, message, shape=c.shape))
+    return violations
+
+
+def validate(store: ox.Store, *, sample: int | None = None, full_limit: int = FULL_LIMIT) -> Report:
+    """Validate the union of the store's data graphs (the ontology graph left out)."""
+    data_triples = len(store) - sum(1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(ONTOLOGY_GRAPH)))
+    if sample is None and data_triples <= full_limit:
+        graph = _to_rdflib(_data_quads(store, None))
+        counts = {c: sum(1 for _ in graph.subjects(RDF.type, rdflib.URIRef(c))) for c in CLASSES}
+        report = _run(graph, None)
+        _add(report, _sparql_violations(store, None))
+        report.mode = f"whole graph in memory ({data_triples:,} triples)"
+        report.focus_nodes = counts
+        return report
+    total = Report(True, "")
+    for cls in CLASSES:
+        nodes = _focus_nodes(store, cls, sample)
+        total.focus_nodes[cls] = 0
+        for chunk in _chunks(nodes, CHUNK):
+            total.focus_nodes[cls] += len(chunk)
+            part = _run(_to_rdflib(_neighbourhood(store, chunk)), chunk)
+            total.conforms &= part.conforms
+            total.violations += part.violations
+            total.graph += part.graph
+    sampled = None if sample is None else {n for cls in CLASSES for n in _focus_values(store, cls, sample)}
+    _add(total, _sparql_violations(store, sampled))
+    how = f"a sample of up to {sample:,} nodes per class" if sample is not None else "every node"
+    total.mode = f"per class in chunks of {CHUNK:,} focus nodes, {how} ({data_triples:,} triples)"
+    return total
+
+
+def _fill(message: str, values: dict[str, str]) -> str:
+    """SHACL message templates: {?name} is the value of ?name in the result."""
+    return re.sub(r"\{\?(\w+)\}", lambda m: values.get(m.group(1), "?"), message)
+
+
+def _add(report: Report, violations: list[Violation]) -> None:
+    if violations:
+        report.conforms = False
+        unique = {(v.focus, v.message): v for v in report.violations + violations}
+        report.violations = [unique[k] for k in sorted(unique)]
+
+
+def _focus_values(store: ox.Store, cls: str, sample: int | None) -> list[str]:
+    return [n.value for n in _focus_nodes(store, cls, sample)]
+
+
+def _data_quads(store: ox.Store, subject: ox.NamedNode | None) -> Iterator[ox.Quad]:
+    for quad in store.quads_for_pattern(subject, None, None, None):
+        if not (isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value == ONTOLOGY_GRAPH):
+            yield quad
+
+
+def _focus_nodes(store: ox.Store, cls: str, sample: int | None) -> list[ox.NamedNode]:
+    nodes = {q.subject for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(cls))}
+    ordered = sorted((n for n in nodes if isinstance(n, ox.NamedNode)), key=lambda n: n.value)
+    if sample is None or len(ordered) <= sample:
+        return ordered
+    step = len(ordered) / sample
+    return [ordered[int(i * step)] for i in range(sample)]
+
+
+def _chunks(items: list[ox.NamedNode], size: int) -> Iterator[list[ox.NamedNode]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _neighbourhood(store: ox.Store, nodes: list[ox.NamedNode]) -> Iterator[ox.Quad]:
+    seen: set[ox.NamedNode] = set()
+    for node in nodes:
+        for quad in _data_quads(store, node):
+            yield quad
+            obj = quad.object
+            if isinstance(obj, ox.NamedNode) and obj not in seen:
+                seen.add(obj)
+                yield from _data_quads(store, obj)
+
+
+def _to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    iris: dict[str, rdflib.URIRef] = {}
+
+    def term(t: object) -> rdflib.term.Node:
+        if isinstance(t, ox.NamedNode):
+            iri = iris.get(t.value)
+            if iri is None:
+                iri = iris[t.value] = rdflib.URIRef(t.value)
+            return iri
+        if isinstance(t, ox.Literal):
+            if t.language:
+                return rdflib.Literal(t.value, lang=t.language)
+            datatype = t.datatype.value
+            return rdflib.Literal(t.value, datatype=None if datatype == XSD_STRING else rdflib.URIRef(datatype))
+        assert isinstance(t, ox.BlankNode)
+        return rdflib.BNode(t.value)
+
+    add = graph.add
+    for q in quads:
+        add((term(q.subject), term(q.predicate), term(q.object)))
+    return graph
+
+
+def _run(graph: rdflib.Graph, focus: list[ox.NamedNode] | None) -> Report:
+    import pyshacl
+
+    kwargs: dict[str, Any] = {"focus_nodes": [rdflib.URIRef(n.value) for n in focus]} if focus else {}
+    conforms, results, _ = pyshacl.validate(graph, shacl_graph=_split_shapes()[0], **kwargs)
+    assert isinstance(results, rdflib.Graph)
+    violations = [
+        Violation(
+            focus=str(results.value(r, SH.focusNode)),
+            message=str(results.value(r, SH.resultMessage) or results.value(r, SH.sourceConstraintComponent)),
+            path=_str(results.value(r, SH.resultPath)),
+            value=_str(results.value(r, SH.value)),
+            shape=_str(results.value(r, SH.sourceShape)),
+        )
+        for r in results.subjects(RDF.type, SH.ValidationResult)
+    ]
+    violations.sort(key=lambda v: (v.focus, v.message))
+    return Report(bool(conforms), "", {}, violations, results)
+
+
+def _str(node: object) -> str | None:
+    if node is None or isinstance(node, rdflib.BNode):
+        return None
+    return str(node)
+
+
+class ValidationError(KgError):
+    """The graph breaks the shapes; the message is the report."""
+
+
+def default_sample(store: ox.Store) -> int | None:
+    """None (every node) when the store fits the in-memory check, else a sample per class."""
+    return None if len(store) <= FULL_LIMIT else DEFAULT_SAMPLE
+
+
+def require_valid(store: ox.Store) -> None:
+    report = validate(store, sample=default_sample(store))
+    if not report.conforms:
+        raise ValidationError("the built graph breaks the shapes; the store was not changed\n" + render_text(report))
+
+
+def render_text(report: Report) -> str:
+    lines = [f"validated {report.mode}"]
+    lines += [f"  {cls.rsplit('#', 1)[-1]}: {n:,} focus nodes" for cls, n in report.focus_nodes.items()]
+    if report.conforms:
+        lines.append("no violation")
+    else:
+        lines.append(f"{len(report.violations)} violation{'s' * (len(report.violations) != 1)}:")
+        for v in report.violations:
+            where = f" [{v.path.rsplit('#', 1)[-1]}" + (f" = {v.value}" if v.value else "") + "]" if v.path else ""
+            lines.append(f"  <{v.focus}>{where}: {v.message}")
+    return "\n".join(lines) + "\n"
