@@ -607,3 +607,13 @@ def validate(store: Path, fmt: str, sample: int | None, every: bool) -> None:
     else:
         click.echo(render_text(report), nl=False)
     sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("docs/ontology.md"), show_default=True)
+def docs(output: Path) -> None:
+    """Regenerate the ontology's Markdown documentation from ontology/kg.ttl."""
+    from kg.ontodoc import write_markdown
+
+    write_markdown(output)
+    click.echo(f"wrote {output}", err=True)
