@@ -260,3 +260,19 @@ def test_serve_help_documents_every_option() -> None:
     assert bad.exit_code == 1 and "no such store" in bad.output
     both = CliRunner().invoke(main, ["serve", "--store", "x", "--allow-update", "--update-token", "t"])
     assert both.exit_code == 2
+
+
+def test_capped_results_keep_every_kind_of_term() -> None:
+    import json
+
+    from kg.server.workers import _solutions
+
+    q = r"""SELECT ?x ?y WHERE { VALUES (?x ?y) { ("a\nb"@en UNDEF) ("tab\there \"q\"" <http://x/é>)
+            (1.5 "z") ("x"^^<http://dt> "") } }"""
+    store = ox.Store()
+    direct = json.loads(store.query(q).serialize(format=ox.QueryResultsFormat.JSON))
+    capped = _solutions(store.query(q), ox.QueryResultsFormat.JSON, 10)
+    assert json.loads(capped.body) == direct and "X-SPARQL-MaxRows" not in capped.headers
+    two = _solutions(store.query(q), ox.QueryResultsFormat.JSON, 2)
+    assert json.loads(two.body)["results"]["bindings"] == direct["results"]["bindings"][:2]
+    assert two.headers == {"X-SPARQL-MaxRows": "2"}
