@@ -330,3 +330,22 @@ def test_allowed_service_host_is_reached(example_store: Path, tmp_path: Path) ->
             assert listener.connections >= 1
     finally:
         listener.close()
+
+
+def test_a_worker_killed_from_outside_is_replaced(server: Server) -> None:
+    import signal
+
+    workers = _children(server.process.pid)
+    victim = min(workers)
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(0.2)
+    for _ in range(6):
+        r = requests.get(server.endpoint, params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
+        assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (
+        victim in _children(server.process.pid) or len(_children(server.process.pid)) < len(workers)
+    ):
+        time.sleep(0.1)
+    after = _children(server.process.pid)
+    assert victim not in after and len(after) == len(workers)

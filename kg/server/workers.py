@@ -19,6 +19,7 @@ import multiprocessing
 import multiprocessing.connection
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
@@ -208,6 +209,10 @@ def _worker_main(conn: multiprocessing.connection.Connection, store: str, writab
 
 # ---------------------------------------------------------------- in the server process
 
+_DIED = Result(
+    503, body=b"the query worker stopped unexpectedly (out of memory?); try again later\n", headers={"Retry-After": "5"}
+)
+
 
 class Worker:
     def __init__(self, store: str, writable: bool) -> None:
@@ -218,7 +223,7 @@ class Worker:
         child.close()
 
     def call(self, job: Job, timeout: float) -> Result | None:
-        """The job's result, or None when it timed out or the worker died (the worker is then unusable)."""
+        """The job's result; None when it timed out, _DIED when the worker died (either way it is unusable)."""
         try:
             self.conn.send(job)
             if not self.conn.poll(timeout):
@@ -226,7 +231,7 @@ class Worker:
             result: Result = self.conn.recv()
             return result
         except (EOFError, OSError):
-            return None
+            return _DIED
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -276,22 +281,29 @@ class Pool:
 
     def _exchange(self, w: Worker, job: Job, timeout: float) -> Result | None:
         result = w.call(job, timeout)
-        if result is None:
+        if result is None or result is _DIED:
             # Kill first (frees the CPU now), answer, then replace on another thread.
             with contextlib.suppress(Exception):
                 w.process.kill()
                 w.process.join(1)  # SIGKILL takes effect in milliseconds: the CPU is free before we answer
             self.executor.submit(self._replace, w)
-            return None
+            return result
         assert self.loop is not None
         self.loop.call_soon_threadsafe(self.idle.put_nowait, w)
         return result
 
     async def run(self, job: Job, timeout: float) -> Result:
-        try:
-            w = await asyncio.wait_for(self.idle.get(), timeout)
-        except TimeoutError:
-            return Result(503, body=b"all query workers are busy; try again later\n", headers={"Retry-After": "5"})
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                w = await asyncio.wait_for(self.idle.get(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                return Result(503, body=b"all query workers are busy; try again later\n", headers={"Retry-After": "5"})
+            if w.process.is_alive():
+                break
+            # Died while idle (killed from outside, out of memory): replace it and take another.
+            assert self.loop is not None
+            self.loop.run_in_executor(self.executor, self._replace, w)
         assert self.loop is not None
         # The thread returns the worker to the pool itself, so a client that goes away loses no worker.
         future = self.loop.run_in_executor(self.executor, self._exchange, w, job, timeout)
