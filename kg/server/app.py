@@ -179,13 +179,14 @@ class Endpoint:
             request.scope["kg.note"] = "service-description"
             return _rdf(triples, request.headers.get("accept"))
         base = c.base_iri or endpoint
+        if op.kind == "update":
+            self.authorize_update(request)  # before looking at the text at all
         try:
             analysis = sparqltext.lex(op.text)
             sparqltext.check_outbound(analysis, c.allow_service, base)
         except sparqltext.Refused as e:
             raise ProtocolError(400, str(e)) from None
         if op.kind == "update":
-            self.authorize_update(request)
             using, using_named = op.graphs("using-graph-uri"), op.graphs("using-named-graph-uri")
             text = op.text
             if using is not None or using_named is not None:
