@@ -10,6 +10,7 @@ from kg.errors import KgError
 
 DEFAULT_BASE_IRI = "http://localhost:7878/"
 
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_~\-][A-Za-z0-9_.~\-]*\Z")
 _IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -20,6 +21,8 @@ _DBLP_PID = re.compile(r"^[0-9a-z]+(/[0-9A-Za-z\-]+)+$")
 
 def segment(value: str) -> str:
     """Percent-encode one id as an IRI path segment; '.' and '..' are encoded too."""
+    if _PLAIN_SEGMENT.match(value):  # the common case, without quote()'s cost: nothing to encode
+        return value
     encoded = quote(value, safe="")
     if encoded in (".", ".."):
         encoded = encoded.replace(".", "%2E")
@@ -42,46 +45,36 @@ def safe_iri(value: str) -> str:
     return _IRI_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), value)
 
 
+def _identifier(value: str, prefixes: tuple[str, ...], pattern: re.Pattern[str], what: str) -> str:
+    """`value` without any of its public IRI `prefixes` (case-insensitive), checked against `pattern`."""
+    ident = value.strip()
+    for prefix in prefixes:
+        if ident.lower().startswith(prefix):
+            ident = ident[len(prefix) :]
+            break
+    if not pattern.match(ident):
+        raise ValueError(f"not {what}: {value!r}")
+    return ident
+
+
 def normalize_doi(value: str) -> str:
     """'https://doi.org/10.1/X' or 'doi:10.1/x' -> '10.1/x' (DOIs are case-insensitive: lower case)."""
-    doi = value.strip()
-    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"):
-        if doi.lower().startswith(prefix):
-            doi = doi[len(prefix) :]
-            break
-    if not _DOI.match(doi):
-        raise ValueError(f"not a DOI: {value!r}")
-    return doi.lower()
+    prefixes = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
+    return _identifier(value, prefixes, _DOI, "a DOI").lower()
 
 
 def normalize_orcid(value: str) -> str:
-    orcid = value.strip()
-    for prefix in ("https://orcid.org/", "http://orcid.org/"):
-        if orcid.startswith(prefix):
-            orcid = orcid[len(prefix) :]
-    if not _ORCID.match(orcid):
-        raise ValueError(f"not an ORCID: {value!r}")
-    return orcid
+    return _identifier(value, ("https://orcid.org/", "http://orcid.org/"), _ORCID, "an ORCID")
 
 
 def normalize_openalex_author(value: str) -> str:
-    oid = value.strip()
-    for prefix in ("https://openalex.org/", "http://openalex.org/"):
-        if oid.startswith(prefix):
-            oid = oid[len(prefix) :]
-    if not _OPENALEX_AUTHOR.match(oid):
-        raise ValueError(f"not an OpenAlex author id: {value!r}")
-    return oid
+    return _identifier(
+        value, ("https://openalex.org/", "http://openalex.org/"), _OPENALEX_AUTHOR, "an OpenAlex author id"
+    )
 
 
 def normalize_dblp_pid(value: str) -> str:
-    pid = value.strip()
-    for prefix in ("https://dblp.org/pid/", "http://dblp.org/pid/"):
-        if pid.startswith(prefix):
-            pid = pid[len(prefix) :]
-    if not _DBLP_PID.match(pid):
-        raise ValueError(f"not a dblp pid: {value!r}")
-    return pid
+    return _identifier(value, ("https://dblp.org/pid/", "http://dblp.org/pid/"), _DBLP_PID, "a dblp pid")
 
 
 def doi_iri(doi: str) -> str:

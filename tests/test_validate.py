@@ -82,21 +82,21 @@ def test_two_titles(example_db: ox.Store) -> None:
     assert _violations(db) == [f"{PAPER} a paper has exactly one non-empty title"]
 
 
-def test_ordinal_zero(example_db: ox.Store) -> None:
-    db = _broken(
+def _set_position(example_db: ox.Store, n: int, position: int) -> ox.Store:
+    return _broken(
         example_db,
-        f"DELETE DATA {{ GRAPH <{GRAPH}> {{ <{SHIP}1> kg:position 1 }} }} ;"
-        f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <{SHIP}1> kg:position 0 }} }}",
+        f"DELETE DATA {{ GRAPH <{GRAPH}> {{ <{SHIP}{n}> kg:position {n} }} }} ;"
+        f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <{SHIP}{n}> kg:position {position} }} }}",
     )
+
+
+def test_ordinal_zero(example_db: ox.Store) -> None:
+    db = _set_position(example_db, 1, 0)
     assert _violations(db) == [f"{SHIP}1 an authorship has exactly one positive position"]
 
 
 def test_duplicate_ordinals(example_db: ox.Store) -> None:
-    db = _broken(
-        example_db,
-        f"DELETE DATA {{ GRAPH <{GRAPH}> {{ <{SHIP}2> kg:position 2 }} }} ;"
-        f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <{SHIP}2> kg:position 1 }} }}",
-    )
+    db = _set_position(example_db, 2, 1)
     assert _violations(db) == [f"{PAPER} two authorships of this paper have the same position 1"]
 
 
