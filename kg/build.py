@@ -21,8 +21,8 @@ from kg.files import open_binary
 from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
 from kg.links import relink
 from kg.mapping import Mapper
-from kg.pipeline import Job, Worker, use_worker
 from kg.ontology import ONTOLOGY_GRAPH, ontology_path
+from kg.pipeline import Job, Worker, use_worker
 from kg.records import Reject
 from kg.stats import compute_stats
 from kg.store import StoreDir
