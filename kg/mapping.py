@@ -14,6 +14,8 @@ from kg.terms import KG, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_INTEG
 _TYPE = iri(RDF_TYPE)
 _LABEL = iri(RDFS_LABEL)
 _P = {name: iri(value) for name, value in vars(KG).items() if isinstance(value, str) and "#" in value}
+_AUTHORSHIP, _PAPER, _AUTHOR_ROW, _POSITION = _P["Authorship"], _P["paper"], _P["authorRow"], _P["position"]
+_NAME_AS_PRINTED, _HAS_AUTHORSHIP, _AUTHOR = _P["nameAsPrinted"], _P["hasAuthorship"], _P["author"]
 
 
 class Mapper:
@@ -97,15 +99,18 @@ class Mapper:
             yield q(s, _P["authorsTruncated"], typed("true", XSD_BOOLEAN))
 
     def _authorship(self, a: Authorship) -> Iterator[str]:
+        # The most frequent record: its lines are yielded as one string (one f-string, no per-line calls).
         s = iri(self.minter.authorship(a.paper_id, a.position))
         paper = iri(self.minter.paper(a.paper_id))
         author = iri(self.minter.author(a.author_id))
-        q = self._quad
-        yield q(s, _TYPE, _P["Authorship"])
-        yield q(s, _P["paper"], paper)
-        yield q(s, _P["authorRow"], author)
-        yield q(s, _P["position"], typed(str(a.position), XSD_INTEGER))
-        if a.name_as_printed:
-            yield q(s, _P["nameAsPrinted"], literal(a.name_as_printed))
-        yield q(paper, _P["hasAuthorship"], s)
-        yield q(paper, _P["author"], author)
+        g = self.graph
+        printed = f"{s} {_NAME_AS_PRINTED} {literal(a.name_as_printed)} {g} .\n" if a.name_as_printed else ""
+        yield (
+            f"{s} {_TYPE} {_AUTHORSHIP} {g} .\n"
+            f"{s} {_PAPER} {paper} {g} .\n"
+            f"{s} {_AUTHOR_ROW} {author} {g} .\n"
+            f"{s} {_POSITION} {typed(str(a.position), XSD_INTEGER)} {g} .\n"
+            f"{printed}"
+            f"{paper} {_HAS_AUTHORSHIP} {s} {g} .\n"
+            f"{paper} {_AUTHOR} {author} {g} .\n"
+        )
