@@ -1,0 +1,174 @@
+"""The web API: name clusters, co-authorship paths, co-authors and counts as JSON or CSV.
+
+Each answer is the library's own JSON (the same shape as the CLI's `--format json`) computed in a
+worker process. Bad parameters are 400 with `{"error": message}`; an unknown name is an empty
+cluster (200), an unknown author for paths or co-authors is 404.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from kg.server.web import BadRequest, Site, json_response, pick, result_message
+
+FORMATS = [("json", "application/json"), ("csv", "text/csv")]
+MAX_NAME = 1000
+
+
+def _format(request: Request) -> str:
+    given = request.query_params.get("format")
+    if given is not None:
+        if given not in ("json", "csv"):
+            raise BadRequest(f"format: must be json or csv, not {given!r}")
+        return given
+    chosen = pick(FORMATS, request.headers.get("accept"))
+    return chosen or "json"
+
+
+def _text(value: str | None, param: str) -> str:
+    if value is None or not value.strip():
+        raise BadRequest(f"{param}: required and must not be empty")
+    if len(value) > MAX_NAME:
+        raise BadRequest(f"{param}: longer than {MAX_NAME} characters")
+    if any(ord(c) < 32 for c in value):
+        raise BadRequest(f"{param}: control characters are not allowed")
+    return value
+
+
+def _int(request: Request, param: str, default: int, low: int, high: int) -> int:
+    value = request.query_params.get(param)
+    if value is None or value == "":
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        raise BadRequest(f"{param}: must be an integer, not {value!r}") from None
+    if not low <= n <= high:
+        raise BadRequest(f"{param}: must be from {low} to {high}, not {n}")
+    return n
+
+
+def _bool(request: Request, param: str) -> bool:
+    value = request.query_params.get(param, "false").lower()
+    if value not in ("true", "false", "1", "0", "yes", "no", ""):
+        raise BadRequest(f"{param}: must be true or false, not {value!r}")
+    return value in ("true", "1", "yes")
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return out.getvalue().encode()
+
+
+def cluster_csv(data: Any) -> bytes:
+    from kg.cluster import CSV_COLUMNS, csv_rows
+
+    return _csv(list(CSV_COLUMNS), csv_rows(data))
+
+
+def paths_csv(data: Any) -> bytes:
+    rows = []
+    for i, chain in enumerate(data.paths, 1):
+        for j, link in enumerate(chain.links):
+            a, b = chain.nodes[j], chain.nodes[j + 1]
+            for p in link.papers:
+                rows.append([i, j + 1, a.iri, a.name, b.iri, b.name, p.iri, p.title, p.year, p.venue])
+    return _csv(["path", "link", "from_iri", "from_name", "to_iri", "to_name", "paper", "title", "year", "venue"], rows)
+
+
+def coauthors_csv(data: Any) -> bytes:
+    return _csv(["iri", "name", "papers"], [[c.iri, c.name, c.papers] for c in data.coauthors])
+
+
+def stats_csv(data: Any) -> bytes:
+    return _csv(list(data), [list(data.values())])
+
+
+class Api:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    async def answer(self, request: Request, call: str, args: dict[str, Any], to_csv: Any) -> Response:
+        try:
+            fmt = _format(request)
+        except BadRequest as e:
+            return json_response({"error": str(e)}, 400)
+        variant = f"{request.url.path}?{request.url.query}|{fmt}"
+        not_modified, headers = self.site.cached(request, variant)
+        headers["Vary"] = "Accept"
+        if not_modified is not None:
+            not_modified.headers["Vary"] = "Accept"
+            return not_modified
+        result = await self.site.call(call, **args)
+        request.scope["kg.note"] = f"api {call}"
+        if result.status != 200:
+            data = result.data if isinstance(result.data, dict) else {}
+            extra = {k: v for k, v in data.items() if k != "error"}
+            return json_response({"error": result_message(result), **extra}, result.status, result.headers or None)
+        if fmt == "csv":
+            return Response(to_csv(result.data), 200, headers, media_type="text/csv; charset=utf-8")
+        data = result.data if isinstance(result.data, dict) else result.data.to_json()
+        return json_response(data, 200, headers)
+
+    async def clusters(self, request: Request) -> Response:
+        try:
+            name = _text(request.path_params.get("name"), "name")
+            loose = _bool(request, "loose")
+        except BadRequest as e:
+            return json_response({"error": str(e)}, 400)
+        return await self.answer(request, "cluster", {"name": name, "loose": loose}, cluster_csv)
+
+    async def paths(self, request: Request) -> Response:
+        q = request.query_params
+        try:
+            a = _text(q.get("from"), "from")
+            b = _text(q.get("to"), "to")
+            by = q.get("by") or "author"
+            if by not in ("author", "cluster"):
+                raise BadRequest(f"by: must be author or cluster, not {by!r}")
+            max_hops = _int(request, "max_hops", 6, 0, 12)
+            every = _bool(request, "all")
+            limit = _int(request, "limit", 100, 1, 1000)
+        except BadRequest as e:
+            return json_response({"error": str(e)}, 400)
+        args = {"a": a, "b": b, "by": by, "max_hops": max_hops, "all": every, "limit": limit,
+                "timeout": max(0.1, self.site.config.timeout - 1)}
+        return await self.answer(request, "paths", args, paths_csv)
+
+    async def coauthors(self, request: Request) -> Response:
+        try:
+            who = _text(request.path_params.get("author"), "author")
+        except BadRequest as e:
+            return json_response({"error": str(e)}, 400)
+        return await self.answer(request, "coauthors", {"who": who}, coauthors_csv)
+
+    async def stats(self, request: Request) -> Response:
+        return await self.answer(request, "stats", {}, stats_csv)
+
+    async def openapi(self, request: Request) -> Response:
+        from kg.server.openapi import spec
+
+        return json_response(spec(), headers={"Cache-Control": "no-cache"})
+
+    async def missing(self, request: Request) -> Response:
+        return json_response({"error": f"no API endpoint {request.url.path}; see /api/openapi.json"}, 404)
+
+    def routes(self) -> list[BaseRoute]:
+        get = ["GET", "HEAD"]
+        return [
+            Route("/api/openapi.json", self.openapi, methods=get),
+            Route("/api/clusters/{name:path}", self.clusters, methods=get),
+            Route("/api/paths", self.paths, methods=get),
+            Route("/api/coauthors/{author:path}", self.coauthors, methods=get),
+            Route("/api/stats", self.stats, methods=get),
+            Route("/api/{rest:path}", self.missing, methods=get),
+        ]

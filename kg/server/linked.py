@@ -1,0 +1,170 @@
+"""Dereferencing: every IRI under the base IRI answers with its description.
+
+GET /author/ID (any path) maps to the IRI BASE + "author/ID" (the path as sent, percent-encodings
+kept) and answers 200 with the description in the format chosen by Accept, `?format=` or a suffix
+(.ttl, .nt, .jsonld, .rdf, .html), with `Vary: Accept` and `Content-Location` naming the suffixed
+document actually sent (the 200 + Content-Location pattern: one round trip, no 303). An IRI the store
+knows nothing about is 404. A huge node's description is cut into pages (?page=N): a page with more
+after it carries `Link: <…?page=N+1>; rel="next"` and, in the RDF, `<iri> rdfs:seeAlso <next page>`.
+
+The ontology is served at its own IRI's path (/ontology): HTML from kg.ontodoc, Turtle or JSON-LD;
+the JSON-LD context at /ontology/context.jsonld.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from kg.iris import segment
+from kg.ontology import context_path, ontology_path
+from kg.server.pages import CSP, Pages
+from kg.server.web import Site, error, json_response, pick, raw_path, result_message
+
+OFFERS = [
+    ("ttl", "text/turtle"),
+    ("html", "text/html"),
+    ("html", "application/xhtml+xml"),
+    ("jsonld", "application/ld+json"),
+    ("rdf", "application/rdf+xml"),
+    ("nt", "application/n-triples"),
+]
+MEDIA = {"ttl": "text/turtle; charset=utf-8", "nt": "application/n-triples", "jsonld": "application/ld+json",
+         "rdf": "application/rdf+xml", "html": "text/html; charset=utf-8"}
+SUFFIXES = {".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdf", ".html": "html"}
+CONTEXT_PATH = "/ontology/context.jsonld"
+
+
+def _alternates(name: str, query: str) -> str:
+    """Link header entries naming every suffixed document of the resource."""
+    return ", ".join(f'<{name}.{fmt}{query}>; rel="alternate"; type="{MEDIA[fmt].split(";")[0]}"'
+                     for fmt in ("ttl", "jsonld", "rdf", "nt", "html"))
+
+
+class Linked:
+    def __init__(self, site: Site, pages: Pages) -> None:
+        self.site = site
+        self.pages = pages
+        self._ontology_html: str | None = None
+
+    def context_url(self, request: Request) -> str:
+        return str(request.url.replace(path=CONTEXT_PATH, query="", fragment=""))
+
+    async def resource(self, request: Request) -> Response:
+        path = raw_path(request)
+        accept = request.headers.get("accept")
+        given = request.query_params.get("format")
+        if given is not None and given not in MEDIA:
+            return error(400, f"format: must be one of {', '.join(MEDIA)}, not {given!r}")
+        page_text = request.query_params.get("page", "1")
+        if not page_text.isdigit() or not 1 <= int(page_text) <= 1_000_000:
+            return error(400, f"page: must be a positive integer, not {page_text!r}")
+        page = int(page_text)
+        tries: list[tuple[str, str | None]] = []
+        for suffix, fmt in SUFFIXES.items():
+            if path.endswith(suffix) and len(path) > len(suffix) + 1:
+                tries.append((path[: -len(suffix)], fmt))
+        tries.append((path, None))
+        fallback = _normalised(path)
+        if fallback != path:
+            tries.append((fallback, None))
+        base = self.site.base
+        for doc_path, suffix_fmt in tries:
+            chosen = given or suffix_fmt or pick(OFFERS, accept)
+            if chosen is None:
+                return error(406, f"not acceptable; offered: {', '.join(m for _, m in OFFERS)}")
+            iri = base + doc_path.lstrip("/")
+            response = await self.describe(request, iri, doc_path, chosen, page)
+            if response is not None:
+                return response
+        if pick(OFFERS, accept) == "html" and not given:
+            return self.pages.error(request, 404, f"nothing is known about <{base + path.lstrip('/')}>")
+        return error(404, f"nothing is known about <{base + path.lstrip('/')}>")
+
+    async def describe(self, request: Request, iri: str, doc_path: str, fmt: str, page: int) -> Response | None:
+        name = doc_path.rsplit("/", 1)[-1]
+        query = f"?page={page}" if page > 1 else ""
+        headers = {"Vary": "Accept", "Content-Location": f"{name}.{fmt}{query}",
+                   "Link": _alternates(name, query)}
+        not_modified, cache = self.site.cached(request, f"{iri}|{fmt}|{page}")
+        if not_modified is not None:
+            not_modified.headers.update(headers)
+            return not_modified
+        headers.update(cache)
+        next_url = str(request.url.replace(query=f"page={page + 1}"))
+        result = await self.site.call("describe", iri=iri, fmt=fmt, page=page, next_url=next_url)
+        request.scope["kg.note"] = f"describe {fmt}"
+        if result.status == 404:
+            return None
+        if result.status != 200:
+            return error(result.status, result_message(result), result.headers)
+        if result.headers.pop("X-KG-More", None):
+            headers["Link"] += f', <{name}?page={page + 1}>; rel="next"'
+        if fmt == "html":
+            data: dict[str, Any] = result.data
+            if data["resource"]["kind"] == "cluster":
+                return await self.pages.cluster_page(request, data["resource"]["label"])
+            response = self.pages.resource(request, data, headers)
+            return response
+        if fmt == "jsonld":
+            return json_response({"@context": self.context_url(request), "@graph": result.data}, 200,
+                                 headers | {"Content-Type": MEDIA["jsonld"]})
+        return Response(result.body, 200, headers, media_type=MEDIA[fmt])
+
+    async def ontology(self, request: Request) -> Response:
+        given = request.query_params.get("format")
+        offers = [("html", "text/html"), ("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                  ("jsonld", "application/json")]
+        fmt = given if given in ("html", "ttl", "jsonld") else None
+        if given is not None and fmt is None:
+            return error(400, f"format: must be html, ttl or jsonld, not {given!r}")
+        fmt = fmt or pick(offers, request.headers.get("accept"), default="html")
+        if fmt is None:
+            return error(406, "not acceptable; offered: text/html, text/turtle, application/ld+json")
+        headers = {"Vary": "Accept"}
+        if fmt == "ttl":
+            return FileResponse(ontology_path(), headers=headers, media_type=MEDIA["ttl"])
+        if fmt == "jsonld":
+            graph = await run_in_threadpool(_ontology_jsonld)
+            return json_response({"@context": self.context_url(request), "@graph": graph}, 200,
+                                 headers | {"Content-Type": MEDIA["jsonld"]})
+        if self._ontology_html is None:
+            from kg.ontodoc import page
+
+            self._ontology_html = await run_in_threadpool(page)
+        return Response(self._ontology_html, 200, headers | {"Content-Security-Policy": CSP},
+                        media_type=MEDIA["html"])
+
+    async def context(self, request: Request) -> Response:
+        return FileResponse(context_path(), media_type="application/ld+json")
+
+    def routes(self) -> list[BaseRoute]:
+        get = ["GET", "HEAD"]
+        return [
+            Route("/ontology", self.ontology, methods=get),
+            Route(CONTEXT_PATH, self.context, methods=get),
+        ]
+
+    def catch_all(self) -> BaseRoute:
+        return Route("/{rest:path}", self.resource, methods=["GET", "HEAD"])
+
+
+def _normalised(path: str) -> str:
+    """The path with each segment re-encoded as kg mints it (for clients that decode %7E and the like)."""
+    return "/".join(segment(unquote(s)) if s else s for s in path.split("/"))
+
+
+def _ontology_jsonld() -> list[dict[str, Any]]:
+    import pyoxigraph as ox
+
+    from kg.describe import jsonld_graph
+
+    triples = [ox.Triple(t.subject, t.predicate, t.object)
+               for t in ox.parse(path=str(ontology_path()), format=ox.RdfFormat.TURTLE)]
+    return jsonld_graph(triples)
+

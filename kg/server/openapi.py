@@ -1,0 +1,132 @@
+"""The OpenAPI 3.1 description of the web API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kg import __version__
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str) -> dict[str, Any]:
+    return {"type": [kind, "null"]}
+
+
+_NODE = {"type": "object", "required": ["iri", "name"],
+         "properties": {"iri": {"type": "string"}, "name": {"type": "string"}}}
+_COUNTED = {"type": "object", "properties": {"iri": {"type": "string"}, "name": {"type": "string"},
+                                              "papers": {"type": "integer"}}}
+_PAPER = {"type": "object", "properties": {"iri": {"type": "string"}, "title": {"type": "string"},
+                                         "year": _nullable("integer"), "venue": _nullable("string")}}
+_LINK = {"type": "object", "properties": {"papers": {"type": "array", "items": _PAPER}}}
+_CHAIN = {"type": "object", "properties": {"nodes": {"type": "array", "items": _ref("Node")},
+                                         "links": {"type": "array", "items": _LINK}}}
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"],
+              "properties": {"error": {"type": "string"}, "candidates": {"type": "array", "items": _NODE}}},
+    "Node": _NODE,
+    "Cluster": {
+        "type": "object", "required": ["name", "key", "loose", "papers", "rows"],
+        "properties": {
+            "name": {"type": "string"}, "key": {"type": "string"}, "loose": {"type": "boolean"},
+            "papers": {"type": "array", "items": {
+                "type": "object",
+                "properties": {
+                    "iri": {"type": "string"}, "title": {"type": "string"}, "year": _nullable("integer"),
+                    "venue": _nullable("string"), "type": _nullable("string"), "abstract": _nullable("string"),
+                    "authors_truncated": {"type": "boolean"},
+                    "authors": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "iri": {"type": "string"}, "position": {"type": "integer"}}}},
+                    "rows": {"type": "array", "items": {"type": "string"}},
+                }}},
+            "rows": {"type": "array", "items": {
+                "type": "object",
+                "properties": {
+                    "iri": {"type": "string"}, "name": {"type": "string"}, "paper_count": {"type": "integer"},
+                    "first_year": _nullable("integer"), "last_year": _nullable("integer"),
+                    "top_venues": {"type": "array", "items": _COUNTED},
+                    "top_coauthors": {"type": "array", "items": _COUNTED},
+                }}},
+        },
+    },
+    "Paths": {
+        "type": "object", "required": ["from", "to", "by", "max_hops", "status", "distance", "paths", "capped"],
+        "properties": {
+            "from": _ref("Node"), "to": _ref("Node"), "by": {"enum": ["author", "cluster"]},
+            "max_hops": {"type": "integer"},
+            "status": {"enum": ["found", "not-connected", "beyond-max-hops", "timeout", "too-large"]},
+            "distance": _nullable("integer"), "capped": {"type": "boolean"},
+            "paths": {"type": "array", "items": _CHAIN},
+        },
+    },
+    "Coauthors": {"type": "object", "required": ["author", "coauthors"],
+                  "properties": {"author": _ref("Node"), "coauthors": {"type": "array", "items": _COUNTED}}},
+    "Stats": {"type": "object", "properties": {k: {"type": "integer"} for k in
+                                               ("papers", "authors", "venues", "authorships", "clusters", "triples")}},
+}
+
+_FORMAT = {"name": "format", "in": "query", "required": False, "schema": {"enum": ["json", "csv"]},
+           "description": "json (default) or csv; overrides Accept (application/json, text/csv)."}
+
+
+def _responses(schema: str, *, not_found: str | None = None) -> dict[str, Any]:
+    error = {"application/json": {"schema": _ref("Error")}}
+    out: dict[str, Any] = {
+        "200": {"description": "OK (ETag and Last-Modified from the store's build; 304 on a match)",
+                "content": {"application/json": {"schema": _ref(schema)}, "text/csv": {"schema": {"type": "string"}}}},
+        "304": {"description": "Not modified since the build named by If-None-Match / If-Modified-Since"},
+        "400": {"description": "A bad parameter; the message says which", "content": error},
+        "503": {"description": "Past --timeout, or every worker busy (Retry-After)"},
+    }
+    if not_found:
+        out["404"] = {"description": not_found, "content": error}
+    return out
+
+
+def spec() -> dict[str, Any]:
+    author = "An author IRI, author id (kg:sourceId) or exact name."
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "kg web API", "version": __version__,
+                 "description": "Name clusters, co-authorship paths, co-authors and counts of a kg store. "
+                                "The JSON has the same shape as the CLI's --format json."},
+        "paths": {
+            "/api/clusters/{name}": {"get": {
+                "summary": "The name cluster of NAME (kg cluster); an unknown name is an empty cluster",
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 1000}},
+                    {"name": "loose", "in": "query", "schema": {"type": "boolean"},
+                     "description": "Match the loose name key (diacritics and punctuation folded)."},
+                    _FORMAT],
+                "responses": _responses("Cluster")}},
+            "/api/paths": {"get": {
+                "summary": "The shortest co-authorship chain between two authors (kg path)",
+                "parameters": [
+                    {"name": "from", "in": "query", "required": True, "schema": {"type": "string"},
+                     "description": author},
+                    {"name": "to", "in": "query", "required": True, "schema": {"type": "string"},
+                     "description": author},
+                    {"name": "by", "in": "query", "schema": {"enum": ["author", "cluster"], "default": "author"}},
+                    {"name": "max_hops", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 12, "default": 6}},
+                    {"name": "all", "in": "query", "schema": {"type": "boolean", "default": False}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                    _FORMAT],
+                "responses": _responses("Paths", not_found="An end names no author row")}},
+            "/api/coauthors/{author}": {"get": {
+                "summary": "An author row's co-authors with their joint-paper counts (kg coauthors)",
+                "parameters": [
+                    {"name": "author", "in": "path", "required": True, "schema": {"type": "string"},
+                     "description": author},
+                    _FORMAT],
+                "responses": _responses("Coauthors", not_found="No author row answers to AUTHOR")}},
+            "/api/stats": {"get": {
+                "summary": "The store's counts (kg stats)", "parameters": [_FORMAT],
+                "responses": _responses("Stats")}},
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,170 @@
+"""Server-rendered HTML pages (Jinja2, autoescaped; no JavaScript needed).
+
+The name-cluster page and the path page render the same data as /api/clusters and /api/paths;
+author, paper, venue and other resource pages render kg.describe's view of the resource.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from kg.server.web import Site, result_message, root
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "svg"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["q"] = lambda s: quote(str(s), safe="")
+    return env
+
+
+def render(template: str, status: int = 200, headers: dict[str, str] | None = None, /, **context: Any) -> Response:
+    html = environment().get_template(template).render(**context)
+    return HTMLResponse(html, status, {"Content-Security-Policy": CSP, **(headers or {})})
+
+
+def local(base: str, prefix: str, iri: str) -> str:
+    """A link to a resource: relative to this server for IRIs under the base, the IRI itself otherwise."""
+    return prefix + iri[len(base):] if iri.startswith(base) else iri
+
+
+def year_chart(papers: list[dict[str, Any]], width: int = 560, height: int = 140) -> dict[str, Any]:
+    """Bars of papers per year (every year from the first to the last, gaps included)."""
+    counts: dict[int, int] = {}
+    for p in papers:
+        if isinstance(p.get("year"), int):
+            counts[p["year"]] = counts.get(p["year"], 0) + 1
+    if not counts:
+        return {"bars": [], "width": width, "height": height, "unknown": len(papers)}
+    years = list(range(min(counts), max(counts) + 1))
+    top = max(counts.values())
+    slot = width / len(years)
+    bar_w = max(4.0, min(40.0, slot * 0.7))
+    area = height - 36
+    bars = []
+    for i, y in enumerate(years):
+        n = counts.get(y, 0)
+        h = area * n / top
+        x = i * slot + (slot - bar_w) / 2
+        bars.append({"year": y, "n": n, "x": round(x, 1), "y": round(20 + area - h, 1), "w": round(bar_w, 1),
+                     "h": round(h, 1), "cx": round(x + bar_w / 2, 1), "label": len(years) <= 16 or i % 2 == 0})
+    unknown = len(papers) - sum(counts.values())
+    return {"bars": bars, "width": width, "height": height, "unknown": unknown, "base": 20 + area}
+
+
+def chain_picture(path: dict[str, Any], max_titles: int = 2) -> dict[str, Any]:
+    """Layout of one chain: author boxes left to right, the joint papers written on each link."""
+    nodes = path["nodes"]
+    step, box_w, box_h = 300, 180, 44
+    width = max(box_w + 40, (len(nodes) - 1) * step + box_w + 40)
+    placed = [{"node": n, "x": 20 + i * step, "y": 60, "cx": 20 + i * step + box_w // 2} for i, n in enumerate(nodes)]
+    links = []
+    for i, link in enumerate(path["links"]):
+        papers = link["papers"]
+        titles = [_cut(p["title"], 40) for p in papers[:max_titles]]
+        if len(papers) > max_titles:
+            titles.append(f"and {len(papers) - max_titles} more")
+        x1, x2 = placed[i]["x"] + box_w, placed[i + 1]["x"]
+        links.append({"x1": x1, "x2": x2, "mid": (x1 + x2) // 2, "count": len(papers), "titles": titles,
+                      "papers": papers})
+    return {"nodes": placed, "links": links, "width": width, "height": 200, "box_w": box_w, "box_h": box_h}
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class Pages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    def context(self, request: Request) -> dict[str, Any]:
+        prefix = root(request)
+        base = self.site.base
+        return {"root": prefix, "link": lambda iri: local(base, prefix, iri), "base": base}
+
+    async def cluster_page(self, request: Request, name: str) -> Response:
+        not_modified, headers = self.site.cached(request, f"page {request.url.path}")
+        if not_modified is not None:
+            return not_modified
+        result = await self.site.call("cluster", name=name)
+        if result.status != 200:
+            return self.error(request, result.status, result_message(result))
+        data = result.data.to_json()
+        status = 200 if data["rows"] else 404
+        return render("cluster.html", status, headers, c=data, chart=year_chart(data["papers"]),
+                      **self.context(request))
+
+    async def clusters(self, request: Request) -> Response:
+        name = request.path_params.get("name", "")
+        if not name.strip() or len(name) > 1000:
+            return self.error(request, 400, "give a name (at most 1000 characters)")
+        return await self.cluster_page(request, name)
+
+    async def search(self, request: Request) -> Response:
+        name = request.query_params.get("name", "")
+        if not name.strip():
+            return render("search.html", **self.context(request))
+        return RedirectResponse(f"clusters/{quote(name.strip(), safe='')}", 303)
+
+    async def path_page(self, request: Request) -> Response:
+        q = request.query_params
+        form = {"from": q.get("from", ""), "to": q.get("to", ""), "by": q.get("by", "author"),
+                "max_hops": q.get("max_hops", "6")}
+        ctx = self.context(request)
+        if not form["from"].strip() or not form["to"].strip():
+            return render("path.html", form=form, result=None, message=None, pictures=[], **ctx)
+        by = form["by"] if form["by"] in ("author", "cluster") else None
+        hops = form["max_hops"]
+        if by is None or not hops.isdigit() or not 0 <= int(hops) <= 12 or len(form["from"] + form["to"]) > 2000:
+            return render("path.html", 400, form=form, result=None, pictures=[],
+                          message="by must be author or cluster, max_hops from 0 to 12", **ctx)
+        not_modified, headers = self.site.cached(request, f"page {request.url.path}?{request.url.query}")
+        if not_modified is not None:
+            return not_modified
+        result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=int(hops), all=False,
+                                      limit=1, timeout=max(0.1, self.site.config.timeout - 1))
+        if result.status != 200:
+            candidates = result.data.get("candidates", []) if isinstance(result.data, dict) else []
+            return render("path.html", result.status, form=form, result=None, pictures=[],
+                          message=result_message(result), candidates=candidates, **ctx)
+        data = result.data.to_json()
+        pictures = [chain_picture(p) for p in data["paths"]]
+        return render("path.html", 200, headers, form=form, result=data, pictures=pictures, message=None, **ctx)
+
+    def resource(self, request: Request, data: dict[str, Any], headers: dict[str, str]) -> Response:
+        r = data["resource"]
+        template = {"author": "author.html", "paper": "paper.html", "venue": "venue.html"}.get(r["kind"],
+                                                                                                  "resource.html")
+        next_page = f"?{urlencode({'page': r['page'] + 1})}" if r["more"] else None
+        return render(template, 200, headers, r=r, coauthors=data.get("coauthors", []), next_page=next_page,
+                      **self.context(request))
+
+    def error(self, request: Request, status: int, message: str) -> Response:
+        return render("error.html", status, status=status, message=message, **self.context(request))
+
+    def routes(self) -> list[BaseRoute]:
+        get = ["GET", "HEAD"]
+        return [
+            Route("/clusters/{name:path}", self.clusters, methods=get),
+            Route("/clusters", self.search, methods=get),
+            Route("/search", self.search, methods=get),
+            Route("/path", self.path_page, methods=get),
+        ]

@@ -1,0 +1,155 @@
+"""What the API, the pages and the linked-data routes share: the store's build (for caching),
+library calls in the workers, format choice by Accept, and links that work behind a proxy."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from kg.iris import DEFAULT_BASE_IRI
+from kg.server.negotiation import parse_accept
+from kg.server.workers import Job, Result
+from kg.store import StoreDir
+
+
+class BadRequest(Exception):
+    """A parameter the client got wrong: 400 with the message."""
+
+
+@dataclass(frozen=True)
+class Build:
+    """The active generation as clients may cache it: an ETag seed, Last-Modified and the base IRI."""
+
+    tag: str
+    modified: datetime | None
+    base_iri: str
+
+
+class Site:
+    """The web side of one Endpoint: its pool, its config and the active build."""
+
+    def __init__(self, endpoint: Any) -> None:
+        self.endpoint = endpoint
+        self.config = endpoint.config
+        self._build: tuple[str, Build] | None = None
+
+    def build(self) -> Build:
+        """build.json of the active generation, reread only when `active` changes (one readlink)."""
+        store = StoreDir(self.config.store)
+        link = os.path.realpath(self.config.store / "active")
+        if self._build is None or self._build[0] != link:
+            try:
+                meta = store.meta()
+            except Exception:
+                meta = {}
+            built = meta.get("built_at")
+            try:
+                modified = datetime.strptime(built, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if built else None
+            except ValueError:
+                modified = None
+            tag = hashlib.sha1(f"{link}|{built}".encode()).hexdigest()[:16]
+            base = self.config.base_iri or meta.get("base_iri") or DEFAULT_BASE_IRI
+            self._build = (link, Build(tag, modified, base))
+        return self._build[1]
+
+    @property
+    def base(self) -> str:
+        return self.build().base_iri
+
+    async def call(self, name: str, /, **args: Any) -> Result:
+        """A library call of kg.server.calls in a worker, under --timeout (503 past it)."""
+        result: Result = await self.endpoint.pool.run(Job("call", name, args=args), self.config.timeout)
+        return result
+
+    def cached(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
+        """(304 response or None, the ETag/Last-Modified headers) for a GET of this build's data.
+
+        With updates enabled the store changes in place, so nothing is cacheable then.
+        """
+        if self.config.updates:
+            return None, {"Cache-Control": "no-cache"}
+        build = self.build()
+        etag = f'"{build.tag}-{hashlib.sha1(variant.encode()).hexdigest()[:8]}"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if build.modified is not None:
+            headers["Last-Modified"] = email.utils.format_datetime(build.modified, usegmt=True)
+        inm = request.headers.get("if-none-match")
+        if inm is not None:
+            tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+            if etag in tags or "*" in tags:
+                return Response(status_code=304, headers=headers), headers
+            return None, headers
+        ims = request.headers.get("if-modified-since")
+        if ims and build.modified is not None:
+            try:
+                since = email.utils.parsedate_to_datetime(ims)
+            except (TypeError, ValueError):
+                since = None
+            if since is not None and since.tzinfo is not None and build.modified <= since:
+                return Response(status_code=304, headers=headers), headers
+        return None, headers
+
+
+def pick(offers: list[tuple[str, str]], accept: str | None, default: str | None = None) -> str | None:
+    """The key of the offered (key, media type) the client likes best; ties go to the first offered.
+
+    No Accept header gives `default` (or the first offer); nothing acceptable gives None.
+    """
+    ranges = parse_accept(accept)
+    if not ranges:
+        return default or offers[0][0]
+    best, best_q = None, 0.0
+    for key, media in offers:
+        q, spec = 0.0, -1
+        for r in ranges:
+            m = r.matches(media)
+            if m > spec:
+                q, spec = r.q, m
+        if spec >= 0 and q > best_q:
+            best, best_q = key, q
+    return best
+
+
+def root(request: Request) -> str:
+    """A relative prefix from this request's path to the server's root ("./", "../", ...).
+
+    Links built on it keep working when a reverse proxy serves us under a path prefix.
+    """
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    depth = raw.split(b"?", 1)[0].count(b"/") - 1
+    return "../" * depth if depth > 0 else "./"
+
+
+def raw_path(request: Request) -> str:
+    """The request path as sent (percent-encodings kept): an IRI's path, %2F and all."""
+    raw = request.scope.get("raw_path")
+    if raw is None:
+        return request.url.path
+    path: bytes = bytes(raw).split(b"?", 1)[0]
+    return str(path, "latin-1")
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return PlainTextResponse(message.rstrip("\n") + "\n", status, headers)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """JSON as UTF-8 (non-ASCII kept); '<' escaped so the text can never close a script element."""
+    body = json.dumps(data, ensure_ascii=False, indent=None).replace("<", "\\u003c")
+    return Response(body.encode(), status, headers, media_type="application/json")
+
+
+def result_message(result: Result) -> str:
+    data = result.data
+    message = data.get("error") if isinstance(data, dict) else None
+    if isinstance(message, str):
+        return message
+    return result.body.decode("utf-8", "replace").strip()
