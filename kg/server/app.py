@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from kg.server import negotiation, sparqltext
+from kg.server import negotiation, site, sparqltext
 from kg.server.protocol import ProtocolError, parse
 from kg.server.service_description import service_description, void_description
 from kg.server.workers import Job, Pool, Result
@@ -287,8 +287,8 @@ def create_app(config: ServerConfig) -> Starlette:
                 CORSMiddleware,
                 allow_origins=["*"],
                 allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", "Accept", "Authorization"],
-                expose_headers=["X-SPARQL-MaxRows"],
+                allow_headers=["Content-Type", "Accept", "Authorization", "If-None-Match", "If-Modified-Since"],
+                expose_headers=["X-SPARQL-MaxRows", "ETag", "Link", "Content-Location"],
             )
         )
     routes = [
@@ -301,6 +301,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Route("/.well-known/void", endpoint.void, name="void", methods=["GET", "HEAD"]),
         Route("/", endpoint.page, methods=["GET", "HEAD"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        *site.routes(endpoint),  # the API, pages, ontology, then every other path dereferences an IRI
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 

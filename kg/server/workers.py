@@ -34,7 +34,7 @@ _CTX = multiprocessing.get_context("spawn")
 
 @dataclass
 class Job:
-    kind: str  # "query", "update" or "void"
+    kind: str  # "query", "update", "void" or "call" (a library call of kg.server.calls named by text)
     text: str = ""
     base_iri: str | None = None
     default_graphs: list[str] | None = None
@@ -43,6 +43,7 @@ class Job:
     results_format: str | None = None  # media type of the chosen QueryResultsFormat
     graph_format: str | None = None  # media type of the chosen RdfFormat
     max_rows: int | None = None
+    args: dict[str, Any] = field(default_factory=dict)  # keyword arguments of a "call"
 
 
 @dataclass
@@ -83,6 +84,10 @@ class _Evaluator:
         try:
             if job.kind == "update":
                 return self.update(db, job)
+            if job.kind == "call":
+                from kg.server import calls
+
+                return calls.run(self, db, job)
             if job.kind == "void":
                 return Result(200, data=_void_data(db))
             return self.query(db, job)
