@@ -62,6 +62,9 @@ def _source_options(f: Any) -> Any:
 @click.option(
     "--validate", "check", is_flag=True, help="Validate the new graph with the SHACL shapes; swap only if it conforms."
 )
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="2: map in a worker process while loading (default: large inputs)."
+)
 def build(
     inputs: tuple[Path, ...],
     store: Path,
@@ -72,6 +75,7 @@ def build(
     dtd: Path | None,
     add: bool,
     check: bool,
+    workers: int | None,
 ) -> None:
     """Map INPUTS to RDF and load them into a new store at --store, swapped in only on success."""
     from kg.build import build as run
@@ -88,13 +92,19 @@ def build(
         add=add,
         dtd=dtd,
         check=require_valid if check else None,
+        workers=workers,
     )
     click.echo(f"{report.summary()} -> {store}", err=True)
 
 
 @main.command()
 @_source_options
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="N-Quads file (.nq or .nq.gz).")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True,
+    help="N-Quads file (.nq or .nq.gz), or a directory (DIR/ or with --shards) for shards.",
+)
+@click.option("--shards", type=click.IntRange(1, 256), help="Write N shards DIR/part-00000.nq.gz ... (DIR/ alone: 1).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Shard-writing processes.")
 def etl(
     inputs: tuple[Path, ...],
     output: Path,
@@ -103,13 +113,23 @@ def etl(
     strict: bool,
     rejects: Path | None,
     dtd: Path | None,
+    shards: int | None,
+    workers: int,
 ) -> None:
-    """Map INPUTS to N-Quads without loading them."""
-    from kg.build import etl as run
+    """Map INPUTS to N-Quads without loading them: one file, or shards for a distributed engine."""
+    if shards is not None or str(output).endswith("/") or output.is_dir():
+        from kg.shards import etl_shards
 
-    report = run(
-        list(inputs), output, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True, dtd=dtd
-    )
+        report = etl_shards(
+            list(inputs), output, shards=shards or 1, workers=workers, kind=kind, base_iri=base_iri, strict=strict,
+            rejects=rejects, progress=True, dtd=dtd,
+        )
+    else:
+        from kg.build import etl as run
+
+        report = run(
+            list(inputs), output, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True, dtd=dtd
+        )
     click.echo(f"{report.summary()} -> {output}", err=True)
 
 
