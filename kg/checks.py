@@ -11,25 +11,30 @@ class Integrity:
     def __init__(self) -> None:
         self.venues: set[str] = set()
         self.authors: set[str] = set()
-        self.papers: set[str] = set()
-        self._positions: set[str] = set()
+        # paper id -> the positions its authorships took, as a bit set: one table for both checks
+        # (a set of "position/paper" strings cost about 100 bytes per authorship at scale)
+        self.papers: dict[str, int] = {}
 
     def reason(self, record: Record) -> str | None:
         """None when the record is accepted (and remembered), else why it is rejected."""
         if isinstance(record, Authorship):
-            if record.paper_id not in self.papers:
+            taken = self.papers.get(record.paper_id)
+            if taken is None:
                 return f"authorship refers to unknown paper {record.paper_id!r}"
             if record.author_id not in self.authors:
                 return f"authorship refers to unknown author {record.author_id!r}"
-            slot = f"{record.position}\x00{record.paper_id}"
-            if slot in self._positions:
+            bit = 1 << record.position
+            if taken & bit:
                 return f"duplicate position {record.position} for paper {record.paper_id!r}"
-            self._positions.add(slot)
+            self.papers[record.paper_id] = taken | bit
             return None
         if isinstance(record, Paper):
             if record.venue_id is not None and record.venue_id not in self.venues:
                 return f"paper refers to unknown venue {record.venue_id!r}"
-            return _once(self.papers, record.id, "paper")
+            if record.id in self.papers:
+                return f"duplicate paper id {record.id!r}"
+            self.papers[record.id] = 0
+            return None
         if isinstance(record, Author):
             return _once(self.authors, record.id, "author")
         if isinstance(record, NameVariant):
