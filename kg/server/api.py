@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from kg.server.web import BadRequest, Site, json_response, pick, result_message
 
 FORMATS = [("json", "application/json"), ("csv", "text/csv")]
-MAX_NAME = 1000
+MAX_NAME = 4000
 
 
 def _format(request: Request) -> str:

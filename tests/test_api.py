@@ -1,0 +1,195 @@
+"""The web API on a real `kg serve`: JSON shaped as the CLI's, CSV, bad parameters, unknown names, caching."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+import requests
+from server_fixtures import Server, running
+
+from kg.cluster import CSV_COLUMNS
+from kg.cluster import cluster as library_cluster
+from kg.paths import coauthors as library_coauthors
+from kg.paths import shortest_paths
+from kg.stats import compute_stats
+
+BASE = "http://localhost:7878/"
+
+
+@pytest.fixture(scope="module")
+def server(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running(example_store, "--cors", log=tmp_path_factory.mktemp("api") / "serve.log") as s:
+        yield s
+
+
+def api(server: Server, path: str, **kw: Any) -> requests.Response:
+    return requests.get(server.url + "/api/" + path, timeout=30, **kw)
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def bad(r: requests.Response, *words: str) -> None:
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    message = r.json()["error"]
+    for w in words:
+        assert w in message, message
+
+
+# -- clusters
+
+def test_cluster_json_is_the_cli_json(server: Server, example_db: ox.Store) -> None:
+    r = api(server, "clusters/Liyuan%20Liu")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    data = r.json()
+    assert data == library_cluster(example_db, "Liyuan Liu").to_json()
+    assert set(data) == {"name", "key", "loose", "papers", "rows"}
+    assert len(data["papers"]) == 21 and len(data["rows"]) == 2
+    assert set(data["papers"][0]) == {"iri", "title", "year", "venue", "type", "authors", "rows", "abstract",
+                                      "authors_truncated"}
+    years = [p["year"] for p in data["papers"]]
+    assert years == sorted(years, reverse=True)
+    assert api(server, "clusters/liyuan%20LIU").json()["papers"] == data["papers"]  # case-insensitive
+    assert api(server, "clusters/Liyuan%20Liu", params={"loose": "true"}).json()["loose"] is True
+
+
+def test_cluster_csv(server: Server) -> None:
+    for r in (api(server, "clusters/Liyuan%20Liu", params={"format": "csv"}),
+              api(server, "clusters/Liyuan%20Liu", headers={"Accept": "text/csv"})):
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        table = rows(r.text)
+        assert table[0] == list(CSV_COLUMNS) and len(table) == 22
+
+
+def test_cluster_bad_parameters_and_unknown_names(server: Server) -> None:
+    bad(api(server, "clusters/"), "name")
+    bad(api(server, "clusters/%20%20"), "name")
+    bad(api(server, "clusters/" + "x" * 5000), "name", "longer than")
+    bad(api(server, "clusters/Liyuan%20Liu", params={"format": "xml"}), "format")
+    bad(api(server, "clusters/Liyuan%20Liu", params={"loose": "maybe"}), "loose")
+    unknown = api(server, "clusters/Nobody%20At%20All")
+    assert unknown.status_code == 200  # an unknown name is an empty cluster, as in the CLI
+    assert unknown.json() == {"name": "Nobody At All", "key": "nobody at all", "loose": False, "papers": [],
+                              "rows": []}
+    assert rows(api(server, "clusters/Nobody", params={"format": "csv"}).text) == [list(CSV_COLUMNS)]
+
+
+# -- paths
+
+def test_paths_json_is_the_cli_json(server: Server, example_db: ox.Store) -> None:
+    r = api(server, "paths", params={"from": "Yiping Wang", "to": "Hong Chen", "by": "cluster", "max_hops": "4"})
+    assert r.status_code == 200
+    data = r.json()
+    assert data == shortest_paths(example_db, "Yiping Wang", "Hong Chen", by="cluster", max_hops=4).to_json()
+    assert set(data) == {"from", "to", "by", "max_hops", "status", "distance", "paths", "capped"}
+    assert data["status"] == "found" and data["distance"] == 2
+    chain = data["paths"][0]
+    assert [n["name"] for n in chain["nodes"]] == ["Yiping Wang", "Liyuan Liu", "Hong Chen"]
+    assert len(chain["links"]) == 2 and all(link["papers"] for link in chain["links"])
+    apart = api(server, "paths", params={"from": "Yiping Wang", "to": "Hong Chen 0004"}).json()
+    assert apart["status"] == "not-connected" and apart["distance"] is None and apart["paths"] == []
+    every = api(server, "paths", params={"from": "Yiping Wang", "to": "Hong Chen", "by": "cluster", "all": "true",
+                                         "limit": "1"}).json()
+    assert len(every["paths"]) == 1
+
+
+def test_paths_csv(server: Server) -> None:
+    r = api(server, "paths", params={"from": "Yiping Wang", "to": "Hong Chen", "by": "cluster", "format": "csv"})
+    table = rows(r.text)
+    assert table[0] == ["path", "link", "from_iri", "from_name", "to_iri", "to_name", "paper", "title", "year",
+                        "venue"]
+    assert {row[1] for row in table[1:]} == {"1", "2"} and table[1][3] == "Yiping Wang"
+
+
+def test_paths_bad_parameters_and_unknown_names(server: Server) -> None:
+    ok = {"from": "Yiping Wang", "to": "liyuan-liu-a"}
+    bad(api(server, "paths", params={"from": "Yiping Wang"}), "to")
+    bad(api(server, "paths", params={**ok, "from": ""}), "from")
+    bad(api(server, "paths", params={**ok, "by": "venue"}), "by")
+    bad(api(server, "paths", params={**ok, "max_hops": "many"}), "max_hops", "integer")
+    bad(api(server, "paths", params={**ok, "max_hops": "-1"}), "max_hops")
+    bad(api(server, "paths", params={**ok, "limit": "0"}), "limit")
+    bad(api(server, "paths", params={**ok, "all": "perhaps"}), "all")
+    ambiguous = api(server, "paths", params={**ok, "from": "Liyuan Liu"})
+    bad(ambiguous, "A:", "Liyuan Liu")
+    assert {c["iri"] for c in ambiguous.json()["candidates"]} == {BASE + "author/liyuan-liu-a",
+                                                                   BASE + "author/liyuan-liu-b"}
+    unknown = api(server, "paths", params={**ok, "to": "Nobody At All"})
+    assert unknown.status_code == 404 and "B:" in unknown.json()["error"]
+
+
+# -- coauthors
+
+def test_coauthors_json_csv(server: Server, example_db: ox.Store) -> None:
+    for who in ("liyuan-liu-a", "http%3A%2F%2Flocalhost%3A7878%2Fauthor%2Fliyuan-liu-a"):
+        r = api(server, "coauthors/" + who)
+        assert r.status_code == 200, who
+        assert r.json() == library_coauthors(example_db, "liyuan-liu-a").to_json()
+    data = r.json()
+    assert set(data) == {"author", "coauthors"} and data["coauthors"][0] == {
+        "iri": BASE + "author/jingbo-shang", "name": "Jingbo Shang", "papers": 9}
+    table = rows(api(server, "coauthors/liyuan-liu-a", params={"format": "csv"}).text)
+    assert table[0] == ["iri", "name", "papers"] and len(table) == len(data["coauthors"]) + 1
+
+
+def test_coauthors_bad_parameters_and_unknown_names(server: Server) -> None:
+    bad(api(server, "coauthors/"), "author")
+    bad(api(server, "coauthors/Liyuan%20Liu"), "AUTHOR")  # two rows: give one
+    bad(api(server, "coauthors/liyuan-liu-a", params={"format": "tsv"}), "format")
+    unknown = api(server, "coauthors/nobody")
+    assert unknown.status_code == 404 and "nobody" in unknown.json()["error"]
+
+
+# -- stats, openapi, caching, CORS
+
+def test_stats(server: Server, example_db: ox.Store) -> None:
+    data = api(server, "stats").json()
+    assert data == compute_stats(example_db)
+    table = rows(api(server, "stats", params={"format": "csv"}).text)
+    assert table == [list(data), [str(v) for v in data.values()]]
+    bad(api(server, "stats", params={"format": "yaml"}), "format")
+    missing = api(server, "nothing-here")
+    assert missing.status_code == 404 and "openapi" in missing.json()["error"]
+
+
+def test_openapi_describes_every_endpoint(server: Server) -> None:
+    spec = api(server, "openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) == {"/api/clusters/{name}", "/api/paths", "/api/coauthors/{author}", "/api/stats"}
+    for path in spec["paths"].values():
+        responses = path["get"]["responses"]
+        assert {"200", "304", "400"} <= set(responses)
+    assert "404" in spec["paths"]["/api/paths"]["get"]["responses"]
+    assert set(spec["components"]["schemas"]) >= {"Cluster", "Paths", "Coauthors", "Stats", "Error"}
+
+
+def test_etag_and_last_modified(server: Server) -> None:
+    r = api(server, "clusters/Liyuan%20Liu")
+    etag, modified = r.headers["etag"], r.headers["last-modified"]
+    assert "Accept" in r.headers["vary"]
+    cached = api(server, "clusters/Liyuan%20Liu", headers={"If-None-Match": etag})
+    assert cached.status_code == 304 and cached.headers["etag"] == etag and not cached.content
+    assert api(server, "clusters/Liyuan%20Liu", headers={"If-None-Match": '"other"'}).status_code == 200
+    assert api(server, "clusters/Liyuan%20Liu", headers={"If-Modified-Since": modified}).status_code == 304
+    assert api(server, "clusters/Liyuan%20Liu",
+               headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+    csv_etag = api(server, "clusters/Liyuan%20Liu", params={"format": "csv"}).headers["etag"]
+    assert csv_etag != etag and api(server, "stats").headers["etag"] != etag
+
+
+def test_cors_when_enabled(server: Server) -> None:
+    r = api(server, "stats", headers={"Origin": "https://elsewhere.example"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "etag" in r.headers["access-control-expose-headers"].lower()
+    pre = requests.options(server.url + "/api/stats", timeout=30, headers={
+        "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "If-None-Match"})
+    assert pre.status_code == 200
