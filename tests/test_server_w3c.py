@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import shared
-from server_fixtures import ROOT, Server, empty_store, npm_ready, running
+from server_fixtures import ROOT, Listener, Server, empty_store, npm_ready, running
 
 W3C = "https://w3c.github.io/rdf-tests/sparql/sparql11/"
 
@@ -61,15 +61,27 @@ def test_w3c_service_description_all_3_pass(update_server: Server) -> None:
 
 
 def test_update_server_still_refuses_service_and_load(update_server: Server) -> None:
+    import time
+
     import requests
 
-    for body, ctype in [
-        ("LOAD <http://127.0.0.1:9/data.ttl>", "application/sparql-update"),
-        ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "application/sparql-query"),
-    ]:
-        r = requests.post(update_server.endpoint, data=body.encode(), headers={"Content-Type": ctype}, timeout=10)
-        assert r.status_code == 400, r.text
-        assert "refused" in r.text
+    listener = Listener()
+    url = f"http://127.0.0.1:{listener.port}/data"
+    try:
+        for body, ctype in [
+            (f"LOAD <{url}>", "application/sparql-update"),
+            (f"LOAD SILENT <{url}> INTO GRAPH <http://g/>", "application/sparql-update"),
+            (f"BASE <{url}> LOAD <x.ttl>", "application/sparql-update"),
+            (f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", "application/sparql-update"),
+            (f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", "application/sparql-query"),
+        ]:
+            r = requests.post(update_server.endpoint, data=body.encode(), headers={"Content-Type": ctype}, timeout=10)
+            assert r.status_code == 400, r.text
+            assert "refused" in r.text
+        time.sleep(0.3)
+        assert listener.connections == 0
+    finally:
+        listener.close()
 
 
 def test_update_server_timeout_holds(update_server: Server) -> None:
