@@ -321,10 +321,10 @@ def path(
             store,
             a,
             b,
-            by=by,
+            by=by,  # type: ignore[arg-type]
             max_hops=max_hops,
             all=all_paths,
-            limit=limit,  # type: ignore[arg-type]
+            limit=limit,
             timeout=timeout,
         )
     except paths.AmbiguousAuthor as e:
