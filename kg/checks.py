@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kg.records import Author, Authorship, NameVariant, Paper, Record, Venue
+from kg.records import Author, AuthorDetail, Authorship, Paper, Record, Venue
 
 
 class Integrity:
@@ -37,9 +37,9 @@ class Integrity:
             return None
         if isinstance(record, Author):
             return _once(self.authors, record.id, "author")
-        if isinstance(record, NameVariant):
+        if isinstance(record, AuthorDetail):
             if record.author_id not in self.authors:
-                return f"name variant refers to unknown author {record.author_id!r}"
+                return f"author detail refers to unknown author {record.author_id!r}"
             return None
         assert isinstance(record, Venue)
         return _once(self.venues, record.id, "venue")

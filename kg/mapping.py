@@ -8,7 +8,7 @@ from kg import iris
 from kg.iris import Minter
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import iri, literal, typed
-from kg.records import Author, Authorship, NameVariant, Paper, Record, Venue
+from kg.records import Author, AuthorDetail, Authorship, Paper, Record, Venue
 from kg.terms import KG, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_INTEGER
 
 _TYPE = iri(RDF_TYPE)
@@ -33,12 +33,16 @@ class Mapper:
             return self._paper(record)
         if isinstance(record, Author):
             return self._author(record)
-        if isinstance(record, NameVariant):
-            return self._name_variant(record)
+        if isinstance(record, AuthorDetail):
+            return self._author_detail(record)
         return self._venue(record)
 
-    def _name_variant(self, v: NameVariant) -> Iterator[str]:
-        yield self._quad(iri(self.minter.author(v.author_id)), _P["nameVariant"], literal(v.name))
+    def _author_detail(self, d: AuthorDetail) -> Iterator[str]:
+        s = iri(self.minter.author(d.author_id))
+        if d.name_variant:
+            yield self._quad(s, _P["nameVariant"], literal(d.name_variant))
+        if d.dblp_pid:
+            yield self._quad(s, _P["dblpPerson"], iri(iris.dblp_iri(d.dblp_pid)))
 
     def _quad(self, s: str, p: str, o: str) -> str:
         return f"{s} {p} {o} {self.graph} .\n"

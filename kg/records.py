@@ -47,14 +47,16 @@ class Authorship:
 
 
 @dataclass(frozen=True, slots=True)
-class NameVariant:
-    """Another name of an author row (dblp person records list a person's earlier or other names)."""
+class AuthorDetail:
+    """More about an author row already emitted: another name it is known by, or its dblp person id
+    (dblp person records list a person's other names and may come after the person's papers)."""
 
     author_id: str
-    name: str
+    name_variant: str | None = None
+    dblp_pid: str | None = None
 
 
-Record = Venue | Author | Paper | Authorship | NameVariant
+Record = Venue | Author | Paper | Authorship | AuthorDetail
 
 
 class Located(NamedTuple):

@@ -15,7 +15,7 @@ import kg
 from kg import sources
 from kg.checks import Integrity
 from kg.errors import InputError
-from kg.records import Author, Authorship, NameVariant, Paper, Record, Venue
+from kg.records import Author, AuthorDetail, Authorship, Paper, Record, Venue
 from kg.store import StoreDir
 
 RAW = DATA / "dblp" / "raw" / "dblp_raw.xml"
@@ -132,7 +132,11 @@ def test_doi_from_ee_links() -> None:
 
 def test_person_records_give_pid_and_name_variants_and_skip_disambiguation_pages() -> None:
     records, _ = accepted(RAW)
-    assert of(records, NameVariant) == [NameVariant("dblp:Richard Müller 0001", "Richard Mueller")]
+    details = of(records, AuthorDetail)
+    assert details == [
+        AuthorDetail("dblp:Richard Müller 0001", dblp_pid="12/3456"),  # the row came earlier, from a paper
+        AuthorDetail("dblp:Richard Müller 0001", name_variant="Richard Mueller"),
+    ]
     assert "dblp:Bin Li" not in {a.id for a in of(records, Author)}
 
 
@@ -194,7 +198,8 @@ def test_recorded_sample_counts(name: str) -> None:
     assert len(of(records, Paper)) == papers_n
     ships = of(records, Authorship)
     assert len(ships) == ships_n
-    names = {a.name for a in of(records, Author)} | {v.name for v in of(records, NameVariant)}
+    variants = {d.name_variant for d in of(records, AuthorDetail) if d.name_variant}
+    names = {a.name for a in of(records, Author)} | variants
     assert len(names) == names_n
     occurrences = sum(1 for s in ships if HOMONYM.search(s.author_id))
     occurrences += sum(1 for a in persons if HOMONYM.search(a.name))
@@ -239,3 +244,13 @@ def test_external_entities_are_not_resolved(tmp_path: Path) -> None:
     )
     records, _ = accepted(crafted)
     assert "TOP SECRET" not in repr(records)
+
+
+def test_person_record_after_the_papers_still_links_the_pid_and_variants(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    kg.build([RAW], store)
+    db = StoreDir(store).open()
+    ask = """PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+    ASK { ?a kg:sourceId "dblp:Richard Müller 0001" ; kg:dblpPerson <https://dblp.org/pid/12/3456> ;
+             kg:nameVariant "Richard Mueller" }"""
+    assert db.query(ask, use_default_graph_as_union=True)

@@ -17,7 +17,7 @@ from lxml import etree
 from kg import iris
 from kg.errors import InputError
 from kg.names import strip_homonym
-from kg.records import Author, Authorship, Located, NameVariant, Paper, Record, Venue
+from kg.records import Author, AuthorDetail, Authorship, Located, Paper, Record, Venue
 from kg.sources.context import ReadContext, head, open_binary
 
 PREFIX = "dblp:"
@@ -177,7 +177,7 @@ def _records(elem: Any, ctx: ReadContext, in_page: bool) -> Iterator[Record | st
         yield Authorship(paper_id, author_id, position, strip_homonym(name))
 
 
-def _person(elem: Any, key: str, ctx: ReadContext) -> Iterator[Author | NameVariant | str]:
+def _person(elem: Any, key: str, ctx: ReadContext) -> Iterator[Author | AuthorDetail | str]:
     """A dblp person record: the first <author> is the person's name, the others its variants."""
     if not key.startswith("homepages/"):
         return  # other www records are link collections, not people
@@ -191,10 +191,12 @@ def _person(elem: Any, key: str, ctx: ReadContext) -> Iterator[Author | NameVari
     author_id, name, author = _author(names[0], ctx, pid)
     if author is not None:
         yield author
+    elif pid is not None:
+        yield AuthorDetail(author_id, dblp_pid=pid)  # the row came first, from a paper
     for other in names[1:]:
         variant = _text(other)
         if variant and variant != name:
-            yield NameVariant(author_id, variant)
+            yield AuthorDetail(author_id, name_variant=variant)
 
 
 def _venue(elem: Any, key: str) -> Venue | None:
