@@ -180,3 +180,14 @@ def test_one_line_page_without_extension_and_long_snapshot_lines(tmp_path: Path)
     assert len(part.read_bytes()) and sources.detect(part) == "openalex"
     [paper] = of(accepted(part)[0], Paper)
     assert paper.abstract is not None and paper.abstract.startswith("w0 w1 w2")
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_recorded_sample_builds(name: str, tmp_path: Path) -> None:
+    report = kg.build([shared("data", "openalex", name)], tmp_path / "store")
+    assert report.rows_rejected == 0
+    counts = StoreDir(tmp_path / "store").meta()["counts"]
+    _, distinct, ships, authors, venues, _, _ = SAMPLES[name]
+    assert counts["papers"] == distinct
+    assert counts["authorships"] == ships - (2 if name.startswith("openalexpro_page2") else 0)
+    assert (counts["authors"], counts["venues"]) == (authors, venues)
