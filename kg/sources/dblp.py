@@ -113,7 +113,7 @@ def _author(elem: Any, ctx: ReadContext, pid: str | None = None) -> tuple[str, s
     """(author id, dblp name, the Author record if this is its first appearance)."""
     name = _text(elem)
     author_id = PREFIX + name
-    if not ctx.first("author", author_id):
+    if not name or not ctx.first("author", author_id):
         return author_id, name, None
     orcid = _normalized(elem.get("orcid"), iris.normalize_orcid)
     pid = pid or _normalized(elem.get("pid"), iris.normalize_dblp_pid)
