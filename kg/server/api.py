@@ -15,10 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kg.server.web import BadRequest, Site, json_response, pick, result_message
+from kg.server.web import MAX_NAME, BadRequest, Site, json_response, pick, result_message
 
 FORMATS = [("json", "application/json"), ("csv", "text/csv")]
-MAX_NAME = 4000
 
 
 def _format(request: Request) -> str:

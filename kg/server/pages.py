@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from kg.server.web import Site, result_message, root
+from kg.server.web import MAX_NAME, Site, result_message, root
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'"
@@ -114,8 +114,8 @@ class Pages:
 
     async def clusters(self, request: Request) -> Response:
         name = request.path_params.get("name", "")
-        if not name.strip() or len(name) > 1000:
-            return self.error(request, 400, "give a name (at most 1000 characters)")
+        if not name.strip() or len(name) > MAX_NAME:
+            return self.error(request, 400, f"give a name (at most {MAX_NAME} characters)")
         return await self.cluster_page(request, name)
 
     async def search(self, request: Request) -> Response:
@@ -133,9 +133,10 @@ class Pages:
             return render("path.html", form=form, result=None, message=None, pictures=[], **ctx)
         by = form["by"] if form["by"] in ("author", "cluster") else None
         hops = form["max_hops"]
-        if by is None or not hops.isdigit() or not 0 <= int(hops) <= 12 or len(form["from"] + form["to"]) > 2000:
-            return render("path.html", 400, form=form, result=None, pictures=[],
-                          message="by must be author or cluster, max_hops from 0 to 12", **ctx)
+        too_long = len(form["from"]) > MAX_NAME or len(form["to"]) > MAX_NAME
+        if by is None or not hops.isdigit() or not 0 <= int(hops) <= 12 or too_long:
+            message = f"by must be author or cluster, max_hops from 0 to 12, names at most {MAX_NAME} characters"
+            return render("path.html", 400, form=form, result=None, pictures=[], message=message, **ctx)
         not_modified, headers = self.site.cached(request, f"page {request.url.path}?{request.url.query}")
         if not_modified is not None:
             return not_modified

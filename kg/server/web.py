@@ -19,6 +19,8 @@ from kg.server.negotiation import parse_accept
 from kg.server.workers import Job, Result
 from kg.store import StoreDir
 
+MAX_NAME = 4000  # longest name or author accepted in a URL (characters)
+
 
 class BadRequest(Exception):
     """A parameter the client got wrong: 400 with the message."""
