@@ -43,6 +43,8 @@ class Mapper:
             yield self._quad(s, _P["nameVariant"], literal(d.name_variant))
         if d.dblp_pid:
             yield self._quad(s, _P["dblpPerson"], iri(iris.dblp_iri(d.dblp_pid)))
+        if d.orcid:
+            yield self._quad(s, _P["orcid"], iri(iris.orcid_iri(d.orcid)))
 
     def _quad(self, s: str, p: str, o: str) -> str:
         return f"{s} {p} {o} {self.graph} .\n"

@@ -48,12 +48,13 @@ class Authorship:
 
 @dataclass(frozen=True, slots=True)
 class AuthorDetail:
-    """More about an author row already emitted: another name it is known by, or its dblp person id
-    (dblp person records list a person's other names and may come after the person's papers)."""
+    """More about an author row already emitted: another name it is known by, its dblp person id or
+    ORCID (dblp person records, and ORCIDs on later signatures, may come after the row's first paper)."""
 
     author_id: str
     name_variant: str | None = None
     dblp_pid: str | None = None
+    orcid: str | None = None
 
 
 Record = Venue | Author | Paper | Authorship | AuthorDetail

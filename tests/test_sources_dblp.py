@@ -132,7 +132,7 @@ def test_doi_from_ee_links() -> None:
 
 def test_person_records_give_pid_and_name_variants_and_skip_disambiguation_pages() -> None:
     records, _ = accepted(RAW)
-    details = of(records, AuthorDetail)
+    details = [d for d in of(records, AuthorDetail) if d.author_id == "dblp:Richard Müller 0001"]
     assert details == [
         AuthorDetail("dblp:Richard Müller 0001", dblp_pid="12/3456"),  # the row came earlier, from a paper
         AuthorDetail("dblp:Richard Müller 0001", name_variant="Richard Mueller"),
@@ -254,3 +254,18 @@ def test_person_record_after_the_papers_still_links_the_pid_and_variants(tmp_pat
     ASK { ?a kg:sourceId "dblp:Richard Müller 0001" ; kg:dblpPerson <https://dblp.org/pid/12/3456> ;
              kg:nameVariant "Richard Mueller" }"""
     assert db.query(ask, use_default_graph_as_union=True)
+
+
+def test_orcid_of_a_later_signature_is_added_once() -> None:
+    records, _ = accepted(RAW)
+    authors = {a.id: a for a in of(records, Author)}
+    assert authors["dblp:Bin Li 0019"].orcid is None  # its first signature has none
+    orcids = [d for d in of(records, AuthorDetail) if d.orcid]
+    assert orcids == [AuthorDetail("dblp:Bin Li 0019", orcid="0000-0003-1415-9269")]  # given twice, added once
+
+
+def test_recorded_orcids_all_kept() -> None:
+    records, _ = accepted(shared("data", "dblp_xml", "donnerdistel_dblp_test.xml"))
+    with_orcid = {a.id for a in of(records, Author) if a.orcid}
+    with_orcid |= {d.author_id for d in of(records, AuthorDetail) if d.orcid}
+    assert len(with_orcid) == 131  # the distinct names carrying an orcid attribute in the file

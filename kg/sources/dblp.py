@@ -109,13 +109,19 @@ def _text(elem: Any) -> str:
     return text.strip()
 
 
-def _author(elem: Any, ctx: ReadContext, pid: str | None = None) -> tuple[str, str, Author | None]:
-    """(author id, dblp name, the Author record if this is its first appearance)."""
+def _author(elem: Any, ctx: ReadContext, pid: str | None = None) -> tuple[str, str, Author | AuthorDetail | None]:
+    """(author id, dblp name, the Author record on its first appearance, or an AuthorDetail when a
+    later signature brings the row's first ORCID)."""
     name = _text(elem)
     author_id = PREFIX + name
-    if not name or not ctx.first("author", author_id):
+    if not name:
         return author_id, name, None
     orcid = _normalized(elem.get("orcid"), iris.normalize_orcid)
+    # Only rows with an ORCID are remembered a second time, to give each its ORCID once.
+    if orcid is not None and not ctx.first("orcid", author_id):
+        orcid = None
+    if not ctx.first("author", author_id):
+        return author_id, name, AuthorDetail(author_id, orcid=orcid) if orcid else None
     pid = pid or _normalized(elem.get("pid"), iris.normalize_dblp_pid)
     return author_id, name, Author(author_id, name, orcid=orcid, dblp_pid=pid)
 
@@ -191,7 +197,7 @@ def _person(elem: Any, key: str, ctx: ReadContext) -> Iterator[Author | AuthorDe
     author_id, name, author = _author(names[0], ctx, pid)
     if author is not None:
         yield author
-    elif pid is not None:
+    if not isinstance(author, Author) and pid is not None:
         yield AuthorDetail(author_id, dblp_pid=pid)  # the row came first, from a paper
     for other in names[1:]:
         variant = _text(other)
