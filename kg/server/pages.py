@@ -74,7 +74,8 @@ def chain_picture(path: dict[str, Any], max_titles: int = 2) -> dict[str, Any]:
     nodes = path["nodes"]
     step, box_w, box_h = 300, 180, 44
     width = max(box_w + 40, (len(nodes) - 1) * step + box_w + 40)
-    placed = [{"node": n, "x": 20 + i * step, "y": 60, "cx": 20 + i * step + box_w // 2} for i, n in enumerate(nodes)]
+    top = 24
+    placed = [{"node": n, "x": 20 + i * step, "y": top, "cx": 20 + i * step + box_w // 2} for i, n in enumerate(nodes)]
     links = []
     for i, link in enumerate(path["links"]):
         papers = link["papers"]
@@ -84,7 +85,9 @@ def chain_picture(path: dict[str, Any], max_titles: int = 2) -> dict[str, Any]:
         x1, x2 = placed[i]["x"] + box_w, placed[i + 1]["x"]
         links.append({"x1": x1, "x2": x2, "mid": (x1 + x2) // 2, "count": len(papers), "titles": titles,
                       "papers": papers})
-    return {"nodes": placed, "links": links, "width": width, "height": 200, "box_w": box_w, "box_h": box_h}
+    lines = max((len(link["titles"]) for link in links), default=0)
+    return {"nodes": placed, "links": links, "width": width, "height": top + box_h + 30 + 16 * lines,
+            "box_w": box_w, "box_h": box_h, "line_y": top + box_h // 2}
 
 
 def _cut(text: str, n: int) -> str:

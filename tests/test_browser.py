@@ -1,0 +1,102 @@
+"""A real browser on the pages: headless Chromium (Debian's package) driven by Playwright.
+
+Never `playwright install` (it downloads its own browsers): the test launches /usr/bin/chromium,
+which .ci/run installs with apt-get when it is missing. Outside CI the test skips when no chromium
+is found. Screenshots go to the test's temporary directory, or to docs/screenshots/ when
+KG_SCREENSHOTS=1 (that is how the README's pictures are made).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT
+from server_fixtures import Server, running
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _chromium() -> str:
+    found = os.environ.get("KG_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(found).is_file():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: .ci/run should have installed Debian's chromium package")
+        pytest.skip("no chromium found (apt-get install chromium; .ci/run installs it in CI)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("the playwright package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def server(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running(example_store, log=tmp_path_factory.mktemp("browser") / "serve.log") as s:
+        yield s
+
+
+def test_cluster_author_and_path_pages_in_chromium(browser: Any, server: Server, tmp_path: Path) -> None:
+    shots = ROOT / "docs" / "screenshots" if os.environ.get("KG_SCREENSHOTS") == "1" else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.set_default_timeout(20_000)
+
+    # The search box leads to the name-cluster page.
+    page.goto(server.url + "/clusters")
+    page.fill("input[name=name] >> nth=-1", "Liyuan Liu")
+    page.press("input[name=name] >> nth=-1", "Enter")
+    page.wait_for_url("**/clusters/Liyuan%20Liu")
+    assert page.inner_text("h1") == "Liyuan Liu"
+    assert page.locator("article.paper").count() == 21
+    assert page.locator("#rows tr.row").count() == 2
+    assert page.locator("#years rect").count() == 8
+    first = page.locator("article.paper details").first
+    assert not first.evaluate("d => d.open")  # abstracts are folded
+    page.screenshot(path=str(shots / "cluster.png"))
+
+    # Follow a row to its author page.
+    page.locator("#rows a.row-link").first.click()
+    page.wait_for_url("**/author/liyuan-liu-a")
+    assert page.inner_text("h1") == "Liyuan Liu"
+    assert page.locator("article.paper").count() == 19
+    page.screenshot(path=str(shots / "author.png"))
+
+    # Follow a co-author's path link: the SVG shows the chain of two.
+    page.locator("#coauthors a.path-link").first.click()
+    page.wait_for_url("**/path?**")
+    names = page.locator("svg#chain g.node text.name").all_text_contents()
+    assert names == ["Liyuan Liu", "Jingbo Shang"]
+    assert "9 joint papers" in (page.locator("svg#chain").text_content() or "")
+
+    # A longer chain through the form: by name cluster, Yiping Wang to Hong Chen.
+    page.fill("input[name=from]", "Yiping Wang")
+    page.fill("input[name=to]", "Hong Chen")
+    page.select_option("select[name=by]", "cluster")
+    page.click("form.inline button")
+    page.wait_for_url("**by=cluster**")
+    assert page.locator("svg#chain g.node text.name").all_text_contents() == ["Yiping Wang", "Liyuan Liu", "Hong Chen"]
+    assert page.locator("svg#chain g.link").count() == 2
+    box = page.locator("svg#chain").bounding_box()
+    assert box is not None and box["width"] > 500 and box["height"] > 80  # drawn, not an empty element
+    page.screenshot(path=str(shots / "path.png"))
+    for name in ("cluster.png", "author.png", "path.png"):
+        assert (shots / name).stat().st_size > 10_000
