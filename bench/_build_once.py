@@ -1,0 +1,69 @@
+"""Run one `kg.build.build` and print its report with this process's and its children's peak RSS.
+
+    python bench/_build_once.py ROWS STORE [--workers N]
+
+Used by bench/suite_build.py so that the peak memory of the build process (the loader) and of its
+mapping worker are measured apart (getrusage SELF and CHILDREN).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kg.build import build  # noqa: E402
+
+BUILD = sys.modules["kg.build"]  # the module (kg.build the attribute is the function)
+
+PHASES: dict[str, float] = {}
+
+
+def _timed(name: str, fn: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            PHASES[name] = PHASES.get(name, 0.0) + time.perf_counter() - started
+
+    return wrapper
+
+
+# the steps after the load, timed apart (same functions, looked up in kg.build at call time)
+for _name in ("relink", "compute_stats", "build_index"):
+    setattr(BUILD, _name, _timed(_name, getattr(BUILD, _name)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("rows", type=Path)
+    parser.add_argument("store", type=Path)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    report = build([args.rows], args.store, strict=True, workers=args.workers)
+    seconds = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out = {
+        "seconds": seconds,
+        "rows_read": report.rows_read,
+        "rows_loaded": report.rows_loaded,
+        "rows_rejected": report.rows_rejected,
+        "triples": report.triples,
+        "maxrss_mb": own,
+        "worker_maxrss_mb": children,
+        "after_load_seconds": {k: round(v, 3) for k, v in PHASES.items()},
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
