@@ -373,7 +373,11 @@ def _serve_options(f: Any) -> Any:
 @main.command()
 @STORE
 @_serve_options
-@click.option("--base-iri", help="Base IRI for relative IRIs in queries and updates (default: the endpoint's URL).")
+@click.option(
+    "--base-iri",
+    help="Base IRI: resources under it dereference at the same paths (default: the store's build base), and"
+    " relative IRIs in queries and updates resolve against it (default: the endpoint's URL).",
+)
 @click.option(
     "--timeout",
     default=30.0,
@@ -434,6 +438,10 @@ def serve(
     max_body: int,
 ) -> None:
     """Serve --store as a SPARQL 1.1 endpoint at /sparql, with a query page at / and VoID at /.well-known/void.
+
+    Every resource IRI under the base also dereferences (HTML, Turtle, JSON-LD, RDF/XML, N-Triples),
+    with the web API at /api/ (OpenAPI at /api/openapi.json), HTML pages (/clusters/NAME, /path) and
+    the ontology at /ontology.
 
     The store is opened read-only unless updates are enabled. The default graph of a query is the
     union of all graphs. SERVICE and LOAD (outbound requests) are refused unless --allow-service

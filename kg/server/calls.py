@@ -17,6 +17,8 @@ from kg import describe as ld
 from kg.errors import KgError
 from kg.server.workers import Job, Result
 
+COAUTHORS_SHOWN = 100  # on an author page; /api/coauthors has them all
+
 
 class Evaluator(Protocol):
     generation: Path | None
@@ -93,7 +95,8 @@ def describe(ev: Evaluator, db: ox.Store, iri: str, fmt: str, page: int = 1, per
         if desc.kind == "author":
             from kg.paths import coauthors as run
 
-            data["coauthors"] = run(_coauthorship(ev, db), iri).to_json()["coauthors"]
+            found = run(_coauthorship(ev, db), iri).to_json()["coauthors"]
+            data["coauthors"], data["coauthors_total"] = found[:COAUTHORS_SHOWN], len(found)
         return Result(200, data=data, headers=headers)
     triples = ld.with_next(desc, next_url)
     if fmt == "jsonld":

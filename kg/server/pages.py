@@ -158,7 +158,8 @@ class Pages:
         template = {"author": "author.html", "paper": "paper.html", "venue": "venue.html"}.get(r["kind"],
                                                                                                   "resource.html")
         next_page = f"?{urlencode({'page': r['page'] + 1})}" if r["more"] else None
-        return render(template, 200, headers, r=r, coauthors=data.get("coauthors", []), next_page=next_page,
+        return render(template, 200, headers, r=r, coauthors=data.get("coauthors", []),
+                      coauthors_total=data.get("coauthors_total", 0), next_page=next_page,
                       **self.context(request))
 
     def error(self, request: Request, status: int, message: str) -> Response:
