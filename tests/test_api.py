@@ -193,3 +193,28 @@ def test_cors_when_enabled(server: Server) -> None:
         "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET",
         "Access-Control-Request-Headers": "If-None-Match"})
     assert pre.status_code == 200
+
+
+def test_library_calls_run_in_the_workers_under_the_timeout(example_store: Path) -> None:
+    """A call past the timeout has its worker killed (503) and the pool goes on answering."""
+    import asyncio
+
+    from kg.server.workers import Job, Pool, Result
+
+    async def go() -> tuple[Result, Result, Result, Result]:
+        pool = Pool(str(example_store), 1, False)
+        await pool.start()
+        try:
+            ok = await pool.run(Job("call", "stats"), 30)
+            slow = await pool.run(Job("call", "cluster", args={"name": "Liyuan Liu"}), 0.0001)
+            after = await pool.run(Job("call", "stats"), 30)
+            unknown = await pool.run(Job("call", "no-such-call"), 30)
+            return ok, slow, after, unknown
+        finally:
+            pool.close()
+
+    ok, slow, after, unknown = asyncio.run(go())
+    assert ok.status == 200 and ok.data["papers"] == 21
+    assert slow.status == 503 and b"time limit" in slow.body
+    assert after.status == 200 and after.data == ok.data
+    assert unknown.status == 400
