@@ -192,3 +192,8 @@ def test_the_stores_own_base_iri_is_served(tmp_path: Path) -> None:
         # pages link relative to themselves, so they work behind a proxy at https://kg.example.org/data/
         page = requests.get(s.url + "/author/liyuan-liu-b", headers={"Accept": BROWSER}, timeout=30).text
         assert 'href="../paper/2025-on-the-generalization-ability-of-next"' in page
+        # through a proxy that passes Host on, absolute links (the JSON-LD context) use the public base
+        proxied = requests.get(s.url + "/author/liyuan-liu-b.jsonld", headers={"Host": "kg.example.org"}, timeout=30)
+        assert proxied.json()["@context"] == "https://kg.example.org/data/ontology/context.jsonld"
+        direct = requests.get(s.url + "/author/liyuan-liu-b.jsonld", timeout=30)
+        assert direct.json()["@context"] == s.url + "/ontology/context.jsonld"

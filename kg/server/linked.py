@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from kg.iris import segment
 from kg.ontology import context_path, ontology_path
 from kg.server.pages import CSP, Pages
-from kg.server.web import Site, error, json_response, pick, raw_path, result_message
+from kg.server.web import Site, error, json_response, pick, public_url, raw_path, result_message
 
 OFFERS = [
     ("ttl", "text/turtle"),
@@ -53,7 +53,7 @@ class Linked:
         self._ontology_html: str | None = None
 
     def context_url(self, request: Request) -> str:
-        return str(request.url.replace(path=CONTEXT_PATH, query="", fragment=""))
+        return public_url(request, self.site.base, CONTEXT_PATH.lstrip("/"))
 
     async def resource(self, request: Request) -> Response:
         path = raw_path(request)
@@ -96,7 +96,7 @@ class Linked:
             not_modified.headers.update(headers)
             return not_modified
         headers.update(cache)
-        next_url = str(request.url.replace(query=f"page={page + 1}"))
+        next_url = public_url(request, self.site.base, raw_path(request).lstrip("/"), f"page={page + 1}")
         result = await self.site.call("describe", iri=iri, fmt=fmt, page=page, next_url=next_url)
         request.scope["kg.note"] = f"describe {fmt}"
         if result.status == 404:

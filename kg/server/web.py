@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -128,6 +129,21 @@ def root(request: Request) -> str:
     raw = request.scope.get("raw_path") or request.url.path.encode()
     depth = raw.split(b"?", 1)[0].count(b"/") - 1
     return "../" * depth if depth > 0 else "./"
+
+
+def public_url(request: Request, base: str, path: str, query: str = "") -> str:
+    """The absolute URL of `path` (relative to the server's root) as clients should see it.
+
+    When the request came for the base IRI's host (directly, or through a proxy passing Host on),
+    that is the base IRI joined with the path, so a proxy's path prefix and scheme are kept;
+    otherwise (the server reached at another address) the request's own scheme and host.
+    """
+    here = request.url
+    if urlsplit(base).netloc.lower() == here.netloc.lower():
+        url = urljoin(base, path)
+    else:
+        url = f"{here.scheme}://{here.netloc}/{path}"
+    return url + (f"?{query}" if query else "")
 
 
 def raw_path(request: Request) -> str:
