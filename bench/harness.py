@@ -8,6 +8,7 @@ object, and may put Markdown table rows under the key "markdown" (a list of list
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -105,10 +106,8 @@ def du(path: Path) -> int:
     total = 0
     for dirpath, _, files in os.walk(path):
         for f in files:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 total += os.stat(os.path.join(dirpath, f)).st_blocks * 512
-            except FileNotFoundError:
-                pass
     return total
 
 
@@ -137,7 +136,8 @@ def machine() -> dict[str, Any]:
         pass
     oxigraph = shutil.which("oxigraph", path=str(BIN)) or shutil.which("oxigraph")
     if oxigraph:
-        versions["oxigraph_cli"] = subprocess.run([oxigraph, "--version"], capture_output=True, text=True).stdout.strip()
+        found = subprocess.run([oxigraph, "--version"], capture_output=True, text=True)
+        versions["oxigraph_cli"] = found.stdout.strip()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     return {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -152,10 +152,10 @@ def machine() -> dict[str, Any]:
     }
 
 
-def save(ctx: Context, meta: dict[str, Any]) -> Path:
+def save(ctx: Context, meta: dict[str, Any], command: str = "") -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{ctx.label}.json"
-    data = {"papers": ctx.papers, "seed": ctx.seed, "machine": meta, "benchmarks": ctx.results}
+    data = {"papers": ctx.papers, "seed": ctx.seed, "machine": meta, "benchmarks": ctx.results, "command": command}
     if path.exists():  # a run of only some benchmarks keeps the others' last figures
         old = json.loads(path.read_text())
         if old.get("seed") == ctx.seed:
@@ -170,7 +170,7 @@ BEGIN = "<!-- bench/run.py: begin (generated; edit bench/harness.py instead) -->
 END = "<!-- bench/run.py: end -->"
 
 
-def markdown(command: str) -> str:
+def markdown() -> str:
     """The generated section of bench/RESULTS.md, from every bench/results/*.json."""
     runs = []
     for path in sorted(RESULTS.glob("*.json")):
@@ -186,7 +186,7 @@ def markdown(command: str) -> str:
         "ratios measured in the same run (ours against `oxigraph load` on the same N-Quads).",
         "",
         "```sh",
-        command,
+        *sorted({r["command"] for r in runs if r.get("command")}),
         "```",
         "",
     ]
@@ -217,8 +217,8 @@ def markdown(command: str) -> str:
     return "\n".join(lines)
 
 
-def write_markdown(path: Path, command: str) -> None:
-    section = markdown(command)
+def write_markdown(path: Path) -> None:
+    section = markdown()
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)

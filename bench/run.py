@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="Comma-separated benchmark names to leave out.")
     parser.add_argument("--workers", type=int, default=None, help="kg build --workers (default: auto).")
     parser.add_argument("--keep", action="store_true", help="Keep the N-Quads and the oxigraph store in bench/work/.")
+    parser.add_argument("--markdown-only", action="store_true", help="Only regenerate bench/RESULTS.md from results/.")
     args = parser.parse_args()
     for module in harness.SUITES:
         importlib.import_module(module)
@@ -39,8 +40,9 @@ def main() -> None:
     unknown = [n for n in names if n not in harness.REGISTRY]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)} (known: {', '.join(harness.REGISTRY)})")
-    command = "      ".join(["", ""]) + " ".join(sys.argv[1:])
-    for papers in (int(s.replace("_", "")) for s in args.sizes.split(",")):
+    command = ".venv/bin/python bench/run.py " + " ".join(sys.argv[1:])
+    sizes = [] if args.markdown_only else [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    for papers in sizes:
         work = harness.WORK
         work.mkdir(parents=True, exist_ok=True)
         label = harness._size_label(papers)
@@ -66,10 +68,9 @@ def main() -> None:
             print(f"[{label}] {name} ...", file=sys.stderr, flush=True)
             ctx.results[name] = entry.run(ctx)
             print(f"[{label}] {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
-        path = harness.save(ctx, meta)
+        path = harness.save(ctx, meta, command)
         print(f"[{label}] -> {path}", file=sys.stderr)
-    harness.write_markdown(HERE / "RESULTS.md", ".venv/bin/python bench/run.py " + " ".join(sys.argv[1:]))
-    del command
+    harness.write_markdown(HERE / "RESULTS.md")
 
 
 if __name__ == "__main__":

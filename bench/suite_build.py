@@ -17,7 +17,8 @@ def ensure_rows(ctx: Context) -> dict[str, Any]:
     done = ctx.rows / "authorships.csv"
     if done.exists():
         return {"cached": True}
-    t = run_timed([PY, "-m", "kg", "generate", "--papers", str(ctx.papers), "--seed", str(ctx.seed), "-o", str(ctx.rows)])
+    seed = str(ctx.seed)
+    t = run_timed([PY, "-m", "kg", "generate", "--papers", str(ctx.papers), "--seed", seed, "-o", str(ctx.rows)])
     return {"seconds": round(t.seconds, 2), "maxrss_mb": round(t.maxrss_mb, 1)}
 
 
