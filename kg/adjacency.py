@@ -7,6 +7,7 @@ rows are left out, since they link nobody. Files, all native byte order:
 
     authors.iri / authors.off   the author row IRIs, sorted, UTF-8, and their offsets (uint64)
     clusters.iri / clusters.off the name cluster IRIs, the same way
+    papers.iri / papers.off     the IRIs of the papers, in paper-number order (not sorted)
     a2p.off / a2p.dat           author row -> papers (uint64 offsets, uint32 paper numbers)
     a2a.off / a2a.dat           author row -> its co-author rows (the co-author relation, materialised)
     p2a.off / p2a.dat           paper -> author rows
@@ -30,7 +31,7 @@ import pyoxigraph as ox
 from kg.terms import KG, RDF_TYPE
 
 INDEX = "paths-index"
-FORMAT = 2
+FORMAT = 3
 NONE = 0xFFFFFFFF
 _TYPE = ox.NamedNode(RDF_TYPE)
 
@@ -46,6 +47,7 @@ def build_index(store: ox.Store, generation: Path) -> dict[str, int]:
     _write_iris(tmp / "authors", authors)
     p2a_off, p2a_dat = array("Q", [0]), array("I")
     author_p = ox.NamedNode(KG.author)
+    paper_iris = _IriWriter(tmp / "papers")
     for paper in _subjects(store.quads_for_pattern(None, _TYPE, ox.NamedNode(KG.Paper))):
         rows = {number.get(q.object.value, -1) for q in store.quads_for_pattern(ox.NamedNode(paper), author_p, None)
                 if isinstance(q.object, ox.NamedNode)}
@@ -54,6 +56,8 @@ def build_index(store: ox.Store, generation: Path) -> dict[str, int]:
             continue
         p2a_dat.extend(sorted(rows))
         p2a_off.append(len(p2a_dat))
+        paper_iris.add(paper)
+    paper_iris.close()
     a2p_off, a2p_dat = _transpose(p2a_off, p2a_dat, len(authors))
     a2a_off, a2a_dat = _coauthors(a2p_off, a2p_dat, p2a_off, p2a_dat)
     in_cluster: dict[int, str] = {}
@@ -134,16 +138,29 @@ def _group(owner: array[int], n: int) -> tuple[array[int], array[int]]:
     return off[: n + 1], dat[: off[n]]
 
 
+class _IriWriter:
+    """Writes IRIs one by one as stem.iri (UTF-8, concatenated) and stem.off (uint64 offsets)."""
+
+    def __init__(self, stem: Path) -> None:
+        self.stem = stem
+        self.off = array("Q", [0])
+        self._file = open(stem.with_suffix(".iri"), "wb")  # noqa: SIM115 - closed by close()
+
+    def add(self, iri: str) -> None:
+        data = iri.encode("utf-8")
+        self._file.write(data)
+        self.off.append(self.off[-1] + len(data))
+
+    def close(self) -> None:
+        self._file.close()
+        _write(self.stem.with_suffix(".off"), self.off)
+
+
 def _write_iris(stem: Path, iris: list[str]) -> None:
-    off = array("Q", [0])
-    with open(stem.with_suffix(".iri"), "wb") as f:
-        pos = 0
-        for iri in iris:
-            data = iri.encode("utf-8")
-            f.write(data)
-            pos += len(data)
-            off.append(pos)
-    _write(stem.with_suffix(".off"), off)
+    writer = _IriWriter(stem)
+    for iri in iris:
+        writer.add(iri)
+    writer.close()
 
 
 def _write(path: Path, data: array[int]) -> None:
@@ -168,7 +185,7 @@ class _Mapped:
 
 
 class IriTable:
-    """A sorted list of IRIs on disk: number -> IRI and IRI -> number (binary search)."""
+    """A list of IRIs on disk: number -> IRI, and if it is sorted IRI -> number (binary search)."""
 
     def __init__(self, stem: Path) -> None:
         self._data = _Mapped(stem.with_suffix(".iri"), "B")
@@ -231,6 +248,7 @@ class AdjacencyIndex:
         self.counts: dict[str, int] = meta["counts"]
         self.authors = IriTable(path / "authors")
         self.clusters = IriTable(path / "clusters")
+        self.papers = IriTable(path / "papers")
         self.a2p = Csr(path / "a2p")
         self.p2a = Csr(path / "p2a")
         self._a2c = _Mapped(path / "a2c.dat", "I")
@@ -250,5 +268,5 @@ class AdjacencyIndex:
             return None
 
     def close(self) -> None:
-        for part in (self.authors, self.clusters, self.a2p, self.p2a, self._a2c, self.c2a, self.a2a):
+        for part in (self.authors, self.clusters, self.papers, self.a2p, self.p2a, self._a2c, self.c2a, self.a2a):
             part.close()

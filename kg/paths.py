@@ -453,6 +453,7 @@ def shortest_paths(source: Source, a: str, b: str, *, by: By = "author", max_hop
         found = _search(_store_graph(graph.store, by, backend == "sparql"), start.iri, end.iri, max_hops, timeout,
                         all, limit)
     status, distance, iri_paths, capped = found
+    index = graph.index if backend in ("auto", "index", "bipartite") else None
     links: dict[tuple[str, str], Link] = {}
     paths = []
     for iris in iri_paths:
@@ -460,7 +461,7 @@ def shortest_paths(source: Source, a: str, b: str, *, by: By = "author", max_hop
         path_links = []
         for x, y in zip(iris, iris[1:], strict=False):
             if (x, y) not in links:
-                links[(x, y)] = Link(joint_papers(graph.store, x, y, by=by))
+                links[(x, y)] = Link(joint_papers(graph.store, x, y, by=by, index=index))
             path_links.append(links[(x, y)])
         paths.append(Chain(nodes, path_links))
     return PathResult(start, end, by, max_hops, status, distance, paths, capped, time.perf_counter() - started)
@@ -487,8 +488,17 @@ def _search(graph: _Graph[N], a_iri: str, b_iri: str, max_hops: int, timeout: fl
     return "found", search.distance, [[graph.to_iri(n) for n in p] for p in found], capped
 
 
-def joint_papers(store: ox.Store, a: str, b: str, *, by: By = "author") -> list[Paper]:
-    """The papers of two author rows (or two name clusters) together, newest first."""
+def joint_papers(store: ox.Store, a: str, b: str, *, by: By = "author",
+                 index: AdjacencyIndex | None = None) -> list[Paper]:
+    """The papers of two author rows (or two name clusters) together, newest first (then by title, IRI).
+
+    With the adjacency index the papers are found by intersecting the two ends' paper lists there,
+    and only their details are read from the store; otherwise by a named query.
+    """
+    if index is not None:
+        found = _joint_from_index(store, index, a, b, by)
+        if found is not None:
+            return found
     query = named("coauthors-joint-papers" if by == "author" else "coauthors-joint-cluster-papers")
     out: list[Paper] = []
     seen: set[str] = set()
@@ -501,6 +511,33 @@ def joint_papers(store: ox.Store, a: str, b: str, *, by: By = "author") -> list[
         venue = r.get("venueName")
         out.append(Paper(iri, str(r.get("title", iri)), year if isinstance(year, int) else None,
                          None if venue is None else str(venue)))
+    return out
+
+
+def _joint_from_index(store: ox.Store, index: AdjacencyIndex, a: str, b: str, by: By) -> list[Paper] | None:
+    table = index.authors if by == "author" else index.clusters
+    x, y = table.find(a), table.find(b)
+    if x is None or y is None:
+        return None
+
+    def papers(n: int) -> set[int]:
+        if by == "author":
+            return set(index.a2p.row(n))
+        out: set[int] = set()
+        for r in index.c2a.row(n):
+            out.update(index.a2p.row(r))
+        return out
+
+    query = named("coauthors-paper")
+    out = []
+    for number in papers(x) & papers(y):
+        iri = index.papers.iri(number)
+        rows = select(store, query, {"paper": iri})
+        r = rows[0] if rows else {}
+        year, venue = r.get("year"), r.get("venueName")
+        out.append(Paper(iri, str(r.get("title", iri)), year if isinstance(year, int) else None,
+                         None if venue is None else str(venue)))
+    out.sort(key=lambda p: (p.year is None, -(p.year or 0), p.title, p.iri))
     return out
 
 

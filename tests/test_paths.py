@@ -66,6 +66,16 @@ def test_split_records_chain_only_by_cluster(graph: paths.Coauthorship, backend:
     assert len(path.links[1].papers) == 2
 
 
+@pytest.mark.parametrize(("a", "b", "by"), [("Yiping Wang", "Hong Chen 0004", "cluster"),
+                                            ("yiping-wang", "hong-chen", "cluster"),
+                                            ("liyuan-liu-a", "Jingbo Shang", "author"),
+                                            ("Yiping Wang", "Bin Yu", "author")])
+def test_backends_give_the_same_answer(graph: paths.Coauthorship, a: str, b: str, by: paths.By) -> None:
+    answers = [paths.shortest_paths(graph, a, b, by=by, all=True, backend=x).to_json() for x in BACKENDS]
+    assert all(answer == answers[0] for answer in answers[1:])
+    assert answers[0]["distance"] is not None
+
+
 def test_same_author_is_distance_zero(graph: paths.Coauthorship) -> None:
     r = paths.shortest_paths(graph, "Yiping Wang", M.author("yiping-wang"), all=True)
     assert (r.status, r.distance) == ("found", 0)
