@@ -95,7 +95,7 @@ def run(rows: Path, store: Path, *, pairs: int = 200, seed: int = 0, backends: t
     with tempfile.TemporaryDirectory() as tmp:
         t, counts = _timed(lambda: build_index(db, Path(tmp)))
         size = sum(p.stat().st_size for p in (Path(tmp) / "paths-index").iterdir())
-    report["index"] = {"build_seconds": round(t, 2), "bytes": size, "counts": counts}
+    report["index_build"] = {"seconds": round(t, 2), "bytes": size, "counts": counts}
     started = time.perf_counter()
     g = coauthor_graph(rows)
     report["networkx_graph"] = {"load_seconds": round(time.perf_counter() - started, 1),
