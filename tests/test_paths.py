@@ -167,6 +167,40 @@ def test_store_without_index_falls_back_to_the_store(example_store: Path, tmp_pa
         paths.shortest_paths(g, "Yiping Wang", "Hong Chen 0004", backend="index")
 
 
+def test_search_budgets_stop_with_their_own_status() -> None:
+    def line(n: int) -> list[int]:  # an endless path graph: the ends are never met
+        return [n - 1, n + 1]
+
+    def star(n: int) -> range:  # every node has 1,000 new neighbours
+        return range(n * 1000 + 1, n * 1000 + 1001)
+
+    assert paths.bidirectional(line, 0, 10**9, max_hops=10**9, timeout=0.05).status == "timeout"
+    assert paths.bidirectional(star, 1, 2, max_hops=100, max_visited=10_000).status == "too-large"
+    assert paths.bidirectional(line, 0, 7, max_hops=6).status == "beyond-max-hops"
+    found = paths.bidirectional(line, 0, 7, max_hops=7)
+    assert (found.status, found.distance) == ("found", 7)
+    assert list(paths.enumerate_paths(found, 0)) == [list(range(8))]
+
+
+def test_index_tables(graph: paths.Coauthorship) -> None:
+    index = graph.index
+    assert index is not None
+    iris = [index.authors.iri(i) for i in range(len(index.authors))]
+    assert iris == sorted(iris) and len(iris) == 73
+    assert all(index.authors.find(iri) == i for i, iri in enumerate(iris))
+    assert index.authors.find(M.author("nobody")) is None and index.authors.find("") is None
+    assert index.authors.find(iris[-1] + "x") is None
+    # the co-author relation is symmetric and matches the paper lists
+    for i in range(len(iris)):
+        via_papers = {x for p in index.a2p.row(i) for x in index.p2a.row(p)} - {i}
+        assert set(index.a2a.row(i)) == via_papers
+        assert all(i in index.a2a.row(j) for j in index.a2a.row(i))
+    liu = index.clusters.find(M.cluster("liyuan liu"))
+    assert liu is not None
+    members = sorted(index.authors.iri(r) for r in index.c2a.row(liu))
+    assert members == [M.author("liyuan-liu-a"), M.author("liyuan-liu-b")]
+
+
 # --- the command line ------------------------------------------------------------------------------
 
 
