@@ -185,7 +185,13 @@ def _cluster_of(store: ox.Store, row: str) -> str | None:
 
 def _looks_like_iri(text: str) -> bool:
     head, sep, _ = text.partition(":")
-    return bool(sep) and head[:1].isalpha() and all(c.isalnum() or c in "+.-" for c in head) and " " not in text
+    if not (sep and head[:1].isalpha() and all(c.isalnum() or c in "+.-" for c in head) and " " not in text):
+        return False
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _rows_by_id(store: ox.Store, text: str) -> list[str]:

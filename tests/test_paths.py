@@ -112,6 +112,12 @@ def test_unknown_author_is_an_error_naming_the_end(graph: paths.Coauthorship) ->
         paths.shortest_paths(graph, "http://example.org/not-an-author", "Yiping Wang")
 
 
+@pytest.mark.parametrize("text", ["x:{y}", "<>", "<http://a b>", "   ", "\x00", "'; DROP ALL", "?row", "a\tb\nc"])
+def test_hostile_ends_are_unknown_authors(graph: paths.Coauthorship, text: str) -> None:
+    with pytest.raises(paths.UnknownAuthor, match="^A: "):
+        paths.shortest_paths(graph, text, "Yiping Wang")
+
+
 def test_bad_options_name_the_parameter(graph: paths.Coauthorship) -> None:
     with pytest.raises(kg.QueryError, match="max_hops"):
         paths.shortest_paths(graph, "Yiping Wang", "Hong Chen", max_hops=-1)
