@@ -143,6 +143,29 @@ def _versus(s: dict[str, float], reference: list[float], **extra: int) -> dict[s
     return {**s, "ratio_median": s["median_ms"] / ref["median_ms"], "ratio_p95": s["p95_ms"] / ref["p95_ms"], **extra}
 
 
+def cluster_latency(rows: Path, store: Path, pairs: int, seed: int, timeout: float = 30.0) -> dict[str, Any]:
+    """`--by cluster` requests between uniformly random pairs of author rows (no networkx reference)."""
+    with _open_table(rows, "authors") as f:
+        ids = [r["id"] for r in csv.DictReader(f)]
+    rnd = random.Random(seed)
+    minter = Minter(StoreDir(store).meta().get("base_iri", Minter().base))
+    graph = paths.Coauthorship.open(store)
+    times: list[float] = []
+    statuses: dict[str, int] = {}
+    distances: dict[str, int] = {}
+    for _ in range(pairs):
+        a, b = rnd.choice(ids), rnd.choice(ids)
+        started = time.perf_counter()
+        r = paths.shortest_paths(graph, minter.author(a), minter.author(b), by="cluster", max_hops=100,
+                                 timeout=timeout)
+        times.append(time.perf_counter() - started)
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+        if r.distance is not None:
+            distances[str(r.distance)] = distances.get(str(r.distance), 0) + 1
+    graph.close()
+    return {**summary(times), "statuses": statuses, "distances": dict(sorted(distances.items()))}
+
+
 def markdown(report: dict[str, Any]) -> Iterator[str]:
     nxs = report["networkx"]
     yield "| backend | pairs | median ms | p95 ms | max ms | × networkx (median / p95) |"
@@ -163,10 +186,13 @@ def main() -> None:
     ap.add_argument("--slow-pairs", type=int, default=20, help="Pairs for the store and sparql backends.")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--backends", default="index,store")
+    ap.add_argument("--cluster-pairs", type=int, default=0, help="Also time this many --by cluster requests.")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
     report = run(args.rows, args.store, pairs=args.pairs, seed=args.seed, backends=tuple(args.backends.split(",")),
                  slow_pairs=args.slow_pairs)
+    if args.cluster_pairs:
+        report["by_cluster"] = cluster_latency(args.rows, args.store, args.cluster_pairs, args.seed)
     print(json.dumps(report, indent=2))
     if args.markdown:
         print("\n".join(markdown(report)))
