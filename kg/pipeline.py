@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
@@ -88,7 +89,7 @@ def _work(conn: Connection, job: Job) -> None:
     except (BrokenPipeError, ConnectionResetError):
         return  # the caller stopped reading: it has failed already
     except BaseException as e:  # handed to the caller, which raises it
-        outcome = e
+        outcome = e if _picklable(e) else KgError(f"{type(e).__name__}: {e}")
     try:
         conn.send_bytes(b"E")
         conn.send(outcome)
@@ -96,6 +97,14 @@ def _work(conn: Connection, job: Job) -> None:
         pass
     finally:
         conn.close()
+
+
+def _picklable(value: object) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
 
 
 class Worker:
