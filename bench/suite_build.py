@@ -82,7 +82,9 @@ def build(ctx: Context) -> dict[str, Any]:
             "kg build = read + check + map (in a worker process) + Oxigraph bulk load + owl:sameAs links + "
             "statistics + the co-authorship index (\"after load\"), into a fresh store; oxigraph load = the "
             "`oxigraph` CLI loading the N-Quads `kg etl` wrote for the same rows. Peak RSS from getrusage. "
-            "Store MB includes the paths index; MB per M triples is the Oxigraph data alone."
+            "Store MB includes the paths index; MB per M triples is the Oxigraph data alone. oxigraph load's store is "
+            "measured as the CLI leaves it, before RocksDB's compaction (opening it once doubles it to our size, "
+            "docs/scaling.md)."
         ),
     }
 
