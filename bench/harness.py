@@ -26,7 +26,7 @@ WORK = ROOT / "bench" / "work"
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 # Modules of bench/ holding benchmarks, in the order they run.
-SUITES = ["suite_build", "suite_cluster"]
+SUITES = ["suite_build", "suite_cluster", "suite_paths"]
 
 Benchmark = Callable[["Context"], dict[str, Any]]
 
@@ -156,6 +156,8 @@ def save(ctx: Context, meta: dict[str, Any], command: str = "") -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{ctx.label}.json"
     data = {"papers": ctx.papers, "seed": ctx.seed, "machine": meta, "benchmarks": ctx.results, "command": command}
+    for name in ctx.results:
+        ctx.results[name].setdefault("command", command)
     if path.exists():  # a run of only some benchmarks keeps the others' last figures
         old = json.loads(path.read_text())
         if old.get("seed") == ctx.seed:
@@ -186,7 +188,7 @@ def markdown() -> str:
         "ratios measured in the same run (ours against `oxigraph load` on the same N-Quads).",
         "",
         "```sh",
-        *sorted({r["command"] for r in runs if r.get("command")}),
+        *sorted({b.get("command") or r.get("command") for r in runs for b in r["benchmarks"].values()} - {None}),
         "```",
         "",
     ]
