@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -32,6 +33,7 @@ class ClusterPaper:
     rows: list[str]
     abstract: str | None = None
     authors_truncated: bool = False
+    venue_iri: str | None = None
 
 
 @dataclass
@@ -63,7 +65,9 @@ def cluster(store: ox.Store, name: str, *, loose: bool = False, details: bool = 
         raise QueryError("name: must not be empty")
     key = loose_key(name) if loose else name_key(name)
     params: dict[str, object] = {"key": key}
-    papers = _papers(select(store, _query("cluster-papers", loose), params))
+    papers = _papers(
+        select(store, _query("cluster-papers", loose), params), select(store, _query("cluster-authors", loose), params)
+    )
     rows = [
         ClusterRow(
             str(r["row"]),
@@ -75,21 +79,37 @@ def cluster(store: ox.Store, name: str, *, loose: bool = False, details: bool = 
         for r in select(store, _query("cluster-rows", loose), params)
     ]
     if details and rows:
-        by_iri = {r.iri: r for r in rows}
-        for v in select(store, _query("cluster-row-venues", loose), params):
-            row = by_iri[str(v["row"])]
-            if len(row.top_venues) < TOP:
-                row.top_venues.append({"iri": v["venue"], "name": v["venueName"], "papers": v["papers"]})
-        for c in select(store, _query("cluster-row-coauthors", loose), params):
-            row = by_iri[str(c["row"])]
-            if len(row.top_coauthors) < TOP:
-                row.top_coauthors.append({"iri": c["coauthor"], "name": c["coauthorName"], "papers": c["papers"]})
+        _details(rows, papers)
     label = None
     if not loose and rows:
         found = select(store, named("cluster-label"), {"key": key})
         label = found[0].get("label") if found else None
     display = str(label) if label else " ".join(name.split())
     return Cluster(display, key, papers, rows, loose)
+
+
+def _details(rows: list[ClusterRow], papers: list[ClusterPaper]) -> None:
+    """Each row's top venues and co-authors, counted from the papers already fetched.
+
+    The named queries cluster-row-venues and cluster-row-coauthors give the same counts (a test
+    checks it); counting here saves two store queries per cluster.
+    """
+    venues: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+    coauthors: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+    for p in papers:
+        for row in p.rows:
+            if p.venue_iri is not None:
+                venues[row][(p.venue_iri, p.venue or "")] += 1
+            for other in {(a.iri, a.name) for a in p.authors if a.iri != row}:
+                coauthors[row][other] += 1
+    for r in rows:
+        r.top_venues = _top(venues[r.iri])
+        r.top_coauthors = _top(coauthors[r.iri])
+
+
+def _top(counts: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][1], item[0][0]))[:TOP]
+    return [{"iri": iri, "name": name, "papers": n} for (iri, name), n in ranked]
 
 
 def _query(name: str, loose: bool) -> NamedQuery:
@@ -102,13 +122,13 @@ def _query(name: str, loose: bool) -> NamedQuery:
     return replace(query, text=query.text.replace("kg:nameKey", "kg:looseNameKey")) if loose else query
 
 
-def _papers(results: list[dict[str, object]]) -> list[ClusterPaper]:
-    papers: dict[str, ClusterPaper] = {}
-    for r in results:
+def _papers(papers: list[dict[str, object]], authors: list[dict[str, object]]) -> list[ClusterPaper]:
+    found: dict[str, ClusterPaper] = {}
+    for r in papers:
         iri = str(r["paper"])
-        paper = papers.get(iri)
+        paper = found.get(iri)
         if paper is None:
-            paper = papers[iri] = ClusterPaper(
+            paper = found[iri] = ClusterPaper(
                 iri=iri,
                 title=str(r["title"]),
                 year=as_int(r.get("year")),
@@ -118,16 +138,17 @@ def _papers(results: list[dict[str, object]]) -> list[ClusterPaper]:
                 rows=[],
                 abstract=_opt(r.get("abstract")),
                 authors_truncated=bool(r.get("truncated", False)),
+                venue_iri=_opt(r.get("venue")),
             )
-        author = str(r["author"])
-        position = r["position"]
-        assert isinstance(position, int)
-        if paper.authors and paper.authors[-1].position == position:
-            continue
-        paper.authors.append(Author(str(r["authorName"]), author, position))
-        if r.get("inCluster") and author not in paper.rows:
-            paper.rows.append(author)
-    return list(papers.values())
+        paper.rows.append(str(r["row"]))
+    seen: set[tuple[str, int]] = set()
+    for r in sorted(authors, key=lambda r: (str(r["paper"]), as_int(r["position"]) or 0, str(r["author"]))):
+        iri, position = str(r["paper"]), as_int(r["position"]) or 0
+        if (iri, position) in seen:
+            continue  # the same authorship reached through two cluster rows of the paper
+        seen.add((iri, position))
+        found[iri].authors.append(Author(str(r["authorName"]), str(r["author"]), position))
+    return list(found.values())
 
 
 def _opt(value: object) -> str | None:

@@ -141,3 +141,24 @@ def test_most_ambiguous_clusters(example_db: ox.Store) -> None:
     top = ambiguous(example_db, 3)
     assert top[0]["rows"] == 2
     assert {"liyuan liu", "hong chen"} <= {str(t["key"]) for t in ambiguous(example_db, 50)}
+
+
+def test_row_details_equal_the_named_queries(example_db: ox.Store) -> None:
+    from kg.queries import named, select
+
+    c = cluster(example_db, "Liyuan Liu")
+    params = {"key": c.key}
+    venues = {
+        (str(v["row"]), str(v["venue"]), v["papers"]) for v in select(example_db, named("cluster-row-venues"), params)
+    }
+    coauthors = {
+        (str(r["row"]), str(r["coauthor"]), r["papers"])
+        for r in select(example_db, named("cluster-row-coauthors"), params)
+    }
+    for row in c.rows:
+        mine = {(row.iri, v["iri"], v["papers"]) for v in row.top_venues}
+        assert mine <= venues
+        assert len(row.top_venues) == min(5, sum(1 for v in venues if v[0] == row.iri))
+        assert {(row.iri, a["iri"], a["papers"]) for a in row.top_coauthors} <= coauthors
+        counts = sorted((n for r, _, n in coauthors if r == row.iri), reverse=True)[:5]  # type: ignore[type-var]
+        assert [a["papers"] for a in row.top_coauthors] == counts

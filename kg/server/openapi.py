@@ -38,6 +38,7 @@ SCHEMAS: dict[str, Any] = {
                     "iri": {"type": "string"}, "title": {"type": "string"}, "year": _nullable("integer"),
                     "venue": _nullable("string"), "type": _nullable("string"), "abstract": _nullable("string"),
                     "authors_truncated": {"type": "boolean"},
+                    "venue_iri": _nullable("string"),
                     "authors": {"type": "array", "items": {"type": "object", "properties": {
                         "name": {"type": "string"}, "iri": {"type": "string"}, "position": {"type": "integer"}}}},
                     "rows": {"type": "array", "items": {"type": "string"}},
