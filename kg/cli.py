@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from kg import __version__
 from kg.errors import KgError, QueryError
+from kg.formats import GRAPH_NAMES, RESULT_NAMES
 
 STORE = click.option("--store", "store", type=click.Path(path_type=Path), required=True, help="Store directory.")
 DEFAULT_DEMO_STORE = Path.home() / ".local" / "share" / "kg" / "demo"
@@ -145,19 +146,6 @@ def load(files: tuple[Path, ...], store: Path, add: bool) -> None:
     click.echo(f"{report.triples:,} triples in {report.seconds:.1f} s -> {store}", err=True)
 
 
-RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-    "xml": ox.QueryResultsFormat.XML,
-}
-GRAPH_FORMATS = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "nq": ox.RdfFormat.N_QUADS,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "xml": ox.RdfFormat.RDF_XML,
-}
 
 
 @main.command()
@@ -211,14 +199,14 @@ def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | N
     results = execute(db, target, bound)
     out = sys.stdout.buffer
     if isinstance(results, ox.QueryTriples):
-        rdf = GRAPH_FORMATS.get(fmt or "ttl")
+        rdf = GRAPH_NAMES.get(fmt or "ttl")
         if rdf is None:
             raise click.BadParameter(
                 f"{fmt} is for SELECT/ASK results; use ttl, nt, nq, jsonld or xml", param_hint="--format"
             )
         results.serialize(out, rdf)
     else:
-        res = RESULT_FORMATS.get(fmt or "json")
+        res = RESULT_NAMES.get(fmt or "json")
         if res is None:
             raise click.BadParameter(
                 f"{fmt} is for CONSTRUCT/DESCRIBE results; use json, csv, tsv or xml", param_hint="--format"

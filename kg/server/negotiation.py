@@ -11,6 +11,8 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 
+from kg.formats import GRAPH_NAMES, RESULT_NAMES
+
 F = TypeVar("F", ox.QueryResultsFormat, ox.RdfFormat)
 
 # Server preference order: the first is the default.
@@ -30,22 +32,6 @@ GRAPHS: list[ox.RdfFormat] = [
 ]
 DESCRIPTIONS: list[ox.RdfFormat] = [ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.JSON_LD]
 
-# Short names for the `format` parameter (SPARQLWrapper sends json, xml, csv, tsv, turtle, json-ld, ...).
-_RESULT_NAMES = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-_GRAPH_NAMES = {
-    "turtle": ox.RdfFormat.TURTLE, "ttl": ox.RdfFormat.TURTLE, "n3": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES, "ntriples": ox.RdfFormat.N_TRIPLES, "n-triples": ox.RdfFormat.N_TRIPLES,
-    "nq": ox.RdfFormat.N_QUADS, "nquads": ox.RdfFormat.N_QUADS, "n-quads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "xml": ox.RdfFormat.RDF_XML, "rdf": ox.RdfFormat.RDF_XML,
-    "rdfxml": ox.RdfFormat.RDF_XML, "rdf+xml": ox.RdfFormat.RDF_XML,
-    "json": ox.RdfFormat.JSON_LD, "jsonld": ox.RdfFormat.JSON_LD, "json-ld": ox.RdfFormat.JSON_LD,
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -133,8 +119,8 @@ def by_name_results(value: str | None) -> ox.QueryResultsFormat | None:
     if not value:
         return None
     v = value.strip().lower()
-    if v in _RESULT_NAMES:
-        return _RESULT_NAMES[v]
+    if v in RESULT_NAMES:
+        return RESULT_NAMES[v]
     if "/" in v:
         fmt = ox.QueryResultsFormat.from_media_type(v)
         return fmt if fmt in RESULTS else None
@@ -145,8 +131,8 @@ def by_name_graph(value: str | None) -> ox.RdfFormat | None:
     if not value:
         return None
     v = value.strip().lower()
-    if v in _GRAPH_NAMES:
-        return _GRAPH_NAMES[v]
+    if v in GRAPH_NAMES:
+        return GRAPH_NAMES[v]
     if "/" in v:
         fmt = ox.RdfFormat.from_media_type(v)
         return fmt if fmt in GRAPHS else None
