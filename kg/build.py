@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -14,7 +17,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from kg import __version__, sources
-from kg.adjacency import build_index
+from kg.adjacency import INDEX, Collector, build_index
 from kg.checks import Integrity
 from kg.errors import BadRowError, KgError
 from kg.files import open_binary
@@ -83,8 +86,12 @@ def quads(
     on_reject: Callable[[Reject], None],
     progress: bool = False,
     dtd: Path | None = None,
+    collector: Collector | None = None,
 ) -> Iterator[str]:
-    """The N-Quads lines of all inputs, each input kind in its own named graph."""
+    """The N-Quads lines of all inputs, each input kind in its own named graph.
+
+    `collector` sees every accepted record (what the co-authorship index is built from).
+    """
     integrity = Integrity()
     ctx = sources.ReadContext(dtd=dtd)
     mappers: dict[str, Mapper] = {}
@@ -108,6 +115,8 @@ def quads(
                 continue
             assert not isinstance(item, str)
             report.rows_loaded += 1
+            if collector is not None:
+                collector.add(item)
             yield from mapper.lines(item)
     if bar is not None:
         bar.close()
@@ -206,7 +215,17 @@ def build(
     replaced = {minter.graph(sources.detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
     rejects = rejects if rejects is not None else store / "rejects.jsonl"
     sink = _Rejects(rejects, strict)
-    worker = Worker(Job(list(inputs), kind, minter, strict, progress, dtd)) if use_worker(workers, inputs) else None
+    # A fresh build collects the co-authorship index while mapping (in the worker when there is
+    # one, into a directory beside the store, moved into the generation on success); --add reads
+    # it back from the store, which holds the other sources too.
+    index_tmp: Path | None = None
+    worker = None
+    if use_worker(workers, inputs):
+        if not add:
+            store.parent.mkdir(parents=True, exist_ok=True)
+            index_tmp = Path(tempfile.mkdtemp(prefix=f".{store.name}.paths-index-", dir=store.parent))
+        worker = Worker(Job(list(inputs), kind, minter, strict, progress, dtd, index_tmp))
+    collector = Collector(minter) if worker is None and not add else None
     try:
         with target.generation(copy_active=add) as gen:
             for graph in (ONTOLOGY_GRAPH, *sorted(replaced)):
@@ -216,7 +235,7 @@ def build(
                 path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH)
             )
             if worker is None:
-                _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress, dtd))
+                _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress, dtd, collector))
             else:
                 _bulk_load_chunks(gen.store, worker.chunks(sink))
                 _add_counts(report, worker.report)
@@ -224,7 +243,13 @@ def build(
             if check is not None:
                 check(gen.store)
             counts = compute_stats(gen.store)
-            paths_index = build_index(gen.store, gen.path)
+            if collector is not None:
+                paths_index = collector.write(gen.path)
+            elif index_tmp is not None:
+                os.replace(index_tmp / INDEX, gen.path / INDEX)
+                paths_index = json.loads((gen.path / INDEX / "index.json").read_text())["counts"]
+            else:
+                paths_index = build_index(gen.store, gen.path)
             report.triples = counts["triples"]
             report.seconds = time.perf_counter() - started
             gen.meta = _meta(inputs, kind, minter, report, counts)
@@ -235,6 +260,8 @@ def build(
     finally:
         if worker is not None:
             worker.close()
+        if index_tmp is not None:
+            shutil.rmtree(index_tmp, ignore_errors=True)
         sink.close()
     report.rejects_file = str(rejects) if report.rows_rejected else None
     return report

@@ -37,6 +37,7 @@ class Job:
     strict: bool
     progress: bool = False
     dtd: Path | None = None
+    index_to: Path | None = None  # where to write the co-authorship index (None: the caller builds it)
 
 
 def input_bytes(inputs: list[Path]) -> int:
@@ -72,9 +73,11 @@ def batched(lines: Iterator[str], size: int = _CHUNK) -> Iterator[bytes]:
 
 
 def _work(conn: Connection, job: Job) -> None:
+    from kg.adjacency import Collector
     from kg.build import Report, quads
 
     report = Report()
+    collector = Collector(job.minter) if job.index_to is not None else None
 
     def on_reject(reject: Reject) -> None:
         if job.strict:
@@ -83,8 +86,11 @@ def _work(conn: Connection, job: Job) -> None:
 
     outcome: object
     try:
-        for chunk in batched(quads(job.inputs, job.kind, job.minter, report, on_reject, job.progress, job.dtd)):
+        lines = quads(job.inputs, job.kind, job.minter, report, on_reject, job.progress, job.dtd, collector)
+        for chunk in batched(lines):
             conn.send_bytes(b"D" + chunk)
+        if collector is not None and job.index_to is not None:
+            collector.write(job.index_to)  # while the caller's loader finishes
         outcome = report
     except (BrokenPipeError, ConnectionResetError):
         return  # the caller stopped reading: it has failed already
