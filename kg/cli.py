@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 import pyoxigraph as ox
@@ -316,12 +316,8 @@ def path(
             timeout=timeout,
         )
     except paths.AmbiguousAuthor as e:
-        click.echo(paths.render_candidates(e), err=True, nl=False)
-        sys.exit(2)
-    if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
-    else:
-        click.echo(paths.render_text(result), nl=False)
+        _candidates(e)
+    _print(result.to_json(), paths.render_text(result), fmt)
 
 
 @main.command()
@@ -335,12 +331,23 @@ def coauthors(author: str, store: Path, fmt: str) -> None:
     try:
         result = paths.coauthors(store, author)
     except paths.AmbiguousAuthor as e:
-        click.echo(paths.render_candidates(e), err=True, nl=False)
-        sys.exit(2)
+        _candidates(e)
+    _print(result.to_json(), paths.render_coauthors(result), fmt)
+
+
+def _candidates(error: Any) -> NoReturn:
+    """A name that picks no single author row: list its cluster's rows, exit 2 (a usage error)."""
+    from kg import paths
+
+    click.echo(paths.render_candidates(error), err=True, nl=False)
+    sys.exit(2)
+
+
+def _print(data: object, text: str, fmt: str) -> None:
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(paths.render_coauthors(result), nl=False)
+        click.echo(text, nl=False)
 
 
 def _serve_options(f: Any) -> Any:

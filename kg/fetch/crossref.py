@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from kg import iris
-from kg.fetch.files import progress, write_atomic
+from kg.fetch.files import fetch_missing
 from kg.fetch.http import Client, FetchError
 
 DEFAULT_BASE_URL = "https://api.crossref.org"
@@ -30,22 +30,13 @@ def fetch_dois(client: Client, out: Path, dois: list[str]) -> Fetched:
     except ValueError as e:
         raise FetchError(f"--doi: {e}") from None
     out.mkdir(parents=True, exist_ok=True)
-    fetched = Fetched()
-    bar = progress(len(wanted), " works")
-    try:
-        for doi in wanted:
-            target = file_for(out, doi)
-            if target.exists():
-                fetched.skipped += 1
-            else:
-                params = {"mailto": client.mailto} if client.mailto else None
-                try:
-                    response = client.get("/works/" + quote(doi, safe="/()._-;:"), params)
-                except FetchError as e:
-                    raise FetchError(f"crossref DOI {doi}: {e}") from e
-                write_atomic(target, response.content)
-                fetched.works += 1
-            bar.update()
-    finally:
-        bar.close()
-    return fetched
+    params = {"mailto": client.mailto} if client.mailto else None
+
+    def get(doi: str) -> bytes:
+        try:
+            return client.get("/works/" + quote(doi, safe="/()._-;:"), params).content
+        except FetchError as e:
+            raise FetchError(f"crossref DOI {doi}: {e}") from e
+
+    done = fetch_missing(wanted, lambda doi: file_for(out, doi), get, " works")
+    return Fetched(works=len(done), skipped=len(wanted) - len(done))

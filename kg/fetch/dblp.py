@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kg import iris
-from kg.fetch.files import progress, write_atomic
+from kg.fetch.files import fetch_missing
 from kg.fetch.http import Client, FetchError
 
 DEFAULT_BASE_URL = "https://dblp.org"
@@ -53,20 +53,12 @@ def fetch_people(client: Client, out: Path, pids: list[str]) -> Fetched:
     except ValueError as e:
         raise FetchError(f"--person: {e}") from None
     out.mkdir(parents=True, exist_ok=True)
-    fetched = Fetched()
-    bar = progress(len(wanted), " people")
-    try:
-        for pid in wanted:
-            target = file_for(out, pid)
-            if target.exists():
-                fetched.skipped += 1
-            else:
-                response = client.get(f"/pid/{pid}.xml")
-                if b"<dblpperson" not in response.content[:2048]:
-                    raise FetchError(f"GET {response.url}: not a dblp person page")
-                write_atomic(target, response.content)
-                fetched.people.append(pid)
-            bar.update()
-    finally:
-        bar.close()
-    return fetched
+
+    def get(pid: str) -> bytes:
+        response = client.get(f"/pid/{pid}.xml")
+        if b"<dblpperson" not in response.content[:2048]:
+            raise FetchError(f"GET {response.url}: not a dblp person page")
+        return response.content
+
+    done = fetch_missing(wanted, lambda pid: file_for(out, pid), get, " people")
+    return Fetched(people=done, skipped=len(wanted) - len(done))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +33,20 @@ def progress(total: int | None, unit: str) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, unit=unit, file=sys.stderr, disable=not sys.stderr.isatty())
+
+
+def fetch_missing(keys: list[str], target: Callable[[str], Path], get: Callable[[str], bytes], unit: str) -> list[str]:
+    """For each key whose file `target(key)` is not there yet, write `get(key)` to it atomically, so a
+    rerun resumes where a stopped one ended. Returns the keys fetched (the others were skipped)."""
+    fetched: list[str] = []
+    bar = progress(len(keys), unit)
+    try:
+        for key in keys:
+            path = target(key)
+            if not path.exists():
+                write_atomic(path, get(key))
+                fetched.append(key)
+            bar.update()
+    finally:
+        bar.close()
+    return fetched
