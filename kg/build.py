@@ -25,12 +25,10 @@ from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
 from kg.links import relink
 from kg.mapping import Mapper
 from kg.ontology import ONTOLOGY_GRAPH, ontology_path
-from kg.pipeline import Job, Worker, use_worker
+from kg.pipeline import Job, Worker, batched, use_worker
 from kg.records import Reject
 from kg.stats import compute_stats
 from kg.store import StoreDir
-
-_BATCH = 4000
 
 
 @dataclass
@@ -130,15 +128,17 @@ def _progress(enabled: bool) -> Any:
     return tqdm(unit=" rows", unit_scale=True, file=sys.stderr, mininterval=0.5)
 
 
-def _batched(lines: Iterator[str]) -> Iterator[bytes]:
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) >= _BATCH:
-            yield "".join(batch).encode("utf-8")
-            batch = []
-    if batch:
-        yield "".join(batch).encode("utf-8")
+def ontology_nquads() -> bytes:
+    """The ontology graph as N-Quads, the first lines of every N-Quads output."""
+    ontology = ox.Store()
+    _load_ontology(ontology)
+    data = ontology.dump(format=ox.RdfFormat.N_QUADS)
+    assert data is not None
+    return data
+
+
+def _load_ontology(store: ox.Store) -> None:
+    store.bulk_load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
 
 
 class _ChunkReader(io.RawIOBase):
@@ -169,7 +169,7 @@ class _ChunkReader(io.RawIOBase):
 
 
 def _bulk_load_lines(store: ox.Store, lines: Iterator[str]) -> None:
-    _bulk_load_chunks(store, _batched(lines))
+    _bulk_load_chunks(store, batched(lines))
 
 
 def _bulk_load_chunks(store: ox.Store, chunks: Iterator[bytes]) -> None:
@@ -231,9 +231,7 @@ def build(
             for graph in (ONTOLOGY_GRAPH, *sorted(replaced)):
                 if gen.store.contains_named_graph(ox.NamedNode(graph)):
                     gen.store.remove_graph(ox.NamedNode(graph))
-            gen.store.bulk_load(
-                path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH)
-            )
+            _load_ontology(gen.store)
             if worker is None:
                 _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress, dtd, collector))
             else:
@@ -316,11 +314,10 @@ def etl(
     tmp = output.with_name(f".part-{output.name}")
     try:
         with open_binary(tmp, "wb") as out:
-            ontology = ox.Store()
-            ontology.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
-            ontology.dump(out, format=ox.RdfFormat.N_QUADS)
-            report.triples += len(ontology)
-            for chunk in _batched(quads(inputs, kind, minter, report, sink, progress, dtd)):
+            head = ontology_nquads()
+            out.write(head)
+            report.triples += head.count(b"\n")
+            for chunk in batched(quads(inputs, kind, minter, report, sink, progress, dtd)):
                 report.triples += chunk.count(b"\n")
                 out.write(chunk)
         tmp.replace(output)
@@ -341,9 +338,7 @@ def load(files: list[Path], store: Path, *, add: bool = False) -> Report:
     target = StoreDir(store)
     with target.generation(copy_active=add) as gen:
         if not add:
-            gen.store.bulk_load(
-                path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH)
-            )
+            _load_ontology(gen.store)
         for path in files:
             _load_file(gen.store, path)
         counts = compute_stats(gen.store)

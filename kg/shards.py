@@ -20,11 +20,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
-import pyoxigraph as ox
-
-from kg.build import Report, _batched, _Rejects, quads
+from kg.build import Report, _Rejects, ontology_nquads, quads
 from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
-from kg.ontology import ONTOLOGY_GRAPH, ontology_path
+from kg.pipeline import batched
 
 PATTERN = "part-{:05d}.nq.gz"
 
@@ -120,12 +118,9 @@ def etl_shards(
     sinks: _Sinks | None = None
     try:
         sinks = _Sinks(tmps, workers, level)
-        ontology = ox.Store()
-        ontology.load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
-        head = ontology.dump(format=ox.RdfFormat.N_QUADS)
-        assert head is not None
+        head = ontology_nquads()
         sinks.write(0, head)
-        report.triples += len(ontology)
+        report.triples += head.count(b"\n")
         for i, chunk in enumerate(_chunks(inputs, kind, minter, report, sink, progress, dtd)):
             report.triples += chunk.count(b"\n")
             sinks.write(i % shards, chunk)
@@ -150,4 +145,4 @@ def etl_shards(
 def _chunks(
     inputs: list[Path], kind: str, minter: Minter, report: Report, sink: _Rejects, progress: bool, dtd: Path | None
 ) -> Iterator[bytes]:
-    return _batched(quads(inputs, kind, minter, report, sink, progress, dtd))
+    return batched(quads(inputs, kind, minter, report, sink, progress, dtd))
