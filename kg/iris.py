@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import pyoxigraph as ox
+
 from kg.errors import KgError
 
 DEFAULT_BASE_IRI = "http://localhost:7878/"
@@ -32,17 +34,32 @@ def segment(value: str) -> str:
 def check_base_iri(base: str) -> str:
     if not _SCHEME.match(base) or _IRI_UNSAFE.search(base):
         raise KgError(f"--base-iri {base!r} is not an absolute IRI")
+    try:
+        ox.NamedNode(base)
+    except ValueError as e:
+        raise KgError(f"--base-iri {base!r} is not a valid IRI: {e}") from None
     if not base.endswith(("/", "#")):
         raise KgError(f"--base-iri {base!r} must end with '/' or '#'")
     return base
 
 
 def safe_iri(value: str) -> str:
-    """An absolute IRI with the characters N-Quads forbids percent-encoded; ValueError if not absolute."""
+    """An absolute IRI with the characters N-Quads forbids percent-encoded; ValueError if it is not then
+    a valid IRI (RFC 3987, as Oxigraph checks it).
+
+    Every IRI kg writes is either minted (a checked base and percent-encoded segments), built from an
+    identifier checked against its pattern, or passed through here: the build's loader can then skip
+    re-validating IRIs (kg.build loads its own N-Quads leniently).
+    """
     value = value.strip()
     if not _SCHEME.match(value):
         raise ValueError(f"not an absolute IRI: {value!r}")
-    return _IRI_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), value)
+    value = _IRI_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), value)
+    try:
+        ox.NamedNode(value)
+    except ValueError as e:
+        raise ValueError(f"not a valid IRI: {value!r} ({e})") from None
+    return value
 
 
 def _identifier(value: str, prefixes: tuple[str, ...], pattern: re.Pattern[str], what: str) -> str:

@@ -49,6 +49,7 @@ BAD_CASES = {
     "duplicate paper id": ("papers", "p1,Again,2020,v1,,,,,", "duplicate paper id 'p1'"),
     "unknown venue": ("papers", "p2,Title,2020,nowhere,,,,,", "unknown venue 'nowhere'"),
     "bad doi": ("papers", "p2,Title,2020,v1,,,not-a-doi,,", "not a DOI"),
+    "url not an IRI": ("papers", "p2,Title,2020,v1,,,,http://host:abc/x,", "not a valid IRI"),
     "bad boolean": ("papers", "p2,Title,2020,v1,,,,,maybe", "expected true or false"),
     "wrong field count": ("papers", "p2,Title", "expected 9 fields, found 2"),
     "bad orcid": ("authors", "a3,Name,1234,,", "not an ORCID"),

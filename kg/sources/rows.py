@@ -132,11 +132,12 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Row | str]]:
             yield number, value
 
 
-_SURROGATE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _has_surrogate(value: str) -> bool:
-    """An undecodable byte, kept by errors="surrogateescape" (one regex scan: this runs on every field)."""
+    """An undecodable byte, kept by errors="surrogateescape", or a lone surrogate from a JSON escape
+    such as "\\ud800": neither can be written as UTF-8 (one regex scan: this runs on every field)."""
     return _SURROGATE.search(value) is not None
 
 
@@ -151,7 +152,7 @@ def _text(row: Row, column: str, required: bool = False) -> str | None:
             raise RowError(f"column {column!r}: expected text, found {type(value).__name__}")
         value = str(value)
     if _has_surrogate(value):
-        raise RowError(f"column {column!r}: invalid UTF-8")
+        raise RowError(f"column {column!r}: invalid UTF-8 (an undecodable byte or a lone surrogate)")
     return value
 
 
