@@ -66,6 +66,15 @@ def test_two_builds_give_identical_sorted_nquads(tmp_path: Path) -> None:
     assert _sorted_nquads(tmp_path / "a") == _sorted_nquads(tmp_path / "b")
 
 
+def test_optimize_gives_the_same_graph(tmp_path: Path, example_store: Path) -> None:
+    """--optimize (compact before the swap) changes how the store is laid out on disk, not what it holds."""
+    result = CliRunner().invoke(main, ["build", str(EXAMPLE), "--store", str(tmp_path / "O"), "--optimize"])
+    assert result.exit_code == 0, result.output
+    assert _sorted_nquads(tmp_path / "O") == _sorted_nquads(example_store)
+    kg.load([DATA / "example-golden.ttl"], tmp_path / "L", optimize=True)
+    assert len(StoreDir(tmp_path / "L").open()) > 0
+
+
 def test_etl_then_load_equals_build(tmp_path: Path, example_store: Path) -> None:
     out = tmp_path / "example.nq.gz"
     report = kg.etl([EXAMPLE], out)
@@ -135,3 +144,9 @@ def test_base_iri_is_configurable_and_checked(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "--base-iri" in result.output
     assert not (tmp_path / "T" / "active").exists()
+    # passes the character checks, fails RFC 3987 (a port must be digits)
+    bad_port = CliRunner().invoke(
+        main, ["build", str(EXAMPLE), "--store", str(tmp_path / "U"), "--base-iri", "http://host:port/"]
+    )
+    assert bad_port.exit_code == 1
+    assert "is not a valid IRI" in bad_port.output
