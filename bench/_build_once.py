@@ -1,6 +1,6 @@
 """Run one `kg.build.build` and print its report with this process's and its children's peak RSS.
 
-    python bench/_build_once.py ROWS STORE [--workers N]
+    python bench/_build_once.py ROWS STORE [--workers N] [--optimize]
 
 Used by bench/suite_build.py so that the peak memory of the build process (the loader) and of its
 mapping worker are measured apart (getrusage SELF and CHILDREN).
@@ -46,9 +46,10 @@ def main() -> None:
     parser.add_argument("rows", type=Path)
     parser.add_argument("store", type=Path)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--optimize", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    report = build([args.rows], args.store, strict=True, workers=args.workers)
+    report = build([args.rows], args.store, strict=True, workers=args.workers, optimize=args.optimize)
     seconds = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
