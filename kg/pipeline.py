@@ -72,9 +72,14 @@ def batched(lines: Iterator[str], size: int = _CHUNK) -> Iterator[bytes]:
         yield "".join(batch).encode("utf-8")
 
 
-def _work(conn: Connection, job: Job) -> None:
+def _work(conn: Connection, job: Job, parent_end: Connection | None = None) -> None:
     from kg.adjacency import Collector
     from kg.build import Report, quads
+
+    if parent_end is not None:
+        # A forked worker inherits the pipe's read end: closed here, so that when the caller dies
+        # (even by SIGKILL) the pipe has no reader left and the next send fails instead of blocking.
+        parent_end.close()
 
     report = Report()
     collector = Collector(job.minter) if job.index_to is not None else None
@@ -117,9 +122,11 @@ class Worker:
     """A started mapping worker; `chunks()` yields its N-Quads and raises what it raised."""
 
     def __init__(self, job: Job) -> None:
-        ctx: Any = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        ctx: Any = multiprocessing.get_context("fork" if fork else "spawn")
         self._conn, child = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_work, args=(child, job), name="kg-mapping", daemon=True)
+        args = (child, job, self._conn) if fork else (child, job)
+        self._proc = ctx.Process(target=_work, args=args, name="kg-mapping", daemon=True)
         self._proc.start()
         child.close()
         self.report: Any = None

@@ -150,6 +150,27 @@ def _big_rows(directory: Path, papers: int) -> Path:
     return directory
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_a_killed_build_leaves_the_previous_store_as_it_was(tmp_path: Path) -> None:
     store = tmp_path / "S"
     kg.build([write_rows(tmp_path / "good")], store)
@@ -167,8 +188,14 @@ def test_a_killed_build_leaves_the_previous_store_as_it_was(tmp_path: Path) -> N
         time.sleep(0.01)
     time.sleep(0.5)
     assert proc.poll() is None, "the build ended before it could be killed"
+    workers = _children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    # its mapping worker (if it had one) notices at its next send and ends too
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"mapping worker(s) {workers} outlived the killed build"
+        time.sleep(0.05)
     assert cluster(StoreDir(store).open(), "Ada Lovelace").to_json() == before
     assert StoreDir(store).meta()["counts"]["papers"] == 1
     # The next build cleans up what the killed one left.
