@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -28,7 +29,7 @@ from kg.ontology import ONTOLOGY_GRAPH, ontology_path
 from kg.pipeline import Job, Worker, batched, use_worker
 from kg.records import Reject
 from kg.stats import compute_stats
-from kg.store import StoreDir
+from kg.store import Generation, StoreDir
 
 
 @dataclass
@@ -199,7 +200,7 @@ def build(
     dtd: Path | None = None,
     workers: int | None = None,
     check: Callable[[ox.Store], None] | None = None,
-    optimize: bool = False,
+    optimize: bool = True,
 ) -> Report:
     """Map and load the inputs into a new generation of `store`, swapped in only on success.
 
@@ -212,8 +213,10 @@ def build(
     With `add`, the new generation starts as a copy of the active one and only the graphs of the
     inputs' source kinds are replaced; the other sources' graphs are left as they were.
 
-    The store is left as `oxigraph load` leaves one: the ingested files are not compacted. With
-    `optimize` it is compacted before the swap, as `oxigraph optimize` does (kg.store.Generation).
+    With `optimize` (the default) the store is compacted before the swap, as `oxigraph optimize`
+    does: without it, the store is left as `oxigraph load` leaves one (the bulk loader's files, which
+    overlap, not compacted), and queries that scan ranges are several times slower on it
+    (kg.store.Generation.compact).
     """
     minter = Minter(check_base_iri(base_iri))
     report = Report()
@@ -245,10 +248,9 @@ def build(
                 _bulk_load_chunks(gen.store, worker.chunks(sink))
                 _add_counts(report, worker.report)
             relink(gen.store, minter)
-            gen.finish_writing(optimize)
+            counts = _finish_writing(gen, optimize)
             if check is not None:
                 check(gen.store)
-            counts = compute_stats(gen.store)
             if collector is not None:
                 paths_index = collector.write(gen.path)
             elif index_tmp is not None:
@@ -271,6 +273,18 @@ def build(
         sink.close()
     report.rejects_file = str(rejects) if report.rows_rejected else None
     return report
+
+
+def _finish_writing(gen: Generation, optimize: bool) -> dict[str, int]:
+    """Compacts the new store (with `optimize`) while computing its statistics on the other core,
+    then reopens it read-only; returns the statistics."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-stats") as pool:
+        stats = pool.submit(compute_stats, gen.store)
+        if optimize:
+            gen.compact()
+        counts = stats.result()
+    gen.reopen_read_only()
+    return counts
 
 
 def _remove_graphs(store: ox.Store, graphs: list[str]) -> None:
@@ -353,7 +367,7 @@ def etl(
     return report
 
 
-def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = False) -> Report:
+def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = True) -> Report:
     """Load RDF files (format from the extension, .gz allowed) into a new generation of `store`."""
     report = Report()
     started = time.perf_counter()
@@ -363,8 +377,7 @@ def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = 
             _load_ontology(gen.store)
         for path in files:
             _load_file(gen.store, path)
-        gen.finish_writing(optimize)
-        counts = compute_stats(gen.store)
+        counts = _finish_writing(gen, optimize)
         build_index(gen.store, gen.path)
         report.triples = counts["triples"]
         report.seconds = time.perf_counter() - started

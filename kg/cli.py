@@ -57,9 +57,11 @@ def _source_options(f: Any) -> Any:
 
 
 _OPTIMIZE = click.option(
-    "--optimize",
-    is_flag=True,
-    help="Compact the store before the swap (as `oxigraph optimize`): a slower build, faster range scans.",
+    "--optimize/--no-optimize",
+    default=True,
+    show_default=True,
+    help="Compact the new store before the swap (as `oxigraph optimize`). --no-optimize leaves it as "
+    "`oxigraph load` does: a faster build, much slower range queries until it is rebuilt.",
 )
 
 

@@ -39,16 +39,23 @@ class Generation:
     store: ox.Store
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def finish_writing(self, optimize: bool = False) -> None:
+    def compact(self) -> None:
+        """Compacts the store fully, as `oxigraph optimize` does.
+
+        The bulk loader ingests one file per batch and index, all overlapping (35 per index at 1M
+        papers), and every range scan on such a store seeks in each of them: cluster queries are
+        about 12 times slower on it (bench/RESULTS.md). RocksDB compacts with one thread here, so
+        the caller can use the other core meanwhile (kg.build computes the statistics).
+        """
+        self.store.optimize()
+
+    def reopen_read_only(self) -> None:
         """Closes the writable store and reopens it read-only for the steps after the load.
 
-        A writable RocksDB starts compacting freshly ingested files at once, in the background:
-        work that a read-only open never starts and that closing the store throws away. With
-        `optimize`, the store is compacted fully first (as `oxigraph optimize` does), which makes
-        the build slower and range scans on the store faster.
+        Without `compact()` the store stays as the bulk loader left it: a writable RocksDB would
+        start compacting at once in the background, work that a read-only open (all of kg's
+        readers) never starts and that closing the store throws away.
         """
-        if optimize:
-            self.store.optimize()
         location = str(self.path / DATA)
         del self.store
         gc.collect()
