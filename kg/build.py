@@ -177,7 +177,7 @@ def _bulk_load_chunks(store: ox.Store, chunks: Iterator[bytes]) -> None:
     """Bulk-loads kg's own N-Quads. They are valid by construction (kg.nquads escapes every literal;
     every IRI is minted, pattern-checked or checked by kg.iris.safe_iri; tests/test_mapping_valid.py
     parses arbitrary rows' output strictly), so the parser skips re-validating them (`lenient`):
-    a quarter of the loader's CPU time. Files from elsewhere (`kg load`) are parsed strictly."""
+    about 5% of the loader's CPU time. Files from elsewhere (`kg load`) are parsed strictly."""
     reader = _ChunkReader(chunks)
     try:
         store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=ox.RdfFormat.N_QUADS, lenient=True)
