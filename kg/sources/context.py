@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
@@ -25,6 +26,17 @@ class ReadContext:
             return False
         seen.add(id)
         return True
+
+
+def optional_identifier(value: object, normalize: Callable[[str], str]) -> str | None:
+    """`normalize(value)` (kg.iris.normalize_doi, _orcid, ...), or None when the value is missing, not
+    text or malformed: in a source's record, a bad identifier loses only itself, not the record."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return normalize(value)
+    except ValueError:
+        return None
 
 
 def open_binary(path: Path) -> IO[bytes]:

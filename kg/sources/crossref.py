@@ -11,7 +11,7 @@ from typing import Any
 from kg import iris
 from kg.records import Author, Authorship, Located, Paper, Record, Venue
 from kg.sources import jsonfile
-from kg.sources.context import ReadContext
+from kg.sources.context import ReadContext, optional_identifier
 
 PREFIX = "crossref:"
 _TAG = re.compile(r"<[^>]+>")
@@ -70,7 +70,7 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         if not name:
             yield f"{where} ({doi}): author {index} has no name"
             continue
-        orcid = _orcid(person.get("ORCID"))
+        orcid = optional_identifier(person.get("ORCID"), iris.normalize_orcid)
         # Crossref has no author ids: an ORCID identifies a person across works, else the signature is its own row.
         author_id = f"{PREFIX}orcid/{orcid}" if orcid else f"{PREFIX}{doi}/{index}"
         if ctx.first("author", author_id):
@@ -123,12 +123,3 @@ def _abstract(value: Any) -> str | None:
         return None
     text = " ".join(html.unescape(_TAG.sub(" ", value)).split())
     return text or None
-
-
-def _orcid(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return iris.normalize_orcid(value)
-    except ValueError:
-        return None

@@ -18,7 +18,7 @@ from kg import iris
 from kg.errors import InputError
 from kg.names import strip_homonym
 from kg.records import Author, AuthorDetail, Authorship, Located, Paper, Record, Venue
-from kg.sources.context import ReadContext, head, open_binary
+from kg.sources.context import ReadContext, head, open_binary, optional_identifier
 
 PREFIX = "dblp:"
 PAPER_TAGS = ("article", "inproceedings", "proceedings", "book", "incollection", "phdthesis", "mastersthesis")
@@ -116,25 +116,14 @@ def _author(elem: Any, ctx: ReadContext, pid: str | None = None) -> tuple[str, s
     author_id = PREFIX + name
     if not name:
         return author_id, name, None
-    orcid = _normalized(elem.get("orcid"), iris.normalize_orcid)
+    orcid = optional_identifier(elem.get("orcid"), iris.normalize_orcid)
     # Only rows with an ORCID are remembered a second time, to give each its ORCID once.
     if orcid is not None and not ctx.first("orcid", author_id):
         orcid = None
     if not ctx.first("author", author_id):
         return author_id, name, AuthorDetail(author_id, orcid=orcid) if orcid else None
-    pid = pid or _normalized(elem.get("pid"), iris.normalize_dblp_pid)
+    pid = pid or optional_identifier(elem.get("pid"), iris.normalize_dblp_pid)
     return author_id, name, Author(author_id, name, orcid=orcid, dblp_pid=pid)
-
-
-def _normalized(value: str | None, normalize: Any) -> str | None:
-    # A malformed orcid/pid attribute loses only that attribute, not the record it sits on.
-    if not value:
-        return None
-    try:
-        result: str = normalize(value)
-    except ValueError:
-        return None
-    return result
 
 
 def _records(elem: Any, ctx: ReadContext, in_page: bool) -> Iterator[Record | str]:
@@ -193,7 +182,7 @@ def _person(elem: Any, key: str, ctx: ReadContext) -> Iterator[Author | AuthorDe
     if not names:
         yield f"{key}: person record without an <author>"
         return
-    pid = _normalized(key.removeprefix("homepages/"), iris.normalize_dblp_pid)
+    pid = optional_identifier(key.removeprefix("homepages/"), iris.normalize_dblp_pid)
     author_id, name, author = _author(names[0], ctx, pid)
     if author is not None:
         yield author

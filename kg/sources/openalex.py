@@ -10,7 +10,7 @@ from typing import Any
 from kg import iris
 from kg.records import Author, Authorship, Located, Paper, Record, Venue
 from kg.sources import jsonfile
-from kg.sources.context import ReadContext, head
+from kg.sources.context import ReadContext, head, optional_identifier
 
 PREFIX = "openalex:"
 _ID = re.compile(r"^(?:https?://openalex\.org/)?([WASIPFC]\d+)$", re.IGNORECASE)
@@ -121,7 +121,7 @@ def _signature(authorship: Any, wid: str, index: int, ctx: ReadContext) -> tuple
         name = aid
     if not ctx.first("author", author_id):
         return author_id, printed or name, None
-    orcid = _normalized(author.get("orcid"), iris.normalize_orcid)
+    orcid = optional_identifier(author.get("orcid"), iris.normalize_orcid)
     return author_id, printed or name, Author(author_id, name, orcid=orcid, openalex_id=aid)
 
 
@@ -151,15 +151,4 @@ def abstract(index: Any) -> str | None:
 
 
 def _doi(value: Any) -> str | None:
-    return _normalized(value, iris.normalize_doi)
-
-
-def _normalized(value: Any, normalize: Any) -> str | None:
-    # A malformed identifier loses only that identifier, not the work it belongs to.
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        result: str = normalize(value)
-    except ValueError:
-        return None
-    return result
+    return optional_identifier(value, iris.normalize_doi)
