@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 import kg
+from kg import sources
+from kg.checks import Integrity
+from kg.records import Record
 from kg.store import StoreDir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +24,30 @@ def shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"recorded data not present: {path} (../shared/ is beside the clone in CI; set KG_SHARED)")
     return path
+
+
+def read_accepted(kind: str, *paths: Path, dtd: Path | None = None) -> tuple[list[Record], list[str]]:
+    """The records a build would load from `paths` of one source kind, and "file:line: reason" for
+    those it would reject (the reader and the integrity check, as kg.build.quads runs them)."""
+    integrity = Integrity()
+    ctx = sources.ReadContext(dtd=dtd)
+    records: list[Record] = []
+    reasons: list[str] = []
+    for path in paths:
+        for located in sources.read(path, kind, ctx):
+            item = located.item
+            reason = item if isinstance(item, str) else integrity.reason(item)
+            if reason is None:
+                assert not isinstance(item, str)
+                records.append(item)
+            else:
+                reasons.append(f"{located.file}:{located.line}: {reason}")
+    return records, reasons
+
+
+def of(records: list[Record], kind: type) -> list:  # type: ignore[type-arg]
+    """The records of one record class."""
+    return [r for r in records if isinstance(r, kind)]
 
 
 @pytest.fixture(scope="session")

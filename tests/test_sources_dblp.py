@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 import shutil
@@ -9,13 +10,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import DATA, shared
+from conftest import DATA, of, read_accepted, shared
 
 import kg
 from kg import sources
-from kg.checks import Integrity
 from kg.errors import InputError
-from kg.records import Author, AuthorDetail, Authorship, Paper, Record, Venue
+from kg.records import Author, AuthorDetail, Authorship, Paper, Venue
 from kg.store import StoreDir
 
 RAW = DATA / "dblp" / "raw" / "dblp_raw.xml"
@@ -23,24 +23,7 @@ UTF8 = DATA / "dblp" / "dblp_utf8.xml"
 HOMONYM = re.compile(r" \d{4}$")
 
 
-def accepted(path: Path, dtd: Path | None = None) -> tuple[list[Record], list[str]]:
-    """The records the build would load, and the reasons of those it would reject."""
-    integrity = Integrity()
-    records: list[Record] = []
-    reasons: list[str] = []
-    for located in sources.read(path, "dblp", sources.ReadContext(dtd=dtd)):
-        item = located.item
-        reason = item if isinstance(item, str) else integrity.reason(item)
-        if reason is None:
-            assert not isinstance(item, str)
-            records.append(item)
-        else:
-            reasons.append(f"{located.file}:{located.line}: {reason}")
-    return records, reasons
-
-
-def of(records: list[Record], kind: type) -> list:  # type: ignore[type-arg]
-    return [r for r in records if isinstance(r, kind)]
+accepted = functools.partial(read_accepted, "dblp")
 
 
 def test_raw_layout_decodes_entities_through_the_dtd_beside_the_file() -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA, shared
+from conftest import DATA, of, read_accepted, shared
 
 import kg
 from kg import sources
-from kg.checks import Integrity
-from kg.records import Author, Authorship, Paper, Record, Venue
+from kg.records import Author, Authorship, Paper, Venue
 from kg.sources.openalex import abstract
 from kg.store import StoreDir
 
@@ -20,25 +20,7 @@ PAGE = DATA / "openalex" / "page.json"
 JSONL = DATA / "openalex" / "works.jsonl.gz"
 
 
-def accepted(*paths: Path) -> tuple[list[Record], list[str]]:
-    integrity = Integrity()
-    ctx = sources.ReadContext()
-    records: list[Record] = []
-    reasons: list[str] = []
-    for path in paths:
-        for located in sources.read(path, "openalex", ctx):
-            item = located.item
-            reason = item if isinstance(item, str) else integrity.reason(item)
-            if reason is None:
-                assert not isinstance(item, str)
-                records.append(item)
-            else:
-                reasons.append(f"{located.file}:{located.line}: {reason}")
-    return records, reasons
-
-
-def of(records: list[Record], kind: type) -> list:  # type: ignore[type-arg]
-    return [r for r in records if isinstance(r, kind)]
+accepted = functools.partial(read_accepted, "openalex")
 
 
 def test_page_positions_are_list_indexes_and_names_as_printed_are_raw_names() -> None:
