@@ -22,15 +22,15 @@ def source_graphs(store: ox.Store, minter: Minter) -> list[str]:
 
 
 def relink(store: ox.Store, minter: Minter) -> int:
-    """Replace the links graph with owl:sameAs (both ways) between papers of different graphs sharing a DOI.
+    """Write the links graph: owl:sameAs (both ways) between papers of different graphs sharing a DOI.
 
-    The links are bulk-loaded (written as an ingested file, like the rest of a build), not inserted:
-    a build then leaves nothing in RocksDB's memtable and needs no flush, which on a freshly loaded
-    store waits for a full compaction (kg.build).
+    The store must not hold a links graph yet: kg.build removes the old one with the other graphs
+    an --add build replaces, before the load, and flushes that removal while it is cheap. The links
+    are bulk-loaded (an ingested file, like the rest of a build), not inserted, so a build leaves
+    nothing in RocksDB's memtable and needs no flush, which on a freshly loaded store waits for a
+    full compaction.
     """
     graph = ox.NamedNode(minter.graph(LINKS))
-    if store.contains_named_graph(graph):
-        store.remove_graph(graph)
     graphs = source_graphs(store, minter)
     if len(graphs) < 2:
         return 0  # within one source a shared DOI is that source's business, and the join is costly
