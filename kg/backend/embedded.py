@@ -9,7 +9,7 @@ from types import TracebackType
 import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex
-from kg.backend import Params, Query, Term
+from kg.backend.base import Params, Query, Term
 from kg.errors import QueryError
 from kg.queries import execute, value
 from kg.store import StoreDir
