@@ -56,6 +56,11 @@ def version() -> str:
     return str(_graph().value(rdflib.URIRef(ONTOLOGY_IRI), OWL.versionInfo))
 
 
+def notes() -> list[str]:
+    """The ontology's version notes (skos:changeNote), newest first."""
+    return sorted((str(o) for o in _graph().objects(rdflib.URIRef(ONTOLOGY_IRI), SKOS.changeNote)), reverse=True)
+
+
 def terms() -> list[Term]:
     """Every class, then every property, of the ontology, with an example from the example graph."""
     g = _graph()
@@ -138,6 +143,10 @@ def markdown() -> str:
         "vocabulary and `skos:closeMatch` where the meaning is only near. Examples come from the",
         "example graph (`examples/arrow-liyuan-liu`, base IRI `http://localhost:7878/`).",
         "",
+        "## Version notes",
+        "",
+        *(f"- {n}" for n in notes()),
+        "",
         "## Classes",
         "",
         *_mermaid(items),
@@ -205,6 +214,7 @@ def page() -> str:
         f"<h1>The kg ontology <small>version {e(version())}</small></h1>",
         f"<p>Namespace <code>{e(NS)}</code> (prefix <code>kg:</code>). Also as "
         '<a href="?format=ttl">Turtle</a> and <a href="?format=jsonld">JSON-LD</a>.</p>',
+        "<h2>Version notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in notes()) + "</ul>",
         _svg(items),
     ]
     for t in items:

@@ -61,3 +61,17 @@ def test_context_file_is_generated_from_the_ontology() -> None:
     assert json.loads(context_path().read_text(encoding="utf-8")) == build_context(), (
         "ontology/context.jsonld is stale: regenerate it with kg.jsonld.build_context()"
     )
+
+
+def test_alignment_claims_no_identity_and_no_skos_concepts() -> None:
+    """0.2.0: no kg term makes an author row the same as its source's person, or a SKOS concept;
+    kg:Paper (books and theses too) is a schema:CreativeWork, not a schema:ScholarlyArticle."""
+    g = _graph()
+    schema, skos = rdflib.Namespace("https://schema.org/"), rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+    claimed = {o for s in g.subjects() if str(s).startswith(NS) for o in g.objects(s, RDFS.subPropertyOf)}
+    assert not claimed & {schema.sameAs, OWL.sameAs, skos.member, skos.exactMatch}
+    paper = rdflib.URIRef(KG.Paper)
+    assert (paper, RDFS.subClassOf, schema.CreativeWork) in g
+    assert (paper, RDFS.subClassOf, schema.ScholarlyArticle) not in g
+    notes = [str(n) for n in g.objects(rdflib.URIRef(ONTOLOGY_IRI), skos.changeNote)]
+    assert any(n.startswith(str(g.value(rdflib.URIRef(ONTOLOGY_IRI), OWL.versionInfo)) + ":") for n in notes)
