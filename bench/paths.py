@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 import kg  # noqa: E402
 from kg import paths  # noqa: E402
 from kg.adjacency import build_index  # noqa: E402
+from kg.backend import open_store  # noqa: E402
 from kg.iris import Minter  # noqa: E402
+from kg.paths.steps import index_graph  # noqa: E402
 from kg.store import StoreDir  # noqa: E402
 
 
@@ -111,7 +113,7 @@ def run(rows: Path, store: Path, *, pairs: int = 200, seed: int = 0, backends: t
     report["distances"] = {str(d): lengths.count(d) for d in sorted(set(lengths))}
     report["networkx"] = summary(nx_times)
     del g
-    graph = paths.Coauthorship.open(store)
+    graph = open_store(store)
     for backend in backends:
         subset = chosen if backend in ("index", "bipartite") else chosen[:slow_pairs]
         times, wrong, stopped = [], 0, 0
@@ -123,9 +125,10 @@ def run(rows: Path, store: Path, *, pairs: int = 200, seed: int = 0, backends: t
             stopped += r.status != "found"
             wrong += r.status == "found" and r.distance != want
         report[backend] = _versus(summary(times), nx_times[: len(subset)], wrong=wrong, stopped=stopped)
-    if graph.index is not None:  # the search alone, on the co-author CSR, by frontier edges or nodes
+    index = graph.index()
+    if index is not None:  # the search alone, on the co-author CSR, by frontier edges or nodes
         for rule in ("edges", "nodes"):
-            g2 = paths._index_graph(graph.index, "author")
+            g2 = index_graph(index, "author")
             times = []
             for a, b in chosen:
                 x, y = g2.to_node(minter.author(a)), g2.to_node(minter.author(b))
@@ -149,7 +152,7 @@ def cluster_latency(rows: Path, store: Path, pairs: int, seed: int, timeout: flo
         ids = [r["id"] for r in csv.DictReader(f)]
     rnd = random.Random(seed)
     minter = Minter(StoreDir(store).meta().get("base_iri", Minter().base))
-    graph = paths.Coauthorship.open(store)
+    graph = open_store(store)
     times: list[float] = []
     statuses: dict[str, int] = {}
     distances: dict[str, int] = {}

@@ -316,20 +316,22 @@ def path(
 ) -> None:
     """The shortest co-authorship chain between A and B (author IRI, author id or name), with the joint papers."""
     from kg import paths
+    from kg.backend import open_store
 
-    try:
-        result = paths.shortest_paths(
-            store,
-            a,
-            b,
-            by=by,  # type: ignore[arg-type]
-            max_hops=max_hops,
-            all=all_paths,
-            limit=limit,
-            timeout=timeout,
-        )
-    except paths.AmbiguousAuthor as e:
-        _candidates(e)
+    with open_store(store) as backend:
+        try:
+            result = paths.shortest_paths(
+                backend,
+                a,
+                b,
+                by=by,  # type: ignore[arg-type]
+                max_hops=max_hops,
+                all=all_paths,
+                limit=limit,
+                timeout=timeout,
+            )
+        except paths.AmbiguousAuthor as e:
+            _candidates(e)
     _print(result.to_json(), paths.render_text(result), fmt)
 
 
@@ -340,11 +342,13 @@ def path(
 def coauthors(author: str, store: Path, fmt: str) -> None:
     """The co-authors of AUTHOR (author IRI, author id or name) with their numbers of joint papers."""
     from kg import paths
+    from kg.backend import open_store
 
-    try:
-        result = paths.coauthors(store, author)
-    except paths.AmbiguousAuthor as e:
-        _candidates(e)
+    with open_store(store) as backend:
+        try:
+            result = paths.coauthors(backend, author)
+        except paths.AmbiguousAuthor as e:
+            _candidates(e)
     _print(result.to_json(), paths.render_coauthors(result), fmt)
 
 

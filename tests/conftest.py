@@ -8,6 +8,7 @@ import pytest
 
 import kg
 from kg import sources
+from kg.backend import EmbeddedBackend, open_store
 from kg.checks import Integrity
 from kg.records import Record
 from kg.store import StoreDir
@@ -56,6 +57,13 @@ def example_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     store = tmp_path_factory.mktemp("example") / "store"
     kg.build([EXAMPLE], store)
     yield store
+
+
+@pytest.fixture(scope="session")
+def example_backend(example_store: Path) -> Iterator[EmbeddedBackend]:
+    """The example graph behind the Backend protocol (read-only)."""
+    with open_store(example_store) as backend:
+        yield backend
 
 
 @pytest.fixture(scope="session")

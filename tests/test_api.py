@@ -13,6 +13,7 @@ import pytest
 import requests
 from server_fixtures import Server, running
 
+from kg.backend import EmbeddedBackend
 from kg.cluster import CSV_COLUMNS
 from kg.cluster import cluster as library_cluster
 from kg.paths import coauthors as library_coauthors
@@ -84,11 +85,11 @@ def test_cluster_bad_parameters_and_unknown_names(server: Server) -> None:
 
 # -- paths
 
-def test_paths_json_is_the_cli_json(server: Server, example_db: ox.Store) -> None:
+def test_paths_json_is_the_cli_json(server: Server, example_backend: EmbeddedBackend) -> None:
     r = api(server, "paths", params={"from": "Yiping Wang", "to": "Hong Chen", "by": "cluster", "max_hops": "4"})
     assert r.status_code == 200
     data = r.json()
-    assert data == shortest_paths(example_db, "Yiping Wang", "Hong Chen", by="cluster", max_hops=4).to_json()
+    assert data == shortest_paths(example_backend, "Yiping Wang", "Hong Chen", by="cluster", max_hops=4).to_json()
     assert set(data) == {"from", "to", "by", "max_hops", "status", "distance", "paths", "capped"}
     assert data["status"] == "found" and data["distance"] == 2
     chain = data["paths"][0]
@@ -128,11 +129,11 @@ def test_paths_bad_parameters_and_unknown_names(server: Server) -> None:
 
 # -- coauthors
 
-def test_coauthors_json_csv(server: Server, example_db: ox.Store) -> None:
+def test_coauthors_json_csv(server: Server, example_backend: EmbeddedBackend) -> None:
     for who in ("liyuan-liu-a", "http%3A%2F%2Flocalhost%3A7878%2Fauthor%2Fliyuan-liu-a"):
         r = api(server, "coauthors/" + who)
         assert r.status_code == 200, who
-        assert r.json() == library_coauthors(example_db, "liyuan-liu-a").to_json()
+        assert r.json() == library_coauthors(example_backend, "liyuan-liu-a").to_json()
     data = r.json()
     assert set(data) == {"author", "coauthors"} and data["coauthors"][0] == {
         "iri": BASE + "author/jingbo-shang", "name": "Jingbo Shang", "papers": 9}

@@ -21,27 +21,27 @@ from hypothesis import strategies as st
 import kg
 from kg import paths, sources
 from kg.adjacency import AdjacencyIndex
+from kg.backend import EmbeddedBackend, open_store
 from kg.cli import main
 from kg.iris import Minter
 from kg.store import StoreDir
 
 M = Minter()
-BACKENDS: tuple[paths.Backend, ...] = ("index", "bipartite", "store", "sparql")
+BACKENDS: tuple[paths.Step, ...] = ("index", "bipartite", "store", "sparql")
 
 
 @pytest.fixture(scope="module")
-def graph(example_store: Path) -> Iterator[paths.Coauthorship]:
-    g = paths.Coauthorship.open(example_store)
-    assert g.index is not None, "kg.build writes the adjacency index into the generation"
-    yield g
-    g.close()
+def graph(example_store: Path) -> Iterator[EmbeddedBackend]:
+    with open_store(example_store) as g:
+        assert g.index() is not None, "kg.build writes the adjacency index into the generation"
+        yield g
 
 
 # --- the example graph -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_coauthors_are_one_hop_apart_with_their_joint_paper(graph: paths.Coauthorship, backend: paths.Backend) -> None:
+def test_coauthors_are_one_hop_apart_with_their_joint_paper(graph: EmbeddedBackend, backend: paths.Step) -> None:
     r = paths.shortest_paths(graph, "Yiping Wang", "liyuan-liu-a", backend=backend)
     assert (r.status, r.distance, r.capped) == ("found", 1, False)
     [path] = r.paths
@@ -54,7 +54,7 @@ def test_coauthors_are_one_hop_apart_with_their_joint_paper(graph: paths.Coautho
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_split_records_chain_only_by_cluster(graph: paths.Coauthorship, backend: paths.Backend) -> None:
+def test_split_records_chain_only_by_cluster(graph: EmbeddedBackend, backend: paths.Step) -> None:
     by_row = paths.shortest_paths(graph, "Yiping Wang", "Hong Chen 0004", backend=backend)
     assert (by_row.status, by_row.distance, by_row.paths) == ("not-connected", None, [])
     by_cluster = paths.shortest_paths(graph, "Yiping Wang", "Hong Chen 0004", by="cluster", backend=backend)
@@ -70,20 +70,20 @@ def test_split_records_chain_only_by_cluster(graph: paths.Coauthorship, backend:
                                             ("yiping-wang", "hong-chen", "cluster"),
                                             ("liyuan-liu-a", "Jingbo Shang", "author"),
                                             ("Yiping Wang", "Bin Yu", "author")])
-def test_backends_give_the_same_answer(graph: paths.Coauthorship, a: str, b: str, by: paths.By) -> None:
+def test_backends_give_the_same_answer(graph: EmbeddedBackend, a: str, b: str, by: paths.By) -> None:
     answers = [paths.shortest_paths(graph, a, b, by=by, all=True, backend=x).to_json() for x in BACKENDS]
     assert all(answer == answers[0] for answer in answers[1:])
     assert answers[0]["distance"] is not None
 
 
-def test_same_author_is_distance_zero(graph: paths.Coauthorship) -> None:
+def test_same_author_is_distance_zero(graph: EmbeddedBackend) -> None:
     r = paths.shortest_paths(graph, "Yiping Wang", M.author("yiping-wang"), all=True)
     assert (r.status, r.distance) == ("found", 0)
     assert [[n.iri for n in p.nodes] for p in r.paths] == [[M.author("yiping-wang")]]
     assert r.paths[0].links == []
 
 
-def test_max_hops_is_a_distinct_result(graph: paths.Coauthorship) -> None:
+def test_max_hops_is_a_distinct_result(graph: EmbeddedBackend) -> None:
     far = paths.shortest_paths(graph, "Yiping Wang", "Hong Chen 0004", by="cluster", max_hops=1)
     assert (far.status, far.distance) == ("beyond-max-hops", None)
     assert "no chain within 1 hop" in paths.render_text(far)
@@ -91,21 +91,21 @@ def test_max_hops_is_a_distinct_result(graph: paths.Coauthorship) -> None:
     assert "not connected" in paths.render_text(apart)
 
 
-def test_names_resolve_case_insensitively_with_homonym_number(graph: paths.Coauthorship) -> None:
-    assert paths.resolve(graph.store, "hong chen 0004").iri == M.author("hong-chen-0004")
-    assert paths.resolve(graph.store, "  HONG   chen ").iri == M.author("hong-chen")
-    assert paths.resolve(graph.store, "Hong Chen 0004", by="cluster").iri == M.cluster("hong chen")
-    assert paths.resolve(graph.store, f"<{M.author('yiping-wang')}>").name == "Yiping Wang"
+def test_names_resolve_case_insensitively_with_homonym_number(graph: EmbeddedBackend) -> None:
+    assert paths.resolve(graph, "hong chen 0004").iri == M.author("hong-chen-0004")
+    assert paths.resolve(graph, "  HONG   chen ").iri == M.author("hong-chen")
+    assert paths.resolve(graph, "Hong Chen 0004", by="cluster").iri == M.cluster("hong chen")
+    assert paths.resolve(graph, f"<{M.author('yiping-wang')}>").name == "Yiping Wang"
 
 
-def test_ambiguous_name_lists_its_cluster(graph: paths.Coauthorship) -> None:
+def test_ambiguous_name_lists_its_cluster(graph: EmbeddedBackend) -> None:
     with pytest.raises(paths.AmbiguousAuthor) as e:
         paths.shortest_paths(graph, "Liyuan Liu", "Yiping Wang")
     assert e.value.param == "A"
     assert [c.iri for c in e.value.candidates] == [M.author("liyuan-liu-a"), M.author("liyuan-liu-b")]
 
 
-def test_unknown_author_is_an_error_naming_the_end(graph: paths.Coauthorship) -> None:
+def test_unknown_author_is_an_error_naming_the_end(graph: EmbeddedBackend) -> None:
     with pytest.raises(paths.UnknownAuthor, match="^B: .*'Nobody Known'"):
         paths.shortest_paths(graph, "Yiping Wang", "Nobody Known")
     with pytest.raises(paths.UnknownAuthor, match="^A: "):
@@ -113,12 +113,12 @@ def test_unknown_author_is_an_error_naming_the_end(graph: paths.Coauthorship) ->
 
 
 @pytest.mark.parametrize("text", ["x:{y}", "<>", "<http://a b>", "   ", "\x00", "'; DROP ALL", "?row", "a\tb\nc"])
-def test_hostile_ends_are_unknown_authors(graph: paths.Coauthorship, text: str) -> None:
+def test_hostile_ends_are_unknown_authors(graph: EmbeddedBackend, text: str) -> None:
     with pytest.raises(paths.UnknownAuthor, match="^A: "):
         paths.shortest_paths(graph, text, "Yiping Wang")
 
 
-def test_bad_options_name_the_parameter(graph: paths.Coauthorship) -> None:
+def test_bad_options_name_the_parameter(graph: EmbeddedBackend) -> None:
     with pytest.raises(kg.QueryError, match="max_hops"):
         paths.shortest_paths(graph, "Yiping Wang", "Hong Chen", max_hops=-1)
     with pytest.raises(kg.QueryError, match="limit"):
@@ -127,10 +127,11 @@ def test_bad_options_name_the_parameter(graph: paths.Coauthorship) -> None:
         paths.shortest_paths(graph, "Yiping Wang", "Hong Chen", by="venue")  # type: ignore[arg-type]
 
 
-def test_all_paths_capped_by_limit(graph: paths.Coauthorship) -> None:
+def test_all_paths_capped_by_limit(graph: EmbeddedBackend) -> None:
     # liyuan-liu-a's co-authors on two different papers: several two-hop chains may exist; find a pair with many.
     best = None
-    rows = sorted(graph.index.authors.iri(i) for i in range(len(graph.index.authors))) if graph.index else []
+    index = graph.index()
+    rows = sorted(index.authors.iri(i) for i in range(len(index.authors))) if index else []
     for a, b in combinations(rows[:40], 2):
         r = paths.shortest_paths(graph, a, b, all=True)
         if r.distance and len(r.paths) > 1:
@@ -147,7 +148,7 @@ def test_all_paths_capped_by_limit(graph: paths.Coauthorship) -> None:
     assert "capped by --limit" in paths.render_text(capped)
 
 
-def test_coauthors_with_joint_paper_counts(graph: paths.Coauthorship) -> None:
+def test_coauthors_with_joint_paper_counts(graph: EmbeddedBackend) -> None:
     r = paths.coauthors(graph, "liyuan-liu-a")
     counts = {c.name: c.papers for c in r.coauthors}
     assert counts["Yiping Wang"] == 1
@@ -165,12 +166,12 @@ def test_store_without_index_falls_back_to_the_store(example_store: Path, tmp_pa
     assert active is not None
     assert AdjacencyIndex.open(active) is not None, "kg load writes the index too"
     shutil.rmtree(active / "paths-index")
-    g = paths.Coauthorship.open(store)
-    assert g.index is None
-    r = paths.shortest_paths(g, "Yiping Wang", "Hong Chen 0004", by="cluster")
-    assert r.distance == 2
-    with pytest.raises(kg.QueryError, match="^backend: "):
-        paths.shortest_paths(g, "Yiping Wang", "Hong Chen 0004", backend="index")
+    with open_store(store) as g:
+        assert g.index() is None
+        r = paths.shortest_paths(g, "Yiping Wang", "Hong Chen 0004", by="cluster")
+        assert r.distance == 2
+        with pytest.raises(kg.QueryError, match="^backend: "):
+            paths.shortest_paths(g, "Yiping Wang", "Hong Chen 0004", backend="index")
 
 
 def test_search_budgets_stop_with_their_own_status() -> None:
@@ -188,8 +189,8 @@ def test_search_budgets_stop_with_their_own_status() -> None:
     assert list(paths.enumerate_paths(found, 0)) == [list(range(8))]
 
 
-def test_index_tables(graph: paths.Coauthorship) -> None:
-    index = graph.index
+def test_index_tables(graph: EmbeddedBackend) -> None:
+    index = graph.index()
     assert index is not None
     iris = [index.authors.iri(i) for i in range(len(index.authors))]
     assert iris == sorted(iris) and len(iris) == 73
@@ -291,7 +292,7 @@ def test_paths_equal_networkx(case: tuple[list[str], list[list[int]]], rnd: rand
         rows.mkdir()
         _write_rows(rows, names, papers)
         kg.build([rows], Path(tmp) / "store")
-        g = paths.Coauthorship.open(Path(tmp) / "store")
+        g = open_store(Path(tmp) / "store")
         try:
             by_row = _nx(papers, n)
             by_cluster = _nx(papers, n, [M.cluster(kg.name_key(x)) for x in names])
@@ -304,7 +305,7 @@ def test_paths_equal_networkx(case: tuple[list[str], list[list[int]]], rnd: rand
             g.close()
 
 
-def _check(g: paths.Coauthorship, oracle: nx.Graph, a: str, b: str, by: paths.By, backend: paths.Backend,
+def _check(g: EmbeddedBackend, oracle: nx.Graph, a: str, b: str, by: paths.By, backend: paths.Step,
            hops: int) -> None:
     r = paths.shortest_paths(g, a, b, by=by, max_hops=50, all=True, limit=10_000, backend=backend)
     s, t = r.source.iri, r.target.iri
@@ -359,7 +360,7 @@ def _check_dblp(files: list[Path], tmp: Path, pairs: int) -> None:
     component = {x: sorted(c) for c in nx.connected_components(oracle) if len(c) > 2 for x in c}
     linked = sorted(component)
     assert linked
-    g = paths.Coauthorship.open(tmp / "store")
+    g = open_store(tmp / "store")
     try:
         found = 0
         for k in range(pairs):

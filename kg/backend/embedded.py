@@ -46,9 +46,10 @@ class EmbeddedBackend:
         if active == self.generation:
             return False
         self._close_index()
-        del self.store
+        if hasattr(self, "store"):  # not after a failed reopen
+            del self.store  # the old generation is closed before the new one opens (a writable one is locked)
         self.store = self.directory.open_for_update() if self.writable else self.directory.open()
-        self.generation = self.directory.active()
+        self.generation = active  # read before the open: a swap during it is seen by the next refresh
         return True
 
     def close(self) -> None:

@@ -1,6 +1,6 @@
 """Library calls run in a worker process (Job kind "call"), where the store is open.
 
-Each call takes the worker's read-only store and keyword arguments and returns a Result whose
+Each call takes the worker's backend (its read-only store) and keyword arguments and returns a Result whose
 `data` is plain, picklable data (dicts, lists, strings, bytes). A user error is a 4xx Result with a
 one-line message; the worker's own timeout (kill and 503) still bounds every call.
 """
@@ -11,9 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-import pyoxigraph as ox
-
 from kg import describe as ld
+from kg.backend.embedded import EmbeddedBackend
 from kg.errors import KgError
 from kg.server.workers import Job, Result
 
@@ -24,40 +23,22 @@ class Evaluator(Protocol):
     generation: Path | None
 
 
-_index: dict[Path, Any] = {}
-
-
-def _coauthorship(ev: Evaluator, db: ox.Store) -> Any:
-    """The store with its adjacency index, the index opened once per generation."""
-    from kg.adjacency import AdjacencyIndex
-    from kg.paths import Coauthorship
-
-    gen = ev.generation
-    if gen is not None and gen not in _index:
-        for old in _index.values():
-            if old is not None:
-                old.close()
-        _index.clear()
-        _index[gen] = AdjacencyIndex.open(gen)
-    return Coauthorship(db, _index.get(gen) if gen is not None else None)
-
-
 def _error(status: int, message: str, **extra: Any) -> Result:
     return Result(status, body=(message.rstrip("\n") + "\n").encode(), data={"error": message, **extra})
 
 
-def cluster(ev: Evaluator, db: ox.Store, name: str, loose: bool = False) -> Result:
+def cluster(ev: Evaluator, data: EmbeddedBackend, name: str, loose: bool = False) -> Result:
     from kg.cluster import cluster as run
 
-    return Result(200, data=run(db, name, loose=loose))
+    return Result(200, data=run(data.store, name, loose=loose))
 
 
-def paths(ev: Evaluator, db: ox.Store, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,
+def paths(ev: Evaluator, data: EmbeddedBackend, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,
           timeout: float) -> Result:
     from kg.paths import AmbiguousAuthor, UnknownAuthor, shortest_paths
 
     try:
-        return Result(200, data=shortest_paths(_coauthorship(ev, db), a, b, by=by,  # type: ignore[arg-type]
+        return Result(200, data=shortest_paths(data, a, b, by=by,  # type: ignore[arg-type]
                                                max_hops=max_hops, all=all, limit=limit, timeout=timeout))
     except AmbiguousAuthor as e:
         return _error(400, str(e), candidates=[{"iri": c.iri, "name": c.name} for c in e.candidates])
@@ -65,39 +46,39 @@ def paths(ev: Evaluator, db: ox.Store, a: str, b: str, by: str, max_hops: int, a
         return _error(404, str(e))
 
 
-def coauthors(ev: Evaluator, db: ox.Store, who: str) -> Result:
+def coauthors(ev: Evaluator, data: EmbeddedBackend, who: str) -> Result:
     from kg.paths import AmbiguousAuthor, UnknownAuthor
     from kg.paths import coauthors as run
 
     try:
-        return Result(200, data=run(_coauthorship(ev, db), who))
+        return Result(200, data=run(data, who))
     except AmbiguousAuthor as e:
         return _error(400, str(e), candidates=[{"iri": c.iri, "name": c.name} for c in e.candidates])
     except UnknownAuthor as e:
         return _error(404, str(e))
 
 
-def stats(ev: Evaluator, db: ox.Store) -> Result:
+def stats(ev: Evaluator, data: EmbeddedBackend) -> Result:
     from kg.stats import compute_stats
 
-    return Result(200, data=compute_stats(db))
+    return Result(200, data=compute_stats(data.store))
 
 
-def describe(ev: Evaluator, db: ox.Store, iri: str, fmt: str, page: int = 1, per_page: int = ld.PER_PAGE,
+def describe(ev: Evaluator, data: EmbeddedBackend, iri: str, fmt: str, page: int = 1, per_page: int = ld.PER_PAGE,
              next_url: str | None = None) -> Result:
     """`fmt` ttl/nt/rdf: serialized bytes; jsonld: the compacted node list; html: the page's data."""
-    desc = ld.describe(db, iri, page=page, per_page=per_page)
+    desc = ld.describe(data.store, iri, page=page, per_page=per_page)
     if desc is None:
         return _error(404, f"nothing is known about <{iri}>")
     headers = {"X-KG-More": "1"} if desc.more else {}
     if fmt == "html":
-        data: dict[str, Any] = {"resource": ld.view(db, desc)}
+        shown: dict[str, Any] = {"resource": ld.view(data.store, desc)}
         if desc.kind == "author":
             from kg.paths import coauthors as run
 
-            found = run(_coauthorship(ev, db), iri).to_json()["coauthors"]
-            data["coauthors"], data["coauthors_total"] = found[:COAUTHORS_SHOWN], len(found)
-        return Result(200, data=data, headers=headers)
+            found = run(data, iri).to_json()["coauthors"]
+            shown["coauthors"], shown["coauthors_total"] = found[:COAUTHORS_SHOWN], len(found)
+        return Result(200, data=shown, headers=headers)
     triples = ld.with_next(desc, next_url)
     if fmt == "jsonld":
         return Result(200, data=ld.jsonld_graph(triples), headers=headers)
@@ -113,12 +94,12 @@ CALLS: dict[str, Callable[..., Result]] = {
 }
 
 
-def run(ev: Evaluator, db: ox.Store, job: Job) -> Result:
+def run(ev: Evaluator, data: EmbeddedBackend, job: Job) -> Result:
     """Dispatch a call job by name (`job.text`) with `job.args`."""
     fn = CALLS.get(job.text)
     if fn is None:
         return _error(400, f"no call {job.text!r}")
     try:
-        return fn(ev, db, **job.args)
+        return fn(ev, data, **job.args)
     except KgError as e:
         return _error(400, str(e))

@@ -28,6 +28,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.backend.embedded import EmbeddedBackend
+
 log = logging.getLogger("kg.server")
 _CTX = multiprocessing.get_context("spawn")
 
@@ -66,28 +68,30 @@ class _Evaluator:
         self.dir = StoreDir(store)
         self.writable = writable
         self.generation: Path | None = None
-        self.db: ox.Store | None = None
+        self.data: EmbeddedBackend | None = None
 
-    def store(self) -> ox.Store:
-        active = self.dir.active()
-        if self.db is None or active != self.generation:
-            self.db = None
-            self.db = self.dir.open_for_update() if self.writable else self.dir.open()
-            self.generation = active
-        return self.db
+    def backend(self) -> EmbeddedBackend:
+        """The store behind the Backend protocol, following the directory's active generation."""
+        if self.data is None:
+            self.data = EmbeddedBackend.open(self.dir, writable=self.writable)
+        else:
+            self.data.refresh()
+        self.generation = self.data.generation
+        return self.data
 
     def run(self, job: Job) -> Result:
         try:
-            db = self.store()
+            data = self.backend()
         except Exception as e:  # the store vanished or cannot be opened
             return Result(503, body=f"store unavailable: {e}\n".encode())
+        db = data.store
         try:
             if job.kind == "update":
                 return self.update(db, job)
             if job.kind == "call":
                 from kg.server import calls
 
-                return calls.run(self, db, job)
+                return calls.run(self, data, job)
             if job.kind == "void":
                 return Result(200, data=_void_data(db))
             return self.query(db, job)
