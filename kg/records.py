@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -68,11 +69,25 @@ class Located(NamedTuple):
     line: int
 
 
+# Every character str.splitlines() breaks a line at (NEL and the Unicode separators included).
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks escaped (`\\n`, `\\x85`, `\\u2028`), so that a message about a value holding
+    them stays one line for every reader, those that split on Unicode line breaks included."""
+    return _LINE_BREAKS.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
 @dataclass(frozen=True, slots=True)
 class Reject:
     file: str
     line: int
     reason: str
+
+    def __post_init__(self) -> None:
+        # A reason may quote the value it rejects (or a parser's message quoting it): keep it one line.
+        object.__setattr__(self, "reason", one_line(self.reason))
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}"

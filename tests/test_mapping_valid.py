@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kg.build import build, etl
@@ -68,8 +68,16 @@ def _write(directory: Path, v: dict[str, Any]) -> None:
         (directory / f"{table}.jsonl").write_text(json.dumps(row, ensure_ascii=True) + "\n", encoding="ascii")
 
 
+_PLAIN = {
+    "venue_id": "v", "venue_name": "V", "venue_full": "F", "author_id": "a", "author_name": "A", "paper_id": "p",
+    "title": "T", "abstract": "", "type": "", "url": "https://example.org/", "doi": "10.1234/x", "printed": "",
+}
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ROW)
+@example(_PLAIN | {"url": "A:\x850"})  # NEL (U+0085) in a rejected value: str.splitlines() breaks there
+@example(_PLAIN | {"url": "http://a/\u2028", "title": "\x1c\x85\u2029"})
 def test_any_rows_map_to_strictly_valid_nquads(values: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows = Path(tmp) / "rows"
@@ -82,7 +90,10 @@ def test_any_rows_map_to_strictly_valid_nquads(values: dict[str, Any]) -> None:
         quads = list(ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS))  # strict: raises on any bad line
         assert len(quads) == report.triples
         if report.rows_rejected:
-            rejects = [json.loads(line) for line in (Path(tmp) / "rejects.jsonl").read_text().splitlines()]
+            text = (Path(tmp) / "rejects.jsonl").read_text(encoding="utf-8")
+            # one reject per line for every reader, those that split on Unicode line breaks too
+            assert len(text.splitlines()) == text.count("\n") == report.rows_rejected
+            rejects = [json.loads(line) for line in text.splitlines()]
             assert all(r["file"].endswith(".jsonl") and r["line"] == 1 and r["reason"] for r in rejects)
 
 
