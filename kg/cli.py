@@ -21,7 +21,16 @@ DEFAULT_DEMO_STORE = Path.home() / ".local" / "share" / "kg" / "demo"
 
 
 class _Group(click.Group):
-    """Turns library errors into one clear line on stderr and exit code 1 (2 for usage)."""
+    """Turns library errors into one clear line on stderr and exit code 1, and usage errors (click's
+    own, of every command) into one such line too, with exit code 2."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as e:
+            _usage_error(e)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -29,6 +38,17 @@ class _Group(click.Group):
         except KgError as e:
             click.echo(f"kg: error: {e}", err=True)
             ctx.exit(2 if isinstance(e, QueryError) and "parameter" in str(e) else 1)
+        except click.UsageError as e:
+            _usage_error(e)
+
+
+def _usage_error(e: click.UsageError) -> NoReturn:
+    """One line, `kg: error: MESSAGE (see 'kg CMD --help')`, exit code 2; a bare group still shows its help."""
+    if isinstance(e, click.exceptions.NoArgsIsHelpError):
+        raise e
+    where = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+    click.echo(f"kg: error: {e.format_message().rstrip('.')}{where}", err=True)
+    raise click.exceptions.Exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -549,7 +569,7 @@ def generate(papers: int, seed: int, output: Path, compress: bool) -> None:
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-@main.group()
+@main.group(cls=_Group)
 def fetch() -> None:
     """Download records over HTTP into a directory that `kg build` reads (resumable: rerun to go on)."""
 

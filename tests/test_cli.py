@@ -43,3 +43,29 @@ def test_demo_builds_and_shows_the_example(tmp_path: Path) -> None:
 def _has_serve_flag() -> bool:
     demo = main.commands["demo"]
     return any("--no-serve" in getattr(p, "secondary_opts", []) or "--no-serve" in p.opts for p in demo.params)
+
+
+def test_usage_errors_are_one_line(tmp_path: Path) -> None:
+    """Usage errors, click's own included, are one `kg: error:` line on stderr with exit code 2, as the README says."""
+    runner = CliRunner()
+    cases = [
+        ["build"],  # a missing argument
+        ["--bogus"],  # an unknown option of the group
+        ["nosuch"],  # an unknown command
+        ["fetch", "nosuch"],  # an unknown subcommand
+        ["fetch", "openalex", "-o", str(tmp_path / "f")],  # the command's own UsageError
+        ["query", "ASK {}", "--store", str(tmp_path), "--param", "bad"],  # a BadParameter
+        ["cluster", "x", "--store", str(tmp_path), "--format", "yaml"],  # a bad choice
+    ]
+    for args in cases:
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stdout == "", args
+        [line] = result.stderr.splitlines()
+        assert line.startswith("kg: error: ") and "--help')" in line, (args, line)
+    missing = runner.invoke(main, ["build"], prog_name="kg").stderr
+    assert missing == "kg: error: Missing argument 'INPUTS...' (see 'kg build --help')\n"
+    # a bare group still shows its help
+    assert "Commands:" in runner.invoke(main, ["fetch"]).output
+    real = subprocess.run([sys.executable, "-m", "kg", "stats"], capture_output=True, text=True)
+    assert real.returncode == 2 and real.stderr.count("\n") == 1 and real.stderr.startswith("kg: error: ")
