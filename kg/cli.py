@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,15 @@ from kg import __version__
 from kg.errors import KgError, QueryError
 from kg.formats import GRAPH_NAMES, RESULT_NAMES
 
-STORE = click.option("--store", "store", type=click.Path(path_type=Path), required=True, help="Store directory.")
+STORE = click.option(
+    "--store",
+    "store",
+    type=click.Path(path_type=Path),
+    required=True,
+    envvar="KG_STORE",
+    show_envvar=True,
+    help="Store directory (default: the environment variable KG_STORE).",
+)
 DEFAULT_DEMO_STORE = Path.home() / ".local" / "share" / "kg" / "demo"
 
 
@@ -541,6 +550,7 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
     click.echo("  ".join(f"{k}: {counts[k]:,}" for k in ("papers", "authors", "venues", "authorships", "triples")))
     click.echo()
     click.echo(render_text(clusters(target.open(), "Liyuan Liu")), nl=False)
+    click.echo(f"\nfor the other commands (kg cluster, kg path, ...): export KG_STORE={shlex.quote(str(store))}")
     if serve_it:
         from kg.server import ServerConfig
         from kg.server import serve as run_server

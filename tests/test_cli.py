@@ -69,3 +69,35 @@ def test_usage_errors_are_one_line(tmp_path: Path) -> None:
     assert "Commands:" in runner.invoke(main, ["fetch"]).output
     real = subprocess.run([sys.executable, "-m", "kg", "stats"], capture_output=True, text=True)
     assert real.returncode == 2 and real.stderr.count("\n") == 1 and real.stderr.startswith("kg: error: ")
+
+
+def _commands(group: click.Group, prefix: str = "kg") -> list[tuple[str, click.Command]]:
+    found: list[tuple[str, click.Command]] = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, f"{prefix} {name}")
+        else:
+            found.append((f"{prefix} {name}", command))
+    return found
+
+
+def test_every_store_option_defaults_to_kg_store(tmp_path: Path) -> None:
+    """After `kg demo` (which prints the line to set it), KG_STORE stands for --store in every command."""
+    with_store = [name for name, cmd in _commands(main) if any(p.name == "store" for p in cmd.params)]
+    assert len(with_store) >= 10
+    for name, cmd in _commands(main):
+        for p in cmd.params:
+            if p.name == "store" and name != "kg demo":  # the demo keeps its own store
+                assert p.envvar == "KG_STORE", name
+    store = tmp_path / "demo"
+    runner = CliRunner()
+    demo = runner.invoke(main, ["demo", "--store", str(store)])
+    assert demo.exit_code == 0, demo.output
+    assert f"export KG_STORE={store}" in demo.stdout
+    result = runner.invoke(main, ["cluster", "liyuan liu"], env={"KG_STORE": str(store)})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Liyuan Liu — 21 papers, 2 author rows")
+    stats = runner.invoke(main, ["stats", "--format", "json"], env={"KG_STORE": str(store)})
+    assert '"papers": 21' in stats.stdout
+    missing = runner.invoke(main, ["stats"], env={"KG_STORE": ""}, prog_name="kg")
+    assert missing.exit_code == 2 and "KG_STORE" in missing.stderr
