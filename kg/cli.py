@@ -49,6 +49,11 @@ class _Group(click.Group):
             ctx.exit(2 if isinstance(e, QueryError) and "parameter" in str(e) else 1)
         except click.UsageError as e:
             _usage_error(e)
+        except OSError as e:
+            # A file system's refusal the library did not name more precisely (a full disk, a
+            # read-only one, permissions): the OS's words and the file, without a traceback.
+            click.echo(f"kg: error: {e.filename + ': ' if e.filename else ''}{e.strerror or e}", err=True)
+            ctx.exit(1)
 
 
 def _usage_error(e: click.UsageError) -> NoReturn:

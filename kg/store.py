@@ -119,8 +119,27 @@ class StoreDir:
 
     @contextmanager
     def generation(self, copy_active: bool = False) -> Iterator[Generation]:
-        """A new generation to write; swapped in when the block ends without an exception."""
+        """A new generation to write; swapped in when the block ends without an exception.
+
+        An OSError of the store (a full disk, permissions, a read-only file system), here or in the
+        block, becomes a StoreError naming the store and the cause. A failed build removes what it
+        created: its generation, and the store directory itself when this build made it.
+        """
         self._check_ours()
+        created = _first_missing(self.path)
+        try:
+            with self._generation(copy_active) as gen:
+                yield gen
+        except BaseException as e:
+            if created is not None:
+                shutil.rmtree(created, ignore_errors=True)
+            if isinstance(e, OSError):
+                unchanged = "nothing was created" if created is not None else "the store is unchanged"
+                raise StoreError(f"--store {self.path}: cannot write: {_cause(e)} ({unchanged})") from e
+            raise
+
+    @contextmanager
+    def _generation(self, copy_active: bool) -> Iterator[Generation]:
         self.path.mkdir(parents=True, exist_ok=True)
         with _locked(self.path / _LOCK):
             for stale in self.path.glob(_BUILDING + "*"):
@@ -153,6 +172,24 @@ class StoreDir:
                 raise
             if previous is not None and previous.name != name:
                 shutil.rmtree(previous, ignore_errors=True)
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost of `path` and its parents that does not exist yet (what mkdir -p would create)."""
+    missing = None
+    for p in (path.absolute(), *path.absolute().parents):
+        if p.exists() or p.is_symlink():
+            break
+        missing = p
+    return missing
+
+
+def _cause(e: OSError) -> str:
+    """The OS's words for an error (RocksDB's message holds them too), without a traceback."""
+    text = str(e)
+    if e.strerror and e.filename:
+        text = f"{e.strerror}: {e.filename}"
+    return text
 
 
 @contextmanager
