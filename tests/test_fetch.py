@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -73,7 +77,7 @@ def test_openalex_fetch_resumes_from_the_saved_cursor(httpserver: HTTPServer, tm
     down = pages_by_cursor(log, lambda c: Response("busy", status=503) if c == "c2" else None)
     httpserver.expect_request("/works").respond_with_handler(down)
     out = tmp_path / "oa"
-    with pytest.raises(FetchError, match="HTTP 503 after 1 retries"):
+    with pytest.raises(FetchError, match="HTTP 503 after 1 retry"):
         fetch_works(client(httpserver, [], retries=1), out, filter="x:1")
     assert json.loads((out / STATE).read_text())["cursor"] == "c2"
     httpserver.clear()
@@ -194,3 +198,52 @@ def test_cli_fetch_openalex_and_dblp(httpserver: HTTPServer, tmp_path: Path) -> 
     assert result.exit_code == 0 and "1 people fetched" in result.output
     result = runner.invoke(main, ["fetch", "openalex", "-o", str(tmp_path / "x"), *base])
     assert result.exit_code == 2 and "--filter or --search" in result.output
+
+
+def test_an_unresolvable_host_fails_at_once_naming_it(tmp_path: Path) -> None:
+    """A name that does not resolve (no network, or a typo) is not retried: one short line naming the host.
+    `.invalid` never resolves (RFC 6761), so this fails at once offline as online."""
+    sleeps: list[float] = []
+    c = Client("http://kg-test.invalid", retries=5, sleep=sleeps.append)
+    with pytest.raises(FetchError) as e:
+        c.get("/works/10.1234/x")
+    assert sleeps == []
+    assert "cannot resolve host 'kg-test.invalid'" in str(e.value) and len(str(e.value)) < 160
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", "fetch", "crossref", "--doi", "10.1234/x", "--base-url", "http://kg-test.invalid",
+         "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert time.monotonic() - started < 30  # not 31 s of backoff
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("kg: error: ") and "cannot resolve host 'kg-test.invalid'" in line and len(line) < 200
+
+
+@pytest.mark.parametrize("retries", [0, 1, 2])
+def test_the_retry_count_is_what_was_done(httpserver: HTTPServer, retries: int) -> None:
+    seen: list[str] = []
+
+    def down(request: Request) -> Response:
+        seen.append(request.path)
+        return Response("busy", status=503)
+
+    httpserver.expect_request("/works/x").respond_with_handler(down)
+    sleeps: list[float] = []
+    with pytest.raises(FetchError) as e:
+        client(httpserver, sleeps, retries=retries).get("/works/x")
+    assert len(seen) == retries + 1 and len(sleeps) == retries
+    expected = {0: "HTTP 503 (not retried: --retries 0)", 1: "HTTP 503 after 1 retry", 2: "HTTP 503 after 2 retries"}
+    assert str(e.value).endswith(expected[retries])
+
+
+def test_a_refused_connection_is_retried_and_said_briefly() -> None:
+    with socket.socket() as s:  # a port nothing listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        sleeps: list[float] = []
+        with pytest.raises(FetchError) as e:
+            Client(f"http://127.0.0.1:{port}", retries=2, sleep=sleeps.append).get("/x")
+    assert len(sleeps) == 2
+    assert str(e.value) == f"GET http://127.0.0.1:{port}/x: connection refused after 2 retries"

@@ -4,12 +4,14 @@ with backoff on 429, 5xx and dropped connections (honouring Retry-After), and cl
 from __future__ import annotations
 
 import email.utils
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import urllib3
 
 from kg import __version__
 from kg.errors import KgError
@@ -48,14 +50,20 @@ class Client:
             try:
                 response = self.session.get(url, params=params, timeout=(min(self.timeout, 10.0), self.timeout))
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
+                host = _unresolved_host(e)
+                if host is not None:
+                    # No network, or a wrong name: asking again will not help, so say it at once.
+                    raise FetchError(
+                        f"GET {url}: cannot resolve host {host!r} (no network, or a wrong --base-url?)"
+                    ) from e
                 # A dropped or stalled connection: the same request is safe to repeat (GET).
                 if last:
-                    raise FetchError(f"GET {url}: {type(e).__name__} after {self.retries} retries: {e}") from e
+                    raise FetchError(f"GET {url}: {_reason(e)}{_after(self.retries)}") from e
                 self.sleep(self._backoff(attempt))
                 continue
             if response.status_code in RETRY_STATUSES:
                 if last:
-                    raise FetchError(f"GET {response.url}: HTTP {response.status_code} after {self.retries} retries")
+                    raise FetchError(f"GET {response.url}: HTTP {response.status_code}{_after(self.retries)}")
                 self.sleep(self._retry_after(response) or self._backoff(attempt))
                 continue
             if 400 <= response.status_code < 600:
@@ -81,3 +89,49 @@ class Client:
                 return None
             seconds = when.timestamp() - time.time()
         return max(0.0, min(self.max_wait, seconds))
+
+
+def _after(retries: int) -> str:
+    """How many times the request was repeated (`retries` retries: retries + 1 attempts)."""
+    if retries == 0:
+        return " (not retried: --retries 0)"
+    return f" after {retries} {'retry' if retries == 1 else 'retries'}"
+
+
+def _causes(e: BaseException) -> list[BaseException]:
+    """`e` and what caused it: requests wraps urllib3's errors, which wrap the socket's."""
+    chain: list[BaseException] = []
+    todo: list[BaseException | None] = [e]
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is seen for seen in chain):
+            continue
+        chain.append(item)
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None)]
+        todo += [a for a in item.args if isinstance(a, BaseException)]
+    return chain
+
+
+def _unresolved_host(e: BaseException) -> str | None:
+    """The host name that did not resolve (DNS said no, or there is no network), if that is the cause."""
+    for cause in _causes(e):
+        if isinstance(cause, urllib3.exceptions.NameResolutionError):
+            return str(cause.conn.host) if cause.conn is not None else "?"
+        if isinstance(cause, socket.gaierror):
+            return "?"
+    return None
+
+
+def _reason(e: BaseException) -> str:
+    """A short reason for a failed connection, not urllib3's whole chain of wrappers."""
+    for cause in reversed(_causes(e)):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+    if isinstance(e, requests.Timeout):
+        return "timed out"
+    if isinstance(e, requests.exceptions.ChunkedEncodingError):
+        return "connection dropped while reading the answer"
+    text = " ".join(str(e).split())
+    return f"{type(e).__name__}: {text[:200]}"
