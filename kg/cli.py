@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shlex
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -416,6 +417,19 @@ def _serve_options(f: Any) -> Any:
     return f
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Binds the address as uvicorn will (then lets it go), so that a busy port or an address this
+    machine does not have is one `kg: error:` line before anything says it is serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as e:
+        raise KgError(f"--host/--port: cannot listen on {where}: {e.strerror or e}") from None
+
+
 @main.command()
 @STORE
 @_serve_options
@@ -505,6 +519,7 @@ def serve(
         except ValueError as e:
             raise click.BadParameter(f"not an absolute IRI: {e}", param_hint="--base-iri") from None
     StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
+    _check_listen(host, port)
     run(
         ServerConfig(
             store=store,
@@ -560,6 +575,7 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
         from kg.server import ServerConfig
         from kg.server import serve as run_server
 
+        _check_listen(host, port)
         click.echo(f"\nserving the example graph at http://{host}:{port}/ (Ctrl-C stops)", err=True)
         run_server(ServerConfig(store=store, host=host, port=port))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,30 @@ def test_every_store_option_defaults_to_kg_store(tmp_path: Path) -> None:
     assert '"papers": 21' in stats.stdout
     missing = runner.invoke(main, ["stats"], env={"KG_STORE": ""}, prog_name="kg")
     assert missing.exit_code == 2 and "KG_STORE" in missing.stderr
+
+
+def test_a_busy_port_is_one_line(example_store: Path, tmp_path: Path) -> None:
+    """`kg serve` and `kg demo --serve` on a port in use: one `kg: error:` line naming the address, exit
+    code 1, before anything says it is serving."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for args in (
+            ["serve", "--store", str(example_store), "--port", str(port)],
+            ["demo", "--store", str(tmp_path / "demo"), "--serve", "--port", str(port)],
+        ):
+            result = subprocess.run(
+                [sys.executable, "-m", "kg", *args], capture_output=True, text=True, timeout=60
+            )
+            assert result.returncode == 1, result.stderr
+            assert result.stderr.splitlines()[-1] == (
+                f"kg: error: --host/--port: cannot listen on 127.0.0.1:{port}: Address already in use"
+            )
+            assert "serving" not in result.stderr and "Traceback" not in result.stderr
+        unknown = subprocess.run(
+            [sys.executable, "-m", "kg", "serve", "--store", str(example_store), "--host", "192.0.2.1"],
+            capture_output=True, text=True, timeout=60,
+        )  # TEST-NET-1: not an address of this machine
+        assert unknown.returncode == 1 and unknown.stderr.startswith("kg: error: --host/--port: cannot listen on")
+        assert len(unknown.stderr.splitlines()) == 1
