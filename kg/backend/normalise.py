@@ -1,0 +1,141 @@
+"""Where engines differ in what they return for the same triples, normalised in this one place.
+
+- Virtuoso writes xsd:boolean values as "1" / "0" (and `true` in a query as the integer 1): booleans
+  get their canonical lexical form, so kg.queries.value and the JSON read them as Oxigraph gives them.
+- Engines order ties, unbound values and strings differently (Virtuoso sorts by its collation,
+  places unbound values where its SQL does). When a query's ORDER BY is a list of plain variables
+  (every named query's is), its rows are re-sorted here by the SPARQL 1.1 order as Oxigraph applies
+  it: unbound first, then blank nodes, IRIs, literals; numbers by value, strings by code point.
+- Engines type plain strings as xsd:string or leave them untyped: pyoxigraph reads both as the same
+  term already.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+
+import pyoxigraph as ox
+
+from kg.backend.binding import Token, tokens
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+Row = dict[str, Term]
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_BOOLEAN = ox.NamedNode(XSD + "boolean")
+_NUMERIC = frozenset(
+    XSD + t
+    for t in (
+        "integer", "decimal", "float", "double", "int", "long", "short", "byte", "nonNegativeInteger",
+        "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
+        "unsignedShort", "unsignedByte", "gYear",
+    )
+)
+_TRUE = ox.Literal("true", datatype=_BOOLEAN)
+_FALSE = ox.Literal("false", datatype=_BOOLEAN)
+
+
+# Graphs an engine keeps for itself, not data: Virtuoso's schema, LDP and DAV graphs and its service
+# description (named after the endpoint's own address, checked by `internal_graph`).
+_ENGINE_GRAPHS = frozenset({"http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#"})
+
+
+def internal_graph(iri: str, endpoint: str) -> bool:
+    """Whether a named graph is the engine's own bookkeeping rather than loaded data."""
+    if iri in _ENGINE_GRAPHS:
+        return True
+    origin = endpoint.split("/", 3)
+    base = "/".join(origin[:3]) + "/" if len(origin) >= 3 else endpoint
+    return iri.startswith(base) and iri.rstrip("/").rsplit("/", 1)[-1] in ("sparql", "DAV")
+
+
+def term(t: Term) -> Term:
+    """One result term in the form Oxigraph would give it."""
+    if isinstance(t, ox.Literal) and t.datatype == _BOOLEAN:
+        if t.value in ("1", "true"):
+            return _TRUE
+        if t.value in ("0", "false"):
+            return _FALSE
+    return t
+
+
+def row(r: Row) -> Row:
+    return {k: term(v) for k, v in r.items()}
+
+
+def order_by(text: str) -> list[tuple[str, bool]] | None:
+    """The outer query's ORDER BY as (variable, descending) pairs, or None when it has none or it
+    orders by anything but plain variables (then the engine's own order is kept)."""
+    found: list[Token] = []
+    depth = 0
+    seen_order = False
+    for t in tokens(text):
+        if t.kind in "{(" and len(t.kind) == 1:
+            depth += 1
+        elif t.kind in "})" and len(t.kind) == 1:
+            depth -= 1
+        if depth == 0 and t.kind == "word" and t.text.upper() == "ORDER":
+            seen_order, found = True, []
+            continue
+        if seen_order:
+            if t.kind == "word" and t.text.upper() in ("LIMIT", "OFFSET", "VALUES"):
+                break
+            found.append(t)
+    if not seen_order:
+        return None
+    keys: list[tuple[str, bool]] = []
+    i = 0
+    if found and found[0].kind == "word" and found[0].text.upper() == "BY":
+        i = 1
+    while i < len(found):
+        t = found[i]
+        if t.kind == "var":
+            keys.append((t.text, False))
+            i += 1
+        elif (
+            t.kind == "word" and t.text.upper() in ("ASC", "DESC") and i + 3 < len(found) + 0
+            and found[i + 1].kind == "(" and found[i + 2].kind == "var" and found[i + 3].kind == ")"
+        ):
+            keys.append((found[i + 2].text, t.text.upper() == "DESC"))
+            i += 4
+        else:
+            return None
+    return keys or None
+
+
+def _rank(t: Term | None) -> tuple[int, object, object, object]:
+    if t is None:
+        return (0, 0, "", "")
+    if isinstance(t, ox.BlankNode):
+        return (1, 0, t.value, "")
+    if isinstance(t, ox.NamedNode):
+        return (2, 0, t.value, "")
+    if isinstance(t, ox.Literal):
+        if t.datatype.value in _NUMERIC:
+            try:
+                return (3, 0, Decimal(t.value), "")
+            except InvalidOperation:
+                pass
+        if t.datatype == _BOOLEAN:
+            return (3, 1, t.value == "true", "")
+        return (3, 2, t.value, f"{t.language or ''}^{t.datatype.value}")
+    return (4, 0, str(t), "")
+
+
+def _compare(a: tuple[int, object, object, object], b: tuple[int, object, object, object]) -> int:
+    return 0 if a == b else (-1 if a < b else 1)  # type: ignore[operator]
+
+
+def sort(rows: list[Row], keys: Sequence[tuple[str, bool]]) -> list[Row]:
+    """Rows in the SPARQL order of `keys` (a stable sort: ties keep the engine's order)."""
+
+    def cmp(x: Row, y: Row) -> int:
+        for name, descending in keys:
+            c = _compare(_rank(x.get(name)), _rank(y.get(name)))
+            if c:
+                return -c if descending else c
+        return 0
+
+    return sorted(rows, key=functools.cmp_to_key(cmp))

@@ -1,0 +1,209 @@
+"""The remote backend: any SPARQL 1.1 endpoint (Oxigraph server, Virtuoso, QLever, ...) behind the
+Backend protocol, so clusters, paths, pages and the API run on it unchanged.
+
+The default graph must be the union of all graphs, as Virtuoso and QLever have it and
+`oxigraph serve --union-default-graph` gives it (an engine whose default graph is empty answers
+nothing: load kg's N-Quads into its default graph instead, or give it that option).
+
+Named queries run as written, their parameters bound by a VALUES block (kg.backend.binding);
+answers are normalised to what the embedded store gives (kg.backend.normalise). The co-authorship
+index is a local directory built by `kg index --endpoint URL -o DIR` (or from the N-Quads), given as
+`index`; the path search then runs on it and only the joint papers are fetched remotely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import pyoxigraph as ox
+
+from kg.adjacency import AdjacencyIndex
+from kg.backend import binding, normalise
+from kg.backend.base import Params, Query, Term
+from kg.backend.sparql import EndpointError, SparqlClient
+from kg.errors import QueryError
+from kg.queries import NamedQuery, to_term, value
+
+ENV_AUTHORIZATION = "KG_ENDPOINT_AUTHORIZATION"
+_CHECK = ox.Store()  # empty: parses queries (and reports syntax errors) before they leave the machine
+PAGE = 10_000
+
+
+class RemoteBackend:
+    """A SPARQL 1.1 endpoint, read-only.
+
+    `version` is the data version for caches and ETags: the one given (`kg serve --data-version`),
+    else the index's (it changes whenever the index is rebuilt, which follows a reload), else None:
+    then nothing is cached on the engine's behalf.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        index: Path | str | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+        authorization: str | None = None,
+        data_version: str | None = None,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise QueryError(f"--endpoint {url}: not an http(s) URL")
+        self.url = url
+        self.client = SparqlClient(
+            url, timeout=timeout, retries=retries,
+            authorization=authorization if authorization is not None else os.environ.get(ENV_AUTHORIZATION),
+        )
+        self.index_path = Path(index) if index is not None else None
+        self._index: AdjacencyIndex | None = None
+        if self.index_path is not None:
+            self._index = open_index(self.index_path)
+        self._version = data_version
+
+    # -- lifecycle
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self.client.close()
+
+    def __enter__(self) -> RemoteBackend:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def refresh(self) -> bool:
+        return False
+
+    # -- the Backend protocol
+    @property
+    def label(self) -> str:
+        return f"--endpoint {self.url}"
+
+    @property
+    def version(self) -> str | None:
+        if self._version is not None:
+            return self._version
+        if self.index_path is not None:
+            meta = self.index_path / "index.json"
+            try:
+                stat = meta.stat()
+            except OSError:
+                return None
+            return hashlib.sha256(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:16]
+        return None
+
+    def text(self, query: Query, params: Params = None) -> str:
+        """The query as sent: its parameters bound by a VALUES block, checked by Oxigraph's parser."""
+        if isinstance(query, NamedQuery):
+            values = query.bind(params or {})
+            source, label = query.text, f"query {query.name!r}"
+        else:
+            source, label = query, "query"
+            values = {
+                ox.Variable(k): v if isinstance(v, ox.NamedNode | ox.Literal) else to_term(v, "literal", k)
+                for k, v in (params or {}).items()
+            }
+        try:
+            _CHECK.query(source)
+        except SyntaxError as e:
+            raise QueryError(f"{label}: {e}") from None
+        return binding.bind(source, {k.value: v for k, v in values.items()})
+
+    def select_terms(self, query: Query, params: Params = None) -> list[dict[str, Term]]:
+        text = self.text(query, params)
+        results = self.client.solutions(text)
+        if not isinstance(results, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        names = [v.value for v in results.variables]
+        rows: list[dict[str, Term]] = []
+        for solution in results:
+            row: dict[str, Term] = {}
+            for n in names:
+                t = solution[n]
+                if t is not None:
+                    row[n] = normalise.term(t)
+            rows.append(row)
+        keys = normalise.order_by(text)
+        return normalise.sort(rows, keys) if keys else rows
+
+    def select(self, query: Query, params: Params = None) -> list[dict[str, object]]:
+        return [{k: value(v) for k, v in row.items()} for row in self.select_terms(query, params)]
+
+    def construct(self, query: Query, params: Params = None) -> list[ox.Triple]:
+        triples = self.client.graph(self.text(query, params))
+        return [ox.Triple(t.subject, t.predicate, normalise.term(t.object)) for t in triples]
+
+    def ask(self, query: Query, params: Params = None) -> bool:
+        results = self.client.solutions(self.text(query, params))
+        if not isinstance(results, ox.QueryBoolean):
+            raise QueryError("expected an ASK query")
+        return bool(results)
+
+    def triples(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None = None,
+        predicate: ox.NamedNode | None = None,
+        object: Term | None = None,
+    ) -> Iterator[ox.Triple]:
+        """The matching triples, each once, fetched as one SELECT DISTINCT of the free positions."""
+        if isinstance(subject, ox.BlankNode) or isinstance(object, ox.BlankNode | ox.Triple):
+            return  # a blank node is local to one answer: a remote engine cannot be asked about it
+        bound = {"s": subject, "p": predicate, "o": object}
+        values = {k: v for k, v in bound.items() if v is not None}
+        free = [k for k, v in bound.items() if v is None]
+        projection = " ".join(f"?{k}" for k in free) if free else "*"
+        query = f"SELECT DISTINCT {projection} WHERE {{ ?s ?p ?o }}"
+        if not free:
+            query = "ASK WHERE { ?s ?p ?o }"
+            if self.client.solutions(binding.bind(query, values)):
+                assert subject is not None and predicate is not None and object is not None
+                yield ox.Triple(subject, predicate, object)
+            return
+        results = self.client.solutions(binding.bind(query, values))
+        assert isinstance(results, ox.QuerySolutions)
+        for solution in results:
+            s, p, o = (bound[k] if bound[k] is not None else solution[k] for k in ("s", "p", "o"))
+            if isinstance(s, ox.NamedNode | ox.BlankNode) and isinstance(p, ox.NamedNode) and o is not None:
+                yield ox.Triple(s, p, normalise.term(o))
+
+    def graphs(self) -> list[str]:
+        """The named graphs of the loaded data (an engine's own bookkeeping graphs left out)."""
+        return sorted(self._graph_sizes())
+
+    def size(self) -> int:
+        """The number of quads of the loaded data (named graphs; an engine's own left out)."""
+        return sum(self._graph_sizes().values())
+
+    def _graph_sizes(self) -> dict[str, int]:
+        rows = self.select_terms("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        sizes: dict[str, int] = {}
+        for r in rows:
+            g, n = r.get("g"), value(r.get("n"))
+            if isinstance(g, ox.NamedNode) and isinstance(n, int) and not normalise.internal_graph(g.value, self.url):
+                sizes[g.value] = n
+        return sizes
+
+    def index(self) -> AdjacencyIndex | None:
+        return self._index
+
+
+def open_index(path: Path) -> AdjacencyIndex:
+    """The index directory written by `kg index -o DIR` (or a store generation's paths-index)."""
+    for candidate in (path, path / "paths-index"):
+        if (candidate / "index.json").is_file():
+            try:
+                return AdjacencyIndex(candidate)
+            except (OSError, ValueError, KeyError) as e:
+                raise QueryError(f"--index {path}: unreadable co-authorship index: {e}") from None
+    raise QueryError(f"--index {path}: no co-authorship index there (build one with `kg index ... -o {path}`)")
+
+
+__all__ = ["EndpointError", "RemoteBackend", "open_index"]

@@ -1,0 +1,207 @@
+"""A SPARQL 1.1 Protocol client: one endpoint, queries POSTed as a form on a requests session.
+
+Answers are read within one deadline for the whole call (`timeout`, connection and body together;
+a stalled or slow body is cut off and its connection closed, so the upstream request is abandoned),
+up to `max_bytes`. Reads are idempotent, so a dropped connection or a 5xx answer is retried with
+exponential backoff while the deadline allows; a timeout is not retried (it would multiply the
+wait). Every failure is one `EndpointError` naming the endpoint, with at most the first line of
+the engine's answer (200 characters), never its body.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pyoxigraph as ox
+import requests
+
+from kg.errors import KgError
+from kg.fetch.http import USER_AGENT
+
+RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+MAX_BYTES = 1 << 30
+_CHUNK = 1 << 16
+
+_RESULT_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+_GRAPH_FORMATS = {
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+}
+
+Failure = Literal["unreachable", "timeout", "error", "garbage", "too-large"]
+
+
+class EndpointError(KgError):
+    """A remote SPARQL endpoint that could not answer: `kind` says how (the server maps it to a status)."""
+
+    def __init__(self, message: str, kind: Failure, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    """The first non-blank line of an engine's answer, trimmed: all of it an error message shows."""
+    for line in text.splitlines():
+        if line.strip():
+            line = " ".join(line.split())
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+@dataclass
+class Answer:
+    """A successful answer: its media type (no parameters) and body."""
+
+    media_type: str
+    body: bytes
+
+
+@dataclass
+class SparqlClient:
+    url: str
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 0.25
+    authorization: str | None = None
+    max_bytes: int = MAX_BYTES
+    sleep: Callable[[float], None] = time.sleep
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self) -> None:
+        self.session.headers["User-Agent"] = USER_AGENT
+        if self.authorization:
+            self.session.headers["Authorization"] = self.authorization
+
+    # -- typed answers
+    def solutions(self, query: str, timeout: float | None = None) -> ox.QuerySolutions | ox.QueryBoolean:
+        answer = self.post(query, RESULTS_ACCEPT, timeout)
+        fmt = _RESULT_FORMATS.get(answer.media_type)
+        if fmt is None:
+            raise self._garbage(f"answered {answer.media_type or 'no media type'}, not SPARQL results")
+        try:
+            return ox.parse_query_results(answer.body, fmt)
+        except (SyntaxError, ValueError) as e:
+            raise self._garbage(f"unreadable SPARQL results: {first_line(str(e))}") from None
+
+    def graph(self, query: str, timeout: float | None = None) -> list[ox.Triple]:
+        answer = self.post(query, GRAPH_ACCEPT, timeout)
+        fmt = _GRAPH_FORMATS.get(answer.media_type)
+        if fmt is None:
+            raise self._garbage(f"answered {answer.media_type or 'no media type'}, not RDF")
+        try:
+            return [q.triple for q in ox.parse(answer.body, format=fmt)]
+        except (SyntaxError, ValueError) as e:
+            raise self._garbage(f"unreadable {answer.media_type}: {first_line(str(e))}") from None
+
+    # -- the protocol
+    def post(self, query: str, accept: str, timeout: float | None = None) -> Answer:
+        """POST `query` as a form; the answer's body, read within the deadline, after retries."""
+        seconds = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + seconds
+        attempt = 0
+        while True:
+            try:
+                if deadline <= time.monotonic():
+                    raise _TimedOut
+                return self._once(query, accept, deadline)
+            except _TimedOut:
+                raise EndpointError(f"endpoint {self.url}: no answer within {seconds:g} s", "timeout") from None
+            except _Retryable as e:
+                wait = self.backoff * 2**attempt
+                attempt += 1
+                if attempt > self.retries or time.monotonic() + wait >= deadline:
+                    raise e.error from None
+                self.sleep(wait)
+
+    def _once(self, query: str, accept: str, deadline: float) -> Answer:
+        left = deadline - time.monotonic()
+        try:
+            response = self.session.post(
+                self.url,
+                data={"query": query},
+                headers={"Accept": accept},
+                timeout=(min(left, 10.0), left),
+                stream=True,
+            )
+        except requests.Timeout:
+            raise _TimedOut from None
+        except requests.ConnectionError as e:
+            raise _Retryable(self._unreachable(e)) from None
+        except requests.RequestException as e:
+            raise EndpointError(f"endpoint {self.url}: {type(e).__name__}: {first_line(str(e))}", "unreachable") \
+                from None
+        try:
+            status = response.status_code
+            if status >= 400:
+                text = self._read(response, deadline, 4096, truncate=True).decode("utf-8", "replace")
+                error = EndpointError(
+                    f"endpoint {self.url}: HTTP {status} {response.reason}"
+                    + (f": {first_line(text)}" if first_line(text) else ""),
+                    "unreachable" if status in (502, 503, 504) else "error",
+                    status,
+                )
+                if status in RETRY_STATUSES:
+                    raise _Retryable(error)
+                raise error
+            body = self._read(response, deadline, self.max_bytes)
+            media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            return Answer(media, body)
+        finally:
+            response.close()
+
+    def _read(self, response: requests.Response, deadline: float, limit: int, truncate: bool = False) -> bytes:
+        """The body, chunk by chunk, checking the deadline and the size limit between chunks."""
+        parts: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                parts.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    if truncate:
+                        break
+                    raise EndpointError(f"endpoint {self.url}: answer larger than {limit} bytes", "too-large")
+                if time.monotonic() > deadline:
+                    raise _TimedOut
+        except requests.Timeout:
+            raise _TimedOut from None
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+            raise _Retryable(self._unreachable(e)) from None
+        return b"".join(parts)
+
+    # -- errors
+    def _unreachable(self, e: Exception) -> EndpointError:
+        reason = "connection refused" if "refused" in str(e).lower() else f"{type(e).__name__}"
+        return EndpointError(f"endpoint {self.url}: unreachable ({reason})", "unreachable")
+
+    def _garbage(self, what: str) -> EndpointError:
+        return EndpointError(f"endpoint {self.url}: {what}", "garbage")
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class _TimedOut(Exception):
+    pass
+
+
+class _Retryable(Exception):
+    def __init__(self, error: EndpointError) -> None:
+        super().__init__(str(error))
+        self.error = error
