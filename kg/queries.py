@@ -91,12 +91,22 @@ def to_term(value: object, kind: ParamKind, param: str) -> Term:
             raise QueryError(f"parameter {param!r}: expected an integer, got {value!r}") from None
     if not isinstance(value, str):
         raise QueryError(f"parameter {param!r}: expected text, got {type(value).__name__}")
+    if not _unicode(value):
+        raise QueryError(f"parameter {param!r}: not valid Unicode text (a lone surrogate)")
     if kind == "iri":
         try:
             return ox.NamedNode(value)
         except ValueError as e:
             raise QueryError(f"parameter {param!r}: not an IRI: {e}") from None
     return ox.Literal(value)
+
+
+def _unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_cli_value(value: str, param: str) -> Term:

@@ -13,6 +13,9 @@ from kg.checks import Integrity
 from kg.records import Record
 from kg.store import StoreDir
 
+# Real SPARQL engines (oxigraph server, Virtuoso) for the remote-backend tests: tests/engines.py.
+pytest_plugins = ["engines"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "arrow-liyuan-liu"
 DATA = Path(__file__).resolve().parent / "data"

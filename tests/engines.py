@@ -13,14 +13,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
-
 from server_fixtures import free_port
 
+ROOT = Path(__file__).resolve().parent.parent
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 ASK = {"query": "ASK {}"}
 
@@ -163,3 +165,77 @@ def start_virtuoso(data: Path, folder: Path, graph: str = "urn:kg:default") -> E
         engine.stop()
         raise RuntimeError(f"Virtuoso's bulk loader failed on some files:\n{failed}")
     return engine
+
+
+# -- session fixtures (registered by tests/conftest.py): one engine per dataset and kind, started on first use
+
+ENGINES = ("oxigraph", "virtuoso")
+BACKENDS = ("embedded", *ENGINES)
+EXAMPLE_INPUTS = (ROOT / "examples" / "arrow-liyuan-liu", ROOT / "tests" / "data" / "hostile")
+
+
+class Dataset:
+    """A graph built once as an embedded store, dumped as N-Quads, and served by each engine on demand."""
+
+    def __init__(self, folder: Path, inputs: list[Path], **build: Any) -> None:
+        import pyoxigraph as ox
+
+        import kg
+        from kg.store import StoreDir
+
+        self.folder = folder
+        self.store = folder / "store"
+        kg.build(inputs, self.store, **build)
+        self.nquads = folder / "nquads"
+        self.nquads.mkdir()
+        StoreDir(self.store).open().dump(str(self.nquads / "data.nq"), format=ox.RdfFormat.N_QUADS)
+        self.engines: dict[str, Engine] = {}
+        self.failed: dict[str, str] = {}
+
+    def endpoint(self, kind: str) -> str:
+        """The SPARQL endpoint of `kind` ("oxigraph" or "virtuoso") serving this graph; skip if not installed."""
+        if kind in self.failed:
+            pytest.skip(self.failed[kind])
+        if kind not in self.engines:
+            try:
+                if kind == "oxigraph":
+                    self.engines[kind] = start_oxigraph([self.nquads / "data.nq"], self.folder / kind)
+                else:
+                    self.engines[kind] = start_virtuoso(self.nquads, self.folder / kind)
+            except pytest.skip.Exception as e:
+                self.failed[kind] = str(e)
+                raise
+        return self.engines[kind].endpoint
+
+    def stop(self) -> None:
+        for engine in self.engines.values():
+            engine.stop()
+
+
+@pytest.fixture(scope="session")
+def example_dataset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dataset]:
+    """The example graph plus tests/data/hostile (names that would break pasted SPARQL)."""
+    data = Dataset(tmp_path_factory.mktemp("remote-example"), list(EXAMPLE_INPUTS))
+    yield data
+    data.stop()
+
+
+@pytest.fixture(scope="session")
+def dblp_dataset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dataset]:
+    """A recorded dblp sample (../shared/data/dblp_xml), skipped when absent."""
+    from conftest import shared
+
+    xml = shared("data", "dblp_xml", "xcurator_dblp_sample.xml")
+    data = Dataset(tmp_path_factory.mktemp("remote-dblp"), [xml], kind="dblp")
+    yield data
+    data.stop()
+
+
+def open_backend(dataset: Dataset, kind: str, **options: object) -> Any:
+    """The Backend of `kind` over `dataset`: the embedded store, or a RemoteBackend on an engine."""
+    from kg.backend import open_store
+    from kg.backend.remote import RemoteBackend
+
+    if kind == "embedded":
+        return open_store(dataset.store)
+    return RemoteBackend(dataset.endpoint(kind), **options)  # type: ignore[arg-type]

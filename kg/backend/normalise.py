@@ -95,7 +95,7 @@ def order_by(text: str) -> list[tuple[str, bool]] | None:
             keys.append((t.text, False))
             i += 1
         elif (
-            t.kind == "word" and t.text.upper() in ("ASC", "DESC") and i + 3 < len(found) + 0
+            t.kind == "word" and t.text.upper() in ("ASC", "DESC") and i + 3 < len(found)
             and found[i + 1].kind == "(" and found[i + 2].kind == "var" and found[i + 3].kind == ")"
         ):
             keys.append((found[i + 2].text, t.text.upper() == "DESC"))
@@ -125,7 +125,7 @@ def _rank(t: Term | None) -> tuple[int, object, object, object]:
 
 
 def _compare(a: tuple[int, object, object, object], b: tuple[int, object, object, object]) -> int:
-    return 0 if a == b else (-1 if a < b else 1)  # type: ignore[operator]
+    return 0 if a == b else (-1 if a < b else 1)
 
 
 def sort(rows: list[Row], keys: Sequence[tuple[str, bool]]) -> list[Row]:

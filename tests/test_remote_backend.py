@@ -1,0 +1,205 @@
+"""RemoteBackend against EmbeddedBackend on the same triples: every named query, bound parameters
+(hostile names), the Backend methods, and the client's failures (down, slow, 500, garbage)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+from engines import ENGINES, Dataset, open_backend
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from server_fixtures import free_port
+from werkzeug import Request, Response
+
+from kg.backend import Backend
+from kg.backend.binding import bind, where_group
+from kg.backend.normalise import order_by
+from kg.backend.remote import RemoteBackend
+from kg.backend.sparql import EndpointError
+from kg.errors import QueryError
+from kg.names import name_key
+from kg.queries import NamedQuery, all_named, named
+
+BASE = "http://localhost:7878/"
+HOSTILE = [
+    "Seán O'Brien \"the Quote\"", "Back\\slash \\\\ Name", "New\nLine\r\nName", "Brace } { Name #hash",
+    "Escape \\u0041 \\U0001F600 Name", "x\" ) } SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } #",
+    "Zoë Ünïcödé 😀 李源", "Long " + "ab\\\"}#" * 332 + "Name",
+]
+
+
+def _multiset(rows: list[dict[str, object]]) -> Counter[str]:
+    return Counter(repr(sorted(r.items())) for r in rows)
+
+
+def _params(q: NamedQuery, backend: Backend, key: str) -> dict[str, object]:
+    """Parameters for every named query drawn from the data: the cluster of `key`, its first rows."""
+    rows = backend.select(named("cluster-rows"), {"key": key})
+    coauthors = backend.select(named("cluster-row-coauthors"), {"key": key})
+    row = str(rows[0]["row"])
+    other = str(coauthors[0]["coauthor"]) if coauthors else row
+    papers = backend.select(named("cluster-papers"), {"key": key})
+    clusters = {str(r["cluster"]) for r in backend.select(named("ambiguous-clusters"))}
+    a = sorted(clusters)[0] if clusters else BASE + "cluster/none"
+    values: dict[str, object] = {"key": key, "row": row, "paper": str(papers[0]["paper"]), "a": row, "b": other}
+    if q.name == "coauthors-joint-cluster-papers":
+        values.update(a=a, b=a)
+    return {k: values[k] for k in q.params}
+
+
+def _check_named_queries(dataset: Dataset, kind: str, keys: list[str]) -> None:
+    with open_backend(dataset, "embedded") as embedded, open_backend(dataset, kind) as remote:
+        for key in keys:
+            for q in all_named():
+                params = _params(q, embedded, key)
+                want, got = embedded.select(q, params), remote.select(q, params)
+                if order_by(q.text) is not None:
+                    assert got == want, (q.name, key)
+                else:
+                    assert _multiset(got) == _multiset(want), (q.name, key)
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_every_named_query_answers_as_embedded_on_the_example(example_dataset: Dataset, kind: str) -> None:
+    _check_named_queries(example_dataset, kind, ["liyuan liu", "hong chen", name_key(HOSTILE[0])])
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_every_named_query_answers_as_embedded_on_dblp(dblp_dataset: Dataset, kind: str) -> None:
+    with open_backend(dblp_dataset, "embedded") as embedded:
+        keys = [str(r["key"]) for r in embedded.select(named("ambiguous-clusters"))[:3]]
+    assert keys, "the dblp sample has no ambiguous cluster"
+    _check_named_queries(dblp_dataset, kind, keys)
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_backend_methods_agree(example_dataset: Dataset, kind: str) -> None:
+    with open_backend(example_dataset, "embedded") as embedded, open_backend(example_dataset, kind) as remote:
+        assert remote.graphs() == embedded.graphs()
+        assert remote.size() == embedded.size()
+        row = ox.NamedNode(BASE + "author/liyuan-liu-0001")
+        name = ox.NamedNode("https://w3id.org/scholarly-kg/ontology#name")
+        for pattern in ((row, None, None), (None, None, row), (None, name, None)):
+            assert set(remote.triples(*pattern)) == set(embedded.triples(*pattern)), pattern
+        ask = "PREFIX kg: <https://w3id.org/scholarly-kg/ontology#> ASK { ?r kg:nameKey ?key }"
+        assert remote.ask(ask, {"key": "liyuan liu"}) is embedded.ask(ask, {"key": "liyuan liu"}) is True
+        assert remote.ask(ask, {"key": "nobody"}) is embedded.ask(ask, {"key": "nobody"}) is False
+        describe = (
+            "PREFIX kg: <https://w3id.org/scholarly-kg/ontology#> "
+            "CONSTRUCT { ?r ?p ?o } WHERE { ?r kg:nameKey ?key ; ?p ?o }"
+        )
+        key = {"key": "liyuan liu"}
+        assert set(remote.construct(describe, key)) == set(embedded.construct(describe, key))
+        assert remote.label.startswith("--endpoint http://127.0.0.1:")
+
+
+_TEXT = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.sampled_from(HOSTILE).map(str.upper),
+    st.text(max_size=60),
+    st.text(alphabet=st.sampled_from("\"'\\{}#()<>?$.\n\r\tu0U1AF ;,"), max_size=40),
+    st.builds(lambda a, b: a + b, st.sampled_from(HOSTILE), st.text(max_size=8)),
+    st.just("\ud800 lone surrogate"),
+    st.just("x" * 4000),
+)
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_hostile_names_are_bound_not_pasted(example_dataset: Dataset, kind: str) -> None:
+    """Whatever the name, the remote answer is the embedded one (the same rows, or the same error)."""
+    with open_backend(example_dataset, "embedded") as embedded, open_backend(example_dataset, kind) as remote:
+        queries = [named("cluster-papers"), named("cluster-rows"), named("cluster-label")]
+
+        def answer(backend: Backend, name: str) -> Any:
+            try:
+                return [backend.select(q, {"key": name_key(name)}) for q in queries]
+            except QueryError as e:
+                return f"QueryError: {e}"
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(_TEXT)
+        def check(name: str) -> None:
+            assert answer(remote, name) == answer(embedded, name)
+
+        check()
+        # the stored hostile names are found, with their paper
+        for name in HOSTILE:
+            papers = remote.select(named("cluster-papers"), {"key": name_key(name)})
+            assert len(papers) == 1, name
+
+
+def test_values_block_goes_first_in_the_where_group() -> None:
+    text = bind("PREFIX a: <x:#> SELECT ?x # { not this\nWHERE { ?x a:p ?k }", {"k": ox.Literal('}" #')})
+    assert text.index("VALUES (?k) {") > text.index("WHERE {")
+    assert '("}\\" #")' in text
+    assert where_group("CONSTRUCT { ?s ?p '{' } WHERE { ?s ?p ?o }") == len("CONSTRUCT { ?s ?p '{' } WHERE {")
+    assert where_group("CONSTRUCT WHERE { ?s ?p ?o }") is None
+    assert bind("CONSTRUCT WHERE { ?s ?p ?o }", {"o": ox.Literal("a")}).rstrip().endswith('VALUES (?o) { ("a") }')
+    for q in all_named():
+        ox.Store().query(bind(q.text, {k: ox.Literal("v") for k in q.params}))  # still parses
+
+
+def test_a_bad_query_is_refused_before_it_leaves(example_dataset: Dataset) -> None:
+    with RemoteBackend(f"http://127.0.0.1:{free_port()}/sparql") as remote, \
+            pytest.raises(QueryError, match="query: .*"):
+        remote.select("SELECT ?x WHERE { ?x ")
+
+
+# -- failures: a real HTTP server on 127.0.0.1 (pytest-httpserver) playing a broken engine
+
+def test_endpoint_down_is_one_clear_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}/sparql"
+    started = time.monotonic()
+    with RemoteBackend(url, retries=2) as remote, pytest.raises(EndpointError) as e:
+        remote.select(named("stats"))
+    assert str(e.value) == f"endpoint {url}: unreachable (connection refused)"
+    assert e.value.kind == "unreachable"
+    assert time.monotonic() - started < 5
+
+
+def test_a_slow_endpoint_is_cut_off_by_our_timeout(httpserver: Any) -> None:
+    def slow(request: Request) -> Response:
+        time.sleep(3)
+        return Response('{"head":{},"boolean":true}', content_type="application/sparql-results+json")
+
+    httpserver.expect_request("/sparql").respond_with_handler(slow)
+    started = time.monotonic()
+    with RemoteBackend(httpserver.url_for("/sparql"), timeout=0.5) as remote, pytest.raises(EndpointError) as e:
+        remote.ask("ASK {}")
+    assert time.monotonic() - started < 2
+    assert e.value.kind == "timeout"
+    assert "no answer within 0.5 s" in str(e.value)
+
+
+def test_a_500_is_retried_then_one_line(httpserver: Any) -> None:
+    body = "Virtuoso 37000 Error SP030: SPARQL compiler, line 3: syntax error\n" + "stack frame\n" * 500
+    httpserver.expect_request("/sparql").respond_with_data(body, status=500)
+    with RemoteBackend(httpserver.url_for("/sparql"), retries=2) as remote, pytest.raises(EndpointError) as e:
+        remote.select(named("stats"))
+    message = str(e.value)
+    assert "\n" not in message and "stack frame" not in message
+    assert message.startswith(f"endpoint {httpserver.url_for('/sparql')}: HTTP 500")
+    assert "SP030" in message
+    assert sum(r.status_code == 500 for _, r in httpserver.log) == 3  # the first try and two retries
+
+
+def test_garbage_is_one_line(httpserver: Any) -> None:
+    httpserver.expect_request("/sparql").respond_with_data(
+        "<html>\n<body>Login required</body>\n</html>", content_type="application/sparql-results+json"
+    )
+    with RemoteBackend(httpserver.url_for("/sparql")) as remote, pytest.raises(EndpointError) as e:
+        remote.select(named("stats"))
+    assert e.value.kind == "garbage"
+    assert "\n" not in str(e.value) and "unreadable SPARQL results" in str(e.value)
+
+
+def test_authorization_header_is_sent(httpserver: Any) -> None:
+    httpserver.expect_request("/sparql", headers={"Authorization": "Bearer s3cret"}).respond_with_data(
+        '{"head":{},"boolean":true}', content_type="application/sparql-results+json"
+    )
+    with RemoteBackend(httpserver.url_for("/sparql"), authorization="Bearer s3cret") as remote:
+        assert remote.ask("ASK {}") is True
