@@ -708,3 +708,36 @@ def docs(output: Path) -> None:
 
     write_markdown(output)
     click.echo(f"wrote {output}", err=True)
+
+
+@main.command("index")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--endpoint", envvar="KG_ENDPOINT", help="A SPARQL 1.1 endpoint to read the graph from (KG_ENDPOINT).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Directory to write the index into (as DIR/paths-index; give it as --index DIR).")
+@click.option("--page-size", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Rows per request to the endpoint (at most the engine's answer cap: Virtuoso's is 10,000).")
+@click.option("--timeout", type=click.FloatRange(min=0.0, min_open=True), default=300.0, show_default=True,
+              help="Seconds per request to the endpoint.")
+def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, page_size: int, timeout: float) -> None:
+    """The co-authorship index of a graph without a store: from FILES (N-Quads, .nq.gz shards of
+    `kg etl --shards`) or from --endpoint in pages; `kg path/serve --endpoint URL --index DIR` use it."""
+    from kg import indexing
+    from kg.backend.remote import RemoteBackend
+
+    ctx = click.get_current_context()
+    explicit = ctx.get_parameter_source("endpoint") is not click.core.ParameterSource.ENVIRONMENT
+    if files and endpoint and explicit:
+        raise click.UsageError("give either N-Quads FILES or --endpoint, not both")
+    if files:
+        report = indexing.build(output, files=files)
+    elif endpoint:
+        with RemoteBackend(endpoint, timeout=timeout) as backend:
+            report = indexing.build(output, backend=backend, page=page_size)
+    else:
+        raise click.UsageError("give N-Quads FILES or --endpoint URL (or set KG_ENDPOINT)")
+    click.echo(
+        f"{report['authors']:,} author rows, {report['papers']:,} papers with co-authors, "
+        f"{report['coauthor_links']:,} co-author links, {report['clusters']:,} clusters "
+        f"-> {report['index']} ({report['seconds']} s)"
+    )

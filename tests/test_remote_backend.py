@@ -28,7 +28,7 @@ BASE = "http://localhost:7878/"
 HOSTILE = [
     "Seán O'Brien \"the Quote\"", "Back\\slash \\\\ Name", "New\nLine\r\nName", "Brace } { Name #hash",
     "Escape \\u0041 \\U0001F600 Name", "x\" ) } SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } #",
-    "Zoë Ünïcödé 😀 李源", "Long " + "ab\\\"}#" * 332 + "Name",
+    "Zoë Ünïcödé 😀 李源", "Long " + "ab\\\"}#" * 115 + "Name",
 ]
 
 

@@ -1,0 +1,132 @@
+"""`kg index` without a store: from N-Quads / `kg etl --shards` shards and from a SPARQL endpoint,
+checked against the index a build writes beside the store (the same relations, the same format)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engines import ENGINES, ROOT, Dataset
+from werkzeug import Request, Response
+
+from kg.adjacency import AdjacencyIndex
+from kg.backend.remote import RemoteBackend, open_index
+from kg.errors import InputError, KgError
+from kg.indexing import build
+from kg.shards import etl_shards
+from kg.store import StoreDir
+
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+
+
+def relations(index: AdjacencyIndex) -> dict[str, object]:
+    """The index's content by IRI (independent of how papers are numbered)."""
+    authors = [index.authors.iri(i) for i in range(len(index.authors))]
+    clusters = [index.clusters.iri(i) for i in range(len(index.clusters))]
+    return {
+        "counts": index.counts,
+        "coauthors": {authors[i]: [authors[j] for j in index.a2a.row(i)] for i in range(len(authors))},
+        "papers": {index.papers.iri(p): [authors[j] for j in index.p2a.row(p)] for p in range(len(index.papers))},
+        "cluster": {authors[i]: clusters[c] for i, c in enumerate(index.a2c) if c != 0xFFFFFFFF},
+        "members": {clusters[c]: [authors[j] for j in index.c2a.row(c)] for c in range(len(clusters))},
+    }
+
+
+def store_index(dataset: Dataset) -> dict[str, object]:
+    active = StoreDir(dataset.store).active()
+    assert active is not None
+    index = AdjacencyIndex.open(active)
+    assert index is not None
+    try:
+        return relations(index)
+    finally:
+        index.close()
+
+
+def built(out: Path) -> dict[str, object]:
+    index = open_index(out)
+    try:
+        return relations(index)
+    finally:
+        index.close()
+
+
+def test_index_from_nquads_is_the_store_index(example_dataset: Dataset, tmp_path: Path) -> None:
+    counts = build(tmp_path / "ix", files=[example_dataset.nquads / "data.nq"])
+    assert counts["authors"] == 82 and counts["papers"] > 0
+    assert built(tmp_path / "ix") == store_index(example_dataset)
+
+
+def test_index_from_etl_shards_is_the_store_index(example_dataset: Dataset, tmp_path: Path) -> None:
+    from engines import EXAMPLE_INPUTS
+
+    etl_shards(list(EXAMPLE_INPUTS), tmp_path / "shards", shards=3)
+    shards = sorted((tmp_path / "shards").glob("part-*.nq.gz"))
+    assert len(shards) == 3
+    build(tmp_path / "ix", files=shards)
+    assert built(tmp_path / "ix") == store_index(example_dataset)
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_index_from_an_endpoint_in_pages_is_the_store_index(example_dataset: Dataset, kind: str, tmp_path: Path) -> None:
+    seen: list[tuple[str, int]] = []
+    with RemoteBackend(example_dataset.endpoint(kind)) as remote:
+        build(tmp_path / "ix", backend=remote, page=25, progress=lambda what, n: seen.append((what, n)))
+    assert built(tmp_path / "ix") == store_index(example_dataset)
+    assert len([s for s in seen if s[0] == "authorships"]) > 3  # it paged
+
+
+def test_a_capped_endpoint_is_detected(httpserver: Any, tmp_path: Path) -> None:
+    """An engine that answers fewer rows than a page asks (Virtuoso's ResultSetMaxRows below
+    --page-size) looks as if it gave the last page: the COUNT(*) check turns that into an error."""
+
+    def capped(request: Request) -> Response:
+        query = request.form["query"]
+        if "COUNT(*)" in query:
+            bindings = [{"n": {"type": "literal", "value": "100", "datatype": XSD_INTEGER}}]
+        else:
+            bindings = [{"row": {"type": "uri", "value": f"http://x/a{i}"}} for i in range(3)]
+        body = json.dumps({"head": {"vars": ["n", "row"]}, "results": {"bindings": bindings}})
+        return Response(body, content_type="application/sparql-results+json")
+
+    httpserver.expect_request("/sparql").respond_with_handler(capped)
+    with RemoteBackend(httpserver.url_for("/sparql")) as remote, \
+            pytest.raises(KgError, match=r"rows: 3 rows paged but COUNT\(\*\) says 100 .*--page-size 10"):
+        build(tmp_path / "ix", backend=remote, page=10)
+
+
+def test_bad_nquads_name_the_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.nq.gz"
+    with gzip.open(bad, "wt") as f:
+        f.write('<http://x/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+                '<https://w3id.org/scholarly-kg/ontology#AuthorRow> <http://x/g> .\n')
+        f.write('<http://x/p> <https://w3id.org/scholarly-kg/ontology#author> "oops <http://x/g> .\n')
+    with pytest.raises(InputError, match=r"bad\.nq\.gz:2: not N-Quads"):
+        build(tmp_path / "ix", files=[bad])
+    with pytest.raises(InputError, match="no such file"):
+        build(tmp_path / "ix", files=[tmp_path / "missing.nq"])
+    empty = tmp_path / "empty.nq"
+    empty.write_text("")
+    with pytest.raises(KgError, match="no kg:AuthorRow"):
+        build(tmp_path / "ix", files=[empty])
+
+
+def test_kg_index_cli(example_dataset: Dataset, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kg", "index", str(example_dataset.nquads / "data.nq"), "-o", str(tmp_path / "ix")],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "82 author rows" in done.stdout
+    assert built(tmp_path / "ix") == store_index(example_dataset)
+    both = subprocess.run(
+        [sys.executable, "-m", "kg", "index", str(example_dataset.nquads / "data.nq"), "--endpoint",
+         "http://127.0.0.1:9/sparql", "-o", str(tmp_path / "iy")],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert both.returncode == 2 and "either" in both.stderr
