@@ -71,7 +71,9 @@ def write(relations: Relations, out: Path) -> dict[str, int]:
 # -- from N-Quads files
 
 def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # noqa: SIM115 - closed by the caller
+    return open(path, "rb")  # noqa: SIM115
 
 
 def from_nquads(files: Iterable[Path]) -> Relations:

@@ -73,7 +73,9 @@ def test_index_from_etl_shards_is_the_store_index(example_dataset: Dataset, tmp_
 
 
 @pytest.mark.parametrize("kind", ENGINES)
-def test_index_from_an_endpoint_in_pages_is_the_store_index(example_dataset: Dataset, kind: str, tmp_path: Path) -> None:
+def test_index_from_an_endpoint_in_pages_is_the_store_index(
+    example_dataset: Dataset, kind: str, tmp_path: Path
+) -> None:
     seen: list[tuple[str, int]] = []
     with RemoteBackend(example_dataset.endpoint(kind)) as remote:
         build(tmp_path / "ix", backend=remote, page=25, progress=lambda what, n: seen.append((what, n)))
