@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kg import iris
-from kg.iris import Minter
+from kg.iris import Minter, dblp_iri, doi_iri, openalex_iri, orcid_iri
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import iri, literal, typed
 from kg.records import Author, AuthorDetail, Authorship, Paper, Record, Venue
@@ -42,9 +41,9 @@ class Mapper:
         if d.name_variant:
             yield self._quad(s, _P["nameVariant"], literal(d.name_variant))
         if d.dblp_pid:
-            yield self._quad(s, _P["dblpPerson"], iri(iris.dblp_iri(d.dblp_pid)))
+            yield self._quad(s, _P["dblpPerson"], iri(dblp_iri(d.dblp_pid)))
         if d.orcid:
-            yield self._quad(s, _P["orcid"], iri(iris.orcid_iri(d.orcid)))
+            yield self._quad(s, _P["orcid"], iri(orcid_iri(d.orcid)))
 
     def _quad(self, s: str, p: str, o: str) -> str:
         return f"{s} {p} {o} {self.graph} .\n"
@@ -71,11 +70,11 @@ class Mapper:
         yield q(s, _P["looseNameKey"], literal(loose_key(a.name)))
         yield q(s, _P["inCluster"], cluster)
         if a.orcid:
-            yield q(s, _P["orcid"], iri(iris.orcid_iri(a.orcid)))
+            yield q(s, _P["orcid"], iri(orcid_iri(a.orcid)))
         if a.dblp_pid:
-            yield q(s, _P["dblpPerson"], iri(iris.dblp_iri(a.dblp_pid)))
+            yield q(s, _P["dblpPerson"], iri(dblp_iri(a.dblp_pid)))
         if a.openalex_id:
-            yield q(s, _P["openalexAuthor"], iri(iris.openalex_iri(a.openalex_id)))
+            yield q(s, _P["openalexAuthor"], iri(openalex_iri(a.openalex_id)))
         if key not in self._clusters:
             self._clusters.add(key)
             yield q(cluster, _TYPE, _P["NameCluster"])
@@ -98,7 +97,7 @@ class Mapper:
         if p.abstract:
             yield q(s, _P["abstract"], literal(p.abstract))
         if p.doi:
-            yield q(s, _P["doi"], iri(iris.doi_iri(p.doi)))
+            yield q(s, _P["doi"], iri(doi_iri(p.doi)))
         if p.url:
             yield q(s, _P["url"], iri(p.url))
         if p.authors_truncated:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from kg import iris
 from kg.fetch.files import fetch_missing
 from kg.fetch.http import Client, FetchError
+from kg.iris import normalize_doi
 
 DEFAULT_BASE_URL = "https://api.crossref.org"
 
@@ -26,7 +26,7 @@ def file_for(out: Path, doi: str) -> Path:
 def fetch_dois(client: Client, out: Path, dois: list[str]) -> Fetched:
     """Fetch each DOI not already in `out` (so a rerun resumes); a 4xx stops with the DOI named."""
     try:
-        wanted = [iris.normalize_doi(d) for d in dois]
+        wanted = [normalize_doi(d) for d in dois]
     except ValueError as e:
         raise FetchError(f"--doi: {e}") from None
     out.mkdir(parents=True, exist_ok=True)

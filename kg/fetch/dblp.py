@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg import iris
 from kg.fetch.files import fetch_missing
 from kg.fetch.http import Client, FetchError
+from kg.iris import normalize_dblp_pid
 
 DEFAULT_BASE_URL = "https://dblp.org"
 _PID_URL = re.compile(r"/pid/([0-9a-z]+(?:/[0-9A-Za-z\-]+)+)$")
@@ -49,7 +49,7 @@ def search_people(client: Client, name: str, limit: int = 30) -> list[str]:
 def fetch_people(client: Client, out: Path, pids: list[str]) -> Fetched:
     """Fetch each person page not already in `out` (so a rerun resumes)."""
     try:
-        wanted = [iris.normalize_dblp_pid(p) for p in pids]
+        wanted = [normalize_dblp_pid(p) for p in pids]
     except ValueError as e:
         raise FetchError(f"--person: {e}") from None
     out.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,8 @@ from typing import Any
 import requests
 import urllib3
 
-from kg import __version__
 from kg.errors import KgError
+from kg.version import __version__
 
 USER_AGENT = f"kg/{__version__} (scholarly knowledge-graph toolkit; python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kg import iris
+import kg.sources.jsonfile as jsonfile
+from kg.iris import normalize_doi, normalize_orcid, safe_iri
 from kg.records import Author, Authorship, Located, Paper, Record, Venue
-from kg.sources import jsonfile
 from kg.sources.context import ReadContext, optional_identifier
 
 PREFIX = "crossref:"
@@ -46,7 +46,7 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         yield f"{where}: expected a JSON object"
         return
     try:
-        doi = iris.normalize_doi(str(item.get("DOI", "")))
+        doi = normalize_doi(str(item.get("DOI", "")))
     except ValueError:
         yield f"{where}: no valid DOI (found {item.get('DOI')!r})"
         return
@@ -70,7 +70,7 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         if not name:
             yield f"{where} ({doi}): author {index} has no name"
             continue
-        orcid = optional_identifier(person.get("ORCID"), iris.normalize_orcid)
+        orcid = optional_identifier(person.get("ORCID"), normalize_orcid)
         # Crossref has no author ids: an ORCID identifies a person across works, else the signature is its own row.
         author_id = f"{PREFIX}orcid/{orcid}" if orcid else f"{PREFIX}{doi}/{index}"
         if ctx.first("author", author_id):
@@ -85,7 +85,7 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         type=item.get("type") if isinstance(item.get("type"), str) else None,
         abstract=_abstract(item.get("abstract")),
         doi=doi,
-        url=iris.safe_iri(url) if isinstance(url, str) and url.startswith("http") else None,
+        url=safe_iri(url) if isinstance(url, str) and url.startswith("http") else None,
     )
     for position, (author_id, name) in enumerate(signatures, start=1):
         yield Authorship(paper_id, author_id, position, name)

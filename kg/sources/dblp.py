@@ -14,8 +14,8 @@ from typing import Any
 
 from lxml import etree
 
-from kg import iris
 from kg.errors import InputError
+from kg.iris import normalize_dblp_pid, normalize_doi, normalize_orcid, safe_iri
 from kg.names import strip_homonym
 from kg.records import Author, AuthorDetail, Authorship, Located, Paper, Record, Venue
 from kg.sources.context import ReadContext, head, open_binary, optional_identifier
@@ -116,13 +116,13 @@ def _author(elem: Any, ctx: ReadContext, pid: str | None = None) -> tuple[str, s
     author_id = PREFIX + name
     if not name:
         return author_id, name, None
-    orcid = optional_identifier(elem.get("orcid"), iris.normalize_orcid)
+    orcid = optional_identifier(elem.get("orcid"), normalize_orcid)
     # Only rows with an ORCID are remembered a second time, to give each its ORCID once.
     if orcid is not None and not ctx.first("orcid", author_id):
         orcid = None
     if not ctx.first("author", author_id):
         return author_id, name, AuthorDetail(author_id, orcid=orcid) if orcid else None
-    pid = pid or optional_identifier(elem.get("pid"), iris.normalize_dblp_pid)
+    pid = pid or optional_identifier(elem.get("pid"), normalize_dblp_pid)
     return author_id, name, Author(author_id, name, orcid=orcid, dblp_pid=pid)
 
 
@@ -165,7 +165,7 @@ def _records(elem: Any, ctx: ReadContext, in_page: bool) -> Iterator[Record | st
         venue_id=venue.id if venue is not None else None,
         type=elem.tag,
         doi=_doi(elem),
-        url=iris.safe_iri("https://dblp.org/rec/" + key),
+        url=safe_iri("https://dblp.org/rec/" + key),
     )
     for position, (author_id, name) in enumerate(signatures, start=1):
         # The homonym number is dblp's, not printed on the paper.
@@ -182,7 +182,7 @@ def _person(elem: Any, key: str, ctx: ReadContext) -> Iterator[Author | AuthorDe
     if not names:
         yield f"{key}: person record without an <author>"
         return
-    pid = optional_identifier(key.removeprefix("homepages/"), iris.normalize_dblp_pid)
+    pid = optional_identifier(key.removeprefix("homepages/"), normalize_dblp_pid)
     author_id, name, author = _author(names[0], ctx, pid)
     if author is not None:
         yield author
@@ -213,7 +213,7 @@ def _doi(elem: Any) -> str | None:
         text = (ee.text or "").strip()
         if "doi.org/" in text:
             try:
-                return iris.normalize_doi(text)
+                return normalize_doi(text)
             except ValueError:
                 continue
     return None

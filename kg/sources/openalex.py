@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kg import iris
+import kg.sources.jsonfile as jsonfile
+from kg.iris import normalize_doi, normalize_orcid, openalex_iri
 from kg.records import Author, Authorship, Located, Paper, Record, Venue
-from kg.sources import jsonfile
 from kg.sources.context import ReadContext, head, optional_identifier
 
 PREFIX = "openalex:"
@@ -93,7 +93,7 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         type=work.get("type") if isinstance(work.get("type"), str) else None,
         abstract=abstract(work.get("abstract_inverted_index")),
         doi=_doi(work.get("doi")),
-        url=iris.openalex_iri(wid),
+        url=openalex_iri(wid),
     )
     # The position is the list index: author_position only says first/middle/last.
     for position, (author_id, printed) in enumerate(signatures, start=1):
@@ -121,7 +121,7 @@ def _signature(authorship: Any, wid: str, index: int, ctx: ReadContext) -> tuple
         name = aid
     if not ctx.first("author", author_id):
         return author_id, printed or name, None
-    orcid = optional_identifier(author.get("orcid"), iris.normalize_orcid)
+    orcid = optional_identifier(author.get("orcid"), normalize_orcid)
     return author_id, printed or name, Author(author_id, name, orcid=orcid, openalex_id=aid)
 
 
@@ -151,4 +151,4 @@ def abstract(index: Any) -> str | None:
 
 
 def _doi(value: Any) -> str | None:
-    return optional_identifier(value, iris.normalize_doi)
+    return optional_identifier(value, normalize_doi)

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from kg import iris
 from kg.errors import InputError
+from kg.iris import normalize_dblp_pid, normalize_doi, normalize_openalex_author, normalize_orcid, safe_iri
 from kg.records import VENUE_KINDS, Author, Authorship, Located, Paper, Record, Venue
 from kg.sources.context import open_binary
 
@@ -219,9 +219,9 @@ def _author(row: Row) -> Record:
     return Author(
         id=_required(row, "id"),
         name=_required(row, "name"),
-        orcid=_ident(row, "orcid", iris.normalize_orcid),
-        dblp_pid=_ident(row, "dblp_pid", iris.normalize_dblp_pid),
-        openalex_id=_ident(row, "openalex_id", iris.normalize_openalex_author),
+        orcid=_ident(row, "orcid", normalize_orcid),
+        dblp_pid=_ident(row, "dblp_pid", normalize_dblp_pid),
+        openalex_id=_ident(row, "openalex_id", normalize_openalex_author),
     )
 
 
@@ -236,8 +236,8 @@ def _paper(row: Row) -> Record:
         venue_id=venue.strip() if venue else None,
         type=kind.strip() if kind else None,
         abstract=abstract.strip() if abstract else None,
-        doi=_ident(row, "doi", iris.normalize_doi),
-        url=_ident(row, "url", iris.safe_iri),
+        doi=_ident(row, "doi", normalize_doi),
+        url=_ident(row, "url", safe_iri),
         authors_truncated=_bool(row, "authors_truncated"),
     )
 

@@ -1,0 +1,3 @@
+"""kg's version, in a module of its own so that any module can import it without importing `kg`."""
+
+__version__ = "0.1.0"
