@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from kg.backend import open_store  # noqa: E402
-from kg.build import Report, build, etl, load  # noqa: E402
-from kg.errors import BadRowError, InputError, KgError, QueryError, StoreError  # noqa: E402
-from kg.names import loose_key, name_key  # noqa: E402
-from kg.store import StoreDir  # noqa: E402
+from kg.backend import open_store
+from kg.build import build, load
+from kg.errors import BadRowError, InputError, KgError, QueryError, StoreError
+from kg.names import loose_key, name_key
+from kg.store import StoreDir
+from kg.streaming import Report, etl
+from kg.version import __version__
 
 __all__ = [
     "BadRowError",

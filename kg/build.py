@@ -1,145 +1,86 @@
-"""ETL and build: sources -> checks -> N-Quads -> a new store generation, streaming."""
+"""The store build: a new generation of a store from source files (`build`) or from RDF files
+(`load`), swapped in only on success. The records -> checked -> N-Quads stream is kg.streaming;
+where the mapping runs (here or in a worker process) is kg.pipeline; generations are kg.store.
+
+A build, in order: remove the graphs an --add replaces (the only flush), load the ontology and
+the inputs' N-Quads with the bulk loader, run the writing steps of AFTER_LOAD, compact the store
+while computing its statistics, reopen it read-only, run `check` and the other steps, write
+build.json (`_metadata`, the one writer of it).
+
+To add a step after the load, write a function `def _my_step(loaded: Loaded) -> None` and add
+`Step(_my_step, ...)` to AFTER_LOAD, where its place in the tuple is its turn:
+
+- `writes=True` for a step that adds triples: it runs on the writable store before the compaction
+  and must bulk-load what it adds (`store.bulk_extend` / `bulk_load`, never `add` or an update,
+  which would leave the memtable to flush; kg.links.relink shows how). Read-only steps run on the
+  read-only reopen, after the statistics (which do not count what they find).
+- `on_load=False` for a step that only makes sense on kg's own mapping (`kg build`), not on RDF
+  from elsewhere (`kg load`).
+- What a step finds goes into `loaded.meta` under a key of its own: it is written to build.json.
+"""
 
 from __future__ import annotations
 
 import io
-import json
-import os
-import shutil
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyoxigraph as ox
 
-from kg import __version__, sources
-from kg.adjacency import INDEX, Collector, build_index
-from kg.checks import Integrity
-from kg.errors import BadRowError, KgError
+from kg.adjacency import build_index
+from kg.errors import KgError
 from kg.files import open_binary
-from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
+from kg.iris import DEFAULT_BASE_IRI, Minter
 from kg.links import LINKS, relink
-from kg.mapping import Mapper
-from kg.ontology import ONTOLOGY_GRAPH, ontology_path
-from kg.pipeline import Job, Worker, batched, use_worker
-from kg.records import Reject
+from kg.ontology import ONTOLOGY_GRAPH
+from kg.pipeline import Mapping
+from kg.sources import detect
 from kg.stats import compute_stats
 from kg.store import Generation, StoreDir
+from kg.streaming import Report, Run, load_ontology
+from kg.version import __version__
 
 
 @dataclass
-class Report:
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    triples: int = 0
-    seconds: float = 0.0
-    rejects_file: str | None = None
-    graphs: list[str] = field(default_factory=list)
+class Loaded:
+    """What an after-load step is given: the new generation (its store writable for a writing
+    step, read-only after), the minter of the build, and the findings recorded into build.json."""
 
-    def summary(self) -> str:
-        text = (
-            f"{self.rows_read:,} rows read, {self.rows_loaded:,} loaded, {self.rows_rejected:,} rejected; "
-            f"{self.triples:,} triples in {self.seconds:.1f} s"
-        )
-        if self.rows_rejected and self.rejects_file:
-            text += f" (rejects: {self.rejects_file})"
-        return text
+    gen: Generation
+    minter: Minter
+    collected_index: Callable[[Path], dict[str, int] | None] = lambda _generation: None
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
-class _Rejects:
-    """Writes rejected rows as JSON lines, opening the file only when there is one."""
+@dataclass(frozen=True)
+class Step:
+    """One step after the load (see the module docstring)."""
 
-    def __init__(self, path: Path | None, strict: bool) -> None:
-        self.path = path
-        self.strict = strict
-        self._file: IO[str] | None = None
-
-    def __call__(self, reject: Reject) -> None:
-        if self.strict:
-            raise BadRowError(f"{reject} (--strict: nothing was changed)")
-        if self.path is None:
-            return
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
-        self._file.write(json.dumps(asdict(reject), ensure_ascii=False) + "\n")
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        elif self.path is not None and self.path.exists():
-            self.path.unlink()
+    run: Callable[[Loaded], None]
+    writes: bool = False
+    on_load: bool = True
 
 
-def quads(
-    inputs: Iterable[Path],
-    kind: str,
-    minter: Minter,
-    report: Report,
-    on_reject: Callable[[Reject], None],
-    progress: bool = False,
-    dtd: Path | None = None,
-    collector: Collector | None = None,
-) -> Iterator[str]:
-    """The N-Quads lines of all inputs, each input kind in its own named graph.
-
-    `collector` sees every accepted record (what the co-authorship index is built from).
-    """
-    integrity = Integrity()
-    ctx = sources.ReadContext(dtd=dtd)
-    mappers: dict[str, Mapper] = {}
-    bar = _progress(progress)
-    for path in inputs:
-        source_kind = sources.detect(path) if kind == "auto" else kind
-        mapper = mappers.get(source_kind)
-        if mapper is None:
-            graph = minter.graph(source_kind)
-            mapper = mappers[source_kind] = Mapper(minter, graph)
-            report.graphs.append(graph)
-        for located in sources.read(path, source_kind, ctx):
-            report.rows_read += 1
-            if bar is not None:
-                bar.update()
-            item = located.item
-            reason = item if isinstance(item, str) else integrity.reason(item)
-            if reason is not None:
-                report.rows_rejected += 1
-                on_reject(Reject(located.file, located.line, reason))
-                continue
-            assert not isinstance(item, str)
-            report.rows_loaded += 1
-            if collector is not None:
-                collector.add(item)
-            yield from mapper.lines(item)
-    if bar is not None:
-        bar.close()
+def _links(loaded: Loaded) -> None:
+    relink(loaded.gen.store, loaded.minter)
 
 
-def _progress(enabled: bool) -> Any:
-    if not (enabled and sys.stderr.isatty()):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(unit=" rows", unit_scale=True, file=sys.stderr, mininterval=0.5)
-
-
-def ontology_nquads() -> bytes:
-    """The ontology graph as N-Quads, the first lines of every N-Quads output."""
-    ontology = ox.Store()
-    _load_ontology(ontology)
-    data = ontology.dump(format=ox.RdfFormat.N_QUADS)
-    assert data is not None
-    return data
+def _paths_index(loaded: Loaded) -> None:
+    """The co-authorship index, collected while mapping when it could be (kg.pipeline.Mapping),
+    else read back from the store (--add, kg load)."""
+    gen = loaded.gen
+    counts = loaded.collected_index(gen.path)
+    loaded.meta["paths_index"] = counts if counts is not None else build_index(gen.store, gen.path)
 
 
-def _load_ontology(store: ox.Store) -> None:
-    store.bulk_load(path=str(ontology_path()), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+AFTER_LOAD: tuple[Step, ...] = (
+    Step(_links, writes=True, on_load=False),
+    Step(_paths_index),
+)
 
 
 class _ChunkReader(io.RawIOBase):
@@ -167,10 +108,6 @@ class _ChunkReader(io.RawIOBase):
         view[:n] = self._buffer[:n]
         self._buffer = self._buffer[n:]
         return n
-
-
-def _bulk_load_lines(store: ox.Store, lines: Iterator[str]) -> None:
-    _bulk_load_chunks(store, batched(lines))
 
 
 def _bulk_load_chunks(store: ox.Store, chunks: Iterator[bytes]) -> None:
@@ -218,61 +155,57 @@ def build(
     overlap, not compacted), and queries that scan ranges are several times slower on it
     (kg.store.Generation.compact).
     """
-    minter = Minter(check_base_iri(base_iri))
-    report = Report()
-    started = time.perf_counter()
+    run = Run(rejects if rejects is not None else store / "rejects.jsonl", base_iri=base_iri, strict=strict)
+    minter = run.minter
     target = StoreDir(store)
-    previous = _previous_meta(target, minter) if add else {}
-    replaced = {minter.graph(sources.detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
-    rejects = rejects if rejects is not None else store / "rejects.jsonl"
-    sink = _Rejects(rejects, strict)
-    # A fresh build collects the co-authorship index while mapping (in the worker when there is
-    # one, into a directory beside the store, moved into the generation on success); --add reads
-    # it back from the store, which holds the other sources too.
-    index_tmp: Path | None = None
-    worker = None
-    if use_worker(workers, inputs):
+    previous = _previous_meta(target, minter) if add else None
+    replaced = {minter.graph(detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
+    with run, Mapping(run, inputs, kind, progress=progress, dtd=dtd, workers=workers, collect_index=not add,
+                      scratch=store) as mapping, target.generation(copy_active=add) as gen:
+        if add:
+            _remove_graphs(gen.store, [ONTOLOGY_GRAPH, minter.graph(LINKS), *sorted(replaced)])
+        load_ontology(gen.store)
+        _bulk_load_chunks(gen.store, mapping.chunks())
+        loaded = Loaded(gen, minter, mapping.write_index)
+        counts = _after_load(loaded, AFTER_LOAD, optimize, check)
+        run.report.triples = counts["triples"]
+        run.stop_clock()
+        gen.meta = _metadata(run, inputs, counts, loaded.meta, kind=kind, previous=previous)
+    return run.report
+
+
+def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = True) -> Report:
+    """Load RDF files (format from the extension, .gz allowed) into a new generation of `store`."""
+    target = StoreDir(store)
+    with Run(None) as run, target.generation(copy_active=add) as gen:
+        previous = target.meta() if add else None
         if not add:
-            store.parent.mkdir(parents=True, exist_ok=True)
-            index_tmp = Path(tempfile.mkdtemp(prefix=f".{store.name}.paths-index-", dir=store.parent))
-        worker = Worker(Job(list(inputs), kind, minter, strict, progress, dtd, index_tmp))
-    collector = Collector(minter) if worker is None and not add else None
-    try:
-        with target.generation(copy_active=add) as gen:
-            if add:
-                _remove_graphs(gen.store, [ONTOLOGY_GRAPH, minter.graph(LINKS), *sorted(replaced)])
-            _load_ontology(gen.store)
-            if worker is None:
-                _bulk_load_lines(gen.store, quads(inputs, kind, minter, report, sink, progress, dtd, collector))
-            else:
-                _bulk_load_chunks(gen.store, worker.chunks(sink))
-                _add_counts(report, worker.report)
-            relink(gen.store, minter)
-            counts = _finish_writing(gen, optimize)
-            if check is not None:
-                check(gen.store)
-            if collector is not None:
-                paths_index = collector.write(gen.path)
-            elif index_tmp is not None:
-                os.replace(index_tmp / INDEX, gen.path / INDEX)
-                paths_index = json.loads((gen.path / INDEX / "index.json").read_text())["counts"]
-            else:
-                paths_index = build_index(gen.store, gen.path)
-            report.triples = counts["triples"]
-            report.seconds = time.perf_counter() - started
-            gen.meta = _meta(inputs, kind, minter, report, counts)
-            gen.meta["paths_index"] = paths_index
-            if add:
-                gen.meta["graphs"] = sorted(set(previous.get("graphs", [])) | set(report.graphs))
-                gen.meta["inputs"] = [*previous.get("inputs", []), *gen.meta["inputs"]]
-    finally:
-        if worker is not None:
-            worker.close()
-        if index_tmp is not None:
-            shutil.rmtree(index_tmp, ignore_errors=True)
-        sink.close()
-    report.rejects_file = str(rejects) if report.rows_rejected else None
-    return report
+            load_ontology(gen.store)
+        for path in files:
+            _load_file(gen.store, path)
+        loaded = Loaded(gen, run.minter)
+        counts = _after_load(loaded, tuple(s for s in AFTER_LOAD if s.on_load), optimize)
+        run.report.triples = counts["triples"]
+        run.stop_clock()
+        gen.meta = _metadata(run, files, counts, loaded.meta, kind=None, previous=previous)
+    return run.report
+
+
+def _after_load(
+    loaded: Loaded, steps: tuple[Step, ...], optimize: bool, check: Callable[[ox.Store], None] | None = None
+) -> dict[str, int]:
+    """The writing steps, the compaction and statistics, then `check` and the read-only steps; the
+    statistics."""
+    for step in steps:
+        if step.writes:
+            step.run(loaded)
+    counts = _finish_writing(loaded.gen, optimize)
+    if check is not None:
+        check(loaded.gen.store)
+    for step in steps:
+        if not step.writes:
+            step.run(loaded)
+    return counts
 
 
 def _finish_writing(gen: Generation, optimize: bool) -> dict[str, int]:
@@ -301,13 +234,6 @@ def _remove_graphs(store: ox.Store, graphs: list[str]) -> None:
     store.flush()
 
 
-def _add_counts(report: Report, worker: Report) -> None:
-    report.rows_read += worker.rows_read
-    report.rows_loaded += worker.rows_loaded
-    report.rows_rejected += worker.rows_rejected
-    report.graphs.extend(worker.graphs)
-
-
 def _previous_meta(target: StoreDir, minter: Minter) -> dict[str, Any]:
     """The active generation's build.json; --add must mint under the same base IRI."""
     meta = target.meta()
@@ -316,79 +242,39 @@ def _previous_meta(target: StoreDir, minter: Minter) -> dict[str, Any]:
     return meta
 
 
-def _meta(inputs: list[Path], kind: str, minter: Minter, report: Report, counts: dict[str, int]) -> dict[str, Any]:
-    return {
+def _metadata(
+    run: Run,
+    inputs: list[Path],
+    counts: dict[str, int],
+    found: dict[str, Any],
+    *,
+    kind: str | None,
+    previous: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """build.json: the version, when, from which inputs, the statistics, the seconds and what the
+    after-load steps found; for kg's own mapping (`kind`: a build) the base IRI, the source kind,
+    the graphs and the rows. With `previous` (an --add) it extends the active generation's: the
+    inputs are appended, the graphs joined, the rest is this run's."""
+    report = run.report
+    meta: dict[str, Any] = {
         "kg_version": __version__,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "base_iri": minter.base,
         "inputs": [str(p) for p in inputs],
-        "from": kind,
-        "graphs": report.graphs,
-        "rows": {"read": report.rows_read, "loaded": report.rows_loaded, "rejected": report.rows_rejected},
         "counts": counts,
         "seconds": round(report.seconds, 3),
+        **found,
     }
-
-
-def etl(
-    inputs: list[Path],
-    output: Path,
-    *,
-    kind: str = "auto",
-    base_iri: str = DEFAULT_BASE_IRI,
-    strict: bool = False,
-    rejects: Path | None = None,
-    progress: bool = False,
-    dtd: Path | None = None,
-) -> Report:
-    """Write the N-Quads of the inputs (the ontology graph included) to `output`, atomically."""
-    minter = Minter(check_base_iri(base_iri))
-    report = Report()
-    started = time.perf_counter()
-    rejects = rejects if rejects is not None else output.with_name(output.name + ".rejects.jsonl")
-    sink = _Rejects(rejects, strict)
-    tmp = output.with_name(f".part-{output.name}")
-    try:
-        with open_binary(tmp, "wb") as out:
-            head = ontology_nquads()
-            out.write(head)
-            report.triples += head.count(b"\n")
-            for chunk in batched(quads(inputs, kind, minter, report, sink, progress, dtd)):
-                report.triples += chunk.count(b"\n")
-                out.write(chunk)
-        tmp.replace(output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        sink.close()
-    report.seconds = time.perf_counter() - started
-    report.rejects_file = str(rejects) if report.rows_rejected else None
-    return report
-
-
-def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = True) -> Report:
-    """Load RDF files (format from the extension, .gz allowed) into a new generation of `store`."""
-    report = Report()
-    started = time.perf_counter()
-    target = StoreDir(store)
-    with target.generation(copy_active=add) as gen:
-        if not add:
-            _load_ontology(gen.store)
-        for path in files:
-            _load_file(gen.store, path)
-        counts = _finish_writing(gen, optimize)
-        build_index(gen.store, gen.path)
-        report.triples = counts["triples"]
-        report.seconds = time.perf_counter() - started
-        gen.meta = {
-            "kg_version": __version__,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "inputs": [str(p) for p in files],
-            "counts": counts,
-            "seconds": round(report.seconds, 3),
-        }
-    return report
+    if kind is not None:
+        meta["base_iri"] = run.minter.base
+        meta["from"] = kind
+        meta["graphs"] = report.graphs
+        meta["rows"] = {"read": report.rows_read, "loaded": report.rows_loaded, "rejected": report.rows_rejected}
+    if previous is None:
+        return meta
+    merged = {**previous, **meta, "inputs": [*previous.get("inputs", []), *meta["inputs"]]}
+    if kind is not None:
+        merged["graphs"] = sorted(set(previous.get("graphs", [])) | set(report.graphs))
+    return merged
 
 
 def _load_file(store: ox.Store, path: Path) -> None:

@@ -14,9 +14,9 @@ from typing import Any, NoReturn, TypeVar
 import click
 import pyoxigraph as ox
 
-from kg import __version__
 from kg.errors import KgError, QueryError
 from kg.formats import GRAPH_NAMES, RESULT_NAMES
+from kg.version import __version__
 
 STORE = click.option(
     "--store",
@@ -173,7 +173,7 @@ def etl(
             rejects=rejects, progress=True, dtd=dtd,
         )
     else:
-        from kg.build import etl as run
+        from kg.streaming import etl as run
 
         report = run(
             list(inputs), output, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, progress=True, dtd=dtd

@@ -90,8 +90,8 @@ def terms() -> list[Term]:
 @cache
 def _examples() -> dict[str, str]:
     """Term IRI -> one triple of the example graph that uses it, in Turtle with prefixes."""
-    from kg.build import Report, quads
     from kg.iris import Minter
+    from kg.streaming import Report, quads
 
     def refuse(reject: object) -> None:
         raise AssertionError(f"the example has a bad row: {reject}")

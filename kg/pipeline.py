@@ -6,6 +6,9 @@ Messages on the pipe are tagged byte strings: b"D" + N-Quads text, b"R" + a JSON
 final b"E" followed by the worker's outcome (its Report, or the exception it raised). The worker
 applies --strict itself (the first reject fails it); the caller writes the rejects file, so a
 build's rows read = loaded + rejected and its rejects are the same with or without a worker.
+
+`Mapping` is what kg.build uses: the same chunks and the same collected index, mapped here or in
+the worker.
 """
 
 from __future__ import annotations
@@ -14,19 +17,22 @@ import json
 import multiprocessing
 import os
 import pickle
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from kg.errors import BadRowError, KgError
+from kg.adjacency import INDEX, Collector
+from kg.errors import KgError
 from kg.iris import Minter
 from kg.records import Reject
+from kg.streaming import Report, Run, batched, quads, refusal
 
 # Below this much input the worker's start-up costs more than the overlap saves.
 AUTO_MIN_BYTES = 16 << 20
-_CHUNK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -58,24 +64,7 @@ def use_worker(workers: int | None, inputs: list[Path]) -> bool:
     return workers > 1
 
 
-def batched(lines: Iterator[str], size: int = _CHUNK) -> Iterator[bytes]:
-    """Lines joined into UTF-8 chunks of about `size` characters."""
-    batch: list[str] = []
-    n = 0
-    for line in lines:
-        batch.append(line)
-        n += len(line)
-        if n >= size:
-            yield "".join(batch).encode("utf-8")
-            batch, n = [], 0
-    if batch:
-        yield "".join(batch).encode("utf-8")
-
-
 def _work(conn: Connection, job: Job, parent_end: Connection | None = None) -> None:
-    from kg.adjacency import Collector
-    from kg.build import Report, quads
-
     if parent_end is not None:
         # A forked worker inherits the pipe's read end: closed here, so that when the caller dies
         # (even by SIGKILL) the pipe has no reader left and the next send fails instead of blocking.
@@ -86,7 +75,7 @@ def _work(conn: Connection, job: Job, parent_end: Connection | None = None) -> N
 
     def on_reject(reject: Reject) -> None:
         if job.strict:
-            raise BadRowError(f"{reject} (--strict: nothing was changed)")
+            raise refusal(reject)
         conn.send_bytes(b"R" + json.dumps(asdict(reject), ensure_ascii=False).encode("utf-8"))
 
     outcome: object
@@ -129,7 +118,7 @@ class Worker:
         self._proc = ctx.Process(target=_work, args=args, name="kg-mapping", daemon=True)
         self._proc.start()
         child.close()
-        self.report: Any = None
+        self.report: Report | None = None
 
     def chunks(self, on_reject: Callable[[Reject], None]) -> Iterator[bytes]:
         while True:
@@ -155,3 +144,74 @@ class Worker:
         if self._proc.is_alive():
             self._proc.terminate()
             self._proc.join()
+
+
+class Mapping:
+    """The inputs' N-Quads for a build, mapped in this process or in a worker (`use_worker`), with
+    the co-authorship index collected meanwhile when `collect_index` (a fresh build: the index must
+    see exactly the records of every source of the store, so --add reads it back from the store).
+
+    The worker writes the index into a directory beside `scratch` (the store), moved into the
+    generation by `write_index`; `close()` ends the worker and removes what is left of it.
+    """
+
+    def __init__(
+        self,
+        run: Run,
+        inputs: list[Path],
+        kind: str,
+        *,
+        progress: bool = False,
+        dtd: Path | None = None,
+        workers: int | None = None,
+        collect_index: bool = True,
+        scratch: Path,
+    ) -> None:
+        self._run = run
+        self._inputs = list(inputs)
+        self._kind, self._progress, self._dtd = kind, progress, dtd
+        self._collector: Collector | None = None
+        self._index_tmp: Path | None = None
+        self._worker: Worker | None = None
+        if not use_worker(workers, inputs):
+            self._collector = Collector(run.minter) if collect_index else None
+            return
+        if collect_index:
+            scratch.parent.mkdir(parents=True, exist_ok=True)
+            self._index_tmp = Path(tempfile.mkdtemp(prefix=f".{scratch.name}.paths-index-", dir=scratch.parent))
+        job = Job(self._inputs, kind, run.minter, run.rejects.strict, progress, dtd, self._index_tmp)
+        self._worker = Worker(job)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The N-Quads in chunks; the run's report counts the rows and its sink gets the rejects."""
+        if self._worker is None:
+            lines = self._run.quads(
+                self._inputs, self._kind, progress=self._progress, dtd=self._dtd, collector=self._collector
+            )
+            yield from batched(lines)
+            return
+        yield from self._worker.chunks(self._run.rejects)
+        assert self._worker.report is not None
+        self._run.report.add_rows(self._worker.report)
+
+    def write_index(self, generation: Path) -> dict[str, int] | None:
+        """Puts the collected index into `generation`; its counts, or None when none was collected."""
+        if self._collector is not None:
+            return self._collector.write(generation)
+        if self._index_tmp is None:
+            return None
+        os.replace(self._index_tmp / INDEX, generation / INDEX)
+        counts: dict[str, int] = json.loads((generation / INDEX / "index.json").read_text())["counts"]
+        return counts
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+        if self._index_tmp is not None:
+            shutil.rmtree(self._index_tmp, ignore_errors=True)
+
+    def __enter__(self) -> Mapping:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

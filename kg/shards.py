@@ -1,7 +1,7 @@
 """`kg etl --shards N`: the N-Quads of the inputs as N gzipped shards, for a distributed engine's
 bulk loader (QLever, Virtuoso, ...), with the compression in worker processes.
 
-The main process reads, checks and maps (as `kg.build.quads`), and deals the N-Quads out chunk by
+The main process reads, checks and maps (kg.streaming), and deals the N-Quads out chunk by
 chunk, round robin, to the shards; a chunk is a run of whole records' lines, so each quad is in
 exactly one shard and the shards together are exactly `kg etl`'s single file. The ontology graph
 goes to shard 0. With `workers` > 1, shard i is compressed and written by worker i % workers (gzip
@@ -14,15 +14,12 @@ from __future__ import annotations
 import contextlib
 import gzip
 import multiprocessing
-import time
-from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
-from kg.build import Report, _Rejects, ontology_nquads, quads
-from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
-from kg.pipeline import batched
+from kg.iris import DEFAULT_BASE_IRI
+from kg.streaming import Report, Run
 
 PATTERN = "part-{:05d}.nq.gz"
 
@@ -105,44 +102,29 @@ def etl_shards(
     """Write the N-Quads of the inputs as `shards` files DIR/part-00000.nq.gz ..., atomically."""
     if not 1 <= shards <= 256:
         raise ValueError("shards: must be from 1 to 256")
-    minter = Minter(check_base_iri(base_iri))
-    report = Report()
-    started = time.perf_counter()
+    rejects = rejects if rejects is not None else directory / "rejects.jsonl"
+    run = Run(rejects, base_iri=base_iri, strict=strict)  # checks the base IRI before touching the directory
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("part-*.nq.gz"):
         stale.unlink()
     finals = [directory / name for name in shard_names(shards)]
     tmps = [directory / f".{name}" for name in shard_names(shards)]
-    rejects = rejects if rejects is not None else directory / "rejects.jsonl"
-    sink = _Rejects(rejects, strict)
     sinks: _Sinks | None = None
-    try:
-        sinks = _Sinks(tmps, workers, level)
-        head = ontology_nquads()
-        sinks.write(0, head)
-        report.triples += head.count(b"\n")
-        for i, chunk in enumerate(_chunks(inputs, kind, minter, report, sink, progress, dtd)):
-            report.triples += chunk.count(b"\n")
-            sinks.write(i % shards, chunk)
-        done, sinks = sinks, None
-        done.close()
-        for tmp, final in zip(tmps, finals, strict=True):
-            tmp.replace(final)
-    except BaseException:
-        if sinks is not None:
-            with contextlib.suppress(OSError):
-                sinks.close()
-        for tmp in tmps:
-            tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        sink.close()
-    report.seconds = time.perf_counter() - started
-    report.rejects_file = str(rejects) if report.rows_rejected else None
-    return report
-
-
-def _chunks(
-    inputs: list[Path], kind: str, minter: Minter, report: Report, sink: _Rejects, progress: bool, dtd: Path | None
-) -> Iterator[bytes]:
-    return batched(quads(inputs, kind, minter, report, sink, progress, dtd))
+    with run:
+        try:
+            sinks = _Sinks(tmps, workers, level)
+            sinks.write(0, run.head())
+            for i, chunk in enumerate(run.chunks(inputs, kind, progress=progress, dtd=dtd)):
+                sinks.write(i % shards, chunk)
+            done, sinks = sinks, None
+            done.close()
+            for tmp, final in zip(tmps, finals, strict=True):
+                tmp.replace(final)
+        except BaseException:
+            if sinks is not None:
+                with contextlib.suppress(OSError):
+                    sinks.close()
+            for tmp in tmps:
+                tmp.unlink(missing_ok=True)
+            raise
+    return run.report

@@ -32,7 +32,7 @@ def shared(*parts: str) -> Path:
 
 def read_accepted(kind: str, *paths: Path, dtd: Path | None = None) -> tuple[list[Record], list[str]]:
     """The records a build would load from `paths` of one source kind, and "file:line: reason" for
-    those it would reject (the reader and the integrity check, as kg.build.quads runs them)."""
+    those it would reject (the reader and the integrity check, as kg.streaming.quads runs them)."""
     integrity = Integrity()
     ctx = sources.ReadContext(dtd=dtd)
     records: list[Record] = []

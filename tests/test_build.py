@@ -84,6 +84,23 @@ def test_etl_then_load_equals_build(tmp_path: Path, example_store: Path) -> None
     assert _sorted_nquads(tmp_path / "L") == _sorted_nquads(example_store)
 
 
+def test_load_writes_the_same_metadata_as_build(tmp_path: Path, example_store: Path) -> None:
+    """One build.json writer: `kg load` records the paths index too, and --add extends the inputs."""
+    out = tmp_path / "example.nq"
+    kg.etl([EXAMPLE], out)
+    kg.load([out], tmp_path / "L")
+    built, loaded = StoreDir(example_store).meta(), StoreDir(tmp_path / "L").meta()
+    assert loaded["paths_index"] == built["paths_index"]
+    assert loaded["counts"] == built["counts"]
+    assert {"kg_version", "built_at", "inputs", "seconds"} <= set(loaded)
+    kg.build([EXAMPLE], tmp_path / "A", base_iri="https://example.org/kg/")
+    kg.load([DATA / "example-golden.ttl"], tmp_path / "A", add=True)
+    added = StoreDir(tmp_path / "A").meta()
+    assert added["inputs"] == [str(EXAMPLE), str(DATA / "example-golden.ttl")]
+    assert added["base_iri"] == "https://example.org/kg/"
+    assert "paths_index" in added
+
+
 def test_etl_is_deterministic(tmp_path: Path) -> None:
     kg.etl([EXAMPLE], tmp_path / "1.nq")
     kg.etl([EXAMPLE], tmp_path / "2.nq")

@@ -18,8 +18,9 @@ import pyoxigraph as ox
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kg.build import build, etl
+from kg.build import build
 from kg.store import StoreDir
+from kg.streaming import etl
 
 # Every code point, the surrogates included (they reach kg through JSON's \ud800 escapes).
 ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=12)
