@@ -1,34 +1,47 @@
-"""Queries per second of `kg serve` against `oxigraph serve-read-only`, same store, same query mix.
+"""`kg serve` against `oxigraph serve-read-only` on the same store: a lookup mix and an aggregate mix.
 
     .venv/bin/pip install -e '.[bench]'
-    .venv/bin/python bench/endpoint.py --papers 2000 --seconds 15 --concurrency 8
+    flock /tmp/kg-bench.lock .venv/bin/python bench/endpoint.py --store STORE --seconds 8 --concurrency 1,8
 
 Both servers run on 127.0.0.1 one after the other over the same store (the active generation of a
-store built from `kg generate` rows), with the union of all graphs as default graph. A fixed mix of
-read queries (constant text, no parameters) is sent by --concurrency threads with keep-alive
-connections for --seconds each, after a short warm-up. Prints one JSON object with both rates.
+kg store), with the union of all graphs as default graph, in the same run. Two mixes:
+
+- lookup: what a name-cluster site sends, parameterised queries with keys and IRIs sampled from the
+  store (--sample of each, fixed --seed): the papers of one name key, the co-authors of one author
+  row, the triples of one paper. The client writes each term in its N-Triples form.
+- aggregate: a fixed mix of read queries over the whole graph (counts, GROUP BY, LIMIT scans) and
+  the named queries of queries/ that take no parameter.
+
+For each server, mix and --concurrency level, that many client threads send POST form requests on
+keep-alive connections for --seconds after a 1 s warm-up. The client is a minimal HTTP/1.1 one
+(prepared request bytes, Content-Length or chunked answers) so that its own cost stays small next
+to the servers'; it runs on the same cores, which the figures share. Prints one JSON object
+(qps, median and p95 latency in ms, errors, for both servers, and the ratios); --out also writes it.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
+import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+KG = "PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>\n"
 
-MIX = [
-    "PREFIX kg: <https://w3id.org/scholarly-kg/ontology#> SELECT (COUNT(*) AS ?n) WHERE { ?p a kg:Paper }",
+AGGREGATE = [
+    KG + "SELECT (COUNT(*) AS ?n) WHERE { ?p a kg:Paper }",
     "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 100",
     "ASK { ?s a ?t }",
     "SELECT ?t (COUNT(?s) AS ?n) WHERE { ?s a ?t } GROUP BY ?t ORDER BY DESC(?n)",
@@ -36,14 +49,48 @@ MIX = [
     "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?s ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l LIMIT 20",
 ]
 
+# The three lookups; {key}, {row}, {paper} are replaced by N-Triples terms sampled from the store.
+LOOKUPS = {
+    "papers_of_key": KG + "SELECT ?paper ?title ?year WHERE { ?row kg:nameKey {key} . ?paper kg:author ?row ;"
+    " kg:title ?title . OPTIONAL { ?paper kg:year ?year } }",
+    "coauthors_of_row": KG + "SELECT DISTINCT ?coauthor ?name WHERE { ?paper kg:author {row} , ?coauthor ."
+    " FILTER(?coauthor != {row}) ?coauthor kg:name ?name }",
+    "triples_of_paper": "SELECT ?p ?o WHERE { {paper} ?p ?o }",
+}
+ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
+
 
 def named_mix() -> list[str]:
-    """The named queries that take no parameter (queries/*.rq), added to the mix."""
+    """The named queries that take no parameter (queries/*.rq)."""
     out = []
     for path in sorted((ROOT / "queries").glob("*.rq")):
         text = path.read_text(encoding="utf-8")
         if "# param:" not in text:
             out.append(text)
+    return out
+
+
+def lookup_mix(data: str, sample: int, seed: int) -> list[str]:
+    """`sample` queries of each lookup kind, terms drawn from the store at `data`, interleaved."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(data)
+
+    def column(query: str) -> list[str]:
+        found = store.query(KG + query, use_default_graph_as_union=True)
+        assert isinstance(found, ox.QuerySolutions)
+        return sorted({str(s[0]) for s in found})
+
+    rng = random.Random(seed)
+    keys = rng.sample(column("SELECT ?k WHERE { ?r a kg:AuthorRow ; kg:nameKey ?k }"), sample)
+    rows = rng.sample(column("SELECT ?r WHERE { ?r a kg:AuthorRow }"), sample)
+    papers = rng.sample(column("SELECT ?p WHERE { ?p a kg:Paper }"), sample)
+    del store
+    out = []
+    for k, r, p in zip(keys, rows, papers, strict=True):
+        out.append(LOOKUPS["papers_of_key"].replace("{key}", k))
+        out.append(LOOKUPS["coauthors_of_row"].replace("{row}", r))
+        out.append(LOOKUPS["triples_of_paper"].replace("{paper}", p))
     return out
 
 
@@ -54,48 +101,120 @@ def free_port() -> int:
         return port
 
 
-def wait_up(port: int, path: str, seconds: float = 60) -> None:
+class Client:
+    """One keep-alive HTTP/1.1 connection that sends prepared requests and reads whole answers."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.buf = b""
+
+    def connect(self) -> socket.socket:
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.buf = b""
+        return self.sock
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = None
+
+    def _fill(self, sock: socket.socket) -> None:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("closed")
+        self.buf += chunk
+
+    def exchange(self, request: bytes) -> int:
+        """Send one request, read its answer; the status code."""
+        sock = self.connect()
+        sock.sendall(request)
+        while b"\r\n\r\n" not in self.buf:
+            self._fill(sock)
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(b":")
+            headers[k.strip().lower()] = v.strip()
+        if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+            while True:
+                while b"\r\n" not in self.buf:
+                    self._fill(sock)
+                size_line, _, self.buf = self.buf.partition(b"\r\n")
+                size = int(size_line.split(b";")[0], 16)
+                while len(self.buf) < size + 2:
+                    self._fill(sock)
+                self.buf = self.buf[size + 2 :]
+                if size == 0:
+                    break
+        else:
+            length = int(headers.get(b"content-length", b"0"))
+            while len(self.buf) < length:
+                self._fill(sock)
+            self.buf = self.buf[length:]
+        if headers.get(b"connection", b"").lower() == b"close":
+            self.close()
+        return status
+
+
+def prepare(path: str, queries: list[str]) -> list[bytes]:
+    out = []
+    for q in queries:
+        body = urlencode({"query": q}).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {ACCEPT}\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        out.append(head.encode() + body)
+    return out
+
+
+def wait_up(port: int, path: str, seconds: float = 90) -> None:
+    request = prepare(path, ["ASK {}"])[0]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        c = Client(port)
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", path + "?" + urlencode({"query": "ASK {}"}))
-            if c.getresponse().status == 200:
+            if c.exchange(request) == 200:
                 return
         except OSError:
             pass
+        finally:
+            c.close()
         time.sleep(0.2)
     raise RuntimeError(f"server on {port} did not come up")
 
 
-def load(port: int, path: str, queries: list[str], seconds: float, concurrency: int) -> dict[str, float]:
+def load(port: int, requests: list[bytes], seconds: float, concurrency: int) -> dict[str, Any]:
     stop = time.monotonic() + seconds
-    counts = [0] * concurrency
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
 
     def client(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        k = i
-        while time.monotonic() < stop:
-            q = queries[k % len(queries)]
+        c = Client(port)
+        k = i * 7919
+        mine = latencies[i]
+        while True:
+            t0 = time.perf_counter()
+            if t0 >= stop:
+                break
+            request = requests[k % len(requests)]
             k += 1
-            body = urlencode({"query": q})
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/sparql-results+json, text/turtle;q=0.9",
-            }
             try:
-                conn.request("POST", path, body, headers)
-                r = conn.getresponse()
-                r.read()
-                if r.status == 200:
-                    counts[i] += 1
-                else:
-                    errors[i] += 1
-            except (OSError, http.client.HTTPException):
+                status = c.exchange(request)
+            except (OSError, ValueError, IndexError):
                 errors[i] += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                c.close()
+                continue
+            if status == 200:
+                mine.append(time.perf_counter() - t0)
+            else:
+                errors[i] += 1
+        c.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
     start = time.monotonic()
@@ -104,35 +223,50 @@ def load(port: int, path: str, queries: list[str], seconds: float, concurrency: 
     for t in threads:
         t.join()
     elapsed = time.monotonic() - start
+    every = sorted(x for xs in latencies for x in xs)
+    n = len(every)
     return {
-        "queries": sum(counts),
+        "queries": n,
         "errors": sum(errors),
         "seconds": round(elapsed, 2),
-        "qps": round(sum(counts) / elapsed, 1),
+        "qps": round(n / elapsed, 1),
+        "median_ms": round(statistics.median(every) * 1000, 3) if n else None,
+        "p95_ms": round(every[min(n - 1, int(n * 0.95))] * 1000, 3) if n else None,
     }
 
 
-def run_server(
-    cmd: list[str], port: int, path: str, queries: list[str], seconds: float, concurrency: int
-) -> dict[str, float]:
+def measure(
+    cmd: list[str], port: int, path: str, mixes: dict[str, list[str]], seconds: float, levels: list[int]
+) -> dict[str, dict[str, Any]]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    out: dict[str, dict[str, Any]] = {}
     try:
         wait_up(port, path)
-        load(port, path, queries, 2.0, concurrency)  # warm-up
-        return load(port, path, queries, seconds, concurrency)
+        for mix, queries in mixes.items():
+            requests = prepare(path, queries)
+            for c in levels:
+                load(port, requests, 1.0, c)  # warm-up
+                out[f"{mix} c{c}"] = load(port, requests, seconds, c)
     finally:
         proc.terminate()
         proc.wait(10)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", type=Path, help="An existing kg store (default: build one from `kg generate`).")
-    ap.add_argument("--papers", type=int, default=2000)
-    ap.add_argument("--seconds", type=float, default=15)
-    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--papers", type=int, default=2000, help="Without --store: the size of the generated graph.")
+    ap.add_argument("--seconds", type=float, default=8)
+    ap.add_argument("--concurrency", default="1,8", help="Comma-separated client counts.")
+    ap.add_argument("--mix", default="lookup,aggregate", help="lookup, aggregate or both (comma-separated).")
+    ap.add_argument("--sample", type=int, default=200, help="Keys, author rows and papers drawn for the lookups.")
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2, help="kg serve --workers")
+    ap.add_argument("--kg-args", default="", help="More arguments for kg serve (space-separated).")
+    ap.add_argument("--only", choices=["kg", "oxigraph"], help="Measure one server only.")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "endpoint")
+    ap.add_argument("--out", type=Path, help="Also write the JSON here.")
     args = ap.parse_args()
 
     kg = str(BIN / "kg")
@@ -147,38 +281,58 @@ def main() -> None:
             shutil.rmtree(rows, ignore_errors=True)
             subprocess.run([kg, "generate", "--papers", str(args.papers), "--seed", "1", "-o", str(rows)], check=True)
             subprocess.run([kg, "build", str(rows), "--store", str(store)], check=True)
-    data = os.path.realpath(store / "active") + "/oxigraph"
-    queries = MIX + named_mix()
+    generation = Path(os.path.realpath(store / "active"))
+    data = str(generation / "oxigraph")
+    levels = [int(c) for c in args.concurrency.split(",")]
+    mixes: dict[str, list[str]] = {}
+    for mix in args.mix.split(","):
+        if mix == "lookup":
+            mixes["lookup"] = lookup_mix(data, args.sample, args.seed)
+        elif mix == "aggregate":
+            mixes["aggregate"] = AGGREGATE + named_mix()
+        else:
+            raise SystemExit(f"--mix: unknown mix {mix!r}")
 
-    port = free_port()
-    kg_cmd = [
-        kg,
-        "serve",
-        "--store",
-        str(store),
-        "--port",
-        str(port),
-        "--workers",
-        str(args.workers),
-        "--max-rows",
-        "0",
-    ]
-    ours = run_server(kg_cmd, port, "/sparql", queries, args.seconds, args.concurrency)
-    port = free_port()
-    ox_cmd = [oxigraph, "serve-read-only", "--location", data, "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
-    theirs = run_server(ox_cmd, port, "/query", queries, args.seconds, args.concurrency)
+    load_before = os.getloadavg()
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    if args.only != "oxigraph":
+        port = free_port()
+        kg_cmd = [kg, "serve", "--store", str(store), "--port", str(port), "--workers", str(args.workers)]
+        results["kg_serve"] = measure(kg_cmd + args.kg_args.split(), port, "/sparql", mixes, args.seconds, levels)
+    if args.only != "kg":
+        port = free_port()
+        ox_cmd = [oxigraph, "serve-read-only", "--location", data, "--bind", f"127.0.0.1:{port}",
+                  "--union-default-graph"]
+        results["oxigraph_serve_read_only"] = measure(ox_cmd, port, "/query", mixes, args.seconds, levels)
+    ratios = {}
+    if len(results) == 2:
+        ours, theirs = results["kg_serve"], results["oxigraph_serve_read_only"]
+        for k in ours:
+            a, b = ours[k], theirs[k]
+            ratios[k] = {
+                "qps": round(a["qps"] / b["qps"], 3) if b["qps"] else None,
+                "median_ms_more": round(a["median_ms"] - b["median_ms"], 3)
+                if a["median_ms"] is not None and b["median_ms"] is not None
+                else None,
+            }
+    meta = json.loads((generation / "build.json").read_text())
     result = {
-        "store": str(store.name),
-        "triples": json.loads((Path(os.path.realpath(store / "active")) / "build.json").read_text())
-        .get("counts", {})
-        .get("triples"),
-        "queries_in_mix": len(queries),
-        "concurrency": args.concurrency,
-        "kg_serve": ours,
-        "oxigraph_serve_read_only": theirs,
-        "ratio": round(ours["qps"] / theirs["qps"], 3) if theirs["qps"] else None,
+        "store": store.name,
+        "triples": meta.get("counts", {}).get("triples"),
+        "papers": meta.get("counts", {}).get("papers"),
+        "mixes": {k: len(v) for k, v in mixes.items()},
+        "seconds": args.seconds,
+        "kg_serve_args": ["--workers", str(args.workers), *args.kg_args.split()],
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        **results,
+        "ratios": ratios,
     }
-    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    text = json.dumps(result, indent=2) + "\n"
+    sys.stdout.write(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
