@@ -85,7 +85,6 @@ def lookup_mix(data: str, sample: int, seed: int) -> list[str]:
     keys = rng.sample(column("SELECT ?k WHERE { ?r a kg:AuthorRow ; kg:nameKey ?k }"), sample)
     rows = rng.sample(column("SELECT ?r WHERE { ?r a kg:AuthorRow }"), sample)
     papers = rng.sample(column("SELECT ?p WHERE { ?p a kg:Paper }"), sample)
-    del store
     out = []
     for k, r, p in zip(keys, rows, papers, strict=True):
         out.append(LOOKUPS["papers_of_key"].replace("{key}", k))

@@ -8,6 +8,7 @@ import shlex
 import socket
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -302,8 +303,15 @@ def stats(store: Path, fmt: str) -> None:
 @click.argument("name")
 @STORE
 @click.option("--loose", is_flag=True, help="Also fold diacritics and punctuation ('José-María' ~ 'Jose Maria').")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
-def cluster(name: str, store: Path, loose: bool, fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default=None,
+              help="text, json or csv [default: text; with --all: json, one paper a line].")
+@click.option("--page", type=click.IntRange(min=1), default=None,
+              help="Show one page of the papers (1-based, newest first); rows and counts stay the whole cluster's.")
+@click.option("--page-size", type=click.IntRange(1, 500), default=None, help="Papers per page [default: 50].")
+@click.option("--all", "every", is_flag=True,
+              help="Stream every paper, fetched a page at a time: JSON lines (--format json) or CSV (--format csv).")
+def cluster(name: str, store: Path, loose: bool, fmt: str | None, page: int | None, page_size: int | None,
+            every: bool) -> None:
     """Every paper of the author rows named NAME (case-insensitive exact match, homonym numbers merged)."""
     from kg.cluster import CSV_COLUMNS, csv_rows, render_text
     from kg.cluster import cluster as run
@@ -311,6 +319,10 @@ def cluster(name: str, store: Path, loose: bool, fmt: str) -> None:
 
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
+    if every or page is not None or page_size is not None:
+        _cluster_pages(name, store, loose, fmt, page, page_size, every)
+        return
+    fmt = fmt or "text"
     result = run(StoreDir(store).open(), name, loose=loose)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
@@ -320,6 +332,47 @@ def cluster(name: str, store: Path, loose: bool, fmt: str) -> None:
         writer.writerows(csv_rows(result))
     else:
         click.echo(render_text(result), nl=False)
+
+
+def _cluster_pages(name: str, store: Path, loose: bool, fmt: str | None, page: int | None,
+                   page_size: int | None, every: bool) -> None:
+    """kg cluster --page / --page-size / --all (kg.cluster_page)."""
+    from kg.backend import open_store
+    from kg.cluster import CSV_COLUMNS, csv_row, csv_rows, render_text
+    from kg.cluster_page import PAGE_SIZE, all_papers, cluster_page
+    from kg.errors import QueryError
+
+    if every:
+        if page is not None or page_size is not None:
+            raise click.UsageError("--all streams every paper: give it without --page / --page-size")
+        if fmt == "text":
+            raise click.BadParameter("--all writes json (one paper a line) or csv", param_hint="--format")
+        with open_store(store) as backend:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            if fmt == "csv":
+                writer.writerow(CSV_COLUMNS)
+            for paper in all_papers(backend, name, loose=loose):
+                if fmt == "csv":
+                    writer.writerow(csv_row(paper))
+                else:
+                    sys.stdout.write(json.dumps(asdict(paper), ensure_ascii=False) + "\n")
+        return
+    with open_store(store) as backend:
+        try:
+            shown = cluster_page(backend, name, page=page or 1, page_size=page_size or PAGE_SIZE, loose=loose)
+        except QueryError as e:
+            raise click.BadParameter(str(e).partition(": ")[2], param_hint="--page") from None
+    fmt = fmt or "text"
+    if fmt == "json":
+        click.echo(json.dumps(shown.to_json(), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(csv_rows(shown.cluster))
+    else:
+        click.echo(render_text(shown.cluster, paper_count=shown.paper_count), nl=False)
+        following = f"; next: --page {shown.next_page}" if shown.next_page is not None else ""
+        click.echo(f"\nPage {shown.page} of {shown.pages} ({shown.page_size} papers a page){following}")
 
 
 @main.command()

@@ -162,9 +162,9 @@ def ambiguous(store: ox.Store, limit: int = 20) -> list[dict[str, object]]:
     return select(store, named("ambiguous-clusters"))[:limit]
 
 
-def render_text(c: Cluster, max_authors: int = 8) -> str:
-    """The seed page's layout as plain text."""
-    n_papers, n_rows = len(c.papers), len(c.rows)
+def render_text(c: Cluster, max_authors: int = 8, paper_count: int | None = None) -> str:
+    """The seed page's layout as plain text (`paper_count`: the whole cluster's, when c holds one page)."""
+    n_papers, n_rows = len(c.papers) if paper_count is None else paper_count, len(c.rows)
     lines = [f"{c.name} — {n_papers} paper{'s' * (n_papers != 1)}, {n_rows} author row{'s' * (n_rows != 1)}"]
     if not c.rows:
         lines.append(f"No author row is named {c.name!r}{' (loose match)' if c.loose else ''}.")
@@ -186,15 +186,10 @@ CSV_COLUMNS = ("iri", "title", "year", "venue", "type", "authors", "rows")
 
 
 def csv_rows(c: Cluster) -> list[list[str]]:
-    return [
-        [
-            p.iri,
-            p.title,
-            str(p.year or ""),
-            p.venue or "",
-            p.type or "",
-            "; ".join(a.name for a in p.authors),
-            " ".join(p.rows),
-        ]
-        for p in c.papers
-    ]
+    return [csv_row(p) for p in c.papers]
+
+
+def csv_row(p: ClusterPaper) -> list[str]:
+    """One paper as a row of CSV_COLUMNS."""
+    return [p.iri, p.title, str(p.year or ""), p.venue or "", p.type or "", "; ".join(a.name for a in p.authors),
+            " ".join(p.rows)]

@@ -51,6 +51,9 @@ def test_cluster_json_is_the_cli_json(server: Server, example_db: ox.Store) -> N
     r = api(server, "clusters/Liyuan%20Liu")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     data = r.json()
+    paging = {"paper_count": 21, "page": 1, "page_size": 50, "pages": 1, "next": None}
+    assert {k: data.pop(k) for k in paging} == paging
+    assert sum(y["papers"] for y in data.pop("years")) == 21
     assert data == library_cluster(example_db, "Liyuan Liu").to_json()
     assert set(data) == {"name", "key", "loose", "papers", "rows"}
     assert len(data["papers"]) == 21 and len(data["rows"]) == 2
@@ -79,8 +82,35 @@ def test_cluster_bad_parameters_and_unknown_names(server: Server) -> None:
     unknown = api(server, "clusters/Nobody%20At%20All")
     assert unknown.status_code == 200  # an unknown name is an empty cluster, as in the CLI
     assert unknown.json() == {"name": "Nobody At All", "key": "nobody at all", "loose": False, "papers": [],
-                              "rows": []}
+                              "rows": [], "paper_count": 0, "page": 1, "page_size": 50, "pages": 1, "years": [],
+                              "next": None}
     assert rows(api(server, "clusters/Nobody", params={"format": "csv"}).text) == [list(CSV_COLUMNS)]
+
+
+def test_cluster_pages_chain_to_the_end(server: Server, example_db: ox.Store) -> None:
+    whole = library_cluster(example_db, "Liyuan Liu").to_json()
+    url: str | None = server.url + "/api/clusters/Liyuan%20Liu?page_size=4&loose=false"
+    papers, pages = [], 0
+    while url is not None:
+        r = requests.get(url, timeout=30)
+        assert r.status_code == 200, r.text
+        data = r.json()
+        pages += 1
+        assert data["page"] == pages and data["page_size"] == 4 and data["paper_count"] == 21
+        assert data["rows"] == whole["rows"]  # every page describes the whole cluster's rows
+        papers += data["papers"]
+        url = data["next"]
+        assert (r.headers.get("link") == f'<{url}>; rel="next"') if url else "link" not in r.headers
+        if url:
+            assert "page_size=4" in url and "loose=false" in url and f"page={pages + 1}" in url
+    assert pages == 6 and papers == whole["papers"]  # every paper on exactly one page, in order
+    table = rows(api(server, "clusters/Liyuan%20Liu", params={"page": "6", "page_size": "4", "format": "csv"}).text)
+    assert [row[0] for row in table[1:]] == [p["iri"] for p in whole["papers"][20:]]
+    past = api(server, "clusters/Liyuan%20Liu", params={"page": "7", "page_size": "4"})
+    assert past.status_code == 404 and "past the last page (6)" in past.json()["error"]
+    bad(api(server, "clusters/Liyuan%20Liu", params={"page": "0"}), "page")
+    bad(api(server, "clusters/Liyuan%20Liu", params={"page_size": "501"}), "page_size", "500")
+    bad(api(server, "clusters/Liyuan%20Liu", params={"page": "two"}), "page", "integer")
 
 
 # -- paths

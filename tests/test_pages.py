@@ -77,6 +77,28 @@ def test_cluster_page_like_the_seed(server: Server) -> None:
     # the cluster's own IRI shows the same page to a browser
     same = page(server, "/cluster/liyuan%20liu")
     assert len(same.all("article", "paper")) == 21
+    assert not p.all("nav", "pager")  # one page: no pager
+
+
+def titles(p: Page) -> list[str]:
+    """The links of the papers' titles (the first link after each h3), in page order."""
+    return [p.tags[i + 1][1]["href"] for i, (tag, _) in enumerate(p.tags) if tag == "h3" and p.tags[i + 1][0] == "a"]
+
+
+def test_cluster_page_pages_with_the_whole_chart_and_rows(server: Server) -> None:
+    whole = page(server, "/clusters/Liyuan%20Liu")
+    seen: list[str] = []
+    target: str | None = "/clusters/Liyuan%20Liu?page_size=8"
+    while target is not None:
+        p = page(server, target)
+        assert len(p.all("tr", "row")) == 2 and len(p.all("rect")) == 8  # rows and chart of the whole cluster
+        assert "21 papers" in " ".join(p.text.split())
+        seen += titles(p)
+        nxt = [a for a in p.all("a") if a.get("rel") == "next"]
+        target = "/clusters/Liyuan%20Liu" + nxt[0]["href"] if nxt else None
+    assert seen == titles(whole) and len(seen) == 21
+    assert page(server, "/clusters/Liyuan%20Liu?page=9", 404)
+    assert page(server, "/clusters/Liyuan%20Liu?page=zero", 400)
 
 
 def test_search_box_goes_to_the_cluster_page(server: Server) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kg.server.web import MAX_NAME, BadRequest, Site, json_response, pick, result_message
+from kg.server.web import MAX_NAME, BadRequest, Site, json_response, pick, public_url, raw_path, result_message
 
 FORMATS = [("json", "application/json"), ("csv", "text/csv")]
 
@@ -69,9 +70,10 @@ def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
 
 
 def cluster_csv(data: Any) -> bytes:
+    """The papers of one page of a cluster (kg.cluster_page.ClusterPage), or of a whole cluster."""
     from kg.cluster import CSV_COLUMNS, csv_rows
 
-    return _csv(list(CSV_COLUMNS), csv_rows(data))
+    return _csv(list(CSV_COLUMNS), csv_rows(getattr(data, "cluster", data)))
 
 
 def paths_csv(data: Any) -> bytes:
@@ -96,7 +98,9 @@ class Api:
     def __init__(self, site: Site) -> None:
         self.site = site
 
-    async def answer(self, request: Request, call: str, args: dict[str, Any], to_csv: Any) -> Response:
+    async def answer(
+        self, request: Request, call: str, args: dict[str, Any], to_csv: Any, shape: Any = None
+    ) -> Response:
         try:
             fmt = _format(request)
         except BadRequest as e:
@@ -113,18 +117,37 @@ class Api:
             data = result.data if isinstance(result.data, dict) else {}
             extra = {k: v for k, v in data.items() if k != "error"}
             return json_response({"error": result_message(result), **extra}, result.status, result.headers or None)
+        data = result.data if isinstance(result.data, dict) else shape(result.data) if shape else result.data.to_json()
+        if isinstance(data, dict) and data.get("next"):
+            headers["Link"] = f'<{data["next"]}>; rel="next"'
         if fmt == "csv":
             return Response(to_csv(result.data), 200, headers, media_type="text/csv; charset=utf-8")
-        data = result.data if isinstance(result.data, dict) else result.data.to_json()
         return json_response(data, 200, headers)
 
     async def clusters(self, request: Request) -> Response:
+        from kg.cluster_page import MAX_PAGE_SIZE, PAGE_SIZE
+
         try:
             name = _text(request.path_params.get("name"), "name")
             loose = _bool(request, "loose")
+            page = _int(request, "page", 1, 1, 10**9)
+            page_size = _int(request, "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
         except BadRequest as e:
             return json_response({"error": str(e)}, 400)
-        return await self.answer(request, "cluster", {"name": name, "loose": loose}, cluster_csv)
+        args = {"name": name, "loose": loose, "page": page, "page_size": page_size}
+
+        def shape(data: Any) -> dict[str, Any]:
+            out: dict[str, Any] = data.to_json()
+            following = data.next_page
+            out["next"] = None if following is None else self.page_url(request, following)
+            return out
+
+        return await self.answer(request, "cluster", args, cluster_csv, shape)
+
+    def page_url(self, request: Request, page: int) -> str:
+        """This request's URL as clients see it, with `page` set (other parameters kept)."""
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(page))]
+        return public_url(request, self.site.base, raw_path(request).lstrip("/"), urlencode(params))
 
     async def paths(self, request: Request) -> Response:
         q = request.query_params

@@ -27,10 +27,15 @@ def _error(status: int, message: str, **extra: Any) -> Result:
     return Result(status, body=(message.rstrip("\n") + "\n").encode(), data={"error": message, **extra})
 
 
-def cluster(ev: Evaluator, data: EmbeddedBackend, name: str, loose: bool = False) -> Result:
-    from kg.cluster import cluster as run
+def cluster(ev: Evaluator, data: EmbeddedBackend, name: str, loose: bool = False, page: int = 1,
+            page_size: int = 50) -> Result:
+    """One page of a name cluster (kg.cluster_page); a page past the last one is 404."""
+    from kg.cluster_page import cluster_page
 
-    return Result(200, data=run(data.store, name, loose=loose))
+    try:
+        return Result(200, data=cluster_page(data, name, page=page, page_size=page_size, loose=loose))
+    except KgError as e:
+        return _error(404 if "past the last page" in str(e) else 400, str(e))
 
 
 def paths(ev: Evaluator, data: EmbeddedBackend, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,

@@ -29,9 +29,16 @@ SCHEMAS: dict[str, Any] = {
               "properties": {"error": {"type": "string"}, "candidates": {"type": "array", "items": _NODE}}},
     "Node": _NODE,
     "Cluster": {
-        "type": "object", "required": ["name", "key", "loose", "papers", "rows"],
+        "type": "object",
+        "required": ["name", "key", "loose", "papers", "rows", "paper_count", "page", "page_size", "pages", "next"],
         "properties": {
             "name": {"type": "string"}, "key": {"type": "string"}, "loose": {"type": "boolean"},
+            "paper_count": {"type": "integer", "description": "Papers of the whole cluster (every page)."},
+            "page": {"type": "integer"}, "page_size": {"type": "integer"}, "pages": {"type": "integer"},
+            "next": {**_nullable("string"), "description": "The URL of the next page; null on the last one."},
+            "years": {"type": "array", "description": "Papers per year of the whole cluster (year null: none).",
+                      "items": {"type": "object", "properties": {"year": _nullable("integer"),
+                                                                 "papers": {"type": "integer"}}}},
             "papers": {"type": "array", "items": {
                 "type": "object",
                 "properties": {
@@ -96,13 +103,18 @@ def spec() -> dict[str, Any]:
                                 "The JSON has the same shape as the CLI's --format json."},
         "paths": {
             "/api/clusters/{name}": {"get": {
-                "summary": "The name cluster of NAME (kg cluster); an unknown name is an empty cluster",
+                "summary": "One page of the name cluster of NAME (kg cluster); an unknown name is an empty cluster. "
+                           "`papers` holds the page's papers, newest first; `rows`, `paper_count` and `years` "
+                           "describe the whole cluster",
                 "parameters": [
                     {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 1000}},
                     {"name": "loose", "in": "query", "schema": {"type": "boolean"},
                      "description": "Match the loose name key (diacritics and punctuation folded)."},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "page_size", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
                     _FORMAT],
-                "responses": _responses("Cluster")}},
+                "responses": _responses("Cluster", not_found="A page past the last one")}},
             "/api/paths": {"get": {
                 "summary": "The shortest co-authorship chain between two authors (kg path)",
                 "parameters": [

@@ -45,14 +45,15 @@ def local(base: str, prefix: str, iri: str) -> str:
     return prefix + iri[len(base):] if iri.startswith(base) else iri
 
 
-def year_chart(papers: list[dict[str, Any]], width: int = 560, height: int = 140) -> dict[str, Any]:
-    """Bars of papers per year (every year from the first to the last, gaps included)."""
-    counts: dict[int, int] = {}
-    for p in papers:
-        if isinstance(p.get("year"), int):
-            counts[p["year"]] = counts.get(p["year"], 0) + 1
+def year_chart(per_year: list[dict[str, Any]], width: int = 560, height: int = 140) -> dict[str, Any]:
+    """Bars of papers per year (every year from the first to the last, gaps included).
+
+    `per_year` is a cluster's papers per year ({"year": y or None, "papers": n}), of the whole cluster.
+    """
+    counts: dict[int, int] = {y["year"]: y["papers"] for y in per_year if isinstance(y.get("year"), int)}
+    total = sum(y["papers"] for y in per_year)
     if not counts:
-        return {"bars": [], "width": width, "height": height, "unknown": len(papers)}
+        return {"bars": [], "width": width, "height": height, "unknown": total}
     years = list(range(min(counts), max(counts) + 1))
     top = max(counts.values())
     slot = width / len(years)
@@ -65,7 +66,7 @@ def year_chart(papers: list[dict[str, Any]], width: int = 560, height: int = 140
         x = i * slot + (slot - bar_w) / 2
         bars.append({"year": y, "n": n, "x": round(x, 1), "y": round(20 + area - h, 1), "w": round(bar_w, 1),
                      "h": round(h, 1), "cx": round(x + bar_w / 2, 1), "label": len(years) <= 16 or i % 2 == 0})
-    unknown = len(papers) - sum(counts.values())
+    unknown = total - sum(counts.values())
     return {"bars": bars, "width": width, "height": height, "unknown": unknown, "base": 20 + area}
 
 
@@ -90,6 +91,14 @@ def chain_picture(path: dict[str, Any], max_titles: int = 2) -> dict[str, Any]:
             "box_w": box_w, "box_h": box_h, "line_y": top + box_h // 2}
 
 
+def _number(request: Request, param: str, default: int, high: int) -> int | None:
+    """A positive integer query parameter up to `high`; None when it is anything else."""
+    given = request.query_params.get(param, "")
+    if given == "":
+        return default
+    return int(given) if given.isdigit() and 1 <= int(given) <= high else None
+
+
 def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -104,15 +113,27 @@ class Pages:
         return {"root": prefix, "link": lambda iri: local(base, prefix, iri), "base": base}
 
     async def cluster_page(self, request: Request, name: str) -> Response:
-        not_modified, headers = self.site.cached(request, f"page {request.url.path}")
+        from kg.cluster_page import MAX_PAGE_SIZE, PAGE_SIZE
+
+        page, page_size = _number(request, "page", 1, 10**9), _number(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
+        if page is None or page_size is None:
+            return self.error(request, 400, f"page must be a number from 1, page_size from 1 to {MAX_PAGE_SIZE}")
+        not_modified, headers = self.site.cached(request, f"page {request.url.path}?{request.url.query}")
         if not_modified is not None:
             return not_modified
-        result = await self.site.call("cluster", name=name)
+        result = await self.site.call("cluster", name=name, page=page, page_size=page_size)
         if result.status != 200:
             return self.error(request, result.status, result_message(result))
         data = result.data.to_json()
         status = 200 if data["rows"] else 404
-        return render("cluster.html", status, headers, c=data, chart=year_chart(data["papers"]),
+        size = "" if page_size == PAGE_SIZE else f"&page_size={page_size}"
+        pager = {
+            "previous": f"?page={page - 1}{size}" if page > 1 else None,
+            "next": f"?page={page + 1}{size}" if result.data.next_page is not None else None,
+            "first": (page - 1) * page_size + 1,
+            "last": (page - 1) * page_size + len(data["papers"]),
+        }
+        return render("cluster.html", status, headers, c=data, chart=year_chart(data["years"]), pager=pager,
                       **self.context(request))
 
     async def clusters(self, request: Request) -> Response:
