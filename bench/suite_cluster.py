@@ -11,9 +11,9 @@ from typing import Any
 
 from harness import Context, benchmark
 
+from kg.backend import open_store
 from kg.cluster import cluster
 from kg.names import name_key
-from kg.store import StoreDir
 
 # Bins of cluster size (papers); the target is for clusters of at most 50 papers.
 BINS = [(1, 5), (6, 20), (21, 50), (51, 200), (201, 1000), (1001, 10**9)]
@@ -51,7 +51,7 @@ def _candidates(ctx: Context) -> dict[str, int]:
 def cluster_latency(ctx: Context) -> dict[str, Any]:
     rng = random.Random(ctx.seed)
     estimated = _candidates(ctx)
-    store = StoreDir(ctx.store).open()
+    store = open_store(ctx.store)
     by_bin: dict[tuple[int, int], list[str]] = {b: [] for b in BINS}
     for name, n in sorted(estimated.items()):
         for lo, hi in BINS:

@@ -32,6 +32,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.adjacency import build_index
+from kg.backend.embedded import EmbeddedBackend
 from kg.errors import KgError
 from kg.files import open_binary
 from kg.iris import DEFAULT_BASE_IRI, Minter
@@ -212,7 +213,7 @@ def _finish_writing(gen: Generation, optimize: bool) -> dict[str, int]:
     """Compacts the new store (with `optimize`) while computing its statistics on the other core,
     then reopens it read-only; returns the statistics."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-stats") as pool:
-        stats = pool.submit(compute_stats, gen.store)
+        stats = pool.submit(compute_stats, EmbeddedBackend(gen.store))
         if optimize:
             gen.compact()
         counts = stats.result()

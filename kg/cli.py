@@ -313,9 +313,9 @@ def stats(store: Path, fmt: str) -> None:
 def cluster(name: str, store: Path, loose: bool, fmt: str | None, page: int | None, page_size: int | None,
             every: bool) -> None:
     """Every paper of the author rows named NAME (case-insensitive exact match, homonym numbers merged)."""
+    from kg.backend import open_store
     from kg.cluster import CSV_COLUMNS, csv_rows, render_text
     from kg.cluster import cluster as run
-    from kg.store import StoreDir
 
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
@@ -323,7 +323,8 @@ def cluster(name: str, store: Path, loose: bool, fmt: str | None, page: int | No
         _cluster_pages(name, store, loose, fmt, page, page_size, every)
         return
     fmt = fmt or "text"
-    result = run(StoreDir(store).open(), name, loose=loose)
+    with open_store(store) as backend:
+        result = run(backend, name, loose=loose)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -609,6 +610,7 @@ def serve(
 @_serve_options
 def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
     """Build the bundled example graph (if missing) and show its stats and the 'Liyuan Liu' cluster."""
+    from kg.backend import open_store
     from kg.build import build as run
     from kg.cluster import cluster as clusters
     from kg.cluster import render_text
@@ -622,7 +624,8 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
     counts = target.meta()["counts"]
     click.echo("  ".join(f"{k}: {counts[k]:,}" for k in ("papers", "authors", "venues", "authorships", "triples")))
     click.echo()
-    click.echo(render_text(clusters(target.open(), "Liyuan Liu")), nl=False)
+    with open_store(store) as backend:
+        click.echo(render_text(clusters(backend, "Liyuan Liu")), nl=False)
     click.echo(f"\nfor the other commands (kg cluster, kg path, ...): export KG_STORE={shlex.quote(str(store))}")
     if serve_it:
         from kg.server import ServerConfig

@@ -6,11 +6,10 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-import pyoxigraph as ox
-
+from kg.backend import Backend
 from kg.errors import QueryError
 from kg.names import loose_key, name_key
-from kg.queries import NamedQuery, as_int, named, select
+from kg.queries import NamedQuery, as_int, named
 
 TOP = 5
 
@@ -59,14 +58,14 @@ class Cluster:
         return asdict(self)
 
 
-def cluster(store: ox.Store, name: str, *, loose: bool = False, details: bool = True) -> Cluster:
+def cluster(data: Backend, name: str, *, loose: bool = False, details: bool = True) -> Cluster:
     """The papers and author rows of the name cluster of `name` (case-insensitive exact match)."""
     if not name.strip():
         raise QueryError("name: must not be empty")
     key = loose_key(name) if loose else name_key(name)
     params: dict[str, object] = {"key": key}
     papers = _papers(
-        select(store, _query("cluster-papers", loose), params), select(store, _query("cluster-authors", loose), params)
+        data.select(_query("cluster-papers", loose), params), data.select(_query("cluster-authors", loose), params)
     )
     rows = [
         ClusterRow(
@@ -76,13 +75,13 @@ def cluster(store: ox.Store, name: str, *, loose: bool = False, details: bool = 
             as_int(r.get("firstYear")),
             as_int(r.get("lastYear")),
         )
-        for r in select(store, _query("cluster-rows", loose), params)
+        for r in data.select(_query("cluster-rows", loose), params)
     ]
     if details and rows:
         _details(rows, papers)
     label = None
     if not loose and rows:
-        found = select(store, named("cluster-label"), {"key": key})
+        found = data.select(named("cluster-label"), {"key": key})
         label = found[0].get("label") if found else None
     display = str(label) if label else " ".join(name.split())
     return Cluster(display, key, papers, rows, loose)
@@ -155,11 +154,11 @@ def _opt(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def ambiguous(store: ox.Store, limit: int = 20) -> list[dict[str, object]]:
+def ambiguous(data: Backend, limit: int = 20) -> list[dict[str, object]]:
     """The clusters with the most author rows."""
     if limit < 1:
         raise QueryError("limit: must be at least 1")
-    return select(store, named("ambiguous-clusters"))[:limit]
+    return data.select(named("ambiguous-clusters"))[:limit]
 
 
 def render_text(c: Cluster, max_authors: int = 8, paper_count: int | None = None) -> str:

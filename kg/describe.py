@@ -5,7 +5,8 @@ row: each authorship and the paper's type, title, year and venue; for a paper: e
 the author row's name), and the links in (triples whose object is the resource). Every many-valued
 part is cut into pages of `per_page` (own triples per predicate, authorships, links in), so a huge
 node (a venue with 100,000 papers, a cluster of 1,000 rows) gives a bounded answer; `more` says
-that page + 1 has the rest. Everything is read with index lookups (quads_for_pattern), never a scan.
+that page + 1 has the rest. Everything is read with triple patterns (Backend.triples: index lookups
+in the embedded store, each triple once over all graphs), never a scan.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.backend import Backend
 from kg.jsonld import PREFIXES, Compactor, load_context
 from kg.terms import KG, RDF_TYPE, RDFS_LABEL
 
@@ -55,16 +57,6 @@ class Description:
         return "graph" if SD_GRAPH in self.types else None
 
 
-def _triples(quads: Iterable[ox.Quad]) -> Iterator[ox.Triple]:
-    """Quads of the union of all graphs as triples, a triple stated in two graphs once."""
-    seen: set[ox.Triple] = set()
-    for q in quads:
-        t = ox.Triple(q.subject, q.predicate, q.object)
-        if t not in seen:
-            seen.add(t)
-            yield t
-
-
 def _page(items: Iterable[Any], page: int, per_page: int) -> tuple[list[Any], bool]:
     """Items [(page-1)*per_page, page*per_page) and whether any follow."""
     start = (page - 1) * per_page
@@ -72,14 +64,14 @@ def _page(items: Iterable[Any], page: int, per_page: int) -> tuple[list[Any], bo
     return chunk[:per_page], len(chunk) > per_page
 
 
-def describe(store: ox.Store, iri: str, *, page: int = 1, per_page: int = PER_PAGE) -> Description | None:
+def describe(data: Backend, iri: str, *, page: int = 1, per_page: int = PER_PAGE) -> Description | None:
     """The description of `iri` (page `page`), or None when the store knows nothing about it."""
     if page < 1 or per_page < 1:
         raise ValueError("page and per_page must be at least 1")
     node = ox.NamedNode(iri)
-    own_all = sorted(_triples(store.quads_for_pattern(node, None, None)), key=str)
-    if not own_all and not any(True for _ in store.quads_for_pattern(None, None, node)):
-        if any(g == node for g in store.named_graphs()):
+    own_all = sorted(data.triples(node, None, None), key=str)
+    if not own_all and not any(True for _ in data.triples(None, None, node)):
+        if iri in data.graphs():
             return Description(iri, [ox.Triple(node, _TYPE, ox.NamedNode(SD_GRAPH))], [SD_GRAPH])
         return None
     types = sorted(t.object.value for t in own_all if t.predicate == _TYPE and isinstance(t.object, ox.NamedNode))
@@ -100,7 +92,7 @@ def describe(store: ox.Store, iri: str, *, page: int = 1, per_page: int = PER_PA
     # Authorships with their papers (author row) or their author rows (paper).
     subjects: Iterator[Any]
     if KG.AuthorRow in types:
-        subjects = (t.subject for t in _triples(store.quads_for_pattern(None, _AUTHOR_ROW, node)))
+        subjects = (t.subject for t in data.triples(None, _AUTHOR_ROW, node))
     elif KG.Paper in types:
         subjects = (t.object for t in own_all if t.predicate == _HAS_AUTHORSHIP)
     else:
@@ -108,16 +100,15 @@ def describe(store: ox.Store, iri: str, *, page: int = 1, per_page: int = PER_PA
     authorships, cut = _page(subjects, page, per_page)
     more |= cut
     for a in authorships:
-        block = list(_triples(store.quads_for_pattern(a, None, None)))
+        block = list(data.triples(a, None, None))
         add(block)
         for t in block:
             if t.predicate == _PAPER and KG.AuthorRow in types and isinstance(t.object, ox.NamedNode):
-                add(x for x in _triples(store.quads_for_pattern(t.object, None, None))
-                    if x.predicate.value in _PAPER_SUMMARY)
+                add(x for x in data.triples(t.object, None, None) if x.predicate.value in _PAPER_SUMMARY)
             if t.predicate == _AUTHOR_ROW and KG.Paper in types and isinstance(t.object, ox.NamedNode):
-                add(_triples(store.quads_for_pattern(t.object, _LABELS[0], None)))
+                add(data.triples(t.object, _LABELS[0], None))
     # Links in: every triple pointing at the resource (papers citing an author row, a venue's papers, ...).
-    incoming, cut = _page(_triples(store.quads_for_pattern(None, None, node)), page, per_page)
+    incoming, cut = _page(data.triples(None, None, node), page, per_page)
     more |= cut
     add(incoming)
     return Description(iri, out, types, page, per_page, more, [a.value for a in authorships])
@@ -149,12 +140,11 @@ def jsonld_graph(triples: list[ox.Triple]) -> list[dict[str, Any]]:
     return [compactor.node(subjects[k], by_subject[k]) for k in sorted(by_subject)]
 
 
-def label(store: ox.Store, iri: str) -> str | None:
+def label(data: Backend, iri: str) -> str | None:
     """A display name: kg:name, rdfs:label or kg:title (the first found, smallest value)."""
     node = ox.NamedNode(iri)
     for p in _LABELS:
-        quads = store.quads_for_pattern(node, p, None)
-        values = sorted(q.object.value for q in quads if isinstance(q.object, ox.Literal))
+        values = sorted(t.object.value for t in data.triples(node, p, None) if isinstance(t.object, ox.Literal))
         if values:
             return values[0]
     return None
@@ -167,13 +157,13 @@ def curie(iri: str) -> str:
     return iri
 
 
-def view(store: ox.Store, desc: Description) -> dict[str, Any]:
+def view(data: Backend, desc: Description) -> dict[str, Any]:
     """The description as plain data for an HTML page: values with display labels, authorships in order."""
     labels: dict[str, str | None] = {}
 
     def named(iri: str) -> dict[str, Any]:
         if iri not in labels:
-            labels[iri] = label(store, iri)
+            labels[iri] = label(data, iri)
         return {"iri": iri, "label": labels[iri]}
 
     def value(o: object) -> dict[str, Any]:
@@ -224,7 +214,7 @@ def view(store: ox.Store, desc: Description) -> dict[str, Any]:
     return {
         "iri": desc.iri,
         "kind": desc.kind,
-        "label": label(store, desc.iri) or desc.iri,
+        "label": label(data, desc.iri) or desc.iri,
         "types": [curie(t) for t in desc.types],
         "properties": properties,
         "authorships": authorships,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import pyoxigraph as ox
+from kg.backend import Backend
+from kg.queries import as_int, named
 
-from kg.queries import as_int, named, select
 
-
-def compute_stats(store: ox.Store) -> dict[str, int]:
+def compute_stats(data: Backend) -> dict[str, int]:
     """papers, authors, venues, authorships, clusters (over all graphs) and triples (all quads)."""
-    rows = select(store, named("stats"))
+    rows = data.select(named("stats"))
     row = rows[0] if rows else {}
     counts = {k: as_int(row.get(k)) or 0 for k in ("papers", "authors", "venues", "authorships", "clusters")}
-    counts["triples"] = len(store)
+    counts["triples"] = data.size()
     return counts

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
 import pytest
 import requests
 from server_fixtures import Server, running
@@ -47,14 +46,14 @@ def bad(r: requests.Response, *words: str) -> None:
 
 # -- clusters
 
-def test_cluster_json_is_the_cli_json(server: Server, example_db: ox.Store) -> None:
+def test_cluster_json_is_the_cli_json(server: Server, example_backend: EmbeddedBackend) -> None:
     r = api(server, "clusters/Liyuan%20Liu")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     data = r.json()
     paging = {"paper_count": 21, "page": 1, "page_size": 50, "pages": 1, "next": None}
     assert {k: data.pop(k) for k in paging} == paging
     assert sum(y["papers"] for y in data.pop("years")) == 21
-    assert data == library_cluster(example_db, "Liyuan Liu").to_json()
+    assert data == library_cluster(example_backend, "Liyuan Liu").to_json()
     assert set(data) == {"name", "key", "loose", "papers", "rows"}
     assert len(data["papers"]) == 21 and len(data["rows"]) == 2
     assert set(data["papers"][0]) == {"iri", "title", "year", "venue", "type", "authors", "rows", "abstract",
@@ -87,8 +86,8 @@ def test_cluster_bad_parameters_and_unknown_names(server: Server) -> None:
     assert rows(api(server, "clusters/Nobody", params={"format": "csv"}).text) == [list(CSV_COLUMNS)]
 
 
-def test_cluster_pages_chain_to_the_end(server: Server, example_db: ox.Store) -> None:
-    whole = library_cluster(example_db, "Liyuan Liu").to_json()
+def test_cluster_pages_chain_to_the_end(server: Server, example_backend: EmbeddedBackend) -> None:
+    whole = library_cluster(example_backend, "Liyuan Liu").to_json()
     url: str | None = server.url + "/api/clusters/Liyuan%20Liu?page_size=4&loose=false"
     papers, pages = [], 0
     while url is not None:
@@ -181,9 +180,9 @@ def test_coauthors_bad_parameters_and_unknown_names(server: Server) -> None:
 
 # -- stats, openapi, caching, CORS
 
-def test_stats(server: Server, example_db: ox.Store) -> None:
+def test_stats(server: Server, example_backend: EmbeddedBackend) -> None:
     data = api(server, "stats").json()
-    assert data == compute_stats(example_db)
+    assert data == compute_stats(example_backend)
     table = rows(api(server, "stats", params={"format": "csv"}).text)
     assert table == [list(data), [str(v) for v in data.values()]]
     bad(api(server, "stats", params={"format": "yaml"}), "format")

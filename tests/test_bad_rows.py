@@ -174,7 +174,7 @@ def _alive(pid: int) -> bool:
 def test_a_killed_build_leaves_the_previous_store_as_it_was(tmp_path: Path) -> None:
     store = tmp_path / "S"
     kg.build([write_rows(tmp_path / "good")], store)
-    before = cluster(StoreDir(store).open(), "Ada Lovelace").to_json()
+    before = cluster(kg.open_store(store), "Ada Lovelace").to_json()
     big = _big_rows(tmp_path / "big", 300_000)
     proc = subprocess.Popen(
         [sys.executable, "-m", "kg", "build", str(big), "--store", str(store)],
@@ -196,7 +196,7 @@ def test_a_killed_build_leaves_the_previous_store_as_it_was(tmp_path: Path) -> N
     while any(_alive(pid) for pid in workers):
         assert time.monotonic() < deadline, f"mapping worker(s) {workers} outlived the killed build"
         time.sleep(0.05)
-    assert cluster(StoreDir(store).open(), "Ada Lovelace").to_json() == before
+    assert cluster(kg.open_store(store), "Ada Lovelace").to_json() == before
     assert StoreDir(store).meta()["counts"]["papers"] == 1
     # The next build cleans up what the killed one left.
     kg.build([write_rows(tmp_path / "again")], store)

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
+from kg.backend import EmbeddedBackend
 from kg.cli import main
 from kg.cluster import ambiguous, cluster
 from kg.errors import QueryError
@@ -21,16 +22,16 @@ B = DEFAULT_BASE_IRI + "author/liyuan-liu-b"
 
 
 @pytest.mark.parametrize("name", ["Liyuan Liu", "LIYUAN LIU", "  liyuan   liu "])
-def test_liyuan_liu_has_21_papers_over_2_rows(name: str, example_db: ox.Store) -> None:
-    c = cluster(example_db, name)
+def test_liyuan_liu_has_21_papers_over_2_rows(name: str, example_backend: EmbeddedBackend) -> None:
+    c = cluster(example_backend, name)
     assert (c.name, c.key) == ("Liyuan Liu", "liyuan liu")
     assert len(c.papers) == 21
     assert {r.iri: r.paper_count for r in c.rows} == {A: 19, B: 2}
     assert sorted(r.paper_count for r in c.rows) == [2, 19]
 
 
-def test_papers_are_newest_first_with_ordered_authors_and_their_row(example_db: ox.Store) -> None:
-    c = cluster(example_db, "Liyuan Liu")
+def test_papers_are_newest_first_with_ordered_authors_and_their_row(example_backend: EmbeddedBackend) -> None:
+    c = cluster(example_backend, "Liyuan Liu")
     years = [p.year for p in c.papers]
     assert years == sorted(years, reverse=True)
     assert c.papers[0].title.startswith("Decoder-Hybrid-Decoder")
@@ -52,22 +53,22 @@ def test_papers_are_newest_first_with_ordered_authors_and_their_row(example_db: 
     assert first.authors_truncated and first.authors[-1].name == "Liyuan Liu" and first.authors[-1].position == 9
 
 
-def test_rows_tell_apart(example_db: ox.Store) -> None:
-    rows = {r.iri: r for r in cluster(example_db, "Liyuan Liu").rows}
+def test_rows_tell_apart(example_backend: EmbeddedBackend) -> None:
+    rows = {r.iri: r for r in cluster(example_backend, "Liyuan Liu").rows}
     assert (rows[A].first_year, rows[A].last_year) == (2018, 2025)
     assert rows[A].top_venues[0]["name"] == "NeurIPS"
     assert rows[A].top_coauthors[0]["name"] == "Jingbo Shang"
     assert {v["name"] for v in rows[B].top_venues} == {"ICML", "IJCAI"}
 
 
-def test_homonym_numbers_share_the_cluster(example_db: ox.Store) -> None:
-    c = cluster(example_db, "Hong Chen")
+def test_homonym_numbers_share_the_cluster(example_backend: EmbeddedBackend) -> None:
+    c = cluster(example_backend, "Hong Chen")
     assert sorted(r.name for r in c.rows) == ["Hong Chen", "Hong Chen 0004"]
-    assert cluster(example_db, "hong chen 0004").key == "hong chen"
+    assert cluster(example_backend, "hong chen 0004").key == "hong chen"
 
 
-def test_unknown_name_gives_an_empty_result(example_db: ox.Store, example_store: Path) -> None:
-    c = cluster(example_db, "Nobody Here")
+def test_unknown_name_gives_an_empty_result(example_backend: EmbeddedBackend, example_store: Path) -> None:
+    c = cluster(example_backend, "Nobody Here")
     assert c.papers == [] and c.rows == []
     runner = CliRunner()
     text = runner.invoke(main, ["cluster", "Nobody Here", "--store", str(example_store)])
@@ -79,9 +80,9 @@ def test_unknown_name_gives_an_empty_result(example_db: ox.Store, example_store:
     assert json.loads(data.output)["papers"] == []
 
 
-def test_empty_name_is_a_usage_error(example_db: ox.Store, example_store: Path) -> None:
+def test_empty_name_is_a_usage_error(example_backend: EmbeddedBackend, example_store: Path) -> None:
     with pytest.raises(QueryError):
-        cluster(example_db, "   ")
+        cluster(example_backend, "   ")
     result = CliRunner().invoke(main, ["cluster", " ", "--store", str(example_store)])
     assert result.exit_code == 2
     assert "NAME" in result.output
@@ -127,26 +128,26 @@ def test_loose_key_is_an_option(tmp_path: Path) -> None:
         {"authors": ["a3,José-María Núñez,,,", "a4,Jose Maria Nunez,,,"], "authorships": ["p1,a3,3,", "p1,a4,4,"]},
     )
     kg.build([rows], tmp_path / "S")
-    db = kg.StoreDir(tmp_path / "S").open()
-    assert len(cluster(db, "Jose Maria Nunez").rows) == 1
-    assert len(cluster(db, "Jose Maria Nunez", loose=True).rows) == 2
+    with kg.open_store(tmp_path / "S") as db:
+        assert len(cluster(db, "Jose Maria Nunez").rows) == 1
+        assert len(cluster(db, "Jose Maria Nunez", loose=True).rows) == 2
 
 
-def test_names_with_quotes_are_bound_not_pasted(example_db: ox.Store) -> None:
+def test_names_with_quotes_are_bound_not_pasted(example_backend: EmbeddedBackend) -> None:
     hostile = 'Liyuan Liu" } UNION { ?row ?p ?o } #'
-    assert cluster(example_db, hostile).papers == []
+    assert cluster(example_backend, hostile).papers == []
 
 
-def test_most_ambiguous_clusters(example_db: ox.Store) -> None:
-    top = ambiguous(example_db, 3)
+def test_most_ambiguous_clusters(example_backend: EmbeddedBackend) -> None:
+    top = ambiguous(example_backend, 3)
     assert top[0]["rows"] == 2
-    assert {"liyuan liu", "hong chen"} <= {str(t["key"]) for t in ambiguous(example_db, 50)}
+    assert {"liyuan liu", "hong chen"} <= {str(t["key"]) for t in ambiguous(example_backend, 50)}
 
 
-def test_row_details_equal_the_named_queries(example_db: ox.Store) -> None:
+def test_row_details_equal_the_named_queries(example_db: ox.Store, example_backend: EmbeddedBackend) -> None:
     from kg.queries import named, select
 
-    c = cluster(example_db, "Liyuan Liu")
+    c = cluster(example_backend, "Liyuan Liu")
     params = {"key": c.key}
     venues = {
         (str(v["row"]), str(v["venue"]), v["papers"]) for v in select(example_db, named("cluster-row-venues"), params)

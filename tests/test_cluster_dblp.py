@@ -14,7 +14,6 @@ from lxml import etree
 
 import kg
 from kg.cluster import cluster
-from kg.store import StoreDir
 
 SAMPLES = [
     "donnerdistel_dblp_test.xml",
@@ -54,7 +53,7 @@ def _independent_counts(path: Path) -> tuple[dict[str, set[str]], set[str]]:
 def _check(xml: Path, tmp_path: Path, sample: int = 40) -> int:
     store = tmp_path / "S"
     kg.build([xml], store, kind="dblp")
-    db = StoreDir(store).open()
+    db = kg.open_store(store)
     expected, numbered = _independent_counts(xml)
     for name in numbered:
         c = cluster(db, name, details=False)

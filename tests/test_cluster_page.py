@@ -40,7 +40,7 @@ def names(backend: EmbeddedBackend) -> list[str]:
 @pytest.mark.parametrize("size", [1, 4, 7, 50])
 def test_every_paper_on_exactly_one_page_in_the_cluster_order(example_backend: EmbeddedBackend, size: int) -> None:
     for name in names(example_backend):
-        whole = cluster(example_backend.store, name).to_json()
+        whole = cluster(example_backend, name).to_json()
         pages = chain(example_backend, name, size)
         papers = [p for page in pages for p in page["papers"]]
         assert papers == whole["papers"], name  # same papers, same details, same order, none twice
@@ -60,7 +60,7 @@ def test_rows_without_the_index_are_the_same(example_backend: EmbeddedBackend) -
 
 
 def test_years_count_the_whole_cluster(example_backend: EmbeddedBackend) -> None:
-    whole = cluster(example_backend.store, "Liyuan Liu")
+    whole = cluster(example_backend, "Liyuan Liu")
     first = cluster_page(example_backend, "Liyuan Liu", page_size=2)
     expected: dict[int | None, int] = {}
     for p in whole.papers:
@@ -86,13 +86,13 @@ def test_bad_pages(example_backend: EmbeddedBackend) -> None:
 
 
 def test_all_papers_streams_the_cluster_in_order(example_backend: EmbeddedBackend) -> None:
-    whole = cluster(example_backend.store, "Liyuan Liu")
+    whole = cluster(example_backend, "Liyuan Liu")
     assert [p.iri for p in all_papers(example_backend, "Liyuan Liu", batch=4)] == [p.iri for p in whole.papers]
     assert list(all_papers(example_backend, "Nobody At All")) == []
 
 
 def test_cli_pages_and_all(example_store: Path, example_backend: EmbeddedBackend) -> None:
-    whole = cluster(example_backend.store, "Liyuan Liu").to_json()
+    whole = cluster(example_backend, "Liyuan Liu").to_json()
     run = CliRunner().invoke
     r = run(main, ["cluster", "Liyuan Liu", "--store", str(example_store), "--page", "2", "--page-size", "5",
                    "--format", "json"])

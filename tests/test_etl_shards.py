@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import kg
+from kg.backend import EmbeddedBackend
 from kg.cli import main
 from kg.cluster import cluster
 from kg.errors import BadRowError
@@ -68,7 +69,7 @@ def test_clusters_are_the_same_from_the_shards(rows: Path, tmp_path: Path) -> No
     a, b = StoreDir(tmp_path / "from-shards").open(), StoreDir(tmp_path / "built").open()
     names = [line.split(",")[1] for line in (rows / "authors.csv").read_text(encoding="utf-8").splitlines()[1:40]]
     for name in names:
-        assert cluster(a, name).to_json() == cluster(b, name).to_json()
+        assert cluster(EmbeddedBackend(a), name).to_json() == cluster(EmbeddedBackend(b), name).to_json()
     assert len(a) == len(b)
 
 

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 import rdflib
 import requests
@@ -15,6 +14,7 @@ from rdflib.compare import isomorphic
 from server_fixtures import Server, running
 
 import kg
+from kg.backend import EmbeddedBackend
 from kg.describe import describe
 from kg.ontology import context_path, ontology_path
 
@@ -145,21 +145,21 @@ def test_cache_validators(server: Server) -> None:
     assert r304.status_code == 304
 
 
-def test_descriptions_of_huge_nodes_are_paged(example_db: ox.Store) -> None:
+def test_descriptions_of_huge_nodes_are_paged(example_backend: EmbeddedBackend) -> None:
     venue = BASE + "venue/neurips"
-    first = describe(example_db, venue, per_page=3)
+    first = describe(example_backend, venue, per_page=3)
     assert first is not None and first.more
     papers: set[str] = set()
     page = 1
     while True:
-        d = describe(example_db, venue, page=page, per_page=3)
+        d = describe(example_backend, venue, page=page, per_page=3)
         assert d is not None
         papers |= {t.subject.value for t in d.triples if t.predicate.value == str(KG.publishedIn)}
         if not d.more:
             break
         page += 1
     assert len(papers) == 7 and page == 3
-    assert describe(example_db, BASE + "author/nobody") is None
+    assert describe(example_backend, BASE + "author/nobody") is None
 
 
 def test_ontology_page_in_three_formats(server: Server) -> None:

@@ -16,6 +16,7 @@ import requests
 from server_fixtures import Server, running
 
 import kg
+from kg.backend import EmbeddedBackend
 from kg.cluster import cluster
 from kg.iris import Minter
 from kg.store import StoreDir
@@ -191,7 +192,7 @@ def test_hostile_names_are_escaped_everywhere(evil_server: Server, evil_store: P
     assert "<" not in evil_iri and '"' not in evil_iri  # the IRI is percent-encoded
     # SPARQL: names are bound, never pasted: each finds exactly its own row, the injection finds itself
     for name in (EVIL, CJK, LONG, INJECT):
-        found = cluster(db, name)
+        found = cluster(EmbeddedBackend(db), name)
         assert [r.name for r in found.rows] == [name], name[:40]
     # JSON: exact round trip, and no raw '<' in the body
     for name in (EVIL, CJK, LONG, INJECT):

@@ -92,7 +92,7 @@ def test_name_cluster_spans_sources(tmp_path: Path) -> None:
     store = tmp_path / "store"
     kg.build([DBLP], store)
     kg.build([OPENALEX, JSONL], store, add=True)
-    result = cluster(StoreDir(store).open(), "Bin Li")
+    result = cluster(kg.open_store(store), "Bin Li")
     rows = {r.iri.rsplit("/", 1)[-1] for r in result.rows}
     assert rows == {"dblp%3ABin%20Li%200019", "openalex%3AA2"}
     assert len(result.papers) == 5 + 2  # dblp: 5 papers of Bin Li 0019; OpenAlex: W100, W200

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kg import describe as ld
-from kg.backend.embedded import EmbeddedBackend
+from kg.backend import Backend
 from kg.errors import KgError
 from kg.server.workers import Job, Result
 
@@ -27,7 +27,7 @@ def _error(status: int, message: str, **extra: Any) -> Result:
     return Result(status, body=(message.rstrip("\n") + "\n").encode(), data={"error": message, **extra})
 
 
-def cluster(ev: Evaluator, data: EmbeddedBackend, name: str, loose: bool = False, page: int = 1,
+def cluster(ev: Evaluator, data: Backend, name: str, loose: bool = False, page: int = 1,
             page_size: int = 50) -> Result:
     """One page of a name cluster (kg.cluster_page); a page past the last one is 404."""
     from kg.cluster_page import cluster_page
@@ -38,7 +38,8 @@ def cluster(ev: Evaluator, data: EmbeddedBackend, name: str, loose: bool = False
         return _error(404 if "past the last page" in str(e) else 400, str(e))
 
 
-def paths(ev: Evaluator, data: EmbeddedBackend, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,
+
+def paths(ev: Evaluator, data: Backend, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,
           timeout: float) -> Result:
     from kg.paths import AmbiguousAuthor, UnknownAuthor, shortest_paths
 
@@ -51,7 +52,7 @@ def paths(ev: Evaluator, data: EmbeddedBackend, a: str, b: str, by: str, max_hop
         return _error(404, str(e))
 
 
-def coauthors(ev: Evaluator, data: EmbeddedBackend, who: str) -> Result:
+def coauthors(ev: Evaluator, data: Backend, who: str) -> Result:
     from kg.paths import AmbiguousAuthor, UnknownAuthor
     from kg.paths import coauthors as run
 
@@ -63,21 +64,21 @@ def coauthors(ev: Evaluator, data: EmbeddedBackend, who: str) -> Result:
         return _error(404, str(e))
 
 
-def stats(ev: Evaluator, data: EmbeddedBackend) -> Result:
+def stats(ev: Evaluator, data: Backend) -> Result:
     from kg.stats import compute_stats
 
-    return Result(200, data=compute_stats(data.store))
+    return Result(200, data=compute_stats(data))
 
 
-def describe(ev: Evaluator, data: EmbeddedBackend, iri: str, fmt: str, page: int = 1, per_page: int = ld.PER_PAGE,
+def describe(ev: Evaluator, data: Backend, iri: str, fmt: str, page: int = 1, per_page: int = ld.PER_PAGE,
              next_url: str | None = None) -> Result:
     """`fmt` ttl/nt/rdf: serialized bytes; jsonld: the compacted node list; html: the page's data."""
-    desc = ld.describe(data.store, iri, page=page, per_page=per_page)
+    desc = ld.describe(data, iri, page=page, per_page=per_page)
     if desc is None:
         return _error(404, f"nothing is known about <{iri}>")
     headers = {"X-KG-More": "1"} if desc.more else {}
     if fmt == "html":
-        shown: dict[str, Any] = {"resource": ld.view(data.store, desc)}
+        shown: dict[str, Any] = {"resource": ld.view(data, desc)}
         if desc.kind == "author":
             from kg.paths import coauthors as run
 
@@ -99,7 +100,7 @@ CALLS: dict[str, Callable[..., Result]] = {
 }
 
 
-def run(ev: Evaluator, data: EmbeddedBackend, job: Job) -> Result:
+def run(ev: Evaluator, data: Backend, job: Job) -> Result:
     """Dispatch a call job by name (`job.text`) with `job.args`."""
     fn = CALLS.get(job.text)
     if fn is None:

@@ -93,7 +93,9 @@ class _Evaluator:
 
                 return calls.run(self, data, job)
             if job.kind == "void":
-                return Result(200, data=_void_data(db))
+                from kg.void import void_data
+
+                return Result(200, data=void_data(data))
             return self.query(db, job)
         except SyntaxError as e:
             return Result(400, body=f"{e}\n".encode())
@@ -169,36 +171,6 @@ def _graph(results: ox.QueryTriples, fmt: ox.RdfFormat, max_rows: int | None) ->
     body = ox.serialize(items, format=fmt) or b""
     headers = {"X-SPARQL-MaxRows": str(max_rows)} if truncated else {}
     return Result(200, _ctype(fmt.media_type), body, headers, rows=len(triples))
-
-
-_VOID_QUERIES = {
-    "triples": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-    "entities": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s)) }",
-    "classes": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }",
-    "properties": "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }",
-}
-
-
-def _void_data(db: ox.Store) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for key, q in _VOID_QUERIES.items():
-        res = db.query(q, use_default_graph_as_union=True)
-        assert isinstance(res, ox.QuerySolutions)
-        n = next(iter(res))[0]
-        counts[key] = int(n.value) if isinstance(n, ox.Literal) else 0
-    examples_q = "SELECT ?c (SAMPLE(?s) AS ?x) WHERE { ?s a ?c FILTER(isIRI(?s)) } GROUP BY ?c ORDER BY ?c LIMIT 10"
-    res = db.query(examples_q, use_default_graph_as_union=True)
-    assert isinstance(res, ox.QuerySolutions)
-    examples = sorted({s[1].value for s in res if isinstance(s[1], ox.NamedNode)})
-    res = db.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-    assert isinstance(res, ox.QuerySolutions)
-    vocabularies = sorted({_namespace(s[0].value) for s in res if isinstance(s[0], ox.NamedNode)})
-    return {"counts": counts, "examples": examples, "vocabularies": vocabularies}
-
-
-def _namespace(iri: str) -> str:
-    cut = max(iri.rfind("#"), iri.rfind("/"))
-    return iri[: cut + 1] if cut > 0 else iri
 
 
 def _worker_main(conn: multiprocessing.connection.Connection, store: str, writable: bool) -> None:
