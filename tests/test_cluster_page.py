@@ -32,7 +32,7 @@ def chain(backend: EmbeddedBackend, name: str, size: int, **kw: Any) -> list[dic
 
 
 def names(backend: EmbeddedBackend) -> list[str]:
-    found = [str(c["key"]) for c in ambiguous(backend.store, 50)]
+    found = [str(c["key"]) for c in ambiguous(backend, 50)]
     assert "liyuan liu" in found
     return found
 
