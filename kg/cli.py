@@ -537,6 +537,12 @@ def _check_listen(host: str, port: int) -> None:
     type=click.IntRange(1024),
     help="Largest request body accepted, in bytes (413 beyond).",
 )
+@click.option("--client-budget", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Query seconds per minute each client may use; past it 429 with Retry-After (default: no budget).")
+@click.option("--client-budget-loopback", is_flag=True,
+              help="Apply --client-budget to loopback clients (127.0.0.1, ::1) too; they are exempt by default.")
+@click.option("--cache", type=click.IntRange(min=0), default=2048, show_default=True,
+              help="API and page answers kept in memory for the active build (0: none).")
 def serve(
     store: Path,
     host: str,
@@ -550,6 +556,9 @@ def serve(
     allow_service: tuple[str, ...],
     workers: int,
     max_body: int,
+    client_budget: float | None,
+    client_budget_loopback: bool,
+    cache: int,
 ) -> None:
     """Serve --store as a SPARQL 1.1 endpoint at /sparql, with a query page at / and VoID at /.well-known/void.
 
@@ -588,6 +597,9 @@ def serve(
             allow_service=frozenset(h.lower() for h in allow_service),
             workers=workers,
             max_body=max_body,
+            client_budget=client_budget,
+            client_budget_loopback=client_budget_loopback,
+            cache_entries=cache,
         )
     )
 

@@ -111,6 +111,10 @@ class Api:
         if not_modified is not None:
             not_modified.headers["Vary"] = "Accept"
             return not_modified
+        hot = self.site.hot(variant, headers)
+        if hot is not None:
+            request.scope["kg.note"] = f"api {call} cached"
+            return hot
         result = await self.site.call(call, **args)
         request.scope["kg.note"] = f"api {call}"
         if result.status != 200:
@@ -121,8 +125,10 @@ class Api:
         if isinstance(data, dict) and data.get("next"):
             headers["Link"] = f'<{data["next"]}>; rel="next"'
         if fmt == "csv":
-            return Response(to_csv(result.data), 200, headers, media_type="text/csv; charset=utf-8")
-        return json_response(data, 200, headers)
+            answer = Response(to_csv(result.data), 200, headers, media_type="text/csv; charset=utf-8")
+        else:
+            answer = json_response(data, 200, headers)
+        return self.site.keep(variant, answer, "Link")
 
     async def clusters(self, request: Request) -> Response:
         from kg.cluster_page import MAX_PAGE_SIZE, PAGE_SIZE

@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from kg.server import negotiation, site, sparqltext
+from kg.server.budget import ClientBudget
 from kg.server.protocol import ProtocolError, parse
 from kg.server.service_description import service_description, void_description
 from kg.server.workers import Job, Pool, Result
@@ -52,6 +53,9 @@ class ServerConfig:
     allow_service: frozenset[str] = field(default_factory=frozenset)
     workers: int = 2
     max_body: int = 1 << 20
+    client_budget: float | None = None  # query seconds per minute per client (kg.server.budget)
+    client_budget_loopback: bool = False
+    cache_entries: int = 2048  # hot answers kept in memory (kg.server.hot); 0: none
 
     @property
     def updates(self) -> bool:
@@ -281,6 +285,8 @@ def create_app(config: ServerConfig) -> Starlette:
             endpoint.pool.close()
 
     middleware = [Middleware(AccessLog)]
+    if config.client_budget:
+        middleware.append(Middleware(ClientBudget, budget=config.client_budget, loopback=config.client_budget_loopback))
     if config.cors:
         middleware.append(
             Middleware(

@@ -118,9 +118,13 @@ class Pages:
         page, page_size = _number(request, "page", 1, 10**9), _number(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
         if page is None or page_size is None:
             return self.error(request, 400, f"page must be a number from 1, page_size from 1 to {MAX_PAGE_SIZE}")
-        not_modified, headers = self.site.cached(request, f"page {request.url.path}?{request.url.query}")
+        variant = f"page {request.url.path}?{request.url.query}"
+        not_modified, headers = self.site.cached(request, variant)
         if not_modified is not None:
             return not_modified
+        hot = self.site.hot(variant, headers)
+        if hot is not None:
+            return hot
         result = await self.site.call("cluster", name=name, page=page, page_size=page_size)
         if result.status != 200:
             return self.error(request, result.status, result_message(result))
@@ -133,8 +137,9 @@ class Pages:
             "first": (page - 1) * page_size + 1,
             "last": (page - 1) * page_size + len(data["papers"]),
         }
-        return render("cluster.html", status, headers, c=data, chart=year_chart(data["years"]), pager=pager,
-                      **self.context(request))
+        answer = render("cluster.html", status, headers, c=data, chart=year_chart(data["years"]), pager=pager,
+                        **self.context(request))
+        return self.site.keep(variant, answer, "Content-Security-Policy")
 
     async def clusters(self, request: Request) -> Response:
         name = request.path_params.get("name", "")
@@ -161,9 +166,13 @@ class Pages:
         if by is None or not hops.isdigit() or not 0 <= int(hops) <= 12 or too_long:
             message = f"by must be author or cluster, max_hops from 0 to 12, names at most {MAX_NAME} characters"
             return render("path.html", 400, form=form, result=None, pictures=[], message=message, **ctx)
-        not_modified, headers = self.site.cached(request, f"page {request.url.path}?{request.url.query}")
+        variant = f"page {request.url.path}?{request.url.query}"
+        not_modified, headers = self.site.cached(request, variant)
         if not_modified is not None:
             return not_modified
+        hot = self.site.hot(variant, headers)
+        if hot is not None:
+            return hot
         result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=int(hops), all=False,
                                       limit=1, timeout=max(0.1, self.site.config.timeout - 1))
         if result.status != 200:
@@ -172,7 +181,8 @@ class Pages:
                           message=result_message(result), candidates=candidates, **ctx)
         data = result.data.to_json()
         pictures = [chain_picture(p) for p in data["paths"]]
-        return render("path.html", 200, headers, form=form, result=data, pictures=pictures, message=None, **ctx)
+        answer = render("path.html", 200, headers, form=form, result=data, pictures=pictures, message=None, **ctx)
+        return self.site.keep(variant, answer, "Content-Security-Policy")
 
     def resource(self, request: Request, data: dict[str, Any], headers: dict[str, str]) -> Response:
         r = data["resource"]

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from kg.iris import DEFAULT_BASE_IRI
+from kg.server.hot import Answer, AnswerCache
 from kg.server.negotiation import parse_accept
 from kg.server.workers import Job, Result
 from kg.store import StoreDir
@@ -43,6 +44,7 @@ class Site:
         self.endpoint = endpoint
         self.config = endpoint.config
         self._build: tuple[str, Build] | None = None
+        self.answers = AnswerCache(getattr(self.config, "cache_entries", 2048))
 
     def build(self) -> Build:
         """build.json of the active generation, reread only when `active` changes (one readlink)."""
@@ -71,6 +73,25 @@ class Site:
         """A library call of kg.server.calls in a worker, under --timeout (503 past it)."""
         result: Result = await self.endpoint.pool.run(Job("call", name, args=args), self.config.timeout)
         return result
+
+    def hot(self, variant: str, headers: dict[str, str]) -> Response | None:
+        """The kept answer of this variant for the active build (kg.server.hot), or None."""
+        if self.config.updates:
+            return None
+        found = self.answers.get(self.build().tag, variant)
+        if found is None:
+            headers["X-KG-Cache"] = "miss"
+            return None
+        return Response(found.body, 200, {**headers, **dict(found.headers), "X-KG-Cache": "hit"},
+                        media_type=found.media_type)
+
+    def keep(self, variant: str, response: Response, *extra: str) -> Response:
+        """Keeps a 200 answer for this variant and build; `extra` names its own headers to keep with it."""
+        if response.status_code == 200 and not self.config.updates:
+            media = response.headers.get("content-type", "application/octet-stream")
+            kept = tuple((k, response.headers[k]) for k in extra if k in response.headers)
+            self.answers.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
+        return response
 
     def cached(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
         """(304 response or None, the ETag/Last-Modified headers) for a GET of this build's data.

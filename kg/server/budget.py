@@ -1,0 +1,177 @@
+"""Fair shares: a budget of query seconds per minute for each client (`kg serve --client-budget`).
+
+Each request's time (from its first byte in to its last byte out; a query's evaluation is nearly
+all of it) is charged to its client, the address uvicorn reports (the forwarded one behind a
+trusted proxy). A client that has spent its budget over the last 60 seconds gets 429 Too Many
+Requests with `Retry-After` (the seconds until enough of its spending leaves the window), as the
+Wikidata Query Service does, so one heavy user cannot starve the rest. Loopback clients
+(127.0.0.1, ::1) are exempt unless `--client-budget-loopback`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+WINDOW = 60.0
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class Ledger:
+    """Seconds spent by each client over the last WINDOW seconds."""
+
+    def __init__(self, budget: float, window: float = WINDOW, clock: Callable[[], float] = time.monotonic) -> None:
+        self.budget = budget
+        self.window = window
+        self.clock = clock
+        self.spent: dict[str, deque[tuple[float, float]]] = {}
+
+    def _recent(self, client: str, now: float) -> deque[tuple[float, float]]:
+        entries = self.spent.setdefault(client, deque())
+        while entries and entries[0][0] <= now - self.window:
+            entries.popleft()
+        return entries
+
+    def retry_after(self, client: str) -> int | None:
+        """None when the client may go on; else the whole seconds until it may."""
+        now = self.clock()
+        entries = self._recent(client, now)
+        total = sum(seconds for _, seconds in entries)
+        if total < self.budget:
+            if not entries:
+                self.spent.pop(client, None)
+            return None
+        # Oldest spending leaves the window first: wait until what remains is under the budget.
+        for at, seconds in entries:
+            total -= seconds
+            if total < self.budget:
+                return max(1, math.ceil(at + self.window - now))
+        return max(1, math.ceil(self.window))
+
+    def charge(self, client: str, seconds: float) -> None:
+        now = self.clock()
+        self._recent(client, now).append((now, seconds))
+
+
+class SharedLedger:
+    """A Ledger in shared memory, so that every HTTP worker process charges one budget per client.
+
+    Each client (hashed) owns a slot of one-second buckets over the window; a slot is found by
+    linear probing from the hash and reused once its spending is older than the window. Made in the
+    supervisor before the workers start (they inherit it); one lock for all.
+    """
+
+    SLOTS = 4096
+    PROBES = 16
+
+    def __init__(self, budget: float, window: int = int(WINDOW), clock: Callable[[], float] = time.monotonic) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self.budget = budget
+        self.window = window
+        self.clock = clock
+        self.keys = ctx.Array("q", self.SLOTS, lock=False)  # client hash, 0: free
+        self.last = ctx.Array("q", self.SLOTS, lock=False)  # the second of the slot's last charge
+        self.seconds = ctx.Array("d", self.SLOTS * window, lock=False)  # spent in bucket (second % window)
+        self.stamps = ctx.Array("q", self.SLOTS * window, lock=False)  # which second each bucket holds
+        self.lock = ctx.Lock()
+
+    def _slot(self, client: str, now: int, claim: bool) -> int | None:
+        key = (int.from_bytes(hashlib.blake2b(client.encode(), digest_size=8).digest(), "little") >> 1) or 1
+        start = key % self.SLOTS
+        free = None
+        for i in range(self.PROBES):
+            slot = (start + i) % self.SLOTS
+            if self.keys[slot] == key:
+                return slot
+            stale = self.keys[slot] == 0 or self.last[slot] <= now - self.window
+            if free is None and stale:
+                free = slot
+        if not claim:
+            return None
+        slot = free if free is not None else start  # every probe busy: share the first slot's budget
+        if self.keys[slot] != key:
+            self.keys[slot] = key
+            for b in range(self.window):
+                self.seconds[slot * self.window + b] = 0.0
+        return slot
+
+    def _buckets(self, slot: int, now: int) -> list[tuple[int, float]]:
+        base = slot * self.window
+        out = []
+        for b in range(self.window):
+            stamp = self.stamps[base + b]
+            if now - self.window < stamp <= now and self.seconds[base + b]:
+                out.append((stamp, self.seconds[base + b]))
+        return sorted(out)
+
+    def retry_after(self, client: str) -> int | None:
+        now = int(self.clock())
+        with self.lock:
+            slot = self._slot(client, now, claim=False)
+            if slot is None:
+                return None
+            buckets = self._buckets(slot, now)
+        total = sum(s for _, s in buckets)
+        if total < self.budget:
+            return None
+        for stamp, seconds in buckets:
+            total -= seconds
+            if total < self.budget:
+                return max(1, stamp + self.window - now)
+        return self.window
+
+    def charge(self, client: str, seconds: float) -> None:
+        now = int(self.clock())
+        with self.lock:
+            slot = self._slot(client, now, claim=True)
+            assert slot is not None
+            i = slot * self.window + now % self.window
+            if self.stamps[i] != now:
+                self.stamps[i], self.seconds[i] = now, 0.0
+            self.seconds[i] += seconds
+            self.last[slot] = now
+
+
+class ClientBudget:
+    """ASGI middleware: 429 with Retry-After for a client past its budget; charges every request's time."""
+
+    def __init__(self, app: ASGIApp, budget: float, loopback: bool = False,
+                 ledger: Ledger | SharedLedger | None = None) -> None:
+        self.app = app
+        self.ledger = ledger if ledger is not None else Ledger(budget)
+        self.loopback = loopback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = (scope.get("client") or ("-", 0))[0]
+        if scope["type"] != "http" or (not self.loopback and client in LOOPBACK):
+            await self.app(scope, receive, send)
+            return
+        wait = self.ledger.retry_after(client)
+        if wait is not None:
+            scope["kg.note"] = f"refused: over the client budget, retry after {wait} s"
+            body = (
+                f"too many query seconds: this client used its budget of {self.ledger.budget:g} query seconds"
+                f" per minute; retry after {wait} s\n"
+            ).encode()
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+                       (b"retry-after", str(wait).encode())]
+            await send({"type": "http.response.start", "status": 429, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        start = time.monotonic()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.ledger.charge(client, time.monotonic() - start)

@@ -1,0 +1,159 @@
+"""The front door on a real `kg serve`: hot answers cached per store generation (a rebuild empties
+the cache), the per-client budget (429 with Retry-After), and hard timeouts while others are served."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from pathlib import Path
+
+import requests
+from server_fixtures import running
+
+import kg
+from kg.server.budget import Ledger
+from kg.server.hot import Answer, AnswerCache
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def _rows(folder: Path, papers: int) -> Path:
+    """Rows of `papers` papers, all by the author row "Ann Lee"."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "venues.csv": (["id", "name", "kind", "full_name"], [["v1", "Conf", "conference", "A Conference"]]),
+        "papers.csv": (["id", "title", "year", "venue_id", "type", "abstract"],
+                       [[f"p{i}", f"Paper {i}", str(2000 + i), "v1", "Conference Paper", ""] for i in range(papers)]),
+        "authors.csv": (["id", "name"], [["ann", "Ann Lee"], ["bob", "Bob Ray"]]),
+        "authorships.csv": (["paper_id", "author_id", "position", "name_as_printed"],
+                            [[f"p{i}", a, str(n + 1), name] for i in range(papers)
+                             for n, (a, name) in enumerate([("ann", "Ann Lee"), ("bob", "Bob Ray")])]),
+    }
+    for name, (header, body) in tables.items():
+        with open(folder / name, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(body)
+    return folder
+
+
+def test_the_cache_is_bounded_and_per_generation() -> None:
+    cache = AnswerCache(max_entries=2, max_bytes=8 * 100)
+    for v in ("a", "b", "c"):
+        cache.put("g1", v, Answer(v.encode() * 10, "text/plain"))
+    assert cache.get("g1", "a") is None and cache.get("g1", "c") is not None  # least recently used out first
+    assert cache.get("g1", "b") is not None
+    cache.put("g1", "d", Answer(b"x" * 200, "text/plain"))  # more than an eighth of the bytes: not kept
+    assert cache.get("g1", "d") is None
+    assert cache.get("g2", "b") is None and not cache.entries  # another generation: emptied
+
+
+def test_hot_answers_and_a_rebuild(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    kg.build([_rows(tmp_path / "one", 3)], store)
+    with running(store, log=tmp_path / "serve.log") as server:
+        url = server.url + "/api/clusters/Ann%20Lee"
+        first = requests.get(url, timeout=30)
+        again = requests.get(url, timeout=30)
+        assert first.status_code == again.status_code == 200
+        assert first.headers["x-kg-cache"] == "miss" and again.headers["x-kg-cache"] == "hit"
+        assert first.content == again.content and first.headers["etag"] == again.headers["etag"]
+        assert again.json()["paper_count"] == 3
+        page = server.url + "/clusters/Ann%20Lee"
+        assert requests.get(page, timeout=30).headers["x-kg-cache"] == "miss"
+        hot = requests.get(page, timeout=30)
+        assert hot.headers["x-kg-cache"] == "hit" and "Paper 2" in hot.text
+        assert requests.get(url, headers={"If-None-Match": first.headers["etag"]}, timeout=30).status_code == 304
+        csv_answer = requests.get(url, params={"format": "csv"}, timeout=30)
+        assert csv_answer.headers["x-kg-cache"] == "miss" and len(csv_answer.text.splitlines()) == 4
+
+        kg.build([_rows(tmp_path / "two", 5)], store)  # a new generation: the cache must not answer from the old
+        after = requests.get(url, timeout=30)
+        assert after.headers["x-kg-cache"] == "miss" and after.json()["paper_count"] == 5
+        assert after.headers["etag"] != first.headers["etag"]
+        assert "Paper 4" in requests.get(page, timeout=30).text
+
+
+def test_ledger_retry_after() -> None:
+    now = [100.0]
+    ledger = Ledger(2.0, clock=lambda: now[0])
+    assert ledger.retry_after("a") is None
+    ledger.charge("a", 1.5)
+    now[0] += 10
+    assert ledger.retry_after("a") is None
+    ledger.charge("a", 1.0)
+    assert ledger.retry_after("a") == 50  # the first 1.5 s leaves the window at 160
+    now[0] += 50.5
+    assert ledger.retry_after("a") is None and ledger.retry_after("b") is None
+
+
+def test_client_budget_gives_429_with_retry_after(example_store: Path, tmp_path: Path) -> None:
+    with running(example_store, "--client-budget", "1.5", "--client-budget-loopback", "--timeout", "2.5",
+                 log=tmp_path / "serve.log") as server:
+        # a runaway query spends the whole budget at once (stopped at the 2.5 s timeout)
+        slow = requests.get(server.endpoint, params={"query": RUNAWAY}, timeout=30)
+        assert slow.status_code == 503
+        refused = requests.get(server.endpoint, params={"query": "ASK {}"}, timeout=30)
+        assert refused.status_code == 429, refused.text
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "budget" in refused.text
+        assert requests.get(server.url + "/api/stats", timeout=30).status_code == 429
+    # off for loopback clients unless asked: the same use is never refused
+    with running(example_store, "--client-budget", "1.5", "--timeout", "2.5", log=tmp_path / "serve2.log") as server:
+        assert requests.get(server.endpoint, params={"query": RUNAWAY}, timeout=30).status_code == 503
+        assert requests.get(server.endpoint, params={"query": "ASK {}"}, timeout=30).status_code == 200
+
+
+def test_runaway_queries_stop_within_the_timeout_under_load(example_store: Path, tmp_path: Path) -> None:
+    """Runaway queries are answered 503 within timeout + 1 s while other clients keep being answered."""
+    timeout = 2.0
+    with running(example_store, "--timeout", str(timeout), "--workers", "2", log=tmp_path / "serve.log") as server:
+        stop = threading.Event()
+        served: list[float] = []
+        failures: list[str] = []
+
+        def light(i: int) -> None:
+            with requests.Session() as s:
+                n = 0
+                while not stop.is_set():
+                    n += 1
+                    t0 = time.monotonic()
+                    query = f"SELECT ?s WHERE {{ ?s ?p ?o }} LIMIT {1 + (i * 1000 + n) % 97}"  # not cacheable
+                    r = s.post(server.endpoint, data={"query": query}, timeout=30)
+                    if r.status_code == 200:
+                        served.append(time.monotonic() - t0)
+                    else:
+                        failures.append(f"{r.status_code} {r.text[:80]}")
+
+        lights = [threading.Thread(target=light, args=(i,)) for i in range(3)]
+        for t in lights:
+            t.start()
+        try:
+            answers: list[tuple[int, float]] = []
+
+            def runaway() -> None:
+                t0 = time.monotonic()
+                r = requests.get(server.endpoint, params={"query": RUNAWAY}, timeout=30)
+                answers.append((r.status_code, time.monotonic() - t0))
+
+            time.sleep(0.5)
+            for _ in range(2):  # one after the other: each takes one of the two workers
+                heavy = threading.Thread(target=runaway)
+                before = len(served)
+                heavy.start()
+                heavy.join()
+                during = len(served) - before
+                assert during > 0, "the light clients were answered while the runaway query ran"
+            time.sleep(1.0)
+        finally:
+            stop.set()
+            for t in lights:
+                t.join()
+        assert [status for status, _ in answers] == [503, 503]
+        assert all(seconds <= timeout + 1.0 for _, seconds in answers), answers
+        assert not failures, failures[:3]
+        # the CPU is freed: a light request right after is answered fast again
+        t0 = time.monotonic()
+        assert requests.get(server.url + "/api/stats", timeout=30).status_code == 200
+        assert time.monotonic() - t0 < timeout
