@@ -1,0 +1,327 @@
+"""Path modes (issue 18) against networkx: avoid, strongest, alternatives, reach, by row and by cluster,
+on the example, on random co-authorship graphs and on the recorded dblp samples."""
+
+from __future__ import annotations
+
+import csv
+import random
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from itertools import combinations, islice
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from conftest import DATA, EXAMPLE, shared
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_paths import PUBLICATIONS, _write_rows
+
+import kg
+from kg import pathmodes, sources
+from kg.adjacency import AdjacencyIndex
+from kg.iris import Minter
+from kg.names import name_key
+from kg.paths import By
+from kg.store import StoreDir
+
+M = Minter()
+
+
+def _index(store: Path) -> AdjacencyIndex:
+    active = StoreDir(store).active()
+    assert active is not None
+    index = AdjacencyIndex.open(active)
+    assert index is not None
+    return index
+
+
+def _oracle(papers: Iterable[list[str]]) -> nx.Graph:
+    """Nodes linked by the papers they share; a link's `papers` is how many it has."""
+    g = nx.Graph()
+    for authors in papers:
+        nodes = sorted(set(authors))
+        g.add_nodes_from(nodes)
+        for x, y in combinations(nodes, 2):
+            g.add_edge(x, y, papers=g.get_edge_data(x, y, {"papers": 0})["papers"] + 1)
+    return g
+
+
+def _weights(oracle: nx.Graph, path: list[str]) -> tuple[int, int]:
+    w = [oracle[x][y]["papers"] for x, y in zip(path, path[1:], strict=False)]
+    return (min(w), sum(w)) if w else (0, 0)
+
+
+class Case:
+    """One index by row or cluster beside its networkx graph (node IRIs) and a random source."""
+
+    def __init__(self, index: AdjacencyIndex, by: By, oracle: nx.Graph, seed: int) -> None:
+        self.graph = pathmodes.IndexGraph(index, by)
+        self.oracle = oracle
+        self.rnd = random.Random(seed)
+        self.linked = sorted(n for n in oracle.nodes if oracle.degree(n))
+
+    def n(self, iri: str) -> int:
+        found = self.graph.find(iri)
+        assert found is not None, iri
+        return found
+
+    def iris(self, path: list[int]) -> list[str]:
+        return [self.graph.iri(x) for x in path]
+
+    def pairs(self, count: int) -> Iterator[tuple[str, str]]:
+        component = {x: sorted(c) for c in nx.connected_components(self.oracle) if len(c) > 2 for x in c}
+        # mostly two nodes of one component that are not co-authors (a big component more often)
+        linked = [x for x in sorted(component) if len(component[x]) > self.oracle.degree(x) + 1]
+        for k in range(count):
+            if k % 4 == 0 or not linked:
+                yield self.rnd.choice(self.linked), self.rnd.choice(self.linked)
+                continue
+            x = self.rnd.choice(linked)
+            yield x, self.rnd.choice([y for y in component[x] if y != x and y not in self.oracle[x]])
+
+    def check_pair(self, s: str, t: str, k: int = 6) -> None:
+        self.check_avoid(s, t)
+        self.check_strongest(s, t)
+        self.check_alternatives(s, t, k)
+
+    def check_avoid(self, s: str, t: str) -> None:
+        if not nx.has_path(self.oracle, s, t):
+            assert pathmodes.shortest(self.graph, self.n(s), self.n(t), max_hops=100).status == "not-connected"
+            return
+        avoid = [x for x in nx.shortest_path(self.oracle, s, t)[1:-1]]
+        extra = self.rnd.choice(self.linked)
+        avoid += [extra] if extra not in (s, t) else []
+        kept = nx.restricted_view(self.oracle, avoid, [])
+        r = pathmodes.shortest(self.graph, self.n(s), self.n(t), avoid=[self.n(x) for x in avoid], max_hops=100,
+                               limit=10_000)
+        if not nx.has_path(kept, s, t):
+            assert (r.status, r.distance, r.paths) == ("not-connected", None, [])
+            return
+        assert (r.status, r.distance) == ("found", nx.shortest_path_length(kept, s, t)), (s, t, avoid)
+        assert [self.iris(p) for p in r.paths] == sorted(nx.all_shortest_paths(kept, s, t))
+
+    def check_strongest(self, s: str, t: str) -> None:
+        r = pathmodes.shortest(self.graph, self.n(s), self.n(t), strongest=True, max_hops=100)
+        if not nx.has_path(self.oracle, s, t):
+            assert r.status == "not-connected"
+            return
+        every = list(islice(nx.all_shortest_paths(self.oracle, s, t), 20_000))
+        assert len(every) < 20_000
+        best = min(every, key=lambda p: (-_weights(self.oracle, p)[0], -_weights(self.oracle, p)[1], p))
+        [got] = r.paths
+        assert self.iris(got) == best
+        assert _weights(self.oracle, best)[0] == max(_weights(self.oracle, p)[0] for p in every)
+        for p, q in zip(self.iris(got), self.iris(got)[1:], strict=False):
+            assert self.graph.joint(self.n(p), self.n(q)) == self.oracle[p][q]["papers"]
+
+    def check_alternatives(self, s: str, t: str, k: int) -> None:
+        r = pathmodes.alternatives(self.graph, self.n(s), self.n(t), k, max_hops=100)
+        if not nx.has_path(self.oracle, s, t):
+            assert (r.status, r.paths) == ("not-connected", [])
+            return
+        want = [len(p) - 1 for p in islice(nx.shortest_simple_paths(self.oracle, s, t), k)] if s != t else [0]
+        got = [self.iris(p) for p in r.paths]
+        assert [len(p) - 1 for p in got] == want, (s, t)
+        assert r.stopped is None and r.distance == want[0]
+        assert len({tuple(p) for p in got}) == len(got), "no chain twice"
+        assert got == sorted(got, key=lambda p: (len(p), p)), "by length, then IRI order"
+        for p in got:
+            assert (p[0], p[-1]) == (s, t) and len(set(p)) == len(p) and nx.is_path(self.oracle, p)
+
+    def check_reach(self, s: str, hops: int) -> None:
+        dist = nx.single_source_shortest_path_length(self.oracle, s)
+        counts = Counter(d for d in dist.values() if 0 < d <= hops)
+        at = self.rnd.randint(1, max(1, hops))
+        found = self.graph.find(s)
+        if found is None:  # in no paper with others
+            assert not counts
+            return
+        r = pathmodes.reach(self.graph, found, max_hops=hops, at=at)
+        assert r.counts == [counts[d] for d in range(1, len(r.counts) + 1)]
+        assert sum(r.counts) == sum(counts.values())
+        assert r.status == ("beyond-max-hops" if max(dist.values()) > hops else "complete")
+        assert self.iris(r.at) == sorted(x for x, d in dist.items() if d == at and at <= hops)
+
+
+# --- the example ---------------------------------------------------------------------------------------
+
+
+def _example_papers(by: By) -> list[list[str]]:
+    with open(EXAMPLE / "authors.csv", encoding="utf-8") as f:
+        names = {r["id"]: r["name"] for r in csv.DictReader(f)}
+    with open(EXAMPLE / "authorships.csv", encoding="utf-8") as f:
+        papers: dict[str, list[str]] = {}
+        for r in csv.DictReader(f):
+            who = r["author_id"]
+            papers.setdefault(r["paper_id"], []).append(
+                M.author(who) if by == "author" else M.cluster(name_key(names[who])))
+    return list(papers.values())
+
+
+@pytest.mark.parametrize("by", ["author", "cluster"])
+def test_example_modes_equal_networkx(example_store: Path, by: By) -> None:
+    index = _index(example_store)
+    try:
+        case = Case(index, by, _oracle(_example_papers(by)), seed=18)
+        for s, t in combinations(case.linked[::3], 2):
+            case.check_pair(s, t)
+        for s in case.linked:
+            case.check_reach(s, case.rnd.randint(0, 5))
+    finally:
+        index.close()
+
+
+def test_example_split_records_join_only_by_cluster(example_store: Path) -> None:
+    index = _index(example_store)
+    try:
+        rows, clusters = pathmodes.IndexGraph(index, "author"), pathmodes.IndexGraph(index, "cluster")
+        a, b = M.author("yiping-wang"), M.author("hong-chen-0004")
+        row_a, row_b = rows.find(a), rows.find(b)
+        assert row_a is not None and row_b is not None
+        assert pathmodes.shortest(rows, row_a, row_b).status == "not-connected"
+        ca, cb, liu = (clusters.find(M.cluster(x)) for x in ("yiping wang", "hong chen", "liyuan liu"))
+        assert ca is not None and cb is not None and liu is not None
+        assert pathmodes.shortest(clusters, ca, cb).paths == [[ca, liu, cb]]
+        assert pathmodes.shortest(clusters, ca, cb, avoid=[liu]).status == "not-connected"
+        # Liyuan Liu -> Hong Chen: one paper with "Hong Chen 0004", one with "Hong Chen", both by liyuan-liu-b.
+        assert clusters.joint(liu, cb) == 2
+    finally:
+        index.close()
+
+
+# --- random co-authorship graphs: every simple chain, brute force ------------------------------------------
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_graphs_equal_networkx(data: st.DataObject) -> None:
+    n = data.draw(st.integers(2, 9))  # every simple chain of 9 nodes is still few
+    pool = ["Ann Lee", "Bo Chen", "Cy Dao"]
+    names = [data.draw(st.sampled_from([f"Person {i}", pool[i % 3], f"{pool[i % 3]} {1 + i:04d}"])) for i in range(n)]
+    paper = st.lists(st.integers(0, n - 1), min_size=1, max_size=4, unique=True)
+    papers = data.draw(st.lists(paper, min_size=1, max_size=14))
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = Path(tmp) / "rows"
+        rows.mkdir()
+        _write_rows(rows, names, papers)
+        kg.build([rows], Path(tmp) / "store")
+        index = _index(Path(tmp) / "store")
+        try:
+            for by in ("author", "cluster"):
+                label = [M.author(f"a{i}") if by == "author" else M.cluster(name_key(x)) for i, x in enumerate(names)]
+                case = Case(index, by, _oracle([[label[i] for i in p] for p in papers]), seed=n)
+                for s, t in islice(case.pairs(6), 6) if case.linked else ():
+                    case.check_pair(s, t, k=8)
+                    _check_all_simple(case, s, t, k=8)
+                    case.check_reach(s, case.rnd.randint(0, 4))
+        finally:
+            index.close()
+
+
+def _check_all_simple(case: Case, s: str, t: str, k: int) -> None:
+    """The first k of every simple chain by (length, IRIs), within a hop bound too."""
+    every = sorted(nx.all_simple_paths(case.oracle, s, t), key=lambda p: (len(p), p)) if s != t else [[s]]
+    for hops in (2, 100):
+        within = [p for p in every if len(p) - 1 <= hops]
+        r = pathmodes.alternatives(case.graph, case.n(s), case.n(t), k, max_hops=hops)
+        assert [case.iris(p) for p in r.paths] == within[:k]
+        strongest = pathmodes.alternatives(case.graph, case.n(s), case.n(t), k, strongest=True, max_hops=hops)
+        if within:  # the strongest shortest chain first, then the others in the same order
+            [best] = pathmodes.shortest(case.graph, case.n(s), case.n(t), strongest=True, max_hops=hops).paths
+            assert [case.iris(p) for p in strongest.paths] == [case.iris(best), *[
+                p for p in within if p != case.iris(best)]][:k]
+
+
+# --- dblp XML: the oracle read with lxml alone --------------------------------------------------------------
+
+
+def _dblp_papers(files: list[Path], by: By) -> list[list[str]]:
+    from lxml import etree
+
+    out = []
+    keys: set[str] = set()
+    for path in files:
+        parser = etree.XMLParser(load_dtd=True, resolve_entities=True, no_network=True, huge_tree=True)
+        for record in etree.parse(str(path), parser).getroot():
+            key = record.get("key")
+            if record.tag not in PUBLICATIONS or not key or key in keys:  # a key seen again is the same paper
+                continue
+            keys.add(key)
+            title = record.find("title")
+            if title is None or not " ".join("".join(title.itertext()).split()):
+                continue
+            names = [" ".join("".join(a.itertext()).split()) for a in record.iterfind("author")]
+            out.append([M.author("dblp:" + x) if by == "author" else M.cluster(name_key(x)) for x in names if x])
+    return out
+
+
+def _check_dblp(files: list[Path], tmp: Path, pairs: int) -> None:
+    if "dblp" not in sources.KINDS:
+        pytest.skip("the dblp source (kg/sources/dblp.py, --from dblp) is not in this tree")
+    kg.build(files, tmp / "store", kind="dblp")
+    index = _index(tmp / "store")
+    try:
+        for seed, by in enumerate(("author", "cluster")):
+            case = Case(index, by, _oracle(_dblp_papers(files, by)), seed)
+            far = 0
+            for s, t in case.pairs(pairs):
+                case.check_pair(s, t)
+                far += nx.has_path(case.oracle, s, t) and nx.shortest_path_length(case.oracle, s, t) > 1
+            assert far > pairs // 2, f"only {far} of {pairs} pairs were two hops or more apart"
+            for s in islice(case.rnd.sample(case.linked, len(case.linked)), pairs):
+                case.check_reach(s, case.rnd.randint(1, 6))
+    finally:
+        index.close()
+
+
+def test_dblp_samples_modes_equal_networkx(tmp_path: Path) -> None:
+    files = sorted(shared("data", "dblp_xml").glob("*.xml"))
+    _check_dblp(files, tmp_path, pairs=40)
+
+
+def test_dblp_fixture_modes_equal_networkx(tmp_path: Path) -> None:
+    _check_dblp([DATA / "paths" / "dblp-chain.xml"], tmp_path, pairs=30)
+
+
+# --- the bounds --------------------------------------------------------------------------------------------
+
+
+class _Endless:
+    """0 and 1 linked, and each the end of an endless line (0, 2, 4, … and 1, 3, 5, …): once the
+    link is cut, a search between them never meets; with `fan`, every node has `fan` new neighbours."""
+
+    def __init__(self, fan: int = 0) -> None:
+        self.fan = fan
+
+    def neighbours(self, n: int) -> list[int]:
+        if self.fan:
+            return [*([1 - n] if n < 2 else []), *range(n * self.fan + 2, n * self.fan + 2 + self.fan)]
+        return [*([1 - n] if n < 2 else [n - 2]), n + 2]
+
+    def degree(self, n: int) -> int:
+        return len(self.neighbours(n))
+
+    def joint(self, x: int, y: int) -> int:
+        return 1
+
+
+def test_bounds_keep_their_statuses() -> None:
+    line = _Endless()
+    assert pathmodes.shortest(line, 0, 1, avoid=[9]).paths == [[0, 1]]
+    assert pathmodes.shortest(line, 0, 10**9, max_hops=10**9, timeout=0.05).status == "timeout"
+    assert pathmodes.shortest(line, 0, 14, max_hops=6, avoid=[1]).status == "beyond-max-hops"
+    assert pathmodes.shortest(_Endless(fan=1000), 0, 10**9, max_hops=100, max_visited=10_000).status == "too-large"
+    # A chain is found, then the search for a second one meets a budget: the first stays, `stopped` says why.
+    slow = pathmodes.alternatives(line, 0, 1, 3, max_hops=10**9, timeout=0.05)
+    assert (slow.status, slow.paths, slow.stopped) == ("found", [[0, 1]], "timeout")
+    big = pathmodes.alternatives(_Endless(fan=1000), 0, 1, 3, max_hops=100, max_visited=10_000)
+    assert (big.status, big.paths, big.stopped) == ("found", [[0, 1]], "too-large")
+    short = pathmodes.alternatives(line, 0, 1, 3, max_hops=20)
+    assert (short.paths, short.stopped) == ([[0, 1]], None)
+    assert pathmodes.reach(line, 0, max_hops=10**9, timeout=0.05).status == "timeout"
+    assert pathmodes.reach(_Endless(fan=1000), 0, max_hops=100, max_visited=10_000).status == "too-large"
+    assert pathmodes.reach(line, 0, max_hops=3).counts == [2, 2, 2]
+    assert pathmodes.reach(line, 0, max_hops=3, at=2).at == [3, 4]
+    assert pathmodes.reach(line, 0, max_hops=0) == pathmodes.Reach("beyond-max-hops", [], [], 1)
