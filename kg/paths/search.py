@@ -97,10 +97,14 @@ def bidirectional(neighbours: Callable[[N], Iterable[N]], a: N, b: N, *, max_hop
 
 def enumerate_paths(search: Search[N], a: N) -> Iterator[list[N]]:
     """Every shortest path of a successful search, in lexicographic order of the node sequences."""
-    if search.distance == 0:
-        yield [a]
-        return
+    return dag_paths(dag(search), a, search.distance or 0)
+
+
+def dag(search: Search[N]) -> dict[N, list[N]]:
+    """The shortest-path DAG of a successful search: each node's successors towards B, sorted."""
     children: dict[N, list[N]] = {}
+    if search.distance == 0:
+        return children
     seen: set[N] = set(search.meet)
     todo = list(search.meet)
     while todo:  # the A side: from the meeting nodes back towards A
@@ -121,7 +125,14 @@ def enumerate_paths(search: Search[N], a: N) -> Iterator[list[N]]:
                 todo.append(p)
     for kids in children.values():
         kids.sort()
-    length = (search.distance or 0) + 1
+    return children
+
+
+def dag_paths(children: dict[N, list[N]], a: N, length: int) -> Iterator[list[N]]:
+    """The paths of `length` links from `a` through a layered DAG, in lexicographic order."""
+    if length == 0:
+        yield [a]
+        return
     path = [a]
     stack = [iter(children.get(a, []))]
     while stack:
@@ -131,7 +142,7 @@ def enumerate_paths(search: Search[N], a: N) -> Iterator[list[N]]:
             path.pop()
             continue
         path.append(nxt)
-        if len(path) == length:
+        if len(path) == length + 1:
             yield list(path)
             path.pop()
         else:

@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 from test_paths import PUBLICATIONS, _write_rows
 
 import kg
-from kg import pathmodes, sources
+from kg import sources
 from kg.adjacency import AdjacencyIndex
 from kg.iris import Minter
 from kg.names import name_key
-from kg.paths import By
+from kg.paths import By, modes
+from kg.paths.search import Graph
+from kg.paths.steps import index_graph
 from kg.store import StoreDir
 
 M = Minter()
@@ -57,18 +59,19 @@ class Case:
     """One index by row or cluster beside its networkx graph (node IRIs) and a random source."""
 
     def __init__(self, index: AdjacencyIndex, by: By, oracle: nx.Graph, seed: int) -> None:
-        self.graph = pathmodes.IndexGraph(index, by)
+        self.graph = index_graph(index, by)
+        self.joint = modes.index_joint(index, by)
         self.oracle = oracle
         self.rnd = random.Random(seed)
         self.linked = sorted(n for n in oracle.nodes if oracle.degree(n))
 
     def n(self, iri: str) -> int:
-        found = self.graph.find(iri)
+        found = self.graph.to_node(iri)
         assert found is not None, iri
         return found
 
     def iris(self, path: list[int]) -> list[str]:
-        return [self.graph.iri(x) for x in path]
+        return [self.graph.to_iri(x) for x in path]
 
     def pairs(self, count: int) -> Iterator[tuple[str, str]]:
         component = {x: sorted(c) for c in nx.connected_components(self.oracle) if len(c) > 2 for x in c}
@@ -88,13 +91,13 @@ class Case:
 
     def check_avoid(self, s: str, t: str) -> None:
         if not nx.has_path(self.oracle, s, t):
-            assert pathmodes.shortest(self.graph, self.n(s), self.n(t), max_hops=100).status == "not-connected"
+            assert modes.shortest(self.graph, self.n(s), self.n(t), max_hops=100).status == "not-connected"
             return
         avoid = [x for x in nx.shortest_path(self.oracle, s, t)[1:-1]]
         extra = self.rnd.choice(self.linked)
         avoid += [extra] if extra not in (s, t) else []
         kept = nx.restricted_view(self.oracle, avoid, [])
-        r = pathmodes.shortest(self.graph, self.n(s), self.n(t), avoid=[self.n(x) for x in avoid], max_hops=100,
+        r = modes.shortest(self.graph, self.n(s), self.n(t), avoid=[self.n(x) for x in avoid], max_hops=100,
                                limit=10_000)
         if not nx.has_path(kept, s, t):
             assert (r.status, r.distance, r.paths) == ("not-connected", None, [])
@@ -103,7 +106,7 @@ class Case:
         assert [self.iris(p) for p in r.paths] == sorted(nx.all_shortest_paths(kept, s, t))
 
     def check_strongest(self, s: str, t: str) -> None:
-        r = pathmodes.shortest(self.graph, self.n(s), self.n(t), strongest=True, max_hops=100)
+        r = modes.shortest(self.graph, self.n(s), self.n(t), strongest=self.joint, max_hops=100)
         if not nx.has_path(self.oracle, s, t):
             assert r.status == "not-connected"
             return
@@ -114,10 +117,10 @@ class Case:
         assert self.iris(got) == best
         assert _weights(self.oracle, best)[0] == max(_weights(self.oracle, p)[0] for p in every)
         for p, q in zip(self.iris(got), self.iris(got)[1:], strict=False):
-            assert self.graph.joint(self.n(p), self.n(q)) == self.oracle[p][q]["papers"]
+            assert self.joint(self.n(p), self.n(q)) == self.oracle[p][q]["papers"]
 
     def check_alternatives(self, s: str, t: str, k: int) -> None:
-        r = pathmodes.alternatives(self.graph, self.n(s), self.n(t), k, max_hops=100)
+        r = modes.alternatives(self.graph, self.n(s), self.n(t), k, max_hops=100)
         if not nx.has_path(self.oracle, s, t):
             assert (r.status, r.paths) == ("not-connected", [])
             return
@@ -134,11 +137,11 @@ class Case:
         dist = nx.single_source_shortest_path_length(self.oracle, s)
         counts = Counter(d for d in dist.values() if 0 < d <= hops)
         at = self.rnd.randint(1, max(1, hops))
-        found = self.graph.find(s)
+        found = self.graph.to_node(s)
         if found is None:  # in no paper with others
             assert not counts
             return
-        r = pathmodes.reach(self.graph, found, max_hops=hops, at=at)
+        r = modes.reach(self.graph, found, max_hops=hops, at=at)
         assert r.counts == [counts[d] for d in range(1, len(r.counts) + 1)]
         assert sum(r.counts) == sum(counts.values())
         assert r.status == ("beyond-max-hops" if max(dist.values()) > hops else "complete")
@@ -176,17 +179,17 @@ def test_example_modes_equal_networkx(example_store: Path, by: By) -> None:
 def test_example_split_records_join_only_by_cluster(example_store: Path) -> None:
     index = _index(example_store)
     try:
-        rows, clusters = pathmodes.IndexGraph(index, "author"), pathmodes.IndexGraph(index, "cluster")
+        rows, clusters = index_graph(index, "author"), index_graph(index, "cluster")
         a, b = M.author("yiping-wang"), M.author("hong-chen-0004")
-        row_a, row_b = rows.find(a), rows.find(b)
+        row_a, row_b = rows.to_node(a), rows.to_node(b)
         assert row_a is not None and row_b is not None
-        assert pathmodes.shortest(rows, row_a, row_b).status == "not-connected"
-        ca, cb, liu = (clusters.find(M.cluster(x)) for x in ("yiping wang", "hong chen", "liyuan liu"))
+        assert modes.shortest(rows, row_a, row_b).status == "not-connected"
+        ca, cb, liu = (clusters.to_node(M.cluster(x)) for x in ("yiping wang", "hong chen", "liyuan liu"))
         assert ca is not None and cb is not None and liu is not None
-        assert pathmodes.shortest(clusters, ca, cb).paths == [[ca, liu, cb]]
-        assert pathmodes.shortest(clusters, ca, cb, avoid=[liu]).status == "not-connected"
+        assert modes.shortest(clusters, ca, cb).paths == [[ca, liu, cb]]
+        assert modes.shortest(clusters, ca, cb, avoid=[liu]).status == "not-connected"
         # Liyuan Liu -> Hong Chen: one paper with "Hong Chen 0004", one with "Hong Chen", both by liyuan-liu-b.
-        assert clusters.joint(liu, cb) == 2
+        assert modes.index_joint(index, "cluster")(liu, cb) == 2
     finally:
         index.close()
 
@@ -225,11 +228,11 @@ def _check_all_simple(case: Case, s: str, t: str, k: int) -> None:
     every = sorted(nx.all_simple_paths(case.oracle, s, t), key=lambda p: (len(p), p)) if s != t else [[s]]
     for hops in (2, 100):
         within = [p for p in every if len(p) - 1 <= hops]
-        r = pathmodes.alternatives(case.graph, case.n(s), case.n(t), k, max_hops=hops)
+        r = modes.alternatives(case.graph, case.n(s), case.n(t), k, max_hops=hops)
         assert [case.iris(p) for p in r.paths] == within[:k]
-        strongest = pathmodes.alternatives(case.graph, case.n(s), case.n(t), k, strongest=True, max_hops=hops)
+        strongest = modes.alternatives(case.graph, case.n(s), case.n(t), k, strongest=case.joint, max_hops=hops)
         if within:  # the strongest shortest chain first, then the others in the same order
-            [best] = pathmodes.shortest(case.graph, case.n(s), case.n(t), strongest=True, max_hops=hops).paths
+            [best] = modes.shortest(case.graph, case.n(s), case.n(t), strongest=case.joint, max_hops=hops).paths
             assert [case.iris(p) for p in strongest.paths] == [case.iris(best), *[
                 p for p in within if p != case.iris(best)]][:k]
 
@@ -288,40 +291,33 @@ def test_dblp_fixture_modes_equal_networkx(tmp_path: Path) -> None:
 # --- the bounds --------------------------------------------------------------------------------------------
 
 
-class _Endless:
+def _endless(fan: int = 0) -> Graph[int]:
     """0 and 1 linked, and each the end of an endless line (0, 2, 4, … and 1, 3, 5, …): once the
     link is cut, a search between them never meets; with `fan`, every node has `fan` new neighbours."""
 
-    def __init__(self, fan: int = 0) -> None:
-        self.fan = fan
-
-    def neighbours(self, n: int) -> list[int]:
-        if self.fan:
-            return [*([1 - n] if n < 2 else []), *range(n * self.fan + 2, n * self.fan + 2 + self.fan)]
+    def neighbours(n: int) -> list[int]:
+        if fan:
+            return [*([1 - n] if n < 2 else []), *range(n * fan + 2, n * fan + 2 + fan)]
         return [*([1 - n] if n < 2 else [n - 2]), n + 2]
 
-    def degree(self, n: int) -> int:
-        return len(self.neighbours(n))
-
-    def joint(self, x: int, y: int) -> int:
-        return 1
+    return Graph(lambda iri: int(iri), str, neighbours, lambda n: len(neighbours(n)))
 
 
 def test_bounds_keep_their_statuses() -> None:
-    line = _Endless()
-    assert pathmodes.shortest(line, 0, 1, avoid=[9]).paths == [[0, 1]]
-    assert pathmodes.shortest(line, 0, 10**9, max_hops=10**9, timeout=0.05).status == "timeout"
-    assert pathmodes.shortest(line, 0, 14, max_hops=6, avoid=[1]).status == "beyond-max-hops"
-    assert pathmodes.shortest(_Endless(fan=1000), 0, 10**9, max_hops=100, max_visited=10_000).status == "too-large"
+    line = _endless()
+    assert modes.shortest(line, 0, 1, avoid=[9]).paths == [[0, 1]]
+    assert modes.shortest(line, 0, 10**9, max_hops=10**9, timeout=0.05).status == "timeout"
+    assert modes.shortest(line, 0, 14, max_hops=6, avoid=[1]).status == "beyond-max-hops"
+    assert modes.shortest(_endless(fan=1000), 0, 10**9, max_hops=100, max_visited=10_000).status == "too-large"
     # A chain is found, then the search for a second one meets a budget: the first stays, `stopped` says why.
-    slow = pathmodes.alternatives(line, 0, 1, 3, max_hops=10**9, timeout=0.05)
+    slow = modes.alternatives(line, 0, 1, 3, max_hops=10**9, timeout=0.05)
     assert (slow.status, slow.paths, slow.stopped) == ("found", [[0, 1]], "timeout")
-    big = pathmodes.alternatives(_Endless(fan=1000), 0, 1, 3, max_hops=100, max_visited=10_000)
+    big = modes.alternatives(_endless(fan=1000), 0, 1, 3, max_hops=100, max_visited=10_000)
     assert (big.status, big.paths, big.stopped) == ("found", [[0, 1]], "too-large")
-    short = pathmodes.alternatives(line, 0, 1, 3, max_hops=20)
+    short = modes.alternatives(line, 0, 1, 3, max_hops=20)
     assert (short.paths, short.stopped) == ([[0, 1]], None)
-    assert pathmodes.reach(line, 0, max_hops=10**9, timeout=0.05).status == "timeout"
-    assert pathmodes.reach(_Endless(fan=1000), 0, max_hops=100, max_visited=10_000).status == "too-large"
-    assert pathmodes.reach(line, 0, max_hops=3).counts == [2, 2, 2]
-    assert pathmodes.reach(line, 0, max_hops=3, at=2).at == [3, 4]
-    assert pathmodes.reach(line, 0, max_hops=0) == pathmodes.Reach("beyond-max-hops", [], [], 1)
+    assert modes.reach(line, 0, max_hops=10**9, timeout=0.05).status == "timeout"
+    assert modes.reach(_endless(fan=1000), 0, max_hops=100, max_visited=10_000).status == "too-large"
+    assert modes.reach(line, 0, max_hops=3).counts == [2, 2, 2]
+    assert modes.reach(line, 0, max_hops=3, at=2).at == [3, 4]
+    assert modes.reach(line, 0, max_hops=0) == modes.Reach("beyond-max-hops", [], [], 1)
