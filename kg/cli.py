@@ -376,32 +376,44 @@ def _cluster_pages(name: str, store: Path, loose: bool, fmt: str | None, page: i
         click.echo(f"\nPage {shown.page} of {shown.pages} ({shown.page_size} papers a page){following}")
 
 
-@main.command()
-@click.argument("a")
-@click.argument("b")
-@STORE
-@click.option(
+BY = click.option(
     "--by",
     type=click.Choice(["author", "cluster"]),
     default="author",
     show_default=True,
     help="Nodes: author rows, or name clusters (homonym rows merged).",
 )
-@click.option("--max-hops", type=click.IntRange(min=0), default=6, show_default=True, help="Longest chain searched.")
-@click.option("--all", "all_paths", is_flag=True, help="Every shortest path, not just the first by IRI order.")
-@click.option(
-    "--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most this many paths with --all."
-)
-@click.option(
+TIMEOUT = click.option(
     "--timeout",
     type=click.FloatRange(min=0.0, min_open=True),
     default=30.0,
     show_default=True,
     help="Time budget of the search in seconds.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@STORE
+@BY
+@click.option("--max-hops", type=click.IntRange(min=0), default=6, show_default=True, help="Longest chain searched.")
+@click.option("--all", "all_paths", is_flag=True, help="Every shortest path, not just the first by IRI order.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most this many paths with --all."
+)
+@click.option("--avoid", multiple=True, metavar="AUTHOR",
+              help="A chain through none of these (repeatable; given as A and B are, a cluster with --by cluster).")
+@click.option("--strongest", is_flag=True,
+              help="Among the shortest chains, the one whose weakest link has most joint papers (then most in all).")
+@click.option("--alternatives", type=click.IntRange(min=1), metavar="K",
+              help="The K shortest simple chains, by length then IRI order (longer ones where needed).")
+@TIMEOUT
+@FORMAT
 def path(
-    a: str, b: str, store: Path, by: str, max_hops: int, all_paths: bool, limit: int, timeout: float, fmt: str
+    a: str, b: str, store: Path, by: str, max_hops: int, all_paths: bool, limit: int, avoid: tuple[str, ...],
+    strongest: bool, alternatives: int | None, timeout: float, fmt: str
 ) -> None:
     """The shortest co-authorship chain between A and B (author IRI, author id or name), with the joint papers."""
     from kg import paths
@@ -418,10 +430,41 @@ def path(
                 all=all_paths,
                 limit=limit,
                 timeout=timeout,
+                avoid=avoid,
+                strongest=strongest,
+                alternatives=alternatives,
             )
         except paths.AmbiguousAuthor as e:
             _candidates(e)
     _print(result.to_json(), paths.render_text(result), fmt)
+
+
+@main.command()
+@click.argument("author")
+@STORE
+@BY
+@click.option("--max-hops", type=click.IntRange(min=0), metavar="N",
+              help="Count up to this distance [default: 4, or --at if farther].")
+@click.option("--at", type=click.IntRange(min=1), metavar="D", help="List the authors at distance D (paged).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Skip this many with --at.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=100, show_default=True, help="List at most this many with --at."
+)
+@TIMEOUT
+@FORMAT
+def reach(author: str, store: Path, by: str, max_hops: int | None, at: int | None, offset: int, limit: int,
+          timeout: float, fmt: str) -> None:
+    """How many authors are at each co-authorship distance from AUTHOR; with --at D, which ones at D."""
+    from kg import paths
+    from kg.backend import open_store
+
+    with open_store(store) as backend:
+        try:
+            result = paths.reach(backend, author, by=by, max_hops=max_hops, at=at,  # type: ignore[arg-type]
+                                 offset=offset, limit=limit, timeout=timeout)
+        except paths.AmbiguousAuthor as e:
+            _candidates(e)
+    _print(result.to_json(), paths.render_reach(result), fmt)
 
 
 @main.command()

@@ -4,6 +4,7 @@ on the example, on random co-authorship graphs and on the recorded dblp samples.
 from __future__ import annotations
 
 import csv
+import json
 import random
 import tempfile
 from collections import Counter
@@ -13,14 +14,16 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from click.testing import CliRunner
 from conftest import DATA, EXAMPLE, shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_paths import PUBLICATIONS, _write_rows
 
 import kg
-from kg import sources
+from kg import paths, sources
 from kg.adjacency import AdjacencyIndex
+from kg.cli import main
 from kg.iris import Minter
 from kg.names import name_key
 from kg.paths import By, modes
@@ -321,3 +324,95 @@ def test_bounds_keep_their_statuses() -> None:
     assert modes.reach(line, 0, max_hops=3).counts == [2, 2, 2]
     assert modes.reach(line, 0, max_hops=3, at=2).at == [3, 4]
     assert modes.reach(line, 0, max_hops=0) == modes.Reach("beyond-max-hops", [], [], 1)
+
+
+# --- the features: kg.paths.shortest_paths / reach, on the index and on triple patterns; the command line ---------
+
+
+@pytest.fixture(scope="module")
+def data(example_store: Path) -> Iterator[kg.backend.Backend]:
+    with kg.open_store(example_store) as backend:
+        yield backend
+
+
+@pytest.mark.parametrize(("a", "b", "by"), [("Yiping Wang", "Hong Chen 0004", "cluster"),
+                                            ("yiping-wang", "Jingbo Shang", "author"),
+                                            ("Yiping Wang", "Bin Yu", "author")])
+def test_modes_are_the_same_on_every_step(data: kg.backend.Backend, a: str, b: str, by: By) -> None:
+    plain = paths.shortest_paths(data, a, b, by=by)
+    assert plain.distance is not None and plain.distance >= 2
+    middle = plain.paths[0].nodes[1].iri
+    for options in ({"avoid": [middle]}, {"strongest": True}, {"alternatives": 5},
+                    {"alternatives": 3, "strongest": True}, {"avoid": [middle], "all": True}):
+        answers = [paths.shortest_paths(data, a, b, by=by, backend=step, **options).to_json()  # type: ignore[arg-type]
+                   for step in ("index", "store", "bipartite")]
+        assert answers[1:] == answers[:1] * 2, options
+    avoided = paths.shortest_paths(data, a, b, by=by, avoid=[middle], all=True)
+    assert all(middle not in [n.iri for n in p.nodes] for p in avoided.paths)
+    assert avoided.to_json()["avoid"] == [{"iri": middle, "name": plain.paths[0].nodes[1].name}]
+    five = paths.shortest_paths(data, a, b, by=by, alternatives=5)
+    assert five.paths[0].nodes == plain.paths[0].nodes and five.alternatives == 5 and five.stopped is None
+    assert [len(p.links) for p in five.paths] == sorted(len(p.links) for p in five.paths)
+    strong = paths.shortest_paths(data, a, b, by=by, strongest=True, all=True)
+    weakest = [min(len(link.papers) for link in p.links) for p in strong.paths]
+    assert strong.strongest and weakest[0] == max(weakest)
+    for step in ("index", "store"):
+        reached = [paths.reach(data, a, by=by, at=d, backend=step).to_json() for d in (1, 2)]  # type: ignore[arg-type]
+        assert reached[0]["counts"] == reached[1]["counts"]
+        assert reached[0]["total"] == reached[0]["counts"]["1"] == len(reached[0]["authors"])
+        assert [n["iri"] for n in reached[1]["authors"]] == sorted(n["iri"] for n in reached[1]["authors"])
+    assert paths.reach(data, a, by=by, backend="store").to_json() == paths.reach(data, a, by=by).to_json()
+
+
+def test_reach_pages_and_bounds(data: kg.backend.Backend) -> None:
+    whole = paths.reach(data, "Yiping Wang", at=2)
+    assert (whole.status, whole.capped, whole.max_hops) == ("complete", False, paths.REACH_HOPS)
+    page = paths.reach(data, "Yiping Wang", at=2, offset=3, limit=4)
+    assert page.nodes == whole.nodes[3:7]
+    near = paths.reach(data, "Yiping Wang", max_hops=1)
+    assert (near.status, near.capped, near.counts) == ("beyond-max-hops", True, whole.counts[:1])
+    assert near.to_json()["counts"] == {"1": whole.counts[0]} and "authors" not in near.to_json()
+    assert paths.reach(data, "Yiping Wang", at=7).max_hops == 7, "--at farther than the default searches that far"
+    assert "more beyond 1 hop" in paths.render_reach(near)
+    assert "At distance 2 (4–7 of" in paths.render_reach(page)
+
+
+def test_bad_mode_options_name_the_parameter(data: kg.backend.Backend) -> None:
+    with pytest.raises(kg.QueryError, match="^avoid: 'Yiping Wang' is an end"):
+        paths.shortest_paths(data, "Yiping Wang", "Hong Chen", avoid=["Yiping Wang"])
+    with pytest.raises(paths.UnknownAuthor, match="^avoid: "):
+        paths.shortest_paths(data, "Yiping Wang", "Hong Chen", avoid=["Nobody Known"])
+    with pytest.raises(paths.AmbiguousAuthor) as e:
+        paths.shortest_paths(data, "Yiping Wang", "Hong Chen", avoid=["Liyuan Liu"])
+    assert e.value.param == "avoid"
+    with pytest.raises(kg.QueryError, match="^alternatives: "):
+        paths.shortest_paths(data, "Yiping Wang", "Hong Chen", alternatives=0)
+    with pytest.raises(kg.QueryError, match="^alternatives: .*not both"):
+        paths.shortest_paths(data, "Yiping Wang", "Hong Chen", alternatives=2, all=True)
+    with pytest.raises(kg.QueryError, match="^at: 3 is beyond max_hops 2"):
+        paths.reach(data, "Yiping Wang", max_hops=2, at=3)
+    for bad in ({"at": 0}, {"offset": -1}, {"limit": 0}, {"max_hops": -1}):
+        with pytest.raises(kg.QueryError, match=f"^{next(iter(bad))}: "):
+            paths.reach(data, "Yiping Wang", **bad)  # type: ignore[arg-type]
+
+
+def test_cli_modes(example_store: Path) -> None:
+    s = ["--store", str(example_store), "--format", "json"]
+    runner = CliRunner()
+    res = runner.invoke(main, ["path", "Yiping Wang", "Hong Chen 0004", "--by", "cluster", "--alternatives", "3",
+                               "--strongest", *s])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert (data["strongest"], data["alternatives"], data["stopped"]) == (True, 3, None)
+    assert [len(p["links"]) for p in data["paths"]] == [2, 3, 3]
+    res = runner.invoke(main, ["path", "Yiping Wang", "Hong Chen 0004", "--by", "cluster", "--avoid", "Liyuan Liu", *s])
+    assert res.exit_code == 0 and json.loads(res.output)["status"] == "not-connected"
+    assert json.loads(res.output)["avoid"] == [{"iri": M.cluster("liyuan liu"), "name": "Liyuan Liu"}]
+    res = runner.invoke(main, ["reach", "Yiping Wang", "--at", "1", *s])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert set(data) >= {"author", "counts", "capped", "status", "authors"} and data["counts"]["1"] == 7
+    text = runner.invoke(main, ["reach", "Yiping Wang", "--store", str(example_store), "--max-hops", "1"])
+    assert text.exit_code == 0 and "more beyond 1 hop" in text.output
+    bad = runner.invoke(main, ["reach", "Yiping Wang", "--store", str(example_store), "--max-hops", "1", "--at", "2"])
+    assert bad.exit_code != 0 and "at: 2 is beyond max_hops 1" in bad.output

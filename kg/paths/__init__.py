@@ -1,21 +1,23 @@
 """Co-authorship paths: the shortest chains of joint papers between two authors, and co-author lists.
 
 One module per job: model (the result types), resolve (what the user typed to a node), search (the
-bidirectional breadth-first search and path enumeration), steps (the neighbour steps: the adjacency
-index or triple patterns), joint (the papers on a link), find (the two features), render (text),
-and reference (neighbour steps kept for benchmarks and cross-checks only). Every feature takes a
+bidirectional breadth-first search and path enumeration), modes (avoiding nodes, the strongest
+chain, the K shortest simple chains, reach by distance), steps (the neighbour steps: the adjacency
+index or triple patterns), joint (the papers on a link), find (the features), render (text), and
+reference (neighbour steps kept for benchmarks and cross-checks only). Every feature takes a
 kg.backend.Backend; ties are broken by IRI order: paths come in lexicographic order of their IRIs.
 """
 
 from __future__ import annotations
 
-from kg.paths.find import STEPS, Step, coauthors, shortest_paths
+from kg.paths.find import STEPS, Step, coauthors, reach, shortest_paths
 from kg.paths.joint import joint_papers
 from kg.paths.model import (
     BYS,
     LIMIT,
     MAX_HOPS,
     MAX_VISITED,
+    REACH_HOPS,
     TIMEOUT,
     AmbiguousAuthor,
     By,
@@ -26,10 +28,12 @@ from kg.paths.model import (
     Node,
     Paper,
     PathResult,
+    ReachResult,
+    ReachStatus,
     Status,
     UnknownAuthor,
 )
-from kg.paths.render import render_candidates, render_coauthors, render_text
+from kg.paths.render import render_candidates, render_coauthors, render_reach, render_text
 from kg.paths.resolve import node, resolve
 from kg.paths.search import Graph, Search, bidirectional, enumerate_paths
 
@@ -38,6 +42,7 @@ __all__ = [
     "LIMIT",
     "MAX_HOPS",
     "MAX_VISITED",
+    "REACH_HOPS",
     "STEPS",
     "TIMEOUT",
     "AmbiguousAuthor",
@@ -50,6 +55,8 @@ __all__ = [
     "Node",
     "Paper",
     "PathResult",
+    "ReachResult",
+    "ReachStatus",
     "Search",
     "Status",
     "Step",
@@ -59,8 +66,10 @@ __all__ = [
     "enumerate_paths",
     "joint_papers",
     "node",
+    "reach",
     "render_candidates",
     "render_coauthors",
+    "render_reach",
     "render_text",
     "resolve",
     "shortest_paths",

@@ -14,6 +14,8 @@ MAX_HOPS = 6
 LIMIT = 100
 TIMEOUT = 30.0
 MAX_VISITED = 5_000_000
+REACH_HOPS = 4
+ReachStatus = Literal["complete", "beyond-max-hops", "timeout", "too-large"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ class PathResult:
     paths: list[Chain] = field(default_factory=list)
     capped: bool = False
     seconds: float = 0.0
+    avoid: list[Node] = field(default_factory=list)
+    strongest: bool = False
+    alternatives: int | None = None
+    stopped: Status | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,7 +82,47 @@ class PathResult:
             "distance": self.distance,
             "paths": [asdict(p) for p in self.paths],
             "capped": self.capped,
+            "avoid": [asdict(n) for n in self.avoid],
+            "strongest": self.strongest,
+            "alternatives": self.alternatives,
+            "stopped": self.stopped,
         }
+
+
+@dataclass
+class ReachResult:
+    """How many authors (or clusters) are at each distance from one, and a page of those at `at`."""
+
+    author: Node
+    by: By
+    max_hops: int
+    status: ReachStatus
+    counts: list[int]
+    at: int | None = None
+    nodes: list[Node] = field(default_factory=list)
+    offset: int = 0
+    limit: int = LIMIT
+    seconds: float = 0.0
+
+    @property
+    def capped(self) -> bool:
+        """Whether there is more than the counts say (farther than max_hops, or a budget stopped the search)."""
+        return self.status != "complete"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "author": asdict(self.author),
+            "by": self.by,
+            "max_hops": self.max_hops,
+            "status": self.status,
+            "counts": {str(d): n for d, n in enumerate(self.counts, start=1)},
+            "capped": self.capped,
+        }
+        if self.at is not None:
+            total = self.counts[self.at - 1] if self.at <= len(self.counts) else 0
+            out.update({"at": self.at, "total": total, "offset": self.offset, "limit": self.limit,
+                        "authors": [asdict(n) for n in self.nodes]})
+        return out
 
 
 @dataclass

@@ -16,13 +16,12 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Generic, Literal
+from typing import Generic
 
 from kg.adjacency import AdjacencyIndex
-from kg.paths.model import MAX_HOPS, MAX_VISITED, TIMEOUT, By, Status
+from kg.paths.model import MAX_HOPS, MAX_VISITED, TIMEOUT, By, ReachStatus, Status
 from kg.paths.search import Graph, N, Search, bidirectional, dag, dag_paths
 
-ReachStatus = Literal["complete", "beyond-max-hops", "timeout", "too-large"]
 Joint = Callable[[N, N], int]
 
 

@@ -46,6 +46,7 @@ class Found:
     distance: int | None
     paths: list[list[str]]
     capped: bool
+    stopped: Status | None = None  # the budget that ended the search for more chains once some were found
 
 
 def bidirectional(neighbours: Callable[[N], Iterable[N]], a: N, b: N, *, max_hops: int = MAX_HOPS,
