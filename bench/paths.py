@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from itertools import combinations
+from itertools import combinations, islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -169,6 +169,95 @@ def cluster_latency(rows: Path, store: Path, pairs: int, seed: int, timeout: flo
     return {**summary(times), "statuses": statuses, "distances": dict(sorted(distances.items()))}
 
 
+def modes(rows: Path, store: Path, *, pairs: int = 100, seed: int = 0, k: int = 5, hops: int = 4,
+          cluster_pairs: int = 20, timeout: float = 30.0, reference: bool = True) -> dict[str, Any]:
+    """Issue 18's modes on random connected pairs, each beside the plain shortest chain of the same pair:
+    `avoid` (the middle node of the plain chain), `strongest`, `alternatives` k, and `reach` from A with
+    max hops `hops`; with `reference` networkx's shortest_simple_paths (k) and
+    single_source_shortest_path_length (cutoff `hops`) on the graph in memory. Then `cluster_pairs`
+    pairs by cluster."""
+    report: dict[str, Any] = {"rows": str(rows), "store": str(store), "seed": seed, "k": k, "reach_hops": hops}
+    g = coauthor_graph(rows)
+    chosen = pick_pairs(g, pairs, seed)
+    minter = Minter(StoreDir(store).meta().get("base_iri", Minter().base))
+    if reference:
+        nx_alt, nx_reach = [], []
+        for a, b in chosen:
+            t, _ = _timed(lambda a=a, b=b, g=g: list(islice(nx.shortest_simple_paths(g, a, b), k)))
+            nx_alt.append(t)
+            t, _ = _timed(lambda a=a, g=g: nx.single_source_shortest_path_length(g, a, cutoff=hops))
+            nx_reach.append(t)
+        report["networkx"] = {"alternatives": summary(nx_alt), "reach": summary(nx_reach)}
+    del g
+    data = open_store(store)
+    times: dict[str, list[float]] = {"plain": [], "avoid": [], "strongest": [], "alternatives": [], "reach": []}
+    stopped = {"avoid": 0, "alternatives": 0, "reach": 0}
+    weaker = 0
+    for a, b in chosen:
+        x, y = minter.author(a), minter.author(b)
+        t, plain = _timed(lambda x=x, y=y: paths.shortest_paths(data, x, y, max_hops=100, timeout=timeout))
+        times["plain"].append(t)
+        assert isinstance(plain, paths.PathResult) and plain.paths
+        middle = plain.paths[0].nodes[len(plain.paths[0].nodes) // 2].iri
+        t, avoided = _timed(lambda x=x, y=y, m=middle: paths.shortest_paths(data, x, y, max_hops=100, avoid=[m],
+                                                                            timeout=timeout))
+        times["avoid"].append(t)
+        stopped["avoid"] += avoided.status not in ("found", "not-connected")  # type: ignore[attr-defined]
+        t, strong = _timed(lambda x=x, y=y: paths.shortest_paths(data, x, y, max_hops=100, strongest=True,
+                                                                 timeout=timeout))
+        times["strongest"].append(t)
+        assert isinstance(strong, paths.PathResult)
+        weaker += _weakest(strong.paths[0]) < _weakest(plain.paths[0])
+        t, alt = _timed(lambda x=x, y=y: paths.shortest_paths(data, x, y, max_hops=100, alternatives=k,
+                                                              timeout=timeout))
+        times["alternatives"].append(t)
+        stopped["alternatives"] += alt.stopped is not None  # type: ignore[attr-defined]
+        t, reached = _timed(lambda x=x: paths.reach(data, x, max_hops=hops, timeout=timeout))
+        times["reach"].append(t)
+        stopped["reach"] += reached.status in ("timeout", "too-large")  # type: ignore[attr-defined]
+    plain_summary = summary(times["plain"])
+    for name, seconds in times.items():
+        s = summary(seconds)
+        report[name] = {**s, "ratio_plain_median": s["median_ms"] / plain_summary["median_ms"],
+                        **({"stopped": stopped[name]} if name in stopped else {})}
+    report["strongest_weaker_than_plain"] = weaker  # must be 0: the strongest is never weaker
+    clusters = [minter.author(a) for pair in chosen[:cluster_pairs] for a in pair]
+    by_cluster: dict[str, list[float]] = {"plain": [], "strongest": [], "alternatives": [], "reach": []}
+    for x, y in zip(clusters[::2], clusters[1::2], strict=True):
+        for name, call in (("plain", {}), ("strongest", {"strongest": True}), ("alternatives", {"alternatives": k})):
+            t, _ = _timed(lambda x=x, y=y, call=call: paths.shortest_paths(data, x, y, by="cluster", max_hops=100,
+                                                                           timeout=timeout, **call))
+            by_cluster[name].append(t)
+        t, _ = _timed(lambda x=x: paths.reach(data, x, by="cluster", max_hops=hops, timeout=timeout))
+        by_cluster["reach"].append(t)
+    report["by_cluster"] = {name: summary(seconds) for name, seconds in by_cluster.items() if seconds}
+    data.close()
+    return report
+
+
+def _weakest(chain: paths.Chain) -> int:
+    return min((len(link.papers) for link in chain.links), default=0)
+
+
+def modes_markdown(report: dict[str, Any]) -> Iterator[str]:
+    k, hops = report["k"], report["reach_hops"]
+    names = {"plain": "plain shortest chain (reference)", "avoid": "`--avoid` the plain chain's middle node",
+             "strongest": "`--strongest`", "alternatives": f"`--alternatives {k}`",
+             "reach": f"`kg reach --max-hops {hops}`"}
+    reference = report.get("networkx", {})
+    yield "| request | pairs | median ms | p95 ms | max ms | × plain (median) | networkx median ms | stopped |"
+    yield "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for name, label in names.items():
+        s = report[name]
+        nxs = reference.get(name)
+        nx_median = f"{nxs['median_ms']:.1f}" if nxs else ""
+        yield (f"| {label} | {s['n']} | {s['median_ms']:.1f} | {s['p95_ms']:.1f} | {s['max_ms']:.1f} | "
+               f"{s['ratio_plain_median']:.2f} | {nx_median} | {s.get('stopped', '')} |")
+    for name, s in report["by_cluster"].items():
+        yield (f"| by cluster: {names[name]} | {s['n']} | {s['median_ms']:.1f} | {s['p95_ms']:.1f} | "
+               f"{s['max_ms']:.1f} | | | |")
+
+
 def markdown(report: dict[str, Any]) -> Iterator[str]:
     nxs = report["networkx"]
     yield "| backend | pairs | median ms | p95 ms | max ms | × networkx (median / p95) |"
@@ -191,7 +280,15 @@ def main() -> None:
     ap.add_argument("--backends", default="index,store")
     ap.add_argument("--cluster-pairs", type=int, default=0, help="Also time this many --by cluster requests.")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--modes", action="store_true",
+                    help="Time issue 18's modes (avoid, strongest, alternatives, reach) instead, on --pairs pairs.")
     args = ap.parse_args()
+    if args.modes:
+        report = modes(args.rows, args.store, pairs=args.pairs, seed=args.seed, cluster_pairs=args.cluster_pairs)
+        print(json.dumps(report, indent=2))
+        if args.markdown:
+            print("\n".join(modes_markdown(report)))
+        return
     report = run(args.rows, args.store, pairs=args.pairs, seed=args.seed, backends=tuple(args.backends.split(",")),
                  slow_pairs=args.slow_pairs)
     if args.cluster_pairs:
