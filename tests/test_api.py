@@ -119,7 +119,8 @@ def test_paths_json_is_the_cli_json(server: Server, example_backend: EmbeddedBac
     assert r.status_code == 200
     data = r.json()
     assert data == shortest_paths(example_backend, "Yiping Wang", "Hong Chen", by="cluster", max_hops=4).to_json()
-    assert set(data) == {"from", "to", "by", "max_hops", "status", "distance", "paths", "capped"}
+    assert set(data) == {"from", "to", "by", "max_hops", "status", "distance", "paths", "capped", "avoid", "strongest",
+                         "alternatives", "stopped"}
     assert data["status"] == "found" and data["distance"] == 2
     chain = data["paths"][0]
     assert [n["name"] for n in chain["nodes"]] == ["Yiping Wang", "Liyuan Liu", "Hong Chen"]
