@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import Context, benchmark
-from paths import run
+from paths import modes, modes_markdown, run
 
 
 @benchmark(
@@ -27,4 +27,18 @@ def path_latency(ctx: Context) -> dict[str, Any]:
             rows.append([name, s["n"], f"{s['median_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['max_ms']:.1f}",
                          f"{s['ratio_median']:.1f} / {s['ratio_p95']:.1f}", s.get("wrong_distance", "")])
     report["markdown"] = rows
+    return report
+
+
+@benchmark(
+    "path_modes",
+    needs_store=True,
+    title="Path modes (issue 18; targets: `--avoid` and `--strongest` medians within 2× of the plain chain, "
+    "`--alternatives 5` median < 200 ms, `reach --max-hops 4` median < 500 ms), on random connected pairs",
+    columns=["request", "pairs", "median ms", "p95 ms", "max ms", "× plain (median)", "networkx median ms", "stopped"],
+)
+def path_modes(ctx: Context) -> dict[str, Any]:
+    report = modes(ctx.rows, ctx.store, pairs=100, seed=ctx.seed, cluster_pairs=20)
+    report["markdown"] = [[cell.strip() for cell in line.strip("|").split("|")]
+                          for line in modes_markdown(report)][2:]
     return report
