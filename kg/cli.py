@@ -698,7 +698,7 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
 @click.option("--gzip", "compress", is_flag=True, help="Write .csv.gz tables.")
 def generate(papers: int, seed: int, output: Path, compress: bool) -> None:
     """Write a synthetic graph with dblp's shapes as rows tables (see docs/generator.md)."""
-    from kg.generate import generate as run
+    from kg.synthetic import generate as run
 
     summary = run(papers, seed, output, compress=compress)
     click.echo(

@@ -9,8 +9,8 @@ from conftest import EXAMPLE
 
 import kg
 from kg.adjacency import INDEX, AdjacencyIndex, build_index
-from kg.generate import generate
 from kg.store import StoreDir
+from kg.synthetic import generate
 
 
 def _tables(generation: Path) -> dict[str, object]:

@@ -17,9 +17,9 @@ from kg.backend import EmbeddedBackend
 from kg.cli import main
 from kg.cluster import cluster
 from kg.errors import BadRowError
-from kg.generate import generate
 from kg.shards import etl_shards
 from kg.store import StoreDir
+from kg.synthetic import generate
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,10 @@ from click.testing import CliRunner
 
 import kg
 from kg.cli import main
-from kg.generate import expected_authors_per_paper, generate
 from kg.records import Author, Authorship
-from kg.shape import Shape, measure
 from kg.sources.rows import read_rows
 from kg.store import StoreDir
+from kg.synthetic import Shape, expected_authors_per_paper, generate, measure
 
 TABLES = ("venues.csv", "authors.csv", "papers.csv", "authorships.csv")
 

@@ -56,7 +56,7 @@ def test_each_recorded_sample_conforms(kind: str, sample: str, tmp_path: Path) -
 
 
 def test_a_synthetic_graph_conforms_also_by_sample(tmp_path: Path) -> None:
-    from kg.generate import generate
+    from kg.synthetic import generate
 
     generate(400, 3, tmp_path / "rows")
     kg.build([tmp_path / "rows"], tmp_path / "S", strict=True)
