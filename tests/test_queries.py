@@ -19,10 +19,13 @@ from kg.queries import all_named, named, parse_cli_value, select
 # Example values for every named query's parameters, on the example graph (examples/arrow-liyuan-liu).
 ROW = DEFAULT_BASE_IRI + "author/liyuan-liu-a"
 COAUTHOR = DEFAULT_BASE_IRI + "author/jingbo-shang"  # 9 joint papers with ROW
+PAPER = DEFAULT_BASE_IRI + "paper/2025-mixture-of-inputs-text-generation-beyond"
 EXAMPLES: dict[str, dict[str, object]] = {
     "ambiguous-clusters": {},
     "cluster-authors": {"key": "liyuan liu"},
     "cluster-label": {"key": "liyuan liu"},
+    "cluster-paper-count": {"key": "liyuan liu"},
+    "cluster-paper-order": {"key": "liyuan liu"},
     "cluster-papers": {"key": "liyuan liu"},
     "cluster-row-coauthors": {"key": "liyuan liu"},
     "cluster-row-venues": {"key": "liyuan liu"},
@@ -32,8 +35,10 @@ EXAMPLES: dict[str, dict[str, object]] = {
         "a": DEFAULT_BASE_IRI + "cluster/liyuan%20liu", "b": DEFAULT_BASE_IRI + "cluster/jingbo%20shang",
     },
     "coauthors-joint-papers": {"a": ROW, "b": COAUTHOR},
-    "coauthors-paper": {"paper": DEFAULT_BASE_IRI + "paper/2025-mixture-of-inputs-text-generation-beyond"},
+    "coauthors-paper": {"paper": PAPER},
     "neighbours": {"row": ROW},
+    "paper-authors": {"paper": PAPER},
+    "paper-summary": {"paper": PAPER},
     "stats": {},
 }
 
