@@ -16,7 +16,7 @@ import click
 import pyoxigraph as ox
 
 from kg.errors import KgError, QueryError
-from kg.formats import GRAPH_NAMES, RESULT_NAMES
+from kg.formats import EXPORT, GRAPHS, JSON, JSON_LD, RDF_XML, RESULTS, XML, find, names
 from kg.version import __version__
 
 STORE = click.option(
@@ -210,8 +210,9 @@ def load(files: tuple[Path, ...], store: Path, add: bool, optimize: bool) -> Non
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "csv", "tsv", "xml", "ttl", "nt", "nq", "jsonld"]),
-    help="Output format (default: json for SELECT/ASK, ttl for CONSTRUCT/DESCRIBE).",
+    metavar="FORMAT",
+    help=f"Output format: {names(RESULTS)} for SELECT/ASK (default json); {names(GRAPHS)} for CONSTRUCT/DESCRIBE"
+    " (default ttl).",
 )
 @click.option("--list", "list_queries", is_flag=True, help="List the named queries and their parameters.")
 def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | None, list_queries: bool) -> None:
@@ -226,6 +227,9 @@ def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | N
         return
     if not sparql:
         raise click.UsageError("give SPARQL text, @FILE.rq or a named query (see --list)")
+    if fmt is not None and find(fmt, RESULTS) is None and find(fmt, GRAPHS) is None:
+        raise click.BadParameter(f"{fmt!r}: one of {names(RESULTS)} (SELECT/ASK) or {names(GRAPHS)}"
+                                 " (CONSTRUCT/DESCRIBE)", param_hint="--format")
     bound: dict[str, object] = {}
     for item in params:
         name, sep, value = item.partition("=")
@@ -248,21 +252,21 @@ def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | N
     results = execute(db, target, bound)
     out = sys.stdout.buffer
     if isinstance(results, ox.QueryTriples):
-        rdf = GRAPH_NAMES.get(fmt or "ttl")
-        if rdf is None:
-            raise click.BadParameter(
-                f"{fmt} is for SELECT/ASK results; use ttl, nt, nq, jsonld or xml", param_hint="--format"
-            )
-        results.serialize(out, rdf)
+        rdf = find(fmt or "ttl", GRAPHS)
+        if rdf is None or rdf.rdf is None:
+            raise click.BadParameter(f"{fmt} is for SELECT/ASK results; use {names(GRAPHS)}", param_hint="--format")
+        results.serialize(out, rdf.rdf)
+        chosen = rdf
     else:
-        res = RESULT_NAMES.get(fmt or "json")
-        if res is None:
+        res = find(fmt or "json", RESULTS)
+        if res is None or res.results is None:
             raise click.BadParameter(
-                f"{fmt} is for CONSTRUCT/DESCRIBE results; use json, csv, tsv or xml", param_hint="--format"
+                f"{fmt} is for CONSTRUCT/DESCRIBE results; use {names(RESULTS)}", param_hint="--format"
             )
-        results.serialize(out, res)
+        results.serialize(out, res.results)
+        chosen = res
     out.flush()
-    if fmt in (None, "json", "xml"):
+    if chosen in (JSON, XML, RDF_XML, JSON_LD):  # their serialisations end without a newline
         click.echo()
 
 
@@ -271,9 +275,9 @@ def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | N
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "rdfxml"]),
+    metavar="FORMAT",
     required=True,
-    help="RDF format.",
+    help=f"RDF format: {names(EXPORT)}.",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (.gz compresses); stdout if absent.")
 @click.option("--graph", help="Only this named graph (triple formats merge all graphs otherwise).")

@@ -19,13 +19,13 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.backend import Backend
+from kg.formats import TRIPLES, TURTLE, find
 from kg.jsonld import PREFIXES, Compactor, load_context
 from kg.terms import KG, RDF_TYPE, RDFS_LABEL
 
 PER_PAGE = 200
 RDFS_SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
 SD_GRAPH = "http://www.w3.org/ns/sparql-service-description#Graph"
-FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdf": ox.RdfFormat.RDF_XML}
 
 _TYPE = ox.NamedNode(RDF_TYPE)
 _AUTHOR_ROW = ox.NamedNode(KG.authorRow)
@@ -122,10 +122,12 @@ def with_next(desc: Description, next_url: str | None) -> list[ox.Triple]:
 
 
 def serialize(triples: list[ox.Triple], fmt: str) -> bytes:
-    """Turtle, N-Triples or RDF/XML (`fmt` one of FORMATS), with the usual prefixes in Turtle."""
-    rdf = FORMATS[fmt]
-    prefixes = PREFIXES if rdf is ox.RdfFormat.TURTLE else None
-    return ox.serialize(triples, format=rdf, prefixes=prefixes) or b""
+    """The triples in a triple format of kg.formats (`fmt` its name or alias), prefixed in Turtle."""
+    found = find(fmt, TRIPLES)
+    if found is None or found.rdf is None:
+        raise ValueError(f"not a triple format: {fmt!r}")
+    prefixes = PREFIXES if found is TURTLE else None
+    return ox.serialize(triples, format=found.rdf, prefixes=prefixes) or b""
 
 
 def jsonld_graph(triples: list[ox.Triple]) -> list[dict[str, Any]]:

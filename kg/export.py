@@ -9,56 +9,52 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.files import open_binary
+from kg.formats import EXPORT, JSON_LD, TRIG, Format, find, names
 from kg.jsonld import PREFIXES, write_dataset
 from kg.store import StoreDir
 
-FORMATS: dict[str, ox.RdfFormat | None] = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "nq": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": None,
-}
-DATASET_FORMATS = ("nq", "trig", "jsonld")
+DATASET_FORMATS = tuple(f.name for f in EXPORT if f.rdf is not None and f.rdf.supports_datasets)  # keep the graphs
 
 
 def export(store: Path, fmt: str, output: Path | None, graph: str | None = None) -> None:
     """Write the store to `output` (stdout when None), atomically for a file.
 
-    Dataset formats (nq, trig, jsonld) keep the named graphs; triple formats (ttl, nt, rdfxml)
-    write the merge of all graphs, or only `graph` when given.
+    `fmt` names a format of kg.formats.EXPORT (its name or an alias). Dataset formats (nq, trig,
+    jsonld) keep the named graphs; triple formats (ttl, nt, rdfxml) write the merge of all graphs,
+    or only `graph` when given.
     """
-    if fmt not in FORMATS:
-        raise KgError(f"--format {fmt!r}: one of {', '.join(FORMATS)}")
+    chosen = find(fmt, EXPORT)
+    if chosen is None:
+        raise KgError(f"--format {fmt!r}: one of {names(EXPORT)}")
     db = StoreDir(store).open()
     if graph is not None and not db.contains_named_graph(ox.NamedNode(graph)):
         raise KgError(f"--graph {graph!r}: no such graph in {store}")
     if output is None:
         import sys
 
-        _write(db, fmt, sys.stdout.buffer, graph)
+        _write(db, chosen, sys.stdout.buffer, graph)
         sys.stdout.buffer.flush()
         return
     tmp = output.with_name(f".part-{output.name}")
     try:
         with open_binary(tmp, "wb") as out:
-            _write(db, fmt, out, graph)
+            _write(db, chosen, out, graph)
         tmp.replace(output)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def _write(db: ox.Store, fmt: str, out: IO[bytes], graph: str | None) -> None:
-    rdf_format = FORMATS[fmt]
-    if rdf_format is None:
+def _write(db: ox.Store, fmt: Format, out: IO[bytes], graph: str | None) -> None:
+    rdf_format = fmt.rdf
+    assert rdf_format is not None
+    if fmt is JSON_LD:  # compacted with the ontology's context, inlined (not pyoxigraph's expanded form)
         write_dataset(db, out)
         return
     if graph is not None:
         quads = db.quads_for_pattern(None, None, None, ox.NamedNode(graph))
         ox.serialize((q.triple for q in quads), out, rdf_format, prefixes=PREFIXES)
-    elif fmt in DATASET_FORMATS:
-        db.dump(out, rdf_format, prefixes=PREFIXES if rdf_format.supports_datasets and fmt == "trig" else None)
+    elif rdf_format.supports_datasets:
+        db.dump(out, rdf_format, prefixes=PREFIXES if fmt is TRIG else None)
     else:
         ox.serialize((q.triple for q in db), out, rdf_format, prefixes=PREFIXES)

@@ -72,3 +72,32 @@ def example_backend(example_store: Path) -> Iterator[EmbeddedBackend]:
 @pytest.fixture(scope="session")
 def example_db(example_store: Path):  # type: ignore[no-untyped-def]
     return StoreDir(example_store).open()
+
+
+@pytest.fixture(scope="session")
+def example_app(example_store: Path) -> Iterator[object]:
+    """The endpoint on the example graph, in-process (--max-rows 50), shared by the routing,
+    negotiation, linked-data, pages and API tests."""
+    from server_fixtures import in_process
+
+    with in_process(example_store, max_rows=50, workers=2) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def cors_app(example_store: Path) -> Iterator[object]:
+    """The same with --cors (which adds `Vary: Origin` to every answer)."""
+    from server_fixtures import in_process
+
+    with in_process(example_store, cors=True) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def example_server(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real `kg serve` on the example graph for the whole session: for clients that open URLs
+    themselves (SPARQLWrapper, rdflib, pyld, Comunica) and the browser."""
+    from server_fixtures import running
+
+    with running(example_store, log=tmp_path_factory.mktemp("serve") / "serve.log") as server:
+        yield server

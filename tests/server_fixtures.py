@@ -1,7 +1,15 @@
-"""A real `kg serve` on 127.0.0.1 for the server tests: a subprocess on a free port."""
+"""The endpoint for the server tests: in-process (the ASGI app under Starlette's TestClient, its
+worker processes real) for routing, negotiation, pages and the API; a real `kg serve` subprocess on
+127.0.0.1 where the test is about the process or needs a real socket (clients that open URLs
+themselves, timeouts and killed workers, the W3C runner, the browser).
+
+Both give the same small requests-like interface (get, post, put, options, request; url, endpoint,
+log_text), so a test reads the same either way.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -14,8 +22,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +49,90 @@ class Server:
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def request(self, method: str, url: str, **kw: Any) -> requests.Response:
+        kw.setdefault("timeout", 30)
+        return requests.request(method, url, **kw)
+
+    def get(self, url: str, **kw: Any) -> requests.Response:
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw: Any) -> requests.Response:
+        return self.request("POST", url, **kw)
+
+    def put(self, url: str, **kw: Any) -> requests.Response:
+        return self.request("PUT", url, **kw)
+
+    def options(self, url: str, **kw: Any) -> requests.Response:
+        return self.request("OPTIONS", url, **kw)
+
+
+class App:
+    """The app in this process (TestClient entered: the lifespan runs, the worker pool is up)."""
+
+    url = "http://testserver"
+
+    def __init__(self, client: Any, records: list[logging.LogRecord]) -> None:
+        self.client = client
+        self.records = records
+
+    @property
+    def endpoint(self) -> str:
+        return self.url + "/sparql"
+
+    def log_text(self) -> str:
+        fmt = logging.Formatter("%(asctime)s %(name)s %(message)s")
+        return "\n".join(fmt.format(r) for r in list(self.records)) + "\n"
+
+    def request(self, method: str, url: str, **kw: Any) -> Any:
+        """requests' keywords (timeout, allow_redirects, data=bytes) in httpx's terms."""
+        kw.pop("timeout", None)
+        kw["follow_redirects"] = kw.pop("allow_redirects", True)
+        data = kw.get("data")
+        if isinstance(data, bytes | str):
+            kw["content"] = kw.pop("data")
+        return self.client.request(method, url, **kw)
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw: Any) -> Any:
+        return self.request("POST", url, **kw)
+
+    def put(self, url: str, **kw: Any) -> Any:
+        return self.request("PUT", url, **kw)
+
+    def options(self, url: str, **kw: Any) -> Any:
+        return self.request("OPTIONS", url, **kw)
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def in_process(store: Path, **config: Any) -> Iterator[App]:
+    """`kg serve`'s app on `store` (ServerConfig keywords: workers, max_rows, cors, ...), in this process."""
+    from starlette.testclient import TestClient
+
+    from kg.server import ServerConfig, create_app
+
+    config.setdefault("workers", 1)
+    logger = logging.getLogger("kg.server")
+    handler, level = _Records(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with TestClient(create_app(ServerConfig(store=store, **config))) as client:
+            yield App(client, handler.records)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 @contextmanager

@@ -1,16 +1,14 @@
-"""The web API on a real `kg serve`: JSON shaped as the CLI's, CSV, bad parameters, unknown names, caching."""
+"""The web API, in-process: JSON shaped as the CLI's, CSV, bad parameters, unknown names, caching."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from server_fixtures import Server, running
+from server_fixtures import App
 
 from kg.backend import EmbeddedBackend
 from kg.cluster import CSV_COLUMNS
@@ -22,21 +20,20 @@ from kg.stats import compute_stats
 BASE = "http://localhost:7878/"
 
 
-@pytest.fixture(scope="module")
-def server(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running(example_store, "--cors", log=tmp_path_factory.mktemp("api") / "serve.log") as s:
-        yield s
+@pytest.fixture
+def server(example_app: App) -> App:
+    return example_app
 
 
-def api(server: Server, path: str, **kw: Any) -> requests.Response:
-    return requests.get(server.url + "/api/" + path, timeout=30, **kw)
+def api(server: App, path: str, **kw: Any) -> Any:
+    return server.get(server.url + "/api/" + path, **kw)
 
 
 def rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def bad(r: requests.Response, *words: str) -> None:
+def bad(r: Any, *words: str) -> None:
     assert r.status_code == 400, r.text
     assert r.headers["content-type"].startswith("application/json")
     message = r.json()["error"]
@@ -46,7 +43,7 @@ def bad(r: requests.Response, *words: str) -> None:
 
 # -- clusters
 
-def test_cluster_json_is_the_cli_json(server: Server, example_backend: EmbeddedBackend) -> None:
+def test_cluster_json_is_the_cli_json(server: App, example_backend: EmbeddedBackend) -> None:
     r = api(server, "clusters/Liyuan%20Liu")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     data = r.json()
@@ -64,7 +61,7 @@ def test_cluster_json_is_the_cli_json(server: Server, example_backend: EmbeddedB
     assert api(server, "clusters/Liyuan%20Liu", params={"loose": "true"}).json()["loose"] is True
 
 
-def test_cluster_csv(server: Server) -> None:
+def test_cluster_csv(server: App) -> None:
     for r in (api(server, "clusters/Liyuan%20Liu", params={"format": "csv"}),
               api(server, "clusters/Liyuan%20Liu", headers={"Accept": "text/csv"})):
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -72,7 +69,7 @@ def test_cluster_csv(server: Server) -> None:
         assert table[0] == list(CSV_COLUMNS) and len(table) == 22
 
 
-def test_cluster_bad_parameters_and_unknown_names(server: Server) -> None:
+def test_cluster_bad_parameters_and_unknown_names(server: App) -> None:
     bad(api(server, "clusters/"), "name")
     bad(api(server, "clusters/%20%20"), "name")
     bad(api(server, "clusters/" + "x" * 5000), "name", "longer than")
@@ -114,7 +111,7 @@ def test_cluster_pages_chain_to_the_end(server: Server, example_backend: Embedde
 
 # -- paths
 
-def test_paths_json_is_the_cli_json(server: Server, example_backend: EmbeddedBackend) -> None:
+def test_paths_json_is_the_cli_json(server: App, example_backend: EmbeddedBackend) -> None:
     r = api(server, "paths", params={"from": "Yiping Wang", "to": "Hong Chen", "by": "cluster", "max_hops": "4"})
     assert r.status_code == 200
     data = r.json()
@@ -132,7 +129,7 @@ def test_paths_json_is_the_cli_json(server: Server, example_backend: EmbeddedBac
     assert len(every["paths"]) == 1
 
 
-def test_paths_csv(server: Server) -> None:
+def test_paths_csv(server: App) -> None:
     r = api(server, "paths", params={"from": "Yiping Wang", "to": "Hong Chen", "by": "cluster", "format": "csv"})
     table = rows(r.text)
     assert table[0] == ["path", "link", "from_iri", "from_name", "to_iri", "to_name", "paper", "title", "year",
@@ -140,7 +137,7 @@ def test_paths_csv(server: Server) -> None:
     assert {row[1] for row in table[1:]} == {"1", "2"} and table[1][3] == "Yiping Wang"
 
 
-def test_paths_bad_parameters_and_unknown_names(server: Server) -> None:
+def test_paths_bad_parameters_and_unknown_names(server: App) -> None:
     ok = {"from": "Yiping Wang", "to": "liyuan-liu-a"}
     bad(api(server, "paths", params={"from": "Yiping Wang"}), "to")
     bad(api(server, "paths", params={**ok, "from": ""}), "from")
@@ -159,7 +156,7 @@ def test_paths_bad_parameters_and_unknown_names(server: Server) -> None:
 
 # -- coauthors
 
-def test_coauthors_json_csv(server: Server, example_backend: EmbeddedBackend) -> None:
+def test_coauthors_json_csv(server: App, example_backend: EmbeddedBackend) -> None:
     for who in ("liyuan-liu-a", "http%3A%2F%2Flocalhost%3A7878%2Fauthor%2Fliyuan-liu-a"):
         r = api(server, "coauthors/" + who)
         assert r.status_code == 200, who
@@ -171,7 +168,7 @@ def test_coauthors_json_csv(server: Server, example_backend: EmbeddedBackend) ->
     assert table[0] == ["iri", "name", "papers"] and len(table) == len(data["coauthors"]) + 1
 
 
-def test_coauthors_bad_parameters_and_unknown_names(server: Server) -> None:
+def test_coauthors_bad_parameters_and_unknown_names(server: App) -> None:
     bad(api(server, "coauthors/"), "author")
     bad(api(server, "coauthors/Liyuan%20Liu"), "AUTHOR")  # two rows: give one
     bad(api(server, "coauthors/liyuan-liu-a", params={"format": "tsv"}), "format")
@@ -181,7 +178,7 @@ def test_coauthors_bad_parameters_and_unknown_names(server: Server) -> None:
 
 # -- stats, openapi, caching, CORS
 
-def test_stats(server: Server, example_backend: EmbeddedBackend) -> None:
+def test_stats(server: App, example_backend: EmbeddedBackend) -> None:
     data = api(server, "stats").json()
     assert data == compute_stats(example_backend)
     table = rows(api(server, "stats", params={"format": "csv"}).text)
@@ -191,7 +188,7 @@ def test_stats(server: Server, example_backend: EmbeddedBackend) -> None:
     assert missing.status_code == 404 and "openapi" in missing.json()["error"]
 
 
-def test_openapi_describes_every_endpoint(server: Server) -> None:
+def test_openapi_describes_every_endpoint(server: App) -> None:
     spec = api(server, "openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/api/clusters/{name}", "/api/paths", "/api/coauthors/{author}", "/api/stats"}
@@ -202,7 +199,7 @@ def test_openapi_describes_every_endpoint(server: Server) -> None:
     assert set(spec["components"]["schemas"]) >= {"Cluster", "Paths", "Coauthors", "Stats", "Error"}
 
 
-def test_etag_and_last_modified(server: Server) -> None:
+def test_etag_and_last_modified(server: App) -> None:
     r = api(server, "clusters/Liyuan%20Liu")
     etag, modified = r.headers["etag"], r.headers["last-modified"]
     assert "Accept" in r.headers["vary"]
@@ -216,11 +213,12 @@ def test_etag_and_last_modified(server: Server) -> None:
     assert csv_etag != etag and api(server, "stats").headers["etag"] != etag
 
 
-def test_cors_when_enabled(server: Server) -> None:
+def test_cors_when_enabled(cors_app: App) -> None:
+    server = cors_app
     r = api(server, "stats", headers={"Origin": "https://elsewhere.example"})
     assert r.headers["access-control-allow-origin"] == "*"
     assert "etag" in r.headers["access-control-expose-headers"].lower()
-    pre = requests.options(server.url + "/api/stats", timeout=30, headers={
+    pre = server.options(server.url + "/api/stats", timeout=30, headers={
         "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET",
         "Access-Control-Request-Headers": "If-None-Match"})
     assert pre.status_code == 200
@@ -230,10 +228,12 @@ def test_library_calls_run_in_the_workers_under_the_timeout(example_store: Path)
     """A call past the timeout has its worker killed (503) and the pool goes on answering."""
     import asyncio
 
-    from kg.server.workers import Job, Pool, Result
+    from kg.server.calls import CALLS
+    from kg.server.messages import Job, Result
+    from kg.server.runner import Runner
 
     async def go() -> tuple[Result, Result, Result, Result]:
-        pool = Pool(str(example_store), 1, False)
+        pool = Runner(str(example_store), 1, False, CALLS)
         await pool.start()
         try:
             ok = await pool.run(Job("call", "stats"), 30)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
-from server_fixtures import Server, running
+from server_fixtures import Server
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -48,10 +48,9 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-@pytest.fixture(scope="module")
-def server(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running(example_store, log=tmp_path_factory.mktemp("browser") / "serve.log") as s:
-        yield s
+@pytest.fixture
+def server(example_server: Server) -> Server:
+    return example_server  # the session's real `kg serve` on the example graph
 
 
 def test_cluster_author_and_path_pages_in_chromium(browser: Any, server: Server, tmp_path: Path) -> None:

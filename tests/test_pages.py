@@ -1,4 +1,4 @@
-"""Server-rendered pages on a real `kg serve`, and escaping of hostile names everywhere."""
+"""Server-rendered pages (in-process), and escaping of hostile names everywhere."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from urllib.parse import quote
 
 import pytest
 import rdflib
-import requests
-from server_fixtures import Server, running
+from server_fixtures import App, in_process
 
 import kg
 from kg.backend import EmbeddedBackend
@@ -48,8 +47,8 @@ class Page(html.parser.HTMLParser):
         return "".join(self.texts)
 
 
-def page(server: Server, path: str, status: int = 200) -> Page:
-    r = requests.get(server.url + path, headers={"Accept": "text/html"}, timeout=30)
+def page(server: App, path: str, status: int = 200) -> Page:
+    r = server.get(server.url + path, headers={"Accept": "text/html"})
     assert r.status_code == status, (path, r.text[:500])
     assert r.headers["content-type"].startswith("text/html")
     parsed = Page(r.text)
@@ -57,13 +56,12 @@ def page(server: Server, path: str, status: int = 200) -> Page:
     return parsed
 
 
-@pytest.fixture(scope="module")
-def server(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running(example_store, log=tmp_path_factory.mktemp("pages") / "serve.log") as s:
-        yield s
+@pytest.fixture
+def server(example_app: App) -> App:
+    return example_app
 
 
-def test_cluster_page_like_the_seed(server: Server) -> None:
+def test_cluster_page_like_the_seed(server: App) -> None:
     p = page(server, "/clusters/Liyuan%20Liu")
     papers = p.all("article", "paper")
     assert len(papers) == 21
@@ -102,18 +100,18 @@ def test_cluster_page_pages_with_the_whole_chart_and_rows(server: Server) -> Non
     assert page(server, "/clusters/Liyuan%20Liu?page=zero", 400)
 
 
-def test_search_box_goes_to_the_cluster_page(server: Server) -> None:
+def test_search_box_goes_to_the_cluster_page(server: App) -> None:
     forms = page(server, "/clusters/Liyuan%20Liu").all("form")
     assert forms[0]["action"] == "../clusters" and forms[0]["method"] == "get"
-    r = requests.get(server.url + "/clusters", params={"name": " Liyuan Liu "}, allow_redirects=False, timeout=30)
+    r = server.get(server.url + "/clusters", params={"name": " Liyuan Liu "}, allow_redirects=False, timeout=30)
     assert r.status_code == 303 and r.headers["location"] == "clusters/Liyuan%20Liu"
-    followed = requests.get(server.url + "/search", params={"name": "liyuan liu"}, timeout=30)
-    assert followed.status_code == 200 and followed.url.endswith("/clusters/liyuan%20liu")
+    followed = server.get(server.url + "/search", params={"name": "liyuan liu"}, timeout=30)
+    assert followed.status_code == 200 and str(followed.url).endswith("/clusters/liyuan%20liu")
     missing = page(server, "/clusters/Nobody%20At%20All", 404)
     assert "No author row is named" in missing.text
 
 
-def test_path_page_draws_the_chain(server: Server) -> None:
+def test_path_page_draws_the_chain(server: App) -> None:
     p = page(server, "/path?from=Yiping+Wang&to=Hong+Chen&by=cluster")
     svg_names = [t for t in p.texts if t.strip() in ("Yiping Wang", "Liyuan Liu", "Hong Chen")]
     assert svg_names[-3:] == ["Yiping Wang", "Liyuan Liu", "Hong Chen"]
@@ -128,7 +126,7 @@ def test_path_page_draws_the_chain(server: Server) -> None:
     assert "no author row" in page(server, "/path?from=Yiping+Wang&to=Nobody", 404).text
 
 
-def test_author_paper_and_venue_pages_link_to_each_other(server: Server) -> None:
+def test_author_paper_and_venue_pages_link_to_each_other(server: App) -> None:
     author = page(server, "/author/liyuan-liu-b")
     hrefs = {a["href"] for a in author.all("a")}
     assert "../paper/2025-on-the-generalization-ability-of-next" in hrefs
@@ -180,12 +178,12 @@ def evil_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def evil_server(evil_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running(evil_store, log=tmp_path_factory.mktemp("evil-serve") / "serve.log") as s:
+def evil_server(evil_store: Path) -> Iterator[App]:
+    with in_process(evil_store) as s:
         yield s
 
 
-def test_hostile_names_are_escaped_everywhere(evil_server: Server, evil_store: Path) -> None:
+def test_hostile_names_are_escaped_everywhere(evil_server: App, evil_store: Path) -> None:
     db = StoreDir(evil_store).open()
     minter = Minter()
     evil_iri = minter.author(EVIL_ID)
@@ -196,7 +194,7 @@ def test_hostile_names_are_escaped_everywhere(evil_server: Server, evil_store: P
         assert [r.name for r in found.rows] == [name], name[:40]
     # JSON: exact round trip, and no raw '<' in the body
     for name in (EVIL, CJK, LONG, INJECT):
-        r = requests.get(evil_server.url + "/api/clusters/" + quote(name, safe=""), timeout=30)
+        r = evil_server.get(evil_server.url + "/api/clusters/" + quote(name, safe=""), timeout=30)
         assert r.status_code == 200 and "<" not in r.text
         data = r.json()
         assert data["rows"][0]["name"] == name and data["papers"][0]["title"] == TITLE
@@ -210,7 +208,7 @@ def test_hostile_names_are_escaped_everywhere(evil_server: Server, evil_store: P
         p = page(evil_server, path)
         assert EVIL in p.text or CJK in p.text or LONG in p.text or INJECT in p.text or TITLE in p.text, path
         assert not p.all("b") and not p.all("i"), path  # markup in names stays text
-    text = requests.get(evil_server.url + "/" + evil_iri[len(BASE):], headers={"Accept": "text/html"},
+    text = evil_server.get(evil_server.url + "/" + evil_iri[len(BASE):], headers={"Accept": "text/html"},
                         timeout=30).text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     # URLs: links carry percent-encoded IRIs and names
@@ -218,10 +216,10 @@ def test_hostile_names_are_escaped_everywhere(evil_server: Server, evil_store: P
     hrefs = [a["href"] for a in p.all("a")]
     assert "../" + evil_iri[len(BASE):] in hrefs
     assert all("<" not in h and '"' not in h and " " not in h for h in hrefs)
-    redirect = requests.get(evil_server.url + "/clusters", params={"name": EVIL}, allow_redirects=False, timeout=30)
+    redirect = evil_server.get(evil_server.url + "/clusters", params={"name": EVIL}, allow_redirects=False, timeout=30)
     assert redirect.headers["location"] == "clusters/" + quote(EVIL, safe="")
     # RDF: the Turtle of the hostile IRI parses back to the exact names
-    r = requests.get(evil_server.url + "/" + evil_iri[len(BASE):], headers={"Accept": "text/turtle"}, timeout=30)
+    r = evil_server.get(evil_server.url + "/" + evil_iri[len(BASE):], headers={"Accept": "text/turtle"}, timeout=30)
     g = rdflib.Graph().parse(data=r.text, format="turtle")
     assert g.value(rdflib.URIRef(evil_iri), KG.name) == rdflib.Literal(EVIL)
     assert rdflib.Literal(TITLE) in set(g.objects(None, KG.title))

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import rdflib
-from server_fixtures import Server, running
+from server_fixtures import Server
 
 SPARQLWrapper = pytest.importorskip("SPARQLWrapper")
 
@@ -18,10 +16,9 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 25"
 
 
-@pytest.fixture(scope="module")
-def server(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running(example_store, log=tmp_path_factory.mktemp("clients") / "serve.log") as s:
-        yield s
+@pytest.fixture
+def server(example_server: Server) -> Server:
+    return example_server  # the session's real `kg serve` on the example graph
 
 
 def _wrapper(server: Server, query: str, fmt: str, method: str) -> object:

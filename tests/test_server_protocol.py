@@ -1,15 +1,14 @@
-"""The endpoint's HTTP behaviour: negotiation, errors, caps, descriptions, the page, store swaps."""
+"""The endpoint's HTTP behaviour, in-process: negotiation, errors, caps, descriptions, the page, store swaps."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-import requests
-from server_fixtures import Server, running
+from server_fixtures import App, in_process
 
+from kg import formats
 from kg.server import negotiation
 from kg.server.sparqltext import Refused, add_using, check_outbound, lex
 
@@ -17,11 +16,9 @@ SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 3"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3"
 
 
-@pytest.fixture(scope="module")
-def server(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    log = tmp_path_factory.mktemp("protocol") / "serve.log"
-    with running(example_store, "--max-rows", "50", "--cors", log=log) as s:
-        yield s
+@pytest.fixture
+def server(example_app: App) -> App:
+    return example_app  # --max-rows 50
 
 
 @pytest.mark.parametrize(
@@ -43,62 +40,62 @@ def server(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         ("application/sparql-results+xml", "ASK {}", "application/sparql-results+xml"),
     ],
 )
-def test_content_negotiation(server: Server, accept: str | None, query: str, expected: str) -> None:
+def test_content_negotiation(server: App, accept: str | None, query: str, expected: str) -> None:
     headers = {"Accept": accept} if accept else {}
-    r = requests.get(server.endpoint, params={"query": query}, headers=headers, timeout=10)
+    r = server.get(server.endpoint, params={"query": query}, headers=headers, timeout=10)
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].split(";")[0] == expected
     assert r.content
 
 
-def test_406_lists_offered_types(server: Server) -> None:
-    r = requests.get(server.endpoint, params={"query": SELECT}, headers={"Accept": "image/png"}, timeout=10)
+def test_406_lists_offered_types(server: App) -> None:
+    r = server.get(server.endpoint, params={"query": SELECT}, headers={"Accept": "image/png"}, timeout=10)
     assert r.status_code == 406
     assert "application/sparql-results+json" in r.text and "text/csv" in r.text
-    r = requests.get(server.endpoint, params={"query": CONSTRUCT}, headers={"Accept": "text/csv"}, timeout=10)
+    r = server.get(server.endpoint, params={"query": CONSTRUCT}, headers={"Accept": "text/csv"}, timeout=10)
     assert r.status_code == 406 and "text/turtle" in r.text
 
 
-def test_format_parameter_overrides_accept(server: Server) -> None:
-    r = requests.get(
+def test_format_parameter_overrides_accept(server: App) -> None:
+    r = server.get(
         server.endpoint,
         params={"query": SELECT, "format": "csv", "output": "csv"},
         headers={"Accept": "application/sparql-results+xml"},
         timeout=10,
     )
     assert r.headers["Content-Type"].startswith("text/csv")
-    r = requests.get(server.endpoint, params={"query": CONSTRUCT, "format": "json-ld"}, timeout=10)
+    r = server.get(server.endpoint, params={"query": CONSTRUCT, "format": "json-ld"}, timeout=10)
     assert r.headers["Content-Type"].startswith("application/ld+json")
-    r = requests.get(server.endpoint, params={"query": SELECT, "format": "unknown", "foo": "bar"}, timeout=10)
+    r = server.get(server.endpoint, params={"query": SELECT, "format": "unknown", "foo": "bar"}, timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/sparql-results+json")
 
 
-def test_errors(server: Server) -> None:
-    r = requests.get(server.endpoint, params={"query": "SELECT * WHERE {"}, timeout=10)
+def test_errors(server: App) -> None:
+    r = server.get(server.endpoint, params={"query": "SELECT * WHERE {"}, timeout=10)
     assert r.status_code == 400 and r.headers["Content-Type"].startswith("text/plain")
     assert "error at" in r.text and "Traceback" not in r.text
-    r = requests.put(server.endpoint, params={"query": "ASK {}"}, timeout=10)
+    r = server.put(server.endpoint, params={"query": "ASK {}"}, timeout=10)
     assert r.status_code == 405 and "GET" in r.headers["Allow"]
-    r = requests.post(server.endpoint, data=b"ASK {}", headers={"Content-Type": "text/plain"}, timeout=10)
+    r = server.post(server.endpoint, data=b"ASK {}", headers={"Content-Type": "text/plain"}, timeout=10)
     assert r.status_code == 415
-    r = requests.post(server.endpoint, data=b"ASK {}", headers={"Content-Type": ""}, timeout=10)
+    r = server.post(server.endpoint, data=b"ASK {}", headers={"Content-Type": ""}, timeout=10)
     assert r.status_code == 400
-    r = requests.post(server.endpoint, data={"query": "ASK {}" + " " * (1 << 21)}, timeout=10)
+    r = server.post(server.endpoint, data={"query": "ASK {}" + " " * (1 << 21)}, timeout=10)
     assert r.status_code == 413
-    r = requests.get(server.endpoint, params={"query": "ASK {}", "default-graph-uri": "not an iri"}, timeout=10)
+    r = server.get(server.endpoint, params={"query": "ASK {}", "default-graph-uri": "not an iri"}, timeout=10)
     assert r.status_code == 400
-    r = requests.post(server.endpoint, data={"update": "CLEAR ALL"}, timeout=10)
+    r = server.post(server.endpoint, data={"update": "CLEAR ALL"}, timeout=10)
     assert r.status_code == 403
 
 
-def test_max_rows_caps_and_says_so(server: Server) -> None:
-    r = requests.get(server.endpoint, params={"query": "SELECT * WHERE { ?s ?p ?o }"}, timeout=10)
+def test_max_rows_caps_and_says_so(server: App) -> None:
+    r = server.get(server.endpoint, params={"query": "SELECT * WHERE { ?s ?p ?o }"}, timeout=10)
     assert r.status_code == 200
     assert r.headers["X-SPARQL-MaxRows"] == "50"
     assert len(r.json()["results"]["bindings"]) == 50
-    r = requests.get(server.endpoint, params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 10"}, timeout=10)
+    r = server.get(server.endpoint, params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 10"}, timeout=10)
     assert "X-SPARQL-MaxRows" not in r.headers and len(r.json()["results"]["bindings"]) == 10
-    r = requests.get(
+    r = server.get(
         server.endpoint,
         params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
         headers={"Accept": "application/n-triples"},
@@ -107,21 +104,21 @@ def test_max_rows_caps_and_says_so(server: Server) -> None:
     assert r.headers["X-SPARQL-MaxRows"] == "50" and len(r.text.strip().splitlines()) == 50
 
 
-def test_default_dataset_is_union_and_from_is_honoured(server: Server, example_db: ox.Store) -> None:
+def test_default_dataset_is_union_and_from_is_honoured(server: App, example_db: ox.Store) -> None:
     graphs = [g.value for g in example_db.named_graphs()]
     assert graphs
-    total = requests.get(
+    total = server.get(
         server.endpoint, params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}, timeout=10
     ).json()
     n_union = int(total["results"]["bindings"][0]["n"]["value"])
     assert n_union > 0
     q = f"SELECT (COUNT(*) AS ?n) FROM <{graphs[0]}> WHERE {{ ?s ?p ?o }}"
     one = int(
-        requests.get(server.endpoint, params={"query": q}, timeout=10).json()["results"]["bindings"][0]["n"]["value"]
+        server.get(server.endpoint, params={"query": q}, timeout=10).json()["results"]["bindings"][0]["n"]["value"]
     )
     if len(graphs) > 1:
         assert one < n_union
-    r = requests.get(
+    r = server.get(
         server.endpoint,
         params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "default-graph-uri": graphs[0]},
         timeout=10,
@@ -129,13 +126,13 @@ def test_default_dataset_is_union_and_from_is_honoured(server: Server, example_d
     assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == one
 
 
-def test_service_description_formats(server: Server) -> None:
+def test_service_description_formats(server: App) -> None:
     for accept, ctype in [
         (None, "text/turtle"),
         ("application/rdf+xml", "application/rdf+xml"),
         ("application/ld+json", "application/ld+json"),
     ]:
-        r = requests.get(server.endpoint, headers={"Accept": accept} if accept else {}, timeout=10)
+        r = server.get(server.endpoint, headers={"Accept": accept} if accept else {}, timeout=10)
         assert r.status_code == 200 and r.headers["Content-Type"].startswith(ctype)
         fmt = ox.RdfFormat.from_media_type(ctype)
         assert fmt is not None
@@ -144,8 +141,8 @@ def test_service_description_formats(server: Server) -> None:
         assert endpoints == [server.endpoint]
 
 
-def test_void(server: Server, example_db: ox.Store) -> None:
-    r = requests.get(server.url + "/.well-known/void", timeout=20)
+def test_void(server: App, example_db: ox.Store) -> None:
+    r = server.get(server.url + "/.well-known/void", timeout=20)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
     triples = list(ox.parse(r.content, format=ox.RdfFormat.TURTLE))
     by = {}
@@ -158,10 +155,10 @@ def test_void(server: Server, example_db: ox.Store) -> None:
     assert any(v.value == "https://w3id.org/kg/ontology#" or "kg" in v.value for v in by["vocabulary"])
 
 
-def test_query_page_has_named_queries_and_no_cdn(server: Server) -> None:
+def test_query_page_has_named_queries_and_no_cdn(server: App) -> None:
     from kg.queries import all_named
 
-    r = requests.get(server.url + "/", timeout=10)
+    r = server.get(server.url + "/", timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     for q in all_named():
         assert q.name in r.text
@@ -170,17 +167,18 @@ def test_query_page_has_named_queries_and_no_cdn(server: Server) -> None:
 
     refs = re.findall(r'(?:src|href)="([^"]+)"', r.text)
     assert refs and not [u for u in refs if "//" in u]  # everything is served by the endpoint itself
-    assert requests.get(server.url + "/static/page.js", timeout=10).status_code == 200
+    assert server.get(server.url + "/static/page.js", timeout=10).status_code == 200
 
 
-def test_cors(server: Server) -> None:
-    r = requests.get(server.endpoint, params={"query": "ASK {}"}, headers={"Origin": "http://example.org"}, timeout=10)
+def test_cors(cors_app: App) -> None:
+    server = cors_app
+    r = server.get(server.endpoint, params={"query": "ASK {}"}, headers={"Origin": "http://example.org"}, timeout=10)
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert "X-SPARQL-MaxRows" in r.headers["Access-Control-Expose-Headers"]
 
 
-def test_access_log_has_status_and_time(server: Server) -> None:
-    requests.get(server.endpoint, params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
+def test_access_log_has_status_and_time(server: App) -> None:
+    server.get(server.endpoint, params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
     lines = [
         line for line in server.log_text().splitlines() if "kg.server.access" in line and "GET /sparql 200" in line
     ]
@@ -197,15 +195,15 @@ def test_workers_follow_a_rebuilt_store(tmp_path: Path) -> None:
     kg.build([EXAMPLE], store)
     first = StoreDir(store).active()
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    with running(store, "--workers", "2", log=tmp_path / "serve.log") as server:
-        before = requests.get(server.endpoint, params={"query": count}, timeout=10).json()
+    with in_process(store, workers=2) as server:
+        before = server.get(server.endpoint, params={"query": count}, timeout=10).json()
         assert int(before["results"]["bindings"][0]["n"]["value"]) > 10
         with StoreDir(store).generation() as gen:
             gen.store.add(ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("only")))
             gen.meta["counts"] = {"triples": 1}
         assert first is not None and not first.exists()  # the old generation is gone
         for _ in range(4):  # every worker reopens
-            after = requests.get(server.endpoint, params={"query": count}, timeout=10).json()
+            after = server.get(server.endpoint, params={"query": count}, timeout=10).json()
             assert after["results"]["bindings"][0]["n"]["value"] == "1"
 
 
@@ -239,11 +237,11 @@ def test_lexer_guards() -> None:
 
 
 def test_negotiation_unit() -> None:
-    assert negotiation.choose(negotiation.RESULTS, "text/csv;q=0, */*;q=0.1") == ox.QueryResultsFormat.JSON
-    assert negotiation.choose(negotiation.RESULTS, "application/json") == ox.QueryResultsFormat.JSON
-    assert negotiation.choose(negotiation.GRAPHS, "application/json") == ox.RdfFormat.JSON_LD
-    assert negotiation.choose(negotiation.GRAPHS, "text/plain") is None
-    assert negotiation.by_name_graph("application/x-turtle") == ox.RdfFormat.TURTLE
+    assert negotiation.choose(formats.RESULTS, "text/csv;q=0, */*;q=0.1") == formats.JSON
+    assert negotiation.choose(formats.RESULTS, "application/json") == formats.JSON
+    assert negotiation.choose(formats.GRAPHS, "application/json") == formats.JSON_LD
+    assert negotiation.choose(formats.GRAPHS, "text/plain") is None
+    assert negotiation.by_name("application/x-turtle", formats.GRAPHS) == formats.TURTLE
 
 
 def test_serve_help_documents_every_option() -> None:
@@ -265,14 +263,15 @@ def test_serve_help_documents_every_option() -> None:
 def test_capped_results_keep_every_kind_of_term() -> None:
     import json
 
-    from kg.server.workers import _solutions
+    from kg.formats import JSON
+    from kg.server.evaluator import solutions as _solutions
 
     q = r"""SELECT ?x ?y WHERE { VALUES (?x ?y) { ("a\nb"@en UNDEF) ("tab\there \"q\"" <http://x/é>)
             (1.5 "z") ("x"^^<http://dt> "") } }"""
     store = ox.Store()
     direct = json.loads(store.query(q).serialize(format=ox.QueryResultsFormat.JSON))
-    capped = _solutions(store.query(q), ox.QueryResultsFormat.JSON, 10)
+    capped = _solutions(store.query(q), JSON, 10)
     assert json.loads(capped.body) == direct and "X-SPARQL-MaxRows" not in capped.headers
-    two = _solutions(store.query(q), ox.QueryResultsFormat.JSON, 2)
+    two = _solutions(store.query(q), JSON, 2)
     assert json.loads(two.body)["results"]["bindings"] == direct["results"]["bindings"][:2]
     assert two.headers == {"X-SPARQL-MaxRows": "2"}

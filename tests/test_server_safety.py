@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from server_fixtures import Listener, Server, running
+from server_fixtures import Listener, Server, in_process, running
 
 FOREVER = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 TIMEOUT = 2.0
@@ -291,9 +291,9 @@ def test_allowed_service_host_is_reached(example_store: Path, tmp_path: Path) ->
     """The control for the refusal test: pyoxigraph does fetch SERVICE targets, when the host is allowed."""
     listener = Listener()
     try:
-        with running(example_store, "--allow-service", "127.0.0.1", "--timeout", "2", log=tmp_path / "serve.log") as s:
+        with in_process(example_store, allow_service=frozenset({"127.0.0.1"}), timeout=2) as s:
             q = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/sparql> {{ ?s ?p ?o }} }}"
-            r = requests.get(s.endpoint, params={"query": q}, timeout=30)
+            r = s.get(s.endpoint, params={"query": q})
             assert r.status_code != 200  # the listener hangs up: the evaluation fails, in one line
             assert "Traceback" not in r.text
             time.sleep(0.3)

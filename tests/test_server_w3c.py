@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import shared
-from server_fixtures import ROOT, Listener, Server, empty_store, npm_ready, running
+from server_fixtures import ROOT, Listener, Server, empty_store, in_process, npm_ready, running
 
 W3C = "https://w3c.github.io/rdf-tests/sparql/sparql11/"
 
@@ -104,21 +104,19 @@ def test_update_server_timeout_holds(update_server: Server) -> None:
 
 
 def test_update_needs_permission(tmp_path: Path) -> None:
-    import requests
-
     store = empty_store(tmp_path / "store")
-    with running(store, log=tmp_path / "serve.log") as server:
-        r = requests.post(server.endpoint, data={"update": "CLEAR ALL"}, timeout=10)
+    with in_process(store) as server:  # the app's checks: no process needed
+        r = server.post(server.endpoint, data={"update": "CLEAR ALL"}, timeout=10)
         assert r.status_code == 403
-    with running(store, "--update-token", "s3cret", log=tmp_path / "serve2.log") as server:
+    with in_process(store, update_token="s3cret") as server:
         # A query with the token set works; updates need the right bearer token.
-        r = requests.post(server.endpoint, data={"update": "CLEAR GRAPH <http://nothing/>"}, timeout=10)
+        r = server.post(server.endpoint, data={"update": "CLEAR GRAPH <http://nothing/>"}, timeout=10)
         assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
         auth = {"Authorization": "Bearer wrong"}
-        r = requests.post(server.endpoint, data={"update": "CLEAR GRAPH <http://nothing/>"}, headers=auth, timeout=10)
+        r = server.post(server.endpoint, data={"update": "CLEAR GRAPH <http://nothing/>"}, headers=auth, timeout=10)
         assert r.status_code == 403
         auth = {"Authorization": "Bearer s3cret"}
-        r = requests.post(
+        r = server.post(
             server.endpoint, data={"update": "CLEAR SILENT GRAPH <http://nothing/>"}, headers=auth, timeout=10
         )
         assert r.status_code == 204, r.text

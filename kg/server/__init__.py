@@ -1,10 +1,32 @@
 """`kg serve`: the SPARQL 1.1 endpoint. The only package of kg that knows HTTP.
 
-Modules: app (Starlette routes, access log, uvicorn), protocol (SPARQL 1.1 Protocol request shapes),
-negotiation (Accept with q-values), sparqltext (SERVICE/LOAD refusal, dataset clauses), workers
-(evaluation in killable processes), service_description (SD and VoID).
+Modules: app (Starlette routes, access log, uvicorn), config (the settings), protocol (SPARQL 1.1
+Protocol request shapes), negotiation (the Accept matcher over kg.formats), sparqltext
+(SERVICE/LOAD refusal, dataset clauses), messages (Job and Result), workers (a generic pool of
+killable processes), evaluator (what a worker does with a Job), runner (the pool with evaluators,
+failures as 503s), calls (the library calls of the API and pages), service_description (SD and
+VoID), and the web side: site, web, api, pages, linked, openapi.
 """
 
-from kg.server.app import ServerConfig, create_app, serve
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kg.server.app import create_app, serve
+    from kg.server.config import ServerConfig
 
 __all__ = ["ServerConfig", "create_app", "serve"]
+
+
+def __getattr__(name: str) -> Any:
+    """The app is imported on first use, so a worker process (kg.server.workers) never loads Starlette."""
+    if name == "ServerConfig":
+        from kg.server.config import ServerConfig
+
+        return ServerConfig
+    if name in ("create_app", "serve"):
+        from kg.server import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,19 +16,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kg.server.web import MAX_NAME, BadRequest, Site, json_response, pick, public_url, raw_path, result_message
+from kg.formats import DATA, DATA_CSV, DATA_JSON, Format, find
+from kg.server.negotiation import choose
+from kg.server.web import MAX_NAME, BadRequest, Site, error, error_from, json_response, public_url, raw_path
 
-FORMATS = [("json", "application/json"), ("csv", "text/csv")]
 
-
-def _format(request: Request) -> str:
+def _format(request: Request) -> Format:
     given = request.query_params.get("format")
     if given is not None:
-        if given not in ("json", "csv"):
-            raise BadRequest(f"format: must be json or csv, not {given!r}")
-        return given
-    chosen = pick(FORMATS, request.headers.get("accept"))
-    return chosen or "json"
+        found = find(given, DATA)
+        if found is None:
+            raise BadRequest(f"format: must be {' or '.join(f.name for f in DATA)}, not {given!r}")
+        return found
+    return choose(DATA, request.headers.get("accept")) or DATA_JSON
 
 
 def _text(value: str | None, param: str) -> str:
@@ -104,8 +104,8 @@ class Api:
         try:
             fmt = _format(request)
         except BadRequest as e:
-            return json_response({"error": str(e)}, 400)
-        variant = f"{request.url.path}?{request.url.query}|{fmt}"
+            return error(400, str(e), as_json=True)
+        variant = f"{request.url.path}?{request.url.query}|{fmt.name}"
         not_modified, headers = self.site.cached(request, variant)
         headers["Vary"] = "Accept"
         if not_modified is not None:
@@ -118,14 +118,12 @@ class Api:
         result = await self.site.call(call, **args)
         request.scope["kg.note"] = f"api {call}"
         if result.status != 200:
-            data = result.data if isinstance(result.data, dict) else {}
-            extra = {k: v for k, v in data.items() if k != "error"}
-            return json_response({"error": result_message(result), **extra}, result.status, result.headers or None)
+            return error_from(result, as_json=True)
         data = result.data if isinstance(result.data, dict) else shape(result.data) if shape else result.data.to_json()
         if isinstance(data, dict) and data.get("next"):
             headers["Link"] = f'<{data["next"]}>; rel="next"'
-        if fmt == "csv":
-            answer = Response(to_csv(result.data), 200, headers, media_type="text/csv; charset=utf-8")
+        if fmt is DATA_CSV:
+            answer = Response(to_csv(result.data), 200, headers, media_type=DATA_CSV.content_type)
         else:
             answer = json_response(data, 200, headers)
         return self.site.keep(variant, answer, "Link")
@@ -139,7 +137,7 @@ class Api:
             page = _int(request, "page", 1, 1, 10**9)
             page_size = _int(request, "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
         except BadRequest as e:
-            return json_response({"error": str(e)}, 400)
+            return error(400, str(e), as_json=True)
         args = {"name": name, "loose": loose, "page": page, "page_size": page_size}
 
         def shape(data: Any) -> dict[str, Any]:
@@ -167,7 +165,7 @@ class Api:
             every = _bool(request, "all")
             limit = _int(request, "limit", 100, 1, 1000)
         except BadRequest as e:
-            return json_response({"error": str(e)}, 400)
+            return error(400, str(e), as_json=True)
         args = {"a": a, "b": b, "by": by, "max_hops": max_hops, "all": every, "limit": limit,
                 "timeout": max(0.1, self.site.config.timeout - 1)}
         return await self.answer(request, "paths", args, paths_csv)
@@ -176,7 +174,7 @@ class Api:
         try:
             who = _text(request.path_params.get("author"), "author")
         except BadRequest as e:
-            return json_response({"error": str(e)}, 400)
+            return error(400, str(e), as_json=True)
         return await self.answer(request, "coauthors", {"who": who}, coauthors_csv)
 
     async def stats(self, request: Request) -> Response:
@@ -188,7 +186,7 @@ class Api:
         return json_response(spec(), headers={"Cache-Control": "no-cache"})
 
     async def missing(self, request: Request) -> Response:
-        return json_response({"error": f"no API endpoint {request.url.path}; see /api/openapi.json"}, 404)
+        return error(404, f"no API endpoint {request.url.path}; see /api/openapi.json", as_json=True)
 
     def routes(self) -> list[BaseRoute]:
         get = ["GET", "HEAD"]

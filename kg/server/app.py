@@ -10,7 +10,6 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,22 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from kg.server import negotiation, site, sparqltext
+from kg.formats import DESCRIPTIONS, GRAPHS, RESULTS
 from kg.server.budget import ClientBudget
+from kg.server.calls import CALLS
+from kg.server.config import ServerConfig
+from kg.server.messages import Family, Job, Result
+from kg.server.negotiation import by_name, choose, offered
 from kg.server.protocol import ProtocolError, parse
+from kg.server.runner import Runner
 from kg.server.service_description import service_description, void_description
-from kg.server.workers import Job, Pool, Result
+from kg.server.site import routes as site_routes
+from kg.server.sparqltext import Refused, add_using, check_outbound, lex
+from kg.server.web import error
 
 log = logging.getLogger("kg.server")
 access = logging.getLogger("kg.server.access")
@@ -38,40 +44,15 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
-
-@dataclass(frozen=True)
-class ServerConfig:
-    store: Path
-    host: str = "127.0.0.1"
-    port: int = 7878
-    base_iri: str | None = None
-    timeout: float = 30.0
-    max_rows: int | None = 100_000
-    cors: bool = False
-    update_token: str | None = None
-    allow_update: bool = False
-    allow_service: frozenset[str] = field(default_factory=frozenset)
-    workers: int = 2
-    max_body: int = 1 << 20
-    client_budget: float | None = None  # query seconds per minute per client (kg.server.budget)
-    client_budget_loopback: bool = False
-    cache_entries: int = 2048  # hot answers kept in memory (kg.server.hot); 0: none
-
-    @property
-    def updates(self) -> bool:
-        return self.allow_update or bool(self.update_token)
-
-
-def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return PlainTextResponse(message.rstrip("\n") + "\n", status, headers)
+__all__ = ["ServerConfig", "create_app", "serve"]
 
 
 def _rdf(triples: list[ox.Triple], accept: str | None) -> Response:
-    fmt = negotiation.choose(negotiation.DESCRIPTIONS, accept)
-    if fmt is None:
-        return _text(406, f"not acceptable; offered: {negotiation.offered(negotiation.DESCRIPTIONS)}")
-    body = ox.serialize(triples, format=fmt) or b""
-    return Response(body, 200, {"Vary": "Accept"}, media_type=fmt.media_type)
+    fmt = choose(DESCRIPTIONS, accept)
+    if fmt is None or fmt.rdf is None:
+        return error(406, f"not acceptable; offered: {offered(DESCRIPTIONS)}")
+    body = ox.serialize(triples, format=fmt.rdf) or b""
+    return Response(body, 200, {"Vary": "Accept"}, media_type=fmt.content_type)
 
 
 class AccessLog:
@@ -112,9 +93,17 @@ class AccessLog:
 
 class Endpoint:
     def __init__(self, config: ServerConfig) -> None:
-        self.config = config
-        self.pool = Pool(str(config.store), 1 if config.updates else max(1, config.workers), config.updates)
+        self._config = config
+        size = 1 if config.updates else max(1, config.workers)
+        self.runner = Runner(str(config.store), size, config.updates, CALLS)
         self.void_cache: dict[str, list[ox.Triple]] = {}
+
+    @property
+    def config(self) -> ServerConfig:
+        return self._config
+
+    async def run(self, job: Job) -> Result:
+        return await self.runner.run(job, self.config.timeout)
 
     # -- helpers
     def endpoint_url(self, request: Request) -> str:
@@ -155,8 +144,8 @@ class Endpoint:
     def respond(self, result: Result, request: Request, note: str) -> Response:
         request.scope["kg.note"] = note + (f" rows={result.rows}" if result.rows is not None else "")
         if result.status == 406:
-            offers = negotiation.GRAPHS if result.data == "graph" else negotiation.RESULTS
-            return _text(406, f"not acceptable; offered: {negotiation.offered(offers)}")
+            offers = GRAPHS if result.unacceptable is Family.GRAPH else RESULTS
+            return error(406, f"not acceptable; offered: {offered(offers)}")
         headers = {"Vary": "Accept", **result.headers}
         if result.status >= 500 and result.status != 503:
             log.error("query failed: %s", result.body.decode("utf-8", "replace").strip())
@@ -170,7 +159,7 @@ class Endpoint:
             return await self._sparql(request)
         except ProtocolError as e:
             request.scope.setdefault("kg.note", f"refused: {e.message[:120]}")
-            return _text(e.status, e.message, e.headers)
+            return error(e.status, e.message, e.headers)
 
     async def _sparql(self, request: Request) -> Response:
         c = self.config
@@ -186,26 +175,26 @@ class Endpoint:
         if op.kind == "update":
             self.authorize_update(request)  # before looking at the text at all
         try:
-            analysis = sparqltext.lex(op.text)
-            sparqltext.check_outbound(analysis, c.allow_service, base)
-        except sparqltext.Refused as e:
+            analysis = lex(op.text)
+            check_outbound(analysis, c.allow_service, base)
+        except Refused as e:
             raise ProtocolError(400, str(e)) from None
         if op.kind == "update":
             using, using_named = op.graphs("using-graph-uri"), op.graphs("using-named-graph-uri")
             text = op.text
             if using is not None or using_named is not None:
                 try:
-                    text = sparqltext.add_using(
+                    text = add_using(
                         analysis, [ox.NamedNode(g) for g in using or []], [ox.NamedNode(g) for g in using_named or []]
                     )
-                except sparqltext.Refused as e:
+                except Refused as e:
                     raise ProtocolError(400, str(e)) from None
-            result = await self.pool.run(Job("update", text, base_iri=base), c.timeout)
+            result = await self.run(Job("update", text, base_iri=base))
             return self.respond(result, request, "update")
         accept = request.headers.get("accept")
         fmt_param = op.one("format")
-        results_fmt = negotiation.by_name_results(fmt_param) or negotiation.choose(negotiation.RESULTS, accept)
-        graph_fmt = negotiation.by_name_graph(fmt_param) or negotiation.choose(negotiation.GRAPHS, accept)
+        results_fmt = by_name(fmt_param, RESULTS) or choose(RESULTS, accept)
+        graph_fmt = by_name(fmt_param, GRAPHS) or choose(GRAPHS, accept)
         default, named = op.graphs("default-graph-uri"), op.graphs("named-graph-uri")
         job = Job(
             "query",
@@ -214,11 +203,11 @@ class Endpoint:
             default_graphs=default,
             named_graphs=named,
             union=not analysis.has_dataset_clause(),
-            results_format=results_fmt.media_type if results_fmt else None,
-            graph_format=graph_fmt.media_type if graph_fmt else None,
+            results_format=results_fmt.name if results_fmt else None,
+            graph_format=graph_fmt.name if graph_fmt else None,
             max_rows=c.max_rows,
         )
-        result = await self.pool.run(job, c.timeout)
+        result = await self.run(job)
         return self.respond(result, request, f"query {analysis.form() or '?'}")
 
     async def void(self, request: Request) -> Response:
@@ -227,13 +216,13 @@ class Endpoint:
         key = f"{self.config.store.resolve()}|{os.path.realpath(self.config.store / 'active')}|{url}"
         triples = self.void_cache.get(key)
         if triples is None:
-            result = await self.pool.run(Job("void"), self.config.timeout)
+            result = await self.run(Job("void"))
             if result.status != 200:
-                return _text(result.status, result.body.decode("utf-8", "replace"), result.headers)
+                return error(result.status, result.body.decode("utf-8", "replace"), result.headers)
             try:
                 triples = void_description(url, endpoint, result.data)
             except ValueError as e:
-                return _text(400, f"cannot describe the dataset at this address: {e}")
+                return error(400, f"cannot describe the dataset at this address: {e}")
             self.void_cache = {key: triples}
         request.scope["kg.note"] = "void"
         return _rdf(triples, request.headers.get("accept"))
@@ -268,21 +257,21 @@ def create_app(config: ServerConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await endpoint.pool.start()
+        await endpoint.runner.start()
         log.info(
             "kg serve: %s on http://%s:%d/sparql (%d worker%s, timeout %g s, updates %s)",
             config.store,
             config.host,
             config.port,
-            endpoint.pool.size,
-            "" if endpoint.pool.size == 1 else "s",
+            endpoint.runner.size,
+            "" if endpoint.runner.size == 1 else "s",
             config.timeout,
             "token" if config.update_token else "on" if config.allow_update else "off",
         )
         try:
             yield
         finally:
-            endpoint.pool.close()
+            endpoint.runner.close()
 
     middleware = [Middleware(AccessLog)]
     if config.client_budget:
@@ -307,7 +296,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Route("/.well-known/void", endpoint.void, name="void", methods=["GET", "HEAD"]),
         Route("/", endpoint.page, methods=["GET", "HEAD"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
-        *site.routes(endpoint),  # the API, pages, ontology, then every other path dereferences an IRI
+        *site_routes(endpoint),  # the API, pages, ontology, then every other path dereferences an IRI
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 

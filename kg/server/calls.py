@@ -1,111 +1,86 @@
-"""Library calls run in a worker process (Job kind "call"), where the store is open.
+"""The call table: library calls a worker runs for the API and the pages (Job kind "call").
 
-Each call takes the worker's backend (its read-only store) and keyword arguments and returns a Result whose
-`data` is plain, picklable data (dicts, lists, strings, bytes). A user error is a 4xx Result with a
-one-line message; the worker's own timeout (kill and 503) still bounds every call.
+Each call takes the worker's backend and keyword arguments and returns a Result whose `data` is
+plain, picklable data (dicts, lists, strings, bytes). A user error is a 4xx Result with a one-line
+message; the worker's own timeout (kill and 503) still bounds every call. The co-authorship index
+is the backend's own (the path features ask `backend.index()`: once per generation, next to its store).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from kg import describe as ld
 from kg.backend import Backend
+from kg.cluster_page import cluster_page
 from kg.errors import KgError
-from kg.server.workers import Job, Result
+from kg.paths import AmbiguousAuthor, UnknownAuthor, shortest_paths
+from kg.paths import coauthors as run_coauthors
+from kg.server.evaluator import Call
+from kg.server.messages import Result, failure
+from kg.stats import compute_stats
 
 COAUTHORS_SHOWN = 100  # on an author page; /api/coauthors has them all
 
 
-class Evaluator(Protocol):
-    generation: Path | None
+def _unknown_or_ambiguous(e: UnknownAuthor | AmbiguousAuthor) -> Result:
+    if isinstance(e, AmbiguousAuthor):
+        return failure(400, str(e), candidates=[{"iri": c.iri, "name": c.name} for c in e.candidates])
+    return failure(404, str(e))
 
 
-def _error(status: int, message: str, **extra: Any) -> Result:
-    return Result(status, body=(message.rstrip("\n") + "\n").encode(), data={"error": message, **extra})
-
-
-def cluster(ev: Evaluator, data: Backend, name: str, loose: bool = False, page: int = 1,
-            page_size: int = 50) -> Result:
+def cluster(backend: Backend, name: str, loose: bool = False, page: int = 1, page_size: int = 50) -> Result:
     """One page of a name cluster (kg.cluster_page); a page past the last one is 404."""
-    from kg.cluster_page import cluster_page
-
     try:
-        return Result(200, data=cluster_page(data, name, page=page, page_size=page_size, loose=loose))
+        return Result(200, data=cluster_page(backend, name, page=page, page_size=page_size, loose=loose))
     except KgError as e:
-        return _error(404 if "past the last page" in str(e) else 400, str(e))
+        return failure(404 if "past the last page" in str(e) else 400, str(e))
 
 
-
-def paths(ev: Evaluator, data: Backend, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,
+def paths(backend: Backend, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,
           timeout: float) -> Result:
-    from kg.paths import AmbiguousAuthor, UnknownAuthor, shortest_paths
-
     try:
-        return Result(200, data=shortest_paths(data, a, b, by=by,  # type: ignore[arg-type]
+        return Result(200, data=shortest_paths(backend, a, b, by=by,  # type: ignore[arg-type]
                                                max_hops=max_hops, all=all, limit=limit, timeout=timeout))
-    except AmbiguousAuthor as e:
-        return _error(400, str(e), candidates=[{"iri": c.iri, "name": c.name} for c in e.candidates])
-    except UnknownAuthor as e:
-        return _error(404, str(e))
+    except (AmbiguousAuthor, UnknownAuthor) as e:
+        return _unknown_or_ambiguous(e)
 
 
-def coauthors(ev: Evaluator, data: Backend, who: str) -> Result:
-    from kg.paths import AmbiguousAuthor, UnknownAuthor
-    from kg.paths import coauthors as run
-
+def coauthors(backend: Backend, who: str) -> Result:
     try:
-        return Result(200, data=run(data, who))
-    except AmbiguousAuthor as e:
-        return _error(400, str(e), candidates=[{"iri": c.iri, "name": c.name} for c in e.candidates])
-    except UnknownAuthor as e:
-        return _error(404, str(e))
+        return Result(200, data=run_coauthors(backend, who))
+    except (AmbiguousAuthor, UnknownAuthor) as e:
+        return _unknown_or_ambiguous(e)
 
 
-def stats(ev: Evaluator, data: Backend) -> Result:
-    from kg.stats import compute_stats
-
-    return Result(200, data=compute_stats(data))
+def stats(backend: Backend) -> Result:
+    return Result(200, data=compute_stats(backend))
 
 
-def describe(ev: Evaluator, data: Backend, iri: str, fmt: str, page: int = 1, per_page: int = ld.PER_PAGE,
+def describe(backend: Backend, iri: str, fmt: str, page: int = 1, per_page: int = ld.PER_PAGE,
              next_url: str | None = None) -> Result:
-    """`fmt` ttl/nt/rdf: serialized bytes; jsonld: the compacted node list; html: the page's data."""
-    desc = ld.describe(data, iri, page=page, per_page=per_page)
+    """`fmt` a name of kg.formats.LINKED: serialized bytes, the compacted node list (jsonld) or the
+    page's data (html)."""
+    desc = ld.describe(backend, iri, page=page, per_page=per_page)
     if desc is None:
-        return _error(404, f"nothing is known about <{iri}>")
+        return failure(404, f"nothing is known about <{iri}>")
     headers = {"X-KG-More": "1"} if desc.more else {}
     if fmt == "html":
-        shown: dict[str, Any] = {"resource": ld.view(data, desc)}
+        data: dict[str, Any] = {"resource": ld.view(backend, desc)}
         if desc.kind == "author":
-            from kg.paths import coauthors as run
-
-            found = run(data, iri).to_json()["coauthors"]
-            shown["coauthors"], shown["coauthors_total"] = found[:COAUTHORS_SHOWN], len(found)
-        return Result(200, data=shown, headers=headers)
+            found = run_coauthors(backend, iri).to_json()["coauthors"]
+            data["coauthors"], data["coauthors_total"] = found[:COAUTHORS_SHOWN], len(found)
+        return Result(200, data=data, headers=headers)
     triples = ld.with_next(desc, next_url)
     if fmt == "jsonld":
         return Result(200, data=ld.jsonld_graph(triples), headers=headers)
     return Result(200, body=ld.serialize(triples, fmt), headers=headers)
 
 
-CALLS: dict[str, Callable[..., Result]] = {
+CALLS: dict[str, Call] = {
     "cluster": cluster,
     "paths": paths,
     "coauthors": coauthors,
     "stats": stats,
     "describe": describe,
 }
-
-
-def run(ev: Evaluator, data: Backend, job: Job) -> Result:
-    """Dispatch a call job by name (`job.text`) with `job.args`."""
-    fn = CALLS.get(job.text)
-    if fn is None:
-        return _error(400, f"no call {job.text!r}")
-    try:
-        return fn(ev, data, **job.args)
-    except KgError as e:
-        return _error(400, str(e))

@@ -21,29 +21,19 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from kg.formats import HTML, JSON_LD, LINKED, ONTOLOGY, TURTLE, Format, by_suffix, find, names
 from kg.iris import segment
 from kg.ontology import context_path, ontology_path
+from kg.server.negotiation import choose, offered
 from kg.server.pages import CSP, Pages
-from kg.server.web import Site, error, json_response, pick, public_url, raw_path, result_message
+from kg.server.web import Site, error, error_from, json_response, public_url, raw_path
 
-OFFERS = [
-    ("ttl", "text/turtle"),
-    ("html", "text/html"),
-    ("html", "application/xhtml+xml"),
-    ("jsonld", "application/ld+json"),
-    ("rdf", "application/rdf+xml"),
-    ("nt", "application/n-triples"),
-]
-MEDIA = {"ttl": "text/turtle; charset=utf-8", "nt": "application/n-triples", "jsonld": "application/ld+json",
-         "rdf": "application/rdf+xml", "html": "text/html; charset=utf-8"}
-SUFFIXES = {".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdf", ".html": "html"}
 CONTEXT_PATH = "/ontology/context.jsonld"
 
 
 def _alternates(name: str, query: str) -> str:
     """Link header entries naming every suffixed document of the resource."""
-    return ", ".join(f'<{name}.{fmt}{query}>; rel="alternate"; type="{MEDIA[fmt].split(";")[0]}"'
-                     for fmt in ("ttl", "jsonld", "rdf", "nt", "html"))
+    return ", ".join(f'<{name}{f.suffix}{query}>; rel="alternate"; type="{f.media_type}"' for f in LINKED)
 
 
 class Linked:
@@ -58,90 +48,89 @@ class Linked:
     async def resource(self, request: Request) -> Response:
         path = raw_path(request)
         accept = request.headers.get("accept")
-        given = request.query_params.get("format")
-        if given is not None and given not in MEDIA:
-            return error(400, f"format: must be one of {', '.join(MEDIA)}, not {given!r}")
+        given_name = request.query_params.get("format")
+        given = find(given_name, LINKED)
+        if given_name is not None and given is None:
+            return error(400, f"format: must be one of {names(LINKED)}, not {given_name!r}")
         page_text = request.query_params.get("page", "1")
         if not page_text.isdigit() or not 1 <= int(page_text) <= 1_000_000:
             return error(400, f"page: must be a positive integer, not {page_text!r}")
         page = int(page_text)
-        tries: list[tuple[str, str | None]] = []
-        for suffix, fmt in SUFFIXES.items():
-            if path.endswith(suffix) and len(path) > len(suffix) + 1:
-                tries.append((path[: -len(suffix)], fmt))
+        tries: list[tuple[str, Format | None]] = []
+        suffixed = by_suffix(path, LINKED)
+        if suffixed is not None and suffixed.suffix and len(path) > len(suffixed.suffix) + 1:
+            tries.append((path[: -len(suffixed.suffix)], suffixed))
         tries.append((path, None))
         fallback = _normalised(path)
         if fallback != path:
             tries.append((fallback, None))
         base = self.site.base
         for doc_path, suffix_fmt in tries:
-            chosen = given or suffix_fmt or pick(OFFERS, accept)
+            chosen = given or suffix_fmt or choose(LINKED, accept)
             if chosen is None:
-                return error(406, f"not acceptable; offered: {', '.join(m for _, m in OFFERS)}")
+                return error(406, f"not acceptable; offered: {offered(LINKED)}")
             iri = base + doc_path.lstrip("/")
             response = await self.describe(request, iri, doc_path, chosen, page)
             if response is not None:
                 return response
-        if pick(OFFERS, accept) == "html" and not given:
+        if choose(LINKED, accept) is HTML and not given:
             return self.pages.error(request, 404, f"nothing is known about <{base + path.lstrip('/')}>")
         return error(404, f"nothing is known about <{base + path.lstrip('/')}>")
 
-    async def describe(self, request: Request, iri: str, doc_path: str, fmt: str, page: int) -> Response | None:
+    async def describe(self, request: Request, iri: str, doc_path: str, fmt: Format, page: int) -> Response | None:
         name = doc_path.rsplit("/", 1)[-1]
         query = f"?page={page}" if page > 1 else ""
-        headers = {"Vary": "Accept", "Content-Location": f"{name}.{fmt}{query}",
+        headers = {"Vary": "Accept", "Content-Location": f"{name}{fmt.suffix}{query}",
                    "Link": _alternates(name, query)}
-        not_modified, cache = self.site.cached(request, f"{iri}|{fmt}|{page}")
+        not_modified, cache = self.site.cached(request, f"{iri}|{fmt.name}|{page}")
         if not_modified is not None:
             not_modified.headers.update(headers)
             return not_modified
         headers.update(cache)
         next_url = public_url(request, self.site.base, raw_path(request).lstrip("/"), f"page={page + 1}")
-        result = await self.site.call("describe", iri=iri, fmt=fmt, page=page, next_url=next_url)
-        request.scope["kg.note"] = f"describe {fmt}"
+        result = await self.site.call("describe", iri=iri, fmt=fmt.name, page=page, next_url=next_url)
+        request.scope["kg.note"] = f"describe {fmt.name}"
         if result.status == 404:
             return None
         if result.status != 200:
-            return error(result.status, result_message(result), result.headers)
+            return error_from(result)
         if result.headers.pop("X-KG-More", None):
             headers["Link"] += f', <{name}?page={page + 1}>; rel="next"'
-        if fmt == "html":
+        if fmt is HTML:
             data: dict[str, Any] = result.data
             if data["resource"]["kind"] == "cluster":
                 return await self.pages.cluster_page(request, data["resource"]["label"])
             response = self.pages.resource(request, data, headers)
             return response
-        if fmt == "jsonld":
+        if fmt is JSON_LD:
             return json_response({"@context": self.context_url(request), "@graph": result.data}, 200,
-                                 headers | {"Content-Type": MEDIA["jsonld"]})
-        return Response(result.body, 200, headers, media_type=MEDIA[fmt])
+                                 headers | {"Content-Type": JSON_LD.media_type})
+        return Response(result.body, 200, headers, media_type=fmt.content_type)
 
     async def ontology(self, request: Request) -> Response:
         given = request.query_params.get("format")
-        offers = [("html", "text/html"), ("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
-                  ("jsonld", "application/json")]
-        fmt = given if given in ("html", "ttl", "jsonld") else None
+        fmt = find(given, ONTOLOGY)
         if given is not None and fmt is None:
-            return error(400, f"format: must be html, ttl or jsonld, not {given!r}")
-        fmt = fmt or pick(offers, request.headers.get("accept"), default="html")
+            return error(400, f"format: must be one of {names(ONTOLOGY)}, not {given!r}")
+        fmt = fmt or choose(ONTOLOGY, request.headers.get("accept"), default=HTML)
         if fmt is None:
-            return error(406, "not acceptable; offered: text/html, text/turtle, application/ld+json")
+            return error(406, f"not acceptable; offered: {offered(ONTOLOGY)}")
         headers = {"Vary": "Accept"}
-        if fmt == "ttl":
-            return FileResponse(ontology_path(), headers=headers, media_type=MEDIA["ttl"])
-        if fmt == "jsonld":
+        if fmt is TURTLE:
+            return FileResponse(ontology_path(), headers=headers, media_type=TURTLE.content_type)
+        if fmt is JSON_LD:
             graph = await run_in_threadpool(_ontology_jsonld)
             return json_response({"@context": self.context_url(request), "@graph": graph}, 200,
-                                 headers | {"Content-Type": MEDIA["jsonld"]})
+                                 headers | {"Content-Type": JSON_LD.media_type})
         if self._ontology_html is None:
             from kg.ontodoc import page
 
             self._ontology_html = await run_in_threadpool(page)
         return Response(self._ontology_html, 200, headers | {"Content-Security-Policy": CSP},
-                        media_type=MEDIA["html"])
+                        media_type=HTML.content_type)
 
     async def context(self, request: Request) -> Response:
-        return FileResponse(context_path(), media_type="application/ld+json")
+        return FileResponse(context_path(), media_type=JSON_LD.media_type)
 
     def routes(self) -> list[BaseRoute]:
         get = ["GET", "HEAD"]

@@ -1,37 +1,16 @@
-"""Content negotiation: Accept with q-values, and the `format` parameter that may override it.
+"""Content negotiation: the one Accept matcher (q-values, specificity), and `format=` names.
 
-The formats are pyoxigraph's own (QueryResultsFormat / RdfFormat); media types come from them and
-from their `from_media_type`, so aliases pyoxigraph knows (application/x-turtle, ...) work too.
+Offers are formats of the registry (kg.formats), in the server's order of preference. A format's
+own media type matches exactly or through a wildcard (`text/*`, `*/*`); its media aliases
+(application/json for JSON-LD, text/xml for RDF/XML, ...) match only when named exactly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
-import pyoxigraph as ox
-
-from kg.formats import GRAPH_NAMES, RESULT_NAMES
-
-F = TypeVar("F", ox.QueryResultsFormat, ox.RdfFormat)
-
-# Server preference order: the first is the default.
-RESULTS: list[ox.QueryResultsFormat] = [
-    ox.QueryResultsFormat.JSON,
-    ox.QueryResultsFormat.XML,
-    ox.QueryResultsFormat.CSV,
-    ox.QueryResultsFormat.TSV,
-]
-GRAPHS: list[ox.RdfFormat] = [
-    ox.RdfFormat.TURTLE,
-    ox.RdfFormat.N_TRIPLES,
-    ox.RdfFormat.N_QUADS,
-    ox.RdfFormat.TRIG,
-    ox.RdfFormat.RDF_XML,
-    ox.RdfFormat.JSON_LD,
-]
-DESCRIPTIONS: list[ox.RdfFormat] = [ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.JSON_LD]
-
+from kg.formats import Format, by_media_type, find
 
 
 @dataclass(frozen=True)
@@ -73,6 +52,7 @@ def parse_accept(header: str | None) -> list[Range]:
 
 
 def _quality(ranges: list[Range], media: str, exact: bool = False) -> float:
+    """The q of the most specific range matching `media` (0 when none does)."""
     best, spec = 0.0, -1
     for r in ranges:
         m = r.matches(media)
@@ -83,61 +63,36 @@ def _quality(ranges: list[Range], media: str, exact: bool = False) -> float:
     return best if spec >= 0 else 0.0
 
 
-def _aliases(fmt: ox.QueryResultsFormat | ox.RdfFormat) -> list[str]:
-    extra = {
-        ox.RdfFormat.TURTLE: ["application/x-turtle", "text/n3"],
-        ox.RdfFormat.JSON_LD: ["application/json"],
-        ox.RdfFormat.RDF_XML: ["application/xml", "text/xml"],
-        ox.QueryResultsFormat.JSON: ["application/json"],
-        ox.QueryResultsFormat.XML: ["application/xml", "text/xml"],
-    }
-    return [mime(fmt), *extra.get(fmt, [])]
+def quality(ranges: list[Range], fmt: Format) -> float:
+    """How much the client wants `fmt`: its own type by any range, its media aliases only exactly."""
+    return max([_quality(ranges, fmt.media_type)] + [_quality(ranges, m, exact=True) for m in fmt.media_aliases])
 
 
-def mime(fmt: ox.QueryResultsFormat | ox.RdfFormat) -> str:
-    """The bare media type (pyoxigraph's may carry '; charset=utf-8')."""
-    return fmt.media_type.split(";")[0].strip()
+def choose(offers: Sequence[Format], accept: str | None, default: Format | None = None) -> Format | None:
+    """The offered format the client likes best (ties: the server's order); None if none is acceptable.
 
-
-def choose(offers: list[F], accept: str | None) -> F | None:
-    """The offered format the client likes best (ties: server order); None if none is acceptable."""
+    No (or no usable) Accept header gives `default`, or the first offer.
+    """
     ranges = parse_accept(accept)
     if not ranges:
-        return offers[0]
-    best: F | None = None
+        return default or offers[0]
+    best: Format | None = None
     best_q = 0.0
     for fmt in offers:
-        # Wildcards match a format's own media type only; aliases (application/json, text/xml) match exactly.
-        names = _aliases(fmt)
-        q = max([_quality(ranges, names[0])] + [_quality(ranges, m, exact=True) for m in names[1:]])
+        q = quality(ranges, fmt)
         if q > best_q:
             best, best_q = fmt, q
     return best
 
 
-def by_name_results(value: str | None) -> ox.QueryResultsFormat | None:
+def by_name(value: str | None, offers: Sequence[Format]) -> Format | None:
+    """The `format` parameter: a format's name or alias, or a media type, among `offers`."""
     if not value:
         return None
-    v = value.strip().lower()
-    if v in RESULT_NAMES:
-        return RESULT_NAMES[v]
-    if "/" in v:
-        fmt = ox.QueryResultsFormat.from_media_type(v)
-        return fmt if fmt in RESULTS else None
-    return None
+    if "/" in value:
+        return by_media_type(value, offers)
+    return find(value, offers)
 
 
-def by_name_graph(value: str | None) -> ox.RdfFormat | None:
-    if not value:
-        return None
-    v = value.strip().lower()
-    if v in GRAPH_NAMES:
-        return GRAPH_NAMES[v]
-    if "/" in v:
-        fmt = ox.RdfFormat.from_media_type(v)
-        return fmt if fmt in GRAPHS else None
-    return None
-
-
-def offered(offers: list[ox.QueryResultsFormat] | list[ox.RdfFormat]) -> str:
-    return ", ".join(mime(f) for f in offers)
+def offered(offers: Sequence[Format]) -> str:
+    return ", ".join(f.media_type for f in offers)

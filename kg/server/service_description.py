@@ -6,7 +6,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.server.negotiation import GRAPHS, RESULTS
+from kg.formats import GRAPHS, RESULTS
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
@@ -44,7 +44,7 @@ def service_description(endpoint: str, *, update: bool, service: bool, void_url:
         t.append(ox.Triple(service_node, _sd("supportedLanguage"), _sd("SPARQL11Update")))
     if service:
         t.append(ox.Triple(service_node, _sd("feature"), _sd("BasicFederatedQuery")))
-    for iri in [f.iri for f in RESULTS] + [f.iri for f in GRAPHS]:
+    for iri in [f.results.iri for f in RESULTS if f.results] + [f.rdf.iri for f in GRAPHS if f.rdf]:
         t.append(ox.Triple(service_node, _sd("resultFormat"), ox.NamedNode(iri)))
     return t
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.routing import BaseRoute
 
 from kg.server.api import Api
 from kg.server.linked import Linked
 from kg.server.pages import Pages
-from kg.server.web import Site
+from kg.server.web import Host, Site
 
 
-def routes(endpoint: Any) -> list[BaseRoute]:
+def routes(host: Host) -> list[BaseRoute]:
     """API, pages and ontology routes, then the catch-all that dereferences IRIs (it must come last)."""
-    site = Site(endpoint)
+    site = Site(host)
     pages = Pages(site)
     linked = Linked(site, pages)
     return [*Api(site).routes(), *pages.routes(), *linked.routes(), linked.catch_all()]

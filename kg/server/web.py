@@ -1,5 +1,5 @@
 """What the API, the pages and the linked-data routes share: the store's build (for caching),
-library calls in the workers, format choice by Accept, and links that work behind a proxy."""
+library calls in the workers, the one error helper, and links that work behind a proxy."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from kg.iris import DEFAULT_BASE_IRI
+from kg.server.config import ServerConfig
 from kg.server.hot import Answer, AnswerCache
-from kg.server.negotiation import parse_accept
-from kg.server.workers import Job, Result
+from kg.server.messages import Job, Result
 from kg.store import StoreDir
 
 MAX_NAME = 4000  # longest name or author accepted in a URL (characters)
@@ -37,14 +37,25 @@ class Build:
     base_iri: str
 
 
-class Site:
-    """The web side of one Endpoint: its pool, its config and the active build."""
+class Host(Protocol):
+    """What the web routes need of the endpoint they are mounted on: its settings and its workers."""
 
-    def __init__(self, endpoint: Any) -> None:
-        self.endpoint = endpoint
-        self.config = endpoint.config
+    @property
+    def config(self) -> ServerConfig: ...
+
+    async def run(self, job: Job) -> Result:
+        """The job's Result from a worker, under the configured timeout (503 past it)."""
+        ...
+
+
+class Site:
+    """The web side of one endpoint: its workers, its config and the active build."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.config = host.config
         self._build: tuple[str, Build] | None = None
-        self.answers = AnswerCache(getattr(self.config, "cache_entries", 2048))
+        self.answers = AnswerCache(self.config.cache_entries)
 
     def build(self) -> Build:
         """build.json of the active generation, reread only when `active` changes (one readlink)."""
@@ -71,8 +82,7 @@ class Site:
 
     async def call(self, name: str, /, **args: Any) -> Result:
         """A library call of kg.server.calls in a worker, under --timeout (503 past it)."""
-        result: Result = await self.endpoint.pool.run(Job("call", name, args=args), self.config.timeout)
-        return result
+        return await self.host.run(Job("call", name, args=args))
 
     def hot(self, variant: str, headers: dict[str, str]) -> Response | None:
         """The kept answer of this variant for the active build (kg.server.hot), or None."""
@@ -122,26 +132,6 @@ class Site:
         return None, headers
 
 
-def pick(offers: list[tuple[str, str]], accept: str | None, default: str | None = None) -> str | None:
-    """The key of the offered (key, media type) the client likes best; ties go to the first offered.
-
-    No Accept header gives `default` (or the first offer); nothing acceptable gives None.
-    """
-    ranges = parse_accept(accept)
-    if not ranges:
-        return default or offers[0][0]
-    best, best_q = None, 0.0
-    for key, media in offers:
-        q, spec = 0.0, -1
-        for r in ranges:
-            m = r.matches(media)
-            if m > spec:
-                q, spec = r.q, m
-        if spec >= 0 and q > best_q:
-            best, best_q = key, q
-    return best
-
-
 def root(request: Request) -> str:
     """A relative prefix from this request's path to the server's root ("./", "../", ...).
 
@@ -176,8 +166,19 @@ def raw_path(request: Request) -> str:
     return str(path, "latin-1")
 
 
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def error(status: int, message: str, headers: dict[str, str] | None = None, *, as_json: bool = False,
+          **extra: Any) -> Response:
+    """The one error answer: one line of text/plain, or `{"error": message, **extra}` for the API."""
+    if as_json:
+        return json_response({"error": message.rstrip("\n"), **extra}, status, headers)
     return PlainTextResponse(message.rstrip("\n") + "\n", status, headers)
+
+
+def error_from(result: Result, *, as_json: bool = False) -> Response:
+    """The error answer for a failed Result (its message, its extra data such as candidates, its headers)."""
+    data = result.data if isinstance(result.data, dict) else {}
+    extra = {k: v for k, v in data.items() if k != "error"} if as_json else {}
+    return error(result.status, result_message(result), result.headers or None, as_json=as_json, **extra)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -1,218 +1,103 @@
-"""Query evaluation in worker processes that can really be stopped.
+"""A pool of worker processes that can really be stopped: generic, it knows nothing of the app.
 
 pyoxigraph cannot cancel a running query, and a thread left running burns a core. Each worker is a
-process holding its own Store (read-only, or the single writable one when updates are enabled); a
-job that exceeds the timeout gets its worker killed (SIGKILL frees the CPU at once) and replaced.
-Results are produced completely in the worker before they are sent, so the HTTP layer never starts
-a 200 it cannot finish.
-
-Workers reopen the store when the store directory's `active` generation changes (checked on every
-job: one readlink), since a rebuild deletes the generation they had open.
+spawned process running a handler made by the pool's `factory` (a picklable callable, called once
+in the process); a job is any picklable message, answered by `handler(job)`. A job that exceeds its
+timeout gets its worker killed (SIGKILL frees the CPU at once) and replaced; so does a worker that
+died. The pool says so by raising `TimedOut`, `Died` or `Busy`: what that means to a client is the
+caller's business.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import multiprocessing
 import multiprocessing.connection
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
-from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-import pyoxigraph as ox
-
-from kg.backend.embedded import EmbeddedBackend
-
-log = logging.getLogger("kg.server")
 _CTX = multiprocessing.get_context("spawn")
 
+J = TypeVar("J")
+R = TypeVar("R")
 
-@dataclass
-class Job:
-    kind: str  # "query", "update", "void" or "call" (a library call of kg.server.calls named by text)
-    text: str = ""
-    base_iri: str | None = None
-    default_graphs: list[str] | None = None
-    named_graphs: list[str] | None = None
-    union: bool = True
-    results_format: str | None = None  # media type of the chosen QueryResultsFormat
-    graph_format: str | None = None  # media type of the chosen RdfFormat
-    max_rows: int | None = None
-    args: dict[str, Any] = field(default_factory=dict)  # keyword arguments of a "call"
+Handler = Callable[[Any], Any]
+Factory = Callable[[], Handler]
 
 
-@dataclass
-class Result:
-    status: int
-    content_type: str = "text/plain; charset=utf-8"
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    data: Any = None
-    rows: int | None = None
+class PoolError(Exception):
+    """A job got no answer."""
 
 
-# ---------------------------------------------------------------- in the worker process
+class TimedOut(PoolError):
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"exceeded the time limit of {timeout:g} s and was stopped")
+        self.timeout = timeout
 
 
-class _Evaluator:
-    def __init__(self, store: str, writable: bool) -> None:
-        from kg.store import StoreDir
-
-        self.dir = StoreDir(store)
-        self.writable = writable
-        self.generation: Path | None = None
-        self.data: EmbeddedBackend | None = None
-
-    def backend(self) -> EmbeddedBackend:
-        """The store behind the Backend protocol, following the directory's active generation."""
-        if self.data is None:
-            self.data = EmbeddedBackend.open(self.dir, writable=self.writable)
-        else:
-            self.data.refresh()
-        self.generation = self.data.generation
-        return self.data
-
-    def run(self, job: Job) -> Result:
-        try:
-            data = self.backend()
-        except Exception as e:  # the store vanished or cannot be opened
-            return Result(503, body=f"store unavailable: {e}\n".encode())
-        db = data.store
-        try:
-            if job.kind == "update":
-                return self.update(db, job)
-            if job.kind == "call":
-                from kg.server import calls
-
-                return calls.run(self, data, job)
-            if job.kind == "void":
-                from kg.void import void_data
-
-                return Result(200, data=void_data(data))
-            return self.query(db, job)
-        except SyntaxError as e:
-            return Result(400, body=f"{e}\n".encode())
-        except Exception as e:  # evaluation failed: say why, never a stack trace
-            return Result(500, body=f"evaluation failed: {type(e).__name__}: {e}\n".encode())
-
-    def update(self, db: ox.Store, job: Job) -> Result:
-        if not self.writable:
-            return Result(403, body=b"updates are not enabled\n")
-        db.update(job.text, base_iri=job.base_iri)
-        return Result(204)
-
-    def query(self, db: ox.Store, job: Job) -> Result:
-        kwargs: dict[str, Any] = {"base_iri": job.base_iri}
-        if job.default_graphs is not None or job.named_graphs is not None:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or []]
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or []]
-        elif job.union:
-            kwargs["use_default_graph_as_union"] = True
-        results = db.query(job.text, **kwargs)
-        if isinstance(results, ox.QueryTriples):
-            rdf = ox.RdfFormat.from_media_type(job.graph_format) if job.graph_format else None
-            if rdf is None:
-                return Result(406, data="graph")
-            return _graph(results, rdf, job.max_rows)
-        fmt = ox.QueryResultsFormat.from_media_type(job.results_format) if job.results_format else None
-        if fmt is None:
-            return Result(406, data="results")
-        if isinstance(results, ox.QueryBoolean):
-            return Result(200, _ctype(fmt.media_type), results.serialize(format=fmt) or b"")
-        return _solutions(results, fmt, job.max_rows)
+class Died(PoolError):
+    def __init__(self) -> None:
+        super().__init__("the worker stopped unexpectedly (out of memory?)")
 
 
-def _ctype(media: str) -> str:
-    if "charset" in media:
-        return media
-    return f"{media}; charset=utf-8" if media.startswith("text/") or media.endswith(("json", "xml")) else media
+class Busy(PoolError):
+    def __init__(self) -> None:
+        super().__init__("all workers are busy")
 
 
-def _solutions(results: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int | None) -> Result:
-    if max_rows is None:
-        body = results.serialize(format=fmt) or b""
-        return Result(200, _ctype(fmt.media_type), body)
-    # Capped: collect max_rows + 1 rows, then re-serialize through TSV (terms in their N-Triples form).
-    variables = results.variables
-    lines = ["\t".join(str(v) for v in variables)]
-    truncated = False
-    count = 0
-    for solution in results:
-        if count == max_rows:
-            truncated = True
-            break
-        lines.append("\t".join("" if solution[i] is None else str(solution[i]) for i in range(len(variables))))
-        count += 1
-    capped = ox.parse_query_results("\n".join(lines) + "\n", format=ox.QueryResultsFormat.TSV)
-    assert isinstance(capped, ox.QuerySolutions)
-    body = capped.serialize(format=fmt) or b""
-    headers = {"X-SPARQL-MaxRows": str(max_rows)} if truncated else {}
-    return Result(200, _ctype(fmt.media_type), body, headers, rows=count)
+READY = "ready"
+STARTUP = 60.0  # seconds a new worker may take to import and build its handler
 
 
-def _graph(results: ox.QueryTriples, fmt: ox.RdfFormat, max_rows: int | None) -> Result:
-    triples: list[ox.Triple] = []
-    truncated = False
-    for t in results:
-        if max_rows is not None and len(triples) == max_rows:
-            truncated = True
-            break
-        triples.append(t)
-    items: list[Any] = (
-        [ox.Quad(t.subject, t.predicate, t.object) for t in triples] if fmt.supports_datasets else triples
-    )
-    body = ox.serialize(items, format=fmt) or b""
-    headers = {"X-SPARQL-MaxRows": str(max_rows)} if truncated else {}
-    return Result(200, _ctype(fmt.media_type), body, headers, rows=len(triples))
-
-
-def _worker_main(conn: multiprocessing.connection.Connection, store: str, writable: bool) -> None:
+def _worker_main(conn: multiprocessing.connection.Connection, factory: Factory) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    evaluator = _Evaluator(store, writable)
+    handler = factory()
+    conn.send(READY)  # a job's time limit starts with a worker that is up, not with its start-up
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        result = evaluator.run(job)
+        result = handler(job)
         try:
             conn.send(result)
         except (BrokenPipeError, OSError):
             return
 
 
-# ---------------------------------------------------------------- in the server process
+class _Dead:
+    """What Worker.call returns when the worker died."""
 
-_DIED = Result(
-    503, body=b"the query worker stopped unexpectedly (out of memory?); try again later\n", headers={"Retry-After": "5"}
-)
+
+_DEAD = _Dead()
 
 
 class Worker:
-    def __init__(self, store: str, writable: bool) -> None:
+    def __init__(self, factory: Factory) -> None:
         parent, child = _CTX.Pipe()
         self.conn = parent
-        self.process: BaseProcess = _CTX.Process(target=_worker_main, args=(child, store, writable), daemon=True)
+        self.process: BaseProcess = _CTX.Process(target=_worker_main, args=(child, factory), daemon=True)
         self.process.start()
         child.close()
+        with contextlib.suppress(EOFError, OSError):
+            if self.conn.poll(STARTUP):
+                self.conn.recv()  # READY (a worker that died starting is found dead on its first job)
 
-    def call(self, job: Job, timeout: float) -> Result | None:
-        """The job's result; None when it timed out, _DIED when the worker died (either way it is unusable)."""
+    def call(self, job: Any, timeout: float) -> Any:
+        """The job's answer; None when it timed out, _DEAD when the worker died (either way it is unusable)."""
         try:
             self.conn.send(job)
             if not self.conn.poll(timeout):
                 return None
-            result: Result = self.conn.recv()
-            return result
+            return self.conn.recv()
         except (EOFError, OSError):
-            return _DIED
+            return _DEAD
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -222,13 +107,12 @@ class Worker:
             self.conn.close()
 
 
-class Pool:
+class Pool(Generic[J, R]):
     """A fixed number of workers; a killed one is replaced in the background."""
 
-    def __init__(self, store: str, size: int, writable: bool) -> None:
-        self.store = store
+    def __init__(self, factory: Factory, size: int) -> None:
+        self.factory = factory
         self.size = size
-        self.writable = writable
         self.executor = ThreadPoolExecutor(max_workers=2 * size + 2, thread_name_prefix="kg-worker")
         self.idle: asyncio.Queue[Worker] = asyncio.Queue()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -245,7 +129,7 @@ class Pool:
             self.idle.put_nowait(w)
 
     def _spawn(self) -> Worker:
-        w = Worker(self.store, self.writable)
+        w = Worker(self.factory)
         with self.lock:
             self.all.add(w)
         return w
@@ -260,26 +144,27 @@ class Pool:
         assert self.loop is not None
         self.loop.call_soon_threadsafe(self.idle.put_nowait, fresh)
 
-    def _exchange(self, w: Worker, job: Job, timeout: float) -> Result | None:
-        result = w.call(job, timeout)
-        if result is None or result is _DIED:
+    def _exchange(self, w: Worker, job: J, timeout: float) -> Any:
+        answer = w.call(job, timeout)
+        if answer is None or answer is _DEAD:
             # Kill first (frees the CPU now), answer, then replace on another thread.
             with contextlib.suppress(Exception):
                 w.process.kill()
                 w.process.join(1)  # SIGKILL takes effect in milliseconds: the CPU is free before we answer
             self.executor.submit(self._replace, w)
-            return result
+            return answer
         assert self.loop is not None
         self.loop.call_soon_threadsafe(self.idle.put_nowait, w)
-        return result
+        return answer
 
-    async def run(self, job: Job, timeout: float) -> Result:
+    async def run(self, job: J, timeout: float) -> R:
+        """The handler's answer to `job`, or TimedOut / Died / Busy (no worker free within `timeout`)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
                 w = await asyncio.wait_for(self.idle.get(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
-                return Result(503, body=b"all query workers are busy; try again later\n", headers={"Retry-After": "5"})
+                raise Busy() from None
             if w.process.is_alive():
                 break
             # Died while idle (killed from outside, out of memory): replace it and take another.
@@ -288,13 +173,12 @@ class Pool:
         assert self.loop is not None
         # The thread returns the worker to the pool itself, so a client that goes away loses no worker.
         future = self.loop.run_in_executor(self.executor, self._exchange, w, job, timeout)
-        result = await asyncio.shield(future)
-        if result is None:
-            return Result(
-                503,
-                body=f"query exceeded the time limit of {timeout:g} s and was stopped\n".encode(),
-                headers={"Retry-After": "5"},
-            )
+        answer = await asyncio.shield(future)
+        if answer is None:
+            raise TimedOut(timeout)
+        if answer is _DEAD:
+            raise Died()
+        result: R = answer
         return result
 
     def close(self) -> None:

@@ -1,0 +1,151 @@
+"""What a worker process does with a Job: evaluate SPARQL (with row caps), read the VoID figures,
+or run a library call from the call table it was given.
+
+The evaluator holds one `EmbeddedBackend` on the store directory (read-only, or the single writable
+one when updates are enabled) and calls `backend.refresh()` before every job (one readlink), since
+a rebuild swaps the active generation and deletes the one it had open. The SPARQL protocol path
+(dataset options, updates) uses `backend.store` itself: it is the embedded engine's own protocol.
+Results are produced completely here before they are sent, so the HTTP layer never starts a 200
+it cannot finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.backend import EmbeddedBackend
+from kg.errors import KgError
+from kg.formats import GRAPHS, RESULTS, Format, find
+from kg.server.messages import Family, Job, Result, failure
+from kg.void import void_data
+
+Call = Callable[..., Result]  # (backend, **args) -> Result
+Calls = Mapping[str, Call]
+
+
+class Evaluator:
+    def __init__(self, store: str, writable: bool, calls: Calls) -> None:
+        self.path = store
+        self.writable = writable
+        self.calls = calls
+        self.backend: EmbeddedBackend | None = None
+        try:  # opened now, before the first job's clock starts; a store that is not there yet is a 503 per job
+            self.open()
+        except Exception:
+            self.backend = None
+
+    def open(self) -> EmbeddedBackend:
+        if self.backend is None:
+            self.backend = EmbeddedBackend.open(self.path, writable=self.writable)
+        else:
+            self.backend.refresh()
+        return self.backend
+
+    def __call__(self, job: Job) -> Result:
+        try:
+            backend = self.open()
+        except Exception as e:  # the store vanished or cannot be opened
+            self.backend = None
+            return failure(503, f"store unavailable: {e}")
+        try:
+            if job.kind == "update":
+                return self.update(backend, job)
+            if job.kind == "call":
+                return self.call(backend, job)
+            if job.kind == "void":
+                return Result(200, data=void_data(backend))
+            return query(backend.store, job)
+        except SyntaxError as e:
+            return failure(400, str(e))
+        except Exception as e:  # evaluation failed: say why, never a stack trace
+            return failure(500, f"evaluation failed: {type(e).__name__}: {e}")
+
+    def update(self, backend: EmbeddedBackend, job: Job) -> Result:
+        if not self.writable:
+            return failure(403, "updates are not enabled")
+        backend.store.update(job.text, base_iri=job.base_iri)
+        return Result(204)
+
+    def call(self, backend: EmbeddedBackend, job: Job) -> Result:
+        """A library call by name (`job.text`) with `job.args`; a KgError is the user's: 400."""
+        fn = self.calls.get(job.text)
+        if fn is None:
+            return failure(400, f"no call {job.text!r}")
+        try:
+            return fn(backend, **job.args)
+        except KgError as e:
+            return failure(400, str(e))
+
+
+def factory(store: str, writable: bool, calls: Calls) -> Callable[[], Evaluator]:
+    """A picklable maker of the evaluator, for kg.server.workers.Pool (called in each worker)."""
+    import functools
+
+    return functools.partial(Evaluator, store, writable, calls)
+
+
+def query(db: ox.Store, job: Job) -> Result:
+    kwargs: dict[str, Any] = {"base_iri": job.base_iri}
+    if job.default_graphs is not None or job.named_graphs is not None:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or []]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or []]
+    elif job.union:
+        kwargs["use_default_graph_as_union"] = True
+    results = db.query(job.text, **kwargs)
+    if isinstance(results, ox.QueryTriples):
+        rdf = find(job.graph_format, GRAPHS)
+        if rdf is None:
+            return Result(406, unacceptable=Family.GRAPH)
+        return graph(results, rdf, job.max_rows)
+    fmt = find(job.results_format, RESULTS)
+    if fmt is None:
+        return Result(406, unacceptable=Family.RESULTS)
+    assert fmt.results is not None
+    if isinstance(results, ox.QueryBoolean):
+        return Result(200, fmt.content_type, results.serialize(format=fmt.results) or b"")
+    return solutions(results, fmt, job.max_rows)
+
+
+def solutions(results: ox.QuerySolutions, fmt: Format, max_rows: int | None) -> Result:
+    """SELECT results in `fmt`, at most `max_rows` of them (then `X-SPARQL-MaxRows` says so)."""
+    assert fmt.results is not None
+    if max_rows is None:
+        body = results.serialize(format=fmt.results) or b""
+        return Result(200, fmt.content_type, body)
+    # Capped: collect max_rows + 1 rows, then re-serialize through TSV (terms in their N-Triples form).
+    variables = results.variables
+    lines = ["\t".join(str(v) for v in variables)]
+    truncated = False
+    count = 0
+    for solution in results:
+        if count == max_rows:
+            truncated = True
+            break
+        lines.append("\t".join("" if solution[i] is None else str(solution[i]) for i in range(len(variables))))
+        count += 1
+    capped = ox.parse_query_results("\n".join(lines) + "\n", format=ox.QueryResultsFormat.TSV)
+    assert isinstance(capped, ox.QuerySolutions)
+    body = capped.serialize(format=fmt.results) or b""
+    headers = {"X-SPARQL-MaxRows": str(max_rows)} if truncated else {}
+    return Result(200, fmt.content_type, body, headers, rows=count)
+
+
+def graph(results: ox.QueryTriples, fmt: Format, max_rows: int | None) -> Result:
+    """CONSTRUCT / DESCRIBE triples in `fmt`, at most `max_rows` of them."""
+    assert fmt.rdf is not None
+    triples: list[ox.Triple] = []
+    truncated = False
+    for t in results:
+        if max_rows is not None and len(triples) == max_rows:
+            truncated = True
+            break
+        triples.append(t)
+    items: list[Any] = (
+        [ox.Quad(t.subject, t.predicate, t.object) for t in triples] if fmt.rdf.supports_datasets else triples
+    )
+    body = ox.serialize(items, format=fmt.rdf) or b""
+    headers = {"X-SPARQL-MaxRows": str(max_rows)} if truncated else {}
+    return Result(200, fmt.content_type, body, headers, rows=len(triples))
