@@ -83,12 +83,12 @@ def test_cluster_bad_parameters_and_unknown_names(server: App) -> None:
     assert rows(api(server, "clusters/Nobody", params={"format": "csv"}).text) == [list(CSV_COLUMNS)]
 
 
-def test_cluster_pages_chain_to_the_end(server: Server, example_backend: EmbeddedBackend) -> None:
+def test_cluster_pages_chain_to_the_end(server: App, example_backend: EmbeddedBackend) -> None:
     whole = library_cluster(example_backend, "Liyuan Liu").to_json()
     url: str | None = server.url + "/api/clusters/Liyuan%20Liu?page_size=4&loose=false"
     papers, pages = [], 0
     while url is not None:
-        r = requests.get(url, timeout=30)
+        r = server.get(url)
         assert r.status_code == 200, r.text
         data = r.json()
         pages += 1

@@ -84,7 +84,7 @@ def titles(p: Page) -> list[str]:
     return [p.tags[i + 1][1]["href"] for i, (tag, _) in enumerate(p.tags) if tag == "h3" and p.tags[i + 1][0] == "a"]
 
 
-def test_cluster_page_pages_with_the_whole_chart_and_rows(server: Server) -> None:
+def test_cluster_page_pages_with_the_whole_chart_and_rows(server: App) -> None:
     whole = page(server, "/clusters/Liyuan%20Liu")
     seen: list[str] = []
     target: str | None = "/clusters/Liyuan%20Liu?page_size=8"
