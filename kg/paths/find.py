@@ -6,10 +6,10 @@ import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import kg.paths.modes as modes
 from kg.adjacency import AdjacencyIndex
 from kg.backend import Backend
 from kg.errors import QueryError
-from kg.paths import modes
 from kg.paths.joint import joint_papers
 from kg.paths.model import (
     LIMIT,
