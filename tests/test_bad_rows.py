@@ -201,3 +201,59 @@ def test_a_killed_build_leaves_the_previous_store_as_it_was(tmp_path: Path) -> N
     # The next build cleans up what the killed one left.
     kg.build([write_rows(tmp_path / "again")], store)
     assert [p.name for p in store.iterdir() if p.name.startswith(".build-")] == []
+
+
+BROKEN_QUOTE = (
+    HEADERS["papers"] + "\n"
+    + GOOD["papers"][0] + "\n"  # line 2
+    + "p2,Second,2021,v1,,,,,\n"  # line 3
+    + 'p3,"Third, quoted",2022,v1,,"An abstract\nover two lines",,,\n'  # lines 4-5: one good record
+    + 'p4,"An unterminated quote, 2024,v1,,,,,\n'  # line 6: broken
+    + "p5,Fifth,2020,v1,,,,,\n"  # line 7
+    + 'p6,"Sixth, quoted",2020,v1,,,,,\n'  # line 8: where csv, reading on, fails
+    + "p7,Seventh,2020,v1,,,,,\n"  # line 9
+)
+
+
+def test_a_broken_quote_is_a_reject_and_the_rows_after_it_are_read(tmp_path: Path) -> None:
+    rows = write_rows(tmp_path / "rows")
+    (rows / "papers.csv").write_text(BROKEN_QUOTE, encoding="utf-8")
+    rejects = tmp_path / "r.jsonl"
+    report = kg.build([rows], tmp_path / "S", rejects=rejects)
+    [reject] = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert reject["file"].endswith("papers.csv") and reject["line"] == 6
+    assert reject["reason"].startswith("broken CSV: ")
+    assert "line 6 to 8" in reject["reason"]
+    papers = {p.title for p in cluster(StoreDir(tmp_path / "S").open(), "Ada Lovelace").papers}
+    assert papers == {"On Engines"}
+    assert _paper_ids(tmp_path / "S") == {"p1", "p2", "p3", "p5", "p6", "p7"}
+    assert report.rows_read == report.rows_loaded + report.rows_rejected
+    result = CliRunner().invoke(main, ["build", str(rows), "--store", str(tmp_path / "T"), "--strict"])
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("kg: error: ") and "papers.csv:6: broken CSV" in line
+
+
+def test_an_unbalanced_quote_that_csv_accepts_is_still_a_reject_on_its_line(tmp_path: Path) -> None:
+    """The quote opened on line 3 closes on line 5 before a comma: csv reads lines 3-5 as one record
+    with the wrong number of fields. It is rejected on line 3 and lines 4-5 are read again."""
+    text = (
+        HEADERS["papers"] + "\n" + GOOD["papers"][0] + "\n"
+        + 'p2,"Open quote,2021,v1,,,,,\n'  # line 3
+        + "p3,Third,2021,v1,,,,,\n"  # line 4
+        + 'p4,Fourth,2021,v1,,,,,"\n'  # line 5: a stray quote at the end closes the one of line 3
+    )
+    rows = write_rows(tmp_path / "rows")
+    (rows / "papers.csv").write_text(text, encoding="utf-8")
+    report = kg.build([rows], tmp_path / "S", rejects=tmp_path / "r.jsonl")
+    rejects = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert [r["line"] for r in rejects] == [3, 5]
+    assert "line 3 to 5" in rejects[0]["reason"]
+    assert report.rows_rejected == 2 and _paper_ids(tmp_path / "S") == {"p1", "p3"}
+
+
+def _paper_ids(store: Path) -> set[str]:
+    from kg.terms import NS
+
+    found = StoreDir(store).open().query(f"SELECT ?p WHERE {{ ?p a <{NS}Paper> }}", use_default_graph_as_union=True)
+    return {str(row["p"].value).rsplit("/", 1)[-1] for row in found}  # type: ignore[union-attr,index]

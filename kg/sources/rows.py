@@ -87,28 +87,87 @@ def _read_table(path: Path, table: str) -> Iterator[tuple[int, Row | str]]:
         raise InputError(f"{path}: broken CSV: {e}") from e
 
 
+class _Lines:
+    """The physical lines of a text file for csv.reader, numbered, keeping those of the current record
+    so that the reader can start again on the line after a broken record's first line."""
+
+    def __init__(self, f: IO[str]) -> None:
+        self._file = f
+        self._pending: list[str] = []  # lines given back, next one last
+        self.number = 0  # lines handed out so far
+        self.taken: list[str] = []  # the lines of the record being read
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._pending.pop() if self._pending else next(self._file)
+        self.number += 1
+        self.taken.append(line)
+        return line
+
+    def start_record(self) -> int:
+        """The number of the line the next record starts on."""
+        self.taken = []
+        return self.number + 1
+
+    def read_again_after_first(self) -> None:
+        """Gives back every line of the current record but its first one."""
+        again = self.taken[1:]
+        self.number -= len(again)
+        self._pending.extend(reversed(again))
+        self.taken = self.taken[:1]
+
+
 def _read_csv(path: Path, table: str) -> Iterator[tuple[int, Row | str]]:
+    """The rows of a CSV table with their line numbers; a broken row is its reason instead.
+
+    A broken quote (`"An unterminated quote, 2024` ...) makes csv read on into the next lines as one
+    field. Whenever a record that spans lines cannot be a row (csv's error, or the wrong number of
+    fields), it is rejected on its first line and reading starts again on the line after it, so the
+    rows that follow are read as they are: a quoted field is bounded (csv.field_size_limit), and so
+    is what is read twice.
+    """
     with _open_text(path) as f:
-        reader = csv.reader(f, strict=True)
-        header = next(reader, None)
+        lines = _Lines(f)
+        reader = csv.reader(lines, strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as e:
+            raise InputError(f"{path}:1: broken CSV header: {e}") from e
         if header is None:
             return
         header = [h.strip().lstrip("\ufeff") for h in header]
         missing = [c for c in REQUIRED[table] if c not in header]
         if missing:
             raise InputError(f"{path}:1: missing required column(s): {', '.join(missing)}")
-        line = reader.line_num + 1
-        for fields in reader:
-            start, line = line, reader.line_num + 1
+        while True:
+            start = lines.start_record()
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                yield start, f"broken CSV: {e}{_spanning(start, lines)}"
+                lines.read_again_after_first()
+                continue
             if not fields:
                 continue
             if len(fields) != len(header):
-                yield start, f"expected {len(header)} fields, found {len(fields)}"
+                yield start, f"expected {len(header)} fields, found {len(fields)}{_spanning(start, lines)}"
+                if len(lines.taken) > 1:
+                    lines.read_again_after_first()
                 continue
             if _has_surrogate("".join(fields)):
                 yield start, "invalid UTF-8"
                 continue
             yield start, dict(zip(header, fields, strict=True))
+
+
+def _spanning(start: int, lines: _Lines) -> str:
+    if len(lines.taken) < 2:
+        return ""
+    return f" (a quoted field runs from line {start} to {start + len(lines.taken) - 1}: an unbalanced quote?)"
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, Row | str]]:
