@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import shlex
+import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 import click
 import pyoxigraph as ox
@@ -215,9 +217,27 @@ def load(files: tuple[Path, ...], store: Path, add: bool, optimize: bool) -> Non
     " (default ttl).",
 )
 @click.option("--list", "list_queries", is_flag=True, help="List the named queries and their parameters.")
-def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | None, list_queries: bool) -> None:
-    """Run SPARQL (text, @FILE.rq, or the name of a query in queries/) over the union of all graphs."""
-    from kg.queries import all_named, execute, named, parse, parse_cli_value
+@click.option(
+    "--allow-service",
+    "allow_service",
+    multiple=True,
+    metavar="HOST",
+    help="Host that SERVICE and LOAD may reach (repeatable); all others are refused, as by kg serve.",
+)
+def query(
+    sparql: str | None,
+    store: Path,
+    params: tuple[str, ...],
+    fmt: str | None,
+    list_queries: bool,
+    allow_service: tuple[str, ...],
+) -> None:
+    """Run SPARQL (text, @FILE.rq, or the name of a query in queries/) over the union of all graphs.
+
+    The answer is written once it is complete: an error while it is computed leaves no partial output.
+    """
+    from kg.queries import NamedQuery, all_named, execute, named, parse, parse_cli_value
+    from kg.sparqltext import Refused, check_outbound, lex
     from kg.store import StoreDir
 
     if list_queries:
@@ -248,14 +268,19 @@ def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | N
         target = named(sparql)
     else:
         target = sparql
+    try:
+        text = target.text if isinstance(target, NamedQuery) else target
+        check_outbound(lex(text), frozenset(h.lower() for h in allow_service), None, "kg query", "--allow-service")
+    except Refused as e:
+        raise QueryError(f"query: {e}") from None
     db = StoreDir(store).open()
     results = execute(db, target, bound)
-    out = sys.stdout.buffer
+    out = _Answer()
     if isinstance(results, ox.QueryTriples):
         rdf = find(fmt or "ttl", GRAPHS)
         if rdf is None or rdf.rdf is None:
             raise click.BadParameter(f"{fmt} is for SELECT/ASK results; use {names(GRAPHS)}", param_hint="--format")
-        results.serialize(out, rdf.rdf)
+        _serialize(results, out, rdf.rdf)
         chosen = rdf
     else:
         res = find(fmt or "json", RESULTS)
@@ -263,11 +288,35 @@ def query(sparql: str | None, store: Path, params: tuple[str, ...], fmt: str | N
             raise click.BadParameter(
                 f"{fmt} is for CONSTRUCT/DESCRIBE results; use {names(RESULTS)}", param_hint="--format"
             )
-        results.serialize(out, res.results)
+        _serialize(results, out, res.results)
         chosen = res
-    out.flush()
+    out.write_to(sys.stdout.buffer)
     if chosen in (JSON, XML, RDF_XML, JSON_LD):  # their serialisations end without a newline
         click.echo()
+
+
+def _serialize(results: Any, out: IO[bytes], fmt: Any) -> None:
+    """Serialises (and so evaluates) a query's results; an evaluation error is a QueryError."""
+    try:
+        results.serialize(out, fmt)
+    except OSError as e:  # what pyoxigraph raises for a failed SERVICE request
+        raise QueryError(f"query: evaluation failed: {e}") from None
+
+
+class _Answer(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+    """A query's answer, in memory up to 64 MB and in a temporary file past that, written out only
+    once complete: results are computed while they are serialised, so an evaluation error
+    (a SERVICE that cannot be reached, a type error in a function) would otherwise leave half a
+    document on stdout. Such an error is one `kg: error: query: ...` line."""
+
+    def __init__(self) -> None:
+        super().__init__(max_size=64 << 20, mode="w+b")
+
+    def write_to(self, target: IO[bytes]) -> None:
+        self.seek(0)
+        shutil.copyfileobj(self, target)
+        target.flush()
+        self.close()
 
 
 @main.command()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
 
 from kg.cli import main
 from kg.errors import QueryError
@@ -152,3 +155,50 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", "--store", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert "no such store" in result.output
+
+
+def _kg_query(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kg", "query", "--store", str(store), *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_service_and_load_are_refused_unless_the_host_is_allowed(example_store: Path) -> None:
+    for text in (
+        "SELECT * WHERE { SERVICE <http://kg-test.invalid/sparql> { ?s ?p ?o } }",
+        "PREFIX r: <https://dbpedia.org/> SELECT * WHERE { SERVICE SILENT r:sparql { ?s ?p ?o } }",
+        "SELECT * WHERE { SERV\\u0049CE <http://kg-test.invalid/sparql> { ?s ?p ?o } }",  # an escaped keyword
+        "LOAD <http://kg-test.invalid/data.ttl>",
+    ):
+        result = _kg_query(example_store, text)
+        assert result.returncode == 1 and result.stdout == "", text
+        [line] = result.stderr.splitlines()
+        assert line.startswith("kg: error: query: ") and "refused" in line and "--allow-service" in line, line
+
+
+def test_a_failing_service_leaves_no_partial_output(example_store: Path) -> None:
+    """Rows of the local part are computed (and would be serialised) before the SERVICE fails: nothing
+    of them reaches stdout, and the error is one line."""
+    text = (
+        "SELECT * WHERE { { ?s ?p ?o } UNION { SERVICE <http://kg-test.invalid/sparql> { ?s ?p ?o } } }"
+    )
+    for fmt in ("json", "csv", "xml"):
+        result = _kg_query(example_store, text, "--allow-service", "kg-test.invalid", "--format", fmt)
+        assert result.returncode == 1, result.stderr
+        assert result.stdout == "", result.stdout[:200]
+        [line] = result.stderr.splitlines()
+        assert line.startswith("kg: error: query: evaluation failed: ") and "lookup" in line, line
+
+
+def test_an_allowed_service_is_queried(example_store: Path, httpserver: HTTPServer) -> None:
+    """--allow-service HOST lets a SERVICE reach that host: here a local SPARQL endpoint."""
+    answer = {"head": {"vars": ["x"]}, "results": {"bindings": [{"x": {"type": "literal", "value": "remote"}}]}}
+    httpserver.expect_request("/sparql").respond_with_json(answer, content_type="application/sparql-results+json")
+    url = httpserver.url_for("/sparql").replace("localhost", "127.0.0.1")
+    result = _kg_query(example_store, f"SELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}", "--allow-service",
+                       "127.0.0.1", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["x", "remote"]
+    refused = _kg_query(example_store, f"SELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}",
+                        "--allow-service", "example.org")
+    assert refused.returncode == 1 and "except to example.org" in refused.stderr
