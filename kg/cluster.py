@@ -24,7 +24,7 @@ class Author:
 @dataclass
 class ClusterPaper:
     iri: str
-    title: str
+    title: str | None  # None (JSON null) for a paper whose source gives no title
     year: int | None
     venue: str | None
     type: str | None
@@ -33,6 +33,11 @@ class ClusterPaper:
     abstract: str | None = None
     authors_truncated: bool = False
     venue_iri: str | None = None
+    doi: str | None = None
+
+    def label(self) -> str:
+        """The title, or for a paper without one its DOI (else its IRI), marked as such."""
+        return self.title if self.title is not None else f"[no title] {self.doi or self.iri}"
 
 
 @dataclass
@@ -129,7 +134,7 @@ def _papers(papers: list[dict[str, object]], authors: list[dict[str, object]]) -
         if paper is None:
             paper = found[iri] = ClusterPaper(
                 iri=iri,
-                title=str(r["title"]),
+                title=_opt(r.get("title")),
                 year=as_int(r.get("year")),
                 venue=_opt(r.get("venueName")),
                 type=_opt(r.get("type")),
@@ -138,6 +143,7 @@ def _papers(papers: list[dict[str, object]], authors: list[dict[str, object]]) -
                 abstract=_opt(r.get("abstract")),
                 authors_truncated=bool(r.get("truncated", False)),
                 venue_iri=_opt(r.get("venue")),
+                doi=_opt(r.get("doi")),
             )
         paper.rows.append(str(r["row"]))
     seen: set[tuple[str, int]] = set()
@@ -173,7 +179,7 @@ def render_text(c: Cluster, max_authors: int = 8, paper_count: int | None = None
         names = [a.name for a in p.authors[:max_authors]]
         more = len(p.authors) - max_authors
         authors = ", ".join(names) + (f" and {more} more" if more > 0 else "")
-        lines += ["", head, p.title, f"  {authors}"]
+        lines += ["", head, p.label(), f"  {authors}"]
     lines += ["", "Author rows:"]
     for r in c.rows:
         years = f", {r.first_year}–{r.last_year}" if r.first_year else ""
@@ -189,6 +195,6 @@ def csv_rows(c: Cluster) -> list[list[str]]:
 
 
 def csv_row(p: ClusterPaper) -> list[str]:
-    """One paper as a row of CSV_COLUMNS."""
-    return [p.iri, p.title, str(p.year or ""), p.venue or "", p.type or "", "; ".join(a.name for a in p.authors),
+    """One paper as a row of CSV_COLUMNS (a paper without a title has an empty title)."""
+    return [p.iri, p.title or "", str(p.year or ""), p.venue or "", p.type or "", "; ".join(a.name for a in p.authors),
             " ".join(p.rows)]

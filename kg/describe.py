@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import pyoxigraph as ox
 
@@ -203,7 +204,7 @@ def view(data: Backend, desc: Description) -> dict[str, Any]:
             pp = index.get(f"<{paper}>", {})
             venue = _first_iri(pp.get(KG.publishedIn))
             year = _first_text(pp.get(KG.year))
-            item["paper"] = {"iri": paper, "title": _first_text(pp.get(KG.title)) or labels.get(paper) or paper,
+            item["paper"] = {"iri": paper, "title": _first_text(pp.get(KG.title)), "id": source_id(paper),
                              "year": int(year) if year and year.isdigit() else None,
                              "venue": named(venue) if venue else None}
         authorships.append(item)
@@ -216,7 +217,7 @@ def view(data: Backend, desc: Description) -> dict[str, Any]:
     return {
         "iri": desc.iri,
         "kind": desc.kind,
-        "label": label(data, desc.iri) or desc.iri,
+        "label": label(data, desc.iri) or _untitled(desc, own) or desc.iri,
         "types": [curie(t) for t in desc.types],
         "properties": properties,
         "authorships": authorships,
@@ -224,6 +225,20 @@ def view(data: Backend, desc: Description) -> dict[str, Any]:
         "page": desc.page,
         "more": desc.more,
     }
+
+
+def source_id(iri: str) -> str:
+    """The source's id of a minted resource, from its IRI's last segment (`BASE/paper/openalex%3AW1`
+    -> `openalex:W1`): what a page shows for a paper without a title when its DOI is not at hand."""
+    return unquote(iri.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _untitled(desc: Description, own: dict[str, list[dict[str, Any]]]) -> str | None:
+    """The label of a paper without a title (records without one are real): its DOI, else its id."""
+    if desc.kind != "paper":
+        return None
+    dois = sorted(str(v.get("iri")) for v in own.get(KG.doi, []) if v.get("iri"))
+    return f"[no title] {dois[0] if dois else source_id(desc.iri)}"
 
 
 def _first_iri(values: list[object] | None) -> str | None:

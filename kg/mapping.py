@@ -87,7 +87,8 @@ class Mapper:
         q = self._quad
         yield q(s, _TYPE, _P["Paper"])
         yield q(s, _P["sourceId"], literal(p.id))
-        yield q(s, _P["title"], literal(p.title))
+        if p.title:
+            yield q(s, _P["title"], literal(p.title))
         if p.year is not None:
             yield q(s, _P["year"], typed(f"{p.year:04d}", XSD_GYEAR))
         if p.venue_id:

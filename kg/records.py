@@ -28,8 +28,11 @@ class Author:
 
 @dataclass(frozen=True, slots=True)
 class Paper:
+    """A paper; `title` is None for the records that have none (OpenAlex `"title": null`, Crossref
+    works without `title`): such a paper is still loaded with its authorships, DOI, year and venue."""
+
     id: str
-    title: str
+    title: str | None
     year: int | None = None
     venue_id: str | None = None
     type: str | None = None

@@ -54,7 +54,7 @@ def test_cluster_json_is_the_cli_json(server: App, example_backend: EmbeddedBack
     assert set(data) == {"name", "key", "loose", "papers", "rows"}
     assert len(data["papers"]) == 21 and len(data["rows"]) == 2
     assert set(data["papers"][0]) == {"iri", "title", "year", "venue", "type", "authors", "rows", "abstract",
-                                      "authors_truncated", "venue_iri"}
+                                      "authors_truncated", "venue_iri", "doi"}
     years = [p["year"] for p in data["papers"]]
     assert years == sorted(years, reverse=True)
     assert api(server, "clusters/liyuan%20LIU").json()["papers"] == data["papers"]  # case-insensitive

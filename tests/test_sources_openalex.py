@@ -91,10 +91,10 @@ def test_bad_lines_and_works_are_rejected_with_file_line_and_reason(tmp_path: Pa
         encoding="utf-8",
     )
     records, reasons = accepted(bad)
-    assert [p.id for p in of(records, Paper)] == ["openalex:W1"]
+    assert [p.id for p in of(records, Paper)] == ["openalex:W1", "openalex:W2"]  # W2: a paper without a title
     assert reasons[0] == f"{bad}:1: work (W1): authorship 1: neither an author id nor a name"
     assert reasons[1].startswith(f"{bad}:2: invalid JSON")
-    assert reasons[2] == f"{bad}:3: work (W2): work without a title"
+    assert len(reasons) == 2
 
 
 # ---------------------------------------------------------------- the recorded samples (SOURCES.md)

@@ -42,10 +42,10 @@ SCHEMAS: dict[str, Any] = {
             "papers": {"type": "array", "items": {
                 "type": "object",
                 "properties": {
-                    "iri": {"type": "string"}, "title": {"type": "string"}, "year": _nullable("integer"),
+                    "iri": {"type": "string"}, "title": _nullable("string"), "year": _nullable("integer"),
                     "venue": _nullable("string"), "type": _nullable("string"), "abstract": _nullable("string"),
                     "authors_truncated": {"type": "boolean"},
-                    "venue_iri": _nullable("string"),
+                    "venue_iri": _nullable("string"), "doi": _nullable("string"),
                     "authors": {"type": "array", "items": {"type": "object", "properties": {
                         "name": {"type": "string"}, "iri": {"type": "string"}, "position": {"type": "integer"}}}},
                     "rows": {"type": "array", "items": {"type": "string"}},

@@ -50,10 +50,7 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     except ValueError:
         yield f"{where}: no valid DOI (found {item.get('DOI')!r})"
         return
-    title = _first(item.get("title"))
-    if title is None:
-        yield f"{where} ({doi}): work without a title"
-        return
+    title = _first(item.get("title"))  # None for works without one: loaded without a title
     paper_id = PREFIX + doi
     if not ctx.first("paper", paper_id):
         return  # the same DOI fetched twice

@@ -135,10 +135,7 @@ def _records(elem: Any, ctx: ReadContext, in_page: bool) -> Iterator[Record | st
         yield from _person(elem, key, ctx)
         return
     title_elem = elem.find("title")
-    title = _text(title_elem) if title_elem is not None else ""
-    if not title:
-        yield f"{key}: <{elem.tag}> without a title"
-        return
+    title = (_text(title_elem) if title_elem is not None else "") or None  # no title: a paper without one
     year_text = (elem.findtext("year") or "").strip()
     year = int(year_text) if year_text.isdigit() and 1000 <= int(year_text) <= 2999 else None
     if year_text and year is None:

@@ -67,8 +67,7 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     paper_id = PREFIX + wid
     title = work.get("title") or work.get("display_name")
     if not isinstance(title, str) or not title.strip():
-        yield f"{where} ({wid}): work without a title"
-        return
+        title = None  # OpenAlex has works with "title": null: a paper without a title, not a reject
     if not ctx.first("paper", paper_id):
         return  # a duplicate of a work already loaded: cursor paging and snapshots both repeat works
     venue = _venue(work)
@@ -87,7 +86,7 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     year = work.get("publication_year")
     yield Paper(
         id=paper_id,
-        title=" ".join(title.split()),
+        title=" ".join(title.split()) if title is not None else None,
         year=year if isinstance(year, int) and 1000 <= year <= 2999 else None,
         venue_id=venue.id if venue is not None else None,
         type=work.get("type") if isinstance(work.get("type"), str) else None,

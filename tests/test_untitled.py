@@ -1,0 +1,109 @@
+"""Records without a title are real (OpenAlex works with `"title": null`, Crossref works without
+`title`, dblp records without `<title>`): each is a paper without a title, loaded with its
+authorships, DOI, year and venue, not a reject; the shapes, the cluster's JSON, text and CSV, and the
+pages follow. The rows format keeps `title` required (tests/test_bad_rows.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+from conftest import DATA, of, read_accepted
+from server_fixtures import Server, running
+
+import kg
+from kg.cli import main
+from kg.cluster import cluster
+from kg.records import Authorship, Paper
+from kg.store import StoreDir
+from kg.validate import validate
+
+OPENALEX = DATA / "openalex" / "untitled.json"
+CROSSREF = DATA / "crossref" / "untitled.json"
+
+
+def test_an_openalex_work_with_a_null_title_is_a_paper_without_one() -> None:
+    records, reasons = read_accepted("openalex", OPENALEX)
+    assert reasons == []
+    [paper] = of(records, Paper)
+    assert paper.title is None
+    assert (paper.doi, paper.year, paper.venue_id) == ("10.5555/untitled.2024.3", 2024, "openalex:S4306420609")
+    assert [a.author_id for a in of(records, Authorship)] == ["openalex:A5023888391", "openalex:A2"]
+
+
+def test_a_crossref_work_without_a_title_is_a_paper_without_one() -> None:
+    records, reasons = read_accepted("crossref", CROSSREF)
+    assert reasons == []
+    [paper] = of(records, Paper)
+    assert (paper.title, paper.doi, paper.year) == (None, "10.5555/untitled.2023.9", 2023)
+    assert paper.venue_id is not None and len(of(records, Authorship)) == 1
+
+
+def test_a_dblp_record_without_a_title_is_a_paper_without_one(tmp_path: Path) -> None:
+    xml = tmp_path / "untitled.xml"
+    xml.write_text(
+        '<dblp>\n<article key="journals/x/U"><author>Liyuan Liu</author><year>2022</year>'
+        "<journal>X</journal></article>\n</dblp>\n",
+        encoding="utf-8",
+    )
+    records, reasons = read_accepted("dblp", xml)
+    assert reasons == []
+    [paper] = of(records, Paper)
+    assert (paper.title, paper.year) == (None, 2022) and len(of(records, Authorship)) == 1
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("untitled") / "store"
+    report = kg.build([OPENALEX, CROSSREF], path)
+    assert report.rows_rejected == 0
+    return path
+
+
+def test_the_store_conforms_to_the_shapes(store: Path) -> None:
+    report = validate(StoreDir(store).open())
+    assert report.conforms, [str(v) for v in report.violations]
+
+
+def test_the_cluster_has_them_with_a_null_title(store: Path) -> None:
+    c = cluster(StoreDir(store).open(), "Liyuan Liu")
+    assert len(c.papers) == 2 and {p.title for p in c.papers} == {None}
+    data = json.loads(CliRunner().invoke(main, ["cluster", "liyuan liu", "--store", str(store), "--format", "json"])
+                      .stdout)
+    by_doi = {p["doi"]: p for p in data["papers"]}
+    paper = by_doi["https://doi.org/10.5555/untitled.2024.3"]
+    assert paper["title"] is None and paper["year"] == 2024
+    assert paper["venue"] == "Neural Information Processing Systems"
+    assert [a["name"] for a in paper["authors"]] == ["Liyuan Liu", "Bin Li"]
+    text = CliRunner().invoke(main, ["cluster", "liyuan liu", "--store", str(store)]).stdout
+    assert "[no title] https://doi.org/10.5555/untitled.2024.3" in text
+    assert "[no title] https://doi.org/10.5555/untitled.2023.9" in text
+    rows = list(csv.reader(io.StringIO(
+        CliRunner().invoke(main, ["cluster", "liyuan liu", "--store", str(store), "--format", "csv"]).stdout)))
+    assert [r[1] for r in rows[1:]] == ["", ""]
+
+
+@pytest.fixture(scope="module")
+def server(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running(store, log=tmp_path_factory.mktemp("untitled-log") / "serve.log") as s:
+        yield s
+
+
+def test_pages_show_the_doi_or_the_id(server: Server) -> None:
+    page = requests.get(server.url + "/clusters/Liyuan%20Liu", timeout=30)
+    assert page.status_code == 200
+    assert '<span class="untitled">[no title]</span> https://doi.org/10.5555/untitled.2024.3' in page.text
+    paper = requests.get(server.url + "/paper/openalex%3AW4399000001", headers={"Accept": "text/html"}, timeout=30)
+    assert paper.status_code == 200
+    assert '<h1 id="title">[no title] https://doi.org/10.5555/untitled.2024.3</h1>' in paper.text
+    author = requests.get(server.url + "/author/openalex%3AA2", headers={"Accept": "text/html"}, timeout=30)
+    assert author.status_code == 200
+    assert '<span class="untitled">[no title]</span> openalex:W4399000001' in author.text
+    api = requests.get(server.url + "/api/clusters/Liyuan%20Liu", timeout=30).json()
+    assert {p["title"] for p in api["papers"]} == {None}
