@@ -176,15 +176,42 @@ def render_text(c: Cluster, max_authors: int = 8, paper_count: int | None = None
         return "\n".join(lines) + "\n"
     for p in c.papers:
         head = " ".join(x for x in (p.venue, str(p.year) if p.year else None, p.type) if x)
-        names = [a.name for a in p.authors[:max_authors]]
-        more = len(p.authors) - max_authors
-        authors = ", ".join(names) + (f" and {more} more" if more > 0 else "")
-        lines += ["", head, p.label(), f"  {authors}"]
+        lines += ["", head, p.label(), f"  {authors_text(p, max_authors)}"]
     lines += ["", "Author rows:"]
     for r in c.rows:
-        years = f", {r.first_year}–{r.last_year}" if r.first_year else ""
+        years = f", {year_range(r.first_year, r.last_year)}" if r.first_year else ""
         lines.append(f"  {r.name}  {r.paper_count} paper{'s' * (r.paper_count != 1)}{years}  <{r.iri}>")
     return "\n".join(lines) + "\n"
+
+
+def authors_text(p: ClusterPaper, max_authors: int = 8) -> str:
+    """The author list in at most about `max_authors` names, always with the cluster's own rows (as
+    the page shows them in bold): `A, B, …, Liyuan Liu (author 12) and 8 more`. One hidden name is
+    shown rather than said ("and 1 more"). A list the source itself gives incomplete says so."""
+    authors = p.authors
+    if len(authors) <= max_authors + 1:
+        text = ", ".join(a.name for a in authors)
+    else:
+        own = [a for a in authors[max_authors:] if a.iri in p.rows][: max(1, max_authors - 1)]
+        head = authors[: max(1, max_authors - len(own))]
+        parts = [a.name for a in head]
+        shown = len(head)
+        for a in own:
+            parts.append(f"… {a.name} (author {a.position})")
+            shown += 1
+        text = ", ".join(parts)
+        if len(authors) > shown:
+            text += f" and {len(authors) - shown} more"
+    if p.authors_truncated:
+        text += " (the source's author list is incomplete)"
+    return text
+
+
+def year_range(first: int | None, last: int | None) -> str:
+    """`2018–2025`, or one year when both are the same (or only one is known)."""
+    if first is None or last is None or first == last:
+        return str(first if first is not None else last or "")
+    return f"{first}–{last}"
 
 
 CSV_COLUMNS = ("iri", "title", "year", "venue", "type", "authors", "rows")

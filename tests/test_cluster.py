@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
+import kg
 from kg.backend import EmbeddedBackend
 from kg.cli import main
 from kg.cluster import ambiguous, cluster
@@ -97,8 +98,34 @@ def test_text_output_looks_like_the_seed_page(example_store: Path) -> None:
         "NeurIPS 2025 Conference Paper",
         "Decoder-Hybrid-Decoder Architecture for Efficient Reasoning with Long Generation",
         "  Liliang Ren, Congcong Chen, Haoran Xu, Young Jin Kim, Adam Atkinson, Zheng Zhan, Jiankai Sun, "
-        "Baolin Peng and 1 more",
+        "Baolin Peng, Liyuan Liu (the source's author list is incomplete)",  # the row, 9th: shown, not "1 more"
     ]
+    assert "  Liyuan Liu  2 papers, 2025  <" in result.output  # one year, not 2025–2025
+
+
+def test_text_always_shows_the_clusters_own_row(tmp_path: Path) -> None:
+    """A long author list is cut, but never before the cluster's own row: `…, Ada Row (author 15) and 5 more`."""
+    rows = tmp_path / "rows"
+    rows.mkdir()
+    (rows / "venues.csv").write_text("id,name\nv,V\n", encoding="utf-8")
+    names = [f"Person {i:02d}" for i in range(1, 21)]
+    names[14] = "Ada Row"
+    (rows / "authors.csv").write_text(
+        "id,name\n" + "".join(f"a{i},{n}\n" for i, n in enumerate(names, start=1)), encoding="utf-8")
+    (rows / "papers.csv").write_text(
+        "id,title,year,venue_id,authors_truncated\np1,Long,2020,v,false\np2,Cut,2021,v,true\n", encoding="utf-8")
+    (rows / "authorships.csv").write_text(
+        "paper_id,author_id,position\n" + "".join(f"p1,a{i},{i}\n" for i in range(1, 21))
+        + "p2,a15,1\np2,a1,2\n", encoding="utf-8")
+    store = tmp_path / "store"
+    kg.build([rows], store, strict=True)
+    text = CliRunner().invoke(main, ["cluster", "ada row", "--store", str(store)]).output.splitlines()
+    assert text[text.index("Long") + 1] == (
+        "  Person 01, Person 02, Person 03, Person 04, Person 05, Person 06, Person 07, "
+        "… Ada Row (author 15) and 12 more"
+    )
+    assert text[text.index("Cut") + 1] == "  Ada Row, Person 01 (the source's author list is incomplete)"
+    assert "  Ada Row  2 papers, 2020–2021  <" in "\n".join(text)
 
 
 def test_json_shape(example_store: Path) -> None:
