@@ -208,6 +208,11 @@ def view(data: Backend, desc: Description) -> dict[str, Any]:
                              "year": int(year) if year and year.isdigit() else None,
                              "venue": named(venue) if venue else None}
         authorships.append(item)
+    # The papers listed with their authorships are not listed again as links in (`paper kg:author
+    # row`); what is left is ordered (by property, then label), not in the store's order.
+    listed = {a["paper"]["iri"] for a in authorships if a["paper"]}
+    incoming = [i for i in incoming if not (i["predicate"] == curie(KG.author) and i["subject"]["iri"] in listed)]
+    incoming.sort(key=lambda i: (i["predicate"], i["subject"]["label"] or "", i["subject"]["iri"]))
     if desc.kind == "author":
         authorships.sort(key=lambda x: (-((x["paper"] or {}).get("year") or 0), (x["paper"] or {}).get("title") or ""))
     else:
