@@ -717,18 +717,28 @@ def serve(
 )
 @_serve_options
 def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
-    """Build the bundled example graph (if missing) and show its stats and the 'Liyuan Liu' cluster."""
+    """Build the bundled example graph (if missing) and show its stats and the 'Liyuan Liu' cluster.
+
+    With --serve the graph's IRIs are those of the address it is served at (http://localhost:PORT/):
+    the example is rebuilt with that base when it was built for another port.
+    """
     from kg.backend import open_store
     from kg.build import build as run
     from kg.cluster import cluster as clusters
     from kg.cluster import render_text
+    from kg.iris import DEFAULT_BASE_IRI
     from kg.ontology import examples_dir
     from kg.store import StoreDir
 
     target = StoreDir(store)
-    if not target.exists():
-        report = run([examples_dir() / "arrow-liyuan-liu"], store)
-        click.echo(f"built the example graph: {report.summary()} -> {store}", err=True)
+    base = DEFAULT_BASE_IRI
+    if serve_it:
+        _check_listen(host, port)
+        local = host in ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1")
+        base = f"http://{'localhost' if local else (f'[{host}]' if ':' in host else host)}:{port}/"
+    if not target.exists() or (serve_it and target.meta().get("base_iri") != base):
+        report = run([examples_dir() / "arrow-liyuan-liu"], store, base_iri=base)
+        click.echo(f"built the example graph under {base}: {report.summary()} -> {store}", err=True)
     counts = target.meta()["counts"]
     click.echo("  ".join(f"{k}: {counts[k]:,}" for k in ("papers", "authors", "venues", "authorships", "triples")))
     click.echo()
@@ -739,8 +749,8 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
         from kg.server import ServerConfig
         from kg.server import serve as run_server
 
-        _check_listen(host, port)
-        click.echo(f"\nserving the example graph at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+        click.echo(f"\nserving the example graph at http://{host}:{port}/, its IRIs under {base} (Ctrl-C stops)",
+                   err=True)
         run_server(ServerConfig(store=store, host=host, port=port))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -129,3 +130,35 @@ def test_a_busy_port_is_one_line(example_store: Path, tmp_path: Path) -> None:
         )  # TEST-NET-1: not an address of this machine
         assert unknown.returncode == 1 and unknown.stderr.startswith("kg: error: --host/--port: cannot listen on")
         assert len(unknown.stderr.splitlines()) == 1
+
+
+def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path) -> None:
+    """`kg demo --serve --port P` shows (and dereferences) IRIs under http://localhost:P/, not :7878."""
+    import requests
+    from server_fixtures import free_port
+
+    store = tmp_path / "demo"
+    CliRunner().invoke(main, ["demo", "--store", str(store)])  # built for the default port first
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "kg", "demo", "--store", str(store), "--serve", "--port",
+                                 str(port)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://localhost:{port}/"
+        page = None
+        for _ in range(300):
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/clusters/Liyuan%20Liu", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.1)
+        assert page is not None and page.status_code == 200, log.read_text()
+        assert f"{base}author/liyuan-liu-a" in page.text and "localhost:7878" not in page.text
+        iri = requests.get(f"{base}author/liyuan-liu-a", headers={"Accept": "text/turtle"}, timeout=10)
+        assert iri.status_code == 200 and f"<{base}author/liyuan-liu-a>" in iri.text
+        assert f"its IRIs under {base}" in log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(10)
