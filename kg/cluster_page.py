@@ -140,7 +140,7 @@ def _order(data: Backend, params: dict[str, object], loose: bool) -> list[_Sorte
         entry = found.get(iri)
         if entry is None:
             venue = (str(r["venue"]), str(r.get("venueName", ""))) if "venue" in r else None
-            entry = found[iri] = (as_int(r.get("year")), str(r["title"]), set(), venue)
+            entry = found[iri] = (as_int(r.get("year")), str(r.get("title", "")), set(), venue)
         entry[2].add(str(r["row"]))
     order = [_Sorted(iri, year, title, tuple(sorted(rows)), venue) for iri, (year, title, rows, venue) in found.items()]
     order.sort(key=_Sorted.key)
@@ -155,7 +155,8 @@ def _fetch(data: Backend, papers: list[_Sorted]) -> list[ClusterPaper]:
     heads: dict[str, dict[str, object]] = {}
     for r in data.select(_over(named("paper-summary").text, "paper", iris)):
         heads.setdefault(str(r["paper"]), r)
-    summaries = [{**heads.get(p.iri, {"paper": p.iri, "title": p.title}), "row": row} for p in papers for row in p.rows]
+    summaries = [{**heads.get(p.iri, {"paper": p.iri, "title": p.title or None}), "row": row}
+                 for p in papers for row in p.rows]
     return _papers(summaries, data.select(_over(named("paper-authors").text, "paper", iris)))
 
 

@@ -107,3 +107,14 @@ def test_pages_show_the_doi_or_the_id(server: Server) -> None:
     assert '<span class="untitled">[no title]</span> openalex:W4399000001' in author.text
     api = requests.get(server.url + "/api/clusters/Liyuan%20Liu", timeout=30).json()
     assert {p["title"] for p in api["papers"]} == {None}
+
+
+def test_paged_clusters_have_them_too(store: Path, server: Server) -> None:
+    """The paged cluster (kg.cluster_page: its sort keys and summaries) keeps papers without a title."""
+    seen = []
+    for page in (1, 2):
+        r = requests.get(server.url + "/api/clusters/Liyuan%20Liu", params={"page": page, "page_size": 1}, timeout=30)
+        assert r.status_code == 200, r.text
+        seen += [(p["title"], p["doi"]) for p in r.json()["papers"]]
+    assert sorted(d for _, d in seen) == ["https://doi.org/10.5555/untitled.2023.9", "https://doi.org/10.5555/untitled.2024.3"]
+    assert {t for t, _ in seen} == {None}
