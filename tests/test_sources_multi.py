@@ -74,7 +74,7 @@ def test_failed_add_leaves_the_store_as_it_was(tmp_path: Path) -> None:
     kg.build([DBLP], store)
     before = StoreDir(store).active()
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "https://openalex.org/W9"}\n', encoding="utf-8")
+    bad.write_text('{"id": "https://openalex.org/A9", "title": "not a work id"}\n', encoding="utf-8")
     with pytest.raises(BadRowError):
         kg.build([bad], store, add=True, strict=True)
     assert StoreDir(store).active() == before
