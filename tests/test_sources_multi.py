@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -74,7 +75,8 @@ def test_failed_add_leaves_the_store_as_it_was(tmp_path: Path) -> None:
     kg.build([DBLP], store)
     before = StoreDir(store).active()
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "https://openalex.org/A9", "title": "not a work id"}\n', encoding="utf-8")
+    work = {"id": "https://openalex.org/W9", "publication_year": 2020, "authorships": [{"author": {}}]}
+    bad.write_text(json.dumps(work) + "\n", encoding="utf-8")  # an authorship with neither id nor name
     with pytest.raises(BadRowError):
         kg.build([bad], store, add=True, strict=True)
     assert StoreDir(store).active() == before
