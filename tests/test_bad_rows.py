@@ -224,7 +224,7 @@ def test_a_broken_quote_is_a_reject_and_the_rows_after_it_are_read(tmp_path: Pat
     assert reject["file"].endswith("papers.csv") and reject["line"] == 6
     assert reject["reason"].startswith("broken CSV: ")
     assert "line 6 to 8" in reject["reason"]
-    papers = {p.title for p in cluster(StoreDir(tmp_path / "S").open(), "Ada Lovelace").papers}
+    papers = {p.title for p in cluster(kg.open_store(tmp_path / "S"), "Ada Lovelace").papers}
     assert papers == {"On Engines"}
     assert _paper_ids(tmp_path / "S") == {"p1", "p2", "p3", "p5", "p6", "p7"}
     assert report.rows_read == report.rows_loaded + report.rows_rejected

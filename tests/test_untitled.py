@@ -18,6 +18,7 @@ from conftest import DATA, of, read_accepted
 from server_fixtures import Server, running
 
 import kg
+from kg.backend import open_store
 from kg.cli import main
 from kg.cluster import cluster
 from kg.records import Authorship, Paper
@@ -72,7 +73,8 @@ def test_the_store_conforms_to_the_shapes(store: Path) -> None:
 
 
 def test_the_cluster_has_them_with_a_null_title(store: Path) -> None:
-    c = cluster(StoreDir(store).open(), "Liyuan Liu")
+    with open_store(store) as backend:
+        c = cluster(backend, "Liyuan Liu")
     assert len(c.papers) == 2 and {p.title for p in c.papers} == {None}
     data = json.loads(CliRunner().invoke(main, ["cluster", "liyuan liu", "--store", str(store), "--format", "json"])
                       .stdout)
