@@ -41,7 +41,7 @@ ELSEWHERE = {
 }
 
 # What the README's placeholders stand for, in the example graph.
-PLACEHOLDERS = {"A": "Yiping Wang", "B": "liyuan-liu-a", "AUTHOR": "Yiping Wang", "NAME": "Liyuan Liu"}
+PLACEHOLDERS = {"A": "Yiping Wang", "B": "Hong Chen 0004", "AUTHOR": "Yiping Wang", "NAME": "Liyuan Liu"}
 
 
 @dataclass
