@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 from starlette.applications import Starlette
@@ -91,11 +91,24 @@ class AccessLog:
             )
 
 
+class JobRunner(Protocol):
+    """Where jobs run: worker processes (kg.server.runner) or this process (kg.server.local)."""
+
+    @property
+    def size(self) -> int: ...
+
+    async def start(self) -> None: ...
+
+    async def run(self, job: Job, timeout: float) -> Result: ...
+
+    def close(self) -> None: ...
+
+
 class Endpoint:
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, runner: JobRunner | None = None) -> None:
         self._config = config
         size = 1 if config.updates else max(1, config.workers)
-        self.runner = Runner(str(config.store), size, config.updates, CALLS)
+        self.runner: JobRunner = runner or Runner(str(config.store), size, config.updates, CALLS)
         self.void_cache: dict[str, list[ox.Triple]] = {}
 
     @property
@@ -252,22 +265,30 @@ class Endpoint:
         return HTMLResponse(page, headers={"Content-Security-Policy": csp})
 
 
-def create_app(config: ServerConfig) -> Starlette:
-    endpoint = Endpoint(config)
+def create_app(
+    config: ServerConfig, runner: JobRunner | None = None, *, announce: bool = True, ledger: Any = None
+) -> Starlette:
+    """The app; jobs run in `runner` (default: a pool of worker processes for this app alone).
+
+    An HTTP worker of kg.server.prefork passes its in-process runner, `announce=False` (the
+    supervisor says where it listens) and the shared budget ledger.
+    """
+    endpoint = Endpoint(config, runner)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await endpoint.runner.start()
-        log.info(
-            "kg serve: %s on http://%s:%d/sparql (%d worker%s, timeout %g s, updates %s)",
-            config.store,
-            config.host,
-            config.port,
-            endpoint.runner.size,
-            "" if endpoint.runner.size == 1 else "s",
-            config.timeout,
-            "token" if config.update_token else "on" if config.allow_update else "off",
-        )
+        if announce:
+            log.info(
+                "kg serve: %s on http://%s:%d/sparql (%d worker%s, timeout %g s, updates %s)",
+                config.store,
+                config.host,
+                config.port,
+                endpoint.runner.size,
+                "" if endpoint.runner.size == 1 else "s",
+                config.timeout,
+                "token" if config.update_token else "on" if config.allow_update else "off",
+            )
         try:
             yield
         finally:
@@ -275,7 +296,8 @@ def create_app(config: ServerConfig) -> Starlette:
 
     middleware = [Middleware(AccessLog)]
     if config.client_budget:
-        middleware.append(Middleware(ClientBudget, budget=config.client_budget, loopback=config.client_budget_loopback))
+        middleware.append(Middleware(ClientBudget, budget=config.client_budget, loopback=config.client_budget_loopback,
+                                     ledger=ledger))
     if config.cors:
         middleware.append(
             Middleware(
@@ -302,19 +324,7 @@ def create_app(config: ServerConfig) -> Starlette:
 
 
 def serve(config: ServerConfig) -> None:
-    """Run the endpoint until interrupted (uvicorn, one event loop; queries run in worker processes)."""
-    import uvicorn
+    """Run the endpoint until interrupted: HTTP worker processes under a supervisor (kg.server.prefork)."""
+    from kg.server import prefork
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("kg.server").setLevel(logging.INFO)
-    uvicorn.run(
-        create_app(config),
-        host=config.host,
-        port=config.port,
-        access_log=False,
-        log_level="warning",
-        limit_concurrency=512,
-        timeout_keep_alive=5,
-        server_header=False,
-    )
+    prefork.serve(config)

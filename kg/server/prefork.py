@@ -1,0 +1,184 @@
+"""`kg serve`'s process model: HTTP worker processes on one shared listening socket, and a supervisor.
+
+The supervisor (the `kg serve` process) binds the address, starts `--workers` worker processes
+(multiprocessing spawn) and hands each the listening socket; the kernel gives every new connection
+to one of them. A worker is a whole server: uvicorn (uvloop and httptools when installed), the app,
+and its evaluators (kg.server.local), so a request is parsed, evaluated and answered in one
+process: no pipe, no pickling, no thread of the event loop's waiting on another process, and the
+result's bytes are serialised once, by the engine, and sent as they are.
+
+Hard time limits hold as before: a query past `--timeout` is answered 503 by its worker, which then
+kills itself (SIGKILL frees the CPU) once its answers are out (kg.server.local). The supervisor
+replaces any worker that died, and kills one whose event loop stopped beating for longer than
+the time limit (a stuck worker). With updates enabled there is one worker: the single writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.sharedctypes
+import signal
+import socket
+import time
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from kg.server.config import ServerConfig
+
+log = logging.getLogger("kg.server")
+_CTX = multiprocessing.get_context("spawn")
+BEAT = 0.1  # seconds between a worker's heartbeats
+RESTART_PAUSE = 0.5  # at least this long between two starts of one worker slot (no start-up storm)
+
+
+def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _configure_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("kg.server").setLevel(logging.INFO)
+
+
+def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, threads: int, ledger: Any) -> None:
+    """One HTTP worker process: uvicorn serving the app on the shared socket."""
+    import asyncio
+
+    import uvicorn
+
+    from kg.server.app import create_app
+    from kg.server.calls import CALLS
+    from kg.server.evaluator import factory
+    from kg.server.local import Doom, LocalRunner
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us (SIGTERM: uvicorn's graceful stop)
+    _configure_logging()
+    servers: list[Any] = []
+
+    def stop_accepting() -> None:
+        for server in servers:  # uvicorn's graceful stop: no new connections, idle ones closed, answers sent
+            server.should_exit = True
+            for listener in getattr(server, "servers", []):
+                listener.close()
+
+    runner = LocalRunner(factory(str(config.store), config.updates, CALLS), threads=threads, on_doom=stop_accepting)
+    app = Doom(create_app(config, runner=runner, announce=False, ledger=ledger))
+    settings = uvicorn.Config(app, access_log=False, log_level="warning", limit_concurrency=512, timeout_keep_alive=5,
+                              server_header=False, lifespan="on")
+    server = uvicorn.Server(settings)
+    servers.append(server)
+
+    async def beat() -> None:
+        while True:
+            beats[slot] = time.monotonic()
+            await asyncio.sleep(BEAT)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(beat())
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            task.cancel()
+
+    loop_factory = settings.get_loop_factory()  # uvloop when installed
+    with asyncio.Runner(loop_factory=loop_factory) as run:
+        run.run(main())
+
+
+class Supervisor:
+    def __init__(self, config: ServerConfig, sock: socket.socket, size: int, threads: int) -> None:
+        from kg.server.budget import SharedLedger
+
+        self.config = config
+        self.ledger = SharedLedger(config.client_budget) if config.client_budget else None
+        self.sock = sock
+        self.size = size
+        self.threads = threads
+        self.beats = _CTX.Array("d", size, lock=False)
+        self.workers: list[BaseProcess | None] = [None] * size
+        self.started = [0.0] * size
+        self.stopping = False
+
+    def start(self, slot: int) -> None:
+        self.beats[slot] = 0.0
+        args = (self.config, self.sock, slot, self.beats, self.threads, self.ledger)
+        process = _CTX.Process(target=_worker, args=args, daemon=True, name=f"kg-serve-{slot}")
+        process.start()
+        self.workers[slot] = process
+        self.started[slot] = time.monotonic()
+
+    def check(self) -> None:
+        """Restart dead workers; kill a worker whose loop has not beaten for longer than the time limit."""
+        now = time.monotonic()
+        for slot, process in enumerate(self.workers):
+            if process is None or not process.is_alive():
+                if process is not None:
+                    process.join(0)
+                if now - self.started[slot] >= RESTART_PAUSE:
+                    self.start(slot)
+                continue
+            beat = self.beats[slot]
+            if beat and now - beat > self.config.timeout + 1.0:
+                log.error("kg serve: worker %s stopped answering for %.1f s; killed and replaced", process.pid,
+                          now - beat)
+                with contextlib.suppress(Exception):
+                    process.kill()
+
+    def stop(self) -> None:
+        self.stopping = True
+        for process in self.workers:
+            if process is not None and process.is_alive():
+                with contextlib.suppress(Exception):
+                    process.terminate()
+        deadline = time.monotonic() + 5
+        for process in self.workers:
+            if process is not None:
+                process.join(max(0.0, deadline - time.monotonic()))
+                if process.is_alive():
+                    process.kill()
+                    process.join(2)
+
+
+def serve(config: ServerConfig, threads: int = 2) -> None:
+    """Run the endpoint until interrupted: `config.workers` HTTP worker processes under a supervisor."""
+    _configure_logging()
+    sock = listen(config.host, config.port)
+    size = 1 if config.updates else max(1, config.workers)
+    if config.updates:
+        threads = 1  # the single writer: one process, one thread, one writable store
+    supervisor = Supervisor(config, sock, size, threads)
+    stop = [False]
+
+    def interrupted(*_: Any) -> None:
+        stop[0] = True
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+    for slot in range(size):
+        supervisor.start(slot)
+    log.info(
+        "kg serve: %s on http://%s:%d/sparql (%d worker%s, timeout %g s, updates %s)",
+        config.store,
+        config.host,
+        config.port,
+        size,
+        "" if size == 1 else "s",
+        config.timeout,
+        "token" if config.update_token else "on" if config.allow_update else "off",
+    )
+    try:
+        while not stop[0]:
+            time.sleep(BEAT)
+            supervisor.check()
+    finally:
+        supervisor.stop()
+        sock.close()
