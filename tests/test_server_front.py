@@ -8,10 +8,12 @@ import threading
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import requests
 from server_fixtures import running
 
 import kg
+from kg.backend import EmbeddedBackend
 from kg.server.budget import Ledger
 from kg.server.hot import Answer, AnswerCache
 
@@ -166,3 +168,22 @@ def test_runaway_queries_stop_within_the_timeout_under_load(example_store: Path,
         t0 = time.monotonic()
         assert requests.get(server.url + "/api/stats", timeout=30).status_code == 200
         assert time.monotonic() - t0 < timeout
+
+
+def test_small_answers_are_serialised_once_and_big_ones_capped(example_backend: EmbeddedBackend) -> None:
+    """An answer of at most max_rows bytes is the engine's own serialisation (it cannot hold more than
+    max_rows solutions); a longer one is evaluated again and capped, with X-SPARQL-MaxRows."""
+    from kg.server.evaluator import query
+    from kg.server.messages import Job
+
+    text = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 40"
+    whole = example_backend.store.query(text, use_default_graph_as_union=True)
+    assert isinstance(whole, ox.QuerySolutions)
+    expected = whole.serialize(format=ox.QueryResultsFormat.TSV)
+    direct = query(example_backend.store, Job("query", text, results_format="tsv", max_rows=len(expected)))
+    assert direct.status == 200 and direct.body == expected and "X-SPARQL-MaxRows" not in direct.headers
+    capped = query(example_backend.store, Job("query", text, results_format="tsv", max_rows=30))
+    assert capped.headers["X-SPARQL-MaxRows"] == "30" and capped.rows == 30
+    assert capped.body.splitlines() == expected.splitlines()[:31]  # the header line and the first 30 rows
+    not_capped = query(example_backend.store, Job("query", text, results_format="tsv", max_rows=40))
+    assert "X-SPARQL-MaxRows" not in not_capped.headers and not_capped.body.splitlines() == expected.splitlines()

@@ -11,8 +11,9 @@ it cannot finish.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -106,7 +107,53 @@ def query(db: ox.Store, job: Job) -> Result:
     assert fmt.results is not None
     if isinstance(results, ox.QueryBoolean):
         return Result(200, fmt.content_type, results.serialize(format=fmt.results) or b"")
+    if job.max_rows is not None:
+        body = _at_most(results, fmt.results, job.max_rows)
+        if body is not None:
+            return Result(200, fmt.content_type, body)
+        results = db.query(job.text, **kwargs)  # a big answer: evaluated again, capped on the way
+        assert isinstance(results, ox.QuerySolutions)
     return solutions(results, fmt, job.max_rows)
+
+
+class _Full(Exception):
+    """The answer is longer than _Bounded's limit."""
+
+
+class _Bounded(io.RawIOBase):
+    """A binary sink that keeps at most `limit` bytes and raises _Full past them."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.size = 0
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise _Full()
+        self.parts.append(chunk)
+        return len(chunk)
+
+
+def _at_most(results: ox.QuerySolutions, fmt: ox.QueryResultsFormat, max_rows: int) -> bytes | None:
+    """The answer serialised by the engine at once when it takes at most `max_rows` bytes, else None.
+
+    Every solution takes a byte at least in every results format (a line, a JSON object, an XML
+    element), so an answer of at most max_rows bytes has at most max_rows solutions: no cap to
+    apply, and no Python object per solution. A longer one is given up (None) at max_rows bytes.
+    """
+    sink = _Bounded(max_rows)
+    try:
+        results.serialize(cast(IO[bytes], sink), format=fmt)
+    except _Full:
+        return None
+    return b"".join(sink.parts)
 
 
 def solutions(results: ox.QuerySolutions, fmt: Format, max_rows: int | None) -> Result:
