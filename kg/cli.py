@@ -639,6 +639,14 @@ def _check_listen(host: str, port: int) -> None:
               help="Apply --client-budget to loopback clients (127.0.0.1, ::1) too; they are exempt by default.")
 @click.option("--cache", type=click.IntRange(min=0), default=2048, show_default=True,
               help="API and page answers kept in memory for the active build (0: none).")
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    metavar="AUTHOR",
+    help="An author (IRI, id or exact name) whose co-authorship distance every author page shows, with a link to"
+    " the chain (repeatable).",
+)
 def serve(
     store: Path,
     host: str,
@@ -655,6 +663,7 @@ def serve(
     client_budget: float | None,
     client_budget_loopback: bool,
     cache: int,
+    anchors: tuple[str, ...],
 ) -> None:
     """Serve --store as a SPARQL 1.1 endpoint at /sparql, with a query page at / and VoID at /.well-known/void.
 
@@ -679,6 +688,7 @@ def serve(
             raise click.BadParameter(f"not an absolute IRI: {e}", param_hint="--base-iri") from None
     StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
     _check_listen(host, port)
+    resolved = _anchors(store, anchors)
     run(
         ServerConfig(
             store=store,
@@ -696,8 +706,28 @@ def serve(
             client_budget=client_budget,
             client_budget_loopback=client_budget_loopback,
             cache_entries=cache,
+            anchors=resolved,
         )
     )
+
+
+def _anchors(store: Path, given: tuple[str, ...]) -> tuple[str, ...]:
+    """Each --anchor as the IRI of its author row, or a usage error naming it."""
+    if not given:
+        return ()
+    from kg import paths
+    from kg.backend import open_store
+
+    out: list[str] = []
+    with open_store(store) as backend:
+        for text in given:
+            try:
+                iri = paths.resolve(backend, text, param="--anchor").iri
+            except (paths.UnknownAuthor, paths.AmbiguousAuthor) as e:
+                raise click.BadParameter(str(e).removeprefix("--anchor: "), param_hint="--anchor") from None
+            if iri not in out:
+                out.append(iri)
+    return tuple(out)
 
 
 @main.command()

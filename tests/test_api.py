@@ -191,7 +191,8 @@ def test_stats(server: App, example_backend: EmbeddedBackend) -> None:
 def test_openapi_describes_every_endpoint(server: App) -> None:
     spec = api(server, "openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/api/clusters/{name}", "/api/paths", "/api/coauthors/{author}", "/api/stats"}
+    assert set(spec["paths"]) == {"/api/clusters/{name}", "/api/paths", "/api/coauthors/{author}", "/api/stats",
+                                  "/api/reach/{author}"}
     for path in spec["paths"].values():
         responses = path["get"]["responses"]
         assert {"200", "304", "400"} <= set(responses)

@@ -1,4 +1,4 @@
-"""The web API: name clusters, co-authorship paths, co-authors and counts as JSON or CSV.
+"""The web API: name clusters, co-authorship paths and reach, co-authors and counts as JSON or CSV.
 
 Each answer is the library's own JSON (the same shape as the CLI's `--format json`) computed in a
 worker process. Bad parameters are 400 with `{"error": message}`; an unknown name is an empty
@@ -19,6 +19,9 @@ from starlette.routing import BaseRoute, Route
 from kg.formats import DATA, DATA_CSV, DATA_JSON, Format, find
 from kg.server.negotiation import choose
 from kg.server.web import MAX_NAME, BadRequest, Site, error, error_from, json_response, public_url, raw_path
+
+MAX_AVOID = 50
+MAX_ALTERNATIVES = 20
 
 
 def _format(request: Request) -> Format:
@@ -84,6 +87,13 @@ def paths_csv(data: Any) -> bytes:
             for p in link.papers:
                 rows.append([i, j + 1, a.iri, a.name, b.iri, b.name, p.iri, p.title, p.year, p.venue])
     return _csv(["path", "link", "from_iri", "from_name", "to_iri", "to_name", "paper", "title", "year", "venue"], rows)
+
+
+def reach_csv(data: Any) -> bytes:
+    """The counts by distance, or with `at` the authors at that distance (this page of them)."""
+    if data.at is not None:
+        return _csv(["distance", "iri", "name"], [[data.at, n.iri, n.name] for n in data.nodes])
+    return _csv(["distance", "authors"], [[d, n] for d, n in enumerate(data.counts, start=1)])
 
 
 def coauthors_csv(data: Any) -> bytes:
@@ -164,11 +174,34 @@ class Api:
             max_hops = _int(request, "max_hops", 6, 0, 12)
             every = _bool(request, "all")
             limit = _int(request, "limit", 100, 1, 1000)
+            avoid = tuple(_text(x, "avoid") for x in q.getlist("avoid"))
+            if len(avoid) > MAX_AVOID:
+                raise BadRequest(f"avoid: at most {MAX_AVOID}, not {len(avoid)}")
+            strongest = _bool(request, "strongest")
+            alternatives = _int(request, "alternatives", 0, 1, MAX_ALTERNATIVES) or None  # 0: not given
         except BadRequest as e:
             return error(400, str(e), as_json=True)
         args = {"a": a, "b": b, "by": by, "max_hops": max_hops, "all": every, "limit": limit,
-                "timeout": max(0.1, self.site.config.timeout - 1)}
+                "timeout": max(0.1, self.site.config.timeout - 1), "avoid": avoid, "strongest": strongest,
+                "alternatives": alternatives}
         return await self.answer(request, "paths", args, paths_csv)
+
+    async def reach(self, request: Request) -> Response:
+        q = request.query_params
+        try:
+            who = _text(request.path_params.get("author"), "author")
+            by = q.get("by") or "author"
+            if by not in ("author", "cluster"):
+                raise BadRequest(f"by: must be author or cluster, not {by!r}")
+            max_hops = _int(request, "max_hops", -1, 0, 12)  # -1: not given
+            at = _int(request, "at", 0, 1, 12) or None  # 0: not given
+            offset = _int(request, "offset", 0, 0, 10_000_000)
+            limit = _int(request, "limit", 100, 1, 1000)
+        except BadRequest as e:
+            return error(400, str(e), as_json=True)
+        args = {"who": who, "by": by, "max_hops": None if max_hops < 0 else max_hops, "at": at, "offset": offset,
+                "limit": limit, "timeout": max(0.1, self.site.config.timeout - 1)}
+        return await self.answer(request, "reach", args, reach_csv)
 
     async def coauthors(self, request: Request) -> Response:
         try:
@@ -195,6 +228,7 @@ class Api:
             Route("/api/clusters/{name:path}", self.clusters, methods=get),
             Route("/api/paths", self.paths, methods=get),
             Route("/api/coauthors/{author:path}", self.coauthors, methods=get),
+            Route("/api/reach/{author:path}", self.reach, methods=get),
             Route("/api/stats", self.stats, methods=get),
             Route("/api/{rest:path}", self.missing, methods=get),
         ]

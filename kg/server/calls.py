@@ -16,6 +16,7 @@ from kg.cluster_page import cluster_page
 from kg.errors import KgError
 from kg.paths import AmbiguousAuthor, UnknownAuthor, shortest_paths
 from kg.paths import coauthors as run_coauthors
+from kg.paths import reach as run_reach
 from kg.server.evaluator import Call
 from kg.server.messages import Result, failure
 from kg.stats import compute_stats
@@ -38,12 +39,38 @@ def cluster(backend: Backend, name: str, loose: bool = False, page: int = 1, pag
 
 
 def paths(backend: Backend, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,
-          timeout: float) -> Result:
+          timeout: float, avoid: tuple[str, ...] = (), strongest: bool = False,
+          alternatives: int | None = None) -> Result:
     try:
         return Result(200, data=shortest_paths(backend, a, b, by=by,  # type: ignore[arg-type]
-                                               max_hops=max_hops, all=all, limit=limit, timeout=timeout))
+                                               max_hops=max_hops, all=all, limit=limit, timeout=timeout,
+                                               avoid=avoid, strongest=strongest, alternatives=alternatives))
     except (AmbiguousAuthor, UnknownAuthor) as e:
         return _unknown_or_ambiguous(e)
+
+
+def reach(backend: Backend, who: str, by: str, max_hops: int | None, at: int | None, offset: int, limit: int,
+          timeout: float) -> Result:
+    try:
+        return Result(200, data=run_reach(backend, who, by=by, max_hops=max_hops, at=at,  # type: ignore[arg-type]
+                                          offset=offset, limit=limit, timeout=timeout))
+    except (AmbiguousAuthor, UnknownAuthor) as e:
+        return _unknown_or_ambiguous(e)
+
+
+def anchors(backend: Backend, iri: str, given: tuple[str, ...], timeout: float) -> list[dict[str, Any]]:
+    """The distance from each anchor (kg serve --anchor) to the author row `iri`: the anchor, the
+    status and the distance, as the path page would find them."""
+    out: list[dict[str, Any]] = []
+    for anchor in given:
+        try:
+            r = shortest_paths(backend, anchor, iri, timeout=timeout / max(1, len(given)))
+        except KgError as e:
+            out.append({"anchor": {"iri": None, "name": anchor}, "status": "error", "distance": None, "error": str(e)})
+            continue
+        out.append({"anchor": {"iri": r.source.iri, "name": r.source.name}, "status": r.status,
+                    "distance": r.distance, "max_hops": r.max_hops})
+    return out
 
 
 def coauthors(backend: Backend, who: str) -> Result:
@@ -58,7 +85,7 @@ def stats(backend: Backend) -> Result:
 
 
 def describe(backend: Backend, iri: str, fmt: str, page: int = 1, per_page: int = ld.PER_PAGE,
-             next_url: str | None = None) -> Result:
+             next_url: str | None = None, anchors_given: tuple[str, ...] = (), timeout: float = 5.0) -> Result:
     """`fmt` a name of kg.formats.LINKED: serialized bytes, the compacted node list (jsonld) or the
     page's data (html)."""
     desc = ld.describe(backend, iri, page=page, per_page=per_page)
@@ -70,6 +97,7 @@ def describe(backend: Backend, iri: str, fmt: str, page: int = 1, per_page: int 
         if desc.kind == "author":
             found = run_coauthors(backend, iri).to_json()["coauthors"]
             data["coauthors"], data["coauthors_total"] = found[:COAUTHORS_SHOWN], len(found)
+            data["anchors"] = anchors(backend, iri, anchors_given, timeout)
         return Result(200, data=data, headers=headers)
     triples = ld.with_next(desc, next_url)
     if fmt == "jsonld":
@@ -80,6 +108,7 @@ def describe(backend: Backend, iri: str, fmt: str, page: int = 1, per_page: int 
 CALLS: dict[str, Call] = {
     "cluster": cluster,
     "paths": paths,
+    "reach": reach,
     "coauthors": coauthors,
     "stats": stats,
     "describe": describe,

@@ -23,6 +23,7 @@ class ServerConfig:
     client_budget: float | None = None  # query seconds per minute per client (kg.server.budget)
     client_budget_loopback: bool = False
     cache_entries: int = 2048  # hot answers kept in memory (kg.server.hot); 0: none
+    anchors: tuple[str, ...] = ()  # author rows whose distance every author page shows (kg serve --anchor)
 
     @property
     def updates(self) -> bool:

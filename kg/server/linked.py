@@ -88,7 +88,10 @@ class Linked:
             return not_modified
         headers.update(cache)
         next_url = public_url(request, self.site.base, raw_path(request).lstrip("/"), f"page={page + 1}")
-        result = await self.site.call("describe", iri=iri, fmt=fmt.name, page=page, next_url=next_url)
+        config = self.site.config
+        anchors = {"anchors_given": config.anchors, "timeout": max(0.1, config.timeout / 2)}
+        result = await self.site.call("describe", iri=iri, fmt=fmt.name, page=page, next_url=next_url,
+                                      **(anchors if fmt.name == "html" and config.anchors else {}))
         request.scope["kg.note"] = f"describe {fmt.name}"
         if result.status == 404:
             return None

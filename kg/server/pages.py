@@ -155,17 +155,22 @@ class Pages:
 
     async def path_page(self, request: Request) -> Response:
         q = request.query_params
-        form = {"from": q.get("from", ""), "to": q.get("to", ""), "by": q.get("by", "author"),
-                "max_hops": q.get("max_hops", "6")}
+        form: dict[str, Any] = {"from": q.get("from", ""), "to": q.get("to", ""), "by": q.get("by", "author"),
+                                "max_hops": q.get("max_hops", "6"), "alternatives": q.get("alternatives", ""),
+                                "strongest": q.get("strongest", "").lower() in ("1", "true", "on", "yes"),
+                                "avoid": q.getlist("avoid")}
         ctx = self.context(request)
         if not form["from"].strip() or not form["to"].strip():
-            return render("path.html", form=form, result=None, message=None, pictures=[], **ctx)
+            return render("path.html", form=form, result=None, message=None, pictures=[], avoiding=[], **ctx)
         by = form["by"] if form["by"] in ("author", "cluster") else None
-        hops = form["max_hops"]
-        too_long = len(form["from"]) > MAX_NAME or len(form["to"]) > MAX_NAME
-        if by is None or not hops.isdigit() or not 0 <= int(hops) <= 12 or too_long:
-            message = f"by must be author or cluster, max_hops from 0 to 12, names at most {MAX_NAME} characters"
-            return render("path.html", 400, form=form, result=None, pictures=[], message=message, **ctx)
+        hops, alternatives, avoid = form["max_hops"], form["alternatives"], form["avoid"]
+        too_long = any(len(x) > MAX_NAME or not x.strip() for x in (form["from"], form["to"], *avoid))
+        bad_alternatives = alternatives != "" and not (alternatives.isdigit() and 1 <= int(alternatives) <= 20)
+        if (by is None or not hops.isdigit() or not 0 <= int(hops) <= 12 or too_long or bad_alternatives
+                or len(avoid) > 50):
+            message = (f"by must be author or cluster, max_hops from 0 to 12, alternatives from 1 to 20, at most 50 "
+                       f"to avoid, names at most {MAX_NAME} characters")
+            return render("path.html", 400, form=form, result=None, pictures=[], avoiding=[], message=message, **ctx)
         variant = f"page {request.url.path}?{request.url.query}"
         not_modified, headers = self.site.cached(request, variant)
         if not_modified is not None:
@@ -174,14 +179,29 @@ class Pages:
         if hot is not None:
             return hot
         result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=int(hops), all=False,
-                                      limit=1, timeout=max(0.1, self.site.config.timeout - 1))
+                                      limit=1, timeout=max(0.1, self.site.config.timeout - 1), avoid=tuple(avoid),
+                                      strongest=form["strongest"],
+                                      alternatives=int(alternatives) if alternatives else None)
         if result.status != 200:
             candidates = result.data.get("candidates", []) if isinstance(result.data, dict) else []
-            return render("path.html", result.status, form=form, result=None, pictures=[],
+            return render("path.html", result.status, form=form, result=None, pictures=[], avoiding=[],
                           message=result_message(result), candidates=candidates, **ctx)
         data = result.data.to_json()
-        pictures = [chain_picture(p) for p in data["paths"]]
-        answer = render("path.html", 200, headers, form=form, result=data, pictures=pictures, message=None, **ctx)
+        query = q.multi_items()
+        here = f"{ctx['root']}path?"
+        pictures = []
+        for chain in data["paths"]:
+            pic = chain_picture(chain)
+            for i, placed in enumerate(pic["nodes"]):  # a click on a node between the ends avoids it
+                inner = 0 < i < len(pic["nodes"]) - 1
+                placed["href"] = here + urlencode([*query, ("avoid", placed["node"]["iri"])]) if inner else None
+            pic["weakest"] = min((link["count"] for link in pic["links"]), default=0)
+            pictures.append(pic)
+        named = [n["name"] for n in data["avoid"]] if len(data["avoid"]) == len(avoid) else avoid
+        avoiding = [{"name": name, "without": here + urlencode([x for x in query if x != ("avoid", text)])}
+                    for text, name in zip(avoid, named, strict=True)]
+        answer = render("path.html", 200, headers, form=form, result=data, pictures=pictures, avoiding=avoiding,
+                        message=None, **ctx)
         return self.site.keep(variant, answer, "Content-Security-Policy")
 
     def resource(self, request: Request, data: dict[str, Any], headers: dict[str, str]) -> Response:
@@ -190,8 +210,8 @@ class Pages:
                                                                                                   "resource.html")
         next_page = f"?{urlencode({'page': r['page'] + 1})}" if r["more"] else None
         return render(template, 200, headers, r=r, coauthors=data.get("coauthors", []),
-                      coauthors_total=data.get("coauthors_total", 0), next_page=next_page,
-                      **self.context(request))
+                      coauthors_total=data.get("coauthors_total", 0), anchors=data.get("anchors", []),
+                      next_page=next_page, **self.context(request))
 
     def error(self, request: Request, status: int, message: str) -> Response:
         return render("error.html", status, status=status, message=message, **self.context(request))
