@@ -15,6 +15,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 from server_fixtures import Server, running
+from test_browser import browser  # noqa: F401 - the fixture
 from test_pages import page
 
 from kg.backend import EmbeddedBackend
@@ -141,3 +142,20 @@ def test_serve_refuses_an_unknown_anchor(example_store: Path) -> None:
     assert res.exit_code == 2 and "--anchor" in res.output and "Nobody Known" in res.output
     ambiguous = CliRunner().invoke(main, ["serve", "--store", str(example_store), "--anchor", "Liyuan Liu"])
     assert ambiguous.exit_code == 2 and "--anchor" in ambiguous.output
+
+
+def test_path_page_in_chromium(browser: Any, server: Server) -> None:  # noqa: F811 - the fixture imported
+    """In a browser: the alternatives are drawn, and a click on the middle person avoids them."""
+    page_ = browser.new_page(viewport={"width": 1100, "height": 900})
+    page_.goto(server.url + "/path?from=Yiping+Wang&to=Adam+Atkinson&alternatives=3&strongest=true")
+    assert page_.locator("svg.chain").count() == 3 and page_.locator("h3#strongest").count() == 1
+    first = page_.locator("svg#chain g.node text.name").all_text_contents()
+    assert len(first) == 3
+    page_.locator("svg#chain g.node.avoidable").first.click()
+    page_.wait_for_url("**avoid=**")
+    assert first[1] in (page_.locator("#avoiding").text_content() or "")
+    again = page_.locator("svg#chain g.node text.name").all_text_contents()
+    assert first[1] not in again and again[0] == first[0] and again[-1] == first[-1]
+    page_.locator("#avoiding a").click()
+    page_.wait_for_load_state()
+    assert page_.locator("svg#chain g.node text.name").all_text_contents() == first
