@@ -62,6 +62,7 @@ class Case:
     """One index by row or cluster beside its networkx graph (node IRIs) and a random source."""
 
     def __init__(self, index: AdjacencyIndex, by: By, oracle: nx.Graph, seed: int) -> None:
+        self.index, self.by = index, by
         self.graph = index_graph(index, by)
         self.joint = modes.index_joint(index, by)
         self.oracle = oracle
@@ -145,6 +146,9 @@ class Case:
             assert not counts
             return
         r = modes.reach(self.graph, found, max_hops=hops, at=at)
+        if self.by == "cluster":  # the layer through the rows gives the same
+            assert modes.reach(self.graph, found, max_hops=hops, at=at,
+                               layer=modes.index_cluster_layer(self.index)) == r
         assert r.counts == [counts[d] for d in range(1, len(r.counts) + 1)]
         assert sum(r.counts) == sum(counts.values())
         assert r.status == ("beyond-max-hops" if max(dist.values()) > hops else "complete")

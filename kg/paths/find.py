@@ -151,16 +151,18 @@ def reach(data: Backend, who: str, *, by: By = "author", max_hops: int | None = 
         raise QueryError(f"limit: must be at least 1, not {limit}")
     started = time.perf_counter()
     source = resolve(data, who, by=by, param="AUTHOR")
-    graph, _ = _graph(data, by, backend)
-    return _reach(data, graph, source, by, hops, at, offset, limit, timeout, started)
+    graph, index = _graph(data, by, backend)
+    on_rows = index is not None and by == "cluster" and backend != "bipartite"
+    layer = modes.index_cluster_layer(index) if on_rows and index is not None else None
+    return _reach(data, graph, source, by, hops, at, offset, limit, timeout, started, layer)
 
 
 def _reach(data: Backend, graph: Graph[N], source: Node, by: By, hops: int, at: int | None, offset: int,
-           limit: int, timeout: float | None, started: float) -> ReachResult:
+           limit: int, timeout: float | None, started: float, layer: modes.Layer[N] | None) -> ReachResult:
     a = graph.to_node(source.iri)
     if a is None:  # in no paper with others
         return ReachResult(source, by, hops, "complete", [], at, [], offset, limit, time.perf_counter() - started)
-    found = modes.reach(graph, a, max_hops=hops, at=at, timeout=timeout)
+    found = modes.reach(graph, a, max_hops=hops, at=at, timeout=timeout, layer=layer)
     page = [node(data, graph.to_iri(n), by) for n in found.at[offset: offset + limit]]
     return ReachResult(source, by, hops, found.status, found.counts, at, page, offset, limit,
                        time.perf_counter() - started)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Generic
 
-from kg.adjacency import AdjacencyIndex
+from kg.adjacency import NONE, AdjacencyIndex
 from kg.paths.model import MAX_HOPS, MAX_VISITED, TIMEOUT, By, ReachStatus, Status
 from kg.paths.search import Graph, N, Search, bidirectional, dag, dag_paths
 
@@ -222,30 +222,79 @@ def _spur(neighbours: Callable[[N], Iterable[N]], root: list[N], accepted: list[
     return step
 
 
+Layer = Callable[[Collection[N], "float | None"], "set[N] | None"]
+
+
+def union_layer(neighbours: Callable[[N], Iterable[N]]) -> Layer[N]:
+    """The nodes next to a frontier, one neighbour step per node (None past the deadline)."""
+
+    def layer(frontier: Collection[N], deadline: float | None) -> set[N] | None:
+        out: set[N] = set()
+        for k, u in enumerate(frontier):
+            if deadline is not None and k % 256 == 0 and time.monotonic() > deadline:
+                return None
+            out.update(neighbours(u))
+        return out
+
+    return layer
+
+
+def index_cluster_layer(index: AdjacencyIndex) -> Layer[int]:
+    """The name clusters next to a frontier of clusters, through their rows: the row sets are merged
+    with C-level set unions and only the distinct rows beyond those already expanded are mapped to
+    their clusters, instead of every co-author of every row (the cluster step, 10-100× slower over a
+    large layer). One such function serves one breadth-first search (it keeps the rows expanded)."""
+    a2a, a2c, c2a = index.a2a, index.a2c, index.c2a
+    expanded: set[int] = set()
+
+    def layer(frontier: Collection[int], deadline: float | None) -> set[int] | None:
+        rows: set[int] = set()
+        for c in frontier:
+            rows.update(c2a.row(c))
+        expanded.update(rows)
+        out: set[int] = set()
+        for k, r in enumerate(rows):
+            if deadline is not None and k % 1024 == 0 and time.monotonic() > deadline:
+                return None
+            out.update(a2a.row(r))
+        out -= expanded
+        found = {a2c[x] for x in out}
+        found.discard(NONE)
+        return found
+
+    return layer
+
+
 def reach(graph: Graph[N], a: N, *, max_hops: int = MAX_HOPS, at: int | None = None,
-          timeout: float | None = TIMEOUT, max_visited: int = MAX_VISITED) -> Reach[N]:
+          timeout: float | None = TIMEOUT, max_visited: int = MAX_VISITED, layer: Layer[N] | None = None) -> Reach[N]:
     """How many nodes are at each distance from `a` up to `max_hops`, and (with `at`) which ones at
-    that distance, in IRI order. The status says whether the counts are the whole component."""
+    that distance, in IRI order. The status says whether the counts are the whole component.
+    `layer` (default: one neighbour step per node) gives the nodes next to a whole frontier."""
     deadline = _deadline(timeout)
+    step = layer or union_layer(graph.neighbours)
     seen = {a}
     frontier: Collection[N] = [a]
     counts: list[int] = []
     listed: list[N] = []
     for depth in range(1, max_hops + 1):
-        layer: set[N] = set()
-        for k, u in enumerate(frontier):
-            if deadline is not None and k % 256 == 0 and time.monotonic() > deadline:
-                return Reach("timeout", counts, listed, len(seen))
-            layer.update(graph.neighbours(u))
-        layer -= seen
-        if not layer:
+        found = step(frontier, deadline)
+        if found is None:
+            return Reach("timeout", counts, listed, len(seen))
+        found -= seen
+        if not found:
             return Reach("complete", counts, listed, len(seen))
-        seen |= layer
+        seen |= found
         if len(seen) > max_visited:
             return Reach("too-large", counts, listed, len(seen))
-        counts.append(len(layer))
+        counts.append(len(found))
         if depth == at:
-            listed = sorted(layer)
-        frontier = layer
-    beyond = any(not seen.issuperset(graph.neighbours(u)) for u in frontier)
+            listed = sorted(found)
+        frontier = found
+    if layer is None:  # is anything beyond? one neighbour step per node until one says so
+        beyond = any(not seen.issuperset(graph.neighbours(u)) for u in frontier)
+    else:
+        after = step(frontier, deadline)
+        if after is None:
+            return Reach("timeout", counts, listed, len(seen))
+        beyond = not seen.issuperset(after)
     return Reach("beyond-max-hops" if beyond else "complete", counts, listed, len(seen))
