@@ -10,7 +10,7 @@ from server_fixtures import App, in_process
 
 from kg import formats
 from kg.server import negotiation
-from kg.server.sparqltext import Refused, add_using, check_outbound, lex
+from kg.sparqltext import Refused, add_using, check_outbound, lex
 
 SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 3"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3"

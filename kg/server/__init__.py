@@ -1,11 +1,12 @@
 """`kg serve`: the SPARQL 1.1 endpoint. The only package of kg that knows HTTP.
 
 Modules: app (Starlette routes, access log, uvicorn), config (the settings), protocol (SPARQL 1.1
-Protocol request shapes), negotiation (the Accept matcher over kg.formats), sparqltext
-(SERVICE/LOAD refusal, dataset clauses), messages (Job and Result), workers (a generic pool of
-killable processes), evaluator (what a worker does with a Job), runner (the pool with evaluators,
-failures as 503s), calls (the library calls of the API and pages), service_description (SD and
-VoID), and the web side: site, web, api, pages, linked, openapi.
+Protocol request shapes), negotiation (the Accept matcher over kg.formats), messages (Job and
+Result), workers (a generic pool of killable processes), evaluator (what a worker does with a
+Job), runner (the pool with evaluators, failures as 503s), calls (the library calls of the API and
+pages), service_description (SD and VoID), and the web side: site, web, api, pages, linked,
+openapi. The SPARQL text checks (SERVICE/LOAD refusal, dataset clauses) are kg.sparqltext, which
+`kg query` uses too.
 """
 
 from __future__ import annotations

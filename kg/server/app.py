@@ -32,8 +32,8 @@ from kg.server.protocol import ProtocolError, parse
 from kg.server.runner import Runner
 from kg.server.service_description import service_description, void_description
 from kg.server.site import routes as site_routes
-from kg.server.sparqltext import Refused, add_using, check_outbound, lex
 from kg.server.web import error
+from kg.sparqltext import Refused, add_using, check_outbound, lex
 
 log = logging.getLogger("kg.server")
 access = logging.getLogger("kg.server.access")
