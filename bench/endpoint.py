@@ -106,13 +106,13 @@ class Client:
     def __init__(self, port: int) -> None:
         self.port = port
         self.sock: socket.socket | None = None
-        self.buf = b""
+        self.buf = bytearray()
 
     def connect(self) -> socket.socket:
         if self.sock is None:
             self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.buf = b""
+            self.buf = bytearray()
         return self.sock
 
     def close(self) -> None:
@@ -121,18 +121,27 @@ class Client:
         self.sock = None
 
     def _fill(self, sock: socket.socket) -> None:
-        chunk = sock.recv(1 << 16)
+        chunk = sock.recv(1 << 18)
         if not chunk:
             raise ConnectionError("closed")
         self.buf += chunk
+
+    def _skip(self, sock: socket.socket, n: int) -> None:
+        """Drops the next n bytes of the stream (the body), reading what is not here yet."""
+        while len(self.buf) < n:
+            n -= len(self.buf)
+            self.buf.clear()
+            self._fill(sock)
+        del self.buf[:n]
 
     def exchange(self, request: bytes) -> int:
         """Send one request, read its answer; the status code."""
         sock = self.connect()
         sock.sendall(request)
-        while b"\r\n\r\n" not in self.buf:
+        while (end := self.buf.find(b"\r\n\r\n")) < 0:
             self._fill(sock)
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        head = bytes(self.buf[:end])
+        del self.buf[: end + 4]
         lines = head.split(b"\r\n")
         status = int(lines[0].split(b" ", 2)[1])
         headers = {}
@@ -141,20 +150,15 @@ class Client:
             headers[k.strip().lower()] = v.strip()
         if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
             while True:
-                while b"\r\n" not in self.buf:
+                while (cut := self.buf.find(b"\r\n")) < 0:
                     self._fill(sock)
-                size_line, _, self.buf = self.buf.partition(b"\r\n")
-                size = int(size_line.split(b";")[0], 16)
-                while len(self.buf) < size + 2:
-                    self._fill(sock)
-                self.buf = self.buf[size + 2 :]
+                size = int(bytes(self.buf[:cut]).split(b";")[0], 16)
+                del self.buf[: cut + 2]
+                self._skip(sock, size + 2)
                 if size == 0:
                     break
         else:
-            length = int(headers.get(b"content-length", b"0"))
-            while len(self.buf) < length:
-                self._fill(sock)
-            self.buf = self.buf[length:]
+            self._skip(sock, int(headers.get(b"content-length", b"0")))
         if headers.get(b"connection", b"").lower() == b"close":
             self.close()
         return status
