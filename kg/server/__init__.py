@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kg.server.app import create_app, serve
+    from kg.server.app import create_app
     from kg.server.config import ServerConfig
+    from kg.server.prefork import serve
 
 __all__ = ["ServerConfig", "create_app", "serve"]
 
@@ -26,8 +27,12 @@ def __getattr__(name: str) -> Any:
         from kg.server.config import ServerConfig
 
         return ServerConfig
-    if name in ("create_app", "serve"):
-        from kg.server import app
+    if name == "create_app":
+        from kg.server.app import create_app
 
-        return getattr(app, name)
+        return create_app
+    if name == "serve":  # HTTP worker processes under a supervisor
+        from kg.server.prefork import serve
+
+        return serve
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

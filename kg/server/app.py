@@ -44,7 +44,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
-__all__ = ["ServerConfig", "create_app", "serve"]
+__all__ = ["ServerConfig", "create_app"]
 
 
 def _rdf(triples: list[ox.Triple], accept: str | None) -> Response:
@@ -321,10 +321,3 @@ def create_app(
         *site_routes(endpoint),  # the API, pages, ontology, then every other path dereferences an IRI
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-
-
-def serve(config: ServerConfig) -> None:
-    """Run the endpoint until interrupted: HTTP worker processes under a supervisor (kg.server.prefork)."""
-    from kg.server import prefork
-
-    prefork.serve(config)
