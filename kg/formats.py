@@ -67,6 +67,7 @@ XML = _results("xml", ox.QueryResultsFormat.XML, ("srx",), ("application/xml", "
 CSV = _results("csv", ox.QueryResultsFormat.CSV)
 TSV = _results("tsv", ox.QueryResultsFormat.TSV)
 RESULTS: tuple[Format, ...] = (JSON, XML, CSV, TSV)
+BOOLEAN: tuple[Format, ...] = (JSON, XML)  # an ASK: CSV and TSV have no standard boolean (a bare `true`)
 
 # -- RDF graphs (CONSTRUCT, DESCRIBE, descriptions, exports), likewise in order of preference.
 TURTLE = _rdf("ttl", ox.RdfFormat.TURTLE, ("turtle", "n3"), ("application/x-turtle", "text/n3"))

@@ -25,7 +25,8 @@ from kg.ontology import queries_dir
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 ParamKind = Kind["literal", "iri", "integer"]
 _PARAM = re.compile(r"^#\s*param:\s*(\w+)\s+(literal|iri|integer)\s*(.*)$")
-_HEADER = re.compile(r"^#\s*(title|description):\s*(.*)$")
+_HEADER = re.compile(r"^#\s*(title|description|audience):\s*(.*)$")
+_EXAMPLE = re.compile(r"^#\s*example:\s*(\w+)\s+(.*\S)\s*$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
@@ -36,6 +37,8 @@ class NamedQuery:
     title: str = ""
     description: str = ""
     params: dict[str, tuple[ParamKind, str]] = field(default_factory=dict)
+    internal: bool = False  # `# audience: internal`: a helper of the library, not shown on the query page
+    examples: dict[str, str] = field(default_factory=dict)  # `# example: NAME VALUE` (IRIs may be relative)
 
     def bind(self, values: Mapping[str, object]) -> dict[ox.Variable, Term]:
         unknown = sorted(set(values) - set(self.params))
@@ -52,6 +55,7 @@ class NamedQuery:
 def parse(name: str, text: str) -> NamedQuery:
     header: dict[str, str] = {}
     params: dict[str, tuple[ParamKind, str]] = {}
+    examples: dict[str, str] = {}
     for line in text.splitlines():
         if not line.startswith("#"):
             if line.strip():
@@ -60,9 +64,12 @@ def parse(name: str, text: str) -> NamedQuery:
         if m := _PARAM.match(line):
             kind: ParamKind = m.group(2)  # type: ignore[assignment]
             params[m.group(1)] = (kind, m.group(3).strip())
+        elif m := _EXAMPLE.match(line):
+            examples[m.group(1)] = m.group(2)
         elif m := _HEADER.match(line):
             header[m.group(1)] = m.group(2).strip()
-    return NamedQuery(name, text, header.get("title", ""), header.get("description", ""), params)
+    return NamedQuery(name, text, header.get("title", ""), header.get("description", ""), params,
+                      header.get("audience", "").startswith("internal"), examples)
 
 
 @cache

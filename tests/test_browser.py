@@ -99,3 +99,20 @@ def test_cluster_author_and_path_pages_in_chromium(browser: Any, server: Server,
     page.screenshot(path=str(shots / "path.png"))
     for name in ("cluster.png", "author.png", "path.png"):
         assert (shots / name).stat().st_size > 10_000
+
+
+def test_query_page_opens_on_its_first_query_in_chromium(browser: Any, server: Server) -> None:
+    from kg.queries import all_named
+
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.set_default_timeout(20_000)
+    page.goto(server.url + "/")
+    people = [q.name for q in all_named() if not q.internal]
+    if page.locator(".yasgui").count() == 0:  # YASGUI not vendored: the plain editor
+        assert page.locator("#named option").first.text_content().startswith(people[0])
+        return
+    page.wait_for_selector(".tabsList .tab.active")
+    assert page.locator(".tabsList .tab.active span").first.text_content() == people[0]
+    tabs = page.locator(".tabsList .tab span").all_text_contents()
+    assert "neighbours" not in tabs and people[0] in tabs
+    assert page.locator("header.top form input[name=name]").count() == 1  # the site's header and search

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import html
 import json
 import logging
 import os
@@ -14,25 +13,28 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyoxigraph as ox
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from kg.formats import DESCRIPTIONS, GRAPHS, RESULTS
+from kg.formats import BOOLEAN, DESCRIPTIONS, GRAPHS, HTML, JSON, N_TRIPLES, RESULTS, Format, find
 from kg.server.budget import ClientBudget
 from kg.server.calls import CALLS
 from kg.server.config import ServerConfig
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
+from kg.server.pages import Pages, render
 from kg.server.protocol import ProtocolError, parse
 from kg.server.runner import Runner
 from kg.server.service_description import service_description, void_description
 from kg.server.site import routes as site_routes
-from kg.server.web import error
+from kg.server.views import example_text, format_links, prefers_html, results_page, triples_page
+from kg.server.web import Site, error, root
 from kg.sparqltext import Refused, add_using, check_outbound, lex
 
 log = logging.getLogger("kg.server")
@@ -47,12 +49,30 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message],
 __all__ = ["ServerConfig", "create_app"]
 
 
-def _rdf(triples: list[ox.Triple], accept: str | None) -> Response:
-    fmt = choose(DESCRIPTIONS, accept)
+OFFERS = {Family.RESULTS: RESULTS, Family.BOOLEAN: BOOLEAN, Family.GRAPH: GRAPHS}
+
+
+def _rdf(triples: list[ox.Triple], accept: str | None, fmt_param: str | None) -> Response:
+    fmt = by_name(fmt_param, DESCRIPTIONS) or choose(DESCRIPTIONS, accept)
     if fmt is None or fmt.rdf is None:
         return error(406, f"not acceptable; offered: {offered(DESCRIPTIONS)}")
     body = ox.serialize(triples, format=fmt.rdf) or b""
     return Response(body, 200, {"Vary": "Accept"}, media_type=fmt.content_type)
+
+
+def _html_wanted(fmt_param: str | None, accept: str | None, offers: tuple[Format, ...]) -> bool:
+    """`format=html`, or a browser's Accept (and no machine format named by `format=`)."""
+    if fmt_param and find(fmt_param, (HTML,)) is not None:
+        return True
+    return by_name(fmt_param, offers) is None and prefers_html(accept, offers)
+
+
+def logged_path(scope: Scope) -> str:
+    """The path as the client sent it (percent-encodings kept, so %0A cannot start a forged log line),
+    any byte outside printable ASCII written as \\xNN."""
+    raw = scope.get("raw_path")
+    text = str(bytes(raw).split(b"?", 1)[0], "latin-1") if raw is not None else str(scope.get("path", "-"))
+    return "".join(c if " " < c < "\x7f" else f"\\x{ord(c):02x}" for c in text)
 
 
 class AccessLog:
@@ -84,7 +104,7 @@ class AccessLog:
                 "%s %s %s %d %.1fms%s",
                 client[0],
                 scope.get("method", "-"),
-                scope.get("path", "-"),
+                logged_path(scope),
                 status[0],
                 (time.monotonic() - start) * 1000,
                 f" {note}" if note else "",
@@ -110,6 +130,8 @@ class Endpoint:
         size = 1 if config.updates else max(1, config.workers)
         self.runner: JobRunner = runner or Runner(str(config.store), size, config.updates, CALLS)
         self.void_cache: dict[str, list[ox.Triple]] = {}
+        self.site = Site(self)
+        self.pages = Pages(self.site)
 
     @property
     def config(self) -> ServerConfig:
@@ -157,7 +179,7 @@ class Endpoint:
     def respond(self, result: Result, request: Request, note: str) -> Response:
         request.scope["kg.note"] = note + (f" rows={result.rows}" if result.rows is not None else "")
         if result.status == 406:
-            offers = GRAPHS if result.unacceptable is Family.GRAPH else RESULTS
+            offers = OFFERS[result.unacceptable or Family.RESULTS]
             return error(406, f"not acceptable; offered: {offered(offers)}")
         headers = {"Vary": "Accept", **result.headers}
         if result.status >= 500 and result.status != 503:
@@ -183,7 +205,7 @@ class Endpoint:
             void_url = str(request.url_for("void"))
             triples = service_description(endpoint, update=c.updates, service=bool(c.allow_service), void_url=void_url)
             request.scope["kg.note"] = "service-description"
-            return _rdf(triples, request.headers.get("accept"))
+            return self.description(request, "sparql", "Service description", triples, op.one("format"))
         base = c.base_iri or endpoint
         if op.kind == "update":
             self.authorize_update(request)  # before looking at the text at all
@@ -206,22 +228,51 @@ class Endpoint:
             return self.respond(result, request, "update")
         accept = request.headers.get("accept")
         fmt_param = op.one("format")
-        results_fmt = by_name(fmt_param, RESULTS) or choose(RESULTS, accept)
+        form = analysis.form()
+        answers = BOOLEAN if form == "ASK" else RESULTS
+        named = by_name(fmt_param, RESULTS)
+        if named is not None and named not in answers:
+            raise ProtocolError(406, f"an ASK has no {named.name} answer; offered: {offered(BOOLEAN)}")
+        results_fmt = named or choose(answers, accept)
         graph_fmt = by_name(fmt_param, GRAPHS) or choose(GRAPHS, accept)
-        default, named = op.graphs("default-graph-uri"), op.graphs("named-graph-uri")
+        html = _html_wanted(fmt_param, accept, GRAPHS if form in ("CONSTRUCT", "DESCRIBE") else answers)
+        if html:
+            results_fmt, graph_fmt = JSON, N_TRIPLES
+        default, named_graphs = op.graphs("default-graph-uri"), op.graphs("named-graph-uri")
         job = Job(
             "query",
             op.text,
             base_iri=base,
             default_graphs=default,
-            named_graphs=named,
+            named_graphs=named_graphs,
             union=not analysis.has_dataset_clause(),
             results_format=results_fmt.name if results_fmt else None,
             graph_format=graph_fmt.name if graph_fmt else None,
             max_rows=c.max_rows,
         )
         result = await self.run(job)
-        return self.respond(result, request, f"query {analysis.form() or '?'}")
+        response = self.respond(result, request, f"query {form or '?'}")
+        if not html or result.status != 200:
+            return response
+        graph = result.content_type.startswith(N_TRIPLES.media_type)
+        params = [(k, v) for k, vs in op.params.items() for v in vs]
+        if "query" not in op.params:
+            params.append(("query", op.text))
+        offers = GRAPHS if graph else BOOLEAN if form == "ASK" else RESULTS
+        links = format_links("sparql", params, offers, root(request))
+        headers = {"Vary": "Accept"}
+        return results_page(request, self.pages, result.body, graph=graph, query=op.text, links=links,
+                            capped=result.headers.get("X-SPARQL-MaxRows"), headers=headers)
+
+    def description(self, request: Request, path: str, title: str, triples: list[ox.Triple],
+                    fmt_param: str | None) -> Response:
+        """The service description or VoID: RDF by Accept or `format=`, a page for a browser."""
+        accept = request.headers.get("accept")
+        if not _html_wanted(fmt_param, accept, DESCRIPTIONS):
+            return _rdf(triples, accept, fmt_param)
+        links = format_links(path, [], DESCRIPTIONS, root(request))
+        summary = f"{len(triples)} triples about this endpoint"
+        return triples_page(request, self.pages, title, summary, triples, links, {"Vary": "Accept"})
 
     async def void(self, request: Request) -> Response:
         url = str(request.url.replace(query="", fragment=""))
@@ -238,31 +289,25 @@ class Endpoint:
                 return error(400, f"cannot describe the dataset at this address: {e}")
             self.void_cache = {key: triples}
         request.scope["kg.note"] = "void"
-        return _rdf(triples, request.headers.get("accept"))
+        return self.description(request, ".well-known/void", "VoID description", triples,
+                                request.query_params.get("format"))
 
     async def page(self, request: Request) -> Response:
+        """The query page: the site's header, YASGUI (or a plain editor) with the queries meant for
+        people, each with its parameters bound to the example's values; it opens on the first."""
         from kg.queries import all_named
 
-        queries = [{"name": q.name, "title": q.title or q.name, "text": q.text} for q in all_named()]
-        data = json.dumps(queries).replace("<", "\\u003c")
-        yasgui = (VENDOR / "yasgui.min.js").is_file()
-        head = (
-            '<link rel="stylesheet" href="static/vendor/yasgui.min.css">'
-            '<script src="static/vendor/yasgui.min.js"></script>'
-            if yasgui
-            else ""
-        )
-        page = (STATIC / "index.html").read_text(encoding="utf-8")
-        page = (
-            page.replace("{{head}}", head)
-            .replace("{{queries}}", data)
-            .replace("{{store}}", html.escape(self.config.store.name))
-        )
+        base = self.site.base
+        queries = [{"name": q.name, "title": q.title or q.name, "text": example_text(q, base)}
+                   for q in all_named() if not q.internal]
+        data = Markup(json.dumps(queries).replace("<", "\\u003c"))
         csp = (
             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:;"
             " script-src 'self'; connect-src 'self'"
         )
-        return HTMLResponse(page, headers={"Content-Security-Policy": csp})
+        return render("query.html", 200, {"Content-Security-Policy": csp}, queries=data,
+                      yasgui=(VENDOR / "yasgui.min.js").is_file(), store=self.config.store.name,
+                      **self.pages.context(request))
 
 
 def create_app(
@@ -304,7 +349,8 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=["*"],
                 allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", "Accept", "Authorization", "If-None-Match", "If-Modified-Since"],
+                allow_headers=["Accept", "Accept-Language", "Authorization", "Cache-Control", "Content-Type",
+                               "If-Modified-Since", "If-None-Match", "Pragma", "X-Requested-With"],
                 expose_headers=["X-SPARQL-MaxRows", "ETag", "Link", "Content-Location"],
             )
         )
@@ -318,6 +364,6 @@ def create_app(
         Route("/.well-known/void", endpoint.void, name="void", methods=["GET", "HEAD"]),
         Route("/", endpoint.page, methods=["GET", "HEAD"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
-        *site_routes(endpoint),  # the API, pages, ontology, then every other path dereferences an IRI
+        *site_routes(endpoint.site),  # the API, pages, ontology, then every other path dereferences an IRI
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

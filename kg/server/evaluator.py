@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from kg.backend import EmbeddedBackend
 from kg.errors import KgError
-from kg.formats import GRAPHS, RESULTS, Format, find
+from kg.formats import BOOLEAN, GRAPHS, RESULTS, Format, find
 from kg.server.messages import Family, Job, Result, failure
 from kg.void import void_data
 
@@ -102,11 +102,13 @@ def query(db: ox.Store, job: Job) -> Result:
             return Result(406, unacceptable=Family.GRAPH)
         return graph(results, rdf, job.max_rows)
     fmt = find(job.results_format, RESULTS)
+    if isinstance(results, ox.QueryBoolean):
+        if fmt is None or fmt not in BOOLEAN or fmt.results is None:  # CSV/TSV have no standard boolean
+            return Result(406, unacceptable=Family.BOOLEAN)
+        return Result(200, fmt.content_type, results.serialize(format=fmt.results) or b"")
     if fmt is None:
         return Result(406, unacceptable=Family.RESULTS)
     assert fmt.results is not None
-    if isinstance(results, ox.QueryBoolean):
-        return Result(200, fmt.content_type, results.serialize(format=fmt.results) or b"")
     if job.max_rows is not None:
         body = _at_most(results, fmt.results, job.max_rows)
         if body is not None:

@@ -31,9 +31,13 @@ from kg.server.web import Site, error, error_from, json_response, public_url, ra
 CONTEXT_PATH = "/ontology/context.jsonld"
 
 
-def _alternates(name: str, query: str) -> str:
-    """Link header entries naming every suffixed document of the resource."""
-    return ", ".join(f'<{name}{f.suffix}{query}>; rel="alternate"; type="{f.media_type}"' for f in LINKED)
+def _alternate(name: str, query: str, sent: Format) -> str:
+    """The one `rel="alternate"` Link entry: the JSON-LD document (Turtle from the JSON-LD one).
+
+    One, since clients such as pyld's document loader take only one; the HTML page links every format.
+    """
+    other = TURTLE if sent is JSON_LD else JSON_LD
+    return f'<{name}{other.suffix}{query}>; rel="alternate"; type="{other.media_type}"'
 
 
 class Linked:
@@ -81,7 +85,7 @@ class Linked:
         name = doc_path.rsplit("/", 1)[-1]
         query = f"?page={page}" if page > 1 else ""
         headers = {"Vary": "Accept", "Content-Location": f"{name}{fmt.suffix}{query}",
-                   "Link": _alternates(name, query)}
+                   "Link": _alternate(name, query, fmt)}
         not_modified, cache = self.site.cached(request, f"{iri}|{fmt.name}|{page}")
         if not_modified is not None:
             not_modified.headers.update(headers)

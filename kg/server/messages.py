@@ -17,6 +17,7 @@ class Family(Enum):
     """Which kind of answer a query has: SPARQL results (SELECT, ASK) or an RDF graph (CONSTRUCT, DESCRIBE)."""
 
     RESULTS = "results"
+    BOOLEAN = "boolean"  # an ASK's answer
     GRAPH = "graph"
 
 

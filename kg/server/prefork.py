@@ -43,10 +43,20 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
+class _NoUpgradeNoise(logging.Filter):
+    """Drops uvicorn's two warnings for a request with `Upgrade:` (Java's client sends `Upgrade: h2c` on
+    every request): kg serves no WebSocket or HTTP/2 upgrade, and the request itself is answered."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Unsupported upgrade request") or "WebSocket library detected" in message)
+
+
 def _configure_logging() -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("kg.server").setLevel(logging.INFO)
+    logging.getLogger("uvicorn.error").addFilter(_NoUpgradeNoise())
 
 
 def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, threads: int, ledger: Any) -> None:

@@ -48,12 +48,13 @@ class Operation:
         return out
 
 
-def _pairs(raw: bytes | str, where: str) -> dict[str, list[str]]:
+def _pairs(raw: bytes | str, where: str, codec: str = "utf-8") -> dict[str, list[str]]:
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        text = raw.decode("ascii" if codec == "latin-1" else "utf-8") if isinstance(raw, bytes) else raw
+        pairs = parse_qsl(text, keep_blank_values=True, encoding=codec, errors="strict")
     except (UnicodeDecodeError, ValueError) as e:
-        raise ProtocolError(400, f"{where} is not valid UTF-8 URL-encoded data: {e}") from None
+        name = "ISO-8859-1" if codec == "latin-1" else "UTF-8"
+        raise ProtocolError(400, f"{where} is not valid {name} URL-encoded data: {e}") from None
     out: dict[str, list[str]] = {}
     for k, v in pairs:
         out.setdefault(k, []).append(v)
@@ -71,13 +72,23 @@ def _media(content_type: str | None) -> tuple[str, dict[str, str]]:
     return parts[0].lower(), params
 
 
-def _utf8(body: bytes, charset: str | None) -> str:
-    if charset not in (None, "utf-8", "utf8"):
-        raise ProtocolError(415, f"charset {charset!r} not supported: send UTF-8")
+CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "iso-8859-1": "latin-1", "latin1": "latin-1",
+            "latin-1": "latin-1", "us-ascii": "utf-8"}  # what a body may declare; anything else is 415
+
+
+def _codec(charset: str | None) -> str:
+    codec = CHARSETS.get(charset or "utf-8")
+    if codec is None:
+        raise ProtocolError(415, f"charset {charset!r} not supported: send UTF-8 (or ISO-8859-1)")
+    return codec
+
+
+def _text(body: bytes, charset: str | None) -> str:
+    codec = _codec(charset)
     try:
-        return body.decode("utf-8")
+        return body.decode(codec)
     except UnicodeDecodeError as e:
-        raise ProtocolError(400, f"the request body is not valid UTF-8: {e}") from None
+        raise ProtocolError(400, f"the request body is not valid {charset or 'UTF-8'}: {e}") from None
 
 
 def _single(params: dict[str, list[str]]) -> Operation:
@@ -105,7 +116,7 @@ def parse(method: str, query_string: bytes, content_type: str | None, body: byte
         raise ProtocolError(405, f"method {method} not allowed", {"Allow": "GET, POST"})
     media, mparams = _media(content_type)
     if media == FORM:
-        form = _pairs(body, "the form body")
+        form = _pairs(body, "the form body", _codec(mparams.get("charset")))
         for key in ("query", "update"):
             if key in url_params:
                 raise ProtocolError(400, f"with a form POST, '{key}' goes in the body, not the URL")
@@ -117,7 +128,7 @@ def parse(method: str, query_string: bytes, content_type: str | None, body: byte
         kind = "query" if media == QUERY else "update"
         if "query" in url_params or "update" in url_params:
             raise ProtocolError(400, f"with {media}, the operation is the body; no 'query'/'update' parameter")
-        return Operation(kind, _utf8(body, mparams.get("charset")), url_params)
+        return Operation(kind, _text(body, mparams.get("charset")), url_params)
     if not media:
         raise ProtocolError(400, f"POST needs a Content-Type: {FORM}, {QUERY} or {UPDATE}")
     raise ProtocolError(415, f"unsupported Content-Type {media!r}: use {FORM}, {QUERY} or {UPDATE}")

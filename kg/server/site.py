@@ -7,12 +7,11 @@ from starlette.routing import BaseRoute
 from kg.server.api import Api
 from kg.server.linked import Linked
 from kg.server.pages import Pages
-from kg.server.web import Host, Site
+from kg.server.web import Site
 
 
-def routes(host: Host) -> list[BaseRoute]:
+def routes(site: Site) -> list[BaseRoute]:
     """API, pages and ontology routes, then the catch-all that dereferences IRIs (it must come last)."""
-    site = Site(host)
     pages = Pages(site)
     linked = Linked(site, pages)
     return [*Api(site).routes(), *pages.routes(), *linked.routes(), linked.catch_all()]

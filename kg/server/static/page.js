@@ -8,10 +8,11 @@
     var yasgui = new window.Yasgui(document.getElementById("yasgui"), {
       requestConfig: { endpoint: endpoint, method: "POST" },
       copyEndpointOnNewTab: true,
+      autoAddOnInit: false,
       persistenceId: null
     });
-    queries.forEach(function (q) {
-      yasgui.addTab(q.name === "stats", { name: q.name, yasqe: { value: q.text } });
+    queries.forEach(function (q, i) {  // the first tab is the active one: the page opens on it
+      yasgui.addTab(i === 0, { name: q.name, yasqe: { value: q.text } });
     });
     return;
   }
