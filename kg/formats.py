@@ -74,8 +74,11 @@ TURTLE = _rdf("ttl", ox.RdfFormat.TURTLE, ("turtle", "n3"), ("application/x-turt
 N_TRIPLES = _rdf("nt", ox.RdfFormat.N_TRIPLES, ("ntriples", "n-triples"))
 N_QUADS = _rdf("nq", ox.RdfFormat.N_QUADS, ("nquads", "n-quads"))
 TRIG = _rdf("trig", ox.RdfFormat.TRIG, ())
-RDF_XML = _rdf("rdfxml", ox.RdfFormat.RDF_XML, ("rdf", "xml", "rdf+xml"), ("application/xml", "text/xml"))
-JSON_LD = _rdf("jsonld", ox.RdfFormat.JSON_LD, ("json-ld", "json"), ("application/json",))
+# A graph asked for as SPARQL XML / JSON results (rdflib's SPARQLStore sends only those) is RDF/XML / JSON-LD.
+RDF_XML = _rdf("rdfxml", ox.RdfFormat.RDF_XML, ("rdf", "xml", "rdf+xml"),
+               ("application/xml", "text/xml", "application/sparql-results+xml"))
+JSON_LD = _rdf("jsonld", ox.RdfFormat.JSON_LD, ("json-ld", "json"),
+               ("application/json", "application/sparql-results+json"))
 GRAPHS: tuple[Format, ...] = (TURTLE, N_TRIPLES, N_QUADS, TRIG, RDF_XML, JSON_LD)
 TRIPLES: tuple[Format, ...] = tuple(f for f in GRAPHS if f.rdf is not None and not f.rdf.supports_datasets)
 
