@@ -469,7 +469,7 @@ def path(
     strongest: bool, alternatives: int | None, timeout: float, fmt: str
 ) -> None:
     """The shortest co-authorship chain between A and B (author IRI, author id or name), with the joint papers."""
-    from kg import paths
+    import kg.paths as paths
     from kg.backend import open_store
 
     with open_store(store) as backend:
@@ -526,7 +526,7 @@ def reach(author: str, store: Path, by: str, max_hops: int | None, at: int | Non
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def coauthors(author: str, store: Path, fmt: str) -> None:
     """The co-authors of AUTHOR (author IRI, author id or name) with their numbers of joint papers."""
-    from kg import paths
+    import kg.paths as paths
     from kg.backend import open_store
 
     with open_store(store) as backend:
@@ -539,7 +539,7 @@ def coauthors(author: str, store: Path, fmt: str) -> None:
 
 def _candidates(error: Any) -> NoReturn:
     """A name that picks no single author row: list its cluster's rows, exit 2 (a usage error)."""
-    from kg import paths
+    import kg.paths as paths
 
     click.echo(paths.render_candidates(error), err=True, nl=False)
     sys.exit(2)
@@ -926,7 +926,7 @@ def docs(output: Path) -> None:
 def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, page_size: int, timeout: float) -> None:
     """The co-authorship index of a graph without a store: from FILES (N-Quads, .nq.gz shards of
     `kg etl --shards`) or from --endpoint in pages; `kg path/serve --endpoint URL --index DIR` use it."""
-    from kg import indexing
+    import kg.indexing as indexing
     from kg.backend.remote import RemoteBackend
 
     ctx = click.get_current_context()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kg import describe as ld
+import kg.describe as ld
 from kg.backend import Backend
 from kg.cluster_page import cluster_page
 from kg.errors import KgError
