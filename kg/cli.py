@@ -508,7 +508,7 @@ def path(
 def reach(author: str, store: Path, by: str, max_hops: int | None, at: int | None, offset: int, limit: int,
           timeout: float, fmt: str) -> None:
     """How many authors are at each co-authorship distance from AUTHOR; with --at D, which ones at D."""
-    from kg import paths
+    import kg.paths as paths
     from kg.backend import open_store
 
     with open_store(store) as backend:
