@@ -715,7 +715,7 @@ def _anchors(store: Path, given: tuple[str, ...]) -> tuple[str, ...]:
     """Each --anchor as the IRI of its author row, or a usage error naming it."""
     if not given:
         return ()
-    from kg import paths
+    import kg.paths as paths
     from kg.backend import open_store
 
     out: list[str] = []
