@@ -925,7 +925,7 @@ def docs(output: Path) -> None:
               help="Seconds per request to the endpoint.")
 def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, page_size: int, timeout: float) -> None:
     """The co-authorship index of a graph without a store: from FILES (N-Quads, .nq.gz shards of
-    `kg etl --shards`) or from --endpoint in pages; `kg path/serve --endpoint URL --index DIR` use it."""
+    `kg etl --shards`) or from --endpoint in pages, in the format `kg build` writes beside a store."""
     import kg.indexing as indexing
     from kg.backend.remote import RemoteBackend
 
