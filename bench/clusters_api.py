@@ -1,6 +1,6 @@
 """Name clusters at the API of `kg serve`: first pages of the biggest clusters, small clusters, cached answers.
 
-    flock /tmp/kg-bench.lock .venv/bin/python bench/clusters_api.py --store STORE --seconds 5
+    .venv/bin/python bench/clusters_api.py --store STORE --seconds 5
 
 On one fresh `kg serve` (so no answer comes from its cache): the first page (50 papers) of each of
 the --top most ambiguous clusters (most author rows first, counted by the co-authorship index when

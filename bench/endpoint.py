@@ -1,7 +1,7 @@
 """`kg serve` against `oxigraph serve-read-only` on the same store: a lookup mix and an aggregate mix.
 
     .venv/bin/pip install -e '.[bench]'
-    flock /tmp/kg-bench.lock .venv/bin/python bench/endpoint.py --store STORE --seconds 8 --concurrency 1,8
+    .venv/bin/python bench/endpoint.py --store STORE --seconds 8 --concurrency 1,8
 
 Both servers run on 127.0.0.1 one after the other over the same store (the active generation of a
 kg store), with the union of all graphs as default graph, in the same run. Two mixes:
