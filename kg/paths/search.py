@@ -7,7 +7,7 @@ here knows where the neighbours come from (kg.paths.steps gives the graphs a sea
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -106,27 +106,25 @@ def dag(search: Search[N]) -> dict[N, list[N]]:
     children: dict[N, list[N]] = {}
     if search.distance == 0:
         return children
-    seen: set[N] = set(search.meet)
-    todo = list(search.meet)
-    while todo:  # the A side: from the meeting nodes back towards A
-        w = todo.pop()
-        for p in search.parents_a.get(w, []):
-            children.setdefault(p, []).append(w)
-            if p not in seen:
-                seen.add(p)
-                todo.append(p)
-    seen = set(search.meet)
-    todo = list(search.meet)
-    while todo:  # the B side: from the meeting nodes on towards B
-        w = todo.pop()
-        for p in search.parents_b.get(w, []):
-            children.setdefault(w, []).append(p)
-            if p not in seen:
-                seen.add(p)
-                todo.append(p)
+    _add_side(children, search.meet, search.parents_a, towards_b=False)  # back from the meeting nodes to A
+    _add_side(children, search.meet, search.parents_b, towards_b=True)  # on from the meeting nodes to B
     for kids in children.values():
         kids.sort()
     return children
+
+
+def _add_side(children: dict[N, list[N]], meet: Collection[N], parents: Mapping[N, list[N]], towards_b: bool) -> None:
+    """The DAG edges of one side of the search, walked from the meeting nodes through its parents."""
+    seen: set[N] = set(meet)
+    todo = list(meet)
+    while todo:
+        w = todo.pop()
+        for p in parents.get(w, []):
+            parent, child = (w, p) if towards_b else (p, w)
+            children.setdefault(parent, []).append(child)
+            if p not in seen:
+                seen.add(p)
+                todo.append(p)
 
 
 def dag_paths(children: dict[N, list[N]], a: N, length: int) -> Iterator[list[N]]:
