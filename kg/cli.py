@@ -30,6 +30,51 @@ STORE = click.option(
     show_envvar=True,
     help="Store directory (default: the environment variable KG_STORE).",
 )
+_READ_STORE = click.option(
+    "--store", "store", type=click.Path(path_type=Path), envvar="KG_STORE",
+    help="Store directory (KG_STORE). Exclusive with --endpoint.",
+)
+_ENDPOINT = click.option(
+    "--endpoint", metavar="URL", envvar="KG_ENDPOINT",
+    help="A SPARQL 1.1 endpoint whose default graph is the union of its graphs, instead of a store "
+    "(KG_ENDPOINT; KG_ENDPOINT_AUTHORIZATION is sent as its Authorization header).",
+)
+_INDEX = click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path, file_okay=False),
+    help="With --endpoint: the co-authorship index `kg index` wrote (DIR); paths are searched locally.",
+)
+
+
+def _data_options(f: Any) -> Any:
+    """--store DIR or --endpoint URL: where a reading command reads the graph from."""
+    return _READ_STORE(_ENDPOINT(f))
+
+
+def _open_data(store: Path | None, endpoint: str | None, *, index: Path | None = None,
+               timeout: float | None = None) -> Any:
+    """The Backend of --store or --endpoint (exactly one; one given on the command line beats the other's
+    environment variable)."""
+    from kg.backend import open_store
+    from kg.backend.remote import RemoteBackend
+
+    ctx = click.get_current_context()
+    env = click.core.ParameterSource.ENVIRONMENT
+    if store is not None and endpoint is not None:
+        from_env = {n for n in ("store", "endpoint") if ctx.get_parameter_source(n) is env}
+        if not from_env:
+            raise click.UsageError("--store and --endpoint are exclusive: give one")
+        if from_env == {"store", "endpoint"}:
+            raise click.UsageError("KG_STORE and KG_ENDPOINT are both set: give --store or --endpoint")
+        store, endpoint = (None, endpoint) if "store" in from_env else (store, None)
+    if endpoint is not None:
+        return RemoteBackend(endpoint, index=index, timeout=timeout or 30.0)
+    if store is None:
+        raise click.UsageError("give --store DIR or --endpoint URL (or set KG_STORE or KG_ENDPOINT)")
+    if index is not None:
+        raise click.UsageError("--index is for --endpoint (a store has its own index)")
+    return open_store(store)
+
+
 DEFAULT_DEMO_STORE = Path.home() / ".local" / "share" / "kg" / "demo"
 
 
@@ -201,7 +246,7 @@ def load(files: tuple[Path, ...], store: Path, add: bool, optimize: bool) -> Non
 
 @main.command()
 @click.argument("sparql", required=False)
-@STORE
+@_data_options
 @click.option(
     "--param",
     "params",
@@ -226,7 +271,8 @@ def load(files: tuple[Path, ...], store: Path, add: bool, optimize: bool) -> Non
 )
 def query(
     sparql: str | None,
-    store: Path,
+    store: Path | None,
+    endpoint: str | None,
     params: tuple[str, ...],
     fmt: str | None,
     list_queries: bool,
@@ -236,9 +282,9 @@ def query(
 
     The answer is written once it is complete: an error while it is computed leaves no partial output.
     """
+    from kg.backend.remote import RemoteBackend
     from kg.queries import NamedQuery, all_named, execute, named, parse, parse_cli_value
     from kg.sparqltext import Refused, check_outbound, lex
-    from kg.store import StoreDir
 
     if list_queries:
         for q in all_named():
@@ -273,14 +319,21 @@ def query(
         check_outbound(lex(text), frozenset(h.lower() for h in allow_service), None, "kg query", "--allow-service")
     except Refused as e:
         raise QueryError(f"query: {e}") from None
-    db = StoreDir(store).open()
-    results = execute(db, target, bound)
+    results: Any
+    with _open_data(store, endpoint) as backend:
+        if isinstance(backend, RemoteBackend):
+            results = backend.results(target, bound)  # normalised, read whole
+        else:
+            results = execute(backend.store, target, bound)
     out = _Answer()
-    if isinstance(results, ox.QueryTriples):
+    if isinstance(results, ox.QueryTriples | list):
         rdf = find(fmt or "ttl", GRAPHS)
         if rdf is None or rdf.rdf is None:
             raise click.BadParameter(f"{fmt} is for SELECT/ASK results; use {names(GRAPHS)}", param_hint="--format")
-        _serialize(results, out, rdf.rdf)
+        if isinstance(results, list):  # a remote engine's triples (RemoteBackend.results)
+            ox.serialize(results, out, rdf.rdf)
+        else:
+            _serialize(results, out, rdf.rdf)
         chosen = rdf
     else:
         res = find(fmt or "json", RESULTS)
@@ -449,7 +502,8 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 @main.command()
 @click.argument("a")
 @click.argument("b")
-@STORE
+@_data_options
+@_INDEX
 @BY
 @click.option("--max-hops", type=click.IntRange(min=0), default=6, show_default=True, help="Longest chain searched.")
 @click.option("--all", "all_paths", is_flag=True, help="Every shortest path, not just the first by IRI order.")
@@ -465,14 +519,14 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 @TIMEOUT
 @FORMAT
 def path(
-    a: str, b: str, store: Path, by: str, max_hops: int, all_paths: bool, limit: int, avoid: tuple[str, ...],
-    strongest: bool, alternatives: int | None, timeout: float, fmt: str
+    a: str, b: str, store: Path | None, endpoint: str | None, index_dir: Path | None, by: str, max_hops: int,
+    all_paths: bool, limit: int, avoid: tuple[str, ...], strongest: bool, alternatives: int | None, timeout: float,
+    fmt: str,
 ) -> None:
     """The shortest co-authorship chain between A and B (author IRI, author id or name), with the joint papers."""
     import kg.paths as paths
-    from kg.backend import open_store
 
-    with open_store(store) as backend:
+    with _open_data(store, endpoint, index=index_dir, timeout=timeout) as backend:
         try:
             result = paths.shortest_paths(
                 backend,
@@ -494,7 +548,8 @@ def path(
 
 @main.command()
 @click.argument("author")
-@STORE
+@_data_options
+@_INDEX
 @BY
 @click.option("--max-hops", type=click.IntRange(min=0), metavar="N",
               help="Count up to this distance [default: 4, or --at if farther].")
@@ -505,13 +560,12 @@ def path(
 )
 @TIMEOUT
 @FORMAT
-def reach(author: str, store: Path, by: str, max_hops: int | None, at: int | None, offset: int, limit: int,
-          timeout: float, fmt: str) -> None:
+def reach(author: str, store: Path | None, endpoint: str | None, index_dir: Path | None, by: str,
+          max_hops: int | None, at: int | None, offset: int, limit: int, timeout: float, fmt: str) -> None:
     """How many authors are at each co-authorship distance from AUTHOR; with --at D, which ones at D."""
     import kg.paths as paths
-    from kg.backend import open_store
 
-    with open_store(store) as backend:
+    with _open_data(store, endpoint, index=index_dir, timeout=timeout) as backend:
         try:
             result = paths.reach(backend, author, by=by, max_hops=max_hops, at=at,  # type: ignore[arg-type]
                                  offset=offset, limit=limit, timeout=timeout)
@@ -522,14 +576,13 @@ def reach(author: str, store: Path, by: str, max_hops: int | None, at: int | Non
 
 @main.command()
 @click.argument("author")
-@STORE
+@_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def coauthors(author: str, store: Path, fmt: str) -> None:
+def coauthors(author: str, store: Path | None, endpoint: str | None, fmt: str) -> None:
     """The co-authors of AUTHOR (author IRI, author id or name) with their numbers of joint papers."""
     import kg.paths as paths
-    from kg.backend import open_store
 
-    with open_store(store) as backend:
+    with _open_data(store, endpoint) as backend:
         try:
             result = paths.coauthors(backend, author)
         except paths.AmbiguousAuthor as e:

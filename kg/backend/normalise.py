@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
@@ -63,6 +64,27 @@ def term(t: Term) -> Term:
 
 def row(r: Row) -> Row:
     return {k: term(v) for k, v in r.items()}
+
+
+def _json_term(t: Term) -> dict[str, str]:
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return {"type": "literal", "value": t.value, "xml:lang": t.language}
+        return {"type": "literal", "value": t.value, "datatype": t.datatype.value}
+    return {"type": "literal", "value": str(t)}
+
+
+def solutions(variables: list[str], rows: list[Row]) -> ox.QuerySolutions:
+    """Normalised rows as pyoxigraph query solutions (to serialise in any results format)."""
+    body = {"head": {"vars": variables},
+            "results": {"bindings": [{k: _json_term(v) for k, v in r.items()} for r in rows]}}
+    parsed = ox.parse_query_results(json.dumps(body), ox.QueryResultsFormat.JSON)
+    assert isinstance(parsed, ox.QuerySolutions)
+    return parsed
 
 
 def order_by(text: str) -> list[tuple[str, bool]] | None:

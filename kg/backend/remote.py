@@ -117,11 +117,27 @@ class RemoteBackend:
             raise QueryError(f"{label}: {e}") from None
         return binding.bind(source, {k.value: v for k, v in values.items()})
 
+    def results(
+        self, query: Query, params: Params = None
+    ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
+        """A query of any form, normalised (`kg query --endpoint`): solutions, a boolean or triples."""
+        text = self.text(query, params)
+        answer = self.client.any(text)
+        if isinstance(answer, ox.QuerySolutions):
+            names = [v.value for v in answer.variables]
+            return normalise.solutions(names, self._rows(text, answer))
+        if isinstance(answer, ox.QueryBoolean):
+            return answer
+        return [ox.Triple(t.subject, t.predicate, normalise.term(t.object)) for t in answer]
+
     def select_terms(self, query: Query, params: Params = None) -> list[dict[str, Term]]:
         text = self.text(query, params)
         results = self.client.solutions(text)
         if not isinstance(results, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
+        return self._rows(text, results)
+
+    def _rows(self, text: str, results: ox.QuerySolutions) -> list[dict[str, Term]]:
         names = [v.value for v in results.variables]
         rows: list[dict[str, Term]] = []
         for solution in results:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import kg.paths.modes as modes
 from kg.adjacency import AdjacencyIndex
 from kg.backend import Backend
+from kg.backend.sparql import EndpointError
 from kg.errors import QueryError
 from kg.paths.joint import joint_papers
 from kg.paths.model import (
@@ -66,7 +68,10 @@ def shortest_paths(data: Backend, a: str, b: str, *, by: By = "author", max_hops
         found = _modes(data, graph, index, by, start.iri, end.iri, [n.iri for n in avoided], strongest, alternatives,
                        max_hops=max_hops, timeout=timeout, limit=limit if all else 1)
     else:
-        found = shortest(graph, start.iri, end.iri, max_hops=max_hops, timeout=timeout, all=all, limit=limit)
+        def run(g: Graph[Any]) -> Found:
+            return shortest(g, start.iri, end.iri, max_hops=max_hops, timeout=timeout, all=all, limit=limit)
+
+        found = run(graph) if index is not None else _within(timeout, graph, run)
     links: dict[tuple[str, str], Link] = {}
     paths = []
     for iris in found.paths:
@@ -166,6 +171,34 @@ def _reach(data: Backend, graph: Graph[N], source: Node, by: By, hops: int, at: 
     page = [node(data, graph.to_iri(n), by) for n in found.at[offset: offset + limit]]
     return ReachResult(source, by, hops, found.status, found.counts, at, page, offset, limit,
                        time.perf_counter() - started)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _within(timeout: float | None, graph: Graph[str], run: Callable[[Graph[str]], Found]) -> Found:
+    """`run` on `graph` with its neighbour step checking the deadline at every call: a step can be a
+    remote request, so the search's own check every 64 steps would let it overrun. A remote request
+    that times out is the search's timeout too."""
+    if timeout is None:
+        return run(graph)
+    deadline = time.monotonic() + timeout
+    step = graph.neighbours
+
+    def guarded(iri: str) -> Iterable[str]:
+        if time.monotonic() > deadline:
+            raise _OutOfTime
+        return step(iri)
+
+    try:
+        return run(replace(graph, neighbours=guarded))
+    except _OutOfTime:
+        return Found("timeout", None, [], False)
+    except EndpointError as e:
+        if e.kind != "timeout":
+            raise
+        return Found("timeout", None, [], False)
 
 
 def coauthors(data: Backend, who: str) -> CoauthorsResult:
