@@ -203,3 +203,25 @@ def test_authorization_header_is_sent(httpserver: Any) -> None:
     )
     with RemoteBackend(httpserver.url_for("/sparql"), authorization="Bearer s3cret") as remote:
         assert remote.ask("ASK {}") is True
+
+
+def test_checking_a_query_never_evaluates_it(httpserver: Any) -> None:
+    """The local syntax check must not run a SERVICE clause (pyoxigraph would fetch it): only the
+    engine sees the query."""
+    httpserver.expect_request("/sparql").respond_with_data(
+        '{"head":{},"boolean":true}', content_type="application/sparql-results+json"
+    )
+    service = httpserver.url_for("/service")
+    with RemoteBackend(httpserver.url_for("/sparql")) as remote:
+        for query in (
+            f"ASK {{ SERVICE <{service}> {{ ?s ?p ?o }} }}",
+            f"SELECT * {{ SERVICE SILENT <{service}> {{ ?s ?p ?o }} }}",
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERV\\u0049CE <{service}> {{ ?s ?p ?o }} }}",
+        ):
+            try:
+                remote.results(query)
+            except EndpointError:
+                pass  # this engine answers every query with a boolean
+        with pytest.raises(QueryError, match="query: "):
+            remote.ask("ASK { ?s ?p }")
+    assert {r.path for r, _ in httpserver.log} == {"/sparql"}

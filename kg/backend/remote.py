@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +30,7 @@ from kg.errors import QueryError
 from kg.queries import NamedQuery, to_term, value
 
 ENV_AUTHORIZATION = "KG_ENDPOINT_AUTHORIZATION"
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _CHECK = ox.Store()  # empty: parses queries (and reports syntax errors) before they leave the machine
 PAGE = 10_000
 
@@ -111,10 +113,7 @@ class RemoteBackend:
                 ox.Variable(k): v if isinstance(v, ox.NamedNode | ox.Literal) else to_term(v, "literal", k)
                 for k, v in (params or {}).items()
             }
-        try:
-            _CHECK.query(source)
-        except SyntaxError as e:
-            raise QueryError(f"{label}: {e}") from None
+        form(source, label)
         return binding.bind(source, {k.value: v for k, v in values.items()})
 
     def results(
@@ -122,7 +121,9 @@ class RemoteBackend:
     ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
         """A query of any form, normalised (`kg query --endpoint`): solutions, a boolean or triples."""
         text = self.text(query, params)
-        answer = self.client.any(text)
+        # the form decides what to ask for: an engine offered both (Virtuoso) may answer a
+        # CONSTRUCT as a table of ?s ?p ?o, or a SELECT as RDF
+        answer = self.client.graph(text) if form(text, "query") == "graph" else self.client.solutions(text)
         if isinstance(answer, ox.QuerySolutions):
             names = [v.value for v in answer.variables]
             return normalise.solutions(names, self._rows(text, answer))
@@ -209,6 +210,49 @@ class RemoteBackend:
 
     def index(self) -> AdjacencyIndex | None:
         return self._index
+
+
+def form(text: str, label: str) -> str:
+    """"solutions", "boolean" or "graph": the query's form; a syntax error is a QueryError naming the query.
+
+    Oxigraph's parser checks the text on an empty store, which evaluates at least its first
+    solution: an ASK is checked as the SELECT it would be, and every SERVICE as a GRAPH (the same
+    grammar, SILENT dropped), since pyoxigraph would fetch it; `\\u` escapes are decoded first, as
+    the parser does, so no keyword hides behind one. Only the engine sees the query itself.
+    """
+    check = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+    parts: list[str] = []
+    last = 0
+    keyword: str | None = None
+    dropping_silent = False
+    for t in binding.tokens(check):
+        if t.kind != "word":
+            dropping_silent = False
+            continue
+        up = t.text.upper()
+        replacement = None
+        if keyword is None and up in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            keyword = up
+            replacement = "SELECT *" if up == "ASK" else None
+        elif up == "SERVICE":
+            replacement, dropping_silent = "GRAPH", True
+            parts.append(check[last:t.start] + replacement)
+            last = t.end
+            continue
+        elif up == "SILENT" and dropping_silent:
+            replacement = ""
+        dropping_silent = False
+        if replacement is not None:
+            parts.append(check[last:t.start] + replacement)
+            last = t.end
+    parts.append(check[last:])
+    if keyword is None:
+        raise QueryError(f"{label}: not a query (SELECT, ASK, CONSTRUCT or DESCRIBE)")
+    try:
+        _CHECK.query("".join(parts))
+    except (SyntaxError, ValueError) as e:
+        raise QueryError(f"{label}: {e}") from None
+    return "solutions" if keyword == "SELECT" else "boolean" if keyword == "ASK" else "graph"
 
 
 def open_index(path: Path) -> AdjacencyIndex:

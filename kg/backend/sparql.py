@@ -109,24 +109,6 @@ class SparqlClient:
         except (SyntaxError, ValueError) as e:
             raise self._garbage(f"unreadable {answer.media_type}: {first_line(str(e))}") from None
 
-    def any(
-        self, query: str, timeout: float | None = None
-    ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
-        """The answer to a query of any form (results for SELECT/ASK, triples for CONSTRUCT/DESCRIBE)."""
-        answer = self.post(query, f"{RESULTS_ACCEPT}, {GRAPH_ACCEPT.replace('0.9', '0.8')}", timeout)
-        if answer.media_type in _RESULT_FORMATS:
-            try:
-                return ox.parse_query_results(answer.body, _RESULT_FORMATS[answer.media_type])
-            except (SyntaxError, ValueError) as e:
-                raise self._garbage(f"unreadable SPARQL results: {first_line(str(e))}") from None
-        fmt = _GRAPH_FORMATS.get(answer.media_type)
-        if fmt is None:
-            raise self._garbage(f"answered {answer.media_type or 'no media type'}, not SPARQL results or RDF")
-        try:
-            return [q.triple for q in ox.parse(answer.body, format=fmt)]
-        except (SyntaxError, ValueError) as e:
-            raise self._garbage(f"unreadable {answer.media_type}: {first_line(str(e))}") from None
-
     # -- the protocol
     def post(self, query: str, accept: str, timeout: float | None = None) -> Answer:
         """POST `query` as a form; the answer's body, read within the deadline, after retries."""
