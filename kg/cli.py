@@ -972,8 +972,8 @@ def docs(output: Path) -> None:
 @click.option("--endpoint", envvar="KG_ENDPOINT", help="A SPARQL 1.1 endpoint to read the graph from (KG_ENDPOINT).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Directory to write the index into (as DIR/paths-index; give it as --index DIR).")
-@click.option("--page-size", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="Rows per request to the endpoint (at most the engine's answer cap: Virtuoso's is 10,000).")
+@click.option("--page-size", type=click.IntRange(min=1), default=5_000, show_default=True,
+              help="Rows per request to the endpoint (below the engine's answer cap: Virtuoso's is 10,000).")
 @click.option("--timeout", type=click.FloatRange(min=0.0, min_open=True), default=300.0, show_default=True,
               help="Seconds per request to the endpoint.")
 def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, page_size: int, timeout: float) -> None:

@@ -25,7 +25,7 @@ from kg.backend.remote import RemoteBackend
 from kg.errors import InputError, KgError
 from kg.terms import KG, RDF_TYPE
 
-PAGE = 10_000
+PAGE = 5_000
 _AUTHOR, _IN_CLUSTER, _TYPE, _ROW = KG.author, KG.inCluster, RDF_TYPE, KG.AuthorRow
 # the three relations' IRIs as they appear in an N-Quads line: a cheap filter before parsing it
 _NEEDLES = tuple(f"<{iri}>".encode() for iri in (_AUTHOR, _IN_CLUSTER, _ROW))

@@ -224,3 +224,15 @@ def test_checking_a_query_never_evaluates_it(httpserver: Any) -> None:
         with pytest.raises(QueryError, match="query: "):
             remote.ask("ASK { ?s ?p }")
     assert {r.path for r, _ in httpserver.log} == {"/sparql"}
+
+
+def test_an_answer_cut_at_the_engines_row_cap_is_an_error(example_dataset: Dataset) -> None:
+    """Virtuoso cuts every answer at ResultSetMaxRows (10,000 by default) and says so in
+    X-SPARQL-MaxRows: a feature must not take the short answer for the whole."""
+    values = " ".join(str(i) for i in range(120))
+    query = f"SELECT * {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }}"
+    with open_backend(example_dataset, "virtuoso") as remote, pytest.raises(EndpointError) as e:
+        remote.select(query)
+    assert e.value.kind == "too-large" and "ResultSetMaxRows" in str(e.value)
+    with open_backend(example_dataset, "virtuoso") as remote:
+        assert len(remote.select(query + " LIMIT 9999")) == 9999

@@ -32,7 +32,6 @@ from kg.queries import NamedQuery, to_term, value
 ENV_AUTHORIZATION = "KG_ENDPOINT_AUTHORIZATION"
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _CHECK = ox.Store()  # empty: parses queries (and reports syntax errors) before they leave the machine
-PAGE = 10_000
 
 
 class RemoteBackend:

@@ -66,10 +66,12 @@ def first_line(text: str, limit: int = 200) -> str:
 
 @dataclass
 class Answer:
-    """A successful answer: its media type (no parameters) and body."""
+    """A successful answer: its media type (no parameters), body, and the engine's row cap if it
+    announced one (X-SPARQL-MaxRows: Virtuoso sends it when the answer reached its ResultSetMaxRows)."""
 
     media_type: str
     body: bytes
+    max_rows: int | None = None
 
 
 @dataclass
@@ -84,30 +86,51 @@ class SparqlClient:
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
+        self.last_cap: int | None = None  # the row cap the last answer announced (X-SPARQL-MaxRows)
         self.session.headers["User-Agent"] = USER_AGENT
         if self.authorization:
             self.session.headers["Authorization"] = self.authorization
 
     # -- typed answers
-    def solutions(self, query: str, timeout: float | None = None) -> ox.QuerySolutions | ox.QueryBoolean:
+    def solutions(
+        self, query: str, timeout: float | None = None, *, capped: bool = False
+    ) -> ox.QuerySolutions | ox.QueryBoolean:
+        """The answer to a SELECT or ASK. An answer the engine says it cut at its row cap is an error
+        (a feature would silently miss rows) unless `capped` (a forwarded query keeps the cap)."""
         answer = self.post(query, RESULTS_ACCEPT, timeout)
         fmt = _RESULT_FORMATS.get(answer.media_type)
         if fmt is None:
             raise self._garbage(f"answered {answer.media_type or 'no media type'}, not SPARQL results")
         try:
-            return ox.parse_query_results(answer.body, fmt)
+            parsed = ox.parse_query_results(answer.body, fmt)
         except (SyntaxError, ValueError) as e:
             raise self._garbage(f"unreadable SPARQL results: {first_line(str(e))}") from None
+        if answer.max_rows is not None and not capped and isinstance(parsed, ox.QuerySolutions):
+            rows = list(parsed)
+            if len(rows) >= answer.max_rows:
+                raise self._cut(answer.max_rows)
+            parsed = ox.parse_query_results(answer.body, fmt)  # the rows again, as solutions
+        self.last_cap = answer.max_rows
+        return parsed
 
-    def graph(self, query: str, timeout: float | None = None) -> list[ox.Triple]:
+    def graph(self, query: str, timeout: float | None = None, *, capped: bool = False) -> list[ox.Triple]:
         answer = self.post(query, GRAPH_ACCEPT, timeout)
         fmt = _GRAPH_FORMATS.get(answer.media_type)
         if fmt is None:
             raise self._garbage(f"answered {answer.media_type or 'no media type'}, not RDF")
         try:
-            return [q.triple for q in ox.parse(answer.body, format=fmt)]
+            triples = [q.triple for q in ox.parse(answer.body, format=fmt)]
         except (SyntaxError, ValueError) as e:
             raise self._garbage(f"unreadable {answer.media_type}: {first_line(str(e))}") from None
+        if answer.max_rows is not None and not capped and len(triples) >= answer.max_rows:
+            raise self._cut(answer.max_rows)
+        self.last_cap = answer.max_rows
+        return triples
+
+    def _cut(self, rows: int) -> EndpointError:
+        return EndpointError(
+            f"endpoint {self.url}: the engine cut its answer at {rows} rows (X-SPARQL-MaxRows; for "
+            "Virtuoso raise ResultSetMaxRows in the [SPARQL] section of virtuoso.ini)", "too-large")
 
     # -- the protocol
     def post(self, query: str, accept: str, timeout: float | None = None) -> Answer:
@@ -161,7 +184,8 @@ class SparqlClient:
                 raise error
             body = self._read(response, deadline, self.max_bytes)
             media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            return Answer(media, body)
+            cap = response.headers.get("X-SPARQL-MaxRows", "").strip()
+            return Answer(media, body, int(cap) if cap.isdigit() else None)
         finally:
             response.close()
 
