@@ -373,7 +373,7 @@ class _Answer(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
 
 
 @main.command()
-@STORE
+@_data_options
 @click.option(
     "--format",
     "fmt",
@@ -383,21 +383,36 @@ class _Answer(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (.gz compresses); stdout if absent.")
 @click.option("--graph", help="Only this named graph (triple formats merge all graphs otherwise).")
-def export(store: Path, fmt: str, output: Path | None, graph: str | None) -> None:
-    """Write the whole store in an RDF format, streaming. JSON-LD is compacted with ontology/context.jsonld."""
+def export(store: Path | None, endpoint: str | None, fmt: str, output: Path | None, graph: str | None) -> None:
+    """Write the whole store in an RDF format, streaming. JSON-LD is compacted with ontology/context.jsonld.
+
+    With --endpoint the graph is first copied into memory, 5,000 quads a request."""
+    from kg.backend.remote import RemoteBackend
     from kg.export import export as run
 
-    run(store, fmt, output, graph)
+    with _open_data(store, endpoint) as backend:
+        if isinstance(backend, RemoteBackend):
+            run(None, fmt, output, graph, db=backend.copy(), label=backend.label)
+        else:
+            run(store, fmt, output, graph)
 
 
 @main.command()
-@STORE
+@_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def stats(store: Path, fmt: str) -> None:
+def stats(store: Path | None, endpoint: str | None, fmt: str) -> None:
     """Counts of papers, author rows, venues, authorships, clusters and triples."""
+    from kg.backend.remote import RemoteBackend
+    from kg.stats import compute_stats
     from kg.store import StoreDir
 
-    counts = StoreDir(store).meta()["counts"]
+    with _open_data(store, endpoint) as backend:
+        # a store has them from its build; an endpoint is counted (stats.rq and the quads)
+        if isinstance(backend, RemoteBackend):
+            counts = compute_stats(backend)
+        else:
+            assert isinstance(backend.directory, StoreDir)
+            counts = backend.directory.meta()["counts"]
     if fmt == "json":
         click.echo(json.dumps(counts, indent=2, sort_keys=True))
     else:
@@ -407,7 +422,7 @@ def stats(store: Path, fmt: str) -> None:
 
 @main.command()
 @click.argument("name")
-@STORE
+@_data_options
 @click.option("--loose", is_flag=True, help="Also fold diacritics and punctuation ('José-María' ~ 'Jose Maria').")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default=None,
               help="text, json or csv [default: text; with --all: json, one paper a line].")
@@ -416,20 +431,19 @@ def stats(store: Path, fmt: str) -> None:
 @click.option("--page-size", type=click.IntRange(1, 500), default=None, help="Papers per page [default: 50].")
 @click.option("--all", "every", is_flag=True,
               help="Stream every paper, fetched a page at a time: JSON lines (--format json) or CSV (--format csv).")
-def cluster(name: str, store: Path, loose: bool, fmt: str | None, page: int | None, page_size: int | None,
-            every: bool) -> None:
+def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fmt: str | None, page: int | None,
+            page_size: int | None, every: bool) -> None:
     """Every paper of the author rows named NAME (case-insensitive exact match, homonym numbers merged)."""
-    from kg.backend import open_store
     from kg.cluster import CSV_COLUMNS, csv_rows, render_text
     from kg.cluster import cluster as run
 
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
     if every or page is not None or page_size is not None:
-        _cluster_pages(name, store, loose, fmt, page, page_size, every)
+        _cluster_pages(name, store, endpoint, loose, fmt, page, page_size, every)
         return
     fmt = fmt or "text"
-    with open_store(store) as backend:
+    with _open_data(store, endpoint) as backend:
         result = run(backend, name, loose=loose)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
@@ -441,10 +455,9 @@ def cluster(name: str, store: Path, loose: bool, fmt: str | None, page: int | No
         click.echo(render_text(result), nl=False)
 
 
-def _cluster_pages(name: str, store: Path, loose: bool, fmt: str | None, page: int | None,
-                   page_size: int | None, every: bool) -> None:
+def _cluster_pages(name: str, store: Path | None, endpoint: str | None, loose: bool, fmt: str | None,
+                   page: int | None, page_size: int | None, every: bool) -> None:
     """kg cluster --page / --page-size / --all (kg.cluster_page)."""
-    from kg.backend import open_store
     from kg.cluster import CSV_COLUMNS, csv_row, csv_rows, render_text
     from kg.cluster_page import PAGE_SIZE, all_papers, cluster_page
     from kg.errors import QueryError
@@ -454,7 +467,7 @@ def _cluster_pages(name: str, store: Path, loose: bool, fmt: str | None, page: i
             raise click.UsageError("--all streams every paper: give it without --page / --page-size")
         if fmt == "text":
             raise click.BadParameter("--all writes json (one paper a line) or csv", param_hint="--format")
-        with open_store(store) as backend:
+        with _open_data(store, endpoint) as backend:
             writer = csv.writer(sys.stdout, lineterminator="\n")
             if fmt == "csv":
                 writer.writerow(CSV_COLUMNS)
@@ -464,7 +477,7 @@ def _cluster_pages(name: str, store: Path, loose: bool, fmt: str | None, page: i
                 else:
                     sys.stdout.write(json.dumps(asdict(paper), ensure_ascii=False) + "\n")
         return
-    with open_store(store) as backend:
+    with _open_data(store, endpoint) as backend:
         try:
             shown = cluster_page(backend, name, page=page or 1, page_size=page_size or PAGE_SIZE, loose=loose)
         except QueryError as e:
@@ -931,22 +944,23 @@ def fetch_crossref(dois: tuple[str, ...], output: Path, base_url: str, mailto: s
 
 
 @main.command()
-@STORE
+@_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True)
 @click.option("--sample", type=click.IntRange(min=1), help="Check this many nodes per class, evenly spaced.")
 @click.option("--all", "every", is_flag=True, help="Check every node even when the store is too large for memory.")
-def validate(store: Path, fmt: str, sample: int | None, every: bool) -> None:
+def validate(store: Path | None, endpoint: str | None, fmt: str, sample: int | None, every: bool) -> None:
     """Check the store against ontology/shapes.ttl (SHACL); exit code 1 when there is a violation.
 
     A store of up to a million data triples is checked whole in memory; a larger one per class in
     chunks, on a sample of 2,000 nodes per class unless --all or --sample is given. The output says
-    which.
+    which. With --endpoint the graph is first copied into memory, 5,000 quads a request.
     """
-    from kg.store import StoreDir
+    from kg.backend.remote import RemoteBackend
     from kg.validate import default_sample, render_text
     from kg.validate import validate as run
 
-    db = StoreDir(store).open()
+    with _open_data(store, endpoint) as backend:
+        db = backend.copy() if isinstance(backend, RemoteBackend) else backend.store
     report = run(db, sample=sample if sample is not None or every else default_sample(db))
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))

@@ -16,8 +16,10 @@ from kg.store import StoreDir
 DATASET_FORMATS = tuple(f.name for f in EXPORT if f.rdf is not None and f.rdf.supports_datasets)  # keep the graphs
 
 
-def export(store: Path, fmt: str, output: Path | None, graph: str | None = None) -> None:
-    """Write the store to `output` (stdout when None), atomically for a file.
+def export(store: Path | None, fmt: str, output: Path | None, graph: str | None = None, *,
+           db: ox.Store | None = None, label: str | None = None) -> None:
+    """Write the store (or `db`, an opened one, named `label` in errors) to `output` (stdout when
+    None), atomically for a file.
 
     `fmt` names a format of kg.formats.EXPORT (its name or an alias). Dataset formats (nq, trig,
     jsonld) keep the named graphs; triple formats (ttl, nt, rdfxml) write the merge of all graphs,
@@ -26,9 +28,12 @@ def export(store: Path, fmt: str, output: Path | None, graph: str | None = None)
     chosen = find(fmt, EXPORT)
     if chosen is None:
         raise KgError(f"--format {fmt!r}: one of {names(EXPORT)}")
-    db = StoreDir(store).open()
+    if db is None:
+        if store is None:
+            raise KgError("export: give a store directory or an opened store")
+        db = StoreDir(store).open()
     if graph is not None and not db.contains_named_graph(ox.NamedNode(graph)):
-        raise KgError(f"--graph {graph!r}: no such graph in {store}")
+        raise KgError(f"--graph {graph!r}: no such graph in {label or store}")
     if output is None:
         import sys
 

@@ -210,6 +210,38 @@ class RemoteBackend:
     def index(self) -> AdjacencyIndex | None:
         return self._index
 
+    # -- beyond the protocol: the whole graph, for kg export / kg validate --endpoint
+    def quads(self, page: int = 5_000) -> Iterator[ox.Quad]:
+        """Every quad of the loaded data (an engine's own graphs left out), LIMIT/OFFSET page by page,
+        checked against COUNT(*) at the end (see kg.indexing for why there is no ORDER BY)."""
+        pattern = "GRAPH ?g { ?s ?p ?o }"
+        counted = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+        expected = counted[0].get("n") if counted else 0
+        seen, offset = 0, 0
+        while True:
+            results = self.client.solutions(f"SELECT ?s ?p ?o ?g WHERE {{ {pattern} }} LIMIT {page} OFFSET {offset}")
+            assert isinstance(results, ox.QuerySolutions)
+            count = 0
+            for solution in results:
+                count += 1
+                s, p, o, g = solution["s"], solution["p"], solution["o"], solution["g"]
+                if not isinstance(g, ox.NamedNode) or normalise.internal_graph(g.value, self.url):
+                    continue
+                if isinstance(s, ox.NamedNode | ox.BlankNode) and isinstance(p, ox.NamedNode) and o is not None:
+                    yield ox.Quad(s, p, normalise.term(o), g)
+            seen += count
+            if count < page:
+                break
+            offset += page
+        if seen != expected:
+            raise EndpointError(f"endpoint {self.url}: {seen} quads paged but COUNT(*) says {expected}", "garbage")
+
+    def copy(self) -> ox.Store:
+        """The whole graph in an in-memory store (kg export and kg validate over an endpoint)."""
+        store = ox.Store()
+        store.bulk_extend(self.quads())
+        return store
+
 
 def form(text: str, label: str) -> str:
     """"solutions", "boolean" or "graph": the query's form; a syntax error is a QueryError naming the query.
