@@ -647,7 +647,11 @@ def _check_listen(host: str, port: int) -> None:
 
 
 @main.command()
-@STORE
+@_data_options
+@_INDEX
+@click.option("--data-version", metavar="V",
+              help="With --endpoint: the data version ETags follow (default: derived from --index's index.json; "
+              "with neither, nothing is cacheable).")
 @_serve_options
 @click.option(
     "--base-iri",
@@ -714,7 +718,10 @@ def _check_listen(host: str, port: int) -> None:
     " the chain (repeatable).",
 )
 def serve(
-    store: Path,
+    store: Path | None,
+    endpoint: str | None,
+    index_dir: Path | None,
+    data_version: str | None,
     host: str,
     port: int,
     base_iri: str | None,
@@ -733,6 +740,9 @@ def serve(
 ) -> None:
     """Serve --store as a SPARQL 1.1 endpoint at /sparql, with a query page at / and VoID at /.well-known/void.
 
+    With --endpoint URL the pages, the API, dereferencing and /sparql answer from that engine (read-only,
+    after the same checks; the engine's port can stay private); --index DIR searches paths locally.
+
     Every resource IRI under the base also dereferences (HTML, Turtle, JSON-LD, RDF/XML, N-Triples),
     with the web API at /api/ (OpenAPI at /api/openapi.json), HTML pages (/clusters/NAME, /path) and
     the ontology at /ontology.
@@ -741,23 +751,35 @@ def serve(
     union of all graphs. SERVICE and LOAD (outbound requests) are refused unless --allow-service
     names the host. Access log lines go to stderr.
     """
+    from kg.backend.remote import RemoteBackend, RemoteSpec
     from kg.server import ServerConfig
     from kg.server import serve as run
     from kg.store import StoreDir
 
     if update_token and allow_update:
         raise click.UsageError("give either --update-token or --allow-update, not both")
+    with _open_data(store, endpoint, index=index_dir, timeout=timeout) as backend:
+        remote = None
+        if isinstance(backend, RemoteBackend):
+            if update_token or allow_update:
+                raise click.UsageError("--endpoint is served read-only: no --update-token / --allow-update")
+            remote = RemoteSpec(backend.url, str(index_dir) if index_dir else None, timeout, data_version)
+            store = None
+        elif data_version is not None:
+            raise click.UsageError("--data-version is for --endpoint (a store's ETags follow its builds)")
     if base_iri is not None:
         try:
             ox.NamedNode(base_iri)
         except ValueError as e:
             raise click.BadParameter(f"not an absolute IRI: {e}", param_hint="--base-iri") from None
-    StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
+    if store is not None:
+        StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
     _check_listen(host, port)
     resolved = _anchors(store, anchors)
     run(
         ServerConfig(
             store=store,
+            remote=remote,
             host=host,
             port=port,
             base_iri=base_iri,

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,18 +75,19 @@ def _wait(engine: Engine, seconds: float) -> None:
         time.sleep(0.2)
 
 
-def start_oxigraph(nquads: list[Path], folder: Path) -> Engine:
+def start_oxigraph(nquads: list[Path], folder: Path, port: int | None = None) -> Engine:
     """`oxigraph load` the files into a new database in `folder`, then `serve-read-only` it with the
     union of all graphs as the default graph (as kg's embedded store queries)."""
     binary = oxigraph_binary()
     folder.mkdir(parents=True, exist_ok=True)
     db, log = folder / "db", folder / "oxigraph.log"
-    with open(log, "wb") as out:
-        subprocess.run(
-            [binary, "load", "--location", str(db), *(a for f in nquads for a in ("--file", str(f)))],
-            stdout=out, stderr=subprocess.STDOUT, check=True,
-        )
-    port = free_port()
+    if not db.exists():  # loaded once; a restart (the recovery tests) serves the same database
+        with open(log, "wb") as out:
+            subprocess.run(
+                [binary, "load", "--location", str(db), *(a for f in nquads for a in ("--file", str(f)))],
+                stdout=out, stderr=subprocess.STDOUT, check=True,
+            )
+    port = port or free_port()
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [binary, "serve-read-only", "--location", str(db), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
@@ -239,3 +241,37 @@ def open_backend(dataset: Dataset, kind: str, **options: object) -> Any:
     if kind == "embedded":
         return open_store(dataset.store)
     return RemoteBackend(dataset.endpoint(kind), **options)  # type: ignore[arg-type]
+
+
+@contextmanager
+def kg_serve(*args: str, log: Path) -> Iterator[str]:
+    """`kg serve ARGS` on a free port; its base URL (ready once /api/openapi.json answers), then stopped."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "kg", "serve", "--port", str(port), *args]
+    env = {k: v for k, v in os.environ.items() if k not in ("KG_STORE", "KG_ENDPOINT")}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"}
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"kg serve exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                if requests.get(url + "/api/openapi.json", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"kg serve did not answer within 30 s:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

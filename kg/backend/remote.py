@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -32,6 +33,39 @@ from kg.queries import NamedQuery, to_term, value
 ENV_AUTHORIZATION = "KG_ENDPOINT_AUTHORIZATION"
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _CHECK = ox.Store()  # empty: parses queries (and reports syntax errors) before they leave the machine
+
+
+@dataclass(frozen=True)
+class RemoteSpec:
+    """What opens a RemoteBackend, picklable (kg serve's worker processes each open their own)."""
+
+    url: str
+    index: str | None = None
+    timeout: float = 30.0
+    data_version: str | None = None
+
+    def open(self) -> RemoteBackend:
+        return RemoteBackend(self.url, index=self.index, timeout=self.timeout, data_version=self.data_version)
+
+    def version(self) -> str | None:
+        """The data version as RemoteBackend.version derives it, without opening a connection."""
+        return data_version(self.data_version, Path(self.index) if self.index else None)
+
+
+def data_version(given: str | None, index: Path | None) -> str | None:
+    """The version given (`kg serve --data-version`), else one derived from the index's index.json
+    (rewritten by every `kg index`, which follows a reload), else None: nothing is cached then."""
+    if given is not None:
+        return given
+    if index is None:
+        return None
+    for meta in (index / "index.json", index / "paths-index" / "index.json"):
+        try:
+            stat = meta.stat()
+        except OSError:
+            continue
+        return hashlib.sha256(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:16]
+    return None
 
 
 class RemoteBackend:
@@ -90,16 +124,7 @@ class RemoteBackend:
 
     @property
     def version(self) -> str | None:
-        if self._version is not None:
-            return self._version
-        if self.index_path is not None:
-            meta = self.index_path / "index.json"
-            try:
-                stat = meta.stat()
-            except OSError:
-                return None
-            return hashlib.sha256(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:16]
-        return None
+        return data_version(self._version, self.index_path)
 
     def text(self, query: Query, params: Params = None) -> str:
         """The query as sent: its parameters bound by a VALUES block, checked by Oxigraph's parser."""
@@ -125,7 +150,7 @@ class RemoteBackend:
         answer = self.client.graph(text) if form(text, "query") == "graph" else self.client.solutions(text)
         if isinstance(answer, ox.QuerySolutions):
             names = [v.value for v in answer.variables]
-            return normalise.solutions(names, self._rows(text, answer))
+            return normalise.solutions(names, self.rows(text, answer))
         if isinstance(answer, ox.QueryBoolean):
             return answer
         return [ox.Triple(t.subject, t.predicate, normalise.term(t.object)) for t in answer]
@@ -135,9 +160,10 @@ class RemoteBackend:
         results = self.client.solutions(text)
         if not isinstance(results, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        return self._rows(text, results)
+        return self.rows(text, results)
 
-    def _rows(self, text: str, results: ox.QuerySolutions) -> list[dict[str, Term]]:
+    def rows(self, text: str, results: ox.QuerySolutions) -> list[dict[str, Term]]:
+        """An engine's solutions to `text` as normalised rows, in the order of its ORDER BY."""
         names = [v.value for v in results.variables]
         rows: list[dict[str, Term]] = []
         for solution in results:
@@ -297,4 +323,4 @@ def open_index(path: Path) -> AdjacencyIndex:
     raise QueryError(f"--index {path}: no co-authorship index there (build one with `kg index ... -o {path}`)")
 
 
-__all__ = ["EndpointError", "RemoteBackend", "open_index"]
+__all__ = ["EndpointError", "RemoteBackend", "RemoteSpec", "open_index"]

@@ -128,7 +128,7 @@ class Endpoint:
     def __init__(self, config: ServerConfig, runner: JobRunner | None = None) -> None:
         self._config = config
         size = 1 if config.updates else max(1, config.workers)
-        self.runner: JobRunner = runner or Runner(str(config.store), size, config.updates, CALLS)
+        self.runner: JobRunner = runner or Runner(config.source, size, config.updates, CALLS)
         self.void_cache: dict[str, list[ox.Triple]] = {}
         self.site = Site(self)
         self.pages = Pages(self.site)
@@ -277,8 +277,13 @@ class Endpoint:
     async def void(self, request: Request) -> Response:
         url = str(request.url.replace(query="", fragment=""))
         endpoint = str(request.url_for("sparql"))
-        key = f"{self.config.store.resolve()}|{os.path.realpath(self.config.store / 'active')}|{url}"
-        triples = self.void_cache.get(key)
+        store = self.config.store
+        if store is None:  # a remote engine: its data version, if any (no version, no cache)
+            version = self.config.remote.version() if self.config.remote is not None else None
+            key = f"{self.config.label}|{version}|{url}" if version is not None else ""
+        else:
+            key = f"{store.resolve()}|{os.path.realpath(store / 'active')}|{url}"
+        triples = self.void_cache.get(key) if key else None
         if triples is None:
             result = await self.run(Job("void"))
             if result.status != 200:
@@ -306,7 +311,8 @@ class Endpoint:
             " script-src 'self'; connect-src 'self'"
         )
         return render("query.html", 200, {"Content-Security-Policy": csp}, queries=data,
-                      yasgui=(VENDOR / "yasgui.min.js").is_file(), store=self.config.store.name,
+                      yasgui=(VENDOR / "yasgui.min.js").is_file(),
+                      store=self.config.store.name if self.config.store else self.config.label,
                       **self.pages.context(request))
 
 
@@ -326,7 +332,7 @@ def create_app(
         if announce:
             log.info(
                 "kg serve: %s on http://%s:%d/sparql (%d worker%s, timeout %g s, updates %s)",
-                config.store,
+                config.label,
                 config.host,
                 config.port,
                 endpoint.runner.size,

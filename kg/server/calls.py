@@ -12,6 +12,7 @@ from typing import Any
 
 import kg.describe as ld
 from kg.backend import Backend
+from kg.backend.sparql import EndpointError
 from kg.cluster_page import cluster_page
 from kg.errors import KgError
 from kg.paths import AmbiguousAuthor, UnknownAuthor, shortest_paths
@@ -34,6 +35,8 @@ def cluster(backend: Backend, name: str, loose: bool = False, page: int = 1, pag
     """One page of a name cluster (kg.cluster_page); a page past the last one is 404."""
     try:
         return Result(200, data=cluster_page(backend, name, page=page, page_size=page_size, loose=loose))
+    except EndpointError:
+        raise  # the engine's failure, not the client's (kg.server.forward answers it)
     except KgError as e:
         return failure(404 if "past the last page" in str(e) else 400, str(e))
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.backend.remote import RemoteSpec
+
 
 @dataclass(frozen=True)
 class ServerConfig:
-    store: Path
+    store: Path | None  # None with `remote`: kg serve --endpoint
     host: str = "127.0.0.1"
     port: int = 7878
     base_iri: str | None = None
@@ -24,7 +26,20 @@ class ServerConfig:
     client_budget_loopback: bool = False
     cache_entries: int = 2048  # hot answers kept in memory (kg.server.hot); 0: none
     anchors: tuple[str, ...] = ()  # author rows whose distance every author page shows (kg serve --anchor)
+    remote: RemoteSpec | None = None  # kg serve --endpoint URL [--index DIR] [--data-version V]
 
     @property
     def updates(self) -> bool:
         return self.allow_update or bool(self.update_token)
+
+    @property
+    def source(self) -> str | RemoteSpec:
+        """What the workers open: the store directory, or the remote endpoint."""
+        if self.remote is not None:
+            return self.remote
+        assert self.store is not None
+        return str(self.store)
+
+    @property
+    def label(self) -> str:
+        return self.remote.url if self.remote is not None else str(self.store)

@@ -18,6 +18,7 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 
 from kg.backend import EmbeddedBackend
+from kg.backend.remote import RemoteSpec
 from kg.errors import KgError
 from kg.formats import BOOLEAN, GRAPHS, RESULTS, Format, find
 from kg.server.messages import Family, Job, Result, failure
@@ -81,10 +82,15 @@ class Evaluator:
             return failure(400, str(e))
 
 
-def factory(store: str, writable: bool, calls: Calls) -> Callable[[], Evaluator]:
-    """A picklable maker of the evaluator, for kg.server.workers.Pool (called in each worker)."""
+def factory(store: str | RemoteSpec, writable: bool, calls: Calls) -> Callable[[], Callable[[Job], Result]]:
+    """A picklable maker of the evaluator, for kg.server.workers.Pool (called in each worker): on
+    the store directory, or (kg serve --endpoint) on the remote engine (kg.server.forward)."""
     import functools
 
+    if isinstance(store, RemoteSpec):
+        from kg.server.forward import RemoteEvaluator
+
+        return functools.partial(RemoteEvaluator, store, calls)
     return functools.partial(Evaluator, store, writable, calls)
 
 

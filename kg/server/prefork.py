@@ -80,7 +80,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
             for listener in getattr(server, "servers", []):
                 listener.close()
 
-    runner = LocalRunner(factory(str(config.store), config.updates, CALLS), threads=threads, on_doom=stop_accepting)
+    runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=threads, on_doom=stop_accepting)
     app = Doom(create_app(config, runner=runner, announce=False, ledger=ledger))
     settings = uvicorn.Config(app, access_log=False, log_level="warning", limit_concurrency=512, timeout_keep_alive=5,
                               server_header=False, lifespan="on")
@@ -177,7 +177,7 @@ def serve(config: ServerConfig, threads: int = 2) -> None:
         supervisor.start(slot)
     log.info(
         "kg serve: %s on http://%s:%d/sparql (%d worker%s, timeout %g s, updates %s)",
-        config.store,
+        config.label,
         config.host,
         config.port,
         size,

@@ -7,6 +7,7 @@ with the call table it is given, and the pool's failures become the 503s a clien
 
 from __future__ import annotations
 
+from kg.backend.remote import RemoteSpec
 from kg.server.evaluator import Calls, factory
 from kg.server.messages import Job, Result, failure
 from kg.server.workers import Busy, Died, Pool, TimedOut
@@ -15,7 +16,7 @@ RETRY = {"Retry-After": "5"}
 
 
 class Runner:
-    def __init__(self, store: str, size: int, writable: bool, calls: Calls) -> None:
+    def __init__(self, store: str | RemoteSpec, size: int, writable: bool, calls: Calls) -> None:
         self.pool: Pool[Job, Result] = Pool(factory(store, writable, calls), size)
 
     @property

@@ -58,7 +58,15 @@ class Site:
         self.answers = AnswerCache(self.config.cache_entries)
 
     def build(self) -> Build:
-        """build.json of the active generation, reread only when `active` changes (one readlink)."""
+        """build.json of the active generation, reread only when `active` changes (one readlink).
+
+        Over a remote engine (kg serve --endpoint) the tag is its data version (--data-version, or
+        derived from the --index directory: kg.backend.remote.data_version); without one, "".
+        """
+        if self.config.store is None:
+            version = self.config.remote.version() if self.config.remote is not None else None
+            tag = hashlib.sha1(version.encode()).hexdigest()[:16] if version is not None else ""
+            return Build(tag, None, self.config.base_iri or DEFAULT_BASE_IRI)
         store = StoreDir(self.config.store)
         link = os.path.realpath(self.config.store / "active")
         if self._build is None or self._build[0] != link:
@@ -86,7 +94,7 @@ class Site:
 
     def hot(self, variant: str, headers: dict[str, str]) -> Response | None:
         """The kept answer of this variant for the active build (kg.server.hot), or None."""
-        if self.config.updates:
+        if self.config.updates or not self.build().tag:  # nothing kept for a remote engine without a version
             return None
         found = self.answers.get(self.build().tag, variant)
         if found is None:
@@ -97,7 +105,7 @@ class Site:
 
     def keep(self, variant: str, response: Response, *extra: str) -> Response:
         """Keeps a 200 answer for this variant and build; `extra` names its own headers to keep with it."""
-        if response.status_code == 200 and not self.config.updates:
+        if response.status_code == 200 and not self.config.updates and self.build().tag:
             media = response.headers.get("content-type", "application/octet-stream")
             kept = tuple((k, response.headers[k]) for k in extra if k in response.headers)
             self.answers.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
@@ -108,9 +116,9 @@ class Site:
 
         With updates enabled the store changes in place, so nothing is cacheable then.
         """
-        if self.config.updates:
-            return None, {"Cache-Control": "no-cache"}
         build = self.build()
+        if self.config.updates or not build.tag:  # changing in place, or a remote engine without a version
+            return None, {"Cache-Control": "no-cache"}
         etag = f'"{build.tag}-{hashlib.sha1(variant.encode()).hexdigest()[:8]}"'
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if build.modified is not None:
