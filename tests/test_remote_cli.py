@@ -40,6 +40,30 @@ def remote_index(example_dataset: Dataset, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.mark.parametrize("kind", ENGINES)
+def test_cluster_over_an_endpoint_prints_what_the_store_prints(example_dataset: Dataset, kind: str) -> None:
+    for args in (
+        ("cluster", "Liyuan Liu", "--format", "json"),
+        ("cluster", "Liyuan Liu"),
+        ("cluster", "liyuan liu", "--format", "csv"),
+        ("cluster", "Liyuan Liu", "--page", "2", "--page-size", "5", "--format", "json"),
+        ("cluster", "Liyuan Liu", "--all", "--format", "json"),
+        ("cluster", "Zoe Unicode", "--loose", "--format", "json"),
+        ("stats", "--format", "json"),
+    ):
+        assert out(example_dataset, kind, *args) == out(example_dataset, "embedded", *args), args
+    shown = json.loads(out(example_dataset, kind, "cluster", "Liyuan Liu", "--format", "json"))
+    assert len(shown["papers"]) == 21 and len(shown["rows"]) == 2
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_export_and_validate_over_an_endpoint(example_dataset: Dataset, kind: str) -> None:
+    nq = {b: sorted(out(example_dataset, b, "export", "--format", "nq").splitlines()) for b in ("embedded", kind)}
+    assert nq[kind] == nq["embedded"] and len(nq[kind]) > 2000
+    done = kg("validate", *where(example_dataset, kind))
+    assert done.returncode == 0 and "no violation" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("kind", ENGINES)
 def test_path_by_cluster_over_an_endpoint(example_dataset: Dataset, kind: str, remote_index: Path) -> None:
     args = ("path", "Yiping Wang", "Hong Chen 0004", "--by", "cluster", "--all", "--format", "json")
     want = out(example_dataset, "embedded", *args)
