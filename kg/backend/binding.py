@@ -11,6 +11,7 @@ sub-query (its own scope) it is not bound, which no named query needs.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ def tokens(text: str) -> Iterator[Token]:
             i += 1
 
 
+@functools.lru_cache(maxsize=1024)
 def where_group(text: str) -> int | None:
     """The offset just inside the opening brace of the query's WHERE group; None if it has none
     (a DESCRIBE of constants) or it is also a CONSTRUCT template (`CONSTRUCT WHERE { ... }`)."""

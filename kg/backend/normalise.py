@@ -87,7 +87,8 @@ def solutions(variables: list[str], rows: list[Row]) -> ox.QuerySolutions:
     return parsed
 
 
-def order_by(text: str) -> list[tuple[str, bool]] | None:
+@functools.lru_cache(maxsize=1024)
+def order_by(text: str) -> tuple[tuple[str, bool], ...] | None:
     """The outer query's ORDER BY as (variable, descending) pairs, or None when it has none or it
     orders by anything but plain variables (then the engine's own order is kept)."""
     found: list[Token] = []
@@ -124,7 +125,7 @@ def order_by(text: str) -> list[tuple[str, bool]] | None:
             i += 4
         else:
             return None
-    return keys or None
+    return tuple(keys) or None
 
 
 def _rank(t: Term | None) -> tuple[int, object, object, object]:

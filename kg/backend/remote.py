@@ -13,6 +13,7 @@ index is a local directory built by `kg index --endpoint URL -o DIR` (or from th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -160,10 +161,12 @@ class RemoteBackend:
         results = self.client.solutions(text)
         if not isinstance(results, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        return self.rows(text, results)
+        # the order is the source's (a VALUES block adds none), whose analysis is cached
+        return self.rows(query.text if isinstance(query, NamedQuery) else query, results)
 
     def rows(self, text: str, results: ox.QuerySolutions) -> list[dict[str, Term]]:
-        """An engine's solutions to `text` as normalised rows, in the order of its ORDER BY."""
+        """An engine's solutions to `text` (or to the query it was bound from) as normalised rows,
+        in the order of its ORDER BY."""
         names = [v.value for v in results.variables]
         rows: list[dict[str, Term]] = []
         for solution in results:
@@ -269,6 +272,7 @@ class RemoteBackend:
         return store
 
 
+@functools.lru_cache(maxsize=1024)
 def form(text: str, label: str) -> str:
     """"solutions", "boolean" or "graph": the query's form; a syntax error is a QueryError naming the query.
 
