@@ -35,6 +35,7 @@ _NUMERIC = frozenset(
     )
 )
 _TRUE = ox.Literal("true", datatype=_BOOLEAN)
+_BOOLEAN_FORMS = frozenset({"1", "0", "true", "false"})
 _FALSE = ox.Literal("false", datatype=_BOOLEAN)
 
 
@@ -52,13 +53,12 @@ def internal_graph(iri: str, endpoint: str) -> bool:
     return iri.startswith(base) and iri.rstrip("/").rsplit("/", 1)[-1] in ("sparql", "DAV")
 
 
-def term(t: Term) -> Term:
-    """One result term in the form Oxigraph would give it."""
-    if isinstance(t, ox.Literal) and t.datatype == _BOOLEAN:
-        if t.value in ("1", "true"):
-            return _TRUE
-        if t.value in ("0", "false"):
-            return _FALSE
+def term(t: Term | None) -> Term:
+    """One result term in the form Oxigraph would give it (cheap for every other term: it runs on
+    every term of every answer)."""
+    if type(t) is ox.Literal and t.value in _BOOLEAN_FORMS and t.datatype == _BOOLEAN:
+        return _TRUE if t.value in ("1", "true") else _FALSE
+    assert t is not None
     return t
 
 

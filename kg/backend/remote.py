@@ -168,14 +168,12 @@ class RemoteBackend:
         """An engine's solutions to `text` (or to the query it was bound from) as normalised rows,
         in the order of its ORDER BY."""
         names = [v.value for v in results.variables]
-        rows: list[dict[str, Term]] = []
-        for solution in results:
-            row: dict[str, Term] = {}
-            for n in names:
-                t = solution[n]
-                if t is not None:
-                    row[n] = normalise.term(t)
-            rows.append(row)
+        rows: list[dict[str, Term]]
+        if self.client.last_booleans:  # the only terms to normalise; most answers have none
+            term = normalise.term
+            rows = [{n: term(t) for n, t in zip(names, solution, strict=True) if t is not None} for solution in results]
+        else:
+            rows = [{n: t for n, t in zip(names, solution, strict=True) if t is not None} for solution in results]
         keys = normalise.order_by(text)
         return normalise.sort(rows, keys) if keys else rows
 

@@ -87,6 +87,7 @@ class SparqlClient:
 
     def __post_init__(self) -> None:
         self.last_cap: int | None = None  # the row cap the last answer announced (X-SPARQL-MaxRows)
+        self.last_booleans = True  # whether the last answer may hold xsd:boolean terms (to normalise)
         self.session.headers["User-Agent"] = USER_AGENT
         if self.authorization:
             self.session.headers["Authorization"] = self.authorization
@@ -111,6 +112,7 @@ class SparqlClient:
                 raise self._cut(answer.max_rows)
             parsed = ox.parse_query_results(answer.body, fmt)  # the rows again, as solutions
         self.last_cap = answer.max_rows
+        self.last_booleans = b"#boolean" in answer.body
         return parsed
 
     def graph(self, query: str, timeout: float | None = None, *, capped: bool = False) -> list[ox.Triple]:
