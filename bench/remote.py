@@ -1,0 +1,206 @@
+"""Remote backends (issue 14): name-cluster and path latencies over the embedded store, Oxigraph
+server and Virtuoso on the same triples, and `kg index --endpoint` against `kg index` from the N-Quads.
+
+    flock /tmp/kg-bench.lock .venv/bin/python bench/remote.py --store STORE --nquads SHARDS_DIR --rows ROWS_DIR
+
+STORE is `kg build ROWS` (with its index), SHARDS_DIR `kg etl ROWS --shards N` of the same rows. The
+engines are started here on free ports (tests/engines.py: the recipes of docs/scaling.md), loaded,
+measured one after the other, and stopped. Writes bench/results/remote-<size>.json and its section
+of bench/RESULTS.md.
+
+- cluster: `kg.cluster.cluster(backend, name)` for names drawn from the rows (clusters of at most 50
+  papers), median and p95 per backend; beside it, for each engine, the engine's own time for the
+  same queries: the exact texts the RemoteBackend sends, POSTed with a bare requests session and the
+  body read, nothing parsed. The overhead is kg's (binding, parsing, normalising, assembling).
+- path: `kg.paths.shortest_paths(backend, a, b)` for random pairs of author rows, embedded (its
+  index) and each engine with the local index (`--index`), median and p95; the ratio to embedded.
+- index: `kg index --endpoint URL` (pages of 10,000) per engine against `kg index SHARDS` (no store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(os.environ.get("KG_ROOT", Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import requests  # noqa: E402
+from engines import start_oxigraph, start_virtuoso  # noqa: E402
+
+from kg.backend import open_store  # noqa: E402
+from kg.backend.remote import RemoteBackend  # noqa: E402
+from kg.cluster import cluster  # noqa: E402
+from kg.names import name_key  # noqa: E402
+from kg.paths import shortest_paths  # noqa: E402
+from kg.queries import named  # noqa: E402
+
+REPEAT = 3
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    return {"median_ms": round(statistics.median(values) * 1000, 2), "p95_ms": round(_p95(values) * 1000, 2)}
+
+
+def _names(rows: Path, count: int, seed: int) -> list[str]:
+    """Names whose clusters have at most 50 authorships (issue 5's bin), drawn with `seed`."""
+    key_of: dict[str, str] = {}
+    names: dict[str, str] = {}
+    with open(rows / "authors.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            key = name_key(row["name"])
+            key_of[row["id"]] = key
+            names.setdefault(key, row["name"])
+    counts: dict[str, int] = {}
+    with open(rows / "authorships.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            k = key_of[row["author_id"]]
+            counts[k] = counts.get(k, 0) + 1
+    pool = sorted(names[k] for k, n in counts.items() if n <= 50)
+    return random.Random(seed).sample(pool, min(count, len(pool)))
+
+
+def _cluster_times(backend: Any, names: list[str]) -> list[float]:
+    out = []
+    for name in names:
+        best = []
+        for _ in range(REPEAT):
+            t = time.perf_counter()
+            cluster(backend, name)
+            best.append(time.perf_counter() - t)
+        out.append(statistics.median(best))
+    return out
+
+
+def _own_times(remote: RemoteBackend, names: list[str]) -> list[float]:
+    """The engine's own time for the queries cluster() sends: same texts, a bare session, bodies read."""
+    session = requests.Session()
+    out = []
+    for name in names:
+        key = {"key": name_key(name)}
+        texts = [remote.text(named(q), key) for q in ("cluster-papers", "cluster-authors", "cluster-rows",
+                                                       "cluster-label")]
+        best = []
+        for _ in range(REPEAT):
+            t = time.perf_counter()
+            for text in texts:
+                r = session.post(remote.url, data={"query": text},
+                                 headers={"Accept": "application/sparql-results+json"})
+                r.raise_for_status()
+                _ = r.content
+            best.append(time.perf_counter() - t)
+        out.append(statistics.median(best))
+    return out
+
+
+def _pairs(backend: Any, count: int, seed: int) -> list[tuple[str, str]]:
+    index = backend.index()
+    rng = random.Random(seed)
+    n = len(index.authors)
+    connected = [i for i in range(n) if index.a2a.degree(i) > 0]
+    return [(index.authors.iri(rng.choice(connected)), index.authors.iri(rng.choice(connected))) for _ in range(count)]
+
+
+def _path_times(backend: Any, pairs: list[tuple[str, str]]) -> tuple[list[float], list[Any]]:
+    times, answers = [], []
+    for a, b in pairs:
+        t = time.perf_counter()
+        result = shortest_paths(backend, a, b, timeout=30)
+        times.append(time.perf_counter() - t)
+        answers.append(result.to_json())
+    return times, answers
+
+
+def _kg(*args: str) -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "kg", *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--nquads", type=Path, required=True)
+    parser.add_argument("--rows", type=Path, required=True)
+    parser.add_argument("--names", type=int, default=40)
+    parser.add_argument("--pairs", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--label", default="100k")
+    args = parser.parse_args()
+    shards = sorted(args.nquads.glob("*.nq*"))
+    work = Path(tempfile.mkdtemp(prefix="kg-bench-remote-"))
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.machine(),
+        "cpus": os.cpu_count(), "load_before": os.getloadavg()[0], "names": args.names, "pairs": args.pairs,
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                 cwd=ROOT).stdout.strip(),
+    }
+    names = _names(args.rows, args.names, args.seed)
+    engines: dict[str, Any] = {}
+    try:
+        t = time.perf_counter()
+        engines["oxigraph server"] = start_oxigraph(shards, work / "oxigraph")
+        results["load_oxigraph_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        data = work / "virtuoso" / "data"  # inside the folder its DirsAllowed names
+        data.mkdir(parents=True)
+        for shard in shards:
+            shutil.copy(shard, data / shard.name)
+        engines["Virtuoso"] = start_virtuoso(data, work / "virtuoso")
+        results["load_virtuoso_s"] = round(time.perf_counter() - t, 1)
+
+        # the index: from the shards, and from each endpoint
+        results["index_nquads_s"] = round(_kg("index", *map(str, shards), "-o", str(work / "ix-nq")), 2)
+        for label, engine in engines.items():
+            results[f"index_endpoint_{label}_s"] = round(
+                _kg("index", "--endpoint", engine.endpoint, "-o", str(work / f"ix-{label[:3]}")), 2)
+
+        with open_store(args.store) as embedded:
+            cluster(embedded, names[0])  # warm
+            results["cluster"] = {"embedded": _ms(_cluster_times(embedded, names))}
+            pairs = _pairs(embedded, args.pairs, args.seed)
+            times, want = _path_times(embedded, pairs)
+            results["path"] = {"embedded": _ms(times)}
+            expected = [cluster(embedded, n).to_json() for n in names[:10]]
+        for label, engine in engines.items():
+            with RemoteBackend(engine.endpoint, index=work / "ix-nq") as remote:
+                cluster(remote, names[0])
+                remote_times = _cluster_times(remote, names)
+                own = _own_times(remote, names)
+                overhead = [a - b for a, b in zip(remote_times, own, strict=True)]
+                results["cluster"][label] = {**_ms(remote_times), "engine_own": _ms(own),
+                                             "kg_overhead_median_ms": round(statistics.median(overhead) * 1000, 2)}
+                assert [cluster(remote, n).to_json() for n in names[:10]] == expected, label
+                times, got = _path_times(remote, pairs)
+                assert got == want, f"{label}: paths differ from the embedded store's"
+                results["path"][label] = {**_ms(times), "ratio_to_embedded": round(
+                    statistics.median(times) * 1000 / results["path"]["embedded"]["median_ms"], 2)}
+    finally:
+        for engine in engines.values():
+            engine.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    results["load_after"] = os.getloadavg()[0]
+    out = ROOT / "bench" / "results" / f"remote-{args.label}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
