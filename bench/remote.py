@@ -6,7 +6,7 @@ server and Virtuoso on the same triples, and `kg index --endpoint` against `kg i
 STORE is `kg build ROWS` (with its index), SHARDS_DIR `kg etl ROWS --shards N` of the same rows. The
 engines are started here on free ports (tests/engines.py: the recipes of docs/scaling.md), loaded,
 measured one after the other, and stopped. Writes bench/results/remote-<size>.json and its section
-of bench/RESULTS.md.
+of bench/RESULTS.md (`bench/remote.py --render bench/results/remote-100k.json` rewrites the section).
 
 - cluster: `kg.cluster.cluster(backend, name)` for names drawn from the rows (clusters of at most 50
   papers), median and p95 per backend; beside it, for each engine, the engine's own time for the
@@ -134,7 +134,62 @@ def _kg(*args: str) -> float:
     return time.perf_counter() - t
 
 
+BEGIN, END = "<!-- bench/remote.py: begin -->", "<!-- bench/remote.py: end -->"
+
+
+def render(r: dict[str, Any], label: str) -> str:
+    """The section of bench/RESULTS.md for one run."""
+    c, p = r["cluster"], r["path"]
+    lines = [
+        BEGIN,
+        f"## Remote backends ({label} papers): embedded store, Oxigraph server, Virtuoso 7.2",
+        "",
+        f"`bench/remote.py`, {r['date']}, commit {r['commit']}, {r['cpus']} cores shared (load "
+        f"{r['load_before']:.1f} before, {r['load_after']:.1f} after); {r['names']} names of clusters of at most 50 "
+        f"papers, {r['pairs']} random pairs of author rows, the same triples in every backend.",
+        "",
+        "| | embedded | Oxigraph server | Virtuoso |",
+        "|---|---|---|---|",
+        "| `kg.cluster.cluster(backend, name)` median / p95 ms | "
+        + " | ".join(f"{c[k]['median_ms']} / {c[k]['p95_ms']}" for k in ("embedded", "oxigraph server", "Virtuoso"))
+        + " |",
+        "| the engine's own time for the same 4 queries (bare HTTP, body read) median / p95 ms | – | "
+        + " | ".join(f"{c[k]['engine_own']['median_ms']} / {c[k]['engine_own']['p95_ms']}"
+                     for k in ("oxigraph server", "Virtuoso")) + " |",
+        "| kg's overhead over the engine's own time, median ms (target ≤ 3) | – | "
+        + " | ".join(str(c[k]["kg_overhead_median_ms"]) for k in ("oxigraph server", "Virtuoso")) + " |",
+        "| `kg.paths.shortest_paths` median / p95 ms (remote: `--index` from the shards) | "
+        + " | ".join(f"{p[k]['median_ms']} / {p[k]['p95_ms']}" for k in ("embedded", "oxigraph server", "Virtuoso"))
+        + " |",
+        "| path median against embedded (target ≤ 1.5×) | 1 | "
+        + " | ".join(f"{p[k]['ratio_to_embedded']}×" for k in ("oxigraph server", "Virtuoso")) + " |",
+        f"| load the shards into the engine, s | – | {r['load_oxigraph_s']} (`oxigraph load`) | "
+        f"{r['load_virtuoso_s']} (start, `ld_dir` + `rdf_loader_run` + `checkpoint`) |",
+        f"| `kg index` s: from the shards {r['index_nquads_s']}; `--endpoint` (pages of 5,000) | – | "
+        f"{r['index_endpoint_oxigraph server_s']} | {r['index_endpoint_Virtuoso_s']} |",
+        "",
+        "The cluster and path answers over both engines were checked equal to the embedded store's in the run.",
+        END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    path = ROOT / "bench" / "RESULTS.md"
+    old = path.read_text(encoding="utf-8")
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        new = head + text.rstrip("\n") + rest.split(END, 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    path.write_text(new, encoding="utf-8")
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":  # the RESULTS.md section of a results file
+        source = Path(sys.argv[2])
+        write_section(render(json.loads(source.read_text()), source.stem.removeprefix("remote-")))
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--nquads", type=Path, required=True)
@@ -199,6 +254,7 @@ def main() -> None:
     results["load_after"] = os.getloadavg()[0]
     out = ROOT / "bench" / "results" / f"remote-{args.label}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
+    write_section(render(results, args.label))
     print(json.dumps(results, indent=2))
 
 
