@@ -51,10 +51,9 @@ def _from_index(data: Backend, index: AdjacencyIndex, a: str, b: str, by: By) ->
         return out
 
     query = named("coauthors-paper")
-    out = []
-    for number in papers(x) & papers(y):
-        iri = index.papers.iri(number)
-        rows = data.select(query, {"paper": iri})
-        out.append(_paper(iri, rows[0] if rows else {}))
+    iris = [index.papers.iri(number) for number in papers(x) & papers(y)]
+    batch = getattr(data, "select_each", None)  # a remote backend asks for them all in one request
+    found = batch(query, "paper", iris) if batch is not None else [data.select(query, {"paper": i}) for i in iris]
+    out = [_paper(iri, rows[0] if rows else {}) for iri, rows in zip(iris, found, strict=True)]
     out.sort(key=lambda p: (p.year is None, -(p.year or 0), p.title, p.iri))
     return out
