@@ -147,18 +147,11 @@ def _rank(t: Term | None) -> tuple[int, object, object, object]:
     return (4, 0, str(t), "")
 
 
-def _compare(a: tuple[int, object, object, object], b: tuple[int, object, object, object]) -> int:
-    return 0 if a == b else (-1 if a < b else 1)
-
-
 def sort(rows: list[Row], keys: Sequence[tuple[str, bool]]) -> list[Row]:
-    """Rows in the SPARQL order of `keys` (a stable sort: ties keep the engine's order)."""
-
-    def cmp(x: Row, y: Row) -> int:
-        for name, descending in keys:
-            c = _compare(_rank(x.get(name)), _rank(y.get(name)))
-            if c:
-                return -c if descending else c
-        return 0
-
-    return sorted(rows, key=functools.cmp_to_key(cmp))
+    """Rows in the SPARQL order of `keys`: one stable sort per key, the last key first (each key
+    computed once per row; Python's reverse sort keeps equal rows in order), so ties keep the
+    engine's order."""
+    out = list(rows)
+    for name, descending in reversed(keys):
+        out.sort(key=lambda r: _rank(r.get(name)), reverse=descending)
+    return out

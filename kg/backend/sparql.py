@@ -89,6 +89,10 @@ class SparqlClient:
         self.last_cap: int | None = None  # the row cap the last answer announced (X-SPARQL-MaxRows)
         self.last_booleans = True  # whether the last answer may hold xsd:boolean terms (to normalise)
         self.session.headers["User-Agent"] = USER_AGENT
+        # the environment's proxy settings for this URL, read once: requests would read them (and
+        # stat ~/.netrc) again on every request, a good part of a millisecond each time
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.url))
+        self.session.trust_env = False
         if self.authorization:
             self.session.headers["Authorization"] = self.authorization
 
