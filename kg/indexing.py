@@ -11,6 +11,7 @@ files do not depend on the order the triples came in.
 from __future__ import annotations
 
 import gzip
+import re
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +30,8 @@ PAGE = 5_000
 _AUTHOR, _IN_CLUSTER, _TYPE, _ROW = KG.author, KG.inCluster, RDF_TYPE, KG.AuthorRow
 # the three relations' IRIs as they appear in an N-Quads line: a cheap filter before parsing it
 _NEEDLES = tuple(f"<{iri}>".encode() for iri in (_AUTHOR, _IN_CLUSTER, _ROW))
+_LINES = re.compile(b"^[^\\n]*(?:" + b"|".join(re.escape(n) for n in _NEEDLES) + b")[^\\n]*$", re.M)
+_BLOCK = 8 << 20
 
 
 @dataclass
@@ -77,37 +80,44 @@ def _open(path: Path) -> IO[bytes]:
 
 
 def from_nquads(files: Iterable[Path]) -> Relations:
-    """The relations from N-Quads (or N-Triples) files, .gz or not; only the lines that can hold
-    one of them are parsed, a chunk at a time. A line that does not parse is an error naming the
-    file and line."""
+    """The relations from N-Quads (or N-Triples) files, .gz or not. The file is read in blocks of
+    whole lines and only the lines that can hold one of the relations (found by one regular
+    expression over the block) are parsed. A line that does not parse is an error naming the file
+    and line (counted again only then)."""
     relations = Relations()
     for path in files:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
         try:
             with _open(path) as f:
-                chunk: list[tuple[int, bytes]] = []
-                for number, line in enumerate(f, 1):
-                    if any(n in line for n in _NEEDLES):
-                        chunk.append((number, line))
-                        if len(chunk) >= 20_000:
-                            _parse(path, chunk, relations)
-                            chunk = []
-                _parse(path, chunk, relations)
+                lines_before, rest = 0, b""
+                while True:
+                    block = f.read(_BLOCK)
+                    if not block:
+                        break
+                    block = rest + block
+                    cut = block.rfind(b"\n") + 1
+                    block, rest = block[:cut], block[cut:]
+                    _parse(path, block, lines_before, relations)
+                    lines_before += block.count(b"\n")
+                if rest:
+                    _parse(path, rest + b"\n", lines_before, relations)
         except (OSError, EOFError) as e:
             raise InputError(f"{path}: cannot read: {e}") from None
     return relations
 
 
-def _parse(path: Path, chunk: list[tuple[int, bytes]], relations: Relations) -> None:
+def _parse(path: Path, block: bytes, lines_before: int, relations: Relations) -> None:
+    matched = b"\n".join(m.group() for m in _LINES.finditer(block))
     try:
-        quads = list(ox.parse(b"".join(line for _, line in chunk), format=ox.RdfFormat.N_QUADS))
+        quads = list(ox.parse(matched + b"\n", format=ox.RdfFormat.N_QUADS)) if matched else []
     except SyntaxError:
-        for number, line in chunk:  # find the line to name
-            try:
-                list(ox.parse(line if line.endswith(b"\n") else line + b"\n", format=ox.RdfFormat.N_QUADS))
-            except SyntaxError as e:
-                raise InputError(f"{path}:{number}: not N-Quads: {e}") from None
+        for number, line in enumerate(block.split(b"\n"), lines_before + 1):  # find the line to name
+            if any(n in line for n in _NEEDLES):
+                try:
+                    list(ox.parse(line + b"\n", format=ox.RdfFormat.N_QUADS))
+                except SyntaxError as e:
+                    raise InputError(f"{path}:{number}: not N-Quads: {e}") from None
         raise
     for q in quads:
         s, p, o = q.subject, q.predicate, q.object
