@@ -775,7 +775,7 @@ def serve(
     if store is not None:
         StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
     _check_listen(host, port)
-    resolved = _anchors(store, anchors)
+    resolved = _anchors(store, endpoint if remote is not None else None, anchors)
     run(
         ServerConfig(
             store=store,
@@ -799,15 +799,16 @@ def serve(
     )
 
 
-def _anchors(store: Path, given: tuple[str, ...]) -> tuple[str, ...]:
-    """Each --anchor as the IRI of its author row, or a usage error naming it."""
+def _anchors(store: Path | None, endpoint: str | None, given: tuple[str, ...]) -> tuple[str, ...]:
+    """Each --anchor as the IRI of its author row (in the store or at the endpoint), or a usage error naming it."""
     if not given:
         return ()
     import kg.paths as paths
     from kg.backend import open_store
+    from kg.backend.remote import RemoteBackend
 
     out: list[str] = []
-    with open_store(store) as backend:
+    with (open_store(store) if store is not None else RemoteBackend(endpoint or "")) as backend:
         for text in given:
             try:
                 iri = paths.resolve(backend, text, param="--anchor").iri
