@@ -12,7 +12,7 @@ it cannot finish.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
@@ -21,11 +21,10 @@ from kg.backend import EmbeddedBackend
 from kg.backend.remote import RemoteSpec
 from kg.errors import KgError
 from kg.formats import BOOLEAN, GRAPHS, RESULTS, Format, find
-from kg.server.messages import Family, Job, Result, failure
+from kg.server.messages import Call, Calls, Family, Job, Result, failure
 from kg.void import void_data
 
-Call = Callable[..., Result]  # (backend, **args) -> Result
-Calls = Mapping[str, Call]
+__all__ = ["Call", "Calls", "Evaluator", "factory", "graph", "query", "solutions"]
 
 
 class Evaluator:

@@ -17,8 +17,7 @@ from kg.backend.remote import RemoteBackend, RemoteSpec, form
 from kg.backend.sparql import EndpointError
 from kg.errors import KgError, QueryError
 from kg.formats import GRAPHS, RESULTS, find
-from kg.server.evaluator import Calls
-from kg.server.messages import Family, Job, Result, failure
+from kg.server.messages import Calls, Family, Job, Result, failure
 from kg.void import void_data
 
 _STATUS = {"unreachable": 503, "timeout": 504, "error": 502, "garbage": 502, "too-large": 502}

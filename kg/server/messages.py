@@ -6,6 +6,7 @@ inside; the evaluator (kg.server.evaluator) answers a Job with a Result.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
@@ -50,3 +51,7 @@ def failure(status: int, message: str, headers: dict[str, str] | None = None, **
     """An error Result: the one-line message as the body and as `data["error"]` (with `extra` beside it)."""
     line = message.rstrip("\n")
     return Result(status, body=(line + "\n").encode(), headers=dict(headers or {}), data={"error": line, **extra})
+
+
+Call = Callable[..., Result]  # a library call a worker runs: (backend, **args) -> Result
+Calls = Mapping[str, Call]  # the call table, by name
