@@ -239,3 +239,43 @@ def test_an_answer_cut_at_the_engines_row_cap_is_an_error(example_dataset: Datas
     assert e.value.kind == "too-large" and "ResultSetMaxRows" in str(e.value)
     with open_backend(example_dataset, "virtuoso") as remote:
         assert len(remote.select(query + " LIMIT 9999")) == 9999
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_clusters_paths_coauthors_and_stats_on_dblp(
+    dblp_dataset: Dataset, kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The features' JSON over each engine equals the embedded store's on the recorded dblp sample:
+    clusters (the ambiguous ones), paths by author and by cluster (neighbour queries, and the
+    local index built from the N-Quads), co-authors, reach and the counts."""
+    from kg import paths
+    from kg.indexing import build
+    from kg.stats import compute_stats
+
+    folder = tmp_path_factory.mktemp("dblp-index")
+    build(folder, files=[dblp_dataset.nquads / "data.nq"])
+    with open_backend(dblp_dataset, "embedded") as embedded, open_backend(dblp_dataset, kind) as remote, \
+            open_backend(dblp_dataset, kind, index=folder) as indexed:
+        clusters = [str(r["cluster"]) for r in embedded.select(named("ambiguous-clusters"))]
+        keys = [str(r["key"]) for r in embedded.select(named("ambiguous-clusters"))]
+        assert len(clusters) >= 2, "the dblp sample has too few ambiguous clusters"
+        for key in keys[:4]:
+            assert cluster(remote, key).to_json() == cluster(embedded, key).to_json(), key
+        rows = [str(r["row"]) for key in keys[:3] for r in embedded.select(named("cluster-rows"), {"key": key})]
+        far = max(rows, key=lambda r: len(paths.reach(embedded, r).counts))  # the row that reaches farthest
+        ends = [str(a["iri"]) for a in paths.reach(embedded, far, at=len(paths.reach(embedded, far).counts))
+                .to_json()["authors"]]
+        pairs = [(far, ends[0], "author"), (far, ends[-1], "cluster"), (clusters[0], clusters[-1], "cluster"),
+                 (rows[0], rows[-1], "author")]
+        found = 0
+        for a, b, by in pairs:
+            want = paths.shortest_paths(embedded, a, b, by=by, all=True).to_json()  # type: ignore[arg-type]
+            found += want["status"] == "found" and want["distance"] >= 2
+            for backend in (remote, indexed):
+                got = paths.shortest_paths(backend, a, b, by=by, all=True).to_json()  # type: ignore[arg-type]
+                assert got == want, (a, b, by, backend.index is not None)
+        assert found >= 2, "no chain of two links or more to compare"
+        for row in rows[:3]:
+            assert paths.coauthors(remote, row).to_json() == paths.coauthors(embedded, row).to_json(), row
+            assert paths.reach(indexed, row).to_json() == paths.reach(embedded, row).to_json(), row
+        assert compute_stats(remote) == compute_stats(embedded)

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engines import ENGINES, ROOT, Dataset
 from server_fixtures import free_port
+from werkzeug import Request, Response
 
 
 def kg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -112,6 +114,34 @@ def test_an_endpoint_that_is_down_is_one_line_and_exit_1(command: tuple[str, ...
     assert done.returncode == 1
     assert done.stderr == f"kg: error: endpoint {url}: unreachable (connection refused)\n"
     assert done.stdout == ""
+
+
+def test_an_engine_that_fails_is_one_line_and_exit_1(httpserver: Any) -> None:
+    """A 500 (after the retries), garbage, or an engine slower than --timeout: one line naming the
+    endpoint, exit 1, no stack trace and nothing on stdout."""
+    url = httpserver.url_for("/sparql")
+
+    def slow(request: Request) -> Response:
+        time.sleep(3)
+        return Response('{"head":{},"boolean":true}', content_type="application/sparql-results+json")
+
+    for respond, args, said in (
+        (lambda: httpserver.expect_request("/sparql").respond_with_data("Error\n  at frame 1\n" * 40, status=500),
+         ("cluster", "Liyuan Liu"), "HTTP 500"),
+        (lambda: httpserver.expect_request("/sparql").respond_with_data(
+            "<html>\nLogin\n</html>", content_type="application/sparql-results+json"),
+         ("stats",), "unreadable SPARQL results"),
+        (lambda: httpserver.expect_request("/sparql").respond_with_handler(slow),
+         ("path", "a", "b", "--timeout", "0.5"), "no answer within 0.5 s"),
+    ):
+        httpserver.clear()
+        respond()
+        started = time.monotonic()
+        done = kg(*args, "--endpoint", url)
+        assert done.returncode == 1, (args, done.stderr)
+        assert done.stdout == "" and done.stderr.startswith(f"kg: error: endpoint {url}: "), args
+        assert said in done.stderr and len(done.stderr.splitlines()) == 1 and "frame" not in done.stderr, args
+        assert time.monotonic() - started < 10, args
 
 
 def test_path_without_an_index_stays_within_its_timeout(dblp_dataset: Dataset) -> None:
