@@ -28,9 +28,10 @@ from typing import Literal
 
 import pyoxigraph as ox
 
+from kg.identity.facts import FactCollector
 from kg.iris import Minter
 from kg.names import name_key
-from kg.records import Author, Authorship
+from kg.records import Author, AuthorDetail, Authorship, Paper, Venue
 from kg.terms import KG, RDF_TYPE
 
 INDEX = "paths-index"
@@ -69,22 +70,34 @@ class Collector:
         self._papers: dict[str, int] = {}
         self._paper_iris: list[str] = []
         self._pair_paper, self._pair_row = array("I"), array("I")
+        self.facts = FactCollector(minter)  # what the identity evidence needs besides the index
+
+    def _paper(self, paper_iri: str) -> int:
+        paper = self._papers.get(paper_iri)
+        if paper is None:
+            paper = self._papers[paper_iri] = len(self._paper_iris)
+            self._paper_iris.append(paper_iri)
+        return paper
 
     def add(self, record: object) -> None:
         if isinstance(record, Authorship):
             row = self._authors[self.minter.author(record.author_id)]
-            paper_iri = self.minter.paper(record.paper_id)
-            paper = self._papers.get(paper_iri)
-            if paper is None:
-                paper = self._papers[paper_iri] = len(self._paper_iris)
-                self._paper_iris.append(paper_iri)
-            self._pair_paper.append(paper)
+            self._pair_paper.append(self._paper(self.minter.paper(record.paper_id)))
             self._pair_row.append(row)
+        elif isinstance(record, Paper):
+            self.facts.paper(self._paper(self.minter.paper(record.id)), record)
         elif isinstance(record, Author):
             iri = self.minter.author(record.id)
             if iri not in self._authors:
                 self._authors[iri] = len(self._clusters)
+                self.facts.author(self._authors[iri], record)
                 self._clusters.append(self.minter.cluster(name_key(record.name)))
+        elif isinstance(record, AuthorDetail):
+            known = self._authors.get(self.minter.author(record.author_id))
+            if known is not None:
+                self.facts.detail(known, record)
+        elif isinstance(record, Venue):
+            self.facts.venue(record)
 
     def write(self, generation: Path) -> dict[str, int]:
         """Write the index into `generation`/paths-index; its counts."""
@@ -95,6 +108,7 @@ class Collector:
         in_cluster = {renumber[old]: cluster for old, cluster in enumerate(self._clusters)}
         rows = array("I", (renumber[r] for r in self._pair_row))
         tmp = _start(generation)
+        self.facts.facts(list(self._authors), self._clusters, self._pair_paper, self._pair_row, renumber).write(tmp)
         p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers")
         return _finish(generation, tmp, authors, in_cluster, p2a_off, p2a_dat)
 

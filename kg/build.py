@@ -35,8 +35,9 @@ from kg.adjacency import build_index
 from kg.backend.embedded import EmbeddedBackend
 from kg.errors import KgError
 from kg.files import open_binary
+from kg.identity.step import identity_graph, identity_step
 from kg.iris import DEFAULT_BASE_IRI, Minter
-from kg.links import LINKS, relink
+from kg.links import IDENTITY, LINKS, relink
 from kg.ontology import ONTOLOGY_GRAPH
 from kg.pipeline import Mapping
 from kg.sources import detect
@@ -55,6 +56,7 @@ class Loaded:
     minter: Minter
     collected_index: Callable[[Path], dict[str, int] | None] = lambda _generation: None
     meta: dict[str, Any] = field(default_factory=dict)
+    mapped: bool = True  # False for kg load: RDF from elsewhere, not kg's own mapping
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,19 @@ def _paths_index(loaded: Loaded) -> None:
     loaded.meta["paths_index"] = counts if counts is not None else build_index(gen.store, gen.path)
 
 
+def _identity(loaded: Loaded) -> None:
+    """The identity evidence of the name clusters (kg.identity.step): reads the index, so it comes
+    after it; writes the identity graph and the rows' cross-source links, so before the compaction.
+    For kg load (no minter of kg's own mapping) the base IRI is the store's."""
+    minter = loaded.minter if loaded.mapped else None
+    loaded.meta["identity"] = identity_step(loaded.gen.store, loaded.gen.path, minter)
+
+
+# The index step runs before the compaction (`writes=True`) because the identity step needs it there.
 AFTER_LOAD: tuple[Step, ...] = (
+    Step(_paths_index, writes=True),
+    Step(_identity, writes=True),
     Step(_links, writes=True, on_load=False),
-    Step(_paths_index),
 )
 
 
@@ -164,7 +176,8 @@ def build(
     with run, Mapping(run, inputs, kind, progress=progress, dtd=dtd, workers=workers, collect_index=not add,
                       scratch=store) as mapping, target.generation(copy_active=add) as gen:
         if add:
-            _remove_graphs(gen.store, [ONTOLOGY_GRAPH, minter.graph(LINKS), *sorted(replaced)])
+            derived = [minter.graph(LINKS), minter.graph(IDENTITY)]
+            _remove_graphs(gen.store, [ONTOLOGY_GRAPH, *derived, *sorted(replaced)])
         load_ontology(gen.store)
         _bulk_load_chunks(gen.store, mapping.chunks())
         loaded = Loaded(gen, minter, mapping.write_index)
@@ -180,11 +193,13 @@ def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = 
     target = StoreDir(store)
     with Run(None) as run, target.generation(copy_active=add) as gen:
         previous = target.meta() if add else None
-        if not add:
+        if add:  # the identity evidence is recomputed over what the store will hold
+            _remove_graphs(gen.store, [g for g in [identity_graph(gen.store)] if g is not None])
+        else:
             load_ontology(gen.store)
         for path in files:
             _load_file(gen.store, path)
-        loaded = Loaded(gen, run.minter)
+        loaded = Loaded(gen, run.minter, mapped=False)
         counts = _after_load(loaded, tuple(s for s in AFTER_LOAD if s.on_load), optimize)
         run.report.triples = counts["triples"]
         run.stop_clock()

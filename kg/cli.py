@@ -431,8 +431,9 @@ def stats(store: Path | None, endpoint: str | None, fmt: str) -> None:
 @click.option("--page-size", type=click.IntRange(1, 500), default=None, help="Papers per page [default: 50].")
 @click.option("--all", "every", is_flag=True,
               help="Stream every paper, fetched a page at a time: JSON lines (--format json) or CSV (--format csv).")
+@click.option("--pairs", is_flag=True, help="JSON: add the pairwise identity verdicts (clusters of up to 50 rows).")
 def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fmt: str | None, page: int | None,
-            page_size: int | None, every: bool) -> None:
+            page_size: int | None, every: bool, pairs: bool) -> None:
     """Every paper of the author rows named NAME (case-insensitive exact match, homonym numbers merged)."""
     from kg.cluster import CSV_COLUMNS, csv_rows, render_text
     from kg.cluster import cluster as run
@@ -440,11 +441,11 @@ def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fm
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
     if every or page is not None or page_size is not None:
-        _cluster_pages(name, store, endpoint, loose, fmt, page, page_size, every)
+        _cluster_pages(name, store, endpoint, loose, fmt, page, page_size, every, pairs)
         return
     fmt = fmt or "text"
     with _open_data(store, endpoint) as backend:
-        result = run(backend, name, loose=loose)
+        result = run(backend, name, loose=loose, pairs=pairs)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -456,7 +457,7 @@ def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fm
 
 
 def _cluster_pages(name: str, store: Path | None, endpoint: str | None, loose: bool, fmt: str | None,
-                   page: int | None, page_size: int | None, every: bool) -> None:
+                   page: int | None, page_size: int | None, every: bool, pairs: bool = False) -> None:
     """kg cluster --page / --page-size / --all (kg.cluster_page)."""
     from kg.cluster import CSV_COLUMNS, csv_row, csv_rows, render_text
     from kg.cluster_page import PAGE_SIZE, all_papers, cluster_page
@@ -479,7 +480,8 @@ def _cluster_pages(name: str, store: Path | None, endpoint: str | None, loose: b
         return
     with _open_data(store, endpoint) as backend:
         try:
-            shown = cluster_page(backend, name, page=page or 1, page_size=page_size or PAGE_SIZE, loose=loose)
+            shown = cluster_page(backend, name, page=page or 1, page_size=page_size or PAGE_SIZE, loose=loose,
+                                 pairs=pairs)
         except QueryError as e:
             raise click.BadParameter(str(e).partition(": ")[2], param_hint="--page") from None
     fmt = fmt or "text"
@@ -493,6 +495,26 @@ def _cluster_pages(name: str, store: Path | None, endpoint: str | None, loose: b
         click.echo(render_text(shown.cluster, paper_count=shown.paper_count), nl=False)
         following = f"; next: --page {shown.next_page}" if shown.next_page is not None else ""
         click.echo(f"\nPage {shown.page} of {shown.pages} ({shown.page_size} papers a page){following}")
+
+
+@main.command()
+@click.argument("name")
+@_data_options
+@click.option("--loose", is_flag=True, help="Also fold diacritics and punctuation ('José-María' ~ 'Jose Maria').")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def identity(name: str, store: Path | None, endpoint: str | None, loose: bool, fmt: str) -> None:
+    """Which author rows named NAME are probably one person, and why (the build's identity evidence)."""
+    from kg.cluster import cluster as run
+    from kg.identity.render import render_text, to_json
+
+    if not name.strip():
+        raise click.BadParameter("must not be empty", param_hint="NAME")
+    with _open_data(store, endpoint) as backend:
+        result = run(backend, name, loose=loose, details=False, pairs=True)
+    if fmt == "json":
+        click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(result), nl=False)
 
 
 BY = click.option(

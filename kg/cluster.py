@@ -8,6 +8,8 @@ from typing import Any
 
 from kg.backend import Backend
 from kg.errors import QueryError
+from kg.identity import read as identity
+from kg.identity.read import PairView, Person
 from kg.names import loose_key, name_key
 from kg.queries import NamedQuery, as_int, named
 
@@ -58,13 +60,18 @@ class Cluster:
     papers: list[ClusterPaper]
     rows: list[ClusterRow]
     loose: bool = False
+    persons: list[Person] = field(default_factory=list)  # probable persons (kg.identity): every row, once
+    pairs: list[PairView] | None = None                   # with pairs=True, for clusters of up to 50 rows
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def cluster(data: Backend, name: str, *, loose: bool = False, details: bool = True) -> Cluster:
-    """The papers and author rows of the name cluster of `name` (case-insensitive exact match)."""
+def cluster(
+    data: Backend, name: str, *, loose: bool = False, details: bool = True, pairs: bool = False
+) -> Cluster:
+    """The papers and author rows of the name cluster of `name` (case-insensitive exact match),
+    with its probable persons (and with `pairs` its pairwise verdicts) from kg.identity."""
     if not name.strip():
         raise QueryError("name: must not be empty")
     key = loose_key(name) if loose else name_key(name)
@@ -89,7 +96,14 @@ def cluster(data: Backend, name: str, *, loose: bool = False, details: bool = Tr
         found = data.select(named("cluster-label"), {"key": key})
         label = found[0].get("label") if found else None
     display = str(label) if label else " ".join(name.split())
-    return Cluster(display, key, papers, rows, loose)
+    return with_identity(data, Cluster(display, key, papers, rows, loose), pairs=pairs)
+
+
+def with_identity(data: Backend, c: Cluster, *, pairs: bool = False) -> Cluster:
+    """`c` with the probable persons of the whole cluster (and with `pairs` its pairwise table)."""
+    c.persons = identity.persons(data, c.key, {r.iri: r.paper_count for r in c.rows}, loose=c.loose)
+    c.pairs = identity.pairs(data, c.key, [r.iri for r in c.rows], loose=c.loose) if pairs else None
+    return c
 
 
 def _details(rows: list[ClusterRow], papers: list[ClusterPaper]) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.backend import Backend
-from kg.cluster import TOP, Cluster, ClusterPaper, ClusterRow, _details, _papers, _query, _top
+from kg.cluster import TOP, Cluster, ClusterPaper, ClusterRow, _details, _papers, _query, _top, with_identity
 from kg.errors import QueryError
 from kg.names import loose_key, name_key
 from kg.queries import as_int, named
@@ -83,7 +83,8 @@ def check_paging(page: int, page_size: int) -> None:
 
 
 def cluster_page(
-    data: Backend, name: str, *, page: int = 1, page_size: int = PAGE_SIZE, loose: bool = False
+    data: Backend, name: str, *, page: int = 1, page_size: int = PAGE_SIZE, loose: bool = False,
+    pairs: bool = False,
 ) -> ClusterPage:
     """Page `page` (1-based) of `page_size` papers of the name cluster of `name`.
 
@@ -105,8 +106,9 @@ def cluster_page(
         if rows:
             _details(rows, papers)
         years = _years(p.year for p in papers)
-        return ClusterPage(Cluster(_label(data, name, key, loose, rows), key, papers, rows, loose),
-                           len(papers), page, page_size, years)
+        whole = with_identity(data, Cluster(_label(data, name, key, loose, rows), key, papers, rows, loose),
+                              pairs=pairs)
+        return ClusterPage(whole, len(papers), page, page_size, years)
     order = _order(data, params, loose)
     last = max(1, -(-len(order) // page_size))
     if page > last:
@@ -115,8 +117,9 @@ def cluster_page(
     _row_details(data, params, loose, rows, order)
     shown = _fetch(data, order[(page - 1) * page_size : page * page_size])
     years = _years(p.year for p in order)
-    return ClusterPage(Cluster(_label(data, name, key, loose, rows), key, shown, rows, loose),
-                       len(order), page, page_size, years)
+    # the probable persons (and pairs) describe the whole cluster, as the rows do
+    part = with_identity(data, Cluster(_label(data, name, key, loose, rows), key, shown, rows, loose), pairs=pairs)
+    return ClusterPage(part, len(order), page, page_size, years)
 
 
 def all_papers(data: Backend, name: str, *, loose: bool = False, batch: int = EXPORT_BATCH) -> Iterator[ClusterPaper]:

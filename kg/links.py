@@ -13,11 +13,12 @@ from kg.ontology import ONTOLOGY_GRAPH
 from kg.terms import KG, OWL_SAME_AS
 
 LINKS = "links"
+IDENTITY = "identity"  # the identity evidence (kg.identity.step), derived like the links
 
 
 def source_graphs(store: ox.Store, minter: Minter) -> list[str]:
-    """The named graphs holding source data (not the ontology, not the links)."""
-    skip = {ONTOLOGY_GRAPH, minter.graph(LINKS)}
+    """The named graphs holding source data (not the ontology, the links or the identity evidence)."""
+    skip = {ONTOLOGY_GRAPH, minter.graph(LINKS), minter.graph(IDENTITY)}
     return sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in skip)
 
 

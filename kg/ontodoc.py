@@ -89,21 +89,22 @@ def terms() -> list[Term]:
 
 @cache
 def _examples() -> dict[str, str]:
-    """Term IRI -> one triple of the example graph that uses it, in Turtle with prefixes."""
-    from kg.iris import Minter
-    from kg.streaming import Report, quads
+    """Term IRI -> one triple of the example graph that uses it, in Turtle with prefixes (the
+    example built as `kg build` builds it, so the identity graph's terms have examples too)."""
+    import tempfile
 
-    def refuse(reject: object) -> None:
-        raise AssertionError(f"the example has a bad row: {reject}")
+    from kg.build import build
+    from kg.store import StoreDir
 
-    store = ox.Store()
-    lines = quads([examples_dir() / "arrow-liyuan-liu"], "rows", Minter(), Report(), refuse)
-    store.load(input="".join(lines), format=ox.RdfFormat.N_QUADS)
-    found: dict[str, str] = {}
-    for q in sorted(store, key=lambda q: (q.predicate.value, q.subject.value, str(q.object))):
-        key = q.object.value if q.predicate.value.endswith("#type") else q.predicate.value
-        if key.startswith(NS) and key not in found:
-            found[key] = f"{_short(q.subject)} {_short(q.predicate)} {_short(q.object)} ."
+    with tempfile.TemporaryDirectory(prefix="kg-ontodoc-") as tmp:
+        build([examples_dir() / "arrow-liyuan-liu"], Path(tmp) / "store", kind="rows", strict=True, optimize=False)
+        store = StoreDir(Path(tmp) / "store").open()
+        found: dict[str, str] = {}
+        for q in sorted(store, key=lambda q: (q.predicate.value, q.subject.value, str(q.object))):
+            key = q.object.value if q.predicate.value.endswith("#type") else q.predicate.value
+            if key.startswith(NS) and key not in found and q.graph_name != ox.NamedNode(ONTOLOGY_IRI):
+                found[key] = f"{_short(q.subject)} {_short(q.predicate)} {_short(q.object)} ."
+        del store
     return found
 
 

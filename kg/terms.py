@@ -57,6 +57,16 @@ class KG(metaclass=_Closed):
     inCluster: Final = NS + "inCluster"
     hasMember: Final = NS + "hasMember"
 
+    ProbablePerson: Final = NS + "ProbablePerson"
+    IdentityVerdict: Final = NS + "IdentityVerdict"
+    probablePerson: Final = NS + "probablePerson"
+    paperCount: Final = NS + "paperCount"
+    evidence: Final = NS + "evidence"
+    comparedRow: Final = NS + "comparedRow"
+    verdict: Final = NS + "verdict"
+    score: Final = NS + "score"
+    reason: Final = NS + "reason"
+
     venueKind: Final = NS + "venueKind"
     fullName: Final = NS + "fullName"
 

@@ -51,8 +51,12 @@ def test_cluster_json_is_the_cli_json(server: App, example_backend: EmbeddedBack
     assert {k: data.pop(k) for k in paging} == paging
     assert sum(y["papers"] for y in data.pop("years")) == 21
     assert data == library_cluster(example_backend, "Liyuan Liu").to_json()
-    assert set(data) == {"name", "key", "loose", "papers", "rows"}
+    assert set(data) == {"name", "key", "loose", "papers", "rows", "persons", "pairs"}
     assert len(data["papers"]) == 21 and len(data["rows"]) == 2
+    assert [len(p["rows"]) for p in data["persons"]] == [1, 1] and data["pairs"] is None
+    pairs = api(server, "clusters/Liyuan%20Liu", params={"pairs": "true"}).json()["pairs"]
+    assert len(pairs) == 1 and pairs[0]["verdict"] in ("unsure", "distinct")
+    assert "no shared co-author" in pairs[0]["reasons"]
     assert set(data["papers"][0]) == {"iri", "title", "year", "venue", "type", "authors", "rows", "abstract",
                                       "authors_truncated", "venue_iri", "doi"}
     years = [p["year"] for p in data["papers"]]
@@ -78,7 +82,8 @@ def test_cluster_bad_parameters_and_unknown_names(server: App) -> None:
     unknown = api(server, "clusters/Nobody%20At%20All")
     assert unknown.status_code == 200  # an unknown name is an empty cluster, as in the CLI
     assert unknown.json() == {"name": "Nobody At All", "key": "nobody at all", "loose": False, "papers": [],
-                              "rows": [], "paper_count": 0, "page": 1, "page_size": 50, "pages": 1, "years": [],
+                              "rows": [], "persons": [], "pairs": None, "paper_count": 0, "page": 1,
+                              "page_size": 50, "pages": 1, "years": [],
                               "next": None}
     assert rows(api(server, "clusters/Nobody", params={"format": "csv"}).text) == [list(CSV_COLUMNS)]
 

@@ -67,6 +67,19 @@ def test_cluster_author_and_path_pages_in_chromium(browser: Any, server: Server,
     assert page.inner_text("h1") == "Liyuan Liu"
     assert page.locator("article.paper").count() == 21
     assert page.locator("#rows tr.row").count() == 2
+    # the rows grouped by probable person: the two Liyuan Liu rows share no co-author, two groups
+    assert page.locator("#rows tbody.person").count() == 2
+    assert page.locator("#rows tbody.person").first.locator("tr.row").count() == 1
+    assert "no shared co-author" in page.inner_text("#person-1 ul.evidence")
+    assert page.inner_text("#person-count") == "2 probable persons"
+    # the papers coloured by group: 19 of the first person, 2 of the second, each with its colour
+    assert page.locator("article.paper[data-person='1']").count() == 19
+    assert page.locator("article.paper[data-person='2']").count() == 2
+    first_colour = page.locator("article.paper[data-person='1']").first.evaluate(
+        "a => getComputedStyle(a).borderLeftColor")
+    second_colour = page.locator("article.paper[data-person='2']").first.evaluate(
+        "a => getComputedStyle(a).borderLeftColor")
+    assert first_colour != second_colour
     assert page.locator("#years rect").count() == 8
     first = page.locator("article.paper details").first
     assert not first.evaluate("d => d.open")  # abstracts are folded

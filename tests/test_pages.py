@@ -66,6 +66,7 @@ def test_cluster_page_like_the_seed(server: App) -> None:
     papers = p.all("article", "paper")
     assert len(papers) == 21
     assert len(p.all("tr", "row")) == 2
+    assert len(p.all("tbody", "person")) == 2 and "no shared co-author" in p.text  # grouped by probable person
     assert "21 papers" in " ".join(p.text.split()) and "2 author rows" in " ".join(p.text.split())
     years = [int(y) for y in re.findall(r"(?:NeurIPS|ICML|ICLR|IJCAI|AAAI|TMLR) (\d{4}) ", p.text)]
     assert len(years) == 21 and years == sorted(years, reverse=True)  # newest first

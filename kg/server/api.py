@@ -146,9 +146,10 @@ class Api:
             loose = _bool(request, "loose")
             page = _int(request, "page", 1, 1, 10**9)
             page_size = _int(request, "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
+            pairs = _bool(request, "pairs")
         except BadRequest as e:
             return error(400, str(e), as_json=True)
-        args = {"name": name, "loose": loose, "page": page, "page_size": page_size}
+        args = {"name": name, "loose": loose, "page": page, "page_size": page_size, "pairs": pairs}
 
         def shape(data: Any) -> dict[str, Any]:
             out: dict[str, Any] = data.to_json()

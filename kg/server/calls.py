@@ -31,10 +31,12 @@ def _unknown_or_ambiguous(e: UnknownAuthor | AmbiguousAuthor) -> Result:
     return failure(404, str(e))
 
 
-def cluster(backend: Backend, name: str, loose: bool = False, page: int = 1, page_size: int = 50) -> Result:
+def cluster(backend: Backend, name: str, loose: bool = False, page: int = 1, page_size: int = 50,
+            pairs: bool = False) -> Result:
     """One page of a name cluster (kg.cluster_page); a page past the last one is 404."""
     try:
-        return Result(200, data=cluster_page(backend, name, page=page, page_size=page_size, loose=loose))
+        return Result(200, data=cluster_page(backend, name, page=page, page_size=page_size, loose=loose,
+                                             pairs=pairs))
     except EndpointError:
         raise  # the engine's failure, not the client's (kg.server.forward answers it)
     except KgError as e:

@@ -50,6 +50,15 @@ SCHEMAS: dict[str, Any] = {
                         "name": {"type": "string"}, "iri": {"type": "string"}, "position": {"type": "integer"}}}},
                     "rows": {"type": "array", "items": {"type": "string"}},
                 }}},
+            "persons": {"type": "array", "description": "Probable persons (kg.identity): every row in exactly one.",
+                        "items": {"type": "object", "properties": {
+                            "rows": {"type": "array", "items": {"type": "string"}}, "papers": {"type": "integer"},
+                            "evidence": {"type": "array", "items": {"type": "string"}}, "iri": _nullable("string")}}},
+            "pairs": {"type": ["array", "null"], "description": "With pairs=true: every pair of rows (up to 50 rows).",
+                      "items": {"type": "object", "properties": {
+                          "rows": {"type": "array", "items": {"type": "string"}},
+                          "verdict": {"enum": ["same", "distinct", "unsure"]}, "score": _nullable("number"),
+                          "reasons": {"type": "array", "items": {"type": "string"}}}}},
             "rows": {"type": "array", "items": {
                 "type": "object",
                 "properties": {
@@ -129,6 +138,8 @@ def spec() -> dict[str, Any]:
                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
                     {"name": "page_size", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+                    {"name": "pairs", "in": "query", "schema": {"type": "boolean"},
+                     "description": "Add the pairwise identity verdicts (clusters of up to 50 rows)."},
                     _FORMAT],
                 "responses": _responses("Cluster", not_found="A page past the last one")}},
             "/api/paths": {"get": {

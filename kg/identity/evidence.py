@@ -1,0 +1,192 @@
+"""Evidence per pair of author rows of one name cluster: a score, a verdict and the reasons in words.
+
+Hard rules first: the same ORCID, dblp person or OpenAlex author -> `same`; two different ORCIDs,
+two different dblp homonym numbers ("Wei Wang 0001" / "Wei Wang 0002": dblp told them apart), or
+the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
+
+- shared co-authors (by name cluster, so a co-author split into two rows still counts once), each
+  weighted by how rare it is: a co-author with few papers says more than a prolific one;
+- shared venues, weighted by how few of the compared rows publish there;
+- the years: overlapping or adjacent active years count for, a long gap against;
+- a prior that falls with the size of the cluster and with how common the name is: the number of
+  names one would expect to be spelt this way if given and family names were combined at random
+  (a common given name with a common family name, "Bin Li", is shared by many people; "Rainer
+  Bischoff" by few).
+
+`same` needs a score (evidence plus priors) of at least `Weights.same`; `distinct` needs the
+evidence alone at most `Weights.distinct` (a common name is no evidence that two rows differ).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from kg.identity.facts import RowFacts
+
+SAME, DISTINCT, UNSURE = "same", "distinct", "unsure"
+RULE_SCORE = 99.0  # the score of a pair an identifier or a shared paper decides (+ same, - distinct)
+_NUMBER = re.compile(r"\s(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The model's parameters (tuned on half of the dblp samples' names, bench/identity.py)."""
+
+    coauthor: float = 2.6        # a shared co-author of one paper
+    coauthor_cap: float = 6.0
+    prolific: float = 32.0       # a co-author's weight halves at about 2x this many papers
+    venue: float = 1.2           # a shared venue that only these rows use
+    venue_cap: float = 2.0
+    years_near: float = 0.6      # active years overlap or follow each other
+    years_gap: float = 0.12      # per year of gap beyond `gap_free`
+    gap_free: int = 4
+    prior: float = 0.8           # minus this times log2(rows in the cluster)
+    common: float = 4.0          # minus this times the name's commonness rank beyond `common_free`
+    common_free: float = 0.7
+    base: float = 0.4
+    same: float = 2.0
+    distinct: float = -4.0
+
+
+@dataclass
+class Profile:
+    """One row as the evidence sees it."""
+
+    iri: str
+    facts: RowFacts
+    coauthors: Counter[int] = field(default_factory=Counter)  # co-author name cluster -> joint papers
+    papers: frozenset[int] = frozenset()                       # index paper numbers (multi-author papers)
+
+    @property
+    def first(self) -> int | None:
+        return min(self.facts.years) if self.facts.years else None
+
+    @property
+    def last(self) -> int | None:
+        return max(self.facts.years) if self.facts.years else None
+
+
+@dataclass
+class Context:
+    """What the pairs of one cluster share: the rarity of each co-author and venue, names for reasons."""
+
+    rows: int
+    commonness: float                     # the name's commonness rank in the graph, 0 (rarest) to 1
+    coauthor_papers: dict[int, int]       # co-author cluster -> the papers of all its rows
+    coauthor_names: dict[int, str]
+    venue_rows: Counter[str]              # venue -> rows of the cluster publishing there
+    venue_names: dict[str, str]
+
+
+@dataclass
+class Pair:
+    a: str
+    b: str
+    score: float
+    verdict: str
+    reasons: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        return {"rows": [self.a, self.b], "score": round(self.score, 2), "verdict": self.verdict,
+                "reasons": self.reasons}
+
+
+def homonym_number(name: str) -> str | None:
+    m = _NUMBER.search(name.strip())
+    return m.group(1) if m else None
+
+
+def hard_rule(a: Profile, b: Profile) -> tuple[str, str] | None:
+    """(verdict, reason) when an identifier, a dblp number or a shared paper decides the pair."""
+    fa, fb = a.facts, b.facts
+    if fa.orcid and fb.orcid and fa.orcid != fb.orcid:
+        return DISTINCT, f"different ORCIDs ({_short(fa.orcid)}, {_short(fb.orcid)})"
+    shared = a.papers & b.papers
+    if shared:
+        return DISTINCT, f"both on {_count(len(shared), 'paper')} together (a person is listed once per paper)"
+    na, nb = homonym_number(fa.name), homonym_number(fb.name)
+    if na and nb and na != nb:
+        return DISTINCT, f"dblp tells them apart ({fa.name}, {fb.name})"
+    for label, x, y in (("ORCID", fa.orcid, fb.orcid), ("dblp person", fa.dblp, fb.dblp),
+                        ("OpenAlex author", fa.openalex, fb.openalex)):
+        if x and x == y:
+            return SAME, f"the same {label} {_short(x)}"
+    return None
+
+
+def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
+    rule = hard_rule(a, b)
+    if rule is not None:
+        verdict, reason = rule
+        return Pair(a.iri, b.iri, RULE_SCORE if verdict == SAME else -RULE_SCORE, verdict, [reason])
+    reasons: list[str] = []
+    score = 0.0  # the evidence; the priors are added at the end
+    shared = sorted(set(a.coauthors) & set(b.coauthors),
+                    key=lambda c: (ctx.coauthor_papers.get(c, 1), ctx.coauthor_names.get(c, "")))
+    if shared:
+        co = 0.0
+        for c in shared:
+            joint = min(a.coauthors[c], b.coauthors[c])
+            co += w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + ctx.coauthor_papers.get(c, 1) / w.prolific)
+        co = min(co, w.coauthor_cap)
+        score += co
+        names = [ctx.coauthor_names.get(c, "?") for c in shared]
+        reasons.append(f"{_count(len(shared), 'shared co-author')}: {_list(names)}")
+    else:
+        reasons.append("no shared co-author")
+    venues = sorted(set(a.facts.venues) & set(b.facts.venues), key=lambda v: (ctx.venue_rows[v], v))
+    if venues:
+        ve = 0.0
+        for v in venues:
+            ve += w.venue * (2 / max(ctx.venue_rows[v], 2)) ** 0.5
+        score += min(ve, w.venue_cap)
+        reasons.append(f"{_count(len(venues), 'shared venue')}: {_list([ctx.venue_names.get(v, v) for v in venues])}")
+    elif a.facts.venues and b.facts.venues:
+        reasons.append("no shared venue")
+    gap = _gap(a, b)
+    if gap is not None:
+        if gap <= 1:
+            score += w.years_near
+            reasons.append("active in the same years" if gap == 0 else "active in adjacent years")
+        else:
+            score -= w.years_gap * max(0, gap - w.gap_free)
+            reasons.append(f"{gap} years apart ({_years(a)} and {_years(b)})")
+    total = score + w.base - w.prior * math.log2(max(ctx.rows, 2)) - w.common * (ctx.commonness - w.common_free)
+    # `distinct` needs evidence against (years far apart), not only a common name or a large cluster
+    verdict = SAME if total >= w.same else DISTINCT if score <= w.distinct else UNSURE
+    return Pair(a.iri, b.iri, total, verdict, reasons)
+
+
+def commonness(key: str, first: Counter[str], last: Counter[str], names: int) -> float:
+    """log2 of how many of `names` names one expects to read like `key` if given and family names
+    were paired at random: first[given] * last[family] / names (name keys, counted once each)."""
+    tokens = key.split()
+    if len(tokens) < 2:
+        return 0.0
+    return math.log2(max(first[tokens[0]] * last[tokens[-1]] / max(names, 1), 1e-6))
+
+
+def _gap(a: Profile, b: Profile) -> int | None:
+    if a.first is None or b.first is None or a.last is None or b.last is None:
+        return None
+    return max(0, max(a.first, b.first) - min(a.last, b.last))
+
+
+def _years(p: Profile) -> str:
+    return str(p.first) if p.first == p.last else f"{p.first}–{p.last}"
+
+
+def _short(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1] if "orcid.org/" in iri or "openalex.org/" in iri else iri.removeprefix("https://dblp.org/pid/")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' * (n != 1)}"
+
+
+def _list(names: list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")

@@ -1,0 +1,114 @@
+"""The read side of the identity evidence: a cluster's probable persons and pairwise verdicts, from
+the identity graph the build wrote, through kg.backend.Backend (two indexed queries, no evidence
+computed per request).
+
+`persons` always covers every row of the cluster (the whole cluster, whatever page of papers is
+shown): a row the identity graph does not know (a cluster of one row, or a store built by
+`kg load` without the identity step) is a person of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+
+from kg.backend.base import Backend
+from kg.identity.evidence import SAME, UNSURE
+from kg.identity.facts import row_label
+from kg.queries import NamedQuery, as_int, named
+
+PAIRS_MAX = 50  # the pairwise table is given for clusters of at most this many rows
+NO_GRAPH = "no identity evidence in this store (built without the identity step, e.g. by kg load)"
+NOTHING = "nothing shared (no co-author, venue or identifier in common)"
+
+
+@dataclass
+class Person:
+    rows: list[str]
+    papers: int
+    evidence: list[str] = field(default_factory=list)
+    iri: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class PairView:
+    rows: list[str]
+    verdict: str
+    score: float | None
+    reasons: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _query(name: str, loose: bool) -> NamedQuery:
+    query = named(name)
+    if not loose:
+        return query
+    return NamedQuery(query.name, query.text.replace("kg:nameKey", "kg:looseNameKey"), query.title,
+                      query.description, query.params)
+
+
+def persons(data: Backend, key: str, rows: dict[str, int], *, loose: bool = False) -> list[Person]:
+    """The probable persons of the cluster with name key `key`; `rows` maps every row of the
+    cluster to its paper count. Largest person first."""
+    found: dict[str, Person] = {}
+    covered: set[str] = set()
+    for r in data.select(_query("identity-persons", loose), {"key": key}):
+        iri, row = str(r["person"]), str(r["row"])
+        person = found.get(iri)
+        if person is None:
+            person = found[iri] = Person([], as_int(r.get("papers")) or 0, [], iri)
+        if row not in person.rows:
+            person.rows.append(row)
+            covered.add(row)
+        evidence = r.get("evidence")
+        if evidence is not None and str(evidence) not in person.evidence:
+            person.evidence.append(str(evidence))
+    out = list(found.values())
+    for row in sorted(set(rows) - covered):
+        out.append(Person([row], rows[row], [NO_GRAPH] if len(rows) > 1 else []))
+    for p in out:
+        p.rows.sort()
+        p.evidence.sort()
+    out.sort(key=lambda p: (-p.papers, p.rows[0]))
+    return out
+
+
+def pairs(data: Backend, key: str, rows: list[str], *, loose: bool = False) -> list[PairView] | None:
+    """Every pair of rows of the cluster with its verdict (None above PAIRS_MAX rows): the compared
+    ones as the build judged them, the others `unsure` with nothing shared."""
+    if len(rows) > PAIRS_MAX:
+        return None
+    stored: dict[tuple[str, str], PairView] = {}
+    for r in data.select(_query("identity-pairs", loose), {"key": key}):
+        a, b = str(r["a"]), str(r["b"])
+        view = stored.get((a, b))
+        if view is None:
+            score = r.get("score")
+            value = float(str(score)) if score is not None else None
+            view = stored[(a, b)] = PairView([a, b], str(r["verdict"]), value, [])
+        reason = r.get("reason")
+        if reason is not None and str(reason) not in view.reasons:
+            view.reasons.append(str(reason))
+    out: list[PairView] = []
+    for a, b in combinations(sorted(rows), 2):
+        view = stored.get((a, b)) or PairView([a, b], UNSURE, None, [NOTHING])
+        view.reasons.sort(key=_reason_order)
+        out.append(view)
+    out.sort(key=lambda v: (v.verdict != SAME, -(v.score if v.score is not None else -1e9), v.rows))
+    return out
+
+
+def _reason_order(reason: str) -> tuple[int, str]:
+    for rank, word in enumerate(("ORCID", "dblp", "OpenAlex", "paper", "co-author", "venue")):
+        if word in reason:
+            return rank, reason
+    return 9, reason
+
+
+def label(iri: str) -> str:
+    return row_label(iri)

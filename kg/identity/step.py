@@ -1,0 +1,141 @@
+"""The build's identity step: the evidence of every name cluster with two or more rows, written as
+the named graph BASE/graph/identity (a kg:ProbablePerson per group, a kg:IdentityVerdict per
+compared pair), and owl:sameAs between rows of different sources sharing an identifier (in the
+links graph, as papers sharing a DOI are).
+
+It runs once per build, after the load and before the compaction, from the co-authorship index the
+build has written and the facts collected beside it (kg.identity.facts); a store without those
+facts (`kg build --add`) has them read back from the store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.adjacency import AdjacencyIndex
+from kg.identity.compute import ClusterIdentity, clusters
+from kg.identity.evidence import Weights
+from kg.identity.facts import Facts, facts_from_store
+from kg.iris import Minter
+from kg.links import IDENTITY, LINKS
+from kg.nquads import iri, literal, typed
+from kg.terms import KG, OWL_SAME_AS, RDF_TYPE, XSD_INTEGER
+
+XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
+_P = {name: iri(value) for name, value in vars(KG).items() if isinstance(value, str) and "#" in value}
+_TYPE = iri(RDF_TYPE)
+
+
+def person_iri(group_rows: list[str]) -> str:
+    """A probable person's IRI: its first row's IRI + /person (stable while that row leads the group)."""
+    return min(group_rows) + "/person"
+
+
+def base_of(store: ox.Store) -> str | None:
+    """The base IRI of a store built by kg (its source graphs are BASE/graph/KIND), for `kg load`."""
+    for g in store.named_graphs():
+        if isinstance(g, ox.NamedNode) and "/graph/" in g.value:
+            return g.value.rsplit("/graph/", 1)[0] + "/"
+    return None
+
+
+def identity_graph(store: ox.Store) -> str | None:
+    """The identity graph's IRI in a store kg built (None when the store's base is unknown)."""
+    base = base_of(store)
+    return Minter(base).graph(IDENTITY) if base is not None else None
+
+
+def identity_step(
+    store: ox.Store, generation: Path, minter: Minter | None = None, weights: Weights | None = None
+) -> dict[str, float]:
+    """Writes the identity graph and the rows' cross-source links into `store`; its counts.
+    Without `minter` (kg load) the base IRI is the one of the store's source graphs."""
+    started = time.perf_counter()
+    if minter is None:
+        base = base_of(store)
+        if base is None:
+            return {}
+        minter = Minter(base)
+    index = AdjacencyIndex.open(generation)
+    if index is None:
+        return {}
+    try:
+        facts = Facts.read(index.path)
+        if facts is None:
+            facts = _read_back(store, index)
+        graph = iri(minter.graph(IDENTITY))
+        counts: dict[str, float] = {"clusters": 0, "persons": 0, "pairs": 0, "same_as": 0, "triples": 0}
+        lines: list[str] = []
+        for ci in clusters(index, facts, weights):
+            counts["clusters"] += 1
+            counts["persons"] += len(ci.groups)
+            counts["pairs"] += len(ci.pairs)
+            lines.extend(cluster_lines(ci, graph))
+        links = list(_same_as_lines(store, facts, iri(minter.graph(LINKS))))
+        counts["same_as"] = len(links)
+        lines.extend(links)
+        counts["triples"] = len(lines)
+        if lines:
+            store.bulk_load(input="".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS, lenient=True)
+    finally:
+        index.close()
+    counts["seconds"] = round(time.perf_counter() - started, 3)
+    return counts
+
+
+def cluster_lines(ci: ClusterIdentity, graph: str) -> Iterator[str]:
+    p = _P
+    for group in ci.groups:
+        person = iri(person_iri(group.rows))
+        yield f"{person} {_TYPE} {p['ProbablePerson']} {graph} .\n"
+        yield f"{person} {p['paperCount']} {typed(str(sum(ci.papers[r] for r in group.rows)), XSD_INTEGER)} {graph} .\n"
+        for reason in group.evidence:
+            yield f"{person} {p['evidence']} {literal(reason)} {graph} .\n"
+        for row in group.rows:
+            yield f"{iri(row)} {p['probablePerson']} {person} {graph} .\n"
+    for k, pair in enumerate(ci.pairs):
+        node = iri(f"{ci.cluster}/pair/{k}")
+        yield f"{node} {_TYPE} {p['IdentityVerdict']} {graph} .\n"
+        yield f"{node} {p['comparedRow']} {iri(pair.a)} {graph} .\n"
+        yield f"{node} {p['comparedRow']} {iri(pair.b)} {graph} .\n"
+        yield f"{node} {p['verdict']} {literal(pair.verdict)} {graph} .\n"
+        yield f"{node} {p['score']} {typed(f'{pair.score:.2f}', XSD_DECIMAL)} {graph} .\n"
+        for reason in pair.reasons:
+            yield f"{node} {p['reason']} {literal(reason)} {graph} .\n"
+
+
+def _same_as_lines(store: ox.Store, facts: Facts, graph: str) -> Iterator[str]:
+    """owl:sameAs both ways between rows of different source graphs that share an identifier."""
+    same_as = iri(OWL_SAME_AS)
+    row_type = ox.NamedNode(KG.AuthorRow)
+    source: dict[str, set[str]] = {}
+    done: set[tuple[str, str]] = set()
+    for rows in facts.identified.values():
+        if len(rows) < 2:
+            continue
+        for r in rows:
+            if r not in source:
+                source[r] = {str(q.graph_name.value) for q in store.quads_for_pattern(
+                    ox.NamedNode(r), ox.NamedNode(RDF_TYPE), row_type) if isinstance(q.graph_name, ox.NamedNode)}
+        for a in rows:
+            for b in rows:
+                if a != b and (a, b) not in done and source[a] != source[b]:
+                    done.add((a, b))
+                    yield f"{iri(a)} {same_as} {iri(b)} {graph} .\n"
+
+
+def _read_back(store: ox.Store, index: AdjacencyIndex) -> Facts:
+    """The facts of a store built without them, from the store itself (slower: kg build --add)."""
+    wanted = [index.authors.iri(int(r)) for c in range(len(index.clusters)) if index.c2a.degree(c) > 1
+              for r in index.c2a.row(c)]
+    facts = facts_from_store(store, wanted)
+    names: dict[str, str] = {}
+    for q in store.quads_for_pattern(None, ox.NamedNode(KG.name), None):
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
+            names.setdefault(q.subject.value, q.object.value)
+    facts.names = [names.get(index.authors.iri(i), "") for i in range(len(index.authors))]
+    return facts
