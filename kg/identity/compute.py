@@ -5,7 +5,8 @@ Pairs are compared when they share something (a co-author, a venue few rows of t
 a paper, an identifier) or both carry an ORCID or a dblp homonym number (which may decide them
 apart), and all pairs in clusters of up to `ALL_PAIRS` rows: a pair that shares nothing cannot
 score `same`. A key shared by more than `BLOCK_MAX` rows of a cluster pairs nobody (too common to
-say anything, and quadratic). The grouping computes any other pair it needs on demand.
+say anything, and quadratic); in larger clusters a venue pairs rows only when at most
+`VENUE_BLOCK` of them use it. The grouping computes any other pair it needs on demand.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from kg.identity.facts import Facts, RowFacts, row_label
 from kg.identity.grouping import Group, partition
 
 ALL_PAIRS = 8
-BLOCK_MAX = 40  # a key (co-author, venue) shared by more rows of one cluster is too common to pair on
+BLOCK_MAX = 20    # a co-author (or ORCIDs, dblp numbers) shared by more rows of one cluster pairs nobody
+VENUE_BLOCK = 3   # in clusters of more than ALL_PAIRS rows, a venue pairs rows only if at most this many use it
 
 
 @dataclass
@@ -40,11 +42,12 @@ def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None
     keys = [cluster_key(index.clusters.iri(c)) for c in range(len(index.clusters))]
     ranks = commonness_ranks(keys)
     c2a = index.c2a
+    prolific: dict[int, int] = {}  # co-author cluster -> the papers of all its rows, shared by all clusters
     for c in range(len(index.clusters)):
         members = c2a.row(c)
         if len(members) < 2:
             continue
-        yield cluster_identity(index, facts, [int(r) for r in members], w, c, ranks[c])
+        yield cluster_identity(index, facts, [int(r) for r in members], w, c, ranks[c], prolific)
 
 
 def commonness_ranks(keys: list[str]) -> list[float]:
@@ -71,11 +74,12 @@ def cluster_key(iri: str) -> str:
 
 
 def cluster_identity(index: AdjacencyIndex, facts: Facts, members: list[int], w: Weights,
-                     cluster_no: int, common: float = 0.0) -> ClusterIdentity:
+                     cluster_no: int, common: float = 0.0, prolific: dict[int, int] | None = None) -> ClusterIdentity:
     a2p, p2a, a2c, c2a = index.a2p, index.p2a, index.a2c, index.c2a
     profiles: list[Profile] = []
     coauthor_papers: dict[int, int] = {}
     coauthor_rows: dict[int, int] = {}
+    papers_of = prolific if prolific is not None else {}
     for r in members:
         iri = index.authors.iri(r)
         f = facts.rows.get(iri) or RowFacts(row_label(iri))
@@ -91,7 +95,11 @@ def cluster_identity(index: AdjacencyIndex, facts: Facts, members: list[int], w:
                 co[cx] += 1
                 if cx not in coauthor_papers:
                     # how prolific the co-author's name is: the papers of all its rows
-                    coauthor_papers[cx] = sum(a2p.degree(y) for y in c2a.row(cx))
+                    n = papers_of.get(cx)
+                    if n is None:
+                        off = c2a.off
+                        n = papers_of[cx] = sum(a2p.off[y + 1] - a2p.off[y] for y in c2a.dat[off[cx]: off[cx + 1]])
+                    coauthor_papers[cx] = n
                     coauthor_rows[cx] = x
         profiles.append(Profile(iri, f, co, frozenset(int(p) for p in papers)))
     venue_rows: Counter[str] = Counter()
@@ -145,7 +153,8 @@ def _candidates(profiles: list[Profile]) -> set[tuple[int, int]]:
             keyed.setdefault(("n",), []).append(k)
     out: set[tuple[int, int]] = set()
     for key, ks in keyed.items():
-        if len(ks) < 2 or (len(ks) > BLOCK_MAX and key[0] in ("c", "v", "o", "n")):  # type: ignore[index]
+        kind = key[0]  # type: ignore[index]
+        if len(ks) < 2 or (len(ks) > BLOCK_MAX and kind in ("c", "o", "n")) or (kind == "v" and len(ks) > VENUE_BLOCK):
             continue
         out.update(combinations(ks, 2))
     return out

@@ -40,25 +40,6 @@ class RowFacts:
     years: Counter[int] = field(default_factory=Counter)
     venues: Counter[str] = field(default_factory=Counter)  # venue IRI -> papers
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "name": self.name, "orcid": self.orcid, "dblp": self.dblp, "openalex": self.openalex,
-            "papers": self.papers, "years": sorted(self.years.items()), "venues": sorted(self.venues.items()),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> RowFacts:
-        years = data.get("years") or []
-        venues = data.get("venues") or []
-        assert isinstance(years, list) and isinstance(venues, list)
-        return cls(
-            name=str(data["name"]),
-            orcid=_opt(data.get("orcid")), dblp=_opt(data.get("dblp")), openalex=_opt(data.get("openalex")),
-            papers=int(str(data.get("papers", 0))),
-            years=Counter({int(y): int(n) for y, n in years}),
-            venues=Counter({str(v): int(n) for v, n in venues}),
-        )
-
 
 @dataclass
 class Facts:
@@ -75,13 +56,19 @@ class Facts:
         return self.names[row] if row < len(self.names) and self.names[row] else row_label(iri)
 
     def write(self, directory: Path) -> None:
-        data = {
-            "rows": {iri: f.to_json() for iri, f in sorted(self.rows.items())},
-            "venue_names": self.venue_names,
-            "identified": self.identified,
-            "names": self.names,
+        """One compact JSON file: rows as [name, orcid, dblp, openalex, papers, years, venues] with
+        years as [year, papers, …] and venues as [venue number, papers, …] into `venues`."""
+        venues = sorted({v for f in self.rows.values() for v in f.venues})
+        number = {v: i for i, v in enumerate(venues)}
+        rows = {
+            iri: [f.name, f.orcid, f.dblp, f.openalex, f.papers,
+                  [x for y, n in sorted(f.years.items()) for x in (y, n)],
+                  [x for v, n in sorted(f.venues.items()) for x in (number[v], n)]]
+            for iri, f in sorted(self.rows.items())
         }
-        (directory / FACTS).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        data = {"venues": venues, "rows": rows, "venue_names": self.venue_names, "identified": self.identified,
+                "names": self.names}
+        (directory / FACTS).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     @classmethod
     def read(cls, directory: Path) -> Facts | None:
@@ -89,21 +76,20 @@ class Facts:
         if not path.is_file():
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(
-            rows={iri: RowFacts.from_json(f) for iri, f in data["rows"].items()},
-            venue_names=dict(data["venue_names"]),
-            identified={k: list(v) for k, v in data["identified"].items()},
-            names=list(data.get("names", [])),
-        )
+        venues: list[str] = data["venues"]
+        rows: dict[str, RowFacts] = {}
+        for iri, (name, orcid, dblp, openalex, papers, years, vs) in data["rows"].items():
+            rows[iri] = RowFacts(name, orcid, dblp, openalex, papers,
+                                 Counter(dict(zip(years[::2], years[1::2], strict=True))),
+                                 Counter({venues[v]: n for v, n in zip(vs[::2], vs[1::2], strict=True)}))
+        return cls(rows=rows, venue_names=dict(data["venue_names"]),
+                   identified={k: list(v) for k, v in data["identified"].items()}, names=list(data["names"]))
 
 
 def row_label(iri: str) -> str:
     """A row's short name in reasons: the last segment of its IRI, decoded."""
     return unquote(iri.rstrip("/").rsplit("/", 1)[-1])
 
-
-def _opt(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 class FactCollector:

@@ -41,25 +41,27 @@ def partition(rows: list[str], pairs: list[Pair], verdict: Callable[[str, str], 
         members[keep].extend(members.pop(gone))
         evidence[keep].extend(evidence.pop(gone))
         evidence[keep].append(f"{label(pair.a)} and {label(pair.b)}: {'; '.join(pair.reasons)}")
+    mine: dict[str, list[Pair]] = {}
+    for p in pairs:
+        mine.setdefault(p.a, []).append(p)
+        mine.setdefault(p.b, []).append(p)
     groups: list[Group] = []
     for g, rs in members.items():
         rs.sort()
         ev = evidence[g]
         if len(rs) == 1 and len(rows) > 1:
-            ev = _apart(rs[0], rows, pairs, blocked, label)
+            ev = _apart(rs[0], mine.get(rs[0], []), blocked, label)
         groups.append(Group(rs, ev))
     groups.sort(key=lambda g: (-len(g.rows), g.rows[0]))
     return groups
 
 
-def _apart(row: str, rows: list[str], pairs: list[Pair], blocked: dict[str, Pair],
-           label: Callable[[str], str]) -> list[str]:
-    """Why a row stands alone: what kept it from its nearest row."""
+def _apart(row: str, mine: list[Pair], blocked: dict[str, Pair], label: Callable[[str], str]) -> list[str]:
+    """Why a row stands alone: what kept it from its nearest row (`mine`: its compared pairs)."""
     veto = blocked.get(row)
     if veto is not None:
         other = veto.b if veto.a == row else veto.a
         return [f"kept apart: with {label(other)}, {'; '.join(veto.reasons)}"]
-    mine = [p for p in pairs if row in (p.a, p.b)]
     if not mine:
         return ["nothing shared with the other rows of the name (no co-author, venue or identifier)"]
     best = max(mine, key=lambda p: (p.score, p.a, p.b))

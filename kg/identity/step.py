@@ -17,8 +17,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex
-from kg.identity.compute import ClusterIdentity, clusters
-from kg.identity.evidence import Weights
+from kg.identity.compute import ALL_PAIRS, ClusterIdentity, clusters
+from kg.identity.evidence import UNSURE, Weights
 from kg.identity.facts import Facts, facts_from_store
 from kg.iris import Minter
 from kg.links import IDENTITY, LINKS
@@ -97,7 +97,10 @@ def cluster_lines(ci: ClusterIdentity, graph: str) -> Iterator[str]:
             yield f"{person} {p['evidence']} {literal(reason)} {graph} .\n"
         for row in group.rows:
             yield f"{iri(row)} {p['probablePerson']} {person} {graph} .\n"
+    small = len(ci.rows) <= ALL_PAIRS  # a small cluster keeps every pair; a larger one its decided pairs
     for k, pair in enumerate(ci.pairs):
+        if not small and pair.verdict == UNSURE:
+            continue
         node = iri(f"{ci.cluster}/pair/{k}")
         yield f"{node} {_TYPE} {p['IdentityVerdict']} {graph} .\n"
         yield f"{node} {p['comparedRow']} {iri(pair.a)} {graph} .\n"
