@@ -61,6 +61,7 @@ class KG(metaclass=_Closed):
     IdentityVerdict: Final = NS + "IdentityVerdict"
     probablePerson: Final = NS + "probablePerson"
     paperCount: Final = NS + "paperCount"
+    personCount: Final = NS + "personCount"
     evidence: Final = NS + "evidence"
     comparedRow: Final = NS + "comparedRow"
     verdict: Final = NS + "verdict"

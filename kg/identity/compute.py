@@ -1,16 +1,24 @@
 """The identity evidence of every name cluster with two or more rows, from the co-authorship index
-(rows -> papers -> rows) and the row facts; no store access.
+(rows -> co-author rows -> their clusters) and the row facts; no store access.
 
-Pairs are compared when they share something (a co-author, a venue few rows of the cluster use,
-a paper, an identifier) or both carry an ORCID or a dblp homonym number (which may decide them
-apart), and all pairs in clusters of up to `ALL_PAIRS` rows: a pair that shares nothing cannot
-score `same`. A key shared by more than `BLOCK_MAX` rows of a cluster pairs nobody (too common to
-say anything, and quadratic); in larger clusters a venue pairs rows only when at most
-`VENUE_BLOCK` of them use it. The grouping computes any other pair it needs on demand.
+One pass over the clusters; per row, its co-author clusters are read from the index's materialised
+co-author relation (a2a) and the rows of its own cluster among them are the ones it shares a paper
+with. Pairs are compared only when the comparison can matter, so that pairs with nothing in common are
+never built: every pair of a cluster only where the name alone (rare, in a small cluster) can
+score `same` (`reachable`); elsewhere the pairs that share a key of an inverted index (a co-author
+cluster, a paper, an identifier, and a venue where a venue can tip a pair to `same`), or that both
+carry an ORCID or a dblp homonym number (which may decide them apart). A co-author key shared by
+more than `BLOCK_MAX` rows of a cluster pairs nobody (too common to say anything, and quadratic);
+in clusters of more than `ALL_PAIRS` rows a venue pairs rows only when at most `VENUE_BLOCK` of
+them use it. The joint paper counts a score
+needs are counted only for the rows of pairs that share a co-author. The grouping computes any
+other pair it needs on demand.
 """
 
 from __future__ import annotations
 
+import math
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,11 +27,12 @@ from urllib.parse import unquote
 
 from kg.adjacency import AdjacencyIndex
 from kg.identity.evidence import Context, Pair, Profile, Weights, commonness, compare, homonym_number
-from kg.identity.facts import Facts, RowFacts, row_label
+from kg.identity.facts import Facts, row_label
 from kg.identity.grouping import Group, partition
 
 ALL_PAIRS = 8
 BLOCK_MAX = 20    # a co-author (or ORCIDs, dblp numbers) shared by more rows of one cluster pairs nobody
+DIRECT = 40      # clusters of up to this many rows find their candidate pairs pair by pair
 VENUE_BLOCK = 3   # in clusters of more than ALL_PAIRS rows, a venue pairs rows only if at most this many use it
 
 
@@ -36,18 +45,34 @@ class ClusterIdentity:
     groups: list[Group]
 
 
+class _Graph:
+    """What every cluster's evidence reads: the index, the facts, and per name cluster the papers
+    of all its rows (how prolific a co-author's name is)."""
+
+    def __init__(self, index: AdjacencyIndex, facts: Facts) -> None:
+        self.index, self.facts = index, facts
+        off = index.a2p.off
+        degree = array("Q", (off[r + 1] - off[r] for r in range(len(index.authors))))
+        c_off, c_dat = index.c2a.off, index.c2a.dat
+        self.cluster_papers = array("Q", (sum(degree[r] for r in c_dat[c_off[c]: c_off[c + 1]])
+                                          for c in range(len(index.clusters))))
+
+    def coauthor_name(self, cluster: int) -> str:
+        """A co-author cluster's name in reasons: the name of its first row."""
+        row = int(self.index.c2a.row(cluster)[0])
+        return self.facts.name(row, self.index.authors.iri(row))
+
+
 def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None) -> Iterator[ClusterIdentity]:
     """The identity of every cluster with two or more rows, in cluster order."""
     w = weights or Weights()
-    keys = [cluster_key(index.clusters.iri(c)) for c in range(len(index.clusters))]
-    ranks = commonness_ranks(keys)
-    c2a = index.c2a
-    prolific: dict[int, int] = {}  # co-author cluster -> the papers of all its rows, shared by all clusters
+    ranks = commonness_ranks([_token_key(index.clusters.iri(c)) for c in range(len(index.clusters))])
+    graph = _Graph(index, facts)
+    c_off = index.c2a.off
     for c in range(len(index.clusters)):
-        members = c2a.row(c)
-        if len(members) < 2:
+        if c_off[c + 1] - c_off[c] < 2:
             continue
-        yield cluster_identity(index, facts, [int(r) for r in members], w, c, ranks[c], prolific)
+        yield cluster_identity(graph, [int(r) for r in index.c2a.row(c)], w, c, ranks[c])
 
 
 def commonness_ranks(keys: list[str]) -> list[float]:
@@ -73,88 +98,159 @@ def cluster_key(iri: str) -> str:
     return unquote(iri.rsplit("/cluster/", 1)[-1])
 
 
-def cluster_identity(index: AdjacencyIndex, facts: Facts, members: list[int], w: Weights,
-                     cluster_no: int, common: float = 0.0, prolific: dict[int, int] | None = None) -> ClusterIdentity:
-    a2p, p2a, a2c, c2a = index.a2p, index.p2a, index.a2c, index.c2a
+def _token_key(iri: str) -> str:
+    """cluster_key without decoding what needs none (only the tokens' identity matters)."""
+    key = iri.rsplit("/cluster/", 1)[-1].replace("%20", " ")
+    return unquote(key) if "%" in key else key
+
+
+def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: int,
+                     common: float = 0.0) -> ClusterIdentity:
+    index, facts = graph.index, graph.facts
+    a2a, a2c = index.a2a, index.a2c
     profiles: list[Profile] = []
-    coauthor_papers: dict[int, int] = {}
-    coauthor_rows: dict[int, int] = {}
-    papers_of = prolific if prolific is not None else {}
     for r in members:
         iri = index.authors.iri(r)
-        f = facts.rows.get(iri) or RowFacts(row_label(iri))
-        papers = a2p.row(r)
-        co: Counter[int] = Counter()
-        for p in papers:
-            for x in p2a.row(p):
-                if x == r:
-                    continue
-                cx = a2c[x]
-                if cx == cluster_no:
-                    continue
-                co[cx] += 1
-                if cx not in coauthor_papers:
-                    # how prolific the co-author's name is: the papers of all its rows
-                    n = papers_of.get(cx)
-                    if n is None:
-                        off = c2a.off
-                        n = papers_of[cx] = sum(a2p.off[y + 1] - a2p.off[y] for y in c2a.dat[off[cx]: off[cx + 1]])
-                    coauthor_papers[cx] = n
-                    coauthor_rows[cx] = x
-        profiles.append(Profile(iri, f, co, frozenset(int(p) for p in papers)))
-    venue_rows: Counter[str] = Counter()
+        co = {a2c[x] for x in a2a.row(r)}
+        mates: frozenset[int] = frozenset()
+        if cluster_no in co:  # it shares a paper with another row of its own name
+            co.discard(cluster_no)
+            mates = frozenset(int(x) for x in a2a.row(r) if a2c[x] == cluster_no)
+        profiles.append(Profile(iri, facts.row(r, iri), frozenset(co), mates=mates, row=r))
+    venue_rows: Counter[int] = Counter()
     for prof in profiles:
-        venue_rows.update(prof.facts.venues.keys())
+        venue_rows.update(prof.facts.venues)
     names: dict[int, str] = {}
-    ctx = Context(len(profiles), common, coauthor_papers, names, venue_rows, facts.venue_names)
-    candidates = _candidates(profiles)
-    wanted = {c for i, j in candidates for c in set(profiles[i].coauthors) & set(profiles[j].coauthors)}
-    for cx in wanted:
-        names[cx] = facts.name(coauthor_rows[cx], index.authors.iri(coauthor_rows[cx]))
+
+    def coauthor_name(cx: int) -> str:
+        name = names.get(cx)
+        if name is None:
+            name = names[cx] = graph.coauthor_name(cx)
+        return name
+
+    ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, venue_rows,
+                  facts.venue_label)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
-    for i, j in sorted(candidates):
-        computed[(i, j)] = compare(profiles[i], profiles[j], ctx, w)
+
+    def judge(i: int, j: int) -> Pair:
+        a, b = profiles[i], profiles[j]
+        if a.clusters & b.clusters:
+            _joint(index, a, cluster_no)
+            _joint(index, b, cluster_no)
+        if b.row in a.mates:
+            _papers(index, a)
+            _papers(index, b)
+        pair = computed[(i, j)] = compare(a, b, ctx, w)
+        return pair
+
+    for i, j in sorted(_candidates(profiles, w, common)):
+        judge(i, j)
 
     def verdict(a: str, b: str) -> Pair:
         i, j = sorted((by_iri[a], by_iri[b]))
-        pair = computed.get((i, j))
-        if pair is None:
-            for cx in set(profiles[i].coauthors) & set(profiles[j].coauthors):
-                names.setdefault(cx, facts.name(coauthor_rows[cx], index.authors.iri(coauthor_rows[cx])))
-            pair = computed[(i, j)] = compare(profiles[i], profiles[j], ctx, w)
-        return pair
+        return computed.get((i, j)) or judge(i, j)
 
     rows = [p.iri for p in profiles]
     groups = partition(rows, list(computed.values()), verdict, row_label)
     pairs = [computed[k] for k in sorted(computed)]
-    counts = {p.iri: p.facts.papers or len(p.papers) for p in profiles}
+    counts = {p.iri: p.facts.papers or index.a2p.degree(p.row) for p in profiles}
     return ClusterIdentity(index.clusters.iri(cluster_no), rows, counts, pairs, groups)
 
 
-def _candidates(profiles: list[Profile]) -> set[tuple[int, int]]:
-    n = len(profiles)
-    if n <= ALL_PAIRS:
-        return set(combinations(range(n), 2))
-    keyed: dict[object, list[int]] = {}
-    for k, p in enumerate(profiles):
-        for c in p.coauthors:
-            keyed.setdefault(("c", c), []).append(k)
-        for v in p.facts.venues:
-            keyed.setdefault(("v", v), []).append(k)
-        for paper in p.papers:
-            keyed.setdefault(("p", paper), []).append(k)
-        for ident in (p.facts.orcid, p.facts.dblp, p.facts.openalex):
-            if ident:
-                keyed.setdefault(("i", ident), []).append(k)
-        if p.facts.orcid:  # two ORCIDs that differ decide a pair too
-            keyed.setdefault(("o",), []).append(k)
-        if homonym_number(p.facts.name):  # and so do two dblp numbers
-            keyed.setdefault(("n",), []).append(k)
+def _joint(index: AdjacencyIndex, p: Profile, cluster_no: int) -> None:
+    """Fill a row's joint papers per co-author cluster (once)."""
+    if p.coauthors or not p.clusters:
+        return
+    a2c, p2a = index.a2c, index.p2a
+    p.coauthors.update([cx for paper in index.a2p.row(p.row) for cx in {a2c[x] for x in p2a.row(paper)}])
+    del p.coauthors[cluster_no]  # itself (and rows of its own name on one paper with it)
+
+
+def _papers(index: AdjacencyIndex, p: Profile) -> None:
+    if not p.papers:
+        p.papers = frozenset(int(x) for x in index.a2p.row(p.row))
+
+
+def _direct(profiles: list[Profile], by_venue: bool, venue_most: int) -> set[tuple[int, int]]:
+    """_candidates of a small cluster, pair by pair (set intersections, no inverted index)."""
     out: set[tuple[int, int]] = set()
-    for key, ks in keyed.items():
-        kind = key[0]  # type: ignore[index]
-        if len(ks) < 2 or (len(ks) > BLOCK_MAX and kind in ("c", "o", "n")) or (kind == "v" and len(ks) > VENUE_BLOCK):
-            continue
-        out.update(combinations(ks, 2))
+    venue_rows: Counter[int] = Counter()
+    if by_venue and venue_most < len(profiles):
+        for p in profiles:
+            venue_rows.update(p.facts.venues)
+    orcids = sum(1 for p in profiles if p.facts.orcid)
+    numbers = sum(1 for p in profiles if homonym_number(p.facts.name))
+    coauthors: Counter[int] = Counter()
+    if len(profiles) > BLOCK_MAX:
+        for p in profiles:
+            coauthors.update(p.clusters)
+    for (i, a), (j, b) in combinations(enumerate(profiles), 2):
+        fa, fb = a.facts, b.facts
+        shared = a.clusters & b.clusters
+        worth = (
+            bool(shared) and (not coauthors or any(coauthors[c] <= BLOCK_MAX for c in shared))
+            or b.row in a.mates
+            or by_venue and any(venue_rows[v] <= venue_most for v in fa.venues & fb.venues)
+            or bool(fa.orcid and fb.orcid and (fa.orcid == fb.orcid or orcids <= BLOCK_MAX))
+            or bool(fa.dblp and fa.dblp == fb.dblp) or bool(fa.openalex and fa.openalex == fb.openalex)
+            or 1 < numbers <= BLOCK_MAX and bool(homonym_number(fa.name) and homonym_number(fb.name))
+        )
+        if worth:
+            out.add((i, j))
+    return out
+
+
+def reachable(w: Weights, rows: int, common: float) -> tuple[bool, bool]:
+    """Whether, in a cluster of `rows` rows of a name this common, a pair can score `same` with
+    no shared co-author at all: (on years and the name alone, with a shared venue)."""
+    best = w.years_near + w.base - w.prior * math.log2(max(rows, 2)) - w.common * (common - w.common_free)
+    return best >= w.same, best + w.venue_cap >= w.same
+
+
+def _candidates(profiles: list[Profile], w: Weights, common: float) -> set[tuple[int, int]]:
+    """The pairs worth comparing (see the module's docstring)."""
+    n = len(profiles)
+    alone, by_venue = reachable(w, n, common)
+    if alone:
+        return set(combinations(range(n), 2))
+    venue_most = n if n <= ALL_PAIRS else VENUE_BLOCK
+    if n <= DIRECT:
+        return _direct(profiles, by_venue, venue_most)
+    position = {p.row: k for k, p in enumerate(profiles)}
+    out: set[tuple[int, int]] = set()
+    by_coauthor: dict[int, list[int]] = {}
+    by_venue_rows: dict[int, list[int]] = {}
+    other: dict[tuple[str, str], list[int]] = {}
+    for k, p in enumerate(profiles):
+        for c in p.clusters:
+            got = by_coauthor.get(c)
+            if got is None:
+                by_coauthor[c] = [k]
+            else:
+                got.append(k)
+        if by_venue:
+            for v in p.facts.venues:
+                by_venue_rows.setdefault(v, []).append(k)
+        for mate in p.mates:  # on one paper: compared (and found distinct) whatever else they share
+            m = position[mate]
+            out.add((min(k, m), max(k, m)))
+        f = p.facts
+        if f.orcid or f.dblp or f.openalex:
+            for kind, ident in (("i", f.orcid), ("i", f.dblp), ("i", f.openalex)):
+                if ident:
+                    other.setdefault((kind, ident), []).append(k)
+            if f.orcid:  # two ORCIDs that differ decide a pair too
+                other.setdefault(("o", ""), []).append(k)
+        if homonym_number(f.name):  # and so do two dblp numbers
+            other.setdefault(("n", ""), []).append(k)
+    for ks in by_coauthor.values():
+        if 1 < len(ks) <= BLOCK_MAX:
+            out.update(combinations(ks, 2))
+    for ks in by_venue_rows.values():
+        if 1 < len(ks) <= venue_most:
+            out.update(combinations(ks, 2))
+    for (kind, _), ks in other.items():
+        if len(ks) > 1 and (kind == "i" or len(ks) <= BLOCK_MAX):
+            out.update(combinations(ks, 2))
     return out

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kg.identity.facts import RowFacts
@@ -53,20 +54,24 @@ class Weights:
 
 @dataclass
 class Profile:
-    """One row as the evidence sees it."""
+    """One row as the evidence sees it. `coauthors` holds the joint papers per co-author cluster,
+    filled (kg.identity.compute) only for rows whose pairs share a co-author; `clusters` is the set."""
 
     iri: str
     facts: RowFacts
-    coauthors: Counter[int] = field(default_factory=Counter)  # co-author name cluster -> joint papers
-    papers: frozenset[int] = frozenset()                       # index paper numbers (multi-author papers)
+    clusters: frozenset[int] = frozenset()                     # co-author name clusters
+    coauthors: Counter[int] = field(default_factory=Counter)   # co-author name cluster -> joint papers
+    mates: frozenset[int] = frozenset()                        # rows of the same cluster on a paper with it
+    row: int = -1                                              # the index's row number
+    papers: frozenset[int] = frozenset()                       # index paper numbers, filled for rows with mates
 
     @property
     def first(self) -> int | None:
-        return min(self.facts.years) if self.facts.years else None
+        return self.facts.first
 
     @property
     def last(self) -> int | None:
-        return max(self.facts.years) if self.facts.years else None
+        return self.facts.last
 
 
 @dataclass
@@ -75,10 +80,10 @@ class Context:
 
     rows: int
     commonness: float                     # the name's commonness rank in the graph, 0 (rarest) to 1
-    coauthor_papers: dict[int, int]       # co-author cluster -> the papers of all its rows
-    coauthor_names: dict[int, str]
-    venue_rows: Counter[str]              # venue -> rows of the cluster publishing there
-    venue_names: dict[str, str]
+    coauthor_papers: Callable[[int], int]  # co-author cluster -> the papers of all its rows
+    coauthor_names: Callable[[int], str]
+    venue_rows: Counter[int]              # venue -> rows of the cluster publishing there
+    venue_names: Callable[[int], str]
 
 
 @dataclass
@@ -104,7 +109,7 @@ def hard_rule(a: Profile, b: Profile) -> tuple[str, str] | None:
     fa, fb = a.facts, b.facts
     if fa.orcid and fb.orcid and fa.orcid != fb.orcid:
         return DISTINCT, f"different ORCIDs ({_short(fa.orcid)}, {_short(fb.orcid)})"
-    shared = a.papers & b.papers
+    shared = a.papers & b.papers if b.row in a.mates else None
     if shared:
         return DISTINCT, f"both on {_count(len(shared), 'paper')} together (a person is listed once per paper)"
     na, nb = homonym_number(fa.name), homonym_number(fb.name)
@@ -124,26 +129,25 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
         return Pair(a.iri, b.iri, RULE_SCORE if verdict == SAME else -RULE_SCORE, verdict, [reason])
     reasons: list[str] = []
     score = 0.0  # the evidence; the priors are added at the end
-    shared = sorted(set(a.coauthors) & set(b.coauthors),
-                    key=lambda c: (ctx.coauthor_papers.get(c, 1), ctx.coauthor_names.get(c, "")))
+    shared = sorted(a.clusters & b.clusters, key=lambda c: (ctx.coauthor_papers(c), ctx.coauthor_names(c)))
     if shared:
         co = 0.0
         for c in shared:
             joint = min(a.coauthors[c], b.coauthors[c])
-            co += w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + ctx.coauthor_papers.get(c, 1) / w.prolific)
+            co += w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + ctx.coauthor_papers(c) / w.prolific)
         co = min(co, w.coauthor_cap)
         score += co
-        names = [ctx.coauthor_names.get(c, "?") for c in shared]
+        names = [ctx.coauthor_names(c) for c in shared]
         reasons.append(f"{_count(len(shared), 'shared co-author')}: {_list(names)}")
     else:
         reasons.append("no shared co-author")
-    venues = sorted(set(a.facts.venues) & set(b.facts.venues), key=lambda v: (ctx.venue_rows[v], v))
+    venues = sorted(a.facts.venues & b.facts.venues, key=lambda v: (ctx.venue_rows[v], v))
     if venues:
         ve = 0.0
         for v in venues:
             ve += w.venue * (2 / max(ctx.venue_rows[v], 2)) ** 0.5
         score += min(ve, w.venue_cap)
-        reasons.append(f"{_count(len(venues), 'shared venue')}: {_list([ctx.venue_names.get(v, v) for v in venues])}")
+        reasons.append(f"{_count(len(venues), 'shared venue')}: {_list([ctx.venue_names(v) for v in venues])}")
     elif a.facts.venues and b.facts.venues:
         reasons.append("no shared venue")
     gap = _gap(a, b)

@@ -24,66 +24,118 @@ from kg.iris import Minter, dblp_iri, openalex_iri, orcid_iri
 from kg.records import Author, AuthorDetail, Paper, Venue
 from kg.terms import KG
 
-FACTS = "identity-facts.json"
+FACTS = "identity-facts.json"  # the small part (venues, identifiers); the per-row arrays beside it
 _NO_VENUE = 0xFFFFFFFF
+_ARRAYS = {"identity-years.dat": "H", "identity-papers.dat": "I", "identity-venues.off": "Q",
+           "identity-venues.dat": "I", "identity-names.off": "Q"}
 
 
 @dataclass
 class RowFacts:
-    """One author row: identifiers are IRIs (https://orcid.org/…, https://dblp.org/pid/…, https://openalex.org/…)."""
+    """One author row: identifiers are IRIs (https://orcid.org/…, https://dblp.org/pid/…, https://openalex.org/…);
+    `venues` are venue numbers (Facts.venue_iris)."""
 
     name: str
     orcid: str | None = None
     dblp: str | None = None
     openalex: str | None = None
     papers: int = 0
-    years: Counter[int] = field(default_factory=Counter)
-    venues: Counter[str] = field(default_factory=Counter)  # venue IRI -> papers
+    first: int | None = None
+    last: int | None = None
+    venues: frozenset[int] = frozenset()
 
 
 @dataclass
 class Facts:
-    """Row IRI -> facts, for the rows of clusters with two or more rows; venue IRI -> name;
-    identifier IRI -> the rows carrying it (every row with an identifier, for the cross-source links)."""
+    """The facts of every author row, by the index's row number, as flat arrays (read from disk
+    without parsing): its name, first and last year, papers (all of them, single-author ones too),
+    venues (numbers into `venue_iris`), identifiers. Years and venues are filled for the rows of
+    clusters with two or more rows only. `identified`: identifier IRI -> the rows (IRIs) carrying
+    it, for the cross-source links."""
 
-    rows: dict[str, RowFacts] = field(default_factory=dict)
+    years: array[int] = field(default_factory=lambda: array("H"))      # first, last per row (0: unknown)
+    papers: array[int] = field(default_factory=lambda: array("I"))
+    venue_off: array[int] = field(default_factory=lambda: array("Q", [0]))
+    venue_dat: array[int] = field(default_factory=lambda: array("I"))
+    names_off: array[int] = field(default_factory=lambda: array("Q", [0]))
+    names_blob: bytes = b""
+    venue_iris: list[str] = field(default_factory=list)
     venue_names: dict[str, str] = field(default_factory=dict)
+    ids: dict[int, list[str | None]] = field(default_factory=dict)  # row -> [orcid, dblp, openalex]
     identified: dict[str, list[str]] = field(default_factory=dict)
-    names: list[str] = field(default_factory=list)  # every row's name, in the index's row order
 
-    def name(self, row: int, iri: str) -> str:
-        """The name of the index's row number `row`, IRI `iri` (for reasons that name a co-author)."""
-        return self.names[row] if row < len(self.names) and self.names[row] else row_label(iri)
+    def __len__(self) -> int:
+        return len(self.names_off) - 1
+
+    def name(self, row: int, iri: str = "") -> str:
+        """The name of the index's row number `row` (its IRI's last segment when unknown)."""
+        if row + 1 < len(self.names_off):
+            name = self.names_blob[self.names_off[row]: self.names_off[row + 1]].decode("utf-8")
+            if name:
+                return name
+        return row_label(iri) if iri else ""
+
+    def row(self, row: int, iri: str) -> RowFacts:
+        """The facts of row number `row` (IRI `iri`)."""
+        ids = self.ids.get(row) or [None, None, None]
+        if row >= len(self):
+            return RowFacts(row_label(iri), ids[0], ids[1], ids[2])
+        first, last = self.years[2 * row], self.years[2 * row + 1]
+        return RowFacts(self.name(row, iri), ids[0], ids[1], ids[2], self.papers[row], first or None, last or None,
+                        frozenset(self.venue_dat[self.venue_off[row]: self.venue_off[row + 1]]))
+
+    def venue_label(self, venue: int) -> str:
+        iri = self.venue_iris[venue]
+        return self.venue_names.get(iri, iri)
 
     def write(self, directory: Path) -> None:
-        """One compact JSON file: rows as [name, orcid, dblp, openalex, papers, years, venues] with
-        years as [year, papers, …] and venues as [venue number, papers, …] into `venues`."""
-        venues = sorted({v for f in self.rows.values() for v in f.venues})
-        number = {v: i for i, v in enumerate(venues)}
-        rows = {
-            iri: [f.name, f.orcid, f.dblp, f.openalex, f.papers,
-                  [x for y, n in sorted(f.years.items()) for x in (y, n)],
-                  [x for v, n in sorted(f.venues.items()) for x in (number[v], n)]]
-            for iri, f in sorted(self.rows.items())
-        }
-        data = {"venues": venues, "rows": rows, "venue_names": self.venue_names, "identified": self.identified,
-                "names": self.names}
-        (directory / FACTS).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        arrays = (self.years, self.papers, self.venue_off, self.venue_dat, self.names_off)
+        for (file, _fmt), data in zip(_ARRAYS.items(), arrays, strict=True):
+            with open(directory / file, "wb") as f:
+                data.tofile(f)
+        (directory / "identity-names.dat").write_bytes(self.names_blob)
+        small = {"venues": self.venue_iris, "venue_names": self.venue_names,
+                 "ids": {str(r): v for r, v in sorted(self.ids.items())}, "identified": self.identified}
+        (directory / FACTS).write_text(json.dumps(small, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     @classmethod
     def read(cls, directory: Path) -> Facts | None:
         path = directory / FACTS
-        if not path.is_file():
+        if not path.is_file() or not all((directory / f).is_file() for f in _ARRAYS):
             return None
+        loaded: list[array[int]] = []
+        for file, fmt in _ARRAYS.items():
+            a = array(fmt)
+            a.frombytes((directory / file).read_bytes())
+            loaded.append(a)
         data = json.loads(path.read_text(encoding="utf-8"))
-        venues: list[str] = data["venues"]
-        rows: dict[str, RowFacts] = {}
-        for iri, (name, orcid, dblp, openalex, papers, years, vs) in data["rows"].items():
-            rows[iri] = RowFacts(name, orcid, dblp, openalex, papers,
-                                 Counter(dict(zip(years[::2], years[1::2], strict=True))),
-                                 Counter({venues[v]: n for v, n in zip(vs[::2], vs[1::2], strict=True)}))
-        return cls(rows=rows, venue_names=dict(data["venue_names"]),
-                   identified={k: list(v) for k, v in data["identified"].items()}, names=list(data["names"]))
+        years, papers, venue_off, venue_dat, names_off = loaded
+        blob = (directory / "identity-names.dat").read_bytes()
+        return cls(years, papers, venue_off, venue_dat, names_off, names_blob=blob,
+                   venue_iris=list(data["venues"]), venue_names=dict(data["venue_names"]),
+                   ids={int(r): list(v) for r, v in data["ids"].items()},
+                   identified={k: list(v) for k, v in data["identified"].items()})
+
+    @classmethod
+    def assemble(cls, names: list[str], rows: dict[int, tuple[int, int, int, list[int]]],
+                 venue_iris: list[str], venue_names: dict[str, str], ids: dict[int, list[str | None]],
+                 identified: dict[str, list[str]]) -> Facts:
+        """From per-row values: `names` for every row; `rows`: row -> (papers, first, last, sorted venues)."""
+        n = len(names)
+        years, papers = array("H", [0]) * (2 * n), array("I", [0]) * n
+        venue_off, venue_dat = array("Q", [0]), array("I")
+        for r in range(n):
+            got = rows.get(r)
+            if got is not None:
+                papers[r], years[2 * r], years[2 * r + 1] = got[0], got[1], got[2]
+                venue_dat.extend(got[3])
+            venue_off.append(len(venue_dat))
+        names_off, blob = array("Q", [0]), bytearray()
+        for name in names:
+            blob += name.encode("utf-8")
+            names_off.append(len(blob))
+        return cls(years, papers, venue_off, venue_dat, names_off, bytes(blob), venue_iris, venue_names, ids,
+                   identified)
 
 
 def row_label(iri: str) -> str:
@@ -91,12 +143,11 @@ def row_label(iri: str) -> str:
     return unquote(iri.rstrip("/").rsplit("/", 1)[-1])
 
 
-
 class FactCollector:
     """Gathers the facts from the records as they are mapped (kg.adjacency.Collector calls it).
 
     Papers are numbered by the collector that owns this one; `paper()` is told each paper's
-    number, and `write()` gets the (paper, row) pairs of every authorship.
+    number, and `facts()` gets the (paper, row) pairs of every authorship.
     """
 
     def __init__(self, minter: Minter) -> None:
@@ -114,10 +165,11 @@ class FactCollector:
         self.venue_names.setdefault(iri, v.name)
 
     def paper(self, number: int, p: Paper) -> None:
-        while len(self._year) <= number:
-            self._year.append(0)
-            self._venue.append(_NO_VENUE)
-        self._year[number] = p.year or 0
+        if len(self._year) <= number:
+            grow = number + 1 - len(self._year)
+            self._year.extend(array("H", [0]) * grow)
+            self._venue.extend(array("I", [_NO_VENUE]) * grow)
+        self._year[number] = p.year if p.year and 0 < p.year < 65536 else 0
         if p.venue_id:
             iri = self.minter.venue(p.venue_id)
             v = self._venues.get(iri)
@@ -150,38 +202,43 @@ class FactCollector:
         """The facts; `row_iris` and `clusters` are indexed by this collector's row numbers, which
         `renumber` maps to the index's."""
         size = Counter(clusters)
-        wanted = [size[c] > 1 for c in clusters]
-        out: dict[int, RowFacts] = {}
-        for row, ok in enumerate(wanted):
-            if ok:
-                out[row] = RowFacts(self._names[row])
-        years, venues, n_papers = self._year, self._venue, len(self._year)
+        wanted = {row for row, c in enumerate(clusters) if size[c] > 1}
+        papers: Counter[int] = Counter()
+        first: dict[int, int] = {}
+        last: dict[int, int] = {}
+        venues: dict[int, set[int]] = {}
+        years, venue_of, n_papers = self._year, self._venue, len(self._year)
         for paper, row in zip(pair_paper, pair_row, strict=True):
-            f = out.get(row)
-            if f is None:
+            if row not in wanted:
                 continue
-            f.papers += 1
+            papers[row] += 1
             if paper < n_papers:
-                if years[paper]:
-                    f.years[years[paper]] += 1
-                if venues[paper] != _NO_VENUE:
-                    f.venues[self._venue_iris[venues[paper]]] += 1
+                y = years[paper]
+                if y:
+                    if y < first.get(row, 65536):
+                        first[row] = y
+                    if y > last.get(row, 0):
+                        last[row] = y
+                v = venue_of[paper]
+                if v != _NO_VENUE:
+                    venues.setdefault(row, set()).add(v)
+        # venue numbers in IRI order, so that a build and a read-back (facts_from_store) agree
+        order = sorted(range(len(self._venue_iris)), key=self._venue_iris.__getitem__)
+        new = {old: k for k, old in enumerate(order)}
+        rows = {renumber[r]: (papers[r], first.get(r, 0), last.get(r, 0), sorted(new[v] for v in venues.get(r, ())))
+                for r in wanted}
         identified: dict[str, list[str]] = {}
         for row, ids in self._ids.items():
             for ident in ids:
                 if ident is not None:
                     identified.setdefault(ident, []).append(row_iris[row])
-            f = out.get(row)
-            if f is not None:
-                f.orcid, f.dblp, f.openalex = ids
         names = [""] * len(self._names)
         for old, name in enumerate(self._names):
             names[renumber[old]] = name
-        return Facts(
-            rows={row_iris[r]: f for r, f in out.items()},
-            venue_names=self.venue_names,
-            identified={k: sorted(v) for k, v in identified.items()},
-            names=names,
+        return Facts.assemble(
+            names, rows, [self._venue_iris[v] for v in order], self.venue_names,
+            {renumber[r]: ids for r, ids in self._ids.items()},
+            {k: sorted(v) for k, v in identified.items()},
         )
 
 
@@ -200,45 +257,52 @@ _IDS_QUERY = f"""SELECT ?row ?id WHERE {{
 }}"""
 
 
-def facts_from_store(store: ox.Store, rows: Iterable[str]) -> Facts:
-    """The same facts read back from a store, for the given rows (those of clusters with 2+ rows)."""
-    out = Facts()
-    for iri in rows:
+def facts_from_store(store: ox.Store, rows: Iterable[tuple[int, str]], names: list[str]) -> Facts:
+    """The same facts read back from a store: `rows` are (row number, IRI) of the rows of clusters
+    with 2+ rows, `names` every row's name by number."""
+    found: dict[int, tuple[int, int, int, list[str]]] = {}
+    ids: dict[int, list[str | None]] = {}
+    venue_names: dict[str, str] = {}
+    for number, iri in rows:
         row = ox.NamedNode(iri)
-        found = list(_solutions(
+        first_row = next(iter(_solutions(
             store.query(_ROW_QUERY, substitutions={ox.Variable("row"): row}, use_default_graph_as_union=True)
-        ))
-        if not found:
+        )), None)
+        if first_row is None:
             continue
-        first = found[0]
-        f = RowFacts(
-            str(_value(first, "name")), _value(first, "orcid"), _value(first, "dblp"), _value(first, "openalex")
-        )
+        got = [_value(first_row, "orcid"), _value(first_row, "dblp"), _value(first_row, "openalex")]
+        if any(got):
+            ids[number] = got
         seen: set[str] = set()
+        papers, first, last, venues = 0, 0, 0, set()
         for r in _solutions(store.query(_PAPERS_QUERY, substitutions={ox.Variable("row"): row},
                                            use_default_graph_as_union=True)):
             ship = _value(r, "ship")  # counted per authorship, as the collector does
             if ship is None or ship in seen:
                 continue
             seen.add(ship)
-            f.papers += 1
+            papers += 1
             year = _value(r, "year")
-            if year is not None and year[:4].isdigit():
-                f.years[int(year[:4])] += 1
+            if year is not None and year[:4].isdigit() and 0 < int(year[:4]) < 65536:
+                y = int(year[:4])
+                first, last = min(first or y, y), max(last, y)
             venue = _value(r, "venue")
             if venue is not None:
-                f.venues[venue] += 1
+                venues.add(venue)
                 name = _value(r, "venueName")
                 if name is not None:
-                    out.venue_names.setdefault(venue, name)
-        out.rows[iri] = f
+                    venue_names.setdefault(venue, name)
+        found[number] = (papers, first, last, sorted(venues))
+    venue_iris = sorted({v for got in found.values() for v in got[3]})
+    number_of = {v: k for k, v in enumerate(venue_iris)}
     identified: dict[str, set[str]] = {}
     for r in _solutions(store.query(_IDS_QUERY, use_default_graph_as_union=True)):
         row_iri, ident = _value(r, "row"), _value(r, "id")
         if row_iri is not None and ident is not None:
             identified.setdefault(ident, set()).add(row_iri)
-    out.identified = {k: sorted(v) for k, v in identified.items()}
-    return out
+    return Facts.assemble(
+        names, {k: (p, f, la, [number_of[v] for v in vs]) for k, (p, f, la, vs) in found.items()},
+        venue_iris, venue_names, ids, {k: sorted(v) for k, v in identified.items()})
 
 
 def _solutions(result: object) -> Iterable[ox.QuerySolution]:

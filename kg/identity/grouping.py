@@ -63,7 +63,7 @@ def _apart(row: str, mine: list[Pair], blocked: dict[str, Pair], label: Callable
         other = veto.b if veto.a == row else veto.a
         return [f"kept apart: with {label(other)}, {'; '.join(veto.reasons)}"]
     if not mine:
-        return ["nothing shared with the other rows of the name (no co-author, venue or identifier)"]
+        return ["compared with no other row: nothing in common with them that could make it one person"]
     best = max(mine, key=lambda p: (p.score, p.a, p.b))
     other = best.b if best.a == row else best.a
     word = "distinct from" if best.verdict == DISTINCT else "not enough evidence to join"

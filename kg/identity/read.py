@@ -3,8 +3,9 @@ the identity graph the build wrote, through kg.backend.Backend (two indexed quer
 computed per request).
 
 `persons` always covers every row of the cluster (the whole cluster, whatever page of papers is
-shown): a row the identity graph does not know (a cluster of one row, or a store built by
-`kg load` without the identity step) is a person of its own.
+shown): a row in no kg:ProbablePerson is a person of its own, because nothing in common could join
+it to another row (the cluster carries kg:personCount: the step judged it), or because the
+cluster has one row, or because the store was built without the identity step.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from kg.identity.facts import row_label
 from kg.queries import NamedQuery, as_int, named
 
 PAIRS_MAX = 50  # the pairwise table is given for clusters of at most this many rows
-NO_GRAPH = "no identity evidence in this store (built without the identity step, e.g. by kg load)"
-NOTHING = "nothing shared (no co-author, venue or identifier in common)"
+NO_GRAPH = "no identity evidence in this store (built without the identity step)"
+NOT_COMPARED = "not compared: nothing in common that could make them one person"
+ALONE = "compared with no other row: nothing in common with them that could make it one person"
 
 
 @dataclass
@@ -57,7 +59,11 @@ def persons(data: Backend, key: str, rows: dict[str, int], *, loose: bool = Fals
     cluster to its paper count. Largest person first."""
     found: dict[str, Person] = {}
     covered: set[str] = set()
+    checked = False  # the identity step judged this cluster
     for r in data.select(_query("identity-persons", loose), {"key": key}):
+        if r.get("person") is None:
+            checked = checked or r.get("persons") is not None
+            continue
         iri, row = str(r["person"]), str(r["row"])
         person = found.get(iri)
         if person is None:
@@ -70,7 +76,7 @@ def persons(data: Backend, key: str, rows: dict[str, int], *, loose: bool = Fals
             person.evidence.append(str(evidence))
     out = list(found.values())
     for row in sorted(set(rows) - covered):
-        out.append(Person([row], rows[row], [NO_GRAPH] if len(rows) > 1 else []))
+        out.append(Person([row], rows[row], [] if len(rows) < 2 else [ALONE] if checked or covered else [NO_GRAPH]))
     for p in out:
         p.rows.sort()
         p.evidence.sort()
@@ -80,7 +86,7 @@ def persons(data: Backend, key: str, rows: dict[str, int], *, loose: bool = Fals
 
 def pairs(data: Backend, key: str, rows: list[str], *, loose: bool = False) -> list[PairView] | None:
     """Every pair of rows of the cluster with its verdict (None above PAIRS_MAX rows): the compared
-    ones as the build judged them, the others `unsure` with nothing shared."""
+    ones as the build judged them, the others `unsure`, not compared."""
     if len(rows) > PAIRS_MAX:
         return None
     stored: dict[tuple[str, str], PairView] = {}
@@ -96,7 +102,7 @@ def pairs(data: Backend, key: str, rows: list[str], *, loose: bool = False) -> l
             view.reasons.append(str(reason))
     out: list[PairView] = []
     for a, b in combinations(sorted(rows), 2):
-        view = stored.get((a, b)) or PairView([a, b], UNSURE, None, [NOTHING])
+        view = stored.get((a, b)) or PairView([a, b], UNSURE, None, [NOT_COMPARED])
         view.reasons.sort(key=_reason_order)
         out.append(view)
     out.sort(key=lambda v: (v.verdict != SAME, -(v.score if v.score is not None else -1e9), v.rows))

@@ -17,9 +17,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex
-from kg.identity.compute import ALL_PAIRS, ClusterIdentity, clusters
+from kg.identity.compute import ClusterIdentity, clusters
 from kg.identity.evidence import UNSURE, Weights
 from kg.identity.facts import Facts, facts_from_store
+from kg.identity.read import PAIRS_MAX
 from kg.iris import Minter
 from kg.links import IDENTITY, LINKS
 from kg.nquads import iri, literal, typed
@@ -88,8 +89,14 @@ def identity_step(
 
 
 def cluster_lines(ci: ClusterIdentity, graph: str) -> Iterator[str]:
+    """The cluster's person count; a kg:ProbablePerson per group, except a row compared with no
+    other (nothing could join it: the read side makes it a person of its own); its pairs."""
     p = _P
+    yield f"{iri(ci.cluster)} {p['personCount']} {typed(str(len(ci.groups)), XSD_INTEGER)} {graph} .\n"
+    compared = {r for pair in ci.pairs for r in (pair.a, pair.b)}
     for group in ci.groups:
+        if len(group.rows) == 1 and group.rows[0] not in compared:
+            continue
         person = iri(person_iri(group.rows))
         yield f"{person} {_TYPE} {p['ProbablePerson']} {graph} .\n"
         yield f"{person} {p['paperCount']} {typed(str(sum(ci.papers[r] for r in group.rows)), XSD_INTEGER)} {graph} .\n"
@@ -97,9 +104,11 @@ def cluster_lines(ci: ClusterIdentity, graph: str) -> Iterator[str]:
             yield f"{person} {p['evidence']} {literal(reason)} {graph} .\n"
         for row in group.rows:
             yield f"{iri(row)} {p['probablePerson']} {person} {graph} .\n"
-    small = len(ci.rows) <= ALL_PAIRS  # a small cluster keeps every pair; a larger one its decided pairs
+    # the decided pairs, and where the pairwise table is shown every compared pair (a pair not
+    # compared had nothing in common that could make it one person: the table says so)
+    table = len(ci.rows) <= PAIRS_MAX
     for k, pair in enumerate(ci.pairs):
-        if not small and pair.verdict == UNSURE:
+        if pair.verdict == UNSURE and not table:
             continue
         node = iri(f"{ci.cluster}/pair/{k}")
         yield f"{node} {_TYPE} {p['IdentityVerdict']} {graph} .\n"
@@ -133,12 +142,10 @@ def _same_as_lines(store: ox.Store, facts: Facts, graph: str) -> Iterator[str]:
 
 def _read_back(store: ox.Store, index: AdjacencyIndex) -> Facts:
     """The facts of a store built without them, from the store itself (slower: kg build --add)."""
-    wanted = [index.authors.iri(int(r)) for c in range(len(index.clusters)) if index.c2a.degree(c) > 1
+    wanted = [(int(r), index.authors.iri(int(r))) for c in range(len(index.clusters)) if index.c2a.degree(c) > 1
               for r in index.c2a.row(c)]
-    facts = facts_from_store(store, wanted)
     names: dict[str, str] = {}
     for q in store.quads_for_pattern(None, ox.NamedNode(KG.name), None):
         if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
             names.setdefault(q.subject.value, q.object.value)
-    facts.names = [names.get(index.authors.iri(i), "") for i in range(len(index.authors))]
-    return facts
+    return facts_from_store(store, wanted, [names.get(index.authors.iri(i), "") for i in range(len(index.authors))])
