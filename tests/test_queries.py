@@ -34,6 +34,8 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "cluster-row-venues": {"key": "liyuan liu"},
     "cluster-rows": {"key": "liyuan liu"},
     "coauthors": {"row": ROW},
+    "identity-pairs": {"key": "liyuan liu"},
+    "identity-persons": {"key": "liyuan liu"},
     "coauthors-joint-cluster-papers": {
         "a": DEFAULT_BASE_IRI + "cluster/liyuan%20liu", "b": DEFAULT_BASE_IRI + "cluster/jingbo%20shang",
     },
