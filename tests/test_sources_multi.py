@@ -29,9 +29,12 @@ def graph_size(store: Path, source: str) -> int:
     return sum(1 for _ in db.quads_for_pattern(None, None, None, ox.NamedNode(f"{BASE}graph/{source}")))
 
 
-def same_as(store: Path) -> set[tuple[str, str]]:
+def same_as(store: Path, kind: str = "paper") -> set[tuple[str, str]]:
+    """The owl:sameAs links between papers (by DOI) or between author rows (kind "author": by ORCID,
+    dblp person or OpenAlex author, kg.identity)."""
     db = StoreDir(store).open()
-    return {(q.subject.value, q.object.value) for q in db.quads_for_pattern(None, ox.NamedNode(SAME_AS), None, None)}
+    return {(q.subject.value, q.object.value) for q in db.quads_for_pattern(None, ox.NamedNode(SAME_AS), None, None)
+            if q.subject.value.startswith(f"{BASE}{kind}/")}
 
 
 def paper(source_id: str) -> str:
@@ -48,6 +51,8 @@ def test_each_source_in_its_own_graph_and_papers_linked_by_doi(tmp_path: Path) -
     nips = (paper("dblp:conf/nips/MullerL19"), paper("openalex:W100"))
     neurips = (paper("dblp:conf/nips/Li21"), paper("crossref:10.5555/neurips.2021.7"))
     assert links == {nips, nips[::-1], neurips, neurips[::-1]}
+    muller = (f"{BASE}author/dblp%3ARichard%20M%C3%BCller%200001", f"{BASE}author/openalex%3AA1")
+    assert muller in same_as(store, "author") and muller[::-1] in same_as(store, "author")
 
 
 def test_add_replaces_only_that_sources_graph(tmp_path: Path) -> None:
