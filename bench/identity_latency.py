@@ -4,7 +4,7 @@ On a built store, for a sample of clusters with two or more rows, times `cluster
 as the API runs it, and apart the persons lookup it now includes (kg.identity.read.persons: one
 indexed query), in the same run, alternating. Reports the medians and the share the persons take.
 
-    .venv/bin/python bench/identity_latency.py --store /work/bench-data/identity/store-with [--sample 200]
+    .venv/bin/python bench/identity_latency.py --store STORE [--sample 200]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def main() -> None:
         whole.append(t1 - t0)
         persons.append(t2 - t1)
     result = {
-        "store": str(args.store), "clusters": len(names),
+        "store": args.store.name, "clusters": len(names),
         "cluster_median_ms": round(statistics.median(whole) * 1000, 2),
         "persons_median_ms": round(statistics.median(persons) * 1000, 2),
         "persons_share_of_cluster": round(sum(persons) / sum(whole), 3),
