@@ -22,10 +22,11 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from kg.formats import BOOLEAN, DESCRIPTIONS, GRAPHS, HTML, JSON, N_TRIPLES, RESULTS, Format, find
+from kg.formats import BOOLEAN, DESCRIPTIONS, GRAPHS, N_TRIPLES, RESULTS
 from kg.server.budget import ClientBudget
 from kg.server.calls import CALLS
 from kg.server.config import ServerConfig
+from kg.server.lean import Checks, html_wanted, printable
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.pages import Pages, render
@@ -33,7 +34,7 @@ from kg.server.protocol import ProtocolError, parse
 from kg.server.runner import Runner
 from kg.server.service_description import service_description, void_description
 from kg.server.site import routes as site_routes
-from kg.server.views import example_text, format_links, prefers_html, results_page, triples_page
+from kg.server.views import example_text, format_links, results_page, triples_page
 from kg.server.web import Site, error, root
 from kg.sparqltext import Refused, add_using, check_outbound, lex
 
@@ -60,19 +61,10 @@ def _rdf(triples: list[ox.Triple], accept: str | None, fmt_param: str | None) ->
     return Response(body, 200, {"Vary": "Accept"}, media_type=fmt.content_type)
 
 
-def _html_wanted(fmt_param: str | None, accept: str | None, offers: tuple[Format, ...]) -> bool:
-    """`format=html`, or a browser's Accept (and no machine format named by `format=`)."""
-    if fmt_param and find(fmt_param, (HTML,)) is not None:
-        return True
-    return by_name(fmt_param, offers) is None and prefers_html(accept, offers)
-
-
 def logged_path(scope: Scope) -> str:
-    """The path as the client sent it (percent-encodings kept, so %0A cannot start a forged log line),
-    any byte outside printable ASCII written as \\xNN."""
+    """The path as the client sent it (kg.server.lean.printable: no forged log lines)."""
     raw = scope.get("raw_path")
-    text = str(bytes(raw).split(b"?", 1)[0], "latin-1") if raw is not None else str(scope.get("path", "-"))
-    return "".join(c if " " < c < "\x7f" else f"\\x{ord(c):02x}" for c in text)
+    return printable(bytes(raw).split(b"?", 1)[0] if raw is not None else str(scope.get("path", "-")).encode())
 
 
 class AccessLog:
@@ -130,6 +122,7 @@ class Endpoint:
         size = 1 if config.updates else max(1, config.workers)
         self.runner: JobRunner = runner or Runner(config.source, size, config.updates, CALLS)
         self.void_cache: dict[str, list[ox.Triple]] = {}
+        self.checks = Checks(config)
         self.site = Site(self)
         self.pages = Pages(self.site)
 
@@ -209,12 +202,11 @@ class Endpoint:
         base = c.base_iri or endpoint
         if op.kind == "update":
             self.authorize_update(request)  # before looking at the text at all
-        try:
-            analysis = lex(op.text)
-            check_outbound(analysis, c.allow_service, base)
-        except Refused as e:
-            raise ProtocolError(400, str(e)) from None
-        if op.kind == "update":
+            try:
+                analysis = lex(op.text)
+                check_outbound(analysis, c.allow_service, base)
+            except Refused as e:
+                raise ProtocolError(400, str(e)) from None
             using, using_named = op.graphs("using-graph-uri"), op.graphs("using-named-graph-uri")
             text = op.text
             if using is not None or using_named is not None:
@@ -226,33 +218,13 @@ class Endpoint:
                     raise ProtocolError(400, str(e)) from None
             result = await self.run(Job("update", text, base_iri=base))
             return self.respond(result, request, "update")
-        accept = request.headers.get("accept")
-        fmt_param = op.one("format")
+        analysis = self.checks.checked(op.text, base)  # the same checks as the lean path's (kg.server.lean)
         form = analysis.form()
-        answers = BOOLEAN if form == "ASK" else RESULTS
-        named = by_name(fmt_param, RESULTS)
-        if named is not None and named not in answers:
-            raise ProtocolError(406, f"an ASK has no {named.name} answer; offered: {offered(BOOLEAN)}")
-        results_fmt = named or choose(answers, accept)
-        graph_fmt = by_name(fmt_param, GRAPHS) or choose(GRAPHS, accept)
-        html = _html_wanted(fmt_param, accept, GRAPHS if form in ("CONSTRUCT", "DESCRIBE") else answers)
-        if html:
-            results_fmt, graph_fmt = JSON, N_TRIPLES
-        default, named_graphs = op.graphs("default-graph-uri"), op.graphs("named-graph-uri")
-        job = Job(
-            "query",
-            op.text,
-            base_iri=base,
-            default_graphs=default,
-            named_graphs=named_graphs,
-            union=not analysis.has_dataset_clause(),
-            results_format=results_fmt.name if results_fmt else None,
-            graph_format=graph_fmt.name if graph_fmt else None,
-            max_rows=c.max_rows,
-        )
+        choice = self.checks.choice(form, op.one("format"), request.headers.get("accept"))
+        job = self.checks.query_job(op, analysis, base, choice)
         result = await self.run(job)
         response = self.respond(result, request, f"query {form or '?'}")
-        if not html or result.status != 200:
+        if not choice.html or result.status != 200:
             return response
         graph = result.content_type.startswith(N_TRIPLES.media_type)
         params = [(k, v) for k, vs in op.params.items() for v in vs]
@@ -268,7 +240,7 @@ class Endpoint:
                     fmt_param: str | None) -> Response:
         """The service description or VoID: RDF by Accept or `format=`, a page for a browser."""
         accept = request.headers.get("accept")
-        if not _html_wanted(fmt_param, accept, DESCRIPTIONS):
+        if not html_wanted(fmt_param, accept, DESCRIPTIONS):
             return _rdf(triples, accept, fmt_param)
         links = format_links(path, [], DESCRIPTIONS, root(request))
         summary = f"{len(triples)} triples about this endpoint"
@@ -372,4 +344,6 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *site_routes(endpoint.site),  # the API, pages, ontology, then every other path dereferences an IRI
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.endpoint = endpoint  # the worker's HTTP front shares its checks and hot answers (kg.server.lean)
+    return app

@@ -144,6 +144,12 @@ class SharedLedger:
             self.last[slot] = now
 
 
+def refusal(budget: float, wait: int) -> bytes:
+    """The body of a 429: the budget and when to come back."""
+    return (f"too many query seconds: this client used its budget of {budget:g} query seconds"
+            f" per minute; retry after {wait} s\n").encode()
+
+
 class ClientBudget:
     """ASGI middleware: 429 with Retry-After for a client past its budget; charges every request's time."""
 
@@ -161,10 +167,7 @@ class ClientBudget:
         wait = self.ledger.retry_after(client)
         if wait is not None:
             scope["kg.note"] = f"refused: over the client budget, retry after {wait} s"
-            body = (
-                f"too many query seconds: this client used its budget of {self.ledger.budget:g} query seconds"
-                f" per minute; retry after {wait} s\n"
-            ).encode()
+            body = refusal(self.ledger.budget, wait)
             headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
                        (b"retry-after", str(wait).encode())]
             await send({"type": "http.response.start", "status": 429, "headers": headers})

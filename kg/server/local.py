@@ -1,17 +1,18 @@
-"""Jobs evaluated in this process, on one thread beside the event loop, with a hard time limit.
+"""Jobs evaluated in this process, on a few threads beside the event loop, with a hard time limit.
 
 In an HTTP worker process (kg.server.prefork) the evaluator runs here: no pipe, no pickling, the
 answer's bytes go straight out. A few evaluation threads (`threads`, each with its own evaluator
-and store handle) run the jobs in arrival order; pyoxigraph releases the GIL while it evaluates, so
-the event loop goes on serving this worker's other connections during a query, and a long query
-does not hold up a short one. A job that waits longer than the time limit for a free thread is 503
-(busy), as when every worker is busy.
+and store handle) take the jobs in arrival order from one queue; pyoxigraph releases the GIL while
+it evaluates, so the event loop goes on serving this worker's other connections during a query,
+and a long query does not hold up a short one. The hop costs one queue put and one
+`call_soon_threadsafe` per job; the time limit is one timer on the loop per job. A job that waits
+longer than the time limit for a free thread is 503 (busy), as when every worker is busy.
 
 A query cannot be cancelled, so a job that runs past the time limit dooms the process: every other
 job here is answered 503 at once (with `Retry-After`), the worker stops accepting connections, and
-the late job's own 503 goes out last, after which the process kills itself (SIGKILL, by `Doom`, the
-outermost layer of the worker's app): the CPU is free as the client reads its answer. The
-supervisor starts a fresh worker; other workers keep serving meanwhile.
+the late job's own 503 goes out last, after which the process kills itself (SIGKILL; by the HTTP
+front, kg.server.wire, or by `Doom` for the app's own requests): the CPU is free as the client reads
+its answer. The supervisor starts a fresh worker; other workers keep serving meanwhile.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ import contextlib
 import contextvars
 import logging
 import os
+import queue
 import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kg.server.messages import Job, Result, failure
@@ -37,9 +38,26 @@ GRACE = 0.2  # at most this long for the other 503s to go out before the late jo
 FALLBACK = 1.0  # seconds after the doom when the process dies anyway
 REQUEST: contextvars.ContextVar[dict[str, bool]] = contextvars.ContextVar("kg_request")
 
+Done = Callable[[Result, bool], None]  # (the job's Result, whether it is the late job that doomed this worker)
+
+
+class Ticket:
+    """One job on its way: queued, then taken by a thread, then answered exactly once."""
+
+    __slots__ = ("job", "timeout", "done", "started", "answered", "timer")
+
+    def __init__(self, job: Job, timeout: float, done: Done) -> None:
+        self.job = job
+        self.timeout = timeout
+        self.done = done
+        self.started: float | None = None  # set by the evaluation thread as it takes the job
+        self.answered = False
+        self.timer: asyncio.TimerHandle | None = None
+
 
 class LocalRunner:
-    """The Runner interface (size, start, run, close) for one worker process."""
+    """The Runner interface (size, start, run, close) for one worker process, and `submit` for the
+    HTTP front (kg.server.wire), which takes the answer in a callback instead of awaiting it."""
 
     def __init__(
         self,
@@ -48,90 +66,125 @@ class LocalRunner:
         on_doom: Callable[[], None] | None = None,
     ) -> None:
         self.factory = factory
-        self.local = threading.local()
         self.size = max(1, threads)
-        self.executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="kg-eval")
         self.on_doom = on_doom
-        self.doomed: asyncio.Event | None = None
+        self.jobs: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
+        self.pending: set[Ticket] = set()
+        self.threads: list[threading.Thread] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.doomed = False
 
     async def start(self) -> None:
         """Starts the threads and builds their evaluators (the store opened before the first job's clock)."""
-        self.doomed = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        barrier = threading.Barrier(self.size)
-        await asyncio.gather(*(loop.run_in_executor(self.executor, self._prepare, barrier) for _ in range(self.size)))
+        self.loop = asyncio.get_running_loop()
+        ready: list[asyncio.Future[None]] = []
+        for i in range(self.size):
+            future: asyncio.Future[None] = self.loop.create_future()
+            ready.append(future)
+            thread = threading.Thread(target=self._serve, args=(future,), name=f"kg-eval-{i}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        await asyncio.gather(*ready)
 
-    def _prepare(self, barrier: threading.Barrier) -> None:
-        self._handler()
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(60)  # each thread takes one: every thread gets its evaluator now
+    def _serve(self, ready: asyncio.Future[None]) -> None:
+        loop = self.loop
+        assert loop is not None
+        try:
+            handler = self.factory()
+        finally:
+            loop.call_soon_threadsafe(_resolve, ready)
+        while True:
+            ticket = self.jobs.get()
+            if ticket is None:
+                return
+            if ticket.answered:  # dropped while queued (busy, or the worker is going)
+                continue
+            ticket.started = time.monotonic()
+            try:
+                result = handler(ticket.job)
+            except Exception as e:  # the evaluator answers its own errors; this is a bug, still never a trace
+                result = failure(500, f"evaluation failed: {type(e).__name__}: {e}")
+            loop.call_soon_threadsafe(self._finish, ticket, result)
 
-    def _handler(self) -> Callable[[Job], Result]:
-        handler: Callable[[Job], Result] | None = getattr(self.local, "handler", None)
-        if handler is None:
-            handler = self.local.handler = self.factory()
-        return handler
-
-    def _work(self, job: Job, started: Callable[[], None]) -> Result:
-        started()
-        return self._handler()(job)
+    # -- on the event loop
+    def submit(self, job: Job, timeout: float, done: Done) -> None:
+        """Queues the job; `done(result, late)` is called on the loop exactly once."""
+        loop = self.loop
+        assert loop is not None
+        ticket = Ticket(job, timeout, done)
+        if self.doomed:
+            ticket.answered = True
+            done(failure(503, "this query worker is restarting; try again", GONE), False)
+            return
+        ticket.timer = loop.call_later(timeout, self._expired, ticket)
+        self.pending.add(ticket)
+        self.jobs.put(ticket)
 
     async def run(self, job: Job, timeout: float) -> Result:
-        assert self.doomed is not None
-        if self.doomed.is_set():
-            return failure(503, "this query worker is restarting; try again", GONE)
-        loop = asyncio.get_running_loop()
-        began: asyncio.Future[Any] = loop.create_future()
-
-        def mark() -> None:
-            if not began.done():
-                began.set_result(time.monotonic())
-
-        def started() -> None:
-            loop.call_soon_threadsafe(mark)
-
-        work: asyncio.Future[Any] = asyncio.ensure_future(loop.run_in_executor(self.executor, self._work, job, started))
-        doom: asyncio.Future[Any] = asyncio.ensure_future(self.doomed.wait())
-        try:
-            # Its turn: within the time limit, else busy (it is dropped, never run).
-            done, _ = await asyncio.wait({began, doom}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            if not began.done():
-                work.cancel()  # still queued: cancelling the executor's future keeps it from running
-                if doom in done:
-                    return failure(503, "this query worker was stopped by another query past the time limit;"
-                                        " try again", GONE)
-                return failure(503, "all query workers are busy; try again later", RETRY)
-            remaining = max(0.0, timeout - (time.monotonic() - began.result()))
-            done, _ = await asyncio.wait({work, doom}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-            if work in done:
-                answer: Result = work.result()
-                return answer
-            if doom in done:
-                return failure(503, "this query worker was stopped by another query past the time limit; try again",
-                               GONE)
+        """The job's Result (the app's requests); the late job marks its request for `Doom`."""
+        assert self.loop is not None
+        answer: asyncio.Future[tuple[Result, bool]] = self.loop.create_future()
+        self.submit(job, timeout, lambda result, late: answer.set_result((result, late)))
+        result, late = await answer
+        if late:
             request = REQUEST.get(None)
             if request is not None:
                 request["doom"] = True  # Doom sends this answer last, then kills the process
-            self.doom()
-            return failure(503, f"query exceeded the time limit of {timeout:g} s and was stopped",
-                           {**RETRY, "Connection": "close"})
-        finally:
-            doom.cancel()
+        return result
 
-    def doom(self) -> None:
-        """Answer every waiting job 503, stop accepting, and kill this process once the answers are out."""
-        assert self.doomed is not None
-        if self.doomed.is_set():
+    def _answer(self, ticket: Ticket, result: Result, late: bool = False) -> None:
+        ticket.answered = True
+        self.pending.discard(ticket)
+        if ticket.timer is not None:
+            ticket.timer.cancel()
+        ticket.done(result, late)
+
+    def _finish(self, ticket: Ticket, result: Result) -> None:
+        if not ticket.answered:
+            self._answer(ticket, result)
+
+    def _expired(self, ticket: Ticket) -> None:
+        if ticket.answered:
             return
-        self.doomed.set()
+        assert self.loop is not None
+        started = ticket.started
+        if started is None:  # still queued after the whole time limit: dropped, never run
+            self._answer(ticket, failure(503, "all query workers are busy; try again later", RETRY))
+            return
+        left = ticket.timeout - (time.monotonic() - started)
+        if left > 0:  # it waited in the queue first: its own time limit runs from its start
+            ticket.timer = self.loop.call_later(left, self._expired, ticket)
+            return
+        self.doom(ticket)
+
+    def doom(self, late: Ticket | None = None) -> None:
+        """Answer every other job 503, stop accepting, and kill this process once the answers are out."""
+        if self.doomed:
+            return
+        self.doomed = True
         log.warning("kg serve: a query passed the time limit; worker %d stops and is replaced", os.getpid())
+        for ticket in list(self.pending):
+            if ticket is not late:
+                self._answer(ticket, failure(
+                    503, "this query worker was stopped by another query past the time limit; try again", GONE))
         if self.on_doom is not None:
             with contextlib.suppress(Exception):
                 self.on_doom()
-        asyncio.get_running_loop().call_later(FALLBACK, _die)
+        assert self.loop is not None
+        self.loop.call_later(FALLBACK, _die)
+        if late is not None:
+            limit = f"{late.timeout:g}"
+            self._answer(late, failure(503, f"query exceeded the time limit of {limit} s and was stopped",
+                                       {**RETRY, "Connection": "close"}), late=True)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        for _ in self.threads:
+            self.jobs.put(None)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _die(*_: Any) -> None:
@@ -147,9 +200,13 @@ class Doom:
     """ASGI layer of a worker's app: tracks the requests in flight, and when a job ran past the time
     limit sends its 503 once the others have been answered (at most GRACE s), then kills the process."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Any]) -> None:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Any], active: Callable[[], int] | None = None) -> None:
         self.app = app
         self.active = 0
+        self.others = active  # requests in flight that do not pass through here (the front's own)
+
+    def in_flight(self) -> int:
+        return self.active + (self.others() if self.others is not None else 0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -161,7 +218,7 @@ class Doom:
         async def relay(message: Any) -> None:
             if request.get("doom") and message["type"] == "http.response.start":
                 deadline = time.monotonic() + GRACE
-                while self.active > 1 and time.monotonic() < deadline:
+                while self.in_flight() > 1 and time.monotonic() < deadline:
                     await asyncio.sleep(0.005)
             await send(message)
 

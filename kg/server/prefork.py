@@ -2,10 +2,11 @@
 
 The supervisor (the `kg serve` process) binds the address, starts `--workers` worker processes
 (multiprocessing spawn) and hands each the listening socket; the kernel gives every new connection
-to one of them. A worker is a whole server: uvicorn (uvloop and httptools when installed), the app,
-and its evaluators (kg.server.local), so a request is parsed, evaluated and answered in one
-process: no pipe, no pickling, no thread of the event loop's waiting on another process, and the
-result's bytes are serialised once, by the engine, and sent as they are.
+to one of them. A worker is a whole server: its HTTP front (kg.server.wire, httptools on uvloop),
+which answers SPARQL queries and kept answers itself (kg.server.lean) and hands every other request
+to the app (Starlette), and its evaluation threads (kg.server.local), so a request is parsed,
+evaluated and answered in one process: no pipe, no pickling, and the result's bytes are
+serialised once, by the engine, and sent as they are.
 
 Hard time limits hold as before: a query past `--timeout` is answered 503 by its worker, which then
 kills itself (SIGKILL frees the CPU) once its answers are out (kg.server.local). The supervisor
@@ -43,49 +44,39 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
-class _NoUpgradeNoise(logging.Filter):
-    """Drops uvicorn's two warnings for a request with `Upgrade:` (Java's client sends `Upgrade: h2c` on
-    every request): kg serves no WebSocket or HTTP/2 upgrade, and the request itself is answered."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not (message.startswith("Unsupported upgrade request") or "WebSocket library detected" in message)
-
-
 def _configure_logging() -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("kg.server").setLevel(logging.INFO)
-    logging.getLogger("uvicorn.error").addFilter(_NoUpgradeNoise())
 
 
 def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, threads: int, ledger: Any) -> None:
-    """One HTTP worker process: uvicorn serving the app on the shared socket."""
+    """One HTTP worker process: the HTTP front (kg.server.wire) on the shared socket, its lean path
+    (kg.server.lean) and the app, with the evaluation threads (kg.server.local)."""
     import asyncio
-
-    import uvicorn
 
     from kg.server.app import create_app
     from kg.server.calls import CALLS
     from kg.server.evaluator import factory
+    from kg.server.lean import Lean
     from kg.server.local import Doom, LocalRunner
+    from kg.server.wire import Front, serve
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us (SIGTERM: uvicorn's graceful stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us (SIGTERM: a graceful stop)
     _configure_logging()
-    servers: list[Any] = []
+    listening: list[Any] = []
 
     def stop_accepting() -> None:
-        for server in servers:  # uvicorn's graceful stop: no new connections, idle ones closed, answers sent
-            server.should_exit = True
-            for listener in getattr(server, "servers", []):
-                listener.close()
+        for server in listening:  # a doomed worker takes no new connections; the others do
+            server.close()
 
     runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=threads, on_doom=stop_accepting)
-    app = Doom(create_app(config, runner=runner, announce=False, ledger=ledger))
-    settings = uvicorn.Config(app, access_log=False, log_level="warning", limit_concurrency=512, timeout_keep_alive=5,
-                              server_header=False, lifespan="on")
-    server = uvicorn.Server(settings)
-    servers.append(server)
+    starlette = create_app(config, runner=runner, announce=False, ledger=ledger)
+    endpoint = starlette.state.endpoint
+    lean: list[Lean] = []
+    app = Doom(starlette, active=lambda: lean[0].in_flight if lean else 0)
+    lean.append(Lean(config, runner, endpoint.checks, endpoint.site, ledger=ledger, app_in_flight=lambda: app.active))
+    front = Front(app, lean[0], config.max_body, (config.host, config.port))
 
     async def beat() -> None:
         while True:
@@ -93,13 +84,21 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
             await asyncio.sleep(BEAT)
 
     async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
         task = asyncio.ensure_future(beat())
         try:
-            await server.serve(sockets=[sock])
+            await serve(front, sock, stop, listening)
         finally:
             task.cancel()
 
-    loop_factory = settings.get_loop_factory()  # uvloop when installed
+    try:
+        import uvloop
+
+        loop_factory: Any = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover (uvloop is a dependency where it exists)
+        loop_factory = None
     with asyncio.Runner(loop_factory=loop_factory) as run:
         run.run(main())
 

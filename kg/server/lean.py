@@ -1,0 +1,391 @@
+"""What a worker's HTTP front (kg.server.wire) answers without the app: SPARQL queries and kept answers.
+
+The endpoint's checks are the same ones the app makes (`Checks`, used by both): the SPARQL text's
+SERVICE/LOAD refusal and query form, kept per query text; the formats an Accept header and
+`format=` choose, kept per header. A query request the lean path takes is one the app would
+evaluate and answer as it is: a query (GET or POST, form or direct), no browser wanting a page, no
+CORS origin to answer. Its plan (the Job) is kept per request (method, query string, content type,
+body, Accept, Host), so a repeated request costs a dictionary lookup before its evaluation.
+Anything else (updates, the service description, pages, errors of the protocol, HEAD) goes to the
+app, which gives every error its message.
+
+Kept answers: a 200 the app answered from its hot cache or put into it (`X-KG-Cache`) is kept
+here too, as the bytes of its header lines and body, per request line, Accept and Host, for the
+store generation its ETag names; the same request again (without a validator to check) is
+answered from those bytes. A rebuild (another generation) empties it, as it does the app's.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from kg.formats import BOOLEAN, GRAPHS, HTML, JSON, N_TRIPLES, RESULTS, Format, find
+from kg.server.config import ServerConfig
+from kg.server.messages import Family, Job, Result
+from kg.server.negotiation import by_name, choose, offered
+from kg.server.protocol import Operation, ProtocolError, parse
+from kg.server.views import prefers_html
+from kg.sparqltext import Analysis, Refused, check_outbound, lex
+
+if TYPE_CHECKING:
+    from kg.server.local import LocalRunner
+    from kg.server.web import Site
+    from kg.server.wire import Connection, Request
+
+log = logging.getLogger("kg.server")
+access = logging.getLogger("kg.server.access")
+KEPT = 4096  # checked query texts, Accept headers and request plans kept (each table emptied when full)
+OFFERS = {Family.RESULTS: RESULTS, Family.BOOLEAN: BOOLEAN, Family.GRAPH: GRAPHS}
+TEXT = b"text/plain; charset=utf-8"
+
+
+def html_wanted(fmt_param: str | None, accept: str | None, offers: tuple[Format, ...]) -> bool:
+    """`format=html`, or a browser's Accept (and no machine format named by `format=`)."""
+    if fmt_param and find(fmt_param, (HTML,)) is not None:
+        return True
+    return by_name(fmt_param, offers) is None and prefers_html(accept, offers)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The formats a query's answer goes out in, and whether a browser gets a page of it instead."""
+
+    results: Format | None
+    graph: Format | None
+    html: bool
+
+
+def _bounded(table: dict[Any, Any]) -> None:
+    if len(table) >= KEPT:
+        table.clear()
+
+
+class Checks:
+    """The endpoint's checks of a query request, each kept for the text or header it depends on."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.texts: dict[tuple[str, str], tuple[Analysis, str | None]] = {}
+        self.choices: dict[tuple[str | None, str | None, str | None], Choice | str] = {}
+
+    def checked(self, text: str, base: str) -> Analysis:
+        """The text's analysis; ProtocolError 400 when it must be refused (SERVICE, LOAD, a bad escape)."""
+        key = (text, base)
+        found = self.texts.get(key)
+        if found is None:
+            refusal = None
+            try:
+                analysis = lex(text)
+                check_outbound(analysis, self.config.allow_service, base)
+            except Refused as e:
+                analysis, refusal = Analysis(text), str(e)
+            _bounded(self.texts)
+            found = self.texts[key] = (analysis, refusal)
+        if found[1] is not None:
+            raise ProtocolError(400, found[1])
+        return found[0]
+
+    def choice(self, form: str | None, fmt_param: str | None, accept: str | None) -> Choice:
+        """The answer's formats for this query form, `format=` and Accept; ProtocolError 406 for an
+        ASK asked for a format it has none in."""
+        key = (form, fmt_param, accept)
+        found = self.choices.get(key)
+        if found is None:
+            found = self._choose(form, fmt_param, accept)
+            _bounded(self.choices)
+            self.choices[key] = found
+        if isinstance(found, str):
+            raise ProtocolError(406, found)
+        return found
+
+    @staticmethod
+    def _choose(form: str | None, fmt_param: str | None, accept: str | None) -> Choice | str:
+        answers = BOOLEAN if form == "ASK" else RESULTS
+        named = by_name(fmt_param, RESULTS)
+        if named is not None and named not in answers:
+            return f"an ASK has no {named.name} answer; offered: {offered(BOOLEAN)}"
+        results_fmt = named or choose(answers, accept)
+        graph_fmt = by_name(fmt_param, GRAPHS) or choose(GRAPHS, accept)
+        html = html_wanted(fmt_param, accept, GRAPHS if form in ("CONSTRUCT", "DESCRIBE") else answers)
+        if html:
+            results_fmt, graph_fmt = JSON, N_TRIPLES
+        return Choice(results_fmt, graph_fmt, html)
+
+    def query_job(self, op: Operation, analysis: Analysis, base: str, choice: Choice) -> Job:
+        """The Job of a query request (its dataset parameters validated: ProtocolError 400)."""
+        return Job(
+            "query",
+            op.text,
+            base_iri=base,
+            default_graphs=op.graphs("default-graph-uri"),
+            named_graphs=op.graphs("named-graph-uri"),
+            union=not analysis.has_dataset_clause(),
+            results_format=choice.results.name if choice.results else None,
+            graph_format=choice.graph.name if choice.graph else None,
+            max_rows=self.config.max_rows,
+        )
+
+
+def answer_parts(result: Result) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The status, header fields and body of a query's answer, as the app sends them."""
+    if result.status == 406:
+        offers = OFFERS[result.unacceptable or Family.RESULTS]
+        return 406, [(b"content-type", TEXT)], f"not acceptable; offered: {offered(offers)}\n".encode()
+    if result.status >= 500 and result.status != 503:
+        log.error("query failed: %s", result.body.decode("utf-8", "replace").strip())
+    headers = [(b"vary", b"Accept")] + [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                                        for k, v in result.headers.items()]
+    if result.status != 204:
+        headers.insert(0, (b"content-type", result.content_type.encode("latin-1")))
+    return result.status, headers, result.body
+
+
+def printable(raw: bytes) -> str:
+    """A path as the client sent it (percent-encodings kept, so %0A cannot start a forged log line),
+    any byte outside printable ASCII written as \\xNN."""
+    text = str(raw, "latin-1")
+    if text.isascii() and text.isprintable() and " " not in text:
+        return text
+    return "".join(c if " " < c < "\x7f" else f"\\x{ord(c):02x}" for c in text)
+
+
+@dataclass(frozen=True)
+class Plan:
+    job: Job
+    note: str
+
+
+@dataclass(frozen=True)
+class Kept:
+    tag: str
+    head: bytes  # the header lines (no Date, no Content-Length), each ending in CRLF
+    body: bytes
+
+
+class Lean:
+    """The lean path of one worker (kg.server.wire.Taker)."""
+
+    def __init__(self, config: ServerConfig, runner: LocalRunner, checks: Checks, site: Site,
+                 ledger: Any = None, app_in_flight: Callable[[], int] = lambda: 0) -> None:
+        self.config = config
+        self.runner = runner
+        self.checks = checks
+        self.site = site
+        self.ledger: Any = ledger if config.client_budget else None
+        self.app_in_flight = app_in_flight
+        self.plans: dict[Hashable, Plan | None] = {}
+        self.endpoints: dict[tuple[str, bytes | None], str] = {}
+        self.kept: OrderedDict[Hashable, Kept] = OrderedDict()
+        self.kept_tag: str | None = None
+        self.kept_bytes = 0
+        self.max_kept = config.cache_entries
+        self.max_kept_bytes = 64 << 20
+        self.in_flight = 0
+
+    # -- the Taker interface
+    def take(self, conn: Connection, request: Request) -> bool:
+        if request.raw_path == b"/sparql":
+            return self.sparql(conn, request)
+        if request.method == "GET" and self.kept:
+            return self.answer_kept(conn, request)
+        return False
+
+    def keep(self, request: Request, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """Keeps a hot answer of the app (`X-KG-Cache`: hit or miss) for the same request again."""
+        if status != 200 or request.method != "GET" or self.max_kept < 1 or len(body) > self.max_kept_bytes // 8:
+            return
+        if self._conditional(request):
+            return
+        etag = cache = None
+        lines = []
+        for k, v in headers:
+            if k == b"x-kg-cache":
+                cache = v
+                continue
+            if k == b"etag":
+                etag = v
+            if k in (b"content-length", b"date", b"connection"):
+                continue
+            lines.append(k + b": " + v + b"\r\n")
+        if cache is None or etag is None:
+            return
+        tag = etag.decode("latin-1").strip('"').split("-", 1)[0]
+        lines.append(b"x-kg-cache: hit\r\n")
+        self._generation(tag)
+        key = self._kept_key(request)
+        old = self.kept.pop(key, None)
+        if old is not None:
+            self.kept_bytes -= len(old.body)
+        self.kept[key] = Kept(tag, b"".join(lines), body)
+        self.kept_bytes += len(body)
+        while self.kept and (len(self.kept) > self.max_kept or self.kept_bytes > self.max_kept_bytes):
+            _, gone = self.kept.popitem(last=False)
+            self.kept_bytes -= len(gone.body)
+
+    # -- kept answers
+    def _generation(self, tag: str) -> None:
+        if tag != self.kept_tag:
+            self.kept.clear()
+            self.kept_bytes = 0
+            self.kept_tag = tag
+
+    @staticmethod
+    def _kept_key(request: Request) -> Hashable:
+        return (request.raw_path, request.query, request.header(b"accept"), request.header(b"host"))
+
+    def _conditional(self, request: Request) -> bool:
+        """Validators to check, or a CORS origin to answer: the app's business."""
+        for k, _ in request.headers:
+            if k in (b"if-none-match", b"if-modified-since") or (k == b"origin" and self.config.cors):
+                return True
+        return False
+
+    def answer_kept(self, conn: Connection, request: Request) -> bool:
+        found = self.kept.get(self._kept_key(request))
+        if found is None or self._conditional(request):
+            return False
+        if found.tag != self.site.build().tag:  # a rebuild: nothing kept is current
+            self._generation(self.site.build().tag)
+            return False
+        if self._refused(conn, request):
+            return True
+        self.kept.move_to_end(self._kept_key(request))
+        conn.respond(request, 200, [], found.body, head=found.head)
+        self._log(request, 200, "cached")
+        self._charge(request)
+        return True
+
+    # -- SPARQL queries
+    def sparql(self, conn: Connection, request: Request) -> bool:
+        if request.method not in ("GET", "POST"):
+            return False
+        content_type = accept = host = None
+        for k, v in request.headers:
+            if k == b"content-type":
+                content_type = v
+            elif k == b"accept":
+                accept = v
+            elif k == b"host":
+                host = v
+            elif k == b"origin" and self.config.cors:
+                return False  # CORS headers: the app's middleware
+        key = (request.method, request.query, content_type, request.body, accept, host, request.scheme)
+        if key in self.plans:
+            plan = self.plans[key]
+        else:
+            plan = self._plan(request, content_type, accept, host)
+            _bounded(self.plans)
+            self.plans[key] = plan
+        if plan is None:
+            return False
+        if self._refused(conn, request):
+            return True
+        self.in_flight += 1
+        self.runner.submit(plan.job, self.config.timeout,
+                           lambda result, late: self._answered(conn, request, plan, result, late))
+        return True
+
+    def _plan(self, request: Request, content_type: bytes | None, accept: bytes | None,
+              host: bytes | None) -> Plan | None:
+        """The Job of a query request the app would evaluate as it is; None for anything else."""
+        try:
+            op = parse(request.method, request.query, None if content_type is None else content_type.decode("latin-1"),
+                       request.body)
+            if op.kind != "query":
+                return None
+            base = self.config.base_iri or self._endpoint(request.scheme, host)
+            analysis = self.checks.checked(op.text, base)
+            form = analysis.form()
+            choice = self.checks.choice(form, op.one("format"), None if accept is None else accept.decode("latin-1"))
+            if choice.html:
+                return None
+            job = self.checks.query_job(op, analysis, base, choice)
+        except (ProtocolError, UnicodeDecodeError):
+            return None
+        return Plan(job, f"query {form or '?'}")
+
+    def _endpoint(self, scheme: str, host: bytes | None) -> str:
+        """This endpoint's URL as the app's `request.url` gives it (the base IRI of queries)."""
+        key = (scheme, host)
+        found = self.endpoints.get(key)
+        if found is None:
+            if host:
+                url = f"{scheme}://{host.decode('latin-1')}/sparql"
+            else:
+                name, port = self.config.host, self.config.port
+                url = f"{scheme}://{name}/sparql" if port == {"http": 80, "https": 443}[scheme] \
+                    else f"{scheme}://{name}:{port}/sparql"
+            try:
+                found = ox.NamedNode(url).value
+            except ValueError:
+                found = f"http://{self.config.host}:{self.config.port}/sparql"
+            _bounded(self.endpoints)
+            self.endpoints[key] = found
+        return found
+
+    def _answered(self, conn: Connection, request: Request, plan: Plan, result: Result, late: bool) -> None:
+        self.in_flight -= 1
+        status, headers, body = answer_parts(result)
+        note = plan.note + (f" rows={result.rows}" if result.rows is not None else "")
+        if not late:
+            conn.respond(request, status, headers, body)
+            self._log(request, status, note)
+            self._charge(request)
+            return
+        from kg.server.local import GRACE, _die
+
+        deadline = time.monotonic() + GRACE
+
+        def last() -> None:  # the others' 503s first (the app's are written by its tasks), then this one
+            if self.app_in_flight() > 0 and time.monotonic() < deadline:
+                conn.loop.call_later(0.005, last)
+                return
+            conn.respond(request, status, headers, body)
+            self._log(request, status, note)
+            self._charge(request)  # the budget is shared memory: the next worker sees it
+            _die()
+
+        last()
+
+    # -- budgets and the access log
+    def _client(self, request: Request) -> str | None:
+        """The client to charge, or None when budgets are off or it is exempt (loopback)."""
+        if not self.ledger:
+            return None
+        from kg.server.budget import LOOPBACK
+
+        client = request.client[0]
+        if not self.config.client_budget_loopback and client in LOOPBACK:
+            return None
+        return client
+
+    def _refused(self, conn: Connection, request: Request) -> bool:
+        client = self._client(request)
+        if client is None:
+            return False
+        wait = self.ledger.retry_after(client)
+        if wait is None:
+            return False
+        from kg.server.budget import refusal
+
+        body = refusal(self.ledger.budget, wait)
+        conn.respond(request, 429, [(b"content-type", TEXT), (b"retry-after", str(wait).encode())], body)
+        self._log(request, 429, f"refused: over the client budget, retry after {wait} s")
+        return True
+
+    def _charge(self, request: Request) -> None:
+        client = self._client(request)
+        if client is not None:
+            self.ledger.charge(client, time.monotonic() - request.started)
+
+    @staticmethod
+    def _log(request: Request, status: int, note: str) -> None:
+        access.info("%s %s %s %d %.1fms %s", request.client[0], request.method, printable(request.raw_path), status,
+                    (time.monotonic() - request.started) * 1000, note)

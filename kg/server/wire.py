@@ -1,0 +1,500 @@
+"""The HTTP/1.1 front of a worker process: an asyncio Protocol over httptools, no ASGI server.
+
+Each connection parses its requests with httptools and answers them in order. A request the lean
+path takes (kg.server.lean: SPARQL queries, kept answers) is answered from here: its job goes to
+the evaluation threads and the answer's bytes are written when it comes back, with headers
+prepared once. Every other request goes to the ASGI app (Starlette) through a minimal bridge: the
+body read whole first (at most --max-body bytes, else 413), the answer written as it is sent
+(`Content-Length`, or chunked when the app streams), HEAD without a body. Keep-alive connections
+idle for KEEP_ALIVE seconds are closed. Requests with `Upgrade:` (Java's `h2c`) are answered as
+plain HTTP/1.1 on a connection closed afterwards; a request that cannot be parsed is 400.
+
+Behind a proxy on 127.0.0.1, `X-Forwarded-For` and `X-Forwarded-Proto` give the client and the
+scheme, as uvicorn's default does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+import httptools
+
+log = logging.getLogger("kg.server")
+KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open
+MAX_HEADERS = 100
+MAX_HEAD = 64 << 10  # bytes of request line and headers
+TRUSTED = frozenset({"127.0.0.1", "::1"})  # proxies whose X-Forwarded-* are believed
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+
+REASONS = {100: "Continue", 200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content",
+           301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
+           307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized",
+           403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+           409: "Conflict", 411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
+           415: "Unsupported Media Type", 416: "Range Not Satisfiable", 422: "Unprocessable Content",
+           429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+           501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+STATUS_LINES = {code: f"HTTP/1.1 {code} {reason}\r\n".encode() for code, reason in REASONS.items()}
+
+
+def status_line(status: int) -> bytes:
+    return STATUS_LINES.get(status) or f"HTTP/1.1 {status} Status {status}\r\n".encode()
+
+
+class _Clock:
+    """The Date header, formatted once a second."""
+
+    def __init__(self) -> None:
+        self.second = 0
+        self.header = b""
+
+    def date(self) -> bytes:
+        now = int(time.time())
+        if now != self.second:
+            self.second = now
+            self.header = b"date: " + email.utils.formatdate(now, usegmt=True).encode() + b"\r\n"
+        return self.header
+
+
+CLOCK = _Clock()
+
+
+class Request:
+    """One parsed request."""
+
+    __slots__ = ("method", "raw_path", "query", "headers", "body", "keep_alive", "version", "client", "scheme",
+                 "started", "close", "too_large")
+
+    def __init__(self) -> None:
+        self.method = "GET"
+        self.raw_path = b"/"
+        self.query = b""
+        self.headers: Headers = []
+        self.body = b""
+        self.keep_alive = True
+        self.version = "1.1"
+        self.client: tuple[str, int] = ("-", 0)
+        self.scheme = "http"
+        self.started = 0.0
+        self.close = False  # close the connection after the answer
+        self.too_large = False  # the body passed --max-body (413)
+
+    def header(self, name: bytes) -> bytes | None:
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return None
+
+
+class Taker(Protocol):
+    """What answers requests without the app (kg.server.lean)."""
+
+    def take(self, conn: Connection, request: Request) -> bool:
+        """True when it answers `request` itself (now or later, by `conn.respond`)."""
+        ...
+
+    def keep(self, request: Request, status: int, headers: Headers, body: bytes) -> None:
+        """Sees each whole answer of the app (to keep the hot ones)."""
+        ...
+
+
+class Front:
+    """What every connection of this worker shares: the app, the lean path, the settings, the count
+    of requests in flight."""
+
+    def __init__(self, app: ASGIApp, taker: Taker | None, max_body: int, server: tuple[str, int]) -> None:
+        self.app = app
+        self.taker = taker
+        self.max_body = max_body
+        self.server = server
+        self.connections: set[Connection] = set()
+        self.in_flight = 0  # requests answered by the lean path, not yet written
+        self.stopping = False
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, front: Front) -> None:
+        self.front = front
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.peer: tuple[str, int] = ("-", 0)
+        self.url = b""
+        self.headers: Headers = []
+        self.head_size = 0
+        self.body: list[bytes] = []
+        self.body_size = 0
+        self.too_large = False
+        self.queue: deque[Request] = deque()
+        self.busy = False
+        self.closed = False
+        self.upgraded = False  # read nothing more (after Upgrade:, or a request that could not be parsed)
+        self.close_after = False  # close once the answers in flight are out
+        self.idle: asyncio.TimerHandle | None = None
+        self.writable: asyncio.Future[None] | None = None
+        self.disconnected: asyncio.Event | None = None
+
+    # -- the transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is not an asyncio.Transport subclass
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.peer = (str(peer[0]), int(peer[1]))
+        self.front.connections.add(self)
+        self._idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.front.connections.discard(self)
+        if self.idle is not None:
+            self.idle.cancel()
+        if self.disconnected is not None:
+            self.disconnected.set()
+        if self.writable is not None and not self.writable.done():
+            self.writable.set_result(None)
+
+    def pause_writing(self) -> None:
+        if self.writable is None or self.writable.done():
+            self.writable = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        if self.writable is not None and not self.writable.done():
+            self.writable.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        if self.upgraded:
+            return  # after an Upgrade: request nothing more is read; the connection closes after its answer
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self.upgraded = self.close_after = True  # the request was parsed and queued; its answer closes
+        except httptools.HttpParserError as e:
+            self.upgraded = self.close_after = True
+            cause = e.__cause__ or e.__context__ or e
+            self._refuse(f"malformed HTTP request: {cause}")
+
+    def _refuse(self, message: str) -> None:
+        """400 for a request that could not be parsed, after the answers before it; then close."""
+        request = Request()
+        request.close = True
+        request.body = (message[:200] + "\n").encode()
+        request.method = "BAD"
+        self.queue.append(request)
+        if not self.busy:
+            self._next()
+
+    def _idle(self) -> None:
+        if self.idle is not None:
+            self.idle.cancel()
+        self.idle = self.loop.call_later(KEEP_ALIVE, self._close_if_idle)
+
+    def _close_if_idle(self) -> None:
+        if not self.busy and not self.queue and self.transport is not None:
+            self.transport.close()
+
+    def close_if_idle(self) -> None:
+        """For a graceful stop: an idle connection closes now, a busy one after its answer."""
+        if not self.busy and not self.queue and self.transport is not None:
+            self.transport.close()
+
+    # -- httptools callbacks
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.headers = []
+        self.head_size = 0
+        self.body = []
+        self.body_size = 0
+        self.too_large = False
+        if self.idle is not None:
+            self.idle.cancel()
+            self.idle = None
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self.head_size += len(url)
+        if self.head_size > MAX_HEAD:
+            raise httptools.HttpParserError("request line too long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.lower(), value))
+        self.head_size += len(name) + len(value)
+        if len(self.headers) > MAX_HEADERS or self.head_size > MAX_HEAD:
+            raise httptools.HttpParserError("too many or too long header fields")
+
+    def on_headers_complete(self) -> None:
+        for k, v in self.headers:
+            if k == b"content-length":
+                if not v.strip().isdigit() or int(v) > self.front.max_body:
+                    self.too_large = True
+            elif k == b"expect" and v.lower() == b"100-continue" and self.transport is not None:
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        if self.too_large:
+            return
+        self.body_size += len(body)
+        if self.body_size > self.front.max_body:
+            self.too_large = True
+            self.body = []
+        else:
+            self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        request = Request()
+        parser = self.parser
+        request.method = parser.get_method().decode("latin-1")
+        request.version = parser.get_http_version()
+        request.keep_alive = parser.should_keep_alive()
+        try:
+            parsed = httptools.parse_url(self.url)
+        except httptools.HttpParserInvalidURLError:
+            raise httptools.HttpParserError(f"invalid request target {self.url[:100]!r}") from None
+        request.raw_path = parsed.path or b"/"
+        request.query = parsed.query or b""
+        request.headers = self.headers
+        request.body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
+        request.client, request.scheme = self._forwarded(self.headers)
+        request.too_large = self.too_large
+        self.queue.append(request)
+        if not self.busy:
+            self._next()
+
+    def _forwarded(self, headers: Headers) -> tuple[tuple[str, int], str]:
+        client, scheme = self.peer, "http"
+        if client[0] not in TRUSTED:
+            return client, scheme
+        for k, v in headers:
+            if k == b"x-forwarded-proto":
+                proto = v.decode("latin-1").strip().lower()
+                if proto in ("http", "https"):
+                    scheme = proto
+            elif k == b"x-forwarded-for":
+                hosts = [h.strip() for h in v.decode("latin-1").split(",") if h.strip()]
+                for host in reversed(hosts):
+                    if host not in TRUSTED:
+                        client = (host, 0)
+                        break
+                else:
+                    if hosts:
+                        client = (hosts[0], 0)
+        return client, scheme
+
+    # -- answering, one request at a time
+    def _next(self) -> None:
+        if not self.queue or self.closed:
+            return
+        request = self.queue.popleft()
+        self.busy = True
+        request.started = time.monotonic()
+        if request.method == "BAD":
+            self.respond(request, 400, [(b"content-type", b"text/plain; charset=utf-8")], request.body)
+            return
+        if request.too_large:
+            request.close = True  # the rest of a body announced too large is not read
+            limit = self.front.max_body
+            self.respond(request, 413, [(b"content-type", b"text/plain; charset=utf-8")],
+                         f"request body too large (limit {limit} bytes)\n".encode())
+            return
+        taker = self.front.taker
+        if taker is not None and taker.take(self, request):
+            return
+        self.loop.create_task(self._asgi(request))
+
+    def respond(self, request: Request, status: int, headers: Headers, body: bytes, *,
+                head: bytes | None = None) -> None:
+        """Writes a whole answer: `head` (prepared header lines) or `headers`, then the body."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            close = request.close or self.close_after or not request.keep_alive or self.front.stopping
+            parts = [status_line(status), CLOCK.date()]
+            length = False
+            if head is not None:
+                parts.append(head)
+            else:
+                for k, v in headers:
+                    if k == b"connection" and v.lower() == b"close":
+                        close = True
+                        continue
+                    length = length or k == b"content-length"
+                    parts += (k, b": ", v, b"\r\n")
+            if not length and status >= 200 and status not in (204, 304):
+                parts.append(b"content-length: %d\r\n" % len(body))
+            if close:
+                parts.append(b"connection: close\r\n")
+            parts.append(b"\r\n")
+            if request.method != "HEAD" and status not in (204, 304):
+                parts.append(body)
+            transport.write(b"".join(parts))
+            request.close = close
+        self.finished(request)
+
+    def finished(self, request: Request) -> None:
+        self.busy = False
+        if request.close or self.close_after or self.transport is None:
+            if self.transport is not None:
+                self.transport.close()
+            self.queue.clear()
+            return
+        if self.queue:
+            self._next()
+        else:
+            self._idle()
+
+    # -- the ASGI bridge
+    async def _asgi(self, request: Request) -> None:
+        path = request.raw_path.decode("latin-1")
+        scope: Scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": request.version,
+            "server": self.front.server,
+            "client": request.client,
+            "scheme": request.scheme,
+            "method": request.method,
+            "root_path": "",
+            "path": unquote(path, "latin-1") if "%" in path else path,
+            "raw_path": request.raw_path,
+            "query_string": request.query,
+            "headers": request.headers,
+            "state": {},
+        }
+        sent = [False]
+        started: list[Any] = []  # the start message, until the first body part is written
+        chunked = [False]
+        complete = [False]
+
+        async def receive() -> Message:
+            if not sent[0]:
+                sent[0] = True
+                return {"type": "http.request", "body": request.body, "more_body": False}
+            if self.disconnected is None:
+                self.disconnected = asyncio.Event()
+                if self.closed:
+                    self.disconnected.set()
+            await self.disconnected.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            kind = message["type"]
+            if kind == "http.response.start":
+                started.append(message)
+                return
+            if kind != "http.response.body" or complete[0]:
+                return
+            body: bytes = message.get("body", b"")
+            more: bool = message.get("more_body", False)
+            transport = self.transport
+            if started:
+                start = started.pop()
+                status: int = start["status"]
+                headers: Headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", [])]
+                if not more:
+                    complete[0] = True
+                    if self.front.taker is not None:
+                        self.front.taker.keep(request, status, headers, body)
+                    self.respond(request, status, headers, body)
+                    return
+                close = request.close or self.close_after or not request.keep_alive or self.front.stopping
+                parts = [status_line(status), CLOCK.date()]
+                length = False
+                for k, v in headers:
+                    if k == b"connection" and v.lower() == b"close":
+                        close = True
+                        continue
+                    length = length or k == b"content-length"
+                    parts += (k, b": ", v, b"\r\n")
+                if not length and status not in (204, 304) and request.method != "HEAD":
+                    chunked[0] = True
+                    parts.append(b"transfer-encoding: chunked\r\n")
+                if close:
+                    parts.append(b"connection: close\r\n")
+                request.close = close
+                parts.append(b"\r\n")
+                if transport is not None and not transport.is_closing():
+                    transport.write(b"".join(parts))
+            if transport is None or transport.is_closing():
+                if not more:
+                    complete[0] = True
+                return
+            if request.method != "HEAD" and body:
+                transport.write(b"%x\r\n%s\r\n" % (len(body), body) if chunked[0] else body)
+            if not more:
+                complete[0] = True
+                if chunked[0] and request.method != "HEAD":
+                    transport.write(b"0\r\n\r\n")
+                self.finished(request)
+            elif self.writable is not None and not self.writable.done():
+                await self.writable
+
+        try:
+            await self.front.app(scope, receive, send)
+        except Exception:
+            log.exception("kg serve: the app failed on %s %s", request.method, path[:200])
+        if not complete[0]:
+            if started or not self.transport or self.transport.is_closing():  # begun and not finished: cut
+                if self.transport is not None:
+                    self.transport.close()
+                self.busy = False
+                self.queue.clear()
+            else:
+                request.close = True
+                self.respond(request, 500, [(b"content-type", b"text/plain; charset=utf-8")],
+                             b"internal server error\n")
+
+
+async def lifespan(app: ASGIApp) -> Callable[[], Awaitable[None]]:
+    """Runs the app's startup (its lifespan); returns what runs its shutdown."""
+    incoming: asyncio.Queue[Message] = asyncio.Queue()
+    outgoing: asyncio.Queue[Message] = asyncio.Queue()
+
+    async def receive() -> Message:
+        return await incoming.get()
+
+    async def send(message: Message) -> None:
+        await outgoing.put(message)
+
+    task = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send))
+    await incoming.put({"type": "lifespan.startup"})
+    answer = await outgoing.get()
+    if answer["type"] != "lifespan.startup.complete":
+        raise RuntimeError(f"the app did not start: {answer.get('message', answer['type'])}")
+
+    async def shutdown() -> None:
+        await incoming.put({"type": "lifespan.shutdown"})
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(outgoing.get(), 10)
+        task.cancel()
+
+    return shutdown
+
+
+async def serve(front: Front, sock: Any, stop: asyncio.Event, listening: list[asyncio.AbstractServer]) -> None:
+    """Serves `front` on the listening socket until `stop` is set, then stops gracefully: no new
+    connections, idle ones closed, answers in flight sent (at most 10 s)."""
+    shutdown = await lifespan(front.app)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: Connection(front), sock=sock, backlog=2048)
+    listening.append(server)
+    try:
+        await stop.wait()
+    finally:
+        front.stopping = True
+        server.close()
+        deadline = time.monotonic() + 10
+        while front.connections and time.monotonic() < deadline:
+            for conn in list(front.connections):
+                conn.close_if_idle()
+            await asyncio.sleep(0.05)
+        await shutdown()
