@@ -656,7 +656,7 @@ def _serve_options(f: Any) -> Any:
 
 
 def _check_listen(host: str, port: int) -> None:
-    """Binds the address as uvicorn will (then lets it go), so that a busy port or an address this
+    """Binds the address as the workers will (then lets it go), so that a busy port or an address this
     machine does not have is one `kg: error:` line before anything says it is serving."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -1,11 +1,14 @@
 """`kg serve`: the SPARQL 1.1 endpoint. The only package of kg that knows HTTP.
 
-Modules: app (Starlette routes, access log, uvicorn), config (the settings), protocol (SPARQL 1.1
-Protocol request shapes), negotiation (the Accept matcher over kg.formats), messages (Job and
-Result), workers (a generic pool of killable processes), evaluator (what a worker does with a
-Job), runner (the pool with evaluators, failures as 503s), calls (the library calls of the API and
-pages), service_description (SD and VoID), and the web side: site, web, api, pages, linked,
-openapi. The SPARQL text checks (SERVICE/LOAD refusal, dataset clauses) are kg.sparqltext, which
+Modules: prefork (the supervisor and its HTTP worker processes), wire (a worker's HTTP/1.1 front),
+lean (what the front answers without the app: SPARQL queries, kept answers), local (a worker's
+evaluation threads and hard time limits), app (Starlette routes, access log), config (the
+settings), protocol (SPARQL 1.1 Protocol request shapes), negotiation (the Accept matcher over
+kg.formats), messages (Job and Result), workers (a generic pool of killable processes), evaluator
+(what a worker does with a Job), runner (the pool with evaluators, failures as 503s), calls (the
+library calls of the API and pages), service_description (SD and VoID), budget and hot (fair
+shares, hot answers), and the web side: site, web, api, pages, linked, openapi. The SPARQL text
+checks (SERVICE/LOAD refusal, dataset clauses) are kg.sparqltext, which
 `kg query` uses too.
 """
 

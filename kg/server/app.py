@@ -1,4 +1,5 @@
-"""The ASGI application (Starlette) and `serve` (uvicorn): routes, checks, responses, access log."""
+"""The ASGI application (Starlette): routes, checks, responses, access log. In a worker it sits behind
+the HTTP front (kg.server.wire), which answers SPARQL queries and kept answers itself (kg.server.lean)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Fair shares: a budget of query seconds per minute for each client (`kg serve --client-budget`).
 
 Each request's time (from its first byte in to its last byte out; a query's evaluation is nearly
-all of it) is charged to its client, the address uvicorn reports (the forwarded one behind a
-trusted proxy). A client that has spent its budget over the last 60 seconds gets 429 Too Many
+all of it) is charged to its client, the address the HTTP front reports (the forwarded one behind
+a proxy on 127.0.0.1, kg.server.wire). A client that has spent its budget over the last 60 seconds gets 429 Too Many
 Requests with `Retry-After` (the seconds until enough of its spending leaves the window), as the
 Wikidata Query Service does, so one heavy user cannot starve the rest. Loopback clients
 (127.0.0.1, ::1) are exempt unless `--client-budget-loopback`.

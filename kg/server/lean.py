@@ -258,7 +258,7 @@ class Lean:
             return True
         self.kept.move_to_end(self._kept_key(request))
         conn.respond(request, 200, [], found.body, head=found.head)
-        self._log(request, 200, "cached")
+        self._log(request, 200, "kept")
         self._charge(request)
         return True
 

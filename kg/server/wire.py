@@ -7,7 +7,7 @@ prepared once. Every other request goes to the ASGI app (Starlette) through a mi
 body read whole first (at most --max-body bytes, else 413), the answer written as it is sent
 (`Content-Length`, or chunked when the app streams), HEAD without a body. Keep-alive connections
 idle for KEEP_ALIVE seconds are closed. Requests with `Upgrade:` (Java's `h2c`) are answered as
-plain HTTP/1.1 on a connection closed afterwards; a request that cannot be parsed is 400.
+plain HTTP/1.1; a request that cannot be parsed is 400, and its connection closed.
 
 Behind a proxy on 127.0.0.1, `X-Forwarded-For` and `X-Forwarded-Proto` give the client and the
 scheme, as uvicorn's default does.
@@ -140,7 +140,7 @@ class Connection(asyncio.Protocol):
         self.queue: deque[Request] = deque()
         self.busy = False
         self.closed = False
-        self.upgraded = False  # read nothing more (after Upgrade:, or a request that could not be parsed)
+        self.broken = False  # read nothing more (after a request that could not be parsed)
         self.close_after = False  # close once the answers in flight are out
         self.idle: asyncio.TimerHandle | None = None
         self.writable: asyncio.Future[None] | None = None
@@ -174,16 +174,22 @@ class Connection(asyncio.Protocol):
             self.writable.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        if self.upgraded:
-            return  # after an Upgrade: request nothing more is read; the connection closes after its answer
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self.upgraded = self.close_after = True  # the request was parsed and queued; its answer closes
-        except httptools.HttpParserError as e:
-            self.upgraded = self.close_after = True
-            cause = e.__cause__ or e.__context__ or e
-            self._refuse(f"malformed HTTP request: {cause}")
+        while not self.broken:
+            try:
+                self.parser.feed_data(data)
+                return
+            except httptools.HttpParserUpgrade as e:
+                # `Upgrade:` (Java's h2c): the request is parsed and queued, and answered over HTTP/1.1;
+                # what follows it is the next request, for a fresh parser.
+                offset = e.args[0] if e.args and isinstance(e.args[0], int) else len(data)
+                self.parser = httptools.HttpRequestParser(self)
+                data = data[offset:]
+                if not data:
+                    return
+            except httptools.HttpParserError as e:
+                self.broken = self.close_after = True  # nothing more is read
+                cause = e.__cause__ or e.__context__ or e
+                self._refuse(f"malformed HTTP request: {cause}")
 
     def _refuse(self, message: str) -> None:
         """400 for a request that could not be parsed, after the answers before it; then close."""
