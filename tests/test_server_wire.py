@@ -5,6 +5,7 @@ parsed is 400, a body past --max-body 413; HEAD, Expect: 100-continue and HTTP/1
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -135,7 +136,10 @@ def test_kept_answers_are_served_from_the_front(served: Any) -> None:
     etag = answers[0][1]["etag"].encode()
     [(status, _, _)] = _exchange(port, ask.replace(b"\r\n\r\n", b"\r\nIf-None-Match: " + etag + b"\r\n\r\n"))
     assert status == 304  # validators are the app's to check
-    assert "api cluster" in served.log_text() and " kept" in served.log_text()  # the front answered
+    deadline = time.monotonic() + 5  # each worker writes its own lines, after its answers
+    while not ("api cluster" in served.log_text() and " kept" in served.log_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "api cluster" in served.log_text() and " kept" in served.log_text()  # the front answered the hits
 
 
 def test_upgrade_h2c_keeps_the_connection_for_the_next_request(served: Any) -> None:
