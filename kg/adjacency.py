@@ -13,6 +13,11 @@ rows are left out, since they link nobody. Files, all native byte order:
     p2a.off / p2a.dat           paper -> author rows
     a2c.dat                     author row -> its name cluster (uint32; NONE if it has none)
     c2a.off / c2a.dat           name cluster -> author rows
+    solo.iri / solo.off         the IRIs of the papers with one author row (left out of the tables above)
+    solo.dat                    their author rows (uint32), in the same order
+
+The single-author papers complete each row's papers (a2p plus solo) for the build steps that need
+them all (kg.cluster_order); the path search does not read them.
 """
 
 from __future__ import annotations
@@ -185,18 +190,24 @@ def _group_pairs(
     pair_paper: array[int], pair_row: array[int], papers: list[str], stem: Path
 ) -> tuple[array[int], array[int]]:
     """(paper, row) pairs -> paper -> sorted distinct rows (CSR) for the papers with at least two;
-    their IRIs written to `stem`, renumbered in order."""
+    their IRIs written to `stem`, renumbered in order; the papers with one row to solo.iri/.off/.dat
+    beside it."""
     by_paper_off, by_paper = _transpose(array("Q", range(len(pair_paper) + 1)), pair_paper, len(papers))
     p2a_off, p2a_dat = array("Q", [0]), array("I")
-    writer = _IriWriter(stem)
+    writer, solo, solo_rows = _IriWriter(stem), _IriWriter(stem.with_name("solo")), array("I")
     for paper, iri in enumerate(papers):
         rows = sorted({pair_row[k] for k in by_paper[by_paper_off[paper] : by_paper_off[paper + 1]]})
         if len(rows) < 2:
+            if rows:
+                solo.add(iri)
+                solo_rows.append(rows[0])
             continue
         p2a_dat.extend(rows)
         p2a_off.append(len(p2a_dat))
         writer.add(iri)
     writer.close()
+    solo.close()
+    _write(stem.with_name("solo.dat"), solo_rows)
     return p2a_off, p2a_dat
 
 
