@@ -31,8 +31,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.adjacency import build_index
+from kg.adjacency import AdjacencyIndex, build_index
 from kg.backend.embedded import EmbeddedBackend
+from kg.cluster_order import build_cluster_order
 from kg.errors import KgError
 from kg.files import open_binary
 from kg.identity.step import identity_graph, identity_step
@@ -88,11 +89,26 @@ def _identity(loaded: Loaded) -> None:
     loaded.meta["identity"] = identity_step(loaded.gen.store, loaded.gen.path, minter)
 
 
+def _cluster_order(loaded: Loaded) -> None:
+    """The page order and row counts of the big name clusters (kg.cluster_order), beside the index
+    (so after it), read from the compacted store."""
+    index = AdjacencyIndex.open(loaded.gen.path)
+    if index is None:
+        return
+    started = time.perf_counter()
+    try:
+        counts = build_cluster_order(loaded.gen.store, index)
+    finally:
+        index.close()
+    loaded.meta["cluster_order"] = {**counts, "seconds": round(time.perf_counter() - started, 3)}
+
+
 # The index step runs before the compaction (`writes=True`) because the identity step needs it there.
 AFTER_LOAD: tuple[Step, ...] = (
     Step(_paths_index, writes=True),
     Step(_identity, writes=True),
     Step(_links, writes=True, on_load=False),
+    Step(_cluster_order),
 )
 
 

@@ -22,6 +22,8 @@ import pyoxigraph as ox
 
 from kg.backend import Backend
 from kg.cluster import TOP, Cluster, ClusterPaper, ClusterRow, _details, _papers, _query, _top, with_identity
+from kg.cluster_order import Precomputed, cluster_order
+from kg.cluster_order import _per_year as _years
 from kg.errors import QueryError
 from kg.names import loose_key, name_key
 from kg.queries import as_int, named
@@ -92,6 +94,9 @@ def cluster_page(
     """
     check_paging(page, page_size)
     key = _key(name, loose)
+    pre = _precomputed(data, key, loose)
+    if pre is not None:
+        return _from_precomputed(data, name, key, loose, pre, page, page_size, pairs)
     params: dict[str, object] = {"key": key}
     count_rows = data.select(_query("cluster-paper-count", loose), params)
     count = as_int(count_rows[0].get("papers")) if count_rows else 0
@@ -125,9 +130,37 @@ def cluster_page(
 def all_papers(data: Backend, name: str, *, loose: bool = False, batch: int = EXPORT_BATCH) -> Iterator[ClusterPaper]:
     """Every paper of the cluster in page order, fetched `batch` papers at a time (for exports)."""
     key = _key(name, loose)
+    pre = _precomputed(data, key, loose)
+    if pre is not None:
+        for start in range(0, pre.paper_count, batch):
+            yield from _fetch(data, _slice(pre, start, start + batch))
+        return
     order = _order(data, {"key": key}, loose)
     for start in range(0, len(order), batch):
         yield from _fetch(data, order[start : start + batch])
+
+
+def _precomputed(data: Backend, key: str, loose: bool) -> Precomputed | None:
+    """The cluster's precomputed order and counts (kg.cluster_order), None when it has none: a
+    cluster of at most kg.cluster_order.BIG papers, an older store, a backend without an index."""
+    found = cluster_order(data.index())
+    return found.find(key, loose) if found is not None else None
+
+
+def _from_precomputed(
+    data: Backend, name: str, key: str, loose: bool, pre: Precomputed, page: int, page_size: int, pairs: bool
+) -> ClusterPage:
+    """A page as a slice of the precomputed order, plus the details of its papers (two queries)."""
+    last = max(1, -(-pre.paper_count // page_size))
+    if page > last:
+        raise QueryError(f"page: {page} is past the last page ({last}) of this cluster")
+    shown = _fetch(data, _slice(pre, (page - 1) * page_size, page * page_size))
+    c = Cluster(_label(data, name, key, loose, pre.rows), key, shown, pre.rows, loose)
+    return ClusterPage(with_identity(data, c, pairs=pairs), pre.paper_count, page, page_size, pre.years)
+
+
+def _slice(pre: Precomputed, start: int, stop: int) -> list[_Sorted]:
+    return [_Sorted(iri, None, "", rows, None) for iri, rows in pre.papers(start, stop)]
 
 
 def _key(name: str, loose: bool) -> str:
@@ -247,12 +280,3 @@ def _label(data: Backend, name: str, key: str, loose: bool, rows: list[ClusterRo
         found = data.select(named("cluster-label"), {"key": key})
         label = found[0].get("label") if found else None
     return str(label) if label else " ".join(name.split())
-
-
-def _years(years: Iterator[int | None] | Any) -> list[dict[str, int | None]]:
-    counts = Counter(years)
-    known = sorted(y for y in counts if y is not None)
-    out: list[dict[str, int | None]] = [{"year": y, "papers": counts[y]} for y in known]
-    if None in counts:
-        out.append({"year": None, "papers": counts[None]})
-    return out

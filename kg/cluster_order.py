@@ -1,0 +1,392 @@
+"""The precomputed order and counts of the big name clusters, so that a page of one is a slice.
+
+Written at build time (`build_cluster_order`, a step of kg.build) into the co-authorship index's
+directory, so it belongs to the index's generation (a rebuild makes a new one), and a remote backend
+given a store generation's index as --index has it too. For every cluster of more than BIG papers
+(a smaller one fits on the default page and is fetched whole, as fast as before), under its exact
+name key and its loose one: its papers in page order (newest first, then title, then IRI, as the
+cluster-papers query sorts them) with the cluster rows on each, its rows with their counts, years,
+top venues and top co-authors (as kg.cluster_page counts them), and its papers per year. Read from
+the store in a few whole-predicate scans (serialised by Oxigraph, parsed by the csv/json modules:
+about 5 µs a triple against 20 µs through Python terms) and the index (each row's papers, including
+the single-author ones it keeps aside, and the co-author counts).
+
+Files in paths-index/cluster-order/, native byte order; a cluster whose rows are those of another
+(a loose cluster is most often its strict one) is written once:
+
+    V-keys.iri / V-keys.off     the name keys of variant V (strict, loose), sorted (UTF-8)
+    V-keys.dat                  each key's cluster number (uint32)
+    head.dat / head.off         per cluster, JSON: {"papers": n, "members": [IRIs of the rows with the
+                                key], "rows": [[iri, name, papers, first year, last year, top venues,
+                                top co-authors], ...], "years": [...]}
+    order.off / order.dat       per cluster, its papers in page order (uint32 numbers into papers.iri)
+    on.off / on.dat             per paper of order.dat, the cluster rows on it (indices into members)
+    papers.iri / papers.off     the IRIs of the papers of all those clusters
+    meta.json                   format, byte order and counts
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+import json
+import shutil
+import sys
+import weakref
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyoxigraph as ox
+
+from kg.adjacency import AdjacencyIndex, Csr, IriTable, _IriWriter, _Mapped, _write, _write_iris
+from kg.cluster import TOP, ClusterRow, _top
+from kg.terms import KG
+
+DIRECTORY = "cluster-order"
+FORMAT = 1
+BIG = 50  # clusters of more papers than this (the default page size) are precomputed
+VARIANTS = {"strict": KG.nameKey, "loose": KG.looseNameKey}
+_V = TypeVar("_V")
+_INT_TYPES = ("#integer", "#int", "#long", "#positiveInteger", "#nonNegativeInteger", "#gYear")  # kg.queries.value
+
+
+@dataclass
+class Precomputed:
+    """One big cluster: its paper count, rows and papers per year, and its papers in page order."""
+
+    paper_count: int
+    rows: list[ClusterRow]
+    years: list[dict[str, int | None]]
+    _members: list[str]
+    _order: ClusterOrder
+    _cluster: int
+
+    def papers(self, start: int, stop: int) -> list[tuple[str, tuple[str, ...]]]:
+        """Papers start..stop (0-based, in page order): each IRI with the cluster rows on it, sorted."""
+        o = self._order
+        first = int(o.order.off[self._cluster])
+        out = []
+        for entry in range(first + start, first + min(stop, self.paper_count)):
+            on = tuple(sorted(self._members[i] for i in o.on.row(entry)))
+            out.append((o.papers.iri(o.order.dat[entry]), on))
+        return out
+
+
+class ClusterOrder:
+    """The memory-mapped precomputed clusters of one index directory."""
+
+    def __init__(self, path: Path) -> None:
+        meta = json.loads((path / "meta.json").read_text())
+        if meta.get("format") != FORMAT or meta.get("byteorder") != sys.byteorder:
+            raise ValueError(f"{path}: cluster order format {meta.get('format')} not readable here")
+        self.counts: dict[str, int] = meta["counts"]
+        self.papers = IriTable(path / "papers")
+        self.keys = {name: IriTable(path / f"{name}-keys") for name in VARIANTS}
+        self._cluster = {name: _Mapped(path / f"{name}-keys.dat", "I") for name in VARIANTS}
+        self._head_off = _Mapped(path / "head.off", "Q")
+        self._head_dat = _Mapped(path / "head.dat", "B")
+        self.order = Csr(path / "order")
+        self.on = Csr(path / "on")
+
+    def find(self, key: str, loose: bool = False) -> Precomputed | None:
+        """The precomputed cluster of this name key, None when it is not a big cluster."""
+        name = "loose" if loose else "strict"
+        i = self.keys[name].find(key)
+        if i is None:
+            return None
+        c = self._cluster[name].view[i]
+        off = self._head_off.view
+        head = json.loads(bytes(self._head_dat.view[off[c] : off[c + 1]]))
+        rows = [_row(r) for r in head["rows"]]
+        years: list[dict[str, int | None]] = head["years"]
+        return Precomputed(head["papers"], rows, years, head["members"], self, c)
+
+    def close(self) -> None:
+        for table in (self.papers, *self.keys.values()):
+            table.close()
+        for mapped in (*self._cluster.values(), self._head_off, self._head_dat):
+            mapped.close()
+        self.order.close()
+        self.on.close()
+
+
+_opened: weakref.WeakKeyDictionary[AdjacencyIndex, ClusterOrder | None] = weakref.WeakKeyDictionary()
+
+
+def cluster_order(index: AdjacencyIndex | None) -> ClusterOrder | None:
+    """The precomputed clusters beside this co-authorship index (opened once per index), or None
+    when there are none (an older store, an index built by `kg index`, no index at all)."""
+    if index is None:
+        return None
+    if index not in _opened:
+        path = index.path / DIRECTORY
+        found = None
+        if (path / "meta.json").is_file():
+            try:
+                found = ClusterOrder(path)
+            except (OSError, ValueError, KeyError):
+                found = None
+        _opened[index] = found
+    return _opened[index]
+
+
+# -- the build
+
+
+class _Papers:
+    """Each author row's papers from the index: a2p (papers numbered as in the index) plus the
+    single-author papers (numbered after them)."""
+
+    def __init__(self, index: AdjacencyIndex) -> None:
+        self.index = index
+        self.multi = len(index.papers)
+        self.solo = IriTable(index.path / "solo")
+        solo_rows = _Mapped(index.path / "solo.dat", "I")
+        self.solo_of: dict[int, list[int]] = defaultdict(list)
+        for k, row in enumerate(solo_rows.view):
+            self.solo_of[row].append(self.multi + k)
+        solo_rows.close()
+
+    def of(self, row: int) -> list[int]:
+        found = list(self.index.a2p.row(row))
+        found.extend(self.solo_of.get(row, ()))
+        return found
+
+    def degree(self, row: int) -> int:
+        return self.index.a2p.degree(row) + len(self.solo_of.get(row, ()))
+
+    def iri(self, paper: int) -> str:
+        return self.index.papers.iri(paper) if paper < self.multi else self.solo.iri(paper - self.multi)
+
+    def close(self) -> None:
+        self.solo.close()
+
+
+def _scan(store: ox.Store, predicate: str) -> Iterator[list[str]]:
+    """(subject, object) of every triple of `predicate` (union of the graphs), as text (CSV)."""
+    results = store.query(f"SELECT ?s ?o WHERE {{ ?s <{predicate}> ?o }}", use_default_graph_as_union=True)
+    assert isinstance(results, ox.QuerySolutions)
+    data = results.serialize(format=ox.QueryResultsFormat.CSV) or b""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    next(reader, None)
+    yield from reader
+
+
+def _years(store: ox.Store) -> Iterator[tuple[str, int | None]]:
+    """(paper, year) for every kg:year triple; a year not of an integer type is None (kg.queries.value)."""
+    results = store.query(f"SELECT ?s ?o WHERE {{ ?s <{KG.year}> ?o }}", use_default_graph_as_union=True)
+    assert isinstance(results, ox.QuerySolutions)
+    for b in json.loads(results.serialize(format=ox.QueryResultsFormat.JSON) or b"{}")["results"]["bindings"]:
+        o = b["o"]
+        year = None
+        if o.get("type") == "literal" and str(o.get("datatype", "")).endswith(_INT_TYPES):
+            try:
+                year = int(o["value"])
+            except ValueError:
+                year = None
+        yield b["s"]["value"], year
+
+
+def build_cluster_order(store: ox.Store, index: AdjacencyIndex, big: int = BIG) -> dict[str, int]:
+    """Write the precomputed clusters of more than `big` papers beside `index`; their counts."""
+    papers = _Papers(index)
+    try:
+        return _build(store, index, papers, big)
+    finally:
+        papers.close()
+
+
+def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) -> dict[str, int]:
+    authors = [index.authors.iri(i) for i in range(len(index.authors))]
+    number = {iri: i for i, iri in enumerate(authors)}
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-cluster-order") as pool:
+        # Oxigraph serialises a scan without the GIL: two at a time use both cores
+        scanned = [pool.submit(_keyed, store, p) for p in VARIANTS.values()]
+        names = _first(_scan(store, KG.name))
+        with_key = [f.result() for f in scanned]
+        clusters = {v: _big(found, number, names, papers, big) for v, found in zip(VARIANTS, with_key, strict=True)}
+        del with_key
+        wanted: set[int] = set()
+        for kept in clusters.values():
+            for rows in kept.values():
+                for r in rows:
+                    if r in number:
+                        wanted.update(papers.of(number[r]))
+        table = sorted(wanted)
+        paper_of = {papers.iri(p): i for i, p in enumerate(table)}  # IRI -> number in papers.iri
+        found_years = pool.submit(_first, _years(store), paper_of)
+        found_venues = pool.submit(_first, _scan(store, KG.publishedIn), paper_of)
+        titles = _first(_scan(store, KG.title), paper_of)
+        year, venue = found_years.result(), found_venues.result()
+    position = {p: i for i, p in enumerate(table)}
+    tmp = index.path / f".{DIRECTORY}.part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    writer = _IriWriter(tmp / "papers")
+    sort_key = []
+    for i, p in enumerate(table):
+        iri = papers.iri(p)
+        writer.add(iri)
+        y = year.get(i)
+        sort_key.append((0, -y, titles.get(i, ""), iri) if y is not None else (1, 0, titles.get(i, ""), iri))
+    writer.close()
+    del titles, paper_of
+    details = _Details(index, authors, names, number, papers, position, year, venue)
+    heads = open(tmp / "head.dat", "wb")  # noqa: SIM115 - closed below
+    head_off, order_off, on_off = array("Q", [0]), array("Q", [0]), array("Q", [0])
+    order, on = array("I"), array("I")
+    numbered: dict[tuple[str, ...], int] = {}  # a loose cluster is most often its strict one: written once
+    for variant, kept in clusters.items():
+        keys = sorted(kept)
+        cluster_of = array("I")
+        for key in keys:
+            members = kept[key]
+            same = numbered.get(tuple(members))
+            if same is not None:
+                cluster_of.append(same)
+                continue
+            cluster_of.append(len(numbered))
+            numbered[tuple(members)] = len(numbered)
+            entries: dict[int, list[int]] = {}
+            for m, iri in enumerate(members):
+                if iri in number:
+                    for p in papers.of(number[iri]):
+                        entries.setdefault(position[p], []).append(m)
+            ranked = sorted(entries, key=sort_key.__getitem__)
+            order.extend(ranked)
+            for i in ranked:
+                on.extend(entries[i])
+                on_off.append(len(on))
+            order_off.append(len(order))
+            shown = sorted((details.row(iri) for iri in members if iri in names), key=lambda r: (-r[2], r[0]))
+            head = {"papers": len(ranked), "members": members, "rows": shown,
+                    "years": _per_year(year.get(i) for i in ranked)}
+            data = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            heads.write(data)
+            head_off.append(head_off[-1] + len(data))
+        _write_iris(tmp / f"{variant}-keys", keys)
+        _write(tmp / f"{variant}-keys.dat", cluster_of)
+    heads.close()
+    for name, values in (("head.off", head_off), ("order.off", order_off), ("order.dat", order),
+                         ("on.off", on_off), ("on.dat", on)):
+        _write(tmp / name, values)
+    counts: dict[str, int] = {"papers": len(table), "clusters": len(numbered), "entries": len(order),
+                              **{f"{v}_keys": len(kept) for v, kept in clusters.items()}}
+    counts["bytes"] = sum(f.stat().st_size for f in tmp.iterdir())
+    (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "byteorder": sys.byteorder, "big": big,
+                                                "counts": counts}, indent=2))
+    final = index.path / DIRECTORY
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    return counts
+
+
+def _keyed(store: ox.Store, predicate: str) -> dict[str, list[str]]:
+    """Object -> the subjects of the `predicate` triples (name key -> the rows carrying it)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for subject, key in _scan(store, predicate):
+        found[key].append(subject)
+    return found
+
+
+def _first(pairs: Iterable[tuple[str, _V] | list[str]], number: dict[str, int] | None = None) -> dict[Any, Any]:
+    """Subject -> its first object (subjects renumbered by `number`, the others left out)."""
+    found: dict[Any, Any] = {}
+    if number is None:
+        for s, o in pairs:
+            found.setdefault(s, o)
+        return found
+    for s, o in pairs:
+        i = number.get(s)
+        if i is not None and i not in found:
+            found[i] = o
+    return found
+
+
+def _big(
+    with_key: dict[str, list[str]], number: dict[str, int], names: dict[str, str], papers: _Papers, big: int
+) -> dict[str, list[str]]:
+    """The keys of more than `big` distinct papers, each with its rows (IRI order; not the cluster's
+    own node, which carries the key too)."""
+    kept: dict[str, list[str]] = {}
+    for key, rows in with_key.items():
+        numbers = [number[r] for r in rows if r in number]
+        if sum(papers.degree(r) for r in numbers) <= big:
+            continue
+        if len({p for r in numbers for p in papers.of(r)}) > big:
+            kept[key] = sorted({r for r in rows if r in number or r in names})
+    return kept
+
+
+class _Details:
+    """A row as the cluster-rows query and kg.cluster_page count it (its papers, years, top venues and
+    co-authors), as [iri, name, papers, first year, last year, venues, co-authors] with each top
+    entry as [iri, name, papers]; computed once per row (a row is in a strict and a loose cluster)."""
+
+    def __init__(
+        self, index: AdjacencyIndex, authors: list[str], names: dict[str, str], number: dict[str, int],
+        papers: _Papers, position: dict[int, int], year: dict[int, int | None], venue: dict[int, str],
+    ) -> None:
+        self.index, self.authors, self.names, self.number = index, authors, names, number
+        self.papers, self.position, self.year, self.venue = papers, position, year, venue
+        self._done: dict[str, list[Any]] = {}
+
+    def row(self, iri: str) -> list[Any]:
+        found = self._done.get(iri)
+        if found is None:
+            found = self._done[iri] = self._row(iri)
+        return found
+
+    def _row(self, iri: str) -> list[Any]:
+        row = self.number.get(iri)
+        own = [self.position[p] for p in self.papers.of(row)] if row is not None else []
+        years = [y for y in (self.year.get(i) for i in own) if y is not None]
+        venues: Counter[tuple[str, str]] = Counter()
+        for i in own:
+            v = self.venue.get(i)
+            if v is not None:
+                venues[(v, self.names.get(v, ""))] += 1
+        coauthors = self._coauthors(row) if row is not None else []
+        return [iri, self.names[iri], len(own), min(years) if years else None, max(years) if years else None,
+                [[t["iri"], t["name"], t["papers"]] for t in _top(venues)],
+                [[t["iri"], t["name"], t["papers"]] for t in coauthors]]
+
+    def _coauthors(self, row: int) -> list[dict[str, Any]]:
+        """As kg.cluster_page._indexed_coauthors: joint papers from the index, named co-authors only."""
+        c: Counter[int] = Counter()
+        p2a = self.index.p2a
+        for paper in self.index.a2p.row(row):
+            c.update(p2a.row(paper))
+        c.pop(row, None)
+        if len(c) > TOP:
+            floor = heapq.nlargest(TOP, c.values())[-1]
+            c = Counter({k: n for k, n in c.items() if n >= floor})
+        named: Counter[tuple[str, str]] = Counter()
+        for i, n in c.items():
+            iri = self.authors[i]
+            if iri in self.names:
+                named[(iri, self.names[iri])] = n
+        return _top(named)
+
+
+def _row(data: list[Any]) -> ClusterRow:
+    iri, name, papers, first, last, venues, coauthors = data
+    return ClusterRow(iri, name, papers, first, last,
+                      [{"iri": v[0], "name": v[1], "papers": v[2]} for v in venues],
+                      [{"iri": v[0], "name": v[1], "papers": v[2]} for v in coauthors])
+
+
+def _per_year(years: Iterator[int | None]) -> list[dict[str, int | None]]:
+    """Papers per year, oldest first, then those without a year (kg.cluster_page._years)."""
+    counts = Counter(years)
+    known = sorted(y for y in counts if y is not None)
+    out: list[dict[str, int | None]] = [{"year": y, "papers": counts[y]} for y in known]
+    if None in counts:
+        out.append({"year": None, "papers": counts[None]})
+    return out

@@ -1,0 +1,173 @@
+"""The precomputed order and counts of big name clusters (kg.cluster_order): written by the build,
+per generation, and a page from them is the same JSON as a page counted in the store (the fallback,
+kept for older stores and backends without an index), at the library, the API and over a remote
+backend given the generation's index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from server_fixtures import in_process, running
+
+from kg.backend import Backend, EmbeddedBackend, open_store
+from kg.backend.remote import RemoteBackend
+from kg.cli import main
+from kg.cluster import ambiguous
+from kg.cluster_order import BIG, DIRECTORY, build_cluster_order, cluster_order
+from kg.cluster_page import all_papers, cluster_page
+from kg.queries import as_int, named
+
+
+def _build(tmp: Path, papers: int, seed: int, store: Path) -> Path:
+    rows = tmp / f"rows-{papers}-{seed}"
+    run = CliRunner().invoke
+    r = run(main, ["generate", "--papers", str(papers), "--seed", str(seed), "-o", str(rows)])
+    assert r.exit_code == 0, r.output
+    r = run(main, ["build", str(rows), "--store", str(store)])
+    assert r.exit_code == 0, r.output
+    return store
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated graph of 3,000 papers: a few dozen clusters have more than BIG papers."""
+    tmp = tmp_path_factory.mktemp("bigclusters")
+    return _build(tmp, 3000, 1, tmp / "store")
+
+
+@pytest.fixture(scope="module")
+def fast(big_store: Path) -> Iterator[EmbeddedBackend]:
+    with open_store(big_store) as backend:
+        yield backend
+
+
+def keys(backend: EmbeddedBackend, loose: bool = False, n: int = 6) -> list[str]:
+    """The biggest precomputed clusters first, then some, up to n."""
+    found = cluster_order(backend.index())
+    assert found is not None
+    table = found.keys["loose" if loose else "strict"]
+    every = [table.iri(i) for i in range(len(table))]
+    sized = sorted(every, key=lambda k: -found.find(k, loose).paper_count)  # type: ignore[union-attr]
+    return sized[: n // 2] + every[: n // 2]
+
+
+def pages(backend: Backend, key: str, size: int, loose: bool) -> list[dict[str, Any]]:
+    first = cluster_page(backend, key, page_size=size, loose=loose)
+    wanted = sorted({1, 2, (first.pages + 1) // 2, first.pages})
+    return [cluster_page(backend, key, page=p, page_size=size, loose=loose).to_json()
+            for p in wanted if p <= first.pages]
+
+
+def test_the_build_precomputes_every_cluster_of_more_than_big_papers(fast: EmbeddedBackend, big_store: Path) -> None:
+    meta = json.loads((big_store / "active" / "build.json").read_text())["cluster_order"]
+    assert meta["strict_keys"] > 10 and meta["loose_keys"] >= meta["strict_keys"] and meta["bytes"] > 0
+    assert meta["strict_keys"] <= meta["clusters"] < meta["strict_keys"] + meta["loose_keys"]  # shared ones once
+    found = cluster_order(fast.index())
+    assert found is not None and found.counts["strict_keys"] == meta["strict_keys"]
+    counted = {str(r["key"]): as_int(r["papers"]) or 0 for r in fast.select(
+        "PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>\n"
+        "SELECT ?key (COUNT(DISTINCT ?paper) AS ?papers) WHERE { ?row kg:nameKey ?key . ?paper kg:author ?row } "
+        "GROUP BY ?key")}
+    big = {k for k, n in counted.items() if n > BIG}
+    table = found.keys["strict"]
+    assert {table.iri(i) for i in range(len(table))} == big
+    for key in big:
+        pre = found.find(key)
+        assert pre is not None and pre.paper_count == counted[key]
+        assert sum(y["papers"] or 0 for y in pre.years) == counted[key]
+    assert found.find("nobody at all") is None
+
+
+@pytest.mark.parametrize("loose", [False, True])
+@pytest.mark.parametrize("size", [7, 50, 500])
+def test_pages_are_the_same_json_as_counted_in_the_store(fast: EmbeddedBackend, loose: bool, size: int) -> None:
+    bare = EmbeddedBackend(fast.store)  # no directory: no index, so no precomputed order
+    assert cluster_order(bare.index()) is None
+    for key in keys(fast, loose):
+        assert pages(fast, key, size, loose) == pages(bare, key, size, loose), key
+
+
+def test_all_papers_in_the_same_order(fast: EmbeddedBackend) -> None:
+    bare = EmbeddedBackend(fast.store)
+    for key in keys(fast, n=4):
+        assert [p.iri for p in all_papers(fast, key, batch=40)] == [p.iri for p in all_papers(bare, key, batch=40)]
+
+
+def test_every_cluster_of_the_recorded_data_precomputed(example_store: Path, tmp_path: Path) -> None:
+    """With no threshold every cluster of the recorded samples (untitled papers, papers without a
+    year or a venue, names in many scripts) is precomputed, and still answers as before."""
+    copy = tmp_path / "store"
+    shutil.copytree(example_store, copy, symlinks=True)
+    with open_store(copy) as backend:
+        index = backend.index()
+        assert index is not None
+        counts = build_cluster_order(backend.store, index, big=0)
+    with open_store(copy) as fast, open_store(example_store) as slow:
+        found = cluster_order(fast.index())
+        assert found is not None and found.counts == counts
+        assert cluster_order(slow.index()) is not None and cluster_order(slow.index()).counts["strict_keys"] == 0  # type: ignore[union-attr]
+        names = [str(c["key"]) for c in ambiguous(slow, 30)] + ["Liyuan Liu"]
+        for name in names:
+            for loose in (False, True):
+                assert found.find(name.lower(), loose) is not None or loose
+                for size in (1, 4, 50):
+                    assert pages(fast, name, size, loose) == pages(slow, name, size, loose), (name, loose, size)
+
+
+def test_an_older_store_without_it_falls_back(big_store: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "store"
+    shutil.copytree(big_store, copy, symlinks=True)
+    shutil.rmtree(copy / "active" / "paths-index" / DIRECTORY)
+    with open_store(copy) as old, open_store(big_store) as new:
+        assert cluster_order(old.index()) is None and old.index() is not None
+        key = keys(new, n=2)[0]
+        assert pages(old, key, 50, False) == pages(new, key, 50, False)
+
+
+def test_the_api_answers_the_same_json(fast: EmbeddedBackend, big_store: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "store"
+    shutil.copytree(big_store, copy, symlinks=True)
+    shutil.rmtree(copy / "active" / "paths-index" / DIRECTORY)
+    key = keys(fast, n=2)[0]
+    with in_process(big_store) as with_order, in_process(copy) as without:
+        for query in ("", "?page=2&page_size=10", "?loose=true"):
+            url = f"/api/clusters/{key}{query}"
+            a, b = with_order.get(url), without.get(url)
+            assert a.status_code == b.status_code == 200, url
+            assert a.json() == b.json(), url
+        assert with_order.get(f"/api/clusters/{key}?page=999").status_code == 404
+
+
+def test_it_belongs_to_its_generation(tmp_path: Path) -> None:
+    """A rebuild writes a new generation with its own precomputed clusters; a backend that follows
+    the swap answers from the new ones (the same JSON as counted in the new store)."""
+    store = _build(tmp_path, 1200, 2, tmp_path / "store")
+    with open_store(store) as backend:
+        before = cluster_order(backend.index())
+        assert before is not None
+        _build(tmp_path, 2000, 3, store)
+        assert backend.refresh()
+        after = cluster_order(backend.index())
+        assert after is not None and after is not before and after.counts != before.counts
+        bare = EmbeddedBackend(backend.store)
+        for key in keys(backend, n=2):
+            assert pages(backend, key, 50, False) == pages(bare, key, 50, False)
+
+
+def test_a_remote_backend_with_the_generations_index(big_store: Path, tmp_path: Path) -> None:
+    """`--endpoint URL --index DIR` with DIR a store generation: the pages come from its precomputed
+    order, the papers' details from the endpoint; the same JSON as the embedded store's."""
+    generation = (big_store / "active").resolve()
+    with running(big_store, log=tmp_path / "serve.log") as server, open_store(big_store) as local, \
+            RemoteBackend(server.endpoint, index=generation) as remote:
+        assert cluster_order(remote.index()) is not None
+        key = keys(local, n=2)[0]
+        want = cluster_page(local, key, page=2, page_size=20).to_json()
+        assert cluster_page(remote, key, page=2, page_size=20).to_json() == want
+        assert remote.select(named("cluster-paper-count"), {"key": key})[0]["papers"] == want["paper_count"]
