@@ -47,7 +47,7 @@ def fast(big_store: Path) -> Iterator[EmbeddedBackend]:
         yield backend
 
 
-def keys(backend: EmbeddedBackend, loose: bool = False, n: int = 6) -> list[str]:
+def keys(backend: EmbeddedBackend, loose: bool = False, n: int = 4) -> list[str]:
     """The biggest precomputed clusters first, then some, up to n."""
     found = cluster_order(backend.index())
     assert found is not None
