@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from kg.backend import Backend
+from kg.backend import Backend, select_batch
 from kg.errors import QueryError
 from kg.identity import read as identity
 from kg.identity.read import PairView, Person
@@ -75,10 +75,11 @@ def cluster(
     if not name.strip():
         raise QueryError("name: must not be empty")
     key = loose_key(name) if loose else name_key(name)
-    params: dict[str, object] = {"key": key}
-    papers = _papers(
-        data.select(_query("cluster-papers", loose), params), data.select(_query("cluster-authors", loose), params)
-    )
+    # one request over a remote engine (kg.backend.base.select_batch), the label asked with the rest
+    asked = [_query(q, loose) for q in ("cluster-papers", "cluster-authors", "cluster-rows")]
+    answers = [each[0] for each in select_batch(data, [(q, "key", [key]) for q in
+                                                        asked + ([] if loose else [named("cluster-label")])])]
+    papers = _papers(answers[0], answers[1])
     rows = [
         ClusterRow(
             str(r["row"]),
@@ -87,14 +88,13 @@ def cluster(
             as_int(r.get("firstYear")),
             as_int(r.get("lastYear")),
         )
-        for r in data.select(_query("cluster-rows", loose), params)
+        for r in answers[2]
     ]
     if details and rows:
         _details(rows, papers)
     label = None
     if not loose and rows:
-        found = data.select(named("cluster-label"), {"key": key})
-        label = found[0].get("label") if found else None
+        label = answers[3][0].get("label") if answers[3] else None
     display = str(label) if label else " ".join(name.split())
     return with_identity(data, Cluster(display, key, papers, rows, loose), pairs=pairs)
 

@@ -42,6 +42,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "coauthors-joint-papers": {"a": ROW, "b": COAUTHOR},
     "coauthors-paper": {"paper": PAPER},
     "neighbours": {"row": ROW},
+    "node-names": {"node": ROW},
     "paper-authors": {"paper": PAPER},
     "paper-summary": {"paper": PAPER},
     "stats": {},

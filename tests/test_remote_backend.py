@@ -47,7 +47,8 @@ def _params(q: NamedQuery, backend: Backend, key: str) -> dict[str, object]:
     papers = backend.select(named("cluster-papers"), {"key": key})
     clusters = {str(r["cluster"]) for r in backend.select(named("ambiguous-clusters"))}
     a = sorted(clusters)[0] if clusters else BASE + "cluster/none"
-    values: dict[str, object] = {"key": key, "row": row, "paper": str(papers[0]["paper"]), "a": row, "b": other}
+    values: dict[str, object] = {"key": key, "row": row, "paper": str(papers[0]["paper"]), "a": row, "b": other,
+                                 "node": a if clusters else row}
     if q.name == "coauthors-joint-cluster-papers":
         values.update(a=a, b=a)
     return {k: values[k] for k in q.params}
@@ -279,3 +280,67 @@ def test_clusters_paths_coauthors_and_stats_on_dblp(
             assert paths.coauthors(remote, row).to_json() == paths.coauthors(embedded, row).to_json(), row
             assert paths.reach(indexed, row).to_json() == paths.reach(embedded, row).to_json(), row
         assert compute_stats(remote) == compute_stats(embedded)
+
+
+def test_union_of_selects() -> None:
+    """binding.union: each part a sub-query with its VALUES block, tagged by its number, under the
+    union of the prefixes; a part that cannot be a sub-query (a BASE, clashing prefixes) gives None."""
+    from kg.backend.binding import PART, split_select, union
+
+    a = 'PREFIX kg: <x:kg#>\n# a comment } {\nSELECT ?k ?n WHERE { ?r kg:k ?k ; kg:n ?n } ORDER BY ?n'
+    b = ("PREFIX kg: <x:kg#>\nPREFIX : <x:e#>\n"
+         "SELECT ?k (COUNT(*) AS ?c) WHERE { ?r kg:k ?k } GROUP BY ?k ORDER BY ?c LIMIT 3")
+    assert split_select(a) == ((("kg", "x:kg#"),), "SELECT ?k ?n WHERE { ?r kg:k ?k ; kg:n ?n } ")
+    assert split_select(b) is not None and split_select(b)[1].endswith("ORDER BY ?c LIMIT 3")  # type: ignore[index]
+    text = union([(a, "k", [ox.Literal('x" } #')]), (b, "k", [ox.Literal("y"), ox.Literal("z")])])
+    assert text is not None
+    ox.Store().query(text)  # it parses
+    assert text.count("PREFIX kg:") == 1 and f"BIND(1 AS ?{PART})" in text
+    assert 'VALUES ?k { "x\\" } #" }' in text and 'VALUES ?k { "y" "z" }' in text
+    assert union([("BASE <x:> SELECT ?k WHERE { ?k ?p ?o }", "k", [ox.Literal("y")])]) is None
+    assert union([(a, "k", [ox.Literal("y")]), ("PREFIX kg: <x:other#> SELECT ?k WHERE { ?k kg:p ?o }", "k",
+                                                [ox.Literal("y")])]) is None
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_a_batch_is_one_request_and_answers_as_each_query(example_dataset: Dataset, kind: str) -> None:
+    """RemoteBackend.select_batch: the named queries of a cluster and of a chain, with one or several
+    values each, in one request, each part's rows those of its own query (in its order); a cluster
+    and a path with the index over the engine are one request each."""
+    from kg import paths
+    from kg.backend import select_batch
+    from kg.indexing import build
+
+    with open_backend(example_dataset, "embedded") as embedded, open_backend(example_dataset, kind) as remote:
+        papers = [str(r["paper"]) for r in embedded.select(named("cluster-papers"), {"key": "liyuan liu"})][:6]
+        rows = [str(r["row"]) for r in embedded.select(named("cluster-rows"), {"key": "liyuan liu"})]
+        parts = [(named(q), "key", ["liyuan liu", "hong chen", name_key(HOSTILE[5])])
+                 for q in ("cluster-papers", "cluster-authors", "cluster-rows", "cluster-label")]
+        parts += [(named("coauthors-paper"), "paper", papers), (named("node-names"), "node", rows + papers[:1]),
+                  (named("coauthors-paper"), "paper", [])]
+        sent: list[str] = []
+        post = remote.client.post
+        remote.client.post = lambda q, *a, **k: sent.append(q) or post(q, *a, **k)  # counts, then sends
+        got = select_batch(remote, parts)
+        assert len(sent) == 1
+        want = select_batch(embedded, parts)
+        for (q, _, _), g, w in zip(parts, got, want, strict=True):
+            if order_by(q.text) is not None:
+                assert g == w, q.name
+            else:
+                assert [_multiset(x) for x in g] == [_multiset(x) for x in w], q.name
+        sent.clear()
+        cluster(remote, "Liyuan Liu")
+        assert len(sent) == 1
+    folder = example_dataset.folder / f"batch-index-{kind}"
+    if not folder.exists():
+        build(folder, files=[example_dataset.nquads / "data.nq"])
+    with open_backend(example_dataset, kind, index=folder) as remote, \
+            open_backend(example_dataset, "embedded") as embedded:
+        a, b = BASE + "cluster/yiping%20wang", BASE + "cluster/hong%20chen"
+        sent.clear()
+        post = remote.client.post
+        remote.client.post = lambda q, *a, **k: sent.append(q) or post(q, *a, **k)
+        got = paths.shortest_paths(remote, a, b, by="cluster", all=True).to_json()
+        assert len(sent) == 1 and got["distance"] == 2 and got["paths"][0]["nodes"][0]["name"] != a
+        assert got == paths.shortest_paths(embedded, a, b, by="cluster", all=True).to_json()

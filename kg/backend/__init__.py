@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kg.backend.base import Backend, Params, Query, Term
+from kg.backend.base import Backend, Batch, Params, Query, Term, select_batch
 from kg.backend.embedded import EmbeddedBackend
 
 
@@ -13,4 +13,4 @@ def open_store(path: Path | str, *, writable: bool = False) -> EmbeddedBackend:
     return EmbeddedBackend.open(path, writable=writable)
 
 
-__all__ = ["Backend", "EmbeddedBackend", "Params", "Query", "Term", "open_store"]
+__all__ = ["Backend", "Batch", "EmbeddedBackend", "Params", "Query", "Term", "open_store", "select_batch"]

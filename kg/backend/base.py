@@ -12,7 +12,7 @@ and render terms the same way everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Query = NamedQuery | str
 Params = Mapping[str, object] | None
+Batch = tuple[NamedQuery, str, Sequence[object]]  # a named query, its parameter, the values to run it with
 
 
 @runtime_checkable
@@ -90,3 +91,12 @@ class Backend(Protocol):
         ...
 
 
+def select_batch(data: Backend, parts: Sequence[Batch]) -> list[list[list[dict[str, object]]]]:
+    """For each part (query, param, values), `data.select(query, {param: v})` for every v: in one
+    request when the backend can (a remote one: RemoteBackend.select_batch), else one by one (the
+    embedded store answers each in microseconds)."""
+    batch = getattr(data, "select_batch", None)
+    if batch is not None:
+        result: list[list[list[dict[str, object]]]] = batch(parts)
+        return result
+    return [[data.select(query, {param: v}) for v in values] for query, param, values in parts]

@@ -114,3 +114,69 @@ def bind(text: str, values: Mapping[str, Term]) -> str:
     if at is None:
         return f"{text}\n{block}\n"
     return f"{text[:at]}\n  {block}\n{text[at:]}"
+
+
+PART = "kg_batch_part"  # the variable that says which query of a union a solution answers
+
+
+@functools.lru_cache(maxsize=1024)
+def split_select(text: str) -> tuple[tuple[tuple[str, str], ...], str] | None:
+    """A SELECT query as its PREFIX declarations ((name, IRI) pairs) and the query from SELECT on,
+    its outer ORDER BY dropped (unless a LIMIT or OFFSET follows it, which it decides); None for a
+    query that cannot be a sub-query this way (another form, a BASE, a trailing VALUES clause)."""
+    prefixes: list[tuple[str, str]] = []
+    found = list(tokens(text))
+    i = 0
+    while i < len(found) and found[i].kind == "word" and found[i].text.upper() == "PREFIX":
+        name = ""
+        j = i + 1
+        if j < len(found) and found[j].kind == "word":
+            name, j = found[j].text, j + 1
+        if not (j + 1 < len(found) and found[j].text == ":" and found[j + 1].kind == "iri"):
+            return None
+        prefixes.append((name, found[j + 1].text[1:-1]))
+        i = j + 2
+    if i >= len(found) or found[i].kind != "word" or found[i].text.upper() != "SELECT":
+        return None
+    start = found[i].start
+    depth, order = 0, None
+    for t in found[i:]:
+        if t.kind in ("{", "("):
+            depth += 1
+        elif t.kind in ("}", ")"):
+            depth -= 1
+        elif depth == 0 and t.kind == "word":
+            up = t.text.upper()
+            if up == "ORDER":
+                order = t.start
+            elif up in ("LIMIT", "OFFSET"):
+                order = None
+                break
+            elif up == "VALUES":
+                return None
+    body = text[start:order] if order is not None else text[start:]
+    return tuple(prefixes), body
+
+
+def union(parts: list[tuple[str, str, list[Term]]]) -> str | None:
+    """One SELECT answering several: each part (a SELECT's text, a variable, the values to bind it
+    to) a sub-query with its VALUES block first in its WHERE group, tagged by ?kg_batch_part (its
+    number), the parts joined by UNION under the union of their prefixes. None when a part cannot
+    be a sub-query (kg.backend.remote then asks them one by one)."""
+    prefixes: dict[str, str] = {}
+    branches = []
+    for number, (text, param, values) in enumerate(parts):
+        split = split_select(text)
+        if split is None:
+            return None
+        declared, body = split
+        for name, iri in declared:
+            if prefixes.setdefault(name, iri) != iri:
+                return None
+        at = where_group(body)
+        if at is None:
+            return None
+        block = f"VALUES ?{param} {{ {' '.join(ntriples(v, param) for v in values)} }}"
+        branches.append(f"{{ {{ {body[:at]}\n  {block}\n{body[at:]} }} BIND({number} AS ?{PART}) }}")
+    prologue = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes.items())
+    return prologue + "SELECT * WHERE {\n" + "\nUNION\n".join(branches) + "\n}\n"

@@ -17,7 +17,7 @@ import functools
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex
 from kg.backend import binding, normalise
-from kg.backend.base import Params, Query, Term
+from kg.backend.base import Batch, Params, Query, Term
 from kg.backend.sparql import EndpointError, SparqlClient
 from kg.errors import QueryError
 from kg.queries import NamedQuery, to_term, value
@@ -181,29 +181,59 @@ class RemoteBackend:
         return [{k: value(v) for k, v in row.items()} for row in self.select_terms(query, params)]
 
     def select_each(self, query: NamedQuery, param: str, values: list[str]) -> list[list[dict[str, object]]]:
-        """`select(query, {param: v})` for every v, in one request: a VALUES block of all of them, the
-        answer split by `param`, which the query must project (coauthors-paper does). Beyond the
-        Protocol: kg.paths.joint uses it when a backend has it (one round trip instead of one a paper)."""
-        if not values:
-            return []
-        if f"?{param}" not in query.text.split("WHERE", 1)[0]:
-            return [self.select(query, {param: v}) for v in values]
-        terms = [query.bind({param: v})[ox.Variable(param)] for v in values]
-        source = query.text
-        form(source, f"query {query.name!r}")
-        at = binding.where_group(source)
-        block = f"VALUES ?{param} {{ {' '.join(binding.ntriples(t, param) for t in terms)} }}"
-        text = f"{source[:at]}\n  {block}\n{source[at:]}" if at is not None else f"{source}\n{block}\n"
-        results = self.client.solutions(text)
+        """`select(query, {param: v})` for every v, in one request (see select_batch)."""
+        return self.select_batch([(query, param, values)])[0]
+
+    def select_batch(self, parts: Sequence[Batch]) -> list[list[list[dict[str, object]]]]:
+        """For each part (a named query, its parameter, values), `select(query, {param: v})` for every
+        v, all in one request: a UNION of the parts as sub-queries, each with a VALUES block of its
+        values (kg.backend.binding.union), the answer split by part and by `param`, which a part of
+        several values must project. Each part's rows are in the order of its ORDER BY. A batch the
+        engine refuses (a syntax it lacks, or an answer past its row cap) is asked part by part.
+        Beyond the Protocol: kg.backend.base.select_batch uses it when a backend has it."""
+        plan: list[tuple[NamedQuery, str, list[Term]]] = []
+        for query, param, values in parts:
+            form(query.text, f"query {query.name!r}")
+            plan.append((query, param, [query.bind({param: v})[ox.Variable(param)] for v in values]))
+        if not any(terms for _, _, terms in plan):
+            return [[] for _ in plan]
+        text = None
+        if all(len(terms) == 1 or _projects(q.text, p) for q, p, terms in plan if terms):
+            text = binding.union([(q.text, p, terms) for q, p, terms in plan if terms])
+        if text is None:
+            return [[self.select(q, {p: v}) for v in values] for (q, p, values) in parts]
+        try:
+            results = self.client.solutions(text)
+        except EndpointError as e:
+            if e.kind == "too-large" or (e.kind == "error" and e.status == 400):
+                return [[self.select(q, {p: v}) for v in values] for (q, p, values) in parts]
+            raise
         if not isinstance(results, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        by_value: dict[str, list[dict[str, object]]] = {}
-        for row in self.rows(source, results):
-            bound = row.get(param)
-            if bound is not None:
-                by_value.setdefault(bound.value if not isinstance(bound, ox.Triple) else str(bound), []).append(
-                    {k: value(v) for k, v in row.items()})
-        return [by_value.get(t.value if not isinstance(t, ox.Triple) else str(t), []) for t in terms]
+        names = [v.value for v in results.variables]
+        numbers = [i for i, (_, _, terms) in enumerate(plan) if terms]
+        by_part: list[list[dict[str, Term]]] = [[] for _ in plan]
+        term = normalise.term if self.client.last_booleans else None
+        for solution in results:
+            row = {n: t for n, t in zip(names, solution, strict=True) if t is not None}
+            tag = row.pop(binding.PART, None)
+            if not isinstance(tag, ox.Literal) or not tag.value.isdigit() or int(tag.value) >= len(numbers):
+                raise EndpointError(f"endpoint {self.url}: a batch answer without its part", "garbage")
+            by_part[numbers[int(tag.value)]].append({n: term(t) for n, t in row.items()} if term else row)
+        out: list[list[list[dict[str, object]]]] = []
+        for (query, param, terms), rows in zip(plan, by_part, strict=True):
+            keys = normalise.order_by(query.text)
+            ordered = normalise.sort(rows, keys) if keys else rows
+            if len(terms) == 1:
+                out.append([[{k: value(v) for k, v in r.items()} for r in ordered]])
+                continue
+            split: dict[str, list[dict[str, object]]] = {}
+            for r in ordered:
+                bound = r.get(param)
+                if bound is not None:
+                    split.setdefault(_key(bound), []).append({k: value(v) for k, v in r.items()})
+            out.append([split.get(_key(t), []) for t in terms])
+        return out
 
     def construct(self, query: Query, params: Params = None) -> list[ox.Triple]:
         triples = self.client.graph(self.text(query, params))
@@ -337,6 +367,15 @@ def form(text: str, label: str) -> str:
     except (SyntaxError, ValueError) as e:
         raise QueryError(f"{label}: {e}") from None
     return "solutions" if keyword == "SELECT" else "boolean" if keyword == "ASK" else "graph"
+
+
+def _projects(text: str, param: str) -> bool:
+    """Whether a SELECT names ?param before its WHERE (so its rows say which value they answer)."""
+    return f"?{param}" in text.split("WHERE", 1)[0]
+
+
+def _key(t: Term) -> str:
+    return str(t) if isinstance(t, ox.Triple) else t.value
 
 
 def open_index(path: Path) -> AdjacencyIndex:

@@ -12,7 +12,7 @@ from kg.adjacency import AdjacencyIndex
 from kg.backend import Backend
 from kg.backend.sparql import EndpointError
 from kg.errors import QueryError
-from kg.paths.joint import joint_papers
+from kg.paths.joint import chain_details, joint_papers
 from kg.paths.model import (
     LIMIT,
     MAX_HOPS,
@@ -60,10 +60,11 @@ def shortest_paths(data: Backend, a: str, b: str, *, by: By = "author", max_hops
     if alternatives is not None and all:
         raise QueryError("alternatives: give either alternatives or all (every shortest chain), not both")
     started = time.perf_counter()
-    start = resolve(data, a, by=by, param="A")
-    end = resolve(data, b, by=by, param="B")
-    avoided = _avoided(data, avoid, by, {start.iri, end.iri})
     graph, index = _graph(data, by, backend)
+    unnamed: set[str] = set()  # ends the index knew: named below, with the chain's nodes
+    start = _end(data, a, by, "A", index, unnamed)
+    end = _end(data, b, by, "B", index, unnamed)
+    avoided = _avoided(data, avoid, by, {start.iri, end.iri})
     if avoided or strongest or alternatives is not None:
         found = _modes(data, graph, index, by, start.iri, end.iri, [n.iri for n in avoided], strongest, alternatives,
                        max_hops=max_hops, timeout=timeout, limit=limit if all else 1)
@@ -72,18 +73,28 @@ def shortest_paths(data: Backend, a: str, b: str, *, by: By = "author", max_hops
             return shortest(g, start.iri, end.iri, max_hops=max_hops, timeout=timeout, all=all, limit=limit)
 
         found = run(graph) if index is not None else _within(timeout, graph, run)
-    links: dict[tuple[str, str], Link] = {}
+    names, joint = chain_details(data, found.paths, by, index, unnamed)
+    start, end = (Node(n.iri, names[n.iri]) if n.iri in unnamed else n for n in (start, end))
+    links = {pair: Link(papers) for pair, papers in joint.items()}
     paths = []
     for iris in found.paths:
-        nodes = [start] + [node(data, i, by) for i in iris[1:-1]] + ([end] if len(iris) > 1 else [])
-        path_links = []
-        for x, y in zip(iris, iris[1:], strict=False):
-            if (x, y) not in links:
-                links[(x, y)] = Link(joint_papers(data, x, y, by=by, index=index))
-            path_links.append(links[(x, y)])
-        paths.append(Chain(nodes, path_links))
+        nodes = [start] + [Node(i, names[i]) for i in iris[1:-1]] + ([end] if len(iris) > 1 else [])
+        paths.append(Chain(nodes, [links[(x, y)] for x, y in zip(iris, iris[1:], strict=False)]))
     return PathResult(start, end, by, max_hops, found.status, found.distance, paths, found.capped,
                       time.perf_counter() - started, avoided, strongest, alternatives, found.stopped)
+
+
+def _end(data: Backend, text: str, by: By, param: str, index: AdjacencyIndex | None, unnamed: set[str]) -> Node:
+    """An end of the chain as `resolve` finds it; an IRI of a row (or, by cluster, a cluster) that
+    the index numbers is taken as it is, with no request, and added to `unnamed` (its name is asked
+    with the chain's)."""
+    if index is not None:
+        given = " ".join(text.split())
+        iri = given[1:-1] if given.startswith("<") and given.endswith(">") else given
+        if iri and (index.authors if by == "author" else index.clusters).find(iri) is not None:
+            unnamed.add(iri)
+            return Node(iri, iri)
+    return resolve(data, text, by=by, param=param)
 
 
 def _graph(data: Backend, by: By, backend: Step) -> tuple[Graph[Any], AdjacencyIndex | None]:

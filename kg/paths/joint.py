@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from kg.adjacency import AdjacencyIndex
-from kg.backend import Backend
+from kg.backend import Backend, select_batch
 from kg.paths.model import By, Paper
 from kg.queries import named
 
@@ -36,7 +38,9 @@ def _paper(iri: str, row: dict[str, object]) -> Paper:
                  None if venue is None else str(venue))
 
 
-def _from_index(data: Backend, index: AdjacencyIndex, a: str, b: str, by: By) -> list[Paper] | None:
+def _on_index(index: AdjacencyIndex, a: str, b: str, by: By) -> list[str] | None:
+    """The IRIs of the joint papers of two rows (or clusters) by intersecting their paper lists on
+    the index; None when the index does not number both."""
     table = index.authors if by == "author" else index.clusters
     x, y = table.find(a), table.find(b)
     if x is None or y is None:
@@ -50,10 +54,46 @@ def _from_index(data: Backend, index: AdjacencyIndex, a: str, b: str, by: By) ->
             out.update(index.a2p.row(r))
         return out
 
-    query = named("coauthors-paper")
-    iris = [index.papers.iri(number) for number in papers(x) & papers(y)]
-    batch = getattr(data, "select_each", None)  # a remote backend asks for them all in one request
-    found = batch(query, "paper", iris) if batch is not None else [data.select(query, {"paper": i}) for i in iris]
+    return [index.papers.iri(number) for number in papers(x) & papers(y)]
+
+
+def _details(iris: list[str], found: list[list[dict[str, object]]]) -> list[Paper]:
     out = [_paper(iri, rows[0] if rows else {}) for iri, rows in zip(iris, found, strict=True)]
     out.sort(key=lambda p: (p.year is None, -(p.year or 0), p.title, p.iri))
     return out
+
+
+def _from_index(data: Backend, index: AdjacencyIndex, a: str, b: str, by: By) -> list[Paper] | None:
+    iris = _on_index(index, a, b, by)
+    if iris is None:
+        return None
+    return _details(iris, select_batch(data, [(named("coauthors-paper"), "paper", iris)])[0])
+
+
+def chain_details(data: Backend, paths: list[list[str]], by: By, index: AdjacencyIndex | None,
+                  nodes: Iterable[str] = ()) -> tuple[dict[str, str], dict[tuple[str, str], list[Paper]]]:
+    """What the chains `paths` show beyond their IRIs: the display names of their inner nodes (and
+    of `nodes`), and the joint papers of each link. Over a remote engine with the index that is one
+    request (kg.backend.base.select_batch): the names and every link's papers together."""
+    inner = sorted({i for p in paths for i in p[1:-1]} | set(nodes))
+    pairs = list(dict.fromkeys((x, y) for p in paths for x, y in zip(p, p[1:], strict=False)))
+    on_index: dict[tuple[str, str], list[str]] = {}
+    for pair in pairs if index is not None else []:
+        assert index is not None
+        iris = _on_index(index, pair[0], pair[1], by)
+        if iris is not None:
+            on_index[pair] = iris
+    papers = sorted({i for iris in on_index.values() for i in iris})
+    names_rows, paper_rows = select_batch(data, [(named("node-names"), "node", inner),
+                                                 (named("coauthors-paper"), "paper", papers)])
+    column = "name" if by == "author" else "label"
+    names = {}
+    for iri, rows in zip(inner, names_rows, strict=True):
+        found = sorted(str(r[column]) for r in rows if column in r)
+        names[iri] = found[0] if found else iri
+    details = dict(zip(papers, paper_rows, strict=True))
+    joint = {pair: _details(iris, [details[i] for i in iris]) for pair, iris in on_index.items()}
+    for x, y in pairs:
+        if (x, y) not in joint:  # no index (or it does not number them): the named query
+            joint[(x, y)] = joint_papers(data, x, y, by=by)
+    return names, joint
