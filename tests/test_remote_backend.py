@@ -344,3 +344,30 @@ def test_a_batch_is_one_request_and_answers_as_each_query(example_dataset: Datas
         got = paths.shortest_paths(remote, a, b, by="cluster", all=True).to_json()
         assert len(sent) == 1 and got["distance"] == 2 and got["paths"][0]["nodes"][0]["name"] != a
         assert got == paths.shortest_paths(embedded, a, b, by="cluster", all=True).to_json()
+
+
+def test_plain_http_is_kept_alive_and_survives_a_closed_connection(example_dataset: Dataset, tmp_path: Any) -> None:
+    """A plain http:// endpoint is asked over kept-alive connections (one for many requests); one the
+    engine closed while idle is replaced without an error; https, a proxy or credentials in the URL
+    go through the requests session."""
+    from engines import start_oxigraph
+
+    from kg.backend.sparql import SparqlClient
+
+    assert not SparqlClient("https://example.org/sparql")._direct
+    assert not SparqlClient("http://user:secret@127.0.0.1:9/sparql")._direct
+    assert SparqlClient("http://127.0.0.1:9/sparql")._direct
+    port = free_port()
+    engine = start_oxigraph([example_dataset.nquads / "data.nq"], tmp_path / "ka", port=port)
+    try:
+        with RemoteBackend(f"http://127.0.0.1:{port}/query") as remote:
+            for _ in range(5):
+                assert remote.ask("ASK { ?s ?p ?o }")
+            assert len(remote.client._idle) == 1
+            kept = remote.client._idle[0]
+            assert remote.ask("ASK { ?s ?p ?o }") and remote.client._idle == [kept]  # the same connection
+            engine.stop()
+            engine = start_oxigraph([example_dataset.nquads / "data.nq"], tmp_path / "ka", port=port)
+            assert remote.ask("ASK { ?s ?p ?o }")  # the idle one was closed by the engine: a new one
+    finally:
+        engine.stop()
