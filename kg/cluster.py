@@ -75,10 +75,10 @@ def cluster(
     if not name.strip():
         raise QueryError("name: must not be empty")
     key = loose_key(name) if loose else name_key(name)
-    # one request over a remote engine (kg.backend.base.select_batch), the label asked with the rest
+    # one request over a remote engine (kg.backend.base.select_batch): the persons and the label too
     asked = [_query(q, loose) for q in ("cluster-papers", "cluster-authors", "cluster-rows")]
-    answers = [each[0] for each in select_batch(data, [(q, "key", [key]) for q in
-                                                        asked + ([] if loose else [named("cluster-label")])])]
+    asked += [identity.persons_query(loose), named("cluster-label")]
+    answers = [each[0] for each in select_batch(data, [(q, "key", [key]) for q in asked])]
     papers = _papers(answers[0], answers[1])
     rows = [
         ClusterRow(
@@ -94,14 +94,17 @@ def cluster(
         _details(rows, papers)
     label = None
     if not loose and rows:
-        label = answers[3][0].get("label") if answers[3] else None
+        label = answers[4][0].get("label") if answers[4] else None
     display = str(label) if label else " ".join(name.split())
-    return with_identity(data, Cluster(display, key, papers, rows, loose), pairs=pairs)
+    return with_identity(data, Cluster(display, key, papers, rows, loose), pairs=pairs, persons=answers[3])
 
 
-def with_identity(data: Backend, c: Cluster, *, pairs: bool = False) -> Cluster:
-    """`c` with the probable persons of the whole cluster (and with `pairs` its pairwise table)."""
-    c.persons = identity.persons(data, c.key, {r.iri: r.paper_count for r in c.rows}, loose=c.loose)
+def with_identity(data: Backend, c: Cluster, *, pairs: bool = False,
+                  persons: list[dict[str, object]] | None = None) -> Cluster:
+    """`c` with the probable persons of the whole cluster (and with `pairs` its pairwise table);
+    `persons`: the answer of identity.persons_query, when asked already."""
+    c.persons = identity.persons(data, c.key, {r.iri: r.paper_count for r in c.rows}, loose=c.loose,
+                                 answer=persons)
     c.pairs = identity.pairs(data, c.key, [r.iri for r in c.rows], loose=c.loose) if pairs else None
     return c
 

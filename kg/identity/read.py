@@ -54,13 +54,22 @@ def _query(name: str, loose: bool) -> NamedQuery:
                       query.description, query.params)
 
 
-def persons(data: Backend, key: str, rows: dict[str, int], *, loose: bool = False) -> list[Person]:
+def persons_query(loose: bool = False) -> NamedQuery:
+    """The query `persons` asks (with ?key bound), for a caller that asks it with others (kg.cluster)."""
+    return _query("identity-persons", loose)
+
+
+def persons(data: Backend, key: str, rows: dict[str, int], *, loose: bool = False,
+            answer: list[dict[str, object]] | None = None) -> list[Person]:
     """The probable persons of the cluster with name key `key`; `rows` maps every row of the
-    cluster to its paper count. Largest person first."""
+    cluster to its paper count. Largest person first. `answer`: the rows of persons_query for
+    `key`, when the caller asked it already."""
     found: dict[str, Person] = {}
     covered: set[str] = set()
     checked = False  # the identity step judged this cluster
-    for r in data.select(_query("identity-persons", loose), {"key": key}):
+    if answer is None:
+        answer = data.select(persons_query(loose), {"key": key})
+    for r in answer:
         if r.get("person") is None:
             checked = checked or r.get("persons") is not None
             continue
