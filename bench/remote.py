@@ -2,6 +2,7 @@
 server and Virtuoso on the same triples, and `kg index --endpoint` against `kg index` from the N-Quads.
 
     flock /tmp/kg-bench.lock .venv/bin/python bench/remote.py --store STORE --nquads SHARDS_DIR --rows ROWS_DIR
+    ... --oxigraph URL --virtuoso URL --index DIR   # only the latencies, on engines loaded before
 
 STORE is `kg build ROWS` (with its index), SHARDS_DIR `kg etl ROWS --shards N` of the same rows. The
 engines are started here on free ports (tests/engines.py: the recipes of docs/scaling.md), loaded,
@@ -193,7 +194,10 @@ def render(r: dict[str, Any], label: str) -> str:
         f"| `kg index` s: from the shards {r['index_nquads_s']}; `--endpoint` (pages of 5,000) | – | "
         f"{r['index_endpoint_oxigraph server_s']} | {r['index_endpoint_Virtuoso_s']} |",
         "",
-        "The cluster and path answers over both engines were checked equal to the embedded store's in the run.",
+        "The cluster and path answers over both engines were checked equal to the embedded store's in the run."
+        + (f" The latencies were measured on engines loaded before the run (`--oxigraph/--virtuoso/--index`); "
+           f"the load and `kg index` rows are those of the last full run ({r['full_run']['date']}, commit "
+           f"{r['full_run']['commit']})." if r.get("engines_loaded_before") else ""),
         END,
     ]
     return "\n".join(lines) + "\n"
@@ -210,6 +214,57 @@ def write_section(text: str) -> None:
     path.write_text(new, encoding="utf-8")
 
 
+def measure(results: dict[str, Any], args: argparse.Namespace, names: list[str], endpoints: dict[str, str],
+            index: Path) -> None:
+    """The cluster and path latencies over the embedded store and each engine (`endpoints`, by label)."""
+    with open_store(args.store) as embedded:
+        cluster(embedded, names[0])  # warm
+        results["cluster"] = {"embedded": _ms(_cluster_times(embedded, names))}
+        pairs = _pairs(embedded, args.pairs, args.seed)
+        times, want = _path_times(embedded, pairs)
+        results["path"] = {"embedded": _ms(times)}
+        expected = [cluster(embedded, n).to_json() for n in names[:10]]
+    for label, endpoint in endpoints.items():
+        with RemoteBackend(endpoint, index=index) as remote:
+            cluster(remote, names[0])
+            remote_times = _cluster_times(remote, names)
+            own, counts = _own_times(remote, names)
+            overhead = [a - b for a, b in zip(remote_times, own, strict=True)]
+            results["cluster"][label] = {**_ms(remote_times), "engine_own": _ms(own),
+                                         "requests": statistics.median(counts),
+                                         "kg_overhead_median_ms": round(statistics.median(overhead) * 1000, 2)}
+            assert [cluster(remote, n).to_json() for n in names[:10]] == expected, label
+            times, got = _path_times(remote, pairs)
+            assert got == want, f"{label}: paths differ from the embedded store's"
+            trips = [len(_sent(remote, lambda a=a, b=b: shortest_paths(remote, a, b, timeout=30)))
+                     for a, b in pairs]
+            ratio = statistics.median(times) * 1000 / results["path"]["embedded"]["median_ms"]
+            results["path"][label] = {**_ms(times), "requests": statistics.median(trips),
+                                      "ratio_to_embedded": round(ratio, 2)}
+
+
+def latencies(args: argparse.Namespace) -> None:
+    """--oxigraph/--virtuoso/--index: the latencies on engines loaded before (their load and index
+    times are those of the last full run, kept from its results file)."""
+    out = ROOT / "bench" / "results" / f"remote-{args.label}.json"
+    results: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    if not results.get("engines_loaded_before"):
+        results["full_run"] = {"date": results.get("date"), "commit": results.get("commit")}
+    results.update({
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.machine(),
+        "cpus": os.cpu_count(), "load_before": os.getloadavg()[0], "names": args.names, "pairs": args.pairs,
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                 cwd=ROOT).stdout.strip(),
+        "engines_loaded_before": True,
+    })
+    names = _names(args.rows, args.names, args.seed)
+    measure(results, args, names, {"oxigraph server": args.oxigraph, "Virtuoso": args.virtuoso}, args.index)
+    results["load_after"] = os.getloadavg()[0]
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    write_section(render(results, args.label))
+    print(json.dumps(results, indent=2))
+
+
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--render":  # the RESULTS.md section of a results file
         source = Path(sys.argv[2])
@@ -223,7 +278,15 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--label", default="100k")
+    parser.add_argument("--oxigraph", metavar="URL", help="an Oxigraph server already serving the shards")
+    parser.add_argument("--virtuoso", metavar="URL", help="a Virtuoso already loaded with the shards")
+    parser.add_argument("--index", type=Path, metavar="DIR", help="`kg index SHARDS -o DIR`, built already")
     args = parser.parse_args()
+    if args.oxigraph or args.virtuoso or args.index:  # the latencies only, on engines loaded before
+        if not (args.oxigraph and args.virtuoso and args.index):
+            parser.error("--oxigraph, --virtuoso and --index go together")
+        latencies(args)
+        return
     shards = sorted(args.nquads.glob("*.nq*"))
     work = Path(tempfile.mkdtemp(prefix="kg-bench-remote-"))
     results: dict[str, Any] = {
@@ -252,30 +315,7 @@ def main() -> None:
             results[f"index_endpoint_{label}_s"] = round(
                 _kg("index", "--endpoint", engine.endpoint, "-o", str(work / f"ix-{label[:3]}")), 2)
 
-        with open_store(args.store) as embedded:
-            cluster(embedded, names[0])  # warm
-            results["cluster"] = {"embedded": _ms(_cluster_times(embedded, names))}
-            pairs = _pairs(embedded, args.pairs, args.seed)
-            times, want = _path_times(embedded, pairs)
-            results["path"] = {"embedded": _ms(times)}
-            expected = [cluster(embedded, n).to_json() for n in names[:10]]
-        for label, engine in engines.items():
-            with RemoteBackend(engine.endpoint, index=work / "ix-nq") as remote:
-                cluster(remote, names[0])
-                remote_times = _cluster_times(remote, names)
-                own, counts = _own_times(remote, names)
-                overhead = [a - b for a, b in zip(remote_times, own, strict=True)]
-                results["cluster"][label] = {**_ms(remote_times), "engine_own": _ms(own),
-                                             "requests": statistics.median(counts),
-                                             "kg_overhead_median_ms": round(statistics.median(overhead) * 1000, 2)}
-                assert [cluster(remote, n).to_json() for n in names[:10]] == expected, label
-                times, got = _path_times(remote, pairs)
-                assert got == want, f"{label}: paths differ from the embedded store's"
-                trips = [len(_sent(remote, lambda a=a, b=b: shortest_paths(remote, a, b, timeout=30)))
-                         for a, b in pairs]
-                ratio = statistics.median(times) * 1000 / results["path"]["embedded"]["median_ms"]
-                results["path"][label] = {**_ms(times), "requests": statistics.median(trips),
-                                          "ratio_to_embedded": round(ratio, 2)}
+        measure(results, args, names, {k: e.endpoint for k, e in engines.items()}, work / "ix-nq")
     finally:
         for engine in engines.values():
             engine.stop()
