@@ -12,8 +12,8 @@ of bench/RESULTS.md (`bench/remote.py --render bench/results/remote-100k.json` r
 - cluster: `kg.cluster.cluster(backend, name)` for names drawn from the rows (clusters of at most 50
   papers), median and p95 per backend; beside it, for each engine, the engine's own time for the
   same requests: the exact texts the RemoteBackend sends (recorded as it sends them), POSTed on
-  one bare kept-alive http.client connection, the body read, nothing parsed. The overhead is kg's (binding,
-  parsing, normalising, assembling).
+  one bare kept-alive http.client connection, the body read, nothing parsed, in turns with kg's.
+  The overhead is kg's (binding, parsing, normalising, assembling).
 - path: `kg.paths.shortest_paths(backend, a, b)` for random pairs of author rows, embedded (its
   index) and each engine with the local index (`--index`), median and p95; the ratio to embedded.
 - index: `kg index --endpoint URL` (pages of 10,000) per engine against `kg index SHARDS` (no store).
@@ -108,29 +108,46 @@ def _sent(remote: RemoteBackend, call: Any) -> list[tuple[str, str]]:
     return texts
 
 
-def _own_times(remote: RemoteBackend, names: list[str]) -> tuple[list[float], list[int]]:
-    """The engine's own time for the requests cluster() makes: the same texts (recorded as it sends
-    them), POSTed on one bare kept-alive http.client connection (the least a Python client spends),
-    bodies read, nothing parsed; and their number."""
+def _remote_cluster_times(remote: RemoteBackend, names: list[str]) -> tuple[list[float], list[float], list[int]]:
+    """For each name: `cluster(remote, name)`, and the engine's own time for the requests it makes
+    (the same texts, recorded as it sends them, POSTed on one bare kept-alive http.client connection,
+    the least a Python client spends: bodies read, nothing parsed), measured in turns (kg then the
+    engine, then the other way round) so that both see the same moments of a shared machine; the
+    median of each over REPEAT turns, and the number of requests."""
     parts = urllib.parse.urlsplit(remote.url)
     conn = http.client.HTTPConnection(parts.hostname or "localhost", parts.port or 80)
-    out, counts = [], []
+
+    def own(texts: list[tuple[str, str]]) -> float:
+        t = time.perf_counter()
+        for text, accept in texts:
+            conn.request("POST", parts.path, urllib.parse.urlencode({"query": text}),
+                         {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
+            response = conn.getresponse()
+            _ = response.read()
+            assert response.status == 200, response.status
+        return time.perf_counter() - t
+
+    def ours(name: str) -> float:
+        t = time.perf_counter()
+        cluster(remote, name)
+        return time.perf_counter() - t
+
+    kg_times, own_times, counts = [], [], []
     for name in names:
         texts = _sent(remote, lambda name=name: cluster(remote, name))
         counts.append(len(texts))
-        best = []
-        for _ in range(REPEAT):
-            t = time.perf_counter()
-            for text, accept in texts:
-                conn.request("POST", parts.path, urllib.parse.urlencode({"query": text}),
-                             {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
-                response = conn.getresponse()
-                _ = response.read()
-                assert response.status == 200, response.status
-            best.append(time.perf_counter() - t)
-        out.append(statistics.median(best))
+        a, b = [], []
+        for turn in range(REPEAT * 2):
+            if turn % 2 == 0:
+                a.append(ours(name))
+                b.append(own(texts))
+            else:
+                b.append(own(texts))
+                a.append(ours(name))
+        kg_times.append(statistics.median(a))
+        own_times.append(statistics.median(b))
     conn.close()
-    return out, counts
+    return kg_times, own_times, counts
 
 
 def _pairs(backend: Any, count: int, seed: int) -> list[tuple[str, str]]:
@@ -227,8 +244,7 @@ def measure(results: dict[str, Any], args: argparse.Namespace, names: list[str],
     for label, endpoint in endpoints.items():
         with RemoteBackend(endpoint, index=index) as remote:
             cluster(remote, names[0])
-            remote_times = _cluster_times(remote, names)
-            own, counts = _own_times(remote, names)
+            remote_times, own, counts = _remote_cluster_times(remote, names)
             overhead = [a - b for a, b in zip(remote_times, own, strict=True)]
             results["cluster"][label] = {**_ms(remote_times), "engine_own": _ms(own),
                                          "requests": statistics.median(counts),
