@@ -193,19 +193,22 @@ def _row_id(iri: str) -> str:
     return iri.rsplit("/", 1)[-1]
 
 
+# The second grid (the first one, over coauthor 2.6/4.0, prolific 8/32, venue 0.6/1.2, common 2/4,
+# common_free 0.5/0.7 and same 2/2.5/3, chose coauthor 2.6, prolific 32, common 4: kept fixed
+# here). `absent` is not tuned: no pair of the samples reaches it (kg.identity.evidence.Weights).
 GRID = {
-    "coauthor": [2.6, 4.0],
-    "prolific": [8.0, 32.0],
-    "venue": [0.6, 1.2],
-    "common": [2.0, 4.0],
-    "common_free": [0.5, 0.7],
-    "same": [2.0, 2.5, 3.0],
+    "venue": [1.2, 2.0, 2.5],
+    "years_near": [0.6, 1.0, 1.4],
+    "prior": [0.8, 1.2, 1.6],
+    "common_free": [0.7, 0.8],
+    "same": [2.0, 2.5],
 }
+PRECISION = 0.985  # the issue's 0.98 with a margin, since the weights are to hold on other data
 
 
 def tune(runs: list[tuple[AdjacencyIndex, Facts, dict[str, str], dict[str, str]]],
          ) -> tuple[Weights, dict[str, float]]:
-    """The weights with the highest mean recall at precision >= 0.98 on the tune half of every ground
+    """The weights with the highest mean recall at precision >= PRECISION on the tune half of every ground
     truth (seeds pooled per truth); `runs` holds each truth's runs under its name."""
     best: tuple[float, float] | None = None
     chosen = Weights()
@@ -218,7 +221,7 @@ def tune(runs: list[tuple[AdjacencyIndex, Facts, dict[str, str], dict[str, str]]
             c[0], c[1], c[2] = c[0] + int(s["tp"]), c[1] + int(s["fp"]), c[2] + int(s["fn"])
         precision = min(tp / max(tp + fp, 1) for tp, fp, _ in per.values())
         recall = sum(tp / max(tp + fn, 1) for tp, _, fn in per.values()) / len(per)
-        key = (recall if precision >= 0.98 else -1.0, precision)
+        key = (recall if precision >= PRECISION else -1.0, precision)
         if best is None or key > best:
             best, chosen = key, w
     assert best is not None

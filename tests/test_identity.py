@@ -127,6 +127,8 @@ def test_the_example_liyuan_liu_rows_stay_apart_with_the_reason(example_store: P
         assert "no shared co-author" in p.evidence[0]
     assert c.pairs is not None and len(c.pairs) == 1 and c.pairs[0].verdict != SAME
     assert "no shared co-author" in c.pairs[0].reasons
+    # 19 papers and 2 without one co-author in common count against them (beside the shared ICML)
+    assert "19 and 2 papers without a co-author in common" in c.pairs[0].reasons
 
 
 def test_cross_source_rows_sharing_an_orcid_are_linked(tmp_path: Path) -> None:

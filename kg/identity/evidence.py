@@ -7,6 +7,9 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
 - shared co-authors (by name cluster, so a co-author split into two rows still counts once), each
   weighted by how rare it is: a co-author with few papers says more than a prolific one;
 - shared venues, weighted by how few of the compared rows publish there;
+- no shared co-author at all between two rows with many papers counts against (collaborations
+  persist: a person with 19 papers and another with 2 that share not one co-author are probably
+  two people), capped so that it never makes a pair `distinct` on its own;
 - the years: overlapping or adjacent active years count for, a long gap against;
 - a prior that falls with the size of the cluster and with how common the name is: the number of
   names one would expect to be spelt this way if given and family names were combined at random
@@ -34,19 +37,24 @@ _NUMBER = re.compile(r"\s(\d{4})$")
 
 @dataclass(frozen=True)
 class Weights:
-    """The model's parameters (tuned on half of the dblp samples' names, bench/identity.py)."""
+    """The model's parameters: tuned on half of the dblp samples' names (bench/identity.py), except
+    `absent*`, which no pair of the samples' thin profiles reaches: set so that the example's two
+    "Liyuan Liu" rows (19 and 2 papers, one shared venue, no shared co-author) stay apart."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
     prolific: float = 32.0       # a co-author's weight halves at about 2x this many papers
-    venue: float = 1.2           # a shared venue that only these rows use
+    venue: float = 2.0           # a shared venue that only these rows use
     venue_cap: float = 2.0
-    years_near: float = 0.6      # active years overlap or follow each other
+    absent: float = 1.0          # no shared co-author: per doubling of papers(a) x papers(b) beyond
+    absent_free: float = 4.0     # 2 ** absent_free (16) paper pairs
+    absent_cap: float = 3.0      # (never `distinct` on this alone)
+    years_near: float = 1.0      # active years overlap or follow each other
     years_gap: float = 0.12      # per year of gap beyond `gap_free`
     gap_free: int = 4
-    prior: float = 0.8           # minus this times log2(rows in the cluster)
+    prior: float = 1.2           # minus this times log2(rows in the cluster)
     common: float = 4.0          # minus this times the name's commonness rank beyond `common_free`
-    common_free: float = 0.7
+    common_free: float = 0.8
     base: float = 0.4
     same: float = 2.0
     distinct: float = -4.0
@@ -141,6 +149,11 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
         reasons.append(f"{_count(len(shared), 'shared co-author')}: {_list(names)}")
     else:
         reasons.append("no shared co-author")
+        # many papers between them and not one co-author in common: probably two people
+        opportunity = math.log2(max(a.facts.papers, 1) * max(b.facts.papers, 1))
+        if opportunity > w.absent_free and w.absent > 0:
+            score -= min(w.absent * (opportunity - w.absent_free), w.absent_cap)
+            reasons.append(f"{a.facts.papers} and {b.facts.papers} papers without a co-author in common")
     venues = sorted(a.facts.venues & b.facts.venues, key=lambda v: (ctx.venue_rows[v], v))
     if venues:
         ve = 0.0
