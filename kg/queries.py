@@ -12,7 +12,7 @@ Parameters are bound with pyoxigraph substitutions (SEP-0007), never pasted into
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal as Kind
@@ -153,21 +153,39 @@ def execute(
         raise QueryError(f"{label}: {e}") from None
 
 
+def _boolean(text: str) -> bool:
+    return text in ("true", "1")
+
+
+def _converter(datatype: str) -> Callable[[str], object] | None:
+    """How a literal of `datatype` becomes a Python value (None: its text as it is)."""
+    if datatype.endswith(("#integer", "#int", "#long", "#positiveInteger", "#nonNegativeInteger", "#gYear")):
+        return int
+    if datatype.endswith(("#decimal", "#double", "#float")):
+        return float
+    if datatype.endswith("#boolean"):
+        return _boolean
+    return None
+
+
+_CONVERTERS: dict[str, Callable[[str], object] | None] = {}  # by datatype IRI: value() runs on every term
+
+
 def value(term: object) -> object:
     """A Python value for a result term: numbers and booleans as such, other literals as text."""
-    if isinstance(term, ox.Literal):
-        dt = term.datatype.value
-        if dt.endswith(("#integer", "#int", "#long", "#positiveInteger", "#nonNegativeInteger")):
-            return int(term.value)
-        if dt.endswith("#gYear"):
-            return int(term.value)
-        if dt.endswith(("#decimal", "#double", "#float")):
-            return float(term.value)
-        if dt.endswith("#boolean"):
-            return term.value in ("true", "1")
-        return term.value
-    if isinstance(term, ox.NamedNode | ox.BlankNode):
-        return term.value
+    kind = type(term)
+    if kind is ox.NamedNode or kind is ox.BlankNode:
+        return term.value  # type: ignore[attr-defined]
+    if kind is ox.Literal:
+        literal: ox.Literal = term  # type: ignore[assignment]  # checked just above, without a call
+        if literal.language:
+            return literal.value
+        datatype = literal.datatype.value
+        try:
+            convert = _CONVERTERS[datatype]
+        except KeyError:
+            convert = _CONVERTERS[datatype] = _converter(datatype)
+        return literal.value if convert is None else convert(literal.value)
     return None if term is None else str(term)
 
 
