@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -12,7 +13,7 @@ from kg.adjacency import AdjacencyIndex
 from kg.backend.base import Params, Query, Term
 from kg.errors import QueryError
 from kg.queries import execute, value
-from kg.store import StoreDir
+from kg.store import ACTIVE, StoreDir
 
 
 class EmbeddedBackend:
@@ -41,6 +42,12 @@ class EmbeddedBackend:
     def refresh(self) -> bool:
         """Reopens the store when its directory's active generation changed; True when it did."""
         if self.directory is None:
+            return False
+        try:  # one readlink, compared as text: this runs before every job of a server's evaluator
+            target: str | None = os.readlink(os.path.join(self.directory.path, ACTIVE))
+        except OSError:
+            target = None
+        if target is not None and self.generation is not None and self.generation.name == target:
             return False
         active = self.directory.active()
         if active == self.generation:
