@@ -15,6 +15,9 @@ rows are left out, since they link nobody. Files, all native byte order:
     c2a.off / c2a.dat           name cluster -> author rows
     solo.iri / solo.off         the IRIs of the papers with one author row (left out of the tables above)
     solo.dat                    their author rows (uint32), in the same order
+    ships.off / ships.dat       paper -> its authorships as (position, author row) uint32 pairs, sorted
+    solo-ships.off / .dat       the same for the single-author papers (only when the index was
+                                collected while mapping: a fresh `kg build`)
 
 The single-author papers complete each row's papers (a2p plus solo) for the build steps that need
 them all (kg.cluster_order); the path search does not read them.
@@ -74,7 +77,7 @@ class Collector:
         self._clusters: list[str] = []
         self._papers: dict[str, int] = {}
         self._paper_iris: list[str] = []
-        self._pair_paper, self._pair_row = array("I"), array("I")
+        self._pair_paper, self._pair_row, self._pair_position = array("I"), array("I"), array("I")
         self.facts = FactCollector(minter)  # what the identity evidence needs besides the index
 
     def _paper(self, paper_iri: str) -> int:
@@ -89,6 +92,7 @@ class Collector:
             row = self._authors[self.minter.author(record.author_id)]
             self._pair_paper.append(self._paper(self.minter.paper(record.paper_id)))
             self._pair_row.append(row)
+            self._pair_position.append(record.position)
         elif isinstance(record, Paper):
             self.facts.paper(self._paper(self.minter.paper(record.id)), record)
         elif isinstance(record, Author):
@@ -114,7 +118,7 @@ class Collector:
         rows = array("I", (renumber[r] for r in self._pair_row))
         tmp = _start(generation)
         self.facts.facts(list(self._authors), self._clusters, self._pair_paper, self._pair_row, renumber).write(tmp)
-        p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers")
+        p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers", self._pair_position)
         return _finish(generation, tmp, authors, in_cluster, p2a_off, p2a_dat)
 
 
@@ -187,7 +191,7 @@ def _paper_rows(store: ox.Store, number: dict[str, int], stem: Path) -> tuple[ar
 
 
 def _group_pairs(
-    pair_paper: array[int], pair_row: array[int], papers: list[str], stem: Path
+    pair_paper: array[int], pair_row: array[int], papers: list[str], stem: Path, positions: array[int] | None = None
 ) -> tuple[array[int], array[int]]:
     """(paper, row) pairs -> paper -> sorted distinct rows (CSR) for the papers with at least two;
     their IRIs written to `stem`, renumbered in order; the papers with one row to solo.iri/.off/.dat
@@ -195,19 +199,29 @@ def _group_pairs(
     by_paper_off, by_paper = _transpose(array("Q", range(len(pair_paper) + 1)), pair_paper, len(papers))
     p2a_off, p2a_dat = array("Q", [0]), array("I")
     writer, solo, solo_rows = _IriWriter(stem), _IriWriter(stem.with_name("solo")), array("I")
+    ships = {name: (array("Q", [0]), array("I")) for name in ("ships", "solo-ships")} if positions is not None else None
     for paper, iri in enumerate(papers):
-        rows = sorted({pair_row[k] for k in by_paper[by_paper_off[paper] : by_paper_off[paper + 1]]})
+        pairs = by_paper[by_paper_off[paper] : by_paper_off[paper + 1]]
+        rows = sorted({pair_row[k] for k in pairs})
         if len(rows) < 2:
             if rows:
                 solo.add(iri)
                 solo_rows.append(rows[0])
-            continue
-        p2a_dat.extend(rows)
-        p2a_off.append(len(p2a_dat))
-        writer.add(iri)
+        else:
+            p2a_dat.extend(rows)
+            p2a_off.append(len(p2a_dat))
+            writer.add(iri)
+        if ships is not None and positions is not None and rows:
+            off, dat = ships["ships" if len(rows) > 1 else "solo-ships"]
+            for position, row in sorted((positions[k], pair_row[k]) for k in pairs):
+                dat.extend((position, row))
+            off.append(len(dat))
     writer.close()
     solo.close()
     _write(stem.with_name("solo.dat"), solo_rows)
+    for name, (off, dat) in (ships or {}).items():
+        _write(stem.with_name(f"{name}.off"), off)
+        _write(stem.with_name(f"{name}.dat"), dat)
     return p2a_off, p2a_dat
 
 

@@ -22,6 +22,10 @@ Files in paths-index/cluster-order/, native byte order; a cluster whose rows are
     order.off / order.dat       per cluster, its papers in page order (uint32 numbers into papers.iri)
     on.off / on.dat             per paper of order.dat, the cluster rows on it (indices into members)
     papers.iri / papers.off     the IRIs of the papers of all those clusters
+    authors.off / authors.dat   per paper of papers.iri, its authorships as (position, author row)
+                                pairs (uint32) sorted, the rows numbered as in the index; and
+    names.iri / names.off       every index row's name ("" for none): both only when the index
+                                has the positions (collected while mapping, a fresh `kg build`)
     meta.json                   format, byte order and counts
 """
 
@@ -77,11 +81,32 @@ class Precomputed:
             out.append((o.papers.iri(o.order.dat[entry]), on))
         return out
 
+    def authors(self, start: int, stop: int) -> list[dict[str, object]] | None:
+        """The author lists of papers start..stop as the paper-authors query's rows, or None when
+        they were not precomputed (an index read back from the store rather than collected)."""
+        o = self._order
+        if o.authors is None or o.names is None:
+            return None
+        first = int(o.order.off[self._cluster])
+        out: list[dict[str, object]] = []
+        for entry in range(first + start, first + min(stop, self.paper_count)):
+            paper = o.order.dat[entry]
+            iri = o.papers.iri(paper)
+            ships = o.authors.row(paper)
+            for k in range(0, len(ships), 2):
+                row = ships[k + 1]
+                name = o.names.iri(row)
+                if name:  # a row without a name has no place in the list (as in the query)
+                    out.append({"paper": iri, "position": ships[k], "author": o.index.authors.iri(row),
+                                "authorName": name})
+        return out
+
 
 class ClusterOrder:
     """The memory-mapped precomputed clusters of one index directory."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, index: AdjacencyIndex) -> None:
+        self.index = index
         meta = json.loads((path / "meta.json").read_text())
         if meta.get("format") != FORMAT or meta.get("byteorder") != sys.byteorder:
             raise ValueError(f"{path}: cluster order format {meta.get('format')} not readable here")
@@ -93,6 +118,9 @@ class ClusterOrder:
         self._head_dat = _Mapped(path / "head.dat", "B")
         self.order = Csr(path / "order")
         self.on = Csr(path / "on")
+        has_authors = (path / "authors.off").is_file()
+        self.authors = Csr(path / "authors") if has_authors else None  # (position, row) pairs per paper
+        self.names = IriTable(path / "names") if has_authors else None  # each index row's name ("": none)
 
     def find(self, key: str, loose: bool = False) -> Precomputed | None:
         """The precomputed cluster of this name key, None when it is not a big cluster."""
@@ -114,6 +142,9 @@ class ClusterOrder:
             mapped.close()
         self.order.close()
         self.on.close()
+        if self.authors is not None and self.names is not None:
+            self.authors.close()
+            self.names.close()
 
 
 _opened: weakref.WeakKeyDictionary[AdjacencyIndex, ClusterOrder | None] = weakref.WeakKeyDictionary()
@@ -129,7 +160,7 @@ def cluster_order(index: AdjacencyIndex | None) -> ClusterOrder | None:
         found = None
         if (path / "meta.json").is_file():
             try:
-                found = ClusterOrder(path)
+                found = ClusterOrder(path, index)
             except (OSError, ValueError, KeyError):
                 found = None
         _opened[index] = found
@@ -237,6 +268,7 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
         sort_key.append((0, -y, titles.get(i, ""), iri) if y is not None else (1, 0, titles.get(i, ""), iri))
     writer.close()
     del titles, paper_of
+    _write_authors(index, papers, table, names, authors, tmp)
     details = _Details(index, authors, names, number, papers, position, year, venue)
     heads = open(tmp / "head.dat", "wb")  # noqa: SIM115 - closed below
     head_off, order_off, on_off = array("Q", [0]), array("Q", [0]), array("Q", [0])
@@ -285,6 +317,27 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
     return counts
+
+
+def _write_authors(
+    index: AdjacencyIndex, papers: _Papers, table: list[int], names: dict[str, str], authors: list[str], tmp: Path
+) -> None:
+    """The author lists of the papers of `table` and every index row's name, when the index holds the
+    authorships' positions (collected while mapping)."""
+    if not (index.path / "ships.off").is_file():
+        return
+    multi, solo = Csr(index.path / "ships"), Csr(index.path / "solo-ships")
+    try:
+        off, dat = array("Q", [0]), array("I")
+        for p in table:
+            dat.extend(multi.row(p) if p < papers.multi else solo.row(p - papers.multi))
+            off.append(len(dat))
+        _write(tmp / "authors.off", off)
+        _write(tmp / "authors.dat", dat)
+        _write_iris(tmp / "names", [names.get(iri, "") for iri in authors])
+    finally:
+        multi.close()
+        solo.close()
 
 
 def _keyed(store: ox.Store, predicate: str) -> dict[str, list[str]]:

@@ -133,7 +133,7 @@ def all_papers(data: Backend, name: str, *, loose: bool = False, batch: int = EX
     pre = _precomputed(data, key, loose)
     if pre is not None:
         for start in range(0, pre.paper_count, batch):
-            yield from _fetch(data, _slice(pre, start, start + batch))
+            yield from _fetch(data, _slice(pre, start, start + batch), pre.authors(start, start + batch))
         return
     order = _order(data, {"key": key}, loose)
     for start in range(0, len(order), batch):
@@ -154,7 +154,8 @@ def _from_precomputed(
     last = max(1, -(-pre.paper_count // page_size))
     if page > last:
         raise QueryError(f"page: {page} is past the last page ({last}) of this cluster")
-    shown = _fetch(data, _slice(pre, (page - 1) * page_size, page * page_size))
+    start, stop = (page - 1) * page_size, page * page_size
+    shown = _fetch(data, _slice(pre, start, stop), pre.authors(start, stop))
     c = Cluster(_label(data, name, key, loose, pre.rows), key, shown, pre.rows, loose)
     return ClusterPage(with_identity(data, c, pairs=pairs), pre.paper_count, page, page_size, pre.years)
 
@@ -183,8 +184,9 @@ def _order(data: Backend, params: dict[str, object], loose: bool) -> list[_Sorte
     return order
 
 
-def _fetch(data: Backend, papers: list[_Sorted]) -> list[ClusterPaper]:
-    """The details of these papers, in this order: two queries over a VALUES block of their IRIs."""
+def _fetch(data: Backend, papers: list[_Sorted], authors: list[dict[str, object]] | None = None) -> list[ClusterPaper]:
+    """The details of these papers, in this order: two queries over a VALUES block of their IRIs
+    (one when their author lists are given, as the paper-authors query's rows)."""
     if not papers:
         return []
     iris = [p.iri for p in papers]
@@ -193,7 +195,9 @@ def _fetch(data: Backend, papers: list[_Sorted]) -> list[ClusterPaper]:
         heads.setdefault(str(r["paper"]), r)
     summaries = [{**heads.get(p.iri, {"paper": p.iri, "title": p.title or None}), "row": row}
                  for p in papers for row in p.rows]
-    return _papers(summaries, data.select(_over(named("paper-authors").text, "paper", iris)))
+    if authors is None:
+        authors = data.select(_over(named("paper-authors").text, "paper", iris))
+    return _papers(summaries, authors)
 
 
 def _over(text: str, variable: str, iris: list[str]) -> str:

@@ -171,3 +171,22 @@ def test_a_remote_backend_with_the_generations_index(big_store: Path, tmp_path: 
         want = cluster_page(local, key, page=2, page_size=20).to_json()
         assert cluster_page(remote, key, page=2, page_size=20).to_json() == want
         assert remote.select(named("cluster-paper-count"), {"key": key})[0]["papers"] == want["paper_count"]
+
+
+def test_a_store_added_to_has_no_author_lists_and_the_same_json(tmp_path: Path) -> None:
+    """`kg build --add` reads the index back from the store, without the authorships' positions:
+    the order and counts are precomputed, the author lists asked of the store, the JSON the same."""
+    store = _build(tmp_path, 1200, 4, tmp_path / "store")
+    r = CliRunner().invoke(main, ["build", str(tmp_path / "rows-1200-4"), "--store", str(store), "--add"])
+    assert r.exit_code == 0, r.output
+    with open_store(store) as backend:
+        found = cluster_order(backend.index())
+        assert found is not None and found.authors is None
+        bare = EmbeddedBackend(backend.store)
+        for key in keys(backend, n=2):
+            pre = found.find(key)
+            assert pre is not None and pre.authors(0, 10) is None
+            assert pages(backend, key, 20, False) == pages(bare, key, 20, False)
+    with open_store(_build(tmp_path, 1200, 5, tmp_path / "fresh")) as fresh:
+        found = cluster_order(fresh.index())
+        assert found is not None and found.authors is not None
