@@ -177,9 +177,12 @@ def markdown() -> str:
     runs = []
     for path in sorted(RESULTS.glob("*.json")):
         try:
-            runs.append(json.loads(path.read_text()))
+            run = json.loads(path.read_text())
         except ValueError:
             continue
+        # bench/results/ also holds the other benchmarks' files: keep only this harness's runs
+        if isinstance(run, dict) and "papers" in run and "benchmarks" in run:
+            runs.append(run)
     runs.sort(key=lambda r: r["papers"])
     lines = [BEGIN, "## Scale: build, load, disk and queries on synthetic dblp-shaped graphs", ""]
     lines += [
