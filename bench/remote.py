@@ -1,7 +1,7 @@
 """Remote backends (issue 14): name-cluster and path latencies over the embedded store, Oxigraph
 server and Virtuoso on the same triples, and `kg index --endpoint` against `kg index` from the N-Quads.
 
-    flock /tmp/kg-bench.lock .venv/bin/python bench/remote.py --store STORE --nquads SHARDS_DIR --rows ROWS_DIR
+    .venv/bin/python bench/remote.py --store STORE --nquads SHARDS_DIR --rows ROWS_DIR
     ... --oxigraph URL --virtuoso URL --index DIR   # only the latencies, on engines loaded before
 
 STORE is `kg build ROWS` (with its index), SHARDS_DIR `kg etl ROWS --shards N` of the same rows. The
