@@ -198,15 +198,7 @@ class SparqlClient:
             status = response.status_code
             if status >= 400:
                 text = self._read(response, deadline, 4096, truncate=True).decode("utf-8", "replace")
-                error = EndpointError(
-                    f"endpoint {self.url}: HTTP {status} {response.reason}"
-                    + (f": {first_line(text)}" if first_line(text) else ""),
-                    "unreachable" if status in (502, 503, 504) else "error",
-                    status,
-                )
-                if status in RETRY_STATUSES:
-                    raise _Retryable(error)
-                raise error
+                raise _http_error(self.url, status, response.reason, text)
             body = self._read(response, deadline, self.max_bytes)
             media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             cap = response.headers.get("X-SPARQL-MaxRows", "").strip()
@@ -282,15 +274,7 @@ class SparqlClient:
             status = response.status
             if status >= 400:
                 text = self._read_direct(conn, response, deadline, 4096, truncate=True).decode("utf-8", "replace")
-                error = EndpointError(
-                    f"endpoint {self.url}: HTTP {status} {response.reason}"
-                    + (f": {first_line(text)}" if first_line(text) else ""),
-                    "unreachable" if status in (502, 503, 504) else "error",
-                    status,
-                )
-                if status in RETRY_STATUSES:
-                    raise _Retryable(error)
-                raise error
+                raise _http_error(self.url, status, response.reason, text)
             data = self._read_direct(conn, response, deadline, self.max_bytes)
             media = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
             cap = (response.getheader("X-SPARQL-MaxRows") or "").strip()
@@ -346,6 +330,16 @@ class SparqlClient:
         for conn in idle:
             conn.close()
         self.session.close()
+
+
+def _http_error(url: str, status: int, reason: str, text: str) -> Exception:
+    """An engine's error answer as one line naming the endpoint; retryable when its status is."""
+    error = EndpointError(
+        f"endpoint {url}: HTTP {status} {reason}" + (f": {first_line(text)}" if first_line(text) else ""),
+        "unreachable" if status in (502, 503, 504) else "error",
+        status,
+    )
+    return _Retryable(error) if status in RETRY_STATUSES else error
 
 
 class _TimedOut(Exception):
