@@ -323,18 +323,7 @@ class Connection(asyncio.Protocol):
         """Writes a whole answer: `head` (prepared header lines) or `headers`, then the body."""
         transport = self.transport
         if transport is not None and not transport.is_closing():
-            close = request.close or self.close_after or not request.keep_alive or self.front.stopping
-            parts = [status_line(status), CLOCK.date()]
-            length = False
-            if head is not None:
-                parts.append(head)
-            else:
-                for k, v in headers:
-                    if k == b"connection" and v.lower() == b"close":
-                        close = True
-                        continue
-                    length = length or k == b"content-length"
-                    parts += (k, b": ", v, b"\r\n")
+            parts, close, length = self._head_lines(request, status, headers, head)
             if not length and status >= 200 and status not in (204, 304):
                 parts.append(b"content-length: %d\r\n" % len(body))
             if close:
@@ -345,6 +334,25 @@ class Connection(asyncio.Protocol):
             transport.write(b"".join(parts))
             request.close = close
         self.finished(request)
+
+    def _head_lines(self, request: Request, status: int, headers: Headers,
+                    head: bytes | None = None) -> tuple[list[bytes], bool, bool]:
+        """The status line, the date and the header lines (`head` when prepared, else `headers` without
+        their `connection: close`); whether the connection closes after this answer; whether the
+        headers gave a content-length."""
+        close = request.close or self.close_after or not request.keep_alive or self.front.stopping
+        parts = [status_line(status), CLOCK.date()]
+        length = False
+        if head is not None:
+            parts.append(head)
+            return parts, close, length
+        for k, v in headers:
+            if k == b"connection" and v.lower() == b"close":
+                close = True
+                continue
+            length = length or k == b"content-length"
+            parts += (k, b": ", v, b"\r\n")
+        return parts, close, length
 
     def finished(self, request: Request) -> None:
         self.busy = False
@@ -412,15 +420,7 @@ class Connection(asyncio.Protocol):
                         self.front.taker.keep(request, status, headers, body)
                     self.respond(request, status, headers, body)
                     return
-                close = request.close or self.close_after or not request.keep_alive or self.front.stopping
-                parts = [status_line(status), CLOCK.date()]
-                length = False
-                for k, v in headers:
-                    if k == b"connection" and v.lower() == b"close":
-                        close = True
-                        continue
-                    length = length or k == b"content-length"
-                    parts += (k, b": ", v, b"\r\n")
+                parts, close, length = self._head_lines(request, status, headers)
                 if not length and status not in (204, 304) and request.method != "HEAD":
                     chunked[0] = True
                     parts.append(b"transfer-encoding: chunked\r\n")
