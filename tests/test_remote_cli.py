@@ -27,9 +27,19 @@ def where(dataset: Dataset, kind: str) -> list[str]:
     return ["--store", str(dataset.store)] if kind == "embedded" else ["--endpoint", dataset.endpoint(kind)]
 
 
+# What the embedded store printed for a command line: each reference is run once and compared with
+# every engine's answer (the store is only read).
+_EMBEDDED: dict[tuple[str, ...], str] = {}
+
+
 def out(dataset: Dataset, kind: str, *args: str) -> str:
-    done = kg(*args, *where(dataset, kind))
+    line = (*args, *where(dataset, kind))
+    if kind == "embedded" and line in _EMBEDDED:
+        return _EMBEDDED[line]
+    done = kg(*line)
     assert done.returncode == 0, done.stderr
+    if kind == "embedded":
+        _EMBEDDED[line] = done.stdout
     return done.stdout
 
 
