@@ -187,3 +187,12 @@ def test_small_answers_are_serialised_once_and_big_ones_capped(example_backend: 
     assert capped.body.splitlines() == expected.splitlines()[:31]  # the header line and the first 30 rows
     not_capped = query(example_backend.store, Job("query", text, results_format="tsv", max_rows=40))
     assert "X-SPARQL-MaxRows" not in not_capped.headers and not_capped.body.splitlines() == expected.splitlines()
+
+    # a query whose answer was small on this generation is serialised to bytes at once, and still capped
+    small: set[tuple[object, ...]] = set()
+    fits = Job("query", text, results_format="tsv", max_rows=len(expected))
+    assert query(example_backend.store, fits, small).body == expected and len(small) == 1
+    assert query(example_backend.store, fits, small).body == expected and len(small) == 1
+    tight = Job("query", text, results_format="tsv", max_rows=30)  # the same query, small before: still capped
+    again = query(example_backend.store, tight, small)
+    assert again.headers["X-SPARQL-MaxRows"] == "30" and again.body == capped.body and not small

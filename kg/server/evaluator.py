@@ -2,16 +2,26 @@
 or run a library call from the call table it was given.
 
 The evaluator holds one `EmbeddedBackend` on the store directory (read-only, or the single writable
-one when updates are enabled) and calls `backend.refresh()` before every job (one readlink), since
-a rebuild swaps the active generation and deletes the one it had open. The SPARQL protocol path
+one when updates are enabled) and reads the `active` link before every job (one readlink, made
+without releasing the GIL), reopening when a rebuild swapped the generation, since a rebuild
+deletes the one it had open. The SPARQL protocol path
 (dataset options, updates) uses `backend.store` itself: it is the embedded engine's own protocol.
 Results are produced completely here before they are sent, so the HTTP layer never starts a 200
 it cannot finish.
+
+A SELECT answer is the engine's serialisation when it takes at most `max_rows` bytes (so at most
+that many solutions). The first time a query is asked on a generation it is serialised into a
+bounded sink that gives up at `max_rows` bytes (memory stays bounded whatever the answer's size);
+once its answer was small on this generation, it is serialised straight to bytes by the engine
+(no Python sink, whose write takes the GIL back), then measured; an answer that grew past the cap
+after all is evaluated again and capped, as a big one always is.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
+import os
 from collections.abc import Callable
 from typing import IO, Any, cast
 
@@ -33,16 +43,27 @@ class Evaluator:
         self.writable = writable
         self.calls = calls
         self.backend: EmbeddedBackend | None = None
+        self.link = Link(os.path.join(store, "active"))
+        self.seen: str | None = None  # the active generation's name at the last check
+        self.small: set[tuple[Any, ...]] = set()  # queries whose answer was small on this generation
         try:  # opened now, before the first job's clock starts; a store that is not there yet is a 503 per job
             self.open()
         except Exception:
             self.backend = None
 
     def open(self) -> EmbeddedBackend:
+        """The backend on the active generation: reopened when a rebuild swapped it (one readlink,
+        made without letting go of the GIL, so the event loop is not handed it for 2 µs)."""
         if self.backend is None:
             self.backend = EmbeddedBackend.open(self.path, writable=self.writable)
-        else:
+            self.seen = self.link.read()
+            self.small.clear()
+            return self.backend
+        target = self.link.read()
+        if target is None or target != self.seen:
             self.backend.refresh()
+            self.seen = target
+            self.small.clear()
         return self.backend
 
     def __call__(self, job: Job) -> Result:
@@ -58,7 +79,7 @@ class Evaluator:
                 return self.call(backend, job)
             if job.kind == "void":
                 return Result(200, data=void_data(backend))
-            return query(backend.store, job)
+            return query(backend.store, job, self.small)
         except SyntaxError as e:
             return failure(400, str(e))
         except Exception as e:  # evaluation failed: say why, never a stack trace
@@ -93,7 +114,31 @@ def factory(store: str | RemoteSpec, writable: bool, calls: Calls) -> Callable[[
     return functools.partial(Evaluator, store, writable, calls)
 
 
-def query(db: ox.Store, job: Job) -> Result:
+class Link:
+    """readlink(2) of one path, called through ctypes without releasing the GIL (os.readlink
+    releases it, and an evaluation thread then waits for the event loop to give it back)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = os.fsencode(path)
+        self.buffer = ctypes.create_string_buffer(4096)
+        try:
+            self.call: Any = ctypes.PyDLL(None).readlink
+        except (OSError, AttributeError):  # no libc readlink to call: os.readlink
+            self.call = None
+
+    def read(self) -> str | None:
+        if self.call is None:
+            try:
+                return os.readlink(self.path).decode("utf-8", "surrogateescape")
+            except OSError:
+                return None
+        n = self.call(self.path, self.buffer, 4096)
+        if n < 0:
+            return None
+        return ctypes.string_at(self.buffer, n).decode("utf-8", "surrogateescape")
+
+
+def query(db: ox.Store, job: Job, small: set[tuple[Any, ...]] | None = None) -> Result:
     kwargs: dict[str, Any] = {"base_iri": job.base_iri}
     if job.default_graphs is not None or job.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or []]
@@ -115,9 +160,24 @@ def query(db: ox.Store, job: Job) -> Result:
         return Result(406, unacceptable=Family.RESULTS)
     assert fmt.results is not None
     if job.max_rows is not None:
-        body = _at_most(results, fmt.results, job.max_rows)
-        if body is not None:
+        key = (job.text, job.base_iri, job.union, job.results_format,
+               None if job.default_graphs is None else tuple(job.default_graphs),
+               None if job.named_graphs is None else tuple(job.named_graphs))
+        if small is not None and key in small:  # small on this generation before: the engine's bytes at once
+            body = results.serialize(format=fmt.results) or b""
+            fits = len(body) <= job.max_rows
+        else:
+            found = _at_most(results, fmt.results, job.max_rows)
+            fits = found is not None
+            body = found or b""
+        if fits:
+            if small is not None:
+                if len(small) >= 4096:
+                    small.clear()
+                small.add(key)
             return Result(200, fmt.content_type, body)
+        if small is not None:
+            small.discard(key)
         results = db.query(job.text, **kwargs)  # a big answer: evaluated again, capped on the way
         assert isinstance(results, ox.QuerySolutions)
     return solutions(results, fmt, job.max_rows)

@@ -17,6 +17,8 @@ answered from those bytes. A rebuild (another generation) empties it, as it does
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -44,6 +46,66 @@ access = logging.getLogger("kg.server.access")
 KEPT = 4096  # checked query texts, Accept headers and request plans kept (each table emptied when full)
 OFFERS = {Family.RESULTS: RESULTS, Family.BOOLEAN: BOOLEAN, Family.GRAPH: GRAPHS}
 TEXT = b"text/plain; charset=utf-8"
+FLUSH = 0.1  # seconds an access-log line waits at most before it is written
+BATCH = 256  # lines written at once at most
+LINE = "%s %s %s %d %.1fms %s"
+
+
+class AccessLog:
+    """The lean path's access-log lines, written in batches: each line is the record the app's
+    access log writes (same logger, kg.server.access, same format, its own time), kept for at most
+    FLUSH s and then written with the others by one write per handler, instead of a LogRecord, a
+    handler call and a write(2) per request. `flush` writes what is kept (on a timer, when BATCH
+    lines are kept, and before the worker stops or kills itself)."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[float, tuple[Any, ...]]] = []
+        self.timer: asyncio.TimerHandle | None = None
+
+    def add(self, args: tuple[Any, ...]) -> None:
+        self.lines.append((time.time(), args))
+        if len(self.lines) >= BATCH:
+            self.flush()
+        elif self.timer is None:
+            with contextlib.suppress(RuntimeError):  # no running loop (a unit test): written at the next flush
+                self.timer = asyncio.get_running_loop().call_later(FLUSH, self.flush)
+
+    def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        lines, self.lines = self.lines, []
+        if not lines or not access.isEnabledFor(logging.INFO):
+            return
+        records = []
+        for created, args in lines:
+            record = access.makeRecord(access.name, logging.INFO, __file__, 0, LINE, args, None)
+            record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+            if access.filter(record):
+                records.append(record)
+        logger: logging.Logger | None = access
+        while logger is not None:
+            for handler in logger.handlers:
+                _emit(handler, records)
+            logger = logger.parent if logger.propagate else None
+
+
+def _emit(handler: logging.Handler, records: list[logging.LogRecord]) -> None:
+    """The records through one handler: a stream handler gets them in one write."""
+    mine = [r for r in records if r.levelno >= handler.level and handler.filter(r)]
+    if not mine:
+        return
+    if type(handler) is not logging.StreamHandler:  # files, sockets, queues: each as logging does it
+        for record in mine:
+            handler.handle(record)
+        return
+    try:
+        text = "".join(handler.format(r) + handler.terminator for r in mine)
+        with handler.lock or contextlib.nullcontext():
+            handler.stream.write(text)
+            handler.flush()
+    except Exception:
+        handler.handleError(mine[0])
 
 
 def html_wanted(fmt_param: str | None, accept: str | None, offers: tuple[Format, ...]) -> bool:
@@ -188,6 +250,7 @@ class Lean:
         self.max_kept = config.cache_entries
         self.max_kept_bytes = 64 << 20
         self.in_flight = 0
+        self.log = AccessLog()
 
     # -- the Taker interface
     def take(self, conn: Connection, request: Request) -> bool:
@@ -385,7 +448,6 @@ class Lean:
         if client is not None:
             self.ledger.charge(client, time.monotonic() - request.started)
 
-    @staticmethod
-    def _log(request: Request, status: int, note: str) -> None:
-        access.info("%s %s %s %d %.1fms %s", request.client[0], request.method, printable(request.raw_path), status,
-                    (time.monotonic() - request.started) * 1000, note)
+    def _log(self, request: Request, status: int, note: str) -> None:
+        self.log.add((request.client[0], request.method, printable(request.raw_path), status,
+                      (time.monotonic() - request.started) * 1000, note))

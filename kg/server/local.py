@@ -5,8 +5,9 @@ answer's bytes go straight out. A few evaluation threads (`threads`, each with i
 and store handle) take the jobs in arrival order from one queue; pyoxigraph releases the GIL while
 it evaluates, so the event loop goes on serving this worker's other connections during a query,
 and a long query does not hold up a short one. The hop costs one queue put and one
-`call_soon_threadsafe` per job; the time limit is one timer on the loop per job. A job that waits
-longer than the time limit for a free thread is 503 (busy), as when every worker is busy.
+`call_soon_threadsafe` per job; the time limits are kept by one sweep on the loop every SWEEP
+seconds while jobs are pending (no timer per job). A job that waits longer than the time limit
+for a free thread is 503 (busy), as when every worker is busy.
 
 A query cannot be cancelled, so a job that runs past the time limit dooms the process: every other
 job here is answered 503 at once (with `Retry-After`), the worker stops accepting connections, and
@@ -36,6 +37,7 @@ RETRY = {"Retry-After": "5"}
 GONE = {"Retry-After": "1", "Connection": "close"}  # this worker is going: ask again on a new connection
 GRACE = 0.2  # at most this long for the other 503s to go out before the late job's own
 FALLBACK = 1.0  # seconds after the doom when the process dies anyway
+SWEEP = 0.05  # seconds between two checks of the pending jobs' time limits
 REQUEST: contextvars.ContextVar[dict[str, bool]] = contextvars.ContextVar("kg_request")
 
 Done = Callable[[Result, bool], None]  # (the job's Result, whether it is the late job that doomed this worker)
@@ -44,15 +46,15 @@ Done = Callable[[Result, bool], None]  # (the job's Result, whether it is the la
 class Ticket:
     """One job on its way: queued, then taken by a thread, then answered exactly once."""
 
-    __slots__ = ("job", "timeout", "done", "started", "answered", "timer")
+    __slots__ = ("job", "timeout", "done", "queued", "started", "answered")
 
-    def __init__(self, job: Job, timeout: float, done: Done) -> None:
+    def __init__(self, job: Job, timeout: float, done: Done, queued: float) -> None:
         self.job = job
         self.timeout = timeout
         self.done = done
+        self.queued = queued
         self.started: float | None = None  # set by the evaluation thread as it takes the job
         self.answered = False
-        self.timer: asyncio.TimerHandle | None = None
 
 
 class LocalRunner:
@@ -72,6 +74,7 @@ class LocalRunner:
         self.pending: set[Ticket] = set()
         self.threads: list[threading.Thread] = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.sweeping: asyncio.TimerHandle | None = None
         self.doomed = False
 
     async def start(self) -> None:
@@ -111,14 +114,14 @@ class LocalRunner:
         """Queues the job; `done(result, late)` is called on the loop exactly once."""
         loop = self.loop
         assert loop is not None
-        ticket = Ticket(job, timeout, done)
         if self.doomed:
-            ticket.answered = True
             done(failure(503, "this query worker is restarting; try again", GONE), False)
             return
-        ticket.timer = loop.call_later(timeout, self._expired, ticket)
+        ticket = Ticket(job, timeout, done, time.monotonic())
         self.pending.add(ticket)
         self.jobs.put(ticket)
+        if self.sweeping is None:
+            self.sweeping = loop.call_later(SWEEP, self._sweep)
 
     async def run(self, job: Job, timeout: float) -> Result:
         """The job's Result (the app's requests); the late job marks its request for `Doom`."""
@@ -135,27 +138,32 @@ class LocalRunner:
     def _answer(self, ticket: Ticket, result: Result, late: bool = False) -> None:
         ticket.answered = True
         self.pending.discard(ticket)
-        if ticket.timer is not None:
-            ticket.timer.cancel()
         ticket.done(result, late)
 
     def _finish(self, ticket: Ticket, result: Result) -> None:
         if not ticket.answered:
             self._answer(ticket, result)
 
-    def _expired(self, ticket: Ticket) -> None:
-        if ticket.answered:
+    def _sweep(self) -> None:
+        """The time limits: a job queued for its whole time limit is dropped (503, busy); one that
+        ran past its time limit (counted from its start) dooms this worker. Again in SWEEP s while
+        any job is pending."""
+        self.sweeping = None
+        if self.doomed:
             return
-        assert self.loop is not None
-        started = ticket.started
-        if started is None:  # still queued after the whole time limit: dropped, never run
-            self._answer(ticket, failure(503, "all query workers are busy; try again later", RETRY))
-            return
-        left = ticket.timeout - (time.monotonic() - started)
-        if left > 0:  # it waited in the queue first: its own time limit runs from its start
-            ticket.timer = self.loop.call_later(left, self._expired, ticket)
-            return
-        self.doom(ticket)
+        now = time.monotonic()
+        for ticket in list(self.pending):
+            if ticket.answered:
+                continue
+            started = ticket.started
+            if started is None:
+                if now - ticket.queued >= ticket.timeout:  # never run
+                    self._answer(ticket, failure(503, "all query workers are busy; try again later", RETRY))
+            elif now - started >= ticket.timeout:
+                self.doom(ticket)
+                return
+        if self.pending and self.loop is not None:
+            self.sweeping = self.loop.call_later(SWEEP, self._sweep)
 
     def doom(self, late: Ticket | None = None) -> None:
         """Answer every other job 503, stop accepting, and kill this process once the answers are out."""
@@ -187,7 +195,13 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+BEFORE_DEATH: list[Callable[[], None]] = []  # what runs before the process kills itself (the access log's flush)
+
+
 def _die(*_: Any) -> None:
+    for hook in BEFORE_DEATH:
+        with contextlib.suppress(Exception):
+            hook()
     os.kill(os.getpid(), signal.SIGKILL)
 
 

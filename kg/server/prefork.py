@@ -59,7 +59,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
     from kg.server.calls import CALLS
     from kg.server.evaluator import factory
     from kg.server.lean import Lean
-    from kg.server.local import Doom, LocalRunner
+    from kg.server.local import BEFORE_DEATH, Doom, LocalRunner
     from kg.server.wire import Front, serve
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us (SIGTERM: a graceful stop)
@@ -77,6 +77,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
     app = Doom(starlette, active=lambda: lean[0].in_flight if lean else 0)
     lean.append(Lean(config, runner, endpoint.checks, endpoint.site, ledger=ledger, app_in_flight=lambda: app.active))
     front = Front(app, lean[0], config.max_body, (config.host, config.port))
+    BEFORE_DEATH.append(lean[0].log.flush)
 
     async def beat() -> None:
         while True:
@@ -92,6 +93,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
             await serve(front, sock, stop, listening)
         finally:
             task.cancel()
+            lean[0].log.flush()
 
     try:
         import uvloop
