@@ -163,14 +163,21 @@ def _papers(papers: list[dict[str, object]], authors: list[dict[str, object]]) -
                 doi=_opt(r.get("doi")),
             )
         paper.rows.append(str(r["row"]))
-    seen: set[tuple[str, int]] = set()
-    for r in sorted(authors, key=lambda r: (str(r["paper"]), as_int(r["position"]) or 0, str(r["author"]))):
-        iri, position = str(r["paper"]), as_int(r["position"]) or 0
-        if (iri, position) in seen:
-            continue  # the same authorship reached through two cluster rows of the paper
-        seen.add((iri, position))
-        found[iri].authors.append(Author(str(r["authorName"]), str(r["author"]), position))
+    # each authorship once (a paper with two cluster rows lists it twice), in (paper, position) order;
+    # tuples sort without a key function (it runs on every authorship of every cluster)
+    ships = sorted({(str(r["paper"]), _position(r["position"]), str(r["author"]), str(r["authorName"]))
+                    for r in authors})
+    last: tuple[str, int] | None = None
+    for iri, position, author, name in ships:
+        if (iri, position) == last:
+            continue  # two author rows at one position: the first (by IRI, then name) is shown
+        last = (iri, position)
+        found[iri].authors.append(Author(name, author, position))
     return list(found.values())
+
+
+def _position(value: object) -> int:
+    return value if type(value) is int else as_int(value) or 0
 
 
 def _opt(value: object) -> str | None:

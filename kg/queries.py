@@ -189,6 +189,54 @@ def value(term: object) -> object:
     return None if term is None else str(term)
 
 
+class NotPlain(ValueError):
+    """A JSON result term json_value does not convert (a blank node, a triple, an unknown type):
+    the reader takes pyoxigraph's terms of the answer instead."""
+
+
+def json_value(term: dict[str, str]) -> object:
+    """`value` of a term of a SPARQL JSON answer as json.loads reads it ({"type": "uri", "value": ...},
+    a literal with "datatype" or "xml:lang"; Virtuoso's "typed-literal" too), without making a
+    pyoxigraph term: the same Python value as `value` of the term pyoxigraph parses from it."""
+    if type(term) is not dict:
+        raise NotPlain("a term that is not a JSON object")
+    kind = term.get("type")
+    text = term.get("value")
+    if not isinstance(text, str):
+        raise NotPlain("a term without a value")
+    if kind == "uri":
+        return text
+    if kind != "literal" and kind != "typed-literal":
+        raise NotPlain(f"a {kind} term")
+    datatype = term.get("datatype")
+    if datatype is None or "xml:lang" in term:
+        return text
+    if not isinstance(datatype, str):
+        raise NotPlain("a datatype that is not an IRI")
+    try:
+        convert = _CONVERTERS[datatype]
+    except KeyError:
+        convert = _CONVERTERS[datatype] = _converter(datatype)
+    return text if convert is None else convert(text)
+
+
+_PLAIN = frozenset({"uri", "literal"})
+
+
+def json_row(row: dict[str, dict[str, str]]) -> dict[str, object]:
+    """`json_value` of every term of a row: an IRI or a literal without datatype or language (two
+    keys, "type" and "value": most terms) is its value as it is, without a call."""
+    out: dict[str, object] = {}
+    for name, term in row.items():
+        if type(term) is dict and len(term) == 2 and term.get("type") in _PLAIN:
+            text = term["value"]
+            if type(text) is str:
+                out[name] = text
+                continue
+        out[name] = json_value(term)
+    return out
+
+
 def as_int(value: object) -> int | None:
     """An integer result value, or None when unbound or not an integer."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 import pyoxigraph as ox
 
 from kg.backend.binding import Token, tokens
+from kg.queries import NotPlain
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = dict[str, Term]
@@ -145,6 +146,44 @@ def _rank(t: Term | None) -> tuple[int, object, object, object]:
             return (3, 1, t.value == "true", "")
         return (3, 2, t.value, f"{t.language or ''}^{t.datatype.value}")
     return (4, 0, str(t), "")
+
+
+_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_STRING = XSD + "string"
+JsonRow = dict[str, dict[str, str]]
+
+
+def _rank_json(t: dict[str, str] | None) -> tuple[int, object, object, object]:
+    """`_rank` of the term pyoxigraph parses from a SPARQL JSON term (kg.backend.sparql.Table), with
+    Virtuoso's "1"/"0" booleans ranked as `term` makes them; raises kg.queries.NotPlain for a blank
+    node or a triple (the caller takes pyoxigraph's terms then)."""
+    if t is None:
+        return (0, 0, "", "")
+    if type(t) is not dict:
+        raise NotPlain("a term that is not a JSON object")
+    kind, text = t.get("type"), t.get("value", "")
+    if kind == "uri":
+        return (2, 0, text, "")
+    if kind != "literal" and kind != "typed-literal":
+        raise NotPlain(f"a {kind} term")
+    language = t.get("xml:lang")
+    datatype = _LANG_STRING if language else t.get("datatype") or _STRING
+    if datatype in _NUMERIC:
+        try:
+            return (3, 0, Decimal(text), "")
+        except InvalidOperation:
+            pass
+    if datatype == _BOOLEAN.value:
+        return (3, 1, text in ("true", "1"), "")
+    return (3, 2, text, f"{language.lower() if language else ''}^{datatype}")
+
+
+def sort_json(rows: list[JsonRow], keys: Sequence[tuple[str, bool]]) -> list[JsonRow]:
+    """`sort` of rows of JSON terms, in the same order as `sort` puts the rows of their pyoxigraph terms."""
+    out = list(rows)
+    for name, descending in reversed(keys):
+        out.sort(key=lambda r: _rank_json(r.get(name)), reverse=descending)
+    return out
 
 
 def sort(rows: list[Row], keys: Sequence[tuple[str, bool]]) -> list[Row]:

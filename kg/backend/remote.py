@@ -27,9 +27,9 @@ import pyoxigraph as ox
 from kg.adjacency import AdjacencyIndex
 from kg.backend import binding, normalise
 from kg.backend.base import Batch, Params, Query, Term
-from kg.backend.sparql import EndpointError, SparqlClient
+from kg.backend.sparql import EndpointError, SparqlClient, Table
 from kg.errors import QueryError
-from kg.queries import NamedQuery, to_term, value
+from kg.queries import NamedQuery, NotPlain, json_row, to_term, value
 
 ENV_AUTHORIZATION = "KG_ENDPOINT_AUTHORIZATION"
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -178,7 +178,21 @@ class RemoteBackend:
         return normalise.sort(rows, keys) if keys else rows
 
     def select(self, query: Query, params: Params = None) -> list[dict[str, object]]:
-        return [{k: value(v) for k, v in row.items()} for row in self.select_terms(query, params)]
+        """The rows as values, read from the engine's JSON as it is (kg.queries.json_value) when
+        it has only IRIs and literals, else through pyoxigraph's terms: the same values either way."""
+        text = self.text(query, params)
+        answer = self.client.table(text)
+        source = query.text if isinstance(query, NamedQuery) else query
+        if isinstance(answer, Table):
+            try:
+                keys = normalise.order_by(source)
+                rows = normalise.sort_json(answer.bindings, keys) if keys else answer.bindings
+                return [json_row(r) for r in rows]
+            except NotPlain:
+                answer = self.client.parse(answer)
+        if not isinstance(answer, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        return [{k: value(v) for k, v in row.items()} for row in self.rows(source, answer)]
 
     def select_each(self, query: NamedQuery, param: str, values: list[str]) -> list[list[dict[str, object]]]:
         """`select(query, {param: v})` for every v, in one request (see select_batch)."""
@@ -203,15 +217,20 @@ class RemoteBackend:
         if text is None:
             return [[self.select(q, {p: v}) for v in values] for (q, p, values) in parts]
         try:
-            results = self.client.solutions(text)
+            results = self.client.table(text)
         except EndpointError as e:
             if e.kind == "too-large" or (e.kind == "error" and e.status == 400):
                 return [[self.select(q, {p: v}) for v in values] for (q, p, values) in parts]
             raise
+        numbers = [i for i, (_, _, terms) in enumerate(plan) if terms]
+        if isinstance(results, Table):
+            try:
+                return self._split_json(plan, numbers, results)
+            except NotPlain:
+                results = self.client.parse(results)
         if not isinstance(results, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
         names = [v.value for v in results.variables]
-        numbers = [i for i, (_, _, terms) in enumerate(plan) if terms]
         by_part: list[list[dict[str, Term]]] = [[] for _ in plan]
         term = normalise.term if self.client.last_booleans else None
         for solution in results:
@@ -232,6 +251,32 @@ class RemoteBackend:
                 bound = r.get(param)
                 if bound is not None:
                     split.setdefault(_key(bound), []).append({k: value(v) for k, v in r.items()})
+            out.append([split.get(_key(t), []) for t in terms])
+        return out
+
+    def _split_json(self, plan: list[tuple[NamedQuery, str, list[Term]]], numbers: list[int],
+                    table: Table) -> list[list[list[dict[str, object]]]]:
+        """select_batch's split of a JSON answer, its terms converted only once each, to values
+        (kg.queries.json_value); NotPlain for a term that needs pyoxigraph's parser."""
+        by_part: list[list[normalise.JsonRow]] = [[] for _ in plan]
+        for row in table.bindings:
+            tag = row.pop(binding.PART, None)
+            number = tag.get("value") if isinstance(tag, dict) else None
+            if not isinstance(number, str) or not number.isdigit() or int(number) >= len(numbers):
+                raise EndpointError(f"endpoint {self.url}: a batch answer without its part", "garbage")
+            by_part[numbers[int(number)]].append(row)
+        out: list[list[list[dict[str, object]]]] = []
+        for (query, param, terms), rows in zip(plan, by_part, strict=True):
+            keys = normalise.order_by(query.text)
+            ordered = normalise.sort_json(rows, keys) if keys else rows
+            if len(terms) == 1:
+                out.append([[json_row(r) for r in ordered]])
+                continue
+            split: dict[str, list[dict[str, object]]] = {}
+            for r in ordered:
+                bound = r.get(param)
+                if bound is not None:
+                    split.setdefault(bound.get("value", ""), []).append(json_row(r))
             out.append([split.get(_key(t), []) for t in terms])
         return out
 
