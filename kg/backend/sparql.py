@@ -297,9 +297,13 @@ class SparqlClient:
                 return
         conn.close()
 
+    def request(self, query: str, accept: str) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of the POST of `query` on a kept-alive connection (bench/remote.py
+        sends the same bytes to time the engine alone)."""
+        return form_body(query), {**self._headers, "Accept": accept}
+
     def _once_direct(self, query: str, accept: str, deadline: float) -> Answer:
-        body = form_body(query)
-        headers = {**self._headers, "Accept": accept}
+        body, headers = self.request(query, accept)
         fresh = False
         while True:
             conn, reused = self._connection(fresh)
