@@ -14,7 +14,7 @@ of bench/RESULTS.md (`bench/remote.py --render bench/results/remote-100k.json` r
   same requests: the exact bytes and headers the RemoteBackend sends (recorded as it sends them,
   encoded before the clock starts), POSTed on one bare kept-alive http.client connection, the body
   read, nothing parsed, in turns with kg's. The overhead is kg's (binding, encoding, parsing,
-  normalising, assembling).
+  normalising, assembling); kg's side is also timed alone, the engine's answers replayed from memory.
 - path: `kg.paths.shortest_paths(backend, a, b)` for random pairs of author rows, embedded (its
   index) and each engine with the local index (`--index`), median and p95; the ratio to embedded.
 - index: `kg index --endpoint URL` (pages of 10,000) per engine against `kg index SHARDS` (no store).
@@ -107,6 +107,49 @@ def _sent(remote: RemoteBackend, call: Any) -> list[tuple[str, str]]:
     finally:
         remote.client.post = post  # type: ignore[method-assign]
     return texts
+
+
+class _Replay:
+    """A client's `post` that records the engine's answers, then (`replay()`) gives them back in
+    order from memory, each request still bound and encoded but not sent."""
+
+    def __init__(self, remote: RemoteBackend, post: Any) -> None:
+        self.remote, self.post = remote, post
+        self.answers: list[Any] = []
+        self.at: int | None = None
+
+    def replay(self) -> None:
+        self.at = 0
+
+    def __call__(self, query: str, accept: str, timeout: float | None = None) -> Any:
+        if self.at is None:
+            self.answers.append(self.post(query, accept, timeout))
+            return self.answers[-1]
+        self.remote.client.request(query, accept)
+        self.at += 1
+        return self.answers[self.at - 1]
+
+
+def _replayed_times(remote: RemoteBackend, names: list[str]) -> list[float]:
+    """For each name, kg's side of `cluster(remote, name)` alone (the engine's answers recorded once,
+    then replayed from memory): the median of REPEAT * 2 calls."""
+    out = []
+    post = remote.client.post
+    try:
+        for name in names:
+            replay = _Replay(remote, post)
+            remote.client.post = replay  # type: ignore[method-assign]
+            cluster(remote, name)
+            times = []
+            for _ in range(REPEAT * 2):
+                replay.replay()
+                t = time.perf_counter()
+                cluster(remote, name)
+                times.append(time.perf_counter() - t)
+            out.append(statistics.median(times))
+    finally:
+        remote.client.post = post  # type: ignore[method-assign]
+    return out
 
 
 def _remote_cluster_times(remote: RemoteBackend, names: list[str]) -> tuple[list[float], list[float], list[int]]:
@@ -204,6 +247,10 @@ def render(r: dict[str, Any], label: str) -> str:
         + " |",
         "| kg's overhead over the engine's own time, median ms (target ≤ 3) | – | "
         + " | ".join(str(c[k]["kg_overhead_median_ms"]) for k in ("oxigraph server", "Virtuoso")) + " |",
+        "| kg's side alone (the engine's answers replayed from memory: binding, encoding, reading, assembling) "
+        "median / p95 ms | – | "
+        + " | ".join(f"{c[k]['kg_side_alone']['median_ms']} / {c[k]['kg_side_alone']['p95_ms']}"
+                     if "kg_side_alone" in c[k] else "–" for k in ("oxigraph server", "Virtuoso")) + " |",
         "| `kg.paths.shortest_paths` median / p95 ms (remote: `--index` from the shards) | "
         + " | ".join(f"{p[k]['median_ms']} / {p[k]['p95_ms']}" for k in ("embedded", "oxigraph server", "Virtuoso"))
         + " |",
@@ -251,7 +298,8 @@ def measure(results: dict[str, Any], args: argparse.Namespace, names: list[str],
             overhead = [a - b for a, b in zip(remote_times, own, strict=True)]
             results["cluster"][label] = {**_ms(remote_times), "engine_own": _ms(own),
                                          "requests": statistics.median(counts),
-                                         "kg_overhead_median_ms": round(statistics.median(overhead) * 1000, 2)}
+                                         "kg_overhead_median_ms": round(statistics.median(overhead) * 1000, 2),
+                                         "kg_side_alone": _ms(_replayed_times(remote, names))}
             assert [cluster(remote, n).to_json() for n in names[:10]] == expected, label
             times, got = _path_times(remote, pairs)
             assert got == want, f"{label}: paths differ from the embedded store's"
