@@ -195,7 +195,7 @@ class NotPlain(ValueError):
 
 
 def json_value(term: dict[str, str]) -> object:
-    """`value` of a term of a SPARQL JSON answer as json.loads reads it ({"type": "uri", "value": ...},
+    """`value` of a term of a SPARQL JSON answer as orjson reads it ({"type": "uri", "value": ...},
     a literal with "datatype" or "xml:lang"; Virtuoso's "typed-literal" too), without making a
     pyoxigraph term: the same Python value as `value` of the term pyoxigraph parses from it."""
     if type(term) is not dict:

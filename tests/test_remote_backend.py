@@ -390,6 +390,7 @@ def test_a_json_answer_read_as_it_is_gives_pyoxigraphs_values_and_order() -> Non
     import json
 
     from kg.backend.normalise import sort, sort_json, term
+    from kg.backend.sparql import _table
     from kg.queries import json_row, value
 
     xsd = "http://www.w3.org/2001/XMLSchema#"
@@ -406,6 +407,8 @@ def test_a_json_answer_read_as_it_is_gives_pyoxigraphs_values_and_order() -> Non
     terms += [_json_literal("x", "http://example.org/dt"), _json_literal("not a number", xsd + "integer")]
     rows = [{"a": t, "b": terms[(i * 7) % len(terms)]} for i, t in enumerate(terms)] + [{"b": terms[0]}]
     body = json.dumps({"head": {"vars": ["a", "b"]}, "results": {"bindings": rows}})
+    table = _table(body.encode())
+    assert table is not None and table.bindings == rows
     parsed = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
     assert isinstance(parsed, ox.QuerySolutions)
     oxrows = [{n: term(t) for n, t in zip(("a", "b"), s, strict=True) if t is not None} for s in parsed]

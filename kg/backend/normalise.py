@@ -8,7 +8,7 @@
   it: unbound first, then blank nodes, IRIs, literals; numbers by value, strings by code point.
 - Engines type plain strings as xsd:string or leave them untyped: pyoxigraph reads both as the same
   term already.
-- A SELECT's SPARQL JSON answer is mostly read as json.loads gives it (kg.backend.sparql.Table),
+- A SELECT's SPARQL JSON answer is mostly read as orjson gives it (kg.backend.sparql.Table),
   without pyoxigraph terms: `sort_json` orders its rows as `sort` orders theirs, and
   kg.queries.json_value gives each term's value as `value(term(t))` would (Virtuoso's "1"/"0"
   booleans and its "typed-literal" terms included).
