@@ -251,7 +251,7 @@ def render(r: dict[str, Any], label: str) -> str:
         "median / p95 ms | – | "
         + " | ".join(f"{c[k]['kg_side_alone']['median_ms']} / {c[k]['kg_side_alone']['p95_ms']}"
                      if "kg_side_alone" in c[k] else "–" for k in ("oxigraph server", "Virtuoso")) + " |",
-        "| `kg.paths.shortest_paths` median / p95 ms (remote: `--index` from the shards) | "
+        "| `kg.paths.shortest_paths` median / p95 ms (remote: with `--index`) | "
         + " | ".join(f"{p[k]['median_ms']} / {p[k]['p95_ms']}" for k in ("embedded", "oxigraph server", "Virtuoso"))
         + " |",
         "| path median against embedded (target ≤ 1.5×) | 1 | "
