@@ -9,6 +9,13 @@ body read whole first (at most --max-body bytes, else 413), the answer written a
 idle for KEEP_ALIVE seconds are closed. Requests with `Upgrade:` (Java's `h2c`) are answered as
 plain HTTP/1.1; a request that cannot be parsed is 400, and its connection closed.
 
+Connections are shared out between the workers: each worker accepts from the listening socket
+itself (`Acceptor`) and leaves a new connection to the others while it holds more connections
+than the least loaded live worker (counts in shared memory), for at most DEFER s, after which it
+takes the connection anyway. Without that, keep-alive clients that connect at once would land
+on whichever worker woke first (6 of 8 on one worker was common), and the busy worker's event
+loop would serve most of the load while the other waited.
+
 Behind a proxy on 127.0.0.1, `X-Forwarded-For` and `X-Forwarded-Proto` give the client and the
 scheme, as uvicorn's default does.
 """
@@ -19,6 +26,7 @@ import asyncio
 import contextlib
 import email.utils
 import logging
+import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -32,6 +40,8 @@ KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open
 MAX_HEADERS = 100
 MAX_HEAD = 64 << 10  # bytes of request line and headers
 TRUSTED = frozenset({"127.0.0.1", "::1"})  # proxies whose X-Forwarded-* are believed
+DEFER = 0.02  # seconds a worker leaves a new connection to a less loaded one before it takes it
+ACCEPTS = 16  # connections accepted at most per wake-up
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -110,15 +120,38 @@ class Taker(Protocol):
         ...
 
 
+ABSENT = 1 << 30  # the count of a worker slot whose worker is starting or dead (kg.server.prefork)
+
+
+class Share:
+    """The open connections of every worker (an array in shared memory, one slot per worker, each
+    written by its own worker only, ABSENT while no worker accepts there), and this worker's slot."""
+
+    def __init__(self, counts: Any, slot: int) -> None:
+        self.counts = counts
+        self.slot = slot
+
+    def more_than_least(self) -> bool:
+        """Whether this worker holds more connections than another one."""
+        counts, slot = self.counts, self.slot
+        mine = counts[slot]
+        return any(counts[i] < mine for i in range(len(counts)) if i != slot)
+
+    def add(self, n: int) -> None:
+        self.counts[self.slot] = max(0, self.counts[self.slot] + n)
+
+
 class Front:
     """What every connection of this worker shares: the app, the lean path, the settings, the count
-    of requests in flight."""
+    of requests in flight, and the workers' connection counts."""
 
-    def __init__(self, app: ASGIApp, taker: Taker | None, max_body: int, server: tuple[str, int]) -> None:
+    def __init__(self, app: ASGIApp, taker: Taker | None, max_body: int, server: tuple[str, int],
+                 share: Share | None = None) -> None:
         self.app = app
         self.taker = taker
         self.max_body = max_body
         self.server = server
+        self.share = share
         self.connections: set[Connection] = set()
         self.in_flight = 0  # requests answered by the lean path, not yet written
         self.stopping = False
@@ -153,10 +186,14 @@ class Connection(asyncio.Protocol):
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.peer = (str(peer[0]), int(peer[1]))
         self.front.connections.add(self)
+        if self.front.share is not None:
+            self.front.share.add(1)
         self._idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self in self.front.connections and self.front.share is not None:
+            self.front.share.add(-1)
         self.front.connections.discard(self)
         if self.idle is not None:
             self.idle.cancel()
@@ -486,18 +523,83 @@ async def lifespan(app: ASGIApp) -> Callable[[], Awaitable[None]]:
     return shutdown
 
 
-async def serve(front: Front, sock: Any, stop: asyncio.Event, listening: list[asyncio.AbstractServer]) -> None:
+class Acceptor:
+    """Accepts this worker's connections from the shared listening socket (see the module's note)."""
+
+    def __init__(self, front: Front, sock: socket.socket) -> None:
+        self.front = front
+        self.sock = sock
+        self.loop = asyncio.get_running_loop()
+        self.closed = False
+        self.deferred = False
+        sock.setblocking(False)
+        if front.share is not None:
+            front.share.counts[front.share.slot] = 0  # accepting from now on
+        self.loop.add_reader(sock.fileno(), self._ready)
+
+    def _ready(self) -> None:
+        share = self.front.share
+        if not self.deferred and share is not None and share.more_than_least():
+            self.deferred = True  # a less loaded worker takes it; if none did in DEFER s, this one does
+            self.loop.remove_reader(self.sock.fileno())
+            self.loop.call_later(DEFER, self._resume)
+            return
+        self.deferred = False
+        for _ in range(ACCEPTS):
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:  # out of file descriptors, or the like: try again in a moment
+                log.warning("kg serve: cannot accept a connection: %s", e)
+                self.loop.remove_reader(self.sock.fileno())
+                self.loop.call_later(0.1, self._resume)
+                return
+            conn.setblocking(False)
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.loop.create_task(self._connect(conn))
+            if share is not None:
+                share.add(1)  # counted now (Connection.connection_made adds it again, _connect takes it off)
+                if share.more_than_least():
+                    return
+
+    async def _connect(self, conn: socket.socket) -> None:
+        try:
+            await self.loop.connect_accepted_socket(lambda: Connection(self.front), conn)
+        except Exception as e:
+            log.warning("kg serve: cannot serve an accepted connection: %s", e)
+            conn.close()
+        finally:
+            if self.front.share is not None:
+                self.front.share.add(-1)
+
+    def _resume(self) -> None:
+        if not self.closed:
+            self.loop.add_reader(self.sock.fileno(), self._ready)
+
+    def close(self) -> None:
+        """No more connections (the worker stops, or was doomed); the socket stays open for the others."""
+        if not self.closed:
+            self.closed = True
+            self.loop.remove_reader(self.sock.fileno())
+
+
+class Listening(Protocol):
+    def close(self) -> None: ...
+
+
+async def serve(front: Front, sock: Any, stop: asyncio.Event, listening: list[Listening]) -> None:
     """Serves `front` on the listening socket until `stop` is set, then stops gracefully: no new
     connections, idle ones closed, answers in flight sent (at most 10 s)."""
     shutdown = await lifespan(front.app)
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Connection(front), sock=sock, backlog=2048)
-    listening.append(server)
+    acceptor = Acceptor(front, sock)
+    listening.append(acceptor)
     try:
         await stop.wait()
     finally:
         front.stopping = True
-        server.close()
+        acceptor.close()
         deadline = time.monotonic() + 10
         while front.connections and time.monotonic() < deadline:
             for conn in list(front.connections):
