@@ -132,3 +132,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     to close RocksDB at once, and in this process a full collection would otherwise walk them each time."""
     gc.freeze()
 
+
+# The modules that use the engines' session fixtures (tests/engines.py): one xdist worker runs them all,
+# so that each engine is started and loaded once.
+ENGINE_MODULES = ("test_remote_backend", "test_remote_cli", "test_remote_index", "test_remote_server")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist's `--dist loadgroup` (.ci/run runs `pytest -n 2 --dist loadgroup`): each
+    module's tests run in one worker, one after the other, so that a module's fixtures (its servers,
+    its stores) are set up once, as without xdist; the engine modules all in the same worker."""
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            module = item.path.stem
+            item.add_marker(pytest.mark.xdist_group("engines" if module in ENGINE_MODULES else module))
