@@ -136,16 +136,27 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 # The modules that use the engines' session fixtures (tests/engines.py): one xdist worker runs them all,
 # so that each engine is started and loaded once.
 ENGINE_MODULES = ("test_remote_backend", "test_remote_cli", "test_remote_index", "test_remote_server")
+# The longest groups (seconds alone: `pytest --durations`), handed out first so that no worker is left
+# running one of them while the other has nothing to do; the others follow in collection order.
+LONG_GROUPS = ("engines", "test_readme_commands", "test_validate", "test_cluster_order", "test_paths",
+               "test_server_front", "test_paths_modes", "test_server_safety", "test_etl_shards")
+
+
+def _group(item: pytest.Item) -> str:
+    module = item.path.stem
+    return "engines" if module in ENGINE_MODULES else module
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist's `--dist loadgroup` (.ci/run runs `pytest -n 2 --dist loadgroup`): each
-    module's tests run in one worker, one after the other, so that a module's fixtures (its servers,
-    its stores) are set up once, as without xdist; the engine modules all in the same worker."""
+    """Under pytest-xdist's `--dist loadgroup` (.ci/run: `pytest -n 2 --dist loadgroup
+    --no-loadscope-reorder`): each module's tests run in one worker, one after the other, so that a
+    module's fixtures (its servers, its stores) are set up once, as without xdist; the engine modules
+    all in the same worker; the longest groups first. Without it, nothing changes."""
     if getattr(config.option, "dist", "no") != "loadgroup":
         return
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
-            module = item.path.stem
-            item.add_marker(pytest.mark.xdist_group("engines" if module in ENGINE_MODULES else module))
+            item.add_marker(pytest.mark.xdist_group(_group(item)))
+    rank = {name: i for i, name in enumerate(LONG_GROUPS)}
+    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: each module's own order kept
