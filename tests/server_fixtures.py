@@ -31,10 +31,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A port free on 127.0.0.1 now, for a server started next. Under pytest-xdist, worker gwN takes
+    only ports whose half is N modulo the number of workers, so that two workers never pick the same
+    one before their servers bind it (half: Linux hands out odd ports to bind(0), even ones to connect)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    index = int(worker) % count if worker.isdigit() else 0
+    for _ in range(1000):  # about `count` tries; never more than a few milliseconds
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port: int = s.getsockname()[1]
+        if (port // 2) % count == index:
+            break
+    return port
 
 
 @dataclass
