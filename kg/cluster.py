@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -41,6 +42,13 @@ class ClusterPaper:
         """The title, or for a paper without one its DOI (else its IRI), marked as such."""
         return self.title if self.title is not None else f"[no title] {self.doi or self.iri}"
 
+    def to_json(self) -> dict[str, Any]:
+        """asdict(self), without its deep copy of every value (a page has hundreds of authors)."""
+        return {"iri": self.iri, "title": self.title, "year": self.year, "venue": self.venue, "type": self.type,
+                "authors": [{"name": a.name, "iri": a.iri, "position": a.position} for a in self.authors],
+                "rows": list(self.rows), "abstract": self.abstract, "authors_truncated": self.authors_truncated,
+                "venue_iri": self.venue_iri, "doi": self.doi}
+
 
 @dataclass
 class ClusterRow:
@@ -65,6 +73,12 @@ class Cluster:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def answer_json(value: Any) -> bytes:
+    """JSON text as the API writes it (UTF-8, non-ASCII kept, the default separators): the text
+    kg.cluster_order keeps for the big clusters and kg.cluster_page copies into an answer."""
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 def cluster(

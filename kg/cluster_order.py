@@ -6,19 +6,22 @@ given a store generation's index as --index has it too. For every cluster of mor
 (a smaller one fits on the default page and is fetched whole, as fast as before), under its exact
 name key and its loose one: its papers in page order (newest first, then title, then IRI, as the
 cluster-papers query sorts them) with the cluster rows on each, its rows with their counts, years,
-top venues and top co-authors (as kg.cluster_page counts them), and its papers per year. Read from
-the store in a few whole-predicate scans (serialised by Oxigraph, parsed by the csv/json modules:
-about 5 µs a triple against 20 µs through Python terms) and the index (each row's papers, including
-the single-author ones it keeps aside, and the co-author counts).
+top venues and top co-authors (as kg.cluster_page counts them), its probable persons (as
+kg.identity.read gives them) and its papers per year: these three as the JSON text an answer
+carries, so that a page of a cluster of hundreds of rows copies them into its answer instead of
+decoding and encoding them again. Read from the store in a few whole-predicate scans (serialised by
+Oxigraph, parsed by the csv/json modules: about 5 µs a triple against 20 µs through Python terms)
+and the index (each row's papers, including the single-author ones it keeps aside, the co-author
+counts, each row's cluster).
 
 Files in paths-index/cluster-order/, native byte order; a cluster whose rows are those of another
 (a loose cluster is most often its strict one) is written once:
 
     V-keys.iri / V-keys.off     the name keys of variant V (strict, loose), sorted (UTF-8)
     V-keys.dat                  each key's cluster number (uint32)
-    head.dat / head.off         per cluster, JSON: {"papers": n, "members": [IRIs of the rows with the
-                                key], "rows": [[iri, name, papers, first year, last year, top venues,
-                                top co-authors], ...], "years": [...]}
+    head.dat / head.off         per cluster, four JSON texts (offsets 4c .. 4c+4): the IRIs of the rows
+                                with the key (`members`), then as an answer writes them (kg.cluster
+                                .answer_json) its `rows`, `persons` and `years`
     order.off / order.dat       per cluster, its papers in page order (uint32 numbers into papers.iri)
     on.off / on.dat             per paper of order.dat, the cluster rows on it (indices into members)
     papers.iri / papers.off     the IRIs of the papers of all those clusters
@@ -49,27 +52,42 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex, Csr, IriTable, _IriWriter, _Mapped, _write, _write_iris
-from kg.cluster import TOP, ClusterRow, _top
+from kg.cluster import TOP, ClusterRow, _top, answer_json
+from kg.identity.read import ALONE, NO_GRAPH, Person
 from kg.terms import KG
 
 DIRECTORY = "cluster-order"
-FORMAT = 1
+FORMAT = 2  # 2: the heads as the answer's JSON text, with the probable persons
 BIG = 50  # clusters of more papers than this (the default page size) are precomputed
 VARIANTS = {"strict": KG.nameKey, "loose": KG.looseNameKey}
 _V = TypeVar("_V")
 _INT_TYPES = ("#integer", "#int", "#long", "#positiveInteger", "#nonNegativeInteger", "#gYear")  # kg.queries.value
+HEAD = ("members", "rows", "persons", "years")  # the JSON texts of a cluster in head.dat, in this order
 
 
 @dataclass
 class Precomputed:
-    """One big cluster: its paper count, rows and papers per year, and its papers in page order."""
+    """One big cluster: its paper count; its rows, probable persons and papers per year as JSON
+    text (`text`: rows, persons, years, each as an answer writes it); its papers in page order."""
 
     paper_count: int
-    rows: list[ClusterRow]
-    years: list[dict[str, int | None]]
+    text: tuple[bytes, bytes, bytes]
     _members: list[str]
     _order: ClusterOrder
     _cluster: int
+
+    @property
+    def rows(self) -> list[ClusterRow]:
+        return [ClusterRow(**r) for r in json.loads(self.text[0])]
+
+    @property
+    def persons(self) -> list[Person]:
+        return [Person(**p) for p in json.loads(self.text[1])]
+
+    @property
+    def years(self) -> list[dict[str, int | None]]:
+        found: list[dict[str, int | None]] = json.loads(self.text[2])
+        return found
 
     def papers(self, start: int, stop: int) -> list[tuple[str, tuple[str, ...]]]:
         """Papers start..stop (0-based, in page order): each IRI with the cluster rows on it, sorted."""
@@ -129,11 +147,10 @@ class ClusterOrder:
         if i is None:
             return None
         c = self._cluster[name].view[i]
-        off = self._head_off.view
-        head = json.loads(bytes(self._head_dat.view[off[c] : off[c + 1]]))
-        rows = [_row(r) for r in head["rows"]]
-        years: list[dict[str, int | None]] = head["years"]
-        return Precomputed(head["papers"], rows, years, head["members"], self, c)
+        off, dat = self._head_off.view, self._head_dat.view
+        members, rows, persons, years = (bytes(dat[off[k] : off[k + 1]]) for k in range(4 * c, 4 * c + 4))
+        papers = int(self.order.off[c + 1] - self.order.off[c])
+        return Precomputed(papers, (rows, persons, years), json.loads(members), self, c)
 
     def close(self) -> None:
         for table in (self.papers, *self.keys.values()):
@@ -239,6 +256,7 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-cluster-order") as pool:
         # Oxigraph serialises a scan without the GIL: two at a time use both cores
         scanned = [pool.submit(_keyed, store, p) for p in VARIANTS.values()]
+        identity = pool.submit(_Persons, store, index)
         names = _first(_scan(store, KG.name))
         with_key = [f.result() for f in scanned]
         clusters = {v: _big(found, number, names, papers, big) for v, found in zip(VARIANTS, with_key, strict=True)}
@@ -270,6 +288,7 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
     del titles, paper_of
     _write_authors(index, papers, table, names, authors, tmp)
     details = _Details(index, authors, names, number, papers, position, year, venue)
+    persons = identity.result()
     heads = open(tmp / "head.dat", "wb")  # noqa: SIM115 - closed below
     head_off, order_off, on_off = array("Q", [0]), array("Q", [0]), array("Q", [0])
     order, on = array("I"), array("I")
@@ -297,11 +316,12 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
                 on_off.append(len(on))
             order_off.append(len(order))
             shown = sorted((details.row(iri) for iri in members if iri in names), key=lambda r: (-r[2], r[0]))
-            head = {"papers": len(ranked), "members": members, "rows": shown,
-                    "years": _per_year(year.get(i) for i in ranked)}
-            data = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            heads.write(data)
-            head_off.append(head_off[-1] + len(data))
+            whole = persons.of(members, {r[0]: r[2] for r in shown}, number)
+            for data in (json.dumps(members, ensure_ascii=False).encode("utf-8"), answer_json([_row(r) for r in shown]),
+                         answer_json([p.to_json() for p in whole]),
+                         answer_json(_per_year(year.get(i) for i in ranked))):
+                heads.write(data)
+                head_off.append(head_off[-1] + len(data))
         _write_iris(tmp / f"{variant}-keys", keys)
         _write(tmp / f"{variant}-keys.dat", cluster_of)
     heads.close()
@@ -428,11 +448,63 @@ class _Details:
         return _top(named)
 
 
-def _row(data: list[Any]) -> ClusterRow:
+def _row(data: list[Any]) -> dict[str, Any]:
+    """A row of _Details as ClusterRow.to_json gives it."""
     iri, name, papers, first, last, venues, coauthors = data
-    return ClusterRow(iri, name, papers, first, last,
-                      [{"iri": v[0], "name": v[1], "papers": v[2]} for v in venues],
-                      [{"iri": v[0], "name": v[1], "papers": v[2]} for v in coauthors])
+    return {"iri": iri, "name": name, "paper_count": papers, "first_year": first, "last_year": last,
+            "top_venues": [{"iri": v[0], "name": v[1], "papers": v[2]} for v in venues],
+            "top_coauthors": [{"iri": v[0], "name": v[1], "papers": v[2]} for v in coauthors]}
+
+
+class _Persons:
+    """The probable persons of a cluster as kg.identity.read.persons reads them from the store (the
+    identity-persons query), from four scans of the identity graph's predicates and the index's
+    cluster of each row: the rows of the cluster in a kg:ProbablePerson (with its paper count and
+    evidence), each other row a person of its own."""
+
+    def __init__(self, store: ox.Store, index: AdjacencyIndex) -> None:
+        self.index = index
+        self.person_of: dict[str, list[str]] = defaultdict(list)
+        for row, person in _scan(store, KG.probablePerson):
+            self.person_of[row].append(person)
+        wanted = {p for found in self.person_of.values() for p in found}
+        self.papers: dict[str, int] = {}
+        for person, n in _scan(store, KG.paperCount):
+            if person in wanted and person not in self.papers:
+                try:
+                    self.papers[person] = int(n)
+                except ValueError:
+                    self.papers[person] = 0
+        self.evidence: dict[str, set[str]] = defaultdict(set)
+        for person, text in _scan(store, KG.evidence):
+            if person in wanted:
+                self.evidence[person].add(text)
+        judged = (index.clusters.find(c) for c, _ in _scan(store, KG.personCount))
+        self.judged = {c for c in judged if c is not None}  # clusters the identity step judged
+
+    def of(self, members: list[str], rows: dict[str, int], number: dict[str, int]) -> list[Person]:
+        """As identity.read.persons(data, key, rows) for the cluster of these rows."""
+        found: dict[str, Person] = {}
+        covered: set[str] = set()
+        for row in members:
+            for iri in self.person_of.get(row, ()):
+                if iri not in self.papers:
+                    continue
+                person = found.get(iri)
+                if person is None:
+                    person = found[iri] = Person([], self.papers[iri], sorted(self.evidence.get(iri, ())), iri)
+                if row not in person.rows:
+                    person.rows.append(row)
+                    covered.add(row)
+        a2c = self.index.a2c
+        checked = any(a2c[number[m]] in self.judged for m in members if m in number)
+        out = sorted(found.values(), key=lambda p: p.iri or "")
+        for row in sorted(set(rows) - covered):
+            out.append(Person([row], rows[row], [] if len(rows) < 2 else [ALONE] if checked or covered else [NO_GRAPH]))
+        for p in out:
+            p.rows.sort()
+        out.sort(key=lambda p: (-p.papers, p.rows[0]))
+        return out
 
 
 def _per_year(years: Iterator[int | None]) -> list[dict[str, int | None]]:

@@ -8,23 +8,41 @@ A cluster that fits on one page is fetched whole, as kg.cluster.cluster does (tw
 rows, with their counts, years, top venues and top co-authors, and the papers per year always
 describe the whole cluster, whatever the page: venues come from the sort keys, co-authors from
 the co-authorship index when the backend has one (integer arrays; one query for the names), else
-from the cluster-row-coauthors query.
+from the cluster-row-coauthors query. A cluster of more than 50 papers precomputed by the build
+(kg.cluster_order) is a slice of its page order and one query for the summaries of the page's
+papers; its rows, probable persons and papers per year come as the JSON text the build wrote, and
+an answer (`ClusterPage.json_bytes`) copies that text as it is: the same bytes as the counted path
+writes for the same page.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pyoxigraph as ox
 
 from kg.backend import Backend
-from kg.cluster import TOP, Cluster, ClusterPaper, ClusterRow, _details, _papers, _query, _top, with_identity
+from kg.cluster import (
+    TOP,
+    Cluster,
+    ClusterPaper,
+    ClusterRow,
+    _details,
+    _papers,
+    _query,
+    _top,
+    answer_json,
+    with_identity,
+)
 from kg.cluster_order import Precomputed, cluster_order
 from kg.cluster_order import _per_year as _years
 from kg.errors import QueryError
+from kg.identity import read as identity
+from kg.identity.read import PairView, Person
 from kg.names import loose_key, name_key
 from kg.queries import as_int, named
 
@@ -33,15 +51,86 @@ MAX_PAGE_SIZE = 500
 EXPORT_BATCH = 500  # papers fetched at a time by all_papers
 
 
+class Whole:
+    """The part of a page that describes the whole cluster: its rows, probable persons and papers
+    per year, held as objects (counted per request) or as the JSON text an answer carries (read
+    from kg.cluster_order); each form is made from the other only when it is asked for."""
+
+    __slots__ = ("_rows", "_persons", "_years", "_text")
+
+    def __init__(
+        self, rows: list[ClusterRow] | None = None, persons: list[Person] | None = None,
+        years: list[dict[str, int | None]] | None = None, *, text: tuple[bytes, bytes, bytes] | None = None,
+    ) -> None:
+        if text is None and (rows is None or persons is None or years is None):
+            raise ValueError("give the rows, persons and years, or their JSON text")
+        self._rows, self._persons, self._years, self._text = rows, persons, years, text
+
+    def rows(self) -> list[ClusterRow]:
+        if self._rows is None:
+            assert self._text is not None
+            self._rows = [ClusterRow(**r) for r in json.loads(self._text[0])]
+        return self._rows
+
+    def persons(self) -> list[Person]:
+        if self._persons is None:
+            assert self._text is not None
+            self._persons = [Person(**p) for p in json.loads(self._text[1])]
+        return self._persons
+
+    def years(self) -> list[dict[str, int | None]]:
+        if self._years is None:
+            assert self._text is not None
+            self._years = json.loads(self._text[2])
+        return self._years
+
+    def text(self) -> tuple[bytes, bytes, bytes]:
+        """The rows, persons and years as JSON text (kg.cluster.answer_json)."""
+        if self._text is None:
+            self._text = (answer_json([asdict(r) for r in self.rows()]),
+                          answer_json([p.to_json() for p in self.persons()]), answer_json(self.years()))
+        return self._text
+
+    def plain(self) -> tuple[list[Any], list[Any], list[Any]]:
+        """The rows, persons and years as plain JSON values (dicts and lists)."""
+        if self._text is not None and self._rows is None:
+            rows, persons, years = self._text
+            return json.loads(rows), json.loads(persons), json.loads(years)
+        return [asdict(r) for r in self.rows()], [p.to_json() for p in self.persons()], list(self.years())
+
+
 @dataclass
 class ClusterPage:
-    """`cluster.papers` holds the papers of this page; everything else describes the whole cluster."""
+    """`papers` holds the papers of this page; everything else describes the whole cluster (`whole`:
+    its rows, probable persons and papers per year)."""
 
-    cluster: Cluster
+    name: str
+    key: str
+    papers: list[ClusterPaper]
+    loose: bool
     paper_count: int
     page: int
     page_size: int
-    years: list[dict[str, int | None]]  # papers per year, oldest first; year None: papers without one
+    whole: Whole
+    pairs: list[PairView] | None = None  # with pairs=True, for clusters of up to 50 rows
+
+    @classmethod
+    def of(cls, c: Cluster, paper_count: int, page: int, page_size: int,
+           years: list[dict[str, int | None]]) -> ClusterPage:
+        """A page holding `c.papers`, with `c`'s rows and persons."""
+        return cls(c.name, c.key, c.papers, c.loose, paper_count, page, page_size, Whole(c.rows, c.persons, years),
+                   c.pairs)
+
+    @property
+    def cluster(self) -> Cluster:
+        """This page's papers with the whole cluster's rows and persons."""
+        return Cluster(self.name, self.key, self.papers, self.whole.rows(), self.loose, self.whole.persons(),
+                       self.pairs)
+
+    @property
+    def years(self) -> list[dict[str, int | None]]:
+        """Papers per year of the whole cluster, oldest first; year None: papers without one."""
+        return self.whole.years()
 
     @property
     def pages(self) -> int:
@@ -51,15 +140,29 @@ class ClusterPage:
     def next_page(self) -> int | None:
         return self.page + 1 if self.page < self.pages else None
 
+    def _pairs(self) -> list[dict[str, object]] | None:
+        return None if self.pairs is None else [v.to_json() for v in self.pairs]
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            **self.cluster.to_json(),
-            "paper_count": self.paper_count,
-            "page": self.page,
-            "page_size": self.page_size,
-            "pages": self.pages,
-            "years": self.years,
-        }
+        rows, persons, years = self.whole.plain()
+        return {"name": self.name, "key": self.key, "papers": [p.to_json() for p in self.papers], "rows": rows,
+                "loose": self.loose, "persons": persons, "pairs": self._pairs(), "paper_count": self.paper_count,
+                "page": self.page, "page_size": self.page_size, "pages": self.pages, "years": years}
+
+    def json_bytes(self, **extra: Any) -> bytes:
+        """answer_json({**self.to_json(), **extra}) (`extra`: keys after the page's own), with the
+        whole cluster's part copied as text: no decoding of the rows of a precomputed cluster."""
+        rows, persons, years = self.whole.text()
+        parts = [b'{"name": ', answer_json(self.name), b', "key": ', answer_json(self.key), b', "papers": ',
+                 answer_json([p.to_json() for p in self.papers]), b', "rows": ', rows, b', "loose": ',
+                 answer_json(self.loose), b', "persons": ', persons, b', "pairs": ', answer_json(self._pairs()),
+                 b', "paper_count": ', answer_json(self.paper_count), b', "page": ', answer_json(self.page),
+                 b', "page_size": ', answer_json(self.page_size), b', "pages": ', answer_json(self.pages),
+                 b', "years": ', years]
+        for k, v in extra.items():
+            parts += [b", ", answer_json(k), b": ", answer_json(v)]
+        parts.append(b"}")
+        return b"".join(parts)
 
 
 @dataclass(frozen=True)
@@ -111,9 +214,9 @@ def cluster_page(
         if rows:
             _details(rows, papers)
         years = _years(p.year for p in papers)
-        whole = with_identity(data, Cluster(_label(data, name, key, loose, rows), key, papers, rows, loose),
+        whole = with_identity(data, Cluster(_label(data, name, key, loose, bool(rows)), key, papers, rows, loose),
                               pairs=pairs)
-        return ClusterPage(whole, len(papers), page, page_size, years)
+        return ClusterPage.of(whole, len(papers), page, page_size, years)
     order = _order(data, params, loose)
     last = max(1, -(-len(order) // page_size))
     if page > last:
@@ -123,8 +226,9 @@ def cluster_page(
     shown = _fetch(data, order[(page - 1) * page_size : page * page_size])
     years = _years(p.year for p in order)
     # the probable persons (and pairs) describe the whole cluster, as the rows do
-    part = with_identity(data, Cluster(_label(data, name, key, loose, rows), key, shown, rows, loose), pairs=pairs)
-    return ClusterPage(part, len(order), page, page_size, years)
+    part = with_identity(data, Cluster(_label(data, name, key, loose, bool(rows)), key, shown, rows, loose),
+                         pairs=pairs)
+    return ClusterPage.of(part, len(order), page, page_size, years)
 
 
 def all_papers(data: Backend, name: str, *, loose: bool = False, batch: int = EXPORT_BATCH) -> Iterator[ClusterPaper]:
@@ -150,14 +254,18 @@ def _precomputed(data: Backend, key: str, loose: bool) -> Precomputed | None:
 def _from_precomputed(
     data: Backend, name: str, key: str, loose: bool, pre: Precomputed, page: int, page_size: int, pairs: bool
 ) -> ClusterPage:
-    """A page as a slice of the precomputed order, plus the details of its papers (two queries)."""
+    """A page as a slice of the precomputed order, plus the details of its papers (one query; two
+    without precomputed author lists), the whole cluster's part as the text the build wrote."""
     last = max(1, -(-pre.paper_count // page_size))
     if page > last:
         raise QueryError(f"page: {page} is past the last page ({last}) of this cluster")
     start, stop = (page - 1) * page_size, page * page_size
     shown = _fetch(data, _slice(pre, start, stop), pre.authors(start, stop))
-    c = Cluster(_label(data, name, key, loose, pre.rows), key, shown, pre.rows, loose)
-    return ClusterPage(with_identity(data, c, pairs=pairs), pre.paper_count, page, page_size, pre.years)
+    whole = Whole(text=pre.text)
+    found = pre.text[0] != b"[]"  # the cluster has rows
+    chosen = identity.pairs(data, key, [r.iri for r in whole.rows()], loose=loose) if pairs else None
+    return ClusterPage(_label(data, name, key, loose, found), key, shown, loose, pre.paper_count, page, page_size,
+                       whole, chosen)
 
 
 def _slice(pre: Precomputed, start: int, stop: int) -> list[_Sorted]:
@@ -278,7 +386,8 @@ def _indexed_coauthors(data: Backend, rows: list[ClusterRow]) -> dict[str, Count
 _NAMES = "PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>\nSELECT ?author ?name WHERE { ?author kg:name ?name }"
 
 
-def _label(data: Backend, name: str, key: str, loose: bool, rows: list[ClusterRow]) -> str:
+def _label(data: Backend, name: str, key: str, loose: bool, rows: bool) -> str:
+    """The cluster's display label (`rows`: whether it has rows)."""
     label = None
     if not loose and rows:
         found = data.select(named("cluster-label"), {"key": key})

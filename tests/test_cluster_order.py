@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from kg.cli import main
 from kg.cluster import ambiguous
 from kg.cluster_order import BIG, DIRECTORY, build_cluster_order, cluster_order
 from kg.cluster_page import all_papers, cluster_page
+from kg.identity import read
+from kg.identity.read import ALONE, NO_GRAPH
 from kg.queries import as_int, named
 
 
@@ -57,11 +60,21 @@ def keys(backend: EmbeddedBackend, loose: bool = False, n: int = 4) -> list[str]
     return sized[: n // 2] + every[: n // 2]
 
 
-def pages(backend: Backend, key: str, size: int, loose: bool) -> list[dict[str, Any]]:
+def pages(backend: Backend, key: str, size: int, loose: bool, pairs: bool = False) -> list[dict[str, Any]]:
+    """Some pages of the cluster as JSON values; each page's answer text (`json_bytes`, what the API
+    sends) checked to be the JSON of those values, key order and spacing included."""
     first = cluster_page(backend, key, page_size=size, loose=loose)
     wanted = sorted({1, 2, (first.pages + 1) // 2, first.pages})
-    return [cluster_page(backend, key, page=p, page_size=size, loose=loose).to_json()
-            for p in wanted if p <= first.pages]
+    out = []
+    for p in wanted:
+        if p <= first.pages:
+            shown = cluster_page(backend, key, page=p, page_size=size, loose=loose, pairs=pairs)
+            text = shown.json_bytes(next="n")
+            value = shown.to_json()
+            assert text == json.dumps({**value, "next": "n"}, ensure_ascii=False).encode(), (key, p)
+            assert shown.to_json() == {**asdict(shown.cluster), **{k: value[k] for k in list(value)[7:]}}
+            out.append(value)
+    return out
 
 
 def test_the_build_precomputes_every_cluster_of_more_than_big_papers(fast: EmbeddedBackend, big_store: Path) -> None:
@@ -82,6 +95,9 @@ def test_the_build_precomputes_every_cluster_of_more_than_big_papers(fast: Embed
         assert pre is not None and pre.paper_count == counted[key]
         assert sum(y["papers"] or 0 for y in pre.years) == counted[key]
     assert found.find("nobody at all") is None
+    # the persons precomputed as kg.identity.read gives them: groups of rows, and rows on their own
+    persons = [p for k in big for p in found.find(k).persons]  # type: ignore[union-attr]
+    assert any(p.iri and p.evidence for p in persons)  # a kg:ProbablePerson of the identity graph
 
 
 @pytest.mark.parametrize("loose", [False, True])
@@ -113,11 +129,44 @@ def test_every_cluster_of_the_recorded_data_precomputed(example_store: Path, tmp
         assert found is not None and found.counts == counts
         assert cluster_order(slow.index()) is not None and cluster_order(slow.index()).counts["strict_keys"] == 0  # type: ignore[union-attr]
         names = [str(c["key"]) for c in ambiguous(slow, 30)] + ["Liyuan Liu"]
+        persons = [p for n in names for p in found.find(n.lower()).persons]  # type: ignore[union-attr]
+        assert any(len(p.rows) > 1 and p.iri and p.evidence for p in persons)  # rows made one person
         for name in names:
             for loose in (False, True):
                 assert found.find(name.lower(), loose) is not None or loose
                 for size in (1, 4, 50):
                     assert pages(fast, name, size, loose) == pages(slow, name, size, loose), (name, loose, size)
+                assert pages(fast, name, 4, loose, pairs=True) == pages(slow, name, 4, loose, pairs=True)
+
+
+def test_the_persons_of_every_cluster_as_the_identity_graph_gives_them(big_store: Path, tmp_path: Path) -> None:
+    """Precomputed for every cluster of two or more rows (no threshold), the probable persons are
+    those kg.identity.read finds in the store: rows compared but kept apart, rows compared with no
+    other, rows of a cluster the identity step did not judge (rows made one person: the recorded
+    data's test above)."""
+    copy = tmp_path / "store"
+    shutil.copytree(big_store, copy, symlinks=True)
+    with open_store(copy) as backend:
+        index = backend.index()
+        assert index is not None
+        build_cluster_order(backend.store, index, big=0)
+    seen: set[str] = set()
+    with open_store(copy) as fast:
+        found = cluster_order(fast.index())
+        assert found is not None
+        for loose in (False, True):
+            table = found.keys["loose" if loose else "strict"]
+            for i in range(len(table)):
+                pre = found.find(table.iri(i), loose)
+                assert pre is not None
+                rows = pre.rows
+                if len(rows) < 2:
+                    continue
+                want = read.persons(fast, table.iri(i), {r.iri: r.paper_count for r in rows}, loose=loose)
+                assert pre.persons == want, table.iri(i)
+                for p in want:
+                    seen.add("joined" if len(p.rows) > 1 else "apart" if p.iri else p.evidence[0])
+    assert {"apart", ALONE, NO_GRAPH} <= seen
 
 
 def test_an_older_store_without_it_falls_back(big_store: Path, tmp_path: Path) -> None:
@@ -140,7 +189,8 @@ def test_the_api_answers_the_same_json(fast: EmbeddedBackend, big_store: Path, t
             url = f"/api/clusters/{key}{query}"
             a, b = with_order.get(url), without.get(url)
             assert a.status_code == b.status_code == 200, url
-            assert a.json() == b.json(), url
+            assert a.content == b.content, url  # the whole cluster's text copied: the same bytes
+            assert a.json()["rows"] and a.json()["persons"], url
         assert with_order.get(f"/api/clusters/{key}?page=999").status_code == 404
 
 

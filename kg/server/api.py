@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +23,15 @@ from kg.server.web import MAX_NAME, BadRequest, Site, error, error_from, json_re
 
 MAX_AVOID = 50
 MAX_ALTERNATIVES = 20
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """An answer's JSON as text already (`next`: the URL of the next page, or None); '<' is escaped
+    as json_response escapes it."""
+
+    body: bytes
+    next: str | None
 
 
 def _format(request: Request) -> Format:
@@ -74,9 +84,9 @@ def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
 
 def cluster_csv(data: Any) -> bytes:
     """The papers of one page of a cluster (kg.cluster_page.ClusterPage), or of a whole cluster."""
-    from kg.cluster import CSV_COLUMNS, csv_rows
+    from kg.cluster import CSV_COLUMNS, csv_row
 
-    return _csv(list(CSV_COLUMNS), csv_rows(getattr(data, "cluster", data)))
+    return _csv(list(CSV_COLUMNS), [csv_row(p) for p in data.papers])
 
 
 def paths_csv(data: Any) -> bytes:
@@ -130,10 +140,13 @@ class Api:
         if result.status != 200:
             return error_from(result, as_json=True)
         data = result.data if isinstance(result.data, dict) else shape(result.data) if shape else result.data.to_json()
-        if isinstance(data, dict) and data.get("next"):
-            headers["Link"] = f'<{data["next"]}>; rel="next"'
+        following = data.next if isinstance(data, JsonText) else data.get("next") if isinstance(data, dict) else None
+        if following:
+            headers["Link"] = f'<{following}>; rel="next"'
         if fmt is DATA_CSV:
             answer = Response(to_csv(result.data), 200, headers, media_type=DATA_CSV.content_type)
+        elif isinstance(data, JsonText):
+            answer = Response(data.body.replace(b"<", b"\\u003c"), 200, headers, media_type="application/json")
         else:
             answer = json_response(data, 200, headers)
         return self.site.keep(variant, answer, "Link")
@@ -151,11 +164,10 @@ class Api:
             return error(400, str(e), as_json=True)
         args = {"name": name, "loose": loose, "page": page, "page_size": page_size, "pairs": pairs}
 
-        def shape(data: Any) -> dict[str, Any]:
-            out: dict[str, Any] = data.to_json()
+        def shape(data: Any) -> JsonText:  # a kg.cluster_page.ClusterPage: its JSON text, with `next`
             following = data.next_page
-            out["next"] = None if following is None else self.page_url(request, following)
-            return out
+            url = None if following is None else self.page_url(request, following)
+            return JsonText(data.json_bytes(next=url), url)
 
         return await self.answer(request, "cluster", args, cluster_csv, shape)
 
