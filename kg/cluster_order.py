@@ -8,7 +8,7 @@ name key and its loose one: its papers in page order (newest first, then title, 
 cluster-papers query sorts them) with the cluster rows on each, its rows with their counts, years,
 top venues and top co-authors (as kg.cluster_page counts them), its probable persons (as
 kg.identity.read gives them) and its papers per year: these three as the JSON text an answer
-carries, so that a page of a cluster of hundreds of rows copies them into its answer instead of
+carries (and a strict key's display label), so that a page of a cluster of hundreds of rows copies them into its answer instead of
 decoding and encoding them again. Read from the store in a few whole-predicate scans (serialised by
 Oxigraph, parsed by the csv/json modules: about 5 µs a triple against 20 µs through Python terms)
 and the index (each row's papers, including the single-author ones it keeps aside, the co-author
@@ -19,6 +19,8 @@ Files in paths-index/cluster-order/, native byte order; a cluster whose rows are
 
     V-keys.iri / V-keys.off     the name keys of variant V (strict, loose), sorted (UTF-8)
     V-keys.dat                  each key's cluster number (uint32)
+    strict-labels.iri / .off    each strict key's cluster label, as the cluster-label query gives it
+                                ("" for none)
     head.dat / head.off         per cluster, four JSON texts (offsets 4c .. 4c+4): the IRIs of the rows
                                 with the key (`members`), then as an answer writes them (kg.cluster
                                 .answer_json) its `rows`, `persons` and `years`
@@ -54,10 +56,10 @@ import pyoxigraph as ox
 from kg.adjacency import AdjacencyIndex, Csr, IriTable, _IriWriter, _Mapped, _write, _write_iris
 from kg.cluster import TOP, ClusterRow, _top, answer_json
 from kg.identity.read import ALONE, NO_GRAPH, Person
-from kg.terms import KG
+from kg.terms import KG, RDFS_LABEL
 
 DIRECTORY = "cluster-order"
-FORMAT = 2  # 2: the heads as the answer's JSON text, with the probable persons
+FORMAT = 2  # 2: the heads as the answer's JSON text, with the probable persons; the labels
 BIG = 50  # clusters of more papers than this (the default page size) are precomputed
 VARIANTS = {"strict": KG.nameKey, "loose": KG.looseNameKey}
 _V = TypeVar("_V")
@@ -72,6 +74,7 @@ class Precomputed:
 
     paper_count: int
     text: tuple[bytes, bytes, bytes]
+    label: str  # the display label of a strict key's cluster ("" for none, and for a loose key)
     _members: list[str]
     _order: ClusterOrder
     _cluster: int
@@ -131,6 +134,7 @@ class ClusterOrder:
         self.counts: dict[str, int] = meta["counts"]
         self.papers = IriTable(path / "papers")
         self.keys = {name: IriTable(path / f"{name}-keys") for name in VARIANTS}
+        self.labels = IriTable(path / "strict-labels")
         self._cluster = {name: _Mapped(path / f"{name}-keys.dat", "I") for name in VARIANTS}
         self._head_off = _Mapped(path / "head.off", "Q")
         self._head_dat = _Mapped(path / "head.dat", "B")
@@ -150,10 +154,11 @@ class ClusterOrder:
         off, dat = self._head_off.view, self._head_dat.view
         members, rows, persons, years = (bytes(dat[off[k] : off[k + 1]]) for k in range(4 * c, 4 * c + 4))
         papers = int(self.order.off[c + 1] - self.order.off[c])
-        return Precomputed(papers, (rows, persons, years), json.loads(members), self, c)
+        label = "" if loose else self.labels.iri(i)
+        return Precomputed(papers, (rows, persons, years), label, json.loads(members), self, c)
 
     def close(self) -> None:
-        for table in (self.papers, *self.keys.values()):
+        for table in (self.papers, *self.keys.values(), self.labels):
             table.close()
         for mapped in (*self._cluster.values(), self._head_off, self._head_dat):
             mapped.close()
@@ -257,10 +262,13 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
         # Oxigraph serialises a scan without the GIL: two at a time use both cores
         scanned = [pool.submit(_keyed, store, p) for p in VARIANTS.values()]
         identity = pool.submit(_Persons, store, index)
+        found_labels = pool.submit(_labels, store)
         names = _first(_scan(store, KG.name))
         with_key = [f.result() for f in scanned]
         clusters = {v: _big(found, number, names, papers, big) for v, found in zip(VARIANTS, with_key, strict=True)}
-        del with_key
+        labels = found_labels.result()  # the cluster-label query's answer, per strict key
+        label = {k: min((labels[s] for s in with_key[0][k] if s in labels), default="") for k in clusters["strict"]}
+        del with_key, labels
         wanted: set[int] = set()
         for kept in clusters.values():
             for rows in kept.values():
@@ -323,6 +331,8 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
                 heads.write(data)
                 head_off.append(head_off[-1] + len(data))
         _write_iris(tmp / f"{variant}-keys", keys)
+        if variant == "strict":
+            _write_iris(tmp / "strict-labels", [label[key] for key in keys])
         _write(tmp / f"{variant}-keys.dat", cluster_of)
     heads.close()
     for name, values in (("head.off", head_off), ("order.off", order_off), ("order.dat", order),
@@ -358,6 +368,15 @@ def _write_authors(
     finally:
         multi.close()
         solo.close()
+
+
+def _labels(store: ox.Store) -> dict[str, str]:
+    """Subject -> its least rdfs:label (the name clusters' display labels, and the ontology's terms)."""
+    found: dict[str, str] = {}
+    for s, label in _scan(store, RDFS_LABEL):
+        if s not in found or label < found[s]:
+            found[s] = label
+    return found
 
 
 def _keyed(store: ox.Store, predicate: str) -> dict[str, list[str]]:

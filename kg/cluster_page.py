@@ -10,9 +10,9 @@ describe the whole cluster, whatever the page: venues come from the sort keys, c
 the co-authorship index when the backend has one (integer arrays; one query for the names), else
 from the cluster-row-coauthors query. A cluster of more than 50 papers precomputed by the build
 (kg.cluster_order) is a slice of its page order and one query for the summaries of the page's
-papers; its rows, probable persons and papers per year come as the JSON text the build wrote, and
-an answer (`ClusterPage.json_bytes`) copies that text as it is: the same bytes as the counted path
-writes for the same page.
+papers; its label comes from the build, its rows, probable persons and papers per year as the
+JSON text the build wrote, and an answer (`ClusterPage.json_bytes`) copies that text as it is:
+the same bytes as the counted path writes for the same page.
 """
 
 from __future__ import annotations
@@ -264,8 +264,8 @@ def _from_precomputed(
     whole = Whole(text=pre.text)
     found = pre.text[0] != b"[]"  # the cluster has rows
     chosen = identity.pairs(data, key, [r.iri for r in whole.rows()], loose=loose) if pairs else None
-    return ClusterPage(_label(data, name, key, loose, found), key, shown, loose, pre.paper_count, page, page_size,
-                       whole, chosen)
+    label = (pre.label if found and not loose else "") or " ".join(name.split())  # as _label finds it
+    return ClusterPage(label, key, shown, loose, pre.paper_count, page, page_size, whole, chosen)
 
 
 def _slice(pre: Precomputed, start: int, stop: int) -> list[_Sorted]:
