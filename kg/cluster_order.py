@@ -8,11 +8,11 @@ name key and its loose one: its papers in page order (newest first, then title, 
 cluster-papers query sorts them) with the cluster rows on each, its rows with their counts, years,
 top venues and top co-authors (as kg.cluster_page counts them), its probable persons (as
 kg.identity.read gives them) and its papers per year: these three as the JSON text an answer
-carries (and a strict key's display label), so that a page of a cluster of hundreds of rows copies them into its answer instead of
-decoding and encoding them again. Read from the store in a few whole-predicate scans (serialised by
-Oxigraph, parsed by the csv/json modules: about 5 µs a triple against 20 µs through Python terms)
-and the index (each row's papers, including the single-author ones it keeps aside, the co-author
-counts, each row's cluster).
+carries, so that a page of a cluster of hundreds of rows copies them into its answer instead of
+decoding and encoding them again; and a strict key's display label. Read from the store in a few
+whole-predicate scans (serialised by Oxigraph, parsed by the csv/json modules: about 5 µs a triple
+against 20 µs through Python terms) and the index (each row's papers, including the single-author
+ones it keeps aside, the co-author counts, each row's cluster).
 
 Files in paths-index/cluster-order/, native byte order; a cluster whose rows are those of another
 (a loose cluster is most often its strict one) is written once:
