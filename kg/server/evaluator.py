@@ -12,7 +12,8 @@ it cannot finish.
 A SELECT answer is the engine's serialisation when it takes at most `max_rows` bytes (so at most
 that many solutions). The first time a query is asked on a generation it is serialised into a
 bounded sink that gives up at `max_rows` bytes (memory stays bounded whatever the answer's size);
-once its answer was small on this generation, it is serialised straight to bytes by the engine
+once its answer was small on this generation (and the store takes no updates, so the generation
+fixes the answer), it is serialised straight to bytes by the engine
 (no Python sink, whose write takes the GIL back), then measured; an answer that grew past the cap
 after all is evaluated again and capped, as a big one always is.
 """
@@ -79,7 +80,8 @@ class Evaluator:
                 return self.call(backend, job)
             if job.kind == "void":
                 return Result(200, data=void_data(backend))
-            return query(backend.store, job, self.small)
+            # with updates on, the data changes within a generation: every answer goes through the sink
+            return query(backend.store, job, None if self.writable else self.small)
         except SyntaxError as e:
             return failure(400, str(e))
         except Exception as e:  # evaluation failed: say why, never a stack trace
