@@ -15,7 +15,7 @@ import http.client
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -264,22 +264,32 @@ class SparqlClient:
 
     def _read(self, response: requests.Response, deadline: float, limit: int, truncate: bool = False) -> bytes:
         """The body, chunk by chunk, checking the deadline and the size limit between chunks."""
-        parts: list[bytes] = []
-        size = 0
-        try:
+
+        def chunks() -> Iterator[bytes]:
             for chunk in response.iter_content(_CHUNK):
-                parts.append(chunk)
-                size += len(chunk)
-                if size > limit:
-                    if truncate:
-                        break
-                    raise EndpointError(f"endpoint {self.url}: answer larger than {limit} bytes", "too-large")
+                yield chunk
                 if time.monotonic() > deadline:
                     raise _TimedOut
+
+        try:
+            return self._gather(chunks(), limit, truncate)
         except requests.Timeout:
             raise _TimedOut from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
             raise _Retryable(self._unreachable(e)) from None
+
+    def _gather(self, chunks: Iterator[bytes], limit: int, truncate: bool) -> bytes:
+        """The chunks joined, up to `limit` bytes: past it, what came so far when `truncate`, else
+        an error (both readers of a body use it)."""
+        parts: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                if truncate:
+                    break
+                raise EndpointError(f"endpoint {self.url}: answer larger than {limit} bytes", "too-large")
         return b"".join(parts)
 
     # -- the hot path: kept-alive http.client connections
@@ -352,9 +362,8 @@ class SparqlClient:
     def _read_direct(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, deadline: float,
                      limit: int, truncate: bool = False) -> bytes:
         """The body, one read at a time, each within what is left of the deadline, up to `limit`."""
-        parts: list[bytes] = []
-        size = 0
-        try:
+
+        def chunks() -> Iterator[bytes]:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -363,18 +372,15 @@ class SparqlClient:
                     conn.sock.settimeout(left)
                 chunk = response.read1(_CHUNK)
                 if not chunk:
-                    break
-                parts.append(chunk)
-                size += len(chunk)
-                if size > limit:
-                    if truncate:
-                        break
-                    raise EndpointError(f"endpoint {self.url}: answer larger than {limit} bytes", "too-large")
+                    return
+                yield chunk
+
+        try:
+            return self._gather(chunks(), limit, truncate)
         except TimeoutError:
             raise _TimedOut from None
         except (OSError, http.client.HTTPException) as e:
             raise _Retryable(self._unreachable(e)) from None
-        return b"".join(parts)
 
     # -- errors
     def _unreachable(self, e: Exception) -> EndpointError:
