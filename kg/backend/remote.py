@@ -17,10 +17,11 @@ import functools
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -239,20 +240,7 @@ class RemoteBackend:
             if not isinstance(tag, ox.Literal) or not tag.value.isdigit() or int(tag.value) >= len(numbers):
                 raise EndpointError(f"endpoint {self.url}: a batch answer without its part", "garbage")
             by_part[numbers[int(tag.value)]].append({n: term(t) for n, t in row.items()} if term else row)
-        out: list[list[list[dict[str, object]]]] = []
-        for (query, param, terms), rows in zip(plan, by_part, strict=True):
-            keys = normalise.order_by(query.text)
-            ordered = normalise.sort(rows, keys) if keys else rows
-            if len(terms) == 1:
-                out.append([[{k: value(v) for k, v in r.items()} for r in ordered]])
-                continue
-            split: dict[str, list[dict[str, object]]] = {}
-            for r in ordered:
-                bound = r.get(param)
-                if bound is not None:
-                    split.setdefault(_key(bound), []).append({k: value(v) for k, v in r.items()})
-            out.append([split.get(_key(t), []) for t in terms])
-        return out
+        return _by_value(plan, by_part, normalise.sort, _values, _key)
 
     def _split_json(self, plan: list[tuple[NamedQuery, str, list[Term]]], numbers: list[int],
                     table: Table) -> list[list[list[dict[str, object]]]]:
@@ -265,20 +253,7 @@ class RemoteBackend:
             if not isinstance(number, str) or not number.isdigit() or int(number) >= len(numbers):
                 raise EndpointError(f"endpoint {self.url}: a batch answer without its part", "garbage")
             by_part[numbers[int(number)]].append(row)
-        out: list[list[list[dict[str, object]]]] = []
-        for (query, param, terms), rows in zip(plan, by_part, strict=True):
-            keys = normalise.order_by(query.text)
-            ordered = normalise.sort_json(rows, keys) if keys else rows
-            if len(terms) == 1:
-                out.append([[json_row(r) for r in ordered]])
-                continue
-            split: dict[str, list[dict[str, object]]] = {}
-            for r in ordered:
-                bound = r.get(param)
-                if bound is not None:
-                    split.setdefault(bound.get("value", ""), []).append(json_row(r))
-            out.append([split.get(_key(t), []) for t in terms])
-        return out
+        return _by_value(plan, by_part, normalise.sort_json, json_row, lambda bound: bound.get("value", ""))
 
     def construct(self, query: Query, params: Params = None) -> list[ox.Triple]:
         triples = self.client.graph(self.text(query, params))
@@ -421,6 +396,36 @@ def _projects(text: str, param: str) -> bool:
 
 def _key(t: Term) -> str:
     return str(t) if isinstance(t, ox.Triple) else t.value
+
+_R = TypeVar("_R", dict[str, Term], normalise.JsonRow)
+
+
+def _by_value(plan: list[tuple[NamedQuery, str, list[Term]]], by_part: list[list[_R]],
+              sort: Callable[[list[_R], Sequence[tuple[str, bool]]], list[_R]],
+              convert: Callable[[_R], dict[str, object]],
+              key: Callable[[Any], str]) -> list[list[list[dict[str, object]]]]:
+    """select_batch's answer from the rows of each part (pyoxigraph's terms or JSON terms, with the
+    `sort`, `convert` to values and `key` of a bound term that fit them): each part's rows in the
+    order of its ORDER BY, split by the value of its parameter when it was asked for several."""
+    out: list[list[list[dict[str, object]]]] = []
+    for (query, param, terms), rows in zip(plan, by_part, strict=True):
+        keys = normalise.order_by(query.text)
+        ordered = sort(rows, keys) if keys else rows
+        if len(terms) == 1:
+            out.append([[convert(r) for r in ordered]])
+            continue
+        split: dict[str, list[dict[str, object]]] = {}
+        for r in ordered:
+            bound = r.get(param)
+            if bound is not None:
+                split.setdefault(key(bound), []).append(convert(r))
+        out.append([split.get(_key(t), []) for t in terms])
+    return out
+
+
+def _values(row: dict[str, Term]) -> dict[str, object]:
+    return {k: value(v) for k, v in row.items()}
+
 
 
 def open_index(path: Path) -> AdjacencyIndex:
