@@ -157,6 +157,7 @@ def _boolean(text: str) -> bool:
     return text in ("true", "1")
 
 
+@cache  # by datatype IRI: value() runs on every term
 def _converter(datatype: str) -> Callable[[str], object] | None:
     """How a literal of `datatype` becomes a Python value (None: its text as it is)."""
     if datatype.endswith(("#integer", "#int", "#long", "#positiveInteger", "#nonNegativeInteger", "#gYear")):
@@ -168,9 +169,6 @@ def _converter(datatype: str) -> Callable[[str], object] | None:
     return None
 
 
-_CONVERTERS: dict[str, Callable[[str], object] | None] = {}  # by datatype IRI: value() runs on every term
-
-
 def value(term: object) -> object:
     """A Python value for a result term: numbers and booleans as such, other literals as text."""
     kind = type(term)
@@ -180,11 +178,7 @@ def value(term: object) -> object:
         literal: ox.Literal = term  # type: ignore[assignment]  # checked just above, without a call
         if literal.language:
             return literal.value
-        datatype = literal.datatype.value
-        try:
-            convert = _CONVERTERS[datatype]
-        except KeyError:
-            convert = _CONVERTERS[datatype] = _converter(datatype)
+        convert = _converter(literal.datatype.value)
         return literal.value if convert is None else convert(literal.value)
     return None if term is None else str(term)
 
@@ -213,10 +207,7 @@ def json_value(term: dict[str, str]) -> object:
         return text
     if not isinstance(datatype, str):
         raise NotPlain("a datatype that is not an IRI")
-    try:
-        convert = _CONVERTERS[datatype]
-    except KeyError:
-        convert = _CONVERTERS[datatype] = _converter(datatype)
+    convert = _converter(datatype)
     return text if convert is None else convert(text)
 
 
