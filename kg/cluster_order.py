@@ -55,7 +55,7 @@ import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex, Csr, IriTable, _IriWriter, _Mapped, _write, _write_iris
 from kg.cluster import TOP, ClusterRow, _top, answer_json
-from kg.identity.read import ALONE, NO_GRAPH, Person
+from kg.identity.read import Person, completed
 from kg.terms import KG, RDFS_LABEL
 
 DIRECTORY = "cluster-order"
@@ -517,13 +517,7 @@ class _Persons:
                     covered.add(row)
         a2c = self.index.a2c
         checked = any(a2c[number[m]] in self.judged for m in members if m in number)
-        out = sorted(found.values(), key=lambda p: p.iri or "")
-        for row in sorted(set(rows) - covered):
-            out.append(Person([row], rows[row], [] if len(rows) < 2 else [ALONE] if checked or covered else [NO_GRAPH]))
-        for p in out:
-            p.rows.sort()
-        out.sort(key=lambda p: (-p.papers, p.rows[0]))
-        return out
+        return completed(sorted(found.values(), key=lambda p: p.iri or ""), covered, rows, checked)
 
 
 def _per_year(years: Iterator[int | None]) -> list[dict[str, int | None]]:

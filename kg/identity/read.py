@@ -83,7 +83,14 @@ def persons(data: Backend, key: str, rows: dict[str, int], *, loose: bool = Fals
         evidence = r.get("evidence")
         if evidence is not None and str(evidence) not in person.evidence:
             person.evidence.append(str(evidence))
-    out = list(found.values())
+    return completed(list(found.values()), covered, rows, checked)
+
+
+def completed(found: list[Person], covered: set[str], rows: dict[str, int], checked: bool) -> list[Person]:
+    """The probable persons `found` (covering the rows `covered`) with each other row of the cluster
+    (`rows`: row -> its paper count) a person of its own, saying why (`checked`: whether the identity
+    step judged the cluster); rows and evidence sorted, largest person first."""
+    out = list(found)
     for row in sorted(set(rows) - covered):
         out.append(Person([row], rows[row], [] if len(rows) < 2 else [ALONE] if checked or covered else [NO_GRAPH]))
     for p in out:
