@@ -81,6 +81,12 @@ def answer_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
+def display_name(label: object, name: str) -> str:
+    """A cluster's display label: its cluster node's label when it has one, else the name as it was
+    asked, its white space collapsed."""
+    return str(label) if label else " ".join(name.split())
+
+
 def cluster(
     data: Backend, name: str, *, loose: bool = False, details: bool = True, pairs: bool = False
 ) -> Cluster:
@@ -109,7 +115,7 @@ def cluster(
     label = None
     if not loose and rows:
         label = answers[4][0].get("label") if answers[4] else None
-    display = str(label) if label else " ".join(name.split())
+    display = display_name(label, name)
     return with_identity(data, Cluster(display, key, papers, rows, loose), pairs=pairs, persons=answers[3])
 
 

@@ -36,6 +36,7 @@ from kg.cluster import (
     _query,
     _top,
     answer_json,
+    display_name,
     with_identity,
 )
 from kg.cluster_order import Precomputed, cluster_order
@@ -264,7 +265,7 @@ def _from_precomputed(
     whole = Whole(text=pre.text)
     found = pre.text[0] != b"[]"  # the cluster has rows
     chosen = identity.pairs(data, key, [r.iri for r in whole.rows()], loose=loose) if pairs else None
-    label = (pre.label if found and not loose else "") or " ".join(name.split())  # as _label finds it
+    label = display_name(pre.label if found and not loose else None, name)  # as _label finds it
     return ClusterPage(label, key, shown, loose, pre.paper_count, page, page_size, whole, chosen)
 
 
@@ -392,4 +393,4 @@ def _label(data: Backend, name: str, key: str, loose: bool, rows: bool) -> str:
     if not loose and rows:
         found = data.select(named("cluster-label"), {"key": key})
         label = found[0].get("label") if found else None
-    return str(label) if label else " ".join(name.split())
+    return display_name(label, name)
