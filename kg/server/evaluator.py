@@ -45,7 +45,6 @@ class Evaluator:
         self.calls = calls
         self.backend: EmbeddedBackend | None = None
         self.link = Link(os.path.join(store, "active"))
-        self.seen: str | None = None  # the active generation's name at the last check
         self.small: set[tuple[Any, ...]] = set()  # queries whose answer was small on this generation
         try:  # opened now, before the first job's clock starts; a store that is not there yet is a 503 per job
             self.open()
@@ -57,13 +56,10 @@ class Evaluator:
         made without letting go of the GIL, so the event loop is not handed it for 2 µs)."""
         if self.backend is None:
             self.backend = EmbeddedBackend.open(self.path, writable=self.writable)
-            self.seen = self.link.read()
             self.small.clear()
             return self.backend
         target = self.link.read()
-        if target is None or target != self.seen:
-            self.backend.refresh()
-            self.seen = target
+        if (target is None or target != self.backend.version) and self.backend.refresh():
             self.small.clear()
         return self.backend
 
