@@ -8,27 +8,62 @@ It never evaluates anything and never builds SPARQL from user values. It finds:
 
 Like SPARQL parsers (pyoxigraph's included), `\\uXXXX` and `\\UXXXXXXXX` escapes are decoded first,
 so a keyword cannot hide behind an escape.
+
+The text is scanned by one compiled regex (in C), one match a token: whitespace and `#` comments
+to the end of the line are skipped; an IRI `<...>`, else a lone `<`, is a token; a string runs to
+its closing quote (a backslash takes the next character with it) or to the end of the text;
+`?`/`$` and the name after it, if any, are a variable; braces give the nesting depth (never below 0).
+`lex` reads the words alone at first, which is all that the form, FROM and SERVICE/LOAD checks of
+a query need; the tokens (kind, text, start, depth) are made when first read.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import pyoxigraph as ox
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_IRI = re.compile(r'<([^<>"{}|^`\\\x00-\x20]*)>')
-_WORD = re.compile(r"(?:[A-Za-z_\u00B7\u00C0-\U000EFFFF0-9:.\-%]|\\[_~.\-!$&'()*+,;=/?#@%])+")
+_WORD_PART = r"(?:[A-Za-z_\u00B7\u00C0-\U000EFFFF0-9:.\-%]++|\\[_~.\-!$&'()*+,;=/?#@%])"
 _PREFIX_DECL = re.compile(r"([A-Za-z_\u00C0-\U000EFFFF][\w.\-]*)?:$")
+
+
+def _string(q: str) -> str:
+    """A string opened by the quote `q` (tripled first): to its closing quote, or to the end of the text."""
+    triple = f"{q}{q}{q}(?:[^{q}\\\\]++|\\\\.?|{q}(?!{q}{q}))*+(?:{q}{q}{q}|\\Z)"
+    return f"{triple}|{q}(?:[^{q}\\\\]++|\\\\.?)*+(?:{q}|\\Z)"
+
+
+# The alternatives in the order they are tried at a token's first character: every character that
+# starts nothing else is a one-character "punct" token (after whitespace and comments, `.` never
+# meets a space). `\Z` ends the scan after trailing whitespace in one match.
+_ALTERNATIVES = (
+    ("iri", r"<[^<>\"{}|^`\\\x00-\x20]*>"),
+    ("open", r"\{"),
+    ("close", r"\}"),
+    ("word", f"{_WORD_PART}++"),
+    ("var", f"[?$]{_WORD_PART}*+"),
+    ("string", f"{_string(chr(34))}|{_string(chr(39))}"),
+    ("punct", "."),
+)
+_SKIP = r"(?>(?:\s+|#[^\n]*\n?)*)"
+_TOKEN = re.compile(_SKIP + "(?:" + "|".join(f"({p})" for _, p in _ALTERNATIVES) + r"|\Z)", re.DOTALL)
+_WORDS = re.compile(  # the same scan, the words alone captured: findall gives one string a token, "" if no word
+    _SKIP + "(?:" + "|".join(f"({p})" if k == "word" else f"(?:{p})" for k, p in _ALTERNATIVES) + r"|\Z)",
+    re.DOTALL,
+)
+_IRI, _OPEN, _CLOSE = 1, 2, 3
+_KINDS = ("", "iri", "punct", "punct", "word", "var", "string", "punct")  # by group number
+_FORMS = frozenset(("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"))
 
 
 class Refused(ValueError):
     """The text asks for something this endpoint does not do (an outbound request, a dataset conflict)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Token:
     kind: str  # "iri", "word", "var", "string", "punct"
     text: str
@@ -36,26 +71,93 @@ class Token:
     depth: int
 
 
-@dataclass
+def _scan(src: str) -> list[Token]:
+    tokens: list[Token] = []
+    append = tokens.append
+    depth = 0
+    for m in _TOKEN.finditer(src):
+        g = m.lastindex
+        if g is None:  # the end, after whitespace or a comment
+            continue
+        if g == _IRI:
+            append(Token("iri", m[g][1:-1], m.start(g), depth))
+        elif g == _OPEN:
+            append(Token("punct", "{", m.start(g), depth))
+            depth += 1
+        elif g == _CLOSE:
+            if depth:
+                depth -= 1
+            append(Token("punct", "}", m.start(g), depth))
+        else:
+            append(Token(_KINDS[g], m[g], m.start(g), depth))
+    return tokens
+
+
 class Analysis:
-    text: str
-    tokens: list[Token] = field(default_factory=list)
+    """SPARQL text (escapes decoded) and its tokens, scanned from it by `lex` when first read.
+
+    `Analysis(text)` alone has no tokens. The methods read the upper-cased words once and keep them:
+    the tokens are not to be changed in place (assigning `tokens` is fine)."""
+
+    __slots__ = ("text", "_tokens", "_words")
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as the dataclass it was)
+
+    def __init__(self, text: str, tokens: list[Token] | None = None) -> None:
+        self.text = text
+        self._tokens: list[Token] | None = [] if tokens is None else tokens
+        self._words: list[str] | None = None
+
+    @classmethod
+    def scanned(cls, src: str) -> Analysis:
+        """The analysis of `src` (escapes already decoded), its tokens scanned when first read."""
+        a = cls(src)
+        a._tokens = None
+        return a
+
+    @property
+    def tokens(self) -> list[Token]:
+        if self._tokens is None:
+            self._tokens = _scan(self.text)
+        return self._tokens
+
+    @tokens.setter
+    def tokens(self, tokens: list[Token]) -> None:
+        self._tokens, self._words = tokens, None
+
+    def __repr__(self) -> str:
+        return f"Analysis(text={self.text!r}, tokens={self.tokens!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Analysis):
+            return NotImplemented
+        return (self.text, self.tokens) == (other.text, other.tokens)
+
+    def words(self) -> list[str]:
+        """The word tokens' texts upper-cased, in order (before the tokens are made, by the regex alone)."""
+        if self._words is None:
+            if self._tokens is None:
+                self._words = list(map(str.upper, filter(None, _WORDS.findall(self.text))))
+            else:
+                self._words = [t.text.upper() for t in self._tokens if t.kind == "word"]
+        return self._words
 
     def keywords(self) -> list[tuple[int, Token]]:
         return [(i, t) for i, t in enumerate(self.tokens) if t.kind == "word"]
 
     def form(self) -> str | None:
-        for _, t in self.keywords():
-            up = t.text.upper()
-            if up in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+        for up in self.words():
+            if up in _FORMS:
                 return up
         return None
 
     def has_dataset_clause(self) -> bool:
-        return any(t.text.upper() == "FROM" for _, t in self.keywords())
+        return "FROM" in self.words()
 
     def has_using_or_with(self) -> bool:
-        return any(t.depth == 0 and t.text.upper() in ("USING", "WITH") for _, t in self.keywords())
+        words = self.words()
+        if "USING" not in words and "WITH" not in words:
+            return False
+        return any(t.kind == "word" and t.depth == 0 and t.text.upper() in ("USING", "WITH") for t in self.tokens)
 
 
 def unescape(text: str) -> str:
@@ -65,58 +167,12 @@ def unescape(text: str) -> str:
             raise Refused(f"invalid escape {m.group(0)}")
         return chr(code)
 
-    return _ESCAPE.sub(sub, text)
+    return _ESCAPE.sub(sub, text) if "\\" in text else text
 
 
 def lex(text: str) -> Analysis:
     """Tokens of SPARQL text (escapes decoded); strings, IRIs and comments are opaque."""
-    src = unescape(text)
-    out = Analysis(src)
-    i, n, depth = 0, len(src), 0
-    while i < n:
-        c = src[i]
-        if c.isspace():
-            i += 1
-        elif c == "#":
-            j = src.find("\n", i)
-            i = n if j < 0 else j + 1
-        elif c == "<":
-            m = _IRI.match(src, i)
-            if m:
-                out.tokens.append(Token("iri", m.group(1), i, depth))
-                i = m.end()
-            else:
-                out.tokens.append(Token("punct", c, i, depth))
-                i += 1
-        elif c in "\"'":
-            quote = c * 3 if src.startswith(c * 3, i) else c
-            j = i + len(quote)
-            while j < n and not src.startswith(quote, j):
-                j += 2 if src[j] == "\\" else 1
-            out.tokens.append(Token("string", src[i : j + len(quote)], i, depth))
-            i = j + len(quote)
-        elif c in "?$":
-            m = _WORD.match(src, i + 1)
-            end = m.end() if m else i + 1
-            out.tokens.append(Token("var", src[i:end], i, depth))
-            i = end
-        elif c == "{":
-            out.tokens.append(Token("punct", c, i, depth))
-            depth += 1
-            i += 1
-        elif c == "}":
-            depth = max(0, depth - 1)
-            out.tokens.append(Token("punct", c, i, depth))
-            i += 1
-        else:
-            m = _WORD.match(src, i)
-            if m:
-                out.tokens.append(Token("word", m.group(0), i, depth))
-                i = m.end()
-            else:
-                out.tokens.append(Token("punct", c, i, depth))
-                i += 1
-    return out
+    return Analysis.scanned(unescape(text))
 
 
 def _prefixes(a: Analysis) -> tuple[dict[str, str], str | None]:
@@ -143,6 +199,9 @@ def check_outbound(
     """Refuse SERVICE and LOAD unless their target is an http(s) IRI on an allowed host.
 
     `who` and `option` name, in the message, what refuses and the option that allows a host."""
+    words = a.words()
+    if "SERVICE" not in words and "LOAD" not in words:
+        return
     prefixes, declared_base = _prefixes(a)
     base = declared_base if declared_base is not None else base_iri
     toks = a.tokens
