@@ -6,6 +6,7 @@ update by POST form or POST direct. Parameters the protocol does not define are 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -48,17 +49,53 @@ class Operation:
         return out
 
 
+_ESCAPE = re.compile(b"%([0-9A-Fa-f]{2})")
+_HEX = "0123456789ABCDEFabcdef"
+_BYTE = {(a + b).encode(): bytes.fromhex(a + b) for a in _HEX for b in _HEX}  # as urllib.parse's own table
+
+
+def _unquote(part: bytes, codec: str) -> str:
+    """`part` ('+' already a space) with its %XX escapes decoded, strictly, as `codec`; any other '%' is kept."""
+    if b"%" not in part:
+        return part.decode("ascii")
+    pieces = _ESCAPE.split(part)  # text, hex digits, text, ...
+    pieces[1::2] = map(_BYTE.__getitem__, pieces[1::2])
+    return b"".join(pieces).decode(codec)
+
+
 def _pairs(raw: bytes | str, where: str, codec: str = "utf-8") -> dict[str, list[str]]:
+    """The name/value pairs of URL-encoded data, as parse_qsl(keep_blank_values=True, errors="strict")
+    reads them; a 400 ProtocolError if the data or an escape is not valid in `codec`.
+
+    ASCII data (what clients send) is decoded here by C-level splits and joins: the same pairs and
+    the same decoding errors as parse_qsl's, which reads any other data."""
+    if not raw:
+        return {}
+    out: dict[str, list[str]] = {}
+    if raw.isascii():
+        data = raw if isinstance(raw, bytes) else raw.encode("ascii")
+        try:
+            for field in data.split(b"&"):
+                if field:
+                    name, _, value = field.partition(b"=")
+                    key = _unquote(name.replace(b"+", b" "), codec)
+                    out.setdefault(key, []).append(_unquote(value.replace(b"+", b" "), codec))
+        except UnicodeDecodeError as e:
+            raise _invalid(where, codec, e) from None
+        return out
     try:
         text = raw.decode("ascii" if codec == "latin-1" else "utf-8") if isinstance(raw, bytes) else raw
         pairs = parse_qsl(text, keep_blank_values=True, encoding=codec, errors="strict")
     except (UnicodeDecodeError, ValueError) as e:
-        name = "ISO-8859-1" if codec == "latin-1" else "UTF-8"
-        raise ProtocolError(400, f"{where} is not valid {name} URL-encoded data: {e}") from None
-    out: dict[str, list[str]] = {}
+        raise _invalid(where, codec, e) from None
     for k, v in pairs:
         out.setdefault(k, []).append(v)
     return out
+
+
+def _invalid(where: str, codec: str, e: ValueError) -> ProtocolError:
+    name = "ISO-8859-1" if codec == "latin-1" else "UTF-8"
+    return ProtocolError(400, f"{where} is not valid {name} URL-encoded data: {e}")
 
 
 def _media(content_type: str | None) -> tuple[str, dict[str, str]]:
