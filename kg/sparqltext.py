@@ -26,36 +26,41 @@ from urllib.parse import urljoin, urlsplit
 import pyoxigraph as ox
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_WORD_PART = r"(?:[A-Za-z_\u00B7\u00C0-\U000EFFFF0-9:.\-%]++|\\[_~.\-!$&'()*+,;=/?#@%])"
 _PREFIX_DECL = re.compile(r"([A-Za-z_\u00C0-\U000EFFFF][\w.\-]*)?:$")
+
+# The token rules as regex fragments (possessive: a token never gives back what it took).
+_LETTER = r"A-Za-z_\u00B7\u00C0-\U000EFFFF0-9:.\-%"  # what a word (prefixed name, keyword, number) is made of,
+_ESCAPABLE = r"[_~.\-!$&'()*+,;=/?#@%]"
+_ESCAPED = rf"\\{_ESCAPABLE}"  # and its backslash escapes
+_NAME = f"[{_LETTER}]*+(?:{_ESCAPED}[{_LETTER}]*+)*+"  # any run of both, maybe empty
+_WORD = f"(?:[{_LETTER}]|{_ESCAPED}){_NAME}"
+_VAR = f"[?$]{_NAME}"  # `?` or `$` alone is a variable too
+_IRI_BODY = r"[^<>\"{}|^`\\\x00-\x20]*"  # `<` starts an IRI if one follows, else it is punct
+_SPACE = r"\s++|#[^\n]*+"  # a comment runs to the end of its line
 
 
 def _string(q: str) -> str:
-    """A string opened by the quote `q` (tripled first): to its closing quote, or to the end of the text."""
+    """A string opened by the quote `q` (tripled first): to its closing quote, or to the end of the text;
+    a backslash takes the character after it (if any) with it."""
     triple = f"{q}{q}{q}(?:[^{q}\\\\]++|\\\\.?|{q}(?!{q}{q}))*+(?:{q}{q}{q}|\\Z)"
     return f"{triple}|{q}(?:[^{q}\\\\]++|\\\\.?)*+(?:{q}|\\Z)"
 
 
-# The alternatives in the order they are tried at a token's first character: every character that
-# starts nothing else is a one-character "punct" token (after whitespace and comments, `.` never
-# meets a space). `\Z` ends the scan after trailing whitespace in one match.
-_ALTERNATIVES = (
-    ("iri", r"<[^<>\"{}|^`\\\x00-\x20]*>"),
-    ("open", r"\{"),
-    ("close", r"\}"),
-    ("word", f"{_WORD_PART}++"),
-    ("var", f"[?$]{_WORD_PART}*+"),
-    ("string", f"{_string(chr(34))}|{_string(chr(39))}"),
-    ("punct", "."),
-)
-_SKIP = r"(?>(?:\s+|#[^\n]*\n?)*)"
-_TOKEN = re.compile(_SKIP + "(?:" + "|".join(f"({p})" for _, p in _ALTERNATIVES) + r"|\Z)", re.DOTALL)
-_WORDS = re.compile(  # the same scan, the words alone captured: findall gives one string a token, "" if no word
-    _SKIP + "(?:" + "|".join(f"({p})" if k == "word" else f"(?:{p})" for k, p in _ALTERNATIVES) + r"|\Z)",
-    re.DOTALL,
+_STRING = f"{_string(chr(34))}|{_string(chr(39))}"
+# One match a token, whitespace and comments before it skipped; after them, the alternatives are
+# tried in this order and any character that starts none is a one-character punct token. `\Z`
+# takes trailing whitespace in one match (without it, each of its characters would be retried).
+_TOKEN = re.compile(
+    f"(?:{_SPACE})*+(?:<({_IRI_BODY})>|(\\{{)|(\\}})|({_WORD})|({_VAR})|({_STRING})|(.)|\\Z)", re.DOTALL
 )
 _IRI, _OPEN, _CLOSE = 1, 2, 3
 _KINDS = ("", "iri", "punct", "punct", "word", "var", "string", "punct")  # by group number
+# The same tokens, but every token that is not a word is skipped inside the match: findall gives
+# the words alone (and "" at the end), one match a word.
+_PUNCT = f"[^{_LETTER}\\\\]|\\\\(?!{_ESCAPABLE})"  # what starts no token but punct
+_WORDS = re.compile(
+    f"(?:{_SPACE}|<{_IRI_BODY}>|{_VAR}|{_STRING}|{_PUNCT})*+(?:({_WORD})|\\Z)", re.DOTALL
+)
 _FORMS = frozenset(("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"))
 
 
@@ -80,7 +85,7 @@ def _scan(src: str) -> list[Token]:
         if g is None:  # the end, after whitespace or a comment
             continue
         if g == _IRI:
-            append(Token("iri", m[g][1:-1], m.start(g), depth))
+            append(Token("iri", m[g], m.start(g) - 1, depth))
         elif g == _OPEN:
             append(Token("punct", "{", m.start(g), depth))
             depth += 1
