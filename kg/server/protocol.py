@@ -7,6 +7,7 @@ update by POST form or POST direct. Parameters the protocol does not define are 
 from __future__ import annotations
 
 import re
+from codecs import escape_decode
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -55,12 +56,17 @@ _BYTE = {(a + b).encode(): bytes.fromhex(a + b) for a in _HEX for b in _HEX}  # 
 
 
 def _unquote(part: bytes, codec: str) -> str:
-    """`part` ('+' already a space) with its %XX escapes decoded, strictly, as `codec`; any other '%' is kept."""
+    """`part` ('+' already a space) with its %XX escapes decoded, strictly, as `codec`; a '%' that
+    begins no escape is kept, as parse_qsl keeps it."""
     if b"%" not in part:
         return part.decode("ascii")
-    pieces = _ESCAPE.split(part)  # text, hex digits, text, ...
-    pieces[1::2] = map(_BYTE.__getitem__, pieces[1::2])
-    return b"".join(pieces).decode(codec)
+    try:  # in C: each %XX made the \xXX escape of a bytes literal, every backslash escaped itself
+        raw = escape_decode(part.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]
+    except ValueError:  # a '%' without two hex digits after it
+        pieces = _ESCAPE.split(part)  # text, hex digits, text, ...
+        pieces[1::2] = map(_BYTE.__getitem__, pieces[1::2])
+        raw = b"".join(pieces)
+    return raw.decode(codec)
 
 
 def _pairs(raw: bytes | str, where: str, codec: str = "utf-8") -> dict[str, list[str]]:
