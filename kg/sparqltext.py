@@ -84,17 +84,17 @@ def _scan(src: str) -> list[Token]:
         g = m.lastindex
         if g is None:  # the end, after whitespace or a comment
             continue
-        if g == _IRI:
+        if g > _CLOSE:
+            append(Token(_KINDS[g], m[g], m.start(g), depth))
+        elif g == _IRI:
             append(Token("iri", m[g], m.start(g) - 1, depth))
         elif g == _OPEN:
             append(Token("punct", "{", m.start(g), depth))
             depth += 1
-        elif g == _CLOSE:
+        else:
             if depth:
                 depth -= 1
             append(Token("punct", "}", m.start(g), depth))
-        else:
-            append(Token(_KINDS[g], m[g], m.start(g), depth))
     return tokens
 
 

@@ -1,6 +1,7 @@
 """The implementations that kg.sparqltext's regex lexer and kg.server.protocol's form decoder replaced,
 kept verbatim as the reference that tests/test_sparqltext_equivalence.py and bench/lexer.py compare
-them with: the character-by-character lexer and parse_qsl for every form body.
+them with: the character-by-character lexer, parse_qsl for every form body, and parse as it was
+(the media type split at every ';', the URL's and the body's parameters always merged).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pyoxigraph as ox
 
-from kg.server.protocol import ProtocolError
+from kg.server.protocol import FORM, QUERY, UPDATE, Operation, ProtocolError, _codec, _single, _text
 from kg.sparqltext import Refused
 
 # ---- the reference: kg/sparqltext.py's character loop, as it was before the regex scan ----
@@ -195,3 +196,46 @@ def old_pairs(raw: bytes | str, where: str, codec: str = "utf-8") -> dict[str, l
     for k, v in pairs:
         out.setdefault(k, []).append(v)
     return out
+
+
+# ---- the reference: kg/server/protocol.py's _media and parse, as they were (on old_pairs) ----
+
+def old_media(content_type: str | None) -> tuple[str, dict[str, str]]:
+    if not content_type:
+        return "", {}
+    parts = [p.strip() for p in content_type.split(";")]
+    params = {}
+    for p in parts[1:]:
+        k, _, v = p.partition("=")
+        params[k.strip().lower()] = v.strip().strip('"').lower()
+    return parts[0].lower(), params
+
+
+def old_parse(method: str, query_string: bytes, content_type: str | None, body: bytes) -> Operation:
+    url_params = old_pairs(query_string, "the query string")
+    if method in ("GET", "HEAD"):
+        if "update" in url_params:
+            raise ProtocolError(405, "updates must be sent by POST", {"Allow": "POST"})
+        if "query" not in url_params:
+            return Operation("description", params=url_params)
+        return _single(url_params)
+    if method != "POST":
+        raise ProtocolError(405, f"method {method} not allowed", {"Allow": "GET, POST"})
+    media, mparams = old_media(content_type)
+    if media == FORM:
+        form = old_pairs(body, "the form body", _codec(mparams.get("charset")))
+        for key in ("query", "update"):
+            if key in url_params:
+                raise ProtocolError(400, f"with a form POST, '{key}' goes in the body, not the URL")
+        merged = dict(url_params)
+        for k, v in form.items():
+            merged[k] = merged.get(k, []) + v
+        return _single(merged)
+    if media in (QUERY, UPDATE):
+        kind = "query" if media == QUERY else "update"
+        if "query" in url_params or "update" in url_params:
+            raise ProtocolError(400, f"with {media}, the operation is the body; no 'query'/'update' parameter")
+        return Operation(kind, _text(body, mparams.get("charset")), url_params)
+    if not media:
+        raise ProtocolError(400, f"POST needs a Content-Type: {FORM}, {QUERY} or {UPDATE}")
+    raise ProtocolError(415, f"unsupported Content-Type {media!r}: use {FORM}, {QUERY} or {UPDATE}")

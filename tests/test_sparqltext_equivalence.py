@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 import pyoxigraph as ox
 import pytest
 from conftest import ROOT, shared
-from reference_sparqltext import OldAnalysis, old_add_using, old_check_outbound, old_lex, old_pairs
+from reference_sparqltext import OldAnalysis, old_add_using, old_check_outbound, old_lex, old_pairs, old_parse
 
 from kg.server import protocol
 from kg.server.protocol import ProtocolError
@@ -214,3 +214,29 @@ def test_odd_forms_decode_as_before() -> None:
                 b"query=%C3", b"query=%C3%A9", b"\xff", b"query=\xc3\xa9%C3", b"query=\xc3\xa9%FF"]:
         for codec in ("utf-8", "latin-1"):
             assert_same_pairs(raw, codec)
+
+
+CONTENT_TYPES = [None, "", protocol.FORM, f"{protocol.FORM}; charset=utf-8", f" {protocol.FORM.upper()} ",
+                 "Application/X-WWW-Form-Urlencoded ;charset=ISO-8859-1", f'{protocol.FORM}; charset="latin1"',
+                 f"{protocol.FORM}; charset=koi8-r", f"{protocol.FORM};", protocol.QUERY, protocol.UPDATE,
+                 f"{protocol.QUERY}; charset=iso-8859-1", "text/plain", "text/plain; charset=utf-8"]
+
+
+def parsed(f: object, *args: object) -> object:
+    try:
+        op = f(*args)  # type: ignore[operator]
+        return ("ok", op.kind, op.text, op.params)
+    except ProtocolError as e:
+        return ("error", e.status, e.message, e.headers)
+
+
+def test_requests_parse_as_before() -> None:
+    rng = random.Random(15)
+    forms = generated_forms(600, seed=17) + [b"query=ASK+%7B%7D", b"update=CLEAR+ALL", b"format=json"]
+    for body in forms:
+        for method in ("GET", "POST", "POST", "HEAD", "PUT"):
+            query_string = rng.choice([b"", b"", b"format=json", b"default-graph-uri=http%3A%2F%2Fex.org%2Fg",
+                                       b"query=ASK+%7B%7D", rng.choice(forms)])
+            content_type = rng.choice(CONTENT_TYPES)
+            args = (method, query_string, content_type, body)
+            assert parsed(protocol.parse, *args) == parsed(old_parse, *args), args

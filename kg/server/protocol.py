@@ -107,6 +107,8 @@ def _invalid(where: str, codec: str, e: ValueError) -> ProtocolError:
 def _media(content_type: str | None) -> tuple[str, dict[str, str]]:
     if not content_type:
         return "", {}
+    if ";" not in content_type:  # no parameter: what most clients send
+        return content_type.strip().lower(), {}
     parts = [p.strip() for p in content_type.split(";")]
     params = {}
     for p in parts[1:]:
@@ -163,6 +165,8 @@ def parse(method: str, query_string: bytes, content_type: str | None, body: byte
         for key in ("query", "update"):
             if key in url_params:
                 raise ProtocolError(400, f"with a form POST, '{key}' goes in the body, not the URL")
+        if not url_params:
+            return _single(form)
         merged = dict(url_params)
         for k, v in form.items():
             merged[k] = merged.get(k, []) + v
