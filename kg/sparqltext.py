@@ -9,12 +9,13 @@ It never evaluates anything and never builds SPARQL from user values. It finds:
 Like SPARQL parsers (pyoxigraph's included), `\\uXXXX` and `\\UXXXXXXXX` escapes are decoded first,
 so a keyword cannot hide behind an escape.
 
-The text is scanned by one compiled regex (in C), one match a token: whitespace and `#` comments
-to the end of the line are skipped; an IRI `<...>`, else a lone `<`, is a token; a string runs to
-its closing quote (a backslash takes the next character with it) or to the end of the text;
-`?`/`$` and the name after it, if any, are a variable; braces give the nesting depth (never below 0).
-`lex` reads the words alone at first, which is all that the form, FROM and SERVICE/LOAD checks of
-a query need; the tokens (kind, text, start, depth) are made when first read.
+The text is scanned by compiled regexes (in C): whitespace and `#` comments to the end of the line
+are skipped; an IRI `<...>`, else a lone `<`, is a token; a string runs to its closing quote (a
+backslash takes the next character with it) or to the end of the text; `?`/`$` and the name after
+it, if any, are a variable; braces give the nesting depth (never below 0). `lex` reads the words
+alone at first (one match a word, the other tokens skipped inside it), which is all that the form,
+FROM and SERVICE/LOAD checks of a query need; the tokens (kind, text, start, depth: one match a
+token) are made when first read, as by an update's USING clauses or a SERVICE's target.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PREFIX_DECL = re.compile(r"([A-Za-z_\u00C0-\U000EFFFF][\w.\-]*)?:$")
 
 # The token rules as regex fragments (possessive: a token never gives back what it took).
-_LETTER = r"A-Za-z_\u00B7\u00C0-\U000EFFFF0-9:.\-%"  # what a word (prefixed name, keyword, number) is made of,
+# A word (keyword, prefixed name, number) is made of these characters and backslash escapes.
+_LETTER = r"A-Za-z_\u00B7\u00C0-\U000EFFFF0-9:.\-%"
 _ESCAPABLE = r"[_~.\-!$&'()*+,;=/?#@%]"
-_ESCAPED = rf"\\{_ESCAPABLE}"  # and its backslash escapes
+_ESCAPED = rf"\\{_ESCAPABLE}"
 _NAME = f"[{_LETTER}]*+(?:{_ESCAPED}[{_LETTER}]*+)*+"  # any run of both, maybe empty
 _WORD = f"(?:[{_LETTER}]|{_ESCAPED}){_NAME}"
 _VAR = f"[?$]{_NAME}"  # `?` or `$` alone is a variable too
