@@ -1,7 +1,7 @@
 """The endpoint's per-text Python work, old against new in the same process: kg.sparqltext's checks
 of a query text not seen before and the SPARQL protocol's form decoding.
 
-    .venv/bin/python bench/lexer.py [--repeat 7] [--number 2000]
+    .venv/bin/python bench/lexer.py [--repeat 15] [--number 500]
 
 The texts: bench/endpoint.py's LOOKUPS, filled with sample terms (the name key also in Chinese
 script), and the named queries of queries/*.rq. For each text, the best of --repeat runs (old and new in turn) of
@@ -142,8 +142,8 @@ def summary(rows: dict[str, dict[str, float]]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--number", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--number", type=int, default=500)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     groups = {"lookup": lookups(), "named": named()}
