@@ -16,7 +16,10 @@ For each server, mix and --concurrency level, that many client threads send POST
 keep-alive connections for --seconds after a 1 s warm-up. The client is a minimal HTTP/1.1 one
 (prepared request bytes, Content-Length or chunked answers) so that its own cost stays small next
 to the servers'; it runs on the same cores, which the figures share. Prints one JSON object
-(qps, median and p95 latency in ms, errors, for both servers, and the ratios); --out also writes it.
+(qps, median and p95 latency in ms, errors, and the CPU each query cost the server: its processes'
+user + system time over the run, from /proc, divided by the queries answered; for both servers, and
+the ratios); --out also writes it. On shared cores the rate moves with the neighbours' load; the CPU
+a query costs moves much less, and it is what the rate follows once the cores are full.
 """
 
 from __future__ import annotations
@@ -238,6 +241,29 @@ def load(port: int, requests: list[bytes], seconds: float, concurrency: int) -> 
     }
 
 
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of the process `pid` and all its live descendants (Linux /proc), or None."""
+    total = 0.0
+    todo = [pid]
+    seen = 0
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+            seen += 1
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total if seen else None
+
+
 def measure(
     cmd: list[str], port: int, path: str, mixes: dict[str, list[str]], seconds: float, levels: list[int]
 ) -> dict[str, dict[str, Any]]:
@@ -249,7 +275,12 @@ def measure(
             requests = prepare(path, queries)
             for c in levels:
                 load(port, requests, 1.0, c)  # warm-up
-                out[f"{mix} c{c}"] = load(port, requests, seconds, c)
+                before = cpu_seconds(proc.pid)
+                found = load(port, requests, seconds, c)
+                after = cpu_seconds(proc.pid)
+                if before is not None and after is not None and found["queries"]:
+                    found["cpu_ms_per_query"] = round((after - before) * 1000 / found["queries"], 3)
+                out[f"{mix} c{c}"] = found
     finally:
         proc.terminate()
         proc.wait(10)
@@ -316,6 +347,9 @@ def main() -> None:
                 "qps": round(a["qps"] / b["qps"], 3) if b["qps"] else None,
                 "median_ms_more": round(a["median_ms"] - b["median_ms"], 3)
                 if a["median_ms"] is not None and b["median_ms"] is not None
+                else None,
+                "cpu_per_query": round(a["cpu_ms_per_query"] / b["cpu_ms_per_query"], 3)
+                if a.get("cpu_ms_per_query") and b.get("cpu_ms_per_query")
                 else None,
             }
     meta = json.loads((generation / "build.json").read_text())
