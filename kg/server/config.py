@@ -7,6 +7,8 @@ from pathlib import Path
 
 from kg.backend.remote import RemoteSpec
 
+LOG_FORMAT = "%(asctime)s %(name)s %(message)s"  # kg serve's log lines (its access log's too)
+
 
 @dataclass(frozen=True)
 class ServerConfig:

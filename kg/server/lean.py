@@ -9,6 +9,10 @@ body, Accept, Host), so a repeated request costs a dictionary lookup before its 
 Anything else (updates, the service description, pages, errors of the protocol, HEAD) goes to the
 app, which gives every error its message.
 
+A query whose shape is known to be fast (kg.server.shapes) is evaluated on the loop itself
+(LocalRunner.inline), without the hop to an evaluation thread; every answer, here or in a thread,
+counts for its shape.
+
 Kept answers: a 200 the app answered from its hot cache or put into it (`X-KG-Cache`) is kept
 here too, as the bytes of its header lines and body, per request line, Accept and Host, for the
 store generation its ETag names; the same request again (without a validator to check) is
@@ -24,15 +28,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
 
 from kg.formats import BOOLEAN, GRAPHS, HTML, JSON, N_TRIPLES, RESULTS, Format, find
-from kg.server.config import ServerConfig
-from kg.server.messages import Family, Job, Result
+from kg.server.config import LOG_FORMAT, ServerConfig
+from kg.server.messages import Family, Job, Result, failure
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.protocol import Operation, ProtocolError, parse
+from kg.server.shapes import Shapes, shape
 from kg.server.views import prefers_html
 from kg.sparqltext import Analysis, Refused, check_outbound, lex
 
@@ -56,15 +61,20 @@ class AccessLog:
     access log writes (same logger, kg.server.access, same format, its own time), kept for at most
     FLUSH s and then written with the others by one write per handler, instead of a LogRecord, a
     handler call and a write(2) per request. `flush` writes what is kept (on a timer, when BATCH
-    lines are kept, and before the worker stops or kills itself)."""
+    lines are kept, and before the worker stops or kills itself). A stream handler with `kg serve`'s
+    own format (LOG_FORMAT, no filters) gets the lines formatted here, as logging would format them,
+    without a LogRecord each; any other handler gets records."""
 
     def __init__(self) -> None:
         self.lines: list[tuple[float, tuple[Any, ...]]] = []
         self.timer: asyncio.TimerHandle | None = None
+        self.second = -1
+        self.stamp = ""
 
     def add(self, args: tuple[Any, ...]) -> None:
-        self.lines.append((time.time(), args))
-        if len(self.lines) >= BATCH:
+        lines = self.lines
+        lines.append((time.time(), args))
+        if len(lines) >= BATCH:
             self.flush()
         elif self.timer is None:
             with contextlib.suppress(RuntimeError):  # no running loop (a unit test): written at the next flush
@@ -77,17 +87,61 @@ class AccessLog:
         lines, self.lines = self.lines, []
         if not lines or not access.isEnabledFor(logging.INFO):
             return
+        records: list[logging.LogRecord] | None = None
+        text: str | None = None
+        logger: logging.Logger | None = access
+        while logger is not None:
+            for handler in logger.handlers:
+                if handler.level > logging.INFO:
+                    continue
+                if access.filters or not _plain(handler):
+                    if records is None:
+                        records = self._records(lines)
+                    _emit(handler, records)
+                    continue
+                if text is None:
+                    text = self._text(lines)
+                _write(handler, text)
+            logger = logger.parent if logger.propagate else None
+
+    def _records(self, lines: list[tuple[float, tuple[Any, ...]]]) -> list[logging.LogRecord]:
         records = []
         for created, args in lines:
             record = access.makeRecord(access.name, logging.INFO, __file__, 0, LINE, args, None)
             record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
             if access.filter(record):
                 records.append(record)
-        logger: logging.Logger | None = access
-        while logger is not None:
-            for handler in logger.handlers:
-                _emit(handler, records)
-            logger = logger.parent if logger.propagate else None
+        return records
+
+    def _text(self, lines: list[tuple[float, tuple[Any, ...]]]) -> str:
+        """The lines as LOG_FORMAT formats them: "2026-12-01 18:00:00,123 kg.server.access ..."."""
+        out = []
+        for created, args in lines:
+            second = int(created)
+            if second != self.second:
+                self.second = second
+                self.stamp = time.strftime(logging.Formatter.default_time_format, time.localtime(second))
+            out.append(f"{self.stamp},{int((created - second) * 1000):03d} {access.name} {LINE % args}\n")
+        return "".join(out)
+
+
+def _plain(handler: logging.Handler) -> bool:
+    """A stream handler, unfiltered, writing lines in LOG_FORMAT with logging's default time format."""
+    formatter = handler.formatter
+    return (type(handler) is logging.StreamHandler and not handler.filters and handler.terminator == "\n"
+            and type(formatter) is logging.Formatter and formatter._fmt == LOG_FORMAT and formatter.datefmt is None
+            and formatter.converter is time.localtime
+            and formatter.default_msec_format == logging.Formatter.default_msec_format)
+
+
+def _write(handler: logging.Handler, text: str) -> None:
+    try:
+        with handler.lock or contextlib.nullcontext():
+            cast("logging.StreamHandler[Any]", handler).stream.write(text)
+            handler.flush()
+    except Exception:
+        with contextlib.suppress(Exception):
+            handler.handleError(logging.makeLogRecord({"msg": "the access log could not be written"}))
 
 
 def _emit(handler: logging.Handler, records: list[logging.LogRecord]) -> None:
@@ -222,6 +276,7 @@ def printable(raw: bytes) -> str:
 class Plan:
     job: Job
     note: str
+    shape: str | None = None  # its shape, when queries may be evaluated on the loop
 
 
 @dataclass(frozen=True)
@@ -251,6 +306,7 @@ class Lean:
         self.max_kept_bytes = 64 << 20
         self.in_flight = 0
         self.log = AccessLog()
+        self.shapes = Shapes() if runner.has_here else None
 
     # -- the Taker interface
     def take(self, conn: Connection, request: Request) -> bool:
@@ -350,6 +406,12 @@ class Lean:
             return False
         if self._refused(conn, request):
             return True
+        shapes = self.shapes
+        if shapes is not None and plan.shape is not None and shapes.inline(plan.shape):
+            result = self.runner.inline(plan.job, self.config.timeout, lambda: self._late(conn, request, plan))
+            shapes.record(plan.shape, time.monotonic() - request.started)
+            self._reply(conn, request, plan, result)
+            return True
         self.in_flight += 1
         self.runner.submit(plan.job, self.config.timeout,
                            lambda result, late: self._answered(conn, request, plan, result, late))
@@ -372,7 +434,7 @@ class Lean:
             job = self.checks.query_job(op, analysis, base, choice)
         except (ProtocolError, UnicodeDecodeError):
             return None
-        return Plan(job, f"query {form or '?'}")
+        return Plan(job, f"query {form or '?'}", shape(op.text) if self.shapes is not None else None)
 
     def _endpoint(self, scheme: str, host: bytes | None) -> str:
         """This endpoint's URL as the app's `request.url` gives it (the base IRI of queries)."""
@@ -393,15 +455,34 @@ class Lean:
             self.endpoints[key] = found
         return found
 
+    def _reply(self, conn: Connection, request: Request, plan: Plan, result: Result) -> None:
+        status, headers, body = answer_parts(result)
+        conn.respond(request, status, headers, body)
+        self._log(request, status, plan.note if result.rows is None else f"{plan.note} rows={result.rows}")
+        self._charge(request)
+
+    def _late(self, conn: Connection, request: Request, plan: Plan) -> None:
+        """The 503 of a query past the time limit on the loop: written to its socket by the watchdog's
+        thread while the loop is still blocked in the query (the process is killed next)."""
+        from kg.server.local import RETRY
+
+        limit = f"{self.config.timeout:g}"
+        status, headers, body = answer_parts(failure(
+            503, f"query exceeded the time limit of {limit} s and was stopped", {**RETRY, "Connection": "close"}))
+        request.close = True
+        conn.write_aside(conn.answer(request, status, headers, body))
+        self._log(request, status, f"{plan.note} stopped past the time limit")
+        self._charge(request)
+
     def _answered(self, conn: Connection, request: Request, plan: Plan, result: Result, late: bool) -> None:
         self.in_flight -= 1
+        if self.shapes is not None and plan.shape is not None:
+            self.shapes.record(plan.shape, time.monotonic() - request.started)
+        if not late:
+            self._reply(conn, request, plan, result)
+            return
         status, headers, body = answer_parts(result)
         note = plan.note + (f" rows={result.rows}" if result.rows is not None else "")
-        if not late:
-            conn.respond(request, status, headers, body)
-            self._log(request, status, note)
-            self._charge(request)
-            return
         from kg.server.local import GRACE, _die
 
         deadline = time.monotonic() + GRACE

@@ -27,7 +27,7 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from kg.server.config import ServerConfig
+from kg.server.config import LOG_FORMAT, ServerConfig
 from kg.server.wire import ABSENT
 
 log = logging.getLogger("kg.server")
@@ -48,7 +48,7 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
 
 def _configure_logging() -> None:
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("kg.server").setLevel(logging.INFO)
 
 
@@ -73,7 +73,9 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
         for server in listening:  # a doomed worker takes no new connections; the others do
             server.close()
 
-    runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=threads, on_doom=stop_accepting)
+    here = config.remote is None and not config.updates  # fast queries on the loop (kg.server.shapes)
+    runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=threads, on_doom=stop_accepting,
+                         here=here)
     starlette = create_app(config, runner=runner, announce=False, ledger=ledger)
     endpoint = starlette.state.endpoint
     lean: list[Lean] = []

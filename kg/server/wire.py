@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import email.utils
 import logging
+import os
 import socket
 import time
 from collections import deque
@@ -360,17 +361,34 @@ class Connection(asyncio.Protocol):
         """Writes a whole answer: `head` (prepared header lines) or `headers`, then the body."""
         transport = self.transport
         if transport is not None and not transport.is_closing():
-            parts, close, length = self._head_lines(request, status, headers, head)
-            if not length and status >= 200 and status not in (204, 304):
-                parts.append(b"content-length: %d\r\n" % len(body))
-            if close:
-                parts.append(b"connection: close\r\n")
-            parts.append(b"\r\n")
-            if request.method != "HEAD" and status not in (204, 304):
-                parts.append(body)
-            transport.write(b"".join(parts))
-            request.close = close
+            transport.write(self.answer(request, status, headers, body, head))
         self.finished(request)
+
+    def answer(self, request: Request, status: int, headers: Headers, body: bytes,
+               head: bytes | None = None) -> bytes:
+        """The bytes of a whole answer (`request.close` set when the connection closes after it)."""
+        parts, close, length = self._head_lines(request, status, headers, head)
+        if not length and status >= 200 and status not in (204, 304):
+            parts.append(b"content-length: %d\r\n" % len(body))
+        if close:
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        if request.method != "HEAD" and status not in (204, 304):
+            parts.append(body)
+        request.close = close
+        return b"".join(parts)
+
+    def write_aside(self, data: bytes) -> None:
+        """Writes `data` to the socket from another thread, while the loop is blocked (a query past
+        the time limit on it; the process is killed next): only when nothing the transport holds is
+        still to go out before it, else the client sees the connection close."""
+        transport = self.transport
+        if transport is None or transport.is_closing() or transport.get_write_buffer_size():
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                os.write(sock.fileno(), data)
 
     def _head_lines(self, request: Request, status: int, headers: Headers,
                     head: bytes | None = None) -> tuple[list[bytes], bool, bool]:
