@@ -409,7 +409,7 @@ class Lean:
         shapes = self.shapes
         if shapes is not None and plan.shape is not None and shapes.inline(plan.shape):
             result = self.runner.inline(plan.job, self.config.timeout, lambda: self._late(conn, request, plan))
-            shapes.record(plan.shape, time.monotonic() - request.started)
+            shapes.record(plan.shape, result.seconds or 0.0)
             self._reply(conn, request, plan, result)
             return True
         self.in_flight += 1
@@ -476,8 +476,9 @@ class Lean:
 
     def _answered(self, conn: Connection, request: Request, plan: Plan, result: Result, late: bool) -> None:
         self.in_flight -= 1
-        if self.shapes is not None and plan.shape is not None:
-            self.shapes.record(plan.shape, time.monotonic() - request.started)
+        if self.shapes is not None and plan.shape is not None:  # never run (503): as long as it waited
+            seconds = result.seconds if result.seconds is not None else time.monotonic() - request.started
+            self.shapes.record(plan.shape, seconds)
         if not late:
             self._reply(conn, request, plan, result)
             return

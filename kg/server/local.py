@@ -118,11 +118,12 @@ class LocalRunner:
                 return
             if ticket.answered:  # dropped while queued (busy, or the worker is going)
                 continue
-            ticket.started = time.monotonic()
+            ticket.started = started = time.monotonic()
             try:
                 result = handler(ticket.job)
             except Exception as e:  # the evaluator answers its own errors; this is a bug, still never a trace
                 result = failure(500, f"evaluation failed: {type(e).__name__}: {e}")
+            result.seconds = time.monotonic() - started
             loop.call_soon_threadsafe(self._finish, ticket, result)
 
     def _watch(self) -> None:
@@ -149,13 +150,15 @@ class LocalRunner:
         if self.doomed:
             return failure(503, "this query worker is restarting; try again", GONE)
         self.here_timeout, self.here_late = timeout, late
-        self.here_since = time.monotonic()
+        self.here_since = started = time.monotonic()
         try:
-            return here(job)
+            result = here(job)
         except Exception as e:  # the evaluator answers its own errors; this is a bug, still never a trace
-            return failure(500, f"evaluation failed: {type(e).__name__}: {e}")
+            result = failure(500, f"evaluation failed: {type(e).__name__}: {e}")
         finally:
             self.here_since = self.here_late = None
+        result.seconds = time.monotonic() - started
+        return result
 
     def submit(self, job: Job, timeout: float, done: Done) -> None:
         """Queues the job; `done(result, late)` is called on the loop exactly once."""

@@ -45,6 +45,7 @@ class Result:
     data: Any = None
     rows: int | None = None
     unacceptable: Family | None = None  # a 406: the query's answer has no acceptable format of this family
+    seconds: float | None = None  # how long the evaluation took (set by kg.server.local)
 
 
 def failure(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Result:

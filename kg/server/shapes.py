@@ -9,7 +9,7 @@ the loop after their first answers, while a new kind of query, or one that was s
 thread, where it cannot hold up this worker's other connections.
 
 A shape is a guess: the same shape with another key can be slower (a common name, a large paper).
-One answer slower than FAST sends its shape back to the threads until it has been fast RUNS +
+One evaluation slower than FAST sends its shape back to the threads until it has been fast RUNS +
 PENALTY times in a row; one that runs past the time limit on the loop is answered 503 by the watchdog
 and takes its worker down (kg.server.local.LocalRunner.inline), as a runaway query in a thread does.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-FAST = 0.025  # seconds from the request taken to its answer: this quick or quicker counts for its shape
+FAST = 0.02  # seconds an evaluation took: this quick or quicker counts for its shape
 RUNS = 2  # quick answers in a row before a shape is evaluated on the loop
 PENALTY = 8  # more quick answers needed after a slow one
 KEPT = 4096  # shapes remembered (the table is emptied when full)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import gc
 import logging
 import os
 import socket
@@ -611,6 +612,10 @@ async def serve(front: Front, sock: Any, stop: asyncio.Event, listening: list[Li
     """Serves `front` on the listening socket until `stop` is set, then stops gracefully: no new
     connections, idle ones closed, answers in flight sent (at most 10 s)."""
     shutdown = await lifespan(front.app)
+    # What start-up made (the app, the stores, the caches' tables) lives as long as the worker: out
+    # of the collector's scans, so a collection looks only at what requests made since.
+    gc.collect()
+    gc.freeze()
     acceptor = Acceptor(front, sock)
     listening.append(acceptor)
     try:
