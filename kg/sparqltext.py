@@ -167,14 +167,15 @@ class Analysis:
         return any(t.kind == "word" and t.depth == 0 and t.text.upper() in ("USING", "WITH") for t in self.tokens)
 
 
-def unescape(text: str) -> str:
-    def sub(m: re.Match[str]) -> str:
-        code = int(m.group(1) or m.group(2), 16)
-        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-            raise Refused(f"invalid escape {m.group(0)}")
-        return chr(code)
+def _decoded(m: re.Match[str]) -> str:
+    code = int(m.group(1) or m.group(2), 16)
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise Refused(f"invalid escape {m.group(0)}")
+    return chr(code)
 
-    return _ESCAPE.sub(sub, text) if "\\" in text else text
+
+def unescape(text: str) -> str:
+    return _ESCAPE.sub(_decoded, text) if "\\" in text else text
 
 
 def lex(text: str) -> Analysis:

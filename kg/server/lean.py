@@ -307,6 +307,8 @@ class Lean:
         self.in_flight = 0
         self.log = AccessLog()
         self.shapes = Shapes() if runner.has_here else None
+        self.heads: dict[str, bytes] = {}  # the header lines of a 200 without headers of its own, by content type
+        self.paths: dict[bytes, str] = {}  # request paths as the access log writes them
 
     # -- the Taker interface
     def take(self, conn: Connection, request: Request) -> bool:
@@ -456,8 +458,17 @@ class Lean:
         return found
 
     def _reply(self, conn: Connection, request: Request, plan: Plan, result: Result) -> None:
-        status, headers, body = answer_parts(result)
-        conn.respond(request, status, headers, body)
+        if result.status == 200 and not result.headers:  # the common answer: its header lines prepared once
+            head = self.heads.get(result.content_type)
+            if head is None:
+                _, headers, _ = answer_parts(result)
+                _bounded(self.heads)
+                head = self.heads[result.content_type] = b"".join(k + b": " + v + b"\r\n" for k, v in headers)
+            conn.respond(request, 200, [], result.body, head=head)
+            status = 200
+        else:
+            status, headers, body = answer_parts(result)
+            conn.respond(request, status, headers, body)
         self._log(request, status, plan.note if result.rows is None else f"{plan.note} rows={result.rows}")
         self._charge(request)
 
@@ -531,5 +542,9 @@ class Lean:
             self.ledger.charge(client, time.monotonic() - request.started)
 
     def _log(self, request: Request, status: int, note: str) -> None:
-        self.log.add((request.client[0], request.method, printable(request.raw_path), status,
-                      (time.monotonic() - request.started) * 1000, note))
+        path = self.paths.get(request.raw_path)
+        if path is None:
+            _bounded(self.paths)
+            path = self.paths[request.raw_path] = printable(request.raw_path)
+        self.log.add((request.client[0], request.method, path, status, (time.monotonic() - request.started) * 1000,
+                      note))

@@ -6,7 +6,8 @@ the evaluation threads and the answer's bytes are written when it comes back, wi
 prepared once. Every other request goes to the ASGI app (Starlette) through a minimal bridge: the
 body read whole first (at most --max-body bytes, else 413), the answer written as it is sent
 (`Content-Length`, or chunked when the app streams), HEAD without a body. Keep-alive connections
-idle for KEEP_ALIVE seconds are closed. Requests with `Upgrade:` (Java's `h2c`) are answered as
+idle for KEEP_ALIVE seconds are closed (by one sweep a second over the worker's connections, not a
+timer per request). Requests with `Upgrade:` (Java's `h2c`) are answered as
 plain HTTP/1.1; a request that cannot be parsed is 400, and its connection closed.
 
 Connections are shared out between the workers: each worker accepts from the listening socket
@@ -38,7 +39,8 @@ from urllib.parse import unquote
 import httptools
 
 log = logging.getLogger("kg.server")
-KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open
+KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open (at most one IDLE_SWEEP more)
+IDLE_SWEEP = 1.0  # seconds between two looks for idle connections
 MAX_HEADERS = 100
 MAX_HEAD = 64 << 10  # bytes of request line and headers
 TRUSTED = frozenset({"127.0.0.1", "::1"})  # proxies whose X-Forwarded-* are believed
@@ -157,6 +159,21 @@ class Front:
         self.connections: set[Connection] = set()
         self.in_flight = 0  # requests answered by the lean path, not yet written
         self.stopping = False
+        self.sweeping: asyncio.TimerHandle | None = None
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Looks for idle connections every IDLE_SWEEP s while there are connections."""
+        if self.sweeping is None:
+            self.sweeping = loop.call_later(IDLE_SWEEP, self._sweep, loop)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.sweeping = None
+        now = time.monotonic()
+        for conn in list(self.connections):
+            if conn.quiet_since is not None and now - conn.quiet_since >= KEEP_ALIVE:
+                conn.close_if_idle()
+        if self.connections:
+            self.watch(loop)
 
 
 class Connection(asyncio.Protocol):
@@ -177,7 +194,7 @@ class Connection(asyncio.Protocol):
         self.closed = False
         self.broken = False  # read nothing more (after a request that could not be parsed)
         self.close_after = False  # close once the answers in flight are out
-        self.idle: asyncio.TimerHandle | None = None
+        self.quiet_since: float | None = None  # since when nothing was asked or answered; None while busy
         self.writable: asyncio.Future[None] | None = None
         self.disconnected: asyncio.Event | None = None
 
@@ -190,15 +207,15 @@ class Connection(asyncio.Protocol):
         self.front.connections.add(self)
         if self.front.share is not None:
             self.front.share.add(1)
-        self._idle()
+        self.quiet_since = time.monotonic()
+        self.front.watch(self.loop)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self in self.front.connections and self.front.share is not None:
             self.front.share.add(-1)
         self.front.connections.discard(self)
-        if self.idle is not None:
-            self.idle.cancel()
+        self.quiet_since = None
         if self.disconnected is not None:
             self.disconnected.set()
         if self.writable is not None and not self.writable.done():
@@ -240,15 +257,6 @@ class Connection(asyncio.Protocol):
         if not self.busy:
             self._next()
 
-    def _idle(self) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
-        self.idle = self.loop.call_later(KEEP_ALIVE, self._close_if_idle)
-
-    def _close_if_idle(self) -> None:
-        if not self.busy and not self.queue and self.transport is not None:
-            self.transport.close()
-
     def close_if_idle(self) -> None:
         """For a graceful stop: an idle connection closes now, a busy one after its answer."""
         if not self.busy and not self.queue and self.transport is not None:
@@ -262,9 +270,7 @@ class Connection(asyncio.Protocol):
         self.body = []
         self.body_size = 0
         self.too_large = False
-        if self.idle is not None:
-            self.idle.cancel()
-            self.idle = None
+        self.quiet_since = None
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -420,7 +426,7 @@ class Connection(asyncio.Protocol):
         if self.queue:
             self._next()
         else:
-            self._idle()
+            self.quiet_since = time.monotonic()
 
     # -- the ASGI bridge
     async def _asgi(self, request: Request) -> None:
