@@ -12,6 +12,8 @@ A shape is a guess: the same shape with another key can be slower (a common name
 One evaluation slower than FAST sends its shape back to the threads until it has been fast RUNS +
 PENALTY times in a row; one that runs past the time limit on the loop is answered 503 by the watchdog
 and takes its worker down (kg.server.local.LocalRunner.inline), as a runaway query in a thread does.
+While a query runs on the loop, this worker's other connections wait (at most FAST, as a rule; the
+time limit for such a runaway one); new connections go to the other workers, whose loops are free.
 """
 
 from __future__ import annotations
