@@ -36,7 +36,12 @@ def test_a_shape_goes_inline_after_quick_answers_and_back_after_a_slow_one() -> 
     assert not shapes.inline("s")
     shapes.record("s", 0.001)
     assert shapes.inline("s")
-    shapes.record("s", 0.5)  # slow: back to the threads
+    shapes.record("s", 0.5)  # one slow evaluation on the loop: a strike, still there
+    assert shapes.inline("s")
+    shapes.record("s", 0.001)  # the strike forgotten by a quick one
+    shapes.record("s", 0.5)
+    assert shapes.inline("s")
+    shapes.record("s", 0.5)  # two in a row: back to the threads
     assert not shapes.inline("s")
     for _ in range(RUNS + PENALTY - 1):
         shapes.record("s", 0.001)

@@ -9,8 +9,10 @@ the loop after their first answers, while a new kind of query, or one that was s
 thread, where it cannot hold up this worker's other connections.
 
 A shape is a guess: the same shape with another key can be slower (a common name, a large paper).
-One evaluation slower than FAST sends its shape back to the threads until it has been fast RUNS +
-PENALTY times in a row; one that runs past the time limit on the loop is answered 503 by the watchdog
+Two evaluations slower than FAST in a row on the loop (one alone is as often the worker losing its
+core for a while as the query's own cost), or one in a thread, send the shape back to the threads
+until it has been fast RUNS + PENALTY times in a row; one that runs past the time limit on the loop
+is answered 503 by the watchdog
 and takes its worker down (kg.server.local.LocalRunner.inline), as a runaway query in a thread does.
 While a query runs on the loop, this worker's other connections wait (at most FAST, as a rule; the
 time limit for such a runaway one); new connections go to the other workers, whose loops are free.
@@ -34,7 +36,8 @@ def shape(text: str) -> str:
 
 
 class Shapes:
-    """The quick answers in a row of each shape seen (negative after a slow answer)."""
+    """Per shape seen: below `runs`, the quick evaluations in a row in the threads (negative after a
+    slow one); `runs + 1`, on the loop; `runs`, on the loop after one slow evaluation there."""
 
     def __init__(self, fast: float = FAST, runs: int = RUNS, penalty: int = PENALTY) -> None:
         self.fast = fast
@@ -47,14 +50,15 @@ class Shapes:
         return self.counts.get(key, 0) >= self.runs
 
     def record(self, key: str, seconds: float) -> None:
-        """One answer of this shape, `seconds` after its request was taken."""
+        """One evaluation of this shape that took `seconds`."""
         n = self.counts.get(key, 0)
+        runs = self.runs
         if seconds > self.fast:
-            n = -self.penalty
-        elif n >= self.runs:
+            n = runs if n == runs + 1 else -self.penalty  # a first strike on the loop, else back to the threads
+        elif n == runs + 1:
             return
         else:
-            n += 1
+            n = runs + 1 if n + 1 >= runs else n + 1
         if key not in self.counts and len(self.counts) >= KEPT:
             self.counts.clear()
         self.counts[key] = n
