@@ -34,7 +34,7 @@ import pyoxigraph as ox
 
 from kg.formats import BOOLEAN, GRAPHS, HTML, JSON, N_TRIPLES, RESULTS, Format, find
 from kg.server.config import LOG_FORMAT, ServerConfig
-from kg.server.messages import Family, Job, Result, failure
+from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.protocol import Operation, ProtocolError, parse
 from kg.server.shapes import Shapes, shape
@@ -134,14 +134,15 @@ def _plain(handler: logging.Handler) -> bool:
             and formatter.default_msec_format == logging.Formatter.default_msec_format)
 
 
-def _write(handler: logging.Handler, text: str) -> None:
+def _write(handler: logging.Handler, text: str, record: logging.LogRecord | None = None) -> None:
+    """The text in one write to a stream handler; a failure goes to its handleError (with `record`)."""
     try:
         with handler.lock or contextlib.nullcontext():
             cast("logging.StreamHandler[Any]", handler).stream.write(text)
             handler.flush()
     except Exception:
         with contextlib.suppress(Exception):
-            handler.handleError(logging.makeLogRecord({"msg": "the access log could not be written"}))
+            handler.handleError(record or logging.makeLogRecord({"msg": "the access log could not be written"}))
 
 
 def _emit(handler: logging.Handler, records: list[logging.LogRecord]) -> None:
@@ -155,11 +156,10 @@ def _emit(handler: logging.Handler, records: list[logging.LogRecord]) -> None:
         return
     try:
         text = "".join(handler.format(r) + handler.terminator for r in mine)
-        with handler.lock or contextlib.nullcontext():
-            handler.stream.write(text)
-            handler.flush()
     except Exception:
         handler.handleError(mine[0])
+        return
+    _write(handler, text, mine[0])
 
 
 def html_wanted(fmt_param: str | None, accept: str | None, offers: tuple[Format, ...]) -> bool:
@@ -277,6 +277,11 @@ class Plan:
     job: Job
     note: str
     shape: str | None = None  # its shape, when queries may be evaluated on the loop
+
+
+def _note(plan: Plan, result: Result) -> str:
+    """The access log's note of a query's answer: its form, and the solutions kept when capped."""
+    return plan.note if result.rows is None else f"{plan.note} rows={result.rows}"
 
 
 @dataclass(frozen=True)
@@ -469,17 +474,15 @@ class Lean:
         else:
             status, headers, body = answer_parts(result)
             conn.respond(request, status, headers, body)
-        self._log(request, status, plan.note if result.rows is None else f"{plan.note} rows={result.rows}")
+        self._log(request, status, _note(plan, result))
         self._charge(request)
 
     def _late(self, conn: Connection, request: Request, plan: Plan) -> None:
         """The 503 of a query past the time limit on the loop: written to its socket by the watchdog's
         thread while the loop is still blocked in the query (the process is killed next)."""
-        from kg.server.local import RETRY
+        from kg.server.local import timed_out
 
-        limit = f"{self.config.timeout:g}"
-        status, headers, body = answer_parts(failure(
-            503, f"query exceeded the time limit of {limit} s and was stopped", {**RETRY, "Connection": "close"}))
+        status, headers, body = answer_parts(timed_out(self.config.timeout))
         request.close = True
         conn.write_aside(conn.answer(request, status, headers, body))
         self._log(request, status, f"{plan.note} stopped past the time limit")
@@ -494,7 +497,7 @@ class Lean:
             self._reply(conn, request, plan, result)
             return
         status, headers, body = answer_parts(result)
-        note = plan.note + (f" rows={result.rows}" if result.rows is not None else "")
+        note = _note(plan, result)
         from kg.server.local import GRACE, _die
 
         deadline = time.monotonic() + GRACE

@@ -118,13 +118,8 @@ class LocalRunner:
                 return
             if ticket.answered:  # dropped while queued (busy, or the worker is going)
                 continue
-            ticket.started = started = time.monotonic()
-            try:
-                result = handler(ticket.job)
-            except Exception as e:  # the evaluator answers its own errors; this is a bug, still never a trace
-                result = failure(500, f"evaluation failed: {type(e).__name__}: {e}")
-            result.seconds = time.monotonic() - started
-            loop.call_soon_threadsafe(self._finish, ticket, result)
+            ticket.started = time.monotonic()
+            loop.call_soon_threadsafe(self._finish, ticket, evaluated(handler, ticket.job, ticket.started))
 
     def _watch(self) -> None:
         """The time limit of the job on the loop (`inline`), checked every SWEEP s from this thread."""
@@ -148,24 +143,20 @@ class LocalRunner:
         here = self.here
         assert here is not None, "LocalRunner(here=True) evaluates inline"
         if self.doomed:
-            return failure(503, "this query worker is restarting; try again", GONE)
+            return restarting()
         self.here_timeout, self.here_late = timeout, late
         self.here_since = started = time.monotonic()
         try:
-            result = here(job)
-        except Exception as e:  # the evaluator answers its own errors; this is a bug, still never a trace
-            result = failure(500, f"evaluation failed: {type(e).__name__}: {e}")
+            return evaluated(here, job, started)
         finally:
             self.here_since = self.here_late = None
-        result.seconds = time.monotonic() - started
-        return result
 
     def submit(self, job: Job, timeout: float, done: Done) -> None:
         """Queues the job; `done(result, late)` is called on the loop exactly once."""
         loop = self.loop
         assert loop is not None
         if self.doomed:
-            done(failure(503, "this query worker is restarting; try again", GONE), False)
+            done(restarting(), False)
             return
         ticket = Ticket(job, timeout, done, time.monotonic())
         self.pending.add(ticket)
@@ -231,13 +222,32 @@ class LocalRunner:
         assert self.loop is not None
         self.loop.call_later(FALLBACK, _die)
         if late is not None:
-            limit = f"{late.timeout:g}"
-            self._answer(late, failure(503, f"query exceeded the time limit of {limit} s and was stopped",
-                                       {**RETRY, "Connection": "close"}), late=True)
+            self._answer(late, timed_out(late.timeout), late=True)
 
     def close(self) -> None:
         for _ in self.threads:
             self.jobs.put(None)
+
+
+def evaluated(handler: Callable[[Job], Result], job: Job, started: float) -> Result:
+    """The handler's Result for the job, with how long it took since `started` (`Result.seconds`)."""
+    try:
+        result = handler(job)
+    except Exception as e:  # the evaluator answers its own errors; this is a bug, still never a trace
+        result = failure(500, f"evaluation failed: {type(e).__name__}: {e}")
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def restarting() -> Result:
+    """The answer of a job that comes to a worker already doomed."""
+    return failure(503, "this query worker is restarting; try again", GONE)
+
+
+def timed_out(timeout: float) -> Result:
+    """The answer of the job that ran past the time limit (its worker is killed after it)."""
+    return failure(503, f"query exceeded the time limit of {timeout:g} s and was stopped",
+                   {**RETRY, "Connection": "close"})
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
