@@ -390,22 +390,26 @@ class Lean:
 
     # -- SPARQL queries
     def sparql(self, conn: Connection, request: Request) -> bool:
-        if request.method not in ("GET", "POST"):
-            return False
-        content_type = accept = host = None
-        for k, v in request.headers:
-            if k == b"content-type":
-                content_type = v
-            elif k == b"accept":
-                accept = v
-            elif k == b"host":
-                host = v
-            elif k == b"origin" and self.config.cors:
-                return False  # CORS headers: the app's middleware
-        key = (request.method, request.query, content_type, request.body, accept, host, request.scheme)
+        key = request.key
+        if key is None:  # not a request seen whole before (kg.server.wire.Repeats)
+            if request.method not in ("GET", "POST"):
+                return False
+            content_type = accept = host = None
+            for k, v in request.headers:
+                if k == b"content-type":
+                    content_type = v
+                elif k == b"accept":
+                    accept = v
+                elif k == b"host":
+                    host = v
+                elif k == b"origin" and self.config.cors:
+                    return False  # CORS headers: the app's middleware
+            key = request.key = (request.method, request.query, content_type, request.body, accept, host,
+                                 request.scheme)
         if key in self.plans:
             plan = self.plans[key]
         else:
+            _, _, content_type, _, accept, host, _ = key
             plan = self._plan(request, content_type, accept, host)
             _bounded(self.plans)
             self.plans[key] = plan

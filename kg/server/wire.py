@@ -89,7 +89,7 @@ class Request:
     """One parsed request."""
 
     __slots__ = ("method", "raw_path", "query", "headers", "body", "keep_alive", "version", "client", "scheme",
-                 "started", "close", "too_large")
+                 "started", "close", "too_large", "key")
 
     def __init__(self) -> None:
         self.method = "GET"
@@ -104,12 +104,53 @@ class Request:
         self.started = 0.0
         self.close = False  # close the connection after the answer
         self.too_large = False  # the body passed --max-body (413)
+        self.key: tuple[Any, ...] | None = None  # what the lean path keeps its plan under (set by it; see Repeats)
+
+    def again(self, client: tuple[str, int]) -> Request:
+        """The same request once more (what parsing its bytes again gives), from `client`."""
+        request = Request.__new__(Request)
+        request.method, request.raw_path, request.query = self.method, self.raw_path, self.query
+        request.headers, request.body, request.keep_alive = self.headers, self.body, self.keep_alive
+        request.version, request.client, request.scheme = self.version, client, "http"
+        request.started, request.close, request.too_large, request.key = 0.0, False, False, self.key
+        return request
 
     def header(self, name: bytes) -> bytes | None:
         for k, v in self.headers:
             if k == name:
                 return v
         return None
+
+
+_SEVERAL = Request()  # Connection.parsed when the data being read held more (or less) than one request
+_NOT_REPEATED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"upgrade"})
+REPEAT_BYTES = 8 << 10  # bytes of a request kept whole at most
+REPEATS = 1024  # requests kept per worker (the table emptied when full)
+
+
+class Repeats:
+    """Requests that came whole in one read, by their bytes: the same bytes at the start of a later
+    read (on any connection of this worker) are the same request, taken without parsing them again.
+
+    A keep-alive client that sends the same query again (a site's popular names, a dashboard's
+    refresh) sends the same bytes; httptools' callbacks, the request's fields and the lean path's
+    scan of the headers are then skipped, and only the evaluation and the answer remain. Kept: the
+    requests the lean path planned (it set `Request.key`), at most REPEAT_BYTES each, and none whose
+    meaning depends on more than its bytes (X-Forwarded-* from a proxy, which depends on the peer;
+    Expect: 100-continue, answered while parsing; Upgrade). Data that holds a part of a request, or
+    more than one, is parsed as always."""
+
+    def __init__(self, size: int = REPEATS, max_bytes: int = REPEAT_BYTES) -> None:
+        self.size = size
+        self.max_bytes = max_bytes
+        self.seen: dict[bytes, Request] = {}
+
+    def remember(self, data: bytes, request: Request) -> None:
+        if request.key is None or len(data) > self.max_bytes:
+            return
+        if len(self.seen) >= self.size:
+            self.seen.clear()
+        self.seen[data] = request.again(("-", 0))
 
 
 class Taker(Protocol):
@@ -160,6 +201,7 @@ class Front:
         self.in_flight = 0  # requests answered by the lean path, not yet written
         self.stopping = False
         self.sweeping: asyncio.TimerHandle | None = None
+        self.repeats = Repeats() if taker is not None else None
 
     def watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Looks for idle connections every IDLE_SWEEP s while there are connections."""
@@ -197,6 +239,9 @@ class Connection(asyncio.Protocol):
         self.quiet_since: float | None = None  # since when nothing was asked or answered; None while busy
         self.writable: asyncio.Future[None] | None = None
         self.disconnected: asyncio.Event | None = None
+        self.in_message = False  # between a request's first byte and its end
+        self.plain = True  # the request being parsed has no header that keeps it from Repeats
+        self.parsed: Request | None = None  # the one request parsed from the data being read
 
     # -- the transport
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -230,11 +275,27 @@ class Connection(asyncio.Protocol):
             self.writable.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        repeats = self.front.repeats
+        fresh = not self.in_message  # `data` starts a request: it may be one seen whole before
+        if fresh and repeats is not None and not self.broken:
+            seen = repeats.seen.get(data)
+            if seen is not None:
+                self.quiet_since = None
+                self.queue.append(seen.again(self.peer))
+                if not self.busy:
+                    self._next()
+                return
+        self.parsed = None
         while not self.broken:
             try:
                 self.parser.feed_data(data)
+                parsed = self.parsed
+                if fresh and repeats is not None and parsed is not None and parsed is not _SEVERAL \
+                        and not self.in_message:
+                    repeats.remember(data, parsed)
                 return
             except httptools.HttpParserUpgrade as e:
+                fresh = False
                 # `Upgrade:` (Java's h2c): the request is parsed and queued, and answered over HTTP/1.1;
                 # what follows it is the next request, for a fresh parser.
                 offset = e.args[0] if e.args and isinstance(e.args[0], int) else len(data)
@@ -264,12 +325,14 @@ class Connection(asyncio.Protocol):
 
     # -- httptools callbacks
     def on_message_begin(self) -> None:
+        self.in_message = True
         self.url = b""
         self.headers = []
         self.head_size = 0
         self.body = []
         self.body_size = 0
         self.too_large = False
+        self.plain = True
         self.quiet_since = None
 
     def on_url(self, url: bytes) -> None:
@@ -291,6 +354,9 @@ class Connection(asyncio.Protocol):
                     self.too_large = True
             elif k == b"expect" and v.lower() == b"100-continue" and self.transport is not None:
                 self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.plain = False
+            elif k in _NOT_REPEATED:
+                self.plain = False
 
     def on_body(self, body: bytes) -> None:
         if self.too_large:
@@ -318,6 +384,11 @@ class Connection(asyncio.Protocol):
         request.body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
         request.client, request.scheme = self._forwarded(self.headers)
         request.too_large = self.too_large
+        self.in_message = False
+        if self.parsed is None and self.plain and not self.too_large and self.front.repeats is not None:
+            self.parsed = request  # the first request of the data being read
+        else:
+            self.parsed = _SEVERAL  # a second one: neither is kept
         self.queue.append(request)
         if not self.busy:
             self._next()
