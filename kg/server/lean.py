@@ -5,7 +5,9 @@ SERVICE/LOAD refusal and query form, kept per query text; the formats an Accept 
 `format=` choose, kept per header. A query request the lean path takes is one the app would
 evaluate and answer as it is: a query (GET or POST, form or direct), no browser wanting a page, no
 CORS origin to answer. Its plan (the Job) is kept per request (method, query string, content type,
-body, Accept, Host), so a repeated request costs a dictionary lookup before its evaluation.
+body, Accept, Host), so a repeated request costs a dictionary lookup before its evaluation; the
+key rides on the request (`Request.key`), so a request the front has seen whole before
+(kg.server.wire.Repeats) is not scanned again either.
 Anything else (updates, the service description, pages, errors of the protocol, HEAD) goes to the
 app, which gives every error its message.
 

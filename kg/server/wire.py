@@ -1,7 +1,8 @@
 """The HTTP/1.1 front of a worker process: an asyncio Protocol over httptools, no ASGI server.
 
-Each connection parses its requests with httptools and answers them in order. A request the lean
-path takes (kg.server.lean: SPARQL queries, kept answers) is answered from here: its job goes to
+Each connection parses its requests with httptools and answers them in order (a request whose
+bytes came whole in one read before, and again now, is taken as it was then: `Repeats`). A
+request the lean path takes (kg.server.lean: SPARQL queries, kept answers) is answered from here: its job goes to
 the evaluation threads and the answer's bytes are written when it comes back, with headers
 prepared once. Every other request goes to the ASGI app (Starlette) through a minimal bridge: the
 body read whole first (at most --max-body bytes, else 413), the answer written as it is sent
