@@ -278,13 +278,11 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         repeats = self.front.repeats
         fresh = not self.in_message  # `data` starts a request: it may be one seen whole before
-        if fresh and repeats is not None and not self.broken:
+        if fresh and repeats is not None and not self.broken and len(data) <= repeats.max_bytes:
             seen = repeats.seen.get(data)
             if seen is not None:
                 self.quiet_since = None
-                self.queue.append(seen.again(self.peer))
-                if not self.busy:
-                    self._next()
+                self._enqueue(seen.again(self.peer))
                 return
         self.parsed = None
         while not self.broken:
@@ -315,6 +313,10 @@ class Connection(asyncio.Protocol):
         request.close = True
         request.body = (message[:200] + "\n").encode()
         request.method = "BAD"
+        self._enqueue(request)
+
+    def _enqueue(self, request: Request) -> None:
+        """Queues a request, and answers it now when nothing before it is in flight."""
         self.queue.append(request)
         if not self.busy:
             self._next()
@@ -390,9 +392,7 @@ class Connection(asyncio.Protocol):
             self.parsed = request  # the first request of the data being read
         else:
             self.parsed = _SEVERAL  # a second one: neither is kept
-        self.queue.append(request)
-        if not self.busy:
-            self._next()
+        self._enqueue(request)
 
     def _forwarded(self, headers: Headers) -> tuple[tuple[str, int], str]:
         client, scheme = self.peer, "http"
