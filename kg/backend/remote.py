@@ -397,6 +397,7 @@ def _projects(text: str, param: str) -> bool:
 def _key(t: Term) -> str:
     return str(t) if isinstance(t, ox.Triple) else t.value
 
+
 _R = TypeVar("_R", dict[str, Term], normalise.JsonRow)
 
 
@@ -425,7 +426,6 @@ def _by_value(plan: list[tuple[NamedQuery, str, list[Term]]], by_part: list[list
 
 def _values(row: dict[str, Term]) -> dict[str, object]:
     return {k: value(v) for k, v in row.items()}
-
 
 
 def open_index(path: Path) -> AdjacencyIndex:

@@ -12,8 +12,8 @@ A shape is a guess: the same shape with another key can be slower (a common name
 Two evaluations slower than FAST in a row on the loop (one alone is as often the worker losing its
 core for a while as the query's own cost), or one in a thread, send the shape back to the threads
 until it has been fast RUNS + PENALTY times in a row; one that runs past the time limit on the loop
-is answered 503 by the watchdog
-and takes its worker down (kg.server.local.LocalRunner.inline), as a runaway query in a thread does.
+is answered 503 by the watchdog and takes its worker down (kg.server.local.LocalRunner.inline), as
+a runaway query in a thread does.
 While a query runs on the loop, this worker's other connections wait (at most FAST, as a rule; the
 time limit for such a runaway one); new connections go to the other workers, whose loops are free.
 """
