@@ -383,7 +383,9 @@ class Connection(asyncio.Protocol):
         parser = self.parser
         request.method = parser.get_method().decode("latin-1")
         request.version = parser.get_http_version()
-        request.keep_alive = parser.should_keep_alive()
+        # RFC 9112 §6.1: an HTTP/1.0 request with Transfer-Encoding is framed wrongly for some hop; close after it
+        request.keep_alive = parser.should_keep_alive() and not (
+            request.version == "1.0" and any(k == b"transfer-encoding" for k, _ in self.headers))
         try:
             parsed = httptools.parse_url(self.url)
         except httptools.HttpParserInvalidURLError:
