@@ -27,7 +27,9 @@ import sys
 import time
 import unicodedata
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -40,10 +42,12 @@ import kg
 
 pytest.importorskip("uvicorn", reason="the reference server: pip install -e '.[test]'")
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 COMPARED = ("content-type", "content-length", "location", "allow", "vary", "connection", "etag", "cache-control",
-            "link", "retry-after", "x-sparql-maxrows")
+            "link", "retry-after", "x-sparql-maxrows", "content-location", "access-control-allow-origin",
+            "access-control-allow-methods", "access-control-allow-headers", "access-control-expose-headers",
+            "access-control-max-age", "access-control-allow-credentials")
 NAMES = ["Jürgen Becker", "Zoë Márquez", "Γεώργιος Παπαδόπουλος", "Сергей Иванов", "王小明", "山田 太郎",
          "محمد الأحمد", "Ana 🌍 Silva", "Jean+Paul O'Neil & Co", "100% Zoë / Ünal?#"]
 SCRIPTS = {  # a few letters of each script, for names the store does not have
@@ -188,7 +192,7 @@ def request(method: str, target: str, headers: list[tuple[str, str]] | None = No
     lines += [f"{k}: {v}" for k, v in headers or []]
     if body and not any(k.lower() in ("content-length", "transfer-encoding") for k, _ in headers or []):
         lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body  # a value outside ASCII as UTF-8 bytes
 
 
 # -- the two servers
@@ -219,15 +223,13 @@ class Pair:
         return mine
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    tmp = tmp_path_factory.mktemp("differential")
-    store = tmp / "store"
-    kg.build([DATA / "names" / "every_script.xml"], store, kind="dblp")
-    with running(store, "--workers", "1", log=tmp / "serve.log") as server:
+@contextmanager
+def serving(store: Path, tmp: Path, *, cors: bool = False) -> Iterator[Pair]:
+    """`kg serve` on `store` (one worker) and the reference server beside it, with the same settings."""
+    with running(store, "--workers", "1", *(["--cors"] if cors else []), log=tmp / "serve.log") as server:
         port = free_port()
         env = {**os.environ, "KG_REFERENCE_STORE": str(store), "KG_REFERENCE_PORT": server.url.rsplit(":", 1)[1],
-               "PYTHONPATH": str(ROOT / "tests")}
+               "KG_REFERENCE_CORS": "1" if cors else "", "PYTHONPATH": str(ROOT / "tests")}
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "reference_app:app", "--host", "127.0.0.1", "--port",
                str(port), "--http", "httptools", "--loop", "uvloop", "--workers", "1", "--no-access-log",
                "--log-level", "warning"]
@@ -253,6 +255,25 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("differential") / "store"
+    kg.build([DATA / "names" / "every_script.xml"], store, kind="dblp")
+    return store
+
+
+@pytest.fixture(scope="module")
+def pair(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with serving(store, tmp_path_factory.mktemp("servers")) as both:
+        yield both
+
+
+@pytest.fixture(scope="module")
+def cors_pair(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with serving(store, tmp_path_factory.mktemp("cors"), cors=True) as both:
+        yield both
 
 
 # -- strategies
@@ -303,11 +324,12 @@ def test_iris_in_every_script(pair: Pair, name: str, kind: str, accept: str | No
 @SETTINGS
 @given(raw=st.binary(min_size=1, max_size=6),
        route=st.sampled_from(["/api/clusters/", "/clusters/", "/author/dblp%3A"]),
-       where=st.sampled_from(["path", "query"]))
+       where=st.sampled_from(["path", "query", "sparql"]))
 def test_every_byte_percent_encoded(pair: Pair, raw: bytes, route: str, where: str) -> None:
     """Any byte string, valid UTF-8 or not, escaped: the same answer (U+FFFD for what is not UTF-8)."""
     escaped = "".join(f"%{b:02X}" for b in raw)
-    target = route + escaped if where == "path" else f"/clusters?name={escaped}"
+    target = {"path": route + escaped, "query": f"/clusters?name={escaped}",
+              "sparql": f"/sparql?query=SELECT%20%3Fx%20%7BBIND(%22{escaped}%22%20AS%20%3Fx)%7D"}[where]
     pair.same([request("GET", target)], ["GET"])
 
 
@@ -322,6 +344,12 @@ def sparql_request(text: str, how: str, accept: str | None, space: str, extra: s
         body = f"query={encoded(text, space)}{extra}".encode()
         return request("POST", "/sparql", [*headers, ("Content-Type", "application/x-www-form-urlencoded")],
                        body), "POST"
+    if how == "update":
+        body = f"update={encoded(text, space)}{extra}".encode()
+        return request("POST", "/sparql", [*headers, ("Content-Type", "application/x-www-form-urlencoded")],
+                       body), "POST"
+    if how == "head":
+        return request("HEAD", f"/sparql?query={encoded(text, space)}{extra}", headers), "HEAD"
     return request("POST", f"/sparql{'?' + extra[1:] if extra else ''}",
                    [*headers, ("Content-Type", "application/sparql-query")], text.encode()), "POST"
 
@@ -336,12 +364,14 @@ QUERIES = [
     "SELECT * WHERE {{ ?s ?p ?o }} LIMIT 2",
     'SELECT ?x WHERE {{ BIND("{n}"@ar AS ?x) }}',
     "SELEKT nonsense {n}",
-    'SERVICE <http://example.org/> {{ }}',
+    'SELECT * WHERE {{ SERVICE <http://example.org/> {{ ?s ?p "{n}" }} }}',
+    'INSERT DATA {{ <x> <y> "{n}" }}',
 ]
 
 
 @SETTINGS
-@given(name=name, template=st.sampled_from(QUERIES), how=st.sampled_from(["get", "form", "direct"]), accept=accept,
+@given(name=name, template=st.sampled_from(QUERIES), how=st.sampled_from(["get", "form", "direct", "update", "head"]),
+       accept=accept,
        space=st.sampled_from(["%20", "+"]),
        extra=st.sampled_from(["", "&format=csv", "&format=json", "&format=html", "&default-graph-uri=x",
                               "&default-graph-uri=http%3A%2F%2Fex.org%2Fg", "&format=nope"]))
@@ -358,19 +388,20 @@ def test_sparql_queries(pair: Pair, name: str, template: str, how: str, accept: 
 @SETTINGS
 @given(first=accept, second=accept, hosts=st.lists(st.sampled_from(HOSTS), min_size=1, max_size=2),
        types=st.lists(st.sampled_from(CONTENT_TYPES), min_size=1, max_size=2),
-       how=st.sampled_from(["get", "direct", "form", "page", "api"]))
+       how=st.sampled_from(["get", "direct", "form", "page", "api"]), space=st.sampled_from(["", " ", "\t ", "  "]))
 def test_repeated_and_varied_header_fields(pair: Pair, first: str | None, second: str | None, hosts: list[str],
-                                           types: list[str], how: str) -> None:
+                                           types: list[str], how: str, space: str) -> None:
     """Accept, Content-Type and Host once or twice (the issue's defect 8: the first is the one that
-    counts, as the app reads it), and a relative IRI resolved against the base the Host gives."""
+    counts, as the app reads it), values with white space after them (uvicorn strips it, httptools
+    keeps it), and a relative IRI resolved against the base the Host gives."""
     text = "SELECT (<rel> AS ?base) ?x WHERE { VALUES ?x { 1 } }"
-    headers = [("Accept", a) for a in (first, second) if a is not None]
+    headers = [("Accept", a + space) for a in (first, second) if a is not None]
     headers += [("Host", h) for h in hosts[1:]]
     if how == "get":
         data, method = request("GET", "/sparql?query=" + quote(text), headers, host=hosts[0]), "GET"
     elif how in ("direct", "form"):
         body = text.encode() if how == "direct" else b"query=" + quote(text).encode()
-        headers += [("Content-Type", t) for t in types]
+        headers += [("Content-Type", t + space) for t in types]
         data, method = request("POST", "/sparql", headers, body, host=hosts[0]), "POST"
     elif how == "page":
         data, method = request("GET", "/clusters/" + quote("Jürgen Becker"), headers, host=hosts[0]), "GET"
@@ -414,6 +445,33 @@ def test_pipelined_repeated_and_split(pair: Pair, requests: list[bytes], repeat:
         pieces = [data[i:i + 7] for i in range(0, min(len(data), 140), 7)] + ([data[140:]] if len(data) > 140 else [])
     answers = pair.same(pieces, [method_of(r) for r in sequence], pause=0.002 if split != "whole" else 0.0)
     assert len(answers) == len(sequence)
+
+
+# -- CORS (kg serve --cors)
+
+
+ORIGINS = ["https://example.org", "null", "http://例え.jp", "https://a.test:8443"]
+
+
+@SETTINGS
+@given(name=name, origin=st.sampled_from(ORIGINS), accept=accept,
+       how=st.sampled_from(["get", "form", "direct", "api", "page", "preflight", "preflight-bad"]))
+def test_cors_answers(cors_pair: Pair, name: str, origin: str, accept: str | None, how: str) -> None:
+    """With --cors: the same Access-Control-* fields and Vary from both, for queries, the API and
+    pages, and for preflights (allowed and refused)."""
+    headers = [("Origin", origin), *with_accept(accept)]
+    text = f'SELECT ?x {{ VALUES ?x {{ "{name}" }} }}'
+    if how in ("get", "form", "direct"):
+        data, method = sparql_request(text, how, accept, "%20", "")
+        data = data.replace(b"\r\n", f"\r\nOrigin: {origin}\r\n".encode(), 1)
+    elif how in ("api", "page"):
+        data, method = request("GET", ("/api/clusters/" if how == "api" else "/clusters/") + quote(name, safe=""),
+                               headers), "GET"
+    else:
+        wanted = "Content-Type" if how == "preflight" else "X-Secret"
+        data, method = request("OPTIONS", "/sparql", [*headers, ("Access-Control-Request-Method", "POST"),
+                                                      ("Access-Control-Request-Headers", wanted)]), "OPTIONS"
+    cors_pair.same([data], [method])
 
 
 # -- HTTP/1.0, Transfer-Encoding and requests that are not HTTP
