@@ -58,7 +58,7 @@ ACCEPTS = [None, "*/*", "text/html", "application/json", "text/csv", "applicatio
            "application/sparql-results+json", "application/sparql-results+xml", "text/tab-separated-values",
            "application/n-triples", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
            "application/sparql-results+json;q=0.1, text/csv", "image/png", "text/*", "application/*;q=0", ""]
-HOSTS = ["kg.test", "kg.test:8080", "KG.Test", "127.0.0.1", "[::1]:7878", "a@kg.test", "xn--bcher-kva.test",
+HOSTS = ["", "kg.test", "kg.test:8080", "KG.Test", "127.0.0.1", "[::1]:7878", "a@kg.test", "xn--bcher-kva.test",
          "kg.test:", "bad host"]
 CONTENT_TYPES = ["application/sparql-query", "application/x-www-form-urlencoded",
                  "application/sparql-query; charset=utf-8", "application/x-www-form-urlencoded; charset=UTF-8",
@@ -77,10 +77,10 @@ class Answer:
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k == name), None)
 
-    def compared(self) -> tuple[int, list[tuple[str, str]], bytes]:
+    def compared(self, ignored: tuple[str, ...] = ()) -> tuple[int, list[tuple[str, str]], bytes]:
         chunked = (self.header("transfer-encoding") or "").lower() == "chunked"
         fields = sorted((k, allowed(v) if k == "allow" else v) for k, v in self.headers
-                        if k in COMPARED and not (chunked and k == "content-length"))
+                        if k in COMPARED and k not in ignored and not (chunked and k == "content-length"))
         return self.status, fields, self.body
 
 
@@ -211,14 +211,15 @@ class Pair:
             tuple[list[Answer], bool | None], tuple[list[Answer], bool | None]]:
         return exchange(self.kg_port, pieces, methods, **kw), exchange(self.reference, pieces, methods, **kw)  # type: ignore[arg-type]
 
-    def same(self, pieces: list[bytes], methods: list[str], *, parse_error: bool = False, **kw: object) -> list[Answer]:
-        """Both servers' answers to the same bytes, asserted equal; kg serve's."""
+    def same(self, pieces: list[bytes], methods: list[str], *, parse_error: bool = False,
+             ignored: tuple[str, ...] = (), **kw: object) -> list[Answer]:
+        """Both servers' answers to the same bytes, asserted equal (but for the fields `ignored`); kg serve's."""
         (mine, mine_closed), (theirs, their_closed) = self.both(pieces, methods, **kw)
         shown = b"".join(pieces)[:300]
         assert [a.status for a in mine] == [a.status for a in theirs], (shown, mine, theirs)
         if not parse_error:
             for a, b in zip(mine, theirs, strict=True):
-                assert a.compared() == b.compared(), shown
+                assert a.compared(ignored) == b.compared(ignored), shown
         assert mine_closed == their_closed, (shown, mine_closed, their_closed)
         return mine
 
@@ -397,16 +398,17 @@ def test_repeated_and_varied_header_fields(pair: Pair, first: str | None, second
     text = "SELECT (<rel> AS ?base) ?x WHERE { VALUES ?x { 1 } }"
     headers = [("Accept", a + space) for a in (first, second) if a is not None]
     headers += [("Host", h) for h in hosts[1:]]
+    first_host = hosts[0] or None  # "": no Host field at all
     if how == "get":
-        data, method = request("GET", "/sparql?query=" + quote(text), headers, host=hosts[0]), "GET"
+        data, method = request("GET", "/sparql?query=" + quote(text), headers, host=first_host), "GET"
     elif how in ("direct", "form"):
         body = text.encode() if how == "direct" else b"query=" + quote(text).encode()
         headers += [("Content-Type", t + space) for t in types]
-        data, method = request("POST", "/sparql", headers, body, host=hosts[0]), "POST"
+        data, method = request("POST", "/sparql", headers, body, host=first_host), "POST"
     elif how == "page":
-        data, method = request("GET", "/clusters/" + quote("Jürgen Becker"), headers, host=hosts[0]), "GET"
+        data, method = request("GET", "/clusters/" + quote("Jürgen Becker"), headers, host=first_host), "GET"
     else:
-        data, method = request("GET", "/api/clusters/" + quote("王小明") + "?page=1", headers, host=hosts[0]), "GET"
+        data, method = request("GET", "/api/clusters/" + quote("王小明") + "?page=1", headers, host=first_host), "GET"
     pair.same([data], [method])
 
 
@@ -472,6 +474,28 @@ def test_cors_answers(cors_pair: Pair, name: str, origin: str, accept: str | Non
         data, method = request("OPTIONS", "/sparql", [*headers, ("Access-Control-Request-Method", "POST"),
                                                       ("Access-Control-Request-Headers", wanted)]), "OPTIONS"
     cors_pair.same([data], [method])
+
+
+@pytest.mark.parametrize("how", ["direct", "form", "chunked"])
+def test_a_body_past_the_limit_is_413(pair: Pair, how: str) -> None:
+    """A query body past --max-body (1 MiB by default) is 413 from both, with the same message.
+
+    Two differences are kg serve's choice of bounded memory, not defects: its front closes the
+    connection after a 413 (the rest of the body is not read; RFC 9110 §15.5.14 allows it), where
+    uvicorn reads on; and it refuses such a body on any path, where the app under uvicorn answers
+    other routes first (405 for a POST to /api/stats), so only /sparql is compared."""
+    text = "ASK {} #" + "x" * (1 << 20)
+    if how == "chunked":
+        body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in [text[i:i + 65536].encode()
+                                                                    for i in range(0, len(text), 65536)])
+        data = request("POST", "/sparql", [("Content-Type", "application/sparql-query"),
+                                           ("Transfer-Encoding", "chunked")], body + b"0\r\n\r\n")
+    else:
+        body = text.encode() if how == "direct" else b"query=" + quote(text).encode()
+        kind = "application/sparql-query" if how == "direct" else "application/x-www-form-urlencoded"
+        data = request("POST", "/sparql", [("Content-Type", kind)], body)
+    [answer] = pair.same([data], ["POST"], ignored=("connection",))
+    assert answer.status == 413
 
 
 # -- HTTP/1.0, Transfer-Encoding and requests that are not HTTP
