@@ -449,6 +449,37 @@ def test_pipelined_repeated_and_split(pair: Pair, requests: list[bytes], repeat:
     assert len(answers) == len(sequence)
 
 
+@SETTINGS
+@given(name=name, route=st.sampled_from(["/api/clusters/", "/clusters/", "/api/coauthors/", "/author/dblp%3A"]),
+       accept=accept, validator=st.sampled_from(["etag", "stale-etag", "since", "none"]), times=st.integers(2, 3))
+def test_repeated_on_new_connections_and_conditional(pair: Pair, name: str, route: str, accept: str | None,
+                                                      validator: str, times: int) -> None:
+    """The same request on new connections (kept and hot answers on kg serve's side), then again with
+    a validator from the first answer: the same answers, 304 where the validator still holds."""
+    data = request("GET", route + quote(name, safe=""), with_accept(accept))
+    for _ in range(times):
+        [first] = pair.same([data], ["GET"])
+    headers = with_accept(accept)
+    if validator == "etag" and first.header("etag"):
+        headers.append(("If-None-Match", first.header("etag") or ""))
+    elif validator == "stale-etag":
+        headers.append(("If-None-Match", '"0-0"'))
+    elif validator == "since" and first.header("last-modified"):
+        headers.append(("If-Modified-Since", first.header("last-modified") or ""))
+    pair.same([request("GET", route + quote(name, safe=""), headers)], ["GET"])
+
+
+@SETTINGS
+@given(method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND"]),
+       target=st.sampled_from(["/sparql", "/sparql?query=ASK%7B%7D", "/api/stats", "/clusters/x", "/", "/static/x",
+                               "/.well-known/void", "/api/nope", "http://kg.test/api/stats", "*", "/a/../api/stats",
+                               "//api/stats", "/api/clusters/%2F%2E%2E", "/api/clusters/a%00b"]))
+def test_methods_and_request_targets(pair: Pair, method: str, target: str) -> None:
+    """Every method on the server's routes, and request targets in absolute form, '*', with dot
+    segments, double slashes and escaped slashes, dots and NUL."""
+    pair.same([request(method, target)], [method])
+
+
 # -- CORS (kg serve --cors)
 
 
