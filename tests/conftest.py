@@ -108,12 +108,22 @@ def example_app(example_store: Path) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def cors_app(example_store: Path) -> Iterator[object]:
-    """The same with --cors (which adds `Vary: Origin` to every answer)."""
-    from server_fixtures import in_process
+def example_front(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real `kg serve --max-rows 50` on the example graph for the whole session: the HTTP behaviour
+    tests (negotiation, errors, caps, CORS) go through the front that runs, its lean path included."""
+    from server_fixtures import running
 
-    with in_process(example_store, cors=True) as app:
-        yield app
+    with running(example_store, "--max-rows", "50", log=tmp_path_factory.mktemp("front") / "serve.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def cors_front(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The same with --cors (which adds `Vary: Origin` to every answer)."""
+    from server_fixtures import running
+
+    with running(example_store, "--cors", "--workers", "1", log=tmp_path_factory.mktemp("cors") / "serve.log") as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
