@@ -98,16 +98,6 @@ def example_db(example_store: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def example_app(example_store: Path) -> Iterator[object]:
-    """The endpoint on the example graph, in-process (--max-rows 50), shared by the routing,
-    negotiation, linked-data, pages and API tests."""
-    from server_fixtures import in_process
-
-    with in_process(example_store, max_rows=50, workers=2) as app:
-        yield app
-
-
-@pytest.fixture(scope="session")
 def example_front(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A real `kg serve --max-rows 50` on the example graph for the whole session: the HTTP behaviour
     tests (negotiation, errors, caps, CORS) go through the front that runs, its lean path included."""
