@@ -1,6 +1,6 @@
 """Names with letters outside ASCII through a real `kg serve` (its HTTP front, kg.server.wire): the
-cluster API, the cluster page, the search box, the co-author and reach APIs and the author page's
-"name cluster" link answer what the library answers for the same name.
+cluster API, the cluster page, the search box, the co-author, reach and path APIs, the path page and
+the author page's "name cluster" link answer what the library answers for the same name.
 
 The front once decoded the percent-encoded path as Latin-1, so every name with one letter outside
 ASCII became another name on a real server ('J%C3%BCrgen' was 'JÃ¼rgen') while the in-process
@@ -28,7 +28,7 @@ from server_fixtures import Server, running
 
 import kg
 from kg.cluster_page import cluster_page
-from kg.paths import coauthors, reach
+from kg.paths import coauthors, reach, shortest_paths
 from kg.records import Author
 
 SCRIPTS = DATA / "names" / "every_script.xml"
@@ -87,8 +87,10 @@ def expected(scripts_store: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name in NAMES:
         for form in forms(name):
+            other = NAMES[(NAMES.index(name) + 1) % len(NAMES)]
             out[form] = {"cluster": cluster_json(db, form), "coauthors": coauthors(db, form).to_json(),
-                         "reach": reach(db, form).to_json()}
+                         "reach": reach(db, form).to_json(), "to": other,
+                         "paths": shortest_paths(db, form, other, max_hops=6, limit=100).to_json()}
     db.close()
     return out
 
@@ -138,6 +140,16 @@ def test_a_name_in_any_script_reaches_its_cluster(name: str, scripts_server: Ser
             assert r.status_code == 200, (form, r.text[:200])
             assert r.json() == want["reach"]
 
+            # A co-authorship path to the next name of the list: the API's JSON, and the path page.
+            r = session.get(f"{scripts_server.url}/api/paths", params={"from": form, "to": want["to"]}, timeout=30)
+            assert r.status_code == 200, (form, r.text[:200])
+            assert r.json() == want["paths"]
+            assert want["paths"]["status"] == "found"
+            r = session.get(f"{scripts_server.url}/path", params={"from": form, "to": want["to"]}, timeout=30)
+            assert r.status_code == 200, (form, r.text[:200])
+            shown = html.unescape(r.text)  # the chain drawn: every author row on it (the ends are in the form too)
+            assert all(node["name"] in shown for node in want["paths"]["paths"][0]["nodes"])
+
             # The author row's own page links to its name cluster, and the link reaches it.
             iri = urlsplit(want["coauthors"]["author"]["iri"])
             author = session.get(scripts_server.url + iri.path, headers={"Accept": "text/html"}, timeout=30)
@@ -186,48 +198,52 @@ def recorded_names() -> tuple[list[Path], Path, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, list[str], dict[str, Any]]]:
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, list[str], Any]]:
+    """`kg serve` on a store of the recorded files, their names, and the store opened for the library."""
     files, dtd, names = recorded_names()
     store = tmp_path_factory.mktemp("recorded") / "store"
     kg.build(files, store, dtd=dtd)
     db = kg.open_store(store)
-    want = {name: cluster_json(db, name) for name in names}
-    db.close()
-    with running(store, log=tmp_path_factory.mktemp("serve") / "serve.log") as server:
-        yield server, names, want
+    try:
+        with running(store, log=tmp_path_factory.mktemp("serve") / "serve.log") as server:
+            yield server, names, db
+    finally:
+        db.close()
 
 
-def _reach_all(server: Server, names: list[str], want: dict[str, Any]) -> list[str]:
-    """The names (of `names`) that do not reach their cluster on `server`, each with what went wrong."""
+def _reach_all(server: Server, names: list[str], db: Any) -> list[str]:
+    """The names (of `names`) that do not reach their cluster on `server`, each with what went wrong.
+    The library's answer for each is made here, while the server works on the one before."""
     failures: list[str] = []
     with requests.Session() as session:
         for name in names:
+            want = cluster_json(db, name)
             path = f"{server.url}/clusters/{quote(name, safe='')}"
             try:
+                assert want["rows"], "the library finds no row"
                 api = session.get(f"{server.url}/api/clusters/{quote(name, safe='')}", timeout=30)
                 assert api.status_code == 200, f"API {api.status_code}"
                 got = api.json()
                 got.pop("next", None)
-                assert got == want[name], "the API's JSON is not the library's"
+                assert got == want, "the API's JSON is not the library's"
                 page = session.get(path, timeout=30)
                 assert page.status_code == 200, f"page {page.status_code}"
-                check_page(page.text, name, want[name])
+                check_page(page.text, name, want)
                 target = search_target(session, server, name)
                 if target != path:  # the form's URL lands elsewhere: that page must be the cluster's too
                     found = session.get(target, timeout=30)
                     assert found.status_code == 200, f"search {found.status_code}"
-                    check_page(found.text, name, want[name])
+                    check_page(found.text, name, want)
             except AssertionError as e:
                 failures.append(f"{name!r}: {e}")
     return failures
 
 
-def test_every_recorded_name_reaches_its_cluster(recorded: tuple[Server, list[str], dict[str, Any]]) -> None:
-    server, names, want = recorded
+def test_every_recorded_name_reaches_its_cluster(recorded: tuple[Server, list[str], Any]) -> None:
+    server, names, db = recorded
     assert len(names) > 5000 and sum(not n.isascii() for n in names) > 300  # the files' own mix
-    assert all(want[n]["rows"] for n in names), "the library finds no row for a name of the files"
     shares = [names[i::4] for i in range(4)]  # four keep-alive clients: the server's two workers kept busy
     with ThreadPoolExecutor(4) as pool:
-        failures = [f for part in pool.map(lambda part: _reach_all(server, part, want), shares) for f in part]
+        failures = [f for part in pool.map(lambda part: _reach_all(server, part, db), shares) for f in part]
     assert not failures, f"{len(failures)} of {len(names)} names do not reach their cluster:\n" + "\n".join(
         failures[:20])
