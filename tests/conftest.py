@@ -138,8 +138,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 ENGINE_MODULES = ("test_remote_backend", "test_remote_cli", "test_remote_index", "test_remote_server")
 # The longest groups (seconds alone: `pytest --durations`), handed out first so that no worker is left
 # running one of them while the other has nothing to do; the others follow in collection order.
-LONG_GROUPS = ("engines", "test_readme_commands", "test_validate", "test_cluster_order", "test_paths",
-               "test_server_front", "test_paths_modes", "test_server_safety", "test_etl_shards")
+LONG_GROUPS = ("engines", "test_readme_commands", "test_server_names", "test_validate", "test_cluster_order",
+               "test_paths", "test_server_front", "test_server_differential", "test_paths_modes", "test_server_safety",
+               "test_etl_shards")
 
 
 def _group(item: pytest.Item) -> str:
