@@ -367,6 +367,8 @@ QUERIES = [
     "SELEKT nonsense {n}",
     'SELECT * WHERE {{ SERVICE <http://example.org/> {{ ?s ?p "{n}" }} }}',
     'INSERT DATA {{ <x> <y> "{n}" }}',
+    "SELECT ?p ?o WHERE {{ <http://localhost:7878/author/dblp:{bare}> ?p ?o }}",  # an IRI with its letters as they are
+    "PREFIX a: <http://localhost:7878/author/> SELECT ?s {{ ?s ?p a:{bare} }}",
 ]
 
 
@@ -378,7 +380,8 @@ QUERIES = [
                               "&default-graph-uri=http%3A%2F%2Fex.org%2Fg", "&format=nope"]))
 def test_sparql_queries(pair: Pair, name: str, template: str, how: str, accept: str | None, space: str,
                         extra: str) -> None:
-    text = template.format(n=name.replace('"', ""), iri="author/dblp%3A" + quote(name, safe=""))
+    text = template.format(n=name.replace('"', ""), iri="author/dblp%3A" + quote(name, safe=""),
+                           bare="".join(c for c in name if c.isalnum()) or "x")
     data, method = sparql_request(text, how, accept, space, extra)
     pair.same([data], [method])
 
