@@ -17,7 +17,7 @@ from typing import IO, Any, NoReturn, TypeVar
 import click
 import pyoxigraph as ox
 
-from kg.errors import KgError, QueryError
+from kg.errors import KgError, ParameterError, QueryError
 from kg.formats import EXPORT, GRAPHS, JSON, JSON_LD, RDF_XML, RESULTS, XML, find, names
 from kg.version import __version__
 
@@ -95,7 +95,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except KgError as e:
             click.echo(f"kg: error: {e}", err=True)
-            ctx.exit(2 if isinstance(e, QueryError) and "parameter" in str(e) else 1)
+            ctx.exit(2 if isinstance(e, ParameterError) else 1)
         except click.UsageError as e:
             _usage_error(e)
         except OSError as e:
