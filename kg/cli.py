@@ -93,6 +93,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        except KeyboardInterrupt:
+            click.echo("kg: interrupted", err=True)
+            ctx.exit(130)
         except KgError as e:
             click.echo(f"kg: error: {e}", err=True)
             ctx.exit(2 if isinstance(e, ParameterError) else 1)
@@ -103,6 +108,17 @@ class _Group(click.Group):
             # read-only one, permissions): the OS's words and the file, without a traceback.
             click.echo(f"kg: error: {e.filename + ': ' if e.filename else ''}{e.strerror or e}", err=True)
             ctx.exit(1)
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader of our output went away (`kg export ... | head`): stop without a word, as standard tools
+    do, and exit as they do when SIGPIPE ends them (128 + 13). Standard output is pointed at /dev/null first,
+    so that the interpreter's last flush does not fail again on the closed pipe."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise click.exceptions.Exit(141)
 
 
 def _usage_error(e: click.UsageError) -> NoReturn:
@@ -372,6 +388,13 @@ class _Answer(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
         self.close()
 
 
+def _export_format(value: str) -> str:
+    """--format of `kg export`, checked while the options are parsed: a wrong one is a usage error (exit 2)."""
+    if find(value, EXPORT) is None:
+        raise click.BadParameter(f"{value!r}: one of {names(EXPORT)}", param_hint="'--format'")
+    return value
+
+
 @main.command()
 @_data_options
 @click.option(
@@ -379,6 +402,7 @@ class _Answer(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
     "fmt",
     metavar="FORMAT",
     required=True,
+    callback=lambda ctx, param, value: _export_format(value),
     help=f"RDF format: {names(EXPORT)}.",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (.gz compresses); stdout if absent.")

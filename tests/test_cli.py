@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
@@ -162,3 +163,50 @@ def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(example_store: Path) -> None:
+    """`kg export ... | head -1`: the pipe closes under kg's feet; no "Broken pipe" line, the exit of a tool
+    that SIGPIPE ended (141), as `seq 1 1000000 | head -1` does."""
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "export", "--store", str(example_store), "--format", "nt"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes; the export has more than a pipe's buffer still to write
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert first.startswith(b"<") and err == ""
+
+
+def test_ctrl_c_is_one_line_and_exit_130(example_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.stats
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kg.stats, "compute_stats", interrupted)
+    result = CliRunner().invoke(main, ["stats", "--endpoint", "http://127.0.0.1:9/sparql"])
+    assert result.exit_code == 130
+    assert result.output.strip() == "kg: interrupted"
+
+
+def test_export_format_and_output_errors(example_store: Path, tmp_path: Path) -> None:
+    """A wrong --format is a usage error (exit 2, with the help pointer); a file that cannot be written is
+    named as the user gave it, not as the hidden file written first."""
+    bad = CliRunner().invoke(main, ["export", "--store", str(example_store), "--format", "foo"])
+    assert bad.exit_code == 2
+    assert "'foo'" in bad.output and "ttl" in bad.output and "export --help'" in bad.output
+    missing = tmp_path / "no-such-dir" / "x.ttl"
+    unwritable = CliRunner().invoke(main, ["export", "--store", str(example_store), "--format", "ttl",
+                                           "-o", str(missing)])
+    assert unwritable.exit_code == 1
+    assert f"-o {missing}:" in unwritable.output and ".part-" not in unwritable.output
+
+
+def test_an_input_of_no_known_kind_says_which_kinds_are(tmp_path: Path) -> None:
+    stray = tmp_path / "things.json"
+    stray.write_text('{"a": 1}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(stray), "--store", str(tmp_path / "store")])
+    assert result.exit_code == 1
+    assert "things.json: not a dblp XML, OpenAlex, Crossref or rows (CSV tables) input" in result.output
