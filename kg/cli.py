@@ -819,7 +819,9 @@ def serve(
         except ValueError as e:
             raise click.BadParameter(f"not an absolute IRI: {e}", param_hint="--base-iri") from None
     if store is not None:
-        StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
+        meta = StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
+        if base_iri is None and (elsewhere := _served_elsewhere(str(meta.get("base_iri") or ""), host, port)):
+            click.echo(f"kg serve: warning: {elsewhere}", err=True)
     _check_listen(host, port)
     resolved = _anchors(store, endpoint if remote is not None else None, anchors)
     run(
@@ -843,6 +845,28 @@ def serve(
             anchors=resolved,
         )
     )
+
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"})
+
+
+def _served_elsewhere(base: str, host: str, port: int) -> str | None:
+    """Why the store's IRIs will not dereference here, when it was built for a local address other than the
+    one served (the usual slip: built with the default base, served on another port); None when they will,
+    or when the base is a public name (a proxy or a redirect may well bring it here)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    try:
+        base_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    if parts.hostname is None or parts.hostname not in _LOOPBACK | {host} or base_port == port:
+        return None
+    served = f"http://{'localhost' if host in _LOOPBACK else host}:{port}/"
+    return (f"the store's IRIs are under {base}, but it is served at port {port}: its pages link to {base}, "
+            f"and those IRIs do not dereference here. Rebuild it for this address (kg build ... --base-iri "
+            f"{served}), serve it at port {base_port}, or give --base-iri if a proxy maps one to the other.")
 
 
 def _anchors(store: Path | None, endpoint: str | None, given: tuple[str, ...]) -> tuple[str, ...]:

@@ -210,3 +210,32 @@ def test_an_input_of_no_known_kind_says_which_kinds_are(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", str(stray), "--store", str(tmp_path / "store")])
     assert result.exit_code == 1
     assert "things.json: not a dblp XML, OpenAlex, Crossref or rows (CSV tables) input" in result.output
+
+
+def test_serving_a_store_at_a_port_its_iris_do_not_name_warns(example_store: Path, tmp_path: Path) -> None:
+    """The example is built under http://localhost:7878/; served on another port its pages' links lead
+    elsewhere: `kg serve` says so at start, naming the base and the rebuild, and still serves."""
+    from server_fixtures import running
+
+    with running(example_store, log=tmp_path / "serve.log") as server:
+        port = server.url.rsplit(":", 1)[1]
+        text = server.log_text()
+    assert "kg serve: warning: the store's IRIs are under http://localhost:7878/" in text
+    assert f"--base-iri http://localhost:{port}/" in text
+    with running(example_store, "--base-iri", "http://localhost:7878/", log=tmp_path / "given.log") as server:
+        assert "warning" not in server.log_text()
+
+
+@pytest.mark.parametrize(("base", "host", "port", "warned"), [
+    ("http://localhost:7878/", "127.0.0.1", 7878, False),
+    ("http://localhost:7878/", "127.0.0.1", 8000, True),
+    ("http://127.0.0.1/", "127.0.0.1", 8080, True),
+    ("http://[::1]:7878/", "::1", 7878, False),
+    ("https://w3id.org/scholarly-kg/", "127.0.0.1", 8000, False),  # a public name: a proxy may bring it here
+    ("http://example.org:8000/", "example.org", 8001, True),
+    ("not an iri at all", "127.0.0.1", 8000, False),
+])
+def test_served_elsewhere(base: str, host: str, port: int, warned: bool) -> None:
+    from kg.cli import _served_elsewhere
+
+    assert (_served_elsewhere(base, host, port) is not None) == warned
