@@ -455,7 +455,8 @@ def stats(store: Path | None, endpoint: str | None, fmt: str) -> None:
 @click.option("--page-size", type=click.IntRange(1, 500), default=None, help="Papers per page [default: 50].")
 @click.option("--all", "every", is_flag=True,
               help="Stream every paper, fetched a page at a time: JSON lines (--format json) or CSV (--format csv).")
-@click.option("--pairs", is_flag=True, help="JSON: add the pairwise identity verdicts (clusters of up to 50 rows).")
+@click.option("--pairs", is_flag=True,
+              help="Add the pairwise identity verdicts (text or JSON; clusters of up to 50 rows).")
 def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fmt: str | None, page: int | None,
             page_size: int | None, every: bool, pairs: bool) -> None:
     """Every paper of the author rows named NAME (case-insensitive exact match, homonym numbers merged)."""
@@ -464,6 +465,8 @@ def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fm
 
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
+    if pairs and fmt == "csv":
+        raise click.UsageError("--pairs is shown with --format text or json: CSV has one line a paper")
     if every or page is not None or page_size is not None:
         _cluster_pages(name, store, endpoint, loose, fmt, page, page_size, every, pairs)
         return

@@ -239,3 +239,17 @@ def test_served_elsewhere(base: str, host: str, port: int, warned: bool) -> None
     from kg.cli import _served_elsewhere
 
     assert (_served_elsewhere(base, host, port) is not None) == warned
+
+
+def test_cluster_text_shows_the_probable_persons_and_the_pairs(example_store: Path) -> None:
+    """`kg cluster` in text shows the probable persons its table promises, and --pairs is shown with text
+    (and refused with CSV, which has one line a paper)."""
+    text = CliRunner().invoke(main, ["cluster", "Liyuan Liu", "--store", str(example_store)])
+    assert text.exit_code == 0, text.output
+    assert "Author rows, as 2 probable persons:" in text.output and "Person 2: 1 row, 2 papers" in text.output
+    assert "\n  - " in text.output and "Pairs:" not in text.output  # each person's evidence, in words
+    pairs = CliRunner().invoke(main, ["cluster", "Liyuan Liu", "--store", str(example_store), "--pairs"])
+    assert "Pairs:" in pairs.output and "liyuan-liu-a / liyuan-liu-b" in pairs.output
+    csv = CliRunner().invoke(main, ["cluster", "Liyuan Liu", "--store", str(example_store), "--pairs", "--format",
+                                     "csv"])
+    assert csv.exit_code == 2 and "--pairs is shown with --format text or json" in csv.output
