@@ -473,6 +473,8 @@ def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fm
     fmt = fmt or "text"
     with _open_data(store, endpoint) as backend:
         result = run(backend, name, loose=loose, pairs=pairs)
+        # nothing under the exact name: does the loose one (diacritics, punctuation) find rows? said on stderr
+        hint = run(backend, name, loose=True, details=False) if not result.rows and not loose else None
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -481,6 +483,10 @@ def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fm
         writer.writerows(csv_rows(result))
     else:
         click.echo(render_text(result), nl=False)
+    if hint is not None and hint.rows:
+        names = ", ".join(sorted({f"{r.name!r}" for r in hint.rows}))
+        click.echo(f"kg: did you mean {names}? `kg cluster --loose` (diacritics, punctuation and case folded) "
+                   f"finds {len(hint.rows)} author row{'s' * (len(hint.rows) != 1)}", err=True)
 
 
 def _cluster_pages(name: str, store: Path | None, endpoint: str | None, loose: bool, fmt: str | None,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import click
@@ -253,3 +255,48 @@ def test_cluster_text_shows_the_probable_persons_and_the_pairs(example_store: Pa
     csv = CliRunner().invoke(main, ["cluster", "Liyuan Liu", "--store", str(example_store), "--pairs", "--format",
                                      "csv"])
     assert csv.exit_code == 2 and "--pairs is shown with --format text or json" in csv.output
+
+
+SCRIPTS = {"greek": ("Γιώργος Παπαδόπουλος", "Γιωργος Παπαδοπουλος"),
+           "cyrillic": ("Пётр Чайковский", "Петр Чайковский"),
+           "arabic": ("مُحَمَّد العلي", "محمد العلي"),
+           "latin": ("José-María García", "jose maria garcia"),
+           "nfd": (unicodedata.normalize("NFD", "Zoë Müller"), "Zoe Muller")}
+
+
+@pytest.fixture(scope="module")
+def scripts_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rows = tmp_path_factory.mktemp("scripts")
+    names = [written for written, _ in SCRIPTS.values()] + ["王小明"]
+    lines = {"venues": [{"id": "v", "name": "Venue"}],
+             "authors": [{"id": f"a{i}", "name": n} for i, n in enumerate(names)],
+             "papers": [{"id": f"p{i}", "title": f"Paper {i}", "year": 2020, "venue_id": "v"}
+                        for i in range(len(names))],
+             "authorships": [{"paper_id": f"p{i}", "author_id": f"a{i}", "position": 1} for i in range(len(names))]}
+    for table, records in lines.items():
+        (rows / f"{table}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                             encoding="utf-8")
+    store = tmp_path_factory.mktemp("scripts-store") / "store"
+    assert CliRunner().invoke(main, ["build", str(rows), "--store", str(store)]).exit_code == 0
+    return store
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_a_name_that_matches_nothing_points_to_its_loose_match(scripts_store: Path, script: str) -> None:
+    """No row under the exact name, but the loose key (diacritics, punctuation and case folded) finds one:
+    `kg cluster` says so, with the name as written, on stderr (standard output stays the answer)."""
+    written, typed = SCRIPTS[script]
+    result = subprocess.run([sys.executable, "-m", "kg", "cluster", typed, "--store", str(scripts_store)],
+                            capture_output=True, text=True, encoding="utf-8")
+    assert result.returncode == 0
+    assert "0 author rows" in result.stdout
+    assert f"kg: did you mean {written!r}? `kg cluster --loose`" in result.stderr
+    assert "1 author row" in result.stderr
+    exact = CliRunner().invoke(main, ["cluster", written, "--store", str(scripts_store)])
+    assert "1 paper, 1 author row" in exact.output and "did you mean" not in exact.output
+
+
+def test_a_name_with_no_near_match_gets_no_hint(scripts_store: Path) -> None:
+    result = CliRunner().invoke(main, ["cluster", "王小", "--store", str(scripts_store)])
+    assert "No author row is named '王小'" in result.output and "did you mean" not in result.output
+    assert "1 paper" in CliRunner().invoke(main, ["cluster", "王小明", "--store", str(scripts_store)]).output
