@@ -27,7 +27,7 @@ COAUTHORS_SHOWN = 100  # on an author page; /api/coauthors has them all
 
 def _unknown_or_ambiguous(e: UnknownAuthor | AmbiguousAuthor) -> Result:
     if isinstance(e, AmbiguousAuthor):
-        return failure(400, str(e), candidates=[{"iri": c.iri, "name": c.name} for c in e.candidates])
+        return failure(400, str(e), candidates=e.candidates_json(), end=e.param)
     return failure(404, str(e))
 
 

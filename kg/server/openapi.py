@@ -24,9 +24,16 @@ _PAPER = {"type": "object", "properties": {"iri": {"type": "string"}, "title": {
 _LINK = {"type": "object", "properties": {"papers": {"type": "array", "items": _PAPER}}}
 _CHAIN = {"type": "object", "properties": {"nodes": {"type": "array", "items": _ref("Node")},
                                          "links": {"type": "array", "items": _LINK}}}
+_CANDIDATE = {"type": "object", "properties": {"iri": {"type": "string"}, "name": {"type": "string"},
+                                               "papers": _nullable("integer"), "first_year": _nullable("integer"),
+                                               "last_year": _nullable("integer")}}
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"],
-              "properties": {"error": {"type": "string"}, "candidates": {"type": "array", "items": _NODE}}},
+              "properties": {"error": {"type": "string"},
+                             "candidates": {"type": "array", "items": _CANDIDATE,
+                                            "description": "An ambiguous end's author rows, to choose from."},
+                             "end": {"type": "string", "enum": ["A", "B"],
+                                     "description": "Which end was ambiguous: A (from) or B (to)."}}},
     "Node": _NODE,
     "Cluster": {
         "type": "object",
