@@ -29,6 +29,7 @@ META = "build.json"
 DATA = "oxigraph"
 _BUILDING = ".build-"
 _LOCK = ".lock"
+CURATIONS = "curations.json"  # the corrections by hand (kg.identity.curation), kept across generations
 
 
 @dataclass
@@ -111,7 +112,8 @@ class StoreDir:
         if self.path.exists() and not self.path.is_dir():
             raise StoreError(f"--store {self.path}: exists and is not a directory")
         if self.path.is_dir() and self.active() is None:
-            foreign = [p.name for p in self.path.iterdir() if not p.name.startswith((".", "gen-"))]
+            foreign = [p.name for p in self.path.iterdir() if not p.name.startswith((".", "gen-"))
+                       and p.name != CURATIONS]
             if foreign:
                 raise StoreError(
                     f"--store {self.path}: directory is not empty and is not a kg store; refusing to write into it"

@@ -1,0 +1,367 @@
+"""Corrections by hand (kg.identity.curation, kg.curate, `kg curate`, /api/curations): kept beside
+the store, applied by every build, winning over the computed verdicts, reported when they cannot be
+applied; names in every script."""
+
+from __future__ import annotations
+
+import csv
+import json
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+import pytest
+import requests
+from click.testing import CliRunner
+
+import kg
+from kg import curate
+from kg.backend.embedded import EmbeddedBackend
+from kg.cli import main
+from kg.cluster import cluster
+from kg.errors import KgError
+from kg.identity.curation import CurationError, CurationFile
+from kg.store import StoreDir
+
+BASE = "http://localhost:7878/"
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS = "http://purl.org/dc/terms/"
+
+# one name cluster per script; ids in the same script (the IRIs' last segments)
+NAMES = {
+    "latin": ("Zoë Ünal", "zoë-ünal"),
+    "greek": ("Γιώργος Παπαδόπουλος", "γιώργος"),
+    "cyrillic": ("Иван Петров", "иван"),
+    "cjk": ("王伟", "王伟"),
+    "arabic": ("محمد علي", "محمد"),
+}
+
+
+def _tables(folder: Path, authors: list[tuple[str, str]], papers: dict[str, tuple[int, str, list[str]]]) -> Path:
+    """Rows tables: authors (id, name); papers id -> (year, venue, [author ids in order])."""
+    folder.mkdir(parents=True, exist_ok=True)
+    venues = sorted({v for _, v, _ in papers.values()})
+    tables = {
+        "venues.csv": (["id", "name", "kind"], [[v, v.upper(), "conference"] for v in venues]),
+        "papers.csv": (["id", "title", "year", "venue_id"], [[p, f"On {p}", y, v] for p, (y, v, _) in papers.items()]),
+        "authors.csv": (["id", "name"], [list(a) for a in authors]),
+        "authorships.csv": (["paper_id", "author_id", "position"],
+                            [[p, a, i] for p, (_, _, ids) in papers.items() for i, a in enumerate(ids, 1)]),
+    }
+    for name, (header, rows) in tables.items():
+        with open(folder / name, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+    return folder
+
+
+def _world(extra_paper: bool = False, drop: str | None = None) -> tuple[list[tuple[str, str]], dict]:  # type: ignore[type-arg]
+    """Per script: rows -a and -b with nothing in common (computed apart); rows -c and -d sharing two
+    co-authors (computed one person); row -e sharing those co-authors with -d; rows -f and -g on one
+    paper. `extra_paper`: one more paper (a changed input); `drop`: a row id left out."""
+    authors: list[tuple[str, str]] = []
+    papers: dict[str, tuple[int, str, list[str]]] = {}
+    for script, (name, stem) in NAMES.items():
+        rows = {x: f"{stem}-{x}" for x in "abcdefg"}
+        authors += [(rid, name) for rid in rows.values()]
+        mates = [f"{script}-m{i}" for i in range(4)]
+        authors += [(m, f"Mate {m}") for m in mates]
+        papers[f"{script}-p1"] = (2001, f"v{script}1", [rows["a"], f"{script}-m0"])
+        papers[f"{script}-p2"] = (2019, f"v{script}2", [rows["b"], f"{script}-m1"])
+        papers[f"{script}-p3"] = (2015, "common", [rows["c"], mates[2], mates[3]])
+        papers[f"{script}-p4"] = (2016, "common", [rows["d"], mates[2], mates[3]])
+        papers[f"{script}-p5"] = (2017, "common", [rows["e"], mates[2], mates[3]])
+        papers[f"{script}-p6"] = (2018, "common", [rows["f"], rows["g"]])
+    if extra_paper:
+        papers["latin-p7"] = (2020, "vlatin2", [f"{NAMES['latin'][1]}-b", "latin-m1"])
+    if drop is not None:
+        authors = [a for a in authors if a[0] != drop]
+        papers = {p: (y, v, [a for a in ids if a != drop]) for p, (y, v, ids) in papers.items()}
+        papers = {p: t for p, t in papers.items() if t[2]}
+    return authors, papers
+
+
+def _row(script: str, x: str) -> str:
+    from kg.iris import segment
+
+    return f"{BASE}author/{segment(NAMES[script][1] + '-' + x)}"
+
+
+def _persons(store: Path, name: str) -> list[list[str]]:
+    with EmbeddedBackend.open(store) as backend:
+        c = cluster(backend, name, details=False)
+    return sorted(sorted(p.rows) for p in c.persons)
+
+
+def _together(store: Path, name: str, a: str, b: str) -> bool:
+    return any(a in p and b in p for p in _persons(store, name))
+
+
+def _evidence(store: Path, name: str) -> list[str]:
+    with EmbeddedBackend.open(store) as backend:
+        c = cluster(backend, name, details=False)
+    return [e for p in c.persons for e in p.evidence]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Path, Path]:
+    inputs = _tables(tmp_path / "in", *_world())
+    store = tmp_path / "store"
+    kg.build([inputs], store)
+    return inputs, store
+
+
+@pytest.mark.parametrize("script", list(NAMES))
+def test_same_joins_rows_apart_and_distinct_splits_rows_joined(world: tuple[Path, Path], script: str) -> None:
+    _, store = world
+    name = NAMES[script][0]
+    a, b, c, d = (_row(script, x) for x in "abcd")
+    assert not _together(store, name, a, b) and _together(store, name, c, d)  # what the evidence says alone
+    who, why = f"{name} (curator)", f"homepage of {name}"
+    curate.add(store, "same", NAMES[script][1] + "-a", b, why, who)
+    curate.add(store, "distinct", c, NAMES[script][1] + "-d", why, who)
+    assert _together(store, name, a, b)
+    assert not _together(store, name, c, d)
+    said = [e for e in _evidence(store, name) if e.startswith("corrected by hand")]
+    assert any("are one person" in e and who in e and why in e for e in said)
+    assert any("are two people" in e and who in e and why in e for e in said)
+
+
+def test_distinct_holds_through_a_third_row(world: tuple[Path, Path]) -> None:
+    _, store = world
+    name = NAMES["latin"][0]
+    c, d, e = (_row("latin", x) for x in "cde")
+    assert _together(store, name, c, e)  # c, d and e: one person through shared co-authors
+    curate.add(store, "distinct", c, e, "two different people at one lab", "Ann")
+    persons = _persons(store, name)
+    assert not _together(store, name, c, e)
+    assert sum(1 for p in persons if d in p and (c in p or e in p)) == 1  # d joins one of them, not both
+
+
+def test_newer_correction_wins_and_one_paper_is_a_conflict(world: tuple[Path, Path]) -> None:
+    _, store = world
+    name = NAMES["latin"][0]
+    a, b, c, f, g = (_row("latin", x) for x in "abcfg")
+    conflict = curate.add(store, "same", f, g, "looks alike", "Ann")  # both authors of one paper
+    assert conflict.to_json()["status"] == "conflict" and "one paper" in conflict.to_json()["note"]
+    assert not _together(store, name, f, g)
+    curate.add(store, "same", a, b, "one person", "Ann")
+    curate.add(store, "same", b, c, "one person", "Ann")
+    newest = curate.add(store, "distinct", a, c, "no: two people", "Bob")  # contradicts the two older ones
+    assert newest.to_json()["status"] == "applied"
+    assert not _together(store, name, a, c)
+    listed = {x.correction.id: x for x in curate.listing(store)}
+    assert listed[conflict.correction.id].status == "conflict"
+    assert sum(1 for x in listed.values() if x.status == "conflict") == 2  # f/g, and one of a-b, b-c
+
+
+def test_corrections_survive_rebuilds_and_a_vanished_row_is_reported(tmp_path: Path) -> None:
+    inputs = _tables(tmp_path / "in", *_world())
+    store = tmp_path / "store"
+    kg.build([inputs], store)
+    name = NAMES["greek"][0]
+    a, b = _row("greek", "a"), _row("greek", "b")
+    curate.add(store, "same", a, b, "ίδιο πρόσωπο", "Ελένη")
+    kg.build([inputs], store)  # the same inputs again: a new generation
+    assert _together(store, name, a, b)
+    changed = _tables(tmp_path / "in2", *_world(extra_paper=True))
+    kg.build([changed], store)  # changed inputs
+    assert _together(store, name, a, b)
+    kg.build([changed], store, add=True)  # an update of the store
+    assert _together(store, name, a, b)
+    assert StoreDir(store).meta()["curations"]["applied"] == 1
+
+    gone = _tables(tmp_path / "in3", *_world(drop=NAMES["greek"][1] + "-b"))
+    result = CliRunner().invoke(main, ["build", str(gone), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "correction #1" in result.stderr and "vanished" in result.stderr and "γιώργος-b" in result.stderr
+    meta = StoreDir(store).meta()["curations"]
+    assert meta["vanished"] == 1 and meta["not_applied"][0]["id"] == 1
+    listed = CliRunner().invoke(main, ["curate", "list", "--store", str(store)])
+    assert listed.exit_code == 0 and "VANISHED" in listed.output and "ίδιο πρόσωπο" in listed.output
+    assert len(CurationFile(store).active()) == 1  # kept, not dropped
+    kg.build([inputs], store)  # the row is back: applied again
+    assert _together(store, name, a, b)
+
+
+@pytest.mark.parametrize("script", list(NAMES))
+def test_rows_named_as_the_pages_show_them_in_every_script(world: tuple[Path, Path], script: str) -> None:
+    _, store = world
+    stem = NAMES[script][1]
+    a, b = _row(script, "a"), _row(script, "b")
+    for given in (a, f"{stem}-a", f"author/{stem}-a", f"/author/{stem}-a",
+                  unicodedata.normalize("NFD", f"{stem}-a")):
+        assert curate.check(store, "same", given, b) == (a, b)
+
+
+def test_bad_input_names_the_parameter(world: tuple[Path, Path]) -> None:
+    _, store = world
+    a, b = _row("latin", "a"), _row("latin", "b")
+    with pytest.raises(CurationError, match=r"^A: no author row 'nobody'"):
+        curate.add(store, "same", "nobody", b, "why", "me")
+    with pytest.raises(CurationError, match=r"^B: no author row <http://localhost:7878/author/ghost>"):
+        curate.add(store, "same", a, BASE + "author/ghost", "why", "me")
+    with pytest.raises(CurationError, match=r"^B: names the same row as A"):
+        curate.add(store, "same", a, "zoë-ünal-a", "why", "me")
+    with pytest.raises(CurationError, match=r"^B: .*not in the name cluster"):
+        curate.add(store, "distinct", a, _row("greek", "a"), "why", "me")
+    with pytest.raises(CurationError, match=r"^--why: required"):
+        curate.add(store, "same", a, b, "  ", "me")
+    with pytest.raises(CurationError, match=r"^ID: no correction #7"):
+        curate.undo(store, "7", "me")
+    with pytest.raises(KgError, match="no such store"):
+        curate.add(store.parent / "nowhere", "same", a, b, "why", "me")
+    assert CurationFile(store).read() == []
+    runner = CliRunner()
+    missing = runner.invoke(main, ["curate", "same", a, b, "--store", str(store)])
+    assert missing.exit_code == 2 and "--why" in missing.stderr
+    unknown = runner.invoke(main, ["curate", "distinct", "nobody", b, "--store", str(store), "--why", "x"])
+    assert unknown.exit_code == 1 and "kg: error: A: no author row 'nobody'" in unknown.stderr
+
+
+def test_cli_same_list_undo_export(world: tuple[Path, Path]) -> None:
+    _, store = world
+    name = NAMES["arabic"][0]
+    a, b = _row("arabic", "a"), _row("arabic", "b")
+    runner = CliRunner()
+    done = runner.invoke(main, ["curate", "same", "محمد-a", "محمد-b", "--store", str(store),
+                                "--why", "نفس الشخص", "--by", "فاطمة", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    made = json.loads(done.output)
+    assert made["status"] == "applied" and made["rows"] == [a, b] and made["by"] == "فاطمة"
+    assert _together(store, name, a, b)
+    listed = json.loads(runner.invoke(main, ["curate", "list", "--store", str(store), "--format", "json"]).output)
+    assert [(x["id"], x["status"], x["why"]) for x in listed] == [(1, "applied", "نفس الشخص")]
+    undone = runner.invoke(main, ["curate", "undo", "1", "--store", str(store), "--by", "فاطمة"])
+    assert undone.exit_code == 0, undone.output
+    assert not _together(store, name, a, b)
+    assert json.loads(runner.invoke(main, ["curate", "list", "--store", str(store), "--format", "json"]).output) == []
+    every = json.loads(runner.invoke(main, ["curate", "list", "--all", "--store", str(store),
+                                            "--format", "json"]).output)
+    assert every[0]["status"] == "undone" and every[0]["undone"]["by"] == "فاطمة"
+
+    exported = runner.invoke(main, ["curate", "export", "--store", str(store)])
+    assert exported.exit_code == 0
+    graph = ox.Store()
+    graph.load(exported.stdout.encode(), format=ox.RdfFormat.TURTLE)
+    node = ox.NamedNode(BASE + "curation/1")
+    (why,) = [q.object.value for q in graph.quads_for_pattern(node, ox.NamedNode(DCTERMS + "description"), None)]
+    (when,) = [q.object for q in graph.quads_for_pattern(node, ox.NamedNode(PROV + "generatedAtTime"), None)]
+    (agent,) = [q.object for q in graph.quads_for_pattern(node, ox.NamedNode(PROV + "wasAttributedTo"), None)]
+    (who,) = [q.object.value for q in graph.quads_for_pattern(agent, ox.NamedNode("http://xmlns.com/foaf/0.1/name"),
+                                                              None)]
+    assert (why, who) == ("نفس الشخص", "فاطمة") and isinstance(when, ox.Literal)
+    assert when.datatype == ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+    assert list(graph.quads_for_pattern(node, ox.NamedNode(PROV + "invalidatedAtTime"), None))
+
+
+def test_applied_corrections_are_in_the_identity_graph(world: tuple[Path, Path]) -> None:
+    _, store = world
+    a, b = _row("cjk", "a"), _row("cjk", "b")
+    curate.add(store, "same", a, b, "同一人", "李")
+    db = StoreDir(store).open()
+    ask = """PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+             PREFIX prov: <http://www.w3.org/ns/prov#>
+             PREFIX dcterms: <http://purl.org/dc/terms/>
+             ASK { GRAPH <http://localhost:7878/graph/identity> {
+               ?c a kg:Curation ; kg:comparedRow ?a, ?b ; kg:verdict "same" ; kg:curationStatus "applied" ;
+                  dcterms:description "同一人" ; prov:generatedAtTime ?t ; prov:wasAttributedTo ?who . } }"""
+    assert db.query(ask, substitutions={ox.Variable("a"): ox.NamedNode(a), ox.Variable("b"): ox.NamedNode(b)})
+
+
+def test_the_file_survives_and_is_rewritten_whole(world: tuple[Path, Path]) -> None:
+    _, store = world
+    a, b = _row("latin", "a"), _row("latin", "b")
+    curate.add(store, "same", a, b, "first", "Ann", apply_now=False)
+    curate.add(store, "distinct", a, b, "second thoughts", "Ann", apply_now=False)  # supersedes the first
+    data = json.loads((store / "curations.json").read_text(encoding="utf-8"))
+    assert [c["id"] for c in data["corrections"]] == [1, 2]
+    assert data["corrections"][0]["undone"]["superseded_by"] == 2
+    assert [x.status for x in curate.listing(store)] == ["not applied yet"]
+    assert not list(store.glob(".curations-*"))  # no temporary file left behind
+    curate.apply(store)
+    assert [x.status for x in curate.listing(store)] == ["applied"]
+
+
+# -- the page and the API, on a real `kg serve`
+
+def test_names_in_every_script_reach_the_routes_of_a_real_server(world: tuple[Path, Path], tmp_path: Path) -> None:
+    """The HTTP front decodes the path's percent-encodings as UTF-8 (it once read them as Latin-1)."""
+    from server_fixtures import running
+
+    _, store = world
+    with running(store, log=tmp_path / "serve.log") as server:
+        for script, (name, _) in NAMES.items():
+            for form in ("NFC", "NFD"):
+                given = unicodedata.normalize(form, name)
+                data = requests.get(f"{server.url}/api/clusters/{quote(given)}", timeout=30).json()
+                assert len(data["rows"]) == 7 and data["rows"][0]["name"] == name, (script, form)
+
+
+def test_page_and_json_say_corrected_by_hand(world: tuple[Path, Path], tmp_path: Path) -> None:
+    from server_fixtures import running
+
+    _, store = world
+    name = NAMES["cyrillic"][0]
+    a, b = _row("cyrillic", "a"), _row("cyrillic", "b")
+    curate.add(store, "same", a, b, "один человек", "Мария")
+    with running(store, log=tmp_path / "serve.log") as server:
+        data = requests.get(f"{server.url}/api/clusters/{quote(name)}", params={"pairs": "true"}, timeout=30).json()
+        (joined,) = [p for p in data["persons"] if a in p["rows"]]
+        assert b in joined["rows"]
+        assert any(e.startswith("corrected by hand") and "Мария" in e and "один человек" in e
+                   for e in joined["evidence"])
+        (pair,) = [v for v in data["pairs"] if v["rows"] == [a, b]]
+        assert pair["verdict"] == "same" and pair["reasons"][0].startswith("corrected by hand")
+        page = requests.get(f"{server.url}/clusters/{quote(name)}", headers={"Accept": "text/html"}, timeout=30).text
+        assert '<li class="hand">corrected by hand' in page and "Мария" in page and "один человек" in page
+
+
+def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp_path: Path) -> None:
+    from server_fixtures import running
+
+    _, store = world
+    name = NAMES["latin"][0]
+    a, b = _row("latin", "a"), _row("latin", "b")
+    body = {"verdict": "same", "a": "zoë-ünal-a", "b": b, "why": "même personne", "by": "Zoë"}
+    with running(store, log=tmp_path / "ro.log") as server:  # updates off
+        r = requests.post(f"{server.url}/api/curations", json=body, timeout=30)
+        assert r.status_code == 403 and "disabled" in r.json()["error"]
+    with running(store, "--update-token", "s3cret", log=tmp_path / "rw.log") as server:
+        url = f"{server.url}/api/curations"
+        no = requests.post(url, json=body, timeout=30)
+        assert no.status_code == 401 and no.headers["www-authenticate"].startswith("Bearer")
+        wrong = requests.post(url, json=body, headers={"Authorization": "Bearer nope"}, timeout=30)
+        assert wrong.status_code == 403
+        assert requests.get(url, timeout=30).json() == {"curations": []}
+        token = {"Authorization": "Bearer s3cret"}
+        bad = requests.post(url, json={**body, "why": ""}, headers=token, timeout=30)
+        assert bad.status_code == 400 and bad.json()["param"] == "why" and bad.json()["error"].startswith("why:")
+        bad = requests.post(url, json={**body, "b": "nobody"}, headers=token, timeout=30)
+        assert bad.status_code == 400 and bad.json()["param"] == "b"
+        bad = requests.post(url, json={**body, "b": body["a"]}, headers=token, timeout=30)
+        assert bad.status_code == 400 and "same row" in bad.json()["error"]
+        bad = requests.post(url, data="verdict=same", headers={**token, "Content-Type": "text/plain"}, timeout=30)
+        assert bad.status_code == 415
+
+        made = requests.post(url, json=body, headers=token, timeout=60)
+        assert made.status_code == 201, made.text
+        assert made.json()["status"] == "applied" and made.headers["location"] == "/api/curations/1"
+        cluster_url = f"{server.url}/api/clusters/{quote(name)}"
+        persons = requests.get(cluster_url, timeout=30).json()["persons"]
+        assert any(a in p["rows"] and b in p["rows"] for p in persons)
+        listed = requests.get(url, timeout=30).json()["curations"]
+        assert [(c["id"], c["by"], c["why"], c["status"]) for c in listed] == [(1, "Zoë", "même personne", "applied")]
+        turtle = requests.get(url, headers={"Accept": "text/turtle"}, timeout=30)
+        assert turtle.headers["content-type"].startswith("text/turtle")
+        ox.parse(turtle.content, format=ox.RdfFormat.TURTLE)
+
+        assert requests.delete(f"{url}/1", params={"by": "Zoë"}, timeout=30).status_code == 401
+        assert requests.delete(f"{url}/1", headers=token, timeout=30).json()["param"] == "by"
+        assert requests.delete(f"{url}/9", params={"by": "Zoë"}, headers=token, timeout=30).status_code == 404
+        gone = requests.delete(f"{url}/1", params={"by": "Zoë"}, headers=token, timeout=60)
+        assert gone.status_code == 200 and gone.json()["undone"]["by"] == "Zoë"
+        persons = requests.get(cluster_url, timeout=30).json()["persons"]
+        assert not any(a in p["rows"] and b in p["rows"] for p in persons)
