@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import unicodedata
+from itertools import combinations
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,6 +15,8 @@ import pyoxigraph as ox
 import pytest
 import requests
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kg
 from kg import curate
@@ -21,7 +24,10 @@ from kg.backend.embedded import EmbeddedBackend
 from kg.cli import main
 from kg.cluster import cluster
 from kg.errors import KgError
-from kg.identity.curation import CurationError, CurationFile
+from kg.identity.curation import Correction, CurationError, CurationFile, Hand
+from kg.identity.evidence import DISTINCT, SAME, Pair
+from kg.identity.facts import row_label
+from kg.identity.grouping import Group, partition
 from kg.store import StoreDir
 
 BASE = "http://localhost:7878/"
@@ -57,10 +63,12 @@ def _tables(folder: Path, authors: list[tuple[str, str]], papers: dict[str, tupl
     return folder
 
 
-def _world(extra_paper: bool = False, drop: str | None = None) -> tuple[list[tuple[str, str]], dict]:  # type: ignore[type-arg]
+def _world(extra_paper: bool = False, drop: str | None = None,
+           many: int = 0) -> tuple[list[tuple[str, str]], dict]:  # type: ignore[type-arg]
     """Per script: rows -a and -b with nothing in common (computed apart); rows -c and -d sharing two
     co-authors (computed one person); row -e sharing those co-authors with -d; rows -f and -g on one
-    paper. `extra_paper`: one more paper (a changed input); `drop`: a row id left out."""
+    paper. `extra_paper`: one more paper (a changed input); `drop`: a row id left out; `many`: so many
+    more papers of Latin -a (a cluster big enough for the build to precompute its page)."""
     authors: list[tuple[str, str]] = []
     papers: dict[str, tuple[int, str, list[str]]] = {}
     for script, (name, stem) in NAMES.items():
@@ -74,6 +82,8 @@ def _world(extra_paper: bool = False, drop: str | None = None) -> tuple[list[tup
         papers[f"{script}-p4"] = (2016, "common", [rows["d"], mates[2], mates[3]])
         papers[f"{script}-p5"] = (2017, "common", [rows["e"], mates[2], mates[3]])
         papers[f"{script}-p6"] = (2018, "common", [rows["f"], rows["g"]])
+    for k in range(many):
+        papers[f"latin-many{k}"] = (2000 - k % 5, "vlatin1", [f"{NAMES['latin'][1]}-a"])
     if extra_paper:
         papers["latin-p7"] = (2020, "vlatin2", [f"{NAMES['latin'][1]}-b", "latin-m1"])
     if drop is not None:
@@ -191,9 +201,9 @@ def test_rows_named_as_the_pages_show_them_in_every_script(world: tuple[Path, Pa
     _, store = world
     stem = NAMES[script][1]
     a, b = _row(script, "a"), _row(script, "b")
-    for given in (a, f"{stem}-a", f"author/{stem}-a", f"/author/{stem}-a",
+    for shown in (a, f"{stem}-a", f"author/{stem}-a", f"/author/{stem}-a",
                   unicodedata.normalize("NFD", f"{stem}-a")):
-        assert curate.check(store, "same", given, b) == (a, b)
+        assert curate.check(store, "same", shown, b) == (a, b)
 
 
 def test_bad_input_names_the_parameter(world: tuple[Path, Path]) -> None:
@@ -285,6 +295,24 @@ def test_the_file_survives_and_is_rewritten_whole(world: tuple[Path, Path]) -> N
     assert [x.status for x in curate.listing(store)] == ["applied"]
 
 
+def test_a_big_precomputed_cluster_shows_the_correction(tmp_path: Path) -> None:
+    from kg.cluster_order import BIG
+    from kg.cluster_page import cluster_page
+
+    store = tmp_path / "store"
+    kg.build([_tables(tmp_path / "in", *_world(many=BIG + 5))], store)
+    name, a, b = NAMES["latin"][0], _row("latin", "a"), _row("latin", "b")
+    with EmbeddedBackend.open(store) as backend:
+        page = cluster_page(backend, name)
+        assert page.paper_count > BIG and not any(a in p.rows and b in p.rows for p in page.whole.persons())
+    curate.add(store, "same", a, b, "one person", "Ann")
+    with EmbeddedBackend.open(store) as backend:
+        page = cluster_page(backend, name)
+        (joined,) = [p for p in page.whole.persons() if a in p.rows]
+        assert b in joined.rows and any(e.startswith("corrected by hand") for e in joined.evidence)
+        assert "corrected by hand" in page.json_bytes().decode("utf-8")
+
+
 # -- the page and the API, on a real `kg serve`
 
 def test_names_in_every_script_reach_the_routes_of_a_real_server(world: tuple[Path, Path], tmp_path: Path) -> None:
@@ -365,3 +393,69 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         assert gone.status_code == 200 and gone.json()["undone"]["by"] == "Zoë"
         persons = requests.get(cluster_url, timeout=30).json()["persons"]
         assert not any(a in p["rows"] and b in p["rows"] for p in persons)
+
+
+# -- the grouping with corrections, on generated clusters
+
+ROWS = [f"{BASE}author/r{i}" for i in range(7)]
+
+
+@st.composite
+def _clusters(draw: st.DrawFn) -> tuple[list[Pair], list[tuple[str, int, int]], set[frozenset[int]]]:
+    """Computed verdicts of a 7-row cluster, corrections (verdict, row, row) oldest first, and the
+    pairs of rows that share a paper."""
+    pairs = []
+    for i, j in combinations(range(len(ROWS)), 2):
+        verdict = draw(st.sampled_from([SAME, DISTINCT, "unsure", None]))
+        if verdict is not None:
+            pairs.append(Pair(ROWS[i], ROWS[j], draw(st.floats(-5, 5)), verdict, ["computed"]))
+    made = draw(st.lists(st.tuples(st.sampled_from([SAME, DISTINCT]), st.integers(0, 6), st.integers(0, 6))
+                         .filter(lambda t: t[1] != t[2]), max_size=6))
+    papers = draw(st.sets(st.frozensets(st.integers(0, 6), min_size=2, max_size=2), max_size=2))
+    return pairs, made, papers
+
+
+def _hand(made: list[tuple[str, int, int]], papers: set[frozenset[int]]) -> Hand:
+    corrections = [Correction(k, v, (min(ROWS[i], ROWS[j]), max(ROWS[i], ROWS[j])), "why", "who",
+                              f"2026-01-01T00:00:{k:02d}Z") for k, (v, i, j) in enumerate(made, 1)]
+    shared = {r: {n for n, pair in enumerate(sorted(papers, key=sorted)) if r in pair} for r in range(len(ROWS))}
+    return Hand(corrections, lambda iri: int(iri.rsplit("r", 1)[1]) if iri in ROWS else None, lambda r: 0,
+                lambda r: shared[r])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_clusters())
+def test_corrections_win_and_without_them_the_grouping_is_the_computed_one(
+        case: tuple[list[Pair], list[tuple[str, int, int]], set[frozenset[int]]]) -> None:
+    pairs, made, papers = case
+    known = {(p.a, p.b): p for p in pairs}
+
+    def verdict(a: str, b: str) -> Pair:
+        return known.get((min(a, b), max(a, b))) or Pair(min(a, b), max(a, b), 0.0, "unsure", [])
+
+    plain = partition(ROWS, pairs, verdict, row_label)
+    assert _groups(_hand([], papers).partition(ROWS, pairs, verdict, row_label)) == _groups(plain)
+    hand = _hand(made, papers)
+    groups = hand.partition(ROWS, pairs, verdict, row_label)
+    group_of = {r: k for k, g in enumerate(groups) for r in g.rows}
+    assert sorted(group_of) == sorted(ROWS)  # every row in exactly one group
+    assert sum(len(g.rows) for g in groups) == len(ROWS)
+    outcomes = {o.correction.id: o for o in hand.report()}
+    for c in hand.corrections:
+        a, b = c.rows
+        o = outcomes[c.id]
+        if o.status == "applied":
+            assert (group_of[a] == group_of[b]) == (c.verdict == SAME), (c, groups)
+            assert any(c.words() in e for g in groups if a in g.rows for e in g.evidence)
+        else:
+            assert o.status == "conflict" and o.note
+        if c.verdict == SAME and frozenset((int(a[-1]), int(b[-1]))) in papers:
+            assert o.status == "conflict"  # one paper: never joined by hand
+    if hand.corrections:  # the newest is applied, unless it joins two rows of one paper
+        newest = hand.corrections[-1]
+        on_one_paper = frozenset(int(r[-1]) for r in newest.rows) in papers
+        assert (outcomes[newest.id].status == "applied") == (newest.verdict == DISTINCT or not on_one_paper)
+
+
+def _groups(groups: list[Group]) -> list[list[str]]:
+    return sorted(sorted(g.rows) for g in groups)
