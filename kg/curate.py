@@ -18,12 +18,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pyoxigraph as ox
 
 from kg.adjacency import INDEX, AdjacencyIndex
 from kg.cluster_order import DIRECTORY, build_cluster_order
-from kg.errors import KgError, StoreError
+from kg.errors import KgError, StoreBusy, StoreError
 from kg.identity.curation import (
     APPLIED,
     CLI,
@@ -42,6 +43,8 @@ from kg.iris import DEFAULT_BASE_IRI, Minter, segment
 from kg.links import IDENTITY
 from kg.store import StoreDir
 
+WAIT = 30.0  # seconds a correction waits for the store held by another build or correction
+
 
 @dataclass
 class Applied:
@@ -54,8 +57,8 @@ class Applied:
 
     def to_json(self) -> dict[str, Any]:
         mine = next((o for o in self.outcomes or [] if o.correction.id == self.correction.id), None)
-        return {**self.correction.to_json(), "status": mine.status if mine else "recorded",
-                "note": mine.note if mine else self.note}
+        status = mine.status if mine else "recorded" if self.correction.active else "undone"
+        return {**self.correction.to_json(), "status": status, "note": mine.note if mine else self.note}
 
 
 def resolve(index: AdjacencyIndex, base: str, value: str, param: str) -> str:
@@ -64,8 +67,13 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str) -> str:
     if not given:
         raise CurationError(param, "required: an author row's IRI or its id as the pages show it")
     if "://" in given:
-        if index.authors.find(given) is not None:
-            return given
+        prefix, sep, rest = given.rpartition("/author/")
+        # as given, or as a browser's address bar shows it (the id decoded), in either normal form
+        decoded = [unicodedata.normalize(form, unquote(rest)) for form in ("NFC", "NFD")] if sep else []
+        tried = [given] + [prefix + sep + segment(d) for d in decoded]
+        for iri in tried:
+            if index.authors.find(iri) is not None:
+                return iri
         raise CurationError(param, f"no author row <{given}> in this store")
     short = given.lstrip("/").removeprefix("author/")
     for candidate in (short, unicodedata.normalize("NFC", short), unicodedata.normalize("NFD", short)):
@@ -112,13 +120,14 @@ def check(store: Path, verdict: str, a: str, b: str, labels: Labels = CLI) -> tu
 
 
 def add(store: Path, verdict: str, a: str, b: str, why: str, by: str, labels: Labels = CLI,
-        apply_now: bool = True) -> Applied:
-    """Records that rows `a` and `b` are one person (`same`) or two (`distinct`), and applies it."""
+        apply_now: bool = True, wait: float = WAIT) -> Applied:
+    """Records that rows `a` and `b` are one person (`same`) or two (`distinct`), and applies it
+    (waiting up to `wait` seconds for a store another build holds)."""
     rows = check(store, verdict, a, b, labels)
     correction = CurationFile(store).add(verdict, rows, why, by, labels)
     if not apply_now:
         return Applied(correction, None, "recorded; applied by the next build or `kg curate apply`")
-    return _applied(store, correction)
+    return _applied(store, correction, wait)
 
 
 def undo(store: Path, ident: str | int, by: str, labels: Labels = CLI, apply_now: bool = True) -> Applied:
@@ -128,11 +137,18 @@ def undo(store: Path, ident: str | int, by: str, labels: Labels = CLI, apply_now
     return _applied(store, correction)
 
 
-def _applied(store: Path, correction: Correction) -> Applied:
-    try:
-        return Applied(correction, apply(store))
-    except StoreError as e:  # another build holds the store: it is recorded, the next build applies it
-        return Applied(correction, None, f"recorded; not applied now ({e}); the next build applies it")
+def _applied(store: Path, correction: Correction, wait: float = WAIT) -> Applied:
+    """`correction` (recorded) applied by a new generation; while another build or correction holds
+    the store, tried again for up to `wait` seconds (corrections made at once by several curators
+    each get their turn), then left to the next build."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return Applied(correction, apply(store))
+        except StoreBusy as e:
+            if time.monotonic() >= deadline:
+                return Applied(correction, None, f"recorded; not applied now ({e}); the next build applies it")
+            time.sleep(0.2)
 
 
 def apply(store: Path) -> list[Outcome]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import StoreError
+from kg.errors import StoreBusy, StoreError
 
 ACTIVE = "active"
 META = "build.json"
@@ -200,7 +200,7 @@ def _locked(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StoreError(f"--store {path.parent}: another build is writing this store") from None
+            raise StoreBusy(f"--store {path.parent}: another build is writing this store") from None
         try:
             yield
         finally:
