@@ -181,7 +181,12 @@ def test_corrections_survive_rebuilds_and_a_vanished_row_is_reported(tmp_path: P
     assert _together(store, name, a, b)
     kg.build([changed], store, add=True)  # an update of the store
     assert _together(store, name, a, b)
-    assert StoreDir(store).meta()["curations"]["applied"] == 1
+    extra = tmp_path / "extra.nt"
+    extra.write_text(f"<{BASE}paper/extra> <{BASE}x> \"y\" .\n", encoding="utf-8")
+    kg.load([extra], store, add=True)  # RDF added to it: the identity step runs again
+    assert _together(store, name, a, b)
+    meta = StoreDir(store).meta()
+    assert meta["curations"]["applied"] == 1 and meta["identity"]["clusters"] > 0
 
     gone = _tables(tmp_path / "in3", *_world(drop=NAMES["greek"][1] + "-b"))
     result = CliRunner().invoke(main, ["build", str(gone), "--store", str(store)])
