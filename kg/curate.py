@@ -93,7 +93,7 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str) -> str:
 
 def _opened(store: Path) -> tuple[StoreDir, AdjacencyIndex, str]:
     target = StoreDir(store)
-    active = target._require()
+    active = target.require()
     index = AdjacencyIndex.open(active)
     if index is None:
         raise StoreError(f"--store {store}: no co-authorship index (rebuild it with `kg build`)")
@@ -155,7 +155,7 @@ def apply(store: Path) -> list[Outcome]:
     """A new generation of `store` with every active correction applied (see the module); the
     outcome of each."""
     target = StoreDir(store)
-    active = target._require()
+    active = target.require()
     meta = target.meta()
     corrections = CurationFile(store).active()
     with target.generation(copy_active=True) as gen:
@@ -228,7 +228,7 @@ def listing(store: Path, every: bool = False) -> list[Listed]:
     index = None
     if target.exists():
         found = target.meta().get("curations") or {}
-        index = AdjacencyIndex.open(target._require())
+        index = AdjacencyIndex.open(target.require())
     built = {o.correction.id: o for o in _outcomes([c for c in known if c.active], found)} if found else {}
     out: list[Listed] = []
     try:

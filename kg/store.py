@@ -76,6 +76,10 @@ class StoreDir:
     def exists(self) -> bool:
         return self.active() is not None
 
+    def require(self) -> Path:
+        """The active generation; a StoreError naming the store when there is none."""
+        return self._require()
+
     def _require(self) -> Path:
         active = self.active()
         if active is None:

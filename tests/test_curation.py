@@ -354,7 +354,7 @@ def test_page_and_json_say_corrected_by_hand(world: tuple[Path, Path], tmp_path:
     _, store = world
     name = NAMES["cyrillic"][0]
     a, b = _row("cyrillic", "a"), _row("cyrillic", "b")
-    curate.add(store, "same", a, b, "один человек", "Мария")
+    curate.add(store, "same", a, b, "один человек <b>точно</b>", "Мария")
     with running(store, log=tmp_path / "serve.log") as server:
         data = requests.get(f"{server.url}/api/clusters/{quote(name)}", params={"pairs": "true"}, timeout=30).json()
         (joined,) = [p for p in data["persons"] if a in p["rows"]]
@@ -365,6 +365,7 @@ def test_page_and_json_say_corrected_by_hand(world: tuple[Path, Path], tmp_path:
         assert pair["verdict"] == "same" and pair["reasons"][0].startswith("corrected by hand")
         page = requests.get(f"{server.url}/clusters/{quote(name)}", headers={"Accept": "text/html"}, timeout=30).text
         assert '<li class="hand">corrected by hand' in page and "Мария" in page and "один человек" in page
+        assert "&lt;b&gt;точно&lt;/b&gt;" in page and "<b>точно" not in page  # a curator's words stay text
 
 
 def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp_path: Path) -> None:
