@@ -203,9 +203,6 @@ class Outcome:
         return {**self.correction.to_json(), "status": self.status, "note": self.note}
 
 
-Grouper = Callable[[list[str], list[Pair], Callable[[str, str], Pair], Callable[[str], str]], list[Group]]
-
-
 @dataclass
 class Hand:
     """The active corrections as one build applies them. `row_of`: an author row's IRI -> its number
