@@ -207,6 +207,19 @@ def build(
         optimize=optimize,
     )
     click.echo(f"{report.summary()} -> {store}", err=True)
+    _curation_warnings(store)
+
+
+def _curation_warnings(store: Path) -> None:
+    """The corrections by hand the build could not apply, one warning each (build.json has them)."""
+    from kg.identity.curation import CONFLICT, Correction, Outcome, not_applied_lines
+    from kg.store import StoreDir
+
+    found = StoreDir(store).meta().get("curations") or {}
+    outcomes = [Outcome(Correction.from_json(o), str(o.get("status", CONFLICT)), str(o.get("note", "")))
+                for o in found.get("not_applied", [])]
+    for line in not_applied_lines(outcomes):
+        click.echo(f"kg: warning: {line}", err=True)
 
 
 @main.command()
@@ -256,6 +269,7 @@ def load(files: tuple[Path, ...], store: Path, add: bool, optimize: bool) -> Non
 
     report = run(list(files), store, add=add, optimize=optimize)
     click.echo(f"{report.triples:,} triples in {report.seconds:.1f} s -> {store}", err=True)
+    _curation_warnings(store)
 
 
 
@@ -1114,3 +1128,120 @@ def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, p
         f"{report['coauthor_links']:,} co-author links, {report['clusters']:,} clusters "
         f"-> {report['index']} ({report['seconds']} s)"
     )
+
+
+@main.group(cls=_Group)
+def curate() -> None:
+    """Corrections by hand: two author rows are one person, or are not; kept beside the store and
+    applied by every build. A and B: a row's IRI, or its id as the pages show it."""
+
+
+def _curator() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _curate_command(verdict: str, doc: str) -> None:
+    @curate.command(verdict, help=doc)
+    @click.argument("a")
+    @click.argument("b")
+    @STORE
+    @click.option("--why", help="Why (required): the evidence, in words, kept with the correction.")
+    @click.option("--by", "by", help="Who makes it [default: the login name].")
+    @click.option("--no-apply", is_flag=True, help="Only record it; the next build (or `kg curate apply`) applies it.")
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    def command(a: str, b: str, store: Path, why: str | None, by: str | None, no_apply: bool, fmt: str) -> None:
+        from kg.curate import add
+
+        if why is None or not why.strip():
+            raise click.BadParameter("required: say why, in words (it is kept with the correction)", param_hint="--why")
+        done = add(store, verdict, a, b, why, by or _curator(), apply_now=not no_apply)
+        _print_applied(done, fmt)
+
+
+_curate_command("same", "Say that rows A and B are one person (wins over the computed verdict).")
+_curate_command("distinct", "Say that rows A and B are two people (never in one probable person).")
+
+
+def _print_applied(done: Any, fmt: str) -> None:
+    from kg.identity.curation import not_applied_lines
+
+    if fmt == "json":
+        click.echo(json.dumps(done.to_json(), indent=2, ensure_ascii=False))
+        return
+    shown = done.to_json()
+    click.echo(f"#{done.correction.id} {done.correction.verdict} {done.correction.rows[0]} {done.correction.rows[1]}: "
+               f"{shown['status']}{': ' + shown['note'] if shown['note'] else ''}")
+    for line in not_applied_lines(done.outcomes or []):
+        click.echo(f"kg: warning: {line}", err=True)
+
+
+@curate.command("list")
+@STORE
+@click.option("--all", "every", is_flag=True, help="Undone and superseded corrections too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def curate_list(store: Path, every: bool, fmt: str) -> None:
+    """The corrections and what the active store did with each (a row no longer there: VANISHED)."""
+    from kg.curate import listing
+
+    found = listing(store, every)
+    if fmt == "json":
+        click.echo(json.dumps([x.to_json() for x in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no corrections")
+    for x in found:
+        c = x.correction
+        mark = x.status.upper() if x.status not in ("applied",) else x.status
+        click.echo(f"#{c.id}  {c.verdict:8} {mark}  {c.rows[0]}  {c.rows[1]}\n"
+                   f"     by {c.by}, {c.at}: {c.why}{'  [' + x.note + ']' if x.note else ''}")
+
+
+@curate.command("undo")
+@click.argument("ident", metavar="ID")
+@STORE
+@click.option("--by", "by", help="Who undoes it [default: the login name].")
+@click.option("--no-apply", is_flag=True, help="Only record it; the next build (or `kg curate apply`) applies it.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def curate_undo(ident: str, store: Path, by: str | None, no_apply: bool, fmt: str) -> None:
+    """Undo correction ID (it stays in the log, marked undone)."""
+    from kg.curate import undo
+
+    _print_applied(undo(store, ident, by or _curator(), apply_now=not no_apply), fmt)
+
+
+@curate.command("apply")
+@STORE
+def curate_apply(store: Path) -> None:
+    """Apply the recorded corrections now (a new generation; a build applies them too)."""
+    from kg.curate import apply
+    from kg.identity.curation import not_applied_lines
+
+    outcomes = apply(store)
+    for line in not_applied_lines(outcomes):
+        click.echo(f"kg: warning: {line}", err=True)
+    click.echo(f"{sum(o.status == 'applied' for o in outcomes)} of {len(outcomes)} corrections applied -> {store}")
+
+
+@curate.command("export")
+@STORE
+@click.option("--format", "fmt", type=click.Choice(["turtle", "ntriples", "jsonld", "rdfxml"]), default="turtle",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Output file; stdout if absent.")
+def curate_export(store: Path, fmt: str, output: Path | None) -> None:
+    """Every correction (undone ones too) as RDF: who, when and why (PROV-O, DCTerms)."""
+    import pyoxigraph as ox
+
+    from kg.curate import export
+
+    formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
+               "rdfxml": ox.RdfFormat.RDF_XML}
+    data = export(store, formats[fmt])
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        output.write_bytes(data)

@@ -19,6 +19,10 @@ class StoreError(KgError):
     """A store directory that is missing, locked or not a kg store."""
 
 
+class StoreBusy(StoreError):
+    """A store another build is writing (its lock is held)."""
+
+
 class QueryError(KgError):
     """A SPARQL query that does not parse, or a parameter that cannot be bound."""
 
