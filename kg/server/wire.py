@@ -68,13 +68,6 @@ def status_line(status: int) -> bytes:
     return STATUS_LINES.get(status) or f"HTTP/1.1 {status} Status {status}\r\n".encode()
 
 
-def scope_path(path: str) -> str:
-    """The ASGI scope's `path` of a request path (ASCII, as sent): its %XX escapes decoded as UTF-8,
-    as ASGI says and uvicorn does (an escape that is not UTF-8 becomes U+FFFD). Latin-1 here made
-    every name with a letter outside ASCII another name ('J%C3%BCrgen' became 'JÃ¼rgen')."""
-    return unquote(path) if "%" in path else path
-
-
 class _Clock:
     """The Date header, formatted once a second."""
 
@@ -511,7 +504,7 @@ class Connection(asyncio.Protocol):
 
     # -- the ASGI bridge
     async def _asgi(self, request: Request) -> None:
-        path = request.raw_path.decode("ascii")  # httptools refuses any other byte in a path (400)
+        path = request.raw_path.decode("latin-1")
         scope: Scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -521,7 +514,9 @@ class Connection(asyncio.Protocol):
             "scheme": request.scheme,
             "method": request.method,
             "root_path": "",
-            "path": scope_path(path),
+            # percent-encodings decoded as UTF-8, as the ASGI spec (and uvicorn) do: a name in the path
+            # ("/api/clusters/Иван%20Петров") reaches the route as the client wrote it
+            "path": unquote(path, "utf-8", "replace") if "%" in path else path,
             "raw_path": request.raw_path,
             "query_string": request.query,
             "headers": request.headers,
