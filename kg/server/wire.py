@@ -299,14 +299,16 @@ class Connection(asyncio.Protocol):
     def _flow(self) -> None:
         """Pauses reading while the client does not take its answers or too many requests wait for
         theirs; resumes it once they are out (the time a request has is counted from then on)."""
+        pause = not self.writing or len(self.queue) >= MAX_QUEUED or self.queued_bytes > QUEUED_BYTES
+        if pause != self.reading:
+            return  # as it should be (the common case: reading, nothing to pause for)
         transport = self.transport
         if transport is None or self.closed or transport.is_closing():
             return
-        pause = not self.writing or len(self.queue) >= MAX_QUEUED or self.queued_bytes > QUEUED_BYTES
-        if pause and self.reading:
+        if pause:
             self.reading = False
             transport.pause_reading()
-        elif not pause and not self.reading:
+        else:
             self.reading = True
             self.since = time.monotonic()
             transport.resume_reading()
