@@ -731,7 +731,7 @@ def _check_listen(host: str, port: int) -> None:
     show_default=True,
     type=click.FloatRange(0.1),
     help="Seconds a client has to send a request's head once it began, and at most between two reads of its"
-    " body; past that 408 and the connection closes.",
+    " body (past that 408, and the connection closes); a client that reads none of its answers for as long is cut.",
 )
 @click.option("--client-budget", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="Query seconds per minute each client may use; past it 429 with Retry-After (default: no budget).")

@@ -18,6 +18,8 @@ from urllib.parse import quote
 import requests
 from server_fixtures import Server, running
 
+from kg.server.tables import Table, cost
+
 ONT = "https://w3id.org/scholarly-kg/ontology#"
 ASK = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: t\r\n\r\n"
 # One shape: instant with an object no triple has, a runaway (134 x 2154 x 2154 solutions) with kg:Authorship.
@@ -166,6 +168,24 @@ def test_a_client_that_pipelines_and_never_reads_costs_a_bounded_memory(example_
         s.settimeout(60)
         statuses = {reader.answer()[0] for _ in range(300)}
         assert statuses == {200}
+
+
+def test_a_client_that_never_reads_is_cut_after_the_request_timeout(example_store: Path, tmp_path: Path) -> None:
+    """The same client, with --request-timeout 1: once it has read nothing of its answers for 1 s,
+    its connection is cut (it held a descriptor and its buffers for as long as it stayed)."""
+    query = quote("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 2000")
+    with _one_worker(example_store, tmp_path, "--request-timeout", "1") as (server, _), _connect(server) as s:
+        s.sendall(_get(f"/sparql?query={query}") * 300)
+        time.sleep(3.5)
+        reader, answers = Reader(s), 0
+        try:
+            while True:
+                reader.answer()
+                answers += 1
+        except (ConnectionError, OSError):
+            pass
+        assert answers < 300
+        assert "read nothing of its answers for 1 s" in server.log_text()
 
 
 def _sent(s: socket.socket, data: bytes) -> socket.socket:
@@ -361,3 +381,24 @@ def test_distinct_large_queries_cost_a_bounded_memory(example_store: Path, tmp_p
                 assert reader.answer()[0] == 200
         grown = rss(worker) - before
         assert grown < 40 << 20, f"{grown / 2**20:.0f} MB"
+
+
+def test_a_table_is_bounded_by_its_entries_and_its_bytes() -> None:
+    """Emptied whole when a put would pass either bound; an entry over a sixteenth of the bytes is
+    not kept at all."""
+    table: Table[str, str] = Table(entries=4, max_bytes=1600)
+    for i in range(4):
+        table.put(f"k{i}", "v", 10)
+    assert len(table) == 4 and table.size == 40
+    table.put("k4", "v", 10)
+    assert list(table) == ["k4"] and table.size == 10
+    assert table.put("huge", "v", 101) == "v" and "huge" not in table
+    table = Table(entries=100, max_bytes=1600)
+    for i in range(16):
+        table.put(f"b{i}", "v", 100)
+    assert len(table) == 16 and table.size == 1600
+    table.put("b16", "v", 1)  # past the bytes, though not the entries
+    assert list(table) == ["b16"] and table.size == 1
+    table.clear()
+    assert table.size == 0 and not table
+    assert cost("ab", b"cde", None) == 3 * 64 + 5

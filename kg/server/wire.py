@@ -23,8 +23,9 @@ requests (or QUEUED_BYTES of them) wait for their answers, and resumes once they
 request starts while the client does not take the answers. The head of a request is at most
 MAX_HEAD bytes, counted on every read (431 past it, or 414 for the request line), and a request
 once begun has `request_timeout` s to send its head whole, and as long between two reads of its
-body (408, then the connection closes). Answers leave in the order of the requests, `100
-Continue` too: it goes out when the request that asked for it is the one being answered.
+body (408, then the connection closes); a client that takes nothing of its answers for as long
+is cut. Answers leave in the order of the requests, `100 Continue` too: it goes out when the
+request that asked for it is the one being answered.
 
 Behind a proxy on 127.0.0.1, `X-Forwarded-For` and `X-Forwarded-Proto` give the client and the
 scheme, as uvicorn's default does.
@@ -223,6 +224,8 @@ class Front:
         for conn in list(self.connections):
             if conn.quiet_since is not None and now - conn.quiet_since >= KEEP_ALIVE:
                 conn.close_if_idle()
+            elif not conn.writing:
+                conn.check_reader(now, self.request_timeout)
             elif conn.in_message:
                 conn.check_deadline(now, self.request_timeout)
         if self.connections:
@@ -256,6 +259,7 @@ class Connection(asyncio.Protocol):
         self.queued_bytes = 0  # bytes of the bodies in `queue`
         self.reading = True  # False while reading is paused (`_flow`)
         self.writing = True  # False while the transport holds more than its high-water mark
+        self.unread_since = 0.0  # when `writing` last became False
         self.draining = False  # in `_next`'s loop: an answer given at once does not start the next itself
         self.in_head = False  # between a request's first byte and the end of its head
         self.head_read = 0  # bytes read of that head (at most one read more than it holds)
@@ -284,6 +288,7 @@ class Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.writing = False
+        self.unread_since = time.monotonic()
         if self.writable is None or self.writable.done():
             self.writable = self.loop.create_future()
         self._flow()
@@ -320,6 +325,13 @@ class Connection(asyncio.Protocol):
             return
         part = "head" if self.in_head else "body"
         self._stop(408, f"the request's {part} did not come whole in time (limit {timeout:g} s)")
+
+    def check_reader(self, now: float, timeout: float) -> None:
+        """Cuts a connection whose client has taken none of its answers for `timeout` s (the answers
+        cannot be delivered, and it holds a descriptor and its buffers)."""
+        if now - self.unread_since >= timeout and self.transport is not None:
+            log.info("kg serve: %s read nothing of its answers for %g s; connection cut", self.peer[0], timeout)
+            self.transport.abort()
 
     def _stop(self, status: int, message: str) -> None:
         """Reads nothing more; `status` for the request being received, after the answers before it."""
