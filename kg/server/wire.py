@@ -222,10 +222,10 @@ class Front:
         self.sweeping = None
         now = time.monotonic()
         for conn in list(self.connections):
-            if conn.quiet_since is not None and now - conn.quiet_since >= KEEP_ALIVE:
-                conn.close_if_idle()
-            elif not conn.writing:
+            if not conn.writing:  # first: closing it as idle would wait for ever for its answers to go out
                 conn.check_reader(now, self.request_timeout)
+            elif conn.quiet_since is not None and now - conn.quiet_since >= KEEP_ALIVE:
+                conn.close_if_idle()
             elif conn.in_message:
                 conn.check_deadline(now, self.request_timeout)
         if self.connections:
