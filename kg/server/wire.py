@@ -604,7 +604,9 @@ class Connection(asyncio.Protocol):
             "scheme": request.scheme,
             "method": request.method,
             "root_path": "",
-            "path": unquote(path, "latin-1") if "%" in path else path,
+            # percent-encodings decoded as UTF-8, as the ASGI spec (and uvicorn) do: a name in the path
+            # ("/api/clusters/Иван%20Петров") reaches the route as the client wrote it
+            "path": unquote(path, "utf-8", "replace") if "%" in path else path,
             "raw_path": request.raw_path,
             "query_string": request.query,
             "headers": request.headers,
