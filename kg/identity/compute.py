@@ -6,7 +6,8 @@ co-author relation (a2a) and the rows of its own cluster among them are the ones
 with. Pairs are compared only when the comparison can matter, so that pairs with nothing in common are
 never built: every pair of a cluster only where the name alone (rare, in a small cluster) can
 score `same` (`reachable`); elsewhere the pairs that share a key of an inverted index (a co-author
-cluster, a paper, an identifier, and a venue where a venue can tip a pair to `same`), or that both
+cluster, a paper, an identifier, rare title words worth more than `Weights.title_free` together,
+and a venue where a venue and the years could make a pair look like one person), or that both
 carry an ORCID or a dblp homonym number (which may decide them apart). A co-author key shared by
 more than `BLOCK_MAX` rows of a cluster pairs nobody (too common to say anything, and quadratic);
 in clusters of more than `ALL_PAIRS` rows a venue pairs rows only when at most `VENUE_BLOCK` of
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from urllib.parse import unquote
@@ -117,9 +118,6 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
             co.discard(cluster_no)
             mates = frozenset(int(x) for x in a2a.row(r) if a2c[x] == cluster_no)
         profiles.append(Profile(iri, facts.row(r, iri), frozenset(co), mates=mates, row=r))
-    venue_rows: Counter[int] = Counter()
-    for prof in profiles:
-        venue_rows.update(prof.facts.venues)
     names: dict[int, str] = {}
 
     def coauthor_name(cx: int) -> str:
@@ -128,8 +126,8 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
             name = names[cx] = graph.coauthor_name(cx)
         return name
 
-    ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, venue_rows,
-                  facts.venue_label)
+    ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
+                  facts.venue_label, facts.idf, facts.vocabulary.__getitem__)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 
@@ -144,7 +142,7 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
         pair = computed[(i, j)] = compare(a, b, ctx, w)
         return pair
 
-    for i, j in sorted(_candidates(profiles, w, common)):
+    for i, j in sorted(_candidates(profiles, w, common, facts.idf)):
         judge(i, j)
 
     def verdict(a: str, b: str) -> Pair:
@@ -172,7 +170,8 @@ def _papers(index: AdjacencyIndex, p: Profile) -> None:
         p.papers = frozenset(int(x) for x in index.a2p.row(p.row))
 
 
-def _direct(profiles: list[Profile], by_venue: bool, venue_most: int) -> set[tuple[int, int]]:
+def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
+            bits: Callable[[int], float], title_free: float) -> set[tuple[int, int]]:
     """_candidates of a small cluster, pair by pair (set intersections, no inverted index)."""
     out: set[tuple[int, int]] = set()
     venue_rows: Counter[int] = Counter()
@@ -191,6 +190,7 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int) -> set[tup
         worth = (
             bool(shared) and (not coauthors or any(coauthors[c] <= BLOCK_MAX for c in shared))
             or b.row in a.mates
+            or bool(fa.words and fb.words) and sum(map(bits, fa.words & fb.words)) > title_free
             or by_venue and any(venue_rows[v] <= venue_most for v in fa.venues & fb.venues)
             or bool(fa.orcid and fb.orcid and (fa.orcid == fb.orcid or orcids <= BLOCK_MAX))
             or bool(fa.dblp and fa.dblp == fb.dblp) or bool(fa.openalex and fa.openalex == fb.openalex)
@@ -208,7 +208,8 @@ def reachable(w: Weights, rows: int, common: float) -> tuple[bool, bool]:
     return best >= w.same, best + w.venue_cap >= w.same
 
 
-def _candidates(profiles: list[Profile], w: Weights, common: float) -> set[tuple[int, int]]:
+def _candidates(profiles: list[Profile], w: Weights, common: float,
+                bits: Callable[[int], float]) -> set[tuple[int, int]]:
     """The pairs worth comparing (see the module's docstring)."""
     n = len(profiles)
     alone, by_venue = reachable(w, n, common)
@@ -216,11 +217,12 @@ def _candidates(profiles: list[Profile], w: Weights, common: float) -> set[tuple
         return set(combinations(range(n), 2))
     venue_most = n if n <= ALL_PAIRS else VENUE_BLOCK
     if n <= DIRECT:
-        return _direct(profiles, by_venue, venue_most)
+        return _direct(profiles, by_venue, venue_most, bits, w.title_free)
     position = {p.row: k for k, p in enumerate(profiles)}
     out: set[tuple[int, int]] = set()
     by_coauthor: dict[int, list[int]] = {}
     by_venue_rows: dict[int, list[int]] = {}
+    by_word: dict[int, list[int]] = {}
     other: dict[tuple[str, str], list[int]] = {}
     for k, p in enumerate(profiles):
         for c in p.clusters:
@@ -229,6 +231,8 @@ def _candidates(profiles: list[Profile], w: Weights, common: float) -> set[tuple
                 by_coauthor[c] = [k]
             else:
                 got.append(k)
+        for x in p.facts.words:
+            by_word.setdefault(x, []).append(k)
         if by_venue:
             for v in p.facts.venues:
                 by_venue_rows.setdefault(v, []).append(k)
@@ -247,6 +251,15 @@ def _candidates(profiles: list[Profile], w: Weights, common: float) -> set[tuple
     for ks in by_coauthor.values():
         if 1 < len(ks) <= BLOCK_MAX:
             out.update(combinations(ks, 2))
+    shared_words: set[tuple[int, int]] = set()
+    for ks in by_word.values():  # pairs whose rare title words could add up to title evidence
+        if 1 < len(ks) <= BLOCK_MAX:
+            shared_words.update(combinations(ks, 2))
+    for pair in shared_words:
+        if pair not in out:
+            a, b = profiles[pair[0]].facts.words, profiles[pair[1]].facts.words
+            if sum(map(bits, a & b)) > w.title_free:
+                out.add(pair)
     for ks in by_venue_rows.values():
         if 1 < len(ks) <= venue_most:
             out.update(combinations(ks, 2))
