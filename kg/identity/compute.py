@@ -52,6 +52,7 @@ class _Graph:
 
     def __init__(self, index: AdjacencyIndex, facts: Facts) -> None:
         self.index, self.facts = index, facts
+        self.ranks: list[float] = []  # each name cluster's commonness rank (commonness_ranks)
         off = index.a2p.off
         degree = array("Q", (off[r + 1] - off[r] for r in range(len(index.authors))))
         c_off, c_dat = index.c2a.off, index.c2a.dat
@@ -69,6 +70,7 @@ def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None
     w = weights or Weights()
     ranks = commonness_ranks([_token_key(index.clusters.iri(c)) for c in range(len(index.clusters))])
     graph = _Graph(index, facts)
+    graph.ranks = ranks
     c_off = index.c2a.off
     for c in range(len(index.clusters)):
         if c_off[c + 1] - c_off[c] < 2:
@@ -127,7 +129,8 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
         return name
 
     ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
-                  facts.venue_label, facts.idf, facts.vocabulary.__getitem__)
+                  facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
+                  graph.ranks.__getitem__ if graph.ranks else _rarest)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 
@@ -154,6 +157,10 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
     pairs = [computed[k] for k in sorted(computed)]
     counts = {p.iri: p.facts.papers or index.a2p.degree(p.row) for p in profiles}
     return ClusterIdentity(index.clusters.iri(cluster_no), rows, counts, pairs, groups)
+
+
+def _rarest(cluster: int) -> float:
+    return 0.0
 
 
 def _joint(index: AdjacencyIndex, p: Profile, cluster_no: int) -> None:

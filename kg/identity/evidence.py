@@ -5,9 +5,12 @@ two different dblp homonym numbers ("Wei Wang 0001" / "Wei Wang 0002": dblp told
 the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
 
 - shared co-authors (by name cluster, so a co-author split into two rows still counts once), each
-  weighted by how rare it is: a co-author with few papers says more than a prolific one;
+  weighted by how rare it is: a co-author with few papers says more than a prolific one, and one
+  with a common name ("Bin Li": perhaps two co-authors of one name) less than one with a rare name;
 - similar titles: the rare title words the two rows share, each weighted by its rarity over the whole
-  graph (its IDF, in bits), beyond what two unrelated rows with as many papers would share by chance;
+  graph (its IDF, in bits), beyond what two unrelated rows with as many papers would share by chance,
+  and beyond more when they share a venue (the venue's topic explains some words: two people of one
+  workshop on robots both write "robot");
 - shared venues, each weighted by how few author rows of the whole graph publish there;
 - no shared co-author at all between two rows with many papers counts against (collaborations
   persist: a person with 19 papers and another with 2 that share not one co-author are probably
@@ -43,15 +46,18 @@ _NUMBER = re.compile(r"\s(\d{4})$")
 
 @dataclass(frozen=True)
 class Weights:
-    """The model's parameters: tuned on half of the dblp samples' names (bench/identity.py), except
+    """The model's parameters: tuned on half of the dblp samples' names (bench/identity.py: title*,
+    coauthor_common and positive by its grid; the others by the grids of issue 17), except
     `absent*`, which no pair of the samples' thin profiles reaches: set so that the example's two
     "Liyuan Liu" rows (19 and 2 papers, one shared venue, no shared co-author) stay apart."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
     prolific: float = 32.0       # a co-author's weight halves at about 2x this many papers
-    title: float = 0.3           # per bit of shared title-word rarity beyond chance and `title_free`
-    title_free: float = 6.0
+    coauthor_common: float = 0.5  # and falls by up to this share when its name is common (it may be two people)
+    title: float = 0.2           # per bit of shared title-word rarity beyond chance and `title_free`
+    title_free: float = 12.0
+    title_venue: float = 6.0     # more bits when the rows share a venue (its topic explains some words)
     title_cap: float = 4.0
     venue: float = 1.0           # a shared venue where at most `venue_small` rows of the graph publish
     venue_small: float = 30.0    # (a venue with 4x as many rows weighs half)
@@ -67,7 +73,7 @@ class Weights:
     common_free: float = 0.8
     base: float = 0.4
     same: float = 2.0
-    positive: float = 1.0        # the co-author and title evidence a `same` needs at least
+    positive: float = 2.0        # the co-author and title evidence a `same` needs at least
     distinct: float = -4.0
 
 
@@ -107,6 +113,7 @@ class Context:
     venue_names: Callable[[int], str]
     word_bits: Callable[[int], float] = lambda w: 0.0  # title word -> its IDF in bits
     word_names: Callable[[int], str] = str
+    coauthor_rank: Callable[[int], float] = lambda c: 0.0  # co-author cluster -> its name's commonness rank
 
 
 @dataclass
@@ -157,7 +164,8 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     if shared:
         for c in shared:
             joint = min(a.coauthors[c], b.coauthors[c])
-            co += w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + ctx.coauthor_papers(c) / w.prolific)
+            trust = 1 - w.coauthor_common * max(0.0, ctx.coauthor_rank(c) - w.common_free) / (1 - w.common_free)
+            co += trust * w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + ctx.coauthor_papers(c) / w.prolific)
         co = min(co, w.coauthor_cap)
         score += co
         names = [ctx.coauthor_names(c) for c in shared]
@@ -223,7 +231,8 @@ def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[fl
         return 0.0, []
     bits = sum(map(ctx.word_bits, shared))
     chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
-    score = min(w.title * max(0.0, bits - chance - w.title_free), w.title_cap)
+    free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
+    score = min(w.title * max(0.0, bits - chance - free), w.title_cap)
     if score <= 0:
         return 0.0, []
     return score, [ctx.word_names(x) for x in sorted(shared, key=lambda x: (-ctx.word_bits(x), x))]
