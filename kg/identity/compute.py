@@ -6,7 +6,7 @@ co-author relation (a2a) and the rows of its own cluster among them are the ones
 with. Pairs are compared only when the comparison can matter, so that pairs with nothing in common are
 never built: every pair of a cluster only where the name alone (rare, in a small cluster) can
 score `same` (`reachable`); elsewhere the pairs that share a key of an inverted index (a co-author
-cluster, a paper, an identifier, rare title words worth more than `Weights.title_free` together,
+cluster, a paper, an identifier, rare title words that make title evidence enough for `same`,
 and a venue where a venue and the years could make a pair look like one person), or that both
 carry an ORCID or a dblp homonym number (which may decide them apart). A co-author key shared by
 more than `BLOCK_MAX` rows of a cluster pairs nobody (too common to say anything, and quadratic);
@@ -27,7 +27,16 @@ from itertools import combinations
 from urllib.parse import unquote
 
 from kg.adjacency import AdjacencyIndex
-from kg.identity.evidence import Context, Pair, Profile, Weights, commonness, compare, homonym_number
+from kg.identity.evidence import (
+    Context,
+    Pair,
+    Profile,
+    Weights,
+    commonness,
+    compare,
+    homonym_number,
+    title_evidence,
+)
 from kg.identity.facts import Facts, row_label
 from kg.identity.grouping import Group, partition
 
@@ -145,7 +154,10 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
         pair = computed[(i, j)] = compare(a, b, ctx, w)
         return pair
 
-    for i, j in sorted(_candidates(profiles, w, common, facts.idf)):
+    def titled(a: Profile, b: Profile) -> bool:
+        return title_evidence(a, b, ctx, w)[0] >= w.positive
+
+    for i, j in sorted(_candidates(profiles, w, common, titled)):
         judge(i, j)
 
     def verdict(a: str, b: str) -> Pair:
@@ -178,7 +190,7 @@ def _papers(index: AdjacencyIndex, p: Profile) -> None:
 
 
 def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
-            bits: Callable[[int], float], title_free: float) -> set[tuple[int, int]]:
+            titled: Callable[[Profile, Profile], bool]) -> set[tuple[int, int]]:
     """_candidates of a small cluster, pair by pair (set intersections, no inverted index)."""
     out: set[tuple[int, int]] = set()
     venue_rows: Counter[int] = Counter()
@@ -197,7 +209,7 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
         worth = (
             bool(shared) and (not coauthors or any(coauthors[c] <= BLOCK_MAX for c in shared))
             or b.row in a.mates
-            or bool(fa.words and fb.words) and sum(map(bits, fa.words & fb.words)) > title_free
+            or bool(fa.words & fb.words) and titled(a, b)
             or by_venue and any(venue_rows[v] <= venue_most for v in fa.venues & fb.venues)
             or bool(fa.orcid and fb.orcid and (fa.orcid == fb.orcid or orcids <= BLOCK_MAX))
             or bool(fa.dblp and fa.dblp == fb.dblp) or bool(fa.openalex and fa.openalex == fb.openalex)
@@ -216,7 +228,7 @@ def reachable(w: Weights, rows: int, common: float) -> tuple[bool, bool]:
 
 
 def _candidates(profiles: list[Profile], w: Weights, common: float,
-                bits: Callable[[int], float]) -> set[tuple[int, int]]:
+                titled: Callable[[Profile, Profile], bool]) -> set[tuple[int, int]]:
     """The pairs worth comparing (see the module's docstring)."""
     n = len(profiles)
     alone, by_venue = reachable(w, n, common)
@@ -224,7 +236,7 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
         return set(combinations(range(n), 2))
     venue_most = n if n <= ALL_PAIRS else VENUE_BLOCK
     if n <= DIRECT:
-        return _direct(profiles, by_venue, venue_most, bits, w.title_free)
+        return _direct(profiles, by_venue, venue_most, titled)
     position = {p.row: k for k, p in enumerate(profiles)}
     out: set[tuple[int, int]] = set()
     by_coauthor: dict[int, list[int]] = {}
@@ -263,10 +275,8 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
         if 1 < len(ks) <= BLOCK_MAX:
             shared_words.update(combinations(ks, 2))
     for pair in shared_words:
-        if pair not in out:
-            a, b = profiles[pair[0]].facts.words, profiles[pair[1]].facts.words
-            if sum(map(bits, a & b)) > w.title_free:
-                out.add(pair)
+        if pair not in out and titled(profiles[pair[0]], profiles[pair[1]]):
+            out.add(pair)
     for ks in by_venue_rows.values():
         if 1 < len(ks) <= venue_most:
             out.update(combinations(ks, 2))

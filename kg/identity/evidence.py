@@ -22,7 +22,7 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
   Bischoff" by few).
 
 `same` needs a score (evidence plus priors) of at least `Weights.same` *and* positive evidence
-beyond the name, the venue and the years (shared co-authors or similar titles worth at least
+beyond the name, the venue and the years (a shared co-author, or similar titles worth at least
 `Weights.positive`): two people of one venue given one name share a venue and years too, so a pair
 held together by those alone is `unsure`, and its reasons say so ("possibly one person: same venue,
 same years, nothing else shared"). `distinct` needs the evidence alone at most `Weights.distinct`
@@ -54,7 +54,7 @@ class Weights:
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
     prolific: float = 32.0       # a co-author's weight halves at about 2x this many papers
-    coauthor_common: float = 0.5  # and falls by up to this share when its name is common (it may be two people)
+    coauthor_common: float = 0.0  # and falls by up to this share when its name is common (it may be two people)
     title: float = 0.2           # per bit of shared title-word rarity beyond chance and `title_free`
     title_free: float = 12.0
     title_venue: float = 6.0     # more bits when the rows share a venue (its topic explains some words)
@@ -73,7 +73,7 @@ class Weights:
     common_free: float = 0.8
     base: float = 0.4
     same: float = 2.0
-    positive: float = 2.0        # the co-author and title evidence a `same` needs at least
+    positive: float = 2.0        # the title evidence a `same` needs at least when no co-author is shared
     distinct: float = -4.0
 
 
@@ -181,7 +181,6 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     if title > 0:
         score += title
         reasons.append(f"similar titles: {_count(len(words), 'rare word')} in common ({_list(words)})")
-    positive = co + title
     venues = sorted(a.facts.venues & b.facts.venues, key=lambda v: (ctx.venue_rows(v), v))
     if venues:
         ve = 0.0
@@ -200,7 +199,7 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
             score -= w.years_gap * max(0, gap - w.gap_free)
             reasons.append(f"{gap} years apart ({_years(a)} and {_years(b)})")
     total = score + w.base - w.prior * math.log2(max(ctx.rows, 2)) - w.common * (ctx.commonness - w.common_free)
-    if total >= w.same and positive >= w.positive:
+    if total >= w.same and (co > 0 or title >= w.positive):
         verdict = SAME
     elif score <= w.distinct:  # evidence against (years far apart), not only a common name or a large cluster
         verdict = DISTINCT
@@ -209,7 +208,7 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
         if total >= w.same:  # enough on the name, the venue and the years, nothing to say it is one person
             held = (["same venue"] if venues else []) + (
                 ["same years" if gap == 0 else "adjacent years"] if gap is not None and gap <= 1 else [])
-            rest = "nothing else shared" if positive == 0 else "too little else shared"
+            rest = "nothing else shared" if title == 0 else "too little else shared"
             reasons.append(f"possibly one person: {', '.join(held + [rest])}" if held
                            else f"possibly one person: the name alone, {rest}")
     return Pair(a.iri, b.iri, total, verdict, reasons)
