@@ -8,15 +8,19 @@ import csv
 import random
 import unicodedata
 from collections import Counter
+from itertools import combinations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kg
 from kg.adjacency import AdjacencyIndex
 from kg.backend.embedded import EmbeddedBackend
 from kg.cluster import cluster
-from kg.identity.evidence import SAME, UNSURE, Context, Profile, Weights, compare
+from kg.identity.compute import _candidates
+from kg.identity.evidence import SAME, UNSURE, Context, Profile, Weights, compare, title_evidence
 from kg.identity.facts import Facts, RowFacts, facts_from_store, title_words
 from kg.store import StoreDir
 
@@ -208,3 +212,58 @@ def test_the_facts_read_back_from_a_store_are_the_collected_ones(titled: Path) -
             assert (mine.papers, mine.first, mine.last) == (theirs.papers, theirs.first, theirs.last)
     finally:
         index.close()
+
+
+# ---------------------------------------------------------------- the pairs left uncompared
+
+
+@st.composite
+def _cluster(draw: st.DrawFn) -> tuple[list[Profile], Context, float]:
+    """A name cluster of 2-60 rows with random co-authors, venues, title words, years and papers."""
+    n = draw(st.sampled_from([2, 3, 5, 8, 12, 30, 41, 50]))  # both ways of finding candidates (DIRECT: 40)
+    profiles = []
+    for k in range(n):
+        first = draw(st.integers(1990, 2024))
+        clusters = draw(st.frozensets(st.integers(0, 300), max_size=4))  # co-authors: seldom shared
+        facts = RowFacts("Wei Wang", papers=draw(st.integers(1, 40)), first=first,
+                         last=first + draw(st.integers(0, 8)),
+                         venues=draw(st.frozensets(st.integers(0, 5), max_size=3)),
+                         words=draw(st.frozensets(st.integers(0, 24), max_size=8)))  # title words: often
+        profiles.append(Profile(f"r{k:02d}", facts, clusters, coauthors=Counter(dict.fromkeys(clusters, 1)), row=k))
+    bits = {w: draw(st.floats(2.0, 14.0)) for w in range(25)}
+    ctx = Context(n, draw(st.sampled_from([0.0, 0.5, 1.0])), lambda c: 1 + c, str, lambda v: 5 + 40 * v, str,
+                  bits.__getitem__, str)
+    return profiles, ctx, ctx.commonness
+
+
+@given(_cluster())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_no_pair_left_uncompared_would_have_been_same(drawn: tuple[list[Profile], Context, float]) -> None:
+    """kg.identity.compute compares only the pairs whose comparison can matter (a speed path):
+    comparing every pair (the plain path) finds no `same` among the others."""
+    profiles, ctx, common = drawn
+    w = Weights()
+
+    def titled(a: Profile, b: Profile) -> bool:
+        return title_evidence(a, b, ctx, w)[0] >= w.positive
+
+    compared = _candidates(profiles, w, common, titled)
+    for i, j in combinations(range(len(profiles)), 2):
+        if (i, j) not in compared:
+            assert compare(profiles[i], profiles[j], ctx, w).verdict != SAME, (i, j)
+
+
+def test_a_large_cluster_compares_a_pair_for_its_title_words_alone() -> None:
+    """Over 40 rows the candidates come from an inverted index: the title words are keys of it."""
+    rows = [Profile(f"r{k:02d}", RowFacts("Wei Wang", papers=2, first=2000 + k % 20, last=2000 + k % 20,
+                                          words=frozenset({100 + k})), row=k) for k in range(45)]
+    for k in (3, 30):
+        rows[k].facts = RowFacts("Wei Wang", papers=2, first=2020, last=2020, words=frozenset(range(8)))
+    ctx = Context(45, 0.0, lambda c: 1, str, lambda v: 1, str, lambda w: 14.0, str)
+    w = Weights()
+
+    def titled(a: Profile, b: Profile) -> bool:
+        return title_evidence(a, b, ctx, w)[0] >= w.positive
+
+    assert compare(rows[3], rows[30], ctx, w).verdict == SAME
+    assert (3, 30) in _candidates(rows, w, 0.0, titled)
