@@ -47,9 +47,12 @@ _NUMBER = re.compile(r"\s(\d{4})$")
 @dataclass(frozen=True)
 class Weights:
     """The model's parameters: tuned on half of the dblp samples' names (bench/identity.py: title*,
-    coauthor_common and positive by its grid; the others by the grids of issue 17), except
-    `absent*`, which no pair of the samples' thin profiles reaches: set so that the example's two
-    "Liyuan Liu" rows (19 and 2 papers, one shared venue, no shared co-author) stay apart."""
+    coauthor_common, which the samples leave at 0, and positive by its grid; the co-author, years
+    and prior weights by the grids of issue 17). Set by hand: `venue*` (a venue weighed by the rows
+    of the whole graph; since a venue never makes `same` alone, it only adds to co-author or title
+    evidence) and `absent*`, which no pair of the samples' thin profiles reaches: set so that the
+    example's two "Liyuan Liu" rows (19 and 2 papers, one shared venue, no shared co-author) stay
+    apart."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
