@@ -397,13 +397,13 @@ class Lean:
             if request.method not in ("GET", "POST"):
                 return False
             content_type = accept = host = None
-            for k, v in request.headers:
+            for k, v in request.headers:  # the first of a repeated field, as the app reads it (Starlette)
                 if k == b"content-type":
-                    content_type = v
+                    content_type = v if content_type is None else content_type
                 elif k == b"accept":
-                    accept = v
+                    accept = v if accept is None else accept
                 elif k == b"host":
-                    host = v
+                    host = v if host is None else host
                 elif k == b"origin" and self.config.cors:
                     return False  # CORS headers: the app's middleware
             key = request.key = (request.method, request.query, content_type, request.body, accept, host,
@@ -450,16 +450,18 @@ class Lean:
         return Plan(job, f"query {form or '?'}", shape(op.text) if self.shapes is not None else None)
 
     def _endpoint(self, scheme: str, host: bytes | None) -> str:
-        """This endpoint's URL as the app's `request.url` gives it (the base IRI of queries)."""
+        """This endpoint's URL as the app's `request.url` gives it (the base IRI of queries): Starlette's
+        URL of the scope the front gives the app, so that a Host it refuses ('a@b', 'b c') gives the
+        server's address here too, and the first of two Host fields counts, as there."""
         key = (scheme, host)
         found = self.endpoints.get(key)
         if found is None:
-            if host:
-                url = f"{scheme}://{host.decode('latin-1')}/sparql"
-            else:
-                name, port = self.config.host, self.config.port
-                url = f"{scheme}://{name}/sparql" if port == {"http": 80, "https": 443}[scheme] \
-                    else f"{scheme}://{name}:{port}/sparql"
+            from starlette.datastructures import URL
+
+            scope = {"type": "http", "scheme": scheme, "server": (self.config.host, self.config.port),
+                     "path": "/sparql", "root_path": "", "query_string": b"",
+                     "headers": [] if host is None else [(b"host", host)]}
+            url = str(URL(scope=scope))
             try:
                 found = ox.NamedNode(url).value
             except ValueError:

@@ -376,7 +376,9 @@ class Connection(asyncio.Protocol):
         parser = self.parser
         request.method = parser.get_method().decode("latin-1")
         request.version = parser.get_http_version()
-        request.keep_alive = parser.should_keep_alive()
+        # RFC 9112 §6.1: an HTTP/1.0 request with Transfer-Encoding is framed wrongly for some hop; close after it
+        request.keep_alive = parser.should_keep_alive() and not (
+            request.version == "1.0" and any(k == b"transfer-encoding" for k, _ in self.headers))
         try:
             parsed = httptools.parse_url(self.url)
         except httptools.HttpParserInvalidURLError:
@@ -512,7 +514,9 @@ class Connection(asyncio.Protocol):
             "scheme": request.scheme,
             "method": request.method,
             "root_path": "",
-            "path": unquote(path, "latin-1") if "%" in path else path,
+            # percent-encodings decoded as UTF-8, as the ASGI spec (and uvicorn) do: a name in the path
+            # ("/api/clusters/Иван%20Петров") reaches the route as the client wrote it
+            "path": unquote(path, "utf-8", "replace") if "%" in path else path,
             "raw_path": request.raw_path,
             "query_string": request.query,
             "headers": request.headers,
