@@ -35,7 +35,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 import httptools
 
@@ -512,7 +512,9 @@ class Connection(asyncio.Protocol):
             "scheme": request.scheme,
             "method": request.method,
             "root_path": "",
-            "path": unquote(path, "latin-1") if "%" in path else path,
+            # ASGI: percent-encodings and UTF-8 decoded (a cluster name in Greek, CJK...), as uvicorn does
+            "path": unquote_to_bytes(request.raw_path).decode("utf-8", "replace") if "%" in path or not path.isascii()
+            else path,
             "raw_path": request.raw_path,
             "query_string": request.query,
             "headers": request.headers,
