@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 import pyoxigraph as ox
 
+from kg.identity.spelling import paired_clusters
 from kg.iris import Minter, dblp_iri, openalex_iri, orcid_iri
 from kg.records import Author, AuthorDetail, Paper, Venue
 from kg.terms import KG
@@ -202,7 +203,8 @@ class FactCollector:
         """The facts; `row_iris` and `clusters` are indexed by this collector's row numbers, which
         `renumber` maps to the index's."""
         size = Counter(clusters)
-        wanted = {row for row, c in enumerate(clusters) if size[c] > 1}
+        variant = paired_clusters(size)  # may hold a person under another spelling (kg.identity.variants)
+        wanted = {row for row, c in enumerate(clusters) if size[c] > 1 or c in variant}
         papers: Counter[int] = Counter()
         first: dict[int, int] = {}
         last: dict[int, int] = {}

@@ -17,6 +17,7 @@ def to_json(c: Cluster) -> dict[str, Any]:
         "rows": [{"iri": r.iri, "name": r.name, "papers": r.paper_count} for r in c.rows],
         "persons": [p.to_json() for p in c.persons],
         "pairs": [v.to_json() for v in c.pairs] if c.pairs is not None else None,
+        "suggestions": [v.to_json() for v in c.suggestions],
         "papers": sum(rows[r].paper_count for p in c.persons for r in p.rows if r in rows),
     }
 
@@ -46,4 +47,9 @@ def render_text(c: Cluster) -> str:
             lines.append(f"  {v.verdict:8} {score}  {a} / {b}: {'; '.join(v.reasons)}")
     elif n_rows > 1:
         lines += ["", "(no pairwise table: more than 50 rows)"]
+    if c.suggestions:
+        lines += ["", "Perhaps the same person under another spelling (suggestions, not merged):"]
+        for s in c.suggestions:
+            lines.append(f"  {s.verdict:8} {s.score:6.2f}  {s.name} ({row_label(s.row)}) ~ {row_label(s.like)}: "
+                         f"{'; '.join(s.reasons)}  <{s.row}>")
     return "\n".join(lines) + "\n"
