@@ -17,6 +17,7 @@ import kg
 from kg.backend.embedded import EmbeddedBackend
 from kg.cli import main
 from kg.cluster import cluster
+from kg.cluster_page import _precomputed, cluster_page
 from kg.identity.spelling import candidate_pairs, compatible, variant_keys
 from kg.identity.suggested import suggestions_query
 from kg.names import loose_key, name_key
@@ -35,7 +36,7 @@ AUTHORS = [
     ["ar1", "محمد علي", ""], ["ar2", "م علي", ""],
     ["jh", "Jiawei Han", ""], ["xl", "Xiaodong Liu", ""], ["qq", "Qi Qin", ""], ["zz", "Zoe Zhu", ""],
     ["ana", "Ana Ruiz", ""], ["bob", "Bob Stone", ""], ["kim", "Kim Berg", ""], ["lee", "Lee Hart", ""],
-]
+] + [[f"h{i}", f"Helper {chr(65 + i % 26)}{chr(65 + i // 26)}", ""] for i in range(55)]
 PAPERS = {
     # L. Liu shares Jiawei Han with Liyuan Liu; Liu Liyuan shares Xiaodong Liu with her
     "p1": (2019, "acl", ["ll1", "jh"]), "p2": (2020, "acl", ["ll1", "xl", "jh"]),
@@ -49,6 +50,8 @@ PAPERS = {
     "p17": (2010, "v5", ["ru1", "lee"]), "p18": (2011, "v5", ["ru2", "lee"]),
     "p19": (2010, "v6", ["zh1", "bob"]), "p20": (2011, "v6", ["zh2", "bob"]), "p21": (2011, "v6", ["zh3", "bob"]),
     "p22": (2010, "v7", ["ar1", "ana"]), "p23": (2011, "v7", ["ar2", "ana"]),
+    # enough papers for Liyuan Liu's cluster to be precomputed by the build (kg.cluster_order.BIG)
+    **{f"big{i}": (2015 + i % 6, "acl", ["ll1", f"h{i}"]) for i in range(55)},
 }
 
 
@@ -145,7 +148,7 @@ def test_cli_identity_shows_suggestions(store: Path) -> None:
     data = json.loads(runner.invoke(main, ["identity", "Liyuan Liu", "--store", str(store), "--format",
                                            "json"]).output)
     assert {s["row"].rsplit("/", 1)[-1] for s in data["suggestions"]} == {"ll2", "ll3"}
-    assert data["rows"] == [{"iri": data["suggestions"][0]["like"], "name": "Liyuan Liu", "papers": 2}]
+    assert data["rows"] == [{"iri": data["suggestions"][0]["like"], "name": "Liyuan Liu", "papers": 57}]
 
 
 def test_the_named_query_and_its_loose_variant(store: Path) -> None:
@@ -177,3 +180,14 @@ def test_the_served_page_and_json_show_the_suggestions(store: Path, tmp_path: Pa
         assert plain.status_code == 200 and 'id="suggestions"' not in plain.text
         greek = server.get(f"{server.url}/api/clusters/{quote('Γ. Παπαδόπουλος')}").json()
         assert [s["name"] for s in greek["suggestions"]] == ["Γιώργος Παπαδόπουλος"]
+
+
+def test_a_precomputed_cluster_answers_its_suggestions(store: Path) -> None:
+    """Liyuan Liu's 57 papers are precomputed (kg.cluster_order): the page still asks for its
+    suggestions, and its JSON text is the same as its JSON value."""
+    db = EmbeddedBackend.open(store)
+    assert _precomputed(db, name_key("Liyuan Liu"), False) is not None
+    page = cluster_page(db, "Liyuan Liu", page_size=10)
+    assert sorted(s.row.rsplit("/", 1)[-1] for s in page.suggestions) == ["ll2", "ll3"]
+    assert json.loads(page.json_bytes()) == json.loads(json.dumps(page.to_json()))
+    assert page.to_json()["suggestions"][0]["reasons"][0].startswith("name: ")
