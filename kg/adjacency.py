@@ -37,6 +37,7 @@ from typing import Literal
 import pyoxigraph as ox
 
 from kg.identity.facts import FactCollector
+from kg.identity.spelling import cluster_pairs, write_pairs
 from kg.iris import Minter
 from kg.names import name_key
 from kg.records import Author, AuthorDetail, Authorship, Paper, Venue
@@ -117,7 +118,10 @@ class Collector:
         in_cluster = {renumber[old]: cluster for old, cluster in enumerate(self._clusters)}
         rows = array("I", (renumber[r] for r in self._pair_row))
         tmp = _start(generation)
-        self.facts.facts(list(self._authors), self._clusters, self._pair_paper, self._pair_row, renumber).write(tmp)
+        pairs = cluster_pairs(set(self._clusters))  # name clusters that may hold one person under two spellings
+        write_pairs(tmp, pairs)
+        self.facts.facts(list(self._authors), self._clusters, self._pair_paper, self._pair_row, renumber,
+                         {c for pair in pairs for c in pair}).write(tmp)
         p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers", self._pair_position)
         return _finish(generation, tmp, authors, in_cluster, p2a_off, p2a_dat)
 

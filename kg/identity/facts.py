@@ -14,13 +14,13 @@ import json
 from array import array
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
 import pyoxigraph as ox
 
-from kg.identity.spelling import paired_clusters
 from kg.iris import Minter, dblp_iri, openalex_iri, orcid_iri
 from kg.records import Author, AuthorDetail, Paper, Venue
 from kg.terms import KG
@@ -199,11 +199,11 @@ class FactCollector:
             ids[1] = dblp_iri(d.dblp_pid)
 
     def facts(self, row_iris: list[str], clusters: list[str], pair_paper: Iterable[int], pair_row: Iterable[int],
-              renumber: array[int]) -> Facts:
+              renumber: array[int], variant: AbstractSet[str] = frozenset()) -> Facts:
         """The facts; `row_iris` and `clusters` are indexed by this collector's row numbers, which
-        `renumber` maps to the index's."""
+        `renumber` maps to the index's. `variant`: clusters whose rows need facts too (they may hold
+        a person under another spelling, kg.identity.variants)."""
         size = Counter(clusters)
-        variant = paired_clusters(size)  # may hold a person under another spelling (kg.identity.variants)
         wanted = {row for row, c in enumerate(clusters) if size[c] > 1 or c in variant}
         papers: Counter[int] = Counter()
         first: dict[int, int] = {}

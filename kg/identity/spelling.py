@@ -6,7 +6,7 @@ others through its variant keys, computed from the key alone:
 - `f`: its words with diacritics and punctuation folded, in alphabetical order ("González" ~
   "Gonzalez", NFC or NFD; "Liu Liyuan" ~ "Liyuan Liu"; "Jean-Pierre" ~ "Jean Pierre");
 - `m`: first and last word (a middle name dropped: "John A. Smith" ~ "John Smith");
-- `j`: the given names joined ("Li-Yuan Liu" ~ "Liyuan Liu");
+  and the given names joined, under the same letter ("Li-Yuan Liu" ~ "Liyuan Liu");
 - `i`: the first letter of the given name and the family name, both orders ("L. Liu" ~ "Liyuan
   Liu" ~ "Liu Liyuan"), for names written in a script with capital letters only (Latin, Greek,
   Cyrillic: "Г. Иванов" is how Russian writes initials). A CJK or Arabic name has no initials:
@@ -16,21 +16,24 @@ others through its variant keys, computed from the key alone:
 
 Two keys sharing a variant key are a candidate pair only if their words are `compatible` (same
 family name, every given name equal or an initial of the other's, a middle name at most dropped);
-in an `i` key's bucket only pairs with an abbreviated name are tried (two full given names that
-merely start alike, "Lei Liu" and "Liyuan Liu", are never variants). A bucket of more than
+in an `i` key's bucket only pairs with a name whose given name is an initial are tried (two full
+given names that merely start alike, "Lei Liu" and "Liyuan Liu", are never variants). A bucket of more than
 `BUCKET_MAX` keys ("j wang" in all of dblp) pairs nobody: too common to say anything.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import combinations
+from pathlib import Path
 from urllib.parse import unquote
 
 from kg.names import loose_key
 
 BUCKET_MAX = 400
+PAIRS = "identity-variant-pairs.json"  # beside the index
 
 
 @lru_cache(maxsize=65536)
@@ -39,10 +42,18 @@ def words(key: str) -> tuple[str, ...]:
     return tuple(loose_key(key).split())
 
 
-def cased(ws: Iterable[str]) -> bool:
+@lru_cache(maxsize=65536)
+def cased(ws: tuple[str, ...]) -> bool:
     """Whether every letter of the words is of a script with capital letters (Latin, Greek,
     Cyrillic...: where an initial is a letter of the name), not CJK or Arabic."""
-    return all(ch.upper() != ch or ch.lower() != ch for w in ws for ch in w if ch.isalpha())
+    text = "".join(ws)
+    return text.isascii() or all(ch.upper() != ch or ch.lower() != ch for ch in text if ch.isalpha())
+
+
+def initialled(ws: tuple[str, ...]) -> bool:
+    """Whether the given name is an initial, in either order ('l liu', 'liu l'): the names an `i`
+    key pairs (a middle initial alone, 'john a smith', is the `m` key's)."""
+    return len(ws[0]) == 1 or len(ws[-1]) == 1
 
 
 def abbreviated(ws: tuple[str, ...]) -> bool:
@@ -55,7 +66,9 @@ def variant_keys(key: str) -> list[str]:
     ws = words(key)
     if len(ws) < 2:
         return []
-    out = ["f " + " ".join(sorted(ws)), f"m {ws[0]} {ws[-1]}", f"j {''.join(ws[:-1])} {ws[-1]}"]
+    out = ["f " + " ".join(sorted(ws)), f"m {ws[0]} {ws[-1]}"]
+    if len(ws) > 2:  # given names joined: a two-word name's `m` key is the same
+        out.append(f"m {''.join(ws[:-1])} {ws[-1]}")
     if cased(ws):
         out += [f"i {ws[0][0]} {ws[-1]}", f"i {ws[-1][0]} {ws[0]}"]
     return out
@@ -117,7 +130,7 @@ def candidate_pairs(keys: Iterable[str]) -> Iterator[tuple[str, str]]:
             continue
         members.sort()
         if v.startswith("i "):
-            short = [k for k in members if abbreviated(words(k))]  # (`i` keys: cased scripts only)
+            short = [k for k in members if initialled(words(k))]  # (`i` keys: cased scripts only)
             pairs: Iterable[tuple[str, str]] = (
                 (min(s, k), max(s, k)) for s in short for k in members if k != s)
         else:
@@ -128,17 +141,25 @@ def candidate_pairs(keys: Iterable[str]) -> Iterator[tuple[str, str]]:
                 yield pair
 
 
-def paired(keys: Iterable[str]) -> set[str]:
-    """The keys of `keys` that are in some candidate pair (the clusters whose facts the suggestions need)."""
-    return {k for pair in candidate_pairs(keys) for k in pair}
-
-
 def cluster_key(iri: str) -> str:
     """The name key of a cluster IRI (BASE/cluster/KEY)."""
-    return unquote(iri.rsplit("/cluster/", 1)[-1])
+    key = iri.rsplit("/cluster/", 1)[-1].replace("%20", " ")
+    return unquote(key) if "%" in key else key
 
 
-def paired_clusters(iris: Iterable[str]) -> set[str]:
-    """The cluster IRIs whose keys are in some candidate pair."""
+def cluster_pairs(iris: Iterable[str]) -> list[tuple[str, str]]:
+    """candidate_pairs of the clusters' keys, as pairs of cluster IRIs, sorted."""
     by_key = {cluster_key(i): i for i in iris}
-    return {by_key[k] for k in paired(by_key)}
+    return sorted((by_key[a], by_key[b]) for a, b in candidate_pairs(by_key))
+
+
+def write_pairs(directory: Path, pairs: list[tuple[str, str]]) -> None:
+    """The candidate pairs beside the index (computed once, while mapping, read by the identity step)."""
+    (directory / PAIRS).write_text(json.dumps(pairs, ensure_ascii=False), encoding="utf-8")
+
+
+def read_pairs(directory: Path) -> list[tuple[str, str]] | None:
+    path = directory / PAIRS
+    if not path.is_file():
+        return None
+    return [(a, b) for a, b in json.loads(path.read_text(encoding="utf-8"))]

@@ -22,7 +22,7 @@ from kg.identity.compute import ClusterIdentity, clusters
 from kg.identity.evidence import UNSURE, Weights
 from kg.identity.facts import Facts, facts_from_store
 from kg.identity.read import PAIRS_MAX
-from kg.identity.spelling import paired_clusters
+from kg.identity.spelling import cluster_pairs, read_pairs, write_pairs
 from kg.identity.variants import variant_lines
 from kg.iris import Minter
 from kg.links import IDENTITY, LINKS
@@ -150,7 +150,11 @@ def _same_as_lines(store: ox.Store, facts: Facts, graph: str) -> Iterator[str]:
 
 def _read_back(store: ox.Store, index: AdjacencyIndex) -> Facts:
     """The facts of a store built without them, from the store itself (slower: kg build --add)."""
-    variant = paired_clusters(index.clusters.iri(c) for c in range(len(index.clusters)))
+    pairs = read_pairs(index.path)
+    if pairs is None:
+        pairs = cluster_pairs(index.clusters.iri(c) for c in range(len(index.clusters)))
+        write_pairs(index.path, pairs)
+    variant = {c for pair in pairs for c in pair}
     wanted = [(int(r), index.authors.iri(int(r))) for c in range(len(index.clusters))
               if index.c2a.degree(c) > 1 or index.clusters.iri(c) in variant for r in index.c2a.row(c)]
     names: dict[str, str] = {}

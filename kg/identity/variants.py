@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from kg.adjacency import AdjacencyIndex
 from kg.identity.compute import commonness_ranks
 from kg.identity.evidence import DISTINCT, Context, Profile, Weights, compare, homonym_number
-from kg.identity.facts import Facts
-from kg.identity.spelling import candidate_pairs, cluster_key, relation
+from kg.identity.facts import Facts, RowFacts
+from kg.identity.spelling import cluster_key, cluster_pairs, read_pairs, relation
 from kg.nquads import iri, literal, typed
 from kg.terms import KG, RDF_TYPE
 
@@ -83,16 +83,20 @@ class _Rows:
 def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None) -> Iterator[Suggestion]:
     """Every variant suggestion of the graph, in the order of the clusters' keys."""
     w = weights or Weights()
-    n = len(index.clusters)
-    keys = [cluster_key(index.clusters.iri(c)) for c in range(n)]
-    number = {k: c for c, k in enumerate(keys)}
-    pairs = sorted(candidate_pairs(keys))
+    pairs = read_pairs(index.path)
+    if pairs is None:  # an index written before the pairs were
+        pairs = cluster_pairs(index.clusters.iri(c) for c in range(len(index.clusters)))
     if not pairs:
         return
+    iris = [index.clusters.iri(c) for c in range(len(index.clusters))]
+    number = {iri: c for c, iri in enumerate(iris)}
+    keys = [cluster_key(iri) for iri in iris]
     ranks = commonness_ranks(keys)
     rows = _Rows(index, facts)
     for x, y in pairs:
-        yield from _cluster_pair(rows, number[x], number[y], keys, ranks, w)
+        cx, cy = number.get(x), number.get(y)
+        if cx is not None and cy is not None:
+            yield from _cluster_pair(rows, cx, cy, keys, ranks, w)
 
 
 def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float],
@@ -101,15 +105,22 @@ def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[fl
     xs, ys = [int(r) for r in index.c2a.row(cx)], [int(r) for r in index.c2a.row(cy)]
     own = {cx, cy}
     ctx: Context | None = None
+    known: dict[int, RowFacts] = {}
+
+    def facts_of(r: int) -> RowFacts:
+        got = known.get(r)
+        if got is None:
+            got = known[r] = facts.row(r, index.authors.iri(r))
+        return got
+
     for rx in xs:
         co_x = rows.coauthor_clusters(rx) - own
         mates = frozenset(int(m) for m in index.a2a.row(rx))
-        fx = facts.row(rx, index.authors.iri(rx))
         for ry in ys:
             if ry in mates:
                 continue  # on one paper together: two people
-            fy = facts.row(ry, index.authors.iri(ry))
             shared = co_x & rows.coauthor_clusters(ry)
+            fx, fy = facts_of(rx), facts_of(ry)
             same_id = any(i and i == j for i, j in ((fx.orcid, fy.orcid), (fx.dblp, fy.dblp),
                                                      (fx.openalex, fy.openalex)))
             if not shared and not same_id:
@@ -117,7 +128,7 @@ def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[fl
             if ctx is None:
                 venue_rows: Counter[int] = Counter()
                 for r in xs + ys:
-                    venue_rows.update(facts.row(r, "").venues)
+                    venue_rows.update(facts_of(r).venues)
                 ctx = Context(len(xs) + len(ys), max(ranks[cx], ranks[cy]), rows.cluster_papers,
                               rows.cluster_name, venue_rows, facts.venue_label)
             a = Profile(index.authors.iri(rx), fx, frozenset(co_x), rows.joint(rx, shared), row=rx)
