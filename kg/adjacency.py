@@ -18,6 +18,9 @@ rows are left out, since they link nobody. Files, all native byte order:
     ships.off / ships.dat       paper -> its authorships as (position, author row) uint32 pairs, sorted
     solo-ships.off / .dat       the same for the single-author papers (only when the index was
                                 collected while mapping: a fresh `kg build`)
+    identity-*                  the identity evidence's facts (kg.identity.facts) and the name
+                                clusters that may hold one person under two spellings
+                                (kg.identity.spelling), when collected while mapping
 
 The single-author papers complete each row's papers (a2p plus solo) for the build steps that need
 them all (kg.cluster_order); the path search does not read them.
