@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
+from engines import Dataset, open_backend
 from server_fixtures import running
 from test_identity import _tables
 
@@ -191,3 +192,16 @@ def test_a_precomputed_cluster_answers_its_suggestions(store: Path) -> None:
     assert sorted(s.row.rsplit("/", 1)[-1] for s in page.suggestions) == ["ll2", "ll3"]
     assert json.loads(page.json_bytes()) == json.loads(json.dumps(page.to_json()))
     assert page.to_json()["suggestions"][0]["reasons"][0].startswith("name: ")
+
+
+def test_a_remote_engine_serves_the_same_suggestions(tmp_path: Path) -> None:
+    """The suggestions live in the identity graph: an Oxigraph server loaded with the store's N-Quads
+    answers them as the embedded store does (kg.cluster over kg.backend.remote)."""
+    data = Dataset(tmp_path, [_tables(tmp_path / "rows", AUTHORS, PAPERS)])
+    try:
+        with open_backend(data, "embedded") as embedded, open_backend(data, "oxigraph") as remote:
+            for name in ("L. Liu", "Liyuan Liu", "Иванов Иван", "Jose Gonzalez"):
+                here = cluster(embedded, name, details=False).suggestions
+                assert cluster(remote, name, details=False).suggestions == here and here, name
+    finally:
+        data.stop()
