@@ -36,6 +36,7 @@ from kg.backend.embedded import EmbeddedBackend
 from kg.cluster_order import build_cluster_order
 from kg.errors import KgError
 from kg.files import open_binary
+from kg.identity.curation import CurationFile, summary
 from kg.identity.step import identity_graph, identity_step
 from kg.iris import DEFAULT_BASE_IRI, Minter
 from kg.links import IDENTITY, LINKS, relink
@@ -84,9 +85,17 @@ def _paths_index(loaded: Loaded) -> None:
 def _identity(loaded: Loaded) -> None:
     """The identity evidence of the name clusters (kg.identity.step): reads the index, so it comes
     after it; writes the identity graph and the rows' cross-source links, so before the compaction.
-    For kg load (no minter of kg's own mapping) the base IRI is the store's."""
+    For kg load (no minter of kg's own mapping) the base IRI is the store's. The corrections by hand
+    kept beside the store (kg.identity.curation, the generation's parent directory) win over the
+    computed verdicts; what became of each goes to build.json's `curations`."""
     minter = loaded.minter if loaded.mapped else None
-    loaded.meta["identity"] = identity_step(loaded.gen.store, loaded.gen.path, minter)
+    corrections_file = CurationFile(loaded.gen.path.parent)
+    corrections = corrections_file.active()
+    counts = identity_step(loaded.gen.store, loaded.gen.path, minter, corrections=corrections)
+    curations = counts.pop("curations", None)
+    loaded.meta["identity"] = counts
+    if curations is not None or corrections_file.path.exists():
+        loaded.meta["curations"] = curations if curations is not None else summary([])
 
 
 def _cluster_order(loaded: Loaded) -> None:

@@ -17,7 +17,7 @@ from typing import IO, Any, NoReturn, TypeVar
 import click
 import pyoxigraph as ox
 
-from kg.errors import KgError, QueryError
+from kg.errors import KgError, ParameterError, QueryError
 from kg.formats import EXPORT, GRAPHS, JSON, JSON_LD, RDF_XML, RESULTS, XML, find, names
 from kg.version import __version__
 
@@ -93,9 +93,14 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        except KeyboardInterrupt:
+            click.echo("kg: interrupted", err=True)
+            ctx.exit(130)
         except KgError as e:
             click.echo(f"kg: error: {e}", err=True)
-            ctx.exit(2 if isinstance(e, QueryError) and "parameter" in str(e) else 1)
+            ctx.exit(2 if isinstance(e, ParameterError) else 1)
         except click.UsageError as e:
             _usage_error(e)
         except OSError as e:
@@ -103,6 +108,17 @@ class _Group(click.Group):
             # read-only one, permissions): the OS's words and the file, without a traceback.
             click.echo(f"kg: error: {e.filename + ': ' if e.filename else ''}{e.strerror or e}", err=True)
             ctx.exit(1)
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader of our output went away (`kg export ... | head`): stop without a word, as standard tools
+    do, and exit as they do when SIGPIPE ends them (128 + 13). Standard output is pointed at /dev/null first,
+    so that the interpreter's last flush does not fail again on the closed pipe."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise click.exceptions.Exit(141)
 
 
 def _usage_error(e: click.UsageError) -> NoReturn:
@@ -191,6 +207,19 @@ def build(
         optimize=optimize,
     )
     click.echo(f"{report.summary()} -> {store}", err=True)
+    _curation_warnings(store)
+
+
+def _curation_warnings(store: Path) -> None:
+    """The corrections by hand the build could not apply, one warning each (build.json has them)."""
+    from kg.identity.curation import CONFLICT, Correction, Outcome, not_applied_lines
+    from kg.store import StoreDir
+
+    found = StoreDir(store).meta().get("curations") or {}
+    outcomes = [Outcome(Correction.from_json(o), str(o.get("status", CONFLICT)), str(o.get("note", "")))
+                for o in found.get("not_applied", [])]
+    for line in not_applied_lines(outcomes):
+        click.echo(f"kg: warning: {line}", err=True)
 
 
 @main.command()
@@ -240,6 +269,7 @@ def load(files: tuple[Path, ...], store: Path, add: bool, optimize: bool) -> Non
 
     report = run(list(files), store, add=add, optimize=optimize)
     click.echo(f"{report.triples:,} triples in {report.seconds:.1f} s -> {store}", err=True)
+    _curation_warnings(store)
 
 
 
@@ -372,6 +402,13 @@ class _Answer(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
         self.close()
 
 
+def _export_format(value: str) -> str:
+    """--format of `kg export`, checked while the options are parsed: a wrong one is a usage error (exit 2)."""
+    if find(value, EXPORT) is None:
+        raise click.BadParameter(f"{value!r}: one of {names(EXPORT)}", param_hint="'--format'")
+    return value
+
+
 @main.command()
 @_data_options
 @click.option(
@@ -379,6 +416,7 @@ class _Answer(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
     "fmt",
     metavar="FORMAT",
     required=True,
+    callback=lambda ctx, param, value: _export_format(value),
     help=f"RDF format: {names(EXPORT)}.",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (.gz compresses); stdout if absent.")
@@ -431,7 +469,8 @@ def stats(store: Path | None, endpoint: str | None, fmt: str) -> None:
 @click.option("--page-size", type=click.IntRange(1, 500), default=None, help="Papers per page [default: 50].")
 @click.option("--all", "every", is_flag=True,
               help="Stream every paper, fetched a page at a time: JSON lines (--format json) or CSV (--format csv).")
-@click.option("--pairs", is_flag=True, help="JSON: add the pairwise identity verdicts (clusters of up to 50 rows).")
+@click.option("--pairs", is_flag=True,
+              help="Add the pairwise identity verdicts (text or JSON; clusters of up to 50 rows).")
 def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fmt: str | None, page: int | None,
             page_size: int | None, every: bool, pairs: bool) -> None:
     """Every paper of the author rows named NAME (case-insensitive exact match, homonym numbers merged)."""
@@ -440,12 +479,16 @@ def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fm
 
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
+    if pairs and fmt == "csv":
+        raise click.UsageError("--pairs is shown with --format text or json: CSV has one line a paper")
     if every or page is not None or page_size is not None:
         _cluster_pages(name, store, endpoint, loose, fmt, page, page_size, every, pairs)
         return
     fmt = fmt or "text"
     with _open_data(store, endpoint) as backend:
         result = run(backend, name, loose=loose, pairs=pairs)
+        # nothing under the exact name: does the loose one (diacritics, punctuation) find rows? said on stderr
+        hint = run(backend, name, loose=True, details=False) if not result.rows and not loose else None
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -454,6 +497,10 @@ def cluster(name: str, store: Path | None, endpoint: str | None, loose: bool, fm
         writer.writerows(csv_rows(result))
     else:
         click.echo(render_text(result), nl=False)
+    if hint is not None and hint.rows:
+        names = ", ".join(sorted({f"{r.name!r}" for r in hint.rows}))
+        click.echo(f"kg: did you mean {names}? `kg cluster --loose` (diacritics, punctuation and case folded) "
+                   f"finds {len(hint.rows)} author row{'s' * (len(hint.rows) != 1)}", err=True)
 
 
 def _cluster_pages(name: str, store: Path | None, endpoint: str | None, loose: bool, fmt: str | None,
@@ -725,6 +772,14 @@ def _check_listen(host: str, port: int) -> None:
     type=click.IntRange(1024),
     help="Largest request body accepted, in bytes (413 beyond).",
 )
+@click.option(
+    "--request-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds a client has to send a request's head once it began, and at most between two reads of its"
+    " body (past that 408, and the connection closes); a client that reads none of its answers for as long is cut.",
+)
 @click.option("--client-budget", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="Query seconds per minute each client may use; past it 429 with Retry-After (default: no budget).")
 @click.option("--client-budget-loopback", is_flag=True,
@@ -755,6 +810,7 @@ def serve(
     allow_service: tuple[str, ...],
     workers: int,
     max_body: int,
+    request_timeout: float,
     client_budget: float | None,
     client_budget_loopback: bool,
     cache: int,
@@ -795,7 +851,9 @@ def serve(
         except ValueError as e:
             raise click.BadParameter(f"not an absolute IRI: {e}", param_hint="--base-iri") from None
     if store is not None:
-        StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
+        meta = StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
+        if base_iri is None and (elsewhere := _served_elsewhere(str(meta.get("base_iri") or ""), host, port)):
+            click.echo(f"kg serve: warning: {elsewhere}", err=True)
     _check_listen(host, port)
     resolved = _anchors(store, endpoint if remote is not None else None, anchors)
     run(
@@ -813,12 +871,35 @@ def serve(
             allow_service=frozenset(h.lower() for h in allow_service),
             workers=workers,
             max_body=max_body,
+            request_timeout=request_timeout,
             client_budget=client_budget,
             client_budget_loopback=client_budget_loopback,
             cache_entries=cache,
             anchors=resolved,
         )
     )
+
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"})
+
+
+def _served_elsewhere(base: str, host: str, port: int) -> str | None:
+    """Why the store's IRIs will not dereference here, when it was built for a local address other than the
+    one served (the usual slip: built with the default base, served on another port); None when they will,
+    or when the base is a public name (a proxy or a redirect may well bring it here)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    try:
+        base_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    if parts.hostname is None or parts.hostname not in _LOOPBACK | {host} or base_port == port:
+        return None
+    served = f"http://{'localhost' if host in _LOOPBACK else host}:{port}/"
+    return (f"the store's IRIs are under {base}, but it is served at port {port}: its pages link to {base}, "
+            f"and those IRIs do not dereference here. Rebuild it for this address (kg build ... --base-iri "
+            f"{served}), serve it at port {base_port}, or give --base-iri if a proxy maps one to the other.")
 
 
 def _anchors(store: Path | None, endpoint: str | None, given: tuple[str, ...]) -> tuple[str, ...]:
@@ -1057,3 +1138,120 @@ def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, p
         f"{report['coauthor_links']:,} co-author links, {report['clusters']:,} clusters "
         f"-> {report['index']} ({report['seconds']} s)"
     )
+
+
+@main.group(cls=_Group)
+def curate() -> None:
+    """Corrections by hand: two author rows are one person, or are not; kept beside the store and
+    applied by every build. A and B: a row's IRI, or its id as the pages show it."""
+
+
+def _curator() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _curate_command(verdict: str, doc: str) -> None:
+    @curate.command(verdict, help=doc)
+    @click.argument("a")
+    @click.argument("b")
+    @STORE
+    @click.option("--why", help="Why (required): the evidence, in words, kept with the correction.")
+    @click.option("--by", "by", help="Who makes it [default: the login name].")
+    @click.option("--no-apply", is_flag=True, help="Only record it; the next build (or `kg curate apply`) applies it.")
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    def command(a: str, b: str, store: Path, why: str | None, by: str | None, no_apply: bool, fmt: str) -> None:
+        from kg.curate import add
+
+        if why is None or not why.strip():
+            raise click.BadParameter("required: say why, in words (it is kept with the correction)", param_hint="--why")
+        done = add(store, verdict, a, b, why, by or _curator(), apply_now=not no_apply)
+        _print_applied(done, fmt)
+
+
+_curate_command("same", "Say that rows A and B are one person (wins over the computed verdict).")
+_curate_command("distinct", "Say that rows A and B are two people (never in one probable person).")
+
+
+def _print_applied(done: Any, fmt: str) -> None:
+    from kg.identity.curation import not_applied_lines
+
+    if fmt == "json":
+        click.echo(json.dumps(done.to_json(), indent=2, ensure_ascii=False))
+        return
+    shown = done.to_json()
+    click.echo(f"#{done.correction.id} {done.correction.verdict} {done.correction.rows[0]} {done.correction.rows[1]}: "
+               f"{shown['status']}{': ' + shown['note'] if shown['note'] else ''}")
+    for line in not_applied_lines(done.outcomes or []):
+        click.echo(f"kg: warning: {line}", err=True)
+
+
+@curate.command("list")
+@STORE
+@click.option("--all", "every", is_flag=True, help="Undone and superseded corrections too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def curate_list(store: Path, every: bool, fmt: str) -> None:
+    """The corrections and what the active store did with each (a row no longer there: VANISHED)."""
+    from kg.curate import listing
+
+    found = listing(store, every)
+    if fmt == "json":
+        click.echo(json.dumps([x.to_json() for x in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no corrections")
+    for x in found:
+        c = x.correction
+        mark = x.status.upper() if x.status not in ("applied",) else x.status
+        click.echo(f"#{c.id}  {c.verdict:8} {mark}  {c.rows[0]}  {c.rows[1]}\n"
+                   f"     by {c.by}, {c.at}: {c.why}{'  [' + x.note + ']' if x.note else ''}")
+
+
+@curate.command("undo")
+@click.argument("ident", metavar="ID")
+@STORE
+@click.option("--by", "by", help="Who undoes it [default: the login name].")
+@click.option("--no-apply", is_flag=True, help="Only record it; the next build (or `kg curate apply`) applies it.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def curate_undo(ident: str, store: Path, by: str | None, no_apply: bool, fmt: str) -> None:
+    """Undo correction ID (it stays in the log, marked undone)."""
+    from kg.curate import undo
+
+    _print_applied(undo(store, ident, by or _curator(), apply_now=not no_apply), fmt)
+
+
+@curate.command("apply")
+@STORE
+def curate_apply(store: Path) -> None:
+    """Apply the recorded corrections now (a new generation; a build applies them too)."""
+    from kg.curate import apply
+    from kg.identity.curation import not_applied_lines
+
+    outcomes = apply(store)
+    for line in not_applied_lines(outcomes):
+        click.echo(f"kg: warning: {line}", err=True)
+    click.echo(f"{sum(o.status == 'applied' for o in outcomes)} of {len(outcomes)} corrections applied -> {store}")
+
+
+@curate.command("export")
+@STORE
+@click.option("--format", "fmt", type=click.Choice(["turtle", "ntriples", "jsonld", "rdfxml"]), default="turtle",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Output file; stdout if absent.")
+def curate_export(store: Path, fmt: str, output: Path | None) -> None:
+    """Every correction (undone ones too) as RDF: who, when and why (PROV-O, DCTerms)."""
+    import pyoxigraph as ox
+
+    from kg.curate import export
+
+    formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
+               "rdfxml": ox.RdfFormat.RDF_XML}
+    data = export(store, formats[fmt])
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        output.write_bytes(data)

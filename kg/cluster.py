@@ -229,11 +229,58 @@ def render_text(c: Cluster, max_authors: int = 8, paper_count: int | None = None
     for p in c.papers:
         head = " ".join(x for x in (p.venue, str(p.year) if p.year else None, p.type) if x)
         lines += ["", head, p.label(), f"  {authors_text(p, max_authors)}"]
-    lines += ["", "Author rows:"]
-    for r in c.rows:
-        years = f", {year_range(r.first_year, r.last_year)}" if r.first_year else ""
-        lines.append(f"  {r.name}  {r.paper_count} paper{'s' * (r.paper_count != 1)}{years}  <{r.iri}>")
+    if c.persons:
+        n = len(c.persons)
+        lines += ["", f"Author rows, as {n} probable person{'s' * (n != 1)}:", *persons_text(c)]
+    else:
+        lines += ["", "Author rows:", *(f"  {_row_text(r)}" for r in c.rows)]
+    lines += pairs_text(c)
     return "\n".join(lines) + "\n"
+
+
+def _row_text(r: ClusterRow) -> str:
+    years = f", {year_range(r.first_year, r.last_year)}" if r.first_year else ""
+    return f"{r.name}  {r.paper_count} paper{'s' * (r.paper_count != 1)}{years}  <{r.iri}>"
+
+
+def persons_text(c: Cluster) -> list[str]:
+    """The probable persons as text lines (each with its rows and its evidence in words), for `kg cluster`
+    and `kg identity`."""
+    rows = {r.iri: r for r in c.rows}
+    lines: list[str] = []
+    for i, p in enumerate(c.persons, 1):
+        lines += ["", f"Person {i}: {len(p.rows)} row{'s' * (len(p.rows) != 1)}, "
+                      f"{p.papers} paper{'s' * (p.papers != 1)}"]
+        for iri in p.rows:
+            row = rows.get(iri)
+            lines.append(f"  {_row_text(row) if row is not None else f'{identity.label(iri)}  <{iri}>'}")
+        lines += [f"  - {e}" for e in p.evidence]
+    return lines
+
+
+def pairs_text(c: Cluster) -> list[str]:
+    """The pairwise verdicts as text lines, when they were asked for (pairs=True: c.pairs is a list, or None
+    when the cluster has too many rows to have them)."""
+    if c.pairs is None:
+        many = len(c.rows) > identity.PAIRS_MAX
+        return ["", f"(no pairwise table: more than {identity.PAIRS_MAX} rows)"] if many else []
+    lines = ["", "Pairs:"]
+    for v in c.pairs:
+        score = f"{v.score:6.2f}" if v.score is not None else "     -"
+        a, b = (identity.label(r) for r in v.rows)
+        lines.append(f"  {v.verdict:8} {score}  {a} / {b}: {'; '.join(v.reasons)}")
+    return lines
+
+
+def suggestions_text(c: Cluster) -> list[str]:
+    """The variant suggestions (rows of other clusters, kg.identity.suggested) as text lines, for `kg identity`."""
+    if not c.suggestions:
+        return []
+    lines = ["", "Perhaps the same person under another spelling (suggestions, not merged):"]
+    for s in c.suggestions:
+        lines.append(f"  {s.verdict:8} {s.score:6.2f}  {s.name} ({identity.label(s.row)}) ~ {identity.label(s.like)}: "
+                     f"{'; '.join(s.reasons)}  <{s.row}>")
+    return lines
 
 
 def authors_text(p: ClusterPaper, max_authors: int = 8) -> str:

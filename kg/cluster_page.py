@@ -41,7 +41,7 @@ from kg.cluster import (
 )
 from kg.cluster_order import Precomputed, cluster_order
 from kg.cluster_order import _per_year as _years
-from kg.errors import QueryError
+from kg.errors import PageNotFound, QueryError
 from kg.identity import read as identity
 from kg.identity import suggested
 from kg.identity.read import PairView, Person
@@ -218,7 +218,7 @@ def cluster_page(
             data.select(_query("cluster-papers", loose), params), data.select(_query("cluster-authors", loose), params)
         )
         if page > 1 and papers:
-            raise QueryError(f"page: {page} is past the last page (1) of this cluster")
+            raise PageNotFound(f"page: {page} is past the last page (1) of this cluster")
         rows = _rows(data, params, loose)
         if rows:
             _details(rows, papers)
@@ -229,7 +229,7 @@ def cluster_page(
     order = _order(data, params, loose)
     last = max(1, -(-len(order) // page_size))
     if page > last:
-        raise QueryError(f"page: {page} is past the last page ({last}) of this cluster")
+        raise PageNotFound(f"page: {page} is past the last page ({last}) of this cluster")
     rows = _rows(data, params, loose)
     _row_details(data, params, loose, rows, order)
     shown = _fetch(data, order[(page - 1) * page_size : page * page_size])
@@ -267,7 +267,7 @@ def _from_precomputed(
     without precomputed author lists), the whole cluster's part as the text the build wrote."""
     last = max(1, -(-pre.paper_count // page_size))
     if page > last:
-        raise QueryError(f"page: {page} is past the last page ({last}) of this cluster")
+        raise PageNotFound(f"page: {page} is past the last page ({last}) of this cluster")
     start, stop = (page - 1) * page_size, page * page_size
     shown = _fetch(data, _slice(pre, start, stop), pre.authors(start, stop))
     whole = Whole(text=pre.text)

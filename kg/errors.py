@@ -19,5 +19,17 @@ class StoreError(KgError):
     """A store directory that is missing, locked or not a kg store."""
 
 
+class StoreBusy(StoreError):
+    """A store another build is writing (its lock is held)."""
+
+
 class QueryError(KgError):
     """A SPARQL query that does not parse, or a parameter that cannot be bound."""
+
+
+class ParameterError(QueryError):
+    """A query parameter that is missing or cannot be bound: the caller's value, not the query (exit 2)."""
+
+
+class PageNotFound(QueryError):
+    """A page past the last one of a paged answer (HTTP 404, not 400)."""

@@ -45,6 +45,9 @@ def export(store: Path | None, fmt: str, output: Path | None, graph: str | None 
         with open_binary(tmp, "wb") as out:
             _write(db, chosen, out, graph)
         tmp.replace(output)
+    except OSError as e:  # named after the file the user asked for, not the hidden one written first
+        tmp.unlink(missing_ok=True)
+        raise KgError(f"-o {output}: {e.strerror or e}") from e
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -19,7 +19,7 @@ from typing import Literal as Kind
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError
+from kg.errors import ParameterError, QueryError
 from kg.ontology import queries_dir
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -48,7 +48,7 @@ class NamedQuery:
             )
         missing = [p for p in self.params if p not in values]
         if missing:
-            raise QueryError(f"query {self.name!r} needs parameter {missing[0]!r}")
+            raise ParameterError(f"query {self.name!r} needs parameter {missing[0]!r}")
         return {ox.Variable(k): to_term(v, self.params[k][0], k) for k, v in values.items()}
 
 
@@ -91,20 +91,20 @@ def to_term(value: object, kind: ParamKind, param: str) -> Term:
         return value
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise QueryError(f"parameter {param!r}: expected an integer, got {value!r}")
+            raise ParameterError(f"parameter {param!r}: expected an integer, got {value!r}")
         try:
             return ox.Literal(str(int(value)), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
         except ValueError:
-            raise QueryError(f"parameter {param!r}: expected an integer, got {value!r}") from None
+            raise ParameterError(f"parameter {param!r}: expected an integer, got {value!r}") from None
     if not isinstance(value, str):
-        raise QueryError(f"parameter {param!r}: expected text, got {type(value).__name__}")
+        raise ParameterError(f"parameter {param!r}: expected text, got {type(value).__name__}")
     if not _unicode(value):
-        raise QueryError(f"parameter {param!r}: not valid Unicode text (a lone surrogate)")
+        raise ParameterError(f"parameter {param!r}: not valid Unicode text (a lone surrogate)")
     if kind == "iri":
         try:
             return ox.NamedNode(value)
         except ValueError as e:
-            raise QueryError(f"parameter {param!r}: not an IRI: {e}") from None
+            raise ParameterError(f"parameter {param!r}: not an IRI: {e}") from None
     return ox.Literal(value)
 
 
@@ -124,7 +124,7 @@ def parse_cli_value(value: str, param: str) -> Term:
         try:
             parsed = list(ox.parse(f"<x:s> <x:p> {value} .", format=ox.RdfFormat.N_TRIPLES))
         except SyntaxError as e:
-            raise QueryError(f"parameter {param!r}: not an N-Triples literal: {e}") from None
+            raise ParameterError(f"parameter {param!r}: not an N-Triples literal: {e}") from None
         obj = parsed[0].object
         assert isinstance(obj, ox.Literal)
         return obj

@@ -22,13 +22,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import StoreError
+from kg.errors import StoreBusy, StoreError
 
 ACTIVE = "active"
 META = "build.json"
 DATA = "oxigraph"
 _BUILDING = ".build-"
 _LOCK = ".lock"
+CURATIONS = "curations.json"  # the corrections by hand (kg.identity.curation), kept across generations
 
 
 @dataclass
@@ -75,6 +76,10 @@ class StoreDir:
     def exists(self) -> bool:
         return self.active() is not None
 
+    def require(self) -> Path:
+        """The active generation; a StoreError naming the store when there is none."""
+        return self._require()
+
     def _require(self) -> Path:
         active = self.active()
         if active is None:
@@ -111,7 +116,8 @@ class StoreDir:
         if self.path.exists() and not self.path.is_dir():
             raise StoreError(f"--store {self.path}: exists and is not a directory")
         if self.path.is_dir() and self.active() is None:
-            foreign = [p.name for p in self.path.iterdir() if not p.name.startswith((".", "gen-"))]
+            foreign = [p.name for p in self.path.iterdir() if not p.name.startswith((".", "gen-"))
+                       and p.name != CURATIONS]
             if foreign:
                 raise StoreError(
                     f"--store {self.path}: directory is not empty and is not a kg store; refusing to write into it"
@@ -198,7 +204,7 @@ def _locked(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StoreError(f"--store {path.parent}: another build is writing this store") from None
+            raise StoreBusy(f"--store {path.parent}: another build is writing this store") from None
         try:
             yield
         finally:

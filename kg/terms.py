@@ -68,6 +68,8 @@ class KG(metaclass=_Closed):
     verdict: Final = NS + "verdict"
     score: Final = NS + "score"
     reason: Final = NS + "reason"
+    Curation: Final = NS + "Curation"
+    curationStatus: Final = NS + "curationStatus"
 
     venueKind: Final = NS + "venueKind"
     fullName: Final = NS + "fullName"

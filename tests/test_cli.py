@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
@@ -162,3 +165,138 @@ def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(example_store: Path) -> None:
+    """`kg export ... | head -1`: the pipe closes under kg's feet; no "Broken pipe" line, the exit of a tool
+    that SIGPIPE ended (141), as `seq 1 1000000 | head -1` does."""
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "export", "--store", str(example_store), "--format", "nt"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes; the export has more than a pipe's buffer still to write
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert first.startswith(b"<") and err == ""
+
+
+def test_ctrl_c_is_one_line_and_exit_130(example_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.stats
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kg.stats, "compute_stats", interrupted)
+    result = CliRunner().invoke(main, ["stats", "--endpoint", "http://127.0.0.1:9/sparql"])
+    assert result.exit_code == 130
+    assert result.output.strip() == "kg: interrupted"
+
+
+def test_export_format_and_output_errors(example_store: Path, tmp_path: Path) -> None:
+    """A wrong --format is a usage error (exit 2, with the help pointer); a file that cannot be written is
+    named as the user gave it, not as the hidden file written first."""
+    bad = CliRunner().invoke(main, ["export", "--store", str(example_store), "--format", "foo"])
+    assert bad.exit_code == 2
+    assert "'foo'" in bad.output and "ttl" in bad.output and "export --help'" in bad.output
+    missing = tmp_path / "no-such-dir" / "x.ttl"
+    unwritable = CliRunner().invoke(main, ["export", "--store", str(example_store), "--format", "ttl",
+                                           "-o", str(missing)])
+    assert unwritable.exit_code == 1
+    assert f"-o {missing}:" in unwritable.output and ".part-" not in unwritable.output
+
+
+def test_an_input_of_no_known_kind_says_which_kinds_are(tmp_path: Path) -> None:
+    stray = tmp_path / "things.json"
+    stray.write_text('{"a": 1}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(stray), "--store", str(tmp_path / "store")])
+    assert result.exit_code == 1
+    assert "things.json: not a dblp XML, OpenAlex, Crossref or rows (CSV tables) input" in result.output
+
+
+def test_serving_a_store_at_a_port_its_iris_do_not_name_warns(example_store: Path, tmp_path: Path) -> None:
+    """The example is built under http://localhost:7878/; served on another port its pages' links lead
+    elsewhere: `kg serve` says so at start, naming the base and the rebuild, and still serves."""
+    from server_fixtures import running
+
+    with running(example_store, log=tmp_path / "serve.log") as server:
+        port = server.url.rsplit(":", 1)[1]
+        text = server.log_text()
+    assert "kg serve: warning: the store's IRIs are under http://localhost:7878/" in text
+    assert f"--base-iri http://localhost:{port}/" in text
+    with running(example_store, "--base-iri", "http://localhost:7878/", log=tmp_path / "given.log") as server:
+        assert "warning" not in server.log_text()
+
+
+@pytest.mark.parametrize(("base", "host", "port", "warned"), [
+    ("http://localhost:7878/", "127.0.0.1", 7878, False),
+    ("http://localhost:7878/", "127.0.0.1", 8000, True),
+    ("http://127.0.0.1/", "127.0.0.1", 8080, True),
+    ("http://[::1]:7878/", "::1", 7878, False),
+    ("https://w3id.org/scholarly-kg/", "127.0.0.1", 8000, False),  # a public name: a proxy may bring it here
+    ("http://example.org:8000/", "example.org", 8001, True),
+    ("not an iri at all", "127.0.0.1", 8000, False),
+])
+def test_served_elsewhere(base: str, host: str, port: int, warned: bool) -> None:
+    from kg.cli import _served_elsewhere
+
+    assert (_served_elsewhere(base, host, port) is not None) == warned
+
+
+def test_cluster_text_shows_the_probable_persons_and_the_pairs(example_store: Path) -> None:
+    """`kg cluster` in text shows the probable persons its table promises, and --pairs is shown with text
+    (and refused with CSV, which has one line a paper)."""
+    text = CliRunner().invoke(main, ["cluster", "Liyuan Liu", "--store", str(example_store)])
+    assert text.exit_code == 0, text.output
+    assert "Author rows, as 2 probable persons:" in text.output and "Person 2: 1 row, 2 papers" in text.output
+    assert "\n  - " in text.output and "Pairs:" not in text.output  # each person's evidence, in words
+    pairs = CliRunner().invoke(main, ["cluster", "Liyuan Liu", "--store", str(example_store), "--pairs"])
+    assert "Pairs:" in pairs.output and "liyuan-liu-a / liyuan-liu-b" in pairs.output
+    csv = CliRunner().invoke(main, ["cluster", "Liyuan Liu", "--store", str(example_store), "--pairs", "--format",
+                                     "csv"])
+    assert csv.exit_code == 2 and "--pairs is shown with --format text or json" in csv.output
+
+
+SCRIPTS = {"greek": ("Γιώργος Παπαδόπουλος", "Γιωργος Παπαδοπουλος"),
+           "cyrillic": ("Пётр Чайковский", "Петр Чайковский"),
+           "arabic": ("مُحَمَّد العلي", "محمد العلي"),
+           "latin": ("José-María García", "jose maria garcia"),
+           "nfd": (unicodedata.normalize("NFD", "Zoë Müller"), "Zoe Muller")}
+
+
+@pytest.fixture(scope="module")
+def scripts_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rows = tmp_path_factory.mktemp("scripts")
+    names = [written for written, _ in SCRIPTS.values()] + ["王小明"]
+    lines = {"venues": [{"id": "v", "name": "Venue"}],
+             "authors": [{"id": f"a{i}", "name": n} for i, n in enumerate(names)],
+             "papers": [{"id": f"p{i}", "title": f"Paper {i}", "year": 2020, "venue_id": "v"}
+                        for i in range(len(names))],
+             "authorships": [{"paper_id": f"p{i}", "author_id": f"a{i}", "position": 1} for i in range(len(names))]}
+    for table, records in lines.items():
+        (rows / f"{table}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                             encoding="utf-8")
+    store = tmp_path_factory.mktemp("scripts-store") / "store"
+    assert CliRunner().invoke(main, ["build", str(rows), "--store", str(store)]).exit_code == 0
+    return store
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_a_name_that_matches_nothing_points_to_its_loose_match(scripts_store: Path, script: str) -> None:
+    """No row under the exact name, but the loose key (diacritics, punctuation and case folded) finds one:
+    `kg cluster` says so, with the name as written, on stderr (standard output stays the answer)."""
+    written, typed = SCRIPTS[script]
+    result = subprocess.run([sys.executable, "-m", "kg", "cluster", typed, "--store", str(scripts_store)],
+                            capture_output=True, text=True, encoding="utf-8")
+    assert result.returncode == 0
+    assert "0 author rows" in result.stdout
+    assert f"kg: did you mean {written!r}? `kg cluster --loose`" in result.stderr
+    assert "1 author row" in result.stderr
+    exact = CliRunner().invoke(main, ["cluster", written, "--store", str(scripts_store)])
+    assert "1 paper, 1 author row" in exact.output and "did you mean" not in exact.output
+
+
+def test_a_name_with_no_near_match_gets_no_hint(scripts_store: Path) -> None:
+    result = CliRunner().invoke(main, ["cluster", "王小", "--store", str(scripts_store)])
+    assert "No author row is named '王小'" in result.output and "did you mean" not in result.output
+    assert "1 paper" in CliRunner().invoke(main, ["cluster", "王小明", "--store", str(scripts_store)]).output

@@ -110,3 +110,21 @@ def test_cli_pages_and_all(example_store: Path, example_backend: EmbeddedBackend
     assert past.exit_code == 2 and "past the last page (1)" in past.output
     mixed = run(main, ["cluster", "Liyuan Liu", "--store", str(example_store), "--all", "--page", "2"])
     assert mixed.exit_code == 2 and "--all" in mixed.output
+
+
+def test_an_errors_status_follows_its_type_not_its_words(example_backend: EmbeddedBackend,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page past the last one is 404 because it is a PageNotFound; a QueryError that merely says
+    "past the last page" (or "parameter") in its text is still the caller's 400 (and exit 1 in the CLI)."""
+    from kg.errors import PageNotFound
+    from kg.server import calls
+
+    assert calls.cluster(example_backend, "Liyuan Liu", page=99).status == 404
+
+    def worded(*args: Any, **kwargs: Any) -> Any:
+        raise QueryError("name: the text 'past the last page' and the word parameter are only words here")
+
+    monkeypatch.setattr(calls, "cluster_page", worded)
+    assert calls.cluster(example_backend, "Liyuan Liu").status == 400
+    monkeypatch.setattr(calls, "cluster_page", lambda *a, **k: (_ for _ in ()).throw(PageNotFound("page: 3")))
+    assert calls.cluster(example_backend, "Liyuan Liu").status == 404

@@ -36,8 +36,9 @@ def test_every_term_is_documented_with_its_alignment_and_an_example() -> None:
     )
     assert ("subproperty of", "dblp:signatureOrdinal") in documented[all_terms()["position"]].aligned
     with_examples = sum(1 for t in documented.values() if t.example)
-    # identifiers the example has no value for, and kg:VariantSuggestion (no name of it has two spellings)
-    assert with_examples >= len(documented) - 7
+    # identifiers the example has no value for; its corrections (none); kg:VariantSuggestion (no name of
+    # the example has two spellings)
+    assert with_examples >= len(documented) - 9
     assert documented[all_terms()["VariantSuggestion"]].example is None
 
 

@@ -384,3 +384,11 @@ def test_dblp_samples_distances_equal_networkx(tmp_path: Path) -> None:
 
 def test_dblp_fixture_distances_equal_networkx(tmp_path: Path) -> None:
     _check_dblp([DATA / "paths" / "dblp-chain.xml"], tmp_path, pairs=60)
+
+
+def test_ambiguous_candidates_say_papers_and_years(graph: EmbeddedBackend) -> None:
+    with pytest.raises(paths.AmbiguousAuthor) as e:
+        paths.shortest_paths(graph, "Yiping Wang", "Liyuan Liu")
+    text = paths.render_candidates(e.value)
+    assert f"Liyuan Liu  19 papers, 2018–2025  <{M.author('liyuan-liu-a')}>" in text
+    assert f"Liyuan Liu  2 papers, 2025  <{M.author('liyuan-liu-b')}>" in text

@@ -420,3 +420,16 @@ def test_cli_modes(example_store: Path) -> None:
     assert text.exit_code == 0 and "more beyond 1 hop" in text.output
     bad = runner.invoke(main, ["reach", "Yiping Wang", "--store", str(example_store), "--max-hops", "1", "--at", "2"])
     assert bad.exit_code != 0 and "at: 2 is beyond max_hops 1" in bad.output
+
+
+@pytest.mark.parametrize("option", [["--strongest"], ["--avoid", "Yiping Wang"]])
+def test_one_path_asked_is_not_capped(example_store: Path, option: list[str]) -> None:
+    """Without --all a mode gives one path, as the plain search does: not "capped by --limit", which the user
+    never gave; with --all and --limit 1 it is capped, and says so (five shortest chains join these two)."""
+    base = ["path", "Jingbo Shang", "Bin Yu", "--by", "cluster", "--store", str(example_store), *option]
+    one = CliRunner().invoke(main, base)
+    assert one.exit_code == 0, one.output
+    assert "capped" not in one.output and "--limit" not in one.output
+    assert json.loads(CliRunner().invoke(main, [*base, "--format", "json"]).output)["capped"] is False
+    assert len(json.loads(CliRunner().invoke(main, [*base, "--all", "--format", "json"]).output)["paths"]) > 1
+    assert "capped by --limit" in CliRunner().invoke(main, [*base, "--all", "--limit", "1"]).output

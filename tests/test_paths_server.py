@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -159,3 +160,22 @@ def test_path_page_in_chromium(browser: Any, server: Server) -> None:  # noqa: F
     page_.locator("#avoiding a").click()
     page_.wait_for_load_state()
     assert page_.locator("svg#chain g.node text.name").all_text_contents() == first
+
+
+def test_an_ambiguous_end_lists_its_rows_with_papers_and_years_and_reruns_with_one(server: Server) -> None:
+    """Two rows are named Liyuan Liu (19 papers, 2018-2025 and 2 papers, 2025): the API and the path page say
+    which is which, and on the page each candidate's link runs the same path again with that row as its end."""
+    r = api(server, "paths", params={"from": "Yiping Wang", "to": "Liyuan Liu", "by": "author"})
+    assert r.status_code == 400 and r.json()["end"] == "B"
+    assert r.json()["candidates"] == [
+        {"iri": M.author("liyuan-liu-a"), "name": "Liyuan Liu", "papers": 19, "first_year": 2018, "last_year": 2025},
+        {"iri": M.author("liyuan-liu-b"), "name": "Liyuan Liu", "papers": 2, "first_year": 2025, "last_year": 2025}]
+    p = requests.get(server.url + "/path", params={"from": "Yiping Wang", "to": "Liyuan Liu", "strongest": "true"},
+                     timeout=30)
+    assert p.status_code == 400
+    text = html.unescape(p.text)
+    assert "19 papers, 2018–2025" in text and "2 papers, 2025 " in text
+    reruns = [html.unescape(h) for h in re.findall(r'<li><a href="([^"]+)">Liyuan Liu</a>', p.text)]
+    assert len(reruns) == 2 and all("strongest=true" in h and "from=Yiping+Wang" in h for h in reruns)
+    again = requests.get(urljoin(server.url + "/path", reruns[0]), timeout=30)
+    assert again.status_code == 200 and "Distance <strong>" in again.text, again.text

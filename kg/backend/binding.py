@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError
+from kg.errors import ParameterError
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
@@ -31,7 +31,7 @@ def ntriples(term: Term, param: str = "") -> str:
     """The N-Triples form of an IRI or a literal, as a SPARQL term (the one serialiser for bound values)."""
     if isinstance(term, ox.NamedNode | ox.Literal):
         return str(term)
-    raise QueryError(f"parameter {param!r}: a {type(term).__name__} cannot be bound on a remote endpoint")
+    raise ParameterError(f"parameter {param!r}: a {type(term).__name__} cannot be bound on a remote endpoint")
 
 
 @dataclass(frozen=True)

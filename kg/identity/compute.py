@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from urllib.parse import unquote
@@ -30,6 +30,7 @@ from kg.identity.evidence import Context, Pair, Profile, Weights, commonness, co
 from kg.identity.facts import Facts, row_label
 from kg.identity.grouping import Group, partition
 
+Grouper = Callable[[list[str], list[Pair], Callable[[str, str], Pair], Callable[[str], str]], list[Group]]
 ALL_PAIRS = 8
 BLOCK_MAX = 20    # a co-author (or ORCIDs, dblp numbers) shared by more rows of one cluster pairs nobody
 DIRECT = 40      # clusters of up to this many rows find their candidate pairs pair by pair
@@ -63,8 +64,10 @@ class _Graph:
         return self.facts.name(row, self.index.authors.iri(row))
 
 
-def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None) -> Iterator[ClusterIdentity]:
-    """The identity of every cluster with two or more rows, in cluster order."""
+def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None,
+             group: Grouper = partition) -> Iterator[ClusterIdentity]:
+    """The identity of every cluster with two or more rows, in cluster order; `group` makes the
+    probable persons (kg.identity.curation.Hand.partition: with the corrections by hand)."""
     w = weights or Weights()
     ranks = commonness_ranks([_token_key(index.clusters.iri(c)) for c in range(len(index.clusters))])
     graph = _Graph(index, facts)
@@ -72,7 +75,7 @@ def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None
     for c in range(len(index.clusters)):
         if c_off[c + 1] - c_off[c] < 2:
             continue
-        yield cluster_identity(graph, [int(r) for r in index.c2a.row(c)], w, c, ranks[c])
+        yield cluster_identity(graph, [int(r) for r in index.c2a.row(c)], w, c, ranks[c], group)
 
 
 def commonness_ranks(keys: list[str]) -> list[float]:
@@ -105,7 +108,7 @@ def _token_key(iri: str) -> str:
 
 
 def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: int,
-                     common: float = 0.0) -> ClusterIdentity:
+                     common: float = 0.0, group: Grouper = partition) -> ClusterIdentity:
     index, facts = graph.index, graph.facts
     a2a, a2c = index.a2a, index.a2c
     profiles: list[Profile] = []
@@ -152,7 +155,7 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
         return computed.get((i, j)) or judge(i, j)
 
     rows = [p.iri for p in profiles]
-    groups = partition(rows, list(computed.values()), verdict, row_label)
+    groups = group(rows, list(computed.values()), verdict, row_label)
     pairs = [computed[k] for k in sorted(computed)]
     counts = {p.iri: p.facts.papers or index.a2p.degree(p.row) for p in profiles}
     return ClusterIdentity(index.clusters.iri(cluster_no), rows, counts, pairs, groups)

@@ -126,6 +126,8 @@ def pairs(data: Backend, key: str, rows: list[str], *, loose: bool = False) -> l
 
 
 def _reason_order(reason: str) -> tuple[int, str]:
+    if reason.startswith("corrected by hand"):  # a curator's verdict (kg.identity.curation) comes first
+        return -1, reason
     for rank, word in enumerate(("ORCID", "dblp", "OpenAlex", "paper", "co-author", "venue")):
         if word in reason:
             return rank, reason

@@ -12,13 +12,16 @@ facts (`kg build --add`) has them read back from the store.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex
 from kg.identity.compute import ClusterIdentity, clusters
+from kg.identity.curation import Correction, Hand, summary
+from kg.identity.curation_rdf import curation_lines
 from kg.identity.evidence import UNSURE, Weights
 from kg.identity.facts import Facts, facts_from_store
 from kg.identity.read import PAIRS_MAX
@@ -54,9 +57,12 @@ def identity_graph(store: ox.Store) -> str | None:
 
 
 def identity_step(
-    store: ox.Store, generation: Path, minter: Minter | None = None, weights: Weights | None = None
-) -> dict[str, float]:
-    """Writes the identity graph and the rows' cross-source links into `store`; its counts.
+    store: ox.Store, generation: Path, minter: Minter | None = None, weights: Weights | None = None,
+    corrections: Sequence[Correction] = (),
+) -> dict[str, Any]:
+    """Writes the identity graph and the rows' cross-source links into `store`; its counts, and with
+    `corrections` (kg.identity.curation: applied over the computed verdicts, and written into the
+    identity graph) what became of each under "curations".
     Without `minter` (kg load) the base IRI is the one of the store's source graphs."""
     started = time.perf_counter()
     if minter is None:
@@ -72,9 +78,12 @@ def identity_step(
         if facts is None:
             facts = _read_back(store, index)
         graph = iri(minter.graph(IDENTITY))
-        counts: dict[str, float] = {"clusters": 0, "persons": 0, "pairs": 0, "same_as": 0, "triples": 0}
+        counts: dict[str, Any] = {"clusters": 0, "persons": 0, "pairs": 0, "same_as": 0, "triples": 0}
         lines: list[str] = []
-        for ci in clusters(index, facts, weights):
+        a2c, a2p = index.a2c, index.a2p
+        hand = Hand(list(corrections), index.authors.find, lambda r: int(a2c[r]), lambda r: set(a2p.row(r)))
+        for ci in clusters(index, facts, weights, hand.partition):
+            ci.pairs = hand.corrected_pairs(ci.rows, ci.pairs)
             counts["clusters"] += 1
             counts["persons"] += len(ci.groups)
             counts["pairs"] += len(ci.pairs)
@@ -84,6 +93,10 @@ def identity_step(
         counts["suggestion_triples"] = len(variants)
         counts["suggestion_seconds"] = round(time.perf_counter() - begun, 3)
         lines.extend(variants)
+        if corrections:
+            outcomes = hand.report()
+            lines.extend(curation_lines(outcomes, minter, graph))
+            counts["curations"] = summary(outcomes)
         links = list(_same_as_lines(store, facts, iri(minter.graph(LINKS))))
         counts["same_as"] = len(links)
         lines.extend(links)

@@ -67,7 +67,7 @@ def shortest_paths(data: Backend, a: str, b: str, *, by: By = "author", max_hops
     avoided = _avoided(data, avoid, by, {start.iri, end.iri})
     if avoided or strongest or alternatives is not None:
         found = _modes(data, graph, index, by, start.iri, end.iri, [n.iri for n in avoided], strongest, alternatives,
-                       max_hops=max_hops, timeout=timeout, limit=limit if all else 1)
+                       max_hops=max_hops, timeout=timeout, limit=limit if all else 1, all=all)
     else:
         def run(g: Graph[Any]) -> Found:
             return shortest(g, start.iri, end.iri, max_hops=max_hops, timeout=timeout, all=all, limit=limit)
@@ -122,8 +122,9 @@ def _avoided(data: Backend, avoid: Sequence[str], by: By, ends: set[str]) -> lis
 
 def _modes(data: Backend, graph: Graph[N], index: AdjacencyIndex | None, by: By, a_iri: str, b_iri: str,
            avoid: list[str], strongest: bool, alternatives: int | None, *, max_hops: int, timeout: float | None,
-           limit: int) -> Found:
-    """shortest_paths with avoid / strongest / alternatives: kg.paths.modes on `graph`, in IRIs."""
+           limit: int, all: bool) -> Found:
+    """shortest_paths with avoid / strongest / alternatives: kg.paths.modes on `graph`, in IRIs. Capped only
+    with `all` (as kg.paths.search.shortest): one path asked for is one path given, not a list cut short."""
     a, b = graph.to_node(a_iri), graph.to_node(b_iri)
     if a is None or b is None:  # in the data but in no paper with others: isolated
         return Found("found", 0, [[a_iri]], False) if a_iri == b_iri else Found("not-connected", None, [], False)
@@ -138,7 +139,7 @@ def _modes(data: Backend, graph: Graph[N], index: AdjacencyIndex | None, by: By,
     else:
         chains = modes.shortest(graph, a, b, avoid=nodes, strongest=joint, limit=limit + 1, max_hops=max_hops,
                                 timeout=timeout)
-        capped = len(chains.paths) > limit
+        capped = all and len(chains.paths) > limit
         del chains.paths[limit:]
     paths = [[graph.to_iri(n) for n in p] for p in chains.paths]
     return Found(chains.status, chains.distance, paths, capped, chains.stopped)

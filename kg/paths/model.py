@@ -31,10 +31,19 @@ class UnknownAuthor(KgError):
 class AmbiguousAuthor(KgError):
     """A name that does not pick exactly one author row; `candidates` are the rows of its cluster."""
 
-    def __init__(self, message: str, param: str, candidates: list[Node]) -> None:
+    def __init__(self, message: str, param: str, candidates: list[Node],
+                 activity: dict[str, tuple[int, int | None, int | None]] | None = None) -> None:
         super().__init__(message)
         self.param = param
         self.candidates = candidates
+        self.activity = activity or {}  # row IRI -> (papers, first year, last year): to tell them apart
+
+    def candidates_json(self) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        for c in self.candidates:
+            papers, first, last = self.activity.get(c.iri, (None, None, None))
+            out.append({"iri": c.iri, "name": c.name, "papers": papers, "first_year": first, "last_year": last})
+        return out
 
 
 @dataclass

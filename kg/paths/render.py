@@ -51,7 +51,11 @@ def render_text(r: PathResult) -> str:
 
 def render_candidates(e: AmbiguousAuthor) -> str:
     lines = [str(e), "Candidates:"]
-    lines += [f"  {c.name}  <{c.iri}>" for c in e.candidates]
+    for c in e.candidates:
+        papers, first, last = e.activity.get(c.iri, (None, None, None))
+        years = "" if first is None else f", {first}" if first == last else f", {first}–{last}"
+        active = f"  {_plural(papers, 'paper')}{years}" if papers is not None else ""
+        lines.append(f"  {c.name}{active}  <{c.iri}>")
     return "\n".join(lines) + "\n"
 
 

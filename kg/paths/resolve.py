@@ -99,7 +99,14 @@ def resolve(data: Backend, text: str, *, by: By = "author", param: str = "A") ->
         return exact[0]
     why = f"{len(exact)} author rows are named" if exact else "no author row is named exactly"
     raise AmbiguousAuthor(f"{param}: {why} {given!r}; give the IRI or id of one of the rows of its cluster",
-                          param, candidates)
+                          param, candidates, _activity(data, given))
+
+
+def _activity(data: Backend, name: str) -> dict[str, tuple[int, int | None, int | None]]:
+    """Papers and active years of each row of the name's cluster, for an ambiguous name's candidates."""
+    from kg.cluster import cluster
+
+    return {r.iri: (r.paper_count, r.first_year, r.last_year) for r in cluster(data, name, details=False).rows}
 
 
 def _as(data: Backend, row: str, by: By, param: str, given: str) -> Node:

@@ -14,7 +14,7 @@ import kg.describe as ld
 from kg.backend import Backend
 from kg.backend.sparql import EndpointError
 from kg.cluster_page import cluster_page
-from kg.errors import KgError
+from kg.errors import KgError, PageNotFound
 from kg.paths import AmbiguousAuthor, UnknownAuthor, shortest_paths
 from kg.paths import coauthors as run_coauthors
 from kg.paths import reach as run_reach
@@ -27,7 +27,7 @@ COAUTHORS_SHOWN = 100  # on an author page; /api/coauthors has them all
 
 def _unknown_or_ambiguous(e: UnknownAuthor | AmbiguousAuthor) -> Result:
     if isinstance(e, AmbiguousAuthor):
-        return failure(400, str(e), candidates=[{"iri": c.iri, "name": c.name} for c in e.candidates])
+        return failure(400, str(e), candidates=e.candidates_json(), end=e.param)
     return failure(404, str(e))
 
 
@@ -40,7 +40,7 @@ def cluster(backend: Backend, name: str, loose: bool = False, page: int = 1, pag
     except EndpointError:
         raise  # the engine's failure, not the client's (kg.server.forward answers it)
     except KgError as e:
-        return failure(404 if "past the last page" in str(e) else 400, str(e))
+        return failure(404 if isinstance(e, PageNotFound) else 400, str(e))
 
 
 def paths(backend: Backend, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,

@@ -24,9 +24,20 @@ _PAPER = {"type": "object", "properties": {"iri": {"type": "string"}, "title": {
 _LINK = {"type": "object", "properties": {"papers": {"type": "array", "items": _PAPER}}}
 _CHAIN = {"type": "object", "properties": {"nodes": {"type": "array", "items": _ref("Node")},
                                          "links": {"type": "array", "items": _LINK}}}
+_CANDIDATE = {"type": "object", "properties": {"iri": {"type": "string"}, "name": {"type": "string"},
+                                               "papers": _nullable("integer"), "first_year": _nullable("integer"),
+                                               "last_year": _nullable("integer")}}
+_ROW = "An author row: its IRI, or its id as the pages show it (the IRI's last segment)."
+_STATUS = ("applied; conflict (not applied: it contradicts a newer correction, or joins two rows of one paper); "
+           "vanished (a row is no longer in the store); apart (its rows are in two name clusters); "
+           "not applied yet; undone; superseded.")
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"],
-              "properties": {"error": {"type": "string"}, "candidates": {"type": "array", "items": _NODE}}},
+              "properties": {"error": {"type": "string"},
+                             "candidates": {"type": "array", "items": _CANDIDATE,
+                                            "description": "An ambiguous end's author rows, to choose from."},
+                             "end": {"type": "string", "enum": ["A", "B"],
+                                     "description": "Which end was ambiguous: A (from) or B (to)."}}},
     "Node": _NODE,
     "Cluster": {
         "type": "object",
@@ -106,6 +117,23 @@ SCHEMAS: dict[str, Any] = {
                   "properties": {"author": _ref("Node"), "coauthors": {"type": "array", "items": _COUNTED}}},
     "Stats": {"type": "object", "properties": {k: {"type": "integer"} for k in
                                                ("papers", "authors", "venues", "authorships", "clusters", "triples")}},
+    "NewCuration": {
+        "type": "object", "required": ["verdict", "a", "b", "why", "by"],
+        "properties": {
+            "verdict": {"enum": ["same", "distinct"], "description": "same: one person; distinct: two people."},
+            "a": {"type": "string", "description": _ROW}, "b": {"type": "string", "description": _ROW},
+            "why": {"type": "string", "maxLength": 2000, "description": "Why, in words: kept with the correction."},
+            "by": {"type": "string", "maxLength": 2000, "description": "Who makes it."}}},
+    "Curation": {
+        "type": "object", "required": ["id", "verdict", "rows", "why", "by", "at", "status"],
+        "properties": {
+            "id": {"type": "integer"}, "verdict": {"enum": ["same", "distinct"]},
+            "rows": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+            "why": {"type": "string"}, "by": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"},
+            "undone": {"type": ["object", "null"], "description": "When undone: by, at (and superseded_by)."},
+            "status": {"type": "string", "description": _STATUS},
+            "note": {"type": "string", "description": "Why it was not applied, when it was not."}}},
 }
 
 _FORMAT = {"name": "format", "in": "query", "required": False, "schema": {"enum": ["json", "csv"]},
@@ -196,6 +224,51 @@ def spec() -> dict[str, Any]:
             "/api/stats": {"get": {
                 "summary": "The store's counts (kg stats)", "parameters": [_FORMAT],
                 "responses": _responses("Stats")}},
+            **_curations(),
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "updateToken": {"type": "http", "scheme": "bearer",
+                            "description": "kg serve --update-token TOKEN (as for SPARQL Update)"}}},
+    }
+
+
+def _curations() -> dict[str, Any]:
+    """/api/curations: corrections by hand (kg curate); changing them needs the update token."""
+    error = {"application/json": {"schema": _ref("Error")}}
+    one = {"application/json": {"schema": _ref("Curation")}}
+    token = {"401": {"description": "No bearer token (WWW-Authenticate: Bearer)", "content": error},
+             "403": {"description": "A wrong token, or updates are off (kg serve --update-token)", "content": error},
+             "409": {"description": "The store cannot be changed now", "content": error}}
+    secured: list[dict[str, list[str]]] = [{"updateToken": []}]
+    return {
+        "/api/curations": {
+            "get": {
+                "summary": "The corrections by hand and what the store did with each (kg curate list); RDF "
+                           "(who, when, why: PROV-O, DCTerms) by Accept or format=ttl|nt|jsonld|rdfxml",
+                "parameters": [{"name": "all", "in": "query", "schema": {"type": "boolean"},
+                                "description": "Undone and superseded corrections too."},
+                               {"name": "format", "in": "query",
+                                "schema": {"enum": ["json", "ttl", "nt", "jsonld", "rdfxml"]}}],
+                "responses": {"200": {"description": "OK", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {
+                        "curations": {"type": "array", "items": _ref("Curation")}}}},
+                    "text/turtle": {"schema": {"type": "string"}}}}}},
+            "post": {
+                "summary": "Say that two rows are one person or two (kg curate same|distinct); applied at once",
+                "security": secured,
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _ref("NewCuration")}}},
+                "responses": {"201": {"description": "Recorded (and applied: status)", "content": one},
+                              "400": {"description": "A bad field; `param` names it", "content": error},
+                              "415": {"description": "Not JSON", "content": error}, **token}}},
+        "/api/curations/{id}": {
+            "delete": {
+                "summary": "Undo a correction (kg curate undo); it stays in the log, marked undone",
+                "security": secured,
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                               {"name": "by", "in": "query", "required": True, "schema": {"type": "string"},
+                                "description": "Who undoes it."}],
+                "responses": {"200": {"description": "Undone", "content": one},
+                              "400": {"description": "A bad parameter", "content": error},
+                              "404": {"description": "No such correction", "content": error}, **token}}},
     }

@@ -184,6 +184,10 @@ class Pages:
                                       alternatives=int(alternatives) if alternatives else None)
         if result.status != 200:
             candidates = result.data.get("candidates", []) if isinstance(result.data, dict) else []
+            end = {"A": "from", "B": "to"}.get(result.data.get("end", "") if isinstance(result.data, dict) else "")
+            for c in candidates:  # a candidate's link runs the same path again with it as the ambiguous end
+                c["rerun"] = (f"{ctx['root']}path?" + urlencode([(k, c["iri"] if k == end else v)
+                                                                  for k, v in q.multi_items()])) if end else None
             return render("path.html", result.status, form=form, result=None, pictures=[], avoiding=[],
                           message=result_message(result), candidates=candidates, **ctx)
         data = result.data.to_json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from kg.server.api import Api
+from kg.server.curations import Curations
 from kg.server.linked import Linked
 from kg.server.pages import Pages
 from kg.server.web import Site
@@ -14,4 +15,4 @@ def routes(site: Site) -> list[BaseRoute]:
     """API, pages and ontology routes, then the catch-all that dereferences IRIs (it must come last)."""
     pages = Pages(site)
     linked = Linked(site, pages)
-    return [*Api(site).routes(), *pages.routes(), *linked.routes(), linked.catch_all()]
+    return [*Curations(site).routes(), *Api(site).routes(), *pages.routes(), *linked.routes(), linked.catch_all()]

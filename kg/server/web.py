@@ -47,6 +47,11 @@ class Host(Protocol):
         """The job's Result from a worker, under the configured timeout (503 past it)."""
         ...
 
+    def authorize_update(self, request: Request) -> None:
+        """Returns when the request may change the store (the update token); raises a
+        kg.server.protocol.ProtocolError (401, 403) otherwise."""
+        ...
+
 
 class Site:
     """The web side of one endpoint: its workers, its config and the active build."""

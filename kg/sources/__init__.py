@@ -43,7 +43,8 @@ def detect(path: Path) -> str:
         return "crossref"
     if openalex.is_openalex(start):
         return "openalex"
-    raise InputError(f"{first}: cannot tell what kind of input this is (give --from)")
+    raise InputError(f"{first}: not a dblp XML, OpenAlex, Crossref or rows (CSV tables) input; "
+                     f"if it is one that kg could not recognise from its start, give --from")
 
 
 def read(path: Path, kind: str, ctx: ReadContext | None = None) -> Iterator[Located]:

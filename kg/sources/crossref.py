@@ -12,6 +12,7 @@ import kg.sources.jsonfile as jsonfile
 from kg.iris import normalize_doi, normalize_orcid, safe_iri
 from kg.records import Author, Authorship, Located, Paper, Record, Venue
 from kg.sources.context import ReadContext, optional_identifier
+from kg.text import plain
 
 PREFIX = "crossref:"
 _TAG = re.compile(r"<[^>]+>")
@@ -62,8 +63,8 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         if not isinstance(person, dict):
             yield f"{where} ({doi}): author {index}: expected a JSON object"
             continue
-        name = " ".join(p for p in (person.get("given"), person.get("family")) if isinstance(p, str) and p.strip())
-        name = " ".join((name or str(person.get("name") or "")).split())
+        name = " ".join(p for p in map(plain, (person.get("given"), person.get("family"))) if p is not None)
+        name = name or plain(person.get("name")) or ""
         if not name:
             yield f"{where} ({doi}): author {index} has no name"
             continue
@@ -89,9 +90,9 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
 
 
 def _first(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
-    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+    """The first text of a Crossref list (or the value itself) that is not empty once plain (kg.text)."""
+    values = value if isinstance(value, list) else [value]
+    return next((text for text in map(plain, values) if text is not None), None)
 
 
 def _venue(item: dict[str, Any]) -> Venue | None:

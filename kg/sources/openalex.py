@@ -11,6 +11,7 @@ import kg.sources.jsonfile as jsonfile
 from kg.iris import normalize_doi, normalize_orcid, openalex_iri
 from kg.records import Author, Authorship, Located, Paper, Record, Venue
 from kg.sources.context import ReadContext, head, optional_identifier
+from kg.text import plain
 
 PREFIX = "openalex:"
 _ID = re.compile(r"^(?:https?://openalex\.org/)?([WASIPFC]\d+)$", re.IGNORECASE)
@@ -65,9 +66,8 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         yield f"{where}: no OpenAlex work id (found {work.get('id')!r})"
         return
     paper_id = PREFIX + wid
-    title = work.get("title") or work.get("display_name")
-    if not isinstance(title, str) or not title.strip():
-        title = None  # OpenAlex has works with "title": null: a paper without a title, not a reject
+    # OpenAlex has works with "title": null: a paper without a title, not a reject
+    title = plain(work.get("title")) or plain(work.get("display_name"))
     if not ctx.first("paper", paper_id):
         return  # a duplicate of a work already loaded: cursor paging and snapshots both repeat works
     venue = _venue(work)
@@ -86,7 +86,7 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     year = work.get("publication_year")
     yield Paper(
         id=paper_id,
-        title=" ".join(title.split()) if title is not None else None,
+        title=title,
         year=year if isinstance(year, int) and 1000 <= year <= 2999 else None,
         venue_id=venue.id if venue is not None else None,
         type=work.get("type") if isinstance(work.get("type"), str) else None,
@@ -104,10 +104,8 @@ def _signature(authorship: Any, wid: str, index: int, ctx: ReadContext) -> tuple
         return "expected a JSON object"
     author = authorship.get("author") if isinstance(authorship.get("author"), dict) else {}
     assert isinstance(author, dict)
-    raw = authorship.get("raw_author_name")
-    printed = " ".join(raw.split()) if isinstance(raw, str) and raw.strip() else None
-    display = author.get("display_name")
-    name = " ".join(display.split()) if isinstance(display, str) and display.strip() else printed
+    printed = plain(authorship.get("raw_author_name"))
+    name = plain(author.get("display_name")) or printed
     aid = _short(author.get("id"))
     if aid is None:
         if name is None:
@@ -130,15 +128,15 @@ def _venue(work: dict[str, Any]) -> Venue | None:
     if not isinstance(source, dict):
         return None
     sid = _short(source.get("id"))
-    name = source.get("display_name")
-    if sid is None or not isinstance(name, str) or not name.strip():
+    name = plain(source.get("display_name"))
+    if sid is None or name is None:
         return None
     kind = _VENUE_KINDS.get(str(source.get("type")), "other")
-    return Venue(PREFIX + sid, " ".join(name.split()), kind)
+    return Venue(PREFIX + sid, name, kind)
 
 
 def abstract(index: Any) -> str | None:
-    """The text of an abstract_inverted_index ({word: [positions]}), words in position order."""
+    """The text of an abstract_inverted_index ({word: [positions]}), words in position order, plain (kg.text)."""
     if not isinstance(index, dict) or not index:
         return None
     placed: dict[int, str] = {}
@@ -146,7 +144,7 @@ def abstract(index: Any) -> str | None:
         for position in positions if isinstance(positions, list) else []:
             if isinstance(position, int):
                 placed[position] = word
-    return " ".join(placed[p] for p in sorted(placed)) or None
+    return plain(" ".join(placed[p] for p in sorted(placed)))
 
 
 def _doi(value: Any) -> str | None:

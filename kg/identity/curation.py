@@ -1,0 +1,350 @@
+"""Corrections by hand: a curator's word that two author rows are one person (`same`) or are not
+(`distinct`), kept as data beside the store and applied by every build's identity step.
+
+The corrections live in STORE/curations.json, outside the generations, so that a rebuild (which
+replaces the generation) keeps them; the file is rewritten whole and atomically. Undoing or
+superseding one keeps it, marked, so the file is also the curators' log.
+
+A build applies them cluster by cluster (`Hand`): the rows joined by `same` corrections form a
+group before any computed verdict is looked at, and within it no computed `distinct` splits them;
+a `distinct` correction vetoes every group that would hold both rows, however they are joined.
+When corrections contradict one another, the newer wins and the older is reported as a conflict;
+a `same` between two rows on one paper is refused (one person is not two authors of one paper)
+and reported as a conflict too. A correction whose rows are no longer in the store, or are now in
+two name clusters, is reported (`Outcome`), never dropped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kg.errors import KgError
+from kg.identity.evidence import DISTINCT, RULE_SCORE, SAME, Pair
+from kg.identity.facts import row_label
+from kg.identity.grouping import Group, partition
+from kg.store import CURATIONS as FILE
+
+_LOCK = ".curations.lock"
+VERDICTS = (SAME, DISTINCT)
+MAX_TEXT = 2000  # characters of --why / --by
+
+# what became of a correction in a build
+APPLIED, CONFLICT, VANISHED, APART = "applied", "conflict", "vanished", "apart"
+
+
+class CurationError(KgError):
+    """Bad input to a correction; the message starts with the parameter it is about."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How the caller names the parameters in errors (the CLI's A, B, --why; the API's fields)."""
+
+    a: str = "A"
+    b: str = "B"
+    why: str = "--why"
+    by: str = "--by"
+    id: str = "ID"
+
+
+CLI = Labels()
+API = Labels("a", "b", "why", "by", "id")
+
+
+@dataclass(frozen=True)
+class Correction:
+    id: int
+    verdict: str  # same | distinct
+    rows: tuple[str, str]  # row IRIs, sorted
+    why: str
+    by: str
+    at: str  # when, ISO 8601 UTC
+    undone: dict[str, Any] | None = None  # {"by", "at"} and "superseded_by" when a newer one replaced it
+
+    @property
+    def active(self) -> bool:
+        return self.undone is None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["rows"] = list(self.rows)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Correction:
+        a, b = data["rows"]
+        return cls(int(data["id"]), str(data["verdict"]), (str(a), str(b)), str(data["why"]), str(data["by"]),
+                   str(data["at"]), data.get("undone"))
+
+    def words(self) -> str:
+        """The correction as the pages and reasons say it."""
+        a, b = (row_label(r) for r in self.rows)
+        what = "are one person" if self.verdict == SAME else "are two people"
+        return f"corrected by hand: {a} and {b} {what} (#{self.id}, by {self.by}, {self.at[:10]}): {self.why}"
+
+
+def _text(value: str | None, param: str) -> str:
+    if value is None or not value.strip():
+        raise CurationError(param, "required and must not be empty")
+    if len(value) > MAX_TEXT:
+        raise CurationError(param, f"longer than {MAX_TEXT} characters")
+    if any(ord(c) < 32 and c not in "\t\n" for c in value):
+        raise CurationError(param, "control characters are not allowed")
+    return value.strip()
+
+
+class CurationFile:
+    """STORE/curations.json: every correction ever made, in order (undone ones marked)."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = Path(store)
+        self.path = self.store / FILE
+
+    def read(self) -> list[Correction]:
+        if not self.path.exists():
+            return []
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return [Correction.from_json(c) for c in data["corrections"]]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise KgError(f"{self.path}: unreadable corrections file: {e}") from e
+
+    def active(self) -> list[Correction]:
+        return [c for c in self.read() if c.active]
+
+    @contextmanager
+    def _locked(self) -> Iterator[list[Correction]]:
+        self.store.mkdir(parents=True, exist_ok=True)
+        with open(self.store / _LOCK, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield self.read()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def add(self, verdict: str, rows: tuple[str, str], why: str, by: str, labels: Labels = CLI,
+            now: str | None = None) -> Correction:
+        """Records a correction (rows already resolved and checked); an active correction of the same
+        pair is superseded by it. Its id is one more than any id ever given."""
+        if verdict not in VERDICTS:
+            raise CurationError("verdict", f"must be {' or '.join(VERDICTS)}, not {verdict!r}")
+        why, by = _text(why, labels.why), _text(by, labels.by)
+        pair = (min(rows), max(rows))
+        with self._locked() as known:
+            at = now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            new = Correction(max((c.id for c in known), default=0) + 1, verdict, pair, why, by, at)
+            out = [replace(c, undone={"by": by, "at": at, "superseded_by": new.id})
+                   if c.active and c.rows == pair else c for c in known]
+            self._write([*out, new])
+        return new
+
+    def undo(self, ident: str | int, by: str, labels: Labels = CLI) -> Correction:
+        try:
+            number = int(str(ident).strip().lstrip("#"))
+        except ValueError:
+            raise CurationError(labels.id, f"must be a correction number (kg curate list), not {ident!r}") from None
+        by = _text(by, labels.by)
+        with self._locked() as known:
+            found = next((c for c in known if c.id == number), None)
+            if found is None:
+                raise CurationError(labels.id, f"no correction #{number} in {self.path}")
+            if not found.active:
+                raise CurationError(labels.id, f"correction #{number} was undone already")
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            done = replace(found, undone={"by": by, "at": at})
+            self._write([done if c.id == number else c for c in known])
+        return done
+
+    def _write(self, corrections: list[Correction]) -> None:
+        """The whole file, atomically: a temporary file beside it, synced, renamed over it."""
+        text = json.dumps({"format": 1, "corrections": [c.to_json() for c in corrections]}, indent=2,
+                          ensure_ascii=False)
+        fd, tmp = tempfile.mkstemp(prefix=".curations-", dir=self.store)
+        try:
+            os.fchmod(fd, 0o644)  # as the store's other files (mkstemp makes it private)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.store, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@dataclass
+class Outcome:
+    """What a build did with one correction: applied, a conflict (not applied, `note` says why),
+    vanished (a row is no longer in the store) or apart (its rows are in two name clusters)."""
+
+    correction: Correction
+    status: str
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.correction.to_json(), "status": self.status, "note": self.note}
+
+
+@dataclass
+class Hand:
+    """The active corrections as one build applies them. `row_of`: an author row's IRI -> its number
+    in the build's index (None: not in the store); `cluster_of` and `papers_of` by that number."""
+
+    corrections: list[Correction]
+    row_of: Callable[[str], int | None]
+    cluster_of: Callable[[int], int]
+    papers_of: Callable[[int], set[int]]
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    _by_row: dict[str, list[Correction]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for c in self.corrections:
+            numbers = [self.row_of(r) for r in c.rows]
+            gone = [r for r, n in zip(c.rows, numbers, strict=True) if n is None]
+            if gone:
+                self.outcomes[c.id] = Outcome(c, VANISHED, "no longer in the store: " + ", ".join(gone))
+                continue
+            na, nb = (n for n in numbers if n is not None)
+            if self.cluster_of(na) != self.cluster_of(nb):
+                self.outcomes[c.id] = Outcome(c, APART, "the rows are now in two name clusters")
+                continue
+            for r in c.rows:
+                self._by_row.setdefault(r, []).append(c)
+
+    def partition(self, rows: list[str], pairs: list[Pair], verdict: Callable[[str, str], Pair],
+                  label: Callable[[str], str]) -> list[Group]:
+        """kg.identity.grouping.partition with this cluster's corrections winning (see the module)."""
+        mine = sorted({c.id: c for r in rows for c in self._by_row.get(r, ())}.values(), key=lambda c: -c.id)
+        if not mine:
+            return partition(rows, pairs, verdict, label)
+        joined, apart = self._resolve(mine)
+        hand_pairs: list[Pair] = []
+        for c in mine:
+            if self.outcomes[c.id].status == APPLIED and c.verdict == SAME:
+                hand_pairs.append(Pair(c.rows[0], c.rows[1], float("inf"), SAME, [c.words()]))
+
+        def judged(a: str, b: str) -> Pair:
+            x, y = min(a, b), max(a, b)
+            hand = apart.get((x, y))
+            if hand is not None:
+                return Pair(x, y, -RULE_SCORE, DISTINCT, [hand.words()])
+            if joined(x) == joined(y):
+                return Pair(x, y, RULE_SCORE, SAME, ["joined by hand"])
+            return verdict(a, b)
+
+        groups = partition(rows, [*hand_pairs, *pairs], judged, label)
+        applied = [c for c in mine if self.outcomes[c.id].status == APPLIED]
+        words = [c.words() for c in applied]
+        for g in groups:  # every group a correction touches says so once, whatever the computed evidence said
+            members = set(g.rows)
+            g.evidence = [e for e in g.evidence if not any(w in e for w in words)]
+            g.evidence.extend(w for c, w in zip(applied, words, strict=True) if members & set(c.rows))
+        return groups
+
+    def _resolve(self, mine: list[Correction]) -> tuple[Callable[[str], str], dict[tuple[str, str], Correction]]:
+        """The corrections of one cluster, newest first, each applied unless it contradicts a newer
+        one or joins two rows on one paper: (the hand group of a row, the applied `distinct` pairs)."""
+        parent: dict[str, str] = {}
+
+        def find(r: str) -> str:
+            while parent.get(r, r) != r:
+                r = parent[r]
+            return r
+
+        members: dict[str, set[str]] = {}
+        apart: dict[tuple[str, str], Correction] = {}
+        for c in mine:
+            a, b = c.rows
+            ra, rb = find(a), find(b)
+            ga, gb = members.get(ra, {a}), members.get(rb, {b})
+            if c.verdict == DISTINCT:
+                if ra == rb:
+                    self._conflict(c, "a newer correction joins these rows")
+                    continue
+                apart[(a, b)] = c
+                self.outcomes[c.id] = Outcome(c, APPLIED)
+                continue
+            if ra == rb:
+                self.outcomes[c.id] = Outcome(c, APPLIED)
+                continue
+            veto = next((apart[(min(x, y), max(x, y))] for x in ga for y in gb
+                         if (min(x, y), max(x, y)) in apart), None)
+            if veto is not None:
+                self._conflict(c, f"a newer correction (#{veto.id}) keeps {row_label(veto.rows[0])} and "
+                                  f"{row_label(veto.rows[1])} apart")
+                continue
+            shared = next(((x, y) for x in ga for y in gb if self._one_paper(x, y)), None)
+            if shared is not None:
+                self._conflict(c, f"{row_label(shared[0])} and {row_label(shared[1])} are authors of one paper: "
+                                  "one person cannot be both")
+                continue
+            parent[rb] = ra
+            members[ra] = ga | gb
+            members.pop(rb, None)
+            self.outcomes[c.id] = Outcome(c, APPLIED)
+        return find, apart
+
+    def _one_paper(self, a: str, b: str) -> bool:
+        na, nb = self.row_of(a), self.row_of(b)
+        return na is not None and nb is not None and bool(self.papers_of(na) & self.papers_of(nb))
+
+    def _conflict(self, c: Correction, why: str) -> None:
+        self.outcomes[c.id] = Outcome(c, CONFLICT, why)
+
+    def corrected_pairs(self, rows: list[str], pairs: list[Pair]) -> list[Pair]:
+        """The cluster's compared pairs with each applied correction's verdict in place of the
+        computed one (the computed one kept in the reasons), and a pair for each correction of a
+        pair that was not compared."""
+        hand = {c.rows: c for r in rows for c in self._by_row.get(r, ())
+                if self.outcomes.get(c.id, Outcome(c, "")).status == APPLIED}
+        if not hand:
+            return pairs
+        out: list[Pair] = []
+        for p in pairs:
+            c = hand.pop((min(p.a, p.b), max(p.a, p.b)), None)
+            if c is None:
+                out.append(p)
+                continue
+            score = RULE_SCORE if c.verdict == SAME else -RULE_SCORE
+            computed = f"computed: {p.verdict}, {p.score:.2f}: {'; '.join(p.reasons)}"
+            out.append(Pair(p.a, p.b, score, c.verdict, [c.words(), computed]))
+        for c in hand.values():
+            score = RULE_SCORE if c.verdict == SAME else -RULE_SCORE
+            out.append(Pair(c.rows[0], c.rows[1], score, c.verdict, [c.words(), "computed: not compared"]))
+        return out
+
+    def report(self) -> list[Outcome]:
+        """Every correction's outcome, by id (a correction of a cluster the step never reached, one
+        with fewer than two rows cannot exist: both its rows are in it)."""
+        return [self.outcomes.get(c.id, Outcome(c, APPLIED)) for c in sorted(self.corrections, key=lambda c: c.id)]
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, Any]:
+    """build.json's `curations`: counts by status, and every correction not applied, with why."""
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in (APPLIED, CONFLICT, VANISHED, APART)}
+    return {**counts, "not_applied": [o.to_json() for o in outcomes if o.status != APPLIED]}
+
+
+def not_applied_lines(outcomes: list[Outcome]) -> list[str]:
+    """One line per correction a build could not apply, for the build's output."""
+    return [f"correction #{o.correction.id} ({o.correction.verdict} {row_label(o.correction.rows[0])} "
+            f"{row_label(o.correction.rows[1])}) not applied: {o.status}: {o.note}" for o in outcomes
+            if o.status != APPLIED]
