@@ -18,6 +18,9 @@ rows are left out, since they link nobody. Files, all native byte order:
     ships.off / ships.dat       paper -> its authorships as (position, author row) uint32 pairs, sorted
     solo-ships.off / .dat       the same for the single-author papers (only when the index was
                                 collected while mapping: a fresh `kg build`)
+    identity-*                  the identity evidence's facts (kg.identity.facts) and the name
+                                clusters that may hold one person under two spellings
+                                (kg.identity.spelling), when collected while mapping
 
 The single-author papers complete each row's papers (a2p plus solo) for the build steps that need
 them all (kg.cluster_order); the path search does not read them.
@@ -37,6 +40,7 @@ from typing import Literal
 import pyoxigraph as ox
 
 from kg.identity.facts import FactCollector
+from kg.identity.spelling import cluster_pairs, write_pairs
 from kg.iris import Minter
 from kg.names import name_key
 from kg.records import Author, AuthorDetail, Authorship, Paper, Venue
@@ -117,7 +121,10 @@ class Collector:
         in_cluster = {renumber[old]: cluster for old, cluster in enumerate(self._clusters)}
         rows = array("I", (renumber[r] for r in self._pair_row))
         tmp = _start(generation)
-        self.facts.facts(list(self._authors), self._clusters, self._pair_paper, self._pair_row, renumber).write(tmp)
+        pairs = cluster_pairs(set(self._clusters))  # name clusters that may hold one person under two spellings
+        write_pairs(tmp, pairs)
+        self.facts.facts(list(self._authors), self._clusters, self._pair_paper, self._pair_row, renumber,
+                         {c for pair in pairs for c in pair}).write(tmp)
         p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers", self._pair_position)
         return _finish(generation, tmp, authors, in_cluster, p2a_off, p2a_dat)
 

@@ -10,7 +10,9 @@ from typing import Any
 from kg.backend import Backend, select_batch
 from kg.errors import QueryError
 from kg.identity import read as identity
+from kg.identity import suggested
 from kg.identity.read import PairView, Person
+from kg.identity.suggested import VariantView
 from kg.names import loose_key, name_key
 from kg.queries import NamedQuery, as_int, named
 
@@ -70,6 +72,7 @@ class Cluster:
     loose: bool = False
     persons: list[Person] = field(default_factory=list)  # probable persons (kg.identity): every row, once
     pairs: list[PairView] | None = None                   # with pairs=True, for clusters of up to 50 rows
+    suggestions: list[VariantView] = field(default_factory=list)  # rows of other clusters, never merged
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,7 +100,7 @@ def cluster(
     key = loose_key(name) if loose else name_key(name)
     # one request over a remote engine (kg.backend.base.select_batch): the persons and the label too
     asked = [_query(q, loose) for q in ("cluster-papers", "cluster-authors", "cluster-rows")]
-    asked += [identity.persons_query(loose), named("cluster-label")]
+    asked += [identity.persons_query(loose), named("cluster-label"), suggested.suggestions_query(loose)]
     answers = [each[0] for each in select_batch(data, [(q, "key", [key]) for q in asked])]
     papers = _papers(answers[0], answers[1])
     rows = [
@@ -116,15 +119,20 @@ def cluster(
     if not loose and rows:
         label = answers[4][0].get("label") if answers[4] else None
     display = display_name(label, name)
-    return with_identity(data, Cluster(display, key, papers, rows, loose), pairs=pairs, persons=answers[3])
+    return with_identity(data, Cluster(display, key, papers, rows, loose), pairs=pairs, persons=answers[3],
+                         variants=answers[5])
 
 
 def with_identity(data: Backend, c: Cluster, *, pairs: bool = False,
-                  persons: list[dict[str, object]] | None = None) -> Cluster:
-    """`c` with the probable persons of the whole cluster (and with `pairs` its pairwise table);
-    `persons`: the answer of identity.persons_query, when asked already."""
+                  persons: list[dict[str, object]] | None = None,
+                  variants: list[dict[str, object]] | None = None) -> Cluster:
+    """`c` with the probable persons of the whole cluster and its variant suggestions (and with
+    `pairs` its pairwise table); `persons`, `variants`: the answers of identity.persons_query and
+    suggested.suggestions_query, when asked already."""
     c.persons = identity.persons(data, c.key, {r.iri: r.paper_count for r in c.rows}, loose=c.loose,
                                  answer=persons)
+    c.suggestions = suggested.suggestions(data, c.key, {r.iri for r in c.rows}, loose=c.loose,
+                                          answer=variants) if c.rows else []
     c.pairs = identity.pairs(data, c.key, [r.iri for r in c.rows], loose=c.loose) if pairs else None
     return c
 
@@ -261,6 +269,17 @@ def pairs_text(c: Cluster) -> list[str]:
         score = f"{v.score:6.2f}" if v.score is not None else "     -"
         a, b = (identity.label(r) for r in v.rows)
         lines.append(f"  {v.verdict:8} {score}  {a} / {b}: {'; '.join(v.reasons)}")
+    return lines
+
+
+def suggestions_text(c: Cluster) -> list[str]:
+    """The variant suggestions (rows of other clusters, kg.identity.suggested) as text lines, for `kg identity`."""
+    if not c.suggestions:
+        return []
+    lines = ["", "Perhaps the same person under another spelling (suggestions, not merged):"]
+    for s in c.suggestions:
+        lines.append(f"  {s.verdict:8} {s.score:6.2f}  {s.name} ({identity.label(s.row)}) ~ {identity.label(s.like)}: "
+                     f"{'; '.join(s.reasons)}  <{s.row}>")
     return lines
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
@@ -43,7 +43,9 @@ from kg.cluster_order import Precomputed, cluster_order
 from kg.cluster_order import _per_year as _years
 from kg.errors import PageNotFound, QueryError
 from kg.identity import read as identity
+from kg.identity import suggested
 from kg.identity.read import PairView, Person
+from kg.identity.suggested import VariantView
 from kg.names import loose_key, name_key
 from kg.queries import as_int, named
 
@@ -114,19 +116,20 @@ class ClusterPage:
     page_size: int
     whole: Whole
     pairs: list[PairView] | None = None  # with pairs=True, for clusters of up to 50 rows
+    suggestions: list[VariantView] = field(default_factory=list)  # rows of other clusters (kg.identity.suggested)
 
     @classmethod
     def of(cls, c: Cluster, paper_count: int, page: int, page_size: int,
            years: list[dict[str, int | None]]) -> ClusterPage:
         """A page holding `c.papers`, with `c`'s rows and persons."""
         return cls(c.name, c.key, c.papers, c.loose, paper_count, page, page_size, Whole(c.rows, c.persons, years),
-                   c.pairs)
+                   c.pairs, c.suggestions)
 
     @property
     def cluster(self) -> Cluster:
         """This page's papers with the whole cluster's rows and persons."""
         return Cluster(self.name, self.key, self.papers, self.whole.rows(), self.loose, self.whole.persons(),
-                       self.pairs)
+                       self.pairs, self.suggestions)
 
     @property
     def years(self) -> list[dict[str, int | None]]:
@@ -144,10 +147,14 @@ class ClusterPage:
     def _pairs(self) -> list[dict[str, object]] | None:
         return None if self.pairs is None else [v.to_json() for v in self.pairs]
 
+    def _suggestions(self) -> list[dict[str, object]]:
+        return [s.to_json() for s in self.suggestions]
+
     def to_json(self) -> dict[str, Any]:
         rows, persons, years = self.whole.plain()
         return {"name": self.name, "key": self.key, "papers": [p.to_json() for p in self.papers], "rows": rows,
-                "loose": self.loose, "persons": persons, "pairs": self._pairs(), "paper_count": self.paper_count,
+                "loose": self.loose, "persons": persons, "pairs": self._pairs(),
+                "suggestions": self._suggestions(), "paper_count": self.paper_count,
                 "page": self.page, "page_size": self.page_size, "pages": self.pages, "years": years}
 
     def json_bytes(self, **extra: Any) -> bytes:
@@ -157,6 +164,7 @@ class ClusterPage:
         parts = [b'{"name": ', answer_json(self.name), b', "key": ', answer_json(self.key), b', "papers": ',
                  answer_json([p.to_json() for p in self.papers]), b', "rows": ', rows, b', "loose": ',
                  answer_json(self.loose), b', "persons": ', persons, b', "pairs": ', answer_json(self._pairs()),
+                 b', "suggestions": ', answer_json(self._suggestions()),
                  b', "paper_count": ', answer_json(self.paper_count), b', "page": ', answer_json(self.page),
                  b', "page_size": ', answer_json(self.page_size), b', "pages": ', answer_json(self.pages),
                  b', "years": ', years]
@@ -266,7 +274,10 @@ def _from_precomputed(
     found = pre.text[0] != b"[]"  # the cluster has rows
     chosen = identity.pairs(data, key, [r.iri for r in whole.rows()], loose=loose) if pairs else None
     label = display_name(pre.label if found and not loose else None, name)  # as _label finds it
-    return ClusterPage(label, key, shown, loose, pre.paper_count, page, page_size, whole, chosen)
+    # a suggested row is of another exact name: only a loose cluster can hold it already
+    own = {r.iri for r in whole.rows()} if loose else set()
+    variants = suggested.suggestions(data, key, own, loose=loose) if found else []
+    return ClusterPage(label, key, shown, loose, pre.paper_count, page, page_size, whole, chosen, variants)
 
 
 def _slice(pre: Precomputed, start: int, stop: int) -> list[_Sorted]:

@@ -59,6 +59,7 @@ class KG(metaclass=_Closed):
 
     ProbablePerson: Final = NS + "ProbablePerson"
     IdentityVerdict: Final = NS + "IdentityVerdict"
+    VariantSuggestion: Final = NS + "VariantSuggestion"
     probablePerson: Final = NS + "probablePerson"
     paperCount: Final = NS + "paperCount"
     personCount: Final = NS + "personCount"

@@ -52,7 +52,7 @@ def test_cluster_json_is_the_cli_json(server: Server, example_backend: EmbeddedB
     assert {k: data.pop(k) for k in paging} == paging
     assert sum(y["papers"] for y in data.pop("years")) == 21
     assert data == library_cluster(example_backend, "Liyuan Liu").to_json()
-    assert set(data) == {"name", "key", "loose", "papers", "rows", "persons", "pairs"}
+    assert set(data) == {"name", "key", "loose", "papers", "rows", "persons", "pairs", "suggestions"}
     assert len(data["papers"]) == 21 and len(data["rows"]) == 2
     assert [len(p["rows"]) for p in data["persons"]] == [1, 1] and data["pairs"] is None
     pairs = api(server, "clusters/Liyuan%20Liu", params={"pairs": "true"}).json()["pairs"]
@@ -83,7 +83,7 @@ def test_cluster_bad_parameters_and_unknown_names(server: Server) -> None:
     unknown = api(server, "clusters/Nobody%20At%20All")
     assert unknown.status_code == 200  # an unknown name is an empty cluster, as in the CLI
     assert unknown.json() == {"name": "Nobody At All", "key": "nobody at all", "loose": False, "papers": [],
-                              "rows": [], "persons": [], "pairs": None, "paper_count": 0, "page": 1,
+                              "rows": [], "persons": [], "pairs": None, "suggestions": [], "paper_count": 0, "page": 1,
                               "page_size": 50, "pages": 1, "years": [],
                               "next": None}
     assert rows(api(server, "clusters/Nobody", params={"format": "csv"}).text) == [list(CSV_COLUMNS)]

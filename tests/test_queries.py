@@ -23,6 +23,8 @@ from kg.queries import all_named, named, parse_cli_value, select
 ROW = DEFAULT_BASE_IRI + "author/liyuan-liu-a"
 COAUTHOR = DEFAULT_BASE_IRI + "author/jingbo-shang"  # 9 joint papers with ROW
 PAPER = DEFAULT_BASE_IRI + "paper/2025-mixture-of-inputs-text-generation-beyond"
+# no name of the example has two spellings: tests/test_variants.py runs this query on a graph that has
+NOTHING_IN_EXAMPLE = {"identity-variants"}
 EXAMPLES: dict[str, dict[str, object]] = {
     "ambiguous-clusters": {},
     "cluster-authors": {"key": "liyuan liu"},
@@ -35,6 +37,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "cluster-rows": {"key": "liyuan liu"},
     "coauthors": {"row": ROW},
     "identity-pairs": {"key": "liyuan liu"},
+    "identity-variants": {"key": "liyuan liu"},
     "identity-persons": {"key": "liyuan liu"},
     "coauthors-joint-cluster-papers": {
         "a": DEFAULT_BASE_IRI + "cluster/liyuan%20liu", "b": DEFAULT_BASE_IRI + "cluster/jingbo%20shang",
@@ -64,6 +67,9 @@ def test_every_named_query_runs_with_its_parameters_bound(name: str, example_db:
     query, values = named(name), EXAMPLES[name]
     assert set(values) == set(query.params), f"{name}: its parameters are {sorted(query.params)}"
     rows = select(example_db, query, values)
+    if name in NOTHING_IN_EXAMPLE:
+        assert rows == [], name
+        return
     assert rows, f"{name} found nothing for {values}"
     for param, value in values.items():
         assert all(r[param] == value for r in rows if param in r), (name, param)

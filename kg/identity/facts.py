@@ -7,7 +7,8 @@ a word by the graph, not by the cluster).
 A fresh build collects them while mapping (`FactCollector`, fed by kg.adjacency.Collector, so the
 mapping worker collects them too) and writes them beside the index, as `identity-facts.json`; a
 store built otherwise (`kg build --add`) has them read back from the store (`facts_from_store`),
-for the rows of clusters with two or more rows only.
+for the rows of clusters with two or more rows, or with a variant spelling in another cluster
+(kg.identity.variants), only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -91,8 +93,8 @@ class Facts:
     """The facts of every author row, by the index's row number, as flat arrays (read from disk
     without parsing): its name, first and last year, papers (all of them, single-author ones too),
     venues (numbers into `venue_iris`), identifiers. Years and venues are filled for the rows of
-    clusters with two or more rows only, and so are the rows' rare title words (numbers into
-    `vocabulary`; `word_papers`: the titled papers of the graph using each, of `documents`). `venue_rows`:
+    clusters with two or more rows (or a variant spelling elsewhere) only, and so are the rows' rare
+    title words (numbers into `vocabulary`; `word_papers`: the titled papers of the graph using each, of `documents`). `venue_rows`:
     the author rows of the whole graph publishing at each venue. `identified`: identifier IRI -> the
     rows (IRIs) carrying it, for the cross-source links."""
 
@@ -298,11 +300,12 @@ class FactCollector:
             ids[1] = dblp_iri(d.dblp_pid)
 
     def facts(self, row_iris: list[str], clusters: list[str], pair_paper: Iterable[int], pair_row: Iterable[int],
-              renumber: array[int]) -> Facts:
+              renumber: array[int], variant: AbstractSet[str] = frozenset()) -> Facts:
         """The facts; `row_iris` and `clusters` are indexed by this collector's row numbers, which
-        `renumber` maps to the index's."""
+        `renumber` maps to the index's. `variant`: clusters whose rows need facts too (they may hold
+        a person under another spelling, kg.identity.variants)."""
         size = Counter(clusters)
-        wanted = {row for row, c in enumerate(clusters) if size[c] > 1}
+        wanted = {row for row, c in enumerate(clusters) if size[c] > 1 or c in variant}
         papers: Counter[int] = Counter()
         first: dict[int, int] = {}
         last: dict[int, int] = {}

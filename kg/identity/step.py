@@ -1,7 +1,8 @@
 """The build's identity step: the evidence of every name cluster with two or more rows, written as
 the named graph BASE/graph/identity (a kg:ProbablePerson per group, a kg:IdentityVerdict per
-compared pair), and owl:sameAs between rows of different sources sharing an identifier (in the
-links graph, as papers sharing a DOI are).
+compared pair, a kg:VariantSuggestion per pair of rows of two clusters that are probably one person
+under two spellings of the name: kg.identity.variants), and owl:sameAs between rows of different
+sources sharing an identifier (in the links graph, as papers sharing a DOI are).
 
 It runs once per build, after the load and before the compaction, from the co-authorship index the
 build has written and the facts collected beside it (kg.identity.facts); a store without those
@@ -24,6 +25,8 @@ from kg.identity.curation_rdf import curation_lines
 from kg.identity.evidence import UNSURE, Weights
 from kg.identity.facts import Facts, facts_from_store
 from kg.identity.read import PAIRS_MAX
+from kg.identity.spelling import cluster_pairs, read_pairs, write_pairs
+from kg.identity.variants import variant_lines
 from kg.iris import Minter
 from kg.links import IDENTITY, LINKS
 from kg.nquads import iri, literal, typed
@@ -85,6 +88,11 @@ def identity_step(
             counts["persons"] += len(ci.groups)
             counts["pairs"] += len(ci.pairs)
             lines.extend(cluster_lines(ci, graph))
+        begun = time.perf_counter()
+        variants = list(variant_lines(index, facts, graph, weights))
+        counts["suggestion_triples"] = len(variants)
+        counts["suggestion_seconds"] = round(time.perf_counter() - begun, 3)
+        lines.extend(variants)
         if corrections:
             outcomes = hand.report()
             lines.extend(curation_lines(outcomes, minter, graph))
@@ -155,8 +163,13 @@ def _same_as_lines(store: ox.Store, facts: Facts, graph: str) -> Iterator[str]:
 
 def _read_back(store: ox.Store, index: AdjacencyIndex) -> Facts:
     """The facts of a store built without them, from the store itself (slower: kg build --add)."""
-    wanted = [(int(r), index.authors.iri(int(r))) for c in range(len(index.clusters)) if index.c2a.degree(c) > 1
-              for r in index.c2a.row(c)]
+    pairs = read_pairs(index.path)
+    if pairs is None:
+        pairs = cluster_pairs(index.clusters.iri(c) for c in range(len(index.clusters)))
+        write_pairs(index.path, pairs)
+    variant = {c for pair in pairs for c in pair}
+    wanted = [(int(r), index.authors.iri(int(r))) for c in range(len(index.clusters))
+              if index.c2a.degree(c) > 1 or index.clusters.iri(c) in variant for r in index.c2a.row(c)]
     names: dict[str, str] = {}
     for q in store.quads_for_pattern(None, ox.NamedNode(KG.name), None):
         if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):

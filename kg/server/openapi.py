@@ -70,6 +70,13 @@ SCHEMAS: dict[str, Any] = {
                           "rows": {"type": "array", "items": {"type": "string"}},
                           "verdict": {"enum": ["same", "distinct", "unsure"]}, "score": _nullable("number"),
                           "reasons": {"type": "array", "items": {"type": "string"}}}}},
+            "suggestions": {"type": "array", "description": (
+                "Rows of other name clusters that are probably one of this cluster's persons under another "
+                "spelling (initials, diacritics, order, a middle name), best first: suggestions, never merged."),
+                "items": {"type": "object", "properties": {
+                    "row": {"type": "string"}, "name": {"type": "string"}, "like": {"type": "string"},
+                    "verdict": {"enum": ["same", "distinct", "unsure"]}, "score": {"type": "number"},
+                    "reasons": {"type": "array", "items": {"type": "string"}}}}},
             "rows": {"type": "array", "items": {
                 "type": "object",
                 "properties": {
