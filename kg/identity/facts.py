@@ -94,9 +94,9 @@ class Facts:
     without parsing): its name, first and last year, papers (all of them, single-author ones too),
     venues (numbers into `venue_iris`), identifiers. Years and venues are filled for the rows of
     clusters with two or more rows (or a variant spelling elsewhere) only, and so are the rows' rare
-    title words (numbers into `vocabulary`; `word_papers`: the titled papers of the graph using each, of `documents`). `venue_rows`:
-    the author rows of the whole graph publishing at each venue. `identified`: identifier IRI -> the
-    rows (IRIs) carrying it, for the cross-source links."""
+    title words (numbers into `vocabulary`; `word_papers`: the titled papers of the graph using each,
+    of `documents`). `venue_rows`: the author rows of the whole graph publishing at each venue.
+    `identified`: identifier IRI -> the rows (IRIs) carrying it, for the cross-source links."""
 
     years: array[int] = field(default_factory=lambda: array("H"))      # first, last per row (0: unknown)
     papers: array[int] = field(default_factory=lambda: array("I"))
