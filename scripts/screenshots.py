@@ -81,7 +81,8 @@ def main() -> int:
                         page.goto(base + path.lstrip("/"))
                         page.wait_for_load_state("networkidle")
                         wide = page.evaluate("document.scrollingElement.scrollWidth")
-                        print(f"{name}{suffix}: {w} px wide, content {wide} px{' (scrolls sideways)' if wide > w else ''}")
+                        sideways = " (scrolls sideways)" if wide > w else ""
+                        print(f"{name}{suffix}: {w} px wide, content {wide} px{sideways}")
                         page.screenshot(path=str(a.out / f"{name}{suffix}.png"))
                     page.close()
                 browser.close()
