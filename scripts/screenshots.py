@@ -5,8 +5,8 @@
 Builds the bundled example (examples/arrow-liyuan-liu) into a temporary store whose base IRI is the
 address served, runs `kg serve` on 127.0.0.1, opens each page in headless Chromium (Debian's
 /usr/bin/chromium, or KG_CHROMIUM) through Playwright, saves the visible part of the page (not the
-whole length: the pictures stay small), then stops the server by its process id. For each page it
-prints whether the page scrolls sideways.
+whole length) in a palette of 48 colours (Pillow, the `dev` extra: the pictures stay small), then
+stops the server by its process id. For each page it prints whether the page scrolls sideways.
 """
 
 from __future__ import annotations
@@ -26,20 +26,30 @@ EXAMPLE = ROOT / "examples" / "arrow-liyuan-liu"
 
 # Each kind of page of the site, on the example graph: (file name, path).
 PAGES = [
-    ("home", "/"),
+    ("home", "/"),  # the query editor today
     ("search", "/clusters?name=Liu"),
     ("cluster", "/clusters/Liyuan%20Liu"),
     ("pairs", "/clusters/Liyuan%20Liu?pairs=true"),
     ("author", "/author/liyuan-liu-a"),
     ("paper", "/paper/2024-fast-electra-for-efficient-pre-training"),
     ("venue", "/venue/iclr"),
-    ("path", "/path?from=Adam%20Atkinson&to=Fei%20Wu&by=cluster"),
+    ("path", "/path?from=Yiping%20Wang&to=Hong%20Chen&by=cluster"),
     ("person", "/author/liyuan-liu-a/person"),
-    ("query", "/sparql"),
+    ("sparql", "/sparql"),  # the endpoint in a browser: its service description as a table
     ("error", "/clusters/Nobody%20Of%20That%20Name"),
 ]
-WIDTHS = {"": (1280, 800), "-390": (390, 844)}
+WIDTHS = {"": (1280, 720), "-390": (390, 760)}
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+def _small(png: Path, colours: int = 48) -> None:
+    """The screenshot in `colours` colours (a palette PNG, a fraction of the size): pages are mostly
+    flat colour and text, which a small palette keeps legible."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        small = im.convert("RGB").quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(png, optimize=True)
 
 
 def _wait(url: str, seconds: float = 60) -> None:
@@ -84,6 +94,7 @@ def main() -> int:
                         sideways = " (scrolls sideways)" if wide > w else ""
                         print(f"{name}{suffix}: {w} px wide, content {wide} px{sideways}")
                         page.screenshot(path=str(a.out / f"{name}{suffix}.png"))
+                        _small(a.out / f"{name}{suffix}.png")
                     page.close()
                 browser.close()
         finally:
