@@ -10,6 +10,7 @@ each page with the page's Content-Security-Policy bypassed (the pages allow no s
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,41 @@ def test_the_year_axis_keeps_its_first_and_last_labels_whole(years: int) -> None
     half_label = 14  # a four-digit year at 11 px is about 26 px wide, centred on its bar
     assert labelled[0]["cx"] >= half_label
     assert labelled[-1]["cx"] <= chart["width"] - half_label
+
+
+NAMES = ["José Núñez", unicodedata.normalize("NFD", "José Núñez"), "Αλέξης Παπαδόπουλος",
+         "Алексей Иванов", "陳小明", "محمد العلي"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_probable_person_is_titled_by_its_rows_name_in_every_script(name: str) -> None:
+    import pyoxigraph as ox
+
+    from kg.backend.embedded import EmbeddedBackend
+    from kg.describe import describe, view
+    from kg.terms import KG, RDF_TYPE
+
+    store = ox.Store()
+    row, person = ox.NamedNode("http://x/author/a"), ox.NamedNode("http://x/author/a/person")
+    for s, p, o in [(row, KG.name, ox.Literal(name)), (row, KG.probablePerson, person),
+                    (person, RDF_TYPE, ox.NamedNode(KG.ProbablePerson)),
+                    (person, KG.paperCount, ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))]:
+        store.add(ox.Quad(s, ox.NamedNode(p), o))
+    data = EmbeddedBackend(store)
+    desc = describe(data, person.value)
+    assert desc is not None
+    assert view(data, desc)["label"] == f"{name}, probable person of 1 paper"  # the name as stored, NFD kept
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_pairwise_table_shows_each_row_by_name_in_every_script(name: str) -> None:
+    from kg.server.pages import environment, pair_rows
+
+    a, b = "http://x/author/a", "http://x/author/b"
+    cluster = {"name": name, "rows": [{"iri": a, "name": name}, {"iri": b, "name": name + " <b>"}],
+               "persons": [{"rows": [a]}, {"rows": [b]}],
+               "pairs": [{"rows": [a, b], "verdict": "unsure", "score": None, "reasons": ["no shared co-author"]}]}
+    rows = pair_rows(cluster)["pairs"]
+    assert [(r["a"]["name"], r["a"]["person"], r["b"]["person"]) for r in rows] == [(name, 1, 2)]
+    html = environment().get_template("pairs.html").render(c=cluster, pairs=rows, root="/", link=lambda i: i)
+    assert f"<h1>{name}: pairwise verdicts</h1>" in html and f"{name} &lt;b&gt;" in html and "—" in html
