@@ -222,7 +222,7 @@ def view(data: Backend, desc: Description) -> dict[str, Any]:
     return {
         "iri": desc.iri,
         "kind": desc.kind,
-        "label": label(data, desc.iri) or _untitled(desc, own) or desc.iri,
+        "label": label(data, desc.iri) or _untitled(desc, own) or _person(data, desc) or desc.iri,
         "types": [curie(t) for t in desc.types],
         "properties": properties,
         "authorships": authorships,
@@ -244,6 +244,21 @@ def _untitled(desc: Description, own: dict[str, list[dict[str, Any]]]) -> str | 
         return None
     dois = sorted(str(v.get("iri")) for v in own.get(KG.doi, []) if v.get("iri"))
     return f"[no title] {dois[0] if dois else source_id(desc.iri)}"
+
+
+def _person(data: Backend, desc: Description) -> str | None:
+    """The title in words of a probable person (kg.identity), which has no name of its own: the
+    name of its rows and its paper count ("Liyuan Liu, probable person of 19 papers")."""
+    if KG.ProbablePerson not in desc.types:
+        return None
+    node = ox.NamedNode(desc.iri)
+    rows = sorted(t.subject.value for t in data.triples(None, ox.NamedNode(KG.probablePerson), node)
+                  if isinstance(t.subject, ox.NamedNode))
+    names = sorted({n for n in (label(data, r) for r in rows) if n})
+    counts = [t.object.value for t in data.triples(node, ox.NamedNode(KG.paperCount), None)
+              if isinstance(t.object, ox.Literal)]
+    papers = f" of {counts[0]} paper{'s' if counts[0] != '1' else ''}" if counts else ""
+    return f"{' / '.join(names) or 'Unnamed'}, probable person{papers}"
 
 
 def _first_iri(values: list[object] | None) -> str | None:

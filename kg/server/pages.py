@@ -56,14 +56,15 @@ def year_chart(per_year: list[dict[str, Any]], width: int = 560, height: int = 1
         return {"bars": [], "width": width, "height": height, "unknown": total}
     years = list(range(min(counts), max(counts) + 1))
     top = max(counts.values())
-    slot = width / len(years)
+    pad = 16  # half a year's label: the first and last labels, centred on their bars, are drawn whole
+    slot = (width - 2 * pad) / len(years)
     bar_w = max(4.0, min(40.0, slot * 0.7))
     area = height - 36
     bars = []
     for i, y in enumerate(years):
         n = counts.get(y, 0)
         h = area * n / top
-        x = i * slot + (slot - bar_w) / 2
+        x = pad + i * slot + (slot - bar_w) / 2
         bars.append({"year": y, "n": n, "x": round(x, 1), "y": round(20 + area - h, 1), "w": round(bar_w, 1),
                      "h": round(h, 1), "cx": round(x + bar_w / 2, 1), "label": len(years) <= 16 or i % 2 == 0})
     unknown = total - sum(counts.values())
@@ -71,24 +72,47 @@ def year_chart(per_year: list[dict[str, Any]], width: int = 560, height: int = 1
 
 
 def chain_picture(path: dict[str, Any], max_titles: int = 2) -> dict[str, Any]:
-    """Layout of one chain: author boxes left to right, the joint papers written on each link."""
+    """Layout of one chain: author boxes top to bottom, the joint papers written beside each link.
+
+    A column, not a row: the picture is `width` wide whatever the chain's length (a 5-link row was
+    1,720 px and cut off the target), and the page scales it with its viewBox to fit a phone's column.
+    """
     nodes = path["nodes"]
-    step, box_w, box_h = 300, 180, 44
-    width = max(box_w + 40, (len(nodes) - 1) * step + box_w + 40)
-    top = 24
-    placed = [{"node": n, "x": 20 + i * step, "y": top, "cx": 20 + i * step + box_w // 2} for i, n in enumerate(nodes)]
-    links = []
-    for i, link in enumerate(path["links"]):
+    box_w, box_h, left, top = 220, 44, 10, 10
+    links_titles = []
+    for link in path["links"]:
         papers = link["papers"]
         titles = [_cut(p["title"], 40) for p in papers[:max_titles]]
         if len(papers) > max_titles:
             titles.append(f"and {len(papers) - max_titles} more")
-        x1, x2 = placed[i]["x"] + box_w, placed[i + 1]["x"]
-        links.append({"x1": x1, "x2": x2, "mid": (x1 + x2) // 2, "count": len(papers), "titles": titles,
-                      "papers": papers})
-    lines = max((len(link["titles"]) for link in links), default=0)
-    return {"nodes": placed, "links": links, "width": width, "height": top + box_h + 30 + 16 * lines,
-            "box_w": box_w, "box_h": box_h, "line_y": top + box_h // 2}
+        links_titles.append((link, titles))
+    lines = max((len(t) for _, t in links_titles), default=0)
+    gap = 28 + 16 * (1 + lines)  # the link's count and its titles, written between two boxes
+    step = box_h + gap
+    cx = left + box_w // 2
+    placed = [{"node": n, "x": left, "y": top + i * step, "cx": cx} for i, n in enumerate(nodes)]
+    links = []
+    for i, (link, titles) in enumerate(links_titles):
+        y1, y2 = placed[i]["y"] + box_h, placed[i + 1]["y"]
+        links.append({"x": cx, "y1": y1, "y2": y2, "tx": cx + 14, "ty": y1 + 24, "count": len(link["papers"]),
+                      "titles": titles, "papers": link["papers"]})
+    width = 480
+    height = top + (len(nodes) - 1) * step + box_h + top
+    return {"nodes": placed, "links": links, "width": width, "height": height, "box_w": box_w, "box_h": box_h}
+
+
+def pair_rows(cluster: dict[str, Any]) -> dict[str, Any]:
+    """The pairwise verdicts of a cluster (its JSON with pairs) as table rows: each row of a pair
+    with its name and the number of its probable person on the cluster page."""
+    names = {r["iri"]: r["name"] for r in cluster["rows"]}
+    person = {row: i for i, p in enumerate(cluster["persons"], 1) for row in p["rows"]}
+    pairs = cluster.get("pairs")
+    if pairs is None:
+        return {"pairs": None}
+    return {"pairs": [{"a": {"iri": a, "name": names.get(a, a), "person": person.get(a)},
+                       "b": {"iri": b, "name": names.get(b, b), "person": person.get(b)},
+                       "verdict": p["verdict"], "score": p["score"], "reasons": p["reasons"]}
+                      for p in pairs for a, b in [p["rows"]]]}
 
 
 def _number(request: Request, param: str, default: int, high: int) -> int | None:
@@ -125,10 +149,15 @@ class Pages:
         hot = self.site.hot(variant, headers)
         if hot is not None:
             return hot
-        result = await self.site.call("cluster", name=name, page=page, page_size=page_size)
+        pairs = request.query_params.get("pairs", "") in ("true", "1")
+        result = await self.site.call("cluster", name=name, page=page, page_size=page_size, pairs=pairs)
         if result.status != 200:
             return self.error(request, result.status, result_message(result))
         data = result.data.to_json()
+        if pairs:
+            answer = render("pairs.html", 200 if data["rows"] else 404, headers, c=data, **self.context(request),
+                            **pair_rows(data))
+            return self.site.keep(variant, answer, "Content-Security-Policy")
         status = 200 if data["rows"] else 404
         size = "" if page_size == PAGE_SIZE else f"&page_size={page_size}"
         pager = {

@@ -9,11 +9,13 @@
       requestConfig: { endpoint: endpoint, method: "POST" },
       copyEndpointOnNewTab: true,
       autoAddOnInit: false,
-      persistenceId: null
+      persistenceId: null,
+      yasqe: { lineWrapping: true }  // long lines wrap: the editor never scrolls sideways on a phone
     });
     queries.forEach(function (q, i) {  // the first tab is the active one: the page opens on it
-      yasgui.addTab(i === 0, { name: q.name, yasqe: { value: q.text } });
+      yasgui.addTab(i === 0, { name: q.name, yasqe: { value: q.text, lineWrapping: true } });
     });
+    accessible(document.getElementById("yasgui"));
     return;
   }
   document.getElementById("plain").hidden = false;
@@ -41,4 +43,33 @@
       });
     }, function (e) { status.textContent = String(e); });
   });
+
+  // What YASGUI leaves out for assistive technology (axe-core, tests/test_accessibility.py): names for
+  // its editor's text areas and inputs, tabs that control only panels that exist, and a tab list
+  // holding only tabs (its "add a tab" button is moved after it). Applied again when YASGUI redraws.
+  function accessible(root) {
+    function fix() {
+      root.querySelectorAll("textarea:not([aria-label]), input:not([aria-label])").forEach(function (e) {
+        if (!e.labels || !e.labels.length) e.setAttribute("aria-label", e.tagName === "TEXTAREA" ? "SPARQL query" : (e.placeholder || "Query option"));
+      });
+      root.querySelectorAll(".CodeMirror-scroll:not([tabindex=\"0\"])").forEach(function (e) {
+        e.setAttribute("tabindex", "0");  // a region that scrolls is reachable by keyboard
+      });
+      root.querySelectorAll("[role=tab][aria-controls]").forEach(function (t) {
+        if (!document.getElementById(t.getAttribute("aria-controls"))) t.removeAttribute("aria-controls");
+      });
+      root.querySelectorAll("[role=tablist]").forEach(function (list) {
+        Array.prototype.slice.call(list.children).forEach(function (c) {
+          if (!c.querySelector("[role=tab]")) list.parentNode.insertBefore(c, list.nextSibling);
+        });
+      });
+    }
+    fix();
+    var pending = false;
+    new MutationObserver(function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () { pending = false; fix(); });
+    }).observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: ["aria-controls"] });
+  }
 })();
