@@ -91,6 +91,20 @@ def chain_picture(path: dict[str, Any], max_titles: int = 2) -> dict[str, Any]:
             "box_w": box_w, "box_h": box_h, "line_y": top + box_h // 2}
 
 
+EXTERNAL_IDS = (("kg:orcid", "ORCID"), ("kg:dblpPerson", "dblp"), ("kg:openalexAuthor", "OpenAlex"))
+
+
+def external_ids(r: dict[str, Any]) -> list[dict[str, str]]:
+    """An author row's ORCID, dblp and OpenAlex ids as links: the source's name, the id, the IRI."""
+    found = []
+    for curie, source in EXTERNAL_IDS:
+        for p in r["properties"]:
+            if p["curie"] == curie:
+                found += [{"source": source, "iri": v["iri"], "id": v["iri"].rstrip("/").split(".org/", 1)[-1]}
+                          for v in p["objects"] if v.get("iri")]
+    return found
+
+
 def _number(request: Request, param: str, default: int, high: int) -> int | None:
     """A positive integer query parameter up to `high`; None when it is anything else."""
     given = request.query_params.get(param, "")
@@ -146,6 +160,27 @@ class Pages:
         if not name.strip() or len(name) > MAX_NAME:
             return self.error(request, 400, f"give a name (at most {MAX_NAME} characters)")
         return await self.cluster_page(request, name)
+
+    async def showcase(self) -> dict[str, Any]:
+        """The store's counts, its most ambiguous names and the editor's example values (kg.showcase);
+        an engine that cannot answer gives none of them rather than no page."""
+        result = await self.site.call("showcase")
+        empty: dict[str, Any] = {"stats": None, "names": [], "values": {}}
+        return result.data if result.status == 200 and isinstance(result.data, dict) else empty
+
+    async def home(self, request: Request) -> Response:
+        """The page a visitor lands on: the graph's counts, the search box, example names from this
+        store, and the ways further (the query editor, the API, the ontology, the path finder)."""
+        variant = "page /"
+        not_modified, headers = self.site.cached(request, variant)
+        if not_modified is not None:
+            return not_modified
+        hot = self.site.hot(variant, headers)
+        if hot is not None:
+            return hot
+        shown = await self.showcase()
+        answer = render("home.html", 200, headers, stats=shown["stats"], names=shown["names"], **self.context(request))
+        return self.site.keep(variant, answer, "Content-Security-Policy")
 
     async def search(self, request: Request) -> Response:
         name = request.query_params.get("name", "")
@@ -215,7 +250,9 @@ class Pages:
         next_page = f"?{urlencode({'page': r['page'] + 1})}" if r["more"] else None
         return render(template, 200, headers, r=r, coauthors=data.get("coauthors", []),
                       coauthors_total=data.get("coauthors_total", 0), anchors=data.get("anchors", []),
-                      next_page=next_page, **self.context(request))
+                      next_page=next_page, years=data.get("years", []), summary=data.get("summary"),
+                      entry=data.get("entry"), venue=data.get("venue"), total=data.get("total"),
+                      ids=external_ids(r), **self.context(request))
 
     def error(self, request: Request, status: int, message: str) -> Response:
         return render("error.html", status, status=status, message=message, **self.context(request))
