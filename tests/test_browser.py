@@ -119,7 +119,7 @@ def test_query_page_opens_on_its_first_query_in_chromium(browser: Any, server: S
 
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     page.set_default_timeout(20_000)
-    page.goto(server.url + "/")
+    page.goto(server.url + "/query")
     people = [q.name for q in all_named() if not q.internal]
     if page.locator(".yasgui").count() == 0:  # YASGUI not vendored: the plain editor
         assert page.locator("#named option").first.text_content().startswith(people[0])

@@ -119,6 +119,9 @@ def triples_page(request: Request, pages: Pages, title: str, summary: str, tripl
                   **pages.context(request))
 
 
+_EXAMPLE_LINE = re.compile(r"^#\s*example:")
+
+
 def store_value(param: str, example: str, values: dict[str, str]) -> str:
     """The served store's value for a parameter (kg.showcase.example_values), else the query's example.
     `a` and `b` are author rows or name clusters, as the query's own example says."""
@@ -142,7 +145,7 @@ def example_text(query: NamedQuery, base: str, values: dict[str, str] | None = N
         else:
             terms.append(str(to_term(value, kind, p)))
     block = f"  VALUES ({' '.join('?' + p for p in names)}) {{ ({' '.join(terms)}) }}"
-    lines = query.text.split("\n")
+    lines = [x for x in query.text.split("\n") if not (values and _EXAMPLE_LINE.match(x))]  # not the example's
     for i, line in enumerate(lines):
         if not line.startswith("#") and (m := re.search(r"\bWHERE\s*\{", line, re.IGNORECASE)):
             lines[i] = line[: m.end()]
