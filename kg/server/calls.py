@@ -132,6 +132,9 @@ def listing(backend: Backend, desc: ld.Description, view: dict[str, Any]) -> dic
         venues = bib.venue_names(backend, [desc.iri])
         entries = [bib.paper_entry(backend, p, venues) for p in papers]
         total = sum(1 for _ in backend.triples(None, ox.NamedNode(KG.publishedIn), ox.NamedNode(desc.iri)))
+        listed = set(papers)  # listed by year with their authors, not again as links in
+        view["incoming"] = [i for i in view["incoming"]
+                            if not (i["predicate"] == "kg:publishedIn" and i["subject"]["iri"] in listed)]
         return {"venue": venues[desc.iri], "years": bib.by_year(entries), "total": total}
     return {}
 
