@@ -234,6 +234,18 @@ def test_venue_page_lists_papers_by_year_and_tells_apart_venues_sharing_a_short_
     assert _text(_section(cloud, "<h1", "</h1>")) == "SoCC (ACM Symposium on Cloud Computing)"
 
 
+def test_the_cluster_page_tells_the_two_soccs_apart_and_names_types_in_words(server: Server) -> None:
+    page = _html(server, "/clusters/" + requests.utils.quote(NAMES["zoe"]))
+    text = _text(page)
+    assert "SoCC (socc) 2021 Conference Paper" in text and "inproceedings" not in text
+    assert "SoCC (ACM Symposium on Cloud Computing) 2023 Conference Paper" in text
+    rows = _text(_section(page, '<table id="rows">', "</table>"))
+    assert "SoCC (socc) (1)" in rows and "SoCC (ACM Symposium on Cloud Computing) (1)" in rows
+    api = requests.get(server.url + "/api/clusters/" + requests.utils.quote(NAMES["zoe"]), timeout=30).json()
+    assert {p["venue"] for p in api["papers"]} == {"SoCC", "JMLR"}  # the API keeps the stored names and types
+    assert "inproceedings" in {p["type"] for p in api["papers"]}
+
+
 # -- kg.bibliography, without a server
 
 def test_types_in_words() -> None:

@@ -158,7 +158,13 @@ def showcase(backend: Backend, names: int = 8) -> Result:
                              "values": example_values(backend, found[:1])})
 
 
+def venue_names(backend: Backend, iris: list[str]) -> Result:
+    """How pages name these venues (kg.bibliography.venue_names: those sharing a short name told apart)."""
+    return Result(200, data={iri: v["shown"] for iri, v in bib.venue_names(backend, iris).items()})
+
+
 CALLS: dict[str, Call] = {
+    "venue_names": venue_names,
     "showcase": showcase,
     "export": export,
     "cluster": cluster,

@@ -143,6 +143,7 @@ class Pages:
         if result.status != 200:
             return self.error(request, result.status, result_message(result))
         data = result.data.to_json()
+        await self.name_venues(data)
         status = 200 if data["rows"] else 404
         size = "" if page_size == PAGE_SIZE else f"&page_size={page_size}"
         pager = {
@@ -154,6 +155,27 @@ class Pages:
         answer = render("cluster.html", status, headers, c=data, chart=year_chart(data["years"]), pager=pager,
                         **self.context(request))
         return self.site.keep(variant, answer, "Content-Security-Policy")
+
+    async def name_venues(self, data: dict[str, Any]) -> None:
+        """A cluster page's venues as every page names them (two venues "SoCC" told apart, kg.bibliography)
+        and its papers' types in words; the API's JSON keeps the stored values."""
+        from kg.bibliography import type_words
+        from kg.describe import source_id
+
+        for p in data["papers"]:
+            p["type"] = type_words(p.get("type"), source_id(p["iri"]))
+        venues = {p["venue_iri"] for p in data["papers"] if p.get("venue_iri")}
+        venues |= {v["iri"] for r in data["rows"] for v in r.get("top_venues", []) if v.get("iri")}
+        if not venues:
+            return
+        found = await self.site.call("venue_names", iris=sorted(venues))
+        if found.status != 200 or not isinstance(found.data, dict):
+            return  # the stored short names, as before
+        for p in data["papers"]:
+            p["venue"] = found.data.get(p.get("venue_iri") or "", p["venue"])
+        for r in data["rows"]:
+            for v in r.get("top_venues", []):
+                v["name"] = found.data.get(v.get("iri") or "", v["name"])
 
     async def clusters(self, request: Request) -> Response:
         name = request.path_params.get("name", "")
