@@ -12,12 +12,14 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
 from server_fixtures import Server, running
+from test_browser import browser  # noqa: F401  (the chromium fixture, for the one browser test here)
 
 import kg
 from kg.bibliography import bibtex, bibtex_key, bibtex_text, by_year, type_words
@@ -244,6 +246,23 @@ def test_the_cluster_page_tells_the_two_soccs_apart_and_names_types_in_words(ser
     api = requests.get(server.url + "/api/clusters/" + requests.utils.quote(NAMES["zoe"]), timeout=30).json()
     assert {p["venue"] for p in api["papers"]} == {"SoCC", "JMLR"}  # the API keeps the stored names and types
     assert "inproceedings" in {p["type"] for p in api["papers"]}
+
+
+def test_names_in_every_script_in_chromium(browser: Any, server: Server) -> None:  # noqa: F811
+    """The author and paper pages as a browser shows them: every script's names, in author order."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+    page.goto(server.url + "/author/zoe")
+    cjk = page.locator("#papers article.paper").first  # 2023: the paper of 王小明, Zoë Ångström, محمد علي
+    assert [unicodedata.normalize("NFC", x) for x in cjk.locator("ul.authors li").all_inner_texts()] == [
+        NAMES["cjk"], NAMES["zoe"], NAMES["arabic"]]
+    assert cjk.locator("h4.title").inner_text() == TITLES["p-cjk"]
+    cjk.locator("h4.title a").click()
+    page.wait_for_url("**/paper/p-cjk")
+    assert page.inner_text("h1") == TITLES["p-cjk"]
+    assert [unicodedata.normalize("NFC", x) for x in page.locator("ol.paper-authors > li a").all_inner_texts()] == [
+        NAMES["cjk"], NAMES["zoe"], NAMES["arabic"]]
+    assert page.locator("#meta").inner_text().startswith("SoCC (ACM Symposium on Cloud Computing)")
 
 
 # -- kg.bibliography, without a server
