@@ -283,7 +283,8 @@ class Endpoint:
         if hot is not None:
             return hot
         base = self.site.base
-        values = (await self.pages.showcase())["values"]
+        shown = await self.pages.showcase()
+        values = shown["values"]
         queries = [{"name": q.name, "title": q.title or q.name, "text": example_text(q, base, values)}
                    for q in all_named() if not q.internal]
         data = Markup(json.dumps(queries).replace("<", "\\u003c"))
@@ -295,6 +296,12 @@ class Endpoint:
                         yasgui=(VENDOR / "yasgui.min.js").is_file(),
                         store=self.config.store.name if self.config.store else self.config.label,
                         **self.pages.context(request))
+        if shown.get("failed"):  # the queries' own examples this time; not kept for the whole build
+            answer.headers["Cache-Control"] = "no-store"
+            for validator in ("ETag", "Last-Modified"):
+                if validator in answer.headers:
+                    del answer.headers[validator]
+            return answer
         return self.site.keep(variant, answer, "Content-Security-Policy")
 
 

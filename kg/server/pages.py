@@ -187,8 +187,9 @@ class Pages:
         """The store's counts, its most ambiguous names and the editor's example values (kg.showcase);
         an engine that cannot answer gives none of them rather than no page."""
         result = await self.site.call("showcase")
-        empty: dict[str, Any] = {"stats": None, "names": [], "values": {}}
-        return result.data if result.status == 200 and isinstance(result.data, dict) else empty
+        if result.status == 200 and isinstance(result.data, dict):
+            return result.data
+        return {"stats": None, "names": [], "values": {}, "failed": True}
 
     async def home(self, request: Request) -> Response:
         """The page a visitor lands on: the graph's counts, the search box, example names from this
@@ -202,6 +203,12 @@ class Pages:
             return hot
         shown = await self.showcase()
         answer = render("home.html", 200, headers, stats=shown["stats"], names=shown["names"], **self.context(request))
+        if shown.get("failed"):  # (a page without its examples is not kept for the whole build)
+            answer.headers["Cache-Control"] = "no-store"
+            for validator in ("ETag", "Last-Modified"):
+                if validator in answer.headers:
+                    del answer.headers[validator]
+            return answer
         return self.site.keep(variant, answer, "Content-Security-Policy")
 
     async def search(self, request: Request) -> Response:
