@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from server_fixtures import Server, running
 from test_browser import browser  # noqa: F401  (the chromium fixture, for the one browser test here)
@@ -298,3 +298,25 @@ def test_bibtex_keys_are_ascii_and_unique() -> None:
     assert bibtex([]) == ""
     assert [g["year"] for g in by_year([{"year": None, "title": "a", "iri": "x"}, {"year": 2001, "title": "b",
                                                                                      "iri": "y"}])] == [2001, None]
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=30, max_value=400),
+       st.integers(min_value=1, max_value=12))
+def test_the_indexs_ambiguous_names_are_the_querys(seed: int, papers: int, limit: int) -> None:
+    """kg.showcase.example_names: the speed path (the co-authorship index) equals the named query's."""
+    import tempfile
+
+    from kg.cluster import ambiguous
+    from kg.showcase import example_names
+    from kg.synthetic.generator import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(papers, seed, Path(tmp) / "rows")
+        kg.build([Path(tmp) / "rows"], Path(tmp) / "store")
+        with kg.open_store(Path(tmp) / "store") as db:
+            assert db.index() is not None
+            fast = example_names(db, limit)
+            plain = [{"iri": r["cluster"], "name": r.get("label") or r["key"], "key": r["key"], "rows": r["rows"]}
+                     for r in ambiguous(db, limit)]
+            assert fast == plain
