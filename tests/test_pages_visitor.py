@@ -301,7 +301,7 @@ def test_bibtex_keys_are_ascii_and_unique() -> None:
 
 
 @settings(max_examples=4, deadline=None)
-@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=30, max_value=400),
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1_500, max_value=3_000),
        st.integers(min_value=1, max_value=12))
 def test_the_indexs_ambiguous_names_are_the_querys(seed: int, papers: int, limit: int) -> None:
     """kg.showcase.example_names: the speed path (the co-authorship index) equals the named query's."""
