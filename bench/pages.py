@@ -71,6 +71,8 @@ def main() -> None:
             turns: dict[str, Callable[[], Any]] = {
                 "cluster page (reference)": lambda: cluster_page(data, names[0]["name"]),
                 "home page data": home,
+                "home: the names and values (kg.showcase)": lambda: example_values(data, example_names(data, 8)[:1]),
+                "home: the counts (kg.stats)": lambda: compute_stats(data),
                 "author page, description only (reference)": lambda: author(False),
                 "author page with its lists": lambda: author(True),
                 "BibTeX export of the row": lambda: bib.bibtex(bib.author_papers(data, row, 10_000)),
@@ -82,7 +84,9 @@ def main() -> None:
             papers = len(bib.author_papers(data, row))
         print(f"{args.papers:,} generated papers; the row {row} has {papers} papers; the most ambiguous name "
               f"{names[0]['name']!r} has {names[0]['rows']} rows; {args.repeats} repeats", file=sys.stderr)
-        refs = {"home page data": "cluster page (reference)", "author page with its lists":
+        refs = {"home page data": "cluster page (reference)",
+                "home: the names and values (kg.showcase)": "cluster page (reference)",
+                "home: the counts (kg.stats)": "cluster page (reference)", "author page with its lists":
                 "author page, description only (reference)", "BibTeX export of the row":
                 "author page, description only (reference)"}
         print("| turn | median CPU ms | range | ratio to reference, median | range |")

@@ -108,8 +108,9 @@ def venue_names(data: Backend, venues: Iterable[str]) -> dict[str, dict[str, Any
 
 
 def source_link(source_id: str | None, url: str | None, doi: str | None) -> str | None:
-    """Where the record came from: its URL, else the source's page for its id, else its DOI."""
-    if url:
+    """Where the record came from: its URL, else the source's page for its id, else its DOI (only http(s)
+    links: a page never links a `javascript:` IRI a source gave)."""
+    if url and url.lower().startswith(("http://", "https://")):
         return url
     if source_id and source_id.startswith("dblp:"):
         return "https://dblp.org/rec/" + quote(source_id[5:], safe="/")
@@ -149,7 +150,8 @@ def paper_entry(data: Backend, paper: str, venues: dict[str, dict[str, Any]] | N
         "year": int(year) if year and year.isdigit() else None, "venue": v,
         "type": raw_type, "type_words": type_words(raw_type, sid), "doi": doi,
         "doi_name": doi.split("doi.org/", 1)[1] if doi and "doi.org/" in doi else doi,
-        "url": url, "source": source_link(sid, url, doi), "abstract": _first(_texts(data, node, KG.abstract)),
+        "url": url if url and url.lower().startswith(("http://", "https://")) else None,
+        "source": source_link(sid, url, doi), "abstract": _first(_texts(data, node, KG.abstract)),
         "authors": authors[:max_authors], "more_authors": max(0, len(authors) - max_authors),
     }
 

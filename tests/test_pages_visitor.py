@@ -320,3 +320,12 @@ def test_the_indexs_ambiguous_names_are_the_querys(seed: int, papers: int, limit
             plain = [{"iri": r["cluster"], "name": r.get("label") or r["key"], "key": r["key"], "rows": r["rows"]}
                      for r in ambiguous(db, limit)]
             assert fast == plain
+
+
+def test_a_source_link_is_http_only() -> None:
+    from kg.bibliography import source_link
+
+    assert source_link("dblp:conf/socc/X21", None, None) == "https://dblp.org/rec/conf/socc/X21"
+    assert source_link("openalex:W1", None, "https://doi.org/10.1/x") == "https://openalex.org/W1"
+    assert source_link("rows:x", "javascript:alert(1)", "https://doi.org/10.1/x") == "https://doi.org/10.1/x"
+    assert source_link("rows:x", "https://example.org/p", None) == "https://example.org/p"
