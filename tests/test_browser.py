@@ -134,7 +134,8 @@ def test_query_page_opens_on_its_first_query_in_chromium(browser: Any, server: S
 def _no_sideways_scroll(page: Any, selector: str) -> None:
     """Neither the element nor anything in it is wider than the viewport (no sideways scroll from it)."""
     widest = page.evaluate(
-        "s => Math.max(...[...document.querySelectorAll(s + ', ' + s + ' *')].map(e => e.getBoundingClientRect().right))",
+        "s => Math.max(...[...document.querySelectorAll(s + ', ' + s + ' *')]"
+        ".map(e => e.getBoundingClientRect().right))",
         selector)
     assert widest <= page.viewport_size["width"] + 1, (selector, widest)
 
