@@ -12,10 +12,19 @@ kg store), with the union of all graphs as default graph, in the same run. Two m
 - aggregate: a fixed mix of read queries over the whole graph (counts, GROUP BY, LIMIT scans) and
   the named queries of queries/ that take no parameter.
 
-For each server, mix and --concurrency level, that many client threads send POST form requests on
-keep-alive connections for --seconds after a 1 s warm-up. The client is a minimal HTTP/1.1 one
-(prepared request bytes, Content-Length or chunked answers) so that its own cost stays small next
-to the servers'; it runs on the same cores, which the figures share. Prints one JSON object
+For each server, mix, client kind (--clients) and --concurrency level, that many client threads
+send requests for --seconds after a 1 s warm-up. Client kinds:
+
+- keepalive (the default): POST form requests on keep-alive connections, by a minimal HTTP/1.1
+  client (prepared request bytes, Content-Length or chunked answers), so that its own cost stays
+  small next to the servers';
+- new-connection: the same requests with `Connection: close`, each on a new connection (what
+  curl, `requests` without a session and HTTP/1.0 proxies do);
+- sparqlwrapper: SPARQLWrapper (GET, JSON results, the answer read whole and not parsed), which
+  opens a connection per query through urllib.
+
+`--clients new-connection:8,sparqlwrapper:4` gives a kind its own concurrency. The clients run on
+the same cores as the servers, which the figures share. Prints one JSON object
 (qps, median and p95 latency in ms, errors, and the CPU each query cost the server: its processes'
 user + system time over the run, from /proc, divided by the queries answered; for both servers, and
 the ratios); --out also writes it. On shared cores the rate moves with the neighbours' load; the CPU
@@ -167,16 +176,42 @@ class Client:
         return status
 
 
-def prepare(path: str, queries: list[str]) -> list[bytes]:
+def prepare(path: str, queries: list[str], close: bool = False) -> list[bytes]:
     out = []
     for q in queries:
         body = urlencode({"query": q}).encode()
         head = (
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {ACCEPT}\r\n"
-            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+            + ("Connection: close\r\n" if close else "")
+            + f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         out.append(head.encode() + body)
     return out
+
+
+class Wrapper:
+    """SPARQLWrapper's client as a user's script holds it: one per thread, a connection per query."""
+
+    def __init__(self, url: str) -> None:
+        from SPARQLWrapper import GET, JSON, SPARQLWrapper
+
+        self.sparql = SPARQLWrapper(url)
+        self.sparql.setMethod(GET)
+        self.sparql.setReturnFormat(JSON)
+
+    def exchange(self, query: str) -> int:
+        from urllib.error import HTTPError
+
+        self.sparql.setQuery(query)
+        try:
+            response = self.sparql.query().response
+        except HTTPError as e:
+            return e.code
+        response.read()
+        return int(response.status)
+
+    def close(self) -> None:
+        pass
 
 
 def wait_up(port: int, path: str, seconds: float = 90) -> None:
@@ -195,13 +230,16 @@ def wait_up(port: int, path: str, seconds: float = 90) -> None:
     raise RuntimeError(f"server on {port} did not come up")
 
 
-def load(port: int, requests: list[bytes], seconds: float, concurrency: int) -> dict[str, Any]:
+def load(port: int, requests: list[Any], seconds: float, concurrency: int, kind: str = "keepalive",
+         path: str = "/sparql") -> dict[str, Any]:
+    """`concurrency` clients of this kind send `requests` (prepared bytes; query texts for
+    sparqlwrapper) in turn for `seconds`."""
     stop = time.monotonic() + seconds
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
 
     def client(i: int) -> None:
-        c = Client(port)
+        c: Any = Wrapper(f"http://127.0.0.1:{port}{path}") if kind == "sparqlwrapper" else Client(port)
         k = i * 7919
         mine = latencies[i]
         while True:
@@ -212,6 +250,8 @@ def load(port: int, requests: list[bytes], seconds: float, concurrency: int) -> 
             k += 1
             try:
                 status = c.exchange(request)
+                if kind == "new-connection":
+                    c.close()
             except (OSError, ValueError, IndexError):
                 errors[i] += 1
                 c.close()
@@ -265,22 +305,25 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def measure(
-    cmd: list[str], port: int, path: str, mixes: dict[str, list[str]], seconds: float, levels: list[int]
+    cmd: list[str], port: int, path: str, mixes: dict[str, list[str]], seconds: float,
+    clients: list[tuple[str, list[int]]],
 ) -> dict[str, dict[str, Any]]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     out: dict[str, dict[str, Any]] = {}
     try:
         wait_up(port, path)
         for mix, queries in mixes.items():
-            requests = prepare(path, queries)
-            for c in levels:
-                load(port, requests, 1.0, c)  # warm-up
-                before = cpu_seconds(proc.pid)
-                found = load(port, requests, seconds, c)
-                after = cpu_seconds(proc.pid)
-                if before is not None and after is not None and found["queries"]:
-                    found["cpu_ms_per_query"] = round((after - before) * 1000 / found["queries"], 3)
-                out[f"{mix} c{c}"] = found
+            for kind, levels in clients:
+                requests: list[Any] = queries if kind == "sparqlwrapper" else \
+                    prepare(path, queries, close=kind == "new-connection")
+                for c in levels:
+                    load(port, requests, 1.0, c, kind, path)  # warm-up
+                    before = cpu_seconds(proc.pid)
+                    found = load(port, requests, seconds, c, kind, path)
+                    after = cpu_seconds(proc.pid)
+                    if before is not None and after is not None and found["queries"]:
+                        found["cpu_ms_per_query"] = round((after - before) * 1000 / found["queries"], 3)
+                    out[f"{mix} c{c}" if kind == "keepalive" else f"{mix} {kind} c{c}"] = found
     finally:
         proc.terminate()
         proc.wait(10)
@@ -294,6 +337,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=8)
     ap.add_argument("--concurrency", default="1,8", help="Comma-separated client counts.")
     ap.add_argument("--mix", default="lookup,aggregate", help="lookup, aggregate or both (comma-separated).")
+    ap.add_argument("--clients", default="keepalive",
+                    help="Client kinds, comma-separated: keepalive, new-connection, sparqlwrapper; KIND:N runs that"
+                    " kind at concurrency N instead of --concurrency.")
     ap.add_argument("--sample", type=int, default=200, help="Keys, author rows and papers drawn for the lookups.")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2, help="kg serve --workers")
@@ -318,6 +364,12 @@ def main() -> None:
     generation = Path(os.path.realpath(store / "active"))
     data = str(generation / "oxigraph")
     levels = [int(c) for c in args.concurrency.split(",")]
+    clients: list[tuple[str, list[int]]] = []
+    for item in args.clients.split(","):
+        kind, _, n = item.partition(":")
+        if kind not in ("keepalive", "new-connection", "sparqlwrapper"):
+            raise SystemExit(f"--clients: unknown client kind {kind!r}")
+        clients.append((kind, [int(n)] if n else levels))
     mixes: dict[str, list[str]] = {}
     for mix in args.mix.split(","):
         if mix == "lookup":
@@ -332,12 +384,12 @@ def main() -> None:
     if args.only != "oxigraph":
         port = free_port()
         kg_cmd = [kg, "serve", "--store", str(store), "--port", str(port), "--workers", str(args.workers)]
-        results["kg_serve"] = measure(kg_cmd + args.kg_args.split(), port, "/sparql", mixes, args.seconds, levels)
+        results["kg_serve"] = measure(kg_cmd + args.kg_args.split(), port, "/sparql", mixes, args.seconds, clients)
     if args.only != "kg":
         port = free_port()
         ox_cmd = [oxigraph, "serve-read-only", "--location", data, "--bind", f"127.0.0.1:{port}",
                   "--union-default-graph"]
-        results["oxigraph_serve_read_only"] = measure(ox_cmd, port, "/query", mixes, args.seconds, levels)
+        results["oxigraph_serve_read_only"] = measure(ox_cmd, port, "/query", mixes, args.seconds, clients)
     ratios = {}
     if len(results) == 2:
         ours, theirs = results["kg_serve"], results["oxigraph_serve_read_only"]

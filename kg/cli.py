@@ -772,6 +772,14 @@ def _check_listen(host: str, port: int) -> None:
     type=click.IntRange(1024),
     help="Largest request body accepted, in bytes (413 beyond).",
 )
+@click.option(
+    "--request-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds a client has to send a request's head once it began, and at most between two reads of its"
+    " body (past that 408, and the connection closes); a client that reads none of its answers for as long is cut.",
+)
 @click.option("--client-budget", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="Query seconds per minute each client may use; past it 429 with Retry-After (default: no budget).")
 @click.option("--client-budget-loopback", is_flag=True,
@@ -802,6 +810,7 @@ def serve(
     allow_service: tuple[str, ...],
     workers: int,
     max_body: int,
+    request_timeout: float,
     client_budget: float | None,
     client_budget_loopback: bool,
     cache: int,
@@ -863,6 +872,7 @@ def serve(
             allow_service=frozenset(h.lower() for h in allow_service),
             workers=workers,
             max_body=max_body,
+            request_timeout=request_timeout,
             client_budget=client_budget,
             client_budget_loopback=client_budget_loopback,
             cache_entries=cache,

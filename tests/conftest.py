@@ -98,22 +98,22 @@ def example_db(example_store: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def example_app(example_store: Path) -> Iterator[object]:
-    """The endpoint on the example graph, in-process (--max-rows 50), shared by the routing,
-    negotiation, linked-data, pages and API tests."""
-    from server_fixtures import in_process
+def example_front(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real `kg serve --max-rows 50` on the example graph for the whole session: the HTTP behaviour
+    tests (negotiation, errors, caps, CORS) go through the front that runs, its lean path included."""
+    from server_fixtures import running
 
-    with in_process(example_store, max_rows=50, workers=2) as app:
-        yield app
+    with running(example_store, "--max-rows", "50", log=tmp_path_factory.mktemp("front") / "serve.log") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
-def cors_app(example_store: Path) -> Iterator[object]:
+def cors_front(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The same with --cors (which adds `Vary: Origin` to every answer)."""
-    from server_fixtures import in_process
+    from server_fixtures import running
 
-    with in_process(example_store, cors=True) as app:
-        yield app
+    with running(example_store, "--cors", "--workers", "1", log=tmp_path_factory.mktemp("cors") / "serve.log") as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
@@ -138,8 +138,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 ENGINE_MODULES = ("test_remote_backend", "test_remote_cli", "test_remote_index", "test_remote_server")
 # The longest groups (seconds alone: `pytest --durations`), handed out first so that no worker is left
 # running one of them while the other has nothing to do; the others follow in collection order.
-LONG_GROUPS = ("engines", "test_readme_commands", "test_validate", "test_cluster_order", "test_paths",
-               "test_server_front", "test_paths_modes", "test_server_safety", "test_etl_shards")
+LONG_GROUPS = ("engines", "test_readme_commands", "test_server_names", "test_validate", "test_cluster_order",
+               "test_paths", "test_server_front", "test_server_differential", "test_paths_modes", "test_server_safety",
+               "test_etl_shards")
 
 
 def _group(item: pytest.Item) -> str:

@@ -1,7 +1,7 @@
-"""The endpoint for the server tests: in-process (the ASGI app under Starlette's TestClient, its
-worker processes real) for routing, negotiation, pages and the API; a real `kg serve` subprocess on
-127.0.0.1 where the test is about the process or needs a real socket (clients that open URLs
-themselves, timeouts and killed workers, the W3C runner, the browser).
+"""The endpoint for the server tests: a real `kg serve` subprocess on 127.0.0.1 (`running`; the
+session's example_front, cors_front and example_server in tests/conftest.py) for everything about
+HTTP: negotiation, the API, pages, linked data, clients, timeouts, the W3C runner, the browser; the
+ASGI app in-process under Starlette's TestClient (`in_process`) only for unit tests of views.
 
 Both give the same small requests-like interface (get, post, put, options, request; url, endpoint,
 log_text), so a test reads the same either way.

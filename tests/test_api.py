@@ -1,4 +1,5 @@
-"""The web API, in-process: JSON shaped as the CLI's, CSV, bad parameters, unknown names, caching."""
+"""The web API on a real `kg serve` (its front): JSON shaped as the CLI's, CSV, bad parameters,
+unknown names, caching."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_fixtures import App
+from server_fixtures import Server
 
 from kg.backend import EmbeddedBackend
 from kg.cluster import CSV_COLUMNS
@@ -21,11 +22,11 @@ BASE = "http://localhost:7878/"
 
 
 @pytest.fixture
-def server(example_app: App) -> App:
-    return example_app
+def server(example_front: Server) -> Server:
+    return example_front
 
 
-def api(server: App, path: str, **kw: Any) -> Any:
+def api(server: Server, path: str, **kw: Any) -> Any:
     return server.get(server.url + "/api/" + path, **kw)
 
 
@@ -43,7 +44,7 @@ def bad(r: Any, *words: str) -> None:
 
 # -- clusters
 
-def test_cluster_json_is_the_cli_json(server: App, example_backend: EmbeddedBackend) -> None:
+def test_cluster_json_is_the_cli_json(server: Server, example_backend: EmbeddedBackend) -> None:
     r = api(server, "clusters/Liyuan%20Liu")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     data = r.json()
@@ -65,7 +66,7 @@ def test_cluster_json_is_the_cli_json(server: App, example_backend: EmbeddedBack
     assert api(server, "clusters/Liyuan%20Liu", params={"loose": "true"}).json()["loose"] is True
 
 
-def test_cluster_csv(server: App) -> None:
+def test_cluster_csv(server: Server) -> None:
     for r in (api(server, "clusters/Liyuan%20Liu", params={"format": "csv"}),
               api(server, "clusters/Liyuan%20Liu", headers={"Accept": "text/csv"})):
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -73,7 +74,7 @@ def test_cluster_csv(server: App) -> None:
         assert table[0] == list(CSV_COLUMNS) and len(table) == 22
 
 
-def test_cluster_bad_parameters_and_unknown_names(server: App) -> None:
+def test_cluster_bad_parameters_and_unknown_names(server: Server) -> None:
     bad(api(server, "clusters/"), "name")
     bad(api(server, "clusters/%20%20"), "name")
     bad(api(server, "clusters/" + "x" * 5000), "name", "longer than")
@@ -88,7 +89,7 @@ def test_cluster_bad_parameters_and_unknown_names(server: App) -> None:
     assert rows(api(server, "clusters/Nobody", params={"format": "csv"}).text) == [list(CSV_COLUMNS)]
 
 
-def test_cluster_pages_chain_to_the_end(server: App, example_backend: EmbeddedBackend) -> None:
+def test_cluster_pages_chain_to_the_end(server: Server, example_backend: EmbeddedBackend) -> None:
     whole = library_cluster(example_backend, "Liyuan Liu").to_json()
     url: str | None = server.url + "/api/clusters/Liyuan%20Liu?page_size=4&loose=false"
     papers, pages = [], 0
@@ -116,7 +117,7 @@ def test_cluster_pages_chain_to_the_end(server: App, example_backend: EmbeddedBa
 
 # -- paths
 
-def test_paths_json_is_the_cli_json(server: App, example_backend: EmbeddedBackend) -> None:
+def test_paths_json_is_the_cli_json(server: Server, example_backend: EmbeddedBackend) -> None:
     r = api(server, "paths", params={"from": "Yiping Wang", "to": "Hong Chen", "by": "cluster", "max_hops": "4"})
     assert r.status_code == 200
     data = r.json()
@@ -134,7 +135,7 @@ def test_paths_json_is_the_cli_json(server: App, example_backend: EmbeddedBacken
     assert len(every["paths"]) == 1
 
 
-def test_paths_csv(server: App) -> None:
+def test_paths_csv(server: Server) -> None:
     r = api(server, "paths", params={"from": "Yiping Wang", "to": "Hong Chen", "by": "cluster", "format": "csv"})
     table = rows(r.text)
     assert table[0] == ["path", "link", "from_iri", "from_name", "to_iri", "to_name", "paper", "title", "year",
@@ -142,7 +143,7 @@ def test_paths_csv(server: App) -> None:
     assert {row[1] for row in table[1:]} == {"1", "2"} and table[1][3] == "Yiping Wang"
 
 
-def test_paths_bad_parameters_and_unknown_names(server: App) -> None:
+def test_paths_bad_parameters_and_unknown_names(server: Server) -> None:
     ok = {"from": "Yiping Wang", "to": "liyuan-liu-a"}
     bad(api(server, "paths", params={"from": "Yiping Wang"}), "to")
     bad(api(server, "paths", params={**ok, "from": ""}), "from")
@@ -161,7 +162,7 @@ def test_paths_bad_parameters_and_unknown_names(server: App) -> None:
 
 # -- coauthors
 
-def test_coauthors_json_csv(server: App, example_backend: EmbeddedBackend) -> None:
+def test_coauthors_json_csv(server: Server, example_backend: EmbeddedBackend) -> None:
     for who in ("liyuan-liu-a", "http%3A%2F%2Flocalhost%3A7878%2Fauthor%2Fliyuan-liu-a"):
         r = api(server, "coauthors/" + who)
         assert r.status_code == 200, who
@@ -173,7 +174,7 @@ def test_coauthors_json_csv(server: App, example_backend: EmbeddedBackend) -> No
     assert table[0] == ["iri", "name", "papers"] and len(table) == len(data["coauthors"]) + 1
 
 
-def test_coauthors_bad_parameters_and_unknown_names(server: App) -> None:
+def test_coauthors_bad_parameters_and_unknown_names(server: Server) -> None:
     bad(api(server, "coauthors/"), "author")
     bad(api(server, "coauthors/Liyuan%20Liu"), "AUTHOR")  # two rows: give one
     bad(api(server, "coauthors/liyuan-liu-a", params={"format": "tsv"}), "format")
@@ -183,7 +184,7 @@ def test_coauthors_bad_parameters_and_unknown_names(server: App) -> None:
 
 # -- stats, openapi, caching, CORS
 
-def test_stats(server: App, example_backend: EmbeddedBackend) -> None:
+def test_stats(server: Server, example_backend: EmbeddedBackend) -> None:
     data = api(server, "stats").json()
     assert data == compute_stats(example_backend)
     table = rows(api(server, "stats", params={"format": "csv"}).text)
@@ -193,7 +194,7 @@ def test_stats(server: App, example_backend: EmbeddedBackend) -> None:
     assert missing.status_code == 404 and "openapi" in missing.json()["error"]
 
 
-def test_openapi_describes_every_endpoint(server: App) -> None:
+def test_openapi_describes_every_endpoint(server: Server) -> None:
     spec = api(server, "openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/api/clusters/{name}", "/api/paths", "/api/coauthors/{author}", "/api/stats",
@@ -209,7 +210,7 @@ def test_openapi_describes_every_endpoint(server: App) -> None:
     assert set(spec["components"]["schemas"]) >= {"Cluster", "Paths", "Coauthors", "Stats", "Error"}
 
 
-def test_etag_and_last_modified(server: App) -> None:
+def test_etag_and_last_modified(server: Server) -> None:
     r = api(server, "clusters/Liyuan%20Liu")
     etag, modified = r.headers["etag"], r.headers["last-modified"]
     assert "Accept" in r.headers["vary"]
@@ -223,8 +224,8 @@ def test_etag_and_last_modified(server: App) -> None:
     assert csv_etag != etag and api(server, "stats").headers["etag"] != etag
 
 
-def test_cors_when_enabled(cors_app: App) -> None:
-    server = cors_app
+def test_cors_when_enabled(cors_front: Server) -> None:
+    server = cors_front
     r = api(server, "stats", headers={"Origin": "https://elsewhere.example"})
     assert r.headers["access-control-allow-origin"] == "*"
     assert "etag" in r.headers["access-control-expose-headers"].lower()

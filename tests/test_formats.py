@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from server_fixtures import App
+from server_fixtures import Server
 
 from kg import formats
 from kg.cli import main
@@ -55,23 +55,23 @@ def _parses(data: bytes, f: Format) -> None:
 
 
 @pytest.mark.parametrize("f", formats.RESULTS, ids=lambda f: f.name)
-def test_results_formats_on_every_surface(f: Format, example_store: Path, example_app: App) -> None:
+def test_results_formats_on_every_surface(f: Format, example_store: Path, example_front: Server) -> None:
     for name in f.names:
         cli = CliRunner().invoke(main, ["query", SELECT, "--store", str(example_store), "--format", name])
         assert cli.exit_code == 0, (name, cli.output)
         _parses(cli.stdout_bytes, f)
-        r = example_app.get(example_app.endpoint, params={"query": SELECT, "format": name})
+        r = example_front.get(example_front.endpoint, params={"query": SELECT, "format": name})
         assert r.status_code == 200 and _bare(r.headers["content-type"]) == f.media_type, name
         _parses(r.content, f)
     for media in f.media_types:  # the endpoint's Accept (and format=TYPE)
-        r = example_app.get(example_app.endpoint, params={"query": SELECT}, headers={"Accept": media})
+        r = example_front.get(example_front.endpoint, params={"query": SELECT}, headers={"Accept": media})
         assert _bare(r.headers["content-type"]) == f.media_type, media
-        r = example_app.get(example_app.endpoint, params={"query": SELECT, "format": media})
+        r = example_front.get(example_front.endpoint, params={"query": SELECT, "format": media})
         assert _bare(r.headers["content-type"]) == f.media_type, media
 
 
 @pytest.mark.parametrize("f", formats.GRAPHS, ids=lambda f: f.name)
-def test_graph_formats_on_every_surface(f: Format, example_store: Path, example_app: App, tmp_path: Path) -> None:
+def test_graph_formats_on_every_surface(f: Format, example_store: Path, example_front: Server, tmp_path: Path) -> None:
     for name in f.names:
         cli = CliRunner().invoke(main, ["query", CONSTRUCT, "--store", str(example_store), "--format", name])
         assert cli.exit_code == 0, (name, cli.output)
@@ -80,33 +80,33 @@ def test_graph_formats_on_every_surface(f: Format, example_store: Path, example_
         exported = CliRunner().invoke(main, ["export", "--store", str(example_store), "--format", name, "-o", str(out)])
         assert exported.exit_code == 0, (name, exported.output)
         _parses(out.read_bytes(), f)
-        r = example_app.get(example_app.endpoint, params={"query": CONSTRUCT, "format": name})
+        r = example_front.get(example_front.endpoint, params={"query": CONSTRUCT, "format": name})
         assert r.status_code == 200 and _bare(r.headers["content-type"]) == f.media_type, name
         _parses(r.content, f)
     for media in f.media_types:
-        r = example_app.get(example_app.endpoint, params={"query": CONSTRUCT}, headers={"Accept": media})
+        r = example_front.get(example_front.endpoint, params={"query": CONSTRUCT}, headers={"Accept": media})
         assert _bare(r.headers["content-type"]) == f.media_type, media
 
 
 @pytest.mark.parametrize("f", formats.LINKED, ids=lambda f: f.name)
-def test_linked_data_suffixes_names_and_types(f: Format, example_app: App) -> None:
+def test_linked_data_suffixes_names_and_types(f: Format, example_front: Server) -> None:
     assert f.suffix is not None
-    by_suffix = example_app.get(example_app.url + AUTHOR + f.suffix, headers={"Accept": "text/turtle"})
+    by_suffix = example_front.get(example_front.url + AUTHOR + f.suffix, headers={"Accept": "text/turtle"})
     assert by_suffix.status_code == 200 and _bare(by_suffix.headers["content-type"]) == f.media_type
     assert by_suffix.headers["content-location"] == "liyuan-liu-b" + f.suffix
     for name in f.names:
-        r = example_app.get(example_app.url + AUTHOR, params={"format": name})
+        r = example_front.get(example_front.url + AUTHOR, params={"format": name})
         assert r.status_code == 200 and _bare(r.headers["content-type"]) == f.media_type, name
         assert r.content == by_suffix.content
     for media in f.media_types:
-        r = example_app.get(example_app.url + AUTHOR, headers={"Accept": media})
+        r = example_front.get(example_front.url + AUTHOR, headers={"Accept": media})
         assert _bare(r.headers["content-type"]) == f.media_type, media
     if f.rdf is not None and f is not formats.JSON_LD:  # JSON-LD names its context by URL
         _parses(by_suffix.content, f)
 
 
-def test_every_alias_a_surface_does_not_offer_is_refused(example_app: App, example_store: Path) -> None:
-    r = example_app.get(example_app.url + AUTHOR, params={"format": "nq"})  # no N-Quads of one resource
+def test_every_alias_a_surface_does_not_offer_is_refused(example_front: Server, example_store: Path) -> None:
+    r = example_front.get(example_front.url + AUTHOR, params={"format": "nq"})  # no N-Quads of one resource
     assert r.status_code == 400 and "ttl, html, jsonld, rdfxml, nt" in r.text
     cli = CliRunner().invoke(main, ["export", "--store", str(example_store), "--format", "csv"])
     assert cli.exit_code != 0 and "ttl, nt, nq, trig, rdfxml, jsonld" in cli.output
@@ -115,16 +115,16 @@ def test_every_alias_a_surface_does_not_offer_is_refused(example_app: App, examp
 
 
 @pytest.mark.parametrize("f", formats.DATA, ids=lambda f: f.name)
-def test_api_formats(f: Format, example_app: App) -> None:
+def test_api_formats(f: Format, example_front: Server) -> None:
     for name in f.names:
-        r = example_app.get(example_app.url + "/api/stats", params={"format": name})
+        r = example_front.get(example_front.url + "/api/stats", params={"format": name})
         assert r.status_code == 200 and _bare(r.headers["content-type"]) == f.media_type, name
-    r = example_app.get(example_app.url + "/api/stats", headers={"Accept": f.media_type})
+    r = example_front.get(example_front.url + "/api/stats", headers={"Accept": f.media_type})
     assert _bare(r.headers["content-type"]) == f.media_type
 
 
 @pytest.mark.parametrize("f", formats.ONTOLOGY, ids=lambda f: f.name)
-def test_ontology_formats(f: Format, example_app: App) -> None:
+def test_ontology_formats(f: Format, example_front: Server) -> None:
     for name in f.names:
-        r = example_app.get(example_app.url + "/ontology", params={"format": name})
+        r = example_front.get(example_front.url + "/ontology", params={"format": name})
         assert r.status_code == 200 and _bare(r.headers["content-type"]) == f.media_type, name

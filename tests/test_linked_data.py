@@ -26,8 +26,8 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,imag
 
 
 @pytest.fixture
-def server(example_app: App) -> App:
-    return example_app
+def server(example_front: Server) -> Server:
+    return example_front
 
 
 def local(server: App | Server, iri: str) -> str:
@@ -45,7 +45,7 @@ def graph(text: str, fmt: str, base: str | None = None) -> rdflib.Graph:
     return rdflib.Graph().parse(data=text, format=fmt, publicID=base)
 
 
-def test_turtle_of_an_author_has_its_authorships_and_their_papers(server: App) -> None:
+def test_turtle_of_an_author_has_its_authorships_and_their_papers(server: Server) -> None:
     r = get(server, AUTHOR, "text/turtle")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/turtle")
@@ -87,7 +87,7 @@ def test_every_format_gives_the_same_triples(example_server: Server) -> None:
                             "turtle"), turtle)
 
 
-def test_jsonld_expands_with_pyld_too(server: App) -> None:
+def test_jsonld_expands_with_pyld_too(server: Server) -> None:
     pyld = pytest.importorskip("pyld")
     doc = server.get(local(server, AUTHOR) + ".jsonld", timeout=30).json()
     doc["@context"] = json.loads(context_path().read_text())["@context"]
@@ -96,7 +96,7 @@ def test_jsonld_expands_with_pyld_too(server: App) -> None:
     assert isomorphic(graph(nquads, "nt"), turtle)
 
 
-def test_a_browser_gets_html(server: App) -> None:
+def test_a_browser_gets_html(server: Server) -> None:
     r = get(server, AUTHOR, BROWSER)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
@@ -109,7 +109,7 @@ def test_a_browser_gets_html(server: App) -> None:
     assert get(server, AUTHOR, "application/x-nothing").status_code == 406
 
 
-def test_paper_venue_cluster_authorship_and_graph_iris_resolve(server: App) -> None:
+def test_paper_venue_cluster_authorship_and_graph_iris_resolve(server: Server) -> None:
     g = graph(get(server, PAPER, "text/turtle").text, "turtle")
     positions = sorted(int(p) for p in g.objects(None, KG.position))
     assert positions == [1, 2, 3, 4, 5]
@@ -123,7 +123,7 @@ def test_paper_venue_cluster_authorship_and_graph_iris_resolve(server: App) -> N
         assert get(server, iri, BROWSER).status_code == 200, iri
 
 
-def test_unknown_iris_are_404(server: App) -> None:
+def test_unknown_iris_are_404(server: Server) -> None:
     for path in ("/author/nobody", "/paper/nothing.ttl", "/no/such/thing", "/author/"):
         r = server.get(server.url + path, headers={"Accept": "text/turtle"}, timeout=30)
         assert r.status_code == 404, path
@@ -134,7 +134,7 @@ def test_unknown_iris_are_404(server: App) -> None:
     assert server.get(local(server, AUTHOR), params={"format": "xls"}, timeout=30).status_code == 400
 
 
-def test_cache_validators(server: App) -> None:
+def test_cache_validators(server: Server) -> None:
     r = get(server, AUTHOR, "text/turtle")
     etag, modified = r.headers["etag"], r.headers["last-modified"]
     again = server.get(local(server, AUTHOR), headers={"Accept": "text/turtle", "If-None-Match": etag}, timeout=30)

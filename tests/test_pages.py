@@ -1,4 +1,5 @@
-"""Server-rendered pages (in-process), and escaping of hostile names everywhere."""
+"""Server-rendered pages on a real `kg serve` (the example graph's; the hostile names' in-process),
+and escaping of hostile names everywhere."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 import rdflib
-from server_fixtures import App, in_process
+from server_fixtures import App, Server, in_process
 
 import kg
 from kg.backend import EmbeddedBackend
@@ -57,11 +58,11 @@ def page(server: App, path: str, status: int = 200) -> Page:
 
 
 @pytest.fixture
-def server(example_app: App) -> App:
-    return example_app
+def server(example_front: Server) -> Server:
+    return example_front
 
 
-def test_cluster_page_like_the_seed(server: App) -> None:
+def test_cluster_page_like_the_seed(server: Server) -> None:
     p = page(server, "/clusters/Liyuan%20Liu")
     papers = p.all("article", "paper")
     assert len(papers) == 21
@@ -85,7 +86,7 @@ def titles(p: Page) -> list[str]:
     return [p.tags[i + 1][1]["href"] for i, (tag, _) in enumerate(p.tags) if tag == "h3" and p.tags[i + 1][0] == "a"]
 
 
-def test_cluster_page_pages_with_the_whole_chart_and_rows(server: App) -> None:
+def test_cluster_page_pages_with_the_whole_chart_and_rows(server: Server) -> None:
     whole = page(server, "/clusters/Liyuan%20Liu")
     seen: list[str] = []
     target: str | None = "/clusters/Liyuan%20Liu?page_size=8"
@@ -101,7 +102,7 @@ def test_cluster_page_pages_with_the_whole_chart_and_rows(server: App) -> None:
     assert page(server, "/clusters/Liyuan%20Liu?page=zero", 400)
 
 
-def test_search_box_goes_to_the_cluster_page(server: App) -> None:
+def test_search_box_goes_to_the_cluster_page(server: Server) -> None:
     forms = page(server, "/clusters/Liyuan%20Liu").all("form")
     assert forms[0]["action"] == "../clusters" and forms[0]["method"] == "get"
     r = server.get(server.url + "/clusters", params={"name": " Liyuan Liu "}, allow_redirects=False, timeout=30)
@@ -112,7 +113,7 @@ def test_search_box_goes_to_the_cluster_page(server: App) -> None:
     assert "No author row is named" in missing.text
 
 
-def test_path_page_draws_the_chain(server: App) -> None:
+def test_path_page_draws_the_chain(server: Server) -> None:
     p = page(server, "/path?from=Yiping+Wang&to=Hong+Chen&by=cluster")
     svg_names = [t for t in p.texts if t.strip() in ("Yiping Wang", "Liyuan Liu", "Hong Chen")]
     assert svg_names[-3:] == ["Yiping Wang", "Liyuan Liu", "Hong Chen"]
@@ -127,7 +128,7 @@ def test_path_page_draws_the_chain(server: App) -> None:
     assert "no author row" in page(server, "/path?from=Yiping+Wang&to=Nobody", 404).text
 
 
-def test_author_paper_and_venue_pages_link_to_each_other(server: App) -> None:
+def test_author_paper_and_venue_pages_link_to_each_other(server: Server) -> None:
     author = page(server, "/author/liyuan-liu-b")
     hrefs = {a["href"] for a in author.all("a")}
     assert "../paper/2025-on-the-generalization-ability-of-next" in hrefs

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
-from server_fixtures import App, Server
+from server_fixtures import Server
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 5"
@@ -39,8 +39,8 @@ class Tags(HTMLParser):
 
 # -- browsers get pages; machine clients keep what they get
 
-def test_a_browser_gets_the_results_as_a_page(example_app: App) -> None:
-    r = example_app.get(example_app.endpoint, params={"query": SELECT}, headers={"Accept": BROWSER})
+def test_a_browser_gets_the_results_as_a_page(example_front: Server) -> None:
+    r = example_front.get(example_front.endpoint, params={"query": SELECT}, headers={"Accept": BROWSER})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "Accept" in r.headers["vary"]
     page = Tags(r.text)
@@ -50,14 +50,14 @@ def test_a_browser_gets_the_results_as_a_page(example_app: App) -> None:
     for name in ("json", "xml", "csv", "tsv"):
         assert any(h.startswith("./sparql?") and h.endswith(f"format={name}") for h in hrefs), name
     link = next(h for h in hrefs if h.endswith("format=csv")).removeprefix("./")
-    as_csv = example_app.get(example_app.url + "/" + link)
+    as_csv = example_front.get(example_front.url + "/" + link)
     assert as_csv.headers["content-type"].startswith("text/csv") and len(as_csv.text.splitlines()) == 6
-    graph = example_app.get(example_app.endpoint, params={"query": CONSTRUCT}, headers={"Accept": BROWSER})
+    graph = example_front.get(example_front.endpoint, params={"query": CONSTRUCT}, headers={"Accept": BROWSER})
     assert graph.headers["content-type"].startswith("text/html") and len(Tags(graph.text).all("tr", "result")) == 5
     assert "format=ttl" in graph.text and "format=jsonld" in graph.text
-    ask = example_app.get(example_app.endpoint, params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": BROWSER})
+    ask = example_front.get(example_front.endpoint, params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": BROWSER})
     assert ask.headers["content-type"].startswith("text/html") and 'id="boolean">true<' in ask.text
-    explicit = example_app.get(example_app.endpoint, params={"query": SELECT, "format": "html"})
+    explicit = example_front.get(example_front.endpoint, params={"query": SELECT, "format": "html"})
     assert explicit.headers["content-type"].startswith("text/html")
 
 
@@ -72,42 +72,43 @@ def test_a_browser_gets_the_results_as_a_page(example_app: App) -> None:
      "application/sparql-results+json"),
     ("text/html;q=0.5, application/sparql-results+xml", "application/sparql-results+xml"),
 ])
-def test_machine_clients_keep_what_they_get(example_app: App, accept: str | None, expected: str) -> None:
-    r = example_app.get(example_app.endpoint, params={"query": SELECT}, headers={"Accept": accept} if accept else {})
+def test_machine_clients_keep_what_they_get(example_front: Server, accept: str | None, expected: str) -> None:
+    r = example_front.get(example_front.endpoint, params={"query": SELECT},
+                          headers={"Accept": accept} if accept else {})
     assert r.headers["content-type"].split(";")[0] == expected
 
 
-def test_service_description_and_void_as_pages(example_app: App) -> None:
+def test_service_description_and_void_as_pages(example_front: Server) -> None:
     for path, title in (("/sparql", "Service description"), ("/.well-known/void", "VoID description")):
-        r = example_app.get(example_app.url + path, headers={"Accept": BROWSER})
+        r = example_front.get(example_front.url + path, headers={"Accept": BROWSER})
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
         assert f"<h1>{title}</h1>" in r.text and not Tags(r.text).all("script")
         assert "sd:endpoint" in r.text or "void:sparqlEndpoint" in r.text
         for name in ("ttl", "rdfxml", "jsonld"):
             assert f"format={name}" in r.text
-        ttl = example_app.get(example_app.url + path, params={"format": "ttl"}, headers={"Accept": BROWSER})
+        ttl = example_front.get(example_front.url + path, params={"format": "ttl"}, headers={"Accept": BROWSER})
         assert ttl.headers["content-type"].startswith("text/turtle")
         assert list(ox.parse(ttl.content, format=ox.RdfFormat.TURTLE))
-        machine = example_app.get(example_app.url + path, headers={"Accept": "*/*"})
+        machine = example_front.get(example_front.url + path, headers={"Accept": "*/*"})
         assert machine.headers["content-type"].startswith("text/turtle"), path
 
 
 # -- ASK in CSV/TSV
 
-def test_ask_in_csv_or_tsv_is_406_and_json_or_xml_otherwise(example_app: App) -> None:
+def test_ask_in_csv_or_tsv_is_406_and_json_or_xml_otherwise(example_front: Server) -> None:
     ask = "ASK { ?s ?p ?o }"
     for accept in ("text/csv", "text/tab-separated-values"):
-        r = example_app.get(example_app.endpoint, params={"query": ask}, headers={"Accept": accept})
+        r = example_front.get(example_front.endpoint, params={"query": ask}, headers={"Accept": accept})
         assert r.status_code == 406, accept
         assert "application/sparql-results+json" in r.text and "text/csv" not in r.text
     for name in ("csv", "tsv"):
-        assert example_app.get(example_app.endpoint, params={"query": ask, "format": name}).status_code == 406
-    mixed = example_app.get(example_app.endpoint, params={"query": ask},
+        assert example_front.get(example_front.endpoint, params={"query": ask, "format": name}).status_code == 406
+    mixed = example_front.get(example_front.endpoint, params={"query": ask},
                             headers={"Accept": "text/csv, application/sparql-results+xml;q=0.5"})
     assert mixed.status_code == 200 and mixed.headers["content-type"].startswith("application/sparql-results+xml")
     parsed = rdflib.query.Result.parse(io.BytesIO(mixed.content), format="xml")
     assert parsed.askAnswer is True
-    select = example_app.get(example_app.endpoint, params={"query": SELECT}, headers={"Accept": "text/csv"})
+    select = example_front.get(example_front.endpoint, params={"query": SELECT}, headers={"Accept": "text/csv"})
     assert select.status_code == 200 and list(csv.reader(io.StringIO(select.text)))[0] == ["s", "p", "o"]
 
 
@@ -165,33 +166,33 @@ def test_upgrade_h2c_is_answered_without_uvicorn_warnings(example_server: Server
 
 # -- CORS preflights and form charsets
 
-def test_cors_preflights_allow_the_common_request_headers(cors_app: App) -> None:
+def test_cors_preflights_allow_the_common_request_headers(cors_front: Server) -> None:
     for header in ("X-Requested-With", "Cache-Control", "Content-Type, Accept, X-Requested-With"):
-        r = cors_app.options(cors_app.endpoint, headers={
+        r = cors_front.options(cors_front.endpoint, headers={
             "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": header})
         assert r.status_code == 200, (header, r.text)
 
 
-def test_a_form_in_iso_8859_1_is_read_in_it(example_app: App) -> None:
+def test_a_form_in_iso_8859_1_is_read_in_it(example_front: Server) -> None:
     query = 'SELECT ("caf\xe9" AS ?x) WHERE {}'
     for charset, body in (("ISO-8859-1", "query=" + quote(query, encoding="latin-1")),
                           ("UTF-8", "query=" + quote(query, encoding="utf-8"))):
-        r = example_app.post(example_app.endpoint, data=body.encode("ascii"), headers={
+        r = example_front.post(example_front.endpoint, data=body.encode("ascii"), headers={
             "Content-Type": f"application/x-www-form-urlencoded; charset={charset}"})
         assert r.status_code == 200, (charset, r.text)
         assert json.loads(r.content)["results"]["bindings"][0]["x"]["value"] == "caf\xe9"
-    r = example_app.post(example_app.endpoint, data=b"query=ASK%7B%7D", headers={
+    r = example_front.post(example_front.endpoint, data=b"query=ASK%7B%7D", headers={
         "Content-Type": "application/x-www-form-urlencoded; charset=Shift_JIS"})
     assert r.status_code == 415 and "charset" in r.text
 
 
 # -- the query page
 
-def test_the_query_page_has_the_sites_header_and_queries_for_people(example_app: App) -> None:
+def test_the_query_page_has_the_sites_header_and_queries_for_people(example_front: Server) -> None:
     from kg.queries import all_named
 
-    r = example_app.get(example_app.url + "/query")
+    r = example_front.get(example_front.url + "/query")
     page = Tags(r.text)
     hrefs = {a["href"] for a in page.all("a")}
     assert {"./clusters", "./path", "./ontology", "./api/openapi.json"} <= hrefs
@@ -203,7 +204,7 @@ def test_the_query_page_has_the_sites_header_and_queries_for_people(example_app:
     assert "neighbours" not in names and "coauthors-paper" not in names
     assert names == [q.name for q in all_named() if not q.internal] and names
     for q in shown:  # every query runs as shown (its parameters bound to the example's values) and finds rows
-        answer = example_app.post(example_app.endpoint, data={"query": q["text"]},
+        answer = example_front.post(example_front.endpoint, data={"query": q["text"]},
                                   headers={"Accept": "application/sparql-results+json, text/turtle"})
         assert answer.status_code == 200, (q["name"], answer.text)
         if answer.headers["content-type"].startswith("application/sparql-results+json"):

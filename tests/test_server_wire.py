@@ -4,7 +4,6 @@ parsed is 400, a body past --max-body 413; HEAD, Expect: 100-continue and HTTP/1
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from pathlib import Path
@@ -157,52 +156,3 @@ def test_upgrade_h2c_keeps_the_connection_for_the_next_request(served: Any) -> N
                      b"HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n")
     answers = _exchange(port, upgrade + upgrade + ask + b"\r\n", 3)
     assert [(status, body) for status, _, body in answers] == [(200, b'{"head":{},"boolean":true}')] * 3
-
-
-def _owners(port: int, clients: list[socket.socket], pids: list[int]) -> dict[int, int]:
-    """How many of the clients' connections each worker process holds (Linux /proc)."""
-    inodes: dict[str, int] = {}  # socket inode of the server's end -> client port
-    mine = {c.getsockname()[1] for c in clients}
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local, remote, inode = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16), fields[9]
-        if local == port and remote in mine:
-            inodes[inode] = remote
-    owners: dict[int, int] = {}
-    for pid in pids:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:[") and target[8:-1] in inodes:
-                owners[pid] = owners.get(pid, 0) + 1
-    return owners
-
-
-def test_connections_are_shared_out_between_the_workers(example_store: Path, tmp_path: Path) -> None:
-    """Keep-alive connections opened one after the other are split evenly between the 2 workers
-    (without the balance, whichever worker woke first took most of them)."""
-    if not Path("/proc/net/tcp").exists():
-        pytest.skip("needs Linux /proc to see which worker holds a connection")
-    with running(example_store, "--workers", "2", log=tmp_path / "serve.log") as server:
-        port = int(server.url.rsplit(":", 1)[1])
-        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
-        request = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n"
-        balanced, attempts = 0, 0
-        owners: dict[int, int] = {}
-        while balanced < 5:  # 5 times in a row within 12 tries (a random split of 8 is 4:4 about a third of the time)
-            attempts += 1
-            assert attempts <= 12, f"connections not shared out evenly: {owners}"
-            pids = [int(p) for p in children.read_text().split()]
-            clients = []
-            for _ in range(8):
-                c = socket.create_connection(("127.0.0.1", port), timeout=20)
-                c.sendall(request)
-                assert c.recv(65536).startswith(b"HTTP/1.1 200")
-                clients.append(c)
-            owners = _owners(port, clients, pids)
-            for c in clients:
-                c.close()
-            balanced = balanced + 1 if sorted(owners.values()) == [4, 4] else 0
-            time.sleep(0.3)  # the closed connections leave both workers' counts

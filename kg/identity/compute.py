@@ -6,7 +6,8 @@ co-author relation (a2a) and the rows of its own cluster among them are the ones
 with. Pairs are compared only when the comparison can matter, so that pairs with nothing in common are
 never built: every pair of a cluster only where the name alone (rare, in a small cluster) can
 score `same` (`reachable`); elsewhere the pairs that share a key of an inverted index (a co-author
-cluster, a paper, an identifier, and a venue where a venue can tip a pair to `same`), or that both
+cluster, a paper, an identifier, rare title words that make title evidence enough for `same`,
+and a venue where a venue and the years could make a pair look like one person), or that both
 carry an ORCID or a dblp homonym number (which may decide them apart). A co-author key shared by
 more than `BLOCK_MAX` rows of a cluster pairs nobody (too common to say anything, and quadratic);
 in clusters of more than `ALL_PAIRS` rows a venue pairs rows only when at most `VENUE_BLOCK` of
@@ -26,7 +27,16 @@ from itertools import combinations
 from urllib.parse import unquote
 
 from kg.adjacency import AdjacencyIndex
-from kg.identity.evidence import Context, Pair, Profile, Weights, commonness, compare, homonym_number
+from kg.identity.evidence import (
+    Context,
+    Pair,
+    Profile,
+    Weights,
+    commonness,
+    compare,
+    homonym_number,
+    title_evidence,
+)
 from kg.identity.facts import Facts, row_label
 from kg.identity.grouping import Group, partition
 
@@ -52,6 +62,7 @@ class _Graph:
 
     def __init__(self, index: AdjacencyIndex, facts: Facts) -> None:
         self.index, self.facts = index, facts
+        self.ranks: list[float] = []  # each name cluster's commonness rank (commonness_ranks)
         off = index.a2p.off
         degree = array("Q", (off[r + 1] - off[r] for r in range(len(index.authors))))
         c_off, c_dat = index.c2a.off, index.c2a.dat
@@ -71,6 +82,7 @@ def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None
     w = weights or Weights()
     ranks = commonness_ranks([_token_key(index.clusters.iri(c)) for c in range(len(index.clusters))])
     graph = _Graph(index, facts)
+    graph.ranks = ranks
     c_off = index.c2a.off
     for c in range(len(index.clusters)):
         if c_off[c + 1] - c_off[c] < 2:
@@ -120,9 +132,6 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
             co.discard(cluster_no)
             mates = frozenset(int(x) for x in a2a.row(r) if a2c[x] == cluster_no)
         profiles.append(Profile(iri, facts.row(r, iri), frozenset(co), mates=mates, row=r))
-    venue_rows: Counter[int] = Counter()
-    for prof in profiles:
-        venue_rows.update(prof.facts.venues)
     names: dict[int, str] = {}
 
     def coauthor_name(cx: int) -> str:
@@ -131,8 +140,9 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
             name = names[cx] = graph.coauthor_name(cx)
         return name
 
-    ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, venue_rows,
-                  facts.venue_label)
+    ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
+                  facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
+                  graph.ranks.__getitem__ if graph.ranks else _rarest)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 
@@ -147,7 +157,10 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
         pair = computed[(i, j)] = compare(a, b, ctx, w)
         return pair
 
-    for i, j in sorted(_candidates(profiles, w, common)):
+    def titled(a: Profile, b: Profile) -> bool:
+        return title_evidence(a, b, ctx, w)[0] >= w.positive
+
+    for i, j in sorted(_candidates(profiles, w, common, titled)):
         judge(i, j)
 
     def verdict(a: str, b: str) -> Pair:
@@ -159,6 +172,10 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
     pairs = [computed[k] for k in sorted(computed)]
     counts = {p.iri: p.facts.papers or index.a2p.degree(p.row) for p in profiles}
     return ClusterIdentity(index.clusters.iri(cluster_no), rows, counts, pairs, groups)
+
+
+def _rarest(cluster: int) -> float:
+    return 0.0
 
 
 def _joint(index: AdjacencyIndex, p: Profile, cluster_no: int) -> None:
@@ -175,7 +192,8 @@ def _papers(index: AdjacencyIndex, p: Profile) -> None:
         p.papers = frozenset(int(x) for x in index.a2p.row(p.row))
 
 
-def _direct(profiles: list[Profile], by_venue: bool, venue_most: int) -> set[tuple[int, int]]:
+def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
+            titled: Callable[[Profile, Profile], bool]) -> set[tuple[int, int]]:
     """_candidates of a small cluster, pair by pair (set intersections, no inverted index)."""
     out: set[tuple[int, int]] = set()
     venue_rows: Counter[int] = Counter()
@@ -194,6 +212,7 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int) -> set[tup
         worth = (
             bool(shared) and (not coauthors or any(coauthors[c] <= BLOCK_MAX for c in shared))
             or b.row in a.mates
+            or bool(fa.words & fb.words) and titled(a, b)
             or by_venue and any(venue_rows[v] <= venue_most for v in fa.venues & fb.venues)
             or bool(fa.orcid and fb.orcid and (fa.orcid == fb.orcid or orcids <= BLOCK_MAX))
             or bool(fa.dblp and fa.dblp == fb.dblp) or bool(fa.openalex and fa.openalex == fb.openalex)
@@ -211,7 +230,8 @@ def reachable(w: Weights, rows: int, common: float) -> tuple[bool, bool]:
     return best >= w.same, best + w.venue_cap >= w.same
 
 
-def _candidates(profiles: list[Profile], w: Weights, common: float) -> set[tuple[int, int]]:
+def _candidates(profiles: list[Profile], w: Weights, common: float,
+                titled: Callable[[Profile, Profile], bool]) -> set[tuple[int, int]]:
     """The pairs worth comparing (see the module's docstring)."""
     n = len(profiles)
     alone, by_venue = reachable(w, n, common)
@@ -219,11 +239,12 @@ def _candidates(profiles: list[Profile], w: Weights, common: float) -> set[tuple
         return set(combinations(range(n), 2))
     venue_most = n if n <= ALL_PAIRS else VENUE_BLOCK
     if n <= DIRECT:
-        return _direct(profiles, by_venue, venue_most)
+        return _direct(profiles, by_venue, venue_most, titled)
     position = {p.row: k for k, p in enumerate(profiles)}
     out: set[tuple[int, int]] = set()
     by_coauthor: dict[int, list[int]] = {}
     by_venue_rows: dict[int, list[int]] = {}
+    by_word: dict[int, list[int]] = {}
     other: dict[tuple[str, str], list[int]] = {}
     for k, p in enumerate(profiles):
         for c in p.clusters:
@@ -232,6 +253,8 @@ def _candidates(profiles: list[Profile], w: Weights, common: float) -> set[tuple
                 by_coauthor[c] = [k]
             else:
                 got.append(k)
+        for x in p.facts.words:
+            by_word.setdefault(x, []).append(k)
         if by_venue:
             for v in p.facts.venues:
                 by_venue_rows.setdefault(v, []).append(k)
@@ -250,6 +273,13 @@ def _candidates(profiles: list[Profile], w: Weights, common: float) -> set[tuple
     for ks in by_coauthor.values():
         if 1 < len(ks) <= BLOCK_MAX:
             out.update(combinations(ks, 2))
+    shared_words: set[tuple[int, int]] = set()
+    for ks in by_word.values():  # pairs whose rare title words could add up to title evidence
+        if 1 < len(ks) <= BLOCK_MAX:
+            shared_words.update(combinations(ks, 2))
+    for pair in shared_words:
+        if pair not in out and titled(profiles[pair[0]], profiles[pair[1]]):
+            out.add(pair)
     for ks in by_venue_rows.values():
         if 1 < len(ks) <= venue_most:
             out.update(combinations(ks, 2))

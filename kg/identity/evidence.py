@@ -5,8 +5,13 @@ two different dblp homonym numbers ("Wei Wang 0001" / "Wei Wang 0002": dblp told
 the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
 
 - shared co-authors (by name cluster, so a co-author split into two rows still counts once), each
-  weighted by how rare it is: a co-author with few papers says more than a prolific one;
-- shared venues, weighted by how few of the compared rows publish there;
+  weighted by how rare it is: a co-author with few papers says more than a prolific one, and one
+  with a common name ("Bin Li": perhaps two co-authors of one name) less than one with a rare name;
+- similar titles: the rare title words the two rows share, each weighted by its rarity over the whole
+  graph (its IDF, in bits), beyond what two unrelated rows with as many papers would share by chance,
+  and beyond more when they share a venue (the venue's topic explains some words: two people of one
+  workshop on robots both write "robot");
+- shared venues, each weighted by how few author rows of the whole graph publish there;
 - no shared co-author at all between two rows with many papers counts against (collaborations
   persist: a person with 19 papers and another with 2 that share not one co-author are probably
   two people), capped so that it never makes a pair `distinct` on its own;
@@ -16,8 +21,12 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
   (a common given name with a common family name, "Bin Li", is shared by many people; "Rainer
   Bischoff" by few).
 
-`same` needs a score (evidence plus priors) of at least `Weights.same`; `distinct` needs the
-evidence alone at most `Weights.distinct` (a common name is no evidence that two rows differ).
+`same` needs a score (evidence plus priors) of at least `Weights.same` *and* positive evidence
+beyond the name, the venue and the years (a shared co-author, or similar titles worth at least
+`Weights.positive`): two people of one venue given one name share a venue and years too, so a pair
+held together by those alone is `unsure`, and its reasons say so ("possibly one person: same venue,
+same years, nothing else shared"). `distinct` needs the evidence alone at most `Weights.distinct`
+(a common name is no evidence that two rows differ).
 """
 
 from __future__ import annotations
@@ -37,15 +46,25 @@ _NUMBER = re.compile(r"\s(\d{4})$")
 
 @dataclass(frozen=True)
 class Weights:
-    """The model's parameters: tuned on half of the dblp samples' names (bench/identity.py), except
-    `absent*`, which no pair of the samples' thin profiles reaches: set so that the example's two
-    "Liyuan Liu" rows (19 and 2 papers, one shared venue, no shared co-author) stay apart."""
+    """The model's parameters: tuned on half of the dblp samples' names (bench/identity.py: title*,
+    coauthor_common, which the samples leave at 0, and positive by its grid; the co-author, years
+    and prior weights by the grids of issue 17). Set by hand: `venue*` (a venue weighed by the rows
+    of the whole graph; since a venue never makes `same` alone, it only adds to co-author or title
+    evidence) and `absent*`, which no pair of the samples' thin profiles reaches: set so that the
+    example's two "Liyuan Liu" rows (19 and 2 papers, one shared venue, no shared co-author) stay
+    apart."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
     prolific: float = 32.0       # a co-author's weight halves at about 2x this many papers
-    venue: float = 2.0           # a shared venue that only these rows use
-    venue_cap: float = 2.0
+    coauthor_common: float = 0.0  # and falls by up to this share when its name is common (it may be two people)
+    title: float = 0.2           # per bit of shared title-word rarity beyond chance and `title_free`
+    title_free: float = 12.0
+    title_venue: float = 6.0     # more bits when the rows share a venue (its topic explains some words)
+    title_cap: float = 4.0
+    venue: float = 1.0           # a shared venue where at most `venue_small` rows of the graph publish
+    venue_small: float = 30.0    # (a venue with 4x as many rows weighs half)
+    venue_cap: float = 1.5
     absent: float = 1.0          # no shared co-author: per doubling of papers(a) x papers(b) beyond
     absent_free: float = 4.0     # 2 ** absent_free (16) paper pairs
     absent_cap: float = 3.0      # (never `distinct` on this alone)
@@ -57,6 +76,7 @@ class Weights:
     common_free: float = 0.8
     base: float = 0.4
     same: float = 2.0
+    positive: float = 2.0        # the title evidence a `same` needs at least when no co-author is shared
     distinct: float = -4.0
 
 
@@ -72,6 +92,7 @@ class Profile:
     mates: frozenset[int] = frozenset()                        # rows of the same cluster on a paper with it
     row: int = -1                                              # the index's row number
     papers: frozenset[int] = frozenset()                       # index paper numbers, filled for rows with mates
+    chance: float | None = None                                # sum of idf x 2**-idf of its words (title_chance)
 
     @property
     def first(self) -> int | None:
@@ -84,14 +105,18 @@ class Profile:
 
 @dataclass
 class Context:
-    """What the pairs of one cluster share: the rarity of each co-author and venue, names for reasons."""
+    """What the pairs of one cluster are weighed by: the rarity of each co-author, venue and title
+    word in the whole graph, and their names for the reasons."""
 
     rows: int
     commonness: float                     # the name's commonness rank in the graph, 0 (rarest) to 1
     coauthor_papers: Callable[[int], int]  # co-author cluster -> the papers of all its rows
     coauthor_names: Callable[[int], str]
-    venue_rows: Counter[int]              # venue -> rows of the cluster publishing there
+    venue_rows: Callable[[int], int]      # venue -> author rows of the whole graph publishing there
     venue_names: Callable[[int], str]
+    word_bits: Callable[[int], float] = lambda w: 0.0  # title word -> its IDF in bits
+    word_names: Callable[[int], str] = str
+    coauthor_rank: Callable[[int], float] = lambda c: 0.0  # co-author cluster -> its name's commonness rank
 
 
 @dataclass
@@ -137,12 +162,13 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
         return Pair(a.iri, b.iri, RULE_SCORE if verdict == SAME else -RULE_SCORE, verdict, [reason])
     reasons: list[str] = []
     score = 0.0  # the evidence; the priors are added at the end
+    co = 0.0
     shared = sorted(a.clusters & b.clusters, key=lambda c: (ctx.coauthor_papers(c), ctx.coauthor_names(c)))
     if shared:
-        co = 0.0
         for c in shared:
             joint = min(a.coauthors[c], b.coauthors[c])
-            co += w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + ctx.coauthor_papers(c) / w.prolific)
+            trust = 1 - w.coauthor_common * max(0.0, ctx.coauthor_rank(c) - w.common_free) / (1 - w.common_free)
+            co += trust * w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + ctx.coauthor_papers(c) / w.prolific)
         co = min(co, w.coauthor_cap)
         score += co
         names = [ctx.coauthor_names(c) for c in shared]
@@ -154,11 +180,15 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
         if opportunity > w.absent_free and w.absent > 0:
             score -= min(w.absent * (opportunity - w.absent_free), w.absent_cap)
             reasons.append(f"{a.facts.papers} and {b.facts.papers} papers without a co-author in common")
-    venues = sorted(a.facts.venues & b.facts.venues, key=lambda v: (ctx.venue_rows[v], v))
+    title, words = title_evidence(a, b, ctx, w)
+    if title > 0:
+        score += title
+        reasons.append(f"similar titles: {_count(len(words), 'rare word')} in common ({_list(words)})")
+    venues = sorted(a.facts.venues & b.facts.venues, key=lambda v: (ctx.venue_rows(v), v))
     if venues:
         ve = 0.0
         for v in venues:
-            ve += w.venue * (2 / max(ctx.venue_rows[v], 2)) ** 0.5
+            ve += w.venue * min(1.0, w.venue_small / max(ctx.venue_rows(v), 1)) ** 0.5
         score += min(ve, w.venue_cap)
         reasons.append(f"{_count(len(venues), 'shared venue')}: {_list([ctx.venue_names(v) for v in venues])}")
     elif a.facts.venues and b.facts.venues:
@@ -172,9 +202,42 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
             score -= w.years_gap * max(0, gap - w.gap_free)
             reasons.append(f"{gap} years apart ({_years(a)} and {_years(b)})")
     total = score + w.base - w.prior * math.log2(max(ctx.rows, 2)) - w.common * (ctx.commonness - w.common_free)
-    # `distinct` needs evidence against (years far apart), not only a common name or a large cluster
-    verdict = SAME if total >= w.same else DISTINCT if score <= w.distinct else UNSURE
+    if total >= w.same and (co > 0 or title >= w.positive):
+        verdict = SAME
+    elif score <= w.distinct:  # evidence against (years far apart), not only a common name or a large cluster
+        verdict = DISTINCT
+    else:
+        verdict = UNSURE
+        if total >= w.same:  # enough on the name, the venue and the years, nothing to say it is one person
+            held = (["same venue"] if venues else []) + (
+                ["same years" if gap == 0 else "adjacent years"] if gap is not None and gap <= 1 else [])
+            rest = "nothing else shared" if title == 0 else "too little else shared"
+            reasons.append(f"possibly one person: {', '.join(held + [rest])}" if held
+                           else f"possibly one person: the name alone, {rest}")
     return Pair(a.iri, b.iri, total, verdict, reasons)
+
+
+def title_chance(p: Profile, ctx: Context) -> float:
+    """What a row's title words are worth, per paper of another row, by chance: a word used by a
+    share 2**-idf of the graph's titled papers turns up in another row's paper that often."""
+    if p.chance is None:
+        p.chance = sum(bits * 2 ** -bits for bits in map(ctx.word_bits, p.facts.words))
+    return p.chance
+
+
+def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[float, list[str]]:
+    """The score of the rare title words two rows share (their IDF in bits, less what rows with as
+    many papers would share by chance, less `title_free`) and the words, rarest first."""
+    shared = a.facts.words & b.facts.words
+    if not shared or w.title <= 0:
+        return 0.0, []
+    bits = sum(map(ctx.word_bits, shared))
+    chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
+    free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
+    score = min(w.title * max(0.0, bits - chance - free), w.title_cap)
+    if score <= 0:
+        return 0.0, []
+    return score, [ctx.word_names(x) for x in sorted(shared, key=lambda x: (-ctx.word_bits(x), x))]
 
 
 def commonness(key: str, first: Counter[str], last: Counter[str], names: int) -> float:

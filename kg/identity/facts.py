@@ -1,6 +1,8 @@
 """What the identity evidence needs to know about each author row beyond the co-authorship index:
 its name as written, its identifiers, the years and venues of all its papers (single-author ones
-too, which the index leaves out).
+too, which the index leaves out), the rare words of its papers' titles, and how many author rows
+publish at each venue and use each word in the whole graph (so that the evidence weighs a venue and
+a word by the graph, not by the cluster).
 
 A fresh build collects them while mapping (`FactCollector`, fed by kg.adjacency.Collector, so the
 mapping worker collects them too) and writes them beside the index, as `identity-facts.json`; a
@@ -11,9 +13,12 @@ for the rows of clusters with two or more rows only.
 from __future__ import annotations
 
 import json
+import math
+import re
+import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -27,7 +32,42 @@ from kg.terms import KG
 FACTS = "identity-facts.json"  # the small part (venues, identifiers); the per-row arrays beside it
 _NO_VENUE = 0xFFFFFFFF
 _ARRAYS = {"identity-years.dat": "H", "identity-papers.dat": "I", "identity-venues.off": "Q",
-           "identity-venues.dat": "I", "identity-names.off": "Q"}
+           "identity-venues.dat": "I", "identity-names.off": "Q", "identity-words.off": "Q",
+           "identity-words.dat": "I", "identity-word-papers.dat": "I", "identity-venue-rows.dat": "I"}
+WORDS_MAX = 64      # a row keeps its rarest title words, at most this many (the facts stay small)
+WORD_BITS = 2.0     # and only words at least this rare: in at most 1 / 2**WORD_BITS of the titled papers
+_WORD = re.compile(r"\w+")
+# Han, kana, Hangul, and the CJK compatibility ideographs: written without spaces, cut into character pairs
+_CJK = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_STOP = frozenset({
+    "the", "and", "for", "with", "from", "into", "onto", "using", "via", "its", "are", "our", "their", "this",
+    "that", "these", "those", "based", "toward", "towards", "about", "over", "under", "between", "within",
+    "without", "through", "than", "not", "new", "some"})
+
+
+def title_words(title: str) -> set[str]:
+    """The words a title is compared by: case and diacritics folded (NFKD without combining marks,
+    so NFC and NFD spellings agree), words of three letters or more that are not all digits nor a
+    function word, and runs of CJK script cut into overlapping character pairs (a run of one
+    character is kept whole)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
+    folded = unicodedata.normalize("NFC", folded)
+    out: set[str] = set()
+    for run in _CJK.findall(folded):
+        out.update([run] if len(run) == 1 else (run[k: k + 2] for k in range(len(run) - 1)))
+    for word in _WORD.findall(_CJK.sub(" ", folded)):
+        if len(word) >= 3 and not word.isdigit() and word not in _STOP:
+            out.add(word)
+    return out
+
+
+def rare_words(words: Iterable[str], papers_with: Callable[[str], int], documents: int) -> list[str]:
+    """A row's title words kept in its facts: used by two papers or more (else no other row can share
+    them) and rare enough (WORD_BITS), the WORDS_MAX rarest (ties by the word)."""
+    most = documents / 2 ** WORD_BITS
+    kept = [w for w in words if 2 <= papers_with(w) <= most]
+    kept.sort(key=lambda w: (papers_with(w), w))
+    return kept[:WORDS_MAX]
 
 
 @dataclass
@@ -43,6 +83,7 @@ class RowFacts:
     first: int | None = None
     last: int | None = None
     venues: frozenset[int] = frozenset()
+    words: frozenset[int] = frozenset()   # rare title words (Facts.vocabulary numbers)
 
 
 @dataclass
@@ -50,15 +91,23 @@ class Facts:
     """The facts of every author row, by the index's row number, as flat arrays (read from disk
     without parsing): its name, first and last year, papers (all of them, single-author ones too),
     venues (numbers into `venue_iris`), identifiers. Years and venues are filled for the rows of
-    clusters with two or more rows only. `identified`: identifier IRI -> the rows (IRIs) carrying
-    it, for the cross-source links."""
+    clusters with two or more rows only, and so are the rows' rare title words (numbers into
+    `vocabulary`; `word_papers`: the titled papers of the graph using each, of `documents`). `venue_rows`:
+    the author rows of the whole graph publishing at each venue. `identified`: identifier IRI -> the
+    rows (IRIs) carrying it, for the cross-source links."""
 
     years: array[int] = field(default_factory=lambda: array("H"))      # first, last per row (0: unknown)
     papers: array[int] = field(default_factory=lambda: array("I"))
     venue_off: array[int] = field(default_factory=lambda: array("Q", [0]))
     venue_dat: array[int] = field(default_factory=lambda: array("I"))
     names_off: array[int] = field(default_factory=lambda: array("Q", [0]))
+    words_off: array[int] = field(default_factory=lambda: array("Q", [0]))
+    words_dat: array[int] = field(default_factory=lambda: array("I"))
+    word_papers: array[int] = field(default_factory=lambda: array("I"))
+    venue_rows: array[int] = field(default_factory=lambda: array("I"))
     names_blob: bytes = b""
+    vocabulary: list[str] = field(default_factory=list)
+    documents: int = 0
     venue_iris: list[str] = field(default_factory=list)
     venue_names: dict[str, str] = field(default_factory=dict)
     ids: dict[int, list[str | None]] = field(default_factory=dict)  # row -> [orcid, dblp, openalex]
@@ -81,27 +130,39 @@ class Facts:
         if row >= len(self):
             return RowFacts(row_label(iri), ids[0], ids[1], ids[2])
         first, last = self.years[2 * row], self.years[2 * row + 1]
+        words = self.words_dat[self.words_off[row]: self.words_off[row + 1]] if row + 1 < len(self.words_off) else ()
         return RowFacts(self.name(row, iri), ids[0], ids[1], ids[2], self.papers[row], first or None, last or None,
-                        frozenset(self.venue_dat[self.venue_off[row]: self.venue_off[row + 1]]))
+                        frozenset(self.venue_dat[self.venue_off[row]: self.venue_off[row + 1]]), frozenset(words))
+
+    def idf(self, word: int) -> float:
+        """How rare a title word is, in bits: log2(titled papers / papers using it)."""
+        return math.log2(max(self.documents, 1) / max(self.word_papers[word], 1))
+
+    def venue_size(self, venue: int) -> int:
+        """The author rows of the whole graph publishing at `venue`."""
+        return self.venue_rows[venue] if venue < len(self.venue_rows) else 0
 
     def venue_label(self, venue: int) -> str:
         iri = self.venue_iris[venue]
         return self.venue_names.get(iri, iri)
 
     def write(self, directory: Path) -> None:
-        arrays = (self.years, self.papers, self.venue_off, self.venue_dat, self.names_off)
+        arrays = (self.years, self.papers, self.venue_off, self.venue_dat, self.names_off, self.words_off,
+                  self.words_dat, self.word_papers, self.venue_rows)
         for (file, _fmt), data in zip(_ARRAYS.items(), arrays, strict=True):
             with open(directory / file, "wb") as f:
                 data.tofile(f)
         (directory / "identity-names.dat").write_bytes(self.names_blob)
-        small = {"venues": self.venue_iris, "venue_names": self.venue_names,
+        (directory / "identity-words.txt").write_text("\n".join(self.vocabulary), encoding="utf-8")
+        small = {"venues": self.venue_iris, "venue_names": self.venue_names, "documents": self.documents,
                  "ids": {str(r): v for r, v in sorted(self.ids.items())}, "identified": self.identified}
         (directory / FACTS).write_text(json.dumps(small, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     @classmethod
     def read(cls, directory: Path) -> Facts | None:
         path = directory / FACTS
-        if not path.is_file() or not all((directory / f).is_file() for f in _ARRAYS):
+        extra = ("identity-names.dat", "identity-words.txt")
+        if not path.is_file() or not all((directory / f).is_file() for f in (*_ARRAYS, *extra)):
             return None
         loaded: list[array[int]] = []
         for file, fmt in _ARRAYS.items():
@@ -109,33 +170,43 @@ class Facts:
             a.frombytes((directory / file).read_bytes())
             loaded.append(a)
         data = json.loads(path.read_text(encoding="utf-8"))
-        years, papers, venue_off, venue_dat, names_off = loaded
+        years, papers, venue_off, venue_dat, names_off, words_off, words_dat, word_papers, venue_rows = loaded
         blob = (directory / "identity-names.dat").read_bytes()
-        return cls(years, papers, venue_off, venue_dat, names_off, names_blob=blob,
+        text = (directory / "identity-words.txt").read_text(encoding="utf-8")
+        return cls(years, papers, venue_off, venue_dat, names_off, words_off, words_dat, word_papers, venue_rows,
+                   names_blob=blob, vocabulary=text.split("\n") if text else [], documents=int(data["documents"]),
                    venue_iris=list(data["venues"]), venue_names=dict(data["venue_names"]),
                    ids={int(r): list(v) for r, v in data["ids"].items()},
                    identified={k: list(v) for k, v in data["identified"].items()})
 
     @classmethod
-    def assemble(cls, names: list[str], rows: dict[int, tuple[int, int, int, list[int]]],
+    def assemble(cls, names: list[str], rows: dict[int, tuple[int, int, int, list[int], list[str]]],
                  venue_iris: list[str], venue_names: dict[str, str], ids: dict[int, list[str | None]],
-                 identified: dict[str, list[str]]) -> Facts:
-        """From per-row values: `names` for every row; `rows`: row -> (papers, first, last, sorted venues)."""
+                 identified: dict[str, list[str]], venue_rows: list[int], word_papers: Callable[[str], int],
+                 documents: int) -> Facts:
+        """From per-row values: `names` for every row; `rows`: row -> (papers, first, last, sorted
+        venues, rare title words); `venue_rows` by venue number; `word_papers` of each word."""
         n = len(names)
         years, papers = array("H", [0]) * (2 * n), array("I", [0]) * n
         venue_off, venue_dat = array("Q", [0]), array("I")
+        vocabulary = sorted({w for got in rows.values() for w in got[4]})
+        number = {w: k for k, w in enumerate(vocabulary)}
+        words_off, words_dat = array("Q", [0]), array("I")
         for r in range(n):
             got = rows.get(r)
             if got is not None:
                 papers[r], years[2 * r], years[2 * r + 1] = got[0], got[1], got[2]
                 venue_dat.extend(got[3])
+                words_dat.extend(sorted(number[w] for w in got[4]))
             venue_off.append(len(venue_dat))
+            words_off.append(len(words_dat))
         names_off, blob = array("Q", [0]), bytearray()
         for name in names:
             blob += name.encode("utf-8")
             names_off.append(len(blob))
-        return cls(years, papers, venue_off, venue_dat, names_off, bytes(blob), venue_iris, venue_names, ids,
-                   identified)
+        return cls(years, papers, venue_off, venue_dat, names_off, words_off, words_dat,
+                   array("I", (word_papers(w) for w in vocabulary)), array("I", venue_rows), bytes(blob),
+                   vocabulary, documents, venue_iris, venue_names, ids, identified)
 
 
 def row_label(iri: str) -> str:
@@ -159,6 +230,12 @@ class FactCollector:
         self._venue = array("I")
         self._names: list[str] = []
         self._ids: dict[int, list[str | None]] = {}  # row (collector's number) -> [orcid, dblp, openalex]
+        self._words: dict[str, int] = {}            # title word -> its number here
+        self._word_list: list[str] = []
+        self._word_papers = array("I")               # word number -> the papers using it
+        self._paper_words = array("Q")               # paper -> (start, end) in _words_dat
+        self._words_dat = array("I")
+        self.documents = 0                           # papers with a title of one word or more
 
     def venue(self, v: Venue) -> None:
         iri = self.minter.venue(v.id)
@@ -170,6 +247,7 @@ class FactCollector:
             self._year.extend(array("H", [0]) * grow)
             self._venue.extend(array("I", [_NO_VENUE]) * grow)
         self._year[number] = p.year if p.year and 0 < p.year < 65536 else 0
+        self._title(number, p.title or "")
         if p.venue_id:
             iri = self.minter.venue(p.venue_id)
             v = self._venues.get(iri)
@@ -177,6 +255,28 @@ class FactCollector:
                 v = self._venues[iri] = len(self._venue_iris)
                 self._venue_iris.append(iri)
             self._venue[number] = v
+
+    def _title(self, number: int, title: str) -> None:
+        pw, counts = self._paper_words, self._word_papers
+        if len(pw) < 2 * (number + 1):
+            pw.extend(array("Q", [0]) * (2 * (number + 1) - len(pw)))
+        start, end = pw[2 * number], pw[2 * number + 1]
+        if end > start:  # the paper seen again: its later title counts, as its later year does
+            self.documents -= 1
+            for k in range(start, end):
+                counts[self._words_dat[k]] -= 1
+        found = title_words(title)
+        pw[2 * number] = len(self._words_dat)
+        for word in found:
+            w = self._words.get(word)
+            if w is None:
+                w = self._words[word] = len(self._word_list)
+                self._word_list.append(word)
+                counts.append(0)
+            counts[w] += 1
+            self._words_dat.append(w)
+        pw[2 * number + 1] = len(self._words_dat)
+        self.documents += bool(found)
 
     def author(self, row: int, a: Author) -> None:
         assert row == len(self._names)
@@ -207,11 +307,18 @@ class FactCollector:
         first: dict[int, int] = {}
         last: dict[int, int] = {}
         venues: dict[int, set[int]] = {}
+        words: dict[int, set[int]] = {}
         years, venue_of, n_papers = self._year, self._venue, len(self._year)
+        pw, dat, n_titled = self._paper_words, self._words_dat, len(self._paper_words) // 2
+        published: set[int] = set()  # venue << 32 | row, over the whole graph
         for paper, row in zip(pair_paper, pair_row, strict=True):
+            if paper < n_papers and venue_of[paper] != _NO_VENUE:
+                published.add(venue_of[paper] << 32 | row)
             if row not in wanted:
                 continue
             papers[row] += 1
+            if paper < n_titled and pw[2 * paper + 1] > pw[2 * paper]:
+                words.setdefault(row, set()).update(dat[pw[2 * paper]: pw[2 * paper + 1]])
             if paper < n_papers:
                 y = years[paper]
                 if y:
@@ -225,7 +332,17 @@ class FactCollector:
         # venue numbers in IRI order, so that a build and a read-back (facts_from_store) agree
         order = sorted(range(len(self._venue_iris)), key=self._venue_iris.__getitem__)
         new = {old: k for k, old in enumerate(order)}
-        rows = {renumber[r]: (papers[r], first.get(r, 0), last.get(r, 0), sorted(new[v] for v in venues.get(r, ())))
+        venue_rows = [0] * len(order)
+        for key in published:
+            venue_rows[new[key >> 32]] += 1
+        del published
+        word_list, counts = self._word_list, self._word_papers
+
+        def papers_with(word: str) -> int:
+            return counts[self._words[word]]
+
+        rows = {renumber[r]: (papers[r], first.get(r, 0), last.get(r, 0), sorted(new[v] for v in venues.get(r, ())),
+                              rare_words((word_list[w] for w in words.get(r, ())), papers_with, self.documents))
                 for r in wanted}
         identified: dict[str, list[str]] = {}
         for row, ids in self._ids.items():
@@ -238,7 +355,7 @@ class FactCollector:
         return Facts.assemble(
             names, rows, [self._venue_iris[v] for v in order], self.venue_names,
             {renumber[r]: ids for r, ids in self._ids.items()},
-            {k: sorted(v) for k, v in identified.items()},
+            {k: sorted(v) for k, v in identified.items()}, venue_rows, papers_with, self.documents,
         )
 
 
@@ -247,11 +364,14 @@ _ROW_QUERY = f"""SELECT $row ?name ?orcid ?dblp ?openalex WHERE {{
   OPTIONAL {{ $row <{KG.orcid}> ?orcid }} OPTIONAL {{ $row <{KG.dblpPerson}> ?dblp }}
   OPTIONAL {{ $row <{KG.openalexAuthor}> ?openalex }}
 }} LIMIT 1"""
-_PAPERS_QUERY = f"""SELECT $row ?ship ?year ?venue ?venueName WHERE {{
+_PAPERS_QUERY = f"""SELECT $row ?ship ?paper ?year ?venue ?venueName WHERE {{
   ?ship <{KG.authorRow}> $row ; <{KG.paper}> ?paper .
   OPTIONAL {{ ?paper <{KG.year}> ?year }}
   OPTIONAL {{ ?paper <{KG.publishedIn}> ?venue . OPTIONAL {{ ?venue <{KG.name}> ?venueName }} }}
 }}"""
+_VENUE_ROWS_QUERY = f"""SELECT ?venue (COUNT(DISTINCT ?row) AS ?rows) WHERE {{
+  ?ship <{KG.authorRow}> ?row ; <{KG.paper}> ?paper . ?paper <{KG.publishedIn}> ?venue .
+}} GROUP BY ?venue"""
 _IDS_QUERY = f"""SELECT ?row ?id WHERE {{
   {{ ?row <{KG.orcid}> ?id }} UNION {{ ?row <{KG.dblpPerson}> ?id }} UNION {{ ?row <{KG.openalexAuthor}> ?id }}
 }}"""
@@ -260,9 +380,15 @@ _IDS_QUERY = f"""SELECT ?row ?id WHERE {{
 def facts_from_store(store: ox.Store, rows: Iterable[tuple[int, str]], names: list[str]) -> Facts:
     """The same facts read back from a store: `rows` are (row number, IRI) of the rows of clusters
     with 2+ rows, `names` every row's name by number."""
-    found: dict[int, tuple[int, int, int, list[str]]] = {}
+    found: dict[int, tuple[int, int, int, list[str], list[str]]] = {}
     ids: dict[int, list[str | None]] = {}
     venue_names: dict[str, str] = {}
+    titles: dict[str, set[str]] = {}  # every paper of the graph -> its title words
+    for q in store.quads_for_pattern(None, ox.NamedNode(KG.title), None):
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
+            titles[q.subject.value] = title_words(q.object.value)
+    word_papers: Counter[str] = Counter(w for words in titles.values() for w in words)
+    documents = sum(1 for words in titles.values() if words)
     for number, iri in rows:
         row = ox.NamedNode(iri)
         first_row = next(iter(_solutions(
@@ -274,7 +400,9 @@ def facts_from_store(store: ox.Store, rows: Iterable[tuple[int, str]], names: li
         if any(got):
             ids[number] = got
         seen: set[str] = set()
-        papers, first, last, venues = 0, 0, 0, set()
+        papers, first, last = 0, 0, 0
+        venues: set[str] = set()
+        words: set[str] = set()
         for r in _solutions(store.query(_PAPERS_QUERY, substitutions={ox.Variable("row"): row},
                                            use_default_graph_as_union=True)):
             ship = _value(r, "ship")  # counted per authorship, as the collector does
@@ -282,6 +410,7 @@ def facts_from_store(store: ox.Store, rows: Iterable[tuple[int, str]], names: li
                 continue
             seen.add(ship)
             papers += 1
+            words.update(titles.get(_value(r, "paper") or "", ()))
             year = _value(r, "year")
             if year is not None and year[:4].isdigit() and 0 < int(year[:4]) < 65536:
                 y = int(year[:4])
@@ -292,17 +421,24 @@ def facts_from_store(store: ox.Store, rows: Iterable[tuple[int, str]], names: li
                 name = _value(r, "venueName")
                 if name is not None:
                     venue_names.setdefault(venue, name)
-        found[number] = (papers, first, last, sorted(venues))
+        found[number] = (papers, first, last, sorted(venues),
+                         rare_words(words, word_papers.__getitem__, documents))
     venue_iris = sorted({v for got in found.values() for v in got[3]})
     number_of = {v: k for k, v in enumerate(venue_iris)}
+    venue_rows = [0] * len(venue_iris)
+    for r in _solutions(store.query(_VENUE_ROWS_QUERY, use_default_graph_as_union=True)):
+        venue, count = _value(r, "venue"), _value(r, "rows")
+        if venue in number_of and count is not None:
+            venue_rows[number_of[venue]] = int(count)
     identified: dict[str, set[str]] = {}
     for r in _solutions(store.query(_IDS_QUERY, use_default_graph_as_union=True)):
         row_iri, ident = _value(r, "row"), _value(r, "id")
         if row_iri is not None and ident is not None:
             identified.setdefault(ident, set()).add(row_iri)
     return Facts.assemble(
-        names, {k: (p, f, la, [number_of[v] for v in vs]) for k, (p, f, la, vs) in found.items()},
-        venue_iris, venue_names, ids, {k: sorted(v) for k, v in identified.items()})
+        names, {k: (p, f, la, [number_of[v] for v in vs], ws) for k, (p, f, la, vs, ws) in found.items()},
+        venue_iris, venue_names, ids, {k: sorted(v) for k, v in identified.items()}, venue_rows,
+        word_papers.__getitem__, documents)
 
 
 def _solutions(result: object) -> Iterable[ox.QuerySolution]:

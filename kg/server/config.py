@@ -24,6 +24,7 @@ class ServerConfig:
     allow_service: frozenset[str] = field(default_factory=frozenset)
     workers: int = 2
     max_body: int = 1 << 20
+    request_timeout: float = 10.0  # seconds a begun request has for its head, and between two reads of its body
     client_budget: float | None = None  # query seconds per minute per client (kg.server.budget)
     client_budget_loopback: bool = False
     cache_entries: int = 2048  # hot answers kept in memory (kg.server.hot); 0: none

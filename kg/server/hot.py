@@ -1,9 +1,10 @@
 """Hot answers: the API's and the pages' responses kept in memory for the active store generation.
 
 A popular cluster page is then answered at the HTTP layer's speed, without a worker. The cache is
-bounded (entries and bytes, least recently used out first) and belongs to one generation: the
-first lookup after a rebuild (another build tag) empties it. Only 200 answers of read-only stores
-are kept (with updates enabled the store changes in place, as for ETags).
+bounded (entries, and bytes of the bodies and their keys, least recently used out first) and
+belongs to one generation: the first lookup after a rebuild (another build tag) empties it. Only
+200 answers of read-only stores are kept (with updates enabled the store changes in place, as for
+ETags).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ class Answer:
 
 
 class AnswerCache:
-    """LRU of answers keyed by (build tag, variant); `max_bytes` bounds the bodies' total size."""
+    """LRU of answers keyed by (build tag, variant); `max_bytes` bounds the total size of the bodies
+    and of their variants (a request's path and query: up to the head's limit each)."""
 
     def __init__(self, max_entries: int = 2048, max_bytes: int = 64 << 20) -> None:
         self.max_entries = max_entries
@@ -57,9 +59,9 @@ class AnswerCache:
             self._generation(tag)
             old = self.entries.pop(variant, None)
             if old is not None:
-                self.size -= len(old.body)
+                self.size -= len(old.body) + len(variant)
             self.entries[variant] = answer
-            self.size += len(answer.body)
+            self.size += len(answer.body) + len(variant)
             while self.entries and (len(self.entries) > self.max_entries or self.size > self.max_bytes):
-                _, gone = self.entries.popitem(last=False)
-                self.size -= len(gone.body)
+                gone_variant, gone = self.entries.popitem(last=False)
+                self.size -= len(gone.body) + len(gone_variant)

@@ -11,9 +11,10 @@ key rides on the request (`Request.key`), so a request the front has seen whole 
 Anything else (updates, the service description, pages, errors of the protocol, HEAD) goes to the
 app, which gives every error its message.
 
-A query whose shape is known to be fast (kg.server.shapes) is evaluated on the loop itself
-(LocalRunner.inline), without the hop to an evaluation thread; every answer, here or in a thread,
-counts for its shape.
+Every query is evaluated in an evaluation thread (kg.server.local), never on the event loop: a
+costly one cannot hold up this worker's other connections, and one past the time limit is
+answered 503 with the others in flight (a variant that evaluated queries of a shape known to be
+fast on the loop, without the thread hop, was removed: bench/RESULTS.md).
 
 Kept answers: a 200 the app answered from its hot cache or put into it (`X-KG-Cache`) is kept
 here too, as the bytes of its header lines and body, per request line, Accept and Host, for the
@@ -39,7 +40,7 @@ from kg.server.config import LOG_FORMAT, ServerConfig
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.protocol import Operation, ProtocolError, parse
-from kg.server.shapes import Shapes, shape
+from kg.server.tables import Table, cost
 from kg.server.views import prefers_html
 from kg.sparqltext import Analysis, Refused, check_outbound, lex
 
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kg.server")
 access = logging.getLogger("kg.server.access")
-KEPT = 4096  # checked query texts, Accept headers and request plans kept (each table emptied when full)
 OFFERS = {Family.RESULTS: RESULTS, Family.BOOLEAN: BOOLEAN, Family.GRAPH: GRAPHS}
 TEXT = b"text/plain; charset=utf-8"
 FLUSH = 0.1  # seconds an access-log line waits at most before it is written
@@ -180,18 +180,13 @@ class Choice:
     html: bool
 
 
-def _bounded(table: dict[Any, Any]) -> None:
-    if len(table) >= KEPT:
-        table.clear()
-
-
 class Checks:
     """The endpoint's checks of a query request, each kept for the text or header it depends on."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.texts: dict[tuple[str, str], tuple[Analysis, str | None]] = {}
-        self.choices: dict[tuple[str | None, str | None, str | None], Choice | str] = {}
+        self.texts: Table[tuple[str, str], tuple[Analysis, str | None]] = Table()
+        self.choices: Table[tuple[str | None, str | None, str | None], Choice | str] = Table()
 
     def checked(self, text: str, base: str) -> Analysis:
         """The text's analysis; ProtocolError 400 when it must be refused (SERVICE, LOAD, a bad escape)."""
@@ -204,8 +199,8 @@ class Checks:
                 check_outbound(analysis, self.config.allow_service, base)
             except Refused as e:
                 analysis, refusal = Analysis(text), str(e)
-            _bounded(self.texts)
-            found = self.texts[key] = (analysis, refusal)
+            # the text twice (the key, and the analysis's tokens at most as long)
+            found = self.texts.put(key, (analysis, refusal), cost(text, text, base, refusal))
         if found[1] is not None:
             raise ProtocolError(400, found[1])
         return found[0]
@@ -217,8 +212,7 @@ class Checks:
         found = self.choices.get(key)
         if found is None:
             found = self._choose(form, fmt_param, accept)
-            _bounded(self.choices)
-            self.choices[key] = found
+            self.choices.put(key, found, cost(form, fmt_param, accept) + 256)
         if isinstance(found, str):
             raise ProtocolError(406, found)
         return found
@@ -278,7 +272,6 @@ def printable(raw: bytes) -> str:
 class Plan:
     job: Job
     note: str
-    shape: str | None = None  # its shape, when queries may be evaluated on the loop
 
 
 def _note(plan: Plan, result: Result) -> str:
@@ -291,6 +284,7 @@ class Kept:
     tag: str
     head: bytes  # the header lines (no Date, no Content-Length), each ending in CRLF
     body: bytes
+    size: int  # the bytes it holds with its key, about (what max_kept_bytes bounds)
 
 
 class Lean:
@@ -304,8 +298,8 @@ class Lean:
         self.site = site
         self.ledger: Any = ledger if config.client_budget else None
         self.app_in_flight = app_in_flight
-        self.plans: dict[Hashable, Plan | None] = {}
-        self.endpoints: dict[tuple[str, bytes | None], str] = {}
+        self.plans: Table[Hashable, Plan | None] = Table()
+        self.endpoints: Table[tuple[str, bytes | None], str] = Table()
         self.kept: OrderedDict[Hashable, Kept] = OrderedDict()
         self.kept_tag: str | None = None
         self.kept_bytes = 0
@@ -313,9 +307,8 @@ class Lean:
         self.max_kept_bytes = 64 << 20
         self.in_flight = 0
         self.log = AccessLog()
-        self.shapes = Shapes() if runner.has_here else None
-        self.heads: dict[str, bytes] = {}  # the header lines of a 200 without headers of its own, by content type
-        self.paths: dict[bytes, str] = {}  # request paths as the access log writes them
+        self.heads: Table[str, bytes] = Table()  # the header lines of a 200 without headers of its own, by content type
+        self.paths: Table[bytes, str] = Table()  # request paths as the access log writes them
 
     # -- the Taker interface
     def take(self, conn: Connection, request: Request) -> bool:
@@ -350,12 +343,13 @@ class Lean:
         key = self._kept_key(request)
         old = self.kept.pop(key, None)
         if old is not None:
-            self.kept_bytes -= len(old.body)
-        self.kept[key] = Kept(tag, b"".join(lines), body)
-        self.kept_bytes += len(body)
+            self.kept_bytes -= old.size
+        head = b"".join(lines)
+        kept = self.kept[key] = Kept(tag, head, body, cost(head, body, *key))
+        self.kept_bytes += kept.size
         while self.kept and (len(self.kept) > self.max_kept or self.kept_bytes > self.max_kept_bytes):
             _, gone = self.kept.popitem(last=False)
-            self.kept_bytes -= len(gone.body)
+            self.kept_bytes -= gone.size
 
     # -- kept answers
     def _generation(self, tag: str) -> None:
@@ -365,7 +359,7 @@ class Lean:
             self.kept_tag = tag
 
     @staticmethod
-    def _kept_key(request: Request) -> Hashable:
+    def _kept_key(request: Request) -> tuple[bytes, bytes, bytes | None, bytes | None]:
         return (request.raw_path, request.query, request.header(b"accept"), request.header(b"host"))
 
     def _conditional(self, request: Request) -> bool:
@@ -397,13 +391,13 @@ class Lean:
             if request.method not in ("GET", "POST"):
                 return False
             content_type = accept = host = None
-            for k, v in request.headers:
+            for k, v in request.headers:  # the first of a repeated field, as the app reads it (Starlette)
                 if k == b"content-type":
-                    content_type = v
+                    content_type = v if content_type is None else content_type
                 elif k == b"accept":
-                    accept = v
+                    accept = v if accept is None else accept
                 elif k == b"host":
-                    host = v
+                    host = v if host is None else host
                 elif k == b"origin" and self.config.cors:
                     return False  # CORS headers: the app's middleware
             key = request.key = (request.method, request.query, content_type, request.body, accept, host,
@@ -411,19 +405,13 @@ class Lean:
         if key in self.plans:
             plan = self.plans[key]
         else:
-            _, _, content_type, _, accept, host, _ = key
+            method, query, content_type, body, accept, host, scheme = key
             plan = self._plan(request, content_type, accept, host)
-            _bounded(self.plans)
-            self.plans[key] = plan
+            text = plan.job.text if plan is not None else None  # the text decoded from the body or query
+            self.plans.put(key, plan, cost(method, query, content_type, body, accept, host, scheme, text) + 512)
         if plan is None:
             return False
         if self._refused(conn, request):
-            return True
-        shapes = self.shapes
-        if shapes is not None and plan.shape is not None and shapes.inline(plan.shape):
-            result = self.runner.inline(plan.job, self.config.timeout, lambda: self._late(conn, request, plan))
-            shapes.record(plan.shape, result.seconds or 0.0)
-            self._reply(conn, request, plan, result)
             return True
         self.in_flight += 1
         self.runner.submit(plan.job, self.config.timeout,
@@ -447,25 +435,26 @@ class Lean:
             job = self.checks.query_job(op, analysis, base, choice)
         except (ProtocolError, UnicodeDecodeError):
             return None
-        return Plan(job, f"query {form or '?'}", shape(op.text) if self.shapes is not None else None)
+        return Plan(job, f"query {form or '?'}")
 
     def _endpoint(self, scheme: str, host: bytes | None) -> str:
-        """This endpoint's URL as the app's `request.url` gives it (the base IRI of queries)."""
+        """This endpoint's URL as the app's `request.url` gives it (the base IRI of queries): Starlette's
+        URL of the scope the front gives the app, so that a Host it refuses ('a@b', 'b c') gives the
+        server's address here too, and the first of two Host fields counts, as there."""
         key = (scheme, host)
         found = self.endpoints.get(key)
         if found is None:
-            if host:
-                url = f"{scheme}://{host.decode('latin-1')}/sparql"
-            else:
-                name, port = self.config.host, self.config.port
-                url = f"{scheme}://{name}/sparql" if port == {"http": 80, "https": 443}[scheme] \
-                    else f"{scheme}://{name}:{port}/sparql"
+            from starlette.datastructures import URL
+
+            scope = {"type": "http", "scheme": scheme, "server": (self.config.host, self.config.port),
+                     "path": "/sparql", "root_path": "", "query_string": b"",
+                     "headers": [] if host is None else [(b"host", host)]}
+            url = str(URL(scope=scope))
             try:
                 found = ox.NamedNode(url).value
             except ValueError:
                 found = f"http://{self.config.host}:{self.config.port}/sparql"
-            _bounded(self.endpoints)
-            self.endpoints[key] = found
+            self.endpoints.put(key, found, cost(scheme, host, found))
         return found
 
     def _reply(self, conn: Connection, request: Request, plan: Plan, result: Result) -> None:
@@ -473,8 +462,8 @@ class Lean:
             head = self.heads.get(result.content_type)
             if head is None:
                 _, headers, _ = answer_parts(result)
-                _bounded(self.heads)
-                head = self.heads[result.content_type] = b"".join(k + b": " + v + b"\r\n" for k, v in headers)
+                head = b"".join(k + b": " + v + b"\r\n" for k, v in headers)
+                self.heads.put(result.content_type, head, cost(result.content_type, head))
             conn.respond(request, 200, [], result.body, head=head)
             status = 200
         else:
@@ -483,22 +472,8 @@ class Lean:
         self._log(request, status, _note(plan, result))
         self._charge(request)
 
-    def _late(self, conn: Connection, request: Request, plan: Plan) -> None:
-        """The 503 of a query past the time limit on the loop: written to its socket by the watchdog's
-        thread while the loop is still blocked in the query (the process is killed next)."""
-        from kg.server.local import timed_out
-
-        status, headers, body = answer_parts(timed_out(self.config.timeout))
-        request.close = True
-        conn.write_aside(conn.answer(request, status, headers, body))
-        self._log(request, status, f"{plan.note} stopped past the time limit")
-        self._charge(request)
-
     def _answered(self, conn: Connection, request: Request, plan: Plan, result: Result, late: bool) -> None:
         self.in_flight -= 1
-        if self.shapes is not None and plan.shape is not None:  # never run (503): as long as it waited
-            seconds = result.seconds if result.seconds is not None else time.monotonic() - request.started
-            self.shapes.record(plan.shape, seconds)
         if not late:
             self._reply(conn, request, plan, result)
             return
@@ -553,7 +528,6 @@ class Lean:
     def _log(self, request: Request, status: int, note: str) -> None:
         path = self.paths.get(request.raw_path)
         if path is None:
-            _bounded(self.paths)
-            path = self.paths[request.raw_path] = printable(request.raw_path)
+            path = self.paths.put(request.raw_path, printable(request.raw_path), cost(request.raw_path) * 5)
         self.log.add((request.client[0], request.method, path, status, (time.monotonic() - request.started) * 1000,
                       note))

@@ -15,12 +15,8 @@ the late job's own 503 goes out last, after which the process kills itself (SIGK
 front, kg.server.wire, or by `Doom` for the app's own requests): the CPU is free as the client reads
 its answer. The supervisor starts a fresh worker; other workers keep serving meanwhile.
 
-`inline` evaluates a job on the calling thread (the event loop's) with one more evaluator: no hop,
-for the queries known to be fast (kg.server.shapes). While it runs the loop is blocked, so its time
-limit is kept by a watchdog thread instead of the sweep: past it, the watchdog calls the job's
-`late` (which writes the 503 to its client's socket itself) and kills the process. The jobs in the
-threads are then lost with it: their clients see the connection close, as a client of a worker
-that died does, and ask again on a new one.
+No job is evaluated on the event loop's own thread: while it ran, the loop could neither serve the
+worker's other connections nor answer them 503 when it went past the time limit.
 """
 
 from __future__ import annotations
@@ -73,10 +69,8 @@ class LocalRunner:
         factory: Callable[[], Callable[[Job], Result]],
         threads: int = 2,
         on_doom: Callable[[], None] | None = None,
-        here: bool = False,
     ) -> None:
         self.factory = factory
-        self.has_here = here  # one more evaluator, for `inline` (never beside the single writer)
         self.size = max(1, threads)
         self.on_doom = on_doom
         self.jobs: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
@@ -85,10 +79,6 @@ class LocalRunner:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.sweeping: asyncio.TimerHandle | None = None
         self.doomed = False
-        self.here: Callable[[Job], Result] | None = None  # the evaluator of the loop's own thread (`inline`)
-        self.here_since: float | None = None  # when the job on the loop started; None while there is none
-        self.here_timeout = 0.0
-        self.here_late: Callable[[], None] | None = None
 
     async def start(self) -> None:
         """Starts the threads and builds their evaluators (the store opened before the first job's clock)."""
@@ -101,9 +91,6 @@ class LocalRunner:
             thread.start()
             self.threads.append(thread)
         await asyncio.gather(*ready)
-        if self.has_here:
-            self.here = self.factory()
-            threading.Thread(target=self._watch, name="kg-watchdog", daemon=True).start()
 
     def _serve(self, ready: asyncio.Future[None]) -> None:
         loop = self.loop
@@ -121,36 +108,7 @@ class LocalRunner:
             ticket.started = time.monotonic()
             loop.call_soon_threadsafe(self._finish, ticket, evaluated(handler, ticket.job, ticket.started))
 
-    def _watch(self) -> None:
-        """The time limit of the job on the loop (`inline`), checked every SWEEP s from this thread."""
-        while True:
-            time.sleep(SWEEP)
-            since = self.here_since
-            if since is None or time.monotonic() - since < self.here_timeout or self.here_since is not since:
-                continue
-            self.doomed = True
-            log.warning("kg serve: a query passed the time limit; worker %d stops and is replaced", os.getpid())
-            late = self.here_late
-            if late is not None:
-                with contextlib.suppress(Exception):
-                    late()
-            _die()
-
     # -- on the event loop
-    def inline(self, job: Job, timeout: float, late: Callable[[], None]) -> Result:
-        """The job's Result, evaluated here and now (on the loop); past `timeout` the watchdog calls
-        `late()` from its own thread, to answer the client without the loop, and kills the process."""
-        here = self.here
-        assert here is not None, "LocalRunner(here=True) evaluates inline"
-        if self.doomed:
-            return restarting()
-        self.here_timeout, self.here_late = timeout, late
-        self.here_since = started = time.monotonic()
-        try:
-            return evaluated(here, job, started)
-        finally:
-            self.here_since = self.here_late = None
-
     def submit(self, job: Job, timeout: float, done: Done) -> None:
         """Queues the job; `done(result, late)` is called on the loop exactly once."""
         loop = self.loop

@@ -1,8 +1,8 @@
 """`kg serve`'s process model: HTTP worker processes on one shared listening socket, and a supervisor.
 
 The supervisor (the `kg serve` process) binds the address, starts `--workers` worker processes
-(multiprocessing spawn) and hands each the listening socket; each worker accepts its share of the
-connections (kg.server.wire.Acceptor: one that holds more than another leaves new ones to it).
+(multiprocessing spawn) and hands each the listening socket, from which every worker accepts
+connections as they come (kg.server.wire.Acceptor).
 A worker is a whole server: its HTTP front (kg.server.wire, httptools on uvloop),
 which answers SPARQL queries and kept answers itself (kg.server.lean) and hands every other request
 to the app (Starlette), and its evaluation threads (kg.server.local), so a request is parsed,
@@ -32,7 +32,6 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from kg.server.config import LOG_FORMAT, ServerConfig
-from kg.server.wire import ABSENT
 
 log = logging.getLogger("kg.server")
 _CTX = multiprocessing.get_context("spawn")
@@ -76,8 +75,7 @@ def _configure_logging() -> None:
     logging.getLogger("kg.server").setLevel(logging.INFO)
 
 
-def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, threads: int, ledger: Any,
-            counts: Any = None) -> None:
+def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, threads: int, ledger: Any) -> None:
     """One HTTP worker process: the HTTP front (kg.server.wire) on the shared socket, its lean path
     (kg.server.lean) and the app, with the evaluation threads (kg.server.local)."""
     import asyncio
@@ -87,7 +85,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
     from kg.server.evaluator import factory
     from kg.server.lean import Lean
     from kg.server.local import BEFORE_DEATH, Doom, LocalRunner
-    from kg.server.wire import Front, Share, serve
+    from kg.server.wire import Front, serve
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us (SIGTERM: a graceful stop)
     _configure_logging()
@@ -97,16 +95,13 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
         for server in listening:  # a doomed worker takes no new connections; the others do
             server.close()
 
-    here = config.remote is None and not config.updates  # fast queries on the loop (kg.server.shapes)
-    runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=threads, on_doom=stop_accepting,
-                         here=here)
+    runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=threads, on_doom=stop_accepting)
     starlette = create_app(config, runner=runner, announce=False, ledger=ledger)
     endpoint = starlette.state.endpoint
     lean: list[Lean] = []
     app = Doom(starlette, active=lambda: lean[0].in_flight if lean else 0)
     lean.append(Lean(config, runner, endpoint.checks, endpoint.site, ledger=ledger, app_in_flight=lambda: app.active))
-    share = Share(counts, slot) if counts is not None else None
-    front = Front(app, lean[0], config.max_body, (config.host, config.port), share)
+    front = Front(app, lean[0], config.max_body, (config.host, config.port), config.request_timeout)
     BEFORE_DEATH.append(lean[0].log.flush)
 
     async def beat() -> None:
@@ -145,15 +140,13 @@ class Supervisor:
         self.size = size
         self.threads = threads
         self.beats = _CTX.Array("d", size, lock=False)
-        self.counts = _CTX.Array("i", size, lock=False)  # each worker's open connections (kg.server.wire.Share)
         self.workers: list[BaseProcess | None] = [None] * size
         self.started = [0.0] * size
         self.stopping = False
 
     def start(self, slot: int) -> None:
         self.beats[slot] = 0.0
-        self.counts[slot] = ABSENT  # until the worker accepts
-        args = (self.config, self.sock, slot, self.beats, self.threads, self.ledger, self.counts)
+        args = (self.config, self.sock, slot, self.beats, self.threads, self.ledger)
         process = _CTX.Process(target=_worker, args=args, daemon=True, name=f"kg-serve-{slot}")
         process.start()
         self.workers[slot] = process
@@ -164,7 +157,6 @@ class Supervisor:
         now = time.monotonic()
         for slot, process in enumerate(self.workers):
             if process is None or not process.is_alive():
-                self.counts[slot] = ABSENT
                 if process is not None:
                     process.join(0)
                 if now - self.started[slot] >= RESTART_PAUSE:

@@ -11,12 +11,21 @@ idle for KEEP_ALIVE seconds are closed (by one sweep a second over the worker's 
 timer per request). Requests with `Upgrade:` (Java's `h2c`) are answered as
 plain HTTP/1.1; a request that cannot be parsed is 400, and its connection closed.
 
-Connections are shared out between the workers: each worker accepts from the listening socket
-itself (`Acceptor`) and leaves a new connection to the others while it holds more connections
-than the least loaded live worker (counts in shared memory), for at most DEFER s, after which it
-takes the connection anyway. Without that, keep-alive clients that connect at once would land
-on whichever worker woke first (6 of 8 on one worker was common), and the busy worker's event
-loop would serve most of the load while the other waited.
+Every worker accepts from the one listening socket (`Acceptor`), as soon as a connection is
+there: the kernel wakes the workers waiting on it and one of them takes it. (A balancing of
+connections between the workers, each leaving a new one to a less loaded worker for 20 ms, was
+measured to gain nothing on kept-alive load and to cost 95% of the rate when every request comes
+on a new connection: bench/RESULTS.md.)
+
+A connection's reading is bounded (as uvicorn's flow control does it): it pauses while the
+answers not yet taken by the client pass the transport's high-water mark, or while MAX_QUEUED
+requests (or QUEUED_BYTES of them) wait for their answers, and resumes once they are out; no
+request starts while the client does not take the answers. The head of a request is at most
+MAX_HEAD bytes, counted on every read (431 past it, or 414 for the request line), and a request
+once begun has `request_timeout` s to send its head whole, and as long between two reads of its
+body (408, then the connection closes); a client that takes nothing of its answers for as long
+is cut. Answers leave in the order of the requests, `100 Continue` too: it goes out when the
+request that asked for it is the one being answered.
 
 Behind a proxy on 127.0.0.1, `X-Forwarded-For` and `X-Forwarded-Proto` give the client and the
 scheme, as uvicorn's default does.
@@ -29,7 +38,6 @@ import contextlib
 import email.utils
 import gc
 import logging
-import os
 import socket
 import time
 from collections import deque
@@ -45,8 +53,10 @@ IDLE_SWEEP = 1.0  # seconds between two looks for idle connections
 MAX_HEADERS = 100
 MAX_HEAD = 64 << 10  # bytes of request line and headers
 TRUSTED = frozenset({"127.0.0.1", "::1"})  # proxies whose X-Forwarded-* are believed
-DEFER = 0.02  # seconds a worker leaves a new connection to a less loaded one before it takes it
 ACCEPTS = 16  # connections accepted at most per wake-up
+REQUEST_TIMEOUT = 10.0  # seconds a begun request has for its head, and between two reads of its body
+MAX_QUEUED = 16  # requests parsed and waiting for their answers, on one connection, before reading pauses
+QUEUED_BYTES = 1 << 20  # bytes of bodies waiting so, before reading pauses
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -123,6 +133,26 @@ class Request:
         return None
 
 
+class Refusal(Request):
+    """A request refused before it could be parsed whole (400, 408, 414, 431): answered `status`, then
+    the connection closes."""
+
+    __slots__ = ("status",)
+
+    def __init__(self, status: int) -> None:
+        super().__init__()
+        self.status = status
+        self.method = "BAD"
+
+
+class HeadTooLarge(httptools.HttpParserError):
+    """The request line or the header fields passed their limits."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 _SEVERAL = Request()  # Connection.parsed when the data being read held more (or less) than one request
 _NOT_REPEATED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"upgrade"})
 REPEAT_BYTES = 8 << 10  # bytes of a request kept whole at most
@@ -166,38 +196,17 @@ class Taker(Protocol):
         ...
 
 
-ABSENT = 1 << 30  # the count of a worker slot whose worker is starting or dead (kg.server.prefork)
-
-
-class Share:
-    """The open connections of every worker (an array in shared memory, one slot per worker, each
-    written by its own worker only, ABSENT while no worker accepts there), and this worker's slot."""
-
-    def __init__(self, counts: Any, slot: int) -> None:
-        self.counts = counts
-        self.slot = slot
-
-    def more_than_least(self) -> bool:
-        """Whether this worker holds more connections than another one."""
-        counts, slot = self.counts, self.slot
-        mine = counts[slot]
-        return any(counts[i] < mine for i in range(len(counts)) if i != slot)
-
-    def add(self, n: int) -> None:
-        self.counts[self.slot] = max(0, self.counts[self.slot] + n)
-
-
 class Front:
-    """What every connection of this worker shares: the app, the lean path, the settings, the count
-    of requests in flight, and the workers' connection counts."""
+    """What every connection of this worker shares: the app, the lean path, the settings and the
+    count of requests in flight."""
 
     def __init__(self, app: ASGIApp, taker: Taker | None, max_body: int, server: tuple[str, int],
-                 share: Share | None = None) -> None:
+                 request_timeout: float = REQUEST_TIMEOUT) -> None:
         self.app = app
         self.taker = taker
         self.max_body = max_body
         self.server = server
-        self.share = share
+        self.request_timeout = request_timeout
         self.connections: set[Connection] = set()
         self.in_flight = 0  # requests answered by the lean path, not yet written
         self.stopping = False
@@ -213,8 +222,12 @@ class Front:
         self.sweeping = None
         now = time.monotonic()
         for conn in list(self.connections):
-            if conn.quiet_since is not None and now - conn.quiet_since >= KEEP_ALIVE:
+            if not conn.writing:  # first: closing it as idle would wait for ever for its answers to go out
+                conn.check_reader(now, self.request_timeout)
+            elif conn.quiet_since is not None and now - conn.quiet_since >= KEEP_ALIVE:
                 conn.close_if_idle()
+            elif conn.in_message:
+                conn.check_deadline(now, self.request_timeout)
         if self.connections:
             self.watch(loop)
 
@@ -243,6 +256,16 @@ class Connection(asyncio.Protocol):
         self.in_message = False  # between a request's first byte and its end
         self.plain = True  # the request being parsed has no header that keeps it from Repeats
         self.parsed: Request | None = None  # the one request parsed from the data being read
+        self.queued_bytes = 0  # bytes of the bodies in `queue`
+        self.reading = True  # False while reading is paused (`_flow`)
+        self.writing = True  # False while the transport holds more than its high-water mark
+        self.unread_since = 0.0  # when `writing` last became False
+        self.draining = False  # in `_next`'s loop: an answer given at once does not start the next itself
+        self.in_head = False  # between a request's first byte and the end of its head
+        self.head_read = 0  # bytes read of that head (at most one read more than it holds)
+        self.begun = 0  # requests begun on this connection (tells whether a read began one)
+        self.since = 0.0  # when the request being received began; in its body, when it last got bytes
+        self.continue_wanted = False  # the request being received asked for 100 Continue, not yet sent
 
     # -- the transport
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -251,15 +274,11 @@ class Connection(asyncio.Protocol):
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.peer = (str(peer[0]), int(peer[1]))
         self.front.connections.add(self)
-        if self.front.share is not None:
-            self.front.share.add(1)
         self.quiet_since = time.monotonic()
         self.front.watch(self.loop)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if self in self.front.connections and self.front.share is not None:
-            self.front.share.add(-1)
         self.front.connections.discard(self)
         self.quiet_since = None
         if self.disconnected is not None:
@@ -268,14 +287,60 @@ class Connection(asyncio.Protocol):
             self.writable.set_result(None)
 
     def pause_writing(self) -> None:
+        self.writing = False
+        self.unread_since = time.monotonic()
         if self.writable is None or self.writable.done():
             self.writable = self.loop.create_future()
+        self._flow()
 
     def resume_writing(self) -> None:
+        self.writing = True
         if self.writable is not None and not self.writable.done():
             self.writable.set_result(None)
+        if not self.busy:
+            self._next()
+        self._flow()
+
+    def _flow(self) -> None:
+        """Pauses reading while the client does not take its answers or too many requests wait for
+        theirs; resumes it once they are out (the time a request has is counted from then on)."""
+        pause = not self.writing or len(self.queue) >= MAX_QUEUED or self.queued_bytes > QUEUED_BYTES
+        if pause != self.reading:
+            return  # as it should be (the common case: reading, nothing to pause for)
+        transport = self.transport
+        if transport is None or self.closed or transport.is_closing():
+            return
+        if pause:
+            self.reading = False
+            transport.pause_reading()
+        else:
+            self.reading = True
+            self.since = time.monotonic()
+            transport.resume_reading()
+
+    def check_deadline(self, now: float, timeout: float) -> None:
+        """408 for a request begun more than `timeout` s ago whose head is not whole yet, or whose body
+        got nothing for `timeout` s (after the answers before it; the connection closes then)."""
+        if self.broken or not self.reading or now - self.since < timeout:
+            return
+        part = "head" if self.in_head else "body"
+        self._stop(408, f"the request's {part} did not come whole in time (limit {timeout:g} s)")
+
+    def check_reader(self, now: float, timeout: float) -> None:
+        """Cuts a connection whose client has taken none of its answers for `timeout` s (the answers
+        cannot be delivered, and it holds a descriptor and its buffers)."""
+        if now - self.unread_since >= timeout and self.transport is not None:
+            log.info("kg serve: %s read nothing of its answers for %g s; connection cut", self.peer[0], timeout)
+            self.transport.abort()
+
+    def _stop(self, status: int, message: str) -> None:
+        """Reads nothing more; `status` for the request being received, after the answers before it."""
+        self.broken = self.close_after = True
+        self._refuse(message, status)
 
     def data_received(self, data: bytes) -> None:
+        if self.in_message and not self.in_head:
+            self.since = time.monotonic()  # the body's clock: the time between two reads
         repeats = self.front.repeats
         fresh = not self.in_message  # `data` starts a request: it may be one seen whole before
         if fresh and repeats is not None and not self.broken and len(data) <= repeats.max_bytes:
@@ -287,7 +352,16 @@ class Connection(asyncio.Protocol):
         self.parsed = None
         while not self.broken:
             try:
+                begun = self.begun
                 self.parser.feed_data(data)
+                if self.in_head:  # a head is coming: its bytes so far, whatever its lines
+                    if begun == self.begun:
+                        self.head_read += len(data)
+                    else:  # begun in this read: all of it when it began at its start, else its lines so far
+                        self.head_read = len(data) if fresh and self.parsed is None else self.head_size
+                    if self.head_read > MAX_HEAD:
+                        self._stop(431, f"request head too large (limit {MAX_HEAD} bytes)")
+                        return
                 parsed = self.parsed
                 if fresh and repeats is not None and parsed is not None and parsed is not _SEVERAL \
                         and not self.in_message:
@@ -303,23 +377,28 @@ class Connection(asyncio.Protocol):
                 if not data:
                     return
             except httptools.HttpParserError as e:
-                self.broken = self.close_after = True  # nothing more is read
                 cause = e.__cause__ or e.__context__ or e
-                self._refuse(f"malformed HTTP request: {cause}")
+                if isinstance(cause, HeadTooLarge):
+                    self._stop(cause.status, str(cause))
+                else:
+                    self._stop(400, f"malformed HTTP request: {cause}")
 
-    def _refuse(self, message: str) -> None:
-        """400 for a request that could not be parsed, after the answers before it; then close."""
-        request = Request()
+    def _refuse(self, message: str, status: int = 400) -> None:
+        """`status` for a request that could not be taken, after the answers before it; then close."""
+        request = Refusal(status)
         request.close = True
         request.body = (message[:200] + "\n").encode()
-        request.method = "BAD"
         self._enqueue(request)
 
     def _enqueue(self, request: Request) -> None:
-        """Queues a request, and answers it now when nothing before it is in flight."""
+        """Queues a request, and answers it now when nothing before it is in flight; reading pauses
+        while too many wait."""
         self.queue.append(request)
+        self.queued_bytes += len(request.body)
         if not self.busy:
             self._next()
+        elif len(self.queue) >= MAX_QUEUED or self.queued_bytes > QUEUED_BYTES:
+            self._flow()
 
     def close_if_idle(self) -> None:
         """For a graceful stop: an idle connection closes now, a busy one after its answer."""
@@ -328,7 +407,10 @@ class Connection(asyncio.Protocol):
 
     # -- httptools callbacks
     def on_message_begin(self) -> None:
-        self.in_message = True
+        self.in_message = self.in_head = True
+        self.begun += 1
+        self.since = time.monotonic()
+        self.continue_wanted = False
         self.url = b""
         self.headers = []
         self.head_size = 0
@@ -342,22 +424,27 @@ class Connection(asyncio.Protocol):
         self.url += url
         self.head_size += len(url)
         if self.head_size > MAX_HEAD:
-            raise httptools.HttpParserError("request line too long")
+            raise HeadTooLarge(414, f"request target too long (limit {MAX_HEAD} bytes)")
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name.lower(), value))
         self.head_size += len(name) + len(value)
         if len(self.headers) > MAX_HEADERS or self.head_size > MAX_HEAD:
-            raise httptools.HttpParserError("too many or too long header fields")
+            raise HeadTooLarge(431, f"too many or too long header fields (limits {MAX_HEADERS}, {MAX_HEAD} bytes)")
 
     def on_headers_complete(self) -> None:
+        self.in_head = False
+        self.since = time.monotonic()
         for k, v in self.headers:
             if k == b"content-length":
                 if not v.strip().isdigit() or int(v) > self.front.max_body:
                     self.too_large = True
-            elif k == b"expect" and v.lower() == b"100-continue" and self.transport is not None:
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            elif k == b"expect" and v.lower() == b"100-continue":
                 self.plain = False
+                if self.busy or self.queue:
+                    self.continue_wanted = True  # sent once the answers before it are out (`_next`)
+                elif self.transport is not None:
+                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             elif k in _NOT_REPEATED:
                 self.plain = False
 
@@ -376,7 +463,9 @@ class Connection(asyncio.Protocol):
         parser = self.parser
         request.method = parser.get_method().decode("latin-1")
         request.version = parser.get_http_version()
-        request.keep_alive = parser.should_keep_alive()
+        # RFC 9112 §6.1: an HTTP/1.0 request with Transfer-Encoding is framed wrongly for some hop; close after it
+        request.keep_alive = parser.should_keep_alive() and not (
+            request.version == "1.0" and any(k == b"transfer-encoding" for k, _ in self.headers))
         try:
             parsed = httptools.parse_url(self.url)
         except httptools.HttpParserInvalidURLError:
@@ -387,7 +476,7 @@ class Connection(asyncio.Protocol):
         request.body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
         request.client, request.scheme = self._forwarded(self.headers)
         request.too_large = self.too_large
-        self.in_message = False
+        self.in_message = self.continue_wanted = False
         if self.parsed is None and self.plain and not self.too_large and self.front.repeats is not None:
             self.parsed = request  # the first request of the data being read
         else:
@@ -416,13 +505,29 @@ class Connection(asyncio.Protocol):
 
     # -- answering, one request at a time
     def _next(self) -> None:
-        if not self.queue or self.closed:
-            return
-        request = self.queue.popleft()
+        """Answers the queued requests in order, one at a time, while the client takes the answers: a
+        loop, not a recursion, over the answers given at once (kept ones, refusals, errors)."""
+        if self.draining:
+            return  # the loop below goes on once this answer is given
+        self.draining = True
+        try:
+            while self.queue and not self.busy and not self.closed and self.writing:
+                request = self.queue.popleft()
+                self.queued_bytes -= len(request.body)
+                self._start(request)
+        finally:
+            self.draining = False
+        if self.continue_wanted and not self.busy and not self.queue and self.transport is not None \
+                and not self.closed:
+            self.continue_wanted = False  # the request being received is the next one answered
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self._flow()
+
+    def _start(self, request: Request) -> None:
         self.busy = True
         request.started = time.monotonic()
-        if request.method == "BAD":
-            self.respond(request, 400, [(b"content-type", b"text/plain; charset=utf-8")], request.body)
+        if isinstance(request, Refusal):
+            self.respond(request, request.status, [(b"content-type", b"text/plain; charset=utf-8")], request.body)
             return
         if request.too_large:
             request.close = True  # the rest of a body announced too large is not read
@@ -457,18 +562,6 @@ class Connection(asyncio.Protocol):
         request.close = close
         return b"".join(parts)
 
-    def write_aside(self, data: bytes) -> None:
-        """Writes `data` to the socket from another thread, while the loop is blocked (a query past
-        the time limit on it; the process is killed next): only when nothing the transport holds is
-        still to go out before it, else the client sees the connection close."""
-        transport = self.transport
-        if transport is None or transport.is_closing() or transport.get_write_buffer_size():
-            return
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                os.write(sock.fileno(), data)
-
     def _head_lines(self, request: Request, status: int, headers: Headers,
                     head: bytes | None = None) -> tuple[list[bytes], bool, bool]:
         """The status line, the date and the header lines (`head` when prepared, else `headers` without
@@ -494,8 +587,9 @@ class Connection(asyncio.Protocol):
             if self.transport is not None:
                 self.transport.close()
             self.queue.clear()
+            self.queued_bytes = 0
             return
-        if self.queue:
+        if self.queue or self.continue_wanted:
             self._next()
         else:
             self.quiet_since = time.monotonic()
@@ -590,6 +684,7 @@ class Connection(asyncio.Protocol):
                     self.transport.close()
                 self.busy = False
                 self.queue.clear()
+                self.queued_bytes = 0
             else:
                 request.close = True
                 self.respond(request, 500, [(b"content-type", b"text/plain; charset=utf-8")],
@@ -630,20 +725,10 @@ class Acceptor:
         self.sock = sock
         self.loop = asyncio.get_running_loop()
         self.closed = False
-        self.deferred = False
         sock.setblocking(False)
-        if front.share is not None:
-            front.share.counts[front.share.slot] = 0  # accepting from now on
         self.loop.add_reader(sock.fileno(), self._ready)
 
     def _ready(self) -> None:
-        share = self.front.share
-        if not self.deferred and share is not None and share.more_than_least():
-            self.deferred = True  # a less loaded worker takes it; if none did in DEFER s, this one does
-            self.loop.remove_reader(self.sock.fileno())
-            self.loop.call_later(DEFER, self._resume)
-            return
-        self.deferred = False
         for _ in range(ACCEPTS):
             try:
                 conn, _ = self.sock.accept()
@@ -658,10 +743,6 @@ class Acceptor:
             with contextlib.suppress(OSError):
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.loop.create_task(self._connect(conn))
-            if share is not None:
-                share.add(1)  # counted now (Connection.connection_made adds it again, _connect takes it off)
-                if share.more_than_least():
-                    return
 
     async def _connect(self, conn: socket.socket) -> None:
         try:
@@ -669,9 +750,6 @@ class Acceptor:
         except Exception as e:
             log.warning("kg serve: cannot serve an accepted connection: %s", e)
             conn.close()
-        finally:
-            if self.front.share is not None:
-                self.front.share.add(-1)
 
     def _resume(self) -> None:
         if not self.closed:
