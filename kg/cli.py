@@ -816,7 +816,8 @@ def serve(
     cache: int,
     anchors: tuple[str, ...],
 ) -> None:
-    """Serve --store as a SPARQL 1.1 endpoint at /sparql, with a query page at / and VoID at /.well-known/void.
+    """Serve --store as a SPARQL 1.1 endpoint at /sparql, a search page at /, a query page at /query, VoID at
+    /.well-known/void.
 
     With --endpoint URL the pages, the API, dereferencing and /sparql answer from that engine (read-only,
     after the same checks; the engine's port can stay private); --index DIR searches paths locally.

@@ -217,6 +217,11 @@ def view(data: Backend, desc: Description) -> dict[str, Any]:
         authorships.sort(key=lambda x: (-((x["paper"] or {}).get("year") or 0), (x["paper"] or {}).get("title") or ""))
     else:
         authorships.sort(key=lambda x: (x["position"] or 0, x["iri"]))
+    if KG.hasAuthorship in own:  # in author order, not in the order of the authorships' IRIs as strings
+        def place(v: dict[str, Any]) -> tuple[int, str]:
+            given = _first_text(index.get(f"<{v.get('iri')}>", {}).get(KG.position))
+            return (int(given) if given and given.isdigit() else 1 << 30, str(v.get("iri")))
+        own[KG.hasAuthorship].sort(key=place)
     ordered = sorted(own.items(), key=lambda kv: curie(kv[0]))
     properties = [{"iri": p, "curie": curie(p), "objects": vs} for p, vs in ordered]
     return {

@@ -26,7 +26,8 @@ EXAMPLE = ROOT / "examples" / "arrow-liyuan-liu"
 
 # Each kind of page of the site, on the example graph: (file name, path).
 PAGES = [
-    ("home", "/"),  # the query editor today
+    ("home", "/"),  # the search-first home
+    ("query", "/query"),  # the query editor
     ("search", "/clusters?name=Liu"),
     ("cluster", "/clusters/Liyuan%20Liu"),
     ("pairs", "/clusters/Liyuan%20Liu?pairs=true"),

@@ -23,10 +23,11 @@ from kg.server.pages import chain_picture, year_chart
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
-# Each kind of page of the site on the example graph. "/" is the query editor today (the home page
-# once it is the search page); "/sparql" in a browser is the endpoint's service description as a table.
+# Each kind of page of the site on the example graph: "/" is the search-first home, "/query" the query
+# editor; "/sparql" in a browser is the endpoint's service description as a table.
 PAGES = {
     "home": "/",
+    "query": "/query",
     "search": "/clusters?name=Liu",
     "cluster": "/clusters/Liyuan%20Liu",
     "pairs": "/clusters/Liyuan%20Liu?pairs=true",

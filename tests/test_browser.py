@@ -117,7 +117,7 @@ def test_query_page_opens_on_its_first_query_in_chromium(browser: Any, server: S
 
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     page.set_default_timeout(20_000)
-    page.goto(server.url + "/")
+    page.goto(server.url + "/query")
     people = [q.name for q in all_named() if not q.internal]
     if page.locator(".yasgui").count() == 0:  # YASGUI not vendored: the plain editor
         assert page.locator("#named option").first.text_content().startswith(people[0])
@@ -127,3 +127,50 @@ def test_query_page_opens_on_its_first_query_in_chromium(browser: Any, server: S
     tabs = page.locator(".tabsList .tab span").all_text_contents()
     assert "neighbours" not in tabs and people[0] in tabs
     assert page.locator("header.top form input[name=name]").count() == 1  # the site's header and search
+
+
+def _no_sideways_scroll(page: Any, selector: str) -> None:
+    """Neither the element nor anything in it is wider than the viewport (no sideways scroll from it)."""
+    widest = page.evaluate(
+        "s => Math.max(...[...document.querySelectorAll(s + ', ' + s + ' *')]"
+        ".map(e => e.getBoundingClientRect().right))",
+        selector)
+    assert widest <= page.viewport_size["width"] + 1, (selector, widest)
+
+
+def test_home_author_paper_and_venue_pages_in_chromium(browser: Any, server: Server) -> None:
+    """Issue 29: the search-first home, then an author page, a paper page and a venue page as a visitor
+    follows them, at 1280 px and on a 390 px phone."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+    page.goto(server.url + "/")
+    assert page.locator("#counts #count-papers strong").inner_text() == "21"
+    names = page.locator("#examples li a").all_inner_texts()
+    assert "Liyuan Liu" in names and len(names) >= 2  # the example graph's ambiguous names
+    assert page.locator("#link-query").get_attribute("href") == "./query"
+    page.fill("#home-search input[name=name]", "Liyuan Liu")
+    page.press("#home-search input[name=name]", "Enter")
+    page.wait_for_url("**/clusters/Liyuan%20Liu")
+    page.goto(server.url + "/author/liyuan-liu-a")
+    assert page.locator("h3.year").first.inner_text().startswith("2025")
+    assert page.locator("#papers article.paper").count() == 19
+    first = page.locator("#papers article.paper").first
+    assert first.locator("ul.authors li").count() > 1 and first.locator("li.row").inner_text() == "Liyuan Liu"
+    assert "active 2018–2025" in page.inner_text("#summary")
+    bib = page.request.get(server.url + "/author/liyuan-liu-a?format=bibtex")
+    assert bib.ok and bib.text().count("@inproceedings{") + bib.text().count("@article{") >= 1
+    first.locator("h4.title a").click()
+    page.wait_for_url("**/paper/**")
+    assert page.locator("#meta #type").inner_text() == "Conference Paper"
+    assert page.locator("#abstract p").inner_text().strip()
+    page.locator("#meta a").first.click()
+    page.wait_for_url("**/venue/neurips")
+    assert page.inner_text("#full-name") == "Conference on Neural Information Processing Systems"
+    assert page.locator("#papers article.paper").count() == 7
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.set_default_timeout(20_000)
+    for path in ("/", "/author/liyuan-liu-a", "/paper/2025-decoder-hybrid-decoder-architecture-for", "/venue/neurips"):
+        phone.goto(server.url + path)
+        for selector in ("main h1", "#examples", "#summary", "#papers", "#meta", "#abstract"):  # (.counts: base.html)
+            if phone.locator(selector).count():
+                _no_sideways_scroll(phone, selector)

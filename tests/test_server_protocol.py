@@ -160,7 +160,7 @@ def test_void(server: Server, example_db: ox.Store) -> None:
 def test_query_page_has_named_queries_and_no_cdn(server: Server) -> None:
     from kg.queries import all_named
 
-    r = server.get(server.url + "/", timeout=10)
+    r = server.get(server.url + "/query", timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     for q in all_named():  # the queries meant for people (issue 16: not the library's helpers)
         assert (q.name in r.text) is not q.internal, q.name

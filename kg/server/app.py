@@ -271,22 +271,38 @@ class Endpoint:
                                 request.query_params.get("format"))
 
     async def page(self, request: Request) -> Response:
-        """The query page: the site's header, YASGUI (or a plain editor) with the queries meant for
-        people, each with its parameters bound to the example's values; it opens on the first."""
+        """The query page (/query): the site's header, YASGUI (or a plain editor) with the queries meant for
+        people, each with its parameters bound to values of the served store (kg.showcase); it opens on the first."""
         from kg.queries import all_named
 
+        variant = "page /query"
+        not_modified, headers = self.site.cached(request, variant)
+        if not_modified is not None:
+            return not_modified
+        hot = self.site.hot(variant, headers)
+        if hot is not None:
+            return hot
         base = self.site.base
-        queries = [{"name": q.name, "title": q.title or q.name, "text": example_text(q, base)}
+        shown = await self.pages.showcase()
+        values = shown["values"]
+        queries = [{"name": q.name, "title": q.title or q.name, "text": example_text(q, base, values)}
                    for q in all_named() if not q.internal]
         data = Markup(json.dumps(queries).replace("<", "\\u003c"))
         csp = (
             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:;"
             " script-src 'self'; connect-src 'self'"
         )
-        return render("query.html", 200, {"Content-Security-Policy": csp}, queries=data,
-                      yasgui=(VENDOR / "yasgui.min.js").is_file(),
-                      store=self.config.store.name if self.config.store else self.config.label,
-                      **self.pages.context(request))
+        answer = render("query.html", 200, {**headers, "Content-Security-Policy": csp}, queries=data,
+                        yasgui=(VENDOR / "yasgui.min.js").is_file(),
+                        store=self.config.store.name if self.config.store else self.config.label,
+                        **self.pages.context(request))
+        if shown.get("failed"):  # the queries' own examples this time; not kept for the whole build
+            answer.headers["Cache-Control"] = "no-store"
+            for validator in ("ETag", "Last-Modified"):
+                if validator in answer.headers:
+                    del answer.headers[validator]
+            return answer
+        return self.site.keep(variant, answer, "Content-Security-Policy")
 
 
 def create_app(
@@ -341,7 +357,8 @@ def create_app(
             methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
         ),
         Route("/.well-known/void", endpoint.void, name="void", methods=["GET", "HEAD"]),
-        Route("/", endpoint.page, methods=["GET", "HEAD"]),
+        Route("/", endpoint.pages.home, methods=["GET", "HEAD"]),
+        Route("/query", endpoint.page, name="query", methods=["GET", "HEAD"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *site_routes(endpoint.site),  # the API, pages, ontology, then every other path dereferences an IRI
     ]

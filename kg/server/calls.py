@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyoxigraph as ox
+
+import kg.bibliography as bib
 import kg.describe as ld
 from kg.backend import Backend
 from kg.backend.sparql import EndpointError
@@ -20,7 +23,9 @@ from kg.paths import coauthors as run_coauthors
 from kg.paths import reach as run_reach
 from kg.server.evaluator import Call
 from kg.server.messages import Result, failure
+from kg.showcase import example_names, example_values
 from kg.stats import compute_stats
+from kg.terms import KG, RDF_TYPE
 
 COAUTHORS_SHOWN = 100  # on an author page; /api/coauthors has them all
 
@@ -103,6 +108,7 @@ def describe(backend: Backend, iri: str, fmt: str, page: int = 1, per_page: int 
             found = run_coauthors(backend, iri).to_json()["coauthors"]
             data["coauthors"], data["coauthors_total"] = found[:COAUTHORS_SHOWN], len(found)
             data["anchors"] = anchors(backend, iri, anchors_given, timeout)
+        data.update(listing(backend, desc, data["resource"]))
         return Result(200, data=data, headers=headers)
     triples = ld.with_next(desc, next_url)
     if fmt == "jsonld":
@@ -110,7 +116,57 @@ def describe(backend: Backend, iri: str, fmt: str, page: int = 1, per_page: int 
     return Result(200, body=ld.serialize(triples, fmt), headers=headers)
 
 
+def listing(backend: Backend, desc: ld.Description, view: dict[str, Any]) -> dict[str, Any]:
+    """What an author, paper or venue page shows above its raw description (kg.bibliography): an author's
+    papers of this page by year with their authors, and a summary; a paper's line under its title; a
+    venue's names and its papers of this page by year."""
+    if desc.kind == "author":
+        papers = list(dict.fromkeys(a["paper"]["iri"] for a in view["authorships"] if a["paper"]))
+        venues: dict[str, dict[str, Any]] = {}
+        entries = [bib.paper_entry(backend, p, venues) for p in papers]
+        return {"years": bib.by_year(entries), "summary": bib.summary(entries, desc.iri)}
+    if desc.kind == "paper":
+        return {"entry": bib.paper_entry(backend, desc.iri, max_authors=0)}
+    if desc.kind == "venue":
+        papers = sorted({i["subject"]["iri"] for i in view["incoming"] if i["predicate"] == "kg:publishedIn"})
+        venues = bib.venue_names(backend, [desc.iri])
+        entries = [bib.paper_entry(backend, p, venues) for p in papers]
+        total = sum(1 for _ in backend.triples(None, ox.NamedNode(KG.publishedIn), ox.NamedNode(desc.iri)))
+        listed = set(papers)  # listed by year with their authors, not again as links in
+        view["incoming"] = [i for i in view["incoming"]
+                            if not (i["predicate"] == "kg:publishedIn" and i["subject"]["iri"] in listed)]
+        return {"venue": venues[desc.iri], "years": bib.by_year(entries), "total": total}
+    return {}
+
+
+def export(backend: Backend, iri: str, fmt: str) -> Result:
+    """Every paper of an author row as BibTeX or CSV (kg.bibliography), newest first."""
+    node = ox.NamedNode(iri)
+    if not any(True for _ in backend.triples(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(KG.AuthorRow))):
+        if not any(True for _ in backend.triples(node, None, None)):
+            return failure(404, f"nothing is known about <{iri}>")
+        return failure(400, f"format {fmt}: only an author row's papers are exported; <{iri}> is no author row")
+    entries = bib.author_papers(backend, iri, max_authors=10_000)
+    text = bib.bibtex(entries) if fmt == "bibtex" else bib.csv_text(entries)
+    return Result(200, body=text.encode("utf-8"))
+
+
+def showcase(backend: Backend, names: int = 8) -> Result:
+    """The home page's and the query editor's examples from this store (kg.showcase), with its counts."""
+    found = example_names(backend, names)
+    return Result(200, data={"stats": compute_stats(backend), "names": found,
+                             "values": example_values(backend, found[:1])})
+
+
+def venue_names(backend: Backend, iris: list[str]) -> Result:
+    """How pages name these venues (kg.bibliography.venue_names: those sharing a short name told apart)."""
+    return Result(200, data={iri: v["shown"] for iri, v in bib.venue_names(backend, iris).items()})
+
+
 CALLS: dict[str, Call] = {
+    "venue_names": venue_names,
+    "showcase": showcase,
+    "export": export,
     "cluster": cluster,
     "paths": paths,
     "reach": reach,

@@ -13,6 +13,7 @@ the JSON-LD context at /ontology/context.jsonld.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -29,6 +30,7 @@ from kg.server.pages import CSP, Pages
 from kg.server.web import Site, error, error_from, json_response, public_url, raw_path
 
 CONTEXT_PATH = "/ontology/context.jsonld"
+EXPORTS = {"bibtex": ("application/x-bibtex; charset=utf-8", ".bib"), "csv": ("text/csv; charset=utf-8", ".csv")}
 
 
 def _alternate(name: str, query: str, sent: Format) -> str:
@@ -53,6 +55,8 @@ class Linked:
         path = raw_path(request)
         accept = request.headers.get("accept")
         given_name = request.query_params.get("format")
+        if given_name in EXPORTS:
+            return await self.export(request, path, given_name)
         given = find(given_name, LINKED)
         if given_name is not None and given is None:
             return error(400, f"format: must be one of {names(LINKED)}, not {given_name!r}")
@@ -80,6 +84,18 @@ class Linked:
         if choose(LINKED, accept) is HTML and not given:
             return self.pages.error(request, 404, f"nothing is known about <{base + path.lstrip('/')}>")
         return error(404, f"nothing is known about <{base + path.lstrip('/')}>")
+
+    async def export(self, request: Request, path: str, fmt: str) -> Response:
+        """An author row's papers as BibTeX or CSV (`?format=bibtex`, `?format=csv`), as a download."""
+        iri = self.site.base + path.lstrip("/")
+        result = await self.site.call("export", iri=iri, fmt=fmt)
+        request.scope["kg.note"] = f"export {fmt}"
+        if result.status != 200:
+            return error_from(result)
+        media, suffix = EXPORTS[fmt]
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", path.rstrip("/").rsplit("/", 1)[-1]) or "papers"
+        return Response(result.body, 200, {"Content-Disposition": f'attachment; filename="{name}{suffix}"'},
+                        media_type=media)
 
     async def describe(self, request: Request, iri: str, doc_path: str, fmt: Format, page: int) -> Response | None:
         name = doc_path.rsplit("/", 1)[-1]

@@ -115,6 +115,20 @@ def pair_rows(cluster: dict[str, Any]) -> dict[str, Any]:
                       for p in pairs for a, b in [p["rows"]]]}
 
 
+EXTERNAL_IDS = (("kg:orcid", "ORCID"), ("kg:dblpPerson", "dblp"), ("kg:openalexAuthor", "OpenAlex"))
+
+
+def external_ids(r: dict[str, Any]) -> list[dict[str, str]]:
+    """An author row's ORCID, dblp and OpenAlex ids as links: the source's name, the id, the IRI."""
+    found = []
+    for curie, source in EXTERNAL_IDS:
+        for p in r["properties"]:
+            if p["curie"] == curie:
+                found += [{"source": source, "iri": v["iri"], "id": v["iri"].rstrip("/").split(".org/", 1)[-1]}
+                          for v in p["objects"] if v.get("iri")]
+    return found
+
+
 def _number(request: Request, param: str, default: int, high: int) -> int | None:
     """A positive integer query parameter up to `high`; None when it is anything else."""
     given = request.query_params.get(param, "")
@@ -158,6 +172,7 @@ class Pages:
             answer = render("pairs.html", 200 if data["rows"] else 404, headers, c=data, **self.context(request),
                             **pair_rows(data))
             return self.site.keep(variant, answer, "Content-Security-Policy")
+        await self.name_venues(data)
         status = 200 if data["rows"] else 404
         size = "" if page_size == PAGE_SIZE else f"&page_size={page_size}"
         pager = {
@@ -170,11 +185,60 @@ class Pages:
                         **self.context(request))
         return self.site.keep(variant, answer, "Content-Security-Policy")
 
+    async def name_venues(self, data: dict[str, Any]) -> None:
+        """A cluster page's venues as every page names them (two venues "SoCC" told apart, kg.bibliography)
+        and its papers' types in words; the API's JSON keeps the stored values."""
+        from kg.bibliography import type_words
+        from kg.describe import source_id
+
+        for p in data["papers"]:
+            p["type"] = type_words(p.get("type"), source_id(p["iri"]))
+        venues = {p["venue_iri"] for p in data["papers"] if p.get("venue_iri")}
+        venues |= {v["iri"] for r in data["rows"] for v in r.get("top_venues", []) if v.get("iri")}
+        if not venues:
+            return
+        found = await self.site.call("venue_names", iris=sorted(venues))
+        if found.status != 200 or not isinstance(found.data, dict):
+            return  # the stored short names, as before
+        for p in data["papers"]:
+            p["venue"] = found.data.get(p.get("venue_iri") or "", p["venue"])
+        for r in data["rows"]:
+            for v in r.get("top_venues", []):
+                v["name"] = found.data.get(v.get("iri") or "", v["name"])
+
     async def clusters(self, request: Request) -> Response:
         name = request.path_params.get("name", "")
         if not name.strip() or len(name) > MAX_NAME:
             return self.error(request, 400, f"give a name (at most {MAX_NAME} characters)")
         return await self.cluster_page(request, name)
+
+    async def showcase(self) -> dict[str, Any]:
+        """The store's counts, its most ambiguous names and the editor's example values (kg.showcase);
+        an engine that cannot answer gives none of them rather than no page."""
+        result = await self.site.call("showcase")
+        if result.status == 200 and isinstance(result.data, dict):
+            return result.data
+        return {"stats": None, "names": [], "values": {}, "failed": True}
+
+    async def home(self, request: Request) -> Response:
+        """The page a visitor lands on: the graph's counts, the search box, example names from this
+        store, and the ways further (the query editor, the API, the ontology, the path finder)."""
+        variant = "page /"
+        not_modified, headers = self.site.cached(request, variant)
+        if not_modified is not None:
+            return not_modified
+        hot = self.site.hot(variant, headers)
+        if hot is not None:
+            return hot
+        shown = await self.showcase()
+        answer = render("home.html", 200, headers, stats=shown["stats"], names=shown["names"], **self.context(request))
+        if shown.get("failed"):  # (a page without its examples is not kept for the whole build)
+            answer.headers["Cache-Control"] = "no-store"
+            for validator in ("ETag", "Last-Modified"):
+                if validator in answer.headers:
+                    del answer.headers[validator]
+            return answer
+        return self.site.keep(variant, answer, "Content-Security-Policy")
 
     async def search(self, request: Request) -> Response:
         name = request.query_params.get("name", "")
@@ -244,7 +308,9 @@ class Pages:
         next_page = f"?{urlencode({'page': r['page'] + 1})}" if r["more"] else None
         return render(template, 200, headers, r=r, coauthors=data.get("coauthors", []),
                       coauthors_total=data.get("coauthors_total", 0), anchors=data.get("anchors", []),
-                      next_page=next_page, **self.context(request))
+                      next_page=next_page, years=data.get("years", []), summary=data.get("summary"),
+                      entry=data.get("entry"), venue=data.get("venue"), total=data.get("total"),
+                      ids=external_ids(r), **self.context(request))
 
     def error(self, request: Request, status: int, message: str) -> Response:
         return render("error.html", status, status=status, message=message, **self.context(request))
