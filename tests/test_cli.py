@@ -152,7 +152,8 @@ def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path) -> None:
         page = None
         for _ in range(300):
             try:
-                page = requests.get(f"http://127.0.0.1:{port}/clusters/Liyuan%20Liu", timeout=5)
+                # a worker's first page (its store opened, its templates compiled) on 2 shared cores: seconds
+                page = requests.get(f"http://127.0.0.1:{port}/clusters/Liyuan%20Liu", timeout=30)
                 break
             except requests.ConnectionError:
                 assert proc.poll() is None, log.read_text()

@@ -190,6 +190,8 @@ def test_a_form_in_iso_8859_1_is_read_in_it(example_front: Server) -> None:
 # -- the query page
 
 def test_the_query_page_has_the_sites_header_and_queries_for_people(example_front: Server) -> None:
+    from test_queries import NOTHING_IN_EXAMPLE
+
     from kg.queries import all_named
 
     r = example_front.get(example_front.url + "/query")
@@ -207,6 +209,8 @@ def test_the_query_page_has_the_sites_header_and_queries_for_people(example_fron
         answer = example_front.post(example_front.endpoint, data={"query": q["text"]},
                                   headers={"Accept": "application/sparql-results+json, text/turtle"})
         assert answer.status_code == 200, (q["name"], answer.text)
+        if q["name"] in NOTHING_IN_EXAMPLE:
+            continue  # it runs; the example has nothing for it to find (tests/test_queries.py says why)
         if answer.headers["content-type"].startswith("application/sparql-results+json"):
             found = answer.json()
             assert found.get("boolean") or found["results"]["bindings"], q["name"]

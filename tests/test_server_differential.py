@@ -217,11 +217,13 @@ class Pair:
         return exchange(self.kg_port, pieces, methods, **kw), exchange(self.reference, pieces, methods, **kw)  # type: ignore[arg-type]
 
     def same(self, pieces: list[bytes], methods: list[str], *, parse_error: bool = False,
-             ignored: tuple[str, ...] = (), **kw: object) -> list[Answer]:
-        """Both servers' answers to the same bytes, asserted equal (but for the fields `ignored`); kg serve's."""
+             ignored: tuple[str, ...] = (), instead: dict[int, int] | None = None, **kw: object) -> list[Answer]:
+        """Both servers' answers to the same bytes, asserted equal (but for the fields `ignored`, and the
+        statuses `instead` maps: the reference's status -> kg serve's, a difference chosen and said); kg serve's."""
         (mine, mine_closed), (theirs, their_closed) = self.both(pieces, methods, **kw)
         shown = b"".join(pieces)[:300]
-        assert [a.status for a in mine] == [a.status for a in theirs], (shown, mine, theirs)
+        expected = [(instead or {}).get(a.status, a.status) for a in theirs]
+        assert [a.status for a in mine] == expected, (shown, mine, theirs)
         if not parse_error:
             for a, b in zip(mine, theirs, strict=True):
                 assert a.compared(ignored) == b.compared(ignored), shown
@@ -610,7 +612,7 @@ def test_edges(pair: Pair, data: bytes) -> None:
 
 
 BROKEN = [
-    request("GET", "/sparql?query=ASK%7B%7D&x=" + "a" * 70_000),  # a head past 64 KB
+    request("GET", "/sparql?query=ASK%7B%7D&x=" + "a" * 70_000),  # a head past 64 KB (its request line alone)
     b"GET /api/clusters/J\xc3\xbcrgen HTTP/1.1\r\nHost: kg.test\r\n\r\n",  # a raw byte outside ASCII
     b"GET /sparql HTTP/1.1\r\nHost: kg.test\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
     b"GET /sparql HTTP/1.1\r\nHost: kg.test\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n",
@@ -623,6 +625,9 @@ BROKEN = [
 
 @pytest.mark.parametrize("data", BROKEN, ids=range(len(BROKEN)))
 def test_what_is_not_http_is_400_and_closed(pair: Pair, data: bytes) -> None:
-    """The same status from both, and the connection closed (the messages are each parser's own)."""
+    """The same status from both, and the connection closed (the messages are each parser's own). One
+    difference is kg serve's choice (docs/endpoint.md): a request line past the head's 64 KB is 414 URI Too
+    Long there (RFC 9110 §15.5.15), where uvicorn says 400."""
     follow = request("GET", "/sparql?query=ASK%7B%7D")
-    pair.same([data + follow], ["GET", "GET"], parse_error=True, check_close=True)
+    instead = {400: 414} if data is BROKEN[0] else None
+    pair.same([data + follow], ["GET", "GET"], parse_error=True, check_close=True, instead=instead)
