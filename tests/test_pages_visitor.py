@@ -248,6 +248,18 @@ def test_the_cluster_page_tells_the_two_soccs_apart_and_names_types_in_words(ser
     assert "inproceedings" in {p["type"] for p in api["papers"]}
 
 
+def test_the_path_page_tells_the_two_soccs_apart(server: Server) -> None:
+    """The joint papers of a link name their venue as every page does: the two SoCCs apart; the API's
+    JSON keeps the stored short name, with the venue's IRI beside it."""
+    to_greek = _text(_html(server, "/path?from=zoe&to=greek"))
+    to_cjk = _text(_html(server, "/path?from=zoe&to=cjk"))
+    assert f"{TITLES['p-greek']} SoCC (socc) 2021" in unicodedata.normalize("NFC", to_greek)
+    assert "SoCC (ACM Symposium on Cloud Computing) 2023" in to_cjk
+    api = requests.get(server.url + "/api/paths", params={"from": "zoe", "to": "cjk"}, timeout=30).json()
+    [paper] = api["paths"][0]["links"][0]["papers"]
+    assert (paper["venue"], paper["venue_iri"].rsplit("/", 1)[-1]) == ("SoCC", "cloud")
+
+
 def test_names_in_every_script_in_chromium(browser: Any, server: Server) -> None:  # noqa: F811
     """The author and paper pages as a browser shows them: every script's names, in author order."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})

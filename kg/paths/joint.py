@@ -33,9 +33,9 @@ def joint_papers(data: Backend, a: str, b: str, *, by: By = "author",
 
 
 def _paper(iri: str, row: dict[str, object]) -> Paper:
-    year, venue = row.get("year"), row.get("venueName")
+    year, venue, venue_iri = row.get("year"), row.get("venueName"), row.get("venue")
     return Paper(iri, str(row.get("title", iri)), year if isinstance(year, int) else None,
-                 None if venue is None else str(venue))
+                 None if venue is None else str(venue), None if venue_iri is None else str(venue_iri))
 
 
 def _on_index(index: AdjacencyIndex, a: str, b: str, by: By) -> list[str] | None:

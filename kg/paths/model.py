@@ -52,6 +52,7 @@ class Paper:
     title: str
     year: int | None
     venue: str | None
+    venue_iri: str | None = None  # so that two venues of one short name can be told apart
 
 
 @dataclass

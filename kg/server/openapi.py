@@ -20,7 +20,8 @@ _NODE = {"type": "object", "required": ["iri", "name"],
 _COUNTED = {"type": "object", "properties": {"iri": {"type": "string"}, "name": {"type": "string"},
                                               "papers": {"type": "integer"}}}
 _PAPER = {"type": "object", "properties": {"iri": {"type": "string"}, "title": {"type": "string"},
-                                         "year": _nullable("integer"), "venue": _nullable("string")}}
+                                         "year": _nullable("integer"), "venue": _nullable("string"),
+                                         "venue_iri": _nullable("string")}}
 _LINK = {"type": "object", "properties": {"papers": {"type": "array", "items": _PAPER}}}
 _CHAIN = {"type": "object", "properties": {"nodes": {"type": "array", "items": _ref("Node")},
                                          "links": {"type": "array", "items": _LINK}}}

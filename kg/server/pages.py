@@ -195,16 +195,20 @@ class Pages:
             p["type"] = type_words(p.get("type"), source_id(p["iri"]))
         venues = {p["venue_iri"] for p in data["papers"] if p.get("venue_iri")}
         venues |= {v["iri"] for r in data["rows"] for v in r.get("top_venues", []) if v.get("iri")}
-        if not venues:
-            return
-        found = await self.site.call("venue_names", iris=sorted(venues))
-        if found.status != 200 or not isinstance(found.data, dict):
-            return  # the stored short names, as before
+        names = await self.venue_names(venues)
         for p in data["papers"]:
-            p["venue"] = found.data.get(p.get("venue_iri") or "", p["venue"])
+            p["venue"] = names.get(p.get("venue_iri") or "", p["venue"])
         for r in data["rows"]:
             for v in r.get("top_venues", []):
-                v["name"] = found.data.get(v.get("iri") or "", v["name"])
+                v["name"] = names.get(v.get("iri") or "", v["name"])
+
+    async def venue_names(self, venues: set[str]) -> dict[str, str]:
+        """Venue IRI -> its name as every page shows it (kg.bibliography: two venues "SoCC" told apart);
+        empty when there are none or the engine cannot say (the stored short names stay)."""
+        if not venues:
+            return {}
+        found = await self.site.call("venue_names", iris=sorted(venues))
+        return found.data if found.status == 200 and isinstance(found.data, dict) else {}
 
     async def clusters(self, request: Request) -> Response:
         name = request.path_params.get("name", "")
@@ -284,6 +288,10 @@ class Pages:
             return render("path.html", result.status, form=form, result=None, pictures=[], avoiding=[],
                           message=result_message(result), candidates=candidates, **ctx)
         data = result.data.to_json()
+        joint = [p for chain in data["paths"] for link in chain["links"] for p in link["papers"]]
+        names = await self.venue_names({p["venue_iri"] for p in joint if p.get("venue_iri")})
+        for p in joint:
+            p["venue"] = names.get(p.get("venue_iri") or "", p["venue"])
         query = q.multi_items()
         here = f"{ctx['root']}path?"
         pictures = []
