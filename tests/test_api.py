@@ -241,10 +241,10 @@ def test_library_calls_run_in_the_workers_under_the_timeout(example_store: Path)
 
     from kg.server.calls import CALLS
     from kg.server.messages import Job, Result
-    from kg.server.runner import Runner
+    from kg.server.pool_runner import PoolRunner
 
     async def go() -> tuple[Result, Result, Result, Result]:
-        pool = Runner(str(example_store), 1, False, CALLS)
+        pool = PoolRunner(str(example_store), 1, False, CALLS)
         await pool.start()
         try:
             ok = await pool.run(Job("call", "stats"), 30)

@@ -131,10 +131,10 @@ class Api:
         if not_modified is not None:
             not_modified.headers["Vary"] = "Accept"
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
             request.scope["kg.note"] = f"api {call} cached"
-            return hot
+            return cached
         result = await self.site.call(call, **args)
         request.scope["kg.note"] = f"api {call}"
         if result.status != 200:

@@ -1,5 +1,5 @@
 """The ASGI application (Starlette): routes, checks, responses, access log. In a worker it sits behind
-the HTTP front (kg.server.wire), which answers SPARQL queries and kept answers itself (kg.server.lean)."""
+the HTTP front (kg.server.wire), which answers SPARQL queries and cached answers itself (kg.server.sparql_front)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,14 @@ from kg.formats import BOOLEAN, DESCRIPTIONS, GRAPHS, N_TRIPLES, RESULTS
 from kg.server.budget import ClientBudget
 from kg.server.calls import CALLS
 from kg.server.config import ServerConfig
-from kg.server.lean import Checks, html_wanted, printable
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.pages import Pages, render
+from kg.server.pool_runner import PoolRunner
 from kg.server.protocol import ProtocolError, parse
-from kg.server.runner import Runner
 from kg.server.service_description import service_description, void_description
 from kg.server.site import routes as site_routes
+from kg.server.sparql_front import Checks, html_wanted, printable
 from kg.server.views import example_text, format_links, results_page, triples_page
 from kg.server.web import Site, error, root
 from kg.sparqltext import Refused, add_using, check_outbound, lex
@@ -63,7 +63,7 @@ def _rdf(triples: list[ox.Triple], accept: str | None, fmt_param: str | None) ->
 
 
 def logged_path(scope: Scope) -> str:
-    """The path as the client sent it (kg.server.lean.printable: no forged log lines)."""
+    """The path as the client sent it (kg.server.sparql_front.printable: no forged log lines)."""
     raw = scope.get("raw_path")
     return printable(bytes(raw).split(b"?", 1)[0] if raw is not None else str(scope.get("path", "-")).encode())
 
@@ -105,7 +105,7 @@ class AccessLog:
 
 
 class JobRunner(Protocol):
-    """Where jobs run: worker processes (kg.server.runner) or this process (kg.server.local)."""
+    """Where jobs run: worker processes (kg.server.pool_runner) or this process (kg.server.local)."""
 
     @property
     def size(self) -> int: ...
@@ -121,7 +121,7 @@ class Endpoint:
     def __init__(self, config: ServerConfig, runner: JobRunner | None = None) -> None:
         self._config = config
         size = 1 if config.updates else max(1, config.workers)
-        self.runner: JobRunner = runner or Runner(config.source, size, config.updates, CALLS)
+        self.runner: JobRunner = runner or PoolRunner(config.source, size, config.updates, CALLS)
         self.void_cache: dict[str, list[ox.Triple]] = {}
         self.checks = Checks(config)
         self.site = Site(self)
@@ -219,7 +219,7 @@ class Endpoint:
                     raise ProtocolError(400, str(e)) from None
             result = await self.run(Job("update", text, base_iri=base))
             return self.respond(result, request, "update")
-        analysis = self.checks.checked(op.text, base)  # the same checks as the lean path's (kg.server.lean)
+        analysis = self.checks.checked(op.text, base)  # the same checks as the SPARQL front's (kg.server.sparql_front)
         form = analysis.form()
         choice = self.checks.choice(form, op.one("format"), request.headers.get("accept"))
         job = self.checks.query_job(op, analysis, base, choice)
@@ -279,9 +279,9 @@ class Endpoint:
         not_modified, headers = self.site.cached(request, variant)
         if not_modified is not None:
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
-            return hot
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
+            return cached
         base = self.site.base
         shown = await self.pages.showcase()
         values = shown["values"]
@@ -363,5 +363,5 @@ def create_app(
         *site_routes(endpoint.site),  # the API, pages, ontology, then every other path dereferences an IRI
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-    app.state.endpoint = endpoint  # the worker's HTTP front shares its checks and hot answers (kg.server.lean)
+    app.state.endpoint = endpoint  # the worker's HTTP front shares its checks and page cache (kg.server.sparql_front)
     return app

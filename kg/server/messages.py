@@ -1,6 +1,6 @@
-"""The messages between the web side and the evaluator in a worker process: a Job and its Result.
+"""The messages between the web side and the evaluator (an evaluation thread or a pool process): a Job and its Result.
 
-Both are plain, picklable data. The process pool (kg.server.workers) carries them without looking
+Both are plain, picklable data. The process pool (kg.server.process_pool) carries them without looking
 inside; the evaluator (kg.server.evaluator) answers a Job with a Result.
 """
 
@@ -54,5 +54,5 @@ def failure(status: int, message: str, headers: dict[str, str] | None = None, **
     return Result(status, body=(line + "\n").encode(), headers=dict(headers or {}), data={"error": line, **extra})
 
 
-Call = Callable[..., Result]  # a library call a worker runs: (backend, **args) -> Result
+Call = Callable[..., Result]  # a library call an evaluator runs: (backend, **args) -> Result
 Calls = Mapping[str, Call]  # the call table, by name

@@ -160,9 +160,9 @@ class Pages:
         not_modified, headers = self.site.cached(request, variant)
         if not_modified is not None:
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
-            return hot
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
+            return cached
         pairs = request.query_params.get("pairs", "") in ("true", "1")
         result = await self.site.call("cluster", name=name, page=page, page_size=page_size, pairs=pairs)
         if result.status != 200:
@@ -227,9 +227,9 @@ class Pages:
         not_modified, headers = self.site.cached(request, variant)
         if not_modified is not None:
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
-            return hot
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
+            return cached
         shown = await self.showcase()
         answer = render("home.html", 200, headers, stats=shown["stats"], names=shown["names"], **self.context(request))
         if shown.get("failed"):  # (a page without its examples is not kept for the whole build)
@@ -268,9 +268,9 @@ class Pages:
         not_modified, headers = self.site.cached(request, variant)
         if not_modified is not None:
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
-            return hot
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
+            return cached
         result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=int(hops), all=False,
                                       limit=1, timeout=max(0.1, self.site.config.timeout - 1), avoid=tuple(avoid),
                                       strongest=form["strongest"],
@@ -285,17 +285,17 @@ class Pages:
                           message=result_message(result), candidates=candidates, **ctx)
         data = result.data.to_json()
         query = q.multi_items()
-        here = f"{ctx['root']}path?"
+        path_link = f"{ctx['root']}path?"
         pictures = []
         for chain in data["paths"]:
             pic = chain_picture(chain)
             for i, placed in enumerate(pic["nodes"]):  # a click on a node between the ends avoids it
                 inner = 0 < i < len(pic["nodes"]) - 1
-                placed["href"] = here + urlencode([*query, ("avoid", placed["node"]["iri"])]) if inner else None
+                placed["href"] = path_link + urlencode([*query, ("avoid", placed["node"]["iri"])]) if inner else None
             pic["weakest"] = min((link["count"] for link in pic["links"]), default=0)
             pictures.append(pic)
         named = [n["name"] for n in data["avoid"]] if len(data["avoid"]) == len(avoid) else avoid
-        avoiding = [{"name": name, "without": here + urlencode([x for x in query if x != ("avoid", text)])}
+        avoiding = [{"name": name, "without": path_link + urlencode([x for x in query if x != ("avoid", text)])}
                     for text, name in zip(avoid, named, strict=True)]
         answer = render("path.html", 200, headers, form=form, result=data, pictures=pictures, avoiding=avoiding,
                         message=None, **ctx)

@@ -17,8 +17,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from kg.iris import DEFAULT_BASE_IRI
 from kg.server.config import ServerConfig
-from kg.server.hot import Answer, AnswerCache
 from kg.server.messages import Job, Result
+from kg.server.page_cache import Answer, PageCache
 from kg.store import StoreDir
 
 MAX_NAME = 4000  # longest name or author accepted in a URL (characters)
@@ -60,7 +60,7 @@ class Site:
         self.host = host
         self.config = host.config
         self._build: tuple[str, Build] | None = None
-        self.answers = AnswerCache(self.config.cache_entries)
+        self.page_cache = PageCache(self.config.cache_entries)
 
     def build(self) -> Build:
         """build.json of the active generation, reread only when `active` changes (one readlink).
@@ -97,11 +97,11 @@ class Site:
         """A library call of kg.server.calls in a worker, under --timeout (503 past it)."""
         return await self.host.run(Job("call", name, args=args))
 
-    def hot(self, variant: str, headers: dict[str, str]) -> Response | None:
-        """The kept answer of this variant for the active build (kg.server.hot), or None."""
+    def from_page_cache(self, variant: str, headers: dict[str, str]) -> Response | None:
+        """The cached answer of this variant for the active build (kg.server.page_cache), or None."""
         if self.config.updates or not self.build().tag:  # nothing kept for a remote engine without a version
             return None
-        found = self.answers.get(self.build().tag, variant)
+        found = self.page_cache.get(self.build().tag, variant)
         if found is None:
             headers["X-KG-Cache"] = "miss"
             return None
@@ -113,7 +113,7 @@ class Site:
         if response.status_code == 200 and not self.config.updates and self.build().tag:
             media = response.headers.get("content-type", "application/octet-stream")
             kept = tuple((k, response.headers[k]) for k in extra if k in response.headers)
-            self.answers.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
+            self.page_cache.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
         return response
 
     def cached(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
@@ -162,11 +162,11 @@ def public_url(request: Request, base: str, path: str, query: str = "") -> str:
     that is the base IRI joined with the path, so a proxy's path prefix and scheme are kept;
     otherwise (the server reached at another address) the request's own scheme and host.
     """
-    here = request.url
-    if urlsplit(base).netloc.lower() == here.netloc.lower():
+    asked = request.url
+    if urlsplit(base).netloc.lower() == asked.netloc.lower():
         url = urljoin(base, path)
     else:
-        url = f"{here.scheme}://{here.netloc}/{path}"
+        url = f"{asked.scheme}://{asked.netloc}/{path}"
     return url + (f"?{query}" if query else "")
 
 

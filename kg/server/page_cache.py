@@ -1,4 +1,4 @@
-"""Hot answers: the API's and the pages' responses kept in memory for the active store generation.
+"""The page cache: the API's and the pages' responses kept in memory for the active store generation.
 
 A popular cluster page is then answered at the HTTP layer's speed, without a worker. The cache is
 bounded (entries, and bytes of the bodies and their keys, least recently used out first) and
@@ -21,7 +21,7 @@ class Answer:
     headers: tuple[tuple[str, str], ...] = ()  # headers of the answer itself (Link, X-KG-More), not validators
 
 
-class AnswerCache:
+class PageCache:
     """LRU of answers keyed by (build tag, variant); `max_bytes` bounds the total size of the bodies
     and of their variants (a request's path and query: up to the head's limit each)."""
 

@@ -1,9 +1,10 @@
-"""A pool of worker processes that can really be stopped: generic, it knows nothing of the app.
+"""A pool of processes that can really be stopped: generic, it knows nothing of the app. (Not the
+HTTP worker processes of kg.server.prefork: these are pool processes.)
 
-pyoxigraph cannot cancel a running query, and a thread left running burns a core. Each worker is a
+pyoxigraph cannot cancel a running query, and a thread left running burns a core. Each pool process is a
 spawned process running a handler made by the pool's `factory` (a picklable callable, called once
 in the process); a job is any picklable message, answered by `handler(job)`. A job that exceeds its
-timeout gets its worker killed (SIGKILL frees the CPU at once) and replaced; so does a worker that
+timeout gets its process killed (SIGKILL frees the CPU at once) and replaced; so does a process that
 died. The pool says so by raising `TimedOut`, `Died` or `Busy`: what that means to a client is the
 caller's business.
 """
@@ -52,13 +53,13 @@ class Busy(PoolError):
 
 
 READY = "ready"
-STARTUP = 60.0  # seconds a new worker may take to import and build its handler
+STARTUP = 60.0  # seconds a new pool process may take to import and build its handler
 
 
-def _worker_main(conn: multiprocessing.connection.Connection, factory: Factory) -> None:
+def _pool_process_main(conn: multiprocessing.connection.Connection, factory: Factory) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     handler = factory()
-    conn.send(READY)  # a job's time limit starts with a worker that is up, not with its start-up
+    conn.send(READY)  # a job's time limit starts with a process that is up, not with its start-up
     while True:
         try:
             job = conn.recv()
@@ -72,25 +73,25 @@ def _worker_main(conn: multiprocessing.connection.Connection, factory: Factory) 
 
 
 class _Dead:
-    """What Worker.call returns when the worker died."""
+    """What PoolProcess.call returns when the worker died."""
 
 
 _DEAD = _Dead()
 
 
-class Worker:
+class PoolProcess:
     def __init__(self, factory: Factory) -> None:
         parent, child = _CTX.Pipe()
         self.conn = parent
-        self.process: BaseProcess = _CTX.Process(target=_worker_main, args=(child, factory), daemon=True)
+        self.process: BaseProcess = _CTX.Process(target=_pool_process_main, args=(child, factory), daemon=True)
         self.process.start()
         child.close()
         with contextlib.suppress(EOFError, OSError):
             if self.conn.poll(STARTUP):
-                self.conn.recv()  # READY (a worker that died starting is found dead on its first job)
+                self.conn.recv()  # READY (a process that died starting is found dead on its first job)
 
     def call(self, job: Any, timeout: float) -> Any:
-        """The job's answer; None when it timed out, _DEAD when the worker died (either way it is unusable)."""
+        """The job's answer; None when it timed out, _DEAD when the process died (either way it is unusable)."""
         try:
             self.conn.send(job)
             if not self.conn.poll(timeout):
@@ -108,15 +109,15 @@ class Worker:
 
 
 class Pool(Generic[J, R]):
-    """A fixed number of workers; a killed one is replaced in the background."""
+    """A fixed number of pool processes; a killed one is replaced in the background."""
 
     def __init__(self, factory: Factory, size: int) -> None:
         self.factory = factory
         self.size = size
-        self.executor = ThreadPoolExecutor(max_workers=2 * size + 2, thread_name_prefix="kg-worker")
-        self.idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self.executor = ThreadPoolExecutor(max_workers=2 * size + 2, thread_name_prefix="kg-pool")
+        self.idle: asyncio.Queue[PoolProcess] = asyncio.Queue()
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.all: set[Worker] = set()
+        self.all: set[PoolProcess] = set()
         self.lock = threading.Lock()
         self.closed = False
 
@@ -128,13 +129,13 @@ class Pool(Generic[J, R]):
         for w in workers:
             self.idle.put_nowait(w)
 
-    def _spawn(self) -> Worker:
-        w = Worker(self.factory)
+    def _spawn(self) -> PoolProcess:
+        w = PoolProcess(self.factory)
         with self.lock:
             self.all.add(w)
         return w
 
-    def _replace(self, dead: Worker) -> None:
+    def _replace(self, dead: PoolProcess) -> None:
         dead.kill()
         with self.lock:
             self.all.discard(dead)
@@ -144,7 +145,7 @@ class Pool(Generic[J, R]):
         assert self.loop is not None
         self.loop.call_soon_threadsafe(self.idle.put_nowait, fresh)
 
-    def _exchange(self, w: Worker, job: J, timeout: float) -> Any:
+    def _exchange(self, w: PoolProcess, job: J, timeout: float) -> Any:
         answer = w.call(job, timeout)
         if answer is None or answer is _DEAD:
             # Kill first (frees the CPU now), answer, then replace on another thread.
@@ -158,7 +159,7 @@ class Pool(Generic[J, R]):
         return answer
 
     async def run(self, job: J, timeout: float) -> R:
-        """The handler's answer to `job`, or TimedOut / Died / Busy (no worker free within `timeout`)."""
+        """The handler's answer to `job`, or TimedOut / Died / Busy (no process free within `timeout`)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -171,7 +172,7 @@ class Pool(Generic[J, R]):
             assert self.loop is not None
             self.loop.run_in_executor(self.executor, self._replace, w)
         assert self.loop is not None
-        # The thread returns the worker to the pool itself, so a client that goes away loses no worker.
+        # The thread returns the process to the pool itself, so a client that goes away loses none.
         future = self.loop.run_in_executor(self.executor, self._exchange, w, job, timeout)
         answer = await asyncio.shield(future)
         if answer is None:

@@ -1,8 +1,8 @@
-"""The app's side of the worker pool: evaluators on one store, every answer a Result.
+"""The app's side of the process pool (kg.server.process_pool): evaluators on one store, every answer a Result.
 
-kg.server.workers runs any handler in killable processes; here the handler is kg.server.evaluator
+kg.server.process_pool runs any handler in killable processes; here the handler is kg.server.evaluator
 with the call table it is given, and the pool's failures become the 503s a client gets (with
-`Retry-After`): a job past the time limit, a worker that died, no worker free in time.
+`Retry-After`): a job past the time limit, a pool process that died, none free in time.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from kg.backend.remote import RemoteSpec
 from kg.server.evaluator import Calls, factory
 from kg.server.messages import Job, Result, failure
-from kg.server.workers import Busy, Died, Pool, TimedOut
+from kg.server.process_pool import Busy, Died, Pool, TimedOut
 
 RETRY = {"Retry-After": "5"}
 
 
-class Runner:
+class PoolRunner:
     def __init__(self, store: str | RemoteSpec, size: int, writable: bool, calls: Calls) -> None:
         self.pool: Pool[Job, Result] = Pool(factory(store, writable, calls), size)
 
