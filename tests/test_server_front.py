@@ -51,7 +51,7 @@ def test_the_cache_is_bounded_and_per_generation() -> None:
     assert cache.get("g2", "b") is None and not cache.entries  # another generation: emptied
 
 
-def test_hot_answers_and_a_rebuild(tmp_path: Path) -> None:
+def test_cached_answers_and_a_rebuild(tmp_path: Path) -> None:
     store = tmp_path / "store"
     kg.build([_rows(tmp_path / "one", 3)], store)
     with running(store, log=tmp_path / "serve.log") as server, requests.Session() as s:

@@ -35,6 +35,7 @@ from kg.server.protocol import ProtocolError, parse
 from kg.server.service_description import service_description, void_description
 from kg.server.site import routes as site_routes
 from kg.server.sparql_front import Checks, html_wanted, printable
+from kg.server.tables import BYTES, Caches, Table, cost
 from kg.server.views import example_text, format_links, results_page, triples_page
 from kg.server.web import Site, error, root
 from kg.sparqltext import Refused, add_using, check_outbound, lex
@@ -122,8 +123,9 @@ class Endpoint:
         self._config = config
         size = 1 if config.updates else max(1, config.workers)
         self.runner: JobRunner = runner or PoolRunner(config.source, size, config.updates, CALLS)
-        self.void_cache: dict[str, list[ox.Triple]] = {}
-        self.checks = Checks(config)
+        self.caches = Caches()  # this worker's caches, emptied together on a new store generation
+        self.void_cache: Table[str, list[ox.Triple]] = self.caches.table("void", entries=1, largest=BYTES)
+        self.checks = Checks(config, self.caches)
         self.site = Site(self)
         self.pages = Pages(self.site)
 
@@ -265,7 +267,7 @@ class Endpoint:
                 triples = void_description(url, endpoint, result.data)
             except ValueError as e:
                 return error(400, f"cannot describe the dataset at this address: {e}")
-            self.void_cache = {key: triples}
+            self.void_cache.put(key, triples, cost(key))  # the one entry (the description is a few triples)
         request.scope["kg.note"] = "void"
         return self.description(request, ".well-known/void", "VoID description", triples,
                                 request.query_params.get("format"))

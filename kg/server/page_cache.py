@@ -10,8 +10,9 @@ ETags).
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
+
+from kg.server.tables import Caches, Table
 
 
 @dataclass(frozen=True)
@@ -22,33 +23,27 @@ class Answer:
 
 
 class PageCache:
-    """LRU of answers keyed by (build tag, variant); `max_bytes` bounds the total size of the bodies
-    and of their variants (a request's path and query: up to the head's limit each)."""
+    """LRU of answers keyed by variant for one build tag (kg.server.tables.Table); `max_bytes` bounds
+    the total size of the bodies and of their variants (a request's path and query: up to the head's
+    limit each). Registered in the worker's `caches` as "page cache" when given."""
 
-    def __init__(self, max_entries: int = 2048, max_bytes: int = 64 << 20) -> None:
+    def __init__(self, max_entries: int = 2048, max_bytes: int = 64 << 20, caches: Caches | None = None) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self.tag: str | None = None
-        self.entries: OrderedDict[str, Answer] = OrderedDict()
-        self.size = 0
+        registry = caches if caches is not None else Caches()
+        self.entries: Table[str, Answer] = registry.table("page cache", max_entries, max_bytes, largest=max_bytes,
+                                                          lru=True)
         self.hits = 0
         self.misses = 0
         self.lock = threading.Lock()
 
-    def _generation(self, tag: str) -> None:
-        if tag != self.tag:
-            self.entries.clear()
-            self.size = 0
-            self.tag = tag
-
     def get(self, tag: str, variant: str) -> Answer | None:
         with self.lock:
-            self._generation(tag)
-            found = self.entries.get(variant)
+            self.entries.generation(tag)
+            found = self.entries.find(variant)
             if found is None:
                 self.misses += 1
                 return None
-            self.entries.move_to_end(variant)
             self.hits += 1
             return found
 
@@ -56,12 +51,5 @@ class PageCache:
         if self.max_entries < 1 or len(answer.body) > self.max_bytes // 8:
             return  # one huge answer must not push everything else out
         with self.lock:
-            self._generation(tag)
-            old = self.entries.pop(variant, None)
-            if old is not None:
-                self.size -= len(old.body) + len(variant)
-            self.entries[variant] = answer
-            self.size += len(answer.body) + len(variant)
-            while self.entries and (len(self.entries) > self.max_entries or self.size > self.max_bytes):
-                gone_variant, gone = self.entries.popitem(last=False)
-                self.size -= len(gone.body) + len(gone_variant)
+            self.entries.generation(tag)
+            self.entries.put(variant, answer, len(answer.body) + len(variant))

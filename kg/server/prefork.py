@@ -102,7 +102,8 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
     app = RetireAfterOverrun(starlette, active=lambda: sparql[0].in_flight if sparql else 0)
     sparql.append(SparqlFront(config, runner, endpoint.checks, endpoint.site, ledger=ledger,
                               app_in_flight=lambda: app.active))
-    front = Front(app, sparql[0], config.max_body, (config.host, config.port), config.request_timeout)
+    front = Front(app, sparql[0], config.max_body, (config.host, config.port), config.request_timeout,
+                  caches=endpoint.caches)
     BEFORE_DEATH.append(sparql[0].log.flush)
 
     async def beat() -> None:

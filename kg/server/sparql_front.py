@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -40,7 +39,7 @@ from kg.server.config import LOG_FORMAT, ServerConfig
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.protocol import Operation, ProtocolError, parse
-from kg.server.tables import Table, cost
+from kg.server.tables import Caches, Table, cost
 from kg.server.views import prefers_html
 from kg.sparqltext import Analysis, Refused, check_outbound, lex
 
@@ -56,6 +55,7 @@ TEXT = b"text/plain; charset=utf-8"
 FLUSH = 0.1  # seconds an access-log line waits at most before it is written
 BATCH = 256  # lines written at once at most
 LINE = "%s %s %s %d %.1fms %s"
+ANSWERS_BYTES = 64 << 20  # bytes the answers cache keeps at most
 
 
 class AccessLog:
@@ -183,10 +183,10 @@ class Choice:
 class Checks:
     """The endpoint's checks of a query request, each kept for the text or header it depends on."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, caches: Caches) -> None:
         self.config = config
-        self.texts: Table[tuple[str, str], tuple[Analysis, str | None]] = Table()
-        self.choices: Table[tuple[str | None, str | None, str | None], Choice | str] = Table()
+        self.texts: Table[tuple[str, str], tuple[Analysis, str | None]] = caches.table("checked texts")
+        self.choices: Table[tuple[str | None, str | None, str | None], Choice | str] = caches.table("answer formats")
 
     def checked(self, text: str, base: str) -> Analysis:
         """The text's analysis; ProtocolError 400 when it must be refused (SERVICE, LOAD, a bad escape)."""
@@ -284,7 +284,6 @@ class CachedAnswer:
     tag: str
     head: bytes  # the header lines (no Date, no Content-Length), each ending in CRLF
     body: bytes
-    size: int  # the bytes it holds with its key, about (what max_answers_bytes bounds)
 
 
 class SparqlFront:
@@ -298,17 +297,16 @@ class SparqlFront:
         self.site = site
         self.ledger: Any = ledger if config.client_budget else None
         self.app_in_flight = app_in_flight
-        self.plans: Table[Hashable, Plan | None] = Table()
-        self.endpoints: Table[tuple[str, bytes | None], str] = Table()
-        self.answers: OrderedDict[Hashable, CachedAnswer] = OrderedDict()
-        self.answers_tag: str | None = None
-        self.answers_bytes = 0
-        self.max_answers = config.cache_entries
-        self.max_answers_bytes = 64 << 20
+        caches = site.caches
+        self.plans: Table[Hashable, Plan | None] = caches.table("request plans")
+        self.endpoints: Table[tuple[str, bytes | None], str] = caches.table("endpoint URLs")
+        # the app's answers from its page cache, as bytes (a body over an eighth of the bytes is not kept)
+        self.answers: Table[Hashable, CachedAnswer] = caches.table("answers", config.cache_entries, ANSWERS_BYTES,
+                                                                   largest=ANSWERS_BYTES, lru=True)
         self.in_flight = 0
         self.log = AccessLog()
-        self.heads: Table[str, bytes] = Table()  # the header lines of a 200 without headers of its own, by content type
-        self.paths: Table[bytes, str] = Table()  # request paths as the access log writes them
+        self.heads: Table[str, bytes] = caches.table("answer heads")  # a 200's header lines, by content type
+        self.paths: Table[bytes, str] = caches.table("log paths")  # request paths as the access log writes them
 
     # -- the Taker interface
     def take(self, conn: Connection, request: Request) -> bool:
@@ -320,7 +318,7 @@ class SparqlFront:
 
     def keep(self, request: Request, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Keeps an answer of the app's page cache (`X-KG-Cache`: hit or miss) for the same request again."""
-        if status != 200 or request.method != "GET" or self.max_answers < 1 or len(body) > self.max_answers_bytes // 8:
+        if status != 200 or request.method != "GET" or len(body) > ANSWERS_BYTES // 8:
             return
         if self._conditional(request):
             return
@@ -339,25 +337,12 @@ class SparqlFront:
             return
         tag = etag.decode("latin-1").strip('"').split("-", 1)[0]
         lines.append(b"x-kg-cache: hit\r\n")
-        self._generation(tag)
+        self.answers.generation(tag)
         key = self._answer_key(request)
-        old = self.answers.pop(key, None)
-        if old is not None:
-            self.answers_bytes -= old.size
         head = b"".join(lines)
-        entry = self.answers[key] = CachedAnswer(tag, head, body, cost(head, body, *key))
-        self.answers_bytes += entry.size
-        while self.answers and (len(self.answers) > self.max_answers
-                                or self.answers_bytes > self.max_answers_bytes):
-            _, gone = self.answers.popitem(last=False)
-            self.answers_bytes -= gone.size
+        self.answers.put(key, CachedAnswer(tag, head, body), cost(head, body, *key))
 
     # -- the answers cache
-    def _generation(self, tag: str) -> None:
-        if tag != self.answers_tag:
-            self.answers.clear()
-            self.answers_bytes = 0
-            self.answers_tag = tag
 
     @staticmethod
     def _answer_key(request: Request) -> tuple[bytes, bytes, bytes | None, bytes | None]:
@@ -375,11 +360,11 @@ class SparqlFront:
         if found is None or self._conditional(request):
             return False
         if found.tag != self.site.build().tag:  # a rebuild: nothing cached is current
-            self._generation(self.site.build().tag)
+            self.answers.generation(self.site.build().tag)
             return False
         if self._refused(conn, request):
             return True
-        self.answers.move_to_end(self._answer_key(request))
+        self.answers.find(self._answer_key(request))  # the most recently used now
         conn.respond(request, 200, [], found.body, head=found.head)
         self._log(request, 200, "cached")
         self._charge(request)

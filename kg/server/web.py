@@ -19,6 +19,7 @@ from kg.iris import DEFAULT_BASE_IRI
 from kg.server.config import ServerConfig
 from kg.server.messages import Job, Result
 from kg.server.page_cache import Answer, PageCache
+from kg.server.tables import Caches
 from kg.store import StoreDir
 
 MAX_NAME = 4000  # longest name or author accepted in a URL (characters)
@@ -43,6 +44,11 @@ class Host(Protocol):
     @property
     def config(self) -> ServerConfig: ...
 
+    @property
+    def caches(self) -> Caches:
+        """The worker's caches (kg.server.tables), emptied together on a new store generation."""
+        ...
+
     async def run(self, job: Job) -> Result:
         """The job's Result from a worker, under the configured timeout (503 past it)."""
         ...
@@ -60,7 +66,8 @@ class Site:
         self.host = host
         self.config = host.config
         self._build: tuple[str, Build] | None = None
-        self.page_cache = PageCache(self.config.cache_entries)
+        self.caches = host.caches
+        self.page_cache = PageCache(self.config.cache_entries, caches=self.caches)
 
     def build(self) -> Build:
         """build.json of the active generation, reread only when `active` changes (one readlink).
@@ -71,6 +78,7 @@ class Site:
         if self.config.store is None:
             version = self.config.remote.version() if self.config.remote is not None else None
             tag = hashlib.sha1(version.encode()).hexdigest()[:16] if version is not None else ""
+            self.caches.generation(tag)
             return Build(tag, None, self.config.base_iri or DEFAULT_BASE_IRI)
         store = StoreDir(self.config.store)
         link = os.path.realpath(self.config.store / "active")
@@ -87,6 +95,7 @@ class Site:
             tag = hashlib.sha1(f"{link}|{built}".encode()).hexdigest()[:16]
             base = self.config.base_iri or meta.get("base_iri") or DEFAULT_BASE_IRI
             self._build = (link, Build(tag, modified, base))
+            self.caches.generation(tag)  # a new generation: every cache of this worker emptied
         return self._build[1]
 
     @property

@@ -47,6 +47,8 @@ from urllib.parse import unquote
 
 import httptools
 
+from kg.server.tables import Caches, Table
+
 log = logging.getLogger("kg.server")
 KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open (at most one IDLE_SWEEP more)
 IDLE_SWEEP = 1.0  # seconds between two looks for idle connections
@@ -171,17 +173,18 @@ class SeenRequests:
     Expect: 100-continue, answered while parsing; Upgrade). Data that holds a part of a request, or
     more than one, is parsed as always."""
 
-    def __init__(self, size: int = SEEN_REQUESTS, max_bytes: int = SEEN_REQUEST_BYTES) -> None:
+    def __init__(self, size: int = SEEN_REQUESTS, max_bytes: int = SEEN_REQUEST_BYTES,
+                 caches: Caches | None = None) -> None:
         self.size = size
         self.max_bytes = max_bytes
-        self.seen: dict[bytes, Request] = {}
+        registry = caches if caches is not None else Caches()
+        # bounded by its entries (emptied when full): the bytes of each are max_bytes at most
+        self.seen: Table[bytes, Request] = registry.table("seen requests", size, size * max_bytes, largest=max_bytes)
 
     def remember(self, data: bytes, request: Request) -> None:
         if request.key is None or len(data) > self.max_bytes:
             return
-        if len(self.seen) >= self.size:
-            self.seen.clear()
-        self.seen[data] = request.again(("-", 0))
+        self.seen.put(data, request.again(("-", 0)), len(data))
 
 
 class Taker(Protocol):
@@ -201,7 +204,7 @@ class Front:
     count of requests in flight."""
 
     def __init__(self, app: ASGIApp, taker: Taker | None, max_body: int, server: tuple[str, int],
-                 request_timeout: float = REQUEST_TIMEOUT) -> None:
+                 request_timeout: float = REQUEST_TIMEOUT, caches: Caches | None = None) -> None:
         self.app = app
         self.taker = taker
         self.max_body = max_body
@@ -211,7 +214,7 @@ class Front:
         self.in_flight = 0  # requests answered by the SPARQL front, not yet written
         self.stopping = False
         self.sweeping: asyncio.TimerHandle | None = None
-        self.seen_requests = SeenRequests() if taker is not None else None
+        self.seen_requests = SeenRequests(caches=caches) if taker is not None else None
 
     def watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Looks for idle connections every IDLE_SWEEP s while there are connections."""
