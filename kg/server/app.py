@@ -30,7 +30,6 @@ from kg.server.config import ServerConfig
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.pages import Pages, render
-from kg.server.pool_runner import PoolRunner
 from kg.server.protocol import ProtocolError, parse
 from kg.server.service_description import service_description, void_description
 from kg.server.site import routes as site_routes
@@ -106,7 +105,7 @@ class AccessLog:
 
 
 class JobRunner(Protocol):
-    """Where jobs run: worker processes (kg.server.pool_runner) or this process (kg.server.local)."""
+    """Where jobs run: a worker's evaluation threads (kg.server.local.LocalRunner)."""
 
     @property
     def size(self) -> int: ...
@@ -121,8 +120,12 @@ class JobRunner(Protocol):
 class Endpoint:
     def __init__(self, config: ServerConfig, runner: JobRunner | None = None) -> None:
         self._config = config
-        size = 1 if config.updates else max(1, config.workers)
-        self.runner: JobRunner = runner or PoolRunner(config.source, size, config.updates, CALLS)
+        if runner is None:  # evaluation threads in this process, as a kg serve worker has them
+            from kg.server.evaluator import factory
+            from kg.server.local import LocalRunner
+
+            runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=1 if config.updates else 2)
+        self.runner: JobRunner = runner
         self.caches = Caches()  # this worker's caches, emptied together on a new store generation
         self.void_cache: Table[str, list[ox.Triple]] = self.caches.table("void", entries=1, largest=BYTES)
         self.checks = Checks(config, self.caches)
@@ -310,7 +313,8 @@ class Endpoint:
 def create_app(
     config: ServerConfig, runner: JobRunner | None = None, *, announce: bool = True, ledger: Any = None
 ) -> Starlette:
-    """The app; jobs run in `runner` (default: a pool of worker processes for this app alone).
+    """The app; jobs run in `runner` (default: two evaluation threads in this process, one with
+    updates, as in a `kg serve` worker: a query past the time limit ends this process).
 
     An HTTP worker of kg.server.prefork passes its in-process runner, `announce=False` (the
     supervisor says where it listens) and the shared budget ledger.

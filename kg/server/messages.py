@@ -1,7 +1,7 @@
-"""The messages between the web side and the evaluator (an evaluation thread or a pool process): a Job and its Result.
+"""The messages between the web side and the evaluator (an evaluation thread): a Job and its Result.
 
-Both are plain, picklable data. The process pool (kg.server.process_pool) carries them without looking
-inside; the evaluator (kg.server.evaluator) answers a Job with a Result.
+Both are plain data. The runner (kg.server.local) carries them without looking inside; the evaluator
+(kg.server.evaluator) answers a Job with a Result.
 """
 
 from __future__ import annotations
