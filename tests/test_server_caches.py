@@ -13,6 +13,7 @@ from kg.server.local import LocalRunner
 from kg.server.messages import Job, Result
 from kg.server.sparql_front import SparqlFront
 from kg.server.tables import Caches, Table
+from kg.server.web import Site
 from kg.server.wire import Front
 
 SERVER = Path(__file__).resolve().parent.parent / "kg" / "server"
@@ -24,17 +25,16 @@ def _never(job: Job) -> Result:
     raise AssertionError("no job runs in this test")
 
 
-def _worker(store: Path) -> Caches:
-    """A worker's objects, made as kg.server.prefork makes them (nothing started): its registry."""
+def _worker(store: Path) -> tuple[Caches, Site]:
+    """A worker's objects, made as kg.server.prefork makes them (nothing started): its registry and
+    its Site (whose `build` sees the store's generation)."""
     config = ServerConfig(store=store)
     runner = LocalRunner(lambda: _never)
     starlette = create_app(config, runner=runner, announce=False)
     endpoint = starlette.state.endpoint
     sparql = SparqlFront(config, runner, endpoint.checks, endpoint.site)
     Front(starlette, sparql, config.max_body, (config.host, config.port), caches=endpoint.caches)
-    caches: Caches = endpoint.caches
-    caches.site = endpoint.site  # type: ignore[attr-defined]  # (for the test: the build it reads)
-    return caches
+    return endpoint.caches, endpoint.site
 
 
 def _generation(store: Path, name: str) -> None:
@@ -49,9 +49,8 @@ def test_every_cache_is_registered_and_a_new_generation_empties_them_all(tmp_pat
     store = tmp_path / "store"
     store.mkdir()
     _generation(store, "g1")
-    caches = _worker(store)
+    caches, site = _worker(store)
     assert set(caches.tables) == CACHES
-    site = caches.site  # type: ignore[attr-defined]
     first = site.build().tag
     for name, table in caches.tables.items():
         table.put(("key", name), "value", 100)
