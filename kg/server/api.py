@@ -126,7 +126,7 @@ class Api:
         except BadRequest as e:
             return error(400, str(e), as_json=True)
         variant = f"{request.url.path}?{request.url.query}|{fmt.name}"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         headers["Vary"] = "Accept"
         if not_modified is not None:
             not_modified.headers["Vary"] = "Accept"

@@ -281,7 +281,7 @@ class Endpoint:
         from kg.queries import all_named
 
         variant = "page /query"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         if not_modified is not None:
             return not_modified
         cached = self.site.from_page_cache(variant, headers)

@@ -157,7 +157,7 @@ class Pages:
         if page is None or page_size is None:
             return self.error(request, 400, f"page must be a number from 1, page_size from 1 to {MAX_PAGE_SIZE}")
         variant = f"page {request.url.path}?{request.url.query}"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         if not_modified is not None:
             return not_modified
         cached = self.site.from_page_cache(variant, headers)
@@ -224,7 +224,7 @@ class Pages:
         """The page a visitor lands on: the graph's counts, the search box, example names from this
         store, and the ways further (the query editor, the API, the ontology, the path finder)."""
         variant = "page /"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         if not_modified is not None:
             return not_modified
         cached = self.site.from_page_cache(variant, headers)
@@ -265,7 +265,7 @@ class Pages:
                        f"to avoid, names at most {MAX_NAME} characters")
             return render("path.html", 400, form=form, result=None, pictures=[], avoiding=[], message=message, **ctx)
         variant = f"page {request.url.path}?{request.url.query}"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         if not_modified is not None:
             return not_modified
         cached = self.site.from_page_cache(variant, headers)

@@ -125,7 +125,7 @@ class Site:
             self.page_cache.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
         return response
 
-    def cached(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
+    def conditional(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
         """(304 response or None, the ETag/Last-Modified headers) for a GET of this build's data.
 
         With updates enabled the store changes in place, so nothing is cacheable then.
