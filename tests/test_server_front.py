@@ -1,4 +1,4 @@
-"""The front door on a real `kg serve`: hot answers cached per store generation (a rebuild empties
+"""The front door on a real `kg serve`: the page cache per store generation (a rebuild empties
 the cache), the per-client budget (429 with Retry-After), and hard timeouts while others are served."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from server_fixtures import running
 import kg
 from kg.backend import EmbeddedBackend
 from kg.server.budget import Ledger
-from kg.server.hot import Answer, AnswerCache
+from kg.server.page_cache import Answer, PageCache
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
@@ -41,7 +41,7 @@ def _rows(folder: Path, papers: int) -> Path:
 
 
 def test_the_cache_is_bounded_and_per_generation() -> None:
-    cache = AnswerCache(max_entries=2, max_bytes=8 * 100)
+    cache = PageCache(max_entries=2, max_bytes=8 * 100)
     for v in ("a", "b", "c"):
         cache.put("g1", v, Answer(v.encode() * 10, "text/plain"))
     assert cache.get("g1", "a") is None and cache.get("g1", "c") is not None  # least recently used out first
@@ -51,7 +51,7 @@ def test_the_cache_is_bounded_and_per_generation() -> None:
     assert cache.get("g2", "b") is None and not cache.entries  # another generation: emptied
 
 
-def test_hot_answers_and_a_rebuild(tmp_path: Path) -> None:
+def test_cached_answers_and_a_rebuild(tmp_path: Path) -> None:
     store = tmp_path / "store"
     kg.build([_rows(tmp_path / "one", 3)], store)
     with running(store, log=tmp_path / "serve.log") as server, requests.Session() as s:
@@ -65,8 +65,8 @@ def test_hot_answers_and_a_rebuild(tmp_path: Path) -> None:
         assert again.json()["paper_count"] == 3
         page = server.url + "/clusters/Ann%20Lee"
         assert s.get(page, timeout=30).headers["x-kg-cache"] == "miss"
-        hot = s.get(page, timeout=30)
-        assert hot.headers["x-kg-cache"] == "hit" and "Paper 2" in hot.text
+        cached = s.get(page, timeout=30)
+        assert cached.headers["x-kg-cache"] == "hit" and "Paper 2" in cached.text
         assert s.get(url, headers={"If-None-Match": first.headers["etag"]}, timeout=30).status_code == 304
         csv_answer = s.get(url, params={"format": "csv"}, timeout=30)
         assert csv_answer.headers["x-kg-cache"] == "miss" and len(csv_answer.text.splitlines()) == 4

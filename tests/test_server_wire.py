@@ -1,4 +1,4 @@
-"""The workers' own HTTP/1.1 front (kg.server.wire) on a real `kg serve`: the lean path answers what
+"""The workers' own HTTP/1.1 front (kg.server.wire) on a real `kg serve`: the SPARQL front answers what
 the app would, byte for byte; requests on one connection are answered in order; what cannot be
 parsed is 400, a body past --max-body 413; HEAD, Expect: 100-continue and HTTP/1.0 behave."""
 
@@ -71,7 +71,7 @@ def test_the_lean_path_answers_as_the_app_does(served: Any, example_store: Path)
                 assert ours.content == theirs.content, (query, accept)
                 for header in ("content-type", "vary", "x-sparql-maxrows", "retry-after"):
                     assert ours.headers.get(header) == theirs.headers.get(header), (query, header)
-    deadline = time.monotonic() + 5  # the lean path writes its access-log lines in batches, within 0.1 s
+    deadline = time.monotonic() + 5  # the SPARQL front writes its access-log lines in batches, within 0.1 s
     while True:
         lines = [line for line in served.log_text().splitlines() if "kg.server.access" in line and "/sparql" in line]
         found = any("query SELECT" in line for line in lines) and any("refused" in line for line in lines)
@@ -89,7 +89,7 @@ def test_requests_on_one_connection_are_answered_in_order(served: Any) -> None:
         requests += (b"POST /sparql HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n"
                      b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s"
                      % (len(body), body))
-    requests += b"GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\n"  # the app's, between and after the lean ones
+    requests += b"GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\n"  # the app's, between and after the SPARQL front's
     requests += b"GET /sparql?query=" + quote("SELECT ((4) AS ?n) WHERE {}").encode() + b" HTTP/1.1\r\nHost: x\r\n" \
         b"Accept: text/csv\r\n\r\n"
     answers = _exchange(port, requests, 5)
@@ -135,7 +135,7 @@ def test_bad_requests_big_bodies_head_and_http_1_0(served: Any) -> None:
 def test_kept_answers_are_served_from_the_front(served: Any) -> None:
     port = int(served.url.rsplit(":", 1)[1])
     ask = b"GET /api/clusters/Liyuan%20Liu HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n"
-    answers = _exchange(port, ask * 3, 3)  # one connection: one worker, whose kept answers it sees
+    answers = _exchange(port, ask * 3, 3)  # one connection: one worker, whose answers cache it sees
     assert [a[1]["x-kg-cache"] for a in answers] == ["miss", "hit", "hit"]
     assert answers[0][2] == answers[1][2] == answers[2][2]
     assert answers[0][1]["etag"] == answers[2][1]["etag"] and answers[2][1]["content-type"] == "application/json"
@@ -143,9 +143,9 @@ def test_kept_answers_are_served_from_the_front(served: Any) -> None:
     [(status, _, _)] = _exchange(port, ask.replace(b"\r\n\r\n", b"\r\nIf-None-Match: " + etag + b"\r\n\r\n"))
     assert status == 304  # validators are the app's to check
     deadline = time.monotonic() + 5  # each worker writes its own lines, after its answers
-    while not ("api cluster" in served.log_text() and " kept" in served.log_text()) and time.monotonic() < deadline:
+    while not ("api cluster" in served.log_text() and " cached" in served.log_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert "api cluster" in served.log_text() and " kept" in served.log_text()  # the front answered the hits
+    assert "api cluster" in served.log_text() and " cached" in served.log_text()  # the front answered the hits
 
 
 def test_upgrade_h2c_keeps_the_connection_for_the_next_request(served: Any) -> None:

@@ -1,15 +1,14 @@
 """`kg serve`: the SPARQL 1.1 endpoint. The only package of kg that knows HTTP.
 
 Modules: prefork (the supervisor and its HTTP worker processes), wire (a worker's HTTP/1.1 front),
-lean (what the front answers without the app: SPARQL queries, kept answers), local (a worker's
-evaluation threads and hard time limits), app (Starlette routes, access log), config (the
-settings), protocol (SPARQL 1.1 Protocol request shapes), negotiation (the Accept matcher over
-kg.formats), messages (Job and Result), workers (a generic pool of killable processes), evaluator
-(what a worker does with a Job), runner (the pool with evaluators, failures as 503s), calls (the
-library calls of the API and pages), service_description (SD and VoID), budget and hot (fair
-shares, hot answers), and the web side: site, web, api, pages, linked, openapi. The SPARQL text
-checks (SERVICE/LOAD refusal, dataset clauses) are kg.sparqltext, which
-`kg query` uses too.
+sparql_front (what the front answers without the app: SPARQL queries, cached answers), local (a
+worker's evaluation threads and hard time limits), app (Starlette routes, access log), config (the
+settings), protocol (the operation a SPARQL 1.1 Protocol request carries), negotiation (the Accept
+matcher over kg.formats), messages (Job and Result), evaluator (what an evaluation thread does with
+a Job), calls (the library calls of the API and pages),
+service_description (SD and VoID), budget and page_cache (fair shares, the page cache), tables (the
+bounded caches of a worker and their registry), and the web side: site, web, api, pages, linked, openapi. The SPARQL
+text checks (SERVICE/LOAD refusal, dataset clauses) are kg.sparqltext, which `kg query` uses too.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ __all__ = ["ServerConfig", "create_app", "serve"]
 
 
 def __getattr__(name: str) -> Any:
-    """The app is imported on first use, so a worker process (kg.server.workers) never loads Starlette."""
+    """The app is imported on first use, so `kg serve`'s supervisor process never loads Starlette."""
     if name == "ServerConfig":
         from kg.server.config import ServerConfig
 

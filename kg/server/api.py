@@ -126,15 +126,15 @@ class Api:
         except BadRequest as e:
             return error(400, str(e), as_json=True)
         variant = f"{request.url.path}?{request.url.query}|{fmt.name}"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         headers["Vary"] = "Accept"
         if not_modified is not None:
             not_modified.headers["Vary"] = "Accept"
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
             request.scope["kg.note"] = f"api {call} cached"
-            return hot
+            return cached
         result = await self.site.call(call, **args)
         request.scope["kg.note"] = f"api {call}"
         if result.status != 200:

@@ -1,5 +1,5 @@
 """The ASGI application (Starlette): routes, checks, responses, access log. In a worker it sits behind
-the HTTP front (kg.server.wire), which answers SPARQL queries and kept answers itself (kg.server.lean)."""
+the HTTP front (kg.server.wire), which answers SPARQL queries and cached answers itself (kg.server.sparql_front)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,14 @@ from kg.formats import BOOLEAN, DESCRIPTIONS, GRAPHS, N_TRIPLES, RESULTS
 from kg.server.budget import ClientBudget
 from kg.server.calls import CALLS
 from kg.server.config import ServerConfig
-from kg.server.lean import Checks, html_wanted, printable
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.pages import Pages, render
 from kg.server.protocol import ProtocolError, parse
-from kg.server.runner import Runner
 from kg.server.service_description import service_description, void_description
 from kg.server.site import routes as site_routes
+from kg.server.sparql_front import Checks, html_wanted, printable
+from kg.server.tables import BYTES, Caches, Table, cost
 from kg.server.views import example_text, format_links, results_page, triples_page
 from kg.server.web import Site, error, root
 from kg.sparqltext import Refused, add_using, check_outbound, lex
@@ -63,7 +63,7 @@ def _rdf(triples: list[ox.Triple], accept: str | None, fmt_param: str | None) ->
 
 
 def logged_path(scope: Scope) -> str:
-    """The path as the client sent it (kg.server.lean.printable: no forged log lines)."""
+    """The path as the client sent it (kg.server.sparql_front.printable: no forged log lines)."""
     raw = scope.get("raw_path")
     return printable(bytes(raw).split(b"?", 1)[0] if raw is not None else str(scope.get("path", "-")).encode())
 
@@ -105,7 +105,7 @@ class AccessLog:
 
 
 class JobRunner(Protocol):
-    """Where jobs run: worker processes (kg.server.runner) or this process (kg.server.local)."""
+    """Where jobs run: a worker's evaluation threads (kg.server.local.LocalRunner)."""
 
     @property
     def size(self) -> int: ...
@@ -120,10 +120,15 @@ class JobRunner(Protocol):
 class Endpoint:
     def __init__(self, config: ServerConfig, runner: JobRunner | None = None) -> None:
         self._config = config
-        size = 1 if config.updates else max(1, config.workers)
-        self.runner: JobRunner = runner or Runner(config.source, size, config.updates, CALLS)
-        self.void_cache: dict[str, list[ox.Triple]] = {}
-        self.checks = Checks(config)
+        if runner is None:  # evaluation threads in this process, as a kg serve worker has them
+            from kg.server.evaluator import factory
+            from kg.server.local import LocalRunner
+
+            runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=1 if config.updates else 2)
+        self.runner: JobRunner = runner
+        self.caches = Caches()  # this worker's caches, emptied together on a new store generation
+        self.void_cache: Table[str, list[ox.Triple]] = self.caches.table("void", entries=1, largest=BYTES)
+        self.checks = Checks(config, self.caches)
         self.site = Site(self)
         self.pages = Pages(self.site)
 
@@ -219,7 +224,7 @@ class Endpoint:
                     raise ProtocolError(400, str(e)) from None
             result = await self.run(Job("update", text, base_iri=base))
             return self.respond(result, request, "update")
-        analysis = self.checks.checked(op.text, base)  # the same checks as the lean path's (kg.server.lean)
+        analysis = self.checks.checked(op.text, base)  # the same checks as the SPARQL front's (kg.server.sparql_front)
         form = analysis.form()
         choice = self.checks.choice(form, op.one("format"), request.headers.get("accept"))
         job = self.checks.query_job(op, analysis, base, choice)
@@ -265,7 +270,7 @@ class Endpoint:
                 triples = void_description(url, endpoint, result.data)
             except ValueError as e:
                 return error(400, f"cannot describe the dataset at this address: {e}")
-            self.void_cache = {key: triples}
+            self.void_cache.put(key, triples, cost(key))  # the one entry (the description is a few triples)
         request.scope["kg.note"] = "void"
         return self.description(request, ".well-known/void", "VoID description", triples,
                                 request.query_params.get("format"))
@@ -276,12 +281,12 @@ class Endpoint:
         from kg.queries import all_named
 
         variant = "page /query"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         if not_modified is not None:
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
-            return hot
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
+            return cached
         base = self.site.base
         shown = await self.pages.showcase()
         values = shown["values"]
@@ -308,7 +313,8 @@ class Endpoint:
 def create_app(
     config: ServerConfig, runner: JobRunner | None = None, *, announce: bool = True, ledger: Any = None
 ) -> Starlette:
-    """The app; jobs run in `runner` (default: a pool of worker processes for this app alone).
+    """The app; jobs run in `runner` (default: two evaluation threads in this process, one with
+    updates, as in a `kg serve` worker: a query past the time limit ends this process).
 
     An HTTP worker of kg.server.prefork passes its in-process runner, `announce=False` (the
     supervisor says where it listens) and the shared budget ledger.
@@ -363,5 +369,5 @@ def create_app(
         *site_routes(endpoint.site),  # the API, pages, ontology, then every other path dereferences an IRI
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-    app.state.endpoint = endpoint  # the worker's HTTP front shares its checks and hot answers (kg.server.lean)
+    app.state.endpoint = endpoint  # the worker's HTTP front shares its checks and page cache (kg.server.sparql_front)
     return app

@@ -27,7 +27,7 @@ class ServerConfig:
     request_timeout: float = 10.0  # seconds a begun request has for its head, and between two reads of its body
     client_budget: float | None = None  # query seconds per minute per client (kg.server.budget)
     client_budget_loopback: bool = False
-    cache_entries: int = 2048  # hot answers kept in memory (kg.server.hot); 0: none
+    cache_entries: int = 2048  # API and page answers kept in memory (kg.server.page_cache); 0: none
     anchors: tuple[str, ...] = ()  # author rows whose distance every author page shows (kg serve --anchor)
     remote: RemoteSpec | None = None  # kg serve --endpoint URL [--index DIR] [--data-version V]
 

@@ -1,5 +1,5 @@
-"""What a worker process does with a Job: evaluate SPARQL (with row caps), read the VoID figures,
-or run a library call from the call table it was given.
+"""What an evaluation thread of a worker (kg.server.local) does with a Job: evaluate SPARQL (with
+row caps), read the VoID figures, or run a library call from the call table it was given.
 
 The evaluator holds one `EmbeddedBackend` on the store directory (read-only, or the single writable
 one when updates are enabled) and reads the `active` link before every job (one readlink, made
@@ -101,7 +101,7 @@ class Evaluator:
 
 
 def factory(store: str | RemoteSpec, writable: bool, calls: Calls) -> Callable[[], Callable[[Job], Result]]:
-    """A picklable maker of the evaluator, for kg.server.workers.Pool (called in each worker): on
+    """A maker of the evaluator, for kg.server.local.LocalRunner (called in each evaluation thread): on
     the store directory, or (kg serve --endpoint) on the remote engine (kg.server.forward)."""
     import functools
 

@@ -102,7 +102,7 @@ class Linked:
         query = f"?page={page}" if page > 1 else ""
         headers = {"Vary": "Accept", "Content-Location": f"{name}{fmt.suffix}{query}",
                    "Link": _alternate(name, query, fmt)}
-        not_modified, cache = self.site.cached(request, f"{iri}|{fmt.name}|{page}")
+        not_modified, cache = self.site.conditional(request, f"{iri}|{fmt.name}|{page}")
         if not_modified is not None:
             not_modified.headers.update(headers)
             return not_modified

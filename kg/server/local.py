@@ -9,10 +9,10 @@ and a long query does not hold up a short one. The hop costs one queue put and o
 seconds while jobs are pending (no timer per job). A job that waits longer than the time limit
 for a free thread is 503 (busy), as when every worker is busy.
 
-A query cannot be cancelled, so a job that runs past the time limit dooms the process: every other
+A query cannot be cancelled, so a job that runs past the time limit retires the worker process: every other
 job here is answered 503 at once (with `Retry-After`), the worker stops accepting connections, and
 the late job's own 503 goes out last, after which the process kills itself (SIGKILL; by the HTTP
-front, kg.server.wire, or by `Doom` for the app's own requests): the CPU is free as the client reads
+front, kg.server.wire, or by `RetireAfterOverrun` for the app's own requests): the CPU is free as the client reads
 its answer. The supervisor starts a fresh worker; other workers keep serving meanwhile.
 
 No job is evaluated on the event loop's own thread: while it ran, the loop could neither serve the
@@ -39,11 +39,11 @@ log = logging.getLogger("kg.server")
 RETRY = {"Retry-After": "5"}
 GONE = {"Retry-After": "1", "Connection": "close"}  # this worker is going: ask again on a new connection
 GRACE = 0.2  # at most this long for the other 503s to go out before the late job's own
-FALLBACK = 1.0  # seconds after the doom when the process dies anyway
+FALLBACK = 1.0  # seconds after the retirement begins when the process dies anyway
 SWEEP = 0.05  # seconds between two checks of the pending jobs' time limits
 REQUEST: contextvars.ContextVar[dict[str, bool]] = contextvars.ContextVar("kg_request")
 
-Done = Callable[[Result, bool], None]  # (the job's Result, whether it is the late job that doomed this worker)
+Done = Callable[[Result, bool], None]  # (the job's Result, whether it is the late job that made this worker retire)
 
 
 class Ticket:
@@ -61,24 +61,24 @@ class Ticket:
 
 
 class LocalRunner:
-    """The Runner interface (size, start, run, close) for one worker process, and `submit` for the
+    """The JobRunner interface (size, start, run, close) for one worker process, and `submit` for the
     HTTP front (kg.server.wire), which takes the answer in a callback instead of awaiting it."""
 
     def __init__(
         self,
         factory: Callable[[], Callable[[Job], Result]],
         threads: int = 2,
-        on_doom: Callable[[], None] | None = None,
+        on_retire: Callable[[], None] | None = None,
     ) -> None:
         self.factory = factory
         self.size = max(1, threads)
-        self.on_doom = on_doom
+        self.on_retire = on_retire
         self.jobs: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
         self.pending: set[Ticket] = set()
         self.threads: list[threading.Thread] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self.sweeping: asyncio.TimerHandle | None = None
-        self.doomed = False
+        self.retiring = False
 
     async def start(self) -> None:
         """Starts the threads and builds their evaluators (the store opened before the first job's clock)."""
@@ -113,7 +113,7 @@ class LocalRunner:
         """Queues the job; `done(result, late)` is called on the loop exactly once."""
         loop = self.loop
         assert loop is not None
-        if self.doomed:
+        if self.retiring:
             done(restarting(), False)
             return
         ticket = Ticket(job, timeout, done, time.monotonic())
@@ -123,7 +123,7 @@ class LocalRunner:
             self.sweeping = loop.call_later(SWEEP, self._sweep)
 
     async def run(self, job: Job, timeout: float) -> Result:
-        """The job's Result (the app's requests); the late job marks its request for `Doom`."""
+        """The job's Result (the app's requests); the late job marks its request for `RetireAfterOverrun`."""
         assert self.loop is not None
         answer: asyncio.Future[tuple[Result, bool]] = self.loop.create_future()
         self.submit(job, timeout, lambda result, late: answer.set_result((result, late)))
@@ -131,7 +131,7 @@ class LocalRunner:
         if late:
             request = REQUEST.get(None)
             if request is not None:
-                request["doom"] = True  # Doom sends this answer last, then kills the process
+                request["retire"] = True  # RetireAfterOverrun sends this answer last, then kills the process
         return result
 
     def _answer(self, ticket: Ticket, result: Result, late: bool = False) -> None:
@@ -145,10 +145,10 @@ class LocalRunner:
 
     def _sweep(self) -> None:
         """The time limits: a job queued for its whole time limit is dropped (503, busy); one that
-        ran past its time limit (counted from its start) dooms this worker. Again in SWEEP s while
+        ran past its time limit (counted from its start) retires this worker. Again in SWEEP s while
         any job is pending."""
         self.sweeping = None
-        if self.doomed:
+        if self.retiring:
             return
         now = time.monotonic()
         for ticket in list(self.pending):
@@ -159,24 +159,24 @@ class LocalRunner:
                 if now - ticket.queued >= ticket.timeout:  # never run
                     self._answer(ticket, failure(503, "all query workers are busy; try again later", RETRY))
             elif now - started >= ticket.timeout:
-                self.doom(ticket)
+                self.retire(ticket)
                 return
         if self.pending and self.loop is not None:
             self.sweeping = self.loop.call_later(SWEEP, self._sweep)
 
-    def doom(self, late: Ticket | None = None) -> None:
+    def retire(self, late: Ticket | None = None) -> None:
         """Answer every other job 503, stop accepting, and kill this process once the answers are out."""
-        if self.doomed:
+        if self.retiring:
             return
-        self.doomed = True
+        self.retiring = True
         log.warning("kg serve: a query passed the time limit; worker %d stops and is replaced", os.getpid())
         for ticket in list(self.pending):
             if ticket is not late:
                 self._answer(ticket, failure(
                     503, "this query worker was stopped by another query past the time limit; try again", GONE))
-        if self.on_doom is not None:
+        if self.on_retire is not None:
             with contextlib.suppress(Exception):
-                self.on_doom()
+                self.on_retire()
         assert self.loop is not None
         self.loop.call_later(FALLBACK, _die)
         if late is not None:
@@ -198,7 +198,7 @@ def evaluated(handler: Callable[[Job], Result], job: Job, started: float) -> Res
 
 
 def restarting() -> Result:
-    """The answer of a job that comes to a worker already doomed."""
+    """The answer of a job that comes to a worker already retiring."""
     return failure(503, "this query worker is restarting; try again", GONE)
 
 
@@ -228,7 +228,7 @@ Receive = Callable[[], Any]
 Send = Callable[[Any], Any]
 
 
-class Doom:
+class RetireAfterOverrun:
     """ASGI layer of a worker's app: tracks the requests in flight, and when a job ran past the time
     limit sends its 503 once the others have been answered (at most GRACE s), then kills the process."""
 
@@ -248,7 +248,7 @@ class Doom:
         REQUEST.set(request)  # each request runs in its own task: its own context
 
         async def relay(message: Any) -> None:
-            if request.get("doom") and message["type"] == "http.response.start":
+            if request.get("retire") and message["type"] == "http.response.start":
                 deadline = time.monotonic() + GRACE
                 while self.in_flight() > 1 and time.monotonic() < deadline:
                     await asyncio.sleep(0.005)
@@ -259,5 +259,5 @@ class Doom:
             await self.app(scope, receive, relay)
         finally:
             self.active -= 1
-        if request.get("doom"):
+        if request.get("retire"):
             _die()  # the answer is out and logged

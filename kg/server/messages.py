@@ -1,7 +1,7 @@
-"""The messages between the web side and the evaluator in a worker process: a Job and its Result.
+"""The messages between the web side and the evaluator (an evaluation thread): a Job and its Result.
 
-Both are plain, picklable data. The process pool (kg.server.workers) carries them without looking
-inside; the evaluator (kg.server.evaluator) answers a Job with a Result.
+Both are plain data. The runner (kg.server.local) carries them without looking inside; the evaluator
+(kg.server.evaluator) answers a Job with a Result.
 """
 
 from __future__ import annotations
@@ -54,5 +54,5 @@ def failure(status: int, message: str, headers: dict[str, str] | None = None, **
     return Result(status, body=(line + "\n").encode(), headers=dict(headers or {}), data={"error": line, **extra})
 
 
-Call = Callable[..., Result]  # a library call a worker runs: (backend, **args) -> Result
+Call = Callable[..., Result]  # a library call an evaluator runs: (backend, **args) -> Result
 Calls = Mapping[str, Call]  # the call table, by name

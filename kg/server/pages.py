@@ -157,12 +157,12 @@ class Pages:
         if page is None or page_size is None:
             return self.error(request, 400, f"page must be a number from 1, page_size from 1 to {MAX_PAGE_SIZE}")
         variant = f"page {request.url.path}?{request.url.query}"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         if not_modified is not None:
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
-            return hot
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
+            return cached
         pairs = request.query_params.get("pairs", "") in ("true", "1")
         result = await self.site.call("cluster", name=name, page=page, page_size=page_size, pairs=pairs)
         if result.status != 200:
@@ -228,12 +228,12 @@ class Pages:
         """The page a visitor lands on: the graph's counts, the search box, example names from this
         store, and the ways further (the query editor, the API, the ontology, the path finder)."""
         variant = "page /"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         if not_modified is not None:
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
-            return hot
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
+            return cached
         shown = await self.showcase()
         answer = render("home.html", 200, headers, stats=shown["stats"], names=shown["names"], **self.context(request))
         if shown.get("failed"):  # (a page without its examples is not kept for the whole build)
@@ -269,12 +269,12 @@ class Pages:
                        f"to avoid, names at most {MAX_NAME} characters")
             return render("path.html", 400, form=form, result=None, pictures=[], avoiding=[], message=message, **ctx)
         variant = f"page {request.url.path}?{request.url.query}"
-        not_modified, headers = self.site.cached(request, variant)
+        not_modified, headers = self.site.conditional(request, variant)
         if not_modified is not None:
             return not_modified
-        hot = self.site.hot(variant, headers)
-        if hot is not None:
-            return hot
+        cached = self.site.from_page_cache(variant, headers)
+        if cached is not None:
+            return cached
         result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=int(hops), all=False,
                                       limit=1, timeout=max(0.1, self.site.config.timeout - 1), avoid=tuple(avoid),
                                       strongest=form["strongest"],
@@ -293,17 +293,17 @@ class Pages:
         for p in joint:
             p["venue"] = names.get(p.get("venue_iri") or "", p["venue"])
         query = q.multi_items()
-        here = f"{ctx['root']}path?"
+        path_link = f"{ctx['root']}path?"
         pictures = []
         for chain in data["paths"]:
             pic = chain_picture(chain)
             for i, placed in enumerate(pic["nodes"]):  # a click on a node between the ends avoids it
                 inner = 0 < i < len(pic["nodes"]) - 1
-                placed["href"] = here + urlencode([*query, ("avoid", placed["node"]["iri"])]) if inner else None
+                placed["href"] = path_link + urlencode([*query, ("avoid", placed["node"]["iri"])]) if inner else None
             pic["weakest"] = min((link["count"] for link in pic["links"]), default=0)
             pictures.append(pic)
         named = [n["name"] for n in data["avoid"]] if len(data["avoid"]) == len(avoid) else avoid
-        avoiding = [{"name": name, "without": here + urlencode([x for x in query if x != ("avoid", text)])}
+        avoiding = [{"name": name, "without": path_link + urlencode([x for x in query if x != ("avoid", text)])}
                     for text, name in zip(avoid, named, strict=True)]
         answer = render("path.html", 200, headers, form=form, result=data, pictures=pictures, avoiding=avoiding,
                         message=None, **ctx)

@@ -4,7 +4,7 @@ The supervisor (the `kg serve` process) binds the address, starts `--workers` wo
 (multiprocessing spawn) and hands each the listening socket, from which every worker accepts
 connections as they come (kg.server.wire.Acceptor).
 A worker is a whole server: its HTTP front (kg.server.wire, httptools on uvloop),
-which answers SPARQL queries and kept answers itself (kg.server.lean) and hands every other request
+which answers SPARQL queries and cached answers itself (kg.server.sparql_front) and hands every other request
 to the app (Starlette), and its evaluation threads (kg.server.local), so a request is parsed,
 evaluated and answered in one process: no pipe, no pickling, and the result's bytes are
 serialised once, by the engine, and sent as they are.
@@ -76,15 +76,15 @@ def _configure_logging() -> None:
 
 
 def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, threads: int, ledger: Any) -> None:
-    """One HTTP worker process: the HTTP front (kg.server.wire) on the shared socket, its lean path
-    (kg.server.lean) and the app, with the evaluation threads (kg.server.local)."""
+    """One HTTP worker process: the HTTP front (kg.server.wire) on the shared socket, its SPARQL front
+    (kg.server.sparql_front) and the app, with the evaluation threads (kg.server.local)."""
     import asyncio
 
     from kg.server.app import create_app
     from kg.server.calls import CALLS
     from kg.server.evaluator import factory
-    from kg.server.lean import Lean
-    from kg.server.local import BEFORE_DEATH, Doom, LocalRunner
+    from kg.server.local import BEFORE_DEATH, LocalRunner, RetireAfterOverrun
+    from kg.server.sparql_front import SparqlFront
     from kg.server.wire import Front, serve
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us (SIGTERM: a graceful stop)
@@ -92,17 +92,19 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
     listening: list[Any] = []
 
     def stop_accepting() -> None:
-        for server in listening:  # a doomed worker takes no new connections; the others do
+        for server in listening:  # a retiring worker takes no new connections; the others do
             server.close()
 
-    runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=threads, on_doom=stop_accepting)
+    runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=threads, on_retire=stop_accepting)
     starlette = create_app(config, runner=runner, announce=False, ledger=ledger)
     endpoint = starlette.state.endpoint
-    lean: list[Lean] = []
-    app = Doom(starlette, active=lambda: lean[0].in_flight if lean else 0)
-    lean.append(Lean(config, runner, endpoint.checks, endpoint.site, ledger=ledger, app_in_flight=lambda: app.active))
-    front = Front(app, lean[0], config.max_body, (config.host, config.port), config.request_timeout)
-    BEFORE_DEATH.append(lean[0].log.flush)
+    sparql: list[SparqlFront] = []
+    app = RetireAfterOverrun(starlette, active=lambda: sparql[0].in_flight if sparql else 0)
+    sparql.append(SparqlFront(config, runner, endpoint.checks, endpoint.site, ledger=ledger,
+                              app_in_flight=lambda: app.active))
+    front = Front(app, sparql[0], config.max_body, (config.host, config.port), config.request_timeout,
+                  caches=endpoint.caches)
+    BEFORE_DEATH.append(sparql[0].log.flush)
 
     async def beat() -> None:
         while True:
@@ -118,7 +120,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
             await serve(front, sock, stop, listening)
         finally:
             task.cancel()
-            lean[0].log.flush()
+            sparql[0].log.flush()
 
     try:
         import uvloop

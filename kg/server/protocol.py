@@ -1,4 +1,4 @@
-"""The SPARQL 1.1 Protocol's request shapes: which operation a request carries, or why it is invalid.
+"""The SPARQL 1.1 Protocol: which operation a request carries, or why it is invalid.
 
 https://www.w3.org/TR/sparql11-protocol/ section 2: query by GET, by POST form, by POST direct;
 update by POST form or POST direct. Parameters the protocol does not define are ignored.

@@ -17,8 +17,9 @@ from starlette.responses import PlainTextResponse, Response
 
 from kg.iris import DEFAULT_BASE_IRI
 from kg.server.config import ServerConfig
-from kg.server.hot import Answer, AnswerCache
 from kg.server.messages import Job, Result
+from kg.server.page_cache import Answer, PageCache
+from kg.server.tables import Caches
 from kg.store import StoreDir
 
 MAX_NAME = 4000  # longest name or author accepted in a URL (characters)
@@ -43,6 +44,11 @@ class Host(Protocol):
     @property
     def config(self) -> ServerConfig: ...
 
+    @property
+    def caches(self) -> Caches:
+        """The worker's caches (kg.server.tables), emptied together on a new store generation."""
+        ...
+
     async def run(self, job: Job) -> Result:
         """The job's Result from a worker, under the configured timeout (503 past it)."""
         ...
@@ -60,7 +66,8 @@ class Site:
         self.host = host
         self.config = host.config
         self._build: tuple[str, Build] | None = None
-        self.answers = AnswerCache(self.config.cache_entries)
+        self.caches = host.caches
+        self.page_cache = PageCache(self.config.cache_entries, caches=self.caches)
 
     def build(self) -> Build:
         """build.json of the active generation, reread only when `active` changes (one readlink).
@@ -71,6 +78,7 @@ class Site:
         if self.config.store is None:
             version = self.config.remote.version() if self.config.remote is not None else None
             tag = hashlib.sha1(version.encode()).hexdigest()[:16] if version is not None else ""
+            self.caches.generation(tag)
             return Build(tag, None, self.config.base_iri or DEFAULT_BASE_IRI)
         store = StoreDir(self.config.store)
         link = os.path.realpath(self.config.store / "active")
@@ -87,6 +95,7 @@ class Site:
             tag = hashlib.sha1(f"{link}|{built}".encode()).hexdigest()[:16]
             base = self.config.base_iri or meta.get("base_iri") or DEFAULT_BASE_IRI
             self._build = (link, Build(tag, modified, base))
+            self.caches.generation(tag)  # a new generation: every cache of this worker emptied
         return self._build[1]
 
     @property
@@ -97,11 +106,11 @@ class Site:
         """A library call of kg.server.calls in a worker, under --timeout (503 past it)."""
         return await self.host.run(Job("call", name, args=args))
 
-    def hot(self, variant: str, headers: dict[str, str]) -> Response | None:
-        """The kept answer of this variant for the active build (kg.server.hot), or None."""
+    def from_page_cache(self, variant: str, headers: dict[str, str]) -> Response | None:
+        """The cached answer of this variant for the active build (kg.server.page_cache), or None."""
         if self.config.updates or not self.build().tag:  # nothing kept for a remote engine without a version
             return None
-        found = self.answers.get(self.build().tag, variant)
+        found = self.page_cache.get(self.build().tag, variant)
         if found is None:
             headers["X-KG-Cache"] = "miss"
             return None
@@ -113,10 +122,10 @@ class Site:
         if response.status_code == 200 and not self.config.updates and self.build().tag:
             media = response.headers.get("content-type", "application/octet-stream")
             kept = tuple((k, response.headers[k]) for k in extra if k in response.headers)
-            self.answers.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
+            self.page_cache.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
         return response
 
-    def cached(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
+    def conditional(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
         """(304 response or None, the ETag/Last-Modified headers) for a GET of this build's data.
 
         With updates enabled the store changes in place, so nothing is cacheable then.
@@ -162,11 +171,11 @@ def public_url(request: Request, base: str, path: str, query: str = "") -> str:
     that is the base IRI joined with the path, so a proxy's path prefix and scheme are kept;
     otherwise (the server reached at another address) the request's own scheme and host.
     """
-    here = request.url
-    if urlsplit(base).netloc.lower() == here.netloc.lower():
+    asked = request.url
+    if urlsplit(base).netloc.lower() == asked.netloc.lower():
         url = urljoin(base, path)
     else:
-        url = f"{here.scheme}://{here.netloc}/{path}"
+        url = f"{asked.scheme}://{asked.netloc}/{path}"
     return url + (f"?{query}" if query else "")
 
 

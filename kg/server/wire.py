@@ -1,10 +1,10 @@
 """The HTTP/1.1 front of a worker process: an asyncio Protocol over httptools, no ASGI server.
 
 Each connection parses its requests with httptools and answers them in order (a request whose
-bytes came whole in one read before, and again now, is taken as it was then: `Repeats`). A
-request the lean path takes (kg.server.lean: SPARQL queries, kept answers) is answered from here: its job goes to
-the evaluation threads and the answer's bytes are written when it comes back, with headers
-prepared once. Every other request goes to the ASGI app (Starlette) through a minimal bridge: the
+bytes came whole in one read before, and again now, is taken as it was then: `SeenRequests`). A
+request the SPARQL front takes (kg.server.sparql_front: SPARQL queries, cached answers) is answered
+from here: its job goes to the evaluation threads and the answer's bytes are written when it comes
+back, with headers prepared once. Every other request goes to the ASGI app (Starlette) through a minimal bridge: the
 body read whole first (at most --max-body bytes, else 413), the answer written as it is sent
 (`Content-Length`, or chunked when the app streams), HEAD without a body. Keep-alive connections
 idle for KEEP_ALIVE seconds are closed (by one sweep a second over the worker's connections, not a
@@ -46,6 +46,8 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 import httptools
+
+from kg.server.tables import Caches, Table
 
 log = logging.getLogger("kg.server")
 KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open (at most one IDLE_SWEEP more)
@@ -115,7 +117,7 @@ class Request:
         self.started = 0.0
         self.close = False  # close the connection after the answer
         self.too_large = False  # the body passed --max-body (413)
-        self.key: tuple[Any, ...] | None = None  # what the lean path keeps its plan under (set by it; see Repeats)
+        self.key: tuple[Any, ...] | None = None  # the SPARQL front's plan key (set by it; see SeenRequests)
 
     def again(self, client: tuple[str, int]) -> Request:
         """The same request once more (what parsing its bytes again gives), from `client`."""
@@ -154,64 +156,65 @@ class HeadTooLarge(httptools.HttpParserError):
 
 
 _SEVERAL = Request()  # Connection.parsed when the data being read held more (or less) than one request
-_NOT_REPEATED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"upgrade"})
-REPEAT_BYTES = 8 << 10  # bytes of a request kept whole at most
-REPEATS = 1024  # requests kept per worker (the table emptied when full)
+_NOT_REMEMBERED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"upgrade"})
+SEEN_REQUEST_BYTES = 8 << 10  # bytes of a request kept whole at most
+SEEN_REQUESTS = 1024  # requests kept per worker (the table emptied when full)
 
 
-class Repeats:
+class SeenRequests:
     """Requests that came whole in one read, by their bytes: the same bytes at the start of a later
     read (on any connection of this worker) are the same request, taken without parsing them again.
 
     A keep-alive client that sends the same query again (a site's popular names, a dashboard's
-    refresh) sends the same bytes; httptools' callbacks, the request's fields and the lean path's
+    refresh) sends the same bytes; httptools' callbacks, the request's fields and the SPARQL front's
     scan of the headers are then skipped, and only the evaluation and the answer remain. Kept: the
-    requests the lean path planned (it set `Request.key`), at most REPEAT_BYTES each, and none whose
+    requests the SPARQL front planned (it set `Request.key`), at most SEEN_REQUEST_BYTES each, and none whose
     meaning depends on more than its bytes (X-Forwarded-* from a proxy, which depends on the peer;
     Expect: 100-continue, answered while parsing; Upgrade). Data that holds a part of a request, or
     more than one, is parsed as always."""
 
-    def __init__(self, size: int = REPEATS, max_bytes: int = REPEAT_BYTES) -> None:
+    def __init__(self, size: int = SEEN_REQUESTS, max_bytes: int = SEEN_REQUEST_BYTES,
+                 caches: Caches | None = None) -> None:
         self.size = size
         self.max_bytes = max_bytes
-        self.seen: dict[bytes, Request] = {}
+        registry = caches if caches is not None else Caches()
+        # bounded by its entries (emptied when full): the bytes of each are max_bytes at most
+        self.seen: Table[bytes, Request] = registry.table("seen requests", size, size * max_bytes, largest=max_bytes)
 
     def remember(self, data: bytes, request: Request) -> None:
         if request.key is None or len(data) > self.max_bytes:
             return
-        if len(self.seen) >= self.size:
-            self.seen.clear()
-        self.seen[data] = request.again(("-", 0))
+        self.seen.put(data, request.again(("-", 0)), len(data))
 
 
 class Taker(Protocol):
-    """What answers requests without the app (kg.server.lean)."""
+    """What answers requests without the app (kg.server.sparql_front)."""
 
     def take(self, conn: Connection, request: Request) -> bool:
         """True when it answers `request` itself (now or later, by `conn.respond`)."""
         ...
 
     def keep(self, request: Request, status: int, headers: Headers, body: bytes) -> None:
-        """Sees each whole answer of the app (to keep the hot ones)."""
+        """Sees each whole answer of the app (to keep those from the page cache)."""
         ...
 
 
 class Front:
-    """What every connection of this worker shares: the app, the lean path, the settings and the
+    """What every connection of this worker shares: the app, the SPARQL front, the settings and the
     count of requests in flight."""
 
     def __init__(self, app: ASGIApp, taker: Taker | None, max_body: int, server: tuple[str, int],
-                 request_timeout: float = REQUEST_TIMEOUT) -> None:
+                 request_timeout: float = REQUEST_TIMEOUT, caches: Caches | None = None) -> None:
         self.app = app
         self.taker = taker
         self.max_body = max_body
         self.server = server
         self.request_timeout = request_timeout
         self.connections: set[Connection] = set()
-        self.in_flight = 0  # requests answered by the lean path, not yet written
+        self.in_flight = 0  # requests answered by the SPARQL front, not yet written
         self.stopping = False
         self.sweeping: asyncio.TimerHandle | None = None
-        self.repeats = Repeats() if taker is not None else None
+        self.seen_requests = SeenRequests(caches=caches) if taker is not None else None
 
     def watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Looks for idle connections every IDLE_SWEEP s while there are connections."""
@@ -254,7 +257,7 @@ class Connection(asyncio.Protocol):
         self.writable: asyncio.Future[None] | None = None
         self.disconnected: asyncio.Event | None = None
         self.in_message = False  # between a request's first byte and its end
-        self.plain = True  # the request being parsed has no header that keeps it from Repeats
+        self.plain = True  # the request being parsed has no header that keeps it from SeenRequests
         self.parsed: Request | None = None  # the one request parsed from the data being read
         self.queued_bytes = 0  # bytes of the bodies in `queue`
         self.reading = True  # False while reading is paused (`_flow`)
@@ -341,10 +344,10 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.in_message and not self.in_head:
             self.since = time.monotonic()  # the body's clock: the time between two reads
-        repeats = self.front.repeats
+        seen_requests = self.front.seen_requests
         fresh = not self.in_message  # `data` starts a request: it may be one seen whole before
-        if fresh and repeats is not None and not self.broken and len(data) <= repeats.max_bytes:
-            seen = repeats.seen.get(data)
+        if fresh and seen_requests is not None and not self.broken and len(data) <= seen_requests.max_bytes:
+            seen = seen_requests.seen.get(data)
             if seen is not None:
                 self.quiet_since = None
                 self._enqueue(seen.again(self.peer))
@@ -363,9 +366,9 @@ class Connection(asyncio.Protocol):
                         self._stop(431, f"request head too large (limit {MAX_HEAD} bytes)")
                         return
                 parsed = self.parsed
-                if fresh and repeats is not None and parsed is not None and parsed is not _SEVERAL \
+                if fresh and seen_requests is not None and parsed is not None and parsed is not _SEVERAL \
                         and not self.in_message:
-                    repeats.remember(data, parsed)
+                    seen_requests.remember(data, parsed)
                 return
             except httptools.HttpParserUpgrade as e:
                 fresh = False
@@ -445,7 +448,7 @@ class Connection(asyncio.Protocol):
                     self.continue_wanted = True  # sent once the answers before it are out (`_next`)
                 elif self.transport is not None:
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            elif k in _NOT_REPEATED:
+            elif k in _NOT_REMEMBERED:
                 self.plain = False
 
     def on_body(self, body: bytes) -> None:
@@ -477,7 +480,7 @@ class Connection(asyncio.Protocol):
         request.client, request.scheme = self._forwarded(self.headers)
         request.too_large = self.too_large
         self.in_message = self.continue_wanted = False
-        if self.parsed is None and self.plain and not self.too_large and self.front.repeats is not None:
+        if self.parsed is None and self.plain and not self.too_large and self.front.seen_requests is not None:
             self.parsed = request  # the first request of the data being read
         else:
             self.parsed = _SEVERAL  # a second one: neither is kept
@@ -756,7 +759,8 @@ class Acceptor:
             self.loop.add_reader(self.sock.fileno(), self._ready)
 
     def close(self) -> None:
-        """No more connections (the worker stops, or was doomed); the socket stays open for the others."""
+        """No more connections (the worker stops, or retires after a query overran its time limit); the
+        socket stays open for the others."""
         if not self.closed:
             self.closed = True
             self.loop.remove_reader(self.sock.fileno())

@@ -1,4 +1,4 @@
-"""Requests seen whole before (kg.server.wire.Repeats): the same bytes again are the same request,
+"""Requests seen whole before (kg.server.wire.SeenRequests): the same bytes again are the same request,
 answered as the first; anything whose meaning is more than its bytes, or that came in parts or with
 others, is parsed as always."""
 
@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from server_fixtures import running
 
-from kg.server.wire import Connection, Front, Repeats, Request
+from kg.server.wire import Connection, Front, Request, SeenRequests
 
 
 class _Transport:
@@ -38,7 +38,7 @@ class _Transport:
 
 
 class _Taker:
-    """Takes /sparql as the lean path does: keys it, answers at once with what it was given."""
+    """Takes /sparql as the SPARQL front does: keys it, answers at once with what it was given."""
 
     def __init__(self) -> None:
         self.seen: list[Request] = []
@@ -90,7 +90,7 @@ def test_the_same_bytes_again_are_the_same_request_without_parsing() -> None:
         conn, taker, transport, front = _connection()
         raw = _post("ASK {}")
         conn.data_received(raw)
-        assert front.repeats is not None and raw in front.repeats.seen
+        assert front.seen_requests is not None and raw in front.seen_requests.seen
         parser = conn.parser
         conn.parser = None  # type: ignore[assignment]  # a repeat must not need the parser
         conn.data_received(raw)
@@ -111,8 +111,8 @@ def test_the_same_bytes_again_are_the_same_request_without_parsing() -> None:
 def test_what_depends_on_more_than_its_bytes_or_came_in_parts_is_parsed() -> None:
     def check() -> None:
         conn, taker, transport, front = _connection()
-        assert front.repeats is not None
-        seen = front.repeats.seen
+        assert front.seen_requests is not None
+        seen = front.seen_requests.seen
         proxied = _post("ASK {}", "X-Forwarded-For: 203.0.113.9")  # the client depends on the peer
         continued = _post("ASK {}", "Expect: 100-continue")  # answered 100 while parsing
         for raw in (proxied, continued):
@@ -127,7 +127,7 @@ def test_what_depends_on_more_than_its_bytes_or_came_in_parts_is_parsed() -> Non
         conn.data_received(split[:40])
         conn.data_received(split[40:])
         assert split not in seen and split[40:] not in seen and len(taker.seen) == 5
-        page = b"GET /paper/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # not the lean path's: the app's
+        page = b"GET /paper/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # not the SPARQL front's: the app's
         conn.data_received(page)
         assert page not in seen and not seen
 
@@ -139,7 +139,7 @@ def test_a_seen_request_inside_another_is_not_taken_for_a_repeat() -> None:
         conn, taker, _, front = _connection()
         raw = _post("ASK {}")
         conn.data_received(raw)
-        assert front.repeats is not None and raw in front.repeats.seen
+        assert front.seen_requests is not None and raw in front.seen_requests.seen
         # the head of a request whose body has the same bytes as the remembered request: those
         # bytes are its body, not a request of their own
         outer = (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
@@ -152,18 +152,18 @@ def test_a_seen_request_inside_another_is_not_taken_for_a_repeat() -> None:
 
 
 def test_the_table_is_bounded() -> None:
-    repeats = Repeats(size=2, max_bytes=100)
+    seen_requests = SeenRequests(size=2, max_bytes=100)
     request = Request()
     request.key = ("k",)
-    repeats.remember(b"a", request)
-    repeats.remember(b"x" * 101, request)  # too long to keep
-    assert list(repeats.seen) == [b"a"]
-    repeats.remember(b"b", request)
-    repeats.remember(b"c", request)  # full: emptied, then kept
-    assert list(repeats.seen) == [b"c"]
+    seen_requests.remember(b"a", request)
+    seen_requests.remember(b"x" * 101, request)  # too long to keep
+    assert list(seen_requests.seen) == [b"a"]
+    seen_requests.remember(b"b", request)
+    seen_requests.remember(b"c", request)  # full: emptied, then kept
+    assert list(seen_requests.seen) == [b"c"]
     unkeyed = Request()
-    repeats.remember(b"d", unkeyed)  # not planned by the lean path: not kept
-    assert b"d" not in repeats.seen
+    seen_requests.remember(b"d", unkeyed)  # not planned by the SPARQL front: not kept
+    assert b"d" not in seen_requests.seen
 
 
 def _ask_all(port: int, raws: list[bytes]) -> list[bytes]:
@@ -184,7 +184,7 @@ def _ask_all(port: int, raws: list[bytes]) -> list[bytes]:
     return answers
 
 
-def test_repeats_on_a_real_server(example_store: Path, tmp_path: Path) -> None:
+def test_seen_requests_on_a_real_server(example_store: Path, tmp_path: Path) -> None:
     with running(example_store, "--workers", "1", log=tmp_path / "serve.log") as server:
         port = int(server.url.rsplit(":", 1)[1])
         select = _post("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 5",

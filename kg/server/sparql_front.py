@@ -1,13 +1,13 @@
-"""What a worker's HTTP front (kg.server.wire) answers without the app: SPARQL queries and kept answers.
+"""What a worker's HTTP front (kg.server.wire) answers without the app: SPARQL queries and cached answers.
 
 The endpoint's checks are the same ones the app makes (`Checks`, used by both): the SPARQL text's
 SERVICE/LOAD refusal and query form, kept per query text; the formats an Accept header and
-`format=` choose, kept per header. A query request the lean path takes is one the app would
+`format=` choose, kept per header. A query request the SPARQL front takes is one the app would
 evaluate and answer as it is: a query (GET or POST, form or direct), no browser wanting a page, no
 CORS origin to answer. Its plan (the Job) is kept per request (method, query string, content type,
 body, Accept, Host), so a repeated request costs a dictionary lookup before its evaluation; the
 key rides on the request (`Request.key`), so a request the front has seen whole before
-(kg.server.wire.Repeats) is not scanned again either.
+(kg.server.wire.SeenRequests) is not scanned again either.
 Anything else (updates, the service description, pages, errors of the protocol, HEAD) goes to the
 app, which gives every error its message.
 
@@ -16,7 +16,7 @@ costly one cannot hold up this worker's other connections, and one past the time
 answered 503 with the others in flight (a variant that evaluated queries of a shape known to be
 fast on the loop, without the thread hop, was removed: bench/RESULTS.md).
 
-Kept answers: a 200 the app answered from its hot cache or put into it (`X-KG-Cache`) is kept
+The answers cache: a 200 the app answered from its page cache or put into it (`X-KG-Cache`) is kept
 here too, as the bytes of its header lines and body, per request line, Accept and Host, for the
 store generation its ETag names; the same request again (without a validator to check) is
 answered from those bytes. A rebuild (another generation) empties it, as it does the app's.
@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -40,7 +39,7 @@ from kg.server.config import LOG_FORMAT, ServerConfig
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.protocol import Operation, ProtocolError, parse
-from kg.server.tables import Table, cost
+from kg.server.tables import Caches, Table, cost
 from kg.server.views import prefers_html
 from kg.sparqltext import Analysis, Refused, check_outbound, lex
 
@@ -56,10 +55,11 @@ TEXT = b"text/plain; charset=utf-8"
 FLUSH = 0.1  # seconds an access-log line waits at most before it is written
 BATCH = 256  # lines written at once at most
 LINE = "%s %s %s %d %.1fms %s"
+ANSWERS_BYTES = 64 << 20  # bytes the answers cache keeps at most
 
 
 class AccessLog:
-    """The lean path's access-log lines, written in batches: each line is the record the app's
+    """the SPARQL front's access-log lines, written in batches: each line is the record the app's
     access log writes (same logger, kg.server.access, same format, its own time), kept for at most
     FLUSH s and then written with the others by one write per handler, instead of a LogRecord, a
     handler call and a write(2) per request. `flush` writes what is kept (on a timer, when BATCH
@@ -183,10 +183,10 @@ class Choice:
 class Checks:
     """The endpoint's checks of a query request, each kept for the text or header it depends on."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, caches: Caches) -> None:
         self.config = config
-        self.texts: Table[tuple[str, str], tuple[Analysis, str | None]] = Table()
-        self.choices: Table[tuple[str | None, str | None, str | None], Choice | str] = Table()
+        self.texts: Table[tuple[str, str], tuple[Analysis, str | None]] = caches.table("checked texts")
+        self.choices: Table[tuple[str | None, str | None, str | None], Choice | str] = caches.table("answer formats")
 
     def checked(self, text: str, base: str) -> Analysis:
         """The text's analysis; ProtocolError 400 when it must be refused (SERVICE, LOAD, a bad escape)."""
@@ -280,15 +280,14 @@ def _note(plan: Plan, result: Result) -> str:
 
 
 @dataclass(frozen=True)
-class Kept:
+class CachedAnswer:
     tag: str
     head: bytes  # the header lines (no Date, no Content-Length), each ending in CRLF
     body: bytes
-    size: int  # the bytes it holds with its key, about (what max_kept_bytes bounds)
 
 
-class Lean:
-    """The lean path of one worker (kg.server.wire.Taker)."""
+class SparqlFront:
+    """the SPARQL front of one worker (kg.server.wire.Taker)."""
 
     def __init__(self, config: ServerConfig, runner: LocalRunner, checks: Checks, site: Site,
                  ledger: Any = None, app_in_flight: Callable[[], int] = lambda: 0) -> None:
@@ -298,29 +297,28 @@ class Lean:
         self.site = site
         self.ledger: Any = ledger if config.client_budget else None
         self.app_in_flight = app_in_flight
-        self.plans: Table[Hashable, Plan | None] = Table()
-        self.endpoints: Table[tuple[str, bytes | None], str] = Table()
-        self.kept: OrderedDict[Hashable, Kept] = OrderedDict()
-        self.kept_tag: str | None = None
-        self.kept_bytes = 0
-        self.max_kept = config.cache_entries
-        self.max_kept_bytes = 64 << 20
+        caches = site.caches
+        self.plans: Table[Hashable, Plan | None] = caches.table("request plans")
+        self.endpoints: Table[tuple[str, bytes | None], str] = caches.table("endpoint URLs")
+        # the app's answers from its page cache, as bytes (a body over an eighth of the bytes is not kept)
+        self.answers: Table[Hashable, CachedAnswer] = caches.table("answers", config.cache_entries, ANSWERS_BYTES,
+                                                                   largest=ANSWERS_BYTES, lru=True)
         self.in_flight = 0
         self.log = AccessLog()
-        self.heads: Table[str, bytes] = Table()  # the header lines of a 200 without headers of its own, by content type
-        self.paths: Table[bytes, str] = Table()  # request paths as the access log writes them
+        self.heads: Table[str, bytes] = caches.table("answer heads")  # a 200's header lines, by content type
+        self.paths: Table[bytes, str] = caches.table("log paths")  # request paths as the access log writes them
 
     # -- the Taker interface
     def take(self, conn: Connection, request: Request) -> bool:
         if request.raw_path == b"/sparql":
             return self.sparql(conn, request)
-        if request.method == "GET" and self.kept:
-            return self.answer_kept(conn, request)
+        if request.method == "GET" and self.answers:
+            return self.answer_cached(conn, request)
         return False
 
     def keep(self, request: Request, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        """Keeps a hot answer of the app (`X-KG-Cache`: hit or miss) for the same request again."""
-        if status != 200 or request.method != "GET" or self.max_kept < 1 or len(body) > self.max_kept_bytes // 8:
+        """Keeps an answer of the app's page cache (`X-KG-Cache`: hit or miss) for the same request again."""
+        if status != 200 or request.method != "GET" or len(body) > ANSWERS_BYTES // 8:
             return
         if self._conditional(request):
             return
@@ -339,27 +337,15 @@ class Lean:
             return
         tag = etag.decode("latin-1").strip('"').split("-", 1)[0]
         lines.append(b"x-kg-cache: hit\r\n")
-        self._generation(tag)
-        key = self._kept_key(request)
-        old = self.kept.pop(key, None)
-        if old is not None:
-            self.kept_bytes -= old.size
+        self.answers.generation(tag)
+        key = self._answer_key(request)
         head = b"".join(lines)
-        kept = self.kept[key] = Kept(tag, head, body, cost(head, body, *key))
-        self.kept_bytes += kept.size
-        while self.kept and (len(self.kept) > self.max_kept or self.kept_bytes > self.max_kept_bytes):
-            _, gone = self.kept.popitem(last=False)
-            self.kept_bytes -= gone.size
+        self.answers.put(key, CachedAnswer(tag, head, body), cost(head, body, *key))
 
-    # -- kept answers
-    def _generation(self, tag: str) -> None:
-        if tag != self.kept_tag:
-            self.kept.clear()
-            self.kept_bytes = 0
-            self.kept_tag = tag
+    # -- the answers cache
 
     @staticmethod
-    def _kept_key(request: Request) -> tuple[bytes, bytes, bytes | None, bytes | None]:
+    def _answer_key(request: Request) -> tuple[bytes, bytes, bytes | None, bytes | None]:
         return (request.raw_path, request.query, request.header(b"accept"), request.header(b"host"))
 
     def _conditional(self, request: Request) -> bool:
@@ -369,25 +355,25 @@ class Lean:
                 return True
         return False
 
-    def answer_kept(self, conn: Connection, request: Request) -> bool:
-        found = self.kept.get(self._kept_key(request))
+    def answer_cached(self, conn: Connection, request: Request) -> bool:
+        found = self.answers.get(self._answer_key(request))
         if found is None or self._conditional(request):
             return False
-        if found.tag != self.site.build().tag:  # a rebuild: nothing kept is current
-            self._generation(self.site.build().tag)
+        if found.tag != self.site.build().tag:  # a rebuild: nothing cached is current
+            self.answers.generation(self.site.build().tag)
             return False
         if self._refused(conn, request):
             return True
-        self.kept.move_to_end(self._kept_key(request))
+        self.answers.find(self._answer_key(request))  # the most recently used now
         conn.respond(request, 200, [], found.body, head=found.head)
-        self._log(request, 200, "kept")
+        self._log(request, 200, "cached")
         self._charge(request)
         return True
 
     # -- SPARQL queries
     def sparql(self, conn: Connection, request: Request) -> bool:
         key = request.key
-        if key is None:  # not a request seen whole before (kg.server.wire.Repeats)
+        if key is None:  # not a request seen whole before (kg.server.wire.SeenRequests)
             if request.method not in ("GET", "POST"):
                 return False
             content_type = accept = host = None
