@@ -657,6 +657,29 @@ def reach(author: str, store: Path | None, endpoint: str | None, index_dir: Path
 
 
 @main.command()
+@click.argument("text")
+@_data_options
+@_INDEX
+@click.option("--kind", type=click.Choice(["name", "paper", "all"]), default="all", show_default=True,
+              help="Name clusters, paper titles, or both (names first).")
+@click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True, help="Results a page.")
+@click.option("--page", type=click.IntRange(1, 100), default=1, show_default=True)
+@FORMAT
+def search(text: str, store: Path | None, endpoint: str | None, index_dir: Path | None, kind: str, limit: int,
+           page: int, fmt: str) -> None:
+    """Names and paper titles matching TEXT as typed: any case, accents or not, any word order,
+    initials, prefixes of words (kg.search; docs/search.md)."""
+    from kg.search.query import for_backend, search_page
+
+    with _open_data(store, endpoint, index=index_dir) as backend:
+        found = search_page(for_backend(backend), text, kind, page, limit)  # type: ignore[arg-type]
+    lines = "".join(f"{s.kind:5}  {s.line()}\n    {s.iri}\n" for s in found.results) or "no match\n"
+    if found.more:
+        lines += f"more: --page {page + 1}\n"
+    _print(found.to_json(), lines, fmt)
+
+
+@main.command()
 @click.argument("author")
 @_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -13,16 +13,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from kg.search.fold import name_key, query_terms
+from kg.errors import KgError
+from kg.search.fold import index_tokens, name_key, query_terms
 from kg.search.write import FORMAT, SEARCH
 
 Kind = Literal["name", "paper", "all"]
 KINDS: tuple[str, ...] = ("name", "paper", "all")
 MAX_LIMIT = 50
 MAX_PAGE = 100
+_RERANKED = 40  # name candidates beyond the limit looked at for the distinct-token order
 
 
-class SearchUnavailable(Exception):
+class SearchUnavailable(KgError):
     """No (readable) search index where one was looked for."""
 
 
@@ -49,7 +51,7 @@ class Suggestion:
         if self.kind == "name":
             years = f"{self.first}–{self.last}" if self.first and self.last and self.first != self.last else \
                 str(self.first or self.last or "")
-            bits = [f"{self.rows} rows" if self.rows != 1 else "1 row", f"{self.papers} papers"]
+            bits = [_count(self.rows or 0, "row"), _count(self.papers or 0, "paper")]
             if self.persons is not None:
                 bits.append(f"{self.persons} probable persons" if self.persons != 1 else "1 probable person")
             bits += [b for b in (years, self.venue) if b]
@@ -59,6 +61,23 @@ class Suggestion:
             authors += " et al."
         bits = [b for b in (str(self.year) if self.year else "", self.venue or "", authors) if b]
         return f"{self.label}  ({'; '.join(bits)})"
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _distinct(terms: list[tuple[str, ...]], label: str) -> bool:
+    """Whether every term matches a token of its own in `label` ("L. Liu" is Liyuan Liu, not
+    Xiaodong Liu, whose only l-token is "liu" already taken): longest terms placed first."""
+    tokens = index_tokens(label)
+    used: set[int] = set()
+    for alts in sorted(terms, key=lambda a: -len(a[0])):
+        k = next((k for k, t in enumerate(tokens) if k not in used and any(t.startswith(a) for a in alts)), None)
+        if k is None:
+            return False
+        used.add(k)
+    return True
 
 
 def _match(terms: list[tuple[str, ...]]) -> str:
@@ -119,13 +138,18 @@ class SearchIndex:
     def _names(self, text: str, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
         ids: list[int] = [r[0] for r in self._conn.execute(
             "SELECT id FROM names WHERE key = ? ORDER BY id LIMIT ?", (name_key(text), limit))]
+        exact = len(ids)
         ids += [r[0] for r in self._conn.execute(
-            "SELECT rowid FROM names_fts WHERE names_fts MATCH ? ORDER BY rowid LIMIT ?", (_match(terms), limit))]
-        ordered = list(dict.fromkeys(ids))[:limit]
+            "SELECT rowid FROM names_fts WHERE names_fts MATCH ? ORDER BY rowid LIMIT ?",
+            (_match(terms), limit + _RERANKED))]
+        ordered = list(dict.fromkeys(ids))
         rows = {r[0]: r for r in self._conn.execute(
             f"SELECT id, iri, label, rows, papers, first, last, venue, persons FROM names WHERE id IN "
             f"({','.join('?' * len(ordered))})", ordered)}
-        return [Suggestion("name", *rows[i][1:]) for i in ordered if i in rows]
+        found = [Suggestion("name", *rows[i][1:]) for i in ordered if i in rows]
+        if len(terms) > 1:  # the exact matches, then those whose terms match distinct tokens (stable)
+            found[exact:] = sorted(found[exact:], key=lambda s: not _distinct(terms, s.label))
+        return found[:limit]
 
     def _papers(self, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
         ids: list[int] = []
@@ -146,3 +170,58 @@ class SearchIndex:
                 out.append(Suggestion("paper", iri, title, year=year, venue=venue,
                                       authors=tuple(json.loads(authors)), author_count=count))
         return out
+
+
+_OPEN: dict[Path, SearchIndex] = {}
+
+
+def index_dir(backend: object) -> Path | None:
+    """Where a backend's search index lives: its store generation, or the `kg index` directory of
+    --endpoint URL --index DIR (beside DIR/paths-index)."""
+    generation = getattr(backend, "generation", None)
+    if isinstance(generation, Path):
+        return generation
+    index = getattr(backend, "index", None)
+    opened = index() if callable(index) else None
+    path = getattr(opened, "path", None)
+    return path.parent if isinstance(path, Path) else None
+
+
+def for_backend(backend: object) -> SearchIndex:
+    """The search index of a backend, opened once per directory (a new generation is a new one)."""
+    directory = index_dir(backend)
+    if directory is None:
+        raise SearchUnavailable("no search index: --endpoint needs --index DIR (written by `kg index`)")
+    found = _OPEN.get(directory)
+    if found is None:
+        found = _OPEN[directory] = SearchIndex.open(directory)
+    return found
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of results; `more`: whether a next page has any."""
+
+    q: str
+    kind: str
+    page: int
+    limit: int
+    results: list[Suggestion]
+    more: bool
+
+    def to_json(self, next_url: str | None = None, paged: bool = True) -> dict[str, Any]:
+        """As `kg search --format json`, /api/search (paged, with `next`) and /api/suggest give it."""
+        data: dict[str, Any] = {"q": self.q, "kind": self.kind, "limit": self.limit}
+        if paged:
+            data["page"] = self.page
+        data["results"] = [s.as_dict() for s in self.results]
+        if paged:
+            data["next"] = next_url
+        return data
+
+
+def search_page(index: SearchIndex, text: str, kind: Kind = "all", page: int = 1, limit: int = 10) -> SearchPage:
+    """Page `page` of the results, and whether there are more."""
+    found = index.search(text, kind, page, limit)
+    more = len(found) == limit and page < MAX_PAGE and bool(index.search(text, kind, page + 1, limit))
+    return SearchPage(text, kind, page, limit, found, more)

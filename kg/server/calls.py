@@ -110,6 +110,17 @@ def describe(backend: Backend, iri: str, fmt: str, page: int = 1, per_page: int 
     return Result(200, body=ld.serialize(triples, fmt), headers=headers)
 
 
+def search(backend: Backend, q: str, kind: str, page: int, limit: int) -> Result:
+    """A page of the search index's results (kg.search); 503 when the graph has none."""
+    from kg.search.query import SearchUnavailable, for_backend, search_page
+
+    try:
+        index = for_backend(backend)
+    except SearchUnavailable as e:
+        return failure(503, str(e))
+    return Result(200, data=search_page(index, q, kind, page, limit))  # type: ignore[arg-type]
+
+
 CALLS: dict[str, Call] = {
     "cluster": cluster,
     "paths": paths,
@@ -117,4 +128,5 @@ CALLS: dict[str, Call] = {
     "coauthors": coauthors,
     "stats": stats,
     "describe": describe,
+    "search": search,
 }
