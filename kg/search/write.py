@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.names import strip_homonym
 from kg.search.fold import index_tokens, name_key
 
 SEARCH = "search.sqlite"
@@ -89,7 +90,7 @@ def add_names(conn: sqlite3.Connection, names: Iterable[NameDoc]) -> int:
     ordered = sorted(names, key=lambda n: (-n.papers, -n.rows, n.iri))
     with conn:
         conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         ((k, n.iri, n.names[0], name_key(n.names[0]), n.rows, n.papers, n.first, n.last, n.venue,
+                         ((k, n.iri, strip_homonym(n.names[0]), name_key(n.names[0]), n.rows, n.papers, n.first, n.last, n.venue,
                            n.persons) for k, n in enumerate(ordered, 1)))
         conn.executemany("INSERT INTO names_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(dict.fromkeys(t for name in n.names for t in index_tokens(name))))
