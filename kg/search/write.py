@@ -90,8 +90,8 @@ def add_names(conn: sqlite3.Connection, names: Iterable[NameDoc]) -> int:
     ordered = sorted(names, key=lambda n: (-n.papers, -n.rows, n.iri))
     with conn:
         conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         ((k, n.iri, strip_homonym(n.names[0]), name_key(n.names[0]), n.rows, n.papers, n.first, n.last, n.venue,
-                           n.persons) for k, n in enumerate(ordered, 1)))
+                         ((k, n.iri, strip_homonym(n.names[0]), name_key(n.names[0]), n.rows, n.papers, n.first,
+                           n.last, n.venue, n.persons) for k, n in enumerate(ordered, 1)))
         conn.executemany("INSERT INTO names_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(dict.fromkeys(t for name in n.names for t in index_tokens(name))))
                           for k, n in enumerate(ordered, 1)))
