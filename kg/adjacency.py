@@ -29,6 +29,7 @@ import json
 import mmap
 import shutil
 import sys
+import time
 from array import array
 from collections.abc import Iterable
 from pathlib import Path
@@ -133,6 +134,7 @@ class Collector:
     def _write_search(self, path: Path) -> None:
         """The search index's documents (kg.search), but for the persons' counts (added after the
         identity step, kg.search.step)."""
+        started = time.perf_counter()
         f = self.facts
         mapped = Mapped(f.names, self._clusters, self._paper_iris, self._titles, f.years, f.venues,
                         [f.venue_names.get(iri, iri) for iri in f.venue_iris],
@@ -141,6 +143,8 @@ class Collector:
         conn = create(path)
         add_papers(conn, papers)
         add_names(conn, names)
+        with conn:
+            conn.execute("INSERT INTO meta VALUES ('collected_seconds', ?)", (f"{time.perf_counter() - started:.3f}",))
         conn.close()
 
 

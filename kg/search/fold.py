@@ -29,6 +29,10 @@ _WORD = re.compile(r"\w+")
 _HOMONYM = re.compile(r"^\d{4}$")
 
 
+_CJK = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+                  "\U00020000-\U0002fa1f]")
+
+
 def _is_cjk(c: str) -> bool:
     o = ord(c)
     return (0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
@@ -44,12 +48,16 @@ def clean(text: str) -> str:
 
 def strip_marks(text: str) -> str:
     """Case folded, NFKC, diacritics removed."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
 
 
 def _german(text: str) -> str | None:
     """The umlauts spelled out, when the text has any (case folded, NFC, marks kept)."""
+    if text.isascii():
+        return None
     nfc = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).casefold())
     if not any(c in nfc for c in "äöüß"):
         return None
@@ -60,6 +68,9 @@ def _words(folded: str) -> list[str]:
     """Words of folded text; CJK runs split into their characters (kept as one-char words, in order)."""
     out: list[str] = []
     for w in _WORD.findall(folded.replace("_", " ")):
+        if not _CJK.search(w):
+            out.append(w)
+            continue
         run = ""
         for c in w:
             if _is_cjk(c):
@@ -95,8 +106,11 @@ def index_tokens(text: str) -> list[str]:
             seen.setdefault(w, None)
         # punctuation-joined forms: "jean-pierre" -> "jeanpierre", "o'brien" -> "obrien"
         for chunk in form.split():
-            joined = "".join(w for w in _words(chunk) if not _is_cjk(w[0]))
-            if joined and joined not in seen and len(_words(chunk)) > 1:
+            if chunk.isalnum():
+                continue
+            parts = _words(chunk)
+            joined = "".join(w for w in parts if not _is_cjk(w[0]))
+            if joined and joined not in seen and len(parts) > 1:
                 seen.setdefault(joined, None)
     return list(seen)
 
