@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kg
 from kg.search.collect import from_store
@@ -214,3 +216,11 @@ def test_a_store_without_an_index_says_so(store: Path, tmp_path: Path) -> None:
     with pytest.raises(SearchUnavailable, match="no search index"):
         SearchIndex.open(tmp_path)
     assert Suggestion("name", "x", "X", rows=1, papers=2).line() == "X  (1 row, 2 papers)"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_ascii_fast_path_gives_the_plain_tokens(text: str) -> None:
+    from kg.search.fold import _ascii_tokens, _plain_tokens
+
+    assert _ascii_tokens(text) == _plain_tokens(text)

@@ -36,62 +36,65 @@ class Mapped:
 
 
 def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
-    """The name and paper documents (persons left unknown: the identity step comes later)."""
-    n_rows, n_papers = len(m.names), len(m.paper_iris)
-    row_papers = array("I", [0]) * n_rows
-    first = array("H", [0]) * n_rows
-    last = array("H", [0]) * n_rows
-    row_venues: list[Counter[int] | None] = [None] * n_rows
-    by_paper: dict[int, list[tuple[int, int]]] = {}
-    for paper, row, position in zip(m.pair_paper, m.pair_row, m.pair_position, strict=True):
-        row_papers[row] += 1
-        if paper < len(m.years):
-            y = m.years[paper]
-            if y and (not first[row] or y < first[row]):
-                first[row] = y
-            if y > last[row]:
-                last[row] = y
-            v = m.venues[paper]
+    """The name and paper documents (persons left unknown, but for one-row clusters: the identity
+    step comes later). One pass over the authorships, summing straight into the clusters."""
+    cluster_number: dict[str, int] = {}
+    cluster_of = array("I", (cluster_number.setdefault(c, len(cluster_number)) for c in m.clusters))
+    n_clusters, n_titles, n_years = len(cluster_number), len(m.titles), len(m.years)
+    rows = array("I", [0]) * n_clusters
+    for c in cluster_of:
+        rows[c] += 1
+    papers = array("I", [0]) * n_clusters
+    first = array("H", [0xFFFF]) * n_clusters
+    last = array("H", [0]) * n_clusters
+    venue_count: Counter[int] = Counter()  # cluster * venues + venue -> papers
+    n_venues = len(m.venue_labels) + 1
+    years, venues = m.years, m.venues
+    for paper, row in zip(m.pair_paper, m.pair_row, strict=True):
+        c = cluster_of[row]
+        papers[c] += 1
+        if paper < n_years:
+            y = years[paper]
+            if y:
+                if y < first[c]:
+                    first[c] = y
+                if y > last[c]:
+                    last[c] = y
+            v = venues[paper]
             if v != _NO_VENUE:
-                c = row_venues[row]
-                if c is None:
-                    c = row_venues[row] = Counter()
-                c[v] += 1
-        if paper < len(m.titles) and m.titles[paper]:
-            by_paper.setdefault(paper, []).append((position, row))
-    names = list(_clusters(m, row_papers, first, last, row_venues))
-    papers: list[PaperDoc] = []
-    for paper in range(n_papers):
-        title = m.titles[paper] if paper < len(m.titles) else None
+                venue_count[c * n_venues + v] += 1
+    top: dict[int, tuple[int, int]] = {}  # cluster -> (papers, venue)
+    for key, count in venue_count.items():
+        c, v = divmod(key, n_venues)
+        best = top.get(c)
+        if best is None or count > best[0] or (count == best[0] and m.venue_labels[v] < m.venue_labels[best[1]]):
+            top[c] = (count, v)
+    spellings: list[Counter[str]] = [Counter() for _ in range(n_clusters)]
+    for row, c in enumerate(cluster_of):
+        spellings[c][m.names[row]] += 1
+    names = [NameDoc(iri, tuple(n for n, _ in sorted(spellings[c].items(), key=lambda kv: (-kv[1], kv[0]))),
+                     rows[c], papers[c], first[c] if first[c] != 0xFFFF else None, last[c] or None,
+                     m.venue_labels[top[c][1]] if c in top else None, 1 if rows[c] == 1 else None)
+             for iri, c in cluster_number.items()]
+    # each titled paper's authors by position: the authorships sorted by (paper, position) once
+    order = sorted(range(len(m.pair_paper)), key=lambda k: (m.pair_paper[k], m.pair_position[k], m.pair_row[k]))
+    authors: dict[int, list[str]] = {}
+    count_of: Counter[int] = Counter()
+    for k in order:
+        paper = m.pair_paper[k]
+        count_of[paper] += 1
+        if count_of[paper] <= FIRST_AUTHORS:
+            authors.setdefault(paper, []).append(m.names[m.pair_row[k]])
+    docs: list[PaperDoc] = []
+    for paper in range(min(len(m.paper_iris), n_titles)):
+        title = m.titles[paper]
         if not title:
             continue
-        ships = sorted(by_paper.get(paper, ()))
-        year = m.years[paper] if paper < len(m.years) else 0
-        v = m.venues[paper] if paper < len(m.venues) else _NO_VENUE
-        papers.append(PaperDoc(m.paper_iris[paper], title, year or None,
-                               m.venue_labels[v] if v != _NO_VENUE else None,
-                               tuple(m.names[r] for _, r in ships[:FIRST_AUTHORS]), len(ships)))
-    return names, papers
-
-
-def _clusters(m: Mapped, row_papers: array[int], first: array[int], last: array[int],
-              row_venues: list[Counter[int] | None]) -> Iterator[NameDoc]:
-    members: dict[str, list[int]] = {}
-    for row, cluster in enumerate(m.clusters):
-        members.setdefault(cluster, []).append(row)
-    for cluster, rows in members.items():
-        spellings = Counter(m.names[r] for r in rows)
-        venues: Counter[int] = Counter()
-        for r in rows:
-            c = row_venues[r]
-            if c is not None:
-                venues.update(c)
-        years = [y for r in rows for y in (first[r], last[r]) if y]
-        top = min(venues.items(), key=lambda kv: (-kv[1], m.venue_labels[kv[0]]))[0] if venues else None
-        yield NameDoc(cluster, tuple(n for n, _ in sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))),
-                      len(rows), sum(row_papers[r] for r in rows), min(years) if years else None,
-                      max(years) if years else None, m.venue_labels[top] if top is not None else None,
-                      1 if len(rows) == 1 else None)
+        year = years[paper] if paper < n_years else 0
+        v = venues[paper] if paper < len(venues) else _NO_VENUE
+        docs.append(PaperDoc(m.paper_iris[paper], title, year or None, m.venue_labels[v] if v != _NO_VENUE else None,
+                             tuple(authors.get(paper, ())), count_of[paper]))
+    return names, docs
 
 
 def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:

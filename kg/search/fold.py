@@ -95,8 +95,27 @@ def _cjk_word(w: str) -> bool:
     return len(w) == 1 and _is_cjk(w)
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _ascii_tokens(text: str) -> list[str]:
+    """index_tokens of an ASCII text (the same tokens, faster: most names and titles)."""
+    low = text.lower()
+    seen = dict.fromkeys(_ASCII_WORD.findall(low))
+    for chunk in low.split():
+        if not chunk.isalnum():
+            parts = _ASCII_WORD.findall(chunk)
+            if len(parts) > 1:
+                seen.setdefault("".join(parts), None)
+    return list(seen)
+
+
 def index_tokens(text: str) -> list[str]:
     """The distinct tokens `text` is indexed under (in first-seen order)."""
+    return _ascii_tokens(text) if text.isascii() else _plain_tokens(text)
+
+
+def _plain_tokens(text: str) -> list[str]:
     seen: dict[str, None] = {}
     for form in (strip_marks(text), _german(text)):
         if form is None:
