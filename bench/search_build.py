@@ -27,10 +27,11 @@ import sys
 sys.path.insert(0, {root!r})
 import kg.adjacency, kg.build
 from pathlib import Path
+BUILD = sys.modules["kg.build"]  # the module (kg.build the attribute is the function)
 if {without!r}:
     kg.adjacency.Collector._write_search = lambda self, path: None
-    kg.build.AFTER_LOAD = tuple(s for s in kg.build.AFTER_LOAD if s.run is not kg.build._search)
-kg.build.build([Path({rows!r})], Path({store!r}))
+    BUILD.AFTER_LOAD = tuple(s for s in BUILD.AFTER_LOAD if s.run is not BUILD._search)
+BUILD.build([Path({rows!r})], Path({store!r}))
 """
 
 

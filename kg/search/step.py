@@ -20,10 +20,16 @@ INDEX_DIR = "paths-index"  # kg.adjacency.INDEX (not imported: kg.adjacency impo
 
 def search_step(store: ox.Store, generation: Path) -> dict[str, Any]:
     """Writes `generation`/search.sqlite; its counts, seconds and size."""
+    return write_search(store, generation, generation / INDEX_DIR / SEARCH)
+
+
+def write_search(store: ox.Store, directory: Path, collected: Path | None = None) -> dict[str, Any]:
+    """Writes `directory`/search.sqlite from `collected` (the documents the mapping wrote) when
+    there is one, else from what `store` holds (kg:name, kg:title, … as kg.search.collect reads
+    them; kg index gives a store of only those); its counts, seconds and size."""
     started = time.perf_counter()
-    collected = generation / INDEX_DIR / SEARCH
-    work = generation / f".{SEARCH}.part"
-    if collected.is_file():
+    work = directory / f".{SEARCH}.part"
+    if collected is not None and collected.is_file():
         collected.replace(work)
         conn = sqlite3.connect(work)
         source = "collected"
@@ -42,7 +48,7 @@ def search_step(store: ox.Store, generation: Path) -> dict[str, Any]:
         conn.executemany("UPDATE names SET persons = ? WHERE iri = ?", persons)
         counts = {"names": conn.execute("SELECT count(*) FROM names").fetchone()[0],
                   "papers": conn.execute("SELECT count(*) FROM papers").fetchone()[0]}
-    final = generation / SEARCH
+    final = directory / SEARCH
     finish(conn, work, final)
     # seconds: this step; collected_seconds: writing the documents while the paths index was written
     return {**counts, "from": source, "bytes": final.stat().st_size, "collected_seconds": collected_seconds,
