@@ -1124,14 +1124,15 @@ def docs(output: Path) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--endpoint", envvar="KG_ENDPOINT", help="A SPARQL 1.1 endpoint to read the graph from (KG_ENDPOINT).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Directory to write the index into (as DIR/paths-index; give it as --index DIR).")
+              help="Directory to write the indexes into (DIR/paths-index, DIR/search.sqlite; give it as --index DIR).")
 @click.option("--page-size", type=click.IntRange(min=1), default=5_000, show_default=True,
               help="Rows per request to the endpoint (below the engine's answer cap: Virtuoso's is 10,000).")
 @click.option("--timeout", type=click.FloatRange(min=0.0, min_open=True), default=300.0, show_default=True,
               help="Seconds per request to the endpoint.")
 def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, page_size: int, timeout: float) -> None:
-    """The co-authorship index of a graph without a store: from FILES (N-Quads, .nq.gz shards of
-    `kg etl --shards`) or from --endpoint in pages, in the format `kg build` writes beside a store."""
+    """The co-authorship index and the search index of a graph without a store: from FILES (N-Quads,
+    .nq.gz shards of `kg etl --shards`) or from --endpoint in pages, in the format `kg build` writes
+    beside a store."""
     import kg.indexing as indexing
     from kg.backend.remote import RemoteBackend
 
@@ -1151,6 +1152,8 @@ def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, p
         f"{report['coauthor_links']:,} co-author links, {report['clusters']:,} clusters "
         f"-> {report['index']} ({report['seconds']} s)"
     )
+    found: Any = report["search"]
+    click.echo(f"search index: {found['names']:,} names, {found['papers']:,} titles -> {output / 'search.sqlite'}")
 
 
 @main.group(cls=_Group)
