@@ -21,7 +21,7 @@ Kind = Literal["name", "paper", "all"]
 KINDS: tuple[str, ...] = ("name", "paper", "all")
 MAX_LIMIT = 50
 MAX_PAGE = 100
-_RERANKED = 40  # name candidates beyond the limit looked at for the distinct-token order
+_RERANKED = 100  # name candidates beyond the limit looked at for the distinct-token order
 
 
 class SearchUnavailable(KgError):
@@ -78,6 +78,17 @@ def _distinct(terms: list[tuple[str, ...]], label: str) -> bool:
             return False
         used.add(k)
     return True
+
+
+def _fit(terms: list[tuple[str, ...]], label: str) -> tuple[bool, int, bool]:
+    """A name's order among the matches (smaller first): every typed word matching a word of its
+    own; then more typed words equal to whole words ("J. Wang" is Jian Wang before Jian Wangsa);
+    then a typed initial on the first word ("J. Wang" is Jian Wang before Wang Jun)."""
+    tokens = index_tokens(label)
+    whole = sum(1 for alts in terms if len(alts[0]) > 1 and any(a in tokens for a in alts))
+    initial = next((alts for alts in terms if len(alts[0]) == 1), None)
+    first = bool(tokens) and initial is not None and tokens[0].startswith(initial[0])
+    return (not _distinct(terms, label), -whole, not first)
 
 
 def _match(terms: list[tuple[str, ...]]) -> str:
@@ -147,8 +158,8 @@ class SearchIndex:
             f"SELECT id, iri, label, rows, papers, first, last, venue, persons FROM names WHERE id IN "
             f"({','.join('?' * len(ordered))})", ordered)}
         found = [Suggestion("name", *rows[i][1:]) for i in ordered if i in rows]
-        if len(terms) > 1:  # the exact matches, then those whose terms match distinct tokens (stable)
-            found[exact:] = sorted(found[exact:], key=lambda s: not _distinct(terms, s.label))
+        if len(terms) > 1:  # the exact matches, then by how well the typed words fit the name (stable)
+            found[exact:] = sorted(found[exact:], key=lambda s: _fit(terms, s.label))
         return found[:limit]
 
     def _papers(self, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
