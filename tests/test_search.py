@@ -224,3 +224,19 @@ def test_the_ascii_fast_path_gives_the_plain_tokens(text: str) -> None:
     from kg.search.fold import _ascii_tokens, _plain_tokens
 
     assert _ascii_tokens(text) == _plain_tokens(text)
+
+
+def test_an_initial_and_a_whole_word_find_the_name_that_fits_them_best(tmp_path: Path) -> None:
+    from kg.search.write import NameDoc, add_names, create, finish
+
+    conn = create(tmp_path / "w.sqlite")
+    add_names(conn, [NameDoc("c:wang-jun", ("Wang Jun",), 1, 30), NameDoc("c:jian-wangsa", ("Jian Wangsa",), 1, 20),
+                     NameDoc("c:jian-wang", ("Jian Wang",), 1, 1), NameDoc("c:ju-wei", ("Ju Wei",), 1, 50)])
+    finish(conn, tmp_path / "w.sqlite", tmp_path / SEARCH)
+    found = SearchIndex.open(tmp_path)
+    try:
+        # the most papers first when nothing else tells them apart; a better fit beats papers
+        assert [s.label for s in found.search("J. Wang", "name")] == ["Jian Wang", "Wang Jun", "Jian Wangsa"]
+        assert [s.label for s in found.search("wan", "name")] == ["Wang Jun", "Jian Wangsa", "Jian Wang"]
+    finally:
+        found.close()
