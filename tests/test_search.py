@@ -240,3 +240,14 @@ def test_an_initial_and_a_whole_word_find_the_name_that_fits_them_best(tmp_path:
         assert [s.label for s in found.search("wan", "name")] == ["Wang Jun", "Jian Wangsa", "Jian Wang"]
     finally:
         found.close()
+
+
+def test_a_graph_without_a_search_index_is_a_503_call(tmp_path: Path) -> None:
+    from kg.server.calls import search
+
+    class Remote:  # an --endpoint without --index: no generation, no index
+        def index(self) -> None:
+            return None
+
+    got = search(Remote(), "liu", "all", 1, 10)  # type: ignore[arg-type]
+    assert got.status == 503 and "--index" in str(got.data)
