@@ -32,6 +32,7 @@ import json
 import mmap
 import shutil
 import sys
+import time
 from array import array
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,6 +45,8 @@ from kg.identity.spelling import cluster_pairs, write_pairs
 from kg.iris import Minter
 from kg.names import name_key
 from kg.records import Author, AuthorDetail, Authorship, Paper, Venue
+from kg.search.collect import Mapped, documents
+from kg.search.write import SEARCH, add_names, add_papers, create
 from kg.terms import KG, RDF_TYPE
 
 INDEX = "paths-index"
@@ -83,6 +86,7 @@ class Collector:
         self._paper_iris: list[str] = []
         self._pair_paper, self._pair_row, self._pair_position = array("I"), array("I"), array("I")
         self.facts = FactCollector(minter)  # what the identity evidence needs besides the index
+        self._titles: list[str | None] = []  # by paper number, for the search index (kg.search)
 
     def _paper(self, paper_iri: str) -> int:
         paper = self._papers.get(paper_iri)
@@ -98,7 +102,11 @@ class Collector:
             self._pair_row.append(row)
             self._pair_position.append(record.position)
         elif isinstance(record, Paper):
-            self.facts.paper(self._paper(self.minter.paper(record.id)), record)
+            number = self._paper(self.minter.paper(record.id))
+            self.facts.paper(number, record)
+            if len(self._titles) <= number:
+                self._titles.extend([None] * (number + 1 - len(self._titles)))
+            self._titles[number] = record.title
         elif isinstance(record, Author):
             iri = self.minter.author(record.id)
             if iri not in self._authors:
@@ -126,7 +134,25 @@ class Collector:
         self.facts.facts(list(self._authors), self._clusters, self._pair_paper, self._pair_row, renumber,
                          {c for pair in pairs for c in pair}).write(tmp)
         p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers", self._pair_position)
+        self._write_search(tmp / SEARCH)
         return _finish(generation, tmp, authors, in_cluster, p2a_off, p2a_dat)
+
+
+    def _write_search(self, path: Path) -> None:
+        """The search index's documents (kg.search), but for the persons' counts (added after the
+        identity step, kg.search.step)."""
+        started = time.perf_counter()
+        f = self.facts
+        mapped = Mapped(f.names, self._clusters, self._paper_iris, self._titles, f.years, f.venues,
+                        [f.venue_names.get(iri, iri) for iri in f.venue_iris],
+                        self._pair_paper, self._pair_row, self._pair_position)
+        names, papers = documents(mapped)
+        conn = create(path)
+        add_papers(conn, papers)
+        add_names(conn, names)
+        with conn:
+            conn.execute("INSERT INTO meta VALUES ('collected_seconds', ?)", (f"{time.perf_counter() - started:.3f}",))
+        conn.close()
 
 
 def _start(generation: Path) -> Path:

@@ -42,6 +42,7 @@ from kg.iris import DEFAULT_BASE_IRI, Minter
 from kg.links import IDENTITY, LINKS, relink
 from kg.ontology import ONTOLOGY_GRAPH
 from kg.pipeline import Mapping
+from kg.search.step import search_step
 from kg.sources import detect
 from kg.stats import compute_stats
 from kg.store import Generation, StoreDir
@@ -112,12 +113,19 @@ def _cluster_order(loaded: Loaded) -> None:
     loaded.meta["cluster_order"] = {**counts, "seconds": round(time.perf_counter() - started, 3)}
 
 
+def _search(loaded: Loaded) -> None:
+    """The search index (kg.search): after the identity step, whose persons' counts it shows, on
+    the compacted read-only store."""
+    loaded.meta["search"] = search_step(loaded.gen.store, loaded.gen.path)
+
+
 # The index step runs before the compaction (`writes=True`) because the identity step needs it there.
 AFTER_LOAD: tuple[Step, ...] = (
     Step(_paths_index, writes=True),
     Step(_identity, writes=True),
     Step(_links, writes=True, on_load=False),
     Step(_cluster_order),
+    Step(_search),
 )
 
 

@@ -657,6 +657,29 @@ def reach(author: str, store: Path | None, endpoint: str | None, index_dir: Path
 
 
 @main.command()
+@click.argument("text")
+@_data_options
+@_INDEX
+@click.option("--kind", type=click.Choice(["name", "paper", "all"]), default="all", show_default=True,
+              help="Name clusters, paper titles, or both (names first).")
+@click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True, help="Results a page.")
+@click.option("--page", type=click.IntRange(1, 100), default=1, show_default=True)
+@FORMAT
+def search(text: str, store: Path | None, endpoint: str | None, index_dir: Path | None, kind: str, limit: int,
+           page: int, fmt: str) -> None:
+    """Names and paper titles matching TEXT as typed: any case, accents or not, any word order,
+    initials, prefixes of words (kg.search; docs/search.md)."""
+    from kg.search.query import for_backend, search_page
+
+    with _open_data(store, endpoint, index=index_dir) as backend:
+        found = search_page(for_backend(backend), text, kind, page, limit)  # type: ignore[arg-type]
+    lines = "".join(f"{s.kind:5}  {s.line()}\n    {s.iri}\n" for s in found.results) or "no match\n"
+    if found.more:
+        lines += f"more: --page {page + 1}\n"
+    _print(found.to_json(), lines, fmt)
+
+
+@main.command()
 @click.argument("author")
 @_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -1112,14 +1135,15 @@ def docs(output: Path) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--endpoint", envvar="KG_ENDPOINT", help="A SPARQL 1.1 endpoint to read the graph from (KG_ENDPOINT).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Directory to write the index into (as DIR/paths-index; give it as --index DIR).")
+              help="Directory to write the indexes into (DIR/paths-index, DIR/search.sqlite; give it as --index DIR).")
 @click.option("--page-size", type=click.IntRange(min=1), default=5_000, show_default=True,
               help="Rows per request to the endpoint (below the engine's answer cap: Virtuoso's is 10,000).")
 @click.option("--timeout", type=click.FloatRange(min=0.0, min_open=True), default=300.0, show_default=True,
               help="Seconds per request to the endpoint.")
 def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, page_size: int, timeout: float) -> None:
-    """The co-authorship index of a graph without a store: from FILES (N-Quads, .nq.gz shards of
-    `kg etl --shards`) or from --endpoint in pages, in the format `kg build` writes beside a store."""
+    """The co-authorship index and the search index of a graph without a store: from FILES (N-Quads,
+    .nq.gz shards of `kg etl --shards`) or from --endpoint in pages, in the format `kg build` writes
+    beside a store."""
     import kg.indexing as indexing
     from kg.backend.remote import RemoteBackend
 
@@ -1139,6 +1163,8 @@ def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, p
         f"{report['coauthor_links']:,} co-author links, {report['clusters']:,} clusters "
         f"-> {report['index']} ({report['seconds']} s)"
     )
+    found: Any = report["search"]
+    click.echo(f"search index: {found['names']:,} names, {found['papers']:,} titles -> {output / 'search.sqlite'}")
 
 
 @main.group(cls=_Group)

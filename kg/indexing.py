@@ -24,6 +24,7 @@ import pyoxigraph as ox
 from kg.adjacency import INDEX, _finish, _group_pairs, _start
 from kg.backend.remote import RemoteBackend
 from kg.errors import InputError, KgError
+from kg.search.step import write_search
 from kg.terms import KG, RDF_TYPE
 
 PAGE = 5_000
@@ -142,7 +143,7 @@ def _pages(backend: RemoteBackend, what: str, page: int, progress: Callable[[str
     Virtuoso refuses ORDER BY past 10,000 rows); engines scan a read-only graph in a stable
     order, and the count check catches one that does not, or that caps its answers below `page`.
     """
-    projection, pattern = _PATTERNS[what]
+    projection, pattern = _PATTERNS.get(what) or _search_pattern(what)
     names = projection.replace("?", "").split()
     total = backend.select(f"{_PREFIX}SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
     expected = total[0].get("n") if total else 0
@@ -156,6 +157,8 @@ def _pages(backend: RemoteBackend, what: str, page: int, progress: Callable[[str
             terms = [solution[n] for n in names]
             if all(isinstance(t, ox.NamedNode) for t in terms):
                 batch.append([t.value for t in terms if t is not None])
+            elif what not in _PATTERNS and isinstance(terms[0], ox.NamedNode) and isinstance(terms[1], ox.Literal):
+                batch.append([terms[0].value, terms[1].value])
         count = len(batch)
         seen += count
         progress(what, seen)
@@ -186,15 +189,81 @@ def from_endpoint(
     return relations
 
 
+# -- the search index (kg.search): the triples it is made of, into a store in memory
+
+_SEARCH_PREDICATES = (KG.inCluster, KG.name, KG.title, KG.year, KG.publishedIn, KG.paper, KG.authorRow, KG.position,
+                      KG.personCount)
+_SEARCH_LINES = re.compile(b"^[^\\n]*(?:" + b"|".join(re.escape(f"<{p}>".encode()) for p in _SEARCH_PREDICATES)
+                           + b")[^\\n]*$", re.M)
+
+
+def _search_pattern(what: str) -> tuple[str, str]:
+    """`what` is a predicate IRI of _SEARCH_PREDICATES."""
+    return "?s ?o", f"?s <{what}> ?o"
+
+
+def search_from_nquads(files: Iterable[Path]) -> ox.Store:
+    """The triples the search index is made of, from N-Quads files, in a store in memory."""
+    found = ox.Store()
+    for path in files:
+        try:
+            with _open(path) as f:
+                rest = b""
+                while True:
+                    block = f.read(_BLOCK)
+                    if not block:
+                        break
+                    block = rest + block
+                    cut = block.rfind(b"\n") + 1
+                    block, rest = block[:cut], block[cut:]
+                    _load_search(path, block, found)
+                if rest:
+                    _load_search(path, rest + b"\n", found)
+        except (OSError, EOFError) as e:
+            raise InputError(f"{path}: cannot read: {e}") from None
+    return found
+
+
+def _load_search(path: Path, block: bytes, found: ox.Store) -> None:
+    matched = b"\n".join(m.group() for m in _SEARCH_LINES.finditer(block))
+    if matched:
+        try:
+            found.bulk_load(input=matched + b"\n", format=ox.RdfFormat.N_QUADS)
+        except SyntaxError as e:
+            raise InputError(f"{path}: not N-Quads: {e}") from None
+
+
+def search_from_endpoint(backend: RemoteBackend, page: int = PAGE,
+                         progress: Callable[[str, int], None] | None = None) -> ox.Store:
+    """The same triples read from a SPARQL endpoint, a predicate at a time in pages of `page` rows."""
+    report = progress or (lambda what, n: None)
+    found = ox.Store()
+    for predicate in _SEARCH_PREDICATES:
+        p = ox.NamedNode(predicate)
+        for flat in _pages(backend, predicate, page, report):
+            quads = []
+            for s, o in zip(flat[0::2], flat[1::2], strict=True):
+                obj = ox.NamedNode(o) if predicate in (KG.inCluster, KG.publishedIn, KG.paper, KG.authorRow) \
+                    else ox.Literal(o)
+                quads.append(ox.Quad(ox.NamedNode(s), p, obj))
+            found.bulk_extend(quads)
+    return found
+
+
 def build(
     out: Path, *, files: Iterable[Path] = (), backend: RemoteBackend | None = None, page: int = PAGE,
     progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, object]:
     """Build DIR/paths-index from files or an endpoint; its counts and the seconds taken."""
     started = time.monotonic()
+    files = list(files)  # read twice: the paths index's relations, then the search index's triples
     relations = from_endpoint(backend, page, progress) if backend is not None else from_nquads(files)
     if not relations.rows:
         source = backend.label if backend is not None else "the N-Quads"
         raise KgError(f"{source}: no kg:AuthorRow in the graph: nothing to index")
     counts = write(relations, out)
-    return {**counts, "index": str(out / INDEX), "seconds": round(time.monotonic() - started, 3)}
+    del relations
+    triples = search_from_endpoint(backend, page, progress) if backend is not None else search_from_nquads(files)
+    search = write_search(triples, out)
+    return {**counts, "index": str(out / INDEX), "search": {k: v for k, v in search.items() if k != "seconds"},
+            "seconds": round(time.monotonic() - started, 3)}

@@ -198,7 +198,8 @@ def test_openapi_describes_every_endpoint(server: Server) -> None:
     spec = api(server, "openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/api/clusters/{name}", "/api/paths", "/api/coauthors/{author}", "/api/stats",
-                                  "/api/reach/{author}", "/api/curations", "/api/curations/{id}"}
+                                  "/api/reach/{author}", "/api/curations", "/api/curations/{id}", "/api/suggest",
+                                  "/api/search"}
     for name, path in spec["paths"].items():
         if name.startswith("/api/curations"):  # not cached by build: no 304 (tests/test_curation.py)
             continue
@@ -207,7 +208,8 @@ def test_openapi_describes_every_endpoint(server: Server) -> None:
     assert {"401", "403"} <= set(spec["paths"]["/api/curations"]["post"]["responses"])
     assert {"401", "403", "404"} <= set(spec["paths"]["/api/curations/{id}"]["delete"]["responses"])
     assert "404" in spec["paths"]["/api/paths"]["get"]["responses"]
-    assert set(spec["components"]["schemas"]) >= {"Cluster", "Paths", "Coauthors", "Stats", "Error"}
+    assert set(spec["components"]["schemas"]) >= {"Cluster", "Paths", "Coauthors", "Stats", "Error", "Suggestions",
+                                                  "SearchPage"}
 
 
 def test_etag_and_last_modified(server: Server) -> None:

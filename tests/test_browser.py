@@ -174,3 +174,33 @@ def test_home_author_paper_and_venue_pages_in_chromium(browser: Any, server: Ser
         for selector in ("main h1", "#examples", "#summary", "#papers", "#meta", "#abstract"):  # (.counts: base.html)
             if phone.locator(selector).count():
                 _no_sideways_scroll(phone, selector)
+def test_the_search_box_suggests_as_one_types_in_chromium(browser: Any, server: Server) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+    page.goto(server.url + "/clusters")
+    box = page.locator("header.top form[role=search] input[type=search]")
+    box.press_sequentially("liu liy", delay=30)  # token order and a prefix
+    page.wait_for_selector("ul.kg-suggest li[role=option]")
+    options = page.locator("ul.kg-suggest li[role=option]")
+    assert options.first.locator("strong").inner_text() == "Liyuan Liu"
+    assert "21 papers" in options.first.inner_text() and "2018–2025" in options.first.inner_text()
+    assert box.get_attribute("aria-expanded") == "true"
+    box.press("ArrowDown")
+    assert options.first.get_attribute("aria-selected") == "true"
+    box.press("Enter")
+    page.wait_for_url("**/clusters/Liyuan%20Liu")
+    assert page.inner_text("h1") == "Liyuan Liu"
+    # Escape closes the list, and Enter without a choice submits the box as before
+    box = page.locator("header.top form[role=search] input[type=search]")
+    box.press_sequentially("Xiaodong Liu", delay=30)
+    page.wait_for_selector("ul.kg-suggest li[role=option]")
+    box.press("Escape")
+    assert page.locator("ul.kg-suggest").first.is_hidden()
+    box.press("Enter")
+    page.wait_for_url("**/clusters/Xiaodong%20Liu", timeout=5000)
+    assert page.inner_text("h1") == "Xiaodong Liu"
+    assert not errors and not failed, (errors, failed)

@@ -132,3 +132,43 @@ def test_kg_index_cli(example_dataset: Dataset, tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT,
     )
     assert both.returncode == 2 and "either" in both.stderr
+
+
+def _search_tables(path: Path) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return (set(conn.execute("SELECT iri, label, key, rows, papers, first, last, venue, persons FROM names")),
+                set(conn.execute("SELECT iri, title, year, venue, authors, author_count FROM papers")))
+    finally:
+        conn.close()
+
+
+def _store_search(dataset: Dataset) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+    active = StoreDir(dataset.store).active()
+    assert active is not None
+    return _search_tables(active / "search.sqlite")
+
+
+def test_search_index_from_nquads_is_the_store_s(example_dataset: Dataset, tmp_path: Path) -> None:
+    counts = build(tmp_path / "ix", files=[example_dataset.nquads / "data.nq"])
+    assert counts["search"]["names"] > 0 and counts["search"]["from"] == "store"  # type: ignore[index]
+    assert _search_tables(tmp_path / "ix" / "search.sqlite") == _store_search(example_dataset)
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_search_through_an_endpoint_and_its_index_is_the_store_s(
+    example_dataset: Dataset, kind: str, tmp_path: Path
+) -> None:
+    with RemoteBackend(example_dataset.endpoint(kind)) as remote:
+        build(tmp_path / "ix", backend=remote, page=25)
+    assert _search_tables(tmp_path / "ix" / "search.sqlite") == _store_search(example_dataset)
+    run = [sys.executable, "-m", "kg", "search", "--format", "json"]
+    for typed in ("Liu Liyuan", "l. liu", "decoder hyb"):
+        local = subprocess.run([*run, typed, "--store", str(example_dataset.store)], capture_output=True,
+                               text=True, check=True, cwd=ROOT).stdout
+        remote_answer = subprocess.run([*run, typed, "--endpoint", example_dataset.endpoint(kind), "--index",
+                                        str(tmp_path / "ix")], capture_output=True, text=True, check=True,
+                                       cwd=ROOT).stdout
+        assert json.loads(remote_answer) == json.loads(local) and json.loads(local)["results"]

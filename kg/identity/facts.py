@@ -239,6 +239,25 @@ class FactCollector:
         self._words_dat = array("I")
         self.documents = 0                           # papers with a title of one word or more
 
+    @property
+    def names(self) -> list[str]:
+        """Every row's name, by the collector's row number."""
+        return self._names
+
+    @property
+    def years(self) -> array[int]:
+        """Every paper's year (0: unknown), by paper number."""
+        return self._year
+
+    @property
+    def venues(self) -> array[int]:
+        """Every paper's venue number (into venue_iris; 0xFFFFFFFF: none), by paper number."""
+        return self._venue
+
+    @property
+    def venue_iris(self) -> list[str]:
+        return self._venue_iris
+
     def venue(self, v: Venue) -> None:
         iri = self.minter.venue(v.id)
         self.venue_names.setdefault(iri, v.name)

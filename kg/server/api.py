@@ -23,6 +23,7 @@ from kg.server.web import MAX_NAME, BadRequest, Site, error, error_from, json_re
 
 MAX_AVOID = 50
 MAX_ALTERNATIVES = 20
+MAX_QUERY_PARAM = 1000  # characters of a search's q (a longer one is a 400, not cut silently)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,14 @@ def reach_csv(data: Any) -> bytes:
 
 def coauthors_csv(data: Any) -> bytes:
     return _csv(["iri", "name", "papers"], [[c.iri, c.name, c.papers] for c in data.coauthors])
+
+
+def search_csv(data: Any) -> bytes:
+    """A page of search results (kg.search.query.SearchPage)."""
+    rows = [[r.kind, r.iri, r.label, r.rows, r.papers, r.first, r.last, r.persons, r.year, r.venue,
+             "; ".join(r.authors or ())] for r in data.results]
+    return _csv(["kind", "iri", "label", "rows", "papers", "first", "last", "persons", "year", "venue", "authors"],
+                rows)
 
 
 def stats_csv(data: Any) -> bytes:
@@ -223,6 +232,43 @@ class Api:
             return error(400, str(e), as_json=True)
         return await self.answer(request, "coauthors", {"who": who}, coauthors_csv)
 
+    def _search_args(self, request: Request, paged: bool) -> dict[str, Any]:
+        """q, kind, limit (and page): 400 for an empty, over-long or control-character q."""
+        from kg.search.query import KINDS, MAX_LIMIT, MAX_PAGE
+
+        q = request.query_params.get("q")
+        if q is None or not q.strip():
+            raise BadRequest("q: required and must not be empty")
+        if len(q) > MAX_QUERY_PARAM:
+            raise BadRequest(f"q: longer than {MAX_QUERY_PARAM} characters")
+        if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in q):
+            raise BadRequest("q: control characters are not allowed")
+        kind = request.query_params.get("kind") or "all"
+        if kind not in KINDS:
+            raise BadRequest(f"kind: must be {', '.join(KINDS)}, not {kind!r}")
+        return {"q": q, "kind": kind, "limit": _int(request, "limit", 10, 1, MAX_LIMIT),
+                "page": _int(request, "page", 1, 1, MAX_PAGE) if paged else 1}
+
+    async def suggest(self, request: Request) -> Response:
+        """Suggestions for what is typed so far (kg.search): names first, then titles."""
+        try:
+            args = self._search_args(request, paged=False)
+        except BadRequest as e:
+            return error(400, str(e), as_json=True)
+        return await self.answer(request, "search", args, search_csv, lambda data: data.to_json(paged=False))
+
+    async def search(self, request: Request) -> Response:
+        """A page of the search results, with `next` (and a Link header) when there are more."""
+        try:
+            args = self._search_args(request, paged=True)
+        except BadRequest as e:
+            return error(400, str(e), as_json=True)
+
+        def shape(data: Any) -> Any:  # a kg.search.query.SearchPage
+            return data.to_json(self.page_url(request, data.page + 1) if data.more else None)
+
+        return await self.answer(request, "search", args, search_csv, shape)
+
     async def stats(self, request: Request) -> Response:
         return await self.answer(request, "stats", {}, stats_csv)
 
@@ -243,5 +289,7 @@ class Api:
             Route("/api/coauthors/{author:path}", self.coauthors, methods=get),
             Route("/api/reach/{author:path}", self.reach, methods=get),
             Route("/api/stats", self.stats, methods=get),
+            Route("/api/suggest", self.suggest, methods=get),
+            Route("/api/search", self.search, methods=get),
             Route("/api/{rest:path}", self.missing, methods=get),
         ]

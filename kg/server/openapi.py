@@ -118,6 +118,30 @@ SCHEMAS: dict[str, Any] = {
                   "properties": {"author": _ref("Node"), "coauthors": {"type": "array", "items": _COUNTED}}},
     "Stats": {"type": "object", "properties": {k: {"type": "integer"} for k in
                                                ("papers", "authors", "venues", "authorships", "clusters", "triples")}},
+    "Suggestion": {
+        "type": "object", "required": ["kind", "iri", "label"],
+        "description": "A name cluster (kind name: rows, papers, first, last, venue, persons) or a paper (kind "
+                       "paper: year, venue, authors, author_count). Facts not known are left out.",
+        "properties": {
+            "kind": {"enum": ["name", "paper"]}, "iri": {"type": "string"},
+            "label": {"type": "string", "description": "The cluster's name, or the paper's title."},
+            "rows": {"type": "integer"}, "papers": {"type": "integer"},
+            "first": {"type": "integer"}, "last": {"type": "integer", "description": "Years of the cluster's papers."},
+            "venue": {"type": "string", "description": "The cluster's top venue, or the paper's."},
+            "persons": {"type": "integer", "description": "Probable persons in the cluster (kg.identity)."},
+            "year": {"type": "integer"}, "authors": {"type": "array", "items": {"type": "string"},
+                                                     "description": "The paper's first three authors."},
+            "author_count": {"type": "integer"}}},
+    "Suggestions": {
+        "type": "object", "required": ["q", "kind", "limit", "results"],
+        "properties": {"q": {"type": "string"}, "kind": {"enum": ["name", "paper", "all"]},
+                       "limit": {"type": "integer"}, "results": {"type": "array", "items": _ref("Suggestion")}}},
+    "SearchPage": {
+        "type": "object", "required": ["q", "kind", "limit", "page", "results", "next"],
+        "properties": {"q": {"type": "string"}, "kind": {"enum": ["name", "paper", "all"]},
+                       "limit": {"type": "integer"}, "page": {"type": "integer"},
+                       "results": {"type": "array", "items": _ref("Suggestion")},
+                       "next": {**_nullable("string"), "description": "The URL of the next page; null on the last."}}},
     "NewCuration": {
         "type": "object", "required": ["verdict", "a", "b", "why", "by"],
         "properties": {
@@ -139,6 +163,15 @@ SCHEMAS: dict[str, Any] = {
 
 _FORMAT = {"name": "format", "in": "query", "required": False, "schema": {"enum": ["json", "csv"]},
            "description": "json (default) or csv; overrides Accept (application/json, text/csv)."}
+
+
+_SEARCH: list[dict[str, Any]] = [
+    {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 1000},
+     "description": "The text typed: a name or words of a title (no control characters). Only its letters and "
+                    "digits are searched (no query syntax); a text with none has no results."},
+    {"name": "kind", "in": "query", "schema": {"enum": ["name", "paper", "all"], "default": "all"}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
+]
 
 
 def _responses(schema: str, *, not_found: str | None = None) -> dict[str, Any]:
@@ -225,6 +258,19 @@ def spec() -> dict[str, Any]:
             "/api/stats": {"get": {
                 "summary": "The store's counts (kg stats)", "parameters": [_FORMAT],
                 "responses": _responses("Stats")}},
+            "/api/suggest": {"get": {
+                "summary": "Suggestions for what is typed so far: name clusters, then paper titles (kg search). "
+                           "Any case, with or without diacritics (ü also as ue), any word order, initials, "
+                           "prefixes of words; CJK by characters",
+                "parameters": [*_SEARCH, _FORMAT],
+                "responses": _responses("Suggestions")}},
+            "/api/search": {"get": {
+                "summary": "A page of the search results (kg search --page): as /api/suggest, paged, with `next` "
+                           "and a Link header",
+                "parameters": [*_SEARCH, {"name": "page", "in": "query",
+                                          "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1}},
+                               _FORMAT],
+                "responses": _responses("SearchPage")}},
             **_curations(),
         },
         "components": {"schemas": SCHEMAS, "securitySchemes": {

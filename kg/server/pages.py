@@ -19,7 +19,8 @@ from starlette.routing import BaseRoute, Route
 from kg.server.web import MAX_NAME, Site, result_message, root
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'"
+# script-src 'self': the one script of the pages, static/suggest.js (the search box's suggestions); no inline script
+CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'"
 
 
 @cache

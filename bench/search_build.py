@@ -1,0 +1,80 @@
+"""Benchmark: what the search index adds to a build, against the same build without it, in one run.
+
+Each round builds ROWS (a `kg generate` directory) twice into fresh stores, without the search index
+(the collector's writing of it and the build's search step taken out, in the build process and its
+forked mapping worker) and with it, alternately, and reports the wall-clock seconds of each, their
+ratio, and the search file's size against the Oxigraph directory's. The machine's noise shows in
+the spread of the rounds.
+
+    .venv/bin/python bench/search_build.py ROWS [--rounds 2] [-o bench/results/search_build.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_RUN = """
+import sys
+sys.path.insert(0, {root!r})
+import kg.adjacency, kg.build
+from pathlib import Path
+BUILD = sys.modules["kg.build"]  # the module (kg.build the attribute is the function)
+if {without!r}:
+    kg.adjacency.Collector._write_search = lambda self, path: None
+    BUILD.AFTER_LOAD = tuple(s for s in BUILD.AFTER_LOAD if s.run is not BUILD._search)
+BUILD.build([Path({rows!r})], Path({store!r}))
+"""
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def once(rows: Path, store: Path, without: bool) -> float:
+    shutil.rmtree(store, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _RUN.format(root=str(ROOT), without=without, rows=str(rows),
+                                                      store=str(store))], check=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("rows", type=Path)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("-o", "--output", type=Path)
+    args = parser.parse_args()
+    rounds = []
+    with tempfile.TemporaryDirectory(prefix="kg-bench-search-build-") as tmp:
+        store = Path(tmp) / "store"
+        for _ in range(args.rounds):
+            without = once(args.rows, store, True)
+            with_search = once(args.rows, store, False)
+            generation = (store / "active").resolve()
+            meta = json.loads((generation / "build.json").read_text())
+            rounds.append({"without_s": round(without, 2), "with_s": round(with_search, 2),
+                           "ratio": round(with_search / without, 3),
+                           "search_step_s": meta["search"]["seconds"],
+                           "collected_s": meta["search"]["collected_seconds"],
+                           "search_bytes": meta["search"]["bytes"], "oxigraph_bytes": _size(generation / "oxigraph")})
+    for r in rounds:
+        r["size_share"] = round(r["search_bytes"] / r["oxigraph_bytes"], 4)
+    out = {"rows": args.rows.name, "rounds": rounds,
+           "ratio_min_max": [min(r["ratio"] for r in rounds), max(r["ratio"] for r in rounds)]}
+    text = json.dumps(out, indent=2)
+    print(text)
+    if args.output is not None:
+        args.output.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The search documents from what kg.adjacency.Collector gathered while mapping (a fresh build),
+or read back from a store (kg build --add, kg load): name clusters with their rows' names, paper
+counts, years and top venue; papers with title, year, venue and first authors."""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kg.search.write import NameDoc, PaperDoc
+from kg.terms import KG
+
+FIRST_AUTHORS = 3
+_NO_VENUE = 0xFFFFFFFF
+
+
+@dataclass
+class Mapped:
+    """What the collector holds, in its own numbering: rows (names, clusters), papers (IRIs,
+    titles, years, venue numbers into `venue_labels`), and the (paper, row, position) authorships."""
+
+    names: Sequence[str]
+    clusters: Sequence[str]
+    paper_iris: Sequence[str]
+    titles: Sequence[str | None]
+    years: array[int]
+    venues: array[int]
+    venue_labels: Sequence[str]
+    pair_paper: array[int]
+    pair_row: array[int]
+    pair_position: array[int]
+
+
+def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
+    """The name and paper documents (persons left unknown, but for one-row clusters: the identity
+    step comes later). One pass over the authorships, summing straight into the clusters."""
+    cluster_number: dict[str, int] = {}
+    cluster_of = array("I", (cluster_number.setdefault(c, len(cluster_number)) for c in m.clusters))
+    n_clusters, n_titles, n_years = len(cluster_number), len(m.titles), len(m.years)
+    rows = array("I", [0]) * n_clusters
+    for c in cluster_of:
+        rows[c] += 1
+    papers = array("I", [0]) * n_clusters
+    first = array("H", [0xFFFF]) * n_clusters
+    last = array("H", [0]) * n_clusters
+    venue_count: Counter[int] = Counter()  # cluster * venues + venue -> papers
+    n_venues = len(m.venue_labels) + 1
+    years, venues = m.years, m.venues
+    for paper, row in zip(m.pair_paper, m.pair_row, strict=True):
+        c = cluster_of[row]
+        papers[c] += 1
+        if paper < n_years:
+            y = years[paper]
+            if y:
+                if y < first[c]:
+                    first[c] = y
+                if y > last[c]:
+                    last[c] = y
+            v = venues[paper]
+            if v != _NO_VENUE:
+                venue_count[c * n_venues + v] += 1
+    top: dict[int, tuple[int, int]] = {}  # cluster -> (papers, venue)
+    for key, count in venue_count.items():
+        c, v = divmod(key, n_venues)
+        best = top.get(c)
+        if best is None or count > best[0] or (count == best[0] and m.venue_labels[v] < m.venue_labels[best[1]]):
+            top[c] = (count, v)
+    spellings: list[Counter[str]] = [Counter() for _ in range(n_clusters)]
+    for row, c in enumerate(cluster_of):
+        spellings[c][m.names[row]] += 1
+    names = [NameDoc(iri, tuple(n for n, _ in sorted(spellings[c].items(), key=lambda kv: (-kv[1], kv[0]))),
+                     rows[c], papers[c], first[c] if first[c] != 0xFFFF else None, last[c] or None,
+                     m.venue_labels[top[c][1]] if c in top else None, 1 if rows[c] == 1 else None)
+             for iri, c in cluster_number.items()]
+    # each titled paper's authors by position: the authorships sorted by (paper, position) once
+    order = sorted(range(len(m.pair_paper)), key=lambda k: (m.pair_paper[k], m.pair_position[k], m.pair_row[k]))
+    authors: dict[int, list[str]] = {}
+    count_of: Counter[int] = Counter()
+    for k in order:
+        paper = m.pair_paper[k]
+        count_of[paper] += 1
+        if count_of[paper] <= FIRST_AUTHORS:
+            authors.setdefault(paper, []).append(m.names[m.pair_row[k]])
+    docs: list[PaperDoc] = []
+    for paper in range(min(len(m.paper_iris), n_titles)):
+        title = m.titles[paper]
+        if not title:
+            continue
+        year = years[paper] if paper < n_years else 0
+        v = venues[paper] if paper < len(venues) else _NO_VENUE
+        docs.append(PaperDoc(m.paper_iris[paper], title, year or None, m.venue_labels[v] if v != _NO_VENUE else None,
+                             tuple(authors.get(paper, ())), count_of[paper]))
+    return names, docs
+
+
+def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:
+    """The same documents read back from a store (slower; a build that could not collect them)."""
+    names: list[str] = []
+    clusters: list[str] = []
+    row_number: dict[str, int] = {}
+    for subject, obj in pairs(store, KG.inCluster):
+        if subject not in row_number:
+            row_number[subject] = len(clusters)
+            clusters.append(obj)
+            names.append("")
+    for subject, obj in pairs(store, KG.name):
+        row = row_number.get(subject)
+        if row is not None and not names[row]:
+            names[row] = obj
+    paper_number: dict[str, int] = {}
+    paper_iris: list[str] = []
+    titles: list[str | None] = []
+    pair_paper, pair_row, pair_position = array("I"), array("I"), array("I")
+
+    def number(iri: str) -> int:
+        p = paper_number.get(iri)
+        if p is None:
+            p = paper_number[iri] = len(paper_iris)
+            paper_iris.append(iri)
+            titles.append(None)
+        return p
+
+    for subject, obj in pairs(store, KG.title):
+        k = number(subject)
+        if titles[k] is None:
+            titles[k] = obj
+    years = array("H", [0]) * len(paper_iris)
+    venues = array("I", [_NO_VENUE]) * len(paper_iris)
+    for subject, obj in pairs(store, KG.year):
+        y = paper_number.get(subject)
+        if y is not None and obj[:4].isdigit():
+            years[y] = int(obj[:4])
+    venue_number: dict[str, int] = {}
+    venue_labels: list[str] = []
+    for subject, obj in pairs(store, KG.publishedIn):
+        p = paper_number.get(subject)
+        if p is not None:
+            v = venue_number.get(obj)
+            if v is None:
+                v = venue_number[obj] = len(venue_labels)
+                venue_labels.append(obj)
+            venues[p] = v
+    for subject, obj in pairs(store, KG.name, venue_number):
+        venue_labels[venue_number[subject]] = obj
+    ship_paper: dict[str, int] = {}
+    for subject, obj in pairs(store, KG.paper):
+        ship_paper[subject] = number(obj)
+    position: dict[str, int] = {}
+    for subject, obj in pairs(store, KG.position):
+        if obj.isdigit():
+            position[subject] = int(obj)
+    for subject, obj in pairs(store, KG.authorRow):
+        got, r = ship_paper.get(subject), row_number.get(obj)
+        if got is not None and r is not None:
+            pair_paper.append(got)
+            pair_row.append(r)
+            pair_position.append(position.get(subject, 0))
+    years.extend(array("H", [0]) * (len(paper_iris) - len(years)))
+    venues.extend(array("I", [_NO_VENUE]) * (len(paper_iris) - len(venues)))
+    return documents(Mapped(names, clusters, paper_iris, titles, years, venues, venue_labels,
+                            pair_paper, pair_row, pair_position))
+
+
+def pairs(store: ox.Store, predicate: str, subjects: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:
+    """(subject, object) values of the triples of `predicate` (of `subjects` only, when given)."""
+    quads = (q for s in subjects for q in store.quads_for_pattern(ox.NamedNode(s), ox.NamedNode(predicate), None)) \
+        if subjects is not None else store.quads_for_pattern(None, ox.NamedNode(predicate), None)
+    for q in quads:
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, (ox.NamedNode, ox.Literal)):
+            yield q.subject.value, q.object.value

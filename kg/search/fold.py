@@ -1,0 +1,177 @@
+"""Folding: the tokens a name or a title is indexed under, and the alternatives a typed query
+token may stand for. Both sides go through the same functions, so what is indexed and what is
+looked up agree by construction.
+
+- case (casefold), compatibility forms (NFKC), diacritics (NFKD, combining marks dropped): "González"
+  and "GONZALEZ" are both "gonzalez"; Greek accents and Arabic vowel marks are dropped the same way;
+- German umlauts and ß are also indexed as they are typed without them: "Müller" under "muller"
+  and "mueller", "Strauß" under "strauss";
+- punctuation and hyphens split tokens, and the joined form is indexed too ("Jean-Pierre": "jean",
+  "pierre", "jeanpierre"; "O'Brien": "o", "brien", "obrien");
+- CJK (Han, kana, Hangul) runs are indexed by their characters and character bigrams, since they
+  are written without spaces: "王小明" under 王, 小, 明, 王小, 小明;
+- other scripts (Greek, Cyrillic, Arabic, …) are tokens as written, folded as above.
+
+A query token is then matched as a prefix of an indexed token (kg.search.query), which gives
+token order, initials ("L. Liu") and typing prefixes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_QUERY = 200  # characters of a query kept (a longer one is cut: nobody types a longer name)
+MAX_TOKENS = 12  # tokens of a query kept
+
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_WORD = re.compile(r"\w+")
+_HOMONYM = re.compile(r"^\d{4}$")
+
+
+_CJK = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+                  "\U00020000-\U0002fa1f]")
+
+
+def _is_cjk(c: str) -> bool:
+    o = ord(c)
+    return (0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
+            or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F or 0x1100 <= o <= 0x11FF)
+
+
+def clean(text: str) -> str:
+    """The text with lone surrogates and control characters replaced by spaces, cut to MAX_QUERY."""
+    text = text.encode("utf-8", "replace").decode("utf-8")[: MAX_QUERY * 4]
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Cf", "Co", "Cn") else c for c in text)
+    return text[:MAX_QUERY]
+
+
+def strip_marks(text: str) -> str:
+    """Case folded, NFKC, diacritics removed."""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+def _german(text: str) -> str | None:
+    """The umlauts spelled out, when the text has any (case folded, NFC, marks kept)."""
+    if text.isascii():
+        return None
+    nfc = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).casefold())
+    if not any(c in nfc for c in "äöüß"):
+        return None
+    return strip_marks(nfc.translate(_GERMAN))
+
+
+def _words(folded: str) -> list[str]:
+    """Words of folded text; CJK runs split into their characters (kept as one-char words, in order)."""
+    out: list[str] = []
+    for w in _WORD.findall(folded.replace("_", " ")):
+        if not _CJK.search(w):
+            out.append(w)
+            continue
+        run = ""
+        for c in w:
+            if _is_cjk(c):
+                if run:
+                    out.append(run)
+                    run = ""
+                out.append(c)
+            else:
+                run += c
+        if run:
+            out.append(run)
+    return out
+
+
+def _cjk_grams(words: list[str]) -> list[str]:
+    """Bigrams of adjacent CJK characters."""
+    return [a + b for a, b in zip(words, words[1:], strict=False)
+            if len(a) == 1 and len(b) == 1 and _is_cjk(a) and _is_cjk(b)]
+
+
+def _cjk_word(w: str) -> bool:
+    return len(w) == 1 and _is_cjk(w)
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _ascii_tokens(text: str) -> list[str]:
+    """index_tokens of an ASCII text (the same tokens, faster: most names and titles)."""
+    low = text.lower()
+    seen = dict.fromkeys(_ASCII_WORD.findall(low))
+    for chunk in low.split():
+        if not chunk.isalnum():
+            parts = _ASCII_WORD.findall(chunk)
+            if len(parts) > 1:
+                seen.setdefault("".join(parts), None)
+    return list(seen)
+
+
+def index_tokens(text: str) -> list[str]:
+    """The distinct tokens `text` is indexed under (in first-seen order)."""
+    return _ascii_tokens(text) if text.isascii() else _plain_tokens(text)
+
+
+def _plain_tokens(text: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for form in (strip_marks(text), _german(text)):
+        if form is None:
+            continue
+        words = _words(form)
+        for w in (*words, *_cjk_grams(words)):
+            seen.setdefault(w, None)
+        # punctuation-joined forms: "jean-pierre" -> "jeanpierre", "o'brien" -> "obrien"
+        for chunk in form.split():
+            if chunk.isalnum():
+                continue
+            parts = _words(chunk)
+            joined = "".join(w for w in parts if not _is_cjk(w[0]))
+            if joined and joined not in seen and len(parts) > 1:
+                seen.setdefault(joined, None)
+    return list(seen)
+
+
+def query_terms(text: str) -> list[tuple[str, ...]]:
+    """The query as a list of terms, each the tuple of spellings any of which may match (as a
+    prefix of an indexed token); every term must match. Empty when nothing searchable is left."""
+    text = clean(text)
+    plain = _words(strip_marks(text))
+    german = _words(_german(text) or "")
+    if len(german) != len(plain):
+        german = []
+    terms: list[tuple[str, ...]] = []
+    cjk_run: list[str] = []
+
+    def flush() -> None:
+        if len(cjk_run) == 1:
+            terms.append((cjk_run[0],))
+        else:
+            terms.extend((g,) for g in _cjk_grams(cjk_run))
+        cjk_run.clear()
+
+    for k, w in enumerate(plain):
+        if len(w) == 1 and _is_cjk(w):
+            cjk_run.append(w)
+            continue
+        if cjk_run:
+            flush()
+        alts = (w,) if not german or german[k] == w else (w, german[k])
+        terms.append(alts)
+    if cjk_run:
+        flush()
+    unique = list(dict.fromkeys(terms))
+    return unique[:MAX_TOKENS]
+
+
+def name_key(text: str) -> str:
+    """A name's folded form for exact matches: marks and punctuation gone, tokens sorted (so
+    "Liu Liyuan" is "Liyuan Liu"), a dblp homonym number dropped."""
+    words = [w for w in _words(strip_marks(text)) if not _HOMONYM.match(w)]
+    return " ".join(sorted(words))
+
+
+def is_homonym_number(token: str) -> bool:
+    return bool(_HOMONYM.match(token))

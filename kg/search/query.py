@@ -1,0 +1,238 @@
+"""Answering from the search index: suggestions while typing and pages of results.
+
+The typed text is tokenized here (kg.search.fold) and every token goes into the FTS5 MATCH
+expression double-quoted, as a prefix: the user's characters never reach FTS5's query syntax (a
+token holds letters and digits only), and the expression itself is a bound value.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from kg.errors import KgError
+from kg.search.fold import index_tokens, name_key, query_terms
+from kg.search.write import FORMAT, SEARCH
+
+Kind = Literal["name", "paper", "all"]
+KINDS: tuple[str, ...] = ("name", "paper", "all")
+MAX_LIMIT = 50
+MAX_PAGE = 100
+_RERANKED = 100  # name candidates beyond the limit looked at for the distinct-token order
+
+
+class SearchUnavailable(KgError):
+    """No (readable) search index where one was looked for."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str  # "name" or "paper"
+    iri: str
+    label: str  # the cluster's name, or the paper's title
+    rows: int | None = None
+    papers: int | None = None
+    first: int | None = None
+    last: int | None = None
+    venue: str | None = None
+    persons: int | None = None
+    year: int | None = None
+    authors: tuple[str, ...] | None = None
+    author_count: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if v is not None}
+
+    def line(self) -> str:
+        """One line of text telling this suggestion from its homonyms."""
+        if self.kind == "name":
+            years = f"{self.first}–{self.last}" if self.first and self.last and self.first != self.last else \
+                str(self.first or self.last or "")
+            bits = [_count(self.rows or 0, "row"), _count(self.papers or 0, "paper")]
+            if self.persons is not None:
+                bits.append(f"{self.persons} probable persons" if self.persons != 1 else "1 probable person")
+            bits += [b for b in (years, self.venue) if b]
+            return f"{self.label}  ({', '.join(bits)})"
+        authors = ", ".join(self.authors or ())
+        if self.author_count and self.authors is not None and self.author_count > len(self.authors):
+            authors += " et al."
+        bits = [b for b in (str(self.year) if self.year else "", self.venue or "", authors) if b]
+        return f"{self.label}  ({'; '.join(bits)})"
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _distinct(terms: list[tuple[str, ...]], label: str) -> bool:
+    """Whether every term matches a token of its own in `label` ("L. Liu" is Liyuan Liu, not
+    Xiaodong Liu, whose only l-token is "liu" already taken): longest terms placed first."""
+    tokens = index_tokens(label)
+    used: set[int] = set()
+    for alts in sorted(terms, key=lambda a: -len(a[0])):
+        k = next((k for k, t in enumerate(tokens) if k not in used and any(t.startswith(a) for a in alts)), None)
+        if k is None:
+            return False
+        used.add(k)
+    return True
+
+
+def _fit(terms: list[tuple[str, ...]], label: str) -> tuple[bool, int, bool]:
+    """A name's order among the matches (smaller first): every typed word matching a word of its
+    own; then more typed words equal to whole words ("J. Wang" is Jian Wang before Jian Wangsa);
+    then a typed initial on the first word ("J. Wang" is Jian Wang before Wang Jun)."""
+    tokens = index_tokens(label)
+    whole = sum(1 for alts in terms if len(alts[0]) > 1 and any(a in tokens for a in alts))
+    initial = next((alts for alts in terms if len(alts[0]) == 1), None)
+    first = bool(tokens) and initial is not None and tokens[0].startswith(initial[0])
+    return (not _distinct(terms, label), -whole, not first)
+
+
+def _match(terms: list[tuple[str, ...]]) -> str:
+    """The FTS5 expression: every term as a prefix, any of its spellings (tokens are \\w only)."""
+    return " AND ".join("(" + " OR ".join(f'"{alt}"*' for alt in alts) + ")" for alts in terms)
+
+
+def _phrase(terms: list[tuple[str, ...]]) -> str:
+    """The terms as one phrase, the last one a prefix (first spelling of each)."""
+    return " + ".join(f'"{alts[0]}"' for alts in terms) + " *"
+
+
+class SearchIndex:
+    """The search index of a store generation or a `kg index` directory, opened read-only."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True,
+                                         check_same_thread=False)
+            got = self._conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        except sqlite3.Error as e:
+            raise SearchUnavailable(f"{path}: not a search index: {e}") from e
+        if got is None or got[0] != str(FORMAT):
+            raise SearchUnavailable(f"{path}: search index format {got and got[0]}, not {FORMAT}")
+        self.path = path
+
+    @classmethod
+    def open(cls, directory: Path) -> SearchIndex:
+        """The index in `directory` (a generation or a `kg index` directory)."""
+        path = directory / SEARCH
+        if not path.is_file():
+            raise SearchUnavailable(f"{directory}: no search index (rebuild the store, or run `kg index`)")
+        return cls(path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def suggest(self, text: str, kind: Kind = "all", limit: int = 10) -> list[Suggestion]:
+        """The best `limit` suggestions for what was typed so far."""
+        return self.search(text, kind, 1, limit)
+
+    def search(self, text: str, kind: Kind = "all", page: int = 1, size: int = 10) -> list[Suggestion]:
+        """Page `page` (from 1) of `size` results: names first for kind "all" (they are fewer),
+        then papers."""
+        size = max(1, min(size, MAX_LIMIT))
+        page = max(1, min(page, MAX_PAGE))
+        terms = query_terms(text)
+        if not terms:
+            return []
+        wanted = page * size
+        found: list[Suggestion] = []
+        if kind in ("name", "all"):
+            found += self._names(text, terms, wanted)
+        if kind in ("paper", "all") and len(found) < wanted:
+            found += self._papers(terms, wanted - len(found) if kind == "all" else wanted)
+        return found[(page - 1) * size: wanted]
+
+    def _names(self, text: str, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
+        ids: list[int] = [r[0] for r in self._conn.execute(
+            "SELECT id FROM names WHERE key = ? ORDER BY id LIMIT ?", (name_key(text), limit))]
+        exact = len(ids)
+        ids += [r[0] for r in self._conn.execute(
+            "SELECT rowid FROM names_fts WHERE names_fts MATCH ? ORDER BY rowid LIMIT ?",
+            (_match(terms), limit + _RERANKED))]
+        ordered = list(dict.fromkeys(ids))
+        rows = {r[0]: r for r in self._conn.execute(
+            f"SELECT id, iri, label, rows, papers, first, last, venue, persons FROM names WHERE id IN "
+            f"({','.join('?' * len(ordered))})", ordered)}
+        found = [Suggestion("name", *rows[i][1:]) for i in ordered if i in rows]
+        if len(terms) > 1:  # the exact matches, then by how well the typed words fit the name (stable)
+            found[exact:] = sorted(found[exact:], key=lambda s: _fit(terms, s.label))
+        return found[:limit]
+
+    def _papers(self, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
+        ids: list[int] = []
+        if len(terms) > 1:
+            ids += [r[0] for r in self._conn.execute(
+                "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid LIMIT ?",
+                (_phrase(terms), limit))]
+        ids += [r[0] for r in self._conn.execute(
+            "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid LIMIT ?", (_match(terms), limit))]
+        ordered = list(dict.fromkeys(ids))[:limit]
+        rows = {r[0]: r for r in self._conn.execute(
+            f"SELECT id, iri, title, year, venue, authors, author_count FROM papers WHERE id IN "
+            f"({','.join('?' * len(ordered))})", ordered)}
+        out = []
+        for i in ordered:
+            if i in rows:
+                _, iri, title, year, venue, authors, count = rows[i]
+                out.append(Suggestion("paper", iri, title, year=year, venue=venue,
+                                      authors=tuple(json.loads(authors)), author_count=count))
+        return out
+
+
+_OPEN: dict[Path, SearchIndex] = {}
+
+
+def index_dir(backend: object) -> Path | None:
+    """Where a backend's search index lives: its store generation, or the `kg index` directory of
+    --endpoint URL --index DIR (beside DIR/paths-index)."""
+    generation = getattr(backend, "generation", None)
+    if isinstance(generation, Path):
+        return generation
+    index = getattr(backend, "index", None)
+    opened = index() if callable(index) else None
+    path = getattr(opened, "path", None)
+    return path.parent if isinstance(path, Path) else None
+
+
+def for_backend(backend: object) -> SearchIndex:
+    """The search index of a backend, opened once per directory (a new generation is a new one)."""
+    directory = index_dir(backend)
+    if directory is None:
+        raise SearchUnavailable("no search index: --endpoint needs --index DIR (written by `kg index`)")
+    found = _OPEN.get(directory)
+    if found is None:
+        found = _OPEN[directory] = SearchIndex.open(directory)
+    return found
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of results; `more`: whether a next page has any."""
+
+    q: str
+    kind: str
+    page: int
+    limit: int
+    results: list[Suggestion]
+    more: bool
+
+    def to_json(self, next_url: str | None = None, paged: bool = True) -> dict[str, Any]:
+        """As `kg search --format json`, /api/search (paged, with `next`) and /api/suggest give it."""
+        data: dict[str, Any] = {"q": self.q, "kind": self.kind, "limit": self.limit}
+        if paged:
+            data["page"] = self.page
+        data["results"] = [s.as_dict() for s in self.results]
+        if paged:
+            data["next"] = next_url
+        return data
+
+
+def search_page(index: SearchIndex, text: str, kind: Kind = "all", page: int = 1, limit: int = 10) -> SearchPage:
+    """Page `page` of the results, and whether there are more."""
+    found = index.search(text, kind, page, limit)
+    more = len(found) == limit and page < MAX_PAGE and bool(index.search(text, kind, page + 1, limit))
+    return SearchPage(text, kind, page, limit, found, more)

@@ -1,0 +1,110 @@
+"""Writing the search index: one SQLite file with two FTS5 tables (names, titles), built from
+documents already folded into tokens (kg.search.fold).
+
+Every document's number (the FTS rowid) is its rank: clusters are numbered by papers (most first),
+papers by year (newest first) then number of authors. FTS5 walks a match in rowid order, so the
+first N matches of any prefix are the N best without sorting them all (a precomputed top-k).
+The tables are contentless (`content=''`): what a suggestion shows is in the plain tables beside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.names import strip_homonym
+from kg.search.fold import index_tokens, name_key
+
+SEARCH = "search.sqlite"
+FORMAT = 1
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE names(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, label TEXT NOT NULL, key TEXT NOT NULL,
+  rows INTEGER NOT NULL, papers INTEGER NOT NULL, first INTEGER, last INTEGER, venue TEXT, persons INTEGER);
+CREATE VIRTUAL TABLE names_fts USING fts5(tokens, content='', tokenize='ascii', prefix='1 2 3');
+CREATE TABLE papers(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, title TEXT NOT NULL, year INTEGER,
+  venue TEXT, authors TEXT NOT NULL, author_count INTEGER NOT NULL);
+CREATE VIRTUAL TABLE papers_fts USING fts5(tokens, content='', tokenize='ascii', prefix='1 2 3');
+"""
+
+
+@dataclass(frozen=True)
+class NameDoc:
+    """A name cluster: its IRI, the names of its rows (the most frequent first), counts and facts."""
+
+    iri: str
+    names: tuple[str, ...]
+    rows: int
+    papers: int
+    first: int | None = None
+    last: int | None = None
+    venue: str | None = None
+    persons: int | None = None
+
+
+@dataclass(frozen=True)
+class PaperDoc:
+    """A paper with a title: year, venue name, its first authors' names and how many it has."""
+
+    iri: str
+    title: str
+    year: int | None
+    venue: str | None
+    authors: tuple[str, ...]
+    author_count: int
+
+
+def create(path: Path) -> sqlite3.Connection:
+    """A new, empty index at `path` (replacing one left there)."""
+    for stale in (path, path.with_name(path.name + "-journal")):
+        if stale.exists():
+            stale.unlink()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.executescript(_SCHEMA)
+    conn.execute("INSERT INTO meta VALUES ('format', ?)", (str(FORMAT),))
+    return conn
+
+
+def add_papers(conn: sqlite3.Connection, papers: Iterable[PaperDoc]) -> int:
+    """Adds the papers, numbered newest first; how many."""
+    ordered = sorted(papers, key=lambda p: (-(p.year or 0), -p.author_count, p.iri))
+    with conn:
+        conn.executemany("INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         ((k, p.iri, p.title, p.year, p.venue, json.dumps(p.authors, ensure_ascii=False),
+                           p.author_count) for k, p in enumerate(ordered, 1)))
+        conn.executemany("INSERT INTO papers_fts(rowid, tokens) VALUES (?, ?)",
+                         ((k, " ".join(index_tokens(p.title))) for k, p in enumerate(ordered, 1)))
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('papers', ?)", (str(len(ordered)),))
+    return len(ordered)
+
+
+def add_names(conn: sqlite3.Connection, names: Iterable[NameDoc]) -> int:
+    """Adds the name clusters, numbered by papers (most first); how many."""
+    ordered = sorted(names, key=lambda n: (-n.papers, -n.rows, n.iri))
+    with conn:
+        conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         ((k, n.iri, strip_homonym(n.names[0]), name_key(n.names[0]), n.rows, n.papers, n.first,
+                           n.last, n.venue, n.persons) for k, n in enumerate(ordered, 1)))
+        conn.executemany("INSERT INTO names_fts(rowid, tokens) VALUES (?, ?)",
+                         ((k, " ".join(dict.fromkeys(t for name in n.names for t in index_tokens(name))))
+                          for k, n in enumerate(ordered, 1)))
+        conn.execute("CREATE INDEX names_key ON names(key)")
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('names', ?)", (str(len(ordered)),))
+    return len(ordered)
+
+
+def finish(conn: sqlite3.Connection, path: Path, final: Path) -> None:
+    """Merges the FTS segments, closes, and moves the file to `final` in one rename."""
+    with conn:
+        conn.execute("INSERT INTO names_fts(names_fts) VALUES ('optimize')")
+        conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('optimize')")
+    conn.close()
+    if path != final:
+        os.replace(path, final)
