@@ -142,7 +142,7 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
 
     ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
                   facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
-                  graph.ranks.__getitem__ if graph.ranks else _rarest)
+                  graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 

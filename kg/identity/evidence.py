@@ -8,9 +8,10 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
   weighted by how rare it is: a co-author with few papers says more than a prolific one, and one
   with a common name ("Bin Li": perhaps two co-authors of one name) less than one with a rare name;
 - similar titles: the rare title words the two rows share, each weighted by its rarity over the whole
-  graph (its IDF, in bits), beyond what two unrelated rows with as many papers would share by chance,
-  and beyond more when they share a venue (the venue's topic explains some words: two people of one
-  workshop on robots both write "robot");
+  graph (its IDF, in bits), or by its rarity among the papers of a venue both rows publish at when
+  it is commoner there (the venue's topic: two people of one workshop on robots both write
+  "robot"), beyond what two unrelated rows with as many papers would share by chance, and beyond
+  more when they share a venue;
 - shared venues, each weighted by how few author rows of the whole graph publish there;
 - no shared co-author at all between two rows with many papers counts against (collaborations
   persist: a person with 19 papers and another with 2 that share not one co-author are probably
@@ -62,6 +63,8 @@ class Weights:
     title_free: float = 12.0
     title_venue: float = 6.0     # more bits when the rows share a venue (its topic explains some words)
     title_cap: float = 4.0
+    venue_prior: float = 8.0    # a word's share of a shared venue's papers, pulled towards its share of the
+                                # graph's as if the venue had this many more papers
     venue: float = 1.0           # a shared venue where at most `venue_small` rows of the graph publish
     venue_small: float = 30.0    # (a venue with 4x as many rows weighs half)
     venue_cap: float = 1.5
@@ -117,6 +120,7 @@ class Context:
     word_bits: Callable[[int], float] = lambda w: 0.0  # title word -> its IDF in bits
     word_names: Callable[[int], str] = str
     coauthor_rank: Callable[[int], float] = lambda c: 0.0  # co-author cluster -> its name's commonness rank
+    venue_word: Callable[[int, int], tuple[int, int]] = lambda v, w: (0, 0)  # (venue's papers using it, its papers)
 
 
 @dataclass
@@ -231,13 +235,30 @@ def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[fl
     shared = a.facts.words & b.facts.words
     if not shared or w.title <= 0:
         return 0.0, []
-    bits = sum(map(ctx.word_bits, shared))
+    venues = a.facts.venues & b.facts.venues
+    rarity = {x: venue_bits(x, venues, ctx, w) if venues else ctx.word_bits(x) for x in shared}
+    bits = sum(rarity.values())
     chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
     free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
     score = min(w.title * max(0.0, bits - chance - free), w.title_cap)
     if score <= 0:
         return 0.0, []
-    return score, [ctx.word_names(x) for x in sorted(shared, key=lambda x: (-ctx.word_bits(x), x))]
+    return score, [ctx.word_names(x) for x in sorted(shared, key=lambda x: (-rarity[x], x))]
+
+
+def venue_bits(word: int, venues: frozenset[int], ctx: Context, w: Weights) -> float:
+    """A title word's rarity for two rows that both publish at `venues`: its IDF over the graph, or
+    less where it is common at one of those venues (the venue's topic: "linear, systems" at a
+    control journal). At a venue, the share of its titled papers using the word beyond the two
+    rows' own (two papers, one each), pulled towards the graph's share by `venue_prior` papers, so
+    that a small venue says little either way."""
+    bits = ctx.word_bits(word)
+    for v in venues:
+        used, papers = ctx.venue_word(v, word)
+        if used > 2 and papers:
+            local = (used - 2 + w.venue_prior * 2 ** -bits) / (papers + w.venue_prior)
+            bits = min(bits, -math.log2(local))
+    return bits
 
 
 def commonness(key: str, first: Counter[str], last: Counter[str], names: int) -> float:

@@ -129,7 +129,7 @@ def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[fl
             if ctx is None:
                 ctx = Context(len(xs) + len(ys), max(ranks[cx], ranks[cy]), rows.cluster_papers,
                               rows.cluster_name, facts.venue_size, facts.venue_label, facts.idf,
-                              facts.vocabulary.__getitem__)
+                              facts.vocabulary.__getitem__, venue_word=facts.venue_word)
             a = Profile(index.authors.iri(rx), fx, frozenset(co_x), rows.joint(rx, shared), row=rx)
             b = Profile(index.authors.iri(ry), fy, frozenset(rows.coauthor_clusters(ry) - own),
                         rows.joint(ry, shared), row=ry)
