@@ -9,6 +9,7 @@ import math
 import random
 import unicodedata
 from collections import Counter
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
@@ -378,3 +379,20 @@ def test_the_venue_word_counts_read_back_from_a_store_are_the_collected_ones(the
         assert seen >= 4 * len(SCRIPTS), "the themed venues' topic words are counted"
     finally:
         index.close()
+
+
+def test_a_co_author_of_a_common_name_counts_less_unless_both_wrote_with_its_one_row() -> None:
+    """Two "Bin Li" rows are perhaps two people: sharing the name of a co-author then says less than
+    sharing its row (kg.identity.evidence.Weights.coauthor_common; the tuning leaves it at 0)."""
+    w = replace(Weights(), coauthor_common=1.0)
+    ctx = _context()
+    ctx.coauthor_rank = lambda c: 1.0   # the commonest name of the graph
+    ctx.row_cluster = lambda r: 7       # rows 70 and 71 are two rows of co-author cluster 7
+    a, b = _profile("a", clusters=frozenset({7})), _profile("b", clusters=frozenset({7}))
+    one = compare(replace(a, coauthor_rows=frozenset({70})), replace(b, coauthor_rows=frozenset({70})), ctx, w)
+    two = compare(replace(a, coauthor_rows=frozenset({70})), replace(b, coauthor_rows=frozenset({71})), ctx, w)
+    assert one.verdict == SAME and two.verdict == UNSURE and two.score < one.score
+    assert one.score == compare(a, b, ctx, Weights()).score, "its one row: counted in full"
+    ctx.coauthor_rank = lambda c: 0.5   # a name no commoner than most: two rows of it count in full
+    assert compare(replace(a, coauthor_rows=frozenset({70})), replace(b, coauthor_rows=frozenset({71})), ctx,
+                   w).score == one.score

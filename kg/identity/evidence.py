@@ -6,7 +6,8 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
 
 - shared co-authors (by name cluster, so a co-author split into two rows still counts once), each
   weighted by how rare it is: a co-author with few papers says more than a prolific one, and one
-  with a common name ("Bin Li": perhaps two co-authors of one name) less than one with a rare name;
+  with a common name ("Bin Li": perhaps two co-authors of one name) less than one with a rare name,
+  unless both rows wrote with the same row of it;
 - similar titles: the rare title words the two rows share, each weighted by its rarity over the whole
   graph (its IDF, in bits), or by its rarity among the papers of a venue both rows publish at when
   it is commoner there (the venue's topic: two people of one workshop on robots both write
@@ -48,12 +49,13 @@ _NUMBER = re.compile(r"\s(\d{4})$")
 @dataclass(frozen=True)
 class Weights:
     """The model's parameters: tuned on half of the dblp samples' names (bench/identity.py: title*,
-    coauthor_common, which the samples leave at 0, and positive by its grid; the co-author, years
-    and prior weights by the grids of issue 17). Set by hand: `venue*` (a venue weighed by the rows
-    of the whole graph; since a venue never makes `same` alone, it only adds to co-author or title
-    evidence) and `absent*`, which no pair of the samples' thin profiles reaches: set so that the
-    example's two "Liyuan Liu" rows (19 and 2 papers, one shared venue, no shared co-author) stay
-    apart."""
+    venue_prior, positive, and coauthor_common, which the tune half leaves at 0: none of its wrong
+    joins comes from a co-author of a common name, so a discount only costs recall there; the
+    co-author, years and prior weights by the grids of issue 17). Set by hand: `venue`,
+    `venue_small` and `venue_cap` (a venue weighed by the rows of the whole graph; since a venue
+    never makes `same` alone, it only adds to co-author or title evidence) and `absent*`, which no
+    pair of the samples' thin profiles reaches: set so that the example's two "Liyuan Liu" rows (19
+    and 2 papers, one shared venue, no shared co-author) stay apart."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
@@ -96,6 +98,7 @@ class Profile:
     row: int = -1                                              # the index's row number
     papers: frozenset[int] = frozenset()                       # index paper numbers, filled for rows with mates
     chance: float | None = None                                # sum of idf x 2**-idf of its words (title_chance)
+    coauthor_rows: frozenset[int] = frozenset()                # its co-authors' rows (empty: not known)
 
     @property
     def first(self) -> int | None:
@@ -121,6 +124,7 @@ class Context:
     word_names: Callable[[int], str] = str
     coauthor_rank: Callable[[int], float] = lambda c: 0.0  # co-author cluster -> its name's commonness rank
     venue_word: Callable[[int, int], tuple[int, int]] = lambda v, w: (0, 0)  # (venue's papers using it, its papers)
+    row_cluster: Callable[[int], int] = lambda r: -1  # a co-author row -> its name cluster
 
 
 @dataclass
@@ -169,9 +173,13 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     co = 0.0
     shared = sorted(a.clusters & b.clusters, key=lambda c: (ctx.coauthor_papers(c), ctx.coauthor_names(c)))
     if shared:
+        # a co-author of a common name ("Bin Li") may be two people, unless both wrote with its one row
+        known = bool(a.coauthor_rows and b.coauthor_rows)
+        one_row = {ctx.row_cluster(x) for x in a.coauthor_rows & b.coauthor_rows} if known else set()
         for c in shared:
             joint = min(a.coauthors[c], b.coauthors[c])
-            trust = 1 - w.coauthor_common * max(0.0, ctx.coauthor_rank(c) - w.common_free) / (1 - w.common_free)
+            doubt = w.coauthor_common if known and c not in one_row else 0.0
+            trust = 1 - doubt * max(0.0, ctx.coauthor_rank(c) - w.common_free) / (1 - w.common_free)
             co += trust * w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + ctx.coauthor_papers(c) / w.prolific)
         co = min(co, w.coauthor_cap)
         score += co
