@@ -298,6 +298,11 @@ def test_a_small_venue_moves_a_word_little_from_its_rarity_in_the_graph() -> Non
     large = venue_bits(0, frozenset({0}), ctx, w)
     assert 9.0 > small > large
     assert large == pytest.approx(-math.log2((298 + w.venue_prior * 2 ** -9) / (300 + w.venue_prior)))
+    # the two rows' own papers (here 40 between them) are not the venue's topic
+    assert venue_bits(0, frozenset({0}), ctx, w, own=40) == pytest.approx(
+        -math.log2((260 + w.venue_prior * 2 ** -9) / (300 + w.venue_prior)))
+    ctx.venue_word = lambda v, x: (40, 300)
+    assert venue_bits(0, frozenset({0}), ctx, w, own=40) == 9.0
 
 
 def _themed_graph(folder: Path) -> Path:

@@ -244,7 +244,8 @@ def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[fl
     if not shared or w.title <= 0:
         return 0.0, []
     venues = a.facts.venues & b.facts.venues
-    rarity = {x: venue_bits(x, venues, ctx, w) if venues else ctx.word_bits(x) for x in shared}
+    own = a.facts.papers + b.facts.papers
+    rarity = {x: venue_bits(x, venues, ctx, w, own) if venues else ctx.word_bits(x) for x in shared}
     bits = sum(rarity.values())
     chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
     free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
@@ -254,17 +255,18 @@ def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[fl
     return score, [ctx.word_names(x) for x in sorted(shared, key=lambda x: (-rarity[x], x))]
 
 
-def venue_bits(word: int, venues: frozenset[int], ctx: Context, w: Weights) -> float:
+def venue_bits(word: int, venues: frozenset[int], ctx: Context, w: Weights, own: int = 2) -> float:
     """A title word's rarity for two rows that both publish at `venues`: its IDF over the graph, or
     less where it is common at one of those venues (the venue's topic: "linear, systems" at a
     control journal). At a venue, the share of its titled papers using the word beyond the two
-    rows' own (two papers, one each), pulled towards the graph's share by `venue_prior` papers, so
-    that a small venue says little either way."""
+    rows' own (at most `own`, their papers: a person's own papers at its venue repeat its words),
+    pulled towards the graph's share by `venue_prior` papers, so that a small venue says little
+    either way."""
     bits = ctx.word_bits(word)
     for v in venues:
         used, papers = ctx.venue_word(v, word)
-        if used > 2 and papers:
-            local = (used - 2 + w.venue_prior * 2 ** -bits) / (papers + w.venue_prior)
+        if used > own and papers:
+            local = (used - own + w.venue_prior * 2 ** -bits) / (papers + w.venue_prior)
             bits = min(bits, -math.log2(local))
     return bits
 
