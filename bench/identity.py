@@ -301,6 +301,7 @@ GRID = {
     "title": [0.2, 0.35],
     "title_free": [8.0, 12.0],
     "title_venue": [6.0, 12.0],
+    "venue_prior": [8.0, 32.0],
     "coauthor_common": [0.0, 0.5],
     "positive": [1.0, 2.0],
 }

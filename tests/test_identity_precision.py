@@ -5,9 +5,11 @@ names and titles in every script."""
 from __future__ import annotations
 
 import csv
+import math
 import random
 import unicodedata
 from collections import Counter
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from kg.adjacency import AdjacencyIndex
 from kg.backend.embedded import EmbeddedBackend
 from kg.cluster import cluster
 from kg.identity.compute import _candidates
-from kg.identity.evidence import SAME, UNSURE, Context, Profile, Weights, compare, title_evidence
+from kg.identity.evidence import SAME, UNSURE, Context, Profile, Weights, compare, title_evidence, venue_bits
 from kg.identity.facts import Facts, RowFacts, facts_from_store, title_words
 from kg.store import StoreDir
 
@@ -267,3 +269,135 @@ def test_a_large_cluster_compares_a_pair_for_its_title_words_alone() -> None:
 
     assert compare(rows[3], rows[30], ctx, w).verdict == SAME
     assert (3, 30) in _candidates(rows, w, 0.0, titled)
+
+
+# ---------------------------------------------------------------- the words of a venue's topic
+
+
+def test_title_words_common_at_the_shared_venue_say_little() -> None:
+    many = frozenset(range(6))
+    a, b = _profile("a", words=many), _profile("b", words=many)
+    themed = _context()
+    themed.venue_word = lambda v, x: (40, 100)  # 40 of the venue's 100 titled papers use each word
+    pair = compare(a, b, themed, Weights())
+    assert pair.verdict == UNSURE and not any(r.startswith("similar titles") for r in pair.reasons)
+    assert "possibly one person: same venue, same years, nothing else shared" in pair.reasons
+    own = _context()
+    own.venue_word = lambda v, x: (2, 100)  # only the two rows' own papers there use them
+    assert compare(a, b, own, Weights()).verdict == SAME
+    # at two different venues the venues' topics do not apply: the words weigh by the graph
+    c, d = _profile("c", words=many, venues=frozenset({1})), _profile("d", words=many, venues=frozenset({2}))
+    assert compare(c, d, themed, Weights()).verdict == SAME
+
+
+def test_a_small_venue_moves_a_word_little_from_its_rarity_in_the_graph() -> None:
+    w, ctx = Weights(), _context()
+    ctx.venue_word = lambda v, x: (3, 3)  # a venue of three papers, all three using the word
+    small = venue_bits(0, frozenset({0}), ctx, w)
+    ctx.venue_word = lambda v, x: (300, 300)
+    large = venue_bits(0, frozenset({0}), ctx, w)
+    assert 9.0 > small > large
+    assert large == pytest.approx(-math.log2((298 + w.venue_prior * 2 ** -9) / (300 + w.venue_prior)))
+    # the two rows' own papers (here 40 between them) are not the venue's topic
+    assert venue_bits(0, frozenset({0}), ctx, w, own=40) == pytest.approx(
+        -math.log2((260 + w.venue_prior * 2 ** -9) / (300 + w.venue_prior)))
+    ctx.venue_word = lambda v, x: (40, 300)
+    assert venue_bits(0, frozenset({0}), ctx, w, own=40) == 9.0
+
+
+def _themed_graph(folder: Path) -> Path:
+    """For each SCRIPTS name, two different people of one themed venue (twelve more papers of it use
+    the words of its topic) whose two papers share those words, and a control pair of one person at
+    a venue where nobody else uses them; 3,000 papers of others elsewhere (the words are rare in
+    the graph)."""
+    rng = random.Random(7)
+    authors: list[list[object]] = []
+    papers: list[list[object]] = []
+    ships: list[list[object]] = []
+    venues: list[list[object]] = []
+    for k, (name, one, two) in enumerate(SCRIPTS):
+        venues += [[f"tv{k}", f"Themed {k}", "journal"], [f"cv{k}", f"Control {k}", "journal"]]
+        for label, venue, who in (("t", f"tv{k}", name), ("c", f"cv{k}", f"Control{k} Person{k}")):
+            for half, title in enumerate((one, two)):
+                row, mate, paper = f"{label}{k}-{half}", f"{label}m{k}-{half}", f"{label}p{k}-{half}"
+                authors += [[row, who], [mate, f"Mate{label}{k}{half} Other{label}{k}{half}"]]
+                papers.append([paper, title, 2020 + half, venue])
+                ships += [[paper, row, 1], [paper, mate, 2]]
+        for n in range(12):
+            paper = f"tp{k}-{n}"
+            papers.append([paper, f"{one} {rng.choice(VOCABULARY)}", 2015 + n % 8, f"tv{k}"])
+            authors.append([f"ta{k}-{n}", f"Topic{k}x{n} Writer{k}x{n}"])
+            ships.append([paper, f"ta{k}-{n}", 1])
+    venues += [[f"f{v}", f"Filler {v}", "conference"] for v in range(10)]
+    for n in range(3000):
+        papers.append([f"f{n}", " ".join(rng.sample(VOCABULARY, 5)), 2000 + n % 20, f"f{n % 10}"])
+        authors.append([f"fa{n}", f"Filler{n} Person{n}"])
+        ships.append([f"f{n}", f"fa{n}", 1])
+    return _write(folder, {
+        "venues.csv": (["id", "name", "kind"], venues),
+        "papers.csv": (["id", "title", "year", "venue_id"], papers),
+        "authors.csv": (["id", "name"], authors),
+        "authorships.csv": (["paper_id", "author_id", "position"], ships),
+    })
+
+
+@pytest.fixture(scope="module")
+def themed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("themed")
+    kg.build([_themed_graph(root / "rows")], root / "store")
+    return root / "store"
+
+
+@pytest.mark.parametrize("k", range(len(SCRIPTS)), ids=[name for name, _, _ in SCRIPTS])
+def test_two_people_of_one_themed_venue_sharing_its_topic_words_stay_apart(themed: Path, k: int) -> None:
+    name = SCRIPTS[k][0]
+    c = cluster(EmbeddedBackend.open(themed), unicodedata.normalize("NFC", name), pairs=True)
+    assert len(c.rows) == 2 and len(c.persons) == 2, c.pairs
+    assert c.pairs is not None and c.pairs[0].verdict == UNSURE
+    assert not any(r.startswith("similar titles") for r in c.pairs[0].reasons), c.pairs[0].reasons
+    # the same two titles at a venue where nobody else uses their words: one person
+    control = cluster(EmbeddedBackend.open(themed), f"Control{k} Person{k}", pairs=True)
+    assert len(control.persons) == 1, control.pairs
+    assert control.pairs is not None and any(r.startswith("similar titles") for r in control.pairs[0].reasons)
+
+
+def test_the_venue_word_counts_read_back_from_a_store_are_the_collected_ones(themed: Path) -> None:
+    index = AdjacencyIndex.open((themed / "active").resolve())
+    assert index is not None
+    try:
+        collected = Facts.read(index.path)
+        assert collected is not None
+        wanted = [(int(r), index.authors.iri(int(r))) for c in range(len(index.clusters))
+                  if index.c2a.degree(c) > 1 for r in index.c2a.row(c)]
+        names = [collected.name(i) for i in range(len(index.authors))]
+        read = facts_from_store(StoreDir(themed).open(), wanted, names)
+        seen = 0
+        for row, iri in wanted:
+            mine, theirs = collected.row(row, iri), read.row(row, iri)
+            for v, u in zip(sorted(mine.venues, key=collected.venue_iris.__getitem__),
+                            sorted(theirs.venues, key=read.venue_iris.__getitem__), strict=True):
+                by_word = {read.vocabulary[x]: x for x in theirs.words}
+                for x in mine.words:
+                    got = collected.venue_word(v, x)
+                    assert got == read.venue_word(u, by_word[collected.vocabulary[x]]), (iri, collected.vocabulary[x])
+                    seen += got[0] > 0
+        assert seen >= 4 * len(SCRIPTS), "the themed venues' topic words are counted"
+    finally:
+        index.close()
+
+
+def test_a_co_author_of_a_common_name_counts_less_unless_both_wrote_with_its_one_row() -> None:
+    """Two "Bin Li" rows are perhaps two people: sharing the name of a co-author then says less than
+    sharing its row (kg.identity.evidence.Weights.coauthor_common; the tuning leaves it at 0)."""
+    w = replace(Weights(), coauthor_common=1.0)
+    ctx = _context()
+    ctx.coauthor_rank = lambda c: 1.0   # the commonest name of the graph
+    ctx.row_cluster = lambda r: 7       # rows 70 and 71 are two rows of co-author cluster 7
+    a, b = _profile("a", clusters=frozenset({7})), _profile("b", clusters=frozenset({7}))
+    one = compare(replace(a, coauthor_rows=frozenset({70})), replace(b, coauthor_rows=frozenset({70})), ctx, w)
+    two = compare(replace(a, coauthor_rows=frozenset({70})), replace(b, coauthor_rows=frozenset({71})), ctx, w)
+    assert one.verdict == SAME and two.verdict == UNSURE and two.score < one.score
+    assert one.score == compare(a, b, ctx, Weights()).score, "its one row: counted in full"
+    ctx.coauthor_rank = lambda c: 0.5   # a name no commoner than most: two rows of it count in full
+    assert compare(replace(a, coauthor_rows=frozenset({70})), replace(b, coauthor_rows=frozenset({71})), ctx,
+                   w).score == one.score

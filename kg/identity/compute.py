@@ -131,7 +131,8 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
         if cluster_no in co:  # it shares a paper with another row of its own name
             co.discard(cluster_no)
             mates = frozenset(int(x) for x in a2a.row(r) if a2c[x] == cluster_no)
-        profiles.append(Profile(iri, facts.row(r, iri), frozenset(co), mates=mates, row=r))
+        profiles.append(Profile(iri, facts.row(r, iri), frozenset(co), mates=mates, row=r,
+                                coauthor_rows=frozenset(int(x) for x in a2a.row(r))))
     names: dict[int, str] = {}
 
     def coauthor_name(cx: int) -> str:
@@ -142,7 +143,7 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
 
     ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
                   facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
-                  graph.ranks.__getitem__ if graph.ranks else _rarest)
+                  graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word, a2c.__getitem__)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 

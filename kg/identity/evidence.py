@@ -6,11 +6,13 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
 
 - shared co-authors (by name cluster, so a co-author split into two rows still counts once), each
   weighted by how rare it is: a co-author with few papers says more than a prolific one, and one
-  with a common name ("Bin Li": perhaps two co-authors of one name) less than one with a rare name;
+  with a common name ("Bin Li": perhaps two co-authors of one name) less than one with a rare name,
+  unless both rows wrote with the same row of it;
 - similar titles: the rare title words the two rows share, each weighted by its rarity over the whole
-  graph (its IDF, in bits), beyond what two unrelated rows with as many papers would share by chance,
-  and beyond more when they share a venue (the venue's topic explains some words: two people of one
-  workshop on robots both write "robot");
+  graph (its IDF, in bits), or by its rarity among the papers of a venue both rows publish at when
+  it is commoner there (the venue's topic: two people of one workshop on robots both write
+  "robot"), beyond what two unrelated rows with as many papers would share by chance, and beyond
+  more when they share a venue;
 - shared venues, each weighted by how few author rows of the whole graph publish there;
 - no shared co-author at all between two rows with many papers counts against (collaborations
   persist: a person with 19 papers and another with 2 that share not one co-author are probably
@@ -47,12 +49,13 @@ _NUMBER = re.compile(r"\s(\d{4})$")
 @dataclass(frozen=True)
 class Weights:
     """The model's parameters: tuned on half of the dblp samples' names (bench/identity.py: title*,
-    coauthor_common, which the samples leave at 0, and positive by its grid; the co-author, years
-    and prior weights by the grids of issue 17). Set by hand: `venue*` (a venue weighed by the rows
-    of the whole graph; since a venue never makes `same` alone, it only adds to co-author or title
-    evidence) and `absent*`, which no pair of the samples' thin profiles reaches: set so that the
-    example's two "Liyuan Liu" rows (19 and 2 papers, one shared venue, no shared co-author) stay
-    apart."""
+    venue_prior, positive, and coauthor_common, which the tune half leaves at 0: none of its wrong
+    joins comes from a co-author of a common name, so a discount only costs recall there; the
+    co-author, years and prior weights by the grids of issue 17). Set by hand: `venue`,
+    `venue_small` and `venue_cap` (a venue weighed by the rows of the whole graph; since a venue
+    never makes `same` alone, it only adds to co-author or title evidence) and `absent*`, which no
+    pair of the samples' thin profiles reaches: set so that the example's two "Liyuan Liu" rows (19
+    and 2 papers, one shared venue, no shared co-author) stay apart."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
@@ -62,6 +65,8 @@ class Weights:
     title_free: float = 12.0
     title_venue: float = 6.0     # more bits when the rows share a venue (its topic explains some words)
     title_cap: float = 4.0
+    venue_prior: float = 8.0    # a word's share of a shared venue's papers, pulled towards its share of the
+                                # graph's as if the venue had this many more papers
     venue: float = 1.0           # a shared venue where at most `venue_small` rows of the graph publish
     venue_small: float = 30.0    # (a venue with 4x as many rows weighs half)
     venue_cap: float = 1.5
@@ -93,6 +98,7 @@ class Profile:
     row: int = -1                                              # the index's row number
     papers: frozenset[int] = frozenset()                       # index paper numbers, filled for rows with mates
     chance: float | None = None                                # sum of idf x 2**-idf of its words (title_chance)
+    coauthor_rows: frozenset[int] = frozenset()                # its co-authors' rows (empty: not known)
 
     @property
     def first(self) -> int | None:
@@ -117,6 +123,8 @@ class Context:
     word_bits: Callable[[int], float] = lambda w: 0.0  # title word -> its IDF in bits
     word_names: Callable[[int], str] = str
     coauthor_rank: Callable[[int], float] = lambda c: 0.0  # co-author cluster -> its name's commonness rank
+    venue_word: Callable[[int, int], tuple[int, int]] = lambda v, w: (0, 0)  # (venue's papers using it, its papers)
+    row_cluster: Callable[[int], int] = lambda r: -1  # a co-author row -> its name cluster
 
 
 @dataclass
@@ -165,9 +173,13 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     co = 0.0
     shared = sorted(a.clusters & b.clusters, key=lambda c: (ctx.coauthor_papers(c), ctx.coauthor_names(c)))
     if shared:
+        # a co-author of a common name ("Bin Li") may be two people, unless both wrote with its one row
+        known = bool(a.coauthor_rows and b.coauthor_rows)
+        one_row = {ctx.row_cluster(x) for x in a.coauthor_rows & b.coauthor_rows} if known else set()
         for c in shared:
             joint = min(a.coauthors[c], b.coauthors[c])
-            trust = 1 - w.coauthor_common * max(0.0, ctx.coauthor_rank(c) - w.common_free) / (1 - w.common_free)
+            doubt = w.coauthor_common if known and c not in one_row else 0.0
+            trust = 1 - doubt * max(0.0, ctx.coauthor_rank(c) - w.common_free) / (1 - w.common_free)
             co += trust * w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + ctx.coauthor_papers(c) / w.prolific)
         co = min(co, w.coauthor_cap)
         score += co
@@ -231,13 +243,32 @@ def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[fl
     shared = a.facts.words & b.facts.words
     if not shared or w.title <= 0:
         return 0.0, []
-    bits = sum(map(ctx.word_bits, shared))
+    venues = a.facts.venues & b.facts.venues
+    own = a.facts.papers + b.facts.papers
+    rarity = {x: venue_bits(x, venues, ctx, w, own) if venues else ctx.word_bits(x) for x in shared}
+    bits = sum(rarity.values())
     chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
     free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
     score = min(w.title * max(0.0, bits - chance - free), w.title_cap)
     if score <= 0:
         return 0.0, []
-    return score, [ctx.word_names(x) for x in sorted(shared, key=lambda x: (-ctx.word_bits(x), x))]
+    return score, [ctx.word_names(x) for x in sorted(shared, key=lambda x: (-rarity[x], x))]
+
+
+def venue_bits(word: int, venues: frozenset[int], ctx: Context, w: Weights, own: int = 2) -> float:
+    """A title word's rarity for two rows that both publish at `venues`: its IDF over the graph, or
+    less where it is common at one of those venues (the venue's topic: "linear, systems" at a
+    control journal). At a venue, the share of its titled papers using the word beyond the two
+    rows' own (at most `own`, their papers: a person's own papers at its venue repeat its words),
+    pulled towards the graph's share by `venue_prior` papers, so that a small venue says little
+    either way."""
+    bits = ctx.word_bits(word)
+    for v in venues:
+        used, papers = ctx.venue_word(v, word)
+        if used > own and papers:
+            local = (used - own + w.venue_prior * 2 ** -bits) / (papers + w.venue_prior)
+            bits = min(bits, -math.log2(local))
+    return bits
 
 
 def commonness(key: str, first: Counter[str], last: Counter[str], names: int) -> float:

@@ -18,6 +18,7 @@ import math
 import re
 import unicodedata
 from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
@@ -35,7 +36,10 @@ FACTS = "identity-facts.json"  # the small part (venues, identifiers); the per-r
 _NO_VENUE = 0xFFFFFFFF
 _ARRAYS = {"identity-years.dat": "H", "identity-papers.dat": "I", "identity-venues.off": "Q",
            "identity-venues.dat": "I", "identity-names.off": "Q", "identity-words.off": "Q",
-           "identity-words.dat": "I", "identity-word-papers.dat": "I", "identity-venue-rows.dat": "I"}
+           "identity-words.dat": "I", "identity-word-papers.dat": "I", "identity-venue-rows.dat": "I",
+           "identity-venue-papers.dat": "I", "identity-venue-words.off": "Q", "identity-venue-words.dat": "I",
+           "identity-venue-word-papers.dat": "I"}
+VENUE_WORD_MIN = 3  # a venue keeps the count of a word only when at least this many of its papers use it
 WORDS_MAX = 64      # a row keeps its rarest title words, at most this many (the facts stay small)
 WORD_BITS = 2.0     # and only words at least this rare: in at most 1 / 2**WORD_BITS of the titled papers
 _WORD = re.compile(r"\w+")
@@ -96,7 +100,10 @@ class Facts:
     clusters with two or more rows (or a variant spelling elsewhere) only, and so are the rows' rare
     title words (numbers into `vocabulary`; `word_papers`: the titled papers of the graph using each,
     of `documents`). `venue_rows`: the author rows of the whole graph publishing at each venue.
-    `identified`: identifier IRI -> the rows (IRIs) carrying it, for the cross-source links."""
+    `identified`: identifier IRI -> the rows (IRIs) carrying it, for the cross-source links.
+    `venue_papers` and `venue_words_*`: the titled papers of each venue and, for the words of the
+    vocabulary that at least VENUE_WORD_MIN of them use, how many do (`venue_word`: a word common
+    at a venue is the venue's topic, and says little of two rows that both publish there)."""
 
     years: array[int] = field(default_factory=lambda: array("H"))      # first, last per row (0: unknown)
     papers: array[int] = field(default_factory=lambda: array("I"))
@@ -107,6 +114,10 @@ class Facts:
     words_dat: array[int] = field(default_factory=lambda: array("I"))
     word_papers: array[int] = field(default_factory=lambda: array("I"))
     venue_rows: array[int] = field(default_factory=lambda: array("I"))
+    venue_papers: array[int] = field(default_factory=lambda: array("I"))    # titled papers per venue
+    venue_words_off: array[int] = field(default_factory=lambda: array("Q", [0]))
+    venue_words_dat: array[int] = field(default_factory=lambda: array("I"))  # per venue its words, sorted
+    venue_word_papers: array[int] = field(default_factory=lambda: array("I"))  # and the papers there using each
     names_blob: bytes = b""
     vocabulary: list[str] = field(default_factory=list)
     documents: int = 0
@@ -144,13 +155,23 @@ class Facts:
         """The author rows of the whole graph publishing at `venue`."""
         return self.venue_rows[venue] if venue < len(self.venue_rows) else 0
 
+    def venue_word(self, venue: int, word: int) -> tuple[int, int]:
+        """(the titled papers of `venue` using `word`, 0 when fewer than VENUE_WORD_MIN; its titled papers)."""
+        if venue + 1 >= len(self.venue_words_off):
+            return 0, 0
+        lo, hi = self.venue_words_off[venue], self.venue_words_off[venue + 1]
+        k = bisect_left(self.venue_words_dat, word, lo, hi)
+        used = self.venue_word_papers[k] if k < hi and self.venue_words_dat[k] == word else 0
+        return used, self.venue_papers[venue]
+
     def venue_label(self, venue: int) -> str:
         iri = self.venue_iris[venue]
         return self.venue_names.get(iri, iri)
 
     def write(self, directory: Path) -> None:
         arrays = (self.years, self.papers, self.venue_off, self.venue_dat, self.names_off, self.words_off,
-                  self.words_dat, self.word_papers, self.venue_rows)
+                  self.words_dat, self.word_papers, self.venue_rows, self.venue_papers, self.venue_words_off,
+                  self.venue_words_dat, self.venue_word_papers)
         for (file, _fmt), data in zip(_ARRAYS.items(), arrays, strict=True):
             with open(directory / file, "wb") as f:
                 data.tofile(f)
@@ -172,11 +193,13 @@ class Facts:
             a.frombytes((directory / file).read_bytes())
             loaded.append(a)
         data = json.loads(path.read_text(encoding="utf-8"))
-        years, papers, venue_off, venue_dat, names_off, words_off, words_dat, word_papers, venue_rows = loaded
+        (years, papers, venue_off, venue_dat, names_off, words_off, words_dat, word_papers, venue_rows,
+         venue_papers, venue_words_off, venue_words_dat, venue_word_papers) = loaded
         blob = (directory / "identity-names.dat").read_bytes()
         text = (directory / "identity-words.txt").read_text(encoding="utf-8")
         return cls(years, papers, venue_off, venue_dat, names_off, words_off, words_dat, word_papers, venue_rows,
-                   names_blob=blob, vocabulary=text.split("\n") if text else [], documents=int(data["documents"]),
+                   venue_papers, venue_words_off, venue_words_dat, venue_word_papers, names_blob=blob,
+                   vocabulary=text.split("\n") if text else [], documents=int(data["documents"]),
                    venue_iris=list(data["venues"]), venue_names=dict(data["venue_names"]),
                    ids={int(r): list(v) for r, v in data["ids"].items()},
                    identified={k: list(v) for k, v in data["identified"].items()})
@@ -185,9 +208,13 @@ class Facts:
     def assemble(cls, names: list[str], rows: dict[int, tuple[int, int, int, list[int], list[str]]],
                  venue_iris: list[str], venue_names: dict[str, str], ids: dict[int, list[str | None]],
                  identified: dict[str, list[str]], venue_rows: list[int], word_papers: Callable[[str], int],
-                 documents: int) -> Facts:
+                 documents: int, venue_papers: list[int] | None = None,
+                 venue_words: Callable[[int], dict[str, int]] | None = None) -> Facts:
         """From per-row values: `names` for every row; `rows`: row -> (papers, first, last, sorted
-        venues, rare title words); `venue_rows` by venue number; `word_papers` of each word."""
+        venues, rare title words); `venue_rows` by venue number; `word_papers` of each word;
+        `venue_papers` (titled papers) by venue number and `venue_words`: venue number -> word ->
+        its titled papers using it (words outside the rows' vocabulary, or used by fewer than
+        VENUE_WORD_MIN papers there, are left out)."""
         n = len(names)
         years, papers = array("H", [0]) * (2 * n), array("I", [0]) * n
         venue_off, venue_dat = array("Q", [0]), array("I")
@@ -206,8 +233,17 @@ class Facts:
         for name in names:
             blob += name.encode("utf-8")
             names_off.append(len(blob))
+        vw_off, vw_dat, vw_papers = array("Q", [0]), array("I"), array("I")
+        for v in range(len(venue_iris) if venue_words is not None else 0):
+            assert venue_words is not None
+            kept = sorted((number[word], used) for word, used in venue_words(v).items()
+                          if used >= VENUE_WORD_MIN and word in number)
+            vw_dat.extend(k for k, _ in kept)
+            vw_papers.extend(used for _, used in kept)
+            vw_off.append(len(vw_dat))
         return cls(years, papers, venue_off, venue_dat, names_off, words_off, words_dat,
-                   array("I", (word_papers(w) for w in vocabulary)), array("I", venue_rows), bytes(blob),
+                   array("I", (word_papers(w) for w in vocabulary)), array("I", venue_rows),
+                   array("I", venue_papers or [0] * len(venue_iris)), vw_off, vw_dat, vw_papers, bytes(blob),
                    vocabulary, documents, venue_iris, venue_names, ids, identified)
 
 
@@ -366,6 +402,19 @@ class FactCollector:
         rows = {renumber[r]: (papers[r], first.get(r, 0), last.get(r, 0), sorted(new[v] for v in venues.get(r, ())),
                               rare_words((word_list[w] for w in words.get(r, ())), papers_with, self.documents))
                 for r in wanted}
+        # per venue: its titled papers, and how many use each word the rows keep
+        kept = {self._words[w] for got in rows.values() for w in got[4]}
+        venue_papers = [0] * len(order)
+        at_venue: list[Counter[str]] = [Counter() for _ in order]
+        for paper in range(min(n_papers, n_titled)):
+            v = venue_of[paper]
+            start, end = pw[2 * paper], pw[2 * paper + 1]
+            if v == _NO_VENUE or end <= start:
+                continue
+            venue_papers[new[v]] += 1
+            used = [word_list[w] for w in dat[start:end] if w in kept]
+            if used:
+                at_venue[new[v]].update(used)
         identified: dict[str, list[str]] = {}
         for row, ids in self._ids.items():
             for ident in ids:
@@ -378,6 +427,7 @@ class FactCollector:
             names, rows, [self._venue_iris[v] for v in order], self.venue_names,
             {renumber[r]: ids for r, ids in self._ids.items()},
             {k: sorted(v) for k, v in identified.items()}, venue_rows, papers_with, self.documents,
+            venue_papers, at_venue.__getitem__,
         )
 
 
@@ -410,6 +460,10 @@ def facts_from_store(store: ox.Store, rows: Iterable[tuple[int, str]], names: li
         if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
             titles[q.subject.value] = title_words(q.object.value)
     word_papers: Counter[str] = Counter(w for words in titles.values() for w in words)
+    published: dict[str, str] = {}  # every paper of the graph -> its venue
+    for q in store.quads_for_pattern(None, ox.NamedNode(KG.publishedIn), None):
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+            published.setdefault(q.subject.value, q.object.value)
     documents = sum(1 for words in titles.values() if words)
     for number, iri in rows:
         row = ox.NamedNode(iri)
@@ -452,6 +506,14 @@ def facts_from_store(store: ox.Store, rows: Iterable[tuple[int, str]], names: li
         venue, count = _value(r, "venue"), _value(r, "rows")
         if venue in number_of and count is not None:
             venue_rows[number_of[venue]] = int(count)
+    venue_papers = [0] * len(venue_iris)
+    at_venue: list[Counter[str]] = [Counter() for _ in venue_iris]
+    for paper, venue in published.items():
+        k = number_of.get(venue)
+        used = titles.get(paper)
+        if k is not None and used:
+            venue_papers[k] += 1
+            at_venue[k].update(used)
     identified: dict[str, set[str]] = {}
     for r in _solutions(store.query(_IDS_QUERY, use_default_graph_as_union=True)):
         row_iri, ident = _value(r, "row"), _value(r, "id")
@@ -460,7 +522,7 @@ def facts_from_store(store: ox.Store, rows: Iterable[tuple[int, str]], names: li
     return Facts.assemble(
         names, {k: (p, f, la, [number_of[v] for v in vs], ws) for k, (p, f, la, vs, ws) in found.items()},
         venue_iris, venue_names, ids, {k: sorted(v) for k, v in identified.items()}, venue_rows,
-        word_papers.__getitem__, documents)
+        word_papers.__getitem__, documents, venue_papers, at_venue.__getitem__)
 
 
 def _solutions(result: object) -> Iterable[ox.QuerySolution]:

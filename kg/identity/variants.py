@@ -126,7 +126,9 @@ def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[fl
                                                      (fx.openalex, fy.openalex)))
             if not shared and not same_id and not fx.words & fy.words:
                 continue  # nothing beyond the name, the venue and the years
-            if ctx is None:
+            if ctx is None:  # title words weigh by the graph only, not by a shared venue's topic: a
+                # suggestion is never merged, and on bench/variants.py the venue's weighing cost found
+                # rows ("sliding, mode" at a control journal) and no wrong suggestion
                 ctx = Context(len(xs) + len(ys), max(ranks[cx], ranks[cy]), rows.cluster_papers,
                               rows.cluster_name, facts.venue_size, facts.venue_label, facts.idf,
                               facts.vocabulary.__getitem__)
