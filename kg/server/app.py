@@ -281,12 +281,9 @@ class Endpoint:
         from kg.queries import all_named
 
         variant = "page /query"
-        not_modified, headers = self.site.conditional(request, variant)
-        if not_modified is not None:
-            return not_modified
-        cached = self.site.from_page_cache(variant, headers)
-        if cached is not None:
-            return cached
+        ready, headers = self.site.ready_page(request, variant)
+        if ready is not None:
+            return ready
         base = self.site.base
         shown = await self.pages.showcase()
         values = shown["values"]

@@ -158,12 +158,9 @@ class Pages:
         if page is None or page_size is None:
             return self.error(request, 400, f"page must be a number from 1, page_size from 1 to {MAX_PAGE_SIZE}")
         variant = f"page {request.url.path}?{request.url.query}"
-        not_modified, headers = self.site.conditional(request, variant)
-        if not_modified is not None:
-            return not_modified
-        cached = self.site.from_page_cache(variant, headers)
-        if cached is not None:
-            return cached
+        ready, headers = self.site.ready_page(request, variant)
+        if ready is not None:
+            return ready
         pairs = request.query_params.get("pairs", "") in ("true", "1")
         result = await self.site.call("cluster", name=name, page=page, page_size=page_size, pairs=pairs)
         if result.status != 200:
@@ -229,12 +226,9 @@ class Pages:
         """The page a visitor lands on: the graph's counts, the search box, example names from this
         store, and the ways further (the query editor, the API, the ontology, the path finder)."""
         variant = "page /"
-        not_modified, headers = self.site.conditional(request, variant)
-        if not_modified is not None:
-            return not_modified
-        cached = self.site.from_page_cache(variant, headers)
-        if cached is not None:
-            return cached
+        ready, headers = self.site.ready_page(request, variant)
+        if ready is not None:
+            return ready
         shown = await self.showcase()
         answer = render("home.html", 200, headers, stats=shown["stats"], names=shown["names"], **self.context(request))
         if shown.get("failed"):  # (a page without its examples is not kept for the whole build)
@@ -270,12 +264,9 @@ class Pages:
                        f"to avoid, names at most {MAX_NAME} characters")
             return render("path.html", 400, form=form, result=None, pictures=[], avoiding=[], message=message, **ctx)
         variant = f"page {request.url.path}?{request.url.query}"
-        not_modified, headers = self.site.conditional(request, variant)
-        if not_modified is not None:
-            return not_modified
-        cached = self.site.from_page_cache(variant, headers)
-        if cached is not None:
-            return cached
+        ready, headers = self.site.ready_page(request, variant)
+        if ready is not None:
+            return ready
         result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=int(hops), all=False,
                                       limit=1, timeout=max(0.1, self.site.config.timeout - 1), avoid=tuple(avoid),
                                       strongest=form["strongest"],

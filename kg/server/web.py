@@ -125,6 +125,14 @@ class Site:
             self.page_cache.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
         return response
 
+    def ready_page(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
+        """A page's answer without computing it (304 from its validators, or its cached answer for this build),
+        or None; and the headers to answer it with otherwise."""
+        not_modified, headers = self.conditional(request, variant)
+        if not_modified is not None:
+            return not_modified, headers
+        return self.from_page_cache(variant, headers), headers
+
     def conditional(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
         """(304 response or None, the ETag/Last-Modified headers) for a GET of this build's data.
 
