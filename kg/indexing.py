@@ -87,25 +87,29 @@ def from_nquads(files: Iterable[Path]) -> Relations:
     and line (counted again only then)."""
     relations = Relations()
     for path in files:
-        if not path.is_file():
-            raise InputError(f"{path}: no such file")
-        try:
-            with _open(path) as f:
-                lines_before, rest = 0, b""
-                while True:
-                    block = f.read(_BLOCK)
-                    if not block:
-                        break
-                    block = rest + block
-                    cut = block.rfind(b"\n") + 1
-                    block, rest = block[:cut], block[cut:]
-                    _parse(path, block, lines_before, relations)
-                    lines_before += block.count(b"\n")
-                if rest:
-                    _parse(path, rest + b"\n", lines_before, relations)
-        except (OSError, EOFError) as e:
-            raise InputError(f"{path}: cannot read: {e}") from None
+        for block, lines_before in _blocks(path):
+            _parse(path, block, lines_before, relations)
     return relations
+
+
+def _blocks(path: Path) -> Iterator[tuple[bytes, int]]:
+    """The file's whole lines in blocks of about _BLOCK bytes, each with the number of lines before it (a
+    last line without its line break gets one); a file that is missing or cannot be read is an InputError."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        with _open(path) as f:
+            lines_before, rest = 0, b""
+            while block := f.read(_BLOCK):
+                block = rest + block
+                cut = block.rfind(b"\n") + 1
+                block, rest = block[:cut], block[cut:]
+                yield block, lines_before
+                lines_before += block.count(b"\n")
+            if rest:
+                yield rest + b"\n", lines_before
+    except (OSError, EOFError) as e:
+        raise InputError(f"{path}: cannot read: {e}") from None
 
 
 def _parse(path: Path, block: bytes, lines_before: int, relations: Relations) -> None:
@@ -206,21 +210,8 @@ def search_from_nquads(files: Iterable[Path]) -> ox.Store:
     """The triples the search index is made of, from N-Quads files, in a store in memory."""
     found = ox.Store()
     for path in files:
-        try:
-            with _open(path) as f:
-                rest = b""
-                while True:
-                    block = f.read(_BLOCK)
-                    if not block:
-                        break
-                    block = rest + block
-                    cut = block.rfind(b"\n") + 1
-                    block, rest = block[:cut], block[cut:]
-                    _load_search(path, block, found)
-                if rest:
-                    _load_search(path, rest + b"\n", found)
-        except (OSError, EOFError) as e:
-            raise InputError(f"{path}: cannot read: {e}") from None
+        for block, _ in _blocks(path):
+            _load_search(path, block, found)
     return found
 
 
