@@ -231,12 +231,8 @@ class Pages:
             return ready
         shown = await self.showcase()
         answer = render("home.html", 200, headers, stats=shown["stats"], names=shown["names"], **self.context(request))
-        if shown.get("failed"):  # (a page without its examples is not kept for the whole build)
-            answer.headers["Cache-Control"] = "no-store"
-            for validator in ("ETag", "Last-Modified"):
-                if validator in answer.headers:
-                    del answer.headers[validator]
-            return answer
+        if shown.get("failed"):  # a page without its examples: not kept for the whole build
+            return self.site.passing(answer)
         return self.site.keep(variant, answer, "Content-Security-Policy")
 
     async def search(self, request: Request) -> Response:

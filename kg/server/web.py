@@ -125,6 +125,16 @@ class Site:
             self.page_cache.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
         return response
 
+    @staticmethod
+    def passing(response: Response) -> Response:
+        """An answer good for this request only (a page made without part of its data): not cached here
+        nor by the client, and without the build's validators, which would say it is the whole page."""
+        response.headers["Cache-Control"] = "no-store"
+        for validator in ("ETag", "Last-Modified"):
+            if validator in response.headers:
+                del response.headers[validator]
+        return response
+
     def ready_page(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
         """A page's answer without computing it (304 from its validators, or its cached answer for this build),
         or None; and the headers to answer it with otherwise."""
