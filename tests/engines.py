@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import requests
-from server_fixtures import free_port
+from server_fixtures import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
@@ -269,9 +269,4 @@ def kg_serve(*args: str, log: Path) -> Iterator[str]:
             time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)

@@ -36,7 +36,7 @@ import pytest
 from conftest import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from server_fixtures import ROOT, Server, free_port, running
+from server_fixtures import ROOT, Server, free_port, running, stop
 
 import kg
 
@@ -257,12 +257,7 @@ def serving(store: Path, tmp: Path, *, cors: bool = False) -> Iterator[Pair]:
                 time.sleep(0.1)
             yield Pair(server, port)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop(proc)
 
 
 @pytest.fixture(scope="module")
