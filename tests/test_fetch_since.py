@@ -19,6 +19,7 @@ from werkzeug import Request, Response
 
 import kg
 from kg.cli import main
+from kg.errors import InputError
 from kg.fetch import crossref, openalex
 from kg.fetch.http import Client, FetchError
 from kg.fetch.paging import STATE
@@ -285,3 +286,18 @@ def test_since_round_trips_through_what_is_sent(moment: datetime) -> None:
     assert parse_since(iso(aware.date())) == aware.date()
     shifted = aware.astimezone(timezone(timedelta(hours=-5)))
     assert parse_since(shifted.isoformat()) == aware
+
+
+def test_crossref_without_a_question_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["fetch", "crossref", "-o", str(tmp_path / "cr")])
+    assert result.exit_code == 2 and "give --doi, --filter, --query or --since" in result.output
+
+
+def test_a_watermark_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    assert read_watermark(tmp_path) is None  # a directory no paged fetch wrote
+    (tmp_path / STATE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match=r"\.fetch-state\.json: cannot be read"):
+        read_watermark(tmp_path)
+    (tmp_path / STATE).write_text("[]", encoding="utf-8")
+    with pytest.raises(InputError, match="not a kg fetch state"):
+        read_watermark(tmp_path)
