@@ -1054,8 +1054,12 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
 
 
 def _done(got: Any, output: Path) -> None:
+    from kg.fetch.watermark import read_watermark
+
     state = "complete" if got.done else "incomplete (rerun to go on)"
-    click.echo(f"{got.works:,} works in {got.pages:,} pages -> {output} ({state})", err=True)
+    mark = read_watermark(output)
+    after = f"; next --since {mark.next_since.isoformat()}" if mark and mark.next_since else ""
+    click.echo(f"{got.works:,} works in {got.pages:,} pages -> {output} ({state}{after})", err=True)
 
 
 @fetch.command("openalex")

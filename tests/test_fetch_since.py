@@ -245,6 +245,10 @@ def test_titles_and_names_in_every_script_survive_the_fetch(source: str, httpser
                                        "--base-url", httpserver.url_for("/"), "--max-pages", "1"],
                                 env={"OPENALEX_API_KEY": KEY})
     assert result.exit_code == 0, result.output
+    assert "(incomplete (rerun to go on))" in result.output and "next --since" not in result.output
+    result = CliRunner().invoke(main, ["fetch", source, "--since", "2024-05-01", "-o", str(out),
+                                       "--base-url", httpserver.url_for("/")], env={"OPENALEX_API_KEY": KEY})
+    assert result.exit_code == 0 and "(complete; next --since 2024-05-04)" in result.output, result.output
     records, rejects = read_accepted(source, out)
     assert rejects == []
     titles = [p.title for p in of(records, Paper)]
