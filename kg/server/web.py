@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -195,6 +195,12 @@ def public_url(request: Request, base: str, path: str, query: str = "") -> str:
     else:
         url = f"{asked.scheme}://{asked.netloc}/{path}"
     return url + (f"?{query}" if query else "")
+
+
+def ascii_url(url: str) -> str:
+    """`url` as a header may carry it: characters outside ASCII percent-encoded as UTF-8 (those
+    already percent-encoded, and the URL's delimiters, kept)."""
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def raw_path(request: Request) -> str:

@@ -1,0 +1,53 @@
+"""Merged ids as redirects: the survivor a merged id's IRI now stands for.
+
+A merged id (kg.records.Merge) keeps its IRI with one triple, `<old> owl:sameAs <survivor>`, and no
+rdf:type: that is what tells it from a described resource, whose owl:sameAs links (kg.links, the
+identity step) are data, not a redirect. The chain is followed to its end here, so that a client is
+sent to the final survivor in one hop, even when the merges came from different sources or builds
+(one build already resolves its own chains: kg.merges).
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kg.backend import Backend
+from kg.errors import KgError
+from kg.queries import named
+from kg.terms import RDF_TYPE
+
+MAX_HOPS = 32
+_TYPE = ox.NamedNode(RDF_TYPE)
+
+
+class BadMerge(KgError):
+    """A merged id with no one survivor: its merges run in a cycle or fork."""
+
+
+def survivor(data: Backend, iri: str) -> str | None:
+    """The IRI the merged id `iri` redirects to, or None when `iri` is no merged id (it has a
+    description of its own, or no owl:sameAs). BadMerge when the merges cycle or fork."""
+    trail = [iri]
+    current = iri
+    while True:
+        if _described(data, current):
+            break
+        targets = sorted(str(r["survivor"]) for r in data.select(named("merged-into"), {"old": current}))
+        if not targets:
+            break
+        if len(targets) > 1:
+            listed = ", ".join(f"<{t}>" for t in targets)
+            raise BadMerge(f"<{current}> was merged into {len(targets)} resources ({listed}): no one survivor")
+        following = targets[0]
+        if following in trail:
+            shown = " -> ".join(f"<{t}>" for t in [*trail[trail.index(following):], following])
+            raise BadMerge(f"<{iri}> is merged in a cycle ({shown}): no survivor to redirect to")
+        trail.append(following)
+        if len(trail) > MAX_HOPS:
+            raise BadMerge(f"<{iri}> is merged through more than {MAX_HOPS} ids: no survivor redirected to")
+        current = following
+    return None if current == iri else current
+
+
+def _described(data: Backend, iri: str) -> bool:
+    return any(True for _ in data.triples(ox.NamedNode(iri), _TYPE, None))
