@@ -27,6 +27,10 @@ class BadMerge(KgError):
 def survivor(data: Backend, iri: str) -> str | None:
     """The IRI the merged id `iri` redirects to, or None when `iri` is no merged id (it has a
     description of its own, or no owl:sameAs). BadMerge when the merges cycle or fork."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return None  # no IRI at all (what a user typed where an IRI or an id goes): not a merged id
     trail = [iri]
     current = iri
     while True:

@@ -230,3 +230,38 @@ def test_chains_resolve_as_following_each_merge_one_hop_at_a_time(
     expected = _reference(dict(pairs), described)
     assert {k: v for k, v in got.items() if k not in described} == expected
     assert all(got[k] is None for k in described if k in dict(pairs))
+
+
+def test_survivor_follows_a_chain_and_refuses_a_cycle_or_a_fork() -> None:
+    """kg.redirects on a store whose merges came from several builds (each checked its own only)."""
+    from kg.backend.embedded import EmbeddedBackend
+    from kg.redirects import BadMerge, survivor
+
+    store = ox.Store()
+    same, a_type = ox.NamedNode(OWL_SAME_AS), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    row = ox.NamedNode("https://w3id.org/scholarly-kg/ontology#AuthorRow")
+    a = {k: ox.NamedNode(M.author(k)) for k in ("x", "y", "z", "c1", "c2", "f", "g", "h", "kept")}
+    for s, o in (("x", "y"), ("y", "z"), ("c1", "c2"), ("c2", "c1"), ("f", "g"), ("f", "h"), ("kept", "z")):
+        store.add(ox.Quad(a[s], same, a[o]))
+    for described in ("z", "g", "h", "kept"):
+        store.add(ox.Quad(a[described], a_type, row))
+    data = EmbeddedBackend(store)
+    assert survivor(data, M.author("x")) == M.author("z")
+    assert survivor(data, M.author("y")) == M.author("z")
+    assert survivor(data, M.author("z")) is None  # a survivor is no merged id
+    assert survivor(data, M.author("kept")) is None  # described: its owl:sameAs is data, not a redirect
+    assert survivor(data, M.author("nobody")) is None
+    assert survivor(data, "http://a b/not an IRI") is None
+    with pytest.raises(BadMerge, match="is merged in a cycle"):
+        survivor(data, M.author("c1"))
+    with pytest.raises(BadMerge, match="was merged into 2 resources"):
+        survivor(data, M.author("f"))
+
+
+def test_a_build_in_a_worker_gives_the_same_merges_and_rejects(tmp_path: Path,
+                                                               built: tuple[Path, Path, kg.Report]) -> None:
+    report = kg.build([ROWS, OPENALEX], tmp_path / "w", rejects=tmp_path / "w.jsonl", workers=2)
+    assert same_as(tmp_path / "w") == same_as(built[0])
+    assert rejects(tmp_path / "w.jsonl") == rejects(built[1])
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected, report.skipped) == (
+        built[2].rows_read, built[2].rows_loaded, built[2].rows_rejected, built[2].skipped)

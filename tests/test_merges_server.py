@@ -142,8 +142,10 @@ def test_the_api_routes_that_take_an_author_redirect(server: Server) -> None:
     r = server.get(f"{server.url}/api/paths", params={"from": "chain-a", "to": "alice"})
     assert r.status_code == 200 and r.json()["distance"] == 1
     assert server.request("HEAD", server.url + "/api/coauthors/chain-a", allow_redirects=False).status_code == 301
-    # an unknown author is still a 404, a described one a 200
+    # an unknown author is still a 404 (what is no IRI too), a described one a 200
     assert server.get(server.url + "/api/coauthors/nobody-at-all").status_code == 404
+    assert server.get(server.url + "/api/coauthors/" + quote("http://a b/c", safe="")).status_code == 404
+    assert server.get(server.url + "/api/coauthors/%ED%A0%80").status_code in (400, 404)  # a lone surrogate
     assert server.get(server.url + "/api/coauthors/alice", allow_redirects=False).status_code == 200
 
 
