@@ -149,6 +149,13 @@ def test_the_api_routes_that_take_an_author_redirect(server: Server) -> None:
     assert server.get(server.url + "/api/coauthors/alice", allow_redirects=False).status_code == 200
 
 
+def test_the_path_page_redirects_an_end_given_by_a_merged_id(server: Server) -> None:
+    location = moved(server, "/path?from=" + quote("jürgen-alt") + "&to=alice&max_hops=6")
+    assert location == f"{server.url}/path?from={quote('jürgen')}&to=alice&max_hops=6"
+    r = server.get(f"{server.url}/path", params={"from": "chain-a", "to": "alice"})
+    assert r.status_code == 200 and r.url == f"{server.url}/path?from=carol&to=alice" and "Carol Chain" in r.text
+
+
 def test_a_chain_resolves_in_one_hop(server: Server) -> None:
     """One build resolves its own chains (chain-a -> carol); the server those across builds:
     rows' via-openalex -> openalex:A50, then OpenAlex's A50 -> A51."""
@@ -200,3 +207,9 @@ def test_the_rejects_of_each_build_name_their_file_and_line(tmp_path: Path) -> N
     report = kg.build([ROWS], tmp_path / "s", rejects=tmp_path / "r.jsonl")
     reasons = (tmp_path / "r.jsonl").read_text(encoding="utf-8")
     assert report.rows_rejected == 5 and "merges.csv\", \"line\": 12" in reasons and "openalex:A90" not in reasons
+
+
+def test_the_openapi_description_says_which_routes_redirect(server: Server) -> None:
+    spec = server.get(server.url + "/api/openapi.json").json()
+    redirecting = {path for path, item in spec["paths"].items() if "301" in item.get("get", {}).get("responses", {})}
+    assert redirecting == {"/api/paths", "/api/reach/{author}", "/api/coauthors/{author}"}

@@ -25,10 +25,10 @@ from kg.server.web import (
     MAX_NAME,
     BadRequest,
     Site,
-    ascii_url,
     error,
     error_from,
     json_response,
+    moved,
     public_url,
     raw_path,
 )
@@ -194,21 +194,15 @@ class Api:
 
         return await self.answer(request, "cluster", args, cluster_csv, shape)
 
-    def moved(self, request: Request, moved: dict[str, str]) -> Response:
-        """The 301 for merged authors: this request's URL with each moved parameter (a path parameter
-        or a query parameter) given its survivor, the others kept."""
+    def moved(self, request: Request, survivors: dict[str, str]) -> Response:
+        """The 301 for merged authors: this request's URL with each moved parameter (the path's author, or
+        a query parameter) given its survivor, the others kept."""
         path = raw_path(request)
-        for param, value in moved.items():
-            given = request.path_params.get(param)
-            if given is not None:
-                route = path[: path.index("/", len("/api/")) + 1]  # "/api/coauthors/"
-                path = route + quote(value, safe="")
-        query = request.url.query
-        if any(param not in request.path_params for param in moved):
-            query = urlencode([(k, moved.get(k, v)) for k, v in request.query_params.multi_items()])
-        location = public_url(request, self.site.base, path.lstrip("/"), query)
+        if "author" in survivors and "author" in request.path_params:
+            route = path[: path.index("/", len("/api/")) + 1]  # "/api/coauthors/"
+            path = route + quote(survivors["author"], safe="")
         request.scope["kg.note"] = "api merged id"
-        return Response(status_code=301, headers={"Location": ascii_url(location), "Cache-Control": "no-cache"})
+        return moved(request, self.site.base, path, {k: v for k, v in survivors.items() if k != "author"})
 
     def page_url(self, request: Request, page: int) -> str:
         """This request's URL as clients see it, with `page` set (other parameters kept)."""

@@ -31,7 +31,17 @@ from kg.iris import segment
 from kg.ontology import context_path, ontology_path
 from kg.server.negotiation import choose, offered
 from kg.server.pages import CSP, Pages
-from kg.server.web import Site, ascii_url, error, error_from, json_response, public_url, raw_path, result_message
+from kg.server.web import (
+    Site,
+    ascii_url,
+    error,
+    error_from,
+    json_response,
+    moved,
+    public_url,
+    raw_path,
+    result_message,
+)
 
 CONTEXT_PATH = "/ontology/context.jsonld"
 EXPORTS = {"bibtex": ("application/x-bibtex; charset=utf-8", ".bib"), "csv": ("text/csv; charset=utf-8", ".csv")}
@@ -106,14 +116,12 @@ class Linked:
 
     def moved(self, request: Request, survivor: str, suffix: str = "") -> Response:
         """The 301 from a merged id to its survivor's URL (the suffix and the query string as asked)."""
-        base = self.site.base
-        query = request.url.query
-        if survivor.startswith(base):
-            location = public_url(request, base, survivor[len(base):] + suffix, query)
-        else:  # a survivor outside this server's IRIs: its IRI is its URL
-            location = survivor
         request.scope["kg.note"] = "merged id"
-        return Response(status_code=301, headers={"Location": ascii_url(location), "Cache-Control": "no-cache"})
+        base = self.site.base
+        if survivor.startswith(base):
+            return moved(request, base, survivor[len(base):] + suffix)
+        # a survivor outside this server's IRIs: its IRI is its URL
+        return Response(status_code=301, headers={"Location": ascii_url(survivor), "Cache-Control": "no-cache"})
 
     async def describe(self, request: Request, iri: str, doc_path: str, fmt: Format, page: int,
                        suffix: str = "") -> Response | None:
