@@ -14,10 +14,11 @@ import pyoxigraph as ox
 from kg.backend import Backend
 from kg.errors import KgError
 from kg.queries import named
-from kg.terms import RDF_TYPE
+from kg.terms import OWL_SAME_AS, RDF_TYPE
 
 MAX_HOPS = 32
 _TYPE = ox.NamedNode(RDF_TYPE)
+_SAME_AS = ox.NamedNode(OWL_SAME_AS)
 
 
 class BadMerge(KgError):
@@ -34,8 +35,8 @@ def survivor(data: Backend, iri: str) -> str | None:
     trail = [iri]
     current = iri
     while True:
-        if _described(data, current):
-            break
+        if _described(data, current) or not _has(data, current, _SAME_AS):
+            break  # the common cases, two index lookups: a described resource, an unknown IRI
         targets = sorted(str(r["survivor"]) for r in data.select(named("merged-into"), {"old": current}))
         if not targets:
             break
@@ -54,4 +55,8 @@ def survivor(data: Backend, iri: str) -> str | None:
 
 
 def _described(data: Backend, iri: str) -> bool:
-    return any(True for _ in data.triples(ox.NamedNode(iri), _TYPE, None))
+    return _has(data, iri, _TYPE)
+
+
+def _has(data: Backend, iri: str, predicate: ox.NamedNode) -> bool:
+    return any(True for _ in data.triples(ox.NamedNode(iri), predicate, None))
