@@ -210,6 +210,52 @@ def build(
     _curation_warnings(store)
 
 
+@main.command()
+@_source_options
+@STORE
+@click.option(
+    "--max-change", default="5%", show_default=True,
+    help="Refuse the sync (and change nothing) when more than this share of a kind of resource would change.",
+)
+@click.option("--validate/--no-validate", "check", default=True, show_default=True,
+              help="Check the touched resources against the SHACL shapes before the swap.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="2: map in a worker process (default: large inputs)."
+)
+def sync(
+    inputs: tuple[Path, ...],
+    store: Path,
+    kind: str,
+    base_iri: str,
+    strict: bool,
+    rejects: Path | None,
+    dtd: Path | None,
+    max_change: str,
+    check: bool,
+    workers: int | None,
+) -> None:
+    """Bring --store to what INPUTS hold now, writing only the records that changed.
+
+    INPUTS are whole: a record they no longer hold is deleted. Only the source graphs of their kinds
+    change; the derived data follows; the store is swapped atomically, or left as it was.
+    """
+    from kg.sync.embedded import sync as run
+    from kg.sync.gate import parse_share
+    from kg.validate import require_valid_subjects
+
+    try:
+        share = parse_share(max_change)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--max-change") from None
+    done = run(
+        list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, dtd=dtd,
+        workers=workers, max_change=share, validate=require_valid_subjects if check else None, progress=True,
+    )
+    click.echo(f"{done.summary()} -> {store}", err=True)
+    if not done.up_to_date:
+        _curation_warnings(store)
+
+
 def _curation_warnings(store: Path) -> None:
     """The corrections by hand the build could not apply, one warning each (build.json has them)."""
     from kg.identity.curation import CONFLICT, Correction, Outcome, not_applied_lines
@@ -446,16 +492,21 @@ def stats(store: Path | None, endpoint: str | None, fmt: str) -> None:
 
     with _open_data(store, endpoint) as backend:
         # a store has them from its build; an endpoint is counted (stats.rq and the quads)
+        sources: dict[str, Any] = {}
         if isinstance(backend, RemoteBackend):
             counts = compute_stats(backend)
         else:
             assert isinstance(backend.directory, StoreDir)
-            counts = backend.directory.meta()["counts"]
+            meta = backend.directory.meta()
+            counts, sources = meta["counts"], meta.get("sources") or {}
     if fmt == "json":
-        click.echo(json.dumps(counts, indent=2, sort_keys=True))
+        click.echo(json.dumps({**counts, **({"sources": sources} if sources else {})}, indent=2, sort_keys=True))
     else:
         for k in ("papers", "authors", "venues", "authorships", "clusters", "triples"):
             click.echo(f"{k:12} {counts.get(k, 0):>12,}")
+        for graph, mark in sorted(sources.items()):
+            modified = f", records up to {mark['modified']}" if mark.get("modified") else ""
+            click.echo(f"source       {graph}: synced {mark.get('synced_at')}{modified}")
 
 
 @main.command()

@@ -250,6 +250,30 @@ def require_valid(store: ox.Store) -> None:
         raise ValidationError("the built graph breaks the shapes; the store was not changed\n" + render_text(report))
 
 
+def validate_subjects(store: ox.Store, subjects: Iterable[str]) -> Report:
+    """Validate only the resources `subjects` (with their neighbourhood, as the per-class mode does):
+    what a sync touched. The SPARQL-based constraints are checked on the same focus."""
+    nodes = sorted({ox.NamedNode(s) for s in subjects}, key=lambda n: n.value)
+    total = Report(True, f"{len(nodes):,} touched resources")
+    for chunk in _chunks(nodes, CHUNK):
+        part = _run(_to_rdflib(_neighbourhood(store, chunk)), chunk)
+        total.conforms &= part.conforms
+        total.violations += part.violations
+    if nodes:
+        _add(total, _sparql_violations(store, {n.value for n in nodes}))
+    return total
+
+
+def require_valid_subjects(store: ox.Store, subjects: Iterable[str]) -> None:
+    """Raises ValidationError (with the report) when a touched resource breaks the shapes."""
+    report = validate_subjects(store, subjects)
+    if not report.conforms:
+        first = report.violations[0] if report.violations else None
+        reason = f"<{first.focus}>: {first.message}" if first is not None else "the shapes"
+        raise ValidationError(f"sync refused: {len(report.violations)} touched resource(s) break the shapes "
+                              f"(first: {reason}); the store is unchanged\n" + render_text(report))
+
+
 def render_text(report: Report) -> str:
     lines = [f"validated {report.mode}"]
     lines += [f"  {cls.rsplit('#', 1)[-1]}: {n:,} focus nodes" for cls, n in report.focus_nodes.items()]
