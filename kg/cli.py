@@ -1095,23 +1095,46 @@ def _client(base_url: str, mailto: str | None, timeout: float, retries: int) -> 
     return Client(base_url, mailto=mailto, timeout=timeout, retries=retries)
 
 
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from kg.fetch.since import SinceError, parse_since
+
+    try:
+        return parse_since(value) if value is not None else None
+    except SinceError as e:
+        raise click.UsageError(str(e), ctx) from None
+
+
+def _done(got: Any, output: Path) -> None:
+    from kg.fetch.watermark import read_watermark
+
+    state = "complete" if got.done else "incomplete (rerun to go on)"
+    mark = read_watermark(output)
+    after = f"; next --since {mark.next_since.isoformat()}" if mark and mark.next_since else ""
+    click.echo(f"{got.works:,} works in {got.pages:,} pages -> {output} ({state}{after})", err=True)
+
+
 @fetch.command("openalex")
 @click.option("--filter", "filter_", help="OpenAlex filter, e.g. author.id:A5023888391,publication_year:>2019.")
 @click.option("--search", help="OpenAlex full-text search.")
+@click.option("--since", callback=_since, metavar="DATE",
+              help="Only works updated since DATE (ISO date or UTC timestamp): OpenAlex's from_updated_date, "
+                   "which needs an API key.")
+@click.option("--api-key", envvar="OPENALEX_API_KEY", show_envvar=True,
+              help="OpenAlex API key, sent as api_key (never written to the directory).")
 @click.option("--per-page", type=click.IntRange(1, 200), default=200, show_default=True)
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages (rerun to go on).")
 @_client_options("https://api.openalex.org")
-def fetch_openalex(filter_: str | None, search: str | None, per_page: int, max_pages: int | None, output: Path,
-                   base_url: str, mailto: str | None, timeout: float, retries: int) -> None:
-    """OpenAlex works matching --filter/--search, by cursor paging, one API page per file."""
+def fetch_openalex(filter_: str | None, search: str | None, since: Any, api_key: str | None, per_page: int,
+                   max_pages: int | None, output: Path, base_url: str, mailto: str | None, timeout: float,
+                   retries: int) -> None:
+    """OpenAlex works matching --filter/--search (and --since), by cursor paging, one API page per file."""
     from kg.fetch.openalex import fetch_works
 
-    if not filter_ and not search:
-        raise click.UsageError("give --filter or --search")
+    if not filter_ and not search and since is None:
+        raise click.UsageError("give --filter or --search (or --since alone: every work updated since)")
     got = fetch_works(_client(base_url, mailto, timeout, retries), output, filter=filter_, search=search,
-                      per_page=per_page, max_pages=max_pages)
-    state = "complete" if got.done else "incomplete (rerun to go on)"
-    click.echo(f"{got.works:,} works in {got.pages:,} pages -> {output} ({state})", err=True)
+                      since=since, api_key=(api_key or "").strip() or None, per_page=per_page, max_pages=max_pages)
+    _done(got, output)
 
 
 @fetch.command("dblp")
@@ -1133,15 +1156,30 @@ def fetch_dblp(pids: tuple[str, ...], search: str | None, max_people: int, outpu
 
 
 @fetch.command("crossref")
-@click.option("--doi", "dois", multiple=True, required=True, metavar="DOI", help="A DOI (repeatable).")
+@click.option("--doi", "dois", multiple=True, metavar="DOI", help="A DOI (repeatable).")
+@click.option("--filter", "filter_", help="Crossref filter, e.g. member:311,type:journal-article (cursor paging).")
+@click.option("--query", help="Crossref bibliographic query (cursor paging).")
+@click.option("--since", callback=_since, metavar="DATE",
+              help="Only works indexed since DATE (Crossref's from-index-date; a timestamp's day is sent).")
+@click.option("--rows", type=click.IntRange(1, 1000), default=1000, show_default=True, help="Works per page.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages (rerun to go on).")
 @_client_options("https://api.crossref.org")
-def fetch_crossref(dois: tuple[str, ...], output: Path, base_url: str, mailto: str | None, timeout: float,
+def fetch_crossref(dois: tuple[str, ...], filter_: str | None, query: str | None, since: Any, rows: int,
+                   max_pages: int | None, output: Path, base_url: str, mailto: str | None, timeout: float,
                    retries: int) -> None:
-    """Crossref works by DOI, one `work` message per file."""
-    from kg.fetch.crossref import fetch_dois
+    """Crossref works by DOI (one `work` message per file), or by --filter/--query/--since (one page per file)."""
+    from kg.fetch import crossref
 
-    got = fetch_dois(_client(base_url, mailto, timeout, retries), output, list(dois))
-    click.echo(f"{got.works:,} works fetched, {got.skipped:,} already there -> {output}", err=True)
+    client = _client(base_url, mailto, timeout, retries)
+    if filter_ or query or since is not None:
+        got = crossref.fetch_works(client, output, filter=filter_, query=query, dois=list(dois), since=since,
+                                   rows=rows, max_pages=max_pages)
+        _done(got, output)
+        return
+    if not dois:
+        raise click.UsageError("give --doi, --filter, --query or --since")
+    fetched = crossref.fetch_dois(client, output, list(dois))
+    click.echo(f"{fetched.works:,} works fetched, {fetched.skipped:,} already there -> {output}", err=True)
 
 
 @main.command()

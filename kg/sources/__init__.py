@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kg.errors import InputError
 from kg.records import Located
-from kg.sources import crossref, dblp, openalex, rows
+from kg.sources import crossref, dblp, openalex, rows, snapshot
 from kg.sources.context import ReadContext, head
 
 KINDS = ("rows", "dblp", "openalex", "crossref")
@@ -18,9 +18,16 @@ __all__ = ["KINDS", "ReadContext", "detect", "files", "read"]
 
 
 def files(path: Path) -> list[Path]:
-    """The data files of an input: the file itself, or a directory's data files in name order."""
+    """The data files of an input: the file itself, an OpenAlex snapshot's works files (newest
+    partition first, so that where a stale copy of a work was left in an older partition, the
+    current one is read first and wins), or a directory's data files in name order."""
     if not path.is_dir():
         return [path]
+    if snapshot.is_snapshot(path):
+        found = snapshot.partitions(path)
+        if not found:
+            raise InputError(f"{path}: an OpenAlex snapshot without works files")
+        return sorted(found, key=lambda p: p.parent.name, reverse=True)
     found = sorted(
         p for p in path.iterdir() if p.is_file() and not p.name.startswith(".") and p.name.endswith(DATA_SUFFIXES)
     )
@@ -35,6 +42,8 @@ def detect(path: Path) -> str:
         return "rows"
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
+    if snapshot.is_snapshot(path):
+        return "openalex"
     first = files(path)[0]
     start = head(first)
     if dblp.is_dblp(start):
