@@ -212,19 +212,26 @@ def build(
 
 @main.command()
 @_source_options
-@STORE
+@click.option("--store", type=click.Path(path_type=Path), help="The store directory to sync.")
+@click.option("--endpoint", help="Or a remote engine's SPARQL query endpoint (with --update-endpoint and --index).")
+@click.option("--update-endpoint", help="The remote engine's SPARQL update endpoint.")
+@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False),
+              help="With --endpoint: the local index directory (`kg index -o DIR`), kept current.")
 @click.option(
     "--max-change", default="5%", show_default=True,
     help="Refuse the sync (and change nothing) when more than this share of a kind of resource would change.",
 )
 @click.option("--validate/--no-validate", "check", default=True, show_default=True,
-              help="Check the touched resources against the SHACL shapes before the swap.")
+              help="Check the touched resources against the SHACL shapes before the swap (a store only).")
 @click.option(
     "--workers", type=click.IntRange(min=1), help="2: map in a worker process (default: large inputs)."
 )
 def sync(
     inputs: tuple[Path, ...],
-    store: Path,
+    store: Path | None,
+    endpoint: str | None,
+    update_endpoint: str | None,
+    index: Path | None,
     kind: str,
     base_iri: str,
     strict: bool,
@@ -234,19 +241,32 @@ def sync(
     check: bool,
     workers: int | None,
 ) -> None:
-    """Bring --store to what INPUTS hold now, writing only the records that changed.
+    """Bring --store (or a remote engine) to what INPUTS hold now, writing only the records that changed.
 
     INPUTS are whole: a record they no longer hold is deleted. Only the source graphs of their kinds
-    change; the derived data follows; the store is swapped atomically, or left as it was.
+    change; the derived data follows; a store is swapped atomically, or left as it was.
     """
-    from kg.sync.embedded import sync as run
     from kg.sync.gate import parse_share
-    from kg.validate import require_valid_subjects
 
     try:
         share = parse_share(max_change)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--max-change") from None
+    if (store is None) == (endpoint is None):
+        raise click.UsageError("give --store DIR, or --endpoint URL with --update-endpoint URL and --index DIR")
+    if endpoint is not None:
+        if update_endpoint is None or index is None:
+            raise click.UsageError("--endpoint needs --update-endpoint URL and --index DIR")
+        from kg.sync.remote import sync_remote
+
+        done = sync_remote(list(inputs), endpoint, update_endpoint, index, kind=kind, base_iri=base_iri,
+                           strict=strict, rejects=rejects, dtd=dtd, max_change=share)
+        click.echo(f"{done.summary()} -> {endpoint}", err=True)
+        return
+    assert store is not None
+    from kg.sync.embedded import sync as run
+    from kg.validate import require_valid_subjects
+
     done = run(
         list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, dtd=dtd,
         workers=workers, max_change=share, validate=require_valid_subjects if check else None, progress=True,
