@@ -358,3 +358,42 @@ def test_names_in_every_script_written_into_the_table_are_kept(example: tuple[Pa
         for n in NAMES:
             found = cluster(g, n)
             assert found.rows, n
+
+
+def test_a_kill_at_any_point_of_a_sync_leaves_the_previous_generation_served(tmp_path: Path) -> None:
+    import signal
+    import time
+    import urllib.parse
+    import urllib.request
+
+    from tests.server_fixtures import running
+
+    rows, store = tmp_path / "rows", tmp_path / "store"
+    generate(3000, 11, rows)
+    build([rows], store)
+    _, authors = read_table(rows / "authors.csv")
+    name = authors[0]["name"]
+    url_path = "/api/clusters/" + urllib.parse.quote(name)
+    edit_table(rows / "papers.csv", lambda rs: [dict(r, title=r["title"] + " (rev.)") if i % 100 == 0 else r
+                                                for i, r in enumerate(rs)])
+    before = StoreDir(store).active()
+    with running(store, log=tmp_path / "serve.log") as server:
+        with urllib.request.urlopen(server.url + url_path, timeout=30) as r:
+            first = json.loads(r.read())
+        for delay in (0.3, 0.8, 1.5, 2.5, 4.0):
+            proc = subprocess.Popen([sys.executable, "-m", "kg", "sync", str(rows), "--store", str(store)],
+                                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            finished = proc.poll() is not None
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            active = StoreDir(store).active()
+            if finished and active != before:
+                break  # it ran to the end before the kill: the new generation is whole (checked below)
+            assert active == before, f"killed after {delay} s: the active generation moved"
+            with urllib.request.urlopen(server.url + url_path, timeout=30) as r:
+                assert r.status == 200 and json.loads(r.read()) == first
+        done = sync([rows], store)
+        assert done.up_to_date or (done.delta is not None and done.delta.counts()["paper"]["changed"] == 30)
+    assert not list(store.glob(".sync-*")), "a killed sync's spool was left behind"
+    assert_same_as_rebuild(store, [rows], tmp_path, [name])

@@ -15,7 +15,6 @@ kill at any point before the swap leaves the previous generation served and inta
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,7 +97,7 @@ def sync(
     graphs = sorted(marks)
     stored_graphs = set(previous.get("graphs") or [])
     whole = stored_graphs <= set(graphs)  # the inputs are every source of the store: collect the index
-    spool = Spool(Path(tempfile.mkstemp(prefix=f".{store.name}.sync-", suffix=".nq", dir=store)[1]))
+    spool = Spool.beside(store)
     try:
         with run, Mapping(run, inputs, kind, dtd=dtd, workers=workers, collect_index=whole, scratch=store,
                           progress=progress) as mapping:

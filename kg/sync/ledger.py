@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import blake2b
@@ -132,6 +133,18 @@ class Spool:
         self.path = path
         self._file: IO[bytes] | None = open(path, "wb")  # noqa: SIM115 (closed by close())
 
+    @classmethod
+    def beside(cls, directory: Path) -> Spool:
+        """A new spool file in `directory`, named after this process; the spools of processes that
+        are gone (a killed sync) are removed first."""
+        for old in directory.glob(".sync-*.nq"):
+            pid = old.name.split("-")[1]
+            if pid.isdigit() and not _alive(int(pid)):
+                old.unlink(missing_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".sync-{os.getpid()}-", suffix=".nq", dir=directory)
+        os.close(fd)
+        return cls(Path(name))
+
     def write(self, chunk: bytes) -> None:
         assert self._file is not None
         self._file.write(chunk)
@@ -162,3 +175,13 @@ class Spool:
     def remove(self) -> None:
         self.close_writing()
         self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -18,7 +18,6 @@ whether it ran once or twice.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,7 +85,7 @@ def sync_remote(
         return SyncReport(run.report, up_to_date=True, seconds=timings)
     graphs = sorted(marks)
     backend = RemoteBackend(endpoint, timeout=timeout)
-    spool = Spool(Path(tempfile.mkstemp(prefix=".sync-", suffix=".nq", dir=index)[1]))
+    spool = Spool.beside(index)
     try:
         with run, Mapping(run, inputs, kind, dtd=dtd, workers=1, collect_index=False, scratch=index) as mapping:
             new = Ledger()
