@@ -136,6 +136,8 @@ def sync(
                 run.report.triples = counts["triples"]
                 run.stop_clock()
                 gen.meta = _sync_meta(run, inputs, counts, loaded.meta, previous, marks, delta, kind)
+                gen.meta["synced"]["seconds"] = dict(timings)
+                gen.meta["synced"]["ledger_from"] = ledger_from
                 lap("write")
     finally:
         spool.remove()
