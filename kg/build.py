@@ -321,6 +321,8 @@ def _metadata(
         meta["from"] = kind
         meta["graphs"] = report.graphs
         meta["rows"] = {"read": report.rows_read, "loaded": report.rows_loaded, "rejected": report.rows_rejected}
+        if report.rows_skipped:
+            meta["rows"]["skipped"] = report.rows_skipped
     if previous is None:
         return meta
     merged = {**previous, **meta, "inputs": [*previous.get("inputs", []), *meta["inputs"]]}

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from kg.iris import Minter, dblp_iri, doi_iri, openalex_iri, orcid_iri
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import iri, literal, typed
-from kg.records import Author, AuthorDetail, Authorship, Paper, Record, Venue
-from kg.terms import KG, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_INTEGER
+from kg.records import Author, AuthorDetail, Authorship, Merge, Paper, Record, Venue
+from kg.terms import KG, OWL_SAME_AS, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_INTEGER
 
 _TYPE = iri(RDF_TYPE)
 _LABEL = iri(RDFS_LABEL)
+_SAME_AS = iri(OWL_SAME_AS)
 _P = {name: iri(value) for name, value in vars(KG).items() if isinstance(value, str) and "#" in value}
 _AUTHORSHIP, _PAPER, _AUTHOR_ROW, _POSITION = _P["Authorship"], _P["paper"], _P["authorRow"], _P["position"]
 _NAME_AS_PRINTED, _HAS_AUTHORSHIP, _AUTHOR = _P["nameAsPrinted"], _P["hasAuthorship"], _P["author"]
@@ -34,7 +35,15 @@ class Mapper:
             return self._author(record)
         if isinstance(record, AuthorDetail):
             return self._author_detail(record)
+        if isinstance(record, Merge):
+            return self._merge(record)
         return self._venue(record)
+
+    def _merge(self, m: Merge) -> Iterator[str]:
+        """The merged id's IRI `owl:sameAs` the survivor's, and nothing else: having no rdf:type of its
+        own is what makes the server answer it with a redirect (kg.redirects)."""
+        mint = {"paper": self.minter.paper, "author": self.minter.author, "venue": self.minter.venue}[m.kind]
+        yield self._quad(iri(mint(m.old_id)), _SAME_AS, iri(mint(m.new_id)))
 
     def _author_detail(self, d: AuthorDetail) -> Iterator[str]:
         s = iri(self.minter.author(d.author_id))

@@ -61,13 +61,33 @@ class AuthorDetail:
     orcid: str | None = None
 
 
-Record = Venue | Author | Paper | Authorship | AuthorDetail
+MERGE_KINDS = ("paper", "author", "venue")
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """A source merged `old_id` into `new_id` (ids of one `kind`: paper, author or venue): the old id
+    describes nothing any more but keeps its IRI, as a redirect to the survivor's."""
+
+    kind: str
+    old_id: str
+    new_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A row a reader leaves out on purpose (not an error, so not a reject): why, counted in the report."""
+
+    reason: str
+
+
+Record = Venue | Author | Paper | Authorship | AuthorDetail | Merge
 
 
 class Located(NamedTuple):
-    """A record, or the reason a row could not become one, with where it was read."""
+    """A record, the reason a row could not become one, or why it was skipped, with where it was read."""
 
-    item: Record | str
+    item: Record | Skipped | str
     file: str
     line: int
 

@@ -1,4 +1,5 @@
-"""OpenAlex works: API pages ({"meta", "results": [...]}) and snapshot JSON Lines, optionally gzipped."""
+"""OpenAlex works: API pages ({"meta", "results": [...]}) and snapshot JSON Lines, optionally gzipped; and the
+snapshot's merged-ids tables (kg.sources.openalex_merges)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import kg.sources.jsonfile as jsonfile
 from kg.iris import normalize_doi, normalize_orcid, openalex_iri
 from kg.records import Author, Authorship, Located, Paper, Record, Venue
 from kg.sources.context import ReadContext, head, optional_identifier
+from kg.sources.openalex_merges import is_merged_ids, read_merged_ids
 from kg.text import plain
 
 PREFIX = "openalex:"
@@ -19,11 +21,15 @@ _VENUE_KINDS = {"journal": "journal", "conference": "conference", "repository": 
 
 
 def is_openalex(start: bytes) -> bool:
-    return start.lstrip().startswith(b"{") and (b"openalex.org/W" in start or b'"results"' in start)
+    works = start.lstrip().startswith(b"{") and (b"openalex.org/W" in start or b'"results"' in start)
+    return works or is_merged_ids(start)
 
 
 def read_openalex(path: Path, ctx: ReadContext) -> Iterator[Located]:
     file = str(path)
+    if is_merged_ids(head(path, 1024)):
+        yield from read_merged_ids(path)
+        return
     if jsonfile.is_json_lines(path, head(path)):
         for line, value in jsonfile.lines(path):
             if isinstance(value, jsonfile.InvalidLine):
