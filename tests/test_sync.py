@@ -397,3 +397,50 @@ def test_a_kill_at_any_point_of_a_sync_leaves_the_previous_generation_served(tmp
         assert done.up_to_date or (done.delta is not None and done.delta.counts()["paper"]["changed"] == 30)
     assert not list(store.glob(".sync-*")), "a killed sync's spool was left behind"
     assert_same_as_rebuild(store, [rows], tmp_path, [name])
+
+
+def test_merges_synced_become_redirects_and_equal_a_rebuild(example: tuple[Path, Path], tmp_path: Path) -> None:
+    """Two author rows (one named in Greek, NFD) and a paper merged into others between two syncs: the
+    old records are deleted, their IRIs stay as owl:sameAs, and kg serve answers them with a 301."""
+    import requests
+
+    from tests.server_fixtures import running
+
+    rows, store = example
+    edit_table(rows / "authors.csv", lambda rs: rs + [
+        {"id": "γιώργος-παλιός", "name": NAMES[2], "orcid": "", "dblp_pid": "", "openalex_id": ""},
+        {"id": unicodedata.normalize("NFD", "jürgen-alt"), "name": NAMES[1], "orcid": "", "dblp_pid": "",
+         "openalex_id": ""}])
+    _, papers = read_table(rows / "papers.csv")
+    old_paper, survivor = papers[2]["id"], papers[3]["id"]
+    edit_table(rows / "authorships.csv", lambda rs: rs + [
+        {"paper_id": survivor, "author_id": "γιώργος-παλιός", "position": "90", "name_as_printed": NAMES[2]}])
+    sync([rows], store, max_change=1.0)
+    # the merge: the old rows and the old paper gone from the input, merges.csv says where they went
+    edit_table(rows / "authors.csv", lambda rs: [r for r in rs if not r["id"].endswith(("-παλιός", "-alt"))
+                                                 and not r["id"].endswith(unicodedata.normalize("NFD", "-alt"))])
+    edit_table(rows / "authorships.csv", lambda rs: [r for r in rs if r["author_id"] != "γιώργος-παλιός"
+                                                     and r["paper_id"] != old_paper])
+    edit_table(rows / "papers.csv", lambda rs: [r for r in rs if r["id"] != old_paper])
+    write_table(rows / "merges.csv", ["kind", "old_id", "new_id"], [
+        {"kind": "author", "old_id": "γιώργος-παλιός", "new_id": "liyuan-liu-a"},
+        {"kind": "author", "old_id": unicodedata.normalize("NFD", "jürgen-alt"), "new_id": "liyuan-liu-b"},
+        {"kind": "paper", "old_id": old_paper, "new_id": survivor}])
+    done = sync([rows], store, max_change=1.0)
+    assert done.delta is not None
+    assert done.delta.counts()["author"]["changed"] >= 2  # the old rows' subjects are now a sameAs each
+    assert_same_as_rebuild(store, [rows], tmp_path, [NAMES[2]])
+    with running(store, log=tmp_path / "serve.log") as server:
+        for old, new in ((f"/author/{urllib_quote('γιώργος-παλιός')}", "/author/liyuan-liu-a"),
+                         (f"/paper/{urllib_quote(old_paper)}", f"/paper/{urllib_quote(survivor)}")):
+            r = requests.get(server.url + old, allow_redirects=False, timeout=30)
+            assert r.status_code == 301 and r.headers["Location"].endswith(new), (old, r.status_code)
+        r = requests.get(server.url + "/api/coauthors/" + urllib_quote("γιώργος-παλιός"), allow_redirects=False,
+                         timeout=30)
+        assert r.status_code == 301
+
+
+def urllib_quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
