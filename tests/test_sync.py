@@ -444,3 +444,34 @@ def urllib_quote(text: str) -> str:
     from urllib.parse import quote
 
     return quote(text, safe="")
+
+
+def test_an_openalex_merged_ids_file_synced_turns_a_work_into_a_redirect(tmp_path: Path) -> None:
+    """A recorded OpenAlex page, then the same page without one work and a merged_ids file saying it
+    went into another: the gone work's triples are deleted, its IRI is owl:sameAs the survivor."""
+    import pyoxigraph as ox
+
+    from kg.iris import Minter
+
+    page = json.loads(shared("data", "openalex", "openalexpro_page2_59works.json").read_text(encoding="utf-8"))
+    works = tmp_path / "openalex"
+    works.mkdir()
+    (works / "page.json").write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
+    store = tmp_path / "store"
+    build([works], store)
+    gone, survivor = page["results"][0]["id"], page["results"][1]["id"]
+    page["results"] = page["results"][1:]
+    (works / "page.json").write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
+    merged = works / "merged_ids" / "works"
+    merged.mkdir(parents=True)
+    (merged / "2024-06-01.csv").write_text(f"merge_date,id,merge_into_id\n2024-06-01,{gone},{survivor}\n",
+                                           encoding="utf-8")
+    done = sync([works], store, max_change=1.0)
+    assert done.delta is not None and done.delta.counts()["paper"]["changed"] >= 1
+    db = StoreDir(store).open()
+    minter = Minter("http://localhost:7878/")
+    old = ox.NamedNode(minter.paper("openalex:" + gone.rsplit("/", 1)[1]))
+    found = [(q.predicate.value, q.object) for q in db.quads_for_pattern(old, None, None)]
+    assert found == [("http://www.w3.org/2002/07/owl#sameAs",
+                      ox.NamedNode(minter.paper("openalex:" + survivor.rsplit("/", 1)[1])))]
+    assert_same_as_rebuild(store, [works], tmp_path, [])
