@@ -212,7 +212,8 @@ def build(
 
 @main.command()
 @_source_options
-@click.option("--store", type=click.Path(path_type=Path), help="The store directory to sync.")
+@click.option("--store", type=click.Path(path_type=Path), envvar="KG_STORE", show_envvar=True,
+              help="The store directory to sync (default: the environment variable KG_STORE).")
 @click.option("--endpoint", help="Or a remote engine's SPARQL query endpoint (with --update-endpoint and --index).")
 @click.option("--update-endpoint", help="The remote engine's SPARQL update endpoint.")
 @click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False),
