@@ -253,6 +253,8 @@ def sync(
         share = parse_share(max_change)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--max-change") from None
+    if endpoint is not None and store is not None and _from_environment("store"):
+        store = None  # KG_STORE set, and an engine named: the engine is what this sync is for
     if (store is None) == (endpoint is None):
         raise click.UsageError("give --store DIR, or --endpoint URL with --update-endpoint URL and --index DIR")
     if endpoint is not None:
@@ -275,6 +277,12 @@ def sync(
     click.echo(f"{done.summary()} -> {store}", err=True)
     if not done.up_to_date:
         _curation_warnings(store)
+
+
+def _from_environment(param: str) -> bool:
+    """True when the current command's `param` came from its environment variable, not the line."""
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(param) is click.core.ParameterSource.ENVIRONMENT
 
 
 def _curation_warnings(store: Path) -> None:
