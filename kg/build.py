@@ -47,6 +47,7 @@ from kg.sources import detect
 from kg.stats import compute_stats
 from kg.store import Generation, StoreDir
 from kg.streaming import Report, Run, load_ontology
+from kg.sync.watermark import SOURCES, merged, watermarks
 from kg.version import __version__
 
 
@@ -206,6 +207,7 @@ def build(
     target = StoreDir(store)
     previous = _previous_meta(target, minter) if add else None
     replaced = {minter.graph(detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
+    marks = watermarks(inputs, kind, minter.graph)  # what `kg sync` compares its inputs with
     with run, Mapping(run, inputs, kind, progress=progress, dtd=dtd, workers=workers, collect_index=not add,
                       scratch=store) as mapping, target.generation(copy_active=add) as gen:
         if add:
@@ -218,6 +220,7 @@ def build(
         run.report.triples = counts["triples"]
         run.stop_clock()
         gen.meta = _metadata(run, inputs, counts, loaded.meta, kind=kind, previous=previous)
+        gen.meta[SOURCES] = merged(previous or {}, marks)
     return run.report
 
 

@@ -210,6 +210,81 @@ def build(
     _curation_warnings(store)
 
 
+@main.command()
+@_source_options
+@click.option("--store", type=click.Path(path_type=Path), envvar="KG_STORE", show_envvar=True,
+              help="The store directory to sync (default: the environment variable KG_STORE).")
+@click.option("--endpoint", help="Or a remote engine's SPARQL query endpoint (with --update-endpoint and --index).")
+@click.option("--update-endpoint", help="The remote engine's SPARQL update endpoint.")
+@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False),
+              help="With --endpoint: the local index directory (`kg index -o DIR`), kept current.")
+@click.option(
+    "--max-change", default="5%", show_default=True,
+    help="Refuse the sync (and change nothing) when more than this share of a kind of resource would change.",
+)
+@click.option("--validate/--no-validate", "check", default=True, show_default=True,
+              help="Check the touched resources against the SHACL shapes before the swap (a store only).")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="2: map in a worker process (default: large inputs)."
+)
+def sync(
+    inputs: tuple[Path, ...],
+    store: Path | None,
+    endpoint: str | None,
+    update_endpoint: str | None,
+    index: Path | None,
+    kind: str,
+    base_iri: str,
+    strict: bool,
+    rejects: Path | None,
+    dtd: Path | None,
+    max_change: str,
+    check: bool,
+    workers: int | None,
+) -> None:
+    """Bring --store (or a remote engine) to what INPUTS hold now, writing only the records that changed.
+
+    INPUTS are whole: a record they no longer hold is deleted. Only the source graphs of their kinds
+    change; the derived data follows; a store is swapped atomically, or left as it was.
+    """
+    from kg.sync.gate import parse_share
+
+    try:
+        share = parse_share(max_change)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--max-change") from None
+    if endpoint is not None and store is not None and _from_environment("store"):
+        store = None  # KG_STORE set, and an engine named: the engine is what this sync is for
+    if (store is None) == (endpoint is None):
+        raise click.UsageError("give --store DIR, or --endpoint URL with --update-endpoint URL and --index DIR")
+    if endpoint is not None:
+        if update_endpoint is None or index is None:
+            raise click.UsageError("--endpoint needs --update-endpoint URL and --index DIR")
+        from kg.sync.remote import sync_remote
+
+        done = sync_remote(list(inputs), endpoint, update_endpoint, index, kind=kind, base_iri=base_iri,
+                           strict=strict, rejects=rejects, dtd=dtd, max_change=share)
+        click.echo(f"{done.summary()} -> {endpoint}", err=True)
+        return
+    assert store is not None
+    from kg.sync.embedded import sync as run
+    from kg.validate import require_valid_subjects
+
+    done = run(
+        list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, dtd=dtd,
+        workers=workers, max_change=share, validate=require_valid_subjects if check else None, progress=True,
+    )
+    click.echo(f"{done.summary()} -> {store}", err=True)
+    if not done.up_to_date:
+        _curation_warnings(store)
+
+
+def _from_environment(param: str) -> bool:
+    """True when the current command's `param` came from its environment variable, not the line."""
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(param) is click.core.ParameterSource.ENVIRONMENT
+
+
 def _curation_warnings(store: Path) -> None:
     """The corrections by hand the build could not apply, one warning each (build.json has them)."""
     from kg.identity.curation import CONFLICT, Correction, Outcome, not_applied_lines
@@ -446,16 +521,21 @@ def stats(store: Path | None, endpoint: str | None, fmt: str) -> None:
 
     with _open_data(store, endpoint) as backend:
         # a store has them from its build; an endpoint is counted (stats.rq and the quads)
+        sources: dict[str, Any] = {}
         if isinstance(backend, RemoteBackend):
             counts = compute_stats(backend)
         else:
             assert isinstance(backend.directory, StoreDir)
-            counts = backend.directory.meta()["counts"]
+            meta = backend.directory.meta()
+            counts, sources = meta["counts"], meta.get("sources") or {}
     if fmt == "json":
-        click.echo(json.dumps(counts, indent=2, sort_keys=True))
+        click.echo(json.dumps({**counts, **({"sources": sources} if sources else {})}, indent=2, sort_keys=True))
     else:
         for k in ("papers", "authors", "venues", "authorships", "clusters", "triples"):
             click.echo(f"{k:12} {counts.get(k, 0):>12,}")
+        for graph, mark in sorted(sources.items()):
+            modified = f", records up to {mark['modified']}" if mark.get("modified") else ""
+            click.echo(f"source       {graph}: synced {mark.get('synced_at')}{modified}")
 
 
 @main.command()

@@ -50,6 +50,7 @@ ELSEWHERE = {
     "kg path Yiping Wang Hong Chen 0004 --by cluster --index": "tests/test_remote_cli.py",
     "kg serve --index": "tests/test_remote_server.py",
     "kg serve --endpoint": "tests/test_remote_server.py (docs/scaling.md's recipes, over each engine)",
+    "kg sync INPUT… --endpoint": "tests/test_sync_remote.py (a writable Oxigraph server and Virtuoso)",
 }
 
 # Lines that run smaller than shown (the same command, the same code path): prefix -> the words swapped.
