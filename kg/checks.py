@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kg.records import Author, AuthorDetail, Authorship, Paper, Record, Venue
+from kg.records import Affiliation, Author, AuthorDetail, Authorship, Citation, Paper, Record, Venue
 
 
 class Integrity:
@@ -40,6 +40,15 @@ class Integrity:
         if isinstance(record, AuthorDetail):
             if record.author_id not in self.authors:
                 return f"author detail refers to unknown author {record.author_id!r}"
+            return None
+        if isinstance(record, Affiliation):
+            if not self.papers.get(record.paper_id, 0) >> record.position & 1:
+                return f"affiliation refers to unknown authorship {record.position} of paper {record.paper_id!r}"
+            return None
+        if isinstance(record, Citation):
+            # the cited paper may be read later, or never: only the citing one must be known
+            if record.paper_id not in self.papers:
+                return f"citation refers to unknown paper {record.paper_id!r}"
             return None
         assert isinstance(record, Venue)
         return _once(self.venues, record.id, "venue")
