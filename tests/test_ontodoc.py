@@ -48,8 +48,8 @@ def test_page_lists_every_term_escaped() -> None:
         assert f'id="{t.local}"' in html
     assert "<svg" in html and "kg:Paper" in html
     assert (
-        "The name of an author row, a venue or an institution, as the source writes it (dblp homonym numbers such as &quot;Hong Chen"
-        in html
+        "The name of an author row, a venue or an institution, as the source writes it (dblp homonym numbers "
+        "such as &quot;Hong Chen" in html
     )
 
 
