@@ -1,0 +1,233 @@
+"""Affiliations and self-citations as identity evidence: a shared small institution joins two rows
+of one name, a huge one does not, a self-citation does; the words in every script through the
+library, the facts read back from a store, and the cluster page and API of a real `kg serve`."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from server_fixtures import Server, running
+
+import kg
+from kg.adjacency import AdjacencyIndex
+from kg.backend.embedded import EmbeddedBackend
+from kg.cluster import Cluster, cluster
+from kg.identity.evidence import SAME, UNSURE, Context, Profile, Weights, affiliation_evidence, compare
+from kg.identity.facts import TEXT, Facts, RowFacts, facts_from_store, fold
+from kg.store import StoreDir
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+# (name, institution): two rows of the name, each on one paper with a co-author of its own, share
+# only the institution; the second is an affiliation text, written NFC on one paper and NFD on the other
+SMALL = [
+    ("Zoë Brontë", "Université de Genève"),
+    (nfd("José Núñez"), "Instituto de Física Teórica, Madrid"),
+    ("Γιώργος Παπαδόπουλος", "Εθνικό Μετσόβιο Πολυτεχνείο"),
+    ("Иван Петров", "Институт прикладной математики"),
+    ("山田 太郎", "東京大学"),  # given and family name apart: a one-token name is judged mid-common
+    ("محمد علي", "جامعة القاهرة"),
+]
+HUGE = "Universidad Nacional Autónoma de México"
+HUGE_ROWS = 60  # other author rows at HUGE: far beyond Weights.affiliation_small
+HUGE_NAMES = ["Zoë Grande", "Ελένη Μεγάλη", "Анна Большая", "李娜", "فاطمة حسن"]
+CITING = ["Noël Citeur", "Σοφία Παππά", "Ольга Иванова", "佐藤 花子", "علي حسين"]
+
+
+def _work(wid: str, year: int, authors: list[dict[str, Any]], cites: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    return {"id": f"https://openalex.org/{wid}", "title": f"Work {wid}", "publication_year": year, "type": "article",
+            "referenced_works": [f"https://openalex.org/{c}" for c in cites], "authorships": authors}
+
+
+def _row(name: str, institution: tuple[str, str] | None = None, text: str | None = None) -> dict[str, Any]:
+    """An authorship without an OpenAlex author: a row of its own, named as printed."""
+    got: dict[str, Any] = {"raw_author_name": name, "author": {}, "institutions": [], "raw_affiliation_strings": []}
+    if institution is not None:
+        got["institutions"] = [{"id": f"https://openalex.org/{institution[0]}", "display_name": institution[1]}]
+    if text is not None:
+        got["raw_affiliation_strings"] = [text]
+    return got
+
+
+def _filler(n: int, institution: tuple[str, str] | None = None) -> dict[str, Any]:
+    """A co-author of its own: all named "Wei …", which makes the names under test rare in the graph."""
+    got = _row(f"Wei Filler{n}", institution)
+    got["author"] = {"id": f"https://openalex.org/A{900000 + n}", "display_name": f"Wei Filler{n}"}
+    return got
+
+
+def works(affiliated: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    n = 0
+    for k, (name, place) in enumerate(SMALL):
+        for j, year in enumerate((2020, 2021)):
+            n += 1
+            if not affiliated:
+                me = _row(name)
+            elif k == 1:
+                me = _row(name, text=unicodedata.normalize("NFD" if j else "NFC", place))
+            else:
+                me = _row(name, (f"I{100 + k}", place))
+            out.append(_work(f"W{1000 + 10 * k + j}", year, [me, _filler(n)]))
+    huge = ("I999", HUGE)
+    for k, name in enumerate(HUGE_NAMES):
+        for j, year in enumerate((2020, 2021)):
+            n += 1
+            me = _row(name, huge if affiliated else None)
+            out.append(_work(f"W{2000 + 10 * k + j}", year, [me, _filler(n)]))
+    for k in range(HUGE_ROWS):
+        n += 1
+        out.append(_work(f"W{3000 + k}", 2020, [_filler(n, huge if affiliated else None)]))
+    for k, name in enumerate(CITING):
+        first, second = f"W{4000 + 10 * k}", f"W{4000 + 10 * k + 1}"
+        out.append(_work(first, 2019, [_row(name), _filler(n + 1)]))
+        out.append(_work(second, 2021, [_row(name), _filler(n + 2)], [first] if affiliated else []))
+        n += 2
+    return out
+
+
+def _build(directory: Path, affiliated: bool) -> Path:
+    directory.mkdir()
+    page = directory / "works.json"
+    page.write_text(json.dumps({"meta": {}, "results": works(affiliated)}, ensure_ascii=False), encoding="utf-8")
+    report = kg.build([page], directory / "store")
+    assert report.rows_rejected == 0
+    return directory / "store"
+
+
+@pytest.fixture(scope="module")
+def affiliated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _build(tmp_path_factory.mktemp("identity-affiliations") / "with", True)
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _build(tmp_path_factory.mktemp("identity-affiliations") / "without", False)
+
+
+def _cluster(store: Path, name: str) -> Cluster:
+    c = cluster(EmbeddedBackend.open(store), unicodedata.normalize("NFC", name), pairs=True)
+    assert len(c.rows) == 2, c.rows
+    assert c.pairs is not None and len(c.pairs) == 1
+    return c
+
+
+@pytest.mark.parametrize(("name", "place"), SMALL)
+def test_a_shared_small_institution_joins_two_rows_in_every_script(affiliated: Path, bare: Path,
+                                                                   name: str, place: str) -> None:
+    c = _cluster(affiliated, name)
+    [pair] = c.pairs or []
+    assert pair.verdict == SAME and len(c.persons) == 1, pair.reasons
+    assert "no shared co-author" in pair.reasons
+    assert f"1 shared affiliation: {unicodedata.normalize('NFC', place)}" in pair.reasons \
+        or f"1 shared affiliation: {nfd(place)}" in pair.reasons, pair.reasons
+    # the same two rows without the affiliation: nothing but the name and the years
+    alone = _cluster(bare, name)
+    assert (alone.pairs or [])[0].verdict == UNSURE and len(alone.persons) == 2
+
+
+@pytest.mark.parametrize("name", HUGE_NAMES)
+def test_a_shared_huge_institution_alone_leaves_the_pair_unsure(affiliated: Path, name: str) -> None:
+    c = _cluster(affiliated, name)
+    [pair] = c.pairs or []
+    assert pair.verdict == UNSURE and len(c.persons) == 2, pair.reasons
+    assert f"1 shared affiliation: {HUGE} (a large institution: weak evidence)" in pair.reasons
+    if " " in name:  # a rare name of two parts: the name, the institution and the years would be enough
+        assert "possibly one person: same institution, adjacent years, too little else shared" in pair.reasons
+
+
+@pytest.mark.parametrize("name", CITING)
+def test_a_self_citation_joins_two_rows_in_every_script(affiliated: Path, bare: Path, name: str) -> None:
+    c = _cluster(affiliated, name)
+    [pair] = c.pairs or []
+    assert pair.verdict == SAME and len(c.persons) == 1, pair.reasons
+    [said] = [r for r in pair.reasons if r.startswith("self-citation: ")]
+    assert said.startswith(f"self-citation: 1 paper of {name} (openalex:W40") and f" cites {name} (" in said
+    assert len(_cluster(bare, name).persons) == 2
+
+
+def test_the_affiliation_weighs_by_the_institution_s_rows_in_the_whole_graph() -> None:
+    w = Weights()
+    a = Profile("a", RowFacts("Mei Tanaka", papers=1, first=2020, last=2020, institutions=frozenset({0, 1})), row=0)
+    b = Profile("b", RowFacts("Mei Tanaka", papers=1, first=2020, last=2020, institutions=frozenset({0, 1})), row=1)
+    sizes = {0: 2, 1: 400}
+    ctx = Context(2, 0.5, lambda c: 1, str, lambda v: 1, str, institution_rows=sizes.__getitem__,
+                  institution_names=["Small Lab", "Big University"].__getitem__)
+    score, names = affiliation_evidence(a, b, ctx, w)
+    assert names == ["Small Lab", "Big University"]  # the smaller first
+    assert score == pytest.approx(min(w.affiliation + w.affiliation * (w.affiliation_small / 400) ** 0.5,
+                                      w.affiliation_cap))
+    b.facts.institutions = frozenset({1})
+    big, _ = affiliation_evidence(a, b, ctx, w)
+    assert big < w.affiliation_positive
+    assert compare(a, b, ctx, w).verdict == UNSURE
+
+
+def test_affiliation_texts_fold_case_diacritics_normal_forms_and_punctuation() -> None:
+    assert fold("Université de Genève,") == fold(nfd("UNIVERSITE DE GENEVE")) == "universite de geneve"
+    assert fold("東京大学 工学部") == "東京大学 工学部"
+    assert fold("جامعة القاهرة.") == "جامعة القاهرة"
+
+
+def test_the_institutions_and_citations_read_back_from_a_store_are_the_collected_ones(affiliated: Path) -> None:
+    index = AdjacencyIndex.open((affiliated / "active").resolve())
+    assert index is not None
+    try:
+        collected = Facts.read(index.path)
+        assert collected is not None
+        wanted = [(int(r), index.authors.iri(int(r))) for c in range(len(index.clusters))
+                  if index.c2a.degree(c) > 1 for r in index.c2a.row(c)]
+        names = [collected.name(i) for i in range(len(index.authors))]
+        read = facts_from_store(StoreDir(affiliated).open(), wanted, names)
+        seen = cited = 0
+        for row, iri in wanted:
+            mine, theirs = collected.row(row, iri), read.row(row, iri)
+            assert {collected.institution_keys[i]: collected.institution_size(i) for i in mine.institutions} == \
+                   {read.institution_keys[i]: read.institution_size(i) for i in theirs.institutions}, iri
+            assert sorted(mine.cites) == sorted(theirs.cites), iri
+            seen += bool(mine.institutions)
+            cited += len(mine.cites)
+        assert seen == 2 * (len(SMALL) + len(HUGE_NAMES))
+        assert cited == len(CITING)
+        assert any(k.startswith(TEXT) for k in collected.institution_keys)
+        huge = [i for i, name in enumerate(collected.institution_names) if name == HUGE]
+        assert [collected.institution_size(i) for i in huge] == [HUGE_ROWS + 2 * len(HUGE_NAMES)]
+    finally:
+        index.close()
+
+
+@pytest.fixture(scope="module")
+def served(affiliated: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running(affiliated, log=tmp_path_factory.mktemp("serve-affiliations") / "serve.log") as server:
+        yield server
+
+
+@pytest.mark.parametrize(("name", "place"), SMALL)
+def test_the_served_cluster_page_and_api_give_the_affiliation_in_words(served: Server, name: str,
+                                                                       place: str) -> None:
+    for form in {unicodedata.normalize("NFC", name), nfd(name)}:
+        api = served.get(f"{served.url}/api/clusters/{quote(form)}", params={"pairs": "true"})
+        assert api.status_code == 200, api.text
+        [pair] = api.json()["pairs"]
+        assert pair["verdict"] == SAME
+        said = [r for r in pair["reasons"] if r.startswith("1 shared affiliation: ")]
+        assert said and fold(said[0].split(": ", 1)[1]) == fold(place), pair["reasons"]
+        page = served.get(f"{served.url}/clusters/{quote(form)}", params={"pairs": "true"})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert f"<li>{said[0]}</li>" in page.text
+
+
+def test_the_served_pairs_give_a_self_citation_and_a_weak_large_institution(served: Server) -> None:
+    cited = served.get(f"{served.url}/clusters/{quote(CITING[4])}", params={"pairs": "true"}).text
+    assert f"self-citation: 1 paper of {CITING[4]}" in cited
+    huge = served.get(f"{served.url}/api/clusters/{quote(HUGE_NAMES[3])}", params={"pairs": "true"}).json()
+    assert huge["pairs"][0]["verdict"] == UNSURE and len(huge["persons"]) == 2
