@@ -29,9 +29,10 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
 
 `same` needs a score (evidence plus priors) of at least `Weights.same` *and* positive evidence
 beyond the name, the venue and the years (a shared co-author, similar titles worth at least
-`Weights.positive`, a shared affiliation worth at least `Weights.affiliation_positive`, which a
-large institution never is, or a self-citation): two people of one venue given one name share a
-venue and years too, so a pair held together by those alone is `unsure`, and its reasons say so
+`Weights.positive`, shared affiliations worth at least `Weights.affiliation_positive`, which
+large institutions never are, or self-citations worth at least `Weights.self_cite_positive`): two
+people of one venue given one name share a venue and years too, so a pair held together by those
+alone is `unsure`, and its reasons say so
 ("possibly one person: same venue, same years, nothing else shared"). `distinct` needs the
 evidence alone at most `Weights.distinct` (a common name is no evidence that two rows differ).
 """
@@ -61,7 +62,11 @@ class Weights:
     `venue_small` and `venue_cap` (a venue weighed by the rows of the whole graph; since a venue
     never makes `same` alone, it only adds to co-author or title evidence) and `absent*`, which no
     pair of the samples' thin profiles reaches: set so that the example's two "Liyuan Liu" rows (19
-    and 2 papers, one shared venue, no shared co-author) stay apart."""
+    and 2 papers, one shared venue, no shared co-author) stay apart. The affiliation and self-citation
+    weights: tuned on the tune half of the `openalex` truths (bench/identity.py), where one shared
+    institution, or one citing pair, alone joined different people of one institution given one name
+    (a sample's few rows cannot tell a university from a lab; colleagues cite each other): each
+    needs two to count as positive evidence, and adds to other evidence below that."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
@@ -89,12 +94,13 @@ class Weights:
     same: float = 2.0
     positive: float = 2.0        # the title evidence a `same` needs at least when no co-author is shared
     distinct: float = -4.0
-    affiliation: float = 1.5     # a shared institution with at most `affiliation_small` rows in the graph
+    affiliation: float = 2.0     # a shared institution with at most `affiliation_small` rows in the graph
     affiliation_small: float = 20.0  # (one with 4x as many rows weighs half)
-    affiliation_cap: float = 2.5
-    affiliation_positive: float = 1.5  # what shared affiliations must be worth to count as positive evidence
+    affiliation_cap: float = 3.0
+    affiliation_positive: float = 3.0  # shared affiliations count as positive evidence from this (two small ones)
     self_cite: float = 2.0       # per citing pair of papers
-    self_cite_cap: float = 3.0
+    self_cite_cap: float = 4.0
+    self_cite_positive: float = 4.0  # self-citations count as positive evidence from this (two citing pairs)
 
 
 @dataclass
@@ -214,7 +220,7 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     if institutions:
         score += affiliation
         reasons.append(f"{_count(len(institutions), 'shared affiliation')}: {_list(institutions)}"
-                       + ("" if affiliation >= w.affiliation_positive else " (a large institution: weak evidence)"))
+                       + ("" if affiliation >= w.affiliation else " (a large institution: weak evidence)"))
     cites = a.facts.cites.count(b.row) + b.facts.cites.count(a.row) if b.row >= 0 else 0
     self_cite = min(w.self_cite * cites, w.self_cite_cap)
     if cites:
@@ -238,7 +244,8 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
             score -= w.years_gap * max(0, gap - w.gap_free)
             reasons.append(f"{gap} years apart ({_years(a)} and {_years(b)})")
     total = score + w.base - w.prior * math.log2(max(ctx.rows, 2)) - w.common * (ctx.commonness - w.common_free)
-    if total >= w.same and (co > 0 or title >= w.positive or affiliation >= w.affiliation_positive or cites):
+    if total >= w.same and (co > 0 or title >= w.positive or affiliation >= w.affiliation_positive
+                               or self_cite >= w.self_cite_positive > 0):
         verdict = SAME
     elif score <= w.distinct:  # evidence against (years far apart), not only a common name or a large cluster
         verdict = DISTINCT
@@ -270,8 +277,9 @@ def _citing(a: Profile, b: Profile) -> str:
     for x, y in ((a, b), (b, a)):
         n = x.facts.cites.count(y.row)
         if n:
-            parts.append(f"{_count(n, 'paper')} of {x.facts.name} ({_row(x.iri)}) "
-                         f"{'cites' if n == 1 else 'cite'} {y.facts.name} ({_row(y.iri)})")
+            ends = ("a paper", "a paper") if n == 1 else ("the papers", "those")
+            parts.append(f"{_count(n, 'citation')} from {ends[0]} of {x.facts.name} ({_row(x.iri)}) "
+                         f"to {ends[1]} of {y.facts.name} ({_row(y.iri)})")
     return "; ".join(parts)
 
 
