@@ -143,7 +143,8 @@ class Context:
     coauthor_rank: Callable[[int], float] = lambda c: 0.0  # co-author cluster -> its name's commonness rank
     venue_word: Callable[[int, int], tuple[int, int]] = lambda v, w: (0, 0)  # (venue's papers using it, its papers)
     row_cluster: Callable[[int], int] = lambda r: -1  # a co-author row -> its name cluster
-    institution_rows: Callable[[int], int] = lambda i: 0  # institution -> author rows of the whole graph there
+    # institution -> author rows of the whole graph there (unknown: as many as a large one has)
+    institution_rows: Callable[[int], int] = lambda i: 1 << 30
     institution_names: Callable[[int], str] = str
 
 
