@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from server_fixtures import Server, running
 
 import kg
 from kg.adjacency import AdjacencyIndex
 from kg.backend.embedded import EmbeddedBackend
 from kg.cluster import Cluster, cluster
+from kg.identity.compute import _candidates
 from kg.identity.evidence import SAME, UNSURE, Context, Profile, Weights, affiliation_evidence, compare
 from kg.identity.facts import TEXT, Facts, RowFacts, facts_from_store, fold
 from kg.store import StoreDir
@@ -269,3 +274,40 @@ def test_the_served_pairs_give_a_self_citation_and_a_weak_large_institution(serv
     assert f"self-citation: 2 citations from the papers of {CITING[4]}" in cited
     huge = served.get(f"{served.url}/api/clusters/{quote(HUGE_NAMES[3])}", params={"pairs": "true"}).json()
     assert huge["pairs"][0]["verdict"] == UNSURE and len(huge["persons"]) == 2
+
+
+# ---------------------------------------------------------------- the pairs left uncompared
+
+
+@st.composite
+def _cluster(draw: st.DrawFn) -> tuple[list[Profile], Context]:
+    """A name cluster of 2-50 rows with random co-authors, institutions, citations and years; an
+    institution's rows in the graph are at least the cluster's rows affiliated with it."""
+    n = draw(st.sampled_from([2, 3, 5, 8, 12, 30, 41, 50]))  # both ways of finding candidates (DIRECT: 40)
+    profiles = []
+    for k in range(n):
+        first = draw(st.integers(2000, 2024))
+        clusters = draw(st.frozensets(st.integers(0, 300), max_size=3))
+        facts = RowFacts("Wei Wang", papers=draw(st.integers(1, 10)), first=first,
+                         last=first + draw(st.integers(0, 4)),
+                         institutions=draw(st.frozensets(st.integers(0, 6), max_size=3)),
+                         cites=tuple(draw(st.lists(st.integers(0, n - 1), max_size=2))))
+        profiles.append(Profile(f"r{k:02d}", facts, clusters, coauthors=Counter(dict.fromkeys(clusters, 1)), row=k))
+    users = Counter(i for p in profiles for i in p.facts.institutions)
+    sizes = {i: users[i] + draw(st.integers(0, 30)) for i in range(7)}
+    ctx = Context(n, draw(st.sampled_from([0.0, 0.5, 1.0])), lambda c: 1 + c, str, lambda v: 5, str,
+                  institution_rows=sizes.__getitem__)
+    return profiles, ctx
+
+
+@given(_cluster())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_no_pair_left_uncompared_would_have_been_same(drawn: tuple[list[Profile], Context]) -> None:
+    """kg.identity.compute compares only the pairs whose comparison can matter (a speed path): with
+    institutions and citations too, comparing every pair (the plain path) finds no `same` among the others."""
+    profiles, ctx = drawn
+    w = Weights()
+    compared = _candidates(profiles, w, ctx.commonness, lambda a, b: False)
+    for i, j in combinations(range(len(profiles)), 2):
+        if (i, j) not in compared:
+            assert compare(profiles[i], profiles[j], ctx, w).verdict != SAME, (i, j)
