@@ -311,3 +311,60 @@ def test_no_pair_left_uncompared_would_have_been_same(drawn: tuple[list[Profile]
     for i, j in combinations(range(len(profiles)), 2):
         if (i, j) not in compared:
             assert compare(profiles[i], profiles[j], ctx, w).verdict != SAME, (i, j)
+
+
+# ---------------------------------------------------------------- the facts, collected and read back
+
+_PLACES = ["Université de Genève", nfd("Université de Genève"), "東京大学", "جامعة القاهرة",
+           "Εθνικό Μετσόβιο Πολυτεχνείο"]
+
+
+@st.composite
+def _works(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """3-8 works by rows of a few names (some OpenAlex authors, some signatures of their own), with
+    institutions, affiliation texts and citations among them drawn at random."""
+    n = draw(st.integers(3, 8))
+    out = []
+    for k in range(n):
+        authors = []
+        for _ in range(draw(st.integers(1, 3))):
+            name = draw(st.sampled_from(["Zoë Brontë", "Иван Петров", "محمد علي"]))
+            me = _row(name)
+            if draw(st.booleans()):
+                me["author"] = {"id": f"https://openalex.org/A{700 + draw(st.integers(0, 3))}", "display_name": name}
+            for i in draw(st.lists(st.integers(0, 4), max_size=2, unique=True)):
+                me["institutions"].append({"id": f"https://openalex.org/I{600 + i}", "display_name": _PLACES[i]})
+            me["raw_affiliation_strings"] = draw(st.lists(st.sampled_from(_PLACES), max_size=2, unique=True))
+            authors.append(me)
+        cites = [f"W{9000 + c}" for c in draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True)) if c != k]
+        out.append(_work(f"W{9000 + k}", 2020, authors, cites))
+    return out
+
+
+@given(_works())
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def test_the_collected_facts_equal_the_facts_read_back_on_drawn_works(tmp_path_factory: pytest.TempPathFactory,
+                                                                      drawn: list[dict[str, Any]]) -> None:
+    """The build collects the institutions and citations while mapping (the speed path); a store built
+    otherwise reads them back (kg build --add: the plain path): the two agree."""
+    folder = tmp_path_factory.mktemp("drawn")
+    page = folder / "works.json"
+    page.write_text(json.dumps({"meta": {}, "results": drawn}, ensure_ascii=False), encoding="utf-8")
+    kg.build([page], folder / "store")
+    index = AdjacencyIndex.open((folder / "store" / "active").resolve())
+    assert index is not None
+    try:
+        collected = Facts.read(index.path)
+        assert collected is not None
+        wanted = [(int(r), index.authors.iri(int(r))) for c in range(len(index.clusters))
+                  if index.c2a.degree(c) > 1 for r in index.c2a.row(c)]
+        names = [collected.name(i) for i in range(len(index.authors))]
+        read = facts_from_store(StoreDir(folder / "store").open(), wanted, names)
+        for row, iri in wanted:
+            mine, theirs = collected.row(row, iri), read.row(row, iri)
+            assert {collected.institution_keys[i]: collected.institution_size(i) for i in mine.institutions} == \
+                   {read.institution_keys[i]: read.institution_size(i) for i in theirs.institutions}, iri
+            assert sorted(mine.cites) == sorted(theirs.cites), iri
+    finally:
+        index.close()
