@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_fixtures import Server, running
@@ -22,6 +23,7 @@ from server_fixtures import Server, running
 import kg
 from kg.adjacency import AdjacencyIndex
 from kg.backend.embedded import EmbeddedBackend
+from kg.cli import main
 from kg.cluster import Cluster, cluster
 from kg.identity.compute import _candidates
 from kg.identity.evidence import SAME, UNSURE, Context, Profile, Weights, affiliation_evidence, compare
@@ -368,3 +370,10 @@ def test_the_collected_facts_equal_the_facts_read_back_on_drawn_works(tmp_path_f
             assert sorted(mine.cites) == sorted(theirs.cites), iri
     finally:
         index.close()
+
+
+@pytest.mark.parametrize("name", [SMALL[2][0], SMALL[5][0], CITING[1]])
+def test_kg_identity_prints_the_affiliation_and_self_citation_words(affiliated: Path, name: str) -> None:
+    result = CliRunner().invoke(main, ["identity", name, "--store", str(affiliated)])
+    assert result.exit_code == 0, result.output
+    assert "2 shared affiliations: " in result.output or "self-citation: 2 citations" in result.output, result.output
