@@ -426,16 +426,21 @@ NOT_A_TRUTH = frozenset({"oa_homonyms"})
 Run = tuple[str, AdjacencyIndex, Facts, dict[str, str], dict[str, str], dict[str, str]]
 
 
-def tune(runs: list[Run], grid: dict[str, list[float]] = GRID,
-         split: str = "split") -> tuple[Weights, dict[str, float]]:
+def tune(runs: list[Run], grid: dict[str, list[float]] = GRID, split: str = "split",
+         trials: list[dict[str, object]] | None = None) -> tuple[Weights, dict[str, float]]:
     """The weights with the highest split-profile recall (truth `split`) at pairwise precision >=
     PRECISION on every truth, on the tune half (seeds pooled); ties: the higher mean B-cubed F1,
-    then the first in the grid's order."""
+    then the first in the grid's order. `trials`, when given, gets each point's figures on both halves."""
     best: tuple[float, float, float] | None = None
     chosen = Weights()
     for values in itertools.product(*grid.values()):
         w = replace(Weights(), **dict(zip(grid, values, strict=True)))  # type: ignore[arg-type]
-        got = pooled([scores(persons(i, f, w), t, k, v, keys) for v, i, f, t, k, keys in runs], "tune")
+        counted = [scores(persons(i, f, w), t, k, v, keys) for v, i, f, t, k, keys in runs]
+        got = pooled(counted, "tune")
+        if trials is not None:
+            trials.append({"weights": dict(zip(grid, values, strict=True)),
+                           **{h: {kind: [m["pairwise_precision"], m["pairwise_recall"]]
+                                  for kind, m in pooled(counted, h).items()} for h in ("tune", "test")}})
         got = {kind: m for kind, m in got.items() if kind not in NOT_A_TRUTH}
         precision = min(m["pairwise_precision"] for m in got.values())
         recall = got[split]["pairwise_recall"] if split in got else 0.0
@@ -533,9 +538,10 @@ def main() -> None:
                                                    for v, i, f, t, k, keys in dblp], "test")}
             openalex = [run for run in runs if run[0] == "openalex"]
             if openalex:
-                w, fit = tune(openalex, AFFILIATION_GRID, "oa_split")
+                trials: list[dict[str, object]] = []
+                w, fit = tune(openalex, AFFILIATION_GRID, "oa_split", trials)
                 chosen = {k: getattr(w, k) for k in AFFILIATION_GRID}
-                report["tuned_affiliation"] = {"weights": chosen, **fit,
+                report["tuned_affiliation"] = {"weights": chosen, **fit, "grid": trials,
                                                "test": pooled([scores(persons(i, f, w), t, k, v, keys)
                                                                for v, i, f, t, k, keys in openalex], "test")}
         # the same truths without affiliations and citations as evidence: what they add
