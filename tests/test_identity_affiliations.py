@@ -377,3 +377,11 @@ def test_kg_identity_prints_the_affiliation_and_self_citation_words(affiliated: 
     result = CliRunner().invoke(main, ["identity", name, "--store", str(affiliated)])
     assert result.exit_code == 0, result.output
     assert "2 shared affiliations: " in result.output or "self-citation: 2 citations" in result.output, result.output
+
+
+def test_an_institution_iri_dereferences_on_the_served_graph(served: Server) -> None:
+    name = SMALL[2][2]  # Εθνικό Μετσόβιο Πολυτεχνείο, openalex:I105
+    page = served.get(f"{served.url}/institution/{quote('openalex:I105')}", headers={"Accept": "text/turtle"})
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/turtle")
+    assert f'"{name}"' in page.text and "Institution" in page.text
