@@ -124,7 +124,8 @@ class Collector:
         elif isinstance(record, Venue):
             self.facts.venue(record)
         elif isinstance(record, Affiliation):
-            self.facts.affiliation(self._paper(self.minter.paper(record.paper_id)), record)
+            paper = self._paper(self.minter.paper(record.paper_id))
+            self.facts.affiliation(self._ship_row(paper, record.position), paper, record)
         elif isinstance(record, Citation):
             by, to = self.minter.paper(record.paper_id), self.minter.paper(record.cited_id)
             known = self._papers.get(to)
@@ -132,6 +133,17 @@ class Collector:
                 self._waiting.setdefault(to, []).append(self._paper(by))
             else:
                 self.facts.citation(self._paper(by), known)
+
+    def _ship_row(self, paper: int, position: int) -> int | None:
+        """The row of authorship `position` of `paper` when it is among the last authorships read
+        (the sources give a work's affiliations right after its authorships), else None."""
+        pp, pr, ppos = self._pair_paper, self._pair_row, self._pair_position
+        k = len(pp) - 1
+        while k >= 0 and pp[k] == paper:
+            if ppos[k] == position:
+                return int(pr[k])
+            k -= 1
+        return None
 
     def write(self, generation: Path) -> dict[str, int]:
         """Write the index into `generation`/paths-index; its counts."""

@@ -16,18 +16,21 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
+from conftest import read_accepted
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_fixtures import Server, running
 
 import kg
-from kg.adjacency import AdjacencyIndex
+from kg.adjacency import INDEX, AdjacencyIndex, Collector
 from kg.backend.embedded import EmbeddedBackend
 from kg.cli import main
 from kg.cluster import Cluster, cluster
 from kg.identity.compute import _candidates
 from kg.identity.evidence import SAME, UNSURE, Context, Profile, Weights, affiliation_evidence, compare
 from kg.identity.facts import TEXT, Facts, RowFacts, facts_from_store, fold
+from kg.iris import Minter
+from kg.records import Affiliation
 from kg.store import StoreDir
 
 
@@ -282,7 +285,7 @@ def test_the_served_pairs_give_a_self_citation_and_a_weak_large_institution(serv
 
 
 @st.composite
-def _cluster(draw: st.DrawFn) -> tuple[list[Profile], Context]:
+def _drawn_cluster(draw: st.DrawFn) -> tuple[list[Profile], Context]:
     """A name cluster of 2-50 rows with random co-authors, institutions, citations and years; an
     institution's rows in the graph are at least the cluster's rows affiliated with it."""
     n = draw(st.sampled_from([2, 3, 5, 8, 12, 30, 41, 50]))  # both ways of finding candidates (DIRECT: 40)
@@ -302,7 +305,7 @@ def _cluster(draw: st.DrawFn) -> tuple[list[Profile], Context]:
     return profiles, ctx
 
 
-@given(_cluster())
+@given(_drawn_cluster())
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_no_pair_left_uncompared_would_have_been_same(drawn: tuple[list[Profile], Context]) -> None:
     """kg.identity.compute compares only the pairs whose comparison can matter (a speed path): with
@@ -385,3 +388,26 @@ def test_an_institution_iri_dereferences_on_the_served_graph(served: Server) -> 
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/turtle")
     assert f'"{name}"' in page.text and "Institution" in page.text
+
+
+def test_affiliations_read_apart_from_their_authorships_give_the_same_facts(tmp_path: Path) -> None:
+    """The collector finds an affiliation's row among the authorships just read; an affiliation that
+    comes later (another source's order) is matched when the facts are made, to the same facts."""
+    page = tmp_path / "works.json"
+    page.write_text(json.dumps({"meta": {}, "results": works(True)}, ensure_ascii=False), encoding="utf-8")
+    records, reasons = read_accepted("openalex", page)
+    assert reasons == []
+    late = [r for r in records if not isinstance(r, Affiliation)] + [r for r in records if isinstance(r, Affiliation)]
+    got = []
+    for name, order in (("read", records), ("late", late)):
+        collector = Collector(Minter())
+        for record in order:
+            collector.add(record)
+        (tmp_path / name).mkdir()
+        collector.write(tmp_path / name)
+        facts = Facts.read(tmp_path / name / INDEX)
+        assert facts is not None
+        got.append((facts.institution_keys, list(facts.institution_rows), list(facts.institutions_off),
+                    list(facts.institutions_dat), list(facts.cites_off), list(facts.cites_dat)))
+    assert got[0] == got[1]
+    assert len(got[0][0]) == 2 * len(SMALL) + len(ONE) + 1 and sum(got[0][1]) > HUGE_ROWS

@@ -355,7 +355,8 @@ class FactCollector:
         self._paper_words = array("Q")               # paper -> (start, end) in _words_dat
         self._words_dat = array("I")
         self.documents = 0                           # papers with a title of one word or more
-        self._affiliated: dict[int, list[int]] = {}  # paper << 32 | position -> its affiliations' key numbers
+        self._affiliated = array("Q")                # key number << 32 | row, per affiliation
+        self._pending: dict[int, list[int]] = {}     # paper << 32 | position -> key numbers, its row not known yet
         self._keys: dict[str, int] = {}              # affiliation key -> its number here
         self._key_list: list[str] = []
         self.institution_names: dict[str, str] = {}  # affiliation key -> its name (the first given)
@@ -421,15 +422,19 @@ class FactCollector:
         pw[2 * number + 1] = len(self._words_dat)
         self.documents += bool(found)
 
-    def affiliation(self, paper: int, a: Affiliation) -> None:
-        """An affiliation of the authorship at `position` of paper number `paper`."""
+    def affiliation(self, row: int | None, paper: int, a: Affiliation) -> None:
+        """An affiliation of the authorship at `a.position` of paper number `paper`, whose author row
+        is `row` (None: not known yet, found when the facts are made)."""
         key = affiliation_key(self.minter, a)
         k = self._keys.get(key)
         if k is None:
             k = self._keys[key] = len(self._key_list)
             self._key_list.append(key)
             self.institution_names[key] = a.name
-        self._affiliated.setdefault(paper << 32 | a.position, []).append(k)
+        if row is None:
+            self._pending.setdefault(paper << 32 | a.position, []).append(k)
+        else:
+            self._affiliated.append(k << 32 | row)
 
     def citation(self, citing: int, cited: int) -> None:
         """Paper number `citing` cites paper number `cited` (both in the graph)."""
@@ -535,30 +540,45 @@ class FactCollector:
 
     def _affiliations(self, pair_paper: Iterable[int], pair_row: Iterable[int], pair_position: Iterable[int],
                       renumber: array[int], wanted: AbstractSet[int]) -> Affiliations:
-        """Every affiliated authorship's (row, key), and for the `wanted` rows the rows their papers
-        cite: one more pass over the authorships, only when the graph has affiliations or citations."""
-        if not self._affiliated and not self._cites:
+        """The institutions of the graph and of the `wanted` rows, and the rows the wanted rows'
+        papers cite; a pass over the authorships only for affiliations whose row was not known when
+        they were read, and for citations (then keeping the rows of papers with a wanted row only)."""
+        if not self._affiliated and not self._pending and not self._cites:
             return Affiliations()
-        affiliated: list[tuple[int, str]] = []
-        cites = self._cites
-        involved = set(cites)
-        on_paper: dict[int, list[int]] = {}
-        keys, at = self._key_list, self._affiliated
-        for paper, row, position in zip(pair_paper, pair_row, pair_position, strict=True):
-            got = at.get(paper << 32 | position)
-            if got:
-                affiliated.extend((renumber[row], keys[k]) for k in got)
-            if paper in involved:
-                on_paper.setdefault(paper, []).append(row)
+        affiliated, pending, cites = self._affiliated, self._pending, self._cites
+        rows_on: dict[int, list[int]] = {}  # a paper with a wanted row -> its wanted rows
+        if pending or cites:
+            for paper, row, position in zip(pair_paper, pair_row, pair_position, strict=True):
+                got = pending.get(paper << 32 | position) if pending else None
+                if got:
+                    affiliated.extend(k << 32 | row for k in got)
+                if cites and row in wanted:
+                    rows_on.setdefault(paper, []).append(row)
+            pending.clear()
+        keys = self._key_list
+        order = sorted(range(len(keys)), key=keys.__getitem__)  # keys in sorted order, as read back from a store
+        new = array("I", [0]) * len(keys)
+        for number, k in enumerate(order):
+            new[k] = number
+        size = [0] * len(keys)
+        of_row: dict[int, list[int]] = {}
+        for value in sorted(set(affiliated)):  # each (key, row) once
+            k, row = value >> 32, value & 0xFFFFFFFF
+            size[new[k]] += 1
+            if row in wanted:
+                of_row.setdefault(renumber[row], []).append(new[k])
         cited: dict[int, list[int]] = {}
-        for k in range(0, len(cites), 2):
-            citing, to = on_paper.get(cites[k], ()), on_paper.get(cites[k + 1], ())
+        for c in range(0, len(cites), 2):
+            citing = rows_on.get(cites[c])
+            to = rows_on.get(cites[c + 1]) if citing else None
+            if not citing or not to:
+                continue
             for r in citing:
-                if r in wanted:
-                    cited.setdefault(renumber[r], []).extend(renumber[x] for x in to if x != r and x in wanted)
-        names = {key: self.institution_names[key] for key in keys}
-        return Affiliations.of(affiliated, names, {renumber[r] for r in wanted},
-                               {r: v for r, v in cited.items() if v})
+                them = [renumber[x] for x in to if x != r]
+                if them:
+                    cited.setdefault(renumber[r], []).extend(them)
+        return Affiliations([keys[k] for k in order], [self.institution_names[keys[k]] for k in order], size,
+                            of_row, cited)
 
 
 _ROW_QUERY = f"""SELECT $row ?name ?orcid ?dblp ?openalex WHERE {{
