@@ -32,9 +32,9 @@ beyond the name, the venue and the years (a shared co-author, similar titles wor
 `Weights.positive`, shared affiliations worth at least `Weights.affiliation_positive`, which
 large institutions never are, or self-citations worth at least `Weights.self_cite_positive`): two
 people of one venue given one name share a venue and years too, so a pair held together by those
-alone is `unsure`, and its reasons say so
-("possibly one person: same venue, same years, nothing else shared"). `distinct` needs the
-evidence alone at most `Weights.distinct` (a common name is no evidence that two rows differ).
+alone is `unsure`, and its reasons say so ("possibly one person: same venue, same years, nothing
+else shared"). `distinct` needs the evidence alone at most `Weights.distinct` (a common name is no
+evidence that two rows differ).
 """
 
 from __future__ import annotations
@@ -221,7 +221,9 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     if institutions:
         score += affiliation
         reasons.append(f"{_count(len(institutions), 'shared affiliation')}: {_list(institutions)}"
-                       + ("" if affiliation >= w.affiliation else " (a large institution: weak evidence)"))
+                       + ("" if affiliation >= w.affiliation else
+                          " (a large institution: weak evidence)" if len(institutions) == 1 else
+                          " (large institutions: weak evidence)"))
     cites = a.facts.cites.count(b.row) + b.facts.cites.count(a.row) if b.row >= 0 else 0
     self_cite = min(w.self_cite * cites, w.self_cite_cap)
     if cites:
@@ -254,8 +256,9 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
         verdict = UNSURE
         if total >= w.same:  # enough on the name, the venue and the years, nothing to say it is one person
             held = (["same venue"] if venues else []) + (["same institution"] if institutions else []) + (
+                ["a self-citation"] if cites else []) + (
                 ["same years" if gap == 0 else "adjacent years"] if gap is not None and gap <= 1 else [])
-            rest = "nothing else shared" if title == 0 and not institutions else "too little else shared"
+            rest = "nothing else shared" if title == 0 and not institutions and not cites else "too little else shared"
             reasons.append(f"possibly one person: {', '.join(held + [rest])}" if held
                            else f"possibly one person: the name alone, {rest}")
     return Pair(a.iri, b.iri, total, verdict, reasons)
