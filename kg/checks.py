@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from kg.records import MERGE_KINDS, Author, AuthorDetail, Authorship, Merge, Paper, Record, Venue
+from kg.records import (
+    MERGE_KINDS,
+    Affiliation,
+    Author,
+    AuthorDetail,
+    Authorship,
+    Citation,
+    Merge,
+    Paper,
+    Record,
+    Venue,
+)
 
 
 class Integrity:
@@ -43,6 +54,15 @@ class Integrity:
             return None
         if isinstance(record, Merge):
             return self._merge_reason(record)
+        if isinstance(record, Affiliation):
+            if not self.papers.get(record.paper_id, 0) >> record.position & 1:
+                return f"affiliation refers to unknown authorship {record.position} of paper {record.paper_id!r}"
+            return None
+        if isinstance(record, Citation):
+            # the cited paper may be read later, or never: only the citing one must be known
+            if record.paper_id not in self.papers:
+                return f"citation refers to unknown paper {record.paper_id!r}"
+            return None
         assert isinstance(record, Venue)
         return _once(self.venues, record.id, "venue")
 

@@ -81,7 +81,31 @@ class Skipped:
     reason: str
 
 
-Record = Venue | Author | Paper | Authorship | AuthorDetail | Merge
+@dataclass(frozen=True, slots=True)
+class Affiliation:
+    """One affiliation of the authorship (`paper_id`, `position`) as the source gives it: an institution
+    (`institution_id`, the source's id or its ROR, with its name, ROR and country), or, without one,
+    only the text printed on the paper (`name`). A record of its own, not fields on Authorship: an
+    authorship has none, one or several, and most sources give none."""
+
+    paper_id: str
+    position: int
+    name: str
+    institution_id: str | None = None
+    ror: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """The paper `paper_id` cites the paper `cited_id` (an id in the same source's scheme, whether or
+    not that paper is read)."""
+
+    paper_id: str
+    cited_id: str
+
+
+Record = Venue | Author | Paper | Authorship | AuthorDetail | Merge | Affiliation | Citation
 
 
 class Located(NamedTuple):
