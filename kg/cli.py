@@ -175,6 +175,9 @@ _OPTIMIZE = click.option(
     "--workers", type=click.IntRange(min=1), help="2: map in a worker process while loading (default: large inputs)."
 )
 @_OPTIMIZE
+@click.option("--ledger/--no-ledger", default=True, show_default=True,
+              help="Keep the digests `kg sync` compares with (computed while loading); without, the first "
+                   "sync reads them from the store.")
 def build(
     inputs: tuple[Path, ...],
     store: Path,
@@ -187,6 +190,7 @@ def build(
     check: bool,
     workers: int | None,
     optimize: bool,
+    ledger: bool,
 ) -> None:
     """Map INPUTS to RDF and load them into a new store at --store, swapped in only on success."""
     from kg.build import build as run
@@ -205,6 +209,7 @@ def build(
         check=require_valid if check else None,
         workers=workers,
         optimize=optimize,
+        ledger=ledger,
     )
     click.echo(f"{report.summary()} -> {store}", err=True)
     _curation_warnings(store)

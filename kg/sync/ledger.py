@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import marshal
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import blake2b
@@ -25,8 +27,8 @@ from typing import IO
 import pyoxigraph as ox
 
 from kg.nquads import iri, literal, typed
+from kg.store import LEDGER
 
-LEDGER = "sync-ledger"
 _MASK = (1 << 64) - 1
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _FORMAT = 1
@@ -91,6 +93,41 @@ class Ledger:
             for chunk in _store_chunks(store, name):
                 ledger.add_chunk(chunk)
         return ledger
+
+
+class LedgerThread:
+    """Computes a ledger on another thread from the chunks a build loads (`passing`), so that the
+    first sync after the build has one to compare with instead of reading the store."""
+
+    def __init__(self) -> None:
+        self.ledger = Ledger()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kg-ledger", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.ledger.add_chunk(chunk)
+                except BaseException as e:  # kept, raised by finish()
+                    self._error = e
+
+    def passing(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """The chunks as they are, each also given to the ledger."""
+        try:
+            for chunk in chunks:
+                self._queue.put(chunk)
+                yield chunk
+        finally:
+            self._queue.put(None)
+
+    def finish(self) -> Ledger:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.ledger
 
 
 def term_text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph) -> str:
