@@ -48,7 +48,7 @@ def _params(q: NamedQuery, backend: Backend, key: str) -> dict[str, object]:
     clusters = {str(r["cluster"]) for r in backend.select(named("ambiguous-clusters"))}
     a = sorted(clusters)[0] if clusters else BASE + "cluster/none"
     values: dict[str, object] = {"key": key, "row": row, "paper": str(papers[0]["paper"]), "a": row, "b": other,
-                                 "node": a if clusters else row}
+                                 "node": a if clusters else row, "old": row}  # a described row: no redirect
     if q.name == "coauthors-joint-cluster-papers":
         values.update(a=a, b=a)
     return {k: values[k] for k in q.params}

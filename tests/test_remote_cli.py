@@ -60,9 +60,12 @@ def test_cluster_over_an_endpoint_prints_what_the_store_prints(example_dataset: 
         ("cluster", "Liyuan Liu", "--page", "2", "--page-size", "5", "--format", "json"),
         ("cluster", "Liyuan Liu", "--all", "--format", "json"),
         ("cluster", "Zoe Unicode", "--loose", "--format", "json"),
-        ("stats", "--format", "json"),
     ):
         assert out(example_dataset, kind, *args) == out(example_dataset, "embedded", *args), args
+    # a store also says what each source was last built or synced from (kg.sync.watermark); an engine cannot
+    here = json.loads(out(example_dataset, "embedded", "stats", "--format", "json"))
+    assert set(here.pop("sources")) == {"http://localhost:7878/graph/rows"}
+    assert json.loads(out(example_dataset, kind, "stats", "--format", "json")) == here
     shown = json.loads(out(example_dataset, kind, "cluster", "Liyuan Liu", "--format", "json"))
     assert len(shown["papers"]) == 21 and len(shown["rows"]) == 2
 
