@@ -26,6 +26,7 @@ from kg.adjacency import INDEX, AdjacencyIndex
 from kg.cluster_order import DIRECTORY, build_cluster_order
 from kg.errors import KgError, StoreBusy, StoreError
 from kg.identity.curation import (
+    ACROSS,
     APPLIED,
     CLI,
     VANISHED,
@@ -104,16 +105,13 @@ def _opened(store: Path) -> tuple[StoreDir, AdjacencyIndex, str]:
 
 
 def check(store: Path, verdict: str, a: str, b: str, labels: Labels = CLI) -> tuple[str, str]:
-    """The two rows' IRIs, checked: both in the store, two rows, of one name cluster."""
+    """The two rows' IRIs, checked: both in the store, two rows. Rows of two name clusters are a
+    correction of the variant suggestion between them (kg.identity.curation: never a merge)."""
     _, index, base = _opened(store)
     try:
         ra, rb = resolve(index, base, a, labels.a), resolve(index, base, b, labels.b)
         if ra == rb:
             raise CurationError(labels.b, f"names the same row as {labels.a} ({row_label(ra)}): give two rows")
-        ca, cb = (int(index.a2c[index.authors.find(r) or 0]) for r in (ra, rb))
-        if ca != cb:
-            raise CurationError(labels.b, f"{row_label(rb)} is not in the name cluster of {row_label(ra)} "
-                                          f"({index.clusters.iri(ca)}): a correction joins or parts rows of one name")
     finally:
         index.close()
     return ra, rb
@@ -243,13 +241,23 @@ def listing(store: Path, every: bool = False) -> list[Listed]:
             if gone:
                 out.append(Listed(c, VANISHED, "no longer in the store: " + ", ".join(gone)))
             elif c.id in built:
-                out.append(Listed(c, built[c.id].status, built[c.id].note))
+                note = built[c.id].note
+                if not note and built[c.id].status == APPLIED and index is not None and _apart(index, c):
+                    note = ACROSS
+                out.append(Listed(c, built[c.id].status, note))
             else:
                 out.append(Listed(c, "not applied yet", "the next build or `kg curate apply` applies it"))
     finally:
         if index is not None:
             index.close()
     return out
+
+
+def _apart(index: AdjacencyIndex, c: Correction) -> bool:
+    """Whether the correction's rows are in two name clusters (then it is applied to their variant
+    suggestion, kg.identity.curation)."""
+    a, b = (index.authors.find(r) for r in c.rows)
+    return a is not None and b is not None and int(index.a2c[a]) != int(index.a2c[b])
 
 
 def export(store: Path, fmt: ox.RdfFormat = ox.RdfFormat.TURTLE) -> bytes:

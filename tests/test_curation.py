@@ -220,8 +220,6 @@ def test_bad_input_names_the_parameter(world: tuple[Path, Path]) -> None:
         curate.add(store, "same", a, BASE + "author/ghost", "why", "me")
     with pytest.raises(CurationError, match=r"^B: names the same row as A"):
         curate.add(store, "same", a, "zoë-ünal-a", "why", "me")
-    with pytest.raises(CurationError, match=r"^B: .*not in the name cluster"):
-        curate.add(store, "distinct", a, _row("greek", "a"), "why", "me")
     with pytest.raises(CurationError, match=r"^--why: required"):
         curate.add(store, "same", a, b, "  ", "me")
     with pytest.raises(CurationError, match=r"^ID: no correction #7"):

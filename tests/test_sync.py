@@ -570,3 +570,26 @@ def test_no_ledger_kept_and_ledgers_over_add_and_load(example: tuple[Path, Path]
                      encoding="utf-8")
     load([extra], two, add=True)
     assert Ledger.load(Dir(two).require()) is None
+
+
+def test_a_correction_by_hand_outlives_a_sync_and_one_whose_row_is_gone_is_reported(
+    example: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Corrections are applied by every sync as by every build; a sync that deletes one of a
+    correction's rows reports it (build.json and a warning line), never drops it silently."""
+    from kg.curate import add
+    from kg.identity.curation import VANISHED
+
+    rows, store = example
+    add(store, "same", "liyuan-liu-a", "liyuan-liu-b", why="one homepage lists both", by="tester")
+    edit_table(rows / "papers.csv", lambda rs: [dict(rs[0], title="Ünïcode — 中文")] + rs[1:])
+    sync([rows], store, max_change=1.0)
+    found = json.loads((StoreDir(store).require() / "build.json").read_text())["curations"]
+    assert found["applied"] == 1 and not found["not_applied"]
+    edit_table(rows / "authors.csv", lambda rs: [r for r in rs if r["id"] != "liyuan-liu-b"])
+    edit_table(rows / "authorships.csv", lambda rs: [r for r in rs if r["author_id"] != "liyuan-liu-b"])
+    result = _kg("sync", str(rows), "--store", str(store), "--max-change", "100%")
+    assert result.returncode == 0, result.stderr
+    found = json.loads((StoreDir(store).require() / "build.json").read_text())["curations"]
+    assert [o["status"] for o in found["not_applied"]] == [VANISHED]
+    assert "kg: warning: correction #1" in result.stderr and VANISHED in result.stderr

@@ -10,8 +10,13 @@ group before any computed verdict is looked at, and within it no computed `disti
 a `distinct` correction vetoes every group that would hold both rows, however they are joined.
 When corrections contradict one another, the newer wins and the older is reported as a conflict;
 a `same` between two rows on one paper is refused (one person is not two authors of one paper)
-and reported as a conflict too. A correction whose rows are no longer in the store, or are now in
-two name clusters, is reported (`Outcome`), never dropped.
+and reported as a conflict too. A correction whose rows are no longer in the store is reported
+(`Outcome`), never dropped.
+
+A correction about rows of two name clusters (a variant spelling, or a name that changed) never
+merges the clusters: a name cluster stays the exact-name cluster its page promises. It is applied to
+the variant suggestion between the two rows (kg.identity.variants): `same` writes it as confirmed by
+hand, whatever the computed evidence says, and `distinct` removes it.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ MAX_TEXT = 2000  # characters of --why / --by
 
 # what became of a correction in a build
 APPLIED, CONFLICT, VANISHED, APART = "applied", "conflict", "vanished", "apart"
+ACROSS = "across two name clusters: applied to the variant suggestion between the rows (the clusters stay apart)"
 
 
 class CurationError(KgError):
@@ -213,6 +219,7 @@ class Hand:
     cluster_of: Callable[[int], int]
     papers_of: Callable[[int], set[int]]
     outcomes: dict[int, Outcome] = field(default_factory=dict)
+    variants: dict[tuple[str, str], Correction] = field(default_factory=dict)  # rows of two clusters
     _by_row: dict[str, list[Correction]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -224,7 +231,12 @@ class Hand:
                 continue
             na, nb = (n for n in numbers if n is not None)
             if self.cluster_of(na) != self.cluster_of(nb):
-                self.outcomes[c.id] = Outcome(c, APART, "the rows are now in two name clusters")
+                if c.verdict == SAME and self.papers_of(na) & self.papers_of(nb):
+                    self._conflict(c, f"{row_label(c.rows[0])} and {row_label(c.rows[1])} are authors of one "
+                                      "paper: one person cannot be both")
+                    continue
+                self.variants[c.rows] = c
+                self.outcomes[c.id] = Outcome(c, APPLIED, ACROSS)
                 continue
             for r in c.rows:
                 self._by_row.setdefault(r, []).append(c)

@@ -89,7 +89,7 @@ def identity_step(
             counts["pairs"] += len(ci.pairs)
             lines.extend(cluster_lines(ci, graph))
         begun = time.perf_counter()
-        variants = list(variant_lines(index, facts, graph, weights))
+        variants = list(variant_lines(index, facts, graph, weights, hand.variants))
         counts["suggestion_triples"] = len(variants)
         counts["suggestion_seconds"] = round(time.perf_counter() - begun, 3)
         lines.extend(variants)

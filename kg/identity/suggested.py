@@ -57,7 +57,9 @@ def suggestions(data: Backend, key: str, rows: set[str], *, loose: bool = False,
         if reason is not None and str(reason) not in view.reasons:
             view.reasons.append(str(reason))
     for view in found.values():
-        view.reasons.sort(key=lambda reason: (not reason.startswith("name: "), reason))
+        # a curator's word first, then how the names relate, then the evidence
+        view.reasons.sort(key=lambda reason: (not reason.startswith("corrected by hand"),
+                                              not reason.startswith("name: "), reason))
     best: dict[str, VariantView] = {}
     for view in sorted(found.values(), key=lambda v: (-v.score, v.row, v.like)):
         best.setdefault(view.row, view)

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from kg.adjacency import AdjacencyIndex
 from kg.identity.compute import commonness_ranks
-from kg.identity.evidence import DISTINCT, Context, Profile, Weights, compare, homonym_number
+from kg.identity.curation import Correction
+from kg.identity.evidence import DISTINCT, RULE_SCORE, SAME, Context, Profile, Weights, compare, homonym_number
 from kg.identity.facts import Facts, RowFacts
 from kg.identity.spelling import cluster_key, cluster_pairs, read_pairs, relation
 from kg.nquads import iri, literal, typed
@@ -81,14 +82,17 @@ class _Rows:
         return got
 
 
-def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None) -> Iterator[Suggestion]:
-    """Every variant suggestion of the graph, in the order of the clusters' keys."""
+def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None,
+                hand: dict[tuple[str, str], Correction] | None = None) -> Iterator[Suggestion]:
+    """Every variant suggestion of the graph, in the order of the clusters' keys, then those only a
+    curator made. `hand`: the corrections by hand about rows of two clusters (kg.identity.curation.Hand
+    .variants), by their sorted rows: a `same` is suggested as confirmed by hand whatever the evidence
+    says, a `distinct` is never suggested."""
     w = weights or Weights()
+    hand = dict(hand or {})
     pairs = read_pairs(index.path)
     if pairs is None:  # an index written before the pairs were
         pairs = cluster_pairs(index.clusters.iri(c) for c in range(len(index.clusters)))
-    if not pairs:
-        return
     iris = [index.clusters.iri(c) for c in range(len(index.clusters))]
     number = {iri: c for c, iri in enumerate(iris)}
     keys = [cluster_key(iri) for iri in iris]
@@ -97,11 +101,47 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
     for x, y in pairs:
         cx, cy = number.get(x), number.get(y)
         if cx is not None and cy is not None:
-            yield from _cluster_pair(rows, cx, cy, keys, ranks, w)
+            yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand)
+    for (a, b), c in sorted(hand.items()):  # a curator's word about two names no spelling relates
+        if c.verdict != SAME:
+            continue
+        ra, rb = index.authors.find(a), index.authors.find(b)
+        if ra is None or rb is None:
+            continue
+        ka, kb = keys[int(index.a2c[ra])], keys[int(index.a2c[rb])]
+        names = f"name: {relation(ka, kb)} ({facts.name(ra, a)} / {facts.name(rb, b)})"
+        yield Suggestion(a, b, RULE_SCORE, SAME, [c.words(), names, "computed: not compared"])
 
 
-def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float],
-                  w: Weights) -> Iterator[Suggestion]:
+def _by_hand(found: Suggestion | None, a: str, b: str, c: Correction) -> Suggestion | None:
+    """The suggestion of rows `a` < `b` as a correction by hand makes it: `same` wins over whatever
+    was computed (kept in the reasons), `distinct` removes it."""
+    if c.verdict != SAME:
+        return None
+    if found is None:
+        return Suggestion(a, b, RULE_SCORE, SAME, [c.words(), "computed: not suggested"])
+    computed = f"computed: {found.verdict}, {found.score:.2f}"
+    return Suggestion(a, b, RULE_SCORE, SAME, [c.words(), *found.reasons[:1], computed, *found.reasons[1:]])
+
+
+def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float], w: Weights,
+                  hand: dict[tuple[str, str], Correction]) -> Iterator[Suggestion]:
+    """The suggestions between the rows of clusters `cx` and `cy`; the corrections by hand of their
+    pairs applied (and taken out of `hand`)."""
+    yield from _computed(rows, cx, cy, keys, ranks, w, hand)
+    index = rows.index
+    xs = {index.authors.iri(int(r)) for r in index.c2a.row(cx)}
+    ys = {index.authors.iri(int(r)) for r in index.c2a.row(cy)}
+    for pair in [p for p in hand if (p[0] in xs and p[1] in ys) or (p[0] in ys and p[1] in xs)]:
+        made = _by_hand(None, pair[0], pair[1], hand.pop(pair))
+        if made is not None:
+            name = f"name: {relation(keys[cx], keys[cy])}"
+            made.reasons.insert(1, name)
+            yield made
+
+
+def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float], w: Weights,
+              hand: dict[tuple[str, str], Correction]) -> Iterator[Suggestion]:
     index, facts = rows.index, rows.facts
     xs, ys = [int(r) for r in index.c2a.row(cx)], [int(r) for r in index.c2a.row(cy)]
     own = {cx, cy}
@@ -144,14 +184,19 @@ def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[fl
             if homonym_number(fx.name) or homonym_number(fy.name):
                 why.append("dblp's homonym number set aside")
             first, second = sorted((a.iri, b.iri))
-            yield Suggestion(first, second, pair.score, pair.verdict, why + pair.reasons)
+            found = Suggestion(first, second, pair.score, pair.verdict, why + pair.reasons)
+            c = hand.pop((first, second), None)
+            made = found if c is None else _by_hand(found, first, second, c)
+            if made is not None:
+                yield made
 
 
-def variant_lines(index: AdjacencyIndex, facts: Facts, graph: str, weights: Weights | None = None) -> Iterator[str]:
+def variant_lines(index: AdjacencyIndex, facts: Facts, graph: str, weights: Weights | None = None,
+                  hand: dict[tuple[str, str], Correction] | None = None) -> Iterator[str]:
     """The suggestions as N-Quads in `graph` (an N-Triples IRI): a kg:VariantSuggestion each,
     BASE/author/ROW/variant/K after its first row."""
     numbered: Counter[str] = Counter()
-    for s in suggestions(index, facts, weights):
+    for s in suggestions(index, facts, weights, hand):
         node = iri(f"{s.a}/variant/{numbered[s.a]}")
         numbered[s.a] += 1
         yield f"{node} {_TYPE} {iri(KG.VariantSuggestion)} {graph} .\n"
