@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -88,7 +89,9 @@ def main() -> None:
             full = kg("build", str(work / "changed"), "--store", str(work / "full"))
             synced = work / "synced"
             shutil.rmtree(synced, ignore_errors=True)
-            shutil.copytree(base, synced, symlinks=True)
+            # hard links: a sync never writes the active generation's files (RocksDB's are immutable),
+            # it writes a new generation and removes the old directory (its links only)
+            shutil.copytree(base, synced, symlinks=True, copy_function=os.link)
             first = kg("sync", str(work / "changed"), "--store", str(synced), "--max-change", "100%")
             phases = json.loads((synced / "active" / "build.json").read_text())
             again = kg("sync", str(work / "changed"), "--store", str(synced))
