@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("rows", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--share", type=float, default=0.01)
+    parser.add_argument("--no-back", action="store_true", help="Skip the sync back to the original input.")
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
     rounds = []
@@ -95,11 +96,13 @@ def main() -> None:
             first = kg("sync", str(work / "changed"), "--store", str(synced), "--max-change", "100%")
             phases = json.loads((synced / "active" / "build.json").read_text())
             again = kg("sync", str(work / "changed"), "--store", str(synced))
-            back = kg("sync", str(args.rows), "--store", str(synced), "--max-change", "100%")
+            back = None if args.no_back else kg("sync", str(args.rows), "--store", str(synced), "--max-change", "100%")
             kept = json.loads((synced / "active" / "build.json").read_text())
             rounds.append({"build": full, "first_sync": first, "second_sync": again, "sync_kept_ledger": back,
                            "first_ratio": round(first / full, 3), "second_ratio": round(again / full, 3),
-                           "kept_ratio": round(back / full, 3), "changes": phases.get("synced", {}).get("changes"),
+                           "kept_ratio": round(back / full, 3) if back else None,
+                           "first_phases": phases.get("synced", {}).get("seconds"),
+                           "changes": phases.get("synced", {}).get("changes"),
                            "back_changes": kept.get("synced", {}).get("changes")})
             print(json.dumps(rounds[-1]), flush=True)
     result = {"rows": str(args.rows), "share": args.share, "changed_input": changes, "rounds": rounds}
