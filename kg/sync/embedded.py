@@ -25,7 +25,7 @@ import pyoxigraph as ox
 
 from kg.build import AFTER_LOAD, Loaded, _after_load, _metadata, _previous_meta, _remove_graphs
 from kg.iris import DEFAULT_BASE_IRI
-from kg.links import IDENTITY, LINKS
+from kg.links import IDENTITY, LINKS, source_graphs
 from kg.pipeline import Mapping
 from kg.store import StoreDir
 from kg.streaming import Report, Run
@@ -42,7 +42,7 @@ class SyncReport:
     report: Report
     delta: Delta | None = None
     up_to_date: bool = False
-    ledger_from: str = ""  # "kept" (the last sync's) or "store" (read from the store)
+    ledger_from: str = ""  # "kept" (the build's or last sync's), "store" (read from it), or "kept+store"
     seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -95,8 +95,9 @@ def sync(
         run.rejects.close()
         return SyncReport(run.report, up_to_date=True, seconds=timings)
     graphs = sorted(marks)
-    stored_graphs = set(previous.get("graphs") or [])
-    whole = stored_graphs <= set(graphs)  # the inputs are every source of the store: collect the index
+    # the inputs are every source graph the store holds: the index is collected while mapping, as
+    # a build collects it (else it is read back from the store, as kg build --add does)
+    whole = set(source_graphs(target.open(), minter)) <= set(graphs)
     spool = Spool.beside(store)
     try:
         with run, Mapping(run, inputs, kind, dtd=dtd, workers=workers, collect_index=whole, scratch=store,
@@ -108,11 +109,11 @@ def sync(
                 run.report.triples += chunk.count(b"\n")
             spool.close_writing()
             lap("map")
-            old = Ledger.load(active)
-            ledger_from = "kept"
-            if old is None or not set(graphs) <= set(old.graphs):
-                old = Ledger.from_store(target.open(), graphs)
-                ledger_from = "store"
+            old = Ledger.load(active) or Ledger()
+            missing = [g for g in graphs if g not in old.graphs]  # a new source, or no ledger kept
+            ledger_from = "store" if len(missing) == len(graphs) else "kept+store" if missing else "kept"
+            if missing:
+                old.graphs.update(Ledger.from_store(target.open(), missing).graphs)
             lap("ledger")
             delta = between(old, new, graphs, minter.base)
             check(delta, max_change)
