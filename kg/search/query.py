@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from kg.errors import KgError
-from kg.search.fold import index_tokens, name_key, query_terms
+from kg.search.fold import clean, index_tokens, name_key, query_terms
 from kg.search.write import FORMAT, SEARCH
 
 Kind = Literal["name", "paper", "all"]
@@ -146,6 +146,16 @@ class SearchIndex:
             found += self._papers(terms, wanted - len(found) if kind == "all" else wanted)
         return found[(page - 1) * size: wanted]
 
+    def exact(self, text: str, limit: int = 5) -> list[Suggestion]:
+        """The name clusters whose name is `text` as a name (folded, in any order, a homonym number
+        dropped: kg.search.fold.name_key), most papers first."""
+        key = name_key(clean(text))
+        if not key:
+            return []
+        return [Suggestion("name", *r) for r in self._conn.execute(
+            "SELECT iri, label, rows, papers, first, last, venue, persons FROM names WHERE key = ? ORDER BY id LIMIT ?",
+            (key, limit))]
+
     def _names(self, text: str, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
         ids: list[int] = [r[0] for r in self._conn.execute(
             "SELECT id FROM names WHERE key = ? ORDER BY id LIMIT ?", (name_key(text), limit))]
@@ -219,6 +229,7 @@ class SearchPage:
     limit: int
     results: list[Suggestion]
     more: bool
+    exact: list[Suggestion] = field(default_factory=list)  # the clusters the text names (asked for by the page)
 
     def to_json(self, next_url: str | None = None, paged: bool = True) -> dict[str, Any]:
         """As `kg search --format json`, /api/search (paged, with `next`) and /api/suggest give it."""
@@ -231,8 +242,10 @@ class SearchPage:
         return data
 
 
-def search_page(index: SearchIndex, text: str, kind: Kind = "all", page: int = 1, limit: int = 10) -> SearchPage:
-    """Page `page` of the results, and whether there are more."""
+def search_page(index: SearchIndex, text: str, kind: Kind = "all", page: int = 1, limit: int = 10,
+                exact: bool = False) -> SearchPage:
+    """Page `page` of the results, and whether there are more; with `exact`, also the clusters
+    the text names (the results page links them whatever the page and kind)."""
     found = index.search(text, kind, page, limit)
     more = len(found) == limit and page < MAX_PAGE and bool(index.search(text, kind, page + 1, limit))
-    return SearchPage(text, kind, page, limit, found, more)
+    return SearchPage(text, kind, page, limit, found, more, index.exact(text) if exact else [])
