@@ -135,16 +135,20 @@ class SearchIndex:
         then papers."""
         size = max(1, min(size, MAX_LIMIT))
         page = max(1, min(page, MAX_PAGE))
+        return self.first(text, kind, page * size)[(page - 1) * size:]
+
+    def first(self, text: str, kind: Kind, wanted: int) -> list[Suggestion]:
+        """The first `wanted` results (at most MAX_PAGE pages of MAX_LIMIT, and one more)."""
+        wanted = max(1, min(wanted, MAX_PAGE * MAX_LIMIT + 1))
         terms = query_terms(text)
         if not terms:
             return []
-        wanted = page * size
         found: list[Suggestion] = []
         if kind in ("name", "all"):
             found += self._names(text, terms, wanted)
         if kind in ("paper", "all") and len(found) < wanted:
             found += self._papers(terms, wanted - len(found) if kind == "all" else wanted)
-        return found[(page - 1) * size: wanted]
+        return found[:wanted]
 
     def exact(self, text: str, limit: int = 5) -> list[Suggestion]:
         """The name clusters whose name is `text` as a name (folded, in any order, a homonym number
@@ -160,17 +164,18 @@ class SearchIndex:
         ids: list[int] = [r[0] for r in self._conn.execute(
             "SELECT id FROM names WHERE key = ? ORDER BY id LIMIT ?", (name_key(text), limit))]
         exact = len(ids)
+        # one typed word: the matches in rank order are the answer; several: more candidates, reordered
         ids += [r[0] for r in self._conn.execute(
             "SELECT rowid FROM names_fts WHERE names_fts MATCH ? ORDER BY rowid LIMIT ?",
-            (_match(terms), limit + _RERANKED))]
+            (_match(terms), limit + (_RERANKED if len(terms) > 1 else 0)))]
         ordered = list(dict.fromkeys(ids))
         rows = {r[0]: r for r in self._conn.execute(
             f"SELECT id, iri, label, rows, papers, first, last, venue, persons FROM names WHERE id IN "
             f"({','.join('?' * len(ordered))})", ordered)}
-        found = [Suggestion("name", *rows[i][1:]) for i in ordered if i in rows]
+        found = [rows[i] for i in ordered if i in rows]
         if len(terms) > 1:  # the exact matches, then by how well the typed words fit the name (stable)
-            found[exact:] = sorted(found[exact:], key=lambda s: _fit(terms, s.label))
-        return found[:limit]
+            found[exact:] = sorted(found[exact:], key=lambda r: _fit(terms, r[2]))
+        return [Suggestion("name", *r[1:]) for r in found[:limit]]
 
     def _papers(self, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
         ids: list[int] = []
@@ -243,9 +248,13 @@ class SearchPage:
 
 
 def search_page(index: SearchIndex, text: str, kind: Kind = "all", page: int = 1, limit: int = 10,
-                exact: bool = False) -> SearchPage:
-    """Page `page` of the results, and whether there are more; with `exact`, also the clusters
-    the text names (the results page links them whatever the page and kind)."""
-    found = index.search(text, kind, page, limit)
-    more = len(found) == limit and page < MAX_PAGE and bool(index.search(text, kind, page + 1, limit))
-    return SearchPage(text, kind, page, limit, found, more, index.exact(text) if exact else [])
+                exact: bool = False, paged: bool = True) -> SearchPage:
+    """Page `page` of the results, and (when `paged`: a suggestion needs not know) whether there
+    are more, from one search for one result more; with `exact`, also the clusters the text names
+    (the results page links them whatever the page and kind)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    page = max(1, min(page, MAX_PAGE))
+    end = page * limit
+    got = index.first(text, kind, end + 1 if paged and page < MAX_PAGE else end)
+    return SearchPage(text, kind, page, limit, got[end - limit: end], len(got) > end,
+                      index.exact(text) if exact else [])

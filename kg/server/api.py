@@ -255,7 +255,7 @@ class Api:
     async def suggest(self, request: Request) -> Response:
         """Suggestions for what is typed so far (kg.search): names first, then titles."""
         try:
-            args = search_args(request.query_params, paged=False)
+            args = {**search_args(request.query_params, paged=False), "paged": False}
         except BadRequest as e:
             return error(400, str(e), as_json=True)
         return await self.answer(request, "search", args, search_csv, lambda data: data.to_json(paged=False))
