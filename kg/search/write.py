@@ -5,6 +5,11 @@ Every document's number (the FTS rowid) is its rank: clusters are numbered by pa
 papers by year (newest first) then number of authors. FTS5 walks a match in rowid order, so the
 first N matches of any prefix are the N best without sorting them all (a precomputed top-k).
 The tables are contentless (`content=''`): what a suggestion shows is in the plain tables beside.
+Both keep a prefix index for every prefix length typed while a word is being written (1-6): a
+longer prefix without one merged the whole lists of every word it begins ("Study": 25 ms; with
+them, p95 of a 1-6-character suggestion 1.5 -> 0.3 ms on 100k papers, for 27 % more bytes). Names
+need no positions (`detail=none`: no phrase is asked of them), and neither table the column sizes
+(`columnsize=0`: no rank function is used, documents come in rowid order).
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE names(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, label TEXT NOT NULL, key TEXT NOT NULL,
   rows INTEGER NOT NULL, papers INTEGER NOT NULL, first INTEGER, last INTEGER, venue TEXT, persons INTEGER);
-CREATE VIRTUAL TABLE names_fts USING fts5(tokens, content='', tokenize='ascii', prefix='1 2 3');
+CREATE VIRTUAL TABLE names_fts USING fts5(tokens, content='', detail=none, columnsize=0, tokenize='ascii',
+  prefix='1 2 3 4 5 6');
 CREATE TABLE papers(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, title TEXT NOT NULL, year INTEGER,
   venue TEXT, authors TEXT NOT NULL, author_count INTEGER NOT NULL);
-CREATE VIRTUAL TABLE papers_fts USING fts5(tokens, content='', tokenize='ascii', prefix='1 2 3');
+CREATE VIRTUAL TABLE papers_fts USING fts5(tokens, content='', columnsize=0, tokenize='ascii',
+  prefix='1 2 3 4 5 6');
 """
 
 
