@@ -113,6 +113,8 @@ def test_the_pages_follow_next_and_previous_as_the_api(server: Server) -> None:
     assert len(pages) == (len(seen) + 1) // 2 > 2
     assert 'rel="prev"' not in pages[0] and 'rel="prev" href="?q=le&amp;limit=2&amp;page=1"' in pages[1]
     assert "Results 3–4 (page 2)" in pages[1] and '<ol id="search-results" start="3">' in pages[1]
+    past = page(server, q="le", limit=2, page=len(pages) + 1)  # past the last page: nothing, and the way back
+    assert results(past) == [] and "No results (page" in past and 'rel="prev"' in past and 'rel="next"' not in past
 
 
 @pytest.mark.parametrize("typed", ["zzqqxx", "<script>alert(1)</script>", '"', "*", "NEAR", ":", "x AND"])
