@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="Another checkout of kg: its build with the index too.")
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
+    if args.compare is not None and not (args.compare / "kg" / "__init__.py").is_file():
+        raise SystemExit(f"--compare {args.compare}: no kg package there")
     rounds = []
     with tempfile.TemporaryDirectory(prefix="kg-bench-search-build-") as tmp:
         store = Path(tmp) / "store"
