@@ -18,6 +18,18 @@ name clusters scored apart:
   share a cluster (its own build; pairs of two dblp names that may be variants of one person's
   name, "Dan Fitton" / "Daniel Fitton", are left out: the samples lack most of dblp's person records).
 
+The dblp samples have no affiliations and no citations. The `openalex` build makes the same truths
+from the recorded OpenAlex works (../shared/data/openalex/), which have both: every OpenAlex author
+is one person, split at random into two rows (two new author ids, its ORCID dropped, its name as
+OpenAlex displays it), its institutions and the works' `referenced_works` kept as they are:
+
+- `oa_split`: clusters holding one person's split rows (recall; the rows share what the person's
+  papers share: co-authors, institutions, citations);
+- `oa_institution`: two different people of one institution, active in overlapping years, never on
+  one paper and without a co-author in common, given one name (the affiliation's homonyms: the
+  precision the new evidence must keep);
+- `oa_homonyms`: clusters of two or more OpenAlex authors of one display name, as the data has them.
+
 Per truth: pairwise precision and recall over the pairs of rows inside each name cluster, and
 B-cubed precision, recall and F1 over its rows. The names are split in two halves by a hash of the
 cluster key: with --tune the weights are chosen on the `tune` half (a small grid: the highest
@@ -41,6 +53,8 @@ import tempfile
 from collections import defaultdict
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 from kg.adjacency import AdjacencyIndex
 from kg.build import build
@@ -210,6 +224,97 @@ def _csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
         w.writerows(rows)
 
 
+def openalex_works() -> dict[str, dict[str, Any]]:
+    """The recorded OpenAlex works by id (a work repeated across pages: its first copy)."""
+    folder = SHARED / "data" / "openalex"
+    works: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for work in data.get("results", []) if isinstance(data, dict) else []:
+            works.setdefault(work["id"], work)
+    if not works:
+        sys.exit(f"bench/identity.py: no OpenAlex samples in {folder} (set KG_SHARED)")
+    return works
+
+
+def institution_homonyms(works: dict[str, dict[str, Any]], signatures: dict[str, list[tuple[str, int]]],
+                         names: dict[str, str], rng: random.Random) -> dict[str, str]:
+    """Pairs of different OpenAlex authors of one institution (as `venue_homonyms` pairs them at a
+    venue): the second -> the first, whose name it is given."""
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for person in signatures:
+        by_name[name_key(names[person])].append(person)
+    alone = {p for ps in by_name.values() if len(ps) == 1 for p in ps}
+    at: dict[str, list[str]] = defaultdict(list)
+    span: dict[str, tuple[int, int]] = {}
+    on: dict[str, set[str]] = {}
+    mates: dict[str, set[str]] = {}
+    for person, sigs in sorted(signatures.items()):
+        if person not in alone:
+            continue
+        on[person] = {w for w, _ in sigs}
+        mates[person] = {a["author"]["id"] for w, _ in sigs for a in works[w]["authorships"]
+                         if (a.get("author") or {}).get("id")} - {person}
+        years = [y for w, _ in sigs if isinstance(y := works[w].get("publication_year"), int)]
+        span[person] = (min(years), max(years)) if years else (0, 0)
+        for i in sorted({i["id"] for w, k in sigs for i in works[w]["authorships"][k].get("institutions") or []}):
+            at[i].append(person)
+    renamed: dict[str, str] = {}
+    used: set[str] = set()
+    for i in sorted(at):
+        people = [p for p in at[i] if p not in used]
+        rng.shuffle(people)
+        for a, b in itertools.combinations(people, 2):
+            (fa, la), (fb, lb) = span[a], span[b]
+            if a in used or b in used or not fa or not fb or max(fa, fb) > min(la, lb) or on[a] & on[b] \
+                    or mates[a] & mates[b]:
+                continue
+            renamed[b] = a
+            used.update({a, b} | mates[a] | mates[b])
+    return renamed
+
+
+def openalex_truth(seed: int, folder: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Writes the `openalex` build's works into `folder` (see the module's docstring); (row id ->
+    person, person -> its kind of truth when the cluster's make-up does not decide it)."""
+    works = openalex_works()
+    signatures: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for wid, work in works.items():
+        for k, a in enumerate(work.get("authorships") or []):
+            aid = (a.get("author") or {}).get("id")
+            if aid:
+                signatures[aid].append((wid, k))
+                names.setdefault(aid, a["author"].get("display_name") or aid.rsplit("/", 1)[-1])
+    rng = random.Random(seed)
+    renamed = institution_homonyms(works, signatures, names, random.Random(seed))
+    truth: dict[str, str] = {}
+    owner: dict[tuple[str, int], str] = {}
+    for n, (person, sigs) in enumerate(sorted(signatures.items())):
+        sigs = sorted(set(sigs))
+        rng.shuffle(sigs)
+        cut = rng.randint(1, len(sigs) - 1) if len(sigs) >= 2 else len(sigs)
+        for part_no, part in enumerate((sigs[:cut], sigs[cut:])):
+            row = f"A{900_000_000 + 2 * n + part_no}"
+            for sig in part:
+                owner[sig] = row
+                truth[row] = person
+    written = []
+    for wid, work in works.items():
+        copy = json.loads(json.dumps(work))
+        for k, a in enumerate(copy.get("authorships") or []):
+            row = owner.get((wid, k))
+            if row is not None:
+                name = names[renamed.get(truth[row], truth[row])]
+                a["author"] = {"id": f"https://openalex.org/{row}", "display_name": name}
+                a["raw_author_name"] = name
+        written.append(copy)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "works.json").write_text(json.dumps({"meta": {}, "results": written}), encoding="utf-8")
+    kinds = {b: "oa_institution" for b in renamed} | {a: "oa_institution" for a in renamed.values()}
+    return {f"openalex:{r}": p for r, p in truth.items()}, kinds
+
+
 def half(key: str) -> str:
     return "tune" if hashlib.sha256(key.encode("utf-8")).digest()[0] % 2 == 0 else "test"
 
@@ -228,7 +333,8 @@ def kind_of(rows: list[str], truth: dict[str, str], kinds: dict[str, str], varia
         return "orcid" if marked else None
     if marked:
         return marked.pop()
-    return "homonyms" if len(people) > 1 else "split"
+    prefix = "oa_" if variant == "openalex" else ""
+    return prefix + ("homonyms" if len(people) > 1 else "split")
 
 
 def scores(groups: dict[str, list[list[str]]], truth: dict[str, str], kinds: dict[str, str], variant: str,
@@ -293,7 +399,7 @@ def _find(parent: dict[int, int], x: int) -> int:
 
 
 def _row_id(iri: str) -> str:
-    return iri.rsplit("/", 1)[-1]
+    return unquote(iri.rsplit("/", 1)[-1])
 
 
 # The grid searched on the tune half (--tune); the other weights stay as kg.identity.evidence.Weights has them.
@@ -305,20 +411,39 @@ GRID = {
     "coauthor_common": [0.0, 0.5],
     "positive": [1.0, 2.0],
 }
+# Searched on the tune half of the `openalex` build alone (the only one with affiliations and citations),
+# every other weight as shipped; the shipped value first in each list (it wins a tie).
+AFFILIATION_GRID = {
+    "affiliation": [2.0, 1.5],
+    "affiliation_small": [20.0, 5.0],
+    "affiliation_positive": [3.0, 1.5],
+    "self_cite_positive": [4.0, 2.0],
+}
 PRECISION = 0.99  # pairwise, on every truth
+# OpenAlex's own author ids are no truth of two people: its split profiles of one person (two ids
+# for the Wei Zhang of IFPRI who writes with Stefano Pagiola) are counted as "different" there.
+NOT_A_TRUTH = frozenset({"oa_homonyms"})
 Run = tuple[str, AdjacencyIndex, Facts, dict[str, str], dict[str, str], dict[str, str]]
 
 
-def tune(runs: list[Run]) -> tuple[Weights, dict[str, float]]:
-    """The weights with the highest split-profile recall at pairwise precision >= PRECISION on every
-    truth, on the tune half (seeds pooled); ties: the higher mean B-cubed F1."""
+def tune(runs: list[Run], grid: dict[str, list[float]] = GRID, split: str = "split",
+         trials: list[dict[str, object]] | None = None) -> tuple[Weights, dict[str, float]]:
+    """The weights with the highest split-profile recall (truth `split`) at pairwise precision >=
+    PRECISION on every truth, on the tune half (seeds pooled); ties: the higher mean B-cubed F1,
+    then the first in the grid's order. `trials`, when given, gets each point's figures on both halves."""
     best: tuple[float, float, float] | None = None
     chosen = Weights()
-    for values in itertools.product(*GRID.values()):
-        w = replace(Weights(), **dict(zip(GRID, values, strict=True)))  # type: ignore[arg-type]
-        got = pooled([scores(persons(i, f, w), t, k, v, keys) for v, i, f, t, k, keys in runs], "tune")
+    for values in itertools.product(*grid.values()):
+        w = replace(Weights(), **dict(zip(grid, values, strict=True)))  # type: ignore[arg-type]
+        counted = [scores(persons(i, f, w), t, k, v, keys) for v, i, f, t, k, keys in runs]
+        got = pooled(counted, "tune")
+        if trials is not None:
+            trials.append({"weights": dict(zip(grid, values, strict=True)),
+                           **{h: {kind: [m["pairwise_precision"], m["pairwise_recall"]]
+                                  for kind, m in pooled(counted, h).items()} for h in ("tune", "test")}})
+        got = {kind: m for kind, m in got.items() if kind not in NOT_A_TRUTH}
         precision = min(m["pairwise_precision"] for m in got.values())
-        recall = got["split"]["pairwise_recall"] if "split" in got else 0.0
+        recall = got[split]["pairwise_recall"] if split in got else 0.0
         f1 = sum(m["bcubed_f1"] for m in got.values()) / max(len(got), 1)
         key = (recall if precision >= PRECISION else -1.0, f1, precision)
         if best is None or key > best:
@@ -350,7 +475,7 @@ def table(ours: Figures, theirs: Figures) -> str:
     """The markdown table of kg's figures (`ours`) and the naive rule's (`theirs`) on one half."""
     lines = ["| truth | rows / same pairs | kg pairwise P / R | kg B-cubed P / R / F1 | naive pairwise P / R | "
              "naive B-cubed P / R / F1 |", "|---|---|---|---|---|---|"]
-    for kind in ("split", "homonyms", "venue", "orcid", "initials"):
+    for kind in ("split", "homonyms", "venue", "orcid", "initials", "oa_split", "oa_homonyms", "oa_institution"):
         k, n = ours.get(kind), theirs.get(kind)
         if k is None or n is None:
             continue
@@ -363,10 +488,25 @@ def table(ours: Figures, theirs: Figures) -> str:
     return "\n".join(lines)
 
 
+def before_after(before: Figures, after: Figures) -> str:
+    """The markdown table of the `openalex` truths without the new evidence and with it."""
+    lines = ["| truth | rows / same pairs | without: pairwise P / R, B-cubed F1 | with: pairwise P / R, B-cubed F1 |",
+             "|---|---|---|---|"]
+    for kind in ("oa_split", "oa_institution", "oa_homonyms"):
+        b, a = before.get(kind), after.get(kind)
+        if b is None or a is None:
+            continue
+        lines.append(f"| {kind} | {a['rows']:,} / {a['same_pairs']:,} "
+                     f"| {b['pairwise_precision']:.3f} / {b['pairwise_recall']:.3f}, {b['bcubed_f1']:.3f} "
+                     f"| {a['pairwise_precision']:.3f} / {a['pairwise_recall']:.3f}, {a['bcubed_f1']:.3f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", default="1,2,3", help="random splits of the persons' papers, pooled")
-    ap.add_argument("--builds", default="numbered,orcid,initials", help="which builds: numbered, orcid, initials")
+    ap.add_argument("--builds", default="numbered,orcid,initials,openalex",
+                    help="which builds: numbered, orcid, initials, openalex")
     ap.add_argument("--tune", action="store_true", help="also search the grid on the tune half")
     ap.add_argument("-o", "--output", type=Path, default=RESULTS)
     args = ap.parse_args()
@@ -374,9 +514,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kg-identity-bench-") as tmp:
         for variant, seed in itertools.product(args.builds.split(","), (int(s) for s in args.seeds.split(","))):
             folder = Path(tmp) / f"rows-{variant}-{seed}"
-            truth, kinds = ground_truth(seed, folder, variant)
             store = Path(tmp) / f"store-{variant}-{seed}"
-            build([folder], store, kind="rows", optimize=False)
+            if variant == "openalex":
+                truth, kinds = openalex_truth(seed, folder)
+                build([folder / "works.json"], store, kind="openalex", optimize=False)
+            else:
+                truth, kinds = ground_truth(seed, folder, variant)
+                build([folder], store, kind="rows", optimize=False)
             index = AdjacencyIndex.open((store / "active").resolve())
             assert index is not None
             facts = Facts.read(index.path)
@@ -386,10 +530,25 @@ def main() -> None:
         report: dict[str, object] = {"samples": [p.name for p in samples()], "seeds": args.seeds,
                                      "weights": asdict(Weights())}
         if args.tune:
-            w, fit = tune(runs)
-            report["tuned"] = {"weights": asdict(w), **fit,
-                               "test": pooled([scores(persons(i, f, w), t, k, v, keys)
-                                               for v, i, f, t, k, keys in runs], "test")}
+            dblp = [run for run in runs if run[0] != "openalex"]
+            if dblp:
+                w, fit = tune(dblp)
+                report["tuned"] = {"weights": asdict(w), **fit,
+                                   "test": pooled([scores(persons(i, f, w), t, k, v, keys)
+                                                   for v, i, f, t, k, keys in dblp], "test")}
+            openalex = [run for run in runs if run[0] == "openalex"]
+            if openalex:
+                trials: list[dict[str, object]] = []
+                w, fit = tune(openalex, AFFILIATION_GRID, "oa_split", trials)
+                chosen = {k: getattr(w, k) for k in AFFILIATION_GRID}
+                report["tuned_affiliation"] = {"weights": chosen, **fit, "grid": trials,
+                                               "test": pooled([scores(persons(i, f, w), t, k, v, keys)
+                                                               for v, i, f, t, k, keys in openalex], "test")}
+        # the same truths without affiliations and citations as evidence: what they add
+        off = replace(Weights(), affiliation=0.0, self_cite=0.0)
+        report["without_affiliations"] = {h: pooled([scores(persons(i, f, off), t, k, v, keys)
+                                                     for v, i, f, t, k, keys in runs if v == "openalex"], h)
+                                          for h in ("tune", "test")}
         shipped = [scores(persons(i, f, Weights()), t, k, v, keys) for v, i, f, t, k, keys in runs]
         simple = [scores(naive(i, 1), t, k, v, keys) for v, i, _, t, k, keys in runs]
         ours = {h: pooled(shipped, h) for h in ("tune", "test")}
@@ -403,6 +562,11 @@ def main() -> None:
     for h in ("test", "tune"):
         print(f"\n{h} half, shipped weights (kg) and one shared co-author (naive):\n")
         print(table(ours[h], theirs[h]))
+        without = report["without_affiliations"]
+        assert isinstance(without, dict)
+        if without[h]:
+            print(f"\n{h} half, the openalex truths without and with affiliations and self-citations:\n")
+            print(before_after(without[h], ours[h]))
 
 
 if __name__ == "__main__":

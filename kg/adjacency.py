@@ -44,7 +44,7 @@ from kg.identity.facts import FactCollector
 from kg.identity.spelling import cluster_pairs, write_pairs
 from kg.iris import Minter
 from kg.names import name_key
-from kg.records import Author, AuthorDetail, Authorship, Paper, Venue
+from kg.records import Affiliation, Author, AuthorDetail, Authorship, Citation, Paper, Venue
 from kg.search.collect import Mapped, documents
 from kg.search.write import SEARCH, add_names, add_papers, create
 from kg.terms import KG, RDF_TYPE
@@ -87,6 +87,7 @@ class Collector:
         self._pair_paper, self._pair_row, self._pair_position = array("I"), array("I"), array("I")
         self.facts = FactCollector(minter)  # what the identity evidence needs besides the index
         self._titles: list[str | None] = []  # by paper number, for the search index (kg.search)
+        self._waiting: dict[str, list[int]] = {}  # a cited paper not read yet -> the papers citing it
 
     def _paper(self, paper_iri: str) -> int:
         paper = self._papers.get(paper_iri)
@@ -102,8 +103,11 @@ class Collector:
             self._pair_row.append(row)
             self._pair_position.append(record.position)
         elif isinstance(record, Paper):
-            number = self._paper(self.minter.paper(record.id))
+            iri = self.minter.paper(record.id)
+            number = self._paper(iri)
             self.facts.paper(number, record)
+            for citing in self._waiting.pop(iri, ()):
+                self.facts.citation(citing, number)
             if len(self._titles) <= number:
                 self._titles.extend([None] * (number + 1 - len(self._titles)))
             self._titles[number] = record.title
@@ -119,6 +123,27 @@ class Collector:
                 self.facts.detail(known, record)
         elif isinstance(record, Venue):
             self.facts.venue(record)
+        elif isinstance(record, Affiliation):
+            paper = self._paper(self.minter.paper(record.paper_id))
+            self.facts.affiliation(self._ship_row(paper, record.position), paper, record)
+        elif isinstance(record, Citation):
+            by, to = self.minter.paper(record.paper_id), self.minter.paper(record.cited_id)
+            known = self._papers.get(to)
+            if known is None:  # cited before it is read (or never read: then it links nobody)
+                self._waiting.setdefault(to, []).append(self._paper(by))
+            else:
+                self.facts.citation(self._paper(by), known)
+
+    def _ship_row(self, paper: int, position: int) -> int | None:
+        """The row of authorship `position` of `paper` when it is among the last authorships read
+        (the sources give a work's affiliations right after its authorships), else None."""
+        pp, pr, ppos = self._pair_paper, self._pair_row, self._pair_position
+        k = len(pp) - 1
+        while k >= 0 and pp[k] == paper:
+            if ppos[k] == position:
+                return int(pr[k])
+            k -= 1
+        return None
 
     def write(self, generation: Path) -> dict[str, int]:
         """Write the index into `generation`/paths-index; its counts."""
@@ -132,7 +157,7 @@ class Collector:
         pairs = cluster_pairs(set(self._clusters))  # name clusters that may hold one person under two spellings
         write_pairs(tmp, pairs)
         self.facts.facts(list(self._authors), self._clusters, self._pair_paper, self._pair_row, renumber,
-                         {c for pair in pairs for c in pair}).write(tmp)
+                         {c for pair in pairs for c in pair}, self._pair_position).write(tmp)
         p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers", self._pair_position)
         self._write_search(tmp / SEARCH)
         return _finish(generation, tmp, authors, in_cluster, p2a_off, p2a_dat)

@@ -45,8 +45,10 @@ from kg.pipeline import Mapping
 from kg.search.step import search_step
 from kg.sources import detect
 from kg.stats import compute_stats
-from kg.store import Generation, StoreDir
+from kg.store import LEDGER, Generation, StoreDir
 from kg.streaming import Report, Run, load_ontology
+from kg.sync.ledger import Ledger, LedgerThread
+from kg.sync.watermark import SOURCES, merged, watermarks
 from kg.version import __version__
 
 
@@ -184,6 +186,7 @@ def build(
     workers: int | None = None,
     check: Callable[[ox.Store], None] | None = None,
     optimize: bool = True,
+    ledger: bool = True,
 ) -> Report:
     """Map and load the inputs into a new generation of `store`, swapped in only on success.
 
@@ -200,25 +203,48 @@ def build(
     does: without it, the store is left as `oxigraph load` leaves one (the bulk loader's files, which
     overlap, not compacted), and queries that scan ranges are several times slower on it
     (kg.store.Generation.compact).
+
+    With `ledger` (the default) the digests of the new source graphs' subjects are computed on a
+    thread while they load and kept in the generation (kg.sync.ledger), for the first `kg sync`.
     """
     run = Run(rejects if rejects is not None else store / "rejects.jsonl", base_iri=base_iri, strict=strict)
     minter = run.minter
     target = StoreDir(store)
     previous = _previous_meta(target, minter) if add else None
     replaced = {minter.graph(detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
+    marks = watermarks(inputs, kind, minter.graph)  # what `kg sync` compares its inputs with
     with run, Mapping(run, inputs, kind, progress=progress, dtd=dtd, workers=workers, collect_index=not add,
                       scratch=store) as mapping, target.generation(copy_active=add) as gen:
         if add:
             derived = [minter.graph(LINKS), minter.graph(IDENTITY)]
             _remove_graphs(gen.store, [ONTOLOGY_GRAPH, *derived, *sorted(replaced)])
         load_ontology(gen.store)
-        _bulk_load_chunks(gen.store, mapping.chunks())
+        digests = LedgerThread() if ledger else None
+        chunks = mapping.chunks()
+        _bulk_load_chunks(gen.store, digests.passing(chunks) if digests is not None else chunks)
+        _keep_ledger(gen.path, digests, add)
         loaded = Loaded(gen, minter, mapping.write_index)
         counts = _after_load(loaded, AFTER_LOAD, optimize, check)
         run.report.triples = counts["triples"]
         run.stop_clock()
         gen.meta = _metadata(run, inputs, counts, loaded.meta, kind=kind, previous=previous)
+        gen.meta[SOURCES] = merged(previous or {}, marks)
     return run.report
+
+
+def _keep_ledger(generation: Path, digests: LedgerThread | None, add: bool) -> None:
+    """Writes the build's ledger into the generation: over the one an --add copied (its other
+    sources' graphs kept), or removes that copy when no ledger was computed (it would be stale)."""
+    copied = generation / LEDGER
+    if digests is None:
+        copied.unlink(missing_ok=True)
+        return
+    fresh = digests.finish()
+    kept = Ledger.load(generation) if add else None
+    if kept is not None:
+        kept.graphs.update(fresh.graphs)
+        fresh = kept
+    fresh.save(generation)
 
 
 def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = True) -> Report:
@@ -230,6 +256,8 @@ def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = 
             _remove_graphs(gen.store, [g for g in [identity_graph(gen.store)] if g is not None])
         else:
             load_ontology(gen.store)
+        # RDF from elsewhere may add to a source graph: a ledger copied from before would not know it
+        (gen.path / LEDGER).unlink(missing_ok=True)
         for path in files:
             _load_file(gen.store, path)
         loaded = Loaded(gen, run.minter, mapped=False)
@@ -318,6 +346,8 @@ def _metadata(
         meta["from"] = kind
         meta["graphs"] = report.graphs
         meta["rows"] = {"read": report.rows_read, "loaded": report.rows_loaded, "rejected": report.rows_rejected}
+        if report.rows_skipped:
+            meta["rows"]["skipped"] = report.rows_skipped
     if previous is None:
         return meta
     merged = {**previous, **meta, "inputs": [*previous.get("inputs", []), *meta["inputs"]]}

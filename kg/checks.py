@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from kg.records import Author, AuthorDetail, Authorship, Paper, Record, Venue
+from kg.records import (
+    MERGE_KINDS,
+    Affiliation,
+    Author,
+    AuthorDetail,
+    Authorship,
+    Citation,
+    Merge,
+    Paper,
+    Record,
+    Venue,
+)
 
 
 class Integrity:
@@ -41,8 +52,35 @@ class Integrity:
             if record.author_id not in self.authors:
                 return f"author detail refers to unknown author {record.author_id!r}"
             return None
+        if isinstance(record, Merge):
+            return self._merge_reason(record)
+        if isinstance(record, Affiliation):
+            if not self.papers.get(record.paper_id, 0) >> record.position & 1:
+                return f"affiliation refers to unknown authorship {record.position} of paper {record.paper_id!r}"
+            return None
+        if isinstance(record, Citation):
+            # the cited paper may be read later, or never: only the citing one must be known
+            if record.paper_id not in self.papers:
+                return f"citation refers to unknown paper {record.paper_id!r}"
+            return None
         assert isinstance(record, Venue)
         return _once(self.venues, record.id, "venue")
+
+    def describes(self, kind: str, id: str) -> bool:
+        """Whether a record accepted so far describes the paper, author or venue `id`."""
+        if kind == "paper":
+            return id in self.papers
+        return id in (self.authors if kind == "author" else self.venues)
+
+    def _merge_reason(self, merge: Merge) -> str | None:
+        """What one merge can be rejected for by itself (kg.merges checks what needs every record)."""
+        if merge.kind not in MERGE_KINDS:
+            return f"merge kind {merge.kind!r} is not one of {', '.join(MERGE_KINDS)}"
+        if merge.old_id == merge.new_id:
+            return f"{merge.kind} {merge.old_id!r} is merged into itself"
+        if self.describes(merge.kind, merge.old_id):
+            return f"merged {merge.kind} {merge.old_id!r} is still described by a record of this input"
+        return None
 
 
 def _once(seen: set[str], id: str, kind: str) -> str | None:

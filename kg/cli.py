@@ -175,6 +175,9 @@ _OPTIMIZE = click.option(
     "--workers", type=click.IntRange(min=1), help="2: map in a worker process while loading (default: large inputs)."
 )
 @_OPTIMIZE
+@click.option("--ledger/--no-ledger", default=True, show_default=True,
+              help="Keep the digests `kg sync` compares with (computed while loading); without, the first "
+                   "sync reads them from the store.")
 def build(
     inputs: tuple[Path, ...],
     store: Path,
@@ -187,6 +190,7 @@ def build(
     check: bool,
     workers: int | None,
     optimize: bool,
+    ledger: bool,
 ) -> None:
     """Map INPUTS to RDF and load them into a new store at --store, swapped in only on success."""
     from kg.build import build as run
@@ -205,9 +209,85 @@ def build(
         check=require_valid if check else None,
         workers=workers,
         optimize=optimize,
+        ledger=ledger,
     )
     click.echo(f"{report.summary()} -> {store}", err=True)
     _curation_warnings(store)
+
+
+@main.command()
+@_source_options
+@click.option("--store", type=click.Path(path_type=Path), envvar="KG_STORE", show_envvar=True,
+              help="The store directory to sync (default: the environment variable KG_STORE).")
+@click.option("--endpoint", help="Or a remote engine's SPARQL query endpoint (with --update-endpoint and --index).")
+@click.option("--update-endpoint", help="The remote engine's SPARQL update endpoint.")
+@click.option("--index", "index", type=click.Path(path_type=Path, file_okay=False),
+              help="With --endpoint: the local index directory (`kg index -o DIR`), kept current.")
+@click.option(
+    "--max-change", default="5%", show_default=True,
+    help="Refuse the sync (and change nothing) when more than this share of a kind of resource would change.",
+)
+@click.option("--validate/--no-validate", "check", default=True, show_default=True,
+              help="Check the touched resources against the SHACL shapes before the swap (a store only).")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="2: map in a worker process (default: large inputs)."
+)
+def sync(
+    inputs: tuple[Path, ...],
+    store: Path | None,
+    endpoint: str | None,
+    update_endpoint: str | None,
+    index: Path | None,
+    kind: str,
+    base_iri: str,
+    strict: bool,
+    rejects: Path | None,
+    dtd: Path | None,
+    max_change: str,
+    check: bool,
+    workers: int | None,
+) -> None:
+    """Bring --store (or a remote engine) to what INPUTS hold now, writing only the records that changed.
+
+    INPUTS are whole: a record they no longer hold is deleted. Only the source graphs of their kinds
+    change; the derived data follows; a store is swapped atomically, or left as it was.
+    """
+    from kg.sync.gate import parse_share
+
+    try:
+        share = parse_share(max_change)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--max-change") from None
+    if endpoint is not None and store is not None and _from_environment("store"):
+        store = None  # KG_STORE set, and an engine named: the engine is what this sync is for
+    if (store is None) == (endpoint is None):
+        raise click.UsageError("give --store DIR, or --endpoint URL with --update-endpoint URL and --index DIR")
+    if endpoint is not None:
+        if update_endpoint is None or index is None:
+            raise click.UsageError("--endpoint needs --update-endpoint URL and --index DIR")
+        from kg.sync.remote import sync_remote
+
+        done = sync_remote(list(inputs), endpoint, update_endpoint, index, kind=kind, base_iri=base_iri,
+                           strict=strict, rejects=rejects, dtd=dtd, max_change=share)
+        click.echo(f"{done.summary()} -> {endpoint}", err=True)
+        return
+    assert store is not None
+    from kg.sync.embedded import sync as run
+    from kg.validate import require_valid_subjects
+
+    done = run(
+        list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, dtd=dtd,
+        workers=workers, max_change=share, validate=require_valid_subjects if check else None, progress=True,
+    )
+    click.echo(f"{done.summary()} -> {store}", err=True)
+    if not done.up_to_date:
+        _curation_warnings(store)
+
+
+def _from_environment(param: str) -> bool:
+    """True when the current command's `param` came from its environment variable, not the line."""
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(param) is click.core.ParameterSource.ENVIRONMENT
 
 
 def _curation_warnings(store: Path) -> None:
@@ -446,16 +526,21 @@ def stats(store: Path | None, endpoint: str | None, fmt: str) -> None:
 
     with _open_data(store, endpoint) as backend:
         # a store has them from its build; an endpoint is counted (stats.rq and the quads)
+        sources: dict[str, Any] = {}
         if isinstance(backend, RemoteBackend):
             counts = compute_stats(backend)
         else:
             assert isinstance(backend.directory, StoreDir)
-            counts = backend.directory.meta()["counts"]
+            meta = backend.directory.meta()
+            counts, sources = meta["counts"], meta.get("sources") or {}
     if fmt == "json":
-        click.echo(json.dumps(counts, indent=2, sort_keys=True))
+        click.echo(json.dumps({**counts, **({"sources": sources} if sources else {})}, indent=2, sort_keys=True))
     else:
         for k in ("papers", "authors", "venues", "authorships", "clusters", "triples"):
             click.echo(f"{k:12} {counts.get(k, 0):>12,}")
+        for graph, mark in sorted(sources.items()):
+            modified = f", records up to {mark['modified']}" if mark.get("modified") else ""
+            click.echo(f"source       {graph}: synced {mark.get('synced_at')}{modified}")
 
 
 @main.command()
@@ -1044,23 +1129,46 @@ def _client(base_url: str, mailto: str | None, timeout: float, retries: int) -> 
     return Client(base_url, mailto=mailto, timeout=timeout, retries=retries)
 
 
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from kg.fetch.since import SinceError, parse_since
+
+    try:
+        return parse_since(value) if value is not None else None
+    except SinceError as e:
+        raise click.UsageError(str(e), ctx) from None
+
+
+def _done(got: Any, output: Path) -> None:
+    from kg.fetch.watermark import read_watermark
+
+    state = "complete" if got.done else "incomplete (rerun to go on)"
+    mark = read_watermark(output)
+    after = f"; next --since {mark.next_since.isoformat()}" if mark and mark.next_since else ""
+    click.echo(f"{got.works:,} works in {got.pages:,} pages -> {output} ({state}{after})", err=True)
+
+
 @fetch.command("openalex")
 @click.option("--filter", "filter_", help="OpenAlex filter, e.g. author.id:A5023888391,publication_year:>2019.")
 @click.option("--search", help="OpenAlex full-text search.")
+@click.option("--since", callback=_since, metavar="DATE",
+              help="Only works updated since DATE (ISO date or UTC timestamp): OpenAlex's from_updated_date, "
+                   "which needs an API key.")
+@click.option("--api-key", envvar="OPENALEX_API_KEY", show_envvar=True,
+              help="OpenAlex API key, sent as api_key (never written to the directory).")
 @click.option("--per-page", type=click.IntRange(1, 200), default=200, show_default=True)
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages (rerun to go on).")
 @_client_options("https://api.openalex.org")
-def fetch_openalex(filter_: str | None, search: str | None, per_page: int, max_pages: int | None, output: Path,
-                   base_url: str, mailto: str | None, timeout: float, retries: int) -> None:
-    """OpenAlex works matching --filter/--search, by cursor paging, one API page per file."""
+def fetch_openalex(filter_: str | None, search: str | None, since: Any, api_key: str | None, per_page: int,
+                   max_pages: int | None, output: Path, base_url: str, mailto: str | None, timeout: float,
+                   retries: int) -> None:
+    """OpenAlex works matching --filter/--search (and --since), by cursor paging, one API page per file."""
     from kg.fetch.openalex import fetch_works
 
-    if not filter_ and not search:
-        raise click.UsageError("give --filter or --search")
+    if not filter_ and not search and since is None:
+        raise click.UsageError("give --filter or --search (or --since alone: every work updated since)")
     got = fetch_works(_client(base_url, mailto, timeout, retries), output, filter=filter_, search=search,
-                      per_page=per_page, max_pages=max_pages)
-    state = "complete" if got.done else "incomplete (rerun to go on)"
-    click.echo(f"{got.works:,} works in {got.pages:,} pages -> {output} ({state})", err=True)
+                      since=since, api_key=(api_key or "").strip() or None, per_page=per_page, max_pages=max_pages)
+    _done(got, output)
 
 
 @fetch.command("dblp")
@@ -1082,15 +1190,30 @@ def fetch_dblp(pids: tuple[str, ...], search: str | None, max_people: int, outpu
 
 
 @fetch.command("crossref")
-@click.option("--doi", "dois", multiple=True, required=True, metavar="DOI", help="A DOI (repeatable).")
+@click.option("--doi", "dois", multiple=True, metavar="DOI", help="A DOI (repeatable).")
+@click.option("--filter", "filter_", help="Crossref filter, e.g. member:311,type:journal-article (cursor paging).")
+@click.option("--query", help="Crossref bibliographic query (cursor paging).")
+@click.option("--since", callback=_since, metavar="DATE",
+              help="Only works indexed since DATE (Crossref's from-index-date; a timestamp's day is sent).")
+@click.option("--rows", type=click.IntRange(1, 1000), default=1000, show_default=True, help="Works per page.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages (rerun to go on).")
 @_client_options("https://api.crossref.org")
-def fetch_crossref(dois: tuple[str, ...], output: Path, base_url: str, mailto: str | None, timeout: float,
+def fetch_crossref(dois: tuple[str, ...], filter_: str | None, query: str | None, since: Any, rows: int,
+                   max_pages: int | None, output: Path, base_url: str, mailto: str | None, timeout: float,
                    retries: int) -> None:
-    """Crossref works by DOI, one `work` message per file."""
-    from kg.fetch.crossref import fetch_dois
+    """Crossref works by DOI (one `work` message per file), or by --filter/--query/--since (one page per file)."""
+    from kg.fetch import crossref
 
-    got = fetch_dois(_client(base_url, mailto, timeout, retries), output, list(dois))
-    click.echo(f"{got.works:,} works fetched, {got.skipped:,} already there -> {output}", err=True)
+    client = _client(base_url, mailto, timeout, retries)
+    if filter_ or query or since is not None:
+        got = crossref.fetch_works(client, output, filter=filter_, query=query, dois=list(dois), since=since,
+                                   rows=rows, max_pages=max_pages)
+        _done(got, output)
+        return
+    if not dois:
+        raise click.UsageError("give --doi, --filter, --query or --since")
+    fetched = crossref.fetch_dois(client, output, list(dois))
+    click.echo(f"{fetched.works:,} works fetched, {fetched.skipped:,} already there -> {output}", err=True)
 
 
 @main.command()

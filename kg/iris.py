@@ -18,6 +18,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 _OPENALEX_AUTHOR = re.compile(r"^A\d+$")
+_ROR = re.compile(r"^0[0-9a-hj-km-np-tv-z]{6}[0-9]{2}$", re.IGNORECASE)
 _DBLP_PID = re.compile(r"^[0-9a-z]+(/[0-9A-Za-z\-]+)+$")
 
 
@@ -90,6 +91,11 @@ def normalize_openalex_author(value: str) -> str:
     )
 
 
+def normalize_ror(value: str) -> str:
+    """'https://ror.org/04aj4sh46' or '04aj4sh46' -> '04aj4sh46' (0, six letters or digits, two check digits)."""
+    return _identifier(value, ("https://ror.org/", "http://ror.org/"), _ROR, "a ROR id").lower()
+
+
 def normalize_dblp_pid(value: str) -> str:
     return _identifier(value, ("https://dblp.org/pid/", "http://dblp.org/pid/"), _DBLP_PID, "a dblp pid")
 
@@ -104,6 +110,10 @@ def orcid_iri(orcid: str) -> str:
 
 def dblp_iri(pid: str) -> str:
     return "https://dblp.org/pid/" + pid
+
+
+def ror_iri(ror: str) -> str:
+    return "https://ror.org/" + ror
 
 
 def openalex_iri(oid: str) -> str:
@@ -127,6 +137,9 @@ class Minter:
 
     def authorship(self, paper_id: str, position: int) -> str:
         return f"{self.base}paper/{segment(paper_id)}/authorship/{position}"
+
+    def institution(self, id: str) -> str:
+        return f"{self.base}institution/{segment(id)}"
 
     def cluster(self, key: str) -> str:
         return f"{self.base}cluster/{segment(key)}"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kg.iris import Minter, dblp_iri, doi_iri, openalex_iri, orcid_iri
+from kg.iris import Minter, dblp_iri, doi_iri, openalex_iri, orcid_iri, ror_iri
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import iri, literal, typed
-from kg.records import Author, AuthorDetail, Authorship, Paper, Record, Venue
-from kg.terms import KG, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_INTEGER
+from kg.records import Affiliation, Author, AuthorDetail, Authorship, Citation, Merge, Paper, Record, Venue
+from kg.terms import KG, OWL_SAME_AS, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_INTEGER
 
 _TYPE = iri(RDF_TYPE)
 _LABEL = iri(RDFS_LABEL)
+_SAME_AS = iri(OWL_SAME_AS)
 _P = {name: iri(value) for name, value in vars(KG).items() if isinstance(value, str) and "#" in value}
 _AUTHORSHIP, _PAPER, _AUTHOR_ROW, _POSITION = _P["Authorship"], _P["paper"], _P["authorRow"], _P["position"]
 _NAME_AS_PRINTED, _HAS_AUTHORSHIP, _AUTHOR = _P["nameAsPrinted"], _P["hasAuthorship"], _P["author"]
@@ -24,6 +25,7 @@ class Mapper:
         self.minter = minter
         self.graph = iri(graph)
         self._clusters: set[str] = set()
+        self._institutions: set[str] = set()
 
     def lines(self, record: Record) -> Iterator[str]:
         if isinstance(record, Authorship):
@@ -34,7 +36,38 @@ class Mapper:
             return self._author(record)
         if isinstance(record, AuthorDetail):
             return self._author_detail(record)
+        if isinstance(record, Merge):
+            return self._merge(record)
+        if isinstance(record, Affiliation):
+            return self._affiliation(record)
+        if isinstance(record, Citation):
+            return iter((self._quad(iri(self.minter.paper(record.paper_id)), _P["cites"],
+                                    iri(self.minter.paper(record.cited_id))),))
         return self._venue(record)
+
+    def _affiliation(self, a: Affiliation) -> Iterator[str]:
+        ship = iri(self.minter.authorship(a.paper_id, a.position))
+        if a.institution_id is None:  # only the text printed on the paper: no institution to name
+            yield self._quad(ship, _P["affiliationText"], literal(a.name))
+            return
+        s = iri(self.minter.institution(a.institution_id))
+        yield self._quad(ship, _P["affiliation"], s)
+        if a.institution_id in self._institutions:
+            return
+        self._institutions.add(a.institution_id)
+        yield self._quad(s, _TYPE, _P["Institution"])
+        yield self._quad(s, _P["sourceId"], literal(a.institution_id))
+        yield self._quad(s, _P["name"], literal(a.name))
+        if a.ror:
+            yield self._quad(s, _P["ror"], iri(ror_iri(a.ror)))
+        if a.country:
+            yield self._quad(s, _P["countryCode"], literal(a.country))
+
+    def _merge(self, m: Merge) -> Iterator[str]:
+        """The merged id's IRI `owl:sameAs` the survivor's, and nothing else: having no rdf:type of its
+        own is what makes the server answer it with a redirect (kg.redirects)."""
+        mint = {"paper": self.minter.paper, "author": self.minter.author, "venue": self.minter.venue}[m.kind]
+        yield self._quad(iri(mint(m.old_id)), _SAME_AS, iri(mint(m.new_id)))
 
     def _author_detail(self, d: AuthorDetail) -> Iterator[str]:
         s = iri(self.minter.author(d.author_id))

@@ -29,6 +29,7 @@ from kg.adjacency import INDEX, Collector
 from kg.errors import KgError
 from kg.iris import Minter
 from kg.records import Reject
+from kg.sources import snapshot
 from kg.streaming import Report, Run, batched, quads, refusal
 
 # Below this much input the worker's start-up costs more than the overlap saves.
@@ -47,10 +48,12 @@ class Job:
 
 
 def input_bytes(inputs: list[Path]) -> int:
-    """The size of the inputs on disk (files, or the files directly in a directory)."""
+    """The size of the inputs on disk (files, the files directly in a directory, a snapshot's works files)."""
     total = 0
     for path in inputs:
-        if path.is_dir():
+        if snapshot.is_snapshot(path):
+            total += sum(p.stat().st_size for p in snapshot.partitions(path))
+        elif path.is_dir():
             total += sum(p.stat().st_size for p in path.iterdir() if p.is_file())
         elif path.is_file():
             total += path.stat().st_size

@@ -61,13 +61,57 @@ class AuthorDetail:
     orcid: str | None = None
 
 
-Record = Venue | Author | Paper | Authorship | AuthorDetail
+MERGE_KINDS = ("paper", "author", "venue")
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """A source merged `old_id` into `new_id` (ids of one `kind`: paper, author or venue): the old id
+    describes nothing any more but keeps its IRI, as a redirect to the survivor's."""
+
+    kind: str
+    old_id: str
+    new_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A row a reader leaves out on purpose (not an error, so not a reject): why, counted in the report."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Affiliation:
+    """One affiliation of the authorship (`paper_id`, `position`) as the source gives it: an institution
+    (`institution_id`, the source's id or its ROR, with its name, ROR and country), or, without one,
+    only the text printed on the paper (`name`). A record of its own, not fields on Authorship: an
+    authorship has none, one or several, and most sources give none."""
+
+    paper_id: str
+    position: int
+    name: str
+    institution_id: str | None = None
+    ror: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """The paper `paper_id` cites the paper `cited_id` (an id in the same source's scheme, whether or
+    not that paper is read)."""
+
+    paper_id: str
+    cited_id: str
+
+
+Record = Venue | Author | Paper | Authorship | AuthorDetail | Merge | Affiliation | Citation
 
 
 class Located(NamedTuple):
-    """A record, or the reason a row could not become one, with where it was read."""
+    """A record, the reason a row could not become one, or why it was skipped, with where it was read."""
 
-    item: Record | str
+    item: Record | Skipped | str
     file: str
     line: int
 

@@ -30,6 +30,7 @@ DATA = "oxigraph"
 _BUILDING = ".build-"
 _LOCK = ".lock"
 CURATIONS = "curations.json"  # the corrections by hand (kg.identity.curation), kept across generations
+LEDGER = "sync-ledger"  # what kg sync compares an input with (kg.sync.ledger), kept by a copied generation
 
 
 @dataclass
@@ -159,6 +160,8 @@ class StoreDir:
                     if previous is None:
                         raise StoreError(f"--store {self.path}: nothing to add to (build one first)")
                     ox.Store.read_only(str(previous / DATA)).backup(str(building / DATA))
+                    if (previous / LEDGER).is_file():  # a writer that changes a source graph rewrites it
+                        shutil.copy2(previous / LEDGER, building / LEDGER)
                 gen = Generation(building, ox.Store(str(building / DATA)))
                 yield gen
                 # No flush: what a build writes is bulk-loaded (ingested files, durable once

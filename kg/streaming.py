@@ -32,8 +32,9 @@ from kg.errors import BadRowError
 from kg.files import open_binary
 from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
 from kg.mapping import Mapper
+from kg.merges import Held, Merges
 from kg.ontology import ONTOLOGY_GRAPH, ontology_path
-from kg.records import Record, Reject
+from kg.records import Merge, Record, Reject, Skipped
 
 CHUNK = 1 << 18  # characters per chunk of N-Quads: big enough to amortise a pipe message or a write
 
@@ -43,16 +44,21 @@ class Report:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_skipped: int = 0  # left out on purpose (kg.records.Skipped), by reason in `skipped`
     triples: int = 0
     seconds: float = 0.0
     rejects_file: str | None = None
     graphs: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
+        skipped = f", {self.rows_skipped:,} skipped" if self.rows_skipped else ""
         text = (
-            f"{self.rows_read:,} rows read, {self.rows_loaded:,} loaded, {self.rows_rejected:,} rejected; "
+            f"{self.rows_read:,} rows read, {self.rows_loaded:,} loaded, {self.rows_rejected:,} rejected{skipped}; "
             f"{self.triples:,} triples in {self.seconds:.1f} s"
         )
+        if self.skipped:
+            text += " (skipped: " + "; ".join(f"{n:,} {why}" for why, n in sorted(self.skipped.items())) + ")"
         if self.rows_rejected and self.rejects_file:
             text += f" (rejects: {self.rejects_file})"
         return text
@@ -63,6 +69,12 @@ class Report:
         self.rows_loaded += other.rows_loaded
         self.rows_rejected += other.rows_rejected
         self.graphs.extend(other.graphs)
+        for why, n in other.skipped.items():
+            self.skip(why, n)
+
+    def skip(self, why: str, n: int = 1) -> None:
+        self.rows_skipped += n
+        self.skipped[why] = self.skipped.get(why, 0) + n
 
 
 class RecordCollector(Protocol):
@@ -114,9 +126,11 @@ def quads(
 ) -> Iterator[str]:
     """The N-Quads lines of all inputs, each input kind in its own named graph.
 
-    `collector` sees every accepted record (what the co-authorship index is built from).
+    `collector` sees every accepted record (what the co-authorship index is built from). Merges are
+    checked and mapped after every other record (kg.merges): their lines come last.
     """
     integrity = Integrity()
+    merges: Merges[Mapper] = Merges()
     ctx = sources.ReadContext(dtd=dtd)
     mappers: dict[str, Mapper] = {}
     bar = _progress(progress)
@@ -132,7 +146,14 @@ def quads(
             if bar is not None:
                 bar.update()
             item = located.item
+            if isinstance(item, Skipped):
+                report.skip(item.reason)
+                continue
             reason = item if isinstance(item, str) else integrity.reason(item)
+            if reason is None and isinstance(item, Merge):
+                reason = merges.add(item, located.file, located.line, mapper)
+                if reason is None:
+                    continue  # checked and mapped at the end
             if reason is not None:
                 report.rows_rejected += 1
                 on_reject(Reject(located.file, located.line, reason))
@@ -142,6 +163,16 @@ def quads(
             if collector is not None:
                 collector.add(item)
             yield from mapper.lines(item)
+    for outcome in merges.resolved(integrity.describes):
+        if isinstance(outcome, Reject):
+            report.rows_rejected += 1
+            on_reject(outcome)
+            continue
+        assert isinstance(outcome, Held)
+        report.rows_loaded += 1
+        if collector is not None:
+            collector.add(outcome.merge)
+        yield from outcome.tag.lines(outcome.merge)
     if bar is not None:
         bar.close()
 

@@ -30,6 +30,7 @@ class KG(metaclass=_Closed):
     Venue: Final = NS + "Venue"
     Authorship: Final = NS + "Authorship"
     NameCluster: Final = NS + "NameCluster"
+    Institution: Final = NS + "Institution"
 
     title: Final = NS + "title"
     year: Final = NS + "year"
@@ -46,6 +47,11 @@ class KG(metaclass=_Closed):
     authorRow: Final = NS + "authorRow"
     position: Final = NS + "position"
     nameAsPrinted: Final = NS + "nameAsPrinted"
+    affiliation: Final = NS + "affiliation"
+    affiliationText: Final = NS + "affiliationText"
+    ror: Final = NS + "ror"
+    countryCode: Final = NS + "countryCode"
+    cites: Final = NS + "cites"
 
     name: Final = NS + "name"
     nameVariant: Final = NS + "nameVariant"

@@ -10,6 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.backend import Backend
+from kg.errors import KgError
 
 _COUNTS = {
     "triples": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
@@ -31,7 +32,20 @@ def void_data(data: Backend) -> dict[str, Any]:
     examples = sorted({x.value for r in data.select_terms(_EXAMPLES) if isinstance(x := r.get("x"), ox.NamedNode)})
     vocabularies = sorted({_namespace(p.value) for r in data.select_terms(_PREDICATES)
                            if isinstance(p := r.get("p"), ox.NamedNode)})
-    return {"counts": counts, "examples": examples, "vocabularies": vocabularies}
+    return {"counts": counts, "examples": examples, "vocabularies": vocabularies, "sources": _sources(data)}
+
+
+def _sources(data: Backend) -> dict[str, dict[str, Any]]:
+    """A store's watermark per source graph (kg.sync.watermark, from its build.json); none for an engine."""
+    directory = getattr(data, "directory", None)
+    meta = getattr(directory, "meta", None)
+    if meta is None:
+        return {}
+    try:
+        found = meta().get("sources") or {}
+    except KgError:  # a store without a readable build.json: described without its sources
+        return {}
+    return {g: w for g, w in found.items() if isinstance(w, dict)}
 
 
 def _namespace(iri: str) -> str:

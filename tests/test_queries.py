@@ -24,7 +24,8 @@ ROW = DEFAULT_BASE_IRI + "author/liyuan-liu-a"
 COAUTHOR = DEFAULT_BASE_IRI + "author/jingbo-shang"  # 9 joint papers with ROW
 PAPER = DEFAULT_BASE_IRI + "paper/2025-mixture-of-inputs-text-generation-beyond"
 # no name of the example has two spellings: tests/test_variants.py runs this query on a graph that has
-NOTHING_IN_EXAMPLE = {"identity-variants"}
+# the example has no merged id: tests/test_merges.py runs merged-into on a graph that has
+NOTHING_IN_EXAMPLE = {"identity-variants", "merged-into"}
 EXAMPLES: dict[str, dict[str, object]] = {
     "ambiguous-clusters": {},
     "cluster-authors": {"key": "liyuan liu"},
@@ -44,6 +45,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     },
     "coauthors-joint-papers": {"a": ROW, "b": COAUTHOR},
     "coauthors-paper": {"paper": PAPER},
+    "merged-into": {"old": ROW},
     "neighbours": {"row": ROW},
     "node-names": {"node": ROW},
     "paper-authors": {"paper": PAPER},

@@ -50,6 +50,7 @@ ELSEWHERE = {
     "kg path Yiping Wang Hong Chen 0004 --by cluster --index": "tests/test_remote_cli.py",
     "kg serve --index": "tests/test_remote_server.py",
     "kg serve --endpoint": "tests/test_remote_server.py (docs/scaling.md's recipes, over each engine)",
+    "kg sync INPUT… --endpoint": "tests/test_sync_remote.py (a writable Oxigraph server and Virtuoso)",
 }
 
 # Lines that run smaller than shown (the same command, the same code path): prefix -> the words swapped.
@@ -216,12 +217,18 @@ def _replay(server: HTTPServer) -> None:
     page = json.loads((DATA / "openalex" / "page.json").read_text(encoding="utf-8"))
     page["meta"]["next_cursor"] = None
 
+    work = json.loads((DATA / "crossref" / "work.json").read_text(encoding="utf-8"))
+
     def works(request: Request) -> Response:
-        return Response(json.dumps(page if request.args.get("cursor") == "*" else {**page, "results": []}),
-                        content_type="application/json")
+        first = request.args.get("cursor") == "*"
+        if "rows" in request.args:  # Crossref's /works (kg fetch crossref --filter/--query): a work-list
+            items = [work["message"]] if first else []
+            listing = {"status": "ok", "message-type": "work-list",
+                       "message": {"items": items, "next-cursor": "next", "total-results": 1}}
+            return Response(json.dumps(listing), content_type="application/json")
+        return Response(json.dumps(page if first else {**page, "results": []}), content_type="application/json")
 
     server.expect_request("/works").respond_with_handler(works)
-    work = json.loads((DATA / "crossref" / "work.json").read_text(encoding="utf-8"))
 
     def crossref(request: Request) -> Response:
         doi = request.path.removeprefix("/works/")

@@ -155,6 +155,12 @@ def test_void(server: Server, example_db: ox.Store) -> None:
     assert int(by["entities"][0].value) > 0 and int(by["classes"][0].value) > 0
     assert by["exampleResource"] and by["vocabulary"]
     assert any(v.value == "https://w3id.org/kg/ontology#" or "kg" in v.value for v in by["vocabulary"])
+    # each source graph a subset, with when it was last modified (its watermark, kg.sync.watermark)
+    subsets = {t.object.value for t in triples if t.predicate.value.endswith("#subset")}
+    assert "http://localhost:7878/graph/rows" in subsets
+    modified = [t for t in triples if t.subject.value == "http://localhost:7878/graph/rows"
+                and t.predicate.value == "http://purl.org/dc/terms/modified"]
+    assert len(modified) == 1 and modified[0].object.datatype.value.endswith("#dateTime")
 
 
 def test_query_page_has_named_queries_and_no_cdn(server: Server) -> None:

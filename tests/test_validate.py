@@ -136,3 +136,29 @@ def test_cli_exit_code_and_build_validate(tmp_path: Path, example_db: ox.Store) 
         require_valid(broken)
     good = runner.invoke(main, ["build", str(EXAMPLE), "--store", str(tmp_path / "G"), "--validate"])
     assert good.exit_code == 0, good.output
+
+
+def test_the_bound_constraints_find_what_the_store_wide_ones_find(example_db: ox.Store) -> None:
+    """kg sync checks its touched resources with the SHACL-SPARQL constraints bound to them (VALUES
+    ?this); on a graph broken in several ways, for random sets of focus nodes, that finds exactly what
+    running each constraint over the whole store and keeping the focus nodes finds."""
+    import random
+    import sys
+
+    validation = sys.modules["kg.validate"]
+    row = "http://localhost:7878/author/jingbo-shang"
+    db = _broken(example_db,
+                 f"DELETE DATA {{ GRAPH <{GRAPH}> {{ <{SHIP}2> kg:position 2 }} }} ;"
+                 f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <{SHIP}2> kg:position 1 }} }} ;"
+                 f'DELETE DATA {{ GRAPH <{GRAPH}> {{ <{row}> kg:nameKey "jingbo shang" }} }} ;'
+                 f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{row}> kg:nameKey "someone else" }} }}')
+    subjects = sorted({q.subject.value for q in db.quads_for_pattern(None, None, None)
+                       if isinstance(q.subject, ox.NamedNode)})
+    rng = random.Random(5)
+    for size in (1, 5, 50, 400, len(subjects)):
+        for _ in range(4):
+            focus = set(rng.sample(subjects, min(size, len(subjects)))) | ({PAPER, row} if size == 5 else set())
+            plain = validation._sparql_violations(db, focus)
+            bound = validation._sparql_violations(db, focus, bind=True)
+            assert sorted(map(str, bound)) == sorted(map(str, plain)), size
+    assert validation._sparql_violations(db, {PAPER, row}, bind=True)  # the broken ones are found

@@ -1,20 +1,27 @@
-"""`kg fetch crossref --doi …`: one Crossref `work` message per DOI, written as DIR/<doi>.json."""
+"""`kg fetch crossref`: works by DOI (one `work` message per file), or the works of a filter or query
+by cursor paging (one `work-list` page per file), optionally only those indexed since a date."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from kg.fetch.files import fetch_missing
 from kg.fetch.http import Client, FetchError
+from kg.fetch.paging import Api, Fetched, Page, fetch_pages
+from kg.fetch.since import Since, as_date
 from kg.iris import normalize_doi
 
 DEFAULT_BASE_URL = "https://api.crossref.org"
+# DOIs asked for in one filter (doi:A,doi:B,… is an OR): about 40 bytes each keeps the URL short.
+MAX_DOIS_PER_QUERY = 100
 
 
 @dataclass
-class Fetched:
+class FetchedDois:
     works: int = 0
     skipped: int = 0
 
@@ -23,12 +30,16 @@ def file_for(out: Path, doi: str) -> Path:
     return out / (quote(doi, safe="") + ".json")
 
 
-def fetch_dois(client: Client, out: Path, dois: list[str]) -> Fetched:
-    """Fetch each DOI not already in `out` (so a rerun resumes); a 4xx stops with the DOI named."""
+def _dois(dois: list[str]) -> list[str]:
     try:
-        wanted = [normalize_doi(d) for d in dois]
+        return [normalize_doi(d) for d in dois]
     except ValueError as e:
         raise FetchError(f"--doi: {e}") from None
+
+
+def fetch_dois(client: Client, out: Path, dois: list[str]) -> FetchedDois:
+    """Fetch each DOI not already in `out` (so a rerun resumes); a 4xx stops with the DOI named."""
+    wanted = _dois(dois)
     out.mkdir(parents=True, exist_ok=True)
     params = {"mailto": client.mailto} if client.mailto else None
 
@@ -39,4 +50,57 @@ def fetch_dois(client: Client, out: Path, dois: list[str]) -> Fetched:
             raise FetchError(f"crossref DOI {doi}: {e}") from e
 
     done = fetch_missing(wanted, lambda doi: file_for(out, doi), get, " works")
-    return Fetched(works=len(done), skipped=len(wanted) - len(done))
+    return FetchedDois(works=len(done), skipped=len(wanted) - len(done))
+
+
+def query_for(filter: str | None, query: str | None, dois: list[str], since: Since | None) -> dict[str, str]:
+    """The query parameters of a list fetch. Crossref ANDs different filters and ORs a repeated one,
+    so `doi:A,doi:B,from-index-date:D` is "A or B, indexed on or after D". Crossref's date filters take
+    dates only (YYYY-MM-DD): a timestamp's day is sent, which asks for a little more, never less."""
+    wanted = _dois(dois)
+    if len(wanted) > MAX_DOIS_PER_QUERY:
+        raise FetchError(f"--doi: {len(wanted)} DOIs with --since; give at most {MAX_DOIS_PER_QUERY} per fetch")
+    for doi in wanted:
+        if "," in doi:  # a comma ends a filter: the DOI would be read as two filters
+            raise FetchError(f"--doi {doi}: a DOI with a comma cannot be asked in a Crossref filter; fetch it "
+                             f"without --since")
+    indexed = f"from-index-date:{as_date(since).isoformat()}" if since else ""
+    parts = [filter or "", *(f"doi:{d}" for d in wanted), indexed]
+    return {k: v for k, v in (("filter", ",".join(p for p in parts if p)), ("query", query or "")) if v}
+
+
+def fetch_works(
+    client: Client,
+    out: Path,
+    *,
+    filter: str | None = None,
+    query: str | None = None,
+    dois: list[str] | None = None,
+    since: Since | None = None,
+    rows: int = 1000,
+    max_pages: int | None = None,
+) -> Fetched:
+    """Fetch (or go on fetching) the works of a filter/query into `out`, one `work-list` page per file."""
+    unrecorded: dict[str, Any] = {"rows": rows}
+    if client.mailto:
+        unrecorded["mailto"] = client.mailto
+    api = Api("crossref", "/works", _page, _indexed)
+    return fetch_pages(client, out, api, query_for(filter, query, dois or [], since), since=since,
+                       unrecorded=unrecorded, max_pages=max_pages)
+
+
+def _indexed(item: Any) -> object:
+    indexed = item.get("indexed") if isinstance(item, dict) else None
+    return indexed.get("date-time") if isinstance(indexed, dict) else None
+
+
+def _page(body: bytes, url: str) -> Page:
+    try:
+        data = json.loads(body)
+    except ValueError as e:
+        raise FetchError(f"GET {url}: the answer is not JSON: {e}") from e
+    message = data.get("message") if isinstance(data, dict) else None
+    if data.get("message-type") != "work-list" or not isinstance(message, dict) or \
+            not isinstance(message.get("items"), list):
+        raise FetchError(f"GET {url}: the answer is not a Crossref work-list message")
+    return Page(message["items"], message.get("next-cursor"), message.get("total-results"))

@@ -4,6 +4,7 @@ with backoff on 429, 5xx and dropped connections (honouring Retry-After), and cl
 from __future__ import annotations
 
 import email.utils
+import re
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -21,7 +22,22 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class FetchError(KgError):
-    """A request that failed for good: a 4xx answer, or retries used up."""
+    """A request that failed for good: a 4xx answer (`status`), or retries used up."""
+
+    def __init__(self, message: str, status: int | None = None, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+# Query parameters that are credentials: never shown in a message (the answer's URL carries them).
+SECRET_PARAMS = ("api_key",)
+_SECRET = re.compile(r"([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&#]*")
+
+
+def shown(url: str) -> str:
+    """`url` as a message may show it: the value of a credential parameter replaced by ***."""
+    return _SECRET.sub(r"\1***", url)
 
 
 @dataclass
@@ -54,21 +70,24 @@ class Client:
                 if host is not None:
                     # No network, or a wrong name: asking again will not help, so say it at once.
                     raise FetchError(
-                        f"GET {url}: cannot resolve host {host!r} (no network, or a wrong --base-url?)"
+                        f"GET {shown(url)}: cannot resolve host {host!r} (no network, or a wrong --base-url?)"
                     ) from e
                 # A dropped or stalled connection: the same request is safe to repeat (GET).
                 if last:
-                    raise FetchError(f"GET {url}: {_reason(e)}{_after(self.retries)}") from e
+                    raise FetchError(f"GET {shown(url)}: {_reason(e)}{_after(self.retries)}") from e
                 self.sleep(self._backoff(attempt))
                 continue
             if response.status_code in RETRY_STATUSES:
                 if last:
-                    raise FetchError(f"GET {response.url}: HTTP {response.status_code}{_after(self.retries)}")
+                    raise FetchError(f"GET {shown(response.url)}: HTTP {response.status_code}{_after(self.retries)}",
+                                     response.status_code)
                 self.sleep(self._retry_after(response) or self._backoff(attempt))
                 continue
             if 400 <= response.status_code < 600:
                 snippet = " ".join(response.text[:200].split())
-                raise FetchError(f"GET {response.url}: HTTP {response.status_code} {response.reason}: {snippet}")
+                raise FetchError(
+                    f"GET {shown(response.url)}: HTTP {response.status_code} {response.reason}: {snippet}",
+                    response.status_code, response.text[:2000])
             return response
         raise AssertionError("unreachable")
 

@@ -1,28 +1,30 @@
 """`kg fetch openalex`: works matching a filter, by cursor paging, one API page per file.
 
-The directory holds page-00001.json, … exactly as the API sent them (what `kg build` reads) and
-.fetch-state.json with the query and the next cursor, so a rerun resumes where the last one stopped.
+`--since` adds OpenAlex's `from_updated_date` filter, which OpenAlex serves only with an API key
+(the `api_key` parameter); the directory's .fetch-state.json is then the watermark of the fetch
+(see kg.fetch.paging).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kg.fetch.files import progress, read_state, write_atomic, write_state
 from kg.fetch.http import Client, FetchError
+from kg.fetch.paging import STATE, Api, Fetched, Page, fetch_pages
+from kg.fetch.since import Since, iso
 
 DEFAULT_BASE_URL = "https://api.openalex.org"
-STATE = ".fetch-state.json"
+API_KEY_ENV = "OPENALEX_API_KEY"
+
+__all__ = ["API_KEY_ENV", "DEFAULT_BASE_URL", "STATE", "Fetched", "fetch_works", "query_for"]
 
 
-@dataclass
-class Fetched:
-    pages: int = 0
-    works: int = 0
-    done: bool = False
+def query_for(filter: str | None, search: str | None, since: Since | None) -> dict[str, str]:
+    """The query parameters of a fetch: `since` joins the filter as from_updated_date (AND)."""
+    parts = [p for p in (filter, f"from_updated_date:{iso(since)}" if since else None) if p]
+    return {k: v for k, v in (("filter", ",".join(parts)), ("search", search)) if v}
 
 
 def fetch_works(
@@ -31,52 +33,47 @@ def fetch_works(
     *,
     filter: str | None = None,
     search: str | None = None,
+    since: Since | None = None,
+    api_key: str | None = None,
     per_page: int = 200,
     max_pages: int | None = None,
 ) -> Fetched:
     """Fetch (or go on fetching) the works of a query into `out`; returns what this run added."""
-    out.mkdir(parents=True, exist_ok=True)
-    query = {k: v for k, v in (("filter", filter), ("search", search)) if v}
-    state_path = out / STATE
-    fresh: dict[str, Any] = {"source": "openalex", "query": query, "cursor": "*", "pages": 0, "done": False}
-    state = read_state(state_path) or fresh
-    if state.get("source") != "openalex" or state.get("query") != query:
-        other = f"{state.get('source')} {state.get('query')}"
-        raise FetchError(f"{out}: holds another fetch ({other}); use a new directory")
-    fetched = Fetched(done=bool(state["done"]))
-    bar = progress(state.get("count"), " works")
-    try:
-        while not state["done"] and (max_pages is None or fetched.pages < max_pages):
-            params: dict[str, Any] = {**query, "per-page": per_page, "cursor": state["cursor"]}
-            if client.mailto:
-                params["mailto"] = client.mailto  # the polite pool
-            response = client.get("/works", params)
-            page = _page(response.content, response.url)
-            results = page["results"]
-            if results:
-                state["pages"] += 1
-                write_atomic(out / f"page-{state['pages']:05d}.json", response.content)
-                fetched.pages += 1
-                fetched.works += len(results)
-                bar.update(len(results))
-            cursor = page.get("meta", {}).get("next_cursor")
-            state["count"] = page.get("meta", {}).get("count")
-            if bar.total is None and state["count"]:
-                bar.total = state["count"]
-            state["cursor"] = cursor
-            state["done"] = not results or not cursor
-            write_state(state_path, state)
-    finally:
-        bar.close()
-    fetched.done = bool(state["done"])
-    return fetched
+    unrecorded: dict[str, Any] = {"per-page": per_page}
+    if client.mailto:
+        unrecorded["mailto"] = client.mailto  # the polite pool
+    if api_key:
+        unrecorded["api_key"] = api_key
+
+    def explain(e: FetchError) -> FetchError:
+        return _key_error(e, since, bool(api_key))
+
+    api = Api("openalex", "/works", _page, lambda work: work.get("updated_date") if isinstance(work, dict) else None)
+    return fetch_pages(client, out, api, query_for(filter, search, since), since=since, unrecorded=unrecorded,
+                       max_pages=max_pages, on_error=explain)
 
 
-def _page(body: bytes, url: str) -> dict[str, Any]:
+def _key_error(e: FetchError, since: Since | None, keyed: bool) -> FetchError:
+    """OpenAlex's refusal of a key, or of --since without one, said in the options' words."""
+    text = e.body.lower()
+    about_key = e.status == 401 or any(w in text for w in ("api key", "api_key", "plan upgrade", "premium"))
+    if not about_key or e.status is None or not 400 <= e.status < 500:
+        return e
+    if keyed:
+        return FetchError(f"OpenAlex refused the API key (--api-key or ${API_KEY_ENV}): {e}", e.status, e.body)
+    need = "--since (the from_updated_date filter)" if since else "this query"
+    return FetchError(f"OpenAlex needs an API key for {need}: give --api-key or set ${API_KEY_ENV} ({e})",
+                      e.status, e.body)
+
+
+def _page(body: bytes, url: str) -> Page:
     try:
         page = json.loads(body)
     except ValueError as e:
         raise FetchError(f"GET {url}: the answer is not JSON: {e}") from e
     if not isinstance(page, dict) or not isinstance(page.get("results"), list):
         raise FetchError(f"GET {url}: the answer is not an OpenAlex page (no 'results' list)")
-    return page
+    meta = page.get("meta")
+    if not isinstance(meta, dict):
+        meta = {}
+    return Page(page["results"], meta.get("next_cursor"), meta.get("count"))

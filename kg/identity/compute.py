@@ -6,10 +6,11 @@ co-author relation (a2a) and the rows of its own cluster among them are the ones
 with. Pairs are compared only when the comparison can matter, so that pairs with nothing in common are
 never built: every pair of a cluster only where the name alone (rare, in a small cluster) can
 score `same` (`reachable`); elsewhere the pairs that share a key of an inverted index (a co-author
-cluster, a paper, an identifier, rare title words that make title evidence enough for `same`,
-and a venue where a venue and the years could make a pair look like one person), or that both
-carry an ORCID or a dblp homonym number (which may decide them apart). A co-author key shared by
-more than `BLOCK_MAX` rows of a cluster pairs nobody (too common to say anything, and quadratic);
+cluster, a paper, an identifier, an institution, a citation, rare title words that make
+title evidence enough for `same`, and a venue where a venue and the years could make a pair look
+like one person), or that both carry an ORCID or a dblp homonym number (which may decide them
+apart). A co-author or institution key shared by more than `BLOCK_MAX` rows of a cluster pairs
+nobody (too common to say anything, and quadratic);
 in clusters of more than `ALL_PAIRS` rows a venue pairs rows only when at most `VENUE_BLOCK` of
 them use it. The joint paper counts a score
 needs are counted only for the rows of pairs that share a co-author. The grouping computes any
@@ -143,7 +144,8 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
 
     ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
                   facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
-                  graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word, a2c.__getitem__)
+                  graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word, a2c.__getitem__,
+                  facts.institution_size, facts.institution_label)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 
@@ -204,9 +206,11 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
     orcids = sum(1 for p in profiles if p.facts.orcid)
     numbers = sum(1 for p in profiles if homonym_number(p.facts.name))
     coauthors: Counter[int] = Counter()
+    institutions: Counter[int] = Counter()
     if len(profiles) > BLOCK_MAX:
         for p in profiles:
             coauthors.update(p.clusters)
+            institutions.update(p.facts.institutions)
     for (i, a), (j, b) in combinations(enumerate(profiles), 2):
         fa, fb = a.facts, b.facts
         shared = a.clusters & b.clusters
@@ -214,6 +218,8 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
             bool(shared) and (not coauthors or any(coauthors[c] <= BLOCK_MAX for c in shared))
             or b.row in a.mates
             or bool(fa.words & fb.words) and titled(a, b)
+            or any(institutions[x] <= BLOCK_MAX for x in fa.institutions & fb.institutions)
+            or b.row in fa.cites or a.row in fb.cites
             or by_venue and any(venue_rows[v] <= venue_most for v in fa.venues & fb.venues)
             or bool(fa.orcid and fb.orcid and (fa.orcid == fb.orcid or orcids <= BLOCK_MAX))
             or bool(fa.dblp and fa.dblp == fb.dblp) or bool(fa.openalex and fa.openalex == fb.openalex)
@@ -246,6 +252,7 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
     by_coauthor: dict[int, list[int]] = {}
     by_venue_rows: dict[int, list[int]] = {}
     by_word: dict[int, list[int]] = {}
+    by_institution: dict[int, list[int]] = {}
     other: dict[tuple[str, str], list[int]] = {}
     for k, p in enumerate(profiles):
         for c in p.clusters:
@@ -256,6 +263,12 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
                 got.append(k)
         for x in p.facts.words:
             by_word.setdefault(x, []).append(k)
+        for x in p.facts.institutions:
+            by_institution.setdefault(x, []).append(k)
+        for cited in p.facts.cites:  # a self-citation: compared whatever else they share
+            m = position.get(cited)
+            if m is not None and m != k:
+                out.add((min(k, m), max(k, m)))
         if by_venue:
             for v in p.facts.venues:
                 by_venue_rows.setdefault(v, []).append(k)
@@ -271,7 +284,7 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
                 other.setdefault(("o", ""), []).append(k)
         if homonym_number(f.name):  # and so do two dblp numbers
             other.setdefault(("n", ""), []).append(k)
-    for ks in by_coauthor.values():
+    for ks in (*by_coauthor.values(), *by_institution.values()):
         if 1 < len(ks) <= BLOCK_MAX:
             out.update(combinations(ks, 2))
     shared_words: set[tuple[int, int]] = set()

@@ -14,6 +14,10 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
   "robot"), beyond what two unrelated rows with as many papers would share by chance, and beyond
   more when they share a venue;
 - shared venues, each weighted by how few author rows of the whole graph publish there;
+- shared affiliations (an institution the source names, or the same affiliation text folded), each
+  weighted the same way by how few author rows of the whole graph it has: a university of thousands
+  says little, a small institute more;
+- self-citations: a paper of one row cites a paper of the other;
 - no shared co-author at all between two rows with many papers counts against (collaborations
   persist: a person with 19 papers and another with 2 that share not one co-author are probably
   two people), capped so that it never makes a pair `distinct` on its own;
@@ -24,11 +28,13 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
   Bischoff" by few).
 
 `same` needs a score (evidence plus priors) of at least `Weights.same` *and* positive evidence
-beyond the name, the venue and the years (a shared co-author, or similar titles worth at least
-`Weights.positive`): two people of one venue given one name share a venue and years too, so a pair
-held together by those alone is `unsure`, and its reasons say so ("possibly one person: same venue,
-same years, nothing else shared"). `distinct` needs the evidence alone at most `Weights.distinct`
-(a common name is no evidence that two rows differ).
+beyond the name, the venue and the years (a shared co-author, similar titles worth at least
+`Weights.positive`, shared affiliations worth at least `Weights.affiliation_positive`, which
+large institutions never are, or self-citations worth at least `Weights.self_cite_positive`): two
+people of one venue given one name share a venue and years too, so a pair held together by those
+alone is `unsure`, and its reasons say so ("possibly one person: same venue, same years, nothing
+else shared"). `distinct` needs the evidence alone at most `Weights.distinct` (a common name is no
+evidence that two rows differ).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from kg.identity.facts import RowFacts
 
@@ -55,7 +62,11 @@ class Weights:
     `venue_small` and `venue_cap` (a venue weighed by the rows of the whole graph; since a venue
     never makes `same` alone, it only adds to co-author or title evidence) and `absent*`, which no
     pair of the samples' thin profiles reaches: set so that the example's two "Liyuan Liu" rows (19
-    and 2 papers, one shared venue, no shared co-author) stay apart."""
+    and 2 papers, one shared venue, no shared co-author) stay apart. The affiliation and self-citation
+    weights: tuned on the tune half of the `openalex` truths (bench/identity.py), where one shared
+    institution, or one citing pair, alone joined different people of one institution given one name
+    (a sample's few rows cannot tell a university from a lab; colleagues cite each other): each
+    needs two to count as positive evidence, and adds to other evidence below that."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
@@ -83,6 +94,13 @@ class Weights:
     same: float = 2.0
     positive: float = 2.0        # the title evidence a `same` needs at least when no co-author is shared
     distinct: float = -4.0
+    affiliation: float = 2.0     # a shared institution with at most `affiliation_small` rows in the graph
+    affiliation_small: float = 20.0  # (one with 4x as many rows weighs half)
+    affiliation_cap: float = 3.0
+    affiliation_positive: float = 3.0  # shared affiliations count as positive evidence from this (two small ones)
+    self_cite: float = 2.0       # per citing pair of papers
+    self_cite_cap: float = 4.0
+    self_cite_positive: float = 4.0  # self-citations count as positive evidence from this (two citing pairs)
 
 
 @dataclass
@@ -125,6 +143,9 @@ class Context:
     coauthor_rank: Callable[[int], float] = lambda c: 0.0  # co-author cluster -> its name's commonness rank
     venue_word: Callable[[int, int], tuple[int, int]] = lambda v, w: (0, 0)  # (venue's papers using it, its papers)
     row_cluster: Callable[[int], int] = lambda r: -1  # a co-author row -> its name cluster
+    # institution -> author rows of the whole graph there (unknown: as many as a large one has)
+    institution_rows: Callable[[int], int] = lambda i: 1 << 30
+    institution_names: Callable[[int], str] = str
 
 
 @dataclass
@@ -196,6 +217,18 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     if title > 0:
         score += title
         reasons.append(f"similar titles: {_count(len(words), 'rare word')} in common ({_list(words)})")
+    affiliation, institutions = affiliation_evidence(a, b, ctx, w)
+    if institutions:
+        score += affiliation
+        reasons.append(f"{_count(len(institutions), 'shared affiliation')}: {_list(institutions)}"
+                       + ("" if affiliation >= w.affiliation else
+                          " (a large institution: weak evidence)" if len(institutions) == 1 else
+                          " (large institutions: weak evidence)"))
+    cites = a.facts.cites.count(b.row) + b.facts.cites.count(a.row) if b.row >= 0 else 0
+    self_cite = min(w.self_cite * cites, w.self_cite_cap)
+    if cites:
+        score += self_cite
+        reasons.append(f"self-citation: {_citing(a, b)}")
     venues = sorted(a.facts.venues & b.facts.venues, key=lambda v: (ctx.venue_rows(v), v))
     if venues:
         ve = 0.0
@@ -214,19 +247,48 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
             score -= w.years_gap * max(0, gap - w.gap_free)
             reasons.append(f"{gap} years apart ({_years(a)} and {_years(b)})")
     total = score + w.base - w.prior * math.log2(max(ctx.rows, 2)) - w.common * (ctx.commonness - w.common_free)
-    if total >= w.same and (co > 0 or title >= w.positive):
+    if total >= w.same and (co > 0 or title >= w.positive or affiliation >= w.affiliation_positive
+                               or self_cite >= w.self_cite_positive > 0):
         verdict = SAME
     elif score <= w.distinct:  # evidence against (years far apart), not only a common name or a large cluster
         verdict = DISTINCT
     else:
         verdict = UNSURE
         if total >= w.same:  # enough on the name, the venue and the years, nothing to say it is one person
-            held = (["same venue"] if venues else []) + (
+            held = (["same venue"] if venues else []) + (["same institution"] if institutions else []) + (
+                ["a self-citation"] if cites else []) + (
                 ["same years" if gap == 0 else "adjacent years"] if gap is not None and gap <= 1 else [])
-            rest = "nothing else shared" if title == 0 else "too little else shared"
+            rest = "nothing else shared" if title == 0 and not institutions and not cites else "too little else shared"
             reasons.append(f"possibly one person: {', '.join(held + [rest])}" if held
                            else f"possibly one person: the name alone, {rest}")
     return Pair(a.iri, b.iri, total, verdict, reasons)
+
+
+def affiliation_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[float, list[str]]:
+    """The score of the institutions two rows share, each by how few rows of the whole graph it
+    has (as a venue), and their names, smallest institution first."""
+    shared = sorted(a.facts.institutions & b.facts.institutions, key=lambda i: (ctx.institution_rows(i), i))
+    if not shared:
+        return 0.0, []
+    score = sum(w.affiliation * min(1.0, w.affiliation_small / max(ctx.institution_rows(i), 1)) ** 0.5
+                for i in shared)
+    return min(score, w.affiliation_cap), [ctx.institution_names(i) for i in shared]
+
+
+def _citing(a: Profile, b: Profile) -> str:
+    """Which row's papers cite the other's, in words."""
+    parts = []
+    for x, y in ((a, b), (b, a)):
+        n = x.facts.cites.count(y.row)
+        if n:
+            ends = ("a paper", "a paper") if n == 1 else ("the papers", "those")
+            parts.append(f"{_count(n, 'citation')} from {ends[0]} of {x.facts.name} ({_row(x.iri)}) "
+                         f"to {ends[1]} of {y.facts.name} ({_row(y.iri)})")
+    return "; ".join(parts)
+
+
+def _row(iri: str) -> str:
+    return unquote(iri.rstrip("/").rsplit("/", 1)[-1])
 
 
 def title_chance(p: Profile, ctx: Context) -> float:

@@ -1,8 +1,10 @@
 """What the identity evidence needs to know about each author row beyond the co-authorship index:
 its name as written, its identifiers, the years and venues of all its papers (single-author ones
-too, which the index leaves out), the rare words of its papers' titles, and how many author rows
-publish at each venue and use each word in the whole graph (so that the evidence weighs a venue and
-a word by the graph, not by the cluster).
+too, which the index leaves out), the rare words of its papers' titles, its institutions (where the
+source gives affiliations), the rows whose papers its papers cite (where the source gives
+citations), and how many author rows publish at each venue, use each word and are affiliated with
+each institution in the whole graph (so that the evidence weighs a venue, a word and an
+institution by the graph, not by the cluster).
 
 A fresh build collects them while mapping (`FactCollector`, fed by kg.adjacency.Collector, so the
 mapping worker collects them too) and writes them beside the index, as `identity-facts.json`; a
@@ -29,7 +31,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 
 from kg.iris import Minter, dblp_iri, openalex_iri, orcid_iri
-from kg.records import Author, AuthorDetail, Paper, Venue
+from kg.records import Affiliation, Author, AuthorDetail, Paper, Venue
 from kg.terms import KG
 
 FACTS = "identity-facts.json"  # the small part (venues, identifiers); the per-row arrays beside it
@@ -38,11 +40,13 @@ _ARRAYS = {"identity-years.dat": "H", "identity-papers.dat": "I", "identity-venu
            "identity-venues.dat": "I", "identity-names.off": "Q", "identity-words.off": "Q",
            "identity-words.dat": "I", "identity-word-papers.dat": "I", "identity-venue-rows.dat": "I",
            "identity-venue-papers.dat": "I", "identity-venue-words.off": "Q", "identity-venue-words.dat": "I",
-           "identity-venue-word-papers.dat": "I"}
+           "identity-venue-word-papers.dat": "I", "identity-institutions.off": "Q", "identity-institutions.dat": "I",
+           "identity-institution-rows.dat": "I", "identity-cites.off": "Q", "identity-cites.dat": "I"}
 VENUE_WORD_MIN = 3  # a venue keeps the count of a word only when at least this many of its papers use it
 WORDS_MAX = 64      # a row keeps its rarest title words, at most this many (the facts stay small)
 WORD_BITS = 2.0     # and only words at least this rare: in at most 1 / 2**WORD_BITS of the titled papers
 _WORD = re.compile(r"\w+")
+TEXT = "text:"  # an affiliation's key when the source names no institution: TEXT + the folded text
 # Han, kana, Hangul, and the CJK compatibility ideographs: written without spaces, cut into character pairs
 _CJK = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 _STOP = frozenset({
@@ -65,6 +69,19 @@ def title_words(title: str) -> set[str]:
         if len(word) >= 3 and not word.isdigit() and word not in _STOP:
             out.add(word)
     return out
+
+
+def fold(text: str) -> str:
+    """Case, diacritics (NFC and NFD alike), punctuation and spacing folded: "Université de Genève,"
+    and "universite de geneve" are one affiliation text."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    return " ".join(_WORD.findall(unicodedata.normalize("NFC", folded)))
+
+
+def affiliation_key(minter: Minter, a: Affiliation) -> str:
+    """The institution an affiliation counts as: its IRI, or TEXT + its folded text when the source
+    names no institution (a Crossref name, an OpenAlex raw string)."""
+    return minter.institution(a.institution_id) if a.institution_id else TEXT + fold(a.name)
 
 
 def rare_words(words: Iterable[str], papers_with: Callable[[str], int], documents: int) -> list[str]:
@@ -90,6 +107,8 @@ class RowFacts:
     last: int | None = None
     venues: frozenset[int] = frozenset()
     words: frozenset[int] = frozenset()   # rare title words (Facts.vocabulary numbers)
+    institutions: frozenset[int] = frozenset()  # Facts.institution_keys numbers
+    cites: tuple[int, ...] = ()           # the rows (index numbers) on papers its papers cite, once per citing pair
 
 
 @dataclass
@@ -125,6 +144,13 @@ class Facts:
     venue_names: dict[str, str] = field(default_factory=dict)
     ids: dict[int, list[str | None]] = field(default_factory=dict)  # row -> [orcid, dblp, openalex]
     identified: dict[str, list[str]] = field(default_factory=dict)
+    institutions_off: array[int] = field(default_factory=lambda: array("Q", [0]))
+    institutions_dat: array[int] = field(default_factory=lambda: array("I"))
+    institution_rows: array[int] = field(default_factory=lambda: array("I"))  # rows of the graph per institution
+    cites_off: array[int] = field(default_factory=lambda: array("Q", [0]))
+    cites_dat: array[int] = field(default_factory=lambda: array("I"))
+    institution_keys: list[str] = field(default_factory=list)   # sorted: IRIs, and TEXT + folded texts
+    institution_names: list[str] = field(default_factory=list)  # as the source names each
 
     def __len__(self) -> int:
         return len(self.names_off) - 1
@@ -144,8 +170,19 @@ class Facts:
             return RowFacts(row_label(iri), ids[0], ids[1], ids[2])
         first, last = self.years[2 * row], self.years[2 * row + 1]
         words = self.words_dat[self.words_off[row]: self.words_off[row + 1]] if row + 1 < len(self.words_off) else ()
+        i_off, c_off = self.institutions_off, self.cites_off
+        institutions = self.institutions_dat[i_off[row]: i_off[row + 1]] if row + 1 < len(i_off) else ()
+        cites = tuple(self.cites_dat[c_off[row]: c_off[row + 1]]) if row + 1 < len(c_off) else ()
         return RowFacts(self.name(row, iri), ids[0], ids[1], ids[2], self.papers[row], first or None, last or None,
-                        frozenset(self.venue_dat[self.venue_off[row]: self.venue_off[row + 1]]), frozenset(words))
+                        frozenset(self.venue_dat[self.venue_off[row]: self.venue_off[row + 1]]), frozenset(words),
+                        frozenset(institutions), cites)
+
+    def institution_size(self, institution: int) -> int:
+        """The author rows of the whole graph affiliated with `institution` on one paper or more."""
+        return self.institution_rows[institution] if institution < len(self.institution_rows) else 0
+
+    def institution_label(self, institution: int) -> str:
+        return self.institution_names[institution]
 
     def idf(self, word: int) -> float:
         """How rare a title word is, in bits: log2(titled papers / papers using it)."""
@@ -171,14 +208,16 @@ class Facts:
     def write(self, directory: Path) -> None:
         arrays = (self.years, self.papers, self.venue_off, self.venue_dat, self.names_off, self.words_off,
                   self.words_dat, self.word_papers, self.venue_rows, self.venue_papers, self.venue_words_off,
-                  self.venue_words_dat, self.venue_word_papers)
+                  self.venue_words_dat, self.venue_word_papers, self.institutions_off, self.institutions_dat,
+                  self.institution_rows, self.cites_off, self.cites_dat)
         for (file, _fmt), data in zip(_ARRAYS.items(), arrays, strict=True):
             with open(directory / file, "wb") as f:
                 data.tofile(f)
         (directory / "identity-names.dat").write_bytes(self.names_blob)
         (directory / "identity-words.txt").write_text("\n".join(self.vocabulary), encoding="utf-8")
         small = {"venues": self.venue_iris, "venue_names": self.venue_names, "documents": self.documents,
-                 "ids": {str(r): v for r, v in sorted(self.ids.items())}, "identified": self.identified}
+                 "ids": {str(r): v for r, v in sorted(self.ids.items())}, "identified": self.identified,
+                 "institutions": self.institution_keys, "institution_names": self.institution_names}
         (directory / FACTS).write_text(json.dumps(small, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     @classmethod
@@ -194,7 +233,8 @@ class Facts:
             loaded.append(a)
         data = json.loads(path.read_text(encoding="utf-8"))
         (years, papers, venue_off, venue_dat, names_off, words_off, words_dat, word_papers, venue_rows,
-         venue_papers, venue_words_off, venue_words_dat, venue_word_papers) = loaded
+         venue_papers, venue_words_off, venue_words_dat, venue_word_papers, institutions_off, institutions_dat,
+         institution_rows, cites_off, cites_dat) = loaded
         blob = (directory / "identity-names.dat").read_bytes()
         text = (directory / "identity-words.txt").read_text(encoding="utf-8")
         return cls(years, papers, venue_off, venue_dat, names_off, words_off, words_dat, word_papers, venue_rows,
@@ -202,19 +242,23 @@ class Facts:
                    vocabulary=text.split("\n") if text else [], documents=int(data["documents"]),
                    venue_iris=list(data["venues"]), venue_names=dict(data["venue_names"]),
                    ids={int(r): list(v) for r, v in data["ids"].items()},
-                   identified={k: list(v) for k, v in data["identified"].items()})
+                   identified={k: list(v) for k, v in data["identified"].items()},
+                   institutions_off=institutions_off, institutions_dat=institutions_dat,
+                   institution_rows=institution_rows, cites_off=cites_off, cites_dat=cites_dat,
+                   institution_keys=list(data["institutions"]), institution_names=list(data["institution_names"]))
 
     @classmethod
     def assemble(cls, names: list[str], rows: dict[int, tuple[int, int, int, list[int], list[str]]],
                  venue_iris: list[str], venue_names: dict[str, str], ids: dict[int, list[str | None]],
                  identified: dict[str, list[str]], venue_rows: list[int], word_papers: Callable[[str], int],
                  documents: int, venue_papers: list[int] | None = None,
-                 venue_words: Callable[[int], dict[str, int]] | None = None) -> Facts:
+                 venue_words: Callable[[int], dict[str, int]] | None = None,
+                 institutions: Affiliations | None = None) -> Facts:
         """From per-row values: `names` for every row; `rows`: row -> (papers, first, last, sorted
         venues, rare title words); `venue_rows` by venue number; `word_papers` of each word;
         `venue_papers` (titled papers) by venue number and `venue_words`: venue number -> word ->
         its titled papers using it (words outside the rows' vocabulary, or used by fewer than
-        VENUE_WORD_MIN papers there, are left out)."""
+        VENUE_WORD_MIN papers there, are left out); `institutions`: the rows' institutions and citations."""
         n = len(names)
         years, papers = array("H", [0]) * (2 * n), array("I", [0]) * n
         venue_off, venue_dat = array("Q", [0]), array("I")
@@ -241,10 +285,47 @@ class Facts:
             vw_dat.extend(k for k, _ in kept)
             vw_papers.extend(used for _, used in kept)
             vw_off.append(len(vw_dat))
+        aff = institutions or Affiliations()
+        i_off, i_dat, c_off, c_dat = array("Q", [0]), array("I"), array("Q", [0]), array("I")
+        for r in range(n if aff.of_row or aff.cites else 0):
+            i_dat.extend(sorted(aff.of_row.get(r, ())))
+            i_off.append(len(i_dat))
+            c_dat.extend(sorted(aff.cites.get(r, ())))
+            c_off.append(len(c_dat))
         return cls(years, papers, venue_off, venue_dat, names_off, words_off, words_dat,
                    array("I", (word_papers(w) for w in vocabulary)), array("I", venue_rows),
                    array("I", venue_papers or [0] * len(venue_iris)), vw_off, vw_dat, vw_papers, bytes(blob),
-                   vocabulary, documents, venue_iris, venue_names, ids, identified)
+                   vocabulary, documents, venue_iris, venue_names, ids, identified, i_off, i_dat,
+                   array("I", aff.rows), c_off, c_dat, aff.keys, aff.names)
+
+
+@dataclass
+class Affiliations:
+    """The institutions and citations part of the facts: `keys` sorted (IRIs, TEXT + folded texts),
+    `names` and `rows` (author rows of the whole graph) by key number; `of_row`: row -> its key
+    numbers; `cites`: row -> the rows on papers its papers cite (repeated once per citing pair)."""
+
+    keys: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    of_row: dict[int, list[int]] = field(default_factory=dict)
+    cites: dict[int, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, affiliated: Iterable[tuple[int, str]], names: dict[str, str], wanted: AbstractSet[int],
+           cites: dict[int, list[int]]) -> Affiliations:
+        """From (row, key) of every affiliated authorship of the graph, each key's name, the rows
+        that need facts and their citations."""
+        by_key: dict[str, set[int]] = {}
+        for row, key in affiliated:
+            by_key.setdefault(key, set()).add(row)
+        keys = sorted(by_key)
+        number = {k: i for i, k in enumerate(keys)}
+        of_row: dict[int, list[int]] = {}
+        for key, rows in by_key.items():
+            for row in rows & wanted:
+                of_row.setdefault(row, []).append(number[key])
+        return cls(keys, [names[k] for k in keys], [len(by_key[k]) for k in keys], of_row, cites)
 
 
 def row_label(iri: str) -> str:
@@ -274,6 +355,12 @@ class FactCollector:
         self._paper_words = array("Q")               # paper -> (start, end) in _words_dat
         self._words_dat = array("I")
         self.documents = 0                           # papers with a title of one word or more
+        self._affiliated = array("Q")                # key number << 32 | row, per affiliation
+        self._pending: dict[int, list[int]] = {}     # paper << 32 | position -> key numbers, its row not known yet
+        self._keys: dict[str, int] = {}              # affiliation key -> its number here
+        self._key_list: list[str] = []
+        self.institution_names: dict[str, str] = {}  # affiliation key -> its name (the first given)
+        self._cites = array("I")                     # citing paper, cited paper, ... (both read)
 
     @property
     def names(self) -> list[str]:
@@ -335,6 +422,24 @@ class FactCollector:
         pw[2 * number + 1] = len(self._words_dat)
         self.documents += bool(found)
 
+    def affiliation(self, row: int | None, paper: int, a: Affiliation) -> None:
+        """An affiliation of the authorship at `a.position` of paper number `paper`, whose author row
+        is `row` (None: not known yet, found when the facts are made)."""
+        key = affiliation_key(self.minter, a)
+        k = self._keys.get(key)
+        if k is None:
+            k = self._keys[key] = len(self._key_list)
+            self._key_list.append(key)
+            self.institution_names[key] = a.name
+        if row is None:
+            self._pending.setdefault(paper << 32 | a.position, []).append(k)
+        else:
+            self._affiliated.append(k << 32 | row)
+
+    def citation(self, citing: int, cited: int) -> None:
+        """Paper number `citing` cites paper number `cited` (both in the graph)."""
+        self._cites.extend((citing, cited))
+
     def author(self, row: int, a: Author) -> None:
         assert row == len(self._names)
         self._names.append(a.name)
@@ -355,10 +460,12 @@ class FactCollector:
             ids[1] = dblp_iri(d.dblp_pid)
 
     def facts(self, row_iris: list[str], clusters: list[str], pair_paper: Iterable[int], pair_row: Iterable[int],
-              renumber: array[int], variant: AbstractSet[str] = frozenset()) -> Facts:
+              renumber: array[int], variant: AbstractSet[str] = frozenset(),
+              pair_position: Iterable[int] = ()) -> Facts:
         """The facts; `row_iris` and `clusters` are indexed by this collector's row numbers, which
         `renumber` maps to the index's. `variant`: clusters whose rows need facts too (they may hold
-        a person under another spelling, kg.identity.variants)."""
+        a person under another spelling, kg.identity.variants). `pair_position`: each authorship's
+        position, beside `pair_paper` and `pair_row` (its affiliations are keyed by it)."""
         size = Counter(clusters)
         wanted = {row for row, c in enumerate(clusters) if size[c] > 1 or c in variant}
         papers: Counter[int] = Counter()
@@ -428,7 +535,50 @@ class FactCollector:
             {renumber[r]: ids for r, ids in self._ids.items()},
             {k: sorted(v) for k, v in identified.items()}, venue_rows, papers_with, self.documents,
             venue_papers, at_venue.__getitem__,
+            self._affiliations(pair_paper, pair_row, pair_position, renumber, wanted),
         )
+
+    def _affiliations(self, pair_paper: Iterable[int], pair_row: Iterable[int], pair_position: Iterable[int],
+                      renumber: array[int], wanted: AbstractSet[int]) -> Affiliations:
+        """The institutions of the graph and of the `wanted` rows, and the rows the wanted rows'
+        papers cite; a pass over the authorships only for affiliations whose row was not known when
+        they were read, and for citations (then keeping the rows of papers with a wanted row only)."""
+        if not self._affiliated and not self._pending and not self._cites:
+            return Affiliations()
+        affiliated, pending, cites = self._affiliated, self._pending, self._cites
+        rows_on: dict[int, list[int]] = {}  # a paper with a wanted row -> its wanted rows
+        if pending or cites:
+            for paper, row, position in zip(pair_paper, pair_row, pair_position, strict=True):
+                got = pending.get(paper << 32 | position) if pending else None
+                if got:
+                    affiliated.extend(k << 32 | row for k in got)
+                if cites and row in wanted:
+                    rows_on.setdefault(paper, []).append(row)
+            pending.clear()
+        keys = self._key_list
+        order = sorted(range(len(keys)), key=keys.__getitem__)  # keys in sorted order, as read back from a store
+        new = array("I", [0]) * len(keys)
+        for number, k in enumerate(order):
+            new[k] = number
+        size = [0] * len(keys)
+        of_row: dict[int, list[int]] = {}
+        for value in sorted(set(affiliated)):  # each (key, row) once
+            k, row = value >> 32, value & 0xFFFFFFFF
+            size[new[k]] += 1
+            if row in wanted:
+                of_row.setdefault(renumber[row], []).append(new[k])
+        cited: dict[int, list[int]] = {}
+        for c in range(0, len(cites), 2):
+            citing = rows_on.get(cites[c])
+            to = rows_on.get(cites[c + 1]) if citing else None
+            if not citing or not to:
+                continue
+            for r in citing:
+                them = [renumber[x] for x in to if x != r]
+                if them:
+                    cited.setdefault(renumber[r], []).extend(them)
+        return Affiliations([keys[k] for k in order], [self.institution_names[keys[k]] for k in order], size,
+                            of_row, cited)
 
 
 _ROW_QUERY = f"""SELECT $row ?name ?orcid ?dblp ?openalex WHERE {{
@@ -444,6 +594,15 @@ _PAPERS_QUERY = f"""SELECT $row ?ship ?paper ?year ?venue ?venueName WHERE {{
 _VENUE_ROWS_QUERY = f"""SELECT ?venue (COUNT(DISTINCT ?row) AS ?rows) WHERE {{
   ?ship <{KG.authorRow}> ?row ; <{KG.paper}> ?paper . ?paper <{KG.publishedIn}> ?venue .
 }} GROUP BY ?venue"""
+_AFFILIATED_QUERY = f"""SELECT ?row ?institution ?name ?text WHERE {{
+  ?ship <{KG.authorRow}> ?row .
+  {{ ?ship <{KG.affiliation}> ?institution . OPTIONAL {{ ?institution <{KG.name}> ?name }} }}
+  UNION {{ ?ship <{KG.affiliationText}> ?text }}
+}}"""
+_CITES_QUERY = f"""SELECT $row ?other WHERE {{
+  ?ship <{KG.authorRow}> $row ; <{KG.paper}> ?paper . ?paper <{KG.cites}> ?cited .
+  ?theirs <{KG.paper}> ?cited ; <{KG.authorRow}> ?other .
+}}"""
 _IDS_QUERY = f"""SELECT ?row ?id WHERE {{
   {{ ?row <{KG.orcid}> ?id }} UNION {{ ?row <{KG.dblpPerson}> ?id }} UNION {{ ?row <{KG.openalexAuthor}> ?id }}
 }}"""
@@ -522,7 +681,34 @@ def facts_from_store(store: ox.Store, rows: Iterable[tuple[int, str]], names: li
     return Facts.assemble(
         names, {k: (p, f, la, [number_of[v] for v in vs], ws) for k, (p, f, la, vs, ws) in found.items()},
         venue_iris, venue_names, ids, {k: sorted(v) for k, v in identified.items()}, venue_rows,
-        word_papers.__getitem__, documents, venue_papers, at_venue.__getitem__)
+        word_papers.__getitem__, documents, venue_papers, at_venue.__getitem__,
+        _affiliations_from_store(store, {number: iri for number, iri in rows if number in found}))
+
+
+def _affiliations_from_store(store: ox.Store, wanted: dict[int, str]) -> Affiliations:
+    """The institutions and citations part of the facts, from the store (as FactCollector gathers them)."""
+    number = {iri: k for k, iri in wanted.items()}
+    rows: dict[str, int] = {}  # every affiliated row of the graph, numbered here (only its count matters)
+    affiliated: list[tuple[int, str]] = []
+    names: dict[str, str] = {}
+    for r in _solutions(store.query(_AFFILIATED_QUERY, use_default_graph_as_union=True)):
+        row, institution, text = _value(r, "row"), _value(r, "institution"), _value(r, "text")
+        key = institution if institution is not None else TEXT + fold(text or "")
+        if row is None:
+            continue
+        names.setdefault(key, _value(r, "name") or text or key)
+        k = number.get(row)
+        if k is None:
+            k = rows.setdefault(row, -1 - len(rows))
+        affiliated.append((k, key))
+    cites: dict[int, list[int]] = {}
+    for k, iri in wanted.items():
+        to = [number[o] for r in _solutions(store.query(
+            _CITES_QUERY, substitutions={ox.Variable("row"): ox.NamedNode(iri)}, use_default_graph_as_union=True))
+              if (o := _value(r, "other")) is not None and o != iri and o in number]
+        if to:
+            cites[k] = to
+    return Affiliations.of(affiliated, names, set(wanted), cites)
 
 
 def _solutions(result: object) -> Iterable[ox.QuerySolution]:

@@ -131,7 +131,8 @@ def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[fl
                 # rows ("sliding, mode" at a control journal) and no wrong suggestion
                 ctx = Context(len(xs) + len(ys), max(ranks[cx], ranks[cy]), rows.cluster_papers,
                               rows.cluster_name, facts.venue_size, facts.venue_label, facts.idf,
-                              facts.vocabulary.__getitem__)
+                              facts.vocabulary.__getitem__, institution_rows=facts.institution_size,
+                              institution_names=facts.institution_label)
             a = Profile(index.authors.iri(rx), fx, frozenset(co_x), rows.joint(rx, shared), row=rx)
             b = Profile(index.authors.iri(ry), fy, frozenset(rows.coauthor_clusters(ry) - own),
                         rows.joint(ry, shared), row=ry)

@@ -2,7 +2,9 @@
 
 Each answer is the library's own JSON (the same shape as the CLI's `--format json`) computed in a
 worker process. Bad parameters are 400 with `{"error": message}`; an unknown name is an empty
-cluster (200), an unknown author for paths or co-authors is 404.
+cluster (200), an unknown author for paths or co-authors is 404. An author given by a merged id
+(kg.redirects) is a 301 to the same route with the survivor in its place (as an IRI or an id, as
+given), the other parameters kept.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +22,17 @@ from starlette.routing import BaseRoute, Route
 
 from kg.formats import DATA, DATA_CSV, DATA_JSON, Format, find
 from kg.server.negotiation import choose
-from kg.server.web import MAX_NAME, BadRequest, Site, error, error_from, json_response, public_url, raw_path
+from kg.server.web import (
+    MAX_NAME,
+    BadRequest,
+    Site,
+    error,
+    error_from,
+    json_response,
+    moved,
+    public_url,
+    raw_path,
+)
 
 MAX_AVOID = 50
 MAX_ALTERNATIVES = 20
@@ -166,6 +178,8 @@ class Api:
             return cached
         result = await self.site.call(call, **args)
         request.scope["kg.note"] = f"api {call}"
+        if result.status == 301:
+            return self.moved(request, result.data["moved"])
         if result.status != 200:
             return error_from(result, as_json=True)
         data = result.data if isinstance(result.data, dict) else shape(result.data) if shape else result.data.to_json()
@@ -200,6 +214,16 @@ class Api:
 
         return await self.answer(request, "cluster", args, cluster_csv, shape)
 
+    def moved(self, request: Request, survivors: dict[str, str]) -> Response:
+        """The 301 for merged authors: this request's URL with each moved parameter (the path's author, or
+        a query parameter) given its survivor, the others kept."""
+        path = raw_path(request)
+        if "author" in survivors and "author" in request.path_params:
+            route = path[: path.index("/", len("/api/")) + 1]  # "/api/coauthors/"
+            path = route + quote(survivors["author"], safe="")
+        request.scope["kg.note"] = "api merged id"
+        return moved(request, self.site.base, path, {k: v for k, v in survivors.items() if k != "author"})
+
     def page_url(self, request: Request, page: int) -> str:
         """This request's URL as clients see it, with `page` set (other parameters kept)."""
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(page))]
@@ -225,7 +249,7 @@ class Api:
             return error(400, str(e), as_json=True)
         args = {"a": a, "b": b, "by": by, "max_hops": max_hops, "all": every, "limit": limit,
                 "timeout": max(0.1, self.site.config.timeout - 1), "avoid": avoid, "strongest": strongest,
-                "alternatives": alternatives}
+                "alternatives": alternatives, "base": self.site.base}
         return await self.answer(request, "paths", args, paths_csv)
 
     async def reach(self, request: Request) -> Response:
@@ -242,7 +266,7 @@ class Api:
         except BadRequest as e:
             return error(400, str(e), as_json=True)
         args = {"who": who, "by": by, "max_hops": None if max_hops < 0 else max_hops, "at": at, "offset": offset,
-                "limit": limit, "timeout": max(0.1, self.site.config.timeout - 1)}
+                "limit": limit, "timeout": max(0.1, self.site.config.timeout - 1), "base": self.site.base}
         return await self.answer(request, "reach", args, reach_csv)
 
     async def coauthors(self, request: Request) -> Response:
@@ -250,7 +274,7 @@ class Api:
             who = _text(request.path_params.get("author"), "author")
         except BadRequest as e:
             return error(400, str(e), as_json=True)
-        return await self.answer(request, "coauthors", {"who": who}, coauthors_csv)
+        return await self.answer(request, "coauthors", {"who": who, "base": self.site.base}, coauthors_csv)
 
     async def suggest(self, request: Request) -> Response:
         """Suggestions for what is typed so far (kg.search): names first, then titles."""

@@ -9,6 +9,7 @@ is the backend's own (the path features ask `backend.index()`: once per generati
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 import pyoxigraph as ox
 
@@ -18,9 +19,11 @@ from kg.backend import Backend
 from kg.backend.sparql import EndpointError
 from kg.cluster_page import cluster_page
 from kg.errors import KgError, PageNotFound
+from kg.iris import segment
 from kg.paths import AmbiguousAuthor, UnknownAuthor, shortest_paths
 from kg.paths import coauthors as run_coauthors
 from kg.paths import reach as run_reach
+from kg.redirects import BadMerge, survivor
 from kg.server.evaluator import Call
 from kg.server.messages import Result, failure
 from kg.showcase import example_names, example_values
@@ -34,6 +37,44 @@ def _unknown_or_ambiguous(e: UnknownAuthor | AmbiguousAuthor) -> Result:
     if isinstance(e, AmbiguousAuthor):
         return failure(400, str(e), candidates=e.candidates_json(), end=e.param)
     return failure(404, str(e))
+
+
+def _merged(backend: Backend, iri: str) -> Result | None:
+    """301 to the survivor when `iri` is a merged id (kg.redirects), 404 with the reason when its merges
+    have no one survivor, None when it is no merged id."""
+    try:
+        found = survivor(backend, iri)
+    except BadMerge as e:
+        return failure(404, str(e), merged=True)
+    return None if found is None else Result(301, data={"survivor": found})
+
+
+def _moved_authors(backend: Backend, given: dict[str, str], base: str | None) -> Result | None:
+    """When an author the user gave (`given`: parameter -> what was typed) is unknown because it is a merged
+    id: a 301 Result whose data["moved"] gives each such parameter its survivor in the same form (an IRI
+    for an IRI, an id for an id); else None (and a 404 with the reason for merges with no survivor)."""
+    moved: dict[str, str] = {}
+    for param, text in given.items():
+        typed = " ".join(text.split())
+        as_iri = typed[1:-1] if typed.startswith("<") and typed.endswith(">") else typed
+        prefix = f"{base}author/" if base else None
+        if as_iri.startswith(("http://", "https://", "urn:")):
+            iri, by_id = as_iri, False
+        elif prefix is not None:
+            iri, by_id = prefix + segment(typed), True
+        else:
+            continue
+        try:
+            found = survivor(backend, iri)
+        except BadMerge as e:
+            return failure(404, f"{param}: {e}", merged=True)
+        if found is None:
+            continue
+        if by_id and prefix is not None and found.startswith(prefix):
+            moved[param] = unquote(found[len(prefix):])
+        else:
+            moved[param] = f"<{found}>" if typed.startswith("<") else found
+    return Result(301, data={"moved": moved}) if moved else None
 
 
 def cluster(backend: Backend, name: str, loose: bool = False, page: int = 1, page_size: int = 50,
@@ -50,22 +91,24 @@ def cluster(backend: Backend, name: str, loose: bool = False, page: int = 1, pag
 
 def paths(backend: Backend, a: str, b: str, by: str, max_hops: int, all: bool, limit: int,
           timeout: float, avoid: tuple[str, ...] = (), strongest: bool = False,
-          alternatives: int | None = None) -> Result:
+          alternatives: int | None = None, base: str | None = None) -> Result:
     try:
         return Result(200, data=shortest_paths(backend, a, b, by=by,  # type: ignore[arg-type]
                                                max_hops=max_hops, all=all, limit=limit, timeout=timeout,
                                                avoid=avoid, strongest=strongest, alternatives=alternatives))
     except (AmbiguousAuthor, UnknownAuthor) as e:
-        return _unknown_or_ambiguous(e)
+        unknown = isinstance(e, UnknownAuthor)
+        return (unknown and _moved_authors(backend, {"from": a, "to": b}, base)) or _unknown_or_ambiguous(e)
 
 
 def reach(backend: Backend, who: str, by: str, max_hops: int | None, at: int | None, offset: int, limit: int,
-          timeout: float) -> Result:
+          timeout: float, base: str | None = None) -> Result:
     try:
         return Result(200, data=run_reach(backend, who, by=by, max_hops=max_hops, at=at,  # type: ignore[arg-type]
                                           offset=offset, limit=limit, timeout=timeout))
     except (AmbiguousAuthor, UnknownAuthor) as e:
-        return _unknown_or_ambiguous(e)
+        unknown = isinstance(e, UnknownAuthor)
+        return (unknown and _moved_authors(backend, {"author": who}, base)) or _unknown_or_ambiguous(e)
 
 
 def anchors(backend: Backend, iri: str, given: tuple[str, ...], timeout: float) -> list[dict[str, Any]]:
@@ -83,11 +126,12 @@ def anchors(backend: Backend, iri: str, given: tuple[str, ...], timeout: float) 
     return out
 
 
-def coauthors(backend: Backend, who: str) -> Result:
+def coauthors(backend: Backend, who: str, base: str | None = None) -> Result:
     try:
         return Result(200, data=run_coauthors(backend, who))
     except (AmbiguousAuthor, UnknownAuthor) as e:
-        return _unknown_or_ambiguous(e)
+        unknown = isinstance(e, UnknownAuthor)
+        return (unknown and _moved_authors(backend, {"author": who}, base)) or _unknown_or_ambiguous(e)
 
 
 def stats(backend: Backend) -> Result:
@@ -97,7 +141,10 @@ def stats(backend: Backend) -> Result:
 def describe(backend: Backend, iri: str, fmt: str, page: int = 1, per_page: int = ld.PER_PAGE,
              next_url: str | None = None, anchors_given: tuple[str, ...] = (), timeout: float = 5.0) -> Result:
     """`fmt` a name of kg.formats.LINKED: serialized bytes, the compacted node list (jsonld) or the
-    page's data (html)."""
+    page's data (html); a merged id's 301 (data["survivor"])."""
+    moved = _merged(backend, iri)
+    if moved is not None:
+        return moved
     desc = ld.describe(backend, iri, page=page, per_page=per_page)
     if desc is None:
         return failure(404, f"nothing is known about <{iri}>")
@@ -143,6 +190,9 @@ def export(backend: Backend, iri: str, fmt: str) -> Result:
     """Every paper of an author row as BibTeX or CSV (kg.bibliography), newest first."""
     node = ox.NamedNode(iri)
     if not any(True for _ in backend.triples(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(KG.AuthorRow))):
+        moved = _merged(backend, iri)
+        if moved is not None:
+            return moved
         if not any(True for _ in backend.triples(node, None, None)):
             return failure(404, f"nothing is known about <{iri}>")
         return failure(400, f"format {fmt}: only an author row's papers are exported; <{iri}> is no author row")

@@ -7,6 +7,10 @@ document actually sent (the 200 + Content-Location pattern: one round trip, no 3
 knows nothing about is 404. A huge node's description is cut into pages (?page=N): a page with more
 after it carries `Link: <…?page=N+1>; rel="next"` and, in the RDF, `<iri> rdfs:seeAlso <next page>`.
 
+A merged id (kg.redirects: owl:sameAs its survivor, no description of its own) answers 301 with
+`Location` the survivor's URL: the same path shape, the format suffix and the query string kept;
+merges with no one survivor (a cycle, a fork) are a 404 with the reason.
+
 The ontology is served at its own IRI's path (/ontology): HTML from kg.ontodoc, Turtle or JSON-LD;
 the JSON-LD context at /ontology/context.jsonld.
 """
@@ -27,7 +31,17 @@ from kg.iris import segment
 from kg.ontology import context_path, ontology_path
 from kg.server.negotiation import choose, offered
 from kg.server.pages import CSP, Pages
-from kg.server.web import Site, error, error_from, json_response, public_url, raw_path
+from kg.server.web import (
+    Site,
+    ascii_url,
+    error,
+    error_from,
+    json_response,
+    moved,
+    public_url,
+    raw_path,
+    result_message,
+)
 
 CONTEXT_PATH = "/ontology/context.jsonld"
 EXPORTS = {"bibtex": ("application/x-bibtex; charset=utf-8", ".bib"), "csv": ("text/csv; charset=utf-8", ".csv")}
@@ -78,7 +92,8 @@ class Linked:
             if chosen is None:
                 return error(406, f"not acceptable; offered: {offered(LINKED)}")
             iri = base + doc_path.lstrip("/")
-            response = await self.describe(request, iri, doc_path, chosen, page)
+            suffix = (suffix_fmt.suffix or "") if suffix_fmt is not None else ""
+            response = await self.describe(request, iri, doc_path, chosen, page, suffix)
             if response is not None:
                 return response
         if choose(LINKED, accept) is HTML and not given:
@@ -90,6 +105,8 @@ class Linked:
         iri = self.site.base + path.lstrip("/")
         result = await self.site.call("export", iri=iri, fmt=fmt)
         request.scope["kg.note"] = f"export {fmt}"
+        if result.status == 301:
+            return self.moved(request, result.data["survivor"])
         if result.status != 200:
             return error_from(result)
         media, suffix = EXPORTS[fmt]
@@ -97,7 +114,17 @@ class Linked:
         return Response(result.body, 200, {"Content-Disposition": f'attachment; filename="{name}{suffix}"'},
                         media_type=media)
 
-    async def describe(self, request: Request, iri: str, doc_path: str, fmt: Format, page: int) -> Response | None:
+    def moved(self, request: Request, survivor: str, suffix: str = "") -> Response:
+        """The 301 from a merged id to its survivor's URL (the suffix and the query string as asked)."""
+        request.scope["kg.note"] = "merged id"
+        base = self.site.base
+        if survivor.startswith(base):
+            return moved(request, base, survivor[len(base):] + suffix)
+        # a survivor outside this server's IRIs: its IRI is its URL
+        return Response(status_code=301, headers={"Location": ascii_url(survivor), "Cache-Control": "no-cache"})
+
+    async def describe(self, request: Request, iri: str, doc_path: str, fmt: Format, page: int,
+                       suffix: str = "") -> Response | None:
         name = doc_path.rsplit("/", 1)[-1]
         query = f"?page={page}" if page > 1 else ""
         headers = {"Vary": "Accept", "Content-Location": f"{name}{fmt.suffix}{query}",
@@ -113,7 +140,13 @@ class Linked:
         result = await self.site.call("describe", iri=iri, fmt=fmt.name, page=page, next_url=next_url,
                                       **(anchors if fmt.name == "html" and config.anchors else {}))
         request.scope["kg.note"] = f"describe {fmt.name}"
+        if result.status == 301:
+            return self.moved(request, result.data["survivor"], suffix)
         if result.status == 404:
+            if isinstance(result.data, dict) and result.data.get("merged"):  # merged, with no one survivor
+                if fmt is HTML:
+                    return self.pages.error(request, 404, result_message(result))
+                return error(404, result_message(result))
             return None
         if result.status != 200:
             return error_from(result)

@@ -157,7 +157,8 @@ class LocalRunner:
             started = ticket.started
             if started is None:
                 if now - ticket.queued >= ticket.timeout:  # never run
-                    self._answer(ticket, failure(503, "all query workers are busy; try again later", RETRY))
+                    busy = "the server is busy: no evaluation thread was free within the time limit; try again later"
+                    self._answer(ticket, failure(503, busy, RETRY))
             elif now - started >= ticket.timeout:
                 self.retire(ticket)
                 return
@@ -173,7 +174,7 @@ class LocalRunner:
         for ticket in list(self.pending):
             if ticket is not late:
                 self._answer(ticket, failure(
-                    503, "this query worker was stopped by another query past the time limit; try again", GONE))
+                    503, "this server process was stopped by another query past the time limit; try again", GONE))
         if self.on_retire is not None:
             with contextlib.suppress(Exception):
                 self.on_retire()
@@ -199,7 +200,7 @@ def evaluated(handler: Callable[[Job], Result], job: Job, started: float) -> Res
 
 def restarting() -> Result:
     """The answer of a job that comes to a worker already retiring."""
-    return failure(503, "this query worker is restarting; try again", GONE)
+    return failure(503, "this server process is restarting; try again", GONE)
 
 
 def timed_out(timeout: float) -> Result:

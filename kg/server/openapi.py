@@ -174,7 +174,11 @@ _SEARCH: list[dict[str, Any]] = [
 ]
 
 
-def _responses(schema: str, *, not_found: str | None = None) -> dict[str, Any]:
+MOVED = {"description": "An author given by a merged id: the same request with its survivor (Location)",
+         "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}}
+
+
+def _responses(schema: str, *, not_found: str | None = None, moved: bool = False) -> dict[str, Any]:
     error = {"application/json": {"schema": _ref("Error")}}
     out: dict[str, Any] = {
         "200": {"description": "OK (ETag and Last-Modified from the store's build; 304 on a match)",
@@ -185,6 +189,8 @@ def _responses(schema: str, *, not_found: str | None = None) -> dict[str, Any]:
     }
     if not_found:
         out["404"] = {"description": not_found, "content": error}
+    if moved:
+        out["301"] = MOVED
     return out
 
 
@@ -232,7 +238,7 @@ def spec() -> dict[str, Any]:
                     {"name": "alternatives", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 20},
                      "description": "The K shortest simple chains, by length then IRI order (not with all)."},
                     _FORMAT],
-                "responses": _responses("Paths", not_found="An end names no author row")}},
+                "responses": _responses("Paths", not_found="An end names no author row", moved=True)}},
             "/api/reach/{author}": {"get": {
                 "summary": "How many authors are at each co-authorship distance from AUTHOR (kg reach)",
                 "parameters": [
@@ -247,14 +253,14 @@ def spec() -> dict[str, Any]:
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
                     _FORMAT],
-                "responses": _responses("Reach", not_found="No author row answers to AUTHOR")}},
+                "responses": _responses("Reach", not_found="No author row answers to AUTHOR", moved=True)}},
             "/api/coauthors/{author}": {"get": {
                 "summary": "An author row's co-authors with their joint-paper counts (kg coauthors)",
                 "parameters": [
                     {"name": "author", "in": "path", "required": True, "schema": {"type": "string"},
                      "description": author},
                     _FORMAT],
-                "responses": _responses("Coauthors", not_found="No author row answers to AUTHOR")}},
+                "responses": _responses("Coauthors", not_found="No author row answers to AUTHOR", moved=True)}},
             "/api/stats": {"get": {
                 "summary": "The store's counts (kg stats)", "parameters": [_FORMAT],
                 "responses": _responses("Stats")}},

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from kg.server.web import MAX_NAME, BadRequest, Site, result_message, root
+from kg.server.web import MAX_NAME, BadRequest, Site, moved, raw_path, result_message, root
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # script-src 'self': the one script of the pages, static/suggest.js (the search box's suggestions); no inline script
@@ -297,7 +297,10 @@ class Pages:
         result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=int(hops), all=False,
                                       limit=1, timeout=max(0.1, self.site.config.timeout - 1), avoid=tuple(avoid),
                                       strongest=form["strongest"],
-                                      alternatives=int(alternatives) if alternatives else None)
+                                      alternatives=int(alternatives) if alternatives else None,
+                                      base=self.site.base)
+        if result.status == 301:  # an end given by a merged id: the same page with its survivor
+            return moved(request, self.site.base, raw_path(request), result.data["moved"])
         if result.status != 200:
             candidates = result.data.get("candidates", []) if isinstance(result.data, dict) else []
             end = {"A": "from", "B": "to"}.get(result.data.get("end", "") if isinstance(result.data, dict) else "")

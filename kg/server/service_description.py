@@ -13,6 +13,9 @@ VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 DCT_TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+DCT_MODIFIED = ox.NamedNode("http://purl.org/dc/terms/modified")
 
 
 def _sd(local: str) -> ox.NamedNode:
@@ -71,4 +74,23 @@ def void_description(url: str, endpoint: str, data: dict[str, Any]) -> list[ox.T
             t.append(ox.Triple(ds, _void("vocabulary"), ox.NamedNode(ns)))
         except ValueError:
             continue
+    for graph, mark in sorted((data.get("sources") or {}).items()):
+        t.extend(_source(ds, graph, mark))
     return t
+
+
+def _source(ds: ox.NamedNode, graph: str, mark: dict[str, Any]) -> list[ox.Triple]:
+    """A source graph as a subset of the dataset, with its dcterms:modified: the newest date its
+    records give (dblp's mdate, OpenAlex's updated_date, Crossref's indexed date), else when it was
+    last built or synced (kg.sync.watermark)."""
+    try:
+        subset = ox.NamedNode(graph)
+    except ValueError:
+        return []
+    found = [ox.Triple(ds, _void("subset"), subset), ox.Triple(subset, RDF_TYPE, _void("Dataset"))]
+    modified, synced = mark.get("modified"), mark.get("synced_at")
+    if isinstance(modified, str):
+        found.append(ox.Triple(subset, DCT_MODIFIED, ox.Literal(modified, datatype=XSD_DATE)))
+    elif isinstance(synced, str):
+        found.append(ox.Triple(subset, DCT_MODIFIED, ox.Literal(synced, datatype=XSD_DATETIME)))
+    return found

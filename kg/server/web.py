@@ -7,10 +7,11 @@ import email.utils
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -199,6 +200,22 @@ def public_url(request: Request, base: str, path: str, query: str = "") -> str:
     else:
         url = f"{asked.scheme}://{asked.netloc}/{path}"
     return url + (f"?{query}" if query else "")
+
+
+def ascii_url(url: str) -> str:
+    """`url` as a header may carry it: characters outside ASCII percent-encoded as UTF-8 (those
+    already percent-encoded, and the URL's delimiters, kept)."""
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+
+
+def moved(request: Request, base: str, path: str, params: Mapping[str, str] | None = None) -> Response:
+    """The 301 to `path` (relative to the server's root) for a merged id: this request's query string as
+    sent, or with the query parameters in `params` given their new values (the others kept)."""
+    query = request.url.query
+    if params:
+        query = urlencode([(k, params.get(k, v)) for k, v in request.query_params.multi_items()])
+    location = public_url(request, base, path.lstrip("/"), query)
+    return Response(status_code=301, headers={"Location": ascii_url(location), "Cache-Control": "no-cache"})
 
 
 def raw_path(request: Request) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kg.errors import InputError
 from kg.records import Located
-from kg.sources import crossref, dblp, openalex, rows
+from kg.sources import crossref, dblp, openalex, openalex_merges, rows, snapshot
 from kg.sources.context import ReadContext, head
 
 KINDS = ("rows", "dblp", "openalex", "crossref")
@@ -18,15 +18,38 @@ __all__ = ["KINDS", "ReadContext", "detect", "files", "read"]
 
 
 def files(path: Path) -> list[Path]:
-    """The data files of an input: the file itself, or a directory's data files in name order."""
+    """The data files of an input: the file itself, an OpenAlex snapshot's works files (newest
+    partition first, so that where a stale copy of a work was left in an older partition, the
+    current one is read first and wins) and its merged-ids files, or a directory's data files in
+    name order.
+
+    OpenAlex's merged-ids tables count as data files beside the works (CSV files with their header),
+    and so do those under a `merged_ids` subdirectory, as the snapshot lays them out
+    (`merged_ids/works/2024-01-01.csv.gz`)."""
     if not path.is_dir():
         return [path]
+    if snapshot.is_snapshot(path):
+        found = snapshot.partitions(path)
+        if not found:
+            raise InputError(f"{path}: an OpenAlex snapshot without works files")
+        merges = [p for p in snapshot.merged_ids(path) if openalex_merges.is_merged_ids(head(p, 1024))]
+        return sorted(found, key=lambda p: p.parent.name, reverse=True) + merges
     found = sorted(
         p for p in path.iterdir() if p.is_file() and not p.name.startswith(".") and p.name.endswith(DATA_SUFFIXES)
     )
+    found += _merged_ids_files(path)
     if not found:
         raise InputError(f"{path}: no data files (expected {', '.join(DATA_SUFFIXES)})")
     return found
+
+
+def _merged_ids_files(directory: Path) -> list[Path]:
+    beside = [p for p in directory.iterdir() if p.is_file()]
+    under = directory / "merged_ids"
+    nested = [p for p in under.rglob("*") if p.is_file()] if under.is_dir() else []
+    candidates = (p for p in beside + nested if p.name.endswith(openalex_merges.SUFFIXES)
+                  and not p.name.startswith("."))
+    return sorted(p for p in candidates if openalex_merges.is_merged_ids(head(p, 1024)))
 
 
 def detect(path: Path) -> str:
@@ -35,6 +58,8 @@ def detect(path: Path) -> str:
         return "rows"
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
+    if snapshot.is_snapshot(path):
+        return "openalex"
     first = files(path)[0]
     start = head(first)
     if dblp.is_dblp(start):

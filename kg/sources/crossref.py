@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import kg.sources.jsonfile as jsonfile
-from kg.iris import normalize_doi, normalize_orcid, safe_iri
-from kg.records import Author, Authorship, Located, Paper, Record, Venue
+from kg.iris import normalize_doi, normalize_orcid, normalize_ror, safe_iri
+from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Venue
 from kg.sources.context import ReadContext, optional_identifier
 from kg.text import plain
 
@@ -58,7 +58,7 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     venue = _venue(item)
     if venue is not None and ctx.first("venue", venue.id):
         yield venue
-    signatures: list[tuple[str, str]] = []
+    signatures: list[tuple[str, str, dict[str, Any]]] = []
     for index, person in enumerate(item.get("author") or [], start=1):
         if not isinstance(person, dict):
             yield f"{where} ({doi}): author {index}: expected a JSON object"
@@ -73,7 +73,7 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         author_id = f"{PREFIX}orcid/{orcid}" if orcid else f"{PREFIX}{doi}/{index}"
         if ctx.first("author", author_id):
             yield Author(author_id, name, orcid=orcid)
-        signatures.append((author_id, name))
+        signatures.append((author_id, name, person))
     url = item.get("URL")
     yield Paper(
         id=paper_id,
@@ -85,8 +85,31 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         doi=doi,
         url=safe_iri(url) if isinstance(url, str) and url.startswith("http") else None,
     )
-    for position, (author_id, name) in enumerate(signatures, start=1):
+    for position, (author_id, name, _) in enumerate(signatures, start=1):
         yield Authorship(paper_id, author_id, position, name)
+    for position, (_, _, person) in enumerate(signatures, start=1):
+        yield from affiliations(person, paper_id, position)
+    references: list[Any] = item["reference"] if isinstance(item.get("reference"), list) else []
+    cited = (optional_identifier(r.get("DOI"), normalize_doi) for r in references if isinstance(r, dict))
+    yield from (Citation(paper_id, PREFIX + d) for d in dict.fromkeys(cited) if d and d != doi)
+
+
+def affiliations(person: dict[str, Any], paper_id: str, position: int) -> Iterator[Affiliation]:
+    """An author's `affiliation[]`: its name, and its ROR where an `id[]` of `id-type` ROR gives one
+    (then the institution is the ROR's, `ror:…`: Crossref has no institution ids of its own)."""
+    seen: set[tuple[str, str | None]] = set()
+    for given in person.get("affiliation") or []:
+        if not isinstance(given, dict):
+            continue
+        ids: list[Any] = given["id"] if isinstance(given.get("id"), list) else []
+        rors = (optional_identifier(i.get("id"), normalize_ror) for i in ids
+                if isinstance(i, dict) and str(i.get("id-type", "")).upper() == "ROR")
+        ror = next((r for r in rors if r), None)
+        name = plain(given.get("name")) or ror
+        if name is None or (name, ror) in seen:
+            continue
+        seen.add((name, ror))
+        yield Affiliation(paper_id, position, name, f"ror:{ror}" if ror else None, ror)
 
 
 def _first(value: Any) -> str | None:

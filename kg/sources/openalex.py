@@ -1,4 +1,5 @@
-"""OpenAlex works: API pages ({"meta", "results": [...]}) and snapshot JSON Lines, optionally gzipped."""
+"""OpenAlex works: API pages ({"meta", "results": [...]}) and snapshot JSON Lines, optionally gzipped; and the
+snapshot's merged-ids tables (kg.sources.openalex_merges)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,28 @@ from pathlib import Path
 from typing import Any
 
 import kg.sources.jsonfile as jsonfile
-from kg.iris import normalize_doi, normalize_orcid, openalex_iri
-from kg.records import Author, Authorship, Located, Paper, Record, Venue
+from kg.iris import normalize_doi, normalize_orcid, normalize_ror, openalex_iri
+from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Venue
 from kg.sources.context import ReadContext, head, optional_identifier
+from kg.sources.openalex_merges import is_merged_ids, read_merged_ids
 from kg.text import plain
 
 PREFIX = "openalex:"
 _ID = re.compile(r"^(?:https?://openalex\.org/)?([WASIPFC]\d+)$", re.IGNORECASE)
 _VENUE_KINDS = {"journal": "journal", "conference": "conference", "repository": "repository"}
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 def is_openalex(start: bytes) -> bool:
-    return start.lstrip().startswith(b"{") and (b"openalex.org/W" in start or b'"results"' in start)
+    works = start.lstrip().startswith(b"{") and (b"openalex.org/W" in start or b'"results"' in start)
+    return works or is_merged_ids(start)
 
 
 def read_openalex(path: Path, ctx: ReadContext) -> Iterator[Located]:
     file = str(path)
+    if is_merged_ids(head(path, 1024)):
+        yield from read_merged_ids(path)
+        return
     if jsonfile.is_json_lines(path, head(path)):
         for line, value in jsonfile.lines(path):
             if isinstance(value, jsonfile.InvalidLine):
@@ -57,7 +64,8 @@ def _short(value: Any) -> str | None:
 
 
 def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
-    """Venue, new authors, paper, authorships; nothing for a work already read (OpenAlex repeats some)."""
+    """Venue, new authors, paper, authorships, their affiliations, the works it cites; nothing for a
+    work already read (OpenAlex repeats some)."""
     if not isinstance(work, dict):
         yield f"{where}: expected a JSON object, found {type(work).__name__}"
         return
@@ -73,7 +81,7 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     venue = _venue(work)
     if venue is not None and ctx.first("venue", venue.id):
         yield venue
-    signatures: list[tuple[str, str | None]] = []
+    signatures: list[tuple[str, str | None, dict[str, Any]]] = []
     for index, authorship in enumerate(work.get("authorships") or [], start=1):
         result = _signature(authorship, wid, index, ctx)
         if isinstance(result, str):
@@ -82,7 +90,7 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         author_id, printed, author = result
         if author is not None:
             yield author
-        signatures.append((author_id, printed))
+        signatures.append((author_id, printed, authorship))
     year = work.get("publication_year")
     yield Paper(
         id=paper_id,
@@ -95,8 +103,39 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         url=openalex_iri(wid),
     )
     # The position is the list index: author_position only says first/middle/last.
-    for position, (author_id, printed) in enumerate(signatures, start=1):
+    for position, (author_id, printed, _) in enumerate(signatures, start=1):
         yield Authorship(paper_id, author_id, position, printed)
+    for position, (_, _, authorship) in enumerate(signatures, start=1):
+        yield from affiliations(authorship, paper_id, position)
+    cited = [PREFIX + c for c in dict.fromkeys(map(_short, work.get("referenced_works") or [])) if c and c[0] == "W"]
+    yield from (Citation(paper_id, c) for c in cited if c != paper_id)
+
+
+def affiliations(authorship: dict[str, Any], paper_id: str, position: int) -> Iterator[Affiliation]:
+    """An authorship's institutions, then its raw affiliation strings that no institution stands for
+    (`affiliations[]` links each string to its institutions; without that list, the strings are kept
+    only when the authorship has no institution)."""
+    institutions = [i for i in authorship.get("institutions") or [] if isinstance(i, dict)]
+    for institution in institutions:
+        iid = _short(institution.get("id"))
+        ror = optional_identifier(institution.get("ror"), normalize_ror)
+        name = plain(institution.get("display_name")) or ror or iid
+        if iid is None or not iid.startswith("I") or name is None:
+            continue
+        country = institution.get("country_code")
+        yield Affiliation(paper_id, position, name, PREFIX + iid, ror,
+                          country if isinstance(country, str) and _COUNTRY.match(country) else None)
+    linked = authorship.get("affiliations")
+    explained: set[str | None] | None
+    if isinstance(linked, list):
+        explained = {plain(a.get("raw_affiliation_string")) for a in linked
+                     if isinstance(a, dict) and a.get("institution_ids")}
+    else:
+        explained = None if institutions else set()
+    texts = [plain(t) for t in authorship.get("raw_affiliation_strings") or []]
+    for text in dict.fromkeys(t for t in texts if t is not None):
+        if explained is not None and text not in explained:
+            yield Affiliation(paper_id, position, text)
 
 
 def _signature(authorship: Any, wid: str, index: int, ctx: ReadContext) -> tuple[str, str | None, Author | None] | str:

@@ -1,4 +1,5 @@
-"""The site's own tables: papers, venues, authors, authorships as .csv or .jsonl, optionally .gz."""
+"""The site's own tables: papers, venues, authors, authorships (and optionally merges) as .csv or .jsonl,
+optionally .gz."""
 
 from __future__ import annotations
 
@@ -13,22 +14,25 @@ from typing import IO
 
 from kg.errors import InputError
 from kg.iris import normalize_dblp_pid, normalize_doi, normalize_openalex_author, normalize_orcid, safe_iri
-from kg.records import VENUE_KINDS, Author, Authorship, Located, Paper, Record, Venue
+from kg.records import MERGE_KINDS, VENUE_KINDS, Author, Authorship, Located, Merge, Paper, Record, Venue
 from kg.sources.context import open_binary
 
 TABLES = ("venues", "authors", "papers", "authorships")
+OPTIONAL_TABLES = ("merges",)  # ids merged into others (kg.records.Merge): a directory may have none
 SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz")
 REQUIRED = {
     "venues": ("id", "name"),
     "authors": ("id", "name"),
     "papers": ("id", "title"),
     "authorships": ("paper_id", "author_id", "position"),
+    "merges": ("kind", "old_id", "new_id"),
 }
 COLUMNS = {
     "venues": ("id", "name", "kind", "full_name"),
     "authors": ("id", "name", "orcid", "dblp_pid", "openalex_id"),
     "papers": ("id", "title", "year", "venue_id", "type", "abstract", "doi", "url", "authors_truncated"),
     "authorships": ("paper_id", "author_id", "position", "name_as_printed"),
+    "merges": ("kind", "old_id", "new_id"),
 }
 
 Row = dict[str, object]
@@ -42,9 +46,11 @@ def is_rows_dir(path: Path) -> bool:
     return path.is_dir() and any((path / f"papers{s}").exists() for s in SUFFIXES)
 
 
-def find_table(directory: Path, table: str) -> Path:
+def find_table(directory: Path, table: str, required: bool = True) -> Path | None:
     found = [directory / f"{table}{s}" for s in SUFFIXES if (directory / f"{table}{s}").exists()]
     if not found:
+        if not required:
+            return None
         names = ", ".join(f"{table}{s}" for s in SUFFIXES)
         raise InputError(f"{directory}: no {table} table (expected one of {names})")
     if len(found) > 1:
@@ -53,12 +59,15 @@ def find_table(directory: Path, table: str) -> Path:
 
 
 def read_rows(directory: Path) -> Iterator[Located]:
-    """Every row of the four tables, in the order venues, authors, papers, authorships."""
+    """Every row of the four tables, in the order venues, authors, papers, authorships, then merges."""
     if not directory.is_dir():
         raise InputError(f"{directory}: not a directory of rows tables")
     paths = {table: find_table(directory, table) for table in TABLES}
-    for table in TABLES:
+    paths |= {table: find_table(directory, table, required=False) for table in OPTIONAL_TABLES}
+    for table in TABLES + OPTIONAL_TABLES:
         path = paths[table]
+        if path is None:
+            continue
         parse = _PARSERS[table]
         for line, row in _read_table(path, table):
             if isinstance(row, str):
@@ -313,9 +322,17 @@ def _authorship(row: Row) -> Record:
     )
 
 
+def _merge(row: Row) -> Record:
+    kind = _required(row, "kind").lower()
+    if kind not in MERGE_KINDS:
+        raise RowError(f"column 'kind': {kind!r} is not one of {', '.join(MERGE_KINDS)}")
+    return Merge(kind, _required(row, "old_id"), _required(row, "new_id"))
+
+
 _PARSERS: dict[str, Callable[[Row], Record]] = {
     "venues": _venue,
     "authors": _author,
     "papers": _paper,
     "authorships": _authorship,
+    "merges": _merge,
 }

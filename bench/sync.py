@@ -1,0 +1,108 @@
+"""Benchmark: `kg sync` of a 1 % change against a full `kg build` of the changed input, in one run.
+
+ROWS is a `kg generate` directory. The script builds a store from it, writes a changed copy (1 % of
+the papers retitled and moved a year, 0.1 % of the papers deleted with their authorships, 0.1 % of
+the authors renamed), then, per round: a full build of the changed copy into a fresh store (the
+reference), the sync of the changed copy into a copy of the first store (the first sync after a
+build reads the ledger from the store), a second sync of the same input (a no-op), and a sync back to
+the original input (the ledger kept by the previous sync). Each is a `python -m kg` process, timed
+on the wall clock; the sync's own timings per phase come from build.json.
+
+    .venv/bin/python bench/sync.py ROWS [--rounds 2] [--share 0.01] [-o bench/results/sync.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def kg(*args: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "kg", *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return round(time.perf_counter() - started, 2)
+
+
+def _table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def changed_copy(rows: Path, out: Path, share: float, seed: int = 1) -> dict[str, int]:
+    """`rows` with `share` of its papers changed, share/10 deleted and share/10 of its authors renamed."""
+    rng = random.Random(seed)
+    shutil.copytree(rows, out)
+    fields, papers = _table(rows / "papers.csv")
+    n = len(papers)
+    changed = set(rng.sample(range(n), int(n * share)))
+    deleted = {papers[i]["id"] for i in rng.sample(sorted(set(range(n)) - changed), max(1, int(n * share / 10)))}
+    for i in changed:
+        papers[i]["title"] = papers[i]["title"] + " (revised)"
+        if papers[i]["year"]:
+            papers[i]["year"] = str(int(papers[i]["year"]) + 1)
+    _write(out / "papers.csv", fields, [p for p in papers if p["id"] not in deleted])
+    fields, authorships = _table(rows / "authorships.csv")
+    _write(out / "authorships.csv", fields, [a for a in authorships if a["paper_id"] not in deleted])
+    fields, authors = _table(rows / "authors.csv")
+    renamed = rng.sample(range(len(authors)), max(1, int(len(authors) * share / 10)))
+    for i in renamed:
+        authors[i]["name"] = authors[i]["name"] + " Jr."
+    _write(out / "authors.csv", fields, authors)
+    return {"papers": n, "changed": len(changed), "deleted": len(deleted), "renamed": len(renamed)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("rows", type=Path)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--share", type=float, default=0.01)
+    parser.add_argument("-o", "--output", type=Path)
+    args = parser.parse_args()
+    rounds = []
+    with tempfile.TemporaryDirectory(prefix="kg-bench-sync-") as tmp:
+        work = Path(tmp)
+        changes = changed_copy(args.rows, work / "changed", args.share)
+        base = work / "base"
+        kg("build", str(args.rows), "--store", str(base))
+        for _ in range(args.rounds):
+            shutil.rmtree(work / "full", ignore_errors=True)
+            full = kg("build", str(work / "changed"), "--store", str(work / "full"))
+            synced = work / "synced"
+            shutil.rmtree(synced, ignore_errors=True)
+            shutil.copytree(base, synced, symlinks=True)
+            first = kg("sync", str(work / "changed"), "--store", str(synced), "--max-change", "100%")
+            phases = json.loads((synced / "active" / "build.json").read_text())
+            again = kg("sync", str(work / "changed"), "--store", str(synced))
+            back = kg("sync", str(args.rows), "--store", str(synced), "--max-change", "100%")
+            kept = json.loads((synced / "active" / "build.json").read_text())
+            rounds.append({"build": full, "first_sync": first, "second_sync": again, "sync_kept_ledger": back,
+                           "first_ratio": round(first / full, 3), "second_ratio": round(again / full, 3),
+                           "kept_ratio": round(back / full, 3), "changes": phases.get("synced", {}).get("changes"),
+                           "back_changes": kept.get("synced", {}).get("changes")})
+            print(json.dumps(rounds[-1]), flush=True)
+    result = {"rows": str(args.rows), "share": args.share, "changed_input": changes, "rounds": rounds}
+    if args.output:
+        args.output.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""`kg sync` into a store directory: the new input's mapping compared, subject by subject, with
+what the store holds, and only the difference written into a new generation.
+
+In order: the inputs' watermarks (kg.sync.watermark; the same fingerprints as the store's: nothing
+to do); the inputs mapped as a build maps them (kg.pipeline.Mapping: a worker process on big
+inputs), their lines spooled to disk while their ledger is computed (kg.sync.ledger); the store's
+ledger (kept by the last sync, else read from the store); the delta (kg.sync.delta) and the gate
+(kg.sync.gate); then a new generation as a checkpoint of the active one (`Store.backup`: hard
+links), the changed and removed subjects' triples removed, the changed and new subjects' lines
+loaded, the derived data recomputed by the build's own steps (kg.build.AFTER_LOAD: the links, the
+co-authorship index, the persons, the big clusters' order, the search index), the SHACL shapes
+checked on the touched subjects, and the same atomic swap as a build (kg.store). A failure or a
+kill at any point before the swap leaves the previous generation served and intact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.build import AFTER_LOAD, Loaded, _after_load, _metadata, _previous_meta, _remove_graphs
+from kg.iris import DEFAULT_BASE_IRI
+from kg.links import IDENTITY, LINKS
+from kg.pipeline import Mapping
+from kg.store import StoreDir
+from kg.streaming import Report, Run
+from kg.sync.delta import Delta, between
+from kg.sync.gate import DEFAULT_MAX_CHANGE, check
+from kg.sync.ledger import Ledger, Spool
+from kg.sync.watermark import SOURCES, Watermark, kept, merged, watermarks
+
+
+@dataclass
+class SyncReport:
+    """What a sync did: nothing (`up_to_date`), or the delta it applied, and its timings."""
+
+    report: Report
+    delta: Delta | None = None
+    up_to_date: bool = False
+    ledger_from: str = ""  # "kept" (the last sync's) or "store" (read from the store)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        if self.up_to_date:
+            return "up to date: the inputs are the ones the store was last synced from; nothing changed"
+        assert self.delta is not None
+        took = sum(self.seconds.values())
+        return f"{self.delta.summary()} in {took:.1f} s ({self.report.rows_read:,} rows read)"
+
+
+def sync(
+    inputs: list[Path],
+    store: Path,
+    *,
+    kind: str = "auto",
+    base_iri: str = DEFAULT_BASE_IRI,
+    strict: bool = False,
+    rejects: Path | None = None,
+    dtd: Path | None = None,
+    workers: int | None = None,
+    max_change: float = DEFAULT_MAX_CHANGE,
+    validate: Callable[[ox.Store, set[str]], None] | None = None,
+    progress: bool = False,
+) -> SyncReport:
+    """Brings the source graphs of the inputs' kinds in `store` to what the inputs map to, writing
+    only the subjects that differ; the other sources' graphs are kept. The inputs are whole: a
+    record they no longer hold is deleted with every triple it gave.
+
+    `validate` is called with the new store and the touched subjects' IRIs before the swap; an
+    exception it raises (kg.validate.require_valid_subjects) stops the sync and changes nothing.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    target = StoreDir(store)
+    active = target.require()
+    run = Run(rejects if rejects is not None else store / "rejects.jsonl", base_iri=base_iri, strict=strict)
+    minter = run.minter
+    previous = _previous_meta(target, minter)
+    marks = watermarks(inputs, kind, minter.graph)
+    last = kept(previous)
+    lap("fingerprint")
+    if all((k := last.get(g)) is not None and k.fingerprint == w.fingerprint for g, w in marks.items()):
+        run.rejects.close()
+        return SyncReport(run.report, up_to_date=True, seconds=timings)
+    graphs = sorted(marks)
+    stored_graphs = set(previous.get("graphs") or [])
+    whole = stored_graphs <= set(graphs)  # the inputs are every source of the store: collect the index
+    spool = Spool.beside(store)
+    try:
+        with run, Mapping(run, inputs, kind, dtd=dtd, workers=workers, collect_index=whole, scratch=store,
+                          progress=progress) as mapping:
+            new = Ledger()
+            for chunk in mapping.chunks():
+                new.add_chunk(chunk)
+                spool.write(chunk)
+                run.report.triples += chunk.count(b"\n")
+            spool.close_writing()
+            lap("map")
+            old = Ledger.load(active)
+            ledger_from = "kept"
+            if old is None or not set(graphs) <= set(old.graphs):
+                old = Ledger.from_store(target.open(), graphs)
+                ledger_from = "store"
+            lap("ledger")
+            delta = between(old, new, graphs, minter.base)
+            check(delta, max_change)
+            lap("delta")
+            with target.generation(copy_active=True) as gen:
+                lap("checkpoint")
+                _remove_graphs(gen.store, [minter.graph(LINKS), minter.graph(IDENTITY)])
+                _apply(gen.store, delta, spool)
+                gen.store.flush()
+                lap("apply")
+                loaded = Loaded(gen, minter, mapping.write_index if whole else lambda _g: None)
+                counts = _after_load(loaded, AFTER_LOAD, optimize=False, check=None)
+                lap("derived")
+                if validate is not None:
+                    touched = {s.decode("utf-8")[1:-1] for d in delta.graphs.values() for s in d.written}
+                    validate(gen.store, touched)
+                    lap("validate")
+                for graph in graphs:
+                    old.graphs[graph] = new.graphs.get(graph, {})
+                old.save(gen.path)
+                run.report.triples = counts["triples"]
+                run.stop_clock()
+                gen.meta = _sync_meta(run, inputs, counts, loaded.meta, previous, marks, delta, kind)
+                gen.meta["synced"]["seconds"] = dict(timings)
+                gen.meta["synced"]["ledger_from"] = ledger_from
+                lap("write")
+    finally:
+        spool.remove()
+    return SyncReport(run.report, delta, ledger_from=ledger_from, seconds=timings)
+
+
+def _apply(store: ox.Store, delta: Delta, spool: Spool) -> None:
+    """Removes the changed and removed subjects' triples from their graphs, then loads the new lines."""
+    written: set[bytes] = set()
+    for name, d in delta.graphs.items():
+        graph = ox.NamedNode(name)
+        for subject in d.cleared:
+            node = ox.NamedNode(subject.decode("utf-8")[1:-1])
+            for quad in list(store.quads_for_pattern(node, None, None, graph)):
+                store.remove(quad)
+        written |= d.written
+    for chunk in spool.lines_of(written):
+        store.load(input=chunk, format=ox.RdfFormat.N_QUADS)
+
+
+def _sync_meta(
+    run: Run, inputs: list[Path], counts: dict[str, int], found: dict[str, Any], previous: dict[str, Any],
+    marks: dict[str, Watermark], delta: Delta, kind: str,
+) -> dict[str, Any]:
+    """build.json of the synced generation: the previous one's, with this run's statistics and
+    findings, the sources' watermarks and what the sync changed."""
+    meta = _metadata(run, [], counts, found, kind=kind, previous=previous)
+    meta["inputs"] = previous.get("inputs", [])
+    meta[SOURCES] = merged(previous, marks)
+    meta["synced"] = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                      "inputs": [str(p) for p in inputs], "changes": delta.counts()}
+    return meta

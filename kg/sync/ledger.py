@@ -1,0 +1,224 @@
+"""What a source graph holds, subject by subject: one 64-bit digest of each subject's N-Quads lines.
+
+A sync compares the ledger of the new input's mapping with the ledger of what the store holds and
+rewrites only the subjects whose digest differs (kg.sync.delta). The digest of a subject is the sum,
+modulo 2**64, of a keyed BLAKE2b digest of each of its lines: it does not depend on the order in
+which the lines come (a paper's lines come from its paper row and from each of its authorship rows).
+
+A ledger is kept in each generation a sync writes (`sync-ledger`, marshal: a cache, not data: one
+that is missing, unreadable or of another Python is computed again from the store, `from_store`).
+Two ledgers built from different texts of one triple (the mapper's and the store's) can only differ
+in a digest, which makes that subject be rewritten with the same triples: never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import queue
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+
+from kg.nquads import iri, literal, typed
+from kg.store import LEDGER
+
+_MASK = (1 << 64) - 1
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_FORMAT = 1
+
+
+def line_digest(line: bytes) -> int:
+    """The digest of one N-Quads line (without its newline)."""
+    return int.from_bytes(blake2b(line, digest_size=8).digest(), "little")
+
+
+@dataclass
+class Ledger:
+    """Per named graph: subject (its N-Quads form, `<iri>`) -> digest of its lines in that graph."""
+
+    graphs: dict[str, dict[bytes, int]] = field(default_factory=dict)
+
+    def graph(self, name: str) -> dict[bytes, int]:
+        return self.graphs.setdefault(name, {})
+
+    def add_chunk(self, chunk: bytes) -> None:
+        """Adds the lines of one chunk of N-Quads (whole lines, each naming its graph)."""
+        current_name = b""
+        current: dict[bytes, int] = {}
+        for line in chunk.split(b"\n"):
+            if not line:
+                continue
+            name = line[line.rindex(b" ", 0, len(line) - 2) + 2 : -3]
+            if name != current_name:
+                current_name, current = name, self.graph(name.decode("utf-8"))
+            subject = line[: line.index(b" ")]
+            digest = int.from_bytes(blake2b(line, digest_size=8).digest(), "little")
+            current[subject] = (current.get(subject, 0) + digest) & _MASK
+
+    def subjects(self) -> int:
+        return sum(len(g) for g in self.graphs.values())
+
+    def save(self, generation: Path) -> None:
+        """Writes the ledger into `generation` (atomically: a partial file is never read)."""
+        tmp = generation / f".{LEDGER}.tmp"
+        with open(tmp, "wb") as f:
+            marshal.dump((_FORMAT, self.graphs), f)
+        os.replace(tmp, generation / LEDGER)
+
+    @classmethod
+    def load(cls, generation: Path) -> Ledger | None:
+        """The ledger kept in `generation`, or None when there is none that this Python can read."""
+        try:
+            with open(generation / LEDGER, "rb") as f:
+                version, graphs = marshal.load(f)
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        if version != _FORMAT or not isinstance(graphs, dict):
+            return None
+        return cls(graphs)
+
+    @classmethod
+    def from_store(cls, store: ox.Store, graphs: Iterable[str]) -> Ledger:
+        """The ledger of the named graphs `graphs` as `store` holds them."""
+        ledger = cls()
+        for name in graphs:
+            ledger.graph(name)
+            for chunk in _store_chunks(store, name):
+                ledger.add_chunk(chunk)
+        return ledger
+
+
+class LedgerThread:
+    """Computes a ledger on another thread from the chunks a build loads (`passing`), so that the
+    first sync after the build has one to compare with instead of reading the store."""
+
+    def __init__(self) -> None:
+        self.ledger = Ledger()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kg-ledger", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.ledger.add_chunk(chunk)
+                except BaseException as e:  # kept, raised by finish()
+                    self._error = e
+
+    def passing(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """The chunks as they are, each also given to the ledger."""
+        try:
+            for chunk in chunks:
+                self._queue.put(chunk)
+                yield chunk
+        finally:
+            self._queue.put(None)
+
+    def finish(self) -> Ledger:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.ledger
+
+
+def term_text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph) -> str:
+    """A term as kg.mapping writes it (kg.nquads), so that the store's lines digest as the mapper's."""
+    if isinstance(term, ox.NamedNode):
+        return iri(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return literal(term.value) + "@" + term.language
+        datatype = term.datatype.value
+        return literal(term.value) if datatype == _XSD_STRING else typed(term.value, datatype)
+    return str(term)
+
+
+def quad_line(quad: ox.Quad) -> str:
+    """The N-Quads line (with its newline) of a quad, in kg.mapping's text."""
+    s, p, o, g = (term_text(t) for t in (quad.subject, quad.predicate, quad.object, quad.graph_name))
+    return f"{s} {p} {o} {g} .\n"
+
+
+def _store_chunks(store: ox.Store, graph: str, size: int = 1 << 18) -> Iterator[bytes]:
+    batch: list[str] = []
+    n = 0
+    for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+        line = quad_line(quad)
+        batch.append(line)
+        n += len(line)
+        if n >= size:
+            yield "".join(batch).encode("utf-8")
+            batch, n = [], 0
+    if batch:
+        yield "".join(batch).encode("utf-8")
+
+
+class Spool:
+    """The new input's N-Quads kept on disk while its ledger is computed, to pick the changed
+    subjects' lines from afterwards (`lines_of`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[bytes] | None = open(path, "wb")  # noqa: SIM115 (closed by close())
+
+    @classmethod
+    def beside(cls, directory: Path) -> Spool:
+        """A new spool file in `directory`, named after this process; the spools of processes that
+        are gone (a killed sync) are removed first."""
+        for old in directory.glob(".sync-*.nq"):
+            pid = old.name.split("-")[1]
+            if pid.isdigit() and not _alive(int(pid)):
+                old.unlink(missing_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".sync-{os.getpid()}-", suffix=".nq", dir=directory)
+        os.close(fd)
+        return cls(Path(name))
+
+    def write(self, chunk: bytes) -> None:
+        assert self._file is not None
+        self._file.write(chunk)
+
+    def close_writing(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def lines_of(self, subjects: set[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+        """The spooled lines (with their newlines) whose subject is in `subjects`, in chunks."""
+        self.close_writing()
+        if not subjects:
+            return
+        with open(self.path, "rb") as f:
+            rest = b""
+            while True:
+                block = f.read(size)
+                if not block:
+                    break
+                block = rest + block
+                cut = block.rfind(b"\n") + 1
+                rest = block[cut:]
+                picked = [line for line in block[:cut].split(b"\n") if line and line[: line.index(b" ")] in subjects]
+                if picked:
+                    yield b"\n".join(picked) + b"\n"
+
+    def remove(self) -> None:
+        self.close_writing()
+        self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
