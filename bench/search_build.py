@@ -6,7 +6,11 @@ forked mapping worker) and with it, alternately, and reports the wall-clock seco
 ratio, and the search file's size against the Oxigraph directory's. The machine's noise shows in
 the spread of the rounds.
 
-    .venv/bin/python bench/search_build.py ROWS [--rounds 2] [-o bench/results/search_build.json]
+    .venv/bin/python bench/search_build.py ROWS [--rounds 2] [--compare DIR] [-o bench/results/search_build.json]
+
+--compare DIR adds a third build to each round: with the search index as the kg package in DIR (another
+checkout, e.g. `git archive main | tar -x -C DIR`) writes it, so that a change is measured against
+what it changes in the same run.
 """
 
 from __future__ import annotations
@@ -39,37 +43,52 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def once(rows: Path, store: Path, without: bool) -> float:
+def once(rows: Path, store: Path, without: bool, root: Path = ROOT) -> float:
     shutil.rmtree(store, ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", _RUN.format(root=str(ROOT), without=without, rows=str(rows),
+    subprocess.run([sys.executable, "-c", _RUN.format(root=str(root), without=without, rows=str(rows),
                                                       store=str(store))], check=True)
     return time.perf_counter() - started
+
+
+def _search_meta(store: Path) -> dict[str, float]:
+    meta = json.loads(((store / "active").resolve() / "build.json").read_text())
+    return {"search_step_s": meta["search"]["seconds"], "collected_s": meta["search"]["collected_seconds"],
+            "search_bytes": meta["search"]["bytes"]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("rows", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--compare", type=Path, help="Another checkout of kg: its build with the index too.")
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
+    if args.compare is not None and not (args.compare / "kg" / "__init__.py").is_file():
+        raise SystemExit(f"--compare {args.compare}: no kg package there")
     rounds = []
     with tempfile.TemporaryDirectory(prefix="kg-bench-search-build-") as tmp:
         store = Path(tmp) / "store"
         for _ in range(args.rounds):
             without = once(args.rows, store, True)
+            compared: dict[str, float] = {}
+            if args.compare is not None:
+                other = once(args.rows, store, False, args.compare.resolve())
+                compared = {"compare_with_s": round(other, 2), "compare_ratio": round(other / without, 3),
+                            **{f"compare_{k}": v for k, v in _search_meta(store).items()}}
             with_search = once(args.rows, store, False)
             generation = (store / "active").resolve()
-            meta = json.loads((generation / "build.json").read_text())
             rounds.append({"without_s": round(without, 2), "with_s": round(with_search, 2),
-                           "ratio": round(with_search / without, 3),
-                           "search_step_s": meta["search"]["seconds"],
-                           "collected_s": meta["search"]["collected_seconds"],
-                           "search_bytes": meta["search"]["bytes"], "oxigraph_bytes": _size(generation / "oxigraph")})
+                           "ratio": round(with_search / without, 3), **_search_meta(store),
+                           "oxigraph_bytes": _size(generation / "oxigraph"), **compared})
     for r in rounds:
         r["size_share"] = round(r["search_bytes"] / r["oxigraph_bytes"], 4)
     out = {"rows": args.rows.name, "rounds": rounds,
            "ratio_min_max": [min(r["ratio"] for r in rounds), max(r["ratio"] for r in rounds)]}
+    if args.compare is not None:
+        out["compare"] = str(args.compare)
+        compare = [r["compare_ratio"] for r in rounds]
+        out["compare_ratio_min_max"] = [min(compare), max(compare)]
     text = json.dumps(out, indent=2)
     print(text)
     if args.output is not None:

@@ -29,6 +29,8 @@ PAGES = {
     "home": "/",
     "query": "/query",
     "search": "/clusters?name=Liu",
+    "results": "/search?q=liu",
+    "nothing-found": "/search?q=zzqqxx&kind=name",
     "cluster": "/clusters/Liyuan%20Liu",
     "pairs": "/clusters/Liyuan%20Liu?pairs=true",
     "author": "/author/liyuan-liu-a",

@@ -57,10 +57,12 @@ def test_cluster_author_and_path_pages_in_chromium(browser: Any, server: Server,
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     page.set_default_timeout(20_000)
 
-    # The search box leads to the name-cluster page.
+    # The search box leads to the results page, and its exact name to the name-cluster page.
     page.goto(server.url + "/clusters")
-    page.fill("input[name=name] >> nth=-1", "Liyuan Liu")
-    page.press("input[name=name] >> nth=-1", "Enter")
+    page.fill("#search-form input[name=q]", "Liyuan Liu")
+    page.press("#search-form input[name=q]", "Enter")
+    page.wait_for_url("**/search?q=Liyuan+Liu**")
+    page.click("#exact a.exact-cluster")
     page.wait_for_url("**/clusters/Liyuan%20Liu")
     assert page.inner_text("h1") == "Liyuan Liu"
     assert page.locator("article.paper").count() == 21
@@ -126,7 +128,7 @@ def test_query_page_opens_on_its_first_query_in_chromium(browser: Any, server: S
     assert page.locator(".tabsList .tab.active span").first.text_content() == people[0]
     tabs = page.locator(".tabsList .tab span").all_text_contents()
     assert "neighbours" not in tabs and people[0] in tabs
-    assert page.locator("header.top form input[name=name]").count() == 1  # the site's header and search
+    assert page.locator("header.top form input[name=q]").count() == 1  # the site's header and search
 
 
 def _no_sideways_scroll(page: Any, selector: str) -> None:
@@ -148,8 +150,10 @@ def test_home_author_paper_and_venue_pages_in_chromium(browser: Any, server: Ser
     names = page.locator("#examples li a").all_inner_texts()
     assert "Liyuan Liu" in names and len(names) >= 2  # the example graph's ambiguous names
     assert page.locator("#link-query").get_attribute("href") == "./query"
-    page.fill("#home-search input[name=name]", "Liyuan Liu")
-    page.press("#home-search input[name=name]", "Enter")
+    page.fill("#home-search input[name=q]", "Liyuan Liu")
+    page.press("#home-search input[name=q]", "Enter")  # no suggestion chosen: the results page
+    page.wait_for_url("**/search?q=Liyuan+Liu**")
+    page.click("#exact a.exact-cluster")
     page.wait_for_url("**/clusters/Liyuan%20Liu")
     page.goto(server.url + "/author/liyuan-liu-a")
     assert page.locator("h3.year").first.inner_text().startswith("2025")
@@ -194,13 +198,23 @@ def test_the_search_box_suggests_as_one_types_in_chromium(browser: Any, server: 
     box.press("Enter")
     page.wait_for_url("**/clusters/Liyuan%20Liu")
     assert page.inner_text("h1") == "Liyuan Liu"
-    # Escape closes the list, and Enter without a choice submits the box as before
+    # Escape closes the list, and Enter without a choice lands on the results page, which lists the
+    # cluster (with its facts) and links the exact name's cluster
     box = page.locator("header.top form[role=search] input[type=search]")
     box.press_sequentially("Xiaodong Liu", delay=30)
     page.wait_for_selector("ul.kg-suggest li[role=option]")
     box.press("Escape")
     assert page.locator("ul.kg-suggest").first.is_hidden()
     box.press("Enter")
+    page.wait_for_url("**/search?q=Xiaodong+Liu", timeout=5000)
+    first = page.locator("#search-results li.result").first
+    assert first.get_attribute("data-kind") == "name" and first.locator("strong").inner_text() == "Xiaodong Liu"
+    assert "paper" in first.locator(".note").inner_text()
+    assert page.input_value("#search-form input[name=q]") == "Xiaodong Liu"
+    page.click("#exact a.exact-cluster")
     page.wait_for_url("**/clusters/Xiaodong%20Liu", timeout=5000)
     assert page.inner_text("h1") == "Xiaodong Liu"
+    # a title's words: the results page lists papers with year, venue and first authors
+    page.goto(server.url + "/search?q=electra&kind=paper")
+    assert page.locator("#search-results li.result[data-kind=paper]").count() >= 1
     assert not errors and not failed, (errors, failed)

@@ -107,7 +107,7 @@ def test_cluster_page_pages_with_the_whole_chart_and_rows(server: Server) -> Non
 
 def test_search_box_goes_to_the_cluster_page(server: Server) -> None:
     forms = page(server, "/clusters/Liyuan%20Liu").all("form")
-    assert forms[0]["action"] == "../clusters" and forms[0]["method"] == "get"
+    assert forms[0]["action"] == "../search" and forms[0]["method"] == "get"  # the results page (issue 27)
     r = server.get(server.url + "/clusters", params={"name": " Liyuan Liu "}, allow_redirects=False, timeout=30)
     assert r.status_code == 303 and r.headers["location"] == "clusters/Liyuan%20Liu"
     followed = server.get(server.url + "/search", params={"name": "liyuan liu"}, timeout=30)

@@ -109,7 +109,7 @@ def _section(html: str, start: str, end: str = "</section>") -> str:
 
 def test_home_is_a_search_page_with_the_stores_counts_and_names(server: Server, scripts_store: Path) -> None:
     page = _html(server, "/")
-    assert re.search(r'<form id="home-search"[^>]*action="\./clusters"', page)
+    assert re.search(r'<form id="home-search"[^>]*action="\./search"', page)
     with kg.open_store(scripts_store) as db:
         counts = compute_stats(db)
     text = _text(page)

@@ -251,3 +251,22 @@ def test_a_graph_without_a_search_index_is_a_503_call(tmp_path: Path) -> None:
 
     got = search(Remote(), "liu", "all", 1, 10)  # type: ignore[arg-type]
     assert got.status == 503 and "--index" in str(got.data)
+
+
+WORDS = ["l", "li", "liu", "le", "wei", "w", "graph", "deep", "g", "d", "zo", "王", "知", "mü", "x", "ли", "ان"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+       kind=st.sampled_from(["name", "paper", "all"]), page=st.integers(1, 6), limit=st.integers(1, 4))
+def test_a_page_and_whether_there_is_more_come_from_one_search_as_from_two(
+        index: SearchIndex, words: list[str], kind: str, page: int, limit: int) -> None:
+    """search_page asks once for one result more than the page; the plain way asks for the page, then
+    for the next one."""
+    from kg.search.query import search_page
+
+    text = " ".join(words)
+    got = search_page(index, text, kind, page, limit)  # type: ignore[arg-type]
+    assert got.results == index.search(text, kind, page, limit)  # type: ignore[arg-type]
+    assert got.more == bool(index.search(text, kind, page + 1, limit))  # type: ignore[arg-type]
+    assert search_page(index, text, kind, page, limit, paged=False).results == got.results  # type: ignore[arg-type]

@@ -204,7 +204,7 @@ def test_the_query_page_has_the_sites_header_and_queries_for_people(example_fron
     page = Tags(r.text)
     hrefs = {a["href"] for a in page.all("a")}
     assert {"./clusters", "./path", "./ontology", "./api/openapi.json"} <= hrefs
-    assert any(f.get("action") == "./clusters" for f in page.all("form"))  # the search box
+    assert any(f.get("action") == "./search" for f in page.all("form"))  # the search box
     data = re.search(r'<script id="named-queries" type="application/json">(.*?)</script>', r.text, re.S)
     assert data is not None
     shown = json.loads(data.group(1))

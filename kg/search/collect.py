@@ -69,22 +69,31 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
         best = top.get(c)
         if best is None or count > best[0] or (count == best[0] and m.venue_labels[v] < m.venue_labels[best[1]]):
             top[c] = (count, v)
-    spellings: list[Counter[str]] = [Counter() for _ in range(n_clusters)]
+    spellings: dict[int, Counter[str]] = {}  # the clusters of several rows: how often each name is written
+    alone: dict[int, str] = {}  # the others: their one row's name
     for row, c in enumerate(cluster_of):
-        spellings[c][m.names[row]] += 1
-    names = [NameDoc(iri, tuple(n for n, _ in sorted(spellings[c].items(), key=lambda kv: (-kv[1], kv[0]))),
+        if rows[c] == 1:
+            alone[c] = m.names[row]
+        else:
+            spellings.setdefault(c, Counter())[m.names[row]] += 1
+    names = [NameDoc(iri, (alone[c],) if c in alone else
+                     tuple(n for n, _ in sorted(spellings[c].items(), key=lambda kv: (-kv[1], kv[0]))),
                      rows[c], papers[c], first[c] if first[c] != 0xFFFF else None, last[c] or None,
                      m.venue_labels[top[c][1]] if c in top else None, 1 if rows[c] == 1 else None)
              for iri, c in cluster_number.items()]
-    # each titled paper's authors by position: the authorships sorted by (paper, position) once
-    order = sorted(range(len(m.pair_paper)), key=lambda k: (m.pair_paper[k], m.pair_position[k], m.pair_row[k]))
+    # each titled paper's first authors by position: the authorships sorted by (paper, position, row) once
+    count_of: Counter[int] = Counter(m.pair_paper)
     authors: dict[int, list[str]] = {}
-    count_of: Counter[int] = Counter()
-    for k in order:
-        paper = m.pair_paper[k]
-        count_of[paper] += 1
-        if count_of[paper] <= FIRST_AUTHORS:
-            authors.setdefault(paper, []).append(m.names[m.pair_row[k]])
+    row_names = m.names
+    got: list[str] = []
+    previous, taken = -1, 0
+    for paper, _, row in sorted(zip(m.pair_paper, m.pair_position, m.pair_row, strict=True)):
+        if paper != previous:
+            previous, taken, got = paper, 0, []
+            authors[paper] = got
+        if taken < FIRST_AUTHORS:
+            got.append(row_names[row])
+            taken += 1
     docs: list[PaperDoc] = []
     for paper in range(min(len(m.paper_iris), n_titles)):
         title = m.titles[paper]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
 from kg.errors import KgError
-from kg.search.fold import index_tokens, name_key, query_terms
+from kg.search.fold import clean, index_tokens, name_key, query_terms
 from kg.search.write import FORMAT, SEARCH
 
 Kind = Literal["name", "paper", "all"]
@@ -44,7 +44,9 @@ class Suggestion:
     author_count: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if v is not None}
+        # the fields read directly: dataclasses.asdict copies every value deeply, a third of a suggestion's time
+        got = {k: getattr(self, k) for k in _FIELDS}
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in got.items() if v is not None}
 
     def line(self) -> str:
         """One line of text telling this suggestion from its homonyms."""
@@ -61,6 +63,9 @@ class Suggestion:
             authors += " et al."
         bits = [b for b in (str(self.year) if self.year else "", self.venue or "", authors) if b]
         return f"{self.label}  ({'; '.join(bits)})"
+
+
+_FIELDS = tuple(f.name for f in fields(Suggestion))
 
 
 def _count(n: int, what: str) -> str:
@@ -135,32 +140,47 @@ class SearchIndex:
         then papers."""
         size = max(1, min(size, MAX_LIMIT))
         page = max(1, min(page, MAX_PAGE))
+        return self.first(text, kind, page * size)[(page - 1) * size:]
+
+    def first(self, text: str, kind: Kind, wanted: int) -> list[Suggestion]:
+        """The first `wanted` results (at most MAX_PAGE pages of MAX_LIMIT, and one more)."""
+        wanted = max(1, min(wanted, MAX_PAGE * MAX_LIMIT + 1))
         terms = query_terms(text)
         if not terms:
             return []
-        wanted = page * size
         found: list[Suggestion] = []
         if kind in ("name", "all"):
             found += self._names(text, terms, wanted)
         if kind in ("paper", "all") and len(found) < wanted:
             found += self._papers(terms, wanted - len(found) if kind == "all" else wanted)
-        return found[(page - 1) * size: wanted]
+        return found[:wanted]
+
+    def exact(self, text: str, limit: int = 5) -> list[Suggestion]:
+        """The name clusters whose name is `text` as a name (folded, in any order, a homonym number
+        dropped: kg.search.fold.name_key), most papers first."""
+        key = name_key(clean(text))
+        if not key:
+            return []
+        return [Suggestion("name", *r) for r in self._conn.execute(
+            "SELECT iri, label, rows, papers, first, last, venue, persons FROM names WHERE key = ? ORDER BY id LIMIT ?",
+            (key, limit))]
 
     def _names(self, text: str, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
         ids: list[int] = [r[0] for r in self._conn.execute(
             "SELECT id FROM names WHERE key = ? ORDER BY id LIMIT ?", (name_key(text), limit))]
         exact = len(ids)
+        # one typed word: the matches in rank order are the answer; several: more candidates, reordered
         ids += [r[0] for r in self._conn.execute(
             "SELECT rowid FROM names_fts WHERE names_fts MATCH ? ORDER BY rowid LIMIT ?",
-            (_match(terms), limit + _RERANKED))]
+            (_match(terms), limit + (_RERANKED if len(terms) > 1 else 0)))]
         ordered = list(dict.fromkeys(ids))
         rows = {r[0]: r for r in self._conn.execute(
             f"SELECT id, iri, label, rows, papers, first, last, venue, persons FROM names WHERE id IN "
             f"({','.join('?' * len(ordered))})", ordered)}
-        found = [Suggestion("name", *rows[i][1:]) for i in ordered if i in rows]
+        found = [rows[i] for i in ordered if i in rows]
         if len(terms) > 1:  # the exact matches, then by how well the typed words fit the name (stable)
-            found[exact:] = sorted(found[exact:], key=lambda s: _fit(terms, s.label))
-        return found[:limit]
+            found[exact:] = sorted(found[exact:], key=lambda r: _fit(terms, r[2]))
+        return [Suggestion("name", *r[1:]) for r in found[:limit]]
 
     def _papers(self, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
         ids: list[int] = []
@@ -219,6 +239,7 @@ class SearchPage:
     limit: int
     results: list[Suggestion]
     more: bool
+    exact: list[Suggestion] = field(default_factory=list)  # the clusters the text names (asked for by the page)
 
     def to_json(self, next_url: str | None = None, paged: bool = True) -> dict[str, Any]:
         """As `kg search --format json`, /api/search (paged, with `next`) and /api/suggest give it."""
@@ -231,8 +252,14 @@ class SearchPage:
         return data
 
 
-def search_page(index: SearchIndex, text: str, kind: Kind = "all", page: int = 1, limit: int = 10) -> SearchPage:
-    """Page `page` of the results, and whether there are more."""
-    found = index.search(text, kind, page, limit)
-    more = len(found) == limit and page < MAX_PAGE and bool(index.search(text, kind, page + 1, limit))
-    return SearchPage(text, kind, page, limit, found, more)
+def search_page(index: SearchIndex, text: str, kind: Kind = "all", page: int = 1, limit: int = 10,
+                exact: bool = False, paged: bool = True) -> SearchPage:
+    """Page `page` of the results, and (when `paged`: a suggestion needs not know) whether there
+    are more, from one search for one result more; with `exact`, also the clusters the text names
+    (the results page links them whatever the page and kind)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    page = max(1, min(page, MAX_PAGE))
+    end = page * limit
+    got = index.first(text, kind, end + 1 if paged and page < MAX_PAGE else end)
+    return SearchPage(text, kind, page, limit, got[end - limit: end], len(got) > end,
+                      index.exact(text) if exact else [])

@@ -5,6 +5,11 @@ Every document's number (the FTS rowid) is its rank: clusters are numbered by pa
 papers by year (newest first) then number of authors. FTS5 walks a match in rowid order, so the
 first N matches of any prefix are the N best without sorting them all (a precomputed top-k).
 The tables are contentless (`content=''`): what a suggestion shows is in the plain tables beside.
+Both keep a prefix index for every prefix length typed while a word is being written (1-6): a
+longer prefix without one merged the whole lists of every word it begins ("Study": 25 ms; with
+them, p95 of a 1-6-character suggestion 1.5 -> 0.3 ms on 100k papers, for 27 % more bytes). Names
+need no positions (`detail=none`: no phrase is asked of them), and neither table the column sizes
+(`columnsize=0`: no rank function is used, documents come in rowid order).
 """
 
 from __future__ import annotations
@@ -13,28 +18,30 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from kg.names import strip_homonym
 from kg.search.fold import index_tokens, name_key
 
 SEARCH = "search.sqlite"
+_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False) without a new encoder each call
 FORMAT = 1
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE names(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, label TEXT NOT NULL, key TEXT NOT NULL,
   rows INTEGER NOT NULL, papers INTEGER NOT NULL, first INTEGER, last INTEGER, venue TEXT, persons INTEGER);
-CREATE VIRTUAL TABLE names_fts USING fts5(tokens, content='', tokenize='ascii', prefix='1 2 3');
+CREATE VIRTUAL TABLE names_fts USING fts5(tokens, content='', detail=none, columnsize=0, tokenize='ascii',
+  prefix='1 2 3 4 5 6');
 CREATE TABLE papers(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, title TEXT NOT NULL, year INTEGER,
   venue TEXT, authors TEXT NOT NULL, author_count INTEGER NOT NULL);
-CREATE VIRTUAL TABLE papers_fts USING fts5(tokens, content='', tokenize='ascii', prefix='1 2 3');
+CREATE VIRTUAL TABLE papers_fts USING fts5(tokens, content='', columnsize=0, tokenize='ascii',
+  prefix='1 2 3 4 5 6');
 """
 
 
-@dataclass(frozen=True)
-class NameDoc:
+class NameDoc(NamedTuple):
     """A name cluster: its IRI, the names of its rows (the most frequent first), counts and facts."""
 
     iri: str
@@ -47,8 +54,7 @@ class NameDoc:
     persons: int | None = None
 
 
-@dataclass(frozen=True)
-class PaperDoc:
+class PaperDoc(NamedTuple):
     """A paper with a title: year, venue name, its first authors' names and how many it has."""
 
     iri: str
@@ -65,9 +71,13 @@ def create(path: Path) -> sqlite3.Connection:
         if stale.exists():
             stale.unlink()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=OFF")
-    conn.execute("PRAGMA synchronous=OFF")
+    # a file written once by one process, then only read: no journal, no syncs, larger pages
+    for pragma in ("page_size=8192", "journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE",
+                   "cache_size=-65536"):
+        conn.execute(f"PRAGMA {pragma}")
     conn.executescript(_SCHEMA)
+    for table in ("names_fts", "papers_fts"):  # no merging of segments while loading: one 'optimize' at the end
+        conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('automerge', 0)")
     conn.execute("INSERT INTO meta VALUES ('format', ?)", (str(FORMAT),))
     return conn
 
@@ -77,8 +87,8 @@ def add_papers(conn: sqlite3.Connection, papers: Iterable[PaperDoc]) -> int:
     ordered = sorted(papers, key=lambda p: (-(p.year or 0), -p.author_count, p.iri))
     with conn:
         conn.executemany("INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         ((k, p.iri, p.title, p.year, p.venue, json.dumps(p.authors, ensure_ascii=False),
-                           p.author_count) for k, p in enumerate(ordered, 1)))
+                         ((k, p.iri, p.title, p.year, p.venue, _json(p.authors), p.author_count)
+                          for k, p in enumerate(ordered, 1)))
         conn.executemany("INSERT INTO papers_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(index_tokens(p.title))) for k, p in enumerate(ordered, 1)))
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('papers', ?)", (str(len(ordered)),))

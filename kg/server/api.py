@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -67,8 +68,8 @@ def _text(value: str | None, param: str) -> str:
     return value
 
 
-def _int(request: Request, param: str, default: int, low: int, high: int) -> int:
-    value = request.query_params.get(param)
+def _int(given: Request | Mapping[str, str], param: str, default: int, low: int, high: int) -> int:
+    value = (given.query_params if isinstance(given, Request) else given).get(param)
     if value is None or value == "":
         return default
     try:
@@ -129,6 +130,25 @@ def search_csv(data: Any) -> bytes:
              "; ".join(r.authors or ())] for r in data.results]
     return _csv(["kind", "iri", "label", "rows", "papers", "first", "last", "persons", "year", "venue", "authors"],
                 rows)
+
+
+def search_args(params: Mapping[str, str], paged: bool, default_limit: int = 10) -> dict[str, Any]:
+    """q, kind, limit (and page) of /api/suggest, /api/search and the results page: BadRequest for
+    an empty, over-long or control-character q, an unknown kind, a limit or page out of range."""
+    from kg.search.query import KINDS, MAX_LIMIT, MAX_PAGE
+
+    q = params.get("q")
+    if q is None or not q.strip():
+        raise BadRequest("q: required and must not be empty")
+    if len(q) > MAX_QUERY_PARAM:
+        raise BadRequest(f"q: longer than {MAX_QUERY_PARAM} characters")
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in q):
+        raise BadRequest("q: control characters are not allowed")
+    kind = params.get("kind") or "all"
+    if kind not in KINDS:
+        raise BadRequest(f"kind: must be {', '.join(KINDS)}, not {kind!r}")
+    return {"q": q, "kind": kind, "limit": _int(params, "limit", default_limit, 1, MAX_LIMIT),
+            "page": _int(params, "page", 1, 1, MAX_PAGE) if paged else 1}
 
 
 def stats_csv(data: Any) -> bytes:
@@ -256,27 +276,10 @@ class Api:
             return error(400, str(e), as_json=True)
         return await self.answer(request, "coauthors", {"who": who, "base": self.site.base}, coauthors_csv)
 
-    def _search_args(self, request: Request, paged: bool) -> dict[str, Any]:
-        """q, kind, limit (and page): 400 for an empty, over-long or control-character q."""
-        from kg.search.query import KINDS, MAX_LIMIT, MAX_PAGE
-
-        q = request.query_params.get("q")
-        if q is None or not q.strip():
-            raise BadRequest("q: required and must not be empty")
-        if len(q) > MAX_QUERY_PARAM:
-            raise BadRequest(f"q: longer than {MAX_QUERY_PARAM} characters")
-        if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in q):
-            raise BadRequest("q: control characters are not allowed")
-        kind = request.query_params.get("kind") or "all"
-        if kind not in KINDS:
-            raise BadRequest(f"kind: must be {', '.join(KINDS)}, not {kind!r}")
-        return {"q": q, "kind": kind, "limit": _int(request, "limit", 10, 1, MAX_LIMIT),
-                "page": _int(request, "page", 1, 1, MAX_PAGE) if paged else 1}
-
     async def suggest(self, request: Request) -> Response:
         """Suggestions for what is typed so far (kg.search): names first, then titles."""
         try:
-            args = self._search_args(request, paged=False)
+            args = {**search_args(request.query_params, paged=False), "paged": False}
         except BadRequest as e:
             return error(400, str(e), as_json=True)
         return await self.answer(request, "search", args, search_csv, lambda data: data.to_json(paged=False))
@@ -284,7 +287,7 @@ class Api:
     async def search(self, request: Request) -> Response:
         """A page of the search results, with `next` (and a Link header) when there are more."""
         try:
-            args = self._search_args(request, paged=True)
+            args = search_args(request.query_params, paged=True)
         except BadRequest as e:
             return error(400, str(e), as_json=True)
 

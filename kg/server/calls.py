@@ -211,15 +211,17 @@ def showcase(backend: Backend, names: int = 8) -> Result:
 def venue_names(backend: Backend, iris: list[str]) -> Result:
     """How pages name these venues (kg.bibliography.venue_names: those sharing a short name told apart)."""
     return Result(200, data={iri: v["shown"] for iri, v in bib.venue_names(backend, iris).items()})
-def search(backend: Backend, q: str, kind: str, page: int, limit: int) -> Result:
-    """A page of the search index's results (kg.search); 503 when the graph has none."""
+def search(backend: Backend, q: str, kind: str, page: int, limit: int, exact: bool = False,
+           paged: bool = True) -> Result:
+    """A page of the search index's results (kg.search), with the clusters the text names when
+    `exact`, whether there are more when `paged`; 503 when the graph has none."""
     from kg.search.query import SearchUnavailable, for_backend, search_page
 
     try:
         index = for_backend(backend)
     except SearchUnavailable as e:
         return failure(503, str(e))
-    return Result(200, data=search_page(index, q, kind, page, limit))  # type: ignore[arg-type]
+    return Result(200, data=search_page(index, q, kind, page, limit, exact, paged))  # type: ignore[arg-type]
 
 
 CALLS: dict[str, Call] = {

@@ -16,10 +16,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from kg.server.web import MAX_NAME, Site, moved, raw_path, result_message, root
+from kg.server.web import MAX_NAME, BadRequest, Site, moved, raw_path, result_message, root
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # script-src 'self': the one script of the pages, static/suggest.js (the search box's suggestions); no inline script
+PAGE_RESULTS = 20  # results on a page of /search unless `limit` says
 CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'"
 
 
@@ -236,10 +237,40 @@ class Pages:
         return self.site.keep(variant, answer, "Content-Security-Policy")
 
     async def search(self, request: Request) -> Response:
-        name = request.query_params.get("name", "")
-        if not name.strip():
-            return render("search.html", **self.context(request))
-        return RedirectResponse(f"clusters/{quote(name.strip(), safe='')}", 303)
+        """The results page over the search index (kg.search): names, then papers, paged as
+        /api/search; `name` (the search box's field before the index) still leads to its cluster."""
+        from kg.server.api import MAX_QUERY_PARAM, search_args
+
+        params = request.query_params
+        name = params.get("name", "")
+        if "q" not in params and name.strip():
+            return RedirectResponse(f"clusters/{quote(name.strip(), safe='')}", 303)
+        ctx = self.context(request)
+        q = params.get("q", "")
+        form = {"q": q[:MAX_QUERY_PARAM], "kind": params.get("kind") or "all"}
+        if not q.strip():  # the empty box (or none yet): the page to type in, not an error
+            return render("search.html", form=form, found=None, message=None, **ctx)
+        try:
+            args = search_args(params, paged=True, default_limit=PAGE_RESULTS)
+        except BadRequest as e:
+            return render("search.html", 400, form=form, found=None, message=str(e), **ctx)
+        variant = f"page {request.url.path}?{request.url.query}"
+        ready, headers = self.site.ready_page(request, variant)
+        if ready is not None:
+            return ready
+        result = await self.site.call("search", **args, exact=True)
+        if result.status != 200:
+            return render("search.html", result.status, form=form, found=None, message=result_message(result), **ctx)
+        found = result.data
+        given = [(k, v) for k, v in params.multi_items() if k in ("q", "kind", "limit")]
+        pager = {
+            "first": (found.page - 1) * found.limit + 1,
+            "last": (found.page - 1) * found.limit + len(found.results),
+            "previous": "?" + urlencode([*given, ("page", str(found.page - 1))]) if found.page > 1 else None,
+            "next": "?" + urlencode([*given, ("page", str(found.page + 1))]) if found.more else None,
+        }
+        answer = render("search.html", 200, headers, form=form, found=found, pager=pager, message=None, **ctx)
+        return self.site.keep(variant, answer, "Content-Security-Policy")
 
     async def path_page(self, request: Request) -> Response:
         q = request.query_params

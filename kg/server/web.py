@@ -66,7 +66,7 @@ class Site:
     def __init__(self, host: Host) -> None:
         self.host = host
         self.config = host.config
-        self._build: tuple[str, Build] | None = None
+        self._build: tuple[str, Build] | None = None  # (the `active` link's text, its build)
         self.caches = host.caches
         self.page_cache = PageCache(self.config.cache_entries, caches=self.caches)
 
@@ -81,11 +81,15 @@ class Site:
             tag = hashlib.sha1(version.encode()).hexdigest()[:16] if version is not None else ""
             self.caches.generation(tag)
             return Build(tag, None, self.config.base_iri or DEFAULT_BASE_IRI)
-        store = StoreDir(self.config.store)
-        link = os.path.realpath(self.config.store / "active")
-        if self._build is None or self._build[0] != link:
+        active = self.config.store / "active"
+        try:  # one readlink a call; realpath (a stat of every component) only when it changed
+            seen = os.readlink(active)
+        except OSError:  # not a link (or none yet): its real path, as it always was
+            seen = os.path.realpath(active)
+        if self._build is None or self._build[0] != seen:
+            link = os.path.realpath(active)
             try:
-                meta = store.meta()
+                meta = StoreDir(self.config.store).meta()
             except Exception:
                 meta = {}
             built = meta.get("built_at")
@@ -95,7 +99,7 @@ class Site:
                 modified = None
             tag = hashlib.sha1(f"{link}|{built}".encode()).hexdigest()[:16]
             base = self.config.base_iri or meta.get("base_iri") or DEFAULT_BASE_IRI
-            self._build = (link, Build(tag, modified, base))
+            self._build = (seen, Build(tag, modified, base))
             self.caches.generation(tag)  # a new generation: every cache of this worker emptied
         return self._build[1]
 
