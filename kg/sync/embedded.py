@@ -23,7 +23,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.build import AFTER_LOAD, Loaded, _after_load, _metadata, _previous_meta, _remove_graphs
+from kg.build import AFTER_LOAD, Loaded, _after_load, _bulk_load_chunks, _metadata, _previous_meta, _remove_graphs
 from kg.iris import DEFAULT_BASE_IRI
 from kg.links import IDENTITY, LINKS, source_graphs
 from kg.pipeline import Mapping
@@ -97,7 +97,8 @@ def sync(
     graphs = sorted(marks)
     # the inputs are every source graph the store holds: the index is collected while mapping, as
     # a build collects it (else it is read back from the store, as kg build --add does)
-    whole = set(source_graphs(target.open(), minter)) <= set(graphs)
+    before = target.open()
+    whole = set(source_graphs(before, minter)) <= set(graphs)
     spool = Spool.beside(store)
     try:
         with run, Mapping(run, inputs, kind, dtd=dtd, workers=workers, collect_index=whole, scratch=store,
@@ -113,7 +114,8 @@ def sync(
             missing = [g for g in graphs if g not in old.graphs]  # a new source, or no ledger kept
             ledger_from = "store" if len(missing) == len(graphs) else "kept+store" if missing else "kept"
             if missing:
-                old.graphs.update(Ledger.from_store(target.open(), missing).graphs)
+                old.graphs.update(Ledger.from_store(before, missing).graphs)
+            del before
             lap("ledger")
             delta = between(old, new, graphs, minter.base)
             check(delta, max_change)
@@ -145,8 +147,13 @@ def sync(
     return SyncReport(run.report, delta, ledger_from=ledger_from, seconds=timings)
 
 
+BULK_SUBJECTS = 100_000  # above this many subjects written, the new lines are bulk-loaded
+
+
 def _apply(store: ox.Store, delta: Delta, spool: Spool) -> None:
-    """Removes the changed and removed subjects' triples from their graphs, then loads the new lines."""
+    """Removes the changed and removed subjects' triples from their graphs, then loads the new lines:
+    in transactions for a day's change, with the bulk loader (after a flush of the removals) for a
+    large one, which a transaction would hold in memory whole."""
     written: set[bytes] = set()
     for name, d in delta.graphs.items():
         graph = ox.NamedNode(name)
@@ -155,6 +162,10 @@ def _apply(store: ox.Store, delta: Delta, spool: Spool) -> None:
             for quad in list(store.quads_for_pattern(node, None, None, graph)):
                 store.remove(quad)
         written |= d.written
+    if len(written) > BULK_SUBJECTS:
+        store.flush()
+        _bulk_load_chunks(store, spool.lines_of(written))
+        return
     for chunk in spool.lines_of(written):
         store.load(input=chunk, format=ox.RdfFormat.N_QUADS)
 
