@@ -47,7 +47,7 @@ def main() -> None:
             rounds.append({"with": took[True], "without": took[False], "ratio": round(took[True] / took[False], 3)})
             print(json.dumps(rounds[-1]), flush=True)
     ratios = [r["ratio"] for r in rounds]
-    result = {"rows": str(args.rows), "rounds": rounds, "median_ratio": statistics.median(ratios),
+    result = {"rows": args.rows.name, "rounds": rounds, "median_ratio": statistics.median(ratios),
               "min_ratio": min(ratios), "max_ratio": max(ratios)}
     print(json.dumps({k: v for k, v in result.items() if k != "rounds"}))
     if args.output:

@@ -105,7 +105,7 @@ def main() -> None:
                            "changes": phases.get("synced", {}).get("changes"),
                            "back_changes": kept.get("synced", {}).get("changes")})
             print(json.dumps(rounds[-1]), flush=True)
-    result = {"rows": str(args.rows), "share": args.share, "changed_input": changes, "rounds": rounds}
+    result = {"rows": args.rows.name, "share": args.share, "changed_input": changes, "rounds": rounds}
     if args.output:
         args.output.write_text(json.dumps(result, indent=2) + "\n")
 
