@@ -597,3 +597,33 @@ def test_a_correction_by_hand_outlives_a_sync_and_one_whose_row_is_gone_is_repor
     found = json.loads((StoreDir(store).require() / "build.json").read_text())["curations"]
     assert [o["status"] for o in found["not_applied"]] == [VANISHED]
     assert "kg: warning: correction #1" in result.stderr and VANISHED in result.stderr
+
+
+def test_a_change_deep_in_an_input_directory_moves_its_fingerprint(tmp_path: Path) -> None:
+    """An OpenAlex snapshot keeps its works in partition directories: a changed or added partition
+    file changes the input's fingerprint (a sync is never wrongly "up to date"); a fetch's hidden
+    state file does not."""
+    from kg.iris import Minter
+    from kg.sync.watermark import watermarks
+
+    root = tmp_path / "snapshot"
+    part = root / "data" / "works" / "updated_date=2024-01-01"
+    part.mkdir(parents=True)
+    import gzip
+
+    (part / "part_000.gz").write_bytes(gzip.compress(b'{"id": "W1"}\n'))
+    graph = Minter("http://localhost:7878/").graph
+
+    def fingerprint() -> str:
+        return watermarks([root], "openalex", graph)["http://localhost:7878/graph/openalex"].fingerprint
+
+    first = fingerprint()
+    (root / ".fetch-state.json").write_text("{}")
+    assert fingerprint() == first
+    (part / "part_000.gz").write_bytes(gzip.compress(b'{"id": "W2"}\n'))
+    second = fingerprint()
+    assert second != first
+    newer = root / "data" / "works" / "updated_date=2024-02-01"
+    newer.mkdir()
+    (newer / "part_000.gz").write_bytes(gzip.compress(b'{"id": "W2"}\n'))
+    assert fingerprint() not in (first, second)

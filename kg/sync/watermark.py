@@ -74,7 +74,8 @@ def watermarks(inputs: list[Path], kind: str, graph_of: Any) -> dict[str, Waterm
         newest: str | None = None
         for path, source_kind in paths:
             for file in _files(path):
-                digest.update(file.name.encode("utf-8") + b"\0")
+                name = file.relative_to(path).as_posix() if path.is_dir() else file.name
+                digest.update(name.encode("utf-8") + b"\0")
                 date = _scan(file, digest, _DATES.get(source_kind))
                 if date is not None and (newest is None or date > newest):
                     newest = date
@@ -83,8 +84,11 @@ def watermarks(inputs: list[Path], kind: str, graph_of: Any) -> dict[str, Waterm
 
 
 def _files(path: Path) -> list[Path]:
+    """The files of an input, those in its subdirectories too (an OpenAlex snapshot's partitions and
+    merged ids), hidden ones left out (a fetch's state file)."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        return sorted(p for p in path.rglob("*") if p.is_file()
+                      and not any(part.startswith(".") for part in p.relative_to(path).parts))
     return [path]
 
 
