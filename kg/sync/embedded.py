@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ from kg.store import StoreDir
 from kg.streaming import Report, Run
 from kg.sync.delta import Delta, between
 from kg.sync.gate import DEFAULT_MAX_CHANGE, check
-from kg.sync.ledger import Ledger, Spool
-from kg.sync.watermark import SOURCES, Watermark, kept, merged, watermarks
+from kg.sync.laps import Laps
+from kg.sync.ledger import Ledger, Spool, completed, spooled
+from kg.sync.watermark import SOURCES, Watermark, kept, merged, up_to_date, watermarks
 
 
 @dataclass
@@ -74,26 +76,17 @@ def sync(
     `validate` is called with the new store and the touched subjects' IRIs before the swap; an
     exception it raises (kg.validate.require_valid_subjects) stops the sync and changes nothing.
     """
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = round(now - clock, 3)
-        clock = now
-
+    lap = Laps()
     target = StoreDir(store)
     active = target.require()
     run = Run(rejects if rejects is not None else store / "rejects.jsonl", base_iri=base_iri, strict=strict)
     minter = run.minter
     previous = _previous_meta(target, minter)
     marks = watermarks(inputs, kind, minter.graph)
-    last = kept(previous)
     lap("fingerprint")
-    if all((k := last.get(g)) is not None and k.fingerprint == w.fingerprint for g, w in marks.items()):
+    if up_to_date(marks, kept(previous)):
         run.rejects.close()
-        return SyncReport(run.report, up_to_date=True, seconds=timings)
+        return SyncReport(run.report, up_to_date=True, seconds=lap.seconds)
     graphs = sorted(marks)
     # the inputs are every source graph the store holds: the index is collected while mapping, as
     # a build collects it (else it is read back from the store, as kg build --add does)
@@ -103,19 +96,12 @@ def sync(
     try:
         with run, Mapping(run, inputs, kind, dtd=dtd, workers=workers, collect_index=whole, scratch=store,
                           progress=progress) as mapping:
-            new = Ledger()
-            for chunk in mapping.chunks():
-                new.add_chunk(chunk)
-                spool.write(chunk)
-                run.report.triples += chunk.count(b"\n")
-            spool.close_writing()
+            new = spooled(mapping.chunks(), spool)
             lap("map")
-            old = Ledger.load(active) or Ledger()
-            missing = [g for g in graphs if g not in old.graphs]  # a new source, or no ledger kept
-            ledger_from = "store" if len(missing) == len(graphs) else "kept+store" if missing else "kept"
-            if missing:
-                old.graphs.update(Ledger.from_store(before, missing).graphs)
+            read = partial(Ledger.from_store, before)  # the graphs a kept ledger lacks
             del before
+            old, ledger_from = completed(Ledger.load(active), graphs, read, "store")
+            del read
             lap("ledger")
             delta = between(old, new, graphs, minter.base)
             check(delta, max_change)
@@ -139,12 +125,12 @@ def sync(
                 run.report.triples = counts["triples"]
                 run.stop_clock()
                 gen.meta = _sync_meta(run, inputs, counts, loaded.meta, previous, marks, delta, kind)
-                gen.meta["synced"]["seconds"] = dict(timings)
+                gen.meta["synced"]["seconds"] = dict(lap.seconds)
                 gen.meta["synced"]["ledger_from"] = ledger_from
                 lap("write")
     finally:
         spool.remove()
-    return SyncReport(run.report, delta, ledger_from=ledger_from, seconds=timings)
+    return SyncReport(run.report, delta, ledger_from=ledger_from, seconds=lap.seconds)
 
 
 BULK_SUBJECTS = 100_000  # above this many subjects written, the new lines are bulk-loaded

@@ -18,7 +18,7 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from pathlib import Path
@@ -93,6 +93,30 @@ class Ledger:
             for chunk in _store_chunks(store, name):
                 ledger.add_chunk(chunk)
         return ledger
+
+
+def spooled(chunks: Iterable[bytes], spool: Spool) -> Ledger:
+    """The ledger of the mapped `chunks`, each chunk also written to `spool` (to pick the changed
+    subjects' lines from afterwards)."""
+    ledger = Ledger()
+    for chunk in chunks:
+        ledger.add_chunk(chunk)
+        spool.write(chunk)
+    spool.close_writing()
+    return ledger
+
+
+def completed(kept: Ledger | None, graphs: list[str], read: Callable[[list[str]], Ledger],
+              where: str) -> tuple[Ledger, str]:
+    """The ledger of `graphs` to compare with: `kept` (the build's or last sync's), with the graphs it
+    lacks (a new source, or no ledger kept) read by `read` from `where` (the store, the endpoint);
+    and where it came from: "kept", `where`, or "kept+" `where`."""
+    ledger = kept or Ledger()
+    missing = [g for g in graphs if g not in ledger.graphs]
+    if missing:
+        ledger.graphs.update(read(missing).graphs)
+    source = where if len(missing) == len(graphs) else f"kept+{where}" if missing else "kept"
+    return ledger, source
 
 
 class LedgerThread:

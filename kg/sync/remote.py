@@ -36,8 +36,9 @@ from kg.streaming import Run
 from kg.sync.delta import between
 from kg.sync.embedded import SyncReport
 from kg.sync.gate import DEFAULT_MAX_CHANGE, check
-from kg.sync.ledger import Ledger, Spool, quad_line
-from kg.sync.watermark import SOURCES, kept, merged, watermarks
+from kg.sync.laps import Laps
+from kg.sync.ledger import Ledger, Spool, completed, quad_line, spooled
+from kg.sync.watermark import SOURCES, kept, merged, up_to_date, watermarks
 
 STATE = "sync.json"  # DIR/sync.json: the sources' watermarks of the last remote sync
 SUBJECTS_PER_UPDATE = 200
@@ -65,40 +66,23 @@ def sync_remote(
 ) -> SyncReport:
     """Brings the engine's source graphs of the inputs' kinds to what the inputs map to, sending
     only the subjects that differ; then rewrites the index in `index`."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = round(now - clock, 3)
-        clock = now
-
+    lap = Laps()
     index.mkdir(parents=True, exist_ok=True)
     state = _read_state(index)
     run = Run(rejects if rejects is not None else index / "rejects.jsonl", base_iri=base_iri, strict=strict)
     marks = watermarks(inputs, kind, run.minter.graph)
-    last = kept(state)
     lap("fingerprint")
-    if all((k := last.get(g)) is not None and k.fingerprint == w.fingerprint for g, w in marks.items()):
+    if up_to_date(marks, kept(state)):
         run.rejects.close()
-        return SyncReport(run.report, up_to_date=True, seconds=timings)
+        return SyncReport(run.report, up_to_date=True, seconds=lap.seconds)
     graphs = sorted(marks)
     backend = RemoteBackend(endpoint, timeout=timeout)
     spool = Spool.beside(index)
     try:
         with run, Mapping(run, inputs, kind, dtd=dtd, workers=1, collect_index=False, scratch=index) as mapping:
-            new = Ledger()
-            for chunk in mapping.chunks():
-                new.add_chunk(chunk)
-                spool.write(chunk)
-            spool.close_writing()
+            new = spooled(mapping.chunks(), spool)
         lap("map")
-        old = Ledger.load(index)
-        ledger_from = "kept"
-        if old is None or not set(graphs) <= set(old.graphs):
-            old = _from_endpoint(backend, graphs)
-            ledger_from = "endpoint"
+        old, ledger_from = completed(Ledger.load(index), graphs, lambda g: _from_endpoint(backend, g), "endpoint")
         lap("ledger")
         delta = between(old, new, graphs, run.minter.base)
         check(delta, max_change)
@@ -123,7 +107,7 @@ def sync_remote(
     finally:
         spool.remove()
         backend.close()
-    return SyncReport(run.report, delta, ledger_from=ledger_from, seconds=timings)
+    return SyncReport(run.report, delta, ledger_from=ledger_from, seconds=lap.seconds)
 
 
 def _from_endpoint(backend: RemoteBackend, graphs: list[str], page: int = PAGE) -> Ledger:

@@ -56,6 +56,11 @@ def kept(meta: dict[str, Any]) -> dict[str, Watermark]:
     return {g: w for g, w in found.items() if w is not None}
 
 
+def up_to_date(marks: dict[str, Watermark], last: dict[str, Watermark]) -> bool:
+    """Whether every graph's inputs have the fingerprint they were last built or synced from."""
+    return all((k := last.get(g)) is not None and k.fingerprint == w.fingerprint for g, w in marks.items())
+
+
 def merged(meta: dict[str, Any], marks: dict[str, Watermark]) -> dict[str, Any]:
     """build.json's "sources" with `marks` replacing the watermarks of their graphs."""
     return {**(meta.get(SOURCES) or {}), **{g: w.to_json() for g, w in marks.items()}}
