@@ -28,6 +28,7 @@ import pyoxigraph as ox
 
 from kg.nquads import iri, literal, typed
 from kg.store import LEDGER
+from kg.streaming import batched
 
 _MASK = (1 << 64) - 1
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -90,7 +91,8 @@ class Ledger:
         ledger = cls()
         for name in graphs:
             ledger.graph(name)
-            for chunk in _store_chunks(store, name):
+            quads = store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+            for chunk in batched(quad_line(q) for q in quads):
                 ledger.add_chunk(chunk)
         return ledger
 
@@ -170,20 +172,6 @@ def quad_line(quad: ox.Quad) -> str:
     """The N-Quads line (with its newline) of a quad, in kg.mapping's text."""
     s, p, o, g = (term_text(t) for t in (quad.subject, quad.predicate, quad.object, quad.graph_name))
     return f"{s} {p} {o} {g} .\n"
-
-
-def _store_chunks(store: ox.Store, graph: str, size: int = 1 << 18) -> Iterator[bytes]:
-    batch: list[str] = []
-    n = 0
-    for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
-        line = quad_line(quad)
-        batch.append(line)
-        n += len(line)
-        if n >= size:
-            yield "".join(batch).encode("utf-8")
-            batch, n = [], 0
-    if batch:
-        yield "".join(batch).encode("utf-8")
 
 
 class Spool:
