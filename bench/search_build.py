@@ -6,7 +6,12 @@ forked mapping worker) and with it, alternately, and reports the wall-clock seco
 ratio, and the search file's size against the Oxigraph directory's. The machine's noise shows in
 the spread of the rounds.
 
-    .venv/bin/python bench/search_build.py ROWS [--rounds 2] [--compare DIR] [-o bench/results/search_build.json]
+    .venv/bin/python bench/search_build.py ROWS [--rounds 2] [--compare DIR] [--keep STORE] \
+        [-o bench/results/search_build.json]
+
+The order of the two builds alternates between rounds (without first in odd rounds, with first in
+even ones), so that neither is always the one that finds the input in the page cache. --keep STORE
+keeps the last store built with the index there (for bench/suggest_rate.py on the same graph).
 
 --compare DIR adds a third build to each round: with the search index as the kg package in DIR (another
 checkout, e.g. `git archive main | tar -x -C DIR`) writes it, so that a change is measured against
@@ -57,11 +62,19 @@ def _search_meta(store: Path) -> dict[str, float]:
             "search_bytes": meta["search"]["bytes"]}
 
 
+def _keep(store: Path, keep: Path) -> Path:
+    """The store just built with the index, moved to `keep` (out of the next build's way)."""
+    shutil.rmtree(keep, ignore_errors=True)
+    shutil.move(str(store), str(keep))
+    return keep
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("rows", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--compare", type=Path, help="Another checkout of kg: its build with the index too.")
+    parser.add_argument("--keep", type=Path, help="Keep the last store built with the index here (replaced).")
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
     if args.compare is not None and not (args.compare / "kg" / "__init__.py").is_file():
@@ -69,17 +82,25 @@ def main() -> None:
     rounds = []
     with tempfile.TemporaryDirectory(prefix="kg-bench-search-build-") as tmp:
         store = Path(tmp) / "store"
-        for _ in range(args.rounds):
+        keep = args.keep if args.keep is not None else Path(tmp) / "kept"
+        for n in range(args.rounds):
+            with_first = n % 2 == 1
+            if with_first:
+                with_search = once(args.rows, store, False)
+                kept = _keep(store, keep)
             without = once(args.rows, store, True)
             compared: dict[str, float] = {}
             if args.compare is not None:
                 other = once(args.rows, store, False, args.compare.resolve())
                 compared = {"compare_with_s": round(other, 2), "compare_ratio": round(other / without, 3),
                             **{f"compare_{k}": v for k, v in _search_meta(store).items()}}
-            with_search = once(args.rows, store, False)
-            generation = (store / "active").resolve()
-            rounds.append({"without_s": round(without, 2), "with_s": round(with_search, 2),
-                           "ratio": round(with_search / without, 3), **_search_meta(store),
+            if not with_first:
+                with_search = once(args.rows, store, False)
+                kept = _keep(store, keep)
+            generation = (kept / "active").resolve()
+            rounds.append({"order": "with first" if with_first else "without first",
+                           "without_s": round(without, 2), "with_s": round(with_search, 2),
+                           "ratio": round(with_search / without, 3), **_search_meta(kept),
                            "oxigraph_bytes": _size(generation / "oxigraph"), **compared})
     for r in rounds:
         r["size_share"] = round(r["search_bytes"] / r["oxigraph_bytes"], 4)
