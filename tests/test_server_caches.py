@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from kg.server import ServerConfig, create_app
+from kg.server.answers_cache import AnswersCache
 from kg.server.local import LocalRunner
 from kg.server.messages import Job, Result
-from kg.server.sparql_front import SparqlFront
+from kg.server.sparql_pipeline import SparqlPipeline
 from kg.server.tables import Caches, Table
 from kg.server.web import Site
 from kg.server.wire import Front
@@ -32,8 +33,9 @@ def _worker(store: Path) -> tuple[Caches, Site]:
     runner = LocalRunner(lambda: _never)
     starlette = create_app(config, runner=runner, announce=False)
     endpoint = starlette.state.endpoint
-    sparql = SparqlFront(config, runner, endpoint.checks, endpoint.site)
-    Front(starlette, sparql, config.max_body, (config.host, config.port), caches=endpoint.caches)
+    sparql = SparqlPipeline(config, runner, endpoint.caches, lambda: endpoint.site.base)
+    answers = AnswersCache(config, endpoint.site, endpoint.caches, sparql.lines, sparql.charges)
+    Front(starlette, sparql, answers, config.max_body, (config.host, config.port), caches=endpoint.caches)
     return endpoint.caches, endpoint.site
 
 

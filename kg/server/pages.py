@@ -37,9 +37,18 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def page_html(template: str, /, **context: Any) -> str:
+    """A template rendered: the page's HTML (served with the CSP header)."""
+    return environment().get_template(template).render(**context)
+
+
 def render(template: str, status: int = 200, headers: dict[str, str] | None = None, /, **context: Any) -> Response:
-    html = environment().get_template(template).render(**context)
-    return HTMLResponse(html, status, {"Content-Security-Policy": CSP, **(headers or {})})
+    return HTMLResponse(page_html(template, **context), status, {"Content-Security-Policy": CSP, **(headers or {})})
+
+
+def page_context(base: str, prefix: str) -> dict[str, Any]:
+    """What every page's template gets: the relative prefix to the server's root, links to resources, the base."""
+    return {"root": prefix, "link": lambda iri: local(base, prefix, iri), "base": base}
 
 
 def local(base: str, prefix: str, iri: str) -> str:
@@ -148,9 +157,7 @@ class Pages:
         self.site = site
 
     def context(self, request: Request) -> dict[str, Any]:
-        prefix = root(request)
-        base = self.site.base
-        return {"root": prefix, "link": lambda iri: local(base, prefix, iri), "base": base}
+        return page_context(self.site.base, root(request))
 
     async def cluster_page(self, request: Request, name: str) -> Response:
         from kg.cluster_page import MAX_PAGE_SIZE, PAGE_SIZE

@@ -15,13 +15,13 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
-from kg.formats import HTML, Format
+from kg.formats import HTML, Format, find
 from kg.jsonld import PREFIXES
 from kg.queries import NamedQuery, to_term
-from kg.server.negotiation import Range, parse_accept, quality
-from kg.server.pages import Pages, render
+from kg.server.negotiation import Range, by_name, parse_accept, quality
+from kg.server.pages import CSP, Pages, page_html
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 SHOWN_PREFIXES = {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#",
@@ -33,6 +33,13 @@ def prefers_html(accept: str | None, offers: Sequence[Format]) -> bool:
     ranges = parse_accept(accept)
     wanted = max(_exact(ranges, media) for media in HTML.media_types)
     return wanted > 0 and wanted > max((quality(ranges, f) for f in offers), default=0.0)
+
+
+def html_wanted(fmt_param: str | None, accept: str | None, offers: tuple[Format, ...]) -> bool:
+    """`format=html`, or a browser's Accept (and no machine format named by `format=`)."""
+    if fmt_param and find(fmt_param, (HTML,)) is not None:
+        return True
+    return by_name(fmt_param, offers) is None and prefers_html(accept, offers)
 
 
 def _exact(ranges: list[Range], media: str) -> float:
@@ -83,9 +90,10 @@ def format_links(path: str, params: list[tuple[str, str]], offers: Sequence[Form
              "media": f.media_type} for f in offers]
 
 
-def results_page(request: Request, pages: Pages, body: bytes, *, graph: bool, query: str,
-                 links: list[dict[str, str]], capped: str | None, headers: dict[str, str]) -> Response:
-    """SPARQL JSON results (a SELECT or ASK) or N-Triples (a CONSTRUCT or DESCRIBE) as a table."""
+def results_html(context: dict[str, Any], body: bytes, *, graph: bool, query: str, links: list[dict[str, str]],
+                 capped: str | None) -> str:
+    """SPARQL JSON results (a SELECT or ASK) or N-Triples (a CONSTRUCT or DESCRIBE) as a table: the page's HTML
+    (`context`: kg.server.pages.page_context)."""
     columns: list[str] = []
     rows: list[list[dict[str, Any] | None]] = []
     boolean: bool | None = None
@@ -106,17 +114,23 @@ def results_page(request: Request, pages: Pages, body: bytes, *, graph: bool, qu
             summary = f"{len(rows)} row{'' if len(rows) == 1 else 's'}"
     if capped:
         summary += f" (cut at --max-rows {capped})"
-    return render("results.html", 200, headers, title="Query results", summary=summary, query=query,
-                  columns=columns, rows=rows, boolean=boolean, formats=links, **pages.context(request))
+    return page_html("results.html", title="Query results", summary=summary, query=query, columns=columns, rows=rows,
+                     boolean=boolean, formats=links, **context)
+
+
+def triples_html(context: dict[str, Any], title: str, summary: str, triples: list[ox.Triple],
+                 links: list[dict[str, str]]) -> str:
+    """Triples (a service description, VoID) as a table: the page's HTML."""
+    rows: list[list[dict[str, Any] | None]] = [[_cell(t.subject), _cell(t.predicate), _cell(t.object)]
+                                               for t in triples]
+    return page_html("results.html", title=title, summary=summary, query=None,
+                     columns=["subject", "predicate", "object"], rows=rows, boolean=None, formats=links, **context)
 
 
 def triples_page(request: Request, pages: Pages, title: str, summary: str, triples: list[ox.Triple],
                  links: list[dict[str, str]], headers: dict[str, str]) -> Response:
-    rows: list[list[dict[str, Any] | None]] = [[_cell(t.subject), _cell(t.predicate), _cell(t.object)]
-                                               for t in triples]
-    return render("results.html", 200, headers, title=title, summary=summary, query=None,
-                  columns=["subject", "predicate", "object"], rows=rows, boolean=None, formats=links,
-                  **pages.context(request))
+    html = triples_html(pages.context(request), title, summary, triples, links)
+    return HTMLResponse(html, 200, {"Content-Security-Policy": CSP, **headers})
 
 
 _EXAMPLE_LINE = re.compile(r"^#\s*example:")
