@@ -94,7 +94,7 @@ def test_an_lru_table_drops_the_least_recently_used_within_its_bounds() -> None:
 
 def test_no_cache_outside_the_registry() -> None:
     """No module of kg.server keeps a cache of its own: no OrderedDict, functools cache or Table made
-    outside kg.server.tables (pages.environment, the one Jinja environment, is not a cache of answers)."""
+    outside kg.server.tables (html.environment, the one Jinja environment, is not a cache of answers)."""
     found = []
     for path in sorted(SERVER.glob("*.py")):
         if path.name == "tables.py":
@@ -108,6 +108,6 @@ def test_no_cache_outside_the_registry() -> None:
                 found.append(f"{path.name}:{node.lineno}: a Table outside the registry")
             if isinstance(node, ast.FunctionDef) and any(
                     isinstance(d, ast.Name) and d.id == "cache" for d in node.decorator_list) \
-                    and (path.name, node.name) != ("pages.py", "environment"):
+                    and (path.name, node.name) != ("html.py", "environment"):
                 found.append(f"{path.name}:{node.lineno}: @cache {node.name}")
     assert found == []

@@ -125,6 +125,8 @@ def test_the_app_has_no_sparql_route_and_imports_nothing_of_the_front(tmp_path: 
     from test_architecture import ROOT, import_graph
 
     from kg.server import ServerConfig, create_app
+    from kg.server.local import LocalRunner
+    from kg.server.messages import Job, Result
 
     graph = import_graph(ROOT)
     seen, todo = set(), ["kg.server.app"]
@@ -136,7 +138,10 @@ def test_the_app_has_no_sparql_route_and_imports_nothing_of_the_front(tmp_path: 
     assert not seen & {"kg.server.sparql_pipeline", "kg.server.answers_cache", "kg.server.wire", "kg.server.asgi"}
     store = tmp_path / "store"
     store.mkdir()
-    app = create_app(ServerConfig(store=store), announce=False)
+    def never(job: Job) -> Result:
+        raise AssertionError("no job runs in this test")
+
+    app = create_app(ServerConfig(store=store), LocalRunner(lambda: never), announce=False)
     paths = {getattr(route, "path", None) for route in app.routes}
     assert "/sparql" not in paths and "/" in paths and "/.well-known/void" in paths
 
@@ -148,3 +153,25 @@ def test_a_worker_runs_its_app_on_the_in_process_runner() -> None:
     assert [ast.unparse(n) for n in calls if n.func.id == "LocalRunner"]  # type: ignore[attr-defined]
     [app] = [n for n in calls if n.func.id == "create_app"]  # type: ignore[attr-defined]
     assert [k.arg for k in app.keywords if k.arg == "runner" and ast.unparse(k.value) == "runner"] == ["runner"]
+
+
+def test_the_pipeline_knows_no_web_framework() -> None:
+    """The SPARQL pipeline is HTTP-layer neutral: nothing it imports, however deep in kg, imports
+    Starlette (kg's front calls it directly; its ASGI adapter is its own few lines)."""
+    from test_architecture import ROOT, import_graph, modules
+
+    graph, files = import_graph(ROOT), modules(ROOT)
+    seen, todo = set(), ["kg.server.sparql_pipeline"]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph[module])
+    assert "kg.server.html" in seen and "kg.server.local" in seen
+    starlette = set()
+    for module in seen:
+        for node in ast.walk(ast.parse(files[module].read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            starlette |= {module for name in names if name.split(".")[0] == "starlette"}
+    assert starlette == set()

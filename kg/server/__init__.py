@@ -9,7 +9,8 @@ settings), protocol (the operation a SPARQL 1.1 Protocol request carries), negot
 matcher over kg.formats), messages (Job and Result), evaluator (what an evaluation thread does with
 a Job), calls (the library calls of the API and pages),
 service_description (SD and VoID), budget and page_cache (fair shares, the page cache), tables (the
-bounded caches of a worker and their registry), and the web side: site, web, api, pages, linked, openapi. The SPARQL
+bounded caches of a worker and their registry), and the web side: site, web, api, pages, views, html (the pages'
+HTML without a web framework), linked, openapi. The SPARQL
 text checks (SERVICE/LOAD refusal, dataset clauses) are kg.sparqltext, which `kg query` uses too.
 """
 

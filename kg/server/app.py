@@ -27,8 +27,8 @@ from starlette.staticfiles import StaticFiles
 from kg.formats import DESCRIPTIONS
 from kg.server.access_log import LINE, printable
 from kg.server.budget import ClientBudget
-from kg.server.calls import CALLS
 from kg.server.config import CORS_EXPOSED, CORS_HEADERS, CORS_METHODS, ServerConfig
+from kg.server.html import format_links, html_wanted
 from kg.server.messages import Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.pages import Pages, render
@@ -36,7 +36,7 @@ from kg.server.protocol import authorize_update
 from kg.server.service_description import void_description
 from kg.server.site import routes as site_routes
 from kg.server.tables import BYTES, Caches, Table, cost
-from kg.server.views import example_text, format_links, html_wanted, triples_page
+from kg.server.views import example_text, triples_page
 from kg.server.web import Site, error, root
 
 log = logging.getLogger("kg.server")
@@ -117,14 +117,9 @@ class JobRunner(Protocol):
 class Endpoint:
     """What the app's routes share: the worker's runner, its caches, the site and its pages."""
 
-    def __init__(self, config: ServerConfig, runner: JobRunner | None = None) -> None:
+    def __init__(self, config: ServerConfig, runner: JobRunner) -> None:
         self._config = config
-        if runner is None:  # evaluation threads in this process, as a kg serve worker has them
-            from kg.server.evaluator import factory
-            from kg.server.local import LocalRunner
-
-            runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=1 if config.updates else 2)
-        self.runner: JobRunner = runner
+        self.runner = runner
         self.caches = Caches()  # this worker's caches, emptied together on a new store generation
         self.void_cache: Table[str, list[ox.Triple]] = self.caches.table("void", entries=1, largest=BYTES)
         self.site = Site(self)
@@ -201,11 +196,9 @@ class Endpoint:
         return self.site.keep(variant, answer, "Content-Security-Policy")
 
 
-def create_app(
-    config: ServerConfig, runner: JobRunner | None = None, *, announce: bool = True, ledger: Any = None
-) -> Starlette:
-    """The app; jobs run in `runner` (default: two evaluation threads in this process, one with
-    updates, as in a `kg serve` worker: a query past the time limit ends this process).
+def create_app(config: ServerConfig, runner: JobRunner, *, announce: bool = True, ledger: Any = None) -> Starlette:
+    """The app of the API, the pages and linked data (no /sparql: kg.server.asgi.asgi_app is the whole
+    server); its jobs run in `runner`, the worker's evaluation threads (kg.server.local.LocalRunner).
 
     An HTTP worker of kg.server.prefork passes its in-process runner, `announce=False` (the
     supervisor says where it listens) and the shared budget ledger.

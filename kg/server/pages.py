@@ -6,54 +6,21 @@ author, paper, venue and other resource pages render kg.describe's view of the r
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from kg.server.html import CSP, page_context, page_html
 from kg.server.web import MAX_NAME, BadRequest, Site, moved, raw_path, result_message, root
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-# script-src 'self': the one script of the pages, static/suggest.js (the search box's suggestions); no inline script
 PAGE_RESULTS = 20  # results on a page of /search unless `limit` says
-CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'"
-
-
-@cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html", "svg"], default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["q"] = lambda s: quote(str(s), safe="")
-    return env
-
-
-def page_html(template: str, /, **context: Any) -> str:
-    """A template rendered: the page's HTML (served with the CSP header)."""
-    return environment().get_template(template).render(**context)
 
 
 def render(template: str, status: int = 200, headers: dict[str, str] | None = None, /, **context: Any) -> Response:
     return HTMLResponse(page_html(template, **context), status, {"Content-Security-Policy": CSP, **(headers or {})})
-
-
-def page_context(base: str, prefix: str) -> dict[str, Any]:
-    """What every page's template gets: the relative prefix to the server's root, links to resources, the base."""
-    return {"root": prefix, "link": lambda iri: local(base, prefix, iri), "base": base}
-
-
-def local(base: str, prefix: str, iri: str) -> str:
-    """A link to a resource: relative to this server for IRIs under the base, the IRI itself otherwise."""
-    return prefix + iri[len(base):] if iri.startswith(base) else iri
 
 
 def year_chart(per_year: list[dict[str, Any]], width: int = 560, height: int = 140) -> dict[str, Any]:

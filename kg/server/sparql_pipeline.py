@@ -8,8 +8,9 @@ to its answer, in one pipeline.
     answer  the Result's bytes as they are, or a browser's page of them; an error's one line
     log     one access-log line (kg.server.access_log), and the request's time charged to its client
 
-Nothing here knows HTTP's framing: a request is its method, target, headers and body (`Request`),
-an answer is a status, header fields and a body (`Answer`), handed to the caller's `reply`. kg's
+Nothing here knows HTTP's framing or a web framework (a browser's page is kg.server.html's): a
+request is its method, target, headers and body (`Request`), an answer is a status, header fields
+and a body (`Answer`), handed to the caller's `reply`. kg's
 HTTP front (kg.server.wire) calls `SparqlPipeline.handle` for every /sparql request; `SparqlAsgi`
 is the same pipeline as an ASGI app (kg.server.asgi: the reference server of the tests, and the
 in-process client of the views' unit tests). The app (Starlette) has no /sparql route.
@@ -38,13 +39,12 @@ from kg.formats import BOOLEAN, DESCRIPTIONS, GRAPHS, JSON, N_TRIPLES, RESULTS, 
 from kg.server.access_log import AccessLines
 from kg.server.budget import Charges, Ledger, SharedLedger
 from kg.server.config import CORS_EXPOSED, CORS_HEADERS, CORS_METHODS, ServerConfig
+from kg.server.html import CSP, format_links, html_wanted, page_context, results_html, triples_html
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
-from kg.server.pages import CSP, page_context
 from kg.server.protocol import Operation, ProtocolError, authorize_update, parse
 from kg.server.service_description import service_description
 from kg.server.tables import Caches, Table, cost
-from kg.server.views import format_links, html_wanted, results_html, triples_html
 from kg.sparqltext import Analysis, Refused, add_using, check_outbound, lex
 
 log = logging.getLogger("kg.server")
@@ -378,7 +378,7 @@ class SparqlPipeline:
             links = format_links("sparql", [], DESCRIPTIONS, ROOT)
             html = triples_html(page_context(self.base(), ROOT), "Service description",
                                 f"{len(triples)} triples about this endpoint", triples, links)
-            return Plan("service-description", answer=_html(html))
+            return Plan("service-description", answer=_html(html), keep=False)  # its links follow the build's base
         fmt = by_name(fmt_param, DESCRIPTIONS) or choose(DESCRIPTIONS, accept)
         if fmt is None or fmt.rdf is None:
             return Plan("service-description", answer=error(406, f"not acceptable; offered: {offered(DESCRIPTIONS)}"))
