@@ -122,7 +122,7 @@ def test_what_depends_on_more_than_its_bytes_or_came_in_parts_is_parsed() -> Non
         conn.data_received(split[:40])
         conn.data_received(split[40:])
         assert split not in seen and split[40:] not in seen and len(taker.seen) == 5
-        page = b"GET /paper/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # not the SPARQL front's: the app's
+        page = b"GET /paper/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # not the SPARQL pipeline's: the app's
         conn.data_received(page)
         assert page not in seen and not seen
 
@@ -157,7 +157,7 @@ def test_the_table_is_bounded() -> None:
     seen_requests.remember(b"c", request)  # full: emptied, then kept
     assert list(seen_requests.seen) == [b"c"]
     unkeyed = Request()
-    seen_requests.remember(b"d", unkeyed)  # not planned by the SPARQL front: not kept
+    seen_requests.remember(b"d", unkeyed)  # not planned by the SPARQL pipeline: not kept
     assert b"d" not in seen_requests.seen
 
 

@@ -1,7 +1,8 @@
 """`kg serve`: the SPARQL 1.1 endpoint. The only package of kg that knows HTTP.
 
 Modules: prefork (the supervisor and its HTTP worker processes), wire (a worker's HTTP/1.1 front),
-sparql_pipeline (every /sparql request: checks, the job, the answer, its log line and budget),
+sparql_pipeline (every /sparql request: checks, the job, the answer, its log line and budget;
+sparql_checks and cors its checks and CORS fields),
 answers_cache (repeated API and page answers as bytes), access_log (the front's access log), local (a
 worker's evaluation threads and hard time limits), app (Starlette: API, pages, linked data; their
 access log), asgi (the pipeline and the app as one ASGI app, for uvicorn and tests), config (the

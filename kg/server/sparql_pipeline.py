@@ -2,7 +2,8 @@
 to its answer, in one pipeline.
 
     plan    the checks of the SPARQL 1.1 Protocol (kg.server.protocol), the update token, the text's
-            SERVICE/LOAD refusal, the choice of format (`Checks`), CORS, the client budget
+            SERVICE/LOAD refusal and the choice of format (kg.server.sparql_checks), CORS
+            (kg.server.cors), the client budget (kg.server.budget)
     run     a query or update goes to the worker's evaluation threads by LocalRunner.submit, whose
             one deadline mechanism answers a query past --timeout 503 (kg.server.local)
     answer  the Result's bytes as they are, or a browser's page of them; an error's one line
@@ -10,10 +11,10 @@ to its answer, in one pipeline.
 
 Nothing here knows HTTP's framing or a web framework (a browser's page is kg.server.html's): a
 request is its method, target, headers and body (`Request`), an answer is a status, header fields
-and a body (`Answer`), handed to the caller's `reply`. kg's
-HTTP front (kg.server.wire) calls `SparqlPipeline.handle` for every /sparql request; `SparqlAsgi`
-is the same pipeline as an ASGI app (kg.server.asgi: the reference server of the tests, and the
-in-process client of the views' unit tests). The app (Starlette) has no /sparql route.
+and a body (`Answer`), handed to the caller's `reply`. kg's HTTP front (kg.server.wire) calls
+`SparqlPipeline.handle` for every /sparql request; kg.server.asgi.SparqlAsgi is the same pipeline
+as an ASGI app (the reference server of the tests, and the in-process client of the views' unit
+tests). The app (Starlette) has no /sparql route.
 
 A plan depends only on the request's method, query string, Content-Type, body, Accept, Host and
 scheme (updates, which depend on the Authorization header too, and CORS requests are planned every
@@ -27,25 +28,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from collections.abc import Callable, Hashable, MutableMapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from ipaddress import AddressValueError, IPv6Address
 from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from kg.formats import BOOLEAN, DESCRIPTIONS, GRAPHS, JSON, N_TRIPLES, RESULTS, Format
+from kg.formats import BOOLEAN, DESCRIPTIONS, GRAPHS, N_TRIPLES, RESULTS
 from kg.server.access_log import AccessLines
 from kg.server.budget import Charges, Ledger, SharedLedger
-from kg.server.config import CORS_EXPOSED, CORS_HEADERS, CORS_METHODS, ServerConfig
+from kg.server.config import ServerConfig
+from kg.server.cors import preflight, with_cors
 from kg.server.html import CSP, format_links, html_wanted, page_context, results_html, triples_html
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.protocol import Operation, ProtocolError, authorize_update, parse
 from kg.server.service_description import service_description
+from kg.server.sparql_checks import Checks
 from kg.server.tables import Caches, Table, cost
-from kg.sparqltext import Analysis, Refused, add_using, check_outbound, lex
+from kg.sparqltext import Refused, add_using, check_outbound, lex
 
 log = logging.getLogger("kg.server")
 Headers = list[tuple[bytes, bytes]]
@@ -53,23 +55,10 @@ OFFERS = {Family.RESULTS: RESULTS, Family.BOOLEAN: BOOLEAN, Family.GRAPH: GRAPHS
 TEXT = b"text/plain; charset=utf-8"
 HTML_TYPE = b"text/html; charset=utf-8"
 ROOT = "./"  # /sparql's relative prefix to the server's root (its pages' links)
-# kg serve --cors: the fields Starlette's CORSMiddleware gives the app's answers, with the same settings
-_SAFELISTED = ("Accept", "Accept-Language", "Content-Language", "Content-Type")  # CORSMiddleware adds these
-_ALLOWED_HEADERS = sorted({*_SAFELISTED, *CORS_HEADERS})
-_PREFLIGHT: Headers = [
-    (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
-              b"Access-Control-Request-Private-Network"),
-    (b"access-control-allow-origin", b"*"),
-    (b"access-control-allow-methods", ", ".join(CORS_METHODS).encode()),
-    (b"access-control-max-age", b"600"),
-    (b"access-control-allow-headers", ", ".join(_ALLOWED_HEADERS).encode()),
-]
-_CORS_SIMPLE: Headers = [(b"access-control-allow-origin", b"*"),
-                         (b"access-control-expose-headers", ", ".join(CORS_EXPOSED).encode())]
 
 
 class Request(Protocol):
-    """A /sparql request as the HTTP layer hands it over (kg.server.wire.Request, or SparqlAsgi's)."""
+    """A /sparql request as the HTTP layer hands it over (kg.server.wire.Request, or kg.server.asgi's)."""
 
     method: str
     raw_path: bytes
@@ -110,80 +99,6 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> A
 
 def body_too_large(limit: int) -> Answer:
     return error(413, f"request body too large (limit {limit} bytes)")
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The formats a query's answer goes out in, and whether a browser gets a page of it instead."""
-
-    results: Format | None
-    graph: Format | None
-    html: bool
-
-
-class Checks:
-    """The endpoint's checks of a query request, each kept for the text or header it depends on."""
-
-    def __init__(self, config: ServerConfig, caches: Caches) -> None:
-        self.config = config
-        self.texts: Table[tuple[str, str], tuple[Analysis, str | None]] = caches.table("checked texts")
-        self.choices: Table[tuple[str | None, str | None, str | None], Choice | str] = caches.table("answer formats")
-
-    def checked(self, text: str, base: str) -> Analysis:
-        """The text's analysis; ProtocolError 400 when it must be refused (SERVICE, LOAD, a bad escape)."""
-        key = (text, base)
-        found = self.texts.get(key)
-        if found is None:
-            refusal = None
-            try:
-                analysis = lex(text)
-                check_outbound(analysis, self.config.allow_service, base)
-            except Refused as e:
-                analysis, refusal = Analysis(text), str(e)
-            # the text twice (the key, and the analysis's tokens at most as long)
-            found = self.texts.put(key, (analysis, refusal), cost(text, text, base, refusal))
-        if found[1] is not None:
-            raise ProtocolError(400, found[1])
-        return found[0]
-
-    def choice(self, form: str | None, fmt_param: str | None, accept: str | None) -> Choice:
-        """The answer's formats for this query form, `format=` and Accept; ProtocolError 406 for an
-        ASK asked for a format it has none in."""
-        key = (form, fmt_param, accept)
-        found = self.choices.get(key)
-        if found is None:
-            found = self._choose(form, fmt_param, accept)
-            self.choices.put(key, found, cost(form, fmt_param, accept) + 256)
-        if isinstance(found, str):
-            raise ProtocolError(406, found)
-        return found
-
-    @staticmethod
-    def _choose(form: str | None, fmt_param: str | None, accept: str | None) -> Choice | str:
-        answers = BOOLEAN if form == "ASK" else RESULTS
-        named = by_name(fmt_param, RESULTS)
-        if named is not None and named not in answers:
-            return f"an ASK has no {named.name} answer; offered: {offered(BOOLEAN)}"
-        results_fmt = named or choose(answers, accept)
-        graph_fmt = by_name(fmt_param, GRAPHS) or choose(GRAPHS, accept)
-        html = html_wanted(fmt_param, accept, GRAPHS if form in ("CONSTRUCT", "DESCRIBE") else answers)
-        if html:
-            results_fmt, graph_fmt = JSON, N_TRIPLES
-        return Choice(results_fmt, graph_fmt, html)
-
-    def query_job(self, op: Operation, analysis: Analysis, base: str, choice: Choice) -> Job:
-        """The Job of a query request (its dataset parameters validated: ProtocolError 400)."""
-        return Job(
-            "query",
-            op.text,
-            base_iri=base,
-            default_graphs=op.graphs("default-graph-uri"),
-            named_graphs=op.graphs("named-graph-uri"),
-            union=not analysis.has_dataset_clause(),
-            results_format=choice.results.name if choice.results else None,
-            graph_format=choice.graph.name if choice.graph else None,
-            max_rows=self.config.max_rows,
-        )
 
 
 @dataclass(frozen=True)
@@ -306,7 +221,8 @@ class SparqlPipeline:
         fields = Fields.of(request.headers)
         if self.config.cors and fields.origin is not None:
             if request.method == "OPTIONS" and fields.preflight is not None:
-                return fields.origin, Plan("", answer=_preflight(fields), cors=False)
+                answer = Answer(*preflight(fields.preflight, fields.preflight_headers, fields.private_network))
+                return fields.origin, Plan("", answer=answer, cors=False)
             return fields.origin, self._make(request, fields)
         key = (request.method, request.query, fields.content_type, request.body, fields.accept, fields.host,
                request.scheme)
@@ -462,7 +378,8 @@ class SparqlPipeline:
         """Replies, logs and charges: every answer of the pipeline but a 429 (which is neither charged nor
         given CORS fields, as ClientBudget does it in the app)."""
         if self.config.cors and plan.cors:
-            answer = _with_cors(answer, origin is not None)
+            assert answer.head is None  # no prepared header lines with --cors (_answer)
+            answer = Answer(answer.status, with_cors(answer.headers, origin is not None), answer.body)
         reply(answer)
         self.lines.add(request, answer.status, note)
         self.charges.charge(request)
@@ -471,109 +388,3 @@ class SparqlPipeline:
 def _html(html: str) -> Answer:
     return Answer(200, [(b"content-security-policy", CSP.encode()), (b"vary", b"Accept"),
                         (b"content-type", HTML_TYPE)], html.encode())
-
-
-def _preflight(fields: Fields) -> Answer:
-    """A CORS preflight's answer, as CORSMiddleware gives it with kg serve's settings (any origin)."""
-    failures = []
-    if _text(fields.preflight) not in CORS_METHODS:
-        failures.append("method")
-    if fields.preflight_headers is not None:
-        allowed = {h.lower() for h in _ALLOWED_HEADERS}
-        if any(h.strip() not in allowed for h in fields.preflight_headers.decode("latin-1").lower().split(",")):
-            failures.append("headers")
-    if fields.private_network is not None:
-        failures.append("private-network")
-    if failures:
-        return Answer(400, [*_PREFLIGHT, (b"content-type", TEXT)], ("Disallowed CORS " + ", ".join(failures)).encode())
-    return Answer(200, [*_PREFLIGHT, (b"content-type", TEXT)], b"OK")
-
-
-def _with_cors(answer: Answer, origin: bool) -> Answer:
-    """The answer with CORSMiddleware's fields (kg serve --cors): with an Origin, who may read it; always
-    `Vary: Origin`."""
-    assert answer.head is None  # no prepared header lines with --cors (SparqlPipeline._answer)
-    fields: dict[bytes, bytes] = {}
-    headers = answer.headers
-    if origin:
-        fields.update(_CORS_SIMPLE)
-    varies = [v for k, v in headers if k == b"vary"]
-    fields[b"vary"] = b", ".join([*varies, b"Origin"])
-    out: Headers = []
-    replaced = set()
-    for k, v in headers:
-        if k in fields:  # the first field of the name takes the value, the others go (MutableHeaders' rule)
-            if k not in replaced:
-                replaced.add(k)
-                out.append((k, fields[k]))
-            continue
-        out.append((k, v))
-    out += [(k, v) for k, v in fields.items() if k not in replaced]
-    return Answer(answer.status, out, answer.body)
-
-
-class _AsgiRequest:
-    """A /sparql request of an ASGI server, as the pipeline reads it."""
-
-    __slots__ = ("method", "raw_path", "query", "headers", "body", "client", "scheme", "started", "key")
-
-    def __init__(self, scope: MutableMapping[str, Any], body: bytes) -> None:
-        self.method: str = scope["method"]
-        raw = scope.get("raw_path")
-        self.raw_path: bytes = bytes(raw).split(b"?", 1)[0] if raw is not None else str(scope["path"]).encode()
-        self.query: bytes = bytes(scope.get("query_string", b""))
-        self.headers: Headers = [(bytes(k).lower(), bytes(v)) for k, v in scope.get("headers", [])]
-        self.body = body
-        client = scope.get("client")
-        self.client: tuple[str, int] = (str(client[0]), int(client[1])) if client else ("-", 0)
-        self.scheme: str = scope.get("scheme", "http")
-        self.started = time.monotonic()
-        self.key: tuple[Any, ...] | None = None
-
-
-class SparqlAsgi:
-    """The pipeline as an ASGI app, for an ASGI server (uvicorn) or an in-process client: the body read
-    whole (413 past --max-body), the pipeline's answer sent as it is."""
-
-    def __init__(self, pipeline: SparqlPipeline) -> None:
-        self.pipeline = pipeline
-        self.max_body = pipeline.config.max_body
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Callable[[], Any],
-                       send: Callable[[Any], Any]) -> None:
-        body = await self._body(scope, receive)
-        request = _AsgiRequest(scope, body or b"")
-        if body is None:
-            answer = body_too_large(self.max_body)
-            self.pipeline.lines.add(request, 413, f"refused: request body too large (limit {self.max_body} bytes)")
-        else:
-            answered: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-            self.pipeline.handle(request, answered.set_result)
-            answer = await answered
-        headers = list(answer.headers)
-        if answer.head is not None:
-            headers = [(k, v) for k, _, v in (line.partition(b": ") for line in answer.head.split(b"\r\n") if line)]
-        if answer.status >= 200 and answer.status not in (204, 304):
-            headers.append((b"content-length", b"%d" % len(answer.body)))
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.body})
-        self.pipeline.lines.flush()  # written now: no timer outlives a request here
-
-    async def _body(self, scope: MutableMapping[str, Any], receive: Callable[[], Any]) -> bytes | None:
-        """The request's body, or None past the limit (as kg serve's front counts it)."""
-        for k, v in scope.get("headers", []):
-            if bytes(k).lower() == b"content-length" and (not v.strip().isdigit() or int(v) > self.max_body):
-                return None
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return b"".join(chunks)
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
