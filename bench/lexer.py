@@ -6,7 +6,7 @@ of a query text not seen before and the SPARQL protocol's form decoding.
 The texts: bench/endpoint.py's LOOKUPS, filled with sample terms (the name key also in Chinese
 script), and the named queries of queries/*.rq. For each text, the best of --repeat runs (old and new in turn) of
 --number calls (a quarter of that for the longer named queries), in µs per call, of:
-- checks: what `kg serve` does for a new text (kg.server.sparql_front.Checks.checked and query_job):
+- checks: what `kg serve` does for a new text (kg.server.sparql_checks.Checks.checked and query_job):
   lex, check_outbound, form, has_dataset_clause;
 - lex: lex alone, then reading every token (what add_using and the tests read);
 - form: kg.server.protocol.parse of a POST form request carrying the text (urlencode'd);

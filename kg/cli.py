@@ -894,6 +894,11 @@ def _check_listen(host: str, port: int) -> None:
               help="Apply --client-budget to loopback clients (127.0.0.1, ::1) too; they are exempt by default.")
 @click.option("--cache", type=click.IntRange(min=0), default=2048, show_default=True,
               help="API and page answers kept in memory for the active build (0: none).")
+@click.option("--answers-cache", type=click.IntRange(min=0), default=2048, show_default=True,
+              help="Of those, answers the HTTP front keeps as bytes and answers again without the app (0: none; "
+              "a speed setting).")
+@click.option("--seen-requests/--no-seen-requests", default=True, show_default=True,
+              help="Take a request whose bytes the worker saw whole before without parsing it again (a speed setting).")
 @click.option(
     "--anchor",
     "anchors",
@@ -922,6 +927,8 @@ def serve(
     client_budget: float | None,
     client_budget_loopback: bool,
     cache: int,
+    answers_cache: int,
+    seen_requests: bool,
     anchors: tuple[str, ...],
 ) -> None:
     """Serve --store as a SPARQL 1.1 endpoint at /sparql, a search page at /, a query page at /query, VoID at
@@ -984,6 +991,8 @@ def serve(
             client_budget=client_budget,
             client_budget_loopback=client_budget_loopback,
             cache_entries=cache,
+            answers_cache=answers_cache,
+            seen_requests=seen_requests,
             anchors=resolved,
         )
     )

@@ -102,7 +102,7 @@ def example_db(example_store: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def example_front(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A real `kg serve --max-rows 50` on the example graph for the whole session: the HTTP behaviour
-    tests (negotiation, errors, caps, CORS) go through the front that runs, its SPARQL front included."""
+    tests (negotiation, errors, caps, CORS) go through the front that runs, its SPARQL pipeline included."""
     from server_fixtures import running
 
     with running(example_store, "--max-rows", "50", log=tmp_path_factory.mktemp("front") / "serve.log") as server:

@@ -1,6 +1,6 @@
-"""kg's ASGI app as `kg serve`'s worker builds it (kg.server.prefork._worker: the Starlette app on an
-in-process LocalRunner), without kg's HTTP front: for uvicorn, the reference server of
-tests/test_server_differential.py (`uvicorn --factory reference_app:app`).
+"""kg's server as one ASGI app (kg.server.asgi: the SPARQL pipeline for /sparql, the Starlette app for the
+rest, on an in-process LocalRunner, as `kg serve`'s worker composes them), without kg's HTTP front: for
+uvicorn, the reference server of tests/test_server_differential.py (`uvicorn --factory reference_app:app`).
 
 The store and the address `kg serve` would be configured with come from the environment:
 KG_REFERENCE_STORE, KG_REFERENCE_CORS (non-empty: --cors), KG_REFERENCE_PORT (the port of the
@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kg.server import ServerConfig, create_app
+from kg.server import ServerConfig, asgi_app
 from kg.server.calls import CALLS
 from kg.server.evaluator import factory
 from kg.server.local import LocalRunner
@@ -26,7 +26,7 @@ def app() -> Any:
                           workers=1,
                           cors=bool(os.environ.get("KG_REFERENCE_CORS")))
     runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=2)
-    inner = create_app(config, runner=runner, announce=False)
+    inner = asgi_app(config, runner=runner, announce=False)
 
     async def as_kg_serve(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":

@@ -126,10 +126,11 @@ class _Records(logging.Handler):
 
 @contextmanager
 def in_process(store: Path, **config: Any) -> Iterator[App]:
-    """`kg serve`'s app on `store` (ServerConfig keywords: workers, max_rows, cors, ...), in this process."""
+    """`kg serve`'s app on `store` (ServerConfig keywords: workers, max_rows, cors, ...), in this process: the
+    SPARQL pipeline for /sparql and the Starlette app for the rest (kg.server.asgi)."""
     from starlette.testclient import TestClient
 
-    from kg.server import ServerConfig, create_app
+    from kg.server import ServerConfig, asgi_app
 
     config.setdefault("workers", 1)
     logger = logging.getLogger("kg.server")
@@ -137,7 +138,7 @@ def in_process(store: Path, **config: Any) -> Iterator[App]:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        with TestClient(create_app(ServerConfig(store=store, **config))) as client:
+        with TestClient(asgi_app(ServerConfig(store=store, **config))) as client:
             yield App(client, handler.records)
     finally:
         logger.removeHandler(handler)

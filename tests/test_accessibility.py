@@ -204,7 +204,8 @@ def test_a_probable_person_is_titled_by_its_rows_name_in_every_script(name: str)
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_pairwise_table_shows_each_row_by_name_in_every_script(name: str) -> None:
-    from kg.server.pages import environment, pair_rows
+    from kg.server.html import environment
+    from kg.server.pages import pair_rows
 
     a, b = "http://x/author/a", "http://x/author/b"
     cluster = {"name": name, "rows": [{"iri": a, "name": name}, {"iri": b, "name": name + " <b>"}],

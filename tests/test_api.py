@@ -265,8 +265,9 @@ def test_library_calls_run_on_the_evaluation_threads(example_store: Path) -> Non
 
 
 def test_an_app_job_past_the_time_limit_is_503_and_its_worker_replaced(example_store: Path, tmp_path: Path) -> None:
-    """A job of the app (here a results page, which the app answers) past --timeout is a 503 naming
-    the time limit; the supervisor replaces the worker and the API answers again."""
+    """A job past --timeout (here a browser's results page: the SPARQL pipeline answers it now, as it
+    answers every /sparql request) is a 503 naming the time limit; the supervisor replaces the worker
+    and the API answers again."""
     import time
 
     import requests

@@ -1,11 +1,11 @@
-"""the SPARQL front's batched access log: its lines are the ones logging's formatter writes."""
+"""the front's batched access log (kg.server.access_log): its lines are the ones logging's formatter writes."""
 
 from __future__ import annotations
 
 import io
 import logging
 
-from kg.server import sparql_front
+from kg.server import access_log
 from kg.server.config import LOG_FORMAT
 
 
@@ -23,14 +23,14 @@ def test_the_access_log_lines_are_what_logging_writes() -> None:
     log.setLevel(logging.INFO)
     log.propagate = False
     try:
-        access = sparql_front.AccessLog()
+        access = access_log.AccessLog()
         for i, created in enumerate([1_700_000_000.0, 1_700_000_000.999, 1_700_000_001.0005, 1_780_000_123.25]):
-            access.lines.append((created, ("127.0.0.1", "POST", "/sparql?x=%0A", 200, 1.25 * i, f"query SELECT {i}")))
+            access.lines.append((created, ("127.0.0.1", "POST", "/sparql?x=%0A", 200, 1.25 * i, f" query SELECT {i}")))
         access.flush()
     finally:
         log.handlers[:], log.propagate = old[0], old[2]
         log.setLevel(old[1])
-    assert sparql_front._plain(fast) and not sparql_front._plain(slow)
+    assert access_log._plain(fast) and not access_log._plain(slow)
     assert plain.getvalue() == filtered.getvalue()
     text = plain.getvalue()
     assert text.count("\n") == 4 and "kg.server.access 127.0.0.1 POST /sparql?x=%0A 200 1.2ms" in text

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from kg.server import ServerConfig, create_app
+from kg.server.answers_cache import AnswersCache
 from kg.server.local import LocalRunner
 from kg.server.messages import Job, Result
-from kg.server.sparql_front import SparqlFront
+from kg.server.sparql_pipeline import SparqlPipeline
 from kg.server.tables import Caches, Table
 from kg.server.web import Site
 from kg.server.wire import Front
@@ -32,8 +33,9 @@ def _worker(store: Path) -> tuple[Caches, Site]:
     runner = LocalRunner(lambda: _never)
     starlette = create_app(config, runner=runner, announce=False)
     endpoint = starlette.state.endpoint
-    sparql = SparqlFront(config, runner, endpoint.checks, endpoint.site)
-    Front(starlette, sparql, config.max_body, (config.host, config.port), caches=endpoint.caches)
+    sparql = SparqlPipeline(config, runner, endpoint.caches, lambda: endpoint.site.base)
+    answers = AnswersCache(config, endpoint.site, endpoint.caches, sparql.lines, sparql.charges)
+    Front(starlette, sparql, answers, config.max_body, (config.host, config.port), caches=endpoint.caches)
     return endpoint.caches, endpoint.site
 
 
@@ -92,7 +94,7 @@ def test_an_lru_table_drops_the_least_recently_used_within_its_bounds() -> None:
 
 def test_no_cache_outside_the_registry() -> None:
     """No module of kg.server keeps a cache of its own: no OrderedDict, functools cache or Table made
-    outside kg.server.tables (pages.environment, the one Jinja environment, is not a cache of answers)."""
+    outside kg.server.tables (html.environment, the one Jinja environment, is not a cache of answers)."""
     found = []
     for path in sorted(SERVER.glob("*.py")):
         if path.name == "tables.py":
@@ -106,6 +108,6 @@ def test_no_cache_outside_the_registry() -> None:
                 found.append(f"{path.name}:{node.lineno}: a Table outside the registry")
             if isinstance(node, ast.FunctionDef) and any(
                     isinstance(d, ast.Name) and d.id == "cache" for d in node.decorator_list) \
-                    and (path.name, node.name) != ("pages.py", "environment"):
+                    and (path.name, node.name) != ("html.py", "environment"):
                 found.append(f"{path.name}:{node.lineno}: @cache {node.name}")
     assert found == []

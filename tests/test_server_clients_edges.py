@@ -146,7 +146,7 @@ def test_control_characters_cannot_forge_log_lines(example_server: Server) -> No
     for tail in forged:
         r = example_server.get(example_server.url + "/author/x" + tail.replace(" ", "%20"))
         assert r.status_code == 404
-    time.sleep(0.5)  # the access log is written in batches, at most 0.1 s late (kg.server.sparql_front.FLUSH)
+    time.sleep(0.5)  # the access log is written in batches, at most 0.1 s late (kg.server.access_log.FLUSH)
     lines = _access_lines(example_server)
     new = [line for line in lines if "/author/x" in line]  # other tests' requests may be logged late too
     assert len(new) == len(forged), new

@@ -1,4 +1,4 @@
-"""The endpoint's HTTP behaviour on a real `kg serve` (its HTTP front and SPARQL front): negotiation, errors,
+"""The endpoint's HTTP behaviour on a real `kg serve` (its HTTP front and SPARQL pipeline): negotiation, errors,
 caps, descriptions, the page, store swaps."""
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def test_cors(cors_front: Server) -> None:
 def test_access_log_has_status_and_time(server: Server) -> None:
     seen = len(server.log_text())  # the session's server: the lines of earlier tests are before this
     server.get(server.endpoint, params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
-    deadline = time.monotonic() + 5  # the SPARQL front writes its lines in batches, within 0.1 s
+    deadline = time.monotonic() + 5  # the front writes its access-log lines in batches, within 0.1 s
     while True:
         lines = [line for line in server.log_text()[seen:].splitlines()
                  if "kg.server.access" in line and "GET /sparql 200" in line and "query ASK" in line]

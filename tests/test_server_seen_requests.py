@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from server_fixtures import running
 
+from kg.server.sparql_pipeline import Answer, Reply
 from kg.server.wire import Connection, Front, Request, SeenRequests
 
 
@@ -38,23 +39,17 @@ class _Transport:
 
 
 class _Taker:
-    """Takes /sparql as the SPARQL front does: keys it, answers at once with what it was given."""
+    """Takes /sparql as the SPARQL pipeline does: keys it, answers at once with what it was given."""
 
     def __init__(self) -> None:
         self.seen: list[Request] = []
 
-    def take(self, conn: Connection, request: Request) -> bool:
-        if request.raw_path != b"/sparql":
-            return False
+    def handle(self, request: Request, reply: Reply) -> None:
         if request.key is None:
             request.key = (request.method, request.query, request.body, request.header(b"accept"))
         self.seen.append(request)
         body = repr((request.method, request.query, request.body, request.client)).encode()
-        conn.respond(request, 200, [(b"content-type", b"text/plain")], body)
-        return True
-
-    def keep(self, request: Request, status: int, headers: Any, body: bytes) -> None:
-        pass
+        reply(Answer(200, [(b"content-type", b"text/plain")], body))
 
 
 async def _app(scope: Any, receive: Any, send: Any) -> None:
@@ -71,7 +66,7 @@ def _post(query: str, *extra: str) -> bytes:
 
 def _connection() -> tuple[Connection, _Taker, _Transport, Front]:
     taker = _Taker()
-    front = Front(_app, taker, 1 << 20, ("127.0.0.1", 7878))
+    front = Front(_app, taker, None, 1 << 20, ("127.0.0.1", 7878))
     conn = Connection(front)
     transport = _Transport()
     conn.connection_made(transport)  # type: ignore[arg-type]
@@ -127,7 +122,7 @@ def test_what_depends_on_more_than_its_bytes_or_came_in_parts_is_parsed() -> Non
         conn.data_received(split[:40])
         conn.data_received(split[40:])
         assert split not in seen and split[40:] not in seen and len(taker.seen) == 5
-        page = b"GET /paper/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # not the SPARQL front's: the app's
+        page = b"GET /paper/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # not the SPARQL pipeline's: the app's
         conn.data_received(page)
         assert page not in seen and not seen
 
@@ -162,7 +157,7 @@ def test_the_table_is_bounded() -> None:
     seen_requests.remember(b"c", request)  # full: emptied, then kept
     assert list(seen_requests.seen) == [b"c"]
     unkeyed = Request()
-    seen_requests.remember(b"d", unkeyed)  # not planned by the SPARQL front: not kept
+    seen_requests.remember(b"d", unkeyed)  # not planned by the SPARQL pipeline: not kept
     assert b"d" not in seen_requests.seen
 
 

@@ -1,6 +1,7 @@
-"""The workers' own HTTP/1.1 front (kg.server.wire) on a real `kg serve`: the SPARQL front answers what
-the app would, byte for byte; requests on one connection are answered in order; what cannot be
-parsed is 400, a body past --max-body 413; HEAD, Expect: 100-continue and HTTP/1.0 behave."""
+"""The workers' own HTTP/1.1 front (kg.server.wire) on a real `kg serve`: every /sparql request
+answered as the same pipeline answers it under an ASGI server, byte for byte; requests on one
+connection are answered in order; what cannot be parsed is 400, a body past --max-body 413; HEAD,
+Expect: 100-continue and HTTP/1.0 behave."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def served(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Any
         yield server
 
 
-def test_the_lean_path_answers_as_the_app_does(served: Any, example_store: Path) -> None:
+def test_the_front_answers_sparql_as_the_asgi_adapter_does(served: Any, example_store: Path) -> None:
     with in_process(example_store, workers=1, max_body=2000) as app:
         for query, accept in QUERIES:
             for how in ("get", "post"):
@@ -71,7 +72,7 @@ def test_the_lean_path_answers_as_the_app_does(served: Any, example_store: Path)
                 assert ours.content == theirs.content, (query, accept)
                 for header in ("content-type", "vary", "x-sparql-maxrows", "retry-after"):
                     assert ours.headers.get(header) == theirs.headers.get(header), (query, header)
-    deadline = time.monotonic() + 5  # the SPARQL front writes its access-log lines in batches, within 0.1 s
+    deadline = time.monotonic() + 5  # the front writes its access-log lines in batches, within 0.1 s
     while True:
         lines = [line for line in served.log_text().splitlines() if "kg.server.access" in line and "/sparql" in line]
         found = any("query SELECT" in line for line in lines) and any("refused" in line for line in lines)
@@ -89,7 +90,7 @@ def test_requests_on_one_connection_are_answered_in_order(served: Any) -> None:
         requests += (b"POST /sparql HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n"
                      b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s"
                      % (len(body), body))
-    requests += b"GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\n"  # the app's, between and after the SPARQL front's
+    requests += b"GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\n"  # the app's, between and after the SPARQL pipeline's
     requests += b"GET /sparql?query=" + quote("SELECT ((4) AS ?n) WHERE {}").encode() + b" HTTP/1.1\r\nHost: x\r\n" \
         b"Accept: text/csv\r\n\r\n"
     answers = _exchange(port, requests, 5)

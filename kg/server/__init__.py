@@ -1,13 +1,17 @@
 """`kg serve`: the SPARQL 1.1 endpoint. The only package of kg that knows HTTP.
 
 Modules: prefork (the supervisor and its HTTP worker processes), wire (a worker's HTTP/1.1 front),
-sparql_front (what the front answers without the app: SPARQL queries, cached answers), local (a
-worker's evaluation threads and hard time limits), app (Starlette routes, access log), config (the
+sparql_pipeline (every /sparql request: checks, the job, the answer, its log line and budget;
+sparql_checks and cors its checks and CORS fields),
+answers_cache (repeated API and page answers as bytes), access_log (the front's access log), local (a
+worker's evaluation threads and hard time limits), app (Starlette: API, pages, linked data; their
+access log), asgi (the pipeline and the app as one ASGI app, for uvicorn and tests), config (the
 settings), protocol (the operation a SPARQL 1.1 Protocol request carries), negotiation (the Accept
 matcher over kg.formats), messages (Job and Result), evaluator (what an evaluation thread does with
 a Job), calls (the library calls of the API and pages),
 service_description (SD and VoID), budget and page_cache (fair shares, the page cache), tables (the
-bounded caches of a worker and their registry), and the web side: site, web, api, pages, linked, openapi. The SPARQL
+bounded caches of a worker and their registry), and the web side: site, web, api, pages, views, html (the pages'
+HTML without a web framework), linked, openapi. The SPARQL
 text checks (SERVICE/LOAD refusal, dataset clauses) are kg.sparqltext, which `kg query` uses too.
 """
 
@@ -17,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kg.server.app import create_app
+    from kg.server.asgi import asgi_app
     from kg.server.config import ServerConfig
     from kg.server.prefork import serve
 
-__all__ = ["ServerConfig", "create_app", "serve"]
+__all__ = ["ServerConfig", "asgi_app", "create_app", "serve"]
 
 
 def __getattr__(name: str) -> Any:
@@ -33,6 +38,10 @@ def __getattr__(name: str) -> Any:
         from kg.server.app import create_app
 
         return create_app
+    if name == "asgi_app":
+        from kg.server.asgi import asgi_app
+
+        return asgi_app
     if name == "serve":  # HTTP worker processes under a supervisor
         from kg.server.prefork import serve
 

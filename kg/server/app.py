@@ -1,10 +1,11 @@
-"""The ASGI application (Starlette): routes, checks, responses, access log. In a worker it sits behind
-the HTTP front (kg.server.wire), which answers SPARQL queries and cached answers itself (kg.server.sparql_front)."""
+"""The ASGI application (Starlette): the API, the pages, VoID and linked data, their access log. In a worker
+it sits behind the HTTP front (kg.server.wire), which hands every /sparql request to the SPARQL pipeline
+(kg.server.sparql_pipeline) and answers repeated API and page requests from its answers cache
+(kg.server.answers_cache): this app has no /sparql route, and imports nothing of either."""
 
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
 import logging
 import os
@@ -23,21 +24,20 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from kg.formats import BOOLEAN, DESCRIPTIONS, GRAPHS, N_TRIPLES, RESULTS
+from kg.formats import DESCRIPTIONS
+from kg.server.access_log import LINE, printable
 from kg.server.budget import ClientBudget
-from kg.server.calls import CALLS
-from kg.server.config import ServerConfig
-from kg.server.messages import Family, Job, Result
+from kg.server.config import CORS_EXPOSED, CORS_HEADERS, CORS_METHODS, ServerConfig
+from kg.server.html import format_links, html_wanted
+from kg.server.messages import Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.pages import Pages, render
-from kg.server.protocol import ProtocolError, parse
-from kg.server.service_description import service_description, void_description
+from kg.server.protocol import authorize_update
+from kg.server.service_description import void_description
 from kg.server.site import routes as site_routes
-from kg.server.sparql_front import Checks, html_wanted, printable
 from kg.server.tables import BYTES, Caches, Table, cost
-from kg.server.views import example_text, format_links, results_page, triples_page
+from kg.server.views import example_text, triples_page
 from kg.server.web import Site, error, root
-from kg.sparqltext import Refused, add_using, check_outbound, lex
 
 log = logging.getLogger("kg.server")
 access = logging.getLogger("kg.server.access")
@@ -51,9 +51,6 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message],
 __all__ = ["ServerConfig", "create_app"]
 
 
-OFFERS = {Family.RESULTS: RESULTS, Family.BOOLEAN: BOOLEAN, Family.GRAPH: GRAPHS}
-
-
 def _rdf(triples: list[ox.Triple], accept: str | None, fmt_param: str | None) -> Response:
     fmt = by_name(fmt_param, DESCRIPTIONS) or choose(DESCRIPTIONS, accept)
     if fmt is None or fmt.rdf is None:
@@ -63,7 +60,7 @@ def _rdf(triples: list[ox.Triple], accept: str | None, fmt_param: str | None) ->
 
 
 def logged_path(scope: Scope) -> str:
-    """The path as the client sent it (kg.server.sparql_front.printable: no forged log lines)."""
+    """The path as the client sent it (kg.server.access_log.printable: no forged log lines)."""
     raw = scope.get("raw_path")
     return printable(bytes(raw).split(b"?", 1)[0] if raw is not None else str(scope.get("path", "-")).encode())
 
@@ -94,7 +91,7 @@ class AccessLog:
             client = scope.get("client") or ("-", 0)
             note = scope.get("kg.note", "")
             access.info(
-                "%s %s %s %d %.1fms%s",
+                LINE,
                 client[0],
                 scope.get("method", "-"),
                 logged_path(scope),
@@ -118,17 +115,13 @@ class JobRunner(Protocol):
 
 
 class Endpoint:
-    def __init__(self, config: ServerConfig, runner: JobRunner | None = None) -> None:
-        self._config = config
-        if runner is None:  # evaluation threads in this process, as a kg serve worker has them
-            from kg.server.evaluator import factory
-            from kg.server.local import LocalRunner
+    """What the app's routes share: the worker's runner, its caches, the site and its pages."""
 
-            runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=1 if config.updates else 2)
-        self.runner: JobRunner = runner
+    def __init__(self, config: ServerConfig, runner: JobRunner) -> None:
+        self._config = config
+        self.runner = runner
         self.caches = Caches()  # this worker's caches, emptied together on a new store generation
         self.void_cache: Table[str, list[ox.Triple]] = self.caches.table("void", entries=1, largest=BYTES)
-        self.checks = Checks(config, self.caches)
         self.site = Site(self)
         self.pages = Pages(self.site)
 
@@ -139,108 +132,8 @@ class Endpoint:
     async def run(self, job: Job) -> Result:
         return await self.runner.run(job, self.config.timeout)
 
-    # -- helpers
-    def endpoint_url(self, request: Request) -> str:
-        url = str(request.url.replace(query="", fragment=""))
-        try:
-            return ox.NamedNode(url).value
-        except ValueError:
-            return f"http://{self.config.host}:{self.config.port}/sparql"
-
-    async def body(self, request: Request) -> bytes:
-        limit = self.config.max_body
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            raise ProtocolError(413, f"request body too large (limit {limit} bytes)")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise ProtocolError(413, f"request body too large (limit {limit} bytes)")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     def authorize_update(self, request: Request) -> None:
-        c = self.config
-        if c.allow_update:
-            return
-        if not c.update_token:
-            raise ProtocolError(
-                403, "updates are disabled on this endpoint (kg serve --allow-update or --update-token)"
-            )
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise ProtocolError(401, "updates need a bearer token", {"WWW-Authenticate": 'Bearer realm="kg"'})
-        if not hmac.compare_digest(token.strip().encode(), c.update_token.encode()):
-            raise ProtocolError(403, "wrong update token")
-
-    def respond(self, result: Result, request: Request, note: str) -> Response:
-        request.scope["kg.note"] = note + (f" rows={result.rows}" if result.rows is not None else "")
-        if result.status == 406:
-            offers = OFFERS[result.unacceptable or Family.RESULTS]
-            return error(406, f"not acceptable; offered: {offered(offers)}")
-        headers = {"Vary": "Accept", **result.headers}
-        if result.status >= 500 and result.status != 503:
-            log.error("query failed: %s", result.body.decode("utf-8", "replace").strip())
-        return Response(
-            result.body, result.status, headers, media_type=None if result.status == 204 else result.content_type
-        )
-
-    # -- routes
-    async def sparql(self, request: Request) -> Response:
-        try:
-            return await self._sparql(request)
-        except ProtocolError as e:
-            request.scope.setdefault("kg.note", f"refused: {e.message[:120]}")
-            return error(e.status, e.message, e.headers)
-
-    async def _sparql(self, request: Request) -> Response:
-        c = self.config
-        body = await self.body(request) if request.method == "POST" else b""
-        op = parse(request.method, request.scope.get("query_string", b""), request.headers.get("content-type"), body)
-        endpoint = self.endpoint_url(request)
-        if op.kind == "description":
-            void_url = str(request.url_for("void"))
-            triples = service_description(endpoint, update=c.updates, service=bool(c.allow_service), void_url=void_url)
-            request.scope["kg.note"] = "service-description"
-            return self.description(request, "sparql", "Service description", triples, op.one("format"))
-        base = c.base_iri or endpoint
-        if op.kind == "update":
-            self.authorize_update(request)  # before looking at the text at all
-            try:
-                analysis = lex(op.text)
-                check_outbound(analysis, c.allow_service, base)
-            except Refused as e:
-                raise ProtocolError(400, str(e)) from None
-            using, using_named = op.graphs("using-graph-uri"), op.graphs("using-named-graph-uri")
-            text = op.text
-            if using is not None or using_named is not None:
-                try:
-                    text = add_using(
-                        analysis, [ox.NamedNode(g) for g in using or []], [ox.NamedNode(g) for g in using_named or []]
-                    )
-                except Refused as e:
-                    raise ProtocolError(400, str(e)) from None
-            result = await self.run(Job("update", text, base_iri=base))
-            return self.respond(result, request, "update")
-        analysis = self.checks.checked(op.text, base)  # the same checks as the SPARQL front's (kg.server.sparql_front)
-        form = analysis.form()
-        choice = self.checks.choice(form, op.one("format"), request.headers.get("accept"))
-        job = self.checks.query_job(op, analysis, base, choice)
-        result = await self.run(job)
-        response = self.respond(result, request, f"query {form or '?'}")
-        if not choice.html or result.status != 200:
-            return response
-        graph = result.content_type.startswith(N_TRIPLES.media_type)
-        params = [(k, v) for k, vs in op.params.items() for v in vs]
-        if "query" not in op.params:
-            params.append(("query", op.text))
-        offers = GRAPHS if graph else BOOLEAN if form == "ASK" else RESULTS
-        links = format_links("sparql", params, offers, root(request))
-        headers = {"Vary": "Accept"}
-        return results_page(request, self.pages, result.body, graph=graph, query=op.text, links=links,
-                            capped=result.headers.get("X-SPARQL-MaxRows"), headers=headers)
+        authorize_update(self.config, request.headers.get("authorization"))
 
     def description(self, request: Request, path: str, title: str, triples: list[ox.Triple],
                     fmt_param: str | None) -> Response:
@@ -254,7 +147,7 @@ class Endpoint:
 
     async def void(self, request: Request) -> Response:
         url = str(request.url.replace(query="", fragment=""))
-        endpoint = str(request.url_for("sparql"))
+        endpoint = str(request.url.replace(path="/sparql", query="", fragment=""))
         store = self.config.store
         if store is None:  # a remote engine: its data version, if any (no version, no cache)
             version = self.config.remote.version() if self.config.remote is not None else None
@@ -303,11 +196,9 @@ class Endpoint:
         return self.site.keep(variant, answer, "Content-Security-Policy")
 
 
-def create_app(
-    config: ServerConfig, runner: JobRunner | None = None, *, announce: bool = True, ledger: Any = None
-) -> Starlette:
-    """The app; jobs run in `runner` (default: two evaluation threads in this process, one with
-    updates, as in a `kg serve` worker: a query past the time limit ends this process).
+def create_app(config: ServerConfig, runner: JobRunner, *, announce: bool = True, ledger: Any = None) -> Starlette:
+    """The app of the API, the pages and linked data (no /sparql: kg.server.asgi.asgi_app is the whole
+    server); its jobs run in `runner`, the worker's evaluation threads (kg.server.local.LocalRunner).
 
     An HTTP worker of kg.server.prefork passes its in-process runner, `announce=False` (the
     supervisor says where it listens) and the shared budget ledger.
@@ -342,19 +233,12 @@ def create_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
-                allow_methods=["GET", "POST"],
-                allow_headers=["Accept", "Accept-Language", "Authorization", "Cache-Control", "Content-Type",
-                               "If-Modified-Since", "If-None-Match", "Pragma", "X-Requested-With"],
-                expose_headers=["X-SPARQL-MaxRows", "ETag", "Link", "Content-Location"],
+                allow_methods=CORS_METHODS,
+                allow_headers=CORS_HEADERS,
+                expose_headers=CORS_EXPOSED,
             )
         )
     routes = [
-        Route(
-            "/sparql",
-            endpoint.sparql,
-            name="sparql",
-            methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
-        ),
         Route("/.well-known/void", endpoint.void, name="void", methods=["GET", "HEAD"]),
         Route("/", endpoint.pages.home, methods=["GET", "HEAD"]),
         Route("/query", endpoint.page, name="query", methods=["GET", "HEAD"]),
@@ -362,5 +246,5 @@ def create_app(
         *site_routes(endpoint.site),  # the API, pages, ontology, then every other path dereferences an IRI
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-    app.state.endpoint = endpoint  # the worker's HTTP front shares its checks and page cache (kg.server.sparql_front)
+    app.state.endpoint = endpoint  # the worker's SPARQL pipeline and answers cache share its caches and site
     return app

@@ -15,7 +15,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,6 +25,16 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 WINDOW = 60.0
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class Charged(Protocol):
+    """What a budget reads of a request: its client (the address the HTTP front reports) and when it began."""
+
+    @property
+    def client(self) -> tuple[str, int]: ...
+
+    @property
+    def started(self) -> float: ...
 
 
 class Ledger:
@@ -150,31 +160,73 @@ def refusal(budget: float, wait: int) -> bytes:
             f" per minute; retry after {wait} s\n").encode()
 
 
+class _Charged:
+    """What Charges reads of an ASGI request: its client and when it began."""
+
+    __slots__ = ("client", "started")
+
+    def __init__(self, client: tuple[str, int], started: float) -> None:
+        self.client = client
+        self.started = started
+
+
 class ClientBudget:
-    """ASGI middleware: 429 with Retry-After for a client past its budget; charges every request's time."""
+    """ASGI middleware of the app's routes: the front's Charges (429 with Retry-After for a client past its
+    budget; every request's time charged)."""
 
     def __init__(self, app: ASGIApp, budget: float, loopback: bool = False,
                  ledger: Ledger | SharedLedger | None = None) -> None:
         self.app = app
-        self.ledger = ledger if ledger is not None else Ledger(budget)
-        self.loopback = loopback
+        self.charges = Charges(budget, loopback, ledger if ledger is not None else Ledger(budget))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        client = (scope.get("client") or ("-", 0))[0]
-        if scope["type"] != "http" or (not self.loopback and client in LOOPBACK):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        wait = self.ledger.retry_after(client)
-        if wait is not None:
-            scope["kg.note"] = f"refused: over the client budget, retry after {wait} s"
-            body = refusal(self.ledger.budget, wait)
-            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-                       (b"retry-after", str(wait).encode())]
-            await send({"type": "http.response.start", "status": 429, "headers": headers})
+        client = scope.get("client") or ("-", 0)
+        request = _Charged((str(client[0]), 0), time.monotonic())
+        refused = self.charges.refusal(request)
+        if refused is not None:
+            status, headers, body, scope["kg.note"] = refused
+            headers = [*headers, (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
-        start = time.monotonic()
         try:
             await self.app(scope, receive, send)
         finally:
-            self.ledger.charge(client, time.monotonic() - start)
+            self.charges.charge(request)
+
+
+class Charges:
+    """The client budget of a worker's requests (kg serve --client-budget), whoever answers them: the
+    SPARQL pipeline, the answers cache, the app (ClientBudget)."""
+
+    def __init__(self, budget: float | None, loopback: bool, ledger: Ledger | SharedLedger | None) -> None:
+        self.ledger = ledger if budget else None
+        self.loopback = loopback
+
+    def _client(self, request: Charged) -> str | None:
+        """The client to charge, or None when budgets are off or it is exempt (loopback)."""
+        if self.ledger is None:
+            return None
+        client = request.client[0]
+        if not self.loopback and client in LOOPBACK:
+            return None
+        return client
+
+    def refusal(self, request: Charged) -> tuple[int, list[tuple[bytes, bytes]], bytes, str] | None:
+        """The 429 (status, header fields, body, access-log note) of a client past its budget, or None."""
+        client = self._client(request)
+        if client is None or self.ledger is None:
+            return None
+        wait = self.ledger.retry_after(client)
+        if wait is None:
+            return None
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"retry-after", str(wait).encode())]
+        return 429, headers, refusal(self.ledger.budget, wait), f"refused: over the client budget, retry after {wait} s"
+
+    def charge(self, request: Charged) -> None:
+        client = self._client(request)
+        if client is not None and self.ledger is not None:
+            self.ledger.charge(client, time.monotonic() - request.started)

@@ -8,6 +8,11 @@ from pathlib import Path
 from kg.backend.remote import RemoteSpec
 
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"  # kg serve's log lines (its access log's too)
+# kg serve --cors: any origin, these methods; the request fields allowed and the answer's fields exposed
+CORS_METHODS = ("GET", "POST")
+CORS_HEADERS = ("Accept", "Accept-Language", "Authorization", "Cache-Control", "Content-Type", "If-Modified-Since",
+                "If-None-Match", "Pragma", "X-Requested-With")
+CORS_EXPOSED = ("X-SPARQL-MaxRows", "ETag", "Link", "Content-Location")
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,8 @@ class ServerConfig:
     client_budget: float | None = None  # query seconds per minute per client (kg.server.budget)
     client_budget_loopback: bool = False
     cache_entries: int = 2048  # API and page answers kept in memory (kg.server.page_cache); 0: none
+    answers_cache: int = 2048  # those answers kept as bytes by the HTTP front too (kg.server.answers_cache); 0: none
+    seen_requests: bool = True  # requests seen whole before taken without parsing (kg.server.wire.SeenRequests)
     anchors: tuple[str, ...] = ()  # author rows whose distance every author page shows (kg serve --anchor)
     remote: RemoteSpec | None = None  # kg serve --endpoint URL [--index DIR] [--data-version V]
 

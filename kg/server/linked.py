@@ -29,8 +29,9 @@ from starlette.routing import BaseRoute, Route
 from kg.formats import HTML, JSON_LD, LINKED, ONTOLOGY, TURTLE, Format, by_suffix, find, names
 from kg.iris import segment
 from kg.ontology import context_path, ontology_path
+from kg.server.html import CSP
 from kg.server.negotiation import choose, offered
-from kg.server.pages import CSP, Pages
+from kg.server.pages import Pages
 from kg.server.web import (
     Site,
     ascii_url,

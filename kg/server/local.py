@@ -214,6 +214,15 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+async def after_the_others(others: Callable[[], int]) -> None:
+    """Returns once no other request of this worker is in flight (GRACE s at most): the late job's answer
+    goes out after their 503s, and then the process dies (`_die`). The one wait of a late answer, for the
+    SPARQL pipeline's jobs and the app's (RetireAfterOverrun)."""
+    deadline = time.monotonic() + GRACE
+    while others() > 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+
+
 BEFORE_DEATH: list[Callable[[], None]] = []  # what runs before the process kills itself (the access log's flush)
 
 
@@ -250,9 +259,7 @@ class RetireAfterOverrun:
 
         async def relay(message: Any) -> None:
             if request.get("retire") and message["type"] == "http.response.start":
-                deadline = time.monotonic() + GRACE
-                while self.in_flight() > 1 and time.monotonic() < deadline:
-                    await asyncio.sleep(0.005)
+                await after_the_others(lambda: self.in_flight() - 1)
             await send(message)
 
         self.active += 1

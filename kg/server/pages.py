@@ -6,45 +6,21 @@ author, paper, venue and other resource pages render kg.describe's view of the r
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from kg.server.html import CSP, page_context, page_html
 from kg.server.web import MAX_NAME, BadRequest, Site, moved, raw_path, result_message, root
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-# script-src 'self': the one script of the pages, static/suggest.js (the search box's suggestions); no inline script
 PAGE_RESULTS = 20  # results on a page of /search unless `limit` says
-CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'"
-
-
-@cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html", "svg"], default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["q"] = lambda s: quote(str(s), safe="")
-    return env
 
 
 def render(template: str, status: int = 200, headers: dict[str, str] | None = None, /, **context: Any) -> Response:
-    html = environment().get_template(template).render(**context)
-    return HTMLResponse(html, status, {"Content-Security-Policy": CSP, **(headers or {})})
-
-
-def local(base: str, prefix: str, iri: str) -> str:
-    """A link to a resource: relative to this server for IRIs under the base, the IRI itself otherwise."""
-    return prefix + iri[len(base):] if iri.startswith(base) else iri
+    return HTMLResponse(page_html(template, **context), status, {"Content-Security-Policy": CSP, **(headers or {})})
 
 
 def year_chart(per_year: list[dict[str, Any]], width: int = 560, height: int = 140) -> dict[str, Any]:
@@ -148,9 +124,7 @@ class Pages:
         self.site = site
 
     def context(self, request: Request) -> dict[str, Any]:
-        prefix = root(request)
-        base = self.site.base
-        return {"root": prefix, "link": lambda iri: local(base, prefix, iri), "base": base}
+        return page_context(self.site.base, root(request))
 
     async def cluster_page(self, request: Request, name: str) -> Response:
         from kg.cluster_page import MAX_PAGE_SIZE, PAGE_SIZE

@@ -4,8 +4,9 @@ The supervisor (the `kg serve` process) binds the address, starts `--workers` wo
 (multiprocessing spawn) and hands each the listening socket, from which every worker accepts
 connections as they come (kg.server.wire.Acceptor).
 A worker is a whole server: its HTTP front (kg.server.wire, httptools on uvloop),
-which answers SPARQL queries and cached answers itself (kg.server.sparql_front) and hands every other request
-to the app (Starlette), and its evaluation threads (kg.server.local), so a request is parsed,
+which hands every /sparql request to the SPARQL pipeline (kg.server.sparql_pipeline), answers repeated
+API and page requests from its answers cache (kg.server.answers_cache) and every other request by the
+app (Starlette), and its evaluation threads (kg.server.local), so a request is parsed,
 evaluated and answered in one process: no pipe, no pickling, and the result's bytes are
 serialised once, by the engine, and sent as they are.
 
@@ -76,15 +77,16 @@ def _configure_logging() -> None:
 
 
 def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, threads: int, ledger: Any) -> None:
-    """One HTTP worker process: the HTTP front (kg.server.wire) on the shared socket, its SPARQL front
-    (kg.server.sparql_front) and the app, with the evaluation threads (kg.server.local)."""
+    """One HTTP worker process: the HTTP front (kg.server.wire) on the shared socket, its SPARQL pipeline
+    (kg.server.sparql_pipeline), its answers cache and the app, with the evaluation threads (kg.server.local)."""
     import asyncio
 
+    from kg.server.answers_cache import AnswersCache
     from kg.server.app import create_app
     from kg.server.calls import CALLS
     from kg.server.evaluator import factory
     from kg.server.local import BEFORE_DEATH, LocalRunner, RetireAfterOverrun
-    from kg.server.sparql_front import SparqlFront
+    from kg.server.sparql_pipeline import SparqlPipeline
     from kg.server.wire import Front, serve
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us (SIGTERM: a graceful stop)
@@ -98,13 +100,16 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
     runner = LocalRunner(factory(config.source, config.updates, CALLS), threads=threads, on_retire=stop_accepting)
     starlette = create_app(config, runner=runner, announce=False, ledger=ledger)
     endpoint = starlette.state.endpoint
-    sparql: list[SparqlFront] = []
-    app = RetireAfterOverrun(starlette, active=lambda: sparql[0].in_flight if sparql else 0)
-    sparql.append(SparqlFront(config, runner, endpoint.checks, endpoint.site, ledger=ledger,
-                              app_in_flight=lambda: app.active))
-    front = Front(app, sparql[0], config.max_body, (config.host, config.port), config.request_timeout,
-                  caches=endpoint.caches)
-    BEFORE_DEATH.append(sparql[0].log.flush)
+    pipelines: list[SparqlPipeline] = []
+    app = RetireAfterOverrun(starlette, active=lambda: pipelines[0].in_flight if pipelines else 0)
+    sparql = SparqlPipeline(config, runner, endpoint.caches, lambda: endpoint.site.base, ledger=ledger,
+                            others_in_flight=lambda: app.active)
+    pipelines.append(sparql)
+    answers = AnswersCache(config, endpoint.site, endpoint.caches, sparql.lines, sparql.charges) \
+        if config.answers_cache else None
+    front = Front(app, sparql, answers, config.max_body, (config.host, config.port), config.request_timeout,
+                  caches=endpoint.caches, seen_requests=config.seen_requests)
+    BEFORE_DEATH.append(sparql.lines.flush)
 
     async def beat() -> None:
         while True:
@@ -120,7 +125,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
             await serve(front, sock, stop, listening)
         finally:
             task.cancel()
-            sparql[0].log.flush()
+            sparql.lines.flush()
 
     try:
         import uvloop

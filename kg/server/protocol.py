@@ -6,12 +6,15 @@ update by POST form or POST direct. Parameters the protocol does not define are 
 
 from __future__ import annotations
 
+import hmac
 import re
 from codecs import escape_decode
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
+
+from kg.server.config import ServerConfig
 
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
@@ -179,3 +182,17 @@ def parse(method: str, query_string: bytes, content_type: str | None, body: byte
     if not media:
         raise ProtocolError(400, f"POST needs a Content-Type: {FORM}, {QUERY} or {UPDATE}")
     raise ProtocolError(415, f"unsupported Content-Type {media!r}: use {FORM}, {QUERY} or {UPDATE}")
+
+
+def authorize_update(config: ServerConfig, authorization: str | None) -> None:
+    """Returns when a request with this Authorization header may change the store (--allow-update, or
+    --update-token's bearer token); raises a ProtocolError (401, 403) otherwise."""
+    if config.allow_update:
+        return
+    if not config.update_token:
+        raise ProtocolError(403, "updates are disabled on this endpoint (kg serve --allow-update or --update-token)")
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ProtocolError(401, "updates need a bearer token", {"WWW-Authenticate": 'Bearer realm="kg"'})
+    if not hmac.compare_digest(token.strip().encode(), config.update_token.encode()):
+        raise ProtocolError(403, "wrong update token")

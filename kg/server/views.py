@@ -1,122 +1,24 @@
-"""HTML views of the endpoint's machine answers, for browsers: a query's results as a table, and the
-service description and VoID as pages, in the pages' style, each linking to its other formats.
-
-A browser says `text/html` in Accept (`text/html,…,application/xml;q=0.9,*/*;q=0.8`); machine clients
-(curl's `*/*`, SPARQLWrapper, rdflib, Jena, Comunica) do not name it and keep what they get.
+"""The app's views of machine answers for browsers (the VoID description as a page; the tables
+themselves are kg.server.html's), and the query page's example texts.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Sequence
-from typing import Any
-from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
-from kg.formats import HTML, Format
-from kg.jsonld import PREFIXES
 from kg.queries import NamedQuery, to_term
-from kg.server.negotiation import Range, parse_accept, quality
-from kg.server.pages import Pages, render
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-SHOWN_PREFIXES = {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#",
-                  "void": "http://rdfs.org/ns/void#", "dcterms": "http://purl.org/dc/terms/"}
-
-
-def prefers_html(accept: str | None, offers: Sequence[Format]) -> bool:
-    """The client names text/html (exactly: no wildcard counts) above every machine format offered."""
-    ranges = parse_accept(accept)
-    wanted = max(_exact(ranges, media) for media in HTML.media_types)
-    return wanted > 0 and wanted > max((quality(ranges, f) for f in offers), default=0.0)
-
-
-def _exact(ranges: list[Range], media: str) -> float:
-    found = [r.q for r in ranges if r.matches(media) == 2]
-    return max(found) if found else 0.0
-
-
-def curie(iri: str) -> str:
-    for prefix, ns in SHOWN_PREFIXES.items():
-        if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
-
-
-def _cell(term: Any) -> dict[str, Any]:
-    """A term for the template: {"type": uri|literal|bnode|triple, "value", "label", "note"}."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value, "label": curie(term.value), "note": None}
-    if isinstance(term, ox.Literal):
-        note = f"@{term.language}" if term.language else (
-            None if term.datatype.value == XSD_STRING else curie(term.datatype.value))
-        return {"type": "literal", "value": term.value, "label": term.value, "note": note}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value, "label": f"_:{term.value}", "note": None}
-    return {"type": "triple", "value": str(term), "label": str(term), "note": None}
-
-
-def _json_cell(binding: dict[str, Any] | None) -> dict[str, Any] | None:
-    if binding is None:
-        return None
-    kind, value = binding.get("type"), str(binding.get("value", ""))
-    if kind == "uri":
-        return _cell(ox.NamedNode(value))
-    if kind in ("literal", "typed-literal"):
-        lang, dt = binding.get("xml:lang"), binding.get("datatype")
-        note = f"@{lang}" if lang else (None if dt in (None, XSD_STRING) else curie(str(dt)))
-        return {"type": "literal", "value": value, "label": value, "note": note}
-    if kind == "bnode":
-        return {"type": "bnode", "value": value, "label": f"_:{value}", "note": None}
-    return {"type": "triple", "value": json.dumps(binding.get("value")), "label": json.dumps(binding.get("value")),
-            "note": None}
-
-
-def format_links(path: str, params: list[tuple[str, str]], offers: Sequence[Format], root: str) -> list[dict[str, str]]:
-    """Links to this answer in each offered format (the request's parameters, `format` replaced)."""
-    kept = [(k, v) for k, v in params if k != "format"]
-    return [{"href": f"{root}{path}?{urlencode([*kept, ('format', f.name)])}", "name": f.name, "label": f.label,
-             "media": f.media_type} for f in offers]
-
-
-def results_page(request: Request, pages: Pages, body: bytes, *, graph: bool, query: str,
-                 links: list[dict[str, str]], capped: str | None, headers: dict[str, str]) -> Response:
-    """SPARQL JSON results (a SELECT or ASK) or N-Triples (a CONSTRUCT or DESCRIBE) as a table."""
-    columns: list[str] = []
-    rows: list[list[dict[str, Any] | None]] = []
-    boolean: bool | None = None
-    if graph:
-        columns = ["subject", "predicate", "object"]
-        for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
-            rows.append([_cell(t.subject), _cell(t.predicate), _cell(t.object)])
-        summary = f"{len(rows)} triple{'' if len(rows) == 1 else 's'}"
-    else:
-        data = json.loads(body)
-        if "boolean" in data:
-            boolean = bool(data["boolean"])
-            summary = "ASK"
-        else:
-            columns = list(data["head"].get("vars", []))
-            for b in data["results"]["bindings"]:
-                rows.append([_json_cell(b.get(c)) for c in columns])
-            summary = f"{len(rows)} row{'' if len(rows) == 1 else 's'}"
-    if capped:
-        summary += f" (cut at --max-rows {capped})"
-    return render("results.html", 200, headers, title="Query results", summary=summary, query=query,
-                  columns=columns, rows=rows, boolean=boolean, formats=links, **pages.context(request))
+from kg.server.html import CSP, triples_html
+from kg.server.pages import Pages
 
 
 def triples_page(request: Request, pages: Pages, title: str, summary: str, triples: list[ox.Triple],
                  links: list[dict[str, str]], headers: dict[str, str]) -> Response:
-    rows: list[list[dict[str, Any] | None]] = [[_cell(t.subject), _cell(t.predicate), _cell(t.object)]
-                                               for t in triples]
-    return render("results.html", 200, headers, title=title, summary=summary, query=None,
-                  columns=["subject", "predicate", "object"], rows=rows, boolean=None, formats=links,
-                  **pages.context(request))
+    html = triples_html(pages.context(request), title, summary, triples, links)
+    return HTMLResponse(html, 200, {"Content-Security-Policy": CSP, **headers})
 
 
 _EXAMPLE_LINE = re.compile(r"^#\s*example:")

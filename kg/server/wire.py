@@ -1,10 +1,11 @@
 """The HTTP/1.1 front of a worker process: an asyncio Protocol over httptools, no ASGI server.
 
 Each connection parses its requests with httptools and answers them in order (a request whose
-bytes came whole in one read before, and again now, is taken as it was then: `SeenRequests`). A
-request the SPARQL front takes (kg.server.sparql_front: SPARQL queries, cached answers) is answered
-from here: its job goes to the evaluation threads and the answer's bytes are written when it comes
-back, with headers prepared once. Every other request goes to the ASGI app (Starlette) through a minimal bridge: the
+bytes came whole in one read before, and again now, is taken as it was then: `SeenRequests`). Every
+/sparql request goes to the worker's SPARQL pipeline (kg.server.sparql_pipeline), whose answer is
+written when it comes (at once, or after an evaluation thread); a GET whose answer is in the answers
+cache (kg.server.answers_cache) is answered from its bytes. Every other request goes to the ASGI app
+(Starlette: the API, the pages, linked data) through a minimal bridge: the
 body read whole first (at most --max-body bytes, else 413), the answer written as it is sent
 (`Content-Length`, or chunked when the app streams), HEAD without a body. Keep-alive connections
 idle for KEEP_ALIVE seconds are closed (by one sweep a second over the worker's connections, not a
@@ -42,12 +43,15 @@ import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 import httptools
 
 from kg.server.tables import Caches, Table
+
+if TYPE_CHECKING:
+    from kg.server.sparql_pipeline import Answer, Reply
 
 log = logging.getLogger("kg.server")
 KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open (at most one IDLE_SWEEP more)
@@ -117,7 +121,7 @@ class Request:
         self.started = 0.0
         self.close = False  # close the connection after the answer
         self.too_large = False  # the body passed --max-body (413)
-        self.key: tuple[Any, ...] | None = None  # the SPARQL front's plan key (set by it; see SeenRequests)
+        self.key: tuple[Any, ...] | None = None  # the SPARQL pipeline's plan key (set by it; see SeenRequests)
 
     def again(self, client: tuple[str, int]) -> Request:
         """The same request once more (what parsing its bytes again gives), from `client`."""
@@ -166,9 +170,9 @@ class SeenRequests:
     read (on any connection of this worker) are the same request, taken without parsing them again.
 
     A keep-alive client that sends the same query again (a site's popular names, a dashboard's
-    refresh) sends the same bytes; httptools' callbacks, the request's fields and the SPARQL front's
+    refresh) sends the same bytes; httptools' callbacks, the request's fields and the SPARQL pipeline's
     scan of the headers are then skipped, and only the evaluation and the answer remain. Kept: the
-    requests the SPARQL front planned (it set `Request.key`), at most SEEN_REQUEST_BYTES each, and none whose
+    requests the SPARQL pipeline planned (it set `Request.key`), at most SEEN_REQUEST_BYTES each, and none whose
     meaning depends on more than its bytes (X-Forwarded-* from a proxy, which depends on the peer;
     Expect: 100-continue, answered while parsing; Upgrade). Data that holds a part of a request, or
     more than one, is parsed as always."""
@@ -187,11 +191,19 @@ class SeenRequests:
         self.seen.put(data, request.again(("-", 0)), len(data))
 
 
+class Pipeline(Protocol):
+    """Where every /sparql request goes (kg.server.sparql_pipeline.SparqlPipeline)."""
+
+    def handle(self, request: Request, reply: Reply) -> None:
+        """Answers `request` by `reply`, now or once its job comes back from an evaluation thread."""
+        ...
+
+
 class Taker(Protocol):
-    """What answers requests without the app (kg.server.sparql_front)."""
+    """What answers other requests without the app (kg.server.answers_cache)."""
 
     def take(self, conn: Connection, request: Request) -> bool:
-        """True when it answers `request` itself (now or later, by `conn.respond`)."""
+        """True when it answers `request` itself (by `conn.respond`)."""
         ...
 
     def keep(self, request: Request, status: int, headers: Headers, body: bytes) -> None:
@@ -199,22 +211,32 @@ class Taker(Protocol):
         ...
 
 
-class Front:
-    """What every connection of this worker shares: the app, the SPARQL front, the settings and the
-    count of requests in flight."""
+SPARQL = "/sparql"
 
-    def __init__(self, app: ASGIApp, taker: Taker | None, max_body: int, server: tuple[str, int],
-                 request_timeout: float = REQUEST_TIMEOUT, caches: Caches | None = None) -> None:
+
+def is_sparql(raw_path: bytes) -> bool:
+    """The path is the endpoint's (percent-encodings decoded as UTF-8, as the app's routes see paths)."""
+    return raw_path == b"/sparql" or (b"%" in raw_path and unquote(raw_path.decode("latin-1"), "utf-8", "replace")
+                                      == SPARQL)
+
+
+class Front:
+    """What every connection of this worker shares: the app, the SPARQL pipeline, the answers cache,
+    the settings."""
+
+    def __init__(self, app: ASGIApp, sparql: Pipeline, answers: Taker | None, max_body: int, server: tuple[str, int],
+                 request_timeout: float = REQUEST_TIMEOUT, caches: Caches | None = None,
+                 seen_requests: bool = True) -> None:
         self.app = app
-        self.taker = taker
+        self.sparql = sparql
+        self.answers = answers
         self.max_body = max_body
         self.server = server
         self.request_timeout = request_timeout
         self.connections: set[Connection] = set()
-        self.in_flight = 0  # requests answered by the SPARQL front, not yet written
         self.stopping = False
         self.sweeping: asyncio.TimerHandle | None = None
-        self.seen_requests = SeenRequests(caches=caches) if taker is not None else None
+        self.seen_requests = SeenRequests(caches=caches) if seen_requests else None
 
     def watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Looks for idle connections every IDLE_SWEEP s while there are connections."""
@@ -538,10 +560,16 @@ class Connection(asyncio.Protocol):
             self.respond(request, 413, [(b"content-type", b"text/plain; charset=utf-8")],
                          f"request body too large (limit {limit} bytes)\n".encode())
             return
-        taker = self.front.taker
-        if taker is not None and taker.take(self, request):
+        if is_sparql(request.raw_path):
+            self.front.sparql.handle(request, lambda answer: self._reply(request, answer))
+            return
+        answers = self.front.answers
+        if answers is not None and answers.take(self, request):
             return
         self.loop.create_task(self._asgi(request))
+
+    def _reply(self, request: Request, answer: Answer) -> None:
+        self.respond(request, answer.status, answer.headers, answer.body, head=answer.head)
 
     def respond(self, request: Request, status: int, headers: Headers, body: bytes, *,
                 head: bytes | None = None) -> None:
@@ -649,8 +677,8 @@ class Connection(asyncio.Protocol):
                 headers: Headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", [])]
                 if not more:
                     complete[0] = True
-                    if self.front.taker is not None:
-                        self.front.taker.keep(request, status, headers, body)
+                    if self.front.answers is not None:
+                        self.front.answers.keep(request, status, headers, body)
                     self.respond(request, status, headers, body)
                     return
                 parts, close, length = self._head_lines(request, status, headers)
