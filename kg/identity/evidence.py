@@ -74,10 +74,11 @@ class Weights:
     institution, or one citing pair, alone joined different people of one institution given one name
     (a sample's few rows cannot tell a university from a lab; colleagues cite each other): each
     needs two to count as positive evidence, and adds to other evidence below that.
-    `coauthor_variant` is set by hand (no truth of the dblp samples writes a co-author two ways on
-    one person's two rows, so `--tune` could not see it): a co-author under two spellings counts
-    a little over half as much as one under one name, since an initial may stand for another
-    given name; on bench/variants.py it adds found rows and no wrong suggestion."""
+    `coauthor_variant`: a co-author under two spellings counts a little over half as much as one
+    under one name (an initial may stand for another given name), searched apart on the tune half
+    of the dblp truths (bench/identity.py `VARIANT_GRID`, every other weight as shipped), where
+    dblp itself writes some co-authors two ways ("Patrick C. K. Luk" / "Patrick Chi-Kwong Luk").
+    The `suggest_*` weights are the variant suggestions' own (bench/variants.py --tune)."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
@@ -113,10 +114,11 @@ class Weights:
     self_cite: float = 2.0       # per citing pair of papers
     self_cite_cap: float = 4.0
     self_cite_positive: float = 4.0  # self-citations count as positive evidence from this (two citing pairs)
-    # variant suggestions (kg.identity.variants: never merged, precision >= 0.95 asked, not 0.99):
-    suggest_title_free: float = 12.0  # title_free and title_venue of the title evidence a suggestion needs
-    suggest_title_venue: float = 6.0
-    suggest_min: float = 0.0          # the score a suggestion needs at least
+    # variant suggestions (kg.identity.variants: never merged, precision >= 0.95 asked, not 0.99),
+    # tuned on the tune half of bench/variants.py: any rare title words beyond chance are evidence
+    suggest_title_free: float = 0.0   # title_free and title_venue of the title evidence a suggestion needs
+    suggest_title_venue: float = 0.0
+    suggest_min: float = -1.0         # the score a suggestion needs at least
 
 
 @dataclass

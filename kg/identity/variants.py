@@ -44,7 +44,6 @@ from kg.nquads import iri, literal, typed
 from kg.terms import KG, RDF_TYPE
 
 
-
 @dataclass
 class Suggestion:
     """Rows `a` and `b` of two different clusters (`a` < `b`), probably one person."""
