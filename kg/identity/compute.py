@@ -234,6 +234,7 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
     if by_venue and venue_most < len(profiles):
         for p in profiles:
             venue_rows.update(p.facts.venues)
+    reach = [frozenset(x for c in p.clusters for x in spelt(c)) for p in profiles]  # co-authors spelt otherwise
     orcids = sum(1 for p in profiles if p.facts.orcid)
     numbers = sum(1 for p in profiles if homonym_number(p.facts.name))
     coauthors: Counter[int] = Counter()
@@ -247,7 +248,7 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
         shared = a.clusters & b.clusters
         worth = (
             bool(shared) and (not coauthors or any(coauthors[c] <= BLOCK_MAX for c in shared))
-            or any(not spelt(c).isdisjoint(b.clusters) for c in a.clusters)
+            or not reach[i].isdisjoint(b.clusters)
             or b.row in a.mates
             or bool(fa.words & fb.words) and titled(a, b)
             or any(institutions[x] <= BLOCK_MAX for x in fa.institutions & fb.institutions)

@@ -63,6 +63,7 @@ class _Rows:
         self._co: dict[int, frozenset[int]] = {}
         self._papers: dict[int, int] = {}
         self._names: dict[int, str] = {}
+        self._reach: dict[int, frozenset[int]] = {}
 
     def coauthor_clusters(self, row: int) -> frozenset[int]:
         got = self._co.get(row)
@@ -88,6 +89,15 @@ class _Rows:
 
     def spellings(self, cluster: int) -> frozenset[int]:
         return self.spelt.get(cluster, frozenset())
+
+    def spelt_reach(self, row: int) -> frozenset[int]:
+        """The clusters whose names may be a co-author of the row's spelt otherwise."""
+        got = self._reach.get(row)
+        if got is None:
+            spelt = self.spelt
+            got = self._reach[row] = frozenset(
+                x for c in self.coauthor_clusters(row) if c in spelt for x in spelt[c])
+        return got
 
     def cluster_name(self, cluster: int) -> str:
         got = self._names.get(cluster)
@@ -178,20 +188,24 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
 
     for rx in xs:
         co_x = rows.coauthor_clusters(rx) - own
+        reach = rows.spelt_reach(rx)  # its co-authors' other spellings: the rows it may share one with
         mates = frozenset(int(m) for m in index.a2a.row(rx))
         for ry in ys:
             if ry in mates:
                 continue  # on one paper together: two people
-            co_y = rows.coauthor_clusters(ry) - own
+            co_y = rows.coauthor_clusters(ry)
             shared = co_x & co_y
             fx, fy = facts_of(rx), facts_of(ry)
             same_id = any(i and i == j for i, j in ((fx.orcid, fy.orcid), (fx.dblp, fy.dblp),
                                                      (fx.openalex, fy.openalex)))
+            if not shared and not same_id and not fx.words & fy.words and reach.isdisjoint(co_y):
+                continue  # nothing beyond the name, the venue and the years
+            co_y = co_y - own
             a = Profile(index.authors.iri(rx), fx, frozenset(co_x), row=rx)
             b = Profile(index.authors.iri(ry), fy, frozenset(co_y), row=ry)
             spelt = variant_coauthors(a, b, ctx)
             if not shared and not spelt and not same_id and not fx.words & fy.words:
-                continue  # nothing beyond the name, the venue and the years
+                continue
             a.coauthors = rows.joint(rx, shared | {x for x, _ in spelt})
             b.coauthors = rows.joint(ry, shared | {y for _, y in spelt})
             pair = compare(a, b, ctx, w)
