@@ -421,7 +421,7 @@ AFFILIATION_GRID = {
 }
 # Searched on the tune half of the dblp builds, every other weight as shipped: how much a co-author
 # shared under two spellings of its name weighs (the shipped value first: it wins a tie).
-VARIANT_GRID = {"coauthor_variant": [0.6, 0.3, 1.0]}
+VARIANT_GRID = {"coauthor_variant": [0.3, 0.6, 1.0]}
 PRECISION = 0.99  # pairwise, on every truth
 # OpenAlex's own author ids are no truth of two people: its split profiles of one person (two ids
 # for the Wei Zhang of IFPRI who writes with Stefano Pagiola) are counted as "different" there.

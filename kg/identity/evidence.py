@@ -74,17 +74,18 @@ class Weights:
     institution, or one citing pair, alone joined different people of one institution given one name
     (a sample's few rows cannot tell a university from a lab; colleagues cite each other): each
     needs two to count as positive evidence, and adds to other evidence below that.
-    `coauthor_variant`: a co-author under two spellings counts a little over half as much as one
-    under one name (an initial may stand for another given name), searched apart on the tune half
-    of the dblp truths (bench/identity.py `VARIANT_GRID`, every other weight as shipped), where
-    dblp itself writes some co-authors two ways ("Patrick C. K. Luk" / "Patrick Chi-Kwong Luk").
+    `coauthor_variant`: a co-author under two spellings counts 0.3 of one under one name (an
+    initial may stand for another given name: "Alexander Smirnov" / "Alexander V. Smirnov" joined
+    two people of one venue at 0.6), searched apart on the tune half of the dblp truths
+    (bench/identity.py `VARIANT_GRID`, every other weight as shipped), where dblp itself writes
+    some co-authors two ways ("Patrick C. K. Luk" / "Patrick Chi-Kwong Luk").
     The `suggest_*` weights are the variant suggestions' own (bench/variants.py --tune)."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
     prolific: float = 32.0       # a co-author's weight halves at about 2x this many papers
     coauthor_common: float = 0.0  # and falls by up to this share when its name is common (it may be two people)
-    coauthor_variant: float = 0.6  # a co-author shared under two spellings of its name weighs this share of one
+    coauthor_variant: float = 0.3  # a co-author shared under two spellings of its name weighs this share of one
     title: float = 0.2           # per bit of shared title-word rarity beyond chance and `title_free`
     title_free: float = 12.0
     title_venue: float = 6.0     # more bits when the rows share a venue (its topic explains some words)
