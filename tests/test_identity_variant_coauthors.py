@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_fixtures import Server, running
@@ -21,6 +22,7 @@ from test_identity import _tables
 
 import kg
 from kg.backend.embedded import EmbeddedBackend
+from kg.cli import main
 from kg.cluster import Cluster, cluster
 from kg.identity.compute import _candidates
 from kg.identity.evidence import SAME, UNSURE, Context, Profile, Weights, compare, title_evidence
@@ -133,6 +135,16 @@ def test_a_co_author_of_another_name_makes_no_suggestion(store: Path, name: str,
     db = EmbeddedBackend.open(store)
     assert cluster(db, name, details=False).suggestions == []
     assert cluster(db, spelt, details=False).suggestions == []
+
+
+@pytest.mark.parametrize(("name", "spelt"), [(JOIN[4][0], None), (SUGGEST[2][1], SUGGEST[2][0])])
+def test_kg_identity_prints_the_co_author_under_another_spelling(store: Path, name: str, spelt: str | None) -> None:
+    """The pairs of a cluster (CJK) and the suggestions of another (Cyrillic), in words."""
+    result = CliRunner().invoke(main, ["identity", name, "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "1 shared co-author under another spelling: " in result.output, result.output
+    if spelt is not None:
+        assert "Perhaps the same person under another spelling" in result.output and spelt in result.output
 
 
 @pytest.fixture(scope="module")
