@@ -6,7 +6,8 @@ co-author relation (a2a) and the rows of its own cluster among them are the ones
 with. Pairs are compared only when the comparison can matter, so that pairs with nothing in common are
 never built: every pair of a cluster only where the name alone (rare, in a small cluster) can
 score `same` (`reachable`); elsewhere the pairs that share a key of an inverted index (a co-author
-cluster, a paper, an identifier, an institution, a citation, rare title words that make
+cluster, or two co-author clusters whose names may be one name spelt two ways
+(kg.identity.spelling), a paper, an identifier, an institution, a citation, rare title words that make
 title evidence enough for `same`, and a venue where a venue and the years could make a pair look
 like one person), or that both carry an ORCID or a dblp homonym number (which may decide them
 apart). A co-author or institution key shared by more than `BLOCK_MAX` rows of a cluster pairs
@@ -22,7 +23,8 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import combinations
 from urllib.parse import unquote
@@ -37,9 +39,11 @@ from kg.identity.evidence import (
     compare,
     homonym_number,
     title_evidence,
+    variant_coauthors,
 )
 from kg.identity.facts import Facts, row_label
 from kg.identity.grouping import Group, partition
+from kg.identity.spelling import cluster_pairs, read_pairs, spellings
 
 Grouper = Callable[[list[str], list[Pair], Callable[[str, str], Pair], Callable[[str], str]], list[Group]]
 ALL_PAIRS = 8
@@ -61,14 +65,20 @@ class _Graph:
     """What every cluster's evidence reads: the index, the facts, and per name cluster the papers
     of all its rows (how prolific a co-author's name is)."""
 
-    def __init__(self, index: AdjacencyIndex, facts: Facts) -> None:
+    def __init__(self, index: AdjacencyIndex, facts: Facts,
+                 spelt: Mapping[int, frozenset[int]] | None = None) -> None:
         self.index, self.facts = index, facts
         self.ranks: list[float] = []  # each name cluster's commonness rank (commonness_ranks)
+        self.spelt = cluster_spellings(index) if spelt is None else spelt
         off = index.a2p.off
         degree = array("Q", (off[r + 1] - off[r] for r in range(len(index.authors))))
         c_off, c_dat = index.c2a.off, index.c2a.dat
         self.cluster_papers = array("Q", (sum(degree[r] for r in c_dat[c_off[c]: c_off[c + 1]])
                                           for c in range(len(index.clusters))))
+
+    def spellings(self, cluster: int) -> frozenset[int]:
+        """The name clusters whose names may be `cluster`'s spelt otherwise."""
+        return self.spelt.get(cluster, _NONE)
 
     def coauthor_name(self, cluster: int) -> str:
         """A co-author cluster's name in reasons: the name of its first row."""
@@ -77,18 +87,30 @@ class _Graph:
 
 
 def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None,
-             group: Grouper = partition) -> Iterator[ClusterIdentity]:
+             group: Grouper = partition, spelt: Mapping[int, frozenset[int]] | None = None,
+             ) -> Iterator[ClusterIdentity]:
     """The identity of every cluster with two or more rows, in cluster order; `group` makes the
-    probable persons (kg.identity.curation.Hand.partition: with the corrections by hand)."""
+    probable persons (kg.identity.curation.Hand.partition: with the corrections by hand); `spelt`:
+    cluster_spellings(index), when the caller has it."""
     w = weights or Weights()
     ranks = commonness_ranks([_token_key(index.clusters.iri(c)) for c in range(len(index.clusters))])
-    graph = _Graph(index, facts)
+    graph = _Graph(index, facts, spelt)
     graph.ranks = ranks
     c_off = index.c2a.off
     for c in range(len(index.clusters)):
         if c_off[c + 1] - c_off[c] < 2:
             continue
         yield cluster_identity(graph, [int(r) for r in index.c2a.row(c)], w, c, ranks[c], group)
+
+
+def cluster_spellings(index: AdjacencyIndex) -> dict[int, frozenset[int]]:
+    """Each name cluster -> the clusters whose names may be its name spelt otherwise
+    (kg.identity.spelling: the pairs written beside the index, or computed when an older index
+    has none)."""
+    pairs = read_pairs(index.path)
+    if pairs is None:
+        pairs = cluster_pairs(index.clusters.iri(c) for c in range(len(index.clusters)))
+    return spellings(pairs, index.clusters.find)
 
 
 def commonness_ranks(keys: list[str]) -> list[float]:
@@ -145,13 +167,14 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
     ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
                   facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
                   graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word, a2c.__getitem__,
-                  facts.institution_size, facts.institution_label)
+                  facts.institution_size, facts.institution_label, graph.spellings,
+                  frozenset({cluster_no} | graph.spellings(cluster_no)))
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 
     def judge(i: int, j: int) -> Pair:
         a, b = profiles[i], profiles[j]
-        if a.clusters & b.clusters:
+        if a.clusters & b.clusters or variant_coauthors(a, b, ctx):
             _joint(index, a, cluster_no)
             _joint(index, b, cluster_no)
         if b.row in a.mates:
@@ -163,7 +186,7 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
     def titled(a: Profile, b: Profile) -> bool:
         return title_evidence(a, b, ctx, w)[0] >= w.positive
 
-    for i, j in sorted(_candidates(profiles, w, common, titled)):
+    for i, j in sorted(_candidates(profiles, w, common, titled, graph.spellings)):
         judge(i, j)
 
     def verdict(a: str, b: str) -> Pair:
@@ -181,6 +204,13 @@ def _rarest(cluster: int) -> float:
     return 0.0
 
 
+_NONE: frozenset[int] = frozenset()
+
+
+def _unspelt(cluster: int) -> frozenset[int]:
+    return _NONE
+
+
 def _joint(index: AdjacencyIndex, p: Profile, cluster_no: int) -> None:
     """Fill a row's joint papers per co-author cluster (once)."""
     if p.coauthors or not p.clusters:
@@ -196,13 +226,15 @@ def _papers(index: AdjacencyIndex, p: Profile) -> None:
 
 
 def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
-            titled: Callable[[Profile, Profile], bool]) -> set[tuple[int, int]]:
+            titled: Callable[[Profile, Profile], bool],
+            spelt: Callable[[int], AbstractSet[int]] = _unspelt) -> set[tuple[int, int]]:
     """_candidates of a small cluster, pair by pair (set intersections, no inverted index)."""
     out: set[tuple[int, int]] = set()
     venue_rows: Counter[int] = Counter()
     if by_venue and venue_most < len(profiles):
         for p in profiles:
             venue_rows.update(p.facts.venues)
+    reach = [frozenset(x for c in p.clusters for x in spelt(c)) for p in profiles]  # co-authors spelt otherwise
     orcids = sum(1 for p in profiles if p.facts.orcid)
     numbers = sum(1 for p in profiles if homonym_number(p.facts.name))
     coauthors: Counter[int] = Counter()
@@ -216,6 +248,7 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
         shared = a.clusters & b.clusters
         worth = (
             bool(shared) and (not coauthors or any(coauthors[c] <= BLOCK_MAX for c in shared))
+            or not reach[i].isdisjoint(b.clusters)
             or b.row in a.mates
             or bool(fa.words & fb.words) and titled(a, b)
             or any(institutions[x] <= BLOCK_MAX for x in fa.institutions & fb.institutions)
@@ -238,7 +271,8 @@ def reachable(w: Weights, rows: int, common: float) -> tuple[bool, bool]:
 
 
 def _candidates(profiles: list[Profile], w: Weights, common: float,
-                titled: Callable[[Profile, Profile], bool]) -> set[tuple[int, int]]:
+                titled: Callable[[Profile, Profile], bool],
+                spelt: Callable[[int], AbstractSet[int]] = _unspelt) -> set[tuple[int, int]]:
     """The pairs worth comparing (see the module's docstring)."""
     n = len(profiles)
     alone, by_venue = reachable(w, n, common)
@@ -246,7 +280,7 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
         return set(combinations(range(n), 2))
     venue_most = n if n <= ALL_PAIRS else VENUE_BLOCK
     if n <= DIRECT:
-        return _direct(profiles, by_venue, venue_most, titled)
+        return _direct(profiles, by_venue, venue_most, titled, spelt)
     position = {p.row: k for k, p in enumerate(profiles)}
     out: set[tuple[int, int]] = set()
     by_coauthor: dict[int, list[int]] = {}
@@ -287,6 +321,13 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
     for ks in (*by_coauthor.values(), *by_institution.values()):
         if 1 < len(ks) <= BLOCK_MAX:
             out.update(combinations(ks, 2))
+    for c, ks in by_coauthor.items():  # a co-author under two spellings of its name
+        if len(ks) > BLOCK_MAX:
+            continue
+        for spelling in spelt(c):
+            them = by_coauthor.get(spelling) if spelling > c else None
+            if them and len(them) <= BLOCK_MAX:
+                out.update((min(i, j), max(i, j)) for i in ks for j in them if i != j)
     shared_words: set[tuple[int, int]] = set()
     for ks in by_word.values():  # pairs whose rare title words could add up to title evidence
         if 1 < len(ks) <= BLOCK_MAX:

@@ -8,6 +8,11 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
   weighted by how rare it is: a co-author with few papers says more than a prolific one, and one
   with a common name ("Bin Li": perhaps two co-authors of one name) less than one with a rare name,
   unless both rows wrote with the same row of it;
+- co-authors shared under another spelling of their name ("J. Han" on one row's paper, "Jiawei
+  Han" on the other's; diacritics folded, given and family names swapped, a middle name dropped:
+  kg.identity.spelling), each weighted as a shared co-author by the commoner of its two names and
+  by `Weights.coauthor_variant` (an initial may stand for another given name); a co-author whose
+  name is the pair's own name or a spelling of it is left out (it may be the person itself);
 - similar titles: the rare title words the two rows share, each weighted by its rarity over the whole
   graph (its IDF, in bits), or by its rarity among the papers of a venue both rows publish at when
   it is commoner there (the venue's topic: two people of one workshop on robots both write
@@ -28,9 +33,10 @@ the two rows on one paper -> `distinct`. Otherwise a score adds up, as log-odds:
   Bischoff" by few).
 
 `same` needs a score (evidence plus priors) of at least `Weights.same` *and* positive evidence
-beyond the name, the venue and the years (a shared co-author, similar titles worth at least
-`Weights.positive`, shared affiliations worth at least `Weights.affiliation_positive`, which
-large institutions never are, or self-citations worth at least `Weights.self_cite_positive`): two
+beyond the name, the venue and the years (a shared co-author, under one name or two spellings of
+it, similar titles worth at least `Weights.positive`, shared affiliations worth at least
+`Weights.affiliation_positive`, which large institutions never are, or self-citations worth at
+least `Weights.self_cite_positive`): two
 people of one venue given one name share a venue and years too, so a pair held together by those
 alone is `unsure`, and its reasons say so ("possibly one person: same venue, same years, nothing
 else shared"). `distinct` needs the evidence alone at most `Weights.distinct` (a common name is no
@@ -43,6 +49,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -66,12 +73,19 @@ class Weights:
     weights: tuned on the tune half of the `openalex` truths (bench/identity.py), where one shared
     institution, or one citing pair, alone joined different people of one institution given one name
     (a sample's few rows cannot tell a university from a lab; colleagues cite each other): each
-    needs two to count as positive evidence, and adds to other evidence below that."""
+    needs two to count as positive evidence, and adds to other evidence below that.
+    `coauthor_variant`: a co-author under two spellings counts 0.3 of one under one name (an
+    initial may stand for another given name: "Alexander Smirnov" / "Alexander V. Smirnov" joined
+    two people of one venue at 0.6), searched apart on the tune half of the dblp truths
+    (bench/identity.py `VARIANT_GRID`, every other weight as shipped), where dblp itself writes
+    some co-authors two ways ("Patrick C. K. Luk" / "Patrick Chi-Kwong Luk").
+    The `suggest_*` weights are the variant suggestions' own (bench/variants.py --tune)."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
     prolific: float = 32.0       # a co-author's weight halves at about 2x this many papers
     coauthor_common: float = 0.0  # and falls by up to this share when its name is common (it may be two people)
+    coauthor_variant: float = 0.3  # a co-author shared under two spellings of its name weighs this share of one
     title: float = 0.2           # per bit of shared title-word rarity beyond chance and `title_free`
     title_free: float = 12.0
     title_venue: float = 6.0     # more bits when the rows share a venue (its topic explains some words)
@@ -101,6 +115,11 @@ class Weights:
     self_cite: float = 2.0       # per citing pair of papers
     self_cite_cap: float = 4.0
     self_cite_positive: float = 4.0  # self-citations count as positive evidence from this (two citing pairs)
+    # variant suggestions (kg.identity.variants: never merged, precision >= 0.95 asked, not 0.99),
+    # tuned on the tune half of bench/variants.py: any rare title words beyond chance are evidence
+    suggest_title_free: float = 0.0   # title_free and title_venue of the title evidence a suggestion needs
+    suggest_title_venue: float = 0.0
+    suggest_min: float = -1.0         # the score a suggestion needs at least
 
 
 @dataclass
@@ -146,6 +165,9 @@ class Context:
     # institution -> author rows of the whole graph there (unknown: as many as a large one has)
     institution_rows: Callable[[int], int] = lambda i: 1 << 30
     institution_names: Callable[[int], str] = str
+    # co-author cluster -> the co-author clusters whose names may be another spelling of its name
+    coauthor_variants: Callable[[int], AbstractSet[int]] = lambda c: frozenset()
+    own: AbstractSet[int] = frozenset()  # the clusters of the pair's own names and their spellings
 
 
 @dataclass
@@ -193,6 +215,13 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     score = 0.0  # the evidence; the priors are added at the end
     co = 0.0
     shared = sorted(a.clusters & b.clusters, key=lambda c: (ctx.coauthor_papers(c), ctx.coauthor_names(c)))
+    spelt = variant_coauthors(a, b, ctx)
+    for x, y in spelt:  # a co-author under two spellings: weighed as one, by its commoner name, and less
+        joint = min(a.coauthors[x], b.coauthors[y])
+        papers = max(ctx.coauthor_papers(x), ctx.coauthor_papers(y))
+        co += w.coauthor_variant * w.coauthor * (1 + 0.3 * math.log2(joint)) / math.log2(2 + papers / w.prolific)
+    spelt_names = [f"{ctx.coauthor_names(x)} / {ctx.coauthor_names(y)}" for x, y in spelt]
+    spelt_reason = f"{_count(len(spelt), 'shared co-author')} under another spelling: {_list(spelt_names)}"
     if shared:
         # a co-author of a common name ("Bin Li") may be two people, unless both wrote with its one row
         known = bool(a.coauthor_rows and b.coauthor_rows)
@@ -206,6 +235,12 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
         score += co
         names = [ctx.coauthor_names(c) for c in shared]
         reasons.append(f"{_count(len(shared), 'shared co-author')}: {_list(names)}")
+        if spelt:
+            reasons.append(spelt_reason)
+    elif spelt:
+        co = min(co, w.coauthor_cap)
+        score += co
+        reasons.append(spelt_reason)
     else:
         reasons.append("no shared co-author")
         # many papers between them and not one co-author in common: probably two people
@@ -262,6 +297,31 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
             reasons.append(f"possibly one person: {', '.join(held + [rest])}" if held
                            else f"possibly one person: the name alone, {rest}")
     return Pair(a.iri, b.iri, total, verdict, reasons)
+
+
+def variant_coauthors(a: Profile, b: Profile, ctx: Context) -> list[tuple[int, int]]:
+    """The co-authors the two rows share under two spellings of the name: (a's co-author cluster,
+    b's), each cluster once, rarest first; none that either row also shares under one name, nor
+    one of the pair's own names (`ctx.own`)."""
+    if not a.clusters or not b.clusters:
+        return []
+    theirs, own = b.clusters - a.clusters, ctx.own
+    options = {x: got for x in a.clusters - b.clusters
+               if x not in own and (got := [y for y in ctx.coauthor_variants(x) if y in theirs and y not in own])}
+    if not options:
+        return []
+
+    def rarest(c: int) -> tuple[int, int]:
+        return ctx.coauthor_papers(c), c
+
+    found: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for x in sorted(options, key=rarest):
+        y = min((y for y in options[x] if y not in used), key=rarest, default=None)
+        if y is not None:
+            found.append((x, y))
+            used.add(y)
+    return found
 
 
 def affiliation_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[float, list[str]]:

@@ -24,7 +24,7 @@ given names that merely start alike, "Lei Liu" and "Liyuan Liu", are never varia
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
@@ -163,3 +163,16 @@ def read_pairs(directory: Path) -> list[tuple[str, str]] | None:
     if not path.is_file():
         return None
     return [(a, b) for a, b in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def spellings(pairs: Iterable[tuple[str, str]], number: Callable[[str], int | None]) -> dict[int, frozenset[int]]:
+    """The candidate pairs as a relation between cluster numbers (`number`: a cluster IRI's, None
+    when the graph has no such cluster): each cluster -> the clusters that may be its name spelt
+    otherwise (both ways)."""
+    out: dict[int, set[int]] = {}
+    for a, b in pairs:
+        x, y = number(a), number(b)
+        if x is not None and y is not None and x != y:
+            out.setdefault(x, set()).add(y)
+            out.setdefault(y, set()).add(x)
+    return {c: frozenset(v) for c, v in out.items()}

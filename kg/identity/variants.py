@@ -3,10 +3,14 @@ this one under another spelling of the name (kg.identity.spelling says which clu
 by the same evidence as the rows within a cluster (kg.identity.evidence.compare).
 
 Precision first: a pair is scored only when it shares more than the name, the venue and the years
-(a co-author, by name cluster, other than the two names themselves; an identifier; or rare title
+(a co-author, by name cluster or under another spelling of its name, other than the two names
+themselves and their spellings; an identifier; or rare title
 words, suggested only when they weigh as similar titles), is never
 suggested when the two rows are on one paper (a person is listed once per paper) or the evidence
-says `distinct` (two ORCIDs, two dblp numbers), and must score at least `MIN_SCORE`. The prior is
+says `distinct` (two ORCIDs, two dblp numbers), and must score at least `Weights.suggest_min`.
+Similar titles are read with their own thresholds (`Weights.suggest_title_free`,
+`suggest_title_venue`): a suggestion is shown, never merged, and the precision asked of it is
+0.95, not the 0.99 of a merge (bench/variants.py --tune chose them on its tune half). The prior is
 that of a cluster holding the rows of both names, with the commoner name's commonness.
 
 Suggestions are never merged: the build writes each as a kg:VariantSuggestion (an identity verdict
@@ -18,18 +22,26 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kg.adjacency import AdjacencyIndex
 from kg.identity.compute import commonness_ranks
 from kg.identity.curation import Correction
-from kg.identity.evidence import DISTINCT, RULE_SCORE, SAME, Context, Profile, Weights, compare, homonym_number
+from kg.identity.evidence import (
+    DISTINCT,
+    RULE_SCORE,
+    SAME,
+    Context,
+    Profile,
+    Weights,
+    compare,
+    homonym_number,
+    variant_coauthors,
+)
 from kg.identity.facts import Facts, RowFacts
-from kg.identity.spelling import cluster_key, cluster_pairs, read_pairs, relation
+from kg.identity.spelling import cluster_key, cluster_pairs, read_pairs, relation, spellings
 from kg.nquads import iri, literal, typed
 from kg.terms import KG, RDF_TYPE
-
-MIN_SCORE = 0.0
 
 
 @dataclass
@@ -46,11 +58,12 @@ class Suggestion:
 class _Rows:
     """What the evidence reads about rows, cached: co-author clusters, joint papers, cluster papers."""
 
-    def __init__(self, index: AdjacencyIndex, facts: Facts) -> None:
-        self.index, self.facts = index, facts
+    def __init__(self, index: AdjacencyIndex, facts: Facts, spelt: dict[int, frozenset[int]]) -> None:
+        self.index, self.facts, self.spelt = index, facts, spelt
         self._co: dict[int, frozenset[int]] = {}
         self._papers: dict[int, int] = {}
         self._names: dict[int, str] = {}
+        self._reach: dict[int, frozenset[int]] = {}
 
     def coauthor_clusters(self, row: int) -> frozenset[int]:
         got = self._co.get(row)
@@ -74,6 +87,18 @@ class _Rows:
             got = self._papers[cluster] = sum(a2p.degree(int(r)) for r in self.index.c2a.row(cluster))
         return got
 
+    def spellings(self, cluster: int) -> frozenset[int]:
+        return self.spelt.get(cluster, frozenset())
+
+    def spelt_reach(self, row: int) -> frozenset[int]:
+        """The clusters whose names may be a co-author of the row's spelt otherwise."""
+        got = self._reach.get(row)
+        if got is None:
+            spelt = self.spelt
+            got = self._reach[row] = frozenset(
+                x for c in self.coauthor_clusters(row) if c in spelt for x in spelt[c])
+        return got
+
     def cluster_name(self, cluster: int) -> str:
         got = self._names.get(cluster)
         if got is None:
@@ -88,7 +113,8 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
     curator made. `hand`: the corrections by hand about rows of two clusters (kg.identity.curation.Hand
     .variants), by their sorted rows: a `same` is suggested as confirmed by hand whatever the evidence
     says, a `distinct` is never suggested."""
-    w = weights or Weights()
+    given = weights or Weights()
+    w = replace(given, title_free=given.suggest_title_free, title_venue=given.suggest_title_venue)
     hand = dict(hand or {})
     pairs = read_pairs(index.path)
     if pairs is None:  # an index written before the pairs were
@@ -97,7 +123,7 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
     number = {iri: c for c, iri in enumerate(iris)}
     keys = [cluster_key(iri) for iri in iris]
     ranks = commonness_ranks(keys)
-    rows = _Rows(index, facts)
+    rows = _Rows(index, facts, spellings(pairs, number.get))
     for x, y in pairs:
         cx, cy = number.get(x), number.get(y)
         if cx is not None and cy is not None:
@@ -145,7 +171,13 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
     index, facts = rows.index, rows.facts
     xs, ys = [int(r) for r in index.c2a.row(cx)], [int(r) for r in index.c2a.row(cy)]
     own = {cx, cy}
-    ctx: Context | None = None
+    # title words weigh by the graph only, not by a shared venue's topic: a suggestion is never
+    # merged, and on bench/variants.py the venue's weighing cost found rows ("sliding, mode" at a
+    # control journal) and no wrong suggestion
+    ctx = Context(len(xs) + len(ys), max(ranks[cx], ranks[cy]), rows.cluster_papers, rows.cluster_name,
+                  facts.venue_size, facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
+                  institution_rows=facts.institution_size, institution_names=facts.institution_label,
+                  coauthor_variants=rows.spellings, own=own | rows.spellings(cx) | rows.spellings(cy))
     known: dict[int, RowFacts] = {}
 
     def facts_of(r: int) -> RowFacts:
@@ -156,29 +188,29 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
 
     for rx in xs:
         co_x = rows.coauthor_clusters(rx) - own
+        reach = rows.spelt_reach(rx)  # its co-authors' other spellings: the rows it may share one with
         mates = frozenset(int(m) for m in index.a2a.row(rx))
         for ry in ys:
             if ry in mates:
                 continue  # on one paper together: two people
-            shared = co_x & rows.coauthor_clusters(ry)
+            co_y = rows.coauthor_clusters(ry)
+            shared = co_x & co_y
             fx, fy = facts_of(rx), facts_of(ry)
             same_id = any(i and i == j for i, j in ((fx.orcid, fy.orcid), (fx.dblp, fy.dblp),
                                                      (fx.openalex, fy.openalex)))
-            if not shared and not same_id and not fx.words & fy.words:
+            if not shared and not same_id and not fx.words & fy.words and reach.isdisjoint(co_y):
                 continue  # nothing beyond the name, the venue and the years
-            if ctx is None:  # title words weigh by the graph only, not by a shared venue's topic: a
-                # suggestion is never merged, and on bench/variants.py the venue's weighing cost found
-                # rows ("sliding, mode" at a control journal) and no wrong suggestion
-                ctx = Context(len(xs) + len(ys), max(ranks[cx], ranks[cy]), rows.cluster_papers,
-                              rows.cluster_name, facts.venue_size, facts.venue_label, facts.idf,
-                              facts.vocabulary.__getitem__, institution_rows=facts.institution_size,
-                              institution_names=facts.institution_label)
-            a = Profile(index.authors.iri(rx), fx, frozenset(co_x), rows.joint(rx, shared), row=rx)
-            b = Profile(index.authors.iri(ry), fy, frozenset(rows.coauthor_clusters(ry) - own),
-                        rows.joint(ry, shared), row=ry)
+            co_y = co_y - own
+            a = Profile(index.authors.iri(rx), fx, frozenset(co_x), row=rx)
+            b = Profile(index.authors.iri(ry), fy, frozenset(co_y), row=ry)
+            spelt = variant_coauthors(a, b, ctx)
+            if not shared and not spelt and not same_id and not fx.words & fy.words:
+                continue
+            a.coauthors = rows.joint(rx, shared | {x for x, _ in spelt})
+            b.coauthors = rows.joint(ry, shared | {y for _, y in spelt})
             pair = compare(a, b, ctx, w)
             titles = any(r.startswith("similar titles") for r in pair.reasons)
-            if pair.verdict == DISTINCT or pair.score < MIN_SCORE or not (shared or same_id or titles):
+            if pair.verdict == DISTINCT or pair.score < w.suggest_min or not (shared or spelt or same_id or titles):
                 continue
             why = [f"name: {relation(keys[cx], keys[cy])} ({fx.name} / {fy.name})"]
             if homonym_number(fx.name) or homonym_number(fy.name):
