@@ -242,6 +242,35 @@ def test_an_initial_and_a_whole_word_find_the_name_that_fits_them_best(tmp_path:
         found.close()
 
 
+@pytest.mark.parametrize(("typed", "exact", "longer", "wanted"), [
+    ("Jian Wan", "Jian Wang", "Jian X. Wang", ["Jian Wang", "Jian X. Wang"]),
+    ("José Gonz", "José González", "José M. González", ["José González", "José M. González"]),
+    (unicodedata.normalize("NFD", "José Gonz"), "José González", "José M. González",
+     ["José González", "José M. González"]),
+    ("Иван Пет", "Иван Петров", "Иван С. Петров", ["Иван Петров", "Иван С. Петров"]),
+    ("Νίκος Παπα", "Νίκος Παπαδόπουλος", "Νίκος Γ. Παπαδόπουλος", ["Νίκος Παπαδόπουλος", "Νίκος Γ. Παπαδόπουλος"]),
+    ("محمد عل", "محمد علي", "محمد حسن علي", ["محمد علي", "محمد حسن علي"]),
+    # CJK is searched by character pairs: "王 伟" is the pair 王伟, which only the name without the middle
+    # character holds
+    ("王 伟", "王 伟华", "王 小 伟华", ["王 伟华"]),
+])
+def test_a_name_typed_whole_but_its_last_word_comes_before_the_same_with_more_words(
+        tmp_path: Path, typed: str, exact: str, longer: str, wanted: list[str]) -> None:
+    """While the last word is being typed, the name with just the typed words comes before the same
+    name with a middle name, though that one has more papers (recall of typing prefixes at 1M papers,
+    where many names have a middle-initial twin)."""
+    from kg.search.write import NameDoc, add_names, create, finish
+
+    conn = create(tmp_path / "w.sqlite")
+    add_names(conn, [NameDoc("c:longer", (longer,), 1, 40), NameDoc("c:exact", (exact,), 1, 2)])
+    finish(conn, tmp_path / "w.sqlite", tmp_path / SEARCH)
+    found = SearchIndex.open(tmp_path)
+    try:
+        assert [s.label for s in found.search(typed, "name")] == wanted
+    finally:
+        found.close()
+
+
 def test_a_graph_without_a_search_index_is_a_503_call(tmp_path: Path) -> None:
     from kg.server.calls import search
 

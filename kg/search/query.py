@@ -85,15 +85,16 @@ def _distinct(terms: list[tuple[str, ...]], label: str) -> bool:
     return True
 
 
-def _fit(terms: list[tuple[str, ...]], label: str) -> tuple[bool, int, bool]:
+def _fit(terms: list[tuple[str, ...]], label: str) -> tuple[bool, int, bool, int]:
     """A name's order among the matches (smaller first): every typed word matching a word of its
     own; then more typed words equal to whole words ("J. Wang" is Jian Wang before Jian Wangsa);
-    then a typed initial on the first word ("J. Wang" is Jian Wang before Wang Jun)."""
+    then a typed initial on the first word ("J. Wang" is Jian Wang before Wang Jun); then fewer
+    words beyond the typed ones ("Jian Wan" is Jian Wang before Jian X. Wang)."""
     tokens = index_tokens(label)
     whole = sum(1 for alts in terms if len(alts[0]) > 1 and any(a in tokens for a in alts))
     initial = next((alts for alts in terms if len(alts[0]) == 1), None)
     first = bool(tokens) and initial is not None and tokens[0].startswith(initial[0])
-    return (not _distinct(terms, label), -whole, not first)
+    return (not _distinct(terms, label), -whole, not first, len(tokens) - len(terms))
 
 
 def _match(terms: list[tuple[str, ...]]) -> str:
