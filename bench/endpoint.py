@@ -306,9 +306,10 @@ def cpu_seconds(pid: int) -> float | None:
 
 def measure(
     cmd: list[str], port: int, path: str, mixes: dict[str, list[str]], seconds: float,
-    clients: list[tuple[str, list[int]]],
+    clients: list[tuple[str, list[int]]], env: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                            env=None if env is None else {**os.environ, **env})
     out: dict[str, dict[str, Any]] = {}
     try:
         wait_up(port, path)
@@ -345,6 +346,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="kg serve --workers")
     ap.add_argument("--kg-args", default="", help="More arguments for kg serve (space-separated).")
     ap.add_argument("--only", choices=["kg", "oxigraph"], help="Measure one server only.")
+    ap.add_argument("--uvicorn", action="store_true",
+                    help="Also measure the same app (kg.server.asgi: the SPARQL pipeline and the Starlette app) under"
+                    " uvicorn with httptools and uvloop, --workers as kg serve's, instead of kg's own HTTP front.")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "endpoint")
     ap.add_argument("--out", type=Path, help="Also write the JSON here.")
     args = ap.parse_args()
@@ -385,17 +389,29 @@ def main() -> None:
         port = free_port()
         kg_cmd = [kg, "serve", "--store", str(store), "--port", str(port), "--workers", str(args.workers)]
         results["kg_serve"] = measure(kg_cmd + args.kg_args.split(), port, "/sparql", mixes, args.seconds, clients)
+    if args.uvicorn:
+        port = free_port()
+        uv_cmd = [str(BIN / "python"), "-m", "uvicorn", "--factory", "reference_app:app", "--app-dir",
+                  str(ROOT / "tests"), "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
+                  "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
+        # the app as a kg serve worker runs it (tests/reference_app.py), with the workers' malloc setting too
+        env = {"KG_REFERENCE_STORE": str(store), "KG_REFERENCE_PORT": str(port),
+               "GLIBC_TUNABLES": "glibc.malloc.tcache_count=256"}
+        results["uvicorn_same_app"] = measure(uv_cmd, port, "/sparql", mixes, args.seconds, clients, env)
     if args.only != "kg":
         port = free_port()
         ox_cmd = [oxigraph, "serve-read-only", "--location", data, "--bind", f"127.0.0.1:{port}",
                   "--union-default-graph"]
         results["oxigraph_serve_read_only"] = measure(ox_cmd, port, "/query", mixes, args.seconds, clients)
-    ratios = {}
-    if len(results) == 2:
-        ours, theirs = results["kg_serve"], results["oxigraph_serve_read_only"]
+    ratios: dict[str, dict[str, Any]] = {}
+    theirs = results.get("oxigraph_serve_read_only")
+    for name in ("kg_serve", "uvicorn_same_app"):
+        ours = results.get(name)
+        if ours is None or theirs is None:
+            continue
         for k in ours:
             a, b = ours[k], theirs[k]
-            ratios[k] = {
+            ratios[k if name == "kg_serve" else f"uvicorn {k}"] = {
                 "qps": round(a["qps"] / b["qps"], 3) if b["qps"] else None,
                 "median_ms_more": round(a["median_ms"] - b["median_ms"], 3)
                 if a["median_ms"] is not None and b["median_ms"] is not None
