@@ -22,6 +22,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from kg.adjacency import INDEX, _finish, _group_pairs, _start
+from kg.backend.paging import pages
 from kg.backend.remote import RemoteBackend
 from kg.errors import InputError, KgError
 from kg.search.step import write_search
@@ -141,40 +142,22 @@ _PATTERNS = {
 
 
 def _pages(backend: RemoteBackend, what: str, page: int, progress: Callable[[str, int], None]) -> Iterator[list[str]]:
-    """The rows of one relation, LIMIT/OFFSET page by page, checked against its COUNT(*) at the end.
-
-    No ORDER BY: sorting the whole relation for every page costs more than the transfer (and
-    Virtuoso refuses ORDER BY past 10,000 rows); engines scan a read-only graph in a stable
-    order, and the count check catches one that does not, or that caps its answers below `page`.
-    """
+    """The rows of one relation as flat lists of their IRIs (a name or title row: its IRI and text),
+    page by page (kg.backend.paging: LIMIT/OFFSET, checked against COUNT(*))."""
     projection, pattern = _PATTERNS.get(what) or _search_pattern(what)
     names = projection.replace("?", "").split()
-    total = backend.select(f"{_PREFIX}SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
-    expected = total[0].get("n") if total else 0
-    seen, offset = 0, 0
-    while True:
-        query = f"{_PREFIX}SELECT {projection} WHERE {{ {pattern} }} LIMIT {page} OFFSET {offset}"
-        rows = backend.client.solutions(query)
-        assert isinstance(rows, ox.QuerySolutions)
+    seen = 0
+    for solutions in pages(backend, projection, pattern, page, what, _PREFIX):
         batch: list[list[str]] = []
-        for solution in rows:
+        for solution in solutions:
             terms = [solution[n] for n in names]
             if all(isinstance(t, ox.NamedNode) for t in terms):
                 batch.append([t.value for t in terms if t is not None])
             elif what not in _PATTERNS and isinstance(terms[0], ox.NamedNode) and isinstance(terms[1], ox.Literal):
                 batch.append([terms[0].value, terms[1].value])
-        count = len(batch)
-        seen += count
+        seen += len(solutions)
         progress(what, seen)
         yield [x for row in batch for x in row]
-        if count < page:
-            break
-        offset += page
-    if seen != expected:
-        raise KgError(
-            f"{backend.label}: {what}: {seen} rows paged but COUNT(*) says {expected} (does the engine cap "
-            f"answers below --page-size {page}, as Virtuoso's ResultSetMaxRows does?)"
-        )
 
 
 def from_endpoint(

@@ -26,6 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 import requests
 
+from kg.backend.paging import pages
 from kg.backend.remote import RemoteBackend
 from kg.backend.sparql import first_line
 from kg.errors import KgError
@@ -111,32 +112,19 @@ def sync_remote(
 
 
 def _from_endpoint(backend: RemoteBackend, graphs: list[str], page: int = PAGE) -> Ledger:
-    """The ledger of `graphs` as the engine holds them, read LIMIT/OFFSET page by page (no ORDER BY:
-    see kg.indexing._pages; the count is checked at the end)."""
+    """The ledger of `graphs` as the engine holds them, read page by page (kg.backend.paging)."""
     ledger = Ledger()
     for graph in graphs:
         ledger.graph(graph)
         g = ox.NamedNode(graph)  # a graph IRI kg minted (kg.iris.Minter.graph), checked by NamedNode
-        pattern = f"GRAPH {g} {{ ?s ?p ?o }}"
-        total = backend.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
-        expected = int(str(total[0].get("n") or 0)) if total else 0
-        seen, offset = 0, 0
-        while True:
-            rows = backend.client.solutions(f"SELECT ?s ?p ?o WHERE {{ {pattern} }} LIMIT {page} OFFSET {offset}")
-            assert isinstance(rows, ox.QuerySolutions)
+        for solutions in pages(backend, "?s ?p ?o", f"GRAPH {g} {{ ?s ?p ?o }}", page, f"graph {graph}"):
             lines = []
-            for row in rows:
+            for row in solutions:
                 s, p, o = row["s"], row["p"], row["o"]
                 if isinstance(s, ox.NamedNode | ox.BlankNode) and isinstance(p, ox.NamedNode) and o is not None:
                     lines.append(quad_line(ox.Quad(s, p, o, g)))
             if lines:
                 ledger.add_chunk("".join(lines).encode("utf-8"))
-            seen += len(lines)
-            if len(lines) < page:
-                break
-            offset += page
-        if seen != expected:
-            raise KgError(f"{backend.label}: graph {graph}: {seen} triples paged but COUNT(*) says {expected}")
     return ledger
 
 
