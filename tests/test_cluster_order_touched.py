@@ -1,0 +1,116 @@
+"""kg sync's big clusters' order recomputed for the touched name keys only (kg.cluster_order_touched)
+against the whole-graph step (kg sync --whole-derived): the same files, byte for byte, after random
+changes to generated graphs; with a low threshold, so that many clusters are precomputed."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kg import build
+from kg.adjacency import INDEX
+from kg.cluster_order import DIRECTORY
+from kg.store import StoreDir
+from kg.sync.embedded import sync
+from kg.synthetic.generator import generate
+from tests.sync_checks import assert_same_as_rebuild, edit_table, read_table
+
+NAMES = ["Jürgen Müller", unicodedata.normalize("NFD", "Jürgen Müller"), "Γιώργος Παπαδόπουλος", "Дмитрий Иванов",
+         "王小明", "محمد العلي"]
+BIG = 4  # clusters of more papers than this are precomputed (the build's 50 leaves a small graph none)
+
+
+def _files(store: Path) -> dict[str, bytes]:
+    path = StoreDir(store).require() / INDEX / DIRECTORY
+    return {f.name: f.read_bytes() for f in sorted(path.iterdir())}
+
+
+def _change(rows: Path, seed: int, size: int) -> None:
+    """Random changes in every table: papers retitled, moved a year, deleted; authors renamed (into
+    every script and onto other rows' names), deleted; authorships added and removed; a new paper."""
+    rng = random.Random(seed)
+    _, authors = read_table(rows / "authors.csv")
+    _, papers = read_table(rows / "papers.csv")
+    deleted_papers = {p["id"] for p in rng.sample(papers, size)}
+    deleted_authors = {a["id"] for a in rng.sample(authors, max(1, size // 2))}
+    renamed = {a["id"]: rng.choice(NAMES + [b["name"] for b in authors]) for a in rng.sample(authors, size)}
+    retitled = {p["id"] for p in rng.sample(papers, size)}
+
+    def change_papers(rs: list[dict[str, str]]) -> list[dict[str, str]]:
+        for r in rs:
+            if r["id"] in retitled:
+                r["title"] = (r["title"] + " " + rng.choice(NAMES)).strip()
+                r["year"] = str(int(r["year"] or 2000) + rng.choice([-1, 1]))
+        new = dict(rs[0], id=f"new-paper-{seed}", title=rng.choice(NAMES))
+        return [r for r in rs if r["id"] not in deleted_papers] + [new]
+
+    def change_authors(rs: list[dict[str, str]]) -> list[dict[str, str]]:
+        for r in rs:
+            r["name"] = renamed.get(r["id"], r["name"])
+        return [r for r in rs if r["id"] not in deleted_authors]
+
+    def change_authorships(rs: list[dict[str, str]]) -> list[dict[str, str]]:
+        kept = [r for r in rs if r["paper_id"] not in deleted_papers and r["author_id"] not in deleted_authors]
+        alive = [a["id"] for a in authors if a["id"] not in deleted_authors]
+        added = [{**rs[0], "paper_id": rng.choice([f"new-paper-{seed}", rng.choice(papers)["id"]]),
+                  "author_id": rng.choice(alive), "position": str(50 + k)} for k in range(size)]
+        added = [a for a in added if a["paper_id"] not in deleted_papers]
+        return kept + added
+
+    edit_table(rows / "papers.csv", change_papers)
+    edit_table(rows / "authors.csv", change_authors)
+    edit_table(rows / "authorships.csv", change_authorships)
+
+
+def _synced_both_ways(tmp: Path, seed: int, papers: int, size: int) -> tuple[Path, Path, Path]:
+    rows, touched, whole = tmp / "rows", tmp / "touched", tmp / "whole"
+    for path in (rows, touched, whole):
+        shutil.rmtree(path, ignore_errors=True)
+    generate(papers, seed, rows)
+    build([rows], touched)
+    shutil.copytree(touched, whole, symlinks=True, copy_function=os.link)
+    _change(rows, seed, size)
+    sync([rows], touched, max_change=1.0)
+    sync([rows], whole, max_change=1.0, whole_derived=True)
+    return rows, touched, whole
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(1, 10_000), size=st.integers(1, 6))
+def test_the_touched_keys_path_writes_the_files_of_the_whole_step(
+    seed: int, size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kg.cluster_order.BIG", BIG)
+    monkeypatch.setattr("kg.sync.derived.TOUCHED_MAX", 1.0)  # the touched path, however much was touched
+    _, touched, whole = _synced_both_ways(tmp_path, seed, 300, size)
+    meta = StoreDir(touched).meta()
+    assert meta["synced"]["derived"] == "touched"
+    assert meta["cluster_order"]["for"] == "touched keys"
+    assert meta["cluster_order"]["clusters"] > 10  # the threshold leaves many clusters precomputed
+    assert StoreDir(whole).meta()["synced"]["derived"] == "whole (--whole-derived)"
+    assert _files(touched) == _files(whole)
+
+
+def test_a_synced_store_with_touched_keys_equals_a_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clusters' answers (their pages read from the precomputed order) equal a rebuild's."""
+    monkeypatch.setattr("kg.cluster_order.BIG", BIG)
+    monkeypatch.setattr("kg.sync.derived.TOUCHED_MAX", 1.0)
+    rows, touched, _ = _synced_both_ways(tmp_path, 7, 400, 5)
+    assert StoreDir(touched).meta()["synced"]["derived"] == "touched"
+    assert_same_as_rebuild(touched, [rows], tmp_path, NAMES)
+
+
+def test_many_touched_keys_take_the_whole_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kg.sync.derived.TOUCHED_MAX", 0.0001)
+    _, touched, _ = _synced_both_ways(tmp_path, 3, 200, 2)
+    meta = StoreDir(touched).meta()
+    assert meta["synced"]["derived"].startswith("whole (")
+    assert json.dumps(meta["synced"]["touched"])  # what was touched is reported either way
