@@ -303,7 +303,9 @@ def _update(
     for variant, keys_now in recomputed.items():
         for key in keys_now:
             entry = entries[variant][key]
-            _compute(entry, index, papers, number, names, position, year, titles, details, persons)
+            before = old.find(key, loose=variant == "loose")
+            kept_rows = {r["iri"]: r for r in json.loads(before.text[0]) if r["iri"] not in rows} if before else {}
+            _compute(entry, index, papers, number, names, position, year, titles, details, persons, kept_rows)
     for kept in entries.values():
         for entry in kept.values():
             if len(entry.text) == 3:  # kept: its persons read again (the identity step saw the whole graph)
@@ -354,9 +356,11 @@ def _label(lookup: _Lookup, key: str) -> str:
 def _compute(
     entry: _Entry, index: AdjacencyIndex, papers: _Papers, number: _Numbers, names: _Names,
     position: dict[int, int], year: dict[int, int | None], titles: dict[int, str], details: _Details,
-    persons: _BoundPersons,
+    persons: _BoundPersons, kept_rows: dict[str, dict[str, Any]],
 ) -> None:
-    """A touched big cluster's entry, as kg.cluster_order._build computes it."""
+    """A touched big cluster's entry, as kg.cluster_order._build computes it; the rows of
+    `kept_rows` (untouched rows, as the previous entry of the key showed them) are not computed
+    again."""
     members = entry.members
     entries: dict[int, list[int]] = {}
     iri_of: dict[int, str] = {}
@@ -373,9 +377,10 @@ def _compute(
     ranked = sorted(entries, key=sort_key)
     entry.papers = [iri_of[i] for i in ranked]
     entry.on = [entries[i] for i in ranked]
-    shown = sorted((details.row(iri) for iri in members if iri in names), key=lambda r: (-r[2], r[0]))
-    whole = persons.of(members, {r[0]: r[2] for r in shown}, number)
-    entry.text = [json.dumps(members, ensure_ascii=False).encode("utf-8"), answer_json([_row(r) for r in shown]),
+    shown = sorted((kept_rows[iri] if iri in kept_rows else _row(details.row(iri)) for iri in members
+                    if iri in kept_rows or iri in names), key=lambda r: (-r["paper_count"], r["iri"]))
+    whole = persons.of(members, {r["iri"]: r["paper_count"] for r in shown}, number)
+    entry.text = [json.dumps(members, ensure_ascii=False).encode("utf-8"), answer_json(shown),
                   answer_json([p.to_json() for p in whole]), answer_json(_per_year(year.get(i) for i in ranked))]
 
 
