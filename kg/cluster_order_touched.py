@@ -269,8 +269,8 @@ def _update(
                 kept[key] = _Entry(members, [], [], [])
                 recomputed[variant].append(key)
     # every paper of the big clusters, numbered as a whole computation numbers them (kg.cluster_order)
-    paper_number = {iri: i for i, iri in enumerate(_all_iris(index.papers))}
-    paper_number.update({iri: papers.multi + i for i, iri in enumerate(_all_iris(papers.solo))})
+    every = _all_iris(index.papers) + _all_iris(papers.solo)  # by _Papers' numbers
+    paper_number = {iri: i for i, iri in enumerate(every)}
     wanted: set[int] = set()
     for kept in entries.values():
         for entry in kept.values():
@@ -282,7 +282,8 @@ def _update(
                         wanted.update(papers.of(number[r]))
     table = sorted(wanted)
     position = {p: i for i, p in enumerate(table)}
-    del paper_number
+    iri_at = [every[p] for p in table]  # the IRIs of the papers of the table, by position
+    del paper_number, every
     year: dict[int, int | None] = {}
     venue: dict[int, str] = {}
     titles: dict[int, str] = {}
@@ -305,15 +306,20 @@ def _update(
             entry = entries[variant][key]
             before = old.find(key, loose=variant == "loose")
             kept_rows = {r["iri"]: r for r in json.loads(before.text[0]) if r["iri"] not in rows} if before else {}
-            _compute(entry, index, papers, number, names, position, year, titles, details, persons, kept_rows)
+            _compute(entry, papers, number, names, position, iri_at, year, titles, details, persons, kept_rows)
     for kept in entries.values():
         for entry in kept.values():
             if len(entry.text) == 3:  # kept: its persons read again (the identity step saw the whole graph)
                 shown = {r["iri"]: r["paper_count"] for r in json.loads(entry.text[1])}
                 whole = persons.of(entry.members, shown, number)
-                entry.text.insert(2, answer_json([p.to_json() for p in whole]))
+                entry.text.insert(2, answer_json([_person(p) for p in whole]))
     labels = {key: _label(lookup, key) for key in recomputed["strict"]}
-    return _write_order(index, papers, old, entries, labels, table, names, rows, big)
+    return _write_order(index, papers, old, entries, labels, table, iri_at, names, rows, big)
+
+
+def _person(p: Person) -> dict[str, object]:
+    """Person.to_json, without dataclasses.asdict's deep copies."""
+    return {"rows": list(p.rows), "papers": p.papers, "evidence": list(p.evidence), "iri": p.iri}
 
 
 def _kept(old: ClusterOrder, c: int) -> _Entry:
@@ -354,8 +360,8 @@ def _label(lookup: _Lookup, key: str) -> str:
 
 
 def _compute(
-    entry: _Entry, index: AdjacencyIndex, papers: _Papers, number: _Numbers, names: _Names,
-    position: dict[int, int], year: dict[int, int | None], titles: dict[int, str], details: _Details,
+    entry: _Entry, papers: _Papers, number: _Numbers, names: _Names, position: dict[int, int],
+    iri_of: list[str], year: dict[int, int | None], titles: dict[int, str], details: _Details,
     persons: _BoundPersons, kept_rows: dict[str, dict[str, Any]],
 ) -> None:
     """A touched big cluster's entry, as kg.cluster_order._build computes it; the rows of
@@ -363,12 +369,10 @@ def _compute(
     again."""
     members = entry.members
     entries: dict[int, list[int]] = {}
-    iri_of: dict[int, str] = {}
     for m, iri in enumerate(members):
         if iri in number:
             for p in papers.of(number[iri]):
                 entries.setdefault(position[p], []).append(m)
-                iri_of[position[p]] = papers.iri(p)
 
     def sort_key(i: int) -> tuple[int, int, str, str]:
         y = year.get(i)
@@ -381,7 +385,7 @@ def _compute(
                     if iri in kept_rows or iri in names), key=lambda r: (-r["paper_count"], r["iri"]))
     whole = persons.of(members, {r["iri"]: r["paper_count"] for r in shown}, number)
     entry.text = [json.dumps(members, ensure_ascii=False).encode("utf-8"), answer_json(shown),
-                  answer_json([p.to_json() for p in whole]), answer_json(_per_year(year.get(i) for i in ranked))]
+                  answer_json([_person(p) for p in whole]), answer_json(_per_year(year.get(i) for i in ranked))]
 
 
 class _BoundPersons:
@@ -425,7 +429,7 @@ class _BoundPersons:
 
 def _write_order(
     index: AdjacencyIndex, papers: _Papers, old: ClusterOrder, entries: dict[str, dict[str, _Entry]],
-    labels: dict[str, str], table: list[int], names: _Names, touched_rows: set[str], big: int,
+    labels: dict[str, str], table: list[int], iri_at: list[str], names: _Names, touched_rows: set[str], big: int,
 ) -> dict[str, int]:
     """The files of kg.cluster_order._build, in its order, from the entries."""
     tmp = index.path / f".{DIRECTORY}.part"
@@ -433,8 +437,7 @@ def _write_order(
     tmp.mkdir()
     writer = _IriWriter(tmp / "papers")
     at: dict[str, int] = {}
-    for i, p in enumerate(table):
-        iri = papers.iri(p)
+    for i, iri in enumerate(iri_at):
         writer.add(iri)
         at[iri] = i
     writer.close()
