@@ -1,6 +1,7 @@
 """kg sync's big clusters' order recomputed for the touched name keys only (kg.cluster_order_touched)
 against the whole-graph step (kg sync --whole-derived): the same files, byte for byte, after random
-changes to generated graphs; with a low threshold, so that many clusters are precomputed."""
+changes to generated graphs; with a low threshold, so that many clusters are precomputed. And the
+statistics kept current through the delta (kg.sync.counts) against those counted over the store."""
 
 from __future__ import annotations
 
@@ -97,6 +98,9 @@ def test_the_touched_keys_path_writes_the_files_of_the_whole_step(
     assert meta["cluster_order"]["clusters"] > 10  # the threshold leaves many clusters precomputed
     assert StoreDir(whole).meta()["synced"]["derived"] == "whole (--whole-derived)"
     assert _files(touched) == _files(whole)
+    # the statistics kept current through the delta (kg.sync.counts) are the ones counted over the store
+    assert "counts" in meta["synced"]["seconds"]
+    assert meta["counts"] == StoreDir(whole).meta()["counts"]
 
 
 def test_a_synced_store_with_touched_keys_equals_a_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,6 +110,7 @@ def test_a_synced_store_with_touched_keys_equals_a_rebuild(tmp_path: Path, monke
     rows, touched, _ = _synced_both_ways(tmp_path, 7, 400, 5)
     assert StoreDir(touched).meta()["synced"]["derived"] == "touched"
     assert_same_as_rebuild(touched, [rows], tmp_path, NAMES)
+    assert StoreDir(touched).meta()["counts"] == StoreDir(tmp_path / "rebuilt").meta()["counts"]
 
 
 def test_many_touched_keys_take_the_whole_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,6 +31,7 @@ from kg.links import IDENTITY, LINKS, source_graphs
 from kg.pipeline import Mapping
 from kg.store import StoreDir
 from kg.streaming import Report, Run
+from kg.sync.counts import SyncedCounts
 from kg.sync.delta import Delta, between
 from kg.sync.derived import derived_steps
 from kg.sync.gate import DEFAULT_MAX_CHANGE, check
@@ -115,11 +116,16 @@ def sync(
             lap("delta")
             with target.generation(copy_active=True) as gen:
                 lap("checkpoint")
+                derived_graphs = [minter.graph(LINKS), minter.graph(IDENTITY)]
                 touched = None if whole_derived else Touched()
+                counted = None if whole_derived else SyncedCounts.of(previous.get("counts"), delta, derived_graphs)
                 if touched is not None:  # the old values, before the delta
                     touched.read(gen.store, delta, minter.base)
                     lap("touched")
-                _remove_graphs(gen.store, [minter.graph(LINKS), minter.graph(IDENTITY)])
+                if counted is not None:
+                    counted.remove(gen.store)
+                    lap("counts")
+                _remove_graphs(gen.store, derived_graphs)
                 _apply(gen.store, delta, spool)
                 gen.store.flush()
                 lap("apply")
@@ -128,7 +134,8 @@ def sync(
                     lap("touched")
                 steps, derived = derived_steps(touched, active, _clusters(active))
                 loaded = Loaded(gen, minter, mapping.write_index if whole else lambda _g: None)
-                counts = _after_load(loaded, steps, optimize=False, check=None)
+                counts = _after_load(loaded, steps, optimize=False, check=None,
+                                     stats=counted.add if counted is not None else None)
                 lap("derived")
                 if validate is not None:
                     subjects = {s.decode("utf-8")[1:-1] for d in delta.graphs.values() for s in d.written}
