@@ -71,12 +71,14 @@ def _change(rows: Path, seed: int, size: int) -> None:
     edit_table(rows / "authorships.csv", change_authorships)
 
 
-def _synced_both_ways(tmp: Path, seed: int, papers: int, size: int) -> tuple[Path, Path, Path]:
+def _synced_both_ways(tmp: Path, seed: int, papers: int, size: int, other: tuple[Path, ...] = ()
+                      ) -> tuple[Path, Path, Path]:
+    """A generated graph (and `other` inputs) built, changed, and synced both ways."""
     rows, touched, whole = tmp / "rows", tmp / "touched", tmp / "whole"
     for path in (rows, touched, whole):
         shutil.rmtree(path, ignore_errors=True)
     generate(papers, seed, rows)
-    build([rows], touched)
+    build([rows, *other], touched)
     shutil.copytree(touched, whole, symlinks=True, copy_function=os.link)
     _change(rows, seed, size)
     sync([rows], touched, max_change=1.0)
@@ -111,6 +113,22 @@ def test_a_synced_store_with_touched_keys_equals_a_rebuild(tmp_path: Path, monke
     assert StoreDir(touched).meta()["synced"]["derived"] == "touched"
     assert_same_as_rebuild(touched, [rows], tmp_path, NAMES)
     assert StoreDir(touched).meta()["counts"] == StoreDir(tmp_path / "rebuilt").meta()["counts"]
+
+
+def test_a_sync_of_one_source_of_two_reads_the_papers_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inputs are not every source of the store: the index is read back from the store, without
+    the papers' facts collected while mapping, and the touched path looks them up."""
+    monkeypatch.setattr("kg.cluster_order.BIG", BIG)
+    monkeypatch.setattr("kg.sync.derived.TOUCHED_MAX", 1.0)
+    dblp = Path(__file__).resolve().parent / "data" / "dblp" / "dblp_utf8.xml"
+    _, touched, whole = _synced_both_ways(tmp_path, 11, 300, 4, (dblp,))
+    generation = StoreDir(touched).require()
+    assert not (generation / INDEX / "paper-facts-years.dat").exists()
+    assert StoreDir(touched).meta()["cluster_order"]["for"] == "touched keys"
+    assert _files(touched) == _files(whole)
+    assert StoreDir(touched).meta()["counts"] == StoreDir(whole).meta()["counts"]
 
 
 def test_many_touched_keys_take_the_whole_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
