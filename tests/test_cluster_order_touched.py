@@ -16,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg import build
-from kg.adjacency import INDEX
-from kg.cluster_order import DIRECTORY
+from kg import build, open_store
+from kg.adjacency import INDEX, AdjacencyIndex
+from kg.cluster import cluster
+from kg.cluster_order import DIRECTORY, cluster_order
+from kg.names import loose_key, name_key
 from kg.store import StoreDir
 from kg.sync.embedded import sync
 from kg.synthetic.generator import generate
@@ -129,6 +131,37 @@ def test_a_sync_of_one_source_of_two_reads_the_papers_from_the_store(
     assert StoreDir(touched).meta()["cluster_order"]["for"] == "touched keys"
     assert _files(touched) == _files(whole)
     assert StoreDir(touched).meta()["counts"] == StoreDir(whole).meta()["counts"]
+
+
+def test_rows_renamed_into_every_script_make_big_clusters_of_their_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight rows renamed to each name (NFC and NFD alike: one key): each name's cluster becomes big,
+    is touched (its strict and loose keys) and is written as the whole step writes it."""
+    monkeypatch.setattr("kg.cluster_order.BIG", BIG)
+    monkeypatch.setattr("kg.sync.derived.TOUCHED_MAX", 1.0)
+    rows, touched, whole = tmp_path / "rows", tmp_path / "touched", tmp_path / "whole"
+    generate(300, 5, rows)
+    build([rows], touched)
+    shutil.copytree(touched, whole, symlinks=True, copy_function=os.link)
+    _, authors = read_table(rows / "authors.csv")
+    renamed = {a["id"]: NAMES[k % len(NAMES)] for k, a in enumerate(authors[: 8 * len(NAMES)])}
+    edit_table(rows / "authors.csv", lambda rs: [{**r, "name": renamed.get(r["id"], r["name"])} for r in rs])
+    done = sync([rows], touched, max_change=1.0)
+    sync([rows], whole, max_change=1.0, whole_derived=True)
+    assert done.delta is not None
+    keys = {name_key(n) for n in NAMES}
+    meta = StoreDir(touched).meta()
+    assert meta["cluster_order"]["for"] == "touched keys"
+    assert _files(touched) == _files(whole)
+    with open_store(touched) as g:
+        for name in NAMES:
+            page = cluster(g, name).to_json()
+            assert len(page["rows"]) >= 8, name
+    order = cluster_order(AdjacencyIndex.open(StoreDir(touched).require()))
+    assert order is not None
+    assert all(order.find(k) is not None for k in keys)
+    assert all(order.find(loose_key(n), loose=True) is not None for n in NAMES)
 
 
 def test_many_touched_keys_take_the_whole_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
