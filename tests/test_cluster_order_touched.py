@@ -5,9 +5,9 @@ statistics kept current through the delta (kg.sync.counts) against those counted
 
 from __future__ import annotations
 
-import json
 import os
 import random
+import re
 import shutil
 import unicodedata
 from pathlib import Path
@@ -100,7 +100,7 @@ def test_the_touched_keys_path_writes_the_files_of_the_whole_step(
     assert meta["synced"]["derived"] == "touched"
     assert meta["cluster_order"]["for"] == "touched keys"
     assert meta["cluster_order"]["clusters"] > 10  # the threshold leaves many clusters precomputed
-    assert StoreDir(whole).meta()["synced"]["derived"] == "whole (--whole-derived)"
+    assert StoreDir(whole).meta()["synced"]["derived"] == "whole (--whole-derived or a large change)"
     assert _files(touched) == _files(whole)
     # the statistics kept current through the delta (kg.sync.counts) are the ones counted over the store
     assert "counts" in meta["synced"]["seconds"]
@@ -164,9 +164,23 @@ def test_rows_renamed_into_every_script_make_big_clusters_of_their_names(
     assert all(order.find(loose_key(n), loose=True) is not None for n in NAMES)
 
 
-def test_many_touched_keys_take_the_whole_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_change_takes_the_whole_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many resources moved: nothing read subject by subject, the whole-graph steps and counts."""
     monkeypatch.setattr("kg.sync.derived.TOUCHED_MAX", 0.0001)
+    _, touched, whole = _synced_both_ways(tmp_path, 3, 200, 2)
+    meta = StoreDir(touched).meta()
+    assert meta["synced"]["derived"] == "whole (--whole-derived or a large change)"
+    assert "touched" not in meta["synced"] and "counts" not in meta["synced"]["seconds"]
+    assert meta["counts"] == StoreDir(whole).meta()["counts"]
+
+
+def test_many_touched_keys_take_the_whole_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small change whose touched names are many of the clusters: the whole step, the touched
+    rows and keys reported."""
+    monkeypatch.setattr("kg.sync.derived.TOUCHED_MAX", 0.0001)
+    monkeypatch.setattr("kg.sync.embedded.small", lambda _delta: True)
     _, touched, _ = _synced_both_ways(tmp_path, 3, 200, 2)
     meta = StoreDir(touched).meta()
-    assert meta["synced"]["derived"].startswith("whole (")
-    assert json.dumps(meta["synced"]["touched"])  # what was touched is reported either way
+    assert re.fullmatch(r"whole \([\d,]+ of [\d,]+ name keys touched\)", meta["synced"]["derived"])
+    assert meta["synced"]["touched"]["strict_keys"] > 0
+    assert "for" not in meta["cluster_order"]  # the build's own step

@@ -17,15 +17,25 @@ from kg.adjacency import INDEX, AdjacencyIndex
 from kg.build import AFTER_LOAD, Loaded, Step, _cluster_order
 from kg.cluster_order import build_cluster_order
 from kg.cluster_order_touched import update_cluster_order
+from kg.sync.delta import Delta
 from kg.sync.touched import Touched
 
 TOUCHED_MAX = 0.20  # a share of the name clusters: at or above it, the whole-graph steps
 
 
+def small(delta: Delta) -> bool:
+    """Whether a delta moves few enough resources (under TOUCHED_MAX of those its graphs held) that
+    reading what it touches, subject by subject, is worth it (else the whole-graph steps, and
+    the statistics counted over the store)."""
+    moved = sum(n for kinds in delta.moved.values() for n in kinds.values())
+    return moved < TOUCHED_MAX * max(sum(delta.before.values()), 1)
+
+
 def derived_steps(touched: Touched | None, previous: Path, clusters: int) -> tuple[tuple[Step, ...], str]:
-    """The steps after a sync's delta, and which ones: "touched" or "whole" (with the reason)."""
+    """The steps after a sync's delta, and which ones: "touched" or "whole" (with the reason);
+    `touched` None: the whole-graph steps (kg sync --whole-derived, or a large delta)."""
     if touched is None:
-        return AFTER_LOAD, "whole (--whole-derived)"
+        return AFTER_LOAD, "whole (--whole-derived or a large change)"
     if clusters == 0 or len(touched.strict) >= TOUCHED_MAX * clusters:
         return AFTER_LOAD, f"whole ({len(touched.strict):,} of {clusters:,} name keys touched)"
 

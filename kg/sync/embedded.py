@@ -33,7 +33,7 @@ from kg.store import StoreDir
 from kg.streaming import Report, Run
 from kg.sync.counts import SyncedCounts
 from kg.sync.delta import Delta, between
-from kg.sync.derived import derived_steps
+from kg.sync.derived import derived_steps, small
 from kg.sync.gate import DEFAULT_MAX_CHANGE, check
 from kg.sync.laps import Laps
 from kg.sync.ledger import Ledger, Spool, completed, spooled
@@ -117,8 +117,9 @@ def sync(
             with target.generation(copy_active=True) as gen:
                 lap("checkpoint")
                 derived_graphs = [minter.graph(LINKS), minter.graph(IDENTITY)]
-                touched = None if whole_derived else Touched()
-                counted = None if whole_derived else SyncedCounts.of(previous.get("counts"), delta, derived_graphs)
+                touching = not whole_derived and small(delta)  # else the whole-graph steps and counts
+                touched = Touched() if touching else None
+                counted = SyncedCounts.of(previous.get("counts"), delta, derived_graphs) if touching else None
                 if touched is not None:  # the old values, before the delta
                     touched.read(gen.store, delta, minter.base)
                     lap("touched")
