@@ -301,12 +301,18 @@ def _update(
                                 venue[i] = v
     facts.close()
     details = _Details(index, _Authors(index.authors), names, number, papers, position, year, venue)  # type: ignore[arg-type]
+    done: dict[tuple[str, ...], _Entry] = {}  # a loose key's rows are most often its strict key's: computed once
     for variant, keys_now in recomputed.items():
         for key in keys_now:
             entry = entries[variant][key]
+            same = done.get(tuple(entry.members))
+            if same is not None:
+                entry.text, entry.papers, entry.on = same.text, same.papers, same.on
+                continue
             before = old.find(key, loose=variant == "loose")
             kept_rows = {r["iri"]: r for r in json.loads(before.text[0]) if r["iri"] not in rows} if before else {}
             _compute(entry, papers, number, names, position, iri_at, year, titles, details, persons, kept_rows)
+            done[tuple(entry.members)] = entry
     for kept in entries.values():
         for entry in kept.values():
             if len(entry.text) == 3:  # kept: its persons read again (the identity step saw the whole graph)
