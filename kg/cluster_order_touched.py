@@ -2,11 +2,13 @@
 only: every other cluster's entry is kept from the previous generation's files.
 
 A cluster's entry reads its rows, their papers and their co-authors (kg.sync.touched says which
-keys a delta can move); those are recomputed here from bound lookups in the new store and the new
-co-authorship index, never a scan of the store. The probable persons of every big cluster are read
-again (the identity step ran over the whole graph: a person of a kept cluster may move with it),
-row by row. The files are written as kg.cluster_order writes them: the same bytes as the whole
-computation (tests/test_cluster_order_touched.py compares them on generated graphs and changes).
+keys a delta can move); those are recomputed here from the new co-authorship index, the papers'
+facts collected beside it while mapping (kg.adjacency.PAPER_FACTS) and bound lookups in the new
+store (names, keys, labels; the papers' facts too when none were collected), never a scan of it.
+The probable persons of every big cluster are read again (the identity step ran over the whole
+graph: a person of a kept cluster may move with it), row by row. The files are written as
+kg.cluster_order writes them: the same bytes as the whole computation
+(tests/test_cluster_order_touched.py compares them on generated graphs and changes).
 
 `update_cluster_order` returns None when the previous files cannot be kept (none, another format
 or threshold, or without the author lists the new index can give): then the caller computes
@@ -27,7 +29,17 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import cluster_order as order
-from kg.adjacency import NONE, PAPER_FACTS, AdjacencyIndex, Csr, IriTable, _IriWriter, _Mapped, _write, _write_iris
+from kg.adjacency import (
+    NONE,
+    PAPER_FACTS,
+    AdjacencyIndex,
+    Csr,
+    IriTable,
+    _IriWriter,
+    _Mapped,
+    _write,
+    _write_iris,
+)
 from kg.cluster import answer_json
 from kg.cluster_order import (
     _INT_TYPES,
@@ -127,7 +139,8 @@ class _Lookup:
 class _PaperFacts:
     """Each index paper's year, venue and title (by kg.cluster_order._Papers' numbers): from the
     arrays collected while mapping (kg.adjacency.PAPER_FACTS) when the index has them, else
-    looked up in the store. A year the arrays lack (0) is looked up too: it may be a year 0."""
+    looked up in the store. A year the arrays lack (0) is looked up too: it may be a year 0. (A
+    paper has one record: a second one with its id, from any input, is rejected while mapping.)"""
 
     def __init__(self, index: AdjacencyIndex, papers: _Papers, lookup: _Lookup) -> None:
         self.papers, self.lookup = papers, lookup

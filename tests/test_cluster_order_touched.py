@@ -164,6 +164,32 @@ def test_rows_renamed_into_every_script_make_big_clusters_of_their_names(
     assert all(order.find(loose_key(n), loose=True) is not None for n in NAMES)
 
 
+def test_a_paper_id_of_two_sources_keeps_its_first_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table's paper with the id of a dblp record: the dblp record is rejected while mapping, so
+    the facts collected for the paper are the store's (its title in three scripts, its year)."""
+    monkeypatch.setattr("kg.cluster_order.BIG", BIG)
+    monkeypatch.setattr("kg.sync.derived.TOUCHED_MAX", 1.0)
+    dblp = Path(__file__).resolve().parent / "data" / "dblp" / "dblp_utf8.xml"
+    rows, touched, whole = tmp_path / "rows", tmp_path / "touched", tmp_path / "whole"
+    generate(300, 13, rows)
+    _, authors = read_table(rows / "authors.csv")
+    _, ships = read_table(rows / "authorships.csv")
+    busiest = max({a["author_id"] for a in ships}, key=lambda a: sum(1 for s in ships if s["author_id"] == a))
+    twice = "dblp:journals/acta/Muller16"  # the id the dblp reader gives a record of the fixture
+    edit_table(rows / "papers.csv",
+               lambda rs: [*rs, {**rs[0], "id": twice, "title": "Ἀρχαῖα 中文 عربي", "year": "1999"}])
+    edit_table(rows / "authorships.csv",
+               lambda rs: [*rs, {**rs[0], "paper_id": twice, "author_id": busiest, "position": "1"}])
+    build([rows, dblp], touched)
+    shutil.copytree(touched, whole, symlinks=True, copy_function=os.link)
+    _change(rows, 13, 3)
+    sync([rows, dblp], touched, max_change=1.0)
+    sync([rows, dblp], whole, max_change=1.0, whole_derived=True)
+    assert f"duplicate paper id '{twice}'" in (touched / "rejects.jsonl").read_text(encoding="utf-8")
+    assert StoreDir(touched).meta()["cluster_order"]["for"] == "touched keys"
+    assert _files(touched) == _files(whole)
+
+
 def test_a_large_change_takes_the_whole_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Many resources moved: nothing read subject by subject, the whole-graph steps and counts."""
     monkeypatch.setattr("kg.sync.derived.TOUCHED_MAX", 0.0001)
