@@ -8,7 +8,10 @@ build reads the ledger from the store), a second sync of the same input (a no-op
 the original input (the ledger kept by the previous sync). Each is a `python -m kg` process, timed
 on the wall clock; the sync's own timings per phase come from build.json.
 
-    .venv/bin/python bench/sync.py ROWS [--rounds 2] [--share 0.01] [-o bench/results/sync.json]
+    .venv/bin/python bench/sync.py ROWS [--rounds 2] [--share 0.01] [--whole-derived] [-o bench/results/sync.json]
+
+With --whole-derived every sync recomputes the derived data for the whole graph (`kg sync
+--whole-derived`), the reference for the touched-keys path (the default).
 """
 
 from __future__ import annotations
@@ -77,9 +80,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--share", type=float, default=0.01)
     parser.add_argument("--no-back", action="store_true", help="Skip the sync back to the original input.")
+    parser.add_argument("--whole-derived", action="store_true",
+                        help="The syncs recompute the derived data for the whole graph (kg sync --whole-derived).")
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
     rounds = []
+    derived = ["--whole-derived"] if args.whole_derived else []
     with tempfile.TemporaryDirectory(prefix="kg-bench-sync-") as tmp:
         work = Path(tmp)
         changes = changed_copy(args.rows, work / "changed", args.share)
@@ -93,19 +99,24 @@ def main() -> None:
             # hard links: a sync never writes the active generation's files (RocksDB's are immutable),
             # it writes a new generation and removes the old directory (its links only)
             shutil.copytree(base, synced, symlinks=True, copy_function=os.link)
-            first = kg("sync", str(work / "changed"), "--store", str(synced), "--max-change", "100%")
+            first = kg("sync", str(work / "changed"), "--store", str(synced), "--max-change", "100%", *derived)
             phases = json.loads((synced / "active" / "build.json").read_text())
-            again = kg("sync", str(work / "changed"), "--store", str(synced))
-            back = None if args.no_back else kg("sync", str(args.rows), "--store", str(synced), "--max-change", "100%")
+            again = kg("sync", str(work / "changed"), "--store", str(synced), *derived)
+            back = None if args.no_back else kg("sync", str(args.rows), "--store", str(synced), "--max-change", "100%",
+                                                 *derived)
             kept = json.loads((synced / "active" / "build.json").read_text())
             rounds.append({"build": full, "first_sync": first, "second_sync": again, "sync_kept_ledger": back,
                            "first_ratio": round(first / full, 3), "second_ratio": round(again / full, 3),
                            "kept_ratio": round(back / full, 3) if back else None,
                            "first_phases": phases.get("synced", {}).get("seconds"),
+                           "first_derived": {"how": phases.get("synced", {}).get("derived"),
+                                             **{step: phases.get(step, {}).get("seconds")
+                                                for step in ("cluster_order", "identity", "search")}},
                            "changes": phases.get("synced", {}).get("changes"),
                            "back_changes": kept.get("synced", {}).get("changes")})
             print(json.dumps(rounds[-1]), flush=True)
-    result = {"rows": args.rows.name, "share": args.share, "changed_input": changes, "rounds": rounds}
+    result = {"rows": args.rows.name, "share": args.share, "whole_derived": args.whole_derived,
+              "changed_input": changes, "rounds": rounds}
     if args.output:
         args.output.write_text(json.dumps(result, indent=2) + "\n")
 

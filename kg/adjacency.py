@@ -18,6 +18,10 @@ rows are left out, since they link nobody. Files, all native byte order:
     ships.off / ships.dat       paper -> its authorships as (position, author row) uint32 pairs, sorted
     solo-ships.off / .dat       the same for the single-author papers (only when the index was
                                 collected while mapping: a fresh `kg build`)
+    paper-facts-years.dat       per paper of the two tables above (papers.iri, then solo.iri) its
+    paper-facts-venues.dat      year (uint16, 0: none), venue (uint32 into paper-facts-venue-iris;
+    paper-facts-venue-iris.*    NONE: none) and title (paper-facts-titles.iri/.off, "": none), as
+    paper-facts-titles.*        mapped (only when collected while mapping)
     identity-*                  the identity evidence's facts (kg.identity.facts) and the name
                                 clusters that may hold one person under two spellings
                                 (kg.identity.spelling), when collected while mapping
@@ -50,6 +54,7 @@ from kg.search.write import SEARCH, add_names, add_papers, create
 from kg.terms import KG, RDF_TYPE
 
 INDEX = "paths-index"
+PAPER_FACTS = "paper-facts"  # each paper's year, venue and title, when collected while mapping
 FORMAT = 3
 NONE = 0xFFFFFFFF
 _TYPE = ox.NamedNode(RDF_TYPE)
@@ -158,10 +163,29 @@ class Collector:
         write_pairs(tmp, pairs)
         self.facts.facts(list(self._authors), self._clusters, self._pair_paper, self._pair_row, renumber,
                          {c for pair in pairs for c in pair}, self._pair_position).write(tmp)
-        p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers", self._pair_position)
+        placed = (array("I"), array("I"))
+        p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers", self._pair_position,
+                                        placed)
+        self._write_paper_facts(tmp, placed[0] + placed[1])
         self._write_search(tmp / SEARCH)
         return _finish(generation, tmp, authors, in_cluster, p2a_off, p2a_dat)
 
+
+    def _write_paper_facts(self, tmp: Path, order: array[int]) -> None:
+        """Each paper's year, venue and title as mapped, for the papers of the index's two tables
+        (those with two rows or more, then the single-author ones): what kg.cluster_order_touched
+        reads instead of looking each up in the store."""
+        years, venues, iris = self.facts.years, self.facts.venues, self.facts.venue_iris
+        year = array("H", (years[p] if p < len(years) else 0 for p in order))
+        venue = array("I", (venues[p] if p < len(venues) else NONE for p in order))
+        _write(tmp / f"{PAPER_FACTS}-years.dat", year)
+        _write(tmp / f"{PAPER_FACTS}-venues.dat", venue)
+        _write_iris(tmp / f"{PAPER_FACTS}-venue-iris", iris)
+        writer = _IriWriter(tmp / f"{PAPER_FACTS}-titles")
+        titles = self._titles
+        for p in order:
+            writer.add((titles[p] if p < len(titles) else None) or "")
+        writer.close()
 
     def _write_search(self, path: Path) -> None:
         """The search index's documents (kg.search), but for the persons' counts (added after the
@@ -249,11 +273,13 @@ def _paper_rows(store: ox.Store, number: dict[str, int], stem: Path) -> tuple[ar
 
 
 def _group_pairs(
-    pair_paper: array[int], pair_row: array[int], papers: list[str], stem: Path, positions: array[int] | None = None
+    pair_paper: array[int], pair_row: array[int], papers: list[str], stem: Path, positions: array[int] | None = None,
+    placed: tuple[array[int], array[int]] | None = None,
 ) -> tuple[array[int], array[int]]:
     """(paper, row) pairs -> paper -> sorted distinct rows (CSR) for the papers with at least two;
     their IRIs written to `stem`, renumbered in order; the papers with one row to solo.iri/.off/.dat
-    beside it."""
+    beside it. `placed` (two arrays) is given the papers' numbers of `pair_paper` in the order of
+    the two tables."""
     by_paper_off, by_paper = _transpose(array("Q", range(len(pair_paper) + 1)), pair_paper, len(papers))
     p2a_off, p2a_dat = array("Q", [0]), array("I")
     writer, solo, solo_rows = _IriWriter(stem), _IriWriter(stem.with_name("solo")), array("I")
@@ -265,10 +291,14 @@ def _group_pairs(
             if rows:
                 solo.add(iri)
                 solo_rows.append(rows[0])
+                if placed is not None:
+                    placed[1].append(paper)
         else:
             p2a_dat.extend(rows)
             p2a_off.append(len(p2a_dat))
             writer.add(iri)
+            if placed is not None:
+                placed[0].append(paper)
         if ships is not None and positions is not None and rows:
             off, dat = ships["ships" if len(rows) > 1 else "solo-ships"]
             for position, row in sorted((positions[k], pair_row[k]) for k in pairs):
@@ -366,7 +396,7 @@ def _write(path: Path, data: array[int]) -> None:
 class _Mapped:
     """One memory-mapped file as a typed memoryview."""
 
-    def __init__(self, path: Path, fmt: Literal["B", "I", "Q"]) -> None:
+    def __init__(self, path: Path, fmt: Literal["B", "H", "I", "Q"]) -> None:
         with open(path, "rb") as f:
             size = path.stat().st_size
             self._mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else None

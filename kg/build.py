@@ -269,14 +269,15 @@ def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = 
 
 
 def _after_load(
-    loaded: Loaded, steps: tuple[Step, ...], optimize: bool, check: Callable[[ox.Store], None] | None = None
+    loaded: Loaded, steps: tuple[Step, ...], optimize: bool, check: Callable[[ox.Store], None] | None = None,
+    stats: Callable[[ox.Store], dict[str, int]] | None = None,
 ) -> dict[str, int]:
-    """The writing steps, the compaction and statistics, then `check` and the read-only steps; the
-    statistics."""
+    """The writing steps, the compaction and statistics (kg.stats, or `stats`: a sync's, kept
+    current through its delta), then `check` and the read-only steps; the statistics."""
     for step in steps:
         if step.writes:
             step.run(loaded)
-    counts = _finish_writing(loaded.gen, optimize)
+    counts = _finish_writing(loaded.gen, optimize, stats)
     if check is not None:
         check(loaded.gen.store)
     for step in steps:
@@ -285,11 +286,16 @@ def _after_load(
     return counts
 
 
-def _finish_writing(gen: Generation, optimize: bool) -> dict[str, int]:
+def _finish_writing(
+    gen: Generation, optimize: bool, compute: Callable[[ox.Store], dict[str, int]] | None = None
+) -> dict[str, int]:
     """Compacts the new store (with `optimize`) while computing its statistics on the other core,
     then reopens it read-only; returns the statistics."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-stats") as pool:
-        stats = pool.submit(compute_stats, EmbeddedBackend(gen.store))
+        if compute is None:
+            stats = pool.submit(compute_stats, EmbeddedBackend(gen.store))
+        else:
+            stats = pool.submit(compute, gen.store)
         if optimize:
             gen.compact()
         counts = stats.result()

@@ -232,6 +232,9 @@ def build(
 @click.option(
     "--workers", type=click.IntRange(min=1), help="2: map in a worker process (default: large inputs)."
 )
+@click.option("--whole-derived", is_flag=True,
+              help="Recompute the derived data for the whole graph, as a build does (default: for the name "
+                   "keys the change touches, when it touches fewer than a fifth of them; a store only).")
 def sync(
     inputs: tuple[Path, ...],
     store: Path | None,
@@ -246,6 +249,7 @@ def sync(
     max_change: str,
     check: bool,
     workers: int | None,
+    whole_derived: bool,
 ) -> None:
     """Bring --store (or a remote engine) to what INPUTS hold now, writing only the records that changed.
 
@@ -278,6 +282,7 @@ def sync(
     done = run(
         list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, dtd=dtd,
         workers=workers, max_change=share, validate=require_valid_subjects if check else None, progress=True,
+        whole_derived=whole_derived,
     )
     click.echo(f"{done.summary()} -> {store}", err=True)
     if not done.up_to_date:

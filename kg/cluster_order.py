@@ -246,11 +246,11 @@ def _years(store: ox.Store) -> Iterator[tuple[str, int | None]]:
         yield b["s"]["value"], year
 
 
-def build_cluster_order(store: ox.Store, index: AdjacencyIndex, big: int = BIG) -> dict[str, int]:
-    """Write the precomputed clusters of more than `big` papers beside `index`; their counts."""
+def build_cluster_order(store: ox.Store, index: AdjacencyIndex, big: int | None = None) -> dict[str, int]:
+    """Write the precomputed clusters of more than `big` papers (default BIG) beside `index`; their counts."""
     papers = _Papers(index)
     try:
-        return _build(store, index, papers, big)
+        return _build(store, index, papers, BIG if big is None else big)
     finally:
         papers.close()
 

@@ -24,16 +24,20 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.build import AFTER_LOAD, Loaded, _after_load, _bulk_load_chunks, _metadata, _previous_meta, _remove_graphs
+from kg.adjacency import AdjacencyIndex
+from kg.build import Loaded, _after_load, _bulk_load_chunks, _metadata, _previous_meta, _remove_graphs
 from kg.iris import DEFAULT_BASE_IRI
 from kg.links import IDENTITY, LINKS, source_graphs
 from kg.pipeline import Mapping
 from kg.store import StoreDir
 from kg.streaming import Report, Run
+from kg.sync.counts import SyncedCounts
 from kg.sync.delta import Delta, between
+from kg.sync.derived import derived_steps, small
 from kg.sync.gate import DEFAULT_MAX_CHANGE, check
 from kg.sync.laps import Laps
 from kg.sync.ledger import Ledger, Spool, completed, spooled
+from kg.sync.touched import Touched
 from kg.sync.watermark import SOURCES, Watermark, kept, merged, up_to_date, watermarks
 
 
@@ -68,6 +72,7 @@ def sync(
     max_change: float = DEFAULT_MAX_CHANGE,
     validate: Callable[[ox.Store, set[str]], None] | None = None,
     progress: bool = False,
+    whole_derived: bool = False,
 ) -> SyncReport:
     """Brings the source graphs of the inputs' kinds in `store` to what the inputs map to, writing
     only the subjects that differ; the other sources' graphs are kept. The inputs are whole: a
@@ -75,6 +80,9 @@ def sync(
 
     `validate` is called with the new store and the touched subjects' IRIs before the swap; an
     exception it raises (kg.validate.require_valid_subjects) stops the sync and changes nothing.
+
+    The derived data is recomputed for the name keys the delta touches (kg.sync.derived) unless
+    `whole_derived`, or the delta touches many: then for the whole graph, as a build does.
     """
     lap = Laps()
     target = StoreDir(store)
@@ -108,16 +116,31 @@ def sync(
             lap("delta")
             with target.generation(copy_active=True) as gen:
                 lap("checkpoint")
-                _remove_graphs(gen.store, [minter.graph(LINKS), minter.graph(IDENTITY)])
+                derived_graphs = [minter.graph(LINKS), minter.graph(IDENTITY)]
+                touching = not whole_derived and small(delta)  # else the whole-graph steps and counts
+                touched = Touched() if touching else None
+                counted = SyncedCounts.of(previous.get("counts"), delta, derived_graphs) if touching else None
+                if touched is not None:  # the old values, before the delta
+                    touched.read(gen.store, delta, minter.base)
+                    lap("touched")
+                if counted is not None:
+                    counted.remove(gen.store)
+                    lap("counts")
+                _remove_graphs(gen.store, derived_graphs)
                 _apply(gen.store, delta, spool)
                 gen.store.flush()
                 lap("apply")
+                if touched is not None:  # and the new ones
+                    touched.read(gen.store, delta, minter.base)
+                    lap("touched")
+                steps, derived = derived_steps(touched, active, _clusters(active))
                 loaded = Loaded(gen, minter, mapping.write_index if whole else lambda _g: None)
-                counts = _after_load(loaded, AFTER_LOAD, optimize=False, check=None)
+                counts = _after_load(loaded, steps, optimize=False, check=None,
+                                     stats=counted.add if counted is not None else None)
                 lap("derived")
                 if validate is not None:
-                    touched = {s.decode("utf-8")[1:-1] for d in delta.graphs.values() for s in d.written}
-                    validate(gen.store, touched)
+                    subjects = {s.decode("utf-8")[1:-1] for d in delta.graphs.values() for s in d.written}
+                    validate(gen.store, subjects)
                     lap("validate")
                 for graph in graphs:
                     old.graphs[graph] = new.graphs.get(graph, {})
@@ -127,10 +150,25 @@ def sync(
                 gen.meta = _sync_meta(run, inputs, counts, loaded.meta, previous, marks, delta, kind)
                 gen.meta["synced"]["seconds"] = dict(lap.seconds)
                 gen.meta["synced"]["ledger_from"] = ledger_from
+                gen.meta["synced"]["derived"] = derived
+                if touched is not None:
+                    gen.meta["synced"]["touched"] = {"rows": len(touched.rows), "strict_keys": len(touched.strict),
+                                                     "loose_keys": len(touched.loose)}
                 lap("write")
     finally:
         spool.remove()
     return SyncReport(run.report, delta, ledger_from=ledger_from, seconds=lap.seconds)
+
+
+def _clusters(generation: Path) -> int:
+    """The name clusters of a generation's co-authorship index (0 when it has none)."""
+    index = AdjacencyIndex.open(generation)
+    if index is None:
+        return 0
+    try:
+        return len(index.clusters)
+    finally:
+        index.close()
 
 
 BULK_SUBJECTS = 100_000  # above this many subjects written, the new lines are bulk-loaded

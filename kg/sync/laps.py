@@ -11,7 +11,8 @@ class Laps:
         self._clock = time.perf_counter()
 
     def __call__(self, name: str) -> None:
-        """Ends the phase `name`: its seconds since the last lap (or the start)."""
+        """Ends the phase `name`: its seconds since the last lap (or the start), added to those
+        of its earlier laps."""
         now = time.perf_counter()
-        self.seconds[name] = round(now - self._clock, 3)
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + now - self._clock, 3)
         self._clock = now
