@@ -902,8 +902,6 @@ def _check_listen(host: str, port: int) -> None:
 @click.option("--answers-cache", type=click.IntRange(min=0), default=2048, show_default=True,
               help="Of those, answers the HTTP front keeps as bytes and answers again without the app (0: none; "
               "a speed setting).")
-@click.option("--seen-requests/--no-seen-requests", default=True, show_default=True,
-              help="Take a request whose bytes the worker saw whole before without parsing it again (a speed setting).")
 @click.option(
     "--anchor",
     "anchors",
@@ -933,7 +931,6 @@ def serve(
     client_budget_loopback: bool,
     cache: int,
     answers_cache: int,
-    seen_requests: bool,
     anchors: tuple[str, ...],
 ) -> None:
     """Serve --store as a SPARQL 1.1 endpoint at /sparql, a search page at /, a query page at /query, VoID at
@@ -997,7 +994,6 @@ def serve(
             client_budget_loopback=client_budget_loopback,
             cache_entries=cache,
             answers_cache=answers_cache,
-            seen_requests=seen_requests,
             anchors=resolved,
         )
     )

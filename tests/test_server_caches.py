@@ -19,7 +19,7 @@ from kg.server.wire import Front
 
 SERVER = Path(__file__).resolve().parent.parent / "kg" / "server"
 CACHES = {"checked texts", "answer formats", "request plans", "endpoint URLs", "answers", "answer heads",
-          "log paths", "seen requests", "page cache", "void"}
+          "log paths", "page cache", "void"}
 
 
 def _never(job: Job) -> Result:
@@ -35,7 +35,7 @@ def _worker(store: Path) -> tuple[Caches, Site]:
     endpoint = starlette.state.endpoint
     sparql = SparqlPipeline(config, runner, endpoint.caches, lambda: endpoint.site.base)
     answers = AnswersCache(config, endpoint.site, endpoint.caches, sparql.lines, sparql.charges)
-    Front(starlette, sparql, answers, config.max_body, (config.host, config.port), caches=endpoint.caches)
+    Front(starlette, sparql, answers, config.max_body, (config.host, config.port))
     return endpoint.caches, endpoint.site
 
 

@@ -1,7 +1,7 @@
 """The SPARQL pipeline (kg.server.sparql_pipeline): every /sparql request takes it, on kg's front and as
 an ASGI app. What it rebuilt without Starlette (the CORS fields, the endpoint's URL) is checked equal to
-Starlette's on generated input; pages of results carry names in every script; the speed settings
-(--answers-cache 0, --no-seen-requests) change no answer."""
+Starlette's on generated input; pages of results carry names in every script; the speed setting
+(--answers-cache 0) changes no answer."""
 
 from __future__ import annotations
 
@@ -186,26 +186,11 @@ def test_the_speed_settings_change_no_answer(example_store: Path, tmp_path: Path
     with running(example_store, "--workers", "1", log=tmp_path / "on.log") as on:
         fast = _answers(on)
         cached = _cached_lines(on)
-    with running(example_store, "--workers", "1", "--answers-cache", "0", "--no-seen-requests",
-                 log=tmp_path / "off.log") as off:
+    with running(example_store, "--workers", "1", "--answers-cache", "0", log=tmp_path / "off.log") as off:
         plain = _answers(off)
         uncached = _cached_lines(off)
     assert fast == plain
     assert cached and not uncached  # the setting is heard: no answer from the front's answers cache
-
-
-def test_a_front_without_seen_requests_parses_every_request() -> None:
-    from kg.server.wire import Front
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        raise AssertionError("not called")
-
-    class Pipeline:
-        def handle(self, request: Any, reply: Any) -> None:
-            raise AssertionError("not called")
-
-    assert Front(app, Pipeline(), None, 1 << 20, ("127.0.0.1", 7878), seen_requests=False).seen_requests is None
-    assert Front(app, Pipeline(), None, 1 << 20, ("127.0.0.1", 7878)).seen_requests is not None
 
 
 def test_the_asgi_adapter_refuses_a_body_past_max_body_as_the_front_does(example_store: Path, tmp_path: Path) -> None:

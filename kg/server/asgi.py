@@ -31,7 +31,7 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message],
 class _AsgiRequest:
     """A /sparql request of an ASGI server, as the pipeline reads it."""
 
-    __slots__ = ("method", "raw_path", "query", "headers", "body", "client", "scheme", "started", "key")
+    __slots__ = ("method", "raw_path", "query", "headers", "body", "client", "scheme", "started")
 
     def __init__(self, scope: Scope, body: bytes) -> None:
         self.method: str = scope["method"]
@@ -44,7 +44,6 @@ class _AsgiRequest:
         self.client: tuple[str, int] = (str(client[0]), int(client[1])) if client else ("-", 0)
         self.scheme: str = scope.get("scheme", "http")
         self.started = time.monotonic()
-        self.key: tuple[Any, ...] | None = None
 
 
 class SparqlAsgi:

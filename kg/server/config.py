@@ -34,7 +34,6 @@ class ServerConfig:
     client_budget_loopback: bool = False
     cache_entries: int = 2048  # API and page answers kept in memory (kg.server.page_cache); 0: none
     answers_cache: int = 2048  # those answers kept as bytes by the HTTP front too (kg.server.answers_cache); 0: none
-    seen_requests: bool = True  # requests seen whole before taken without parsing (kg.server.wire.SeenRequests)
     anchors: tuple[str, ...] = ()  # author rows whose distance every author page shows (kg serve --anchor)
     remote: RemoteSpec | None = None  # kg serve --endpoint URL [--index DIR] [--data-version V]
 

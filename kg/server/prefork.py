@@ -107,8 +107,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
     pipelines.append(sparql)
     answers = AnswersCache(config, endpoint.site, endpoint.caches, sparql.lines, sparql.charges) \
         if config.answers_cache else None
-    front = Front(app, sparql, answers, config.max_body, (config.host, config.port), config.request_timeout,
-                  caches=endpoint.caches, seen_requests=config.seen_requests)
+    front = Front(app, sparql, answers, config.max_body, (config.host, config.port), config.request_timeout)
     BEFORE_DEATH.append(sparql.lines.flush)
 
     async def beat() -> None:

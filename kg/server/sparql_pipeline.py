@@ -18,9 +18,8 @@ tests). The app (Starlette) has no /sparql route.
 
 A plan depends only on the request's method, query string, Content-Type, body, Accept, Host and
 scheme (updates, which depend on the Authorization header too, and CORS requests are planned every
-time); it is kept per request in `plans`, and its key rides on the request (`Request.key`), so a
-repeated request costs a dictionary lookup before its evaluation, and one the front has seen whole
-before (kg.server.wire.SeenRequests) is not scanned again either.
+time); it is kept per request in `plans`, so a repeated request costs a scan of its header fields
+and a dictionary lookup before its evaluation.
 """
 
 from __future__ import annotations
@@ -68,7 +67,6 @@ class Request(Protocol):
     client: tuple[str, int]
     scheme: str
     started: float  # time.monotonic() when it began to be answered
-    key: tuple[Any, ...] | None  # its plan's key, set here once known (kg.server.wire.SeenRequests keeps it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +212,6 @@ class SparqlPipeline:
     # -- plan
     def _plan(self, request: Request) -> tuple[bytes | None, Plan]:
         """(the request's CORS Origin, when --cors answers one; its plan)."""
-        key = request.key
-        if key is not None:  # a request seen whole before (kg.server.wire.SeenRequests)
-            found = self.plans.get(key)
-            return None, found if found is not None else self._planned(request, key, Fields.of(request.headers))
         fields = Fields.of(request.headers)
         if self.config.cors and fields.origin is not None:
             if request.method == "OPTIONS" and fields.preflight is not None:
@@ -228,7 +222,6 @@ class SparqlPipeline:
                request.scheme)
         found = self.plans.get(key)
         if found is not None:
-            request.key = key
             return None, found
         return None, self._planned(request, key, fields)
 
@@ -240,7 +233,6 @@ class SparqlPipeline:
             text = plan.job.text if plan.job is not None else None  # the text decoded from the body or query
             answer = plan.answer.body if plan.answer is not None else None
             self.plans.put(key, plan, cost(method, query, content_type, body, accept, host, scheme, text, answer) + 512)
-            request.key = key
         return plan
 
     def _make(self, request: Request, fields: Fields) -> Plan:

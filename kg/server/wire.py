@@ -1,7 +1,6 @@
 """The HTTP/1.1 front of a worker process: an asyncio Protocol over httptools, no ASGI server.
 
-Each connection parses its requests with httptools and answers them in order (a request whose
-bytes came whole in one read before, and again now, is taken as it was then: `SeenRequests`). Every
+Each connection parses its requests with httptools and answers them in order. Every
 /sparql request goes to the worker's SPARQL pipeline (kg.server.sparql_pipeline), whose answer is
 written when it comes (at once, or after an evaluation thread); a GET whose answer is in the answers
 cache (kg.server.answers_cache) is answered from its bytes. Every other request goes to the ASGI app
@@ -47,8 +46,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 import httptools
-
-from kg.server.tables import Caches, Table
 
 if TYPE_CHECKING:
     from kg.server.sparql_pipeline import Answer, Reply
@@ -121,16 +118,6 @@ class Request:
         self.started = 0.0
         self.close = False  # close the connection after the answer
         self.too_large = False  # the body passed --max-body (413)
-        self.key: tuple[Any, ...] | None = None  # the SPARQL pipeline's plan key (set by it; see SeenRequests)
-
-    def again(self, client: tuple[str, int]) -> Request:
-        """The same request once more (what parsing its bytes again gives), from `client`."""
-        request = Request.__new__(Request)
-        request.method, request.raw_path, request.query = self.method, self.raw_path, self.query
-        request.headers, request.body, request.keep_alive = self.headers, self.body, self.keep_alive
-        request.version, request.client, request.scheme = self.version, client, "http"
-        request.started, request.close, request.too_large, request.key = 0.0, False, False, self.key
-        return request
 
     def header(self, name: bytes) -> bytes | None:
         for k, v in self.headers:
@@ -157,38 +144,6 @@ class HeadTooLarge(httptools.HttpParserError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-_SEVERAL = Request()  # Connection.parsed when the data being read held more (or less) than one request
-_NOT_REMEMBERED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"upgrade"})
-SEEN_REQUEST_BYTES = 8 << 10  # bytes of a request kept whole at most
-SEEN_REQUESTS = 1024  # requests kept per worker (the table emptied when full)
-
-
-class SeenRequests:
-    """Requests that came whole in one read, by their bytes: the same bytes at the start of a later
-    read (on any connection of this worker) are the same request, taken without parsing them again.
-
-    A keep-alive client that sends the same query again (a site's popular names, a dashboard's
-    refresh) sends the same bytes; httptools' callbacks, the request's fields and the SPARQL pipeline's
-    scan of the headers are then skipped, and only the evaluation and the answer remain. Kept: the
-    requests the SPARQL pipeline planned (it set `Request.key`), at most SEEN_REQUEST_BYTES each, and none whose
-    meaning depends on more than its bytes (X-Forwarded-* from a proxy, which depends on the peer;
-    Expect: 100-continue, answered while parsing; Upgrade). Data that holds a part of a request, or
-    more than one, is parsed as always."""
-
-    def __init__(self, size: int = SEEN_REQUESTS, max_bytes: int = SEEN_REQUEST_BYTES,
-                 caches: Caches | None = None) -> None:
-        self.size = size
-        self.max_bytes = max_bytes
-        registry = caches if caches is not None else Caches()
-        # bounded by its entries (emptied when full): the bytes of each are max_bytes at most
-        self.seen: Table[bytes, Request] = registry.table("seen requests", size, size * max_bytes, largest=max_bytes)
-
-    def remember(self, data: bytes, request: Request) -> None:
-        if request.key is None or len(data) > self.max_bytes:
-            return
-        self.seen.put(data, request.again(("-", 0)), len(data))
 
 
 class Pipeline(Protocol):
@@ -225,8 +180,7 @@ class Front:
     the settings."""
 
     def __init__(self, app: ASGIApp, sparql: Pipeline, answers: Taker | None, max_body: int, server: tuple[str, int],
-                 request_timeout: float = REQUEST_TIMEOUT, caches: Caches | None = None,
-                 seen_requests: bool = True) -> None:
+                 request_timeout: float = REQUEST_TIMEOUT) -> None:
         self.app = app
         self.sparql = sparql
         self.answers = answers
@@ -236,7 +190,6 @@ class Front:
         self.connections: set[Connection] = set()
         self.stopping = False
         self.sweeping: asyncio.TimerHandle | None = None
-        self.seen_requests = SeenRequests(caches=caches) if seen_requests else None
 
     def watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Looks for idle connections every IDLE_SWEEP s while there are connections."""
@@ -279,8 +232,7 @@ class Connection(asyncio.Protocol):
         self.writable: asyncio.Future[None] | None = None
         self.disconnected: asyncio.Event | None = None
         self.in_message = False  # between a request's first byte and its end
-        self.plain = True  # the request being parsed has no header that keeps it from SeenRequests
-        self.parsed: Request | None = None  # the one request parsed from the data being read
+        self.ended_in_read = False  # a request ended in the data being read
         self.queued_bytes = 0  # bytes of the bodies in `queue`
         self.reading = True  # False while reading is paused (`_flow`)
         self.writing = True  # False while the transport holds more than its high-water mark
@@ -366,15 +318,8 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.in_message and not self.in_head:
             self.since = time.monotonic()  # the body's clock: the time between two reads
-        seen_requests = self.front.seen_requests
-        fresh = not self.in_message  # `data` starts a request: it may be one seen whole before
-        if fresh and seen_requests is not None and not self.broken and len(data) <= seen_requests.max_bytes:
-            seen = seen_requests.seen.get(data)
-            if seen is not None:
-                self.quiet_since = None
-                self._enqueue(seen.again(self.peer))
-                return
-        self.parsed = None
+        fresh = not self.in_message  # `data` starts a request
+        self.ended_in_read = False
         while not self.broken:
             try:
                 begun = self.begun
@@ -383,14 +328,10 @@ class Connection(asyncio.Protocol):
                     if begun == self.begun:
                         self.head_read += len(data)
                     else:  # begun in this read: all of it when it began at its start, else its lines so far
-                        self.head_read = len(data) if fresh and self.parsed is None else self.head_size
+                        self.head_read = len(data) if fresh and not self.ended_in_read else self.head_size
                     if self.head_read > MAX_HEAD:
                         self._stop(431, f"request head too large (limit {MAX_HEAD} bytes)")
                         return
-                parsed = self.parsed
-                if fresh and seen_requests is not None and parsed is not None and parsed is not _SEVERAL \
-                        and not self.in_message:
-                    seen_requests.remember(data, parsed)
                 return
             except httptools.HttpParserUpgrade as e:
                 fresh = False
@@ -442,7 +383,6 @@ class Connection(asyncio.Protocol):
         self.body = []
         self.body_size = 0
         self.too_large = False
-        self.plain = True
         self.quiet_since = None
 
     def on_url(self, url: bytes) -> None:
@@ -465,13 +405,10 @@ class Connection(asyncio.Protocol):
                 if not v.strip().isdigit() or int(v) > self.front.max_body:
                     self.too_large = True
             elif k == b"expect" and v.lower() == b"100-continue":
-                self.plain = False
                 if self.busy or self.queue:
                     self.continue_wanted = True  # sent once the answers before it are out (`_next`)
                 elif self.transport is not None:
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            elif k in _NOT_REMEMBERED:
-                self.plain = False
 
     def on_body(self, body: bytes) -> None:
         if self.too_large:
@@ -502,10 +439,7 @@ class Connection(asyncio.Protocol):
         request.client, request.scheme = self._forwarded(self.headers)
         request.too_large = self.too_large
         self.in_message = self.continue_wanted = False
-        if self.parsed is None and self.plain and not self.too_large and self.front.seen_requests is not None:
-            self.parsed = request  # the first request of the data being read
-        else:
-            self.parsed = _SEVERAL  # a second one: neither is kept
+        self.ended_in_read = True
         self._enqueue(request)
 
     def _forwarded(self, headers: Headers) -> tuple[tuple[str, int], str]:
