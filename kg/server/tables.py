@@ -2,7 +2,7 @@
 
 Every cache of kg.server is a Table: checked query texts, answer formats, request plans, endpoint
 URLs, answer header lines and access-log paths (the SPARQL pipeline), the answers cache (the front's
-copies of the page cache's answers), the requests seen whole before (the HTTP front), the page
+copies of the page cache's answers), the page
 cache (the API's and the pages' answers) and the VoID description. Each is bounded by its entries
 and by its bytes, as each `put` counts them, so that many distinct large requests (a 1 MB query
 text each) cannot grow a worker without end; one entry bigger than `largest` is not kept at all
