@@ -97,38 +97,62 @@ def titles_may_suggest(w: Weights, prior: float, xs: ClusterRows, ys: ClusterRow
     return best >= w.suggest_min - _EPS
 
 
-def title_pair_may_suggest(w: Weights, prior: float, fx: RowFacts, fy: RowFacts, chance_x: float,
-                           chance_y: float, bits: Sequence[float], rx: int, ry: int) -> bool:
-    """Whether two rows sharing no co-author nor identifier may be suggested on their titles: title
-    evidence above zero (kg.identity.evidence.title_evidence, with every shared word at its IDF) and
-    a score that may reach `suggest_min`."""
-    shared = fx.words & fy.words
-    if not shared:
-        return False
-    if not _title_bound_possible(w):
-        return True
-    venues = bool(fx.venues & fy.venues)
-    free = w.title_free + (w.title_venue if venues else 0.0)
-    beyond = sum([bits[x] for x in shared]) - (fy.papers * chance_x + fx.papers * chance_y) / 2 - free
-    if beyond <= -_EPS:
-        return False
-    best = prior + min(w.title * max(0.0, beyond), w.title_cap) + max(0.0, w.years_near)
-    if venues:
+def _title_beyond(w: Weights, fx: RowFacts, fy: RowFacts, shared: frozenset[int], chance_x: float,
+                  chance_y: float, bits: Sequence[float]) -> float:
+    """At least the bits of the shared title words beyond chance and the free bits
+    (kg.identity.evidence.title_evidence, with every shared word at its whole IDF)."""
+    free = w.title_free + (w.title_venue if fx.venues & fy.venues else 0.0)
+    return sum([bits[x] for x in shared]) - (fy.papers * chance_x + fx.papers * chance_y) / 2 - free
+
+
+def _best(w: Weights, prior: float, fx: RowFacts, fy: RowFacts, beyond: float, rx: int, ry: int) -> float:
+    """The most a pair without a shared co-author can score (kg.identity.evidence.compare): title
+    evidence at most `beyond` bits, every other evidence at its cap, less what no co-author costs."""
+    best = prior + max(0.0, min(w.title * max(0.0, beyond), w.title_cap)) + max(0.0, w.years_near)
+    if fx.venues & fy.venues:
         best += max(0.0, w.venue_cap)
     if fx.institutions & fy.institutions:
         best += max(0.0, w.affiliation_cap)
     if ry in fx.cites or rx in fy.cites:
         best += max(0.0, w.self_cite_cap)
+    return best
+
+
+def title_pair_may_suggest(w: Weights, prior: float, fx: RowFacts, fy: RowFacts, chance_x: float,
+                           chance_y: float, bits: Sequence[float], rx: int, ry: int) -> bool:
+    """Whether two rows sharing no co-author nor identifier may be suggested on their titles: title
+    evidence above zero and a score that may reach `suggest_min`."""
+    shared = fx.words & fy.words
+    if not shared:
+        return False
+    if not _title_bound_possible(w):
+        return True
+    beyond = _title_beyond(w, fx, fy, shared, chance_x, chance_y, bits)
+    if beyond <= -_EPS:
+        return False
+    best = _best(w, prior, fx, fy, beyond, rx, ry)
     opportunity = math.log2(max(fx.papers, 1) * max(fy.papers, 1))
     if opportunity > w.absent_free and w.absent > 0:
         best -= min(w.absent * (opportunity - w.absent_free), w.absent_cap)
     return best >= w.suggest_min - _EPS
 
 
-def partners(ys: ClusterRows, coauthors: frozenset[int], reach: frozenset[int], fx: RowFacts) -> set[int]:
+def coauthor_pair_may_suggest(w: Weights, prior: float, fx: RowFacts, fy: RowFacts, chance_x: float,
+                              chance_y: float, bits: Sequence[float], rx: int, ry: int) -> bool:
+    """Whether two rows that may share a co-author (under one name or two spellings) may reach
+    `suggest_min`: with the co-author evidence at its cap (compare caps it, shared or spelt) and
+    the rest as for titles; without a co-author in the end they score less, as above."""
+    if w.years_gap < 0 or (w.absent > 0 and w.absent_cap < 0):
+        return True
+    shared = fx.words & fy.words
+    beyond = _title_beyond(w, fx, fy, shared, chance_x, chance_y, bits) if shared and w.title > 0 else 0.0
+    return _best(w, prior, fx, fy, beyond, rx, ry) + max(0.0, w.coauthor_cap) >= w.suggest_min - _EPS
+
+
+def partners(ys: ClusterRows, coauthors: frozenset[int], reach: frozenset[int]) -> set[int]:
     """The positions of the rows of `ys` that share a co-author cluster with a row (`coauthors`, its
-    own clusters left out), one of whose co-author clusters may be a spelling of one of the row's
-    (`reach`), or an identifier."""
+    own clusters left out), or one of whose co-author clusters may be a spelling of one of the row's
+    (`reach`)."""
     found: set[int] = set()
     index = ys.by_coauthor
     for c in coauthors:
@@ -139,6 +163,12 @@ def partners(ys: ClusterRows, coauthors: frozenset[int], reach: frozenset[int], 
         got = index.get(c)
         if got:
             found.update(got)
+    return found
+
+
+def identified(ys: ClusterRows, fx: RowFacts) -> set[int]:
+    """The positions of the rows of `ys` that share an identifier with a row (its facts `fx`)."""
+    found: set[int] = set()
     for ident in (fx.orcid, fx.dblp, fx.openalex):
         if ident:
             found.update(ys.by_identifier.get(ident, ()))
@@ -150,14 +180,19 @@ def worth_scoring(w: Weights, prior: float, xs: ClusterRows, ys: ClusterRows, x:
                   bits: Sequence[float], titles: bool) -> Iterator[int]:
     """The rows of `ys` (in their order) the suggestions need to score with row `x` of `xs`;
     `titles`: titles_may_suggest for the two clusters."""
-    fx = xs.facts[x]
-    found = partners(ys, coauthors, reach, fx)
+    fx, rx = xs.facts[x], xs.rows[x]
+    found = identified(ys, fx)  # decided by the identifier: always scored
+    near = partners(ys, coauthors, reach) - found
+    if near:
+        chance_x, chance_y = xs.chance[x], ys.chance
+        found.update(k for k in near if coauthor_pair_may_suggest(
+            w, prior, fx, ys.facts[k], chance_x, chance_y[k], bits, rx, ys.rows[k]))
     if titles:
-        rx, chance_x, chance_y = xs.rows[x], xs.chance[x], ys.chance
+        chance_x, chance_y = xs.chance[x], ys.chance
         fys: Sequence[RowFacts] = ys.facts
         for k, fy in enumerate(fys):
-            if k not in found and title_pair_may_suggest(w, prior, fx, fy, chance_x, chance_y[k], bits,
-                                                          rx, ys.rows[k]):
+            if k not in found and k not in near and title_pair_may_suggest(
+                    w, prior, fx, fy, chance_x, chance_y[k], bits, rx, ys.rows[k]):
                 found.add(k)
     for k in sorted(found):
         yield ys.rows[k]
