@@ -40,6 +40,7 @@ from kg.identity.evidence import (
 )
 from kg.identity.facts import Facts, RowFacts
 from kg.identity.spelling import cluster_key, cluster_pairs, read_pairs, relation, spellings
+from kg.identity.variant_candidates import ClusterRows, priors, titles_may_suggest, worth_scoring
 from kg.nquads import iri, literal, typed
 from kg.terms import KG, RDF_TYPE
 
@@ -64,6 +65,8 @@ class _Rows:
         self._papers: dict[int, int] = {}
         self._names: dict[int, str] = {}
         self._reach: dict[int, frozenset[int]] = {}
+        self._clusters: dict[int, ClusterRows] = {}
+        self.bits = [facts.idf(w) for w in range(len(facts.word_papers))]  # each title word's IDF
 
     def coauthor_clusters(self, row: int) -> frozenset[int]:
         got = self._co.get(row)
@@ -99,6 +102,20 @@ class _Rows:
                 x for c in self.coauthor_clusters(row) if c in spelt for x in spelt[c])
         return got
 
+    def row_facts(self, row: int) -> RowFacts:
+        return self.facts.row(row, self.index.authors.iri(row))
+
+    def cluster_rows(self, cluster: int) -> ClusterRows:
+        """The cluster's rows indexed for the candidate search (kg.identity.variant_candidates);
+        kept for a large cluster only (one name's many spellings pair it again and again)."""
+        got = self._clusters.get(cluster)
+        if got is None:
+            members = [int(r) for r in self.index.c2a.row(cluster)]
+            got = ClusterRows(members, self.row_facts, self.coauthor_clusters, self.bits)
+            if len(members) >= _KEPT:
+                self._clusters[cluster] = got
+        return got
+
     def cluster_name(self, cluster: int) -> str:
         got = self._names.get(cluster)
         if got is None:
@@ -108,11 +125,14 @@ class _Rows:
 
 
 def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None,
-                hand: dict[tuple[str, str], Correction] | None = None) -> Iterator[Suggestion]:
+                hand: dict[tuple[str, str], Correction] | None = None, *,
+                every_pair: bool = False) -> Iterator[Suggestion]:
     """Every variant suggestion of the graph, in the order of the clusters' keys, then those only a
     curator made. `hand`: the corrections by hand about rows of two clusters (kg.identity.curation.Hand
     .variants), by their sorted rows: a `same` is suggested as confirmed by hand whatever the evidence
-    says, a `distinct` is never suggested."""
+    says, a `distinct` is never suggested. `every_pair`: try every pair of rows of two clusters (the
+    plain path, slow for large clusters) rather than the pairs kg.identity.variant_candidates finds:
+    the suggestions are the same."""
     given = weights or Weights()
     w = replace(given, title_free=given.suggest_title_free, title_venue=given.suggest_title_venue)
     hand = dict(hand or {})
@@ -127,7 +147,7 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
     for x, y in pairs:
         cx, cy = number.get(x), number.get(y)
         if cx is not None and cy is not None:
-            yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand)
+            yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
     for (a, b), c in sorted(hand.items()):  # a curator's word about two names no spelling relates
         if c.verdict != SAME:
             continue
@@ -151,10 +171,10 @@ def _by_hand(found: Suggestion | None, a: str, b: str, c: Correction) -> Suggest
 
 
 def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float], w: Weights,
-                  hand: dict[tuple[str, str], Correction]) -> Iterator[Suggestion]:
+                  hand: dict[tuple[str, str], Correction], every_pair: bool = False) -> Iterator[Suggestion]:
     """The suggestions between the rows of clusters `cx` and `cy`; the corrections by hand of their
     pairs applied (and taken out of `hand`)."""
-    yield from _computed(rows, cx, cy, keys, ranks, w, hand)
+    yield from _computed(rows, cx, cy, keys, ranks, w, hand, every_pair)
     index = rows.index
     xs = {index.authors.iri(int(r)) for r in index.c2a.row(cx)}
     ys = {index.authors.iri(int(r)) for r in index.c2a.row(cy)}
@@ -167,9 +187,10 @@ def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[fl
 
 
 def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float], w: Weights,
-              hand: dict[tuple[str, str], Correction]) -> Iterator[Suggestion]:
+              hand: dict[tuple[str, str], Correction], every_pair: bool = False) -> Iterator[Suggestion]:
     index, facts = rows.index, rows.facts
-    xs, ys = [int(r) for r in index.c2a.row(cx)], [int(r) for r in index.c2a.row(cy)]
+    cxs, cys = rows.cluster_rows(cx), rows.cluster_rows(cy)
+    xs, ys = cxs.rows, cys.rows
     own = {cx, cy}
     # title words weigh by the graph only, not by a shared venue's topic: a suggestion is never
     # merged, and on bench/variants.py the venue's weighing cost found rows ("sliding, mode" at a
@@ -178,19 +199,15 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
                   facts.venue_size, facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
                   institution_rows=facts.institution_size, institution_names=facts.institution_label,
                   coauthor_variants=rows.spellings, own=own | rows.spellings(cx) | rows.spellings(cy))
-    known: dict[int, RowFacts] = {}
-
-    def facts_of(r: int) -> RowFacts:
-        got = known.get(r)
-        if got is None:
-            got = known[r] = facts.row(r, index.authors.iri(r))
-        return got
-
-    for rx in xs:
+    known = dict(zip(xs, cxs.facts, strict=True)) | dict(zip(ys, cys.facts, strict=True))
+    facts_of = known.__getitem__
+    prior = priors(w, ctx.rows, ctx.commonness)
+    by_titles = titles_may_suggest(w, prior, cxs, cys)
+    for x, rx in enumerate(xs):
         co_x = rows.coauthor_clusters(rx) - own
         reach = rows.spelt_reach(rx)  # its co-authors' other spellings: the rows it may share one with
         mates = frozenset(int(m) for m in index.a2a.row(rx))
-        for ry in ys:
+        for ry in ys if every_pair else worth_scoring(w, prior, cxs, cys, x, co_x, reach, rows.bits, by_titles):
             if ry in mates:
                 continue  # on one paper together: two people
             co_y = rows.coauthor_clusters(ry)
@@ -241,5 +258,6 @@ def variant_lines(index: AdjacencyIndex, facts: Facts, graph: str, weights: Weig
 
 
 XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
+_KEPT = 64  # a cluster of at least this many rows keeps its candidate index for its other pairs
 _TYPE = iri(RDF_TYPE)
 _ROW = iri(KG.comparedRow)

@@ -1,0 +1,137 @@
+"""The variant suggestions' candidate search (kg.identity.variant_candidates) against the plain loop
+over every pair of rows of two clusters: the same suggestions, in the same order, on generated
+graphs (names in every script, with their spellings) and generated weights; and the pairs it leaves
+out are the ones the plain loop scores for nothing."""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kg
+from kg.adjacency import AdjacencyIndex
+from kg.identity.evidence import Weights
+from kg.identity.facts import Facts
+from kg.identity.variants import Suggestion, suggestions
+from kg.synthetic import generate
+
+FAMILIES = [  # one person's name under its spellings (diacritics NFC and NFD, initials, order, scripts)
+    ["Liyuan Liu", "L. Liu", "Liu Liyuan", "Li-Yuan Liu"],
+    ["José González", "Jose Gonzalez", unicodedata.normalize("NFD", "José González"), "J. González"],
+    ["John A. Smith", "John Smith", "J. Smith", "John Smith 0002"],
+    ["Γιώργος Παπαδόπουλος", "Γ. Παπαδόπουλος", "Παπαδόπουλος Γιώργος"],
+    ["Иван Иванов", "И. Иванов", "Иванов Иван"],
+    ["王 伟", "伟 王", "王 伟明"],
+    ["محمد علي", "علي محمد", "م علي"],
+    ["Jiawei Han", "J. Han", "Han Jiawei"],
+]
+NAMES = [name for family in FAMILIES for name in family]
+ORCIDS = ["0000-0002-1825-0097", "0000-0001-5109-3700", "0000-0003-1415-9269"]
+WORDS = ["graph", "neural", "robot", "kernel", "sparse", "query", "ledger", "protein", "vision", "parser",
+         "quantum", "lattice", "privacy", "swarm", "tensor", "cache", "codec", "fluid", "proof", "mesh",
+         "図形", "データ", "синтез", "ανάλυση", "تعلم"]
+
+
+@st.composite
+def _graphs(draw: st.DrawFn) -> tuple[list[list[str]], list[list[object]]]:
+    """Rows tables' authors [id, name, orcid] and papers [id, title, year, venue, [author ids]]."""
+    n = draw(st.integers(4, 36))
+    authors = [[f"a{k}", draw(st.sampled_from(NAMES)),
+                draw(st.sampled_from(ORCIDS)) if draw(st.integers(0, 9)) == 0 else ""] for k in range(n)]
+    papers: list[list[object]] = []
+    for p in range(draw(st.integers(4, 60))):
+        ids = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4, unique=True))
+        title = " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=2, max_size=6)))
+        papers.append([f"p{p}", title, draw(st.integers(2008, 2022)), draw(st.sampled_from(["v1", "v2", "v3"])),
+                       [f"a{k}" for k in ids]])
+    return authors, papers
+
+
+def _weights() -> st.SearchStrategy[Weights]:
+    """Weights around the shipped ones, where the bounds cut differently."""
+    scaled = st.floats(0.0, 2.0)
+    return st.builds(
+        lambda m, prior, common, title, cap, free, absent, venue, years, coauthor, coauthor_cap: replace(
+            Weights(), suggest_min=m, prior=prior, common=common, title=title, title_cap=cap,
+            suggest_title_free=free, absent=absent, venue_cap=venue, years_near=years, coauthor=coauthor,
+            coauthor_cap=coauthor_cap),
+        st.floats(-8.0, 5.0), scaled, st.floats(0.0, 6.0), st.floats(0.0, 0.6), st.floats(0.0, 6.0),
+        st.sampled_from([0.0, 2.0, 12.0]), scaled, scaled, scaled, st.floats(0.0, 4.0), st.floats(0.0, 8.0))
+
+
+def _write(folder: Path, authors: list[list[str]], papers: list[list[object]]) -> Path:
+    folder.mkdir(parents=True)
+    tables: dict[str, tuple[list[str], list[list[object]]]] = {
+        "venues.csv": (["id", "name", "kind"], [[v, v.upper(), "conference"] for v in ("v1", "v2", "v3")]),
+        "papers.csv": (["id", "title", "year", "venue_id"], [p[:4] for p in papers]),
+        "authors.csv": (["id", "name", "orcid"], [list(a) for a in authors]),
+        "authorships.csv": (["paper_id", "author_id", "position"],
+                            [[p[0], a, i] for p in papers for i, a in enumerate(p[4], 1)]),  # type: ignore[arg-type]
+    }
+    for name, (header, rows) in tables.items():
+        with open(folder / name, "w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(header)
+            out.writerows(rows)
+    return folder
+
+
+@contextmanager
+def _index(store: Path) -> Iterator[tuple[AdjacencyIndex, Facts]]:
+    index = AdjacencyIndex.open((store / "active").resolve())
+    assert index is not None
+    try:
+        facts = Facts.read(index.path)
+        assert facts is not None
+        yield index, facts
+    finally:
+        index.close()
+
+
+def _both(index: AdjacencyIndex, facts: Facts, w: Weights) -> tuple[list[Suggestion], list[Suggestion]]:
+    return (list(suggestions(index, facts, w)), list(suggestions(index, facts, w, every_pair=True)))
+
+
+@given(_graphs(), _weights())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_candidate_search_suggests_what_every_pair_does_on_generated_graphs(
+        graph: tuple[list[list[str]], list[list[object]]], w: Weights) -> None:
+    with TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        kg.build([_write(root / "rows", *graph)], root / "store")
+        with _index(root / "store") as (index, facts):
+            fast, plain = _both(index, facts, w)
+            assert fast == plain
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kg generate's graph (dblp's shapes: large clusters of common names beside their initials)."""
+    root = tmp_path_factory.mktemp("generated")
+    generate(4000, 3, root / "rows")
+    kg.build([root / "rows"], root / "store")
+    return root / "store"
+
+
+@given(_weights())
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_candidate_search_suggests_what_every_pair_does_on_kg_generate(generated: Path, w: Weights) -> None:
+    with _index(generated) as (index, facts):
+        fast, plain = _both(index, facts, w)
+        assert fast == plain
+
+
+def test_the_shipped_weights_suggest_on_kg_generate_and_the_search_finds_them(generated: Path) -> None:
+    with _index(generated) as (index, facts):
+        fast, plain = _both(index, facts, Weights())
+        assert plain, "the generated graph has suggestions to find"
+        assert fast == plain
