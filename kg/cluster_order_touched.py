@@ -28,7 +28,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import cluster_order as order
+import kg.cluster_order as order
 from kg.adjacency import (
     NONE,
     PAPER_FACTS,
