@@ -205,7 +205,8 @@ def _violations(focus: str, prop: PropertyShape, values: set[Any], classes: dict
     def report(generic: str, value: Any = None) -> None:
         message = prop.message if prop.message is not None else generic
         # a blank value is not named in the report (kg.validate._str), as in pyshacl's
-        out.append(Found(focus, message, path, None if value is None or isinstance(value, rdflib.BNode) else str(value)))
+        named = value is not None and not isinstance(value, rdflib.BNode)
+        out.append(Found(focus, message, path, str(value) if named else None))
 
     params = prop.params
     if SH.minCount in params:
