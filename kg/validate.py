@@ -164,7 +164,8 @@ def _fill(message: str, values: dict[str, str]) -> str:
 def _add(report: Report, violations: list[Violation]) -> None:
     if violations:
         report.conforms = False
-        unique = {(v.focus, v.message): v for v in report.violations + violations}
+        # one violation per focus, message, path and value (two values breaking one constraint are two)
+        unique = {(v.focus, v.message, v.path or "", v.value or ""): v for v in report.violations + violations}
         report.violations = [unique[k] for k in sorted(unique)]
 
 
