@@ -229,6 +229,10 @@ def build(
 )
 @click.option("--validate/--no-validate", "check", default=True, show_default=True,
               help="Check the touched resources against the SHACL shapes before the swap (a store only).")
+@click.option("--validate-with", "engine", type=click.Choice(["store", "pyshacl"]), default="store",
+              show_default=True,
+              help="store: the core shapes as SPARQL on the store (pyshacl for a shape it does not understand); "
+                   "pyshacl: every shape in pyshacl, on each chunk's neighbourhood.")
 @click.option(
     "--workers", type=click.IntRange(min=1), help="2: map in a worker process (default: large inputs)."
 )
@@ -248,6 +252,7 @@ def sync(
     dtd: Path | None,
     max_change: str,
     check: bool,
+    engine: str,
     workers: int | None,
     whole_derived: bool,
 ) -> None:
@@ -276,13 +281,15 @@ def sync(
         click.echo(f"{done.summary()} -> {endpoint}", err=True)
         return
     assert store is not None
+    from functools import partial
+
     from kg.sync.embedded import sync as run
     from kg.validate import require_valid_subjects
 
     done = run(
         list(inputs), store, kind=kind, base_iri=base_iri, strict=strict, rejects=rejects, dtd=dtd,
-        workers=workers, max_change=share, validate=require_valid_subjects if check else None, progress=True,
-        whole_derived=whole_derived,
+        workers=workers, max_change=share, progress=True,
+        validate=partial(require_valid_subjects, engine=engine) if check else None, whole_derived=whole_derived,
     )
     click.echo(f"{done.summary()} -> {store}", err=True)
     if not done.up_to_date:

@@ -23,6 +23,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH
 
+from kg import shapes_store
 from kg.errors import KgError
 from kg.ontology import ONTOLOGY_GRAPH, ontology_dir
 from kg.terms import KG, RDF_TYPE, XSD_STRING
@@ -163,7 +164,8 @@ def _fill(message: str, values: dict[str, str]) -> str:
 def _add(report: Report, violations: list[Violation]) -> None:
     if violations:
         report.conforms = False
-        unique = {(v.focus, v.message): v for v in report.violations + violations}
+        # one violation per focus, message, path and value (two values breaking one constraint are two)
+        unique = {(v.focus, v.message, v.path or "", v.value or ""): v for v in report.violations + violations}
         report.violations = [unique[k] for k in sorted(unique)]
 
 
@@ -203,6 +205,33 @@ def _neighbourhood(store: ox.Store, nodes: list[ox.NamedNode]) -> Iterator[ox.Qu
                 yield from _data_quads(store, obj)
 
 
+def _term(t: object) -> rdflib.term.Node:
+    """An Oxigraph term as rdflib's (the plain path's and the store path's values are the same terms)."""
+    if isinstance(t, ox.NamedNode):
+        return rdflib.URIRef(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return rdflib.Literal(t.value, lang=t.language)
+        datatype = t.datatype.value
+        return rdflib.Literal(t.value, datatype=None if datatype == XSD_STRING else rdflib.URIRef(datatype))
+    assert isinstance(t, ox.BlankNode)
+    return rdflib.BNode(t.value)
+
+
+def _around(store: ox.Store, nodes: list[ox.NamedNode]) -> Iterator[ox.Quad]:
+    """The neighbourhood, and the resources that point to the nodes with their own triples: what a
+    shape with an inverse path (a probable person's rows) looks at, whichever chunk they fall in."""
+    yield from _neighbourhood(store, nodes)
+    seen: set[ox.NamedNode | ox.BlankNode] = set()
+    for node in nodes:
+        for quad in store.quads_for_pattern(None, None, node, None):
+            s = quad.subject
+            if isinstance(s, (ox.NamedNode, ox.BlankNode)) and s not in seen:
+                seen.add(s)
+                yield from (q for q in store.quads_for_pattern(s, None, None, None)
+                            if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == ONTOLOGY_GRAPH))
+
+
 def _to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
     graph = rdflib.Graph()
     iris: dict[str, rdflib.URIRef] = {}
@@ -213,13 +242,7 @@ def _to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
             if iri is None:
                 iri = iris[t.value] = rdflib.URIRef(t.value)
             return iri
-        if isinstance(t, ox.Literal):
-            if t.language:
-                return rdflib.Literal(t.value, lang=t.language)
-            datatype = t.datatype.value
-            return rdflib.Literal(t.value, datatype=None if datatype == XSD_STRING else rdflib.URIRef(datatype))
-        assert isinstance(t, ox.BlankNode)
-        return rdflib.BNode(t.value)
+        return _term(t)
 
     add = graph.add
     for q in quads:
@@ -227,11 +250,12 @@ def _to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
     return graph
 
 
-def _run(graph: rdflib.Graph, focus: list[ox.NamedNode] | None) -> Report:
+def _run(graph: rdflib.Graph, focus: list[ox.NamedNode] | None, shacl: rdflib.Graph | None = None) -> Report:
     import pyshacl
 
     kwargs: dict[str, Any] = {"focus_nodes": [rdflib.URIRef(n.value) for n in focus]} if focus else {}
-    conforms, results, _ = pyshacl.validate(graph, shacl_graph=_split_shapes()[0], **kwargs)
+    shacl = _split_shapes()[0] if shacl is None else shacl
+    conforms, results, _ = pyshacl.validate(graph, shacl_graph=shacl, **kwargs)
     assert isinstance(results, rdflib.Graph)
     violations = [
         Violation(
@@ -268,23 +292,53 @@ def require_valid(store: ox.Store) -> None:
         raise ValidationError("the built graph breaks the shapes; the store was not changed\n" + render_text(report))
 
 
-def validate_subjects(store: ox.Store, subjects: Iterable[str]) -> Report:
+VALIDATE_WITH = ("store", "pyshacl")
+
+
+def validate_subjects(store: ox.Store, subjects: Iterable[str], *, engine: str = "store") -> Report:
     """Validate only the resources `subjects` (with their neighbourhood, as the per-class mode does):
-    what a sync touched. The SPARQL-based constraints are checked on the same focus."""
+    what a sync touched. The SPARQL-based constraints are checked on the same focus.
+
+    `engine` "store" checks the core shapes it understands on the store itself (kg.shapes_store),
+    the others with pyshacl; "pyshacl" checks them all with pyshacl on each chunk's neighbourhood."""
+    if engine not in VALIDATE_WITH:
+        raise ValueError(f"validate with {engine!r}: expected one of {', '.join(VALIDATE_WITH)}")
     nodes = sorted({ox.NamedNode(s) for s in subjects}, key=lambda n: n.value)
     total = Report(True, f"{len(nodes):,} touched resources")
-    for chunk in _chunks(nodes, CHUNK):
-        part = _run(_to_rdflib(_neighbourhood(store, chunk)), chunk)
-        total.conforms &= part.conforms
-        total.violations += part.violations
+    if engine == "store":
+        _on_store(store, nodes, total)
+    else:
+        for chunk in _chunks(nodes, CHUNK):
+            part = _run(_to_rdflib(_neighbourhood(store, chunk)), chunk)
+            total.conforms &= part.conforms
+            total.violations += part.violations
     if nodes:
         _add(total, _sparql_violations(store, {n.value for n in nodes}, bind=True))
     return total
 
 
-def require_valid_subjects(store: ox.Store, subjects: Iterable[str]) -> None:
+@cache
+def _store_plan() -> shapes_store.Plan:
+    return shapes_store.plan(_split_shapes()[0])
+
+
+def _on_store(store: ox.Store, nodes: list[ox.NamedNode], total: Report) -> None:
+    """The understood shapes checked on the store, the others by pyshacl on the nodes they target."""
+    plan = _store_plan()
+    found = [Violation(f.focus, f.message, f.path, f.value) for f in shapes_store.check(store, nodes, plan, _term)]
+    if plan.fallback_targets:
+        targets = [ox.NamedNode(c) for c in sorted(plan.fallback_targets)]
+        rest = [n for n in nodes if any(any(store.quads_for_pattern(n, ox.NamedNode(RDF_TYPE), c)) for c in targets)]
+        for chunk in _chunks(rest, CHUNK):
+            found += _run(_to_rdflib(_around(store, chunk)), chunk, plan.fallback).violations
+    found.sort(key=lambda v: (v.focus, v.message))
+    total.conforms = not found
+    total.violations = found
+
+
+def require_valid_subjects(store: ox.Store, subjects: Iterable[str], *, engine: str = "store") -> None:
     """Raises ValidationError (with the report) when a touched resource breaks the shapes."""
-    report = validate_subjects(store, subjects)
+    report = validate_subjects(store, subjects, engine=engine)
     if not report.conforms:
         first = report.violations[0] if report.violations else None
         reason = f"<{first.focus}>: {first.message}" if first is not None else "the shapes"

@@ -107,9 +107,12 @@ def test_add_change_delete_and_rename_in_every_script_equal_a_rebuild(
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_random_changes_to_a_generated_graph_equal_a_rebuild(seed: int, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Seeds 3 and 4 write the new lines with the bulk loader, as a large change does."""
+    """Seeds 3 and 4 write the new lines with the bulk loader, as a large change does; seeds 2 and 4
+    remove the old triples in batches of 3 subjects."""
     if seed > 2:
-        monkeypatch.setattr("kg.sync.embedded.BULK_SUBJECTS", 5)
+        monkeypatch.setattr("kg.sync.apply.BULK_SUBJECTS", 5)
+    if seed % 2 == 0:
+        monkeypatch.setattr("kg.sync.apply.REMOVE_BATCH", 3)
     rows, store = tmp_path / "rows", tmp_path / "store"
     generate(400, seed, rows)
     build([rows], store)

@@ -25,12 +25,13 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex
-from kg.build import Loaded, _after_load, _bulk_load_chunks, _metadata, _previous_meta, _remove_graphs
+from kg.build import Loaded, _after_load, _metadata, _previous_meta, _remove_graphs
 from kg.iris import DEFAULT_BASE_IRI
 from kg.links import IDENTITY, LINKS, source_graphs
 from kg.pipeline import Mapping
 from kg.store import StoreDir
 from kg.streaming import Report, Run
+from kg.sync.apply import apply
 from kg.sync.counts import SyncedCounts
 from kg.sync.delta import Delta, between
 from kg.sync.derived import derived_steps, small
@@ -127,7 +128,7 @@ def sync(
                     counted.remove(gen.store)
                     lap("counts")
                 _remove_graphs(gen.store, derived_graphs)
-                _apply(gen.store, delta, spool)
+                apply(gen.store, delta, spool)
                 gen.store.flush()
                 lap("apply")
                 if touched is not None:  # and the new ones
@@ -169,29 +170,6 @@ def _clusters(generation: Path) -> int:
         return len(index.clusters)
     finally:
         index.close()
-
-
-BULK_SUBJECTS = 100_000  # above this many subjects written, the new lines are bulk-loaded
-
-
-def _apply(store: ox.Store, delta: Delta, spool: Spool) -> None:
-    """Removes the changed and removed subjects' triples from their graphs, then loads the new lines:
-    in transactions for a day's change, with the bulk loader (after a flush of the removals) for a
-    large one, which a transaction would hold in memory whole."""
-    written: set[bytes] = set()
-    for name, d in delta.graphs.items():
-        graph = ox.NamedNode(name)
-        for subject in d.cleared:
-            node = ox.NamedNode(subject.decode("utf-8")[1:-1])
-            for quad in list(store.quads_for_pattern(node, None, None, graph)):
-                store.remove(quad)
-        written |= d.written
-    if len(written) > BULK_SUBJECTS:
-        store.flush()
-        _bulk_load_chunks(store, spool.lines_of(written))
-        return
-    for chunk in spool.lines_of(written):
-        store.load(input=chunk, format=ox.RdfFormat.N_QUADS)
 
 
 def _sync_meta(
