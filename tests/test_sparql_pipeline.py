@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -182,13 +183,15 @@ def _cached_lines(server: Server) -> list[str]:
     return [line for line in lines if "kg.server.access" in line and line.endswith("ms cached")]
 
 
-def test_the_speed_settings_change_no_answer(example_store: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("off", [("--answers-cache", "0"), ("--cache", "0")])
+def test_the_speed_settings_change_no_answer(example_store: Path, tmp_path: Path, off: tuple[str, str]) -> None:
+    """--answers-cache 0 turns the front's copies off; --cache 0 (no page cache) turns them off too."""
     with running(example_store, "--workers", "1", log=tmp_path / "on.log") as on:
         fast = _answers(on)
         cached = _cached_lines(on)
-    with running(example_store, "--workers", "1", "--answers-cache", "0", log=tmp_path / "off.log") as off:
-        plain = _answers(off)
-        uncached = _cached_lines(off)
+    with running(example_store, "--workers", "1", *off, log=tmp_path / "off.log") as server:
+        plain = _answers(server)
+        uncached = _cached_lines(server)
     assert fast == plain
     assert cached and not uncached  # the setting is heard: no answer from the front's answers cache
 

@@ -41,8 +41,9 @@ class AnswersCache:
         self.site = site
         self.lines = lines
         self.charges = charges
-        # a body over an eighth of the bytes is not kept
-        self.answers: Table[Hashable, CachedAnswer] = caches.table("answers", config.answers_cache, ANSWERS_BYTES,
+        # a body over an eighth of the bytes is not kept; copies of the page cache's answers: none without it
+        size = min(config.answers_cache, config.cache_entries)
+        self.answers: Table[Hashable, CachedAnswer] = caches.table("answers", size, ANSWERS_BYTES,
                                                                    largest=ANSWERS_BYTES, lru=True)
 
     def take(self, conn: Connection, request: Request) -> bool:

@@ -33,7 +33,8 @@ class ServerConfig:
     client_budget: float | None = None  # query seconds per minute per client (kg.server.budget)
     client_budget_loopback: bool = False
     cache_entries: int = 2048  # API and page answers kept in memory (kg.server.page_cache); 0: none
-    answers_cache: int = 2048  # those answers kept as bytes by the HTTP front too (kg.server.answers_cache); 0: none
+    answers_cache: int = 2048  # of those, kept as bytes by the HTTP front too (kg.server.answers_cache); 0: none
+    # (at most cache_entries: with no page cache, the front keeps no answer either)
     anchors: tuple[str, ...] = ()  # author rows whose distance every author page shows (kg serve --anchor)
     remote: RemoteSpec | None = None  # kg serve --endpoint URL [--index DIR] [--data-version V]
 

@@ -106,7 +106,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
                             others_in_flight=lambda: app.active)
     pipelines.append(sparql)
     answers = AnswersCache(config, endpoint.site, endpoint.caches, sparql.lines, sparql.charges) \
-        if config.answers_cache else None
+        if config.answers_cache and config.cache_entries else None
     front = Front(app, sparql, answers, config.max_body, (config.host, config.port), config.request_timeout)
     BEFORE_DEATH.append(sparql.lines.flush)
 
