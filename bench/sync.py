@@ -21,6 +21,7 @@ import csv
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,10 @@ def main() -> None:
         for _ in range(args.rounds):
             shutil.rmtree(work / "full", ignore_errors=True)
             full = kg("build", str(work / "changed"), "--store", str(work / "full"))
+            built = json.loads((work / "full" / "active" / "build.json").read_text())
+            # the largest resident set of one process so far (the builds' main processes: their mapping
+            # workers are smaller), in MB
+            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
             synced = work / "synced"
             shutil.rmtree(synced, ignore_errors=True)
             # hard links: a sync never writes the active generation's files (RocksDB's are immutable),
@@ -113,6 +118,12 @@ def main() -> None:
                                              **{step: phases.get(step, {}).get("seconds")
                                                 for step in ("cluster_order", "identity", "search")}},
                            "changes": phases.get("synced", {}).get("changes"),
+                           "build_steps": {"seconds": built.get("seconds"),
+                                           **{step: built.get(step, {}).get("seconds")
+                                              for step in ("cluster_order", "identity", "search")},
+                                           "suggestions": built.get("identity", {}).get("suggestion_seconds"),
+                                           "search_collected": built.get("search", {}).get("collected_seconds")},
+                           "largest_process_mb": peak_mb,
                            "back_changes": kept.get("synced", {}).get("changes")})
             print(json.dumps(rounds[-1]), flush=True)
     result = {"rows": args.rows.name, "share": args.share, "whole_derived": args.whole_derived,
