@@ -51,6 +51,8 @@ class PropertyShape:
     path: rdflib.URIRef
     params: dict[rdflib.URIRef, list[rdflib.term.Node]]
     message: str | None
+    # the shapes graph it came from: its sh:in lists, and the prefixes pyshacl names terms with
+    names: rdflib.Graph = field(default_factory=rdflib.Graph, repr=False, compare=False)
 
 
 @dataclass
@@ -105,7 +107,7 @@ def _node_shape(graph: rdflib.Graph, iri: rdflib.term.Node) -> NodeShape | None:
         messages = params.get(SH.message, [])
         if len(messages) > 1:
             return None
-        shape.properties.append(PropertyShape(paths[0], dict(params), str(messages[0]) if messages else None))
+        shape.properties.append(PropertyShape(paths[0], dict(params), str(messages[0]) if messages else None, graph))
     return shape
 
 
@@ -197,32 +199,32 @@ def _violations(focus: str, prop: PropertyShape, values: set[Any], classes: dict
     if SH.minCount in params:
         n = _int(params[SH.minCount][0])
         if len(values) < n:
-            report(f"Less than {n} values on {_focus_string(focus)}->{_name(prop.path)}")
+            report(f"Less than {n} values on {_focus_string(focus)}->{_name(prop.names, prop.path)}")
     if SH.maxCount in params:
         n = _int(params[SH.maxCount][0])
         if len(values) > n:
-            report(f"More than {n} values on {_focus_string(focus)}->{_name(prop.path)}")
+            report(f"More than {n} values on {_focus_string(focus)}->{_name(prop.names, prop.path)}")
     for v in sorted(values, key=str):
         for klass in params.get(SH["class"], []):
             if isinstance(v, rdflib.Literal) or klass not in classes.get(v, set()):
-                report(f"Value does not have class {_name(klass)}", v)
+                report(f"Value does not have class {_name(prop.names, klass)}", v)
         if SH.datatype in params:
             datatype = params[SH.datatype][0]
             if not _has_datatype(v, datatype):
-                report(f"Value is not Literal with datatype {_name(datatype)}", v)
+                report(f"Value is not Literal with datatype {_name(prop.names, datatype)}", v)
         if SH.nodeKind in params and not _has_kind(v, params[SH.nodeKind][0]):
-            report(f"Value is not of Node Kind {_name(params[SH.nodeKind][0])}", v)
+            report(f"Value is not of Node Kind {_name(prop.names, params[SH.nodeKind][0])}", v)
         for pattern in params.get(SH.pattern, []):
             if isinstance(v, rdflib.BNode) or not _pattern(str(pattern)).search(str(v)):
                 report(f"Value does not match pattern '{pattern}'", v)
-        if SH["in"] in params and v not in _in_values(params[SH["in"]][0]):
-            report(f"Value {_literal_name(v)} not in list {_in_names(params[SH['in']][0])}", v)
+        if SH["in"] in params and v not in _in_values(prop.names, params[SH["in"]][0]):
+            report(f"Value {_literal_name(v)} not in list {_in_names(prop.names, params[SH['in']][0])}", v)
         if SH.minLength in params:
             n = _int(params[SH.minLength][0])
             if n > 0 and (isinstance(v, rdflib.BNode) or len(str(v)) < n):
                 report(f"String length not >= {_literal_name(params[SH.minLength][0])}", v)
         if SH.minInclusive in params and not _at_least(v, params[SH.minInclusive][0]):
-            report(f"Value is not >= {_name(params[SH.minInclusive][0])}", v)
+            report(f"Value is not >= {_name(prop.names, params[SH.minInclusive][0])}", v)
     return out
 
 
@@ -275,22 +277,14 @@ def _pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-@cache
-def _shapes_names() -> rdflib.Graph:
-    """The shapes graph pyshacl is given: it names classes, paths and datatypes with its prefixes."""
-    from kg.validate import _split_shapes
-
-    return _split_shapes()[0]
+def _in_values(names: rdflib.Graph, head: rdflib.term.Node) -> list[rdflib.term.Node]:
+    return list(rdflib.collection.Collection(names, head))
 
 
-def _in_values(head: rdflib.term.Node) -> list[rdflib.term.Node]:
-    return list(rdflib.collection.Collection(_shapes_names(), head))
-
-
-def _in_names(head: rdflib.term.Node) -> str:
+def _in_names(names: rdflib.Graph, head: rdflib.term.Node) -> str:
     from pyshacl.rdfutil.stringify import stringify_node
 
-    return str([stringify_node(_shapes_names(), v) for v in _in_values(head)])
+    return str([stringify_node(names, v) for v in _in_values(names, head)])
 
 
 def _at_least(v: Any, minimum: rdflib.term.Node) -> bool:
@@ -309,10 +303,10 @@ def _at_least(v: Any, minimum: rdflib.term.Node) -> bool:
         return False
 
 
-def _name(node: rdflib.term.Node) -> str:
+def _name(names: rdflib.Graph, node: rdflib.term.Node) -> str:
     from pyshacl.rdfutil.stringify import stringify_node
 
-    return str(stringify_node(_shapes_names(), node))
+    return str(stringify_node(names, node))
 
 
 def _literal_name(node: rdflib.term.Node) -> str:

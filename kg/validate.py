@@ -23,7 +23,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH
 
-from kg import shapes_store
+import kg.shapes_store as shapes_store
 from kg.errors import KgError
 from kg.ontology import ONTOLOGY_GRAPH, ontology_dir
 from kg.terms import KG, RDF_TYPE, XSD_STRING
