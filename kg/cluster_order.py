@@ -335,11 +335,18 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
             _write_iris(tmp / "strict-labels", [label[key] for key in keys])
         _write(tmp / f"{variant}-keys.dat", cluster_of)
     heads.close()
-    for name, values in (("head.off", head_off), ("order.off", order_off), ("order.dat", order),
-                         ("on.off", on_off), ("on.dat", on)):
+    return finish_files(index, tmp, big, (("head.off", head_off), ("order.off", order_off), ("order.dat", order),
+                                          ("on.off", on_off), ("on.dat", on)),
+                        {"papers": len(table), "clusters": len(numbered), "entries": len(order),
+                         **{f"{v}_keys": len(kept) for v, kept in clusters.items()}})
+
+
+def finish_files(index: AdjacencyIndex, tmp: Path, big: int, numbers: tuple[tuple[str, array[int]], ...],
+                 counts: dict[str, int]) -> dict[str, int]:
+    """Writes the number files and meta.json (with `counts` and the directory's bytes) of an order
+    directory made in `tmp`, and puts it in place of the index's with one rename; the counts."""
+    for name, values in numbers:
         _write(tmp / name, values)
-    counts: dict[str, int] = {"papers": len(table), "clusters": len(numbered), "entries": len(order),
-                              **{f"{v}_keys": len(kept) for v, kept in clusters.items()}}
     counts["bytes"] = sum(f.stat().st_size for f in tmp.iterdir())
     (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "byteorder": sys.byteorder, "big": big,
                                                 "counts": counts}, indent=2))

@@ -51,6 +51,7 @@ from kg.cluster_order import (
     _Papers,
     _per_year,
     _row,
+    finish_files,
 )
 from kg.identity.read import Person, completed
 from kg.terms import KG, RDFS_LABEL
@@ -490,18 +491,10 @@ def _write_order(
             _write_iris(tmp / "strict-labels", [labels[k] if k in labels else old_labels[k] for k in keys])
         _write(tmp / f"{variant}-keys.dat", cluster_of)
     heads.close()
-    for name, values in (("head.off", head_off), ("order.off", order_off), ("order.dat", order),
-                         ("on.off", on_off), ("on.dat", on)):
-        _write(tmp / name, values)
-    counts: dict[str, int] = {"papers": len(table), "clusters": len(numbered), "entries": len(order),
-                              **{f"{v}_keys": len(kept) for v, kept in entries.items()}}
-    counts["bytes"] = sum(f.stat().st_size for f in tmp.iterdir())
-    (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "byteorder": sys.byteorder, "big": big,
-                                                "counts": counts}, indent=2))
-    final = index.path / DIRECTORY
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
-    return counts
+    return finish_files(index, tmp, big, (("head.off", head_off), ("order.off", order_off), ("order.dat", order),
+                                              ("on.off", on_off), ("on.dat", on)),
+                            {"papers": len(table), "clusters": len(numbered), "entries": len(order),
+                             **{f"{v}_keys": len(kept) for v, kept in entries.items()}})
 
 
 def _write_author_lists(
