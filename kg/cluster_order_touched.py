@@ -21,10 +21,10 @@ import json
 import shutil
 import sys
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -170,12 +170,16 @@ class _PaperFacts:
             self._titles.close()
 
 
-class _Names(dict[str, str]):
-    """kg:name of any subject, looked up when first asked (what kg.cluster_order's scan gives)."""
+V = TypeVar("V")
 
-    def __init__(self, lookup: _Lookup) -> None:
+
+class _Found(dict[str, V]):
+    """Values looked up when first asked (`find`: None when there is none), each kept, absent ones too:
+    a row's kg:name (what kg.cluster_order's scan gives), a row's number in the index."""
+
+    def __init__(self, find: Callable[[str], V | None]) -> None:
         super().__init__()
-        self.lookup = lookup
+        self.find = find
         self._absent: set[str] = set()
 
     def _load(self, iri: str) -> bool:
@@ -183,39 +187,7 @@ class _Names(dict[str, str]):
             return True
         if iri in self._absent:
             return False
-        name = self.lookup.text(iri, KG.name)
-        if name is None:
-            self._absent.add(iri)
-            return False
-        self[iri] = name
-        return True
-
-    def __contains__(self, iri: object) -> bool:
-        return isinstance(iri, str) and self._load(iri)
-
-    def __missing__(self, iri: str) -> str:
-        if self._load(iri):
-            return dict.__getitem__(self, iri)
-        raise KeyError(iri)
-
-    def get(self, iri: str, default: Any = None) -> Any:
-        return dict.__getitem__(self, iri) if self._load(iri) else default
-
-
-class _Numbers(dict[str, int]):
-    """An author row's number in the index (binary search in its sorted IRIs), cached."""
-
-    def __init__(self, table: IriTable) -> None:
-        super().__init__()
-        self.table = table
-        self._absent: set[str] = set()
-
-    def _load(self, iri: str) -> bool:
-        if dict.__contains__(self, iri):
-            return True
-        if iri in self._absent:
-            return False
-        found = self.table.find(iri)
+        found = self.find(iri)
         if found is None:
             self._absent.add(iri)
             return False
@@ -225,7 +197,7 @@ class _Numbers(dict[str, int]):
     def __contains__(self, iri: object) -> bool:
         return isinstance(iri, str) and self._load(iri)
 
-    def __missing__(self, iri: str) -> int:
+    def __missing__(self, iri: str) -> V:
         if self._load(iri):
             return dict.__getitem__(self, iri)
         raise KeyError(iri)
@@ -263,8 +235,8 @@ def _update(
     rows: set[str], big: int,
 ) -> dict[str, int]:
     lookup = _Lookup(store)
-    names = _Names(lookup)
-    number = _Numbers(index.authors)
+    names: _Found[str] = _Found(lambda iri: lookup.text(iri, KG.name))
+    number: _Found[int] = _Found(index.authors.find)
     persons = _BoundPersons(lookup, index)
     entries: dict[str, dict[str, _Entry]] = {}
     recomputed: dict[str, list[str]] = {}  # variant -> touched keys that are big now
@@ -352,7 +324,7 @@ def _kept(old: ClusterOrder, c: int) -> _Entry:
 
 
 def _members(
-    lookup: _Lookup, key: str, predicate: str, number: _Numbers, names: _Names, papers: _Papers, big: int,
+    lookup: _Lookup, key: str, predicate: str, number: _Found[int], names: _Found[str], papers: _Papers, big: int,
 ) -> list[str] | None:
     """The rows of a key when its cluster is big (as kg.cluster_order._big decides it), else None."""
     subjects = {q.subject.value for q in lookup.store.quads_for_pattern(None, ox.NamedNode(predicate),
@@ -380,7 +352,7 @@ def _label(lookup: _Lookup, key: str) -> str:
 
 
 def _compute(
-    entry: _Entry, papers: _Papers, number: _Numbers, names: _Names, position: dict[int, int],
+    entry: _Entry, papers: _Papers, number: _Found[int], names: _Found[str], position: dict[int, int],
     iri_of: list[str], year: dict[int, int | None], titles: dict[int, str], details: _Details,
     persons: _BoundPersons, kept_rows: dict[str, dict[str, Any]],
 ) -> None:
@@ -449,7 +421,7 @@ class _BoundPersons:
 
 def _write_order(
     index: AdjacencyIndex, papers: _Papers, old: ClusterOrder, entries: dict[str, dict[str, _Entry]],
-    labels: dict[str, str], table: list[int], iri_at: list[str], names: _Names, touched_rows: set[str], big: int,
+    labels: dict[str, str], table: list[int], iri_at: list[str], names: _Found[str], touched_rows: set[str], big: int,
 ) -> dict[str, int]:
     """The files of kg.cluster_order._build, in its order, from the entries."""
     tmp = index.path / f".{DIRECTORY}.part"
@@ -498,7 +470,7 @@ def _write_order(
 
 
 def _write_author_lists(
-    index: AdjacencyIndex, papers: _Papers, old: ClusterOrder, table: list[int], names: _Names,
+    index: AdjacencyIndex, papers: _Papers, old: ClusterOrder, table: list[int], names: _Found[str],
     touched_rows: set[str], tmp: Path,
 ) -> None:
     """kg.cluster_order._write_authors, every row's name kept from the previous files unless the
