@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from endpoint import BIN, ROOT, Client, free_port, load, wait_up  # noqa: E402
+from endpoint import BIN, ROOT, Client, free_port, load, report, wait_up  # noqa: E402
 
 
 def get(path: str) -> bytes:
@@ -136,11 +136,7 @@ def main() -> None:
               "biggest": biggest[:5], "kg_serve_args": cmd[6:],
               "load_average_before": [round(x, 2) for x in load_before],
               "load_average_after": [round(x, 2) for x in os.getloadavg()], **out}
-    text = json.dumps(result, indent=2) + "\n"
-    sys.stdout.write(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+    report(result, args.out)
 
 
 if __name__ == "__main__":

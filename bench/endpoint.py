@@ -105,6 +105,15 @@ def lookup_mix(data: str, sample: int, seed: int) -> list[str]:
     return out
 
 
+def report(result: dict[str, Any], out: Path | None) -> None:
+    """The result as JSON on standard output, and in `out` too when given."""
+    text = json.dumps(result, indent=2) + "\n"
+    sys.stdout.write(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -433,11 +442,7 @@ def main() -> None:
         **results,
         "ratios": ratios,
     }
-    text = json.dumps(result, indent=2) + "\n"
-    sys.stdout.write(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+    report(result, args.out)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from endpoint import KG, LOOKUPS, cpu_seconds, free_port, load, prepare, wait_up  # noqa: E402
+from endpoint import KG, LOOKUPS, cpu_seconds, free_port, load, prepare, report, wait_up  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -153,11 +153,7 @@ def main() -> None:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "summary": summary, "rounds": rounds,
     }
-    text = json.dumps(result, indent=2) + "\n"
-    sys.stdout.write(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+    report(result, args.out)
 
 
 if __name__ == "__main__":
