@@ -1,5 +1,5 @@
-"""Benchmark: what `kg build --ledger` (the default: the digests `kg sync` compares with, computed on
-a thread while the build loads) adds to a build, against `--no-ledger`, in one run.
+"""Benchmark: what `kg build --ledger` (the default: the digests `kg sync` compares with, computed in
+a child process while the build loads) adds to a build, against `--no-ledger`, in one run.
 
 Each round builds ROWS (a `kg generate` directory) into a fresh store with and without the ledger,
 in turns (the order swapped every round), and reports the wall-clock seconds of each and their

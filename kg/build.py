@@ -25,6 +25,7 @@ import io
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ from kg.sources import detect
 from kg.stats import compute_stats
 from kg.store import LEDGER, Generation, StoreDir
 from kg.streaming import Report, Run, load_ontology
-from kg.sync.ledger import Ledger, LedgerThread
+from kg.sync.ledger import LedgerProcess
 from kg.sync.watermark import SOURCES, merged, watermarks
 from kg.version import __version__
 
@@ -204,8 +205,8 @@ def build(
     overlap, not compacted), and queries that scan ranges are several times slower on it
     (kg.store.Generation.compact).
 
-    With `ledger` (the default) the digests of the new source graphs' subjects are computed on a
-    thread while they load and kept in the generation (kg.sync.ledger), for the first `kg sync`.
+    With `ledger` (the default) the digests of the new source graphs' subjects are computed in a
+    child process while they load and kept in the generation (kg.sync.ledger), for the first `kg sync`.
     """
     run = Run(rejects if rejects is not None else store / "rejects.jsonl", base_iri=base_iri, strict=strict)
     minter = run.minter
@@ -213,13 +214,14 @@ def build(
     previous = _previous_meta(target, minter) if add else None
     replaced = {minter.graph(detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
     marks = watermarks(inputs, kind, minter.graph)  # what `kg sync` compares its inputs with
-    with run, Mapping(run, inputs, kind, progress=progress, dtd=dtd, workers=workers, collect_index=not add,
-                      scratch=store) as mapping, target.generation(copy_active=add) as gen:
+    # the ledger's process first: forked before the mapping worker and the store, it copies neither
+    with run, (LedgerProcess() if ledger else nullcontext()) as digests, \
+            Mapping(run, inputs, kind, progress=progress, dtd=dtd, workers=workers, collect_index=not add,
+                    scratch=store) as mapping, target.generation(copy_active=add) as gen:
         if add:
             derived = [minter.graph(LINKS), minter.graph(IDENTITY)]
             _remove_graphs(gen.store, [ONTOLOGY_GRAPH, *derived, *sorted(replaced)])
         load_ontology(gen.store)
-        digests = LedgerThread() if ledger else None
         chunks = mapping.chunks()
         _bulk_load_chunks(gen.store, digests.passing(chunks) if digests is not None else chunks)
         _keep_ledger(gen.path, digests, add)
@@ -232,19 +234,13 @@ def build(
     return run.report
 
 
-def _keep_ledger(generation: Path, digests: LedgerThread | None, add: bool) -> None:
-    """Writes the build's ledger into the generation: over the one an --add copied (its other
+def _keep_ledger(generation: Path, digests: LedgerProcess | None, add: bool) -> None:
+    """Has the build's ledger written into the generation: over the one an --add copied (its other
     sources' graphs kept), or removes that copy when no ledger was computed (it would be stale)."""
-    copied = generation / LEDGER
     if digests is None:
-        copied.unlink(missing_ok=True)
+        (generation / LEDGER).unlink(missing_ok=True)
         return
-    fresh = digests.finish()
-    kept = Ledger.load(generation) if add else None
-    if kept is not None:
-        kept.graphs.update(fresh.graphs)
-        fresh = kept
-    fresh.save(generation)
+    digests.save(generation, over_kept=add)
 
 
 def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = True) -> Report:

@@ -550,6 +550,24 @@ def test_the_ledger_a_build_keeps_is_the_one_read_from_its_store(seed: int, tmp_
         assert differ == twice
 
 
+def test_a_ledger_process_that_dies_fails_the_build_and_keeps_the_store(
+    example: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger is computed in a child process (kg.sync.ledger.LedgerProcess): when it is gone
+    the build stops with a reason, and the active generation is left as it was."""
+    import os
+
+    import kg.sync.ledger
+    from kg.errors import KgError
+
+    rows, store = example
+    before = StoreDir(store).require()
+    monkeypatch.setattr(kg.sync.ledger, "_ledger_child", lambda conn: os._exit(1))
+    with pytest.raises(KgError, match="the ledger's process stopped"):
+        build([rows], store)
+    assert StoreDir(store).require() == before
+
+
 def test_no_ledger_kept_and_ledgers_over_add_and_load(example: tuple[Path, Path], tmp_path: Path) -> None:
     from kg.store import StoreDir as Dir
     from kg.sync.ledger import Ledger

@@ -14,18 +14,19 @@ in a digest, which makes that subject be rewritten with the same triples: never 
 from __future__ import annotations
 
 import marshal
+import multiprocessing
 import os
-import queue
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import blake2b
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.nquads import iri, literal, typed
 from kg.store import LEDGER
 from kg.streaming import batched
@@ -121,39 +122,82 @@ def completed(kept: Ledger | None, graphs: list[str], read: Callable[[list[str]]
     return ledger, source
 
 
-class LedgerThread:
-    """Computes a ledger on another thread from the chunks a build loads (`passing`), so that the
-    first sync after the build has one to compare with instead of reading the store."""
+class LedgerProcess:
+    """Computes a ledger from the chunks a build loads (`passing`), so that the first sync after the
+    build has one to compare with instead of reading the store, and writes it into the generation
+    (`save`). It runs in a child process: a ledger is a dict entry per subject (about 1.3 GB at 1M
+    papers), which a process of the build would otherwise keep through the load and every step after
+    it, while the child's memory is returned when it ends. Start it before the store is opened (a
+    fork then copies no store's threads)."""
 
     def __init__(self) -> None:
-        self.ledger = Ledger()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="kg-ledger", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self.ledger.add_chunk(chunk)
-                except BaseException as e:  # kept, raised by finish()
-                    self._error = e
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        ctx: Any = multiprocessing.get_context("fork" if fork else "spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_ledger_child, args=(child,), name="kg-ledger", daemon=True)
+        self._proc.start()
+        child.close()
 
     def passing(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        """The chunks as they are, each also given to the ledger."""
-        try:
-            for chunk in chunks:
-                self._queue.put(chunk)
-                yield chunk
-        finally:
-            self._queue.put(None)
+        """The chunks as they are, each also sent to the ledger's process."""
+        for chunk in chunks:
+            if chunk:  # an empty message ends the chunks
+                self._send(chunk)
+            yield chunk
 
-    def finish(self) -> Ledger:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self.ledger
+    def _send(self, chunk: bytes) -> None:
+        try:
+            self._conn.send_bytes(chunk)
+        except OSError:
+            raise KgError("the ledger's process stopped before the load ended (killed?)") from None
+
+    def save(self, generation: Path, over_kept: bool) -> None:
+        """Ends the chunks and has the ledger written into `generation`: over the ledger found there
+        when `over_kept` (an --add build: the other sources' graphs kept), else in its place."""
+        self._send(b"")
+        try:
+            self._conn.send((str(generation), over_kept))
+            failed = self._conn.recv()
+        except (OSError, EOFError):
+            raise KgError("the ledger's process stopped before it wrote the ledger (killed?)") from None
+        if failed is not None:
+            raise KgError(f"the ledger: {failed}")
+
+    def close(self) -> None:
+        """Ends the process (without a ledger, unless `save` was called)."""
+        self._conn.close()
+        self._proc.join(timeout=5)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join()
+
+    def __enter__(self) -> LedgerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ledger_child(conn: Connection) -> None:
+    ledger = Ledger()
+    try:
+        while chunk := conn.recv_bytes():
+            ledger.add_chunk(chunk)
+        where, over_kept = conn.recv()
+    except (EOFError, OSError):
+        return  # the build stopped: no ledger
+    try:
+        generation = Path(where)
+        kept = Ledger.load(generation) if over_kept else None
+        if kept is not None:
+            kept.graphs.update(ledger.graphs)
+            ledger = kept
+        ledger.save(generation)
+        conn.send(None)
+    except Exception as e:  # told to the build, which fails with it
+        conn.send(f"{type(e).__name__}: {e}")
+    finally:
+        conn.close()
 
 
 def term_text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph) -> str:
