@@ -10,8 +10,9 @@ top venues and top co-authors (as kg.cluster_page counts them), its probable per
 kg.identity.read gives them) and its papers per year: these three as the JSON text an answer
 carries, so that a page of a cluster of hundreds of rows copies them into its answer instead of
 decoding and encoding them again; and a strict key's display label. Read from the store in a few
-whole-predicate scans (serialised by Oxigraph, parsed by the csv/json modules: about 5 µs a triple
-against 20 µs through Python terms) and the index (each row's papers, including the single-author
+whole-predicate scans (serialised by Oxigraph into a file beside the index, read back a row at a
+time by the csv module: about 5 µs a triple against 20 µs through Python terms, and never a whole
+answer in memory) and the index (each row's papers, including the single-author
 ones it keeps aside, the co-author counts, each row's cluster).
 
 Files in paths-index/cluster-order/, native byte order; a cluster whose rows are those of another
@@ -38,14 +39,15 @@ from __future__ import annotations
 
 import csv
 import heapq
-import io
 import json
+import os
 import shutil
 import sys
+import tempfile
 import weakref
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,29 +223,36 @@ class _Papers:
         self.solo.close()
 
 
-def _scan(store: ox.Store, predicate: str) -> Iterator[list[str]]:
-    """(subject, object) of every triple of `predicate` (union of the graphs), as text (CSV)."""
-    results = store.query(f"SELECT ?s ?o WHERE {{ ?s <{predicate}> ?o }}", use_default_graph_as_union=True)
+def _scan(store: ox.Store, predicate: str, scratch: Path, what: str = "?s ?o", where: str = "") -> Iterator[list[str]]:
+    """(subject, object) of every triple of `predicate` (union of the graphs), as text (CSV): written
+    by Oxigraph into a file in `scratch` and read back a row at a time, so that a scan of the whole
+    graph is never in memory (as one answer it was there three times: Oxigraph's bytes, their text,
+    and StringIO's copy of it at four bytes a character)."""
+    query = f"SELECT {what} WHERE {{ ?s <{predicate}> ?o {where}}}"
+    results = store.query(query, use_default_graph_as_union=True)
     assert isinstance(results, ox.QuerySolutions)
-    data = results.serialize(format=ox.QueryResultsFormat.CSV) or b""
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
-    next(reader, None)
-    yield from reader
+    fd, name = tempfile.mkstemp(prefix=".scan-", suffix=".csv", dir=scratch)
+    os.close(fd)
+    try:
+        results.serialize(name, format=ox.QueryResultsFormat.CSV)
+        with open(name, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            next(reader, None)
+            yield from reader
+    finally:
+        os.unlink(name)
 
 
-def _years(store: ox.Store) -> Iterator[tuple[str, int | None]]:
+def _years(store: ox.Store, scratch: Path) -> Iterator[tuple[str, int | None]]:
     """(paper, year) for every kg:year triple; a year not of an integer type is None (kg.queries.value)."""
-    results = store.query(f"SELECT ?s ?o WHERE {{ ?s <{KG.year}> ?o }}", use_default_graph_as_union=True)
-    assert isinstance(results, ox.QuerySolutions)
-    for b in json.loads(results.serialize(format=ox.QueryResultsFormat.JSON) or b"{}")["results"]["bindings"]:
-        o = b["o"]
+    for s, value, datatype in _scan(store, KG.year, scratch, "?s ?o ?t", "BIND(DATATYPE(?o) AS ?t) "):
         year = None
-        if o.get("type") == "literal" and str(o.get("datatype", "")).endswith(_INT_TYPES):
+        if datatype.endswith(_INT_TYPES):
             try:
-                year = int(o["value"])
+                year = int(value)
             except ValueError:
                 year = None
-        yield b["s"]["value"], year
+        yield s, year
 
 
 def build_cluster_order(store: ox.Store, index: AdjacencyIndex, big: int | None = None) -> dict[str, int]:
@@ -256,19 +265,23 @@ def build_cluster_order(store: ox.Store, index: AdjacencyIndex, big: int | None 
 
 
 def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) -> dict[str, int]:
-    authors = [index.authors.iri(i) for i in range(len(index.authors))]
+    # every row IRI is one string object (interned): the scans' copies of it are dropped as they are read
+    authors = [sys.intern(index.authors.iri(i)) for i in range(len(index.authors))]
     number = {iri: i for i, iri in enumerate(authors)}
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-cluster-order") as pool:
         # Oxigraph serialises a scan without the GIL: two at a time use both cores
-        scanned = [pool.submit(_keyed, store, p) for p in VARIANTS.values()]
-        identity = pool.submit(_Persons, store, index)
-        found_labels = pool.submit(_labels, store)
-        names = _first(_scan(store, KG.name))
+        scratch = index.path
+        scanned = [pool.submit(_keyed, store, p, scratch) for p in VARIANTS.values()]
+        identity = pool.submit(_Persons, store, index, scratch)
+        names = _first((sys.intern(s), o) for s, o in _scan(store, KG.name, scratch))
         with_key = [f.result() for f in scanned]
         clusters = {v: _big(found, number, names, papers, big) for v, found in zip(VARIANTS, with_key, strict=True)}
-        labels = found_labels.result()  # the cluster-label query's answer, per strict key
-        label = {k: min((labels[s] for s in with_key[0][k] if s in labels), default="") for k in clusters["strict"]}
-        del with_key, labels
+        labelled: dict[str, list[str]] = defaultdict(list)  # who carries a big strict key: its keys
+        for k in clusters["strict"]:
+            for s in with_key[0][k]:
+                labelled[s].append(k)
+        del with_key
+        found_labels = pool.submit(_labels, store, scratch, labelled)
         wanted: set[int] = set()
         for kept in clusters.values():
             for rows in kept.values():
@@ -277,16 +290,25 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
                         wanted.update(papers.of(number[r]))
         table = sorted(wanted)
         paper_of = {papers.iri(p): i for i, p in enumerate(table)}  # IRI -> number in papers.iri
-        found_years = pool.submit(_first, _years(store), paper_of)
-        found_venues = pool.submit(_first, _scan(store, KG.publishedIn), paper_of)
-        titles = _first(_scan(store, KG.title), paper_of)
+        found_years = pool.submit(_first, _years(store, scratch), paper_of)
+        found_venues = pool.submit(_first, ((s, sys.intern(o)) for s, o in _scan(store, KG.publishedIn, scratch)),
+                                   paper_of)
+        titles = _first(_scan(store, KG.title, scratch), paper_of)
         year, venue = found_years.result(), found_venues.result()
+        labels = found_labels.result()  # the cluster-label query's answer, per strict key
+        least: dict[str, str] = {}
+        for s, label_of in labels.items():
+            for k in labelled[s]:
+                if k not in least or label_of < least[k]:
+                    least[k] = label_of
+        label = {k: least.get(k, "") for k in clusters["strict"]}
+        del labels, labelled, least
     position = {p: i for i, p in enumerate(table)}
     tmp = index.path / f".{DIRECTORY}.part"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     writer = _IriWriter(tmp / "papers")
-    sort_key = []
+    sort_key: list[tuple[int, int, str, str]] = []
     for i, p in enumerate(table):
         iri = papers.iri(p)
         writer.add(iri)
@@ -294,6 +316,11 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
         sort_key.append((0, -y, titles.get(i, ""), iri) if y is not None else (1, 0, titles.get(i, ""), iri))
     writer.close()
     del titles, paper_of
+    # each paper's place in page order (the keys are distinct: the IRI ends them), kept instead of the keys
+    rank = array("I", [0]) * len(table)
+    for place, i in enumerate(sorted(range(len(table)), key=sort_key.__getitem__)):
+        rank[i] = place
+    del sort_key
     _write_authors(index, papers, table, names, authors, tmp)
     details = _Details(index, authors, names, number, papers, position, year, venue)
     persons = identity.result()
@@ -317,7 +344,7 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
                 if iri in number:
                     for p in papers.of(number[iri]):
                         entries.setdefault(position[p], []).append(m)
-            ranked = sorted(entries, key=sort_key.__getitem__)
+            ranked = sorted(entries, key=rank.__getitem__)
             order.extend(ranked)
             for i in ranked:
                 on.extend(entries[i])
@@ -377,20 +404,22 @@ def _write_authors(
         solo.close()
 
 
-def _labels(store: ox.Store) -> dict[str, str]:
-    """Subject -> its least rdfs:label (the name clusters' display labels, and the ontology's terms)."""
+def _labels(store: ox.Store, scratch: Path, wanted: Container[str]) -> dict[str, str]:
+    """Subject -> its least rdfs:label, for the `wanted` subjects (the big name clusters' nodes)."""
     found: dict[str, str] = {}
-    for s, label in _scan(store, RDFS_LABEL):
+    for s, label in _scan(store, RDFS_LABEL, scratch):
+        if s not in wanted:
+            continue
         if s not in found or label < found[s]:
             found[s] = label
     return found
 
 
-def _keyed(store: ox.Store, predicate: str) -> dict[str, list[str]]:
+def _keyed(store: ox.Store, predicate: str, scratch: Path) -> dict[str, list[str]]:
     """Object -> the subjects of the `predicate` triples (name key -> the rows carrying it)."""
     found: dict[str, list[str]] = defaultdict(list)
-    for subject, key in _scan(store, predicate):
-        found[key].append(subject)
+    for subject, key in _scan(store, predicate, scratch):
+        found[key].append(sys.intern(subject))
     return found
 
 
@@ -488,24 +517,25 @@ class _Persons:
     cluster of each row: the rows of the cluster in a kg:ProbablePerson (with its paper count and
     evidence), each other row a person of its own."""
 
-    def __init__(self, store: ox.Store, index: AdjacencyIndex) -> None:
+    def __init__(self, store: ox.Store, index: AdjacencyIndex, scratch: Path) -> None:
         self.index = index
         self.person_of: dict[str, list[str]] = defaultdict(list)
-        for row, person in _scan(store, KG.probablePerson):
-            self.person_of[row].append(person)
+        for row, person in _scan(store, KG.probablePerson, scratch):
+            self.person_of[sys.intern(row)].append(sys.intern(person))
         wanted = {p for found in self.person_of.values() for p in found}
         self.papers: dict[str, int] = {}
-        for person, n in _scan(store, KG.paperCount):
+        for person, n in _scan(store, KG.paperCount, scratch):
             if person in wanted and person not in self.papers:
+                person = sys.intern(person)
                 try:
                     self.papers[person] = int(n)
                 except ValueError:
                     self.papers[person] = 0
         self.evidence: dict[str, set[str]] = defaultdict(set)
-        for person, text in _scan(store, KG.evidence):
+        for person, text in _scan(store, KG.evidence, scratch):
             if person in wanted:
-                self.evidence[person].add(text)
-        judged = (index.clusters.find(c) for c, _ in _scan(store, KG.personCount))
+                self.evidence[sys.intern(person)].add(sys.intern(text))
+        judged = (index.clusters.find(c) for c, _ in _scan(store, KG.personCount, scratch))
         self.judged = {c for c in judged if c is not None}  # clusters the identity step judged
 
     def of(self, members: list[str], rows: dict[str, int], number: dict[str, int]) -> list[Person]:

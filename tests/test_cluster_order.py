@@ -240,3 +240,44 @@ def test_a_store_added_to_has_no_author_lists_and_the_same_json(tmp_path: Path) 
     with open_store(_build(tmp_path, 1200, 5, tmp_path / "fresh")) as fresh:
         found = cluster_order(fresh.index())
         assert found is not None and found.authors is not None
+
+
+NAMES_IN_EVERY_SCRIPT = ["José Müller", "Jose\u0301 Mu\u0308ller", "Ελένη Παπαδοπούλου", "Анна Иванова",
+                         "李小龙", "محمد علي", 'Smith, "Jr."\nthe second']
+
+
+def test_a_scan_reads_every_script_back_from_its_file_and_leaves_no_file(tmp_path: Path) -> None:
+    """kg.cluster_order's scans go through a CSV file beside the index (never the whole answer in
+    memory): every script, NFC and NFD as they are, and commas, quotes and line breaks inside a value."""
+    import pyoxigraph as ox
+
+    from kg.cluster_order import _scan
+    from kg.terms import KG
+
+    store = ox.Store()
+    for k, name in enumerate(NAMES_IN_EVERY_SCRIPT):
+        store.add(ox.Quad(ox.NamedNode(f"http://x/row/{k}"), ox.NamedNode(KG.name), ox.Literal(name),
+                          ox.NamedNode("http://x/graph/rows")))
+    found = sorted(_scan(store, KG.name, tmp_path))
+    assert found == sorted([[f"http://x/row/{k}", n] for k, n in enumerate(NAMES_IN_EVERY_SCRIPT)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_years_of_an_integer_type_only(tmp_path: Path) -> None:
+    """A year is read as an integer when its datatype is one (as kg.queries.value reads it), else None."""
+    import pyoxigraph as ox
+
+    from kg.cluster_order import _years
+    from kg.terms import KG
+
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    objects = {"a": ox.Literal("2019", datatype=ox.NamedNode(xsd + "integer")),
+               "b": ox.Literal("1999", datatype=ox.NamedNode(xsd + "gYear")),
+               "c": ox.Literal("2001"), "d": ox.Literal("2002", language="en"), "e": ox.NamedNode("http://x/2003"),
+               "f": ox.Literal("MMIV", datatype=ox.NamedNode(xsd + "int"))}
+    store = ox.Store()
+    for s, o in objects.items():
+        store.add(ox.Quad(ox.NamedNode(f"http://x/{s}"), ox.NamedNode(KG.year), o))
+    assert dict(_years(store, tmp_path)) == {"http://x/a": 2019, "http://x/b": 1999, "http://x/c": None,
+                                             "http://x/d": None, "http://x/e": None, "http://x/f": None}
+    assert list(tmp_path.iterdir()) == []
