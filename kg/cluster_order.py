@@ -47,7 +47,7 @@ import tempfile
 import weakref
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,6 +202,7 @@ class _Papers:
         self.index = index
         self.multi = len(index.papers)
         self.solo = IriTable(index.path / "solo")
+        self.count = self.multi + len(self.solo)
         solo_rows = _Mapped(index.path / "solo.dat", "I")
         self.solo_of: dict[int, list[int]] = defaultdict(list)
         for k, row in enumerate(solo_rows.view):
@@ -282,19 +283,22 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
                 labelled[s].append(k)
         del with_key
         found_labels = pool.submit(_labels, store, scratch, labelled)
-        wanted: set[int] = set()
+        wanted = bytearray(papers.count)  # a byte per paper of the graph, not a set of the wanted ones
         for kept in clusters.values():
             for rows in kept.values():
                 for r in rows:
                     if r in number:
-                        wanted.update(papers.of(number[r]))
-        table = sorted(wanted)
+                        for p in papers.of(number[r]):
+                            wanted[p] = 1
+        table = array("I", (p for p, w in enumerate(wanted) if w))
+        del wanted
         paper_of = {papers.iri(p): i for i, p in enumerate(table)}  # IRI -> number in papers.iri
         found_years = pool.submit(_first, _years(store, scratch), paper_of)
         found_venues = pool.submit(_first, ((s, sys.intern(o)) for s, o in _scan(store, KG.publishedIn, scratch)),
                                    paper_of)
         titles = _first(_scan(store, KG.title, scratch), paper_of)
         year, venue = found_years.result(), found_venues.result()
+        del paper_of
         labels = found_labels.result()  # the cluster-label query's answer, per strict key
         least: dict[str, str] = {}
         for s, label_of in labels.items():
@@ -308,19 +312,11 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     writer = _IriWriter(tmp / "papers")
-    sort_key: list[tuple[int, int, str, str]] = []
-    for i, p in enumerate(table):
-        iri = papers.iri(p)
-        writer.add(iri)
-        y = year.get(i)
-        sort_key.append((0, -y, titles.get(i, ""), iri) if y is not None else (1, 0, titles.get(i, ""), iri))
+    for p in table:
+        writer.add(papers.iri(p))
     writer.close()
-    del titles, paper_of
-    # each paper's place in page order (the keys are distinct: the IRI ends them), kept instead of the keys
-    rank = array("I", [0]) * len(table)
-    for place, i in enumerate(sorted(range(len(table)), key=sort_key.__getitem__)):
-        rank[i] = place
-    del sort_key
+    rank = _page_rank(year, titles, lambda i: papers.iri(table[i]), len(table))
+    del titles
     _write_authors(index, papers, table, names, authors, tmp)
     details = _Details(index, authors, names, number, papers, position, year, venue)
     persons = identity.result()
@@ -368,6 +364,24 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
                          **{f"{v}_keys": len(kept) for v, kept in clusters.items()}})
 
 
+def _page_rank(year: dict[int, int | None], titles: dict[int, str], iri: Callable[[int], str], n: int) -> array[int]:
+    """Each of papers 0..n-1's place in page order: newest first (those without a year last), then
+    by title, then by IRI (so no two are equal). Sorted a year at a time: only one year's sort keys
+    are ever in memory."""
+    by_year: dict[int | None, array[int]] = {}
+    for i in range(n):
+        by_year.setdefault(year.get(i), array("I")).append(i)
+    rank = array("I", [0]) * n
+    place = 0
+    known = sorted((y for y in by_year if y is not None), reverse=True)
+    years: list[int | None] = [*known, None] if None in by_year else [*known]
+    for y in years:
+        for i in sorted(by_year.pop(y), key=lambda i: (titles.get(i, ""), iri(i))):
+            rank[i] = place
+            place += 1
+    return rank
+
+
 def finish_files(index: AdjacencyIndex, tmp: Path, big: int, numbers: tuple[tuple[str, array[int]], ...],
                  counts: dict[str, int]) -> dict[str, int]:
     """Writes the number files and meta.json (with `counts` and the directory's bytes) of an order
@@ -384,7 +398,7 @@ def finish_files(index: AdjacencyIndex, tmp: Path, big: int, numbers: tuple[tupl
 
 
 def _write_authors(
-    index: AdjacencyIndex, papers: _Papers, table: list[int], names: dict[str, str], authors: list[str], tmp: Path
+    index: AdjacencyIndex, papers: _Papers, table: Sequence[int], names: dict[str, str], authors: list[str], tmp: Path
 ) -> None:
     """The author lists of the papers of `table` and every index row's name, when the index holds the
     authorships' positions (collected while mapping)."""

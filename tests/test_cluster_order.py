@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from server_fixtures import in_process, running
 
 from kg.backend import Backend, EmbeddedBackend, open_store
@@ -281,3 +283,27 @@ def test_years_of_an_integer_type_only(tmp_path: Path) -> None:
     assert dict(_years(store, tmp_path)) == {"http://x/a": 2019, "http://x/b": 1999, "http://x/c": None,
                                              "http://x/d": None, "http://x/e": None, "http://x/f": None}
     assert list(tmp_path.iterdir()) == []
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 3000)),
+                          st.one_of(st.none(), st.sampled_from(["", "Zeta", "alpha", "Émile", "E\u0301mile", "Ωμέγα",
+                                                                "Жизнь", "中文", "عربي"]))),
+                max_size=60))
+def test_the_page_rank_a_year_at_a_time_is_the_plain_sort(papers: list[tuple[int | None, str | None]]) -> None:
+    """kg.cluster_order._page_rank (sorted a year at a time) places the papers as one sort by
+    (year given, newest first, title, IRI) does."""
+    from kg.cluster_order import _page_rank
+
+    year = {i: y for i, (y, _) in enumerate(papers) if y is not None or i % 2}
+    titles = {i: t for i, (_, t) in enumerate(papers) if t is not None}
+
+    def iri(i: int) -> str:
+        return f"http://x/paper/{(i * 7919) % 101:03d}-{i}"
+
+    def key(i: int) -> tuple[int, int, str, str]:
+        y = year.get(i)
+        return (0, -y, titles.get(i, ""), iri(i)) if y is not None else (1, 0, titles.get(i, ""), iri(i))
+
+    plain = sorted(range(len(papers)), key=key)
+    rank = _page_rank(year, titles, iri, len(papers))
+    assert sorted(range(len(papers)), key=rank.__getitem__) == plain
