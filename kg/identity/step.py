@@ -11,8 +11,9 @@ facts (`kg build --add`) has them read back from the store.
 
 from __future__ import annotations
 
+import io
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ def identity_step(
             facts = _read_back(store, index)
         graph = iri(minter.graph(IDENTITY))
         counts: dict[str, Any] = {"clusters": 0, "persons": 0, "pairs": 0, "same_as": 0, "triples": 0}
-        lines: list[str] = []
+        lines = _Lines()
         a2c, a2p = index.a2c, index.a2p
         hand = Hand(list(corrections), index.authors.find, lambda r: int(a2c[r]), lambda r: set(a2p.row(r)))
         for ci in clusters(index, facts, weights, hand.partition):
@@ -89,24 +90,42 @@ def identity_step(
             counts["pairs"] += len(ci.pairs)
             lines.extend(cluster_lines(ci, graph))
         begun = time.perf_counter()
-        variants = list(variant_lines(index, facts, graph, weights, hand.variants))
-        counts["suggestion_triples"] = len(variants)
+        counts["suggestion_triples"] = lines.extend(variant_lines(index, facts, graph, weights, hand.variants))
         counts["suggestion_seconds"] = round(time.perf_counter() - begun, 3)
-        lines.extend(variants)
         if corrections:
             outcomes = hand.report()
             lines.extend(curation_lines(outcomes, minter, graph))
             counts["curations"] = summary(outcomes)
-        links = list(_same_as_lines(store, facts, iri(minter.graph(LINKS))))
-        counts["same_as"] = len(links)
-        lines.extend(links)
-        counts["triples"] = len(lines)
-        if lines:
-            store.bulk_load(input="".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS, lenient=True)
+        counts["same_as"] = lines.extend(_same_as_lines(store, facts, iri(minter.graph(LINKS))))
+        counts["triples"] = lines.count
+        if lines.count:
+            store.bulk_load(input=lines.read(), format=ox.RdfFormat.N_QUADS, lenient=True)
     finally:
         index.close()
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return counts
+
+
+class _Lines:
+    """The N-Quads lines the step writes, kept as UTF-8 bytes as they come (a list of the lines,
+    joined and encoded at the end, held them three times over)."""
+
+    def __init__(self) -> None:
+        self._out = io.BytesIO()
+        self.count = 0
+
+    def extend(self, lines: Iterable[str]) -> int:
+        """Adds the lines; how many."""
+        n = 0
+        for line in lines:
+            self._out.write(line.encode("utf-8"))
+            n += 1
+        self.count += n
+        return n
+
+    def read(self) -> io.BytesIO:
+        self._out.seek(0)
+        return self._out
 
 
 def cluster_lines(ci: ClusterIdentity, graph: str) -> Iterator[str]:
