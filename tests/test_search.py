@@ -299,3 +299,49 @@ def test_a_page_and_whether_there_is_more_come_from_one_search_as_from_two(
     assert got.results == index.search(text, kind, page, limit)  # type: ignore[arg-type]
     assert got.more == bool(index.search(text, kind, page + 1, limit))  # type: ignore[arg-type]
     assert search_page(index, text, kind, page, limit, paged=False).results == got.results  # type: ignore[arg-type]
+
+
+_SCRIPT_NAMES = ["José Müller", "Jose\u0301 Mu\u0308ller", "Ελένη Παπαδοπούλου", "Анна Иванова", "李小龙", "محمد علي",
+                 ""]
+
+
+@st.composite
+def _mapped(draw: st.DrawFn) -> object:
+    from array import array
+
+    from kg.search.collect import Mapped
+
+    n_rows = draw(st.integers(1, 8))
+    n_papers = draw(st.integers(1, 10))
+    ships = draw(st.lists(st.tuples(st.integers(0, n_papers - 1), st.integers(0, n_rows - 1), st.integers(0, 5)),
+                          max_size=40))
+    titles = draw(st.lists(st.sampled_from([None, "", "Ωμέγα", "中文 title", "Émile"]), min_size=n_papers,
+                           max_size=n_papers))
+    return Mapped([draw(st.sampled_from(_SCRIPT_NAMES)) for _ in range(n_rows)],
+                  [f"http://x/cluster/{draw(st.integers(0, 3))}" for _ in range(n_rows)],
+                  [f"http://x/paper/{p}" for p in range(n_papers)], titles,
+                  array("H", [draw(st.integers(0, 3)) for _ in range(n_papers)]),
+                  array("I", [draw(st.sampled_from([0, 1, 0xFFFFFFFF])) for _ in range(n_papers)]), ["V0", "V1"],
+                  array("I", [p for p, _, _ in ships]), array("I", [r for _, r, _ in ships]),
+                  array("I", [k for _, _, k in ships]))
+
+
+@given(_mapped())
+def test_the_papers_first_authors_grouped_by_paper_are_those_of_one_sort(m: object) -> None:
+    """kg.search.collect.documents groups the authorships by paper (a counting sort); the papers'
+    documents are those of the plain way: every authorship sorted by (paper, position, row) at once."""
+    from collections import Counter
+
+    from kg.search.collect import FIRST_AUTHORS, Mapped, documents
+    from kg.search.write import PaperDoc
+
+    assert isinstance(m, Mapped)
+    count_of = Counter(m.pair_paper)
+    authors: dict[int, list[str]] = {}
+    for paper, _, row in sorted(zip(m.pair_paper, m.pair_position, m.pair_row, strict=True)):
+        got = authors.setdefault(paper, [])
+        if len(got) < FIRST_AUTHORS:
+            got.append(m.names[row])
+    plain = [PaperDoc(m.paper_iris[p], t, m.years[p] or None, m.venue_labels[m.venues[p]] if m.venues[p] < 2 else None,
+                      tuple(authors.get(p, ())), count_of[p]) for p, t in enumerate(m.titles) if t]
+    assert documents(m)[1] == plain

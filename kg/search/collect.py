@@ -81,28 +81,31 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
                      rows[c], papers[c], first[c] if first[c] != 0xFFFF else None, last[c] or None,
                      m.venue_labels[top[c][1]] if c in top else None, 1 if rows[c] == 1 else None)
              for iri, c in cluster_number.items()]
-    # each titled paper's first authors by position: the authorships sorted by (paper, position, row) once
-    count_of: Counter[int] = Counter(m.pair_paper)
-    authors: dict[int, list[str]] = {}
-    row_names = m.names
-    got: list[str] = []
-    previous, taken = -1, 0
-    for paper, _, row in sorted(zip(m.pair_paper, m.pair_position, m.pair_row, strict=True)):
-        if paper != previous:
-            previous, taken, got = paper, 0, []
-            authors[paper] = got
-        if taken < FIRST_AUTHORS:
-            got.append(row_names[row])
-            taken += 1
+    # each titled paper's first authors by position: the authorships grouped by paper (a counting
+    # sort into arrays, not a sorted list of a tuple per authorship), each paper's by (position, row)
+    n_papers = max(len(m.paper_iris), max(m.pair_paper, default=-1) + 1)
+    off = array("Q", [0]) * (n_papers + 1)
+    for paper in m.pair_paper:
+        off[paper + 1] += 1
+    for paper in range(n_papers):
+        off[paper + 1] += off[paper]
+    fill = array("Q", off)
+    by_paper = array("Q", [0]) * len(m.pair_paper)
+    for k, paper in enumerate(m.pair_paper):
+        by_paper[fill[paper]] = k
+        fill[paper] += 1
+    del fill
+    row_names, positions, pair_row = m.names, m.pair_position, m.pair_row
     docs: list[PaperDoc] = []
     for paper in range(min(len(m.paper_iris), n_titles)):
         title = m.titles[paper]
         if not title:
             continue
+        ships = sorted((positions[k], pair_row[k]) for k in by_paper[off[paper]: off[paper + 1]])
         year = years[paper] if paper < n_years else 0
         v = venues[paper] if paper < len(venues) else _NO_VENUE
         docs.append(PaperDoc(m.paper_iris[paper], title, year or None, m.venue_labels[v] if v != _NO_VENUE else None,
-                             tuple(authors.get(paper, ())), count_of[paper]))
+                             tuple(row_names[row] for _, row in ships[:FIRST_AUTHORS]), len(ships)))
     return names, docs
 
 
