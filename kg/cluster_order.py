@@ -46,12 +46,13 @@ import sys
 import tempfile
 import weakref
 from array import array
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pyoxigraph as ox
 
@@ -276,6 +277,7 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
         identity = pool.submit(_Persons, store, index, scratch)
         names = _first((sys.intern(s), o) for s, o in _scan(store, KG.name, scratch))
         with_key = [f.result() for f in scanned]
+        del scanned  # a done future keeps its result: the whole-graph dicts would outlive `del with_key`
         clusters = {v: _big(found, number, names, papers, big) for v, found in zip(VARIANTS, with_key, strict=True)}
         labelled: dict[str, list[str]] = defaultdict(list)  # who carries a big strict key: its keys
         for k in clusters["strict"]:
@@ -300,6 +302,7 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
         year, venue = found_years.result(), found_venues.result()
         del paper_of
         labels = found_labels.result()  # the cluster-label query's answer, per strict key
+        del found_labels, found_years, found_venues
         least: dict[str, str] = {}
         for s, label_of in labels.items():
             for k in labelled[s]:
@@ -307,7 +310,7 @@ def _build(store: ox.Store, index: AdjacencyIndex, papers: _Papers, big: int) ->
                     least[k] = label_of
         label = {k: least.get(k, "") for k in clusters["strict"]}
         del labels, labelled, least
-    position = {p: i for i, p in enumerate(table)}
+    position = _Positions(table)
     tmp = index.path / f".{DIRECTORY}.part"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -466,6 +469,25 @@ def _big(
     return kept
 
 
+class Positions(Protocol):
+    """Paper number (kg.cluster_order._Papers') -> its number in the order's papers.iri."""
+
+    def __getitem__(self, paper: int, /) -> int: ...
+
+
+class _Positions:
+    """Positions of the papers of a sorted table, by binary search (not a dict of them all)."""
+
+    def __init__(self, table: array[int]) -> None:
+        self._table = table
+
+    def __getitem__(self, paper: int) -> int:
+        i = bisect_left(self._table, paper)
+        if i == len(self._table) or self._table[i] != paper:
+            raise KeyError(paper)
+        return i
+
+
 class _Details:
     """A row as the cluster-rows query and kg.cluster_page count it (its papers, years, top venues and
     co-authors), as [iri, name, papers, first year, last year, venues, co-authors] with each top
@@ -473,7 +495,7 @@ class _Details:
 
     def __init__(
         self, index: AdjacencyIndex, authors: list[str], names: dict[str, str], number: dict[str, int],
-        papers: _Papers, position: dict[int, int], year: dict[int, int | None], venue: dict[int, str],
+        papers: _Papers, position: Positions, year: dict[int, int | None], venue: dict[int, str],
     ) -> None:
         self.index, self.authors, self.names, self.number = index, authors, names, number
         self.papers, self.position, self.year, self.venue = papers, position, year, venue
