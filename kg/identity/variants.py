@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from kg.adjacency import AdjacencyIndex
@@ -229,12 +230,16 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
     prior = priors(w, ctx.rows, ctx.commonness)
     by_titles = titles_may_suggest(w, prior, cxs, cys)
     alone = rows.alone_at(cx, cy) if w.suggest_alone > 0 else {}
-    position = {r: k for k, r in enumerate(ys)} if alone else {}
+    partners: dict[int, set[int]] = {}  # a row of cx -> the positions in ys of the rows alone with it
+    if alone:
+        position = {r: k for k, r in enumerate(ys)}
+        for r, ry in alone:
+            partners.setdefault(r, set()).add(position[ry])
     for x, rx in enumerate(xs):
         co_x = rows.coauthor_clusters(rx) - own
         reach = rows.spelt_reach(rx)  # its co-authors' other spellings: the rows it may share one with
         mates = frozenset(int(m) for m in index.a2a.row(rx))
-        also = {position[ry] for (r, ry) in alone if r == rx}
+        also: AbstractSet[int] = partners.get(rx, frozenset())
         for ry in ys if every_pair else worth_scoring(w, prior, cxs, cys, x, co_x, reach, rows.bits, by_titles,
                                                       also):
             if ry in mates:
