@@ -3,7 +3,9 @@ score, found without trying every pair: the pairs the plain loop over the rows o
 scores and would suggest are a subset of what this returns, in the same order.
 
 A suggestion needs a shared co-author (by name cluster, or under another spelling of its name), a
-shared identifier, or title evidence. The first three are looked up in an inverted index of the
+shared identifier, title evidence, or the two rows alone at a venue among the rows of their names'
+spellings (found venue by venue by kg.identity.variants, and always scored: `also`). The first three
+are looked up in an inverted index of the
 second cluster's rows (co-author cluster -> rows, identifier -> rows). A pair with none of them is
 suggested only when its title evidence is above zero and its score reaches `Weights.suggest_min`;
 both are bounded from above by the evidence's own formulas (kg.identity.evidence): the rarity of the
