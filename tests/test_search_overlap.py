@@ -22,7 +22,8 @@ from kg.search.write import SEARCH
 from kg.store import StoreDir
 from kg.synthetic import generate
 
-NAMES = Path(__file__).parent / "data" / "search" / "names.xml"  # Latin with diacritics (NFC and NFD), CJK, Greek, Cyrillic, Arabic
+# names in Latin with diacritics (NFC and NFD), CJK, Greek, Cyrillic and Arabic
+NAMES = Path(__file__).parent / "data" / "search" / "names.xml"
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                 reason="the failing writer is patched into a forked worker")
