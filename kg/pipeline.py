@@ -172,6 +172,7 @@ class Worker:
         child.close()
         go.close()
         self.report: Report | None = None
+        self._writing = False  # the search documents asked for and not waited for yet
 
     def chunks(self, on_reject: Callable[[Reject], None]) -> Iterator[bytes]:
         while True:
@@ -196,6 +197,7 @@ class Worker:
         its steps after it leave the other core idle most of the time."""
         with contextlib.suppress(OSError):  # the worker is gone: search_written says so
             self._go.send_bytes(b"G")
+            self._writing = True
 
     def search_written(self) -> None:
         """Waits for the search documents the worker writes after its outcome (`Job.search_to`);
@@ -205,6 +207,8 @@ class Worker:
             outcome = self._conn.recv()
         except EOFError:
             raise KgError("the mapping worker stopped before it wrote the search index (killed?)") from None
+        finally:
+            self._writing = False
         if tag != b"S":
             raise KgError(f"the mapping worker sent {tag[:1]!r} where the search index's outcome was due")
         if isinstance(outcome, BaseException):
@@ -213,6 +217,8 @@ class Worker:
     def close(self) -> None:
         self._conn.close()
         self._go.close()
+        if self._writing:  # the build failed while the worker wrote the search documents: not wanted now
+            self._proc.terminate()
         self._proc.join(timeout=5)
         if self._proc.is_alive():
             self._proc.terminate()

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,30 @@ def test_a_search_writer_that_fails_or_dies_fails_the_build_and_changes_nothing(
     monkeypatch.undo()
     kg.build([_rows(tmp_path / "again")], store, workers=2)
     assert StoreDir(store).require() != before
+
+
+def _slow(documents: object, path: Path) -> None:
+    time.sleep(600)
+
+
+def _refuse(store: object) -> None:
+    raise KgError("the new graph does not conform")
+
+
+def test_a_build_that_fails_while_the_index_is_written_ends_its_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    kg.build([NAMES], store, workers=2)
+    before = StoreDir(store).require()
+    monkeypatch.setattr(kg.pipeline, "write_collected", _slow)  # forked into the worker
+    started = time.monotonic()
+    with pytest.raises(KgError, match="does not conform"):
+        kg.build([_rows(tmp_path)], store, workers=2, check=_refuse)
+    assert time.monotonic() - started < 300, "the build waited for its writer"
+    assert multiprocessing.active_children() == []
+    assert StoreDir(store).require() == before
+    assert not list(tmp_path.glob(".*paths-index-*")), "the worker's scratch directory was left behind"
 
 
 def test_kg_build_says_where_the_index_was_written(tmp_path: Path) -> None:
