@@ -63,8 +63,9 @@ SHARED = Path(os.environ.get("KG_SHARED", ROOT.parent / "shared"))
 RESULTS = Path(__file__).resolve().parent / "results" / "variants.json"
 TOP = 3
 _ROWS = named("cluster-rows")
-TUNE_GRID = {  # the shipped values first in each list (they win a tie); before --tune chose them: 12, 6, 0
-    "suggest_title_free": [0.0, 2.0, 4.0, 8.0, 12.0],
+TUNE_GRID = {  # the shipped values first in each list (they win a tie); the first --tune chose 0, 0, -1
+    "suggest_alone": [0.5, 0.0, 1.0, 2.0],  # 0: no rows alone at a venue (before it was built)
+    "suggest_title_free": [2.0, 0.0, 4.0, 8.0, 12.0],
     "suggest_title_venue": [0.0, 2.0, 6.0],
     "suggest_min": [-1.0, 0.0, -2.0],
 }

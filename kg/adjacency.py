@@ -36,7 +36,6 @@ import json
 import mmap
 import shutil
 import sys
-import time
 from array import array
 from collections.abc import Iterable
 from pathlib import Path
@@ -49,8 +48,8 @@ from kg.identity.spelling import cluster_pairs, write_pairs
 from kg.iris import Minter
 from kg.names import name_key
 from kg.records import Affiliation, Author, AuthorDetail, Authorship, Citation, Paper, Venue
-from kg.search.collect import Mapped, documents
-from kg.search.write import SEARCH, add_names, add_papers, create
+from kg.search.collect import Mapped, write_collected
+from kg.search.write import SEARCH
 from kg.terms import KG, RDF_TYPE
 
 INDEX = "paths-index"
@@ -150,8 +149,9 @@ class Collector:
             k -= 1
         return None
 
-    def write(self, generation: Path) -> dict[str, int]:
-        """Write the index into `generation`/paths-index; its counts."""
+    def write(self, generation: Path, *, search: bool = True) -> dict[str, int]:
+        """Write the index into `generation`/paths-index, with the search index's documents in it
+        when `search` (else they are written apart: `write_search`); its counts."""
         authors = sorted(self._authors)
         renumber = array("I", [0]) * len(authors)
         for i, iri in enumerate(authors):
@@ -167,7 +167,8 @@ class Collector:
         p2a_off, p2a_dat = _group_pairs(self._pair_paper, rows, self._paper_iris, tmp / "papers", self._pair_position,
                                         placed)
         self._write_paper_facts(tmp, placed[0] + placed[1])
-        self._write_search(tmp / SEARCH)
+        if search:
+            self.write_search(tmp / SEARCH)
         return _finish(generation, tmp, authors, in_cluster, p2a_off, p2a_dat)
 
 
@@ -187,21 +188,18 @@ class Collector:
             writer.add((titles[p] if p < len(titles) else None) or "")
         writer.close()
 
-    def _write_search(self, path: Path) -> None:
+    def search_documents(self) -> Mapped:
+        """What the search index's documents are made of (kg.search.collect), without the rest of
+        the collector: a caller that keeps only this lets the rest be freed."""
+        f = self.facts
+        return Mapped(f.names, self._clusters, self._paper_iris, self._titles, f.years, f.venues,
+                      [f.venue_names.get(iri, iri) for iri in f.venue_iris],
+                      self._pair_paper, self._pair_row, self._pair_position)
+
+    def write_search(self, path: Path) -> None:
         """The search index's documents (kg.search), but for the persons' counts (added after the
         identity step, kg.search.step)."""
-        started = time.perf_counter()
-        f = self.facts
-        mapped = Mapped(f.names, self._clusters, self._paper_iris, self._titles, f.years, f.venues,
-                        [f.venue_names.get(iri, iri) for iri in f.venue_iris],
-                        self._pair_paper, self._pair_row, self._pair_position)
-        names, papers = documents(mapped)
-        conn = create(path)
-        add_papers(conn, papers)
-        add_names(conn, names)
-        with conn:
-            conn.execute("INSERT INTO meta VALUES ('collected_seconds', ?)", (f"{time.perf_counter() - started:.3f}",))
-        conn.close()
+        write_collected(self.search_documents(), path)
 
 
 def _start(generation: Path) -> Path:

@@ -178,6 +178,9 @@ _OPTIMIZE = click.option(
 @click.option("--ledger/--no-ledger", default=True, show_default=True,
               help="Keep the digests `kg sync` compares with (computed while loading); without, the first "
                    "sync reads them from the store.")
+@click.option("--search-overlap/--no-search-overlap", default=True, show_default=True,
+              help="With a worker: write the search index while the steps after the load run (on the other "
+                   "core); without, before the load ends.")
 def build(
     inputs: tuple[Path, ...],
     store: Path,
@@ -191,6 +194,7 @@ def build(
     workers: int | None,
     optimize: bool,
     ledger: bool,
+    search_overlap: bool,
 ) -> None:
     """Map INPUTS to RDF and load them into a new store at --store, swapped in only on success."""
     from kg.build import build as run
@@ -210,6 +214,7 @@ def build(
         workers=workers,
         optimize=optimize,
         ledger=ledger,
+        search_overlap=search_overlap,
     )
     click.echo(f"{report.summary()} -> {store}", err=True)
     _curation_warnings(store)

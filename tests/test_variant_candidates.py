@@ -60,12 +60,13 @@ def _weights() -> st.SearchStrategy[Weights]:
     """Weights around the shipped ones, where the bounds cut differently."""
     scaled = st.floats(0.0, 2.0)
     return st.builds(
-        lambda m, prior, common, title, cap, free, absent, venue, years, coauthor, coauthor_cap: replace(
+        lambda m, prior, common, title, cap, free, absent, venue, years, coauthor, coauthor_cap, alone: replace(
             Weights(), suggest_min=m, prior=prior, common=common, title=title, title_cap=cap,
             suggest_title_free=free, absent=absent, venue_cap=venue, years_near=years, coauthor=coauthor,
-            coauthor_cap=coauthor_cap),
+            coauthor_cap=coauthor_cap, suggest_alone=alone),
         st.floats(-8.0, 5.0), scaled, st.floats(0.0, 6.0), st.floats(0.0, 0.6), st.floats(0.0, 6.0),
-        st.sampled_from([0.0, 2.0, 12.0]), scaled, scaled, scaled, st.floats(0.0, 4.0), st.floats(0.0, 8.0))
+        st.sampled_from([0.0, 2.0, 12.0]), scaled, scaled, scaled, st.floats(0.0, 4.0), st.floats(0.0, 8.0),
+        st.sampled_from([0.0, 0.5, 3.0]))
 
 
 def _write(folder: Path, authors: list[list[str]], papers: list[list[object]]) -> Path:

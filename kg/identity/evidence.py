@@ -79,7 +79,9 @@ class Weights:
     two people of one venue at 0.6), searched apart on the tune half of the dblp truths
     (bench/identity.py `VARIANT_GRID`, every other weight as shipped), where dblp itself writes
     some co-authors two ways ("Patrick C. K. Luk" / "Patrick Chi-Kwong Luk").
-    The `suggest_*` weights are the variant suggestions' own (bench/variants.py --tune)."""
+    The `suggest_*` weights are the variant suggestions' own (bench/variants.py --tune), and so is
+    `suggest_alone`: two rows of two spellings that are the only rows of all the names spelt like
+    either at a venue (kg.identity.variants)."""
 
     coauthor: float = 2.6        # a shared co-author of one paper
     coauthor_cap: float = 6.0
@@ -116,10 +118,12 @@ class Weights:
     self_cite_cap: float = 4.0
     self_cite_positive: float = 4.0  # self-citations count as positive evidence from this (two citing pairs)
     # variant suggestions (kg.identity.variants: never merged, precision >= 0.95 asked, not 0.99),
-    # tuned on the tune half of bench/variants.py: any rare title words beyond chance are evidence
-    suggest_title_free: float = 0.0   # title_free and title_venue of the title evidence a suggestion needs
+    # tuned on the tune half of bench/variants.py: rare title words beyond chance (and 2 free bits)
+    # are evidence, and so is being alone at a venue among the rows of the names' spellings
+    suggest_title_free: float = 2.0   # title_free and title_venue of the title evidence a suggestion needs
     suggest_title_venue: float = 0.0
     suggest_min: float = -1.0         # the score a suggestion needs at least
+    suggest_alone: float = 0.5        # two rows alone at a venue among all rows of their names' spellings
 
 
 @dataclass

@@ -3,7 +3,9 @@ score, found without trying every pair: the pairs the plain loop over the rows o
 scores and would suggest are a subset of what this returns, in the same order.
 
 A suggestion needs a shared co-author (by name cluster, or under another spelling of its name), a
-shared identifier, or title evidence. The first three are looked up in an inverted index of the
+shared identifier, title evidence, or the two rows alone at a venue among the rows of their names'
+spellings (found venue by venue by kg.identity.variants, and always scored: `also`). The first three
+are looked up in an inverted index of the
 second cluster's rows (co-author cluster -> rows, identifier -> rows). A pair with none of them is
 suggested only when its title evidence is above zero and its score reaches `Weights.suggest_min`;
 both are bounded from above by the evidence's own formulas (kg.identity.evidence): the rarity of the
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from functools import cached_property
 
 from kg.identity.evidence import Weights
@@ -177,11 +180,12 @@ def identified(ys: ClusterRows, fx: RowFacts) -> set[int]:
 
 def worth_scoring(w: Weights, prior: float, xs: ClusterRows, ys: ClusterRows, x: int,
                   coauthors: frozenset[int], reach: frozenset[int],
-                  bits: Sequence[float], titles: bool) -> Iterator[int]:
+                  bits: Sequence[float], titles: bool, also: AbstractSet[int] = frozenset()) -> Iterator[int]:
     """The rows of `ys` (in their order) the suggestions need to score with row `x` of `xs`;
-    `titles`: titles_may_suggest for the two clusters."""
+    `titles`: titles_may_suggest for the two clusters; `also`: positions in `ys` always scored (the
+    rows alone with it at a venue among the names' spellings, whose evidence no bound here counts)."""
     fx, rx = xs.facts[x], xs.rows[x]
-    found = identified(ys, fx)  # decided by the identifier: always scored
+    found = identified(ys, fx) | also  # decided by the identifier, or alone at a venue: always scored
     near = partners(ys, coauthors, reach) - found
     if near:
         chance_x, chance_y = xs.chance[x], ys.chance

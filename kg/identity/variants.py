@@ -4,8 +4,10 @@ by the same evidence as the rows within a cluster (kg.identity.evidence.compare)
 
 Precision first: a pair is scored only when it shares more than the name, the venue and the years
 (a co-author, by name cluster or under another spelling of its name, other than the two names
-themselves and their spellings; an identifier; or rare title
-words, suggested only when they weigh as similar titles), is never
+themselves and their spellings; an identifier; rare title words, suggested only when they weigh as
+similar titles; or a venue where the two rows are the only rows of all the names spelt like either,
+within `Weights.gap_free` years of each other: evidence about the graph beyond the pair, which adds
+`Weights.suggest_alone` and leaves the verdict `unsure`), is never
 suggested when the two rows are on one paper (a person is listed once per paper) or the evidence
 says `distinct` (two ORCIDs, two dblp numbers), and must score at least `Weights.suggest_min`.
 Similar titles are read with their own thresholds (`Weights.suggest_title_free`,
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from kg.adjacency import AdjacencyIndex
@@ -66,6 +69,7 @@ class _Rows:
         self._names: dict[int, str] = {}
         self._reach: dict[int, frozenset[int]] = {}
         self._clusters: dict[int, ClusterRows] = {}
+        self._venues: dict[int, dict[int, list[int]]] = {}
         self.bits = [facts.idf(w) for w in range(len(facts.word_papers))]  # each title word's IDF
 
     def coauthor_clusters(self, row: int) -> frozenset[int]:
@@ -115,6 +119,28 @@ class _Rows:
             if len(members) >= _KEPT:
                 self._clusters[cluster] = got
         return got
+
+    def by_venue(self, cluster: int) -> dict[int, list[int]]:
+        """The cluster's rows by venue: venue -> the rows publishing there."""
+        got = self._venues.get(cluster)
+        if got is None:
+            got = self._venues[cluster] = {}
+            for r in self.index.c2a.row(cluster):
+                for v in self.row_facts(int(r)).venues:
+                    got.setdefault(v, []).append(int(r))
+        return got
+
+    def alone_at(self, cx: int, cy: int) -> dict[tuple[int, int], list[int]]:
+        """The pairs of rows (of `cx`, of `cy`) that are the only two rows of all the names spelt like
+        either cluster's (both clusters and their spellings) publishing at a venue -> those venues."""
+        vx, vy = self.by_venue(cx), self.by_venue(cy)
+        others = (self.spellings(cx) | self.spellings(cy)) - {cx, cy}
+        found: dict[tuple[int, int], list[int]] = {}
+        for v in sorted(vx.keys() & vy.keys()):
+            xs, ys = vx[v], vy[v]
+            if len(xs) == 1 and len(ys) == 1 and not any(v in self.by_venue(c) for c in others):
+                found.setdefault((xs[0], ys[0]), []).append(v)
+        return found
 
     def cluster_name(self, cluster: int) -> str:
         got = self._names.get(cluster)
@@ -203,11 +229,19 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
     facts_of = known.__getitem__
     prior = priors(w, ctx.rows, ctx.commonness)
     by_titles = titles_may_suggest(w, prior, cxs, cys)
+    alone = rows.alone_at(cx, cy) if w.suggest_alone > 0 else {}
+    partners: dict[int, set[int]] = {}  # a row of cx -> the positions in ys of the rows alone with it
+    if alone:
+        position = {r: k for k, r in enumerate(ys)}
+        for r, ry in alone:
+            partners.setdefault(r, set()).add(position[ry])
     for x, rx in enumerate(xs):
         co_x = rows.coauthor_clusters(rx) - own
         reach = rows.spelt_reach(rx)  # its co-authors' other spellings: the rows it may share one with
         mates = frozenset(int(m) for m in index.a2a.row(rx))
-        for ry in ys if every_pair else worth_scoring(w, prior, cxs, cys, x, co_x, reach, rows.bits, by_titles):
+        also: AbstractSet[int] = partners.get(rx, frozenset())
+        for ry in ys if every_pair else worth_scoring(w, prior, cxs, cys, x, co_x, reach, rows.bits, by_titles,
+                                                      also):
             if ry in mates:
                 continue  # on one paper together: two people
             co_y = rows.coauthor_clusters(ry)
@@ -215,19 +249,24 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
             fx, fy = facts_of(rx), facts_of(ry)
             same_id = any(i and i == j for i, j in ((fx.orcid, fy.orcid), (fx.dblp, fy.dblp),
                                                      (fx.openalex, fy.openalex)))
-            if not shared and not same_id and not fx.words & fy.words and reach.isdisjoint(co_y):
+            venues = alone.get((rx, ry)) if _near(facts_of(rx), facts_of(ry), w) else None
+            if not shared and not same_id and not fx.words & fy.words and reach.isdisjoint(co_y) and not venues:
                 continue  # nothing beyond the name, the venue and the years
             co_y = co_y - own
             a = Profile(index.authors.iri(rx), fx, frozenset(co_x), row=rx)
             b = Profile(index.authors.iri(ry), fy, frozenset(co_y), row=ry)
             spelt = variant_coauthors(a, b, ctx)
-            if not shared and not spelt and not same_id and not fx.words & fy.words:
+            if not shared and not spelt and not same_id and not fx.words & fy.words and not venues:
                 continue
             a.coauthors = rows.joint(rx, shared | {x for x, _ in spelt})
             b.coauthors = rows.joint(ry, shared | {y for _, y in spelt})
             pair = compare(a, b, ctx, w)
+            if venues and pair.verdict != DISTINCT:
+                pair.score += w.suggest_alone
+                pair.reasons.append(_alone_reason([facts.venue_label(v) for v in venues]))
             titles = any(r.startswith("similar titles") for r in pair.reasons)
-            if pair.verdict == DISTINCT or pair.score < w.suggest_min or not (shared or spelt or same_id or titles):
+            if pair.verdict == DISTINCT or pair.score < w.suggest_min or not (
+                    shared or spelt or same_id or titles or venues):
                 continue
             why = [f"name: {relation(keys[cx], keys[cy])} ({fx.name} / {fy.name})"]
             if homonym_number(fx.name) or homonym_number(fy.name):
@@ -238,6 +277,20 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
             made = found if c is None else _by_hand(found, first, second, c)
             if made is not None:
                 yield made
+
+
+def _near(fx: RowFacts, fy: RowFacts, w: Weights) -> bool:
+    """Whether two rows' active years are known and no gap between them counts against them
+    (`Weights.gap_free` years at most)."""
+    if fx.first is None or fy.first is None or fx.last is None or fy.last is None:
+        return False
+    return max(0, max(fx.first, fy.first) - min(fx.last, fy.last)) <= w.gap_free
+
+
+def _alone_reason(venues: list[str]) -> str:
+    where = ", ".join(venues[:5]) + (f" and {len(venues) - 5} more" if len(venues) > 5 else "")
+    return (f"the only two rows of these spellings at {where}: no other row of a name spelt like "
+            "either publishes there")
 
 
 def variant_lines(index: AdjacencyIndex, facts: Facts, graph: str, weights: Weights | None = None,

@@ -4,14 +4,16 @@ counts, years and top venue; papers with title, year, venue and first authors.""
 
 from __future__ import annotations
 
+import time
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.search.write import NameDoc, PaperDoc
+from kg.search.write import NameDoc, PaperDoc, write_documents
 from kg.terms import KG
 
 FIRST_AUTHORS = 3
@@ -107,6 +109,19 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
         docs.append(PaperDoc(m.paper_iris[paper], title, year or None, m.venue_labels[v] if v != _NO_VENUE else None,
                              tuple(row_names[row] for _, row in ships[:FIRST_AUTHORS]), len(ships)))
     return names, docs
+
+
+def write_collected(m: Mapped, path: Path) -> None:
+    """Writes the index of what the collector held into `path`, but for the persons' counts (added
+    after the identity step, kg.search.step); its wall and CPU seconds go into its meta table."""
+    started, cpu = time.perf_counter(), time.process_time()
+    names, papers = documents(m)
+    conn = write_documents(path, names, papers)
+    with conn:
+        conn.executemany("INSERT INTO meta VALUES (?, ?)", [
+            ("collected_seconds", f"{time.perf_counter() - started:.3f}"),
+            ("collected_cpu_seconds", f"{time.process_time() - cpu:.3f}")])
+    conn.close()
 
 
 def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:

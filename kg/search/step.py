@@ -12,15 +12,17 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.search.collect import from_store, pairs
-from kg.search.write import SEARCH, add_names, add_papers, create, finish
+from kg.search.write import SEARCH, add_persons, finish, write_documents
 from kg.terms import KG
 
 INDEX_DIR = "paths-index"  # kg.adjacency.INDEX (not imported: kg.adjacency imports kg.search)
 
 
-def search_step(store: ox.Store, generation: Path) -> dict[str, Any]:
-    """Writes `generation`/search.sqlite; its counts, seconds and size."""
-    return write_search(store, generation, generation / INDEX_DIR / SEARCH)
+def search_step(store: ox.Store, generation: Path, collected: Path | None = None) -> dict[str, Any]:
+    """Writes `generation`/search.sqlite from `collected` (the documents written apart from the
+    paths index: kg.pipeline's overlap) or from the ones written with the paths index; its counts,
+    seconds and size."""
+    return write_search(store, generation, collected if collected is not None else generation / INDEX_DIR / SEARCH)
 
 
 def write_search(store: ox.Store, directory: Path, collected: Path | None = None) -> dict[str, Any]:
@@ -29,27 +31,23 @@ def write_search(store: ox.Store, directory: Path, collected: Path | None = None
     them; kg index gives a store of only those); its counts, seconds and size."""
     started = time.perf_counter()
     work = directory / f".{SEARCH}.part"
+    spent = {"collected_seconds": 0.0, "collected_cpu_seconds": 0.0}
     if collected is not None and collected.is_file():
         collected.replace(work)
         conn = sqlite3.connect(work)
         source = "collected"
-        got = conn.execute("SELECT value FROM meta WHERE key = 'collected_seconds'").fetchone()
-        collected_seconds = float(got[0]) if got else 0.0
+        spent.update((key, float(value)) for key, value in conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('collected_seconds', 'collected_cpu_seconds')"))
     else:
         names, papers = from_store(store)
-        conn = create(work)
-        add_papers(conn, papers)
-        add_names(conn, names)
+        conn = write_documents(work, names, papers)
         source = "store"
-        collected_seconds = 0.0
-    persons = [(int(count), cluster) for cluster, count in pairs(store, KG.personCount) if count.isdigit()]
-    with conn:
-        conn.execute("CREATE INDEX IF NOT EXISTS names_iri ON names(iri)")
-        conn.executemany("UPDATE names SET persons = ? WHERE iri = ?", persons)
-        counts = {"names": conn.execute("SELECT count(*) FROM names").fetchone()[0],
-                  "papers": conn.execute("SELECT count(*) FROM papers").fetchone()[0]}
+    add_persons(conn, [(int(count), cluster) for cluster, count in pairs(store, KG.personCount) if count.isdigit()])
+    counts = {"names": conn.execute("SELECT count(*) FROM names").fetchone()[0],
+              "papers": conn.execute("SELECT count(*) FROM papers").fetchone()[0]}
     final = directory / SEARCH
     finish(conn, work, final)
-    # seconds: this step; collected_seconds: writing the documents while the paths index was written
-    return {**counts, "from": source, "bytes": final.stat().st_size, "collected_seconds": collected_seconds,
+    # seconds: this step; collected_(cpu_)seconds: writing the documents in the mapping worker, with
+    # the paths index (while the loader finishes) or apart from it (while this process runs the steps)
+    return {**counts, "from": source, "bytes": final.stat().st_size, **spent,
             "seconds": round(time.perf_counter() - started, 3)}

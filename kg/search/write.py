@@ -110,11 +110,27 @@ def add_names(conn: sqlite3.Connection, names: Iterable[NameDoc]) -> int:
     return len(ordered)
 
 
-def finish(conn: sqlite3.Connection, path: Path, final: Path) -> None:
-    """Merges the FTS segments, closes, and moves the file to `final` in one rename."""
+def write_documents(path: Path, names: Iterable[NameDoc], papers: Iterable[PaperDoc]) -> sqlite3.Connection:
+    """A new index at `path` with the documents, its FTS segments merged into one and the names
+    looked up by IRI (for `add_persons`): all of it but the persons' counts. Open, for them."""
+    conn = create(path)
+    add_papers(conn, papers)
+    add_names(conn, names)
     with conn:
+        conn.execute("CREATE INDEX names_iri ON names(iri)")
         conn.execute("INSERT INTO names_fts(names_fts) VALUES ('optimize')")
         conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('optimize')")
+    return conn
+
+
+def add_persons(conn: sqlite3.Connection, persons: Iterable[tuple[int, str]]) -> None:
+    """Each name cluster's probable persons' count, as (count, cluster IRI), from the identity step."""
+    with conn:
+        conn.executemany("UPDATE names SET persons = ? WHERE iri = ?", persons)
+
+
+def finish(conn: sqlite3.Connection, path: Path, final: Path) -> None:
+    """Closes the index and moves the file to `final` in one rename."""
     conn.close()
     if path != final:
         os.replace(path, final)
