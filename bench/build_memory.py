@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
     phases = Phases()
-    BUILD._bulk_load_chunks = phases.wrap("load", BUILD._bulk_load_chunks)
+    BUILD.bulk_load_chunks = phases.wrap("load", BUILD.bulk_load_chunks)
     BUILD._finish_writing = phases.wrap("compaction+statistics", BUILD._finish_writing)
     BUILD.AFTER_LOAD = tuple(BUILD.Step(phases.wrap(s.run.__name__.lstrip("_"), s.run), s.writes, s.on_load)
                              for s in BUILD.AFTER_LOAD)

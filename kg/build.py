@@ -5,7 +5,7 @@ where the mapping runs (here or in a worker process) is kg.pipeline; generations
 A build, in order: remove the graphs an --add replaces (the only flush), load the ontology and
 the inputs' N-Quads with the bulk loader, run the writing steps of AFTER_LOAD, compact the store
 while computing its statistics, reopen it read-only, run `check` and the other steps, write
-build.json (`_metadata`, the one writer of it).
+build.json (`build_meta`, the one writer of it).
 
 To add a step after the load, write a function `def _my_step(loaded: Loaded) -> None` and add
 `Step(_my_step, ...)` to AFTER_LOAD, where its place in the tuple is its turn:
@@ -17,6 +17,10 @@ To add a step after the load, write a function `def _my_step(loaded: Loaded) -> 
 - `on_load=False` for a step that only makes sense on kg's own mapping (`kg build`), not on RDF
   from elsewhere (`kg load`).
 - What a step finds goes into `loaded.meta` under a key of its own: it is written to build.json.
+
+`kg sync` (kg.sync.embedded) writes its generation with the same parts, which are public for it:
+`previous_meta`, `remove_graphs`, `bulk_load_chunks`, `after_load` with the steps of AFTER_LOAD
+(`order_big_clusters` replaced by its touched-keys form) and `build_meta`.
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ def _identity(loaded: Loaded) -> None:
         loaded.meta["curations"] = curations if curations is not None else summary([])
 
 
-def _cluster_order(loaded: Loaded) -> None:
+def order_big_clusters(loaded: Loaded) -> None:
     """The page order and row counts of the big name clusters (kg.cluster_order), beside the index
     (so after it), read from the compacted store."""
     index = AdjacencyIndex.open(loaded.gen.path)
@@ -135,7 +139,7 @@ AFTER_LOAD: tuple[Step, ...] = (
     Step(_paths_index, writes=True),
     Step(_identity, writes=True),
     Step(_links, writes=True, on_load=False),
-    Step(_cluster_order),
+    Step(order_big_clusters),
     Step(_search),
 )
 
@@ -167,7 +171,7 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
-def _bulk_load_chunks(store: ox.Store, chunks: Iterator[bytes]) -> None:
+def bulk_load_chunks(store: ox.Store, chunks: Iterator[bytes]) -> None:
     """Bulk-loads kg's own N-Quads. They are valid by construction (kg.nquads escapes every literal;
     every IRI is minted, pattern-checked or checked by kg.iris.safe_iri; tests/test_mapping_valid.py
     parses arbitrary rows' output strictly), so the parser skips re-validating them (`lenient`):
@@ -224,7 +228,7 @@ def build(
     run = Run(rejects if rejects is not None else store / "rejects.jsonl", base_iri=base_iri, strict=strict)
     minter = run.minter
     target = StoreDir(store)
-    previous = _previous_meta(target, minter) if add else None
+    previous = previous_meta(target, minter) if add else None
     replaced = {minter.graph(detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
     marks = watermarks(inputs, kind, minter.graph)  # what `kg sync` compares its inputs with
     # the ledger's process first: forked before the mapping worker and the store, it copies neither
@@ -234,17 +238,17 @@ def build(
             target.generation(copy_active=add) as gen:
         if add:
             derived = [minter.graph(LINKS), minter.graph(IDENTITY)]
-            _remove_graphs(gen.store, [ONTOLOGY_GRAPH, *derived, *sorted(replaced)])
+            remove_graphs(gen.store, [ONTOLOGY_GRAPH, *derived, *sorted(replaced)])
         load_ontology(gen.store)
         chunks = mapping.chunks()
-        _bulk_load_chunks(gen.store, digests.passing(chunks) if digests is not None else chunks)
+        bulk_load_chunks(gen.store, digests.passing(chunks) if digests is not None else chunks)
         mapping.loaded()
         _keep_ledger(gen.path, digests, add)
         loaded = Loaded(gen, minter, mapping.write_index, mapping.collected_search)
-        counts = _after_load(loaded, AFTER_LOAD, optimize, check)
+        counts = after_load(loaded, AFTER_LOAD, optimize, check)
         run.report.triples = counts["triples"]
         run.stop_clock()
-        gen.meta = _metadata(run, inputs, counts, loaded.meta, kind=kind, previous=previous)
+        gen.meta = build_meta(run, inputs, counts, loaded.meta, kind=kind, previous=previous)
         gen.meta[SOURCES] = merged(previous or {}, marks)
     return run.report
 
@@ -264,7 +268,7 @@ def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = 
     with Run(None) as run, target.generation(copy_active=add) as gen:
         previous = target.meta() if add else None
         if add:  # the identity evidence is recomputed over what the store will hold
-            _remove_graphs(gen.store, [g for g in [identity_graph(gen.store)] if g is not None])
+            remove_graphs(gen.store, [g for g in [identity_graph(gen.store)] if g is not None])
         else:
             load_ontology(gen.store)
         # RDF from elsewhere may add to a source graph: a ledger copied from before would not know it
@@ -272,14 +276,14 @@ def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = 
         for path in files:
             _load_file(gen.store, path)
         loaded = Loaded(gen, run.minter, mapped=False)
-        counts = _after_load(loaded, tuple(s for s in AFTER_LOAD if s.on_load), optimize)
+        counts = after_load(loaded, tuple(s for s in AFTER_LOAD if s.on_load), optimize)
         run.report.triples = counts["triples"]
         run.stop_clock()
-        gen.meta = _metadata(run, files, counts, loaded.meta, kind=None, previous=previous)
+        gen.meta = build_meta(run, files, counts, loaded.meta, kind=None, previous=previous)
     return run.report
 
 
-def _after_load(
+def after_load(
     loaded: Loaded, steps: tuple[Step, ...], optimize: bool, check: Callable[[ox.Store], None] | None = None,
     stats: Callable[[ox.Store], dict[str, int]] | None = None,
 ) -> dict[str, int]:
@@ -314,7 +318,7 @@ def _finish_writing(
     return counts
 
 
-def _remove_graphs(store: ox.Store, graphs: list[str]) -> None:
+def remove_graphs(store: ox.Store, graphs: list[str]) -> None:
     """Removes the graphs an --add build replaces, and flushes the removals to disk now.
 
     Everything else a build writes is bulk-loaded (ingested files, durable once ingested), so this
@@ -328,7 +332,7 @@ def _remove_graphs(store: ox.Store, graphs: list[str]) -> None:
     store.flush()
 
 
-def _previous_meta(target: StoreDir, minter: Minter) -> dict[str, Any]:
+def previous_meta(target: StoreDir, minter: Minter) -> dict[str, Any]:
     """The active generation's build.json; --add must mint under the same base IRI."""
     meta = target.meta()
     if meta.get("base_iri", minter.base) != minter.base:
@@ -336,7 +340,7 @@ def _previous_meta(target: StoreDir, minter: Minter) -> dict[str, Any]:
     return meta
 
 
-def _metadata(
+def build_meta(
     run: Run,
     inputs: list[Path],
     counts: dict[str, int],

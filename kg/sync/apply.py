@@ -15,7 +15,7 @@ from itertools import islice
 
 import pyoxigraph as ox
 
-from kg.build import _bulk_load_chunks
+from kg.build import bulk_load_chunks
 from kg.sync.delta import Delta
 from kg.sync.ledger import Spool
 
@@ -30,7 +30,7 @@ def apply(store: ox.Store, delta: Delta, spool: Spool) -> None:
         written |= d.written
     if len(written) > BULK_SUBJECTS:
         store.flush()
-        _bulk_load_chunks(store, spool.lines_of(written))
+        bulk_load_chunks(store, spool.lines_of(written))
         return
     for chunk in spool.lines_of(written):
         store.load(input=chunk, format=ox.RdfFormat.N_QUADS)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from kg.adjacency import INDEX, AdjacencyIndex
-from kg.build import AFTER_LOAD, Loaded, Step, _cluster_order
+from kg.build import AFTER_LOAD, Loaded, Step, order_big_clusters
 from kg.cluster_order import build_cluster_order
 from kg.cluster_order_touched import update_cluster_order
 from kg.sync.delta import Delta
@@ -42,12 +42,12 @@ def derived_steps(touched: Touched | None, previous: Path, clusters: int) -> tup
     def cluster_order(loaded: Loaded) -> None:
         _cluster_order_touched(loaded, touched, previous / INDEX)
 
-    steps = tuple(Step(cluster_order, s.writes, s.on_load) if s.run is _cluster_order else s for s in AFTER_LOAD)
+    steps = tuple(Step(cluster_order, s.writes, s.on_load) if s.run is order_big_clusters else s for s in AFTER_LOAD)
     return steps, "touched"
 
 
 def _cluster_order_touched(loaded: Loaded, touched: Touched, previous: Path) -> None:
-    """kg.build._cluster_order for the touched keys only; the whole step when the previous
+    """kg.build.order_big_clusters for the touched keys only; the whole step when the previous
     generation's order cannot be kept."""
     index = AdjacencyIndex.open(loaded.gen.path)
     if index is None:

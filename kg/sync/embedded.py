@@ -25,7 +25,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex
-from kg.build import Loaded, _after_load, _metadata, _previous_meta, _remove_graphs
+from kg.build import Loaded, after_load, build_meta, previous_meta, remove_graphs
 from kg.iris import DEFAULT_BASE_IRI
 from kg.links import IDENTITY, LINKS, source_graphs
 from kg.pipeline import Mapping
@@ -90,7 +90,7 @@ def sync(
     active = target.require()
     run = Run(rejects if rejects is not None else store / "rejects.jsonl", base_iri=base_iri, strict=strict)
     minter = run.minter
-    previous = _previous_meta(target, minter)
+    previous = previous_meta(target, minter)
     marks = watermarks(inputs, kind, minter.graph)
     lap("fingerprint")
     if up_to_date(marks, kept(previous)):
@@ -127,7 +127,7 @@ def sync(
                 if counted is not None:
                     counted.remove(gen.store)
                     lap("counts")
-                _remove_graphs(gen.store, derived_graphs)
+                remove_graphs(gen.store, derived_graphs)
                 apply(gen.store, delta, spool)
                 gen.store.flush()
                 lap("apply")
@@ -136,8 +136,8 @@ def sync(
                     lap("touched")
                 steps, derived = derived_steps(touched, active, _clusters(active))
                 loaded = Loaded(gen, minter, mapping.write_index if whole else lambda _g: None)
-                counts = _after_load(loaded, steps, optimize=False, check=None,
-                                     stats=counted.add if counted is not None else None)
+                counts = after_load(loaded, steps, optimize=False, check=None,
+                                    stats=counted.add if counted is not None else None)
                 lap("derived")
                 if validate is not None:
                     subjects = {s.decode("utf-8")[1:-1] for d in delta.graphs.values() for s in d.written}
@@ -178,7 +178,7 @@ def _sync_meta(
 ) -> dict[str, Any]:
     """build.json of the synced generation: the previous one's, with this run's statistics and
     findings, the sources' watermarks and what the sync changed."""
-    meta = _metadata(run, [], counts, found, kind=kind, previous=previous)
+    meta = build_meta(run, [], counts, found, kind=kind, previous=previous)
     meta["inputs"] = previous.get("inputs", [])
     meta[SOURCES] = merged(previous, marks)
     meta["synced"] = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
