@@ -36,6 +36,7 @@ ORCIDS = ["0000-0002-1825-0097", "0000-0001-5109-3700", "0000-0003-1415-9269"]
 WORDS = ["graph", "neural", "robot", "kernel", "sparse", "query", "ledger", "protein", "vision", "parser",
          "quantum", "lattice", "privacy", "swarm", "tensor", "cache", "codec", "fluid", "proof", "mesh",
          "図形", "データ", "синтез", "ανάλυση", "تعلم", "über", unicodedata.normalize("NFD", "élan")]
+WORDS += [f"{word}ic" for word in WORDS]  # rare enough that shared words are title evidence now and then
 VENUES = ("v1", "v2", "v3", "v4")
 GRAPH = "<http://example.org/graph/identity>"
 
