@@ -73,6 +73,7 @@ class _Graph:
         self.ranks: list[float] = []  # each name cluster's commonness rank (commonness_ranks)
         self.bits = [facts.idf(w) for w in range(len(facts.word_papers))]  # each title word's IDF, once
         self.spelt = cluster_spellings(index) if spelt is None else spelt
+        self.spelt_keys = frozenset(self.spelt)  # the clusters with another spelling
         off = index.a2p.off
         degree = array("Q", (off[r + 1] - off[r] for r in range(len(index.authors))))
         c_off, c_dat = index.c2a.off, index.c2a.dat
@@ -177,15 +178,26 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 
+    # each row's co-author clusters spelt otherwise: a pair whose other row has none of them shares
+    # no co-author under two spellings (variant_coauthors looks for none)
+    reach = None if plain else [_reach(p.clusters, graph.spelt, graph.spelt_keys) for p in profiles]
+
     def judge(i: int, j: int) -> Pair:
         a, b = profiles[i], profiles[j]
-        if a.clusters & b.clusters or variant_coauthors(a, b, ctx):
-            _joint(index, a, cluster_no)
-            _joint(index, b, cluster_no)
+        if reach is None:
+            if a.clusters & b.clusters or variant_coauthors(a, b, ctx):
+                _joint(index, a, cluster_no)
+                _joint(index, b, cluster_no)
+            spelt = None
+        else:
+            spelt = [] if reach[i].isdisjoint(b.clusters) else variant_coauthors(a, b, ctx)
+            if spelt or not a.clusters.isdisjoint(b.clusters):
+                _joint(index, a, cluster_no)
+                _joint(index, b, cluster_no)
         if b.row in a.mates:
             _papers(index, a)
             _papers(index, b)
-        pair = computed[(i, j)] = compare(a, b, ctx, w)
+        pair = computed[(i, j)] = compare(a, b, ctx, w, spelt)
         return pair
 
     def titled(a: Profile, b: Profile) -> bool:
@@ -193,7 +205,7 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
             return False
         return title_evidence(a, b, ctx, w)[0] >= w.positive
 
-    for i, j in sorted(_candidates(profiles, w, common, titled, graph.spellings)):
+    for i, j in sorted(_candidates(profiles, w, common, titled, graph.spellings, reach)):
         judge(i, j)
 
     def verdict(a: str, b: str) -> Pair:
@@ -220,6 +232,12 @@ def may_title(a: Profile, b: Profile, ctx: Context, w: Weights, bits: Sequence[f
     chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
     free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
     return w.title * (sum([bits[x] for x in shared]) - chance - free) >= w.positive - _EPS
+
+
+def _reach(clusters: frozenset[int], spelt: Mapping[int, frozenset[int]], keys: frozenset[int]) -> frozenset[int]:
+    """The clusters that spell one of `clusters` otherwise (the set operation first: most have none)."""
+    has = clusters & keys
+    return frozenset().union(*[spelt[c] for c in has]) if has else _NONE
 
 
 def _rarest(cluster: int) -> float:
@@ -249,14 +267,16 @@ def _papers(index: AdjacencyIndex, p: Profile) -> None:
 
 def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
             titled: Callable[[Profile, Profile], bool],
-            spelt: Callable[[int], AbstractSet[int]] = _unspelt) -> set[tuple[int, int]]:
+            spelt: Callable[[int], AbstractSet[int]] = _unspelt,
+            reach: list[frozenset[int]] | None = None) -> set[tuple[int, int]]:
     """_candidates of a small cluster, pair by pair (set intersections, no inverted index)."""
     out: set[tuple[int, int]] = set()
     venue_rows: Counter[int] = Counter()
     if by_venue and venue_most < len(profiles):
         for p in profiles:
             venue_rows.update(p.facts.venues)
-    reach = [frozenset(x for c in p.clusters for x in spelt(c)) for p in profiles]  # co-authors spelt otherwise
+    if reach is None:  # co-authors spelt otherwise
+        reach = [frozenset(x for c in p.clusters for x in spelt(c)) for p in profiles]
     orcids = sum(1 for p in profiles if p.facts.orcid)
     numbers = sum(1 for p in profiles if homonym_number(p.facts.name))
     coauthors: Counter[int] = Counter()
@@ -294,15 +314,17 @@ def reachable(w: Weights, rows: int, common: float) -> tuple[bool, bool]:
 
 def _candidates(profiles: list[Profile], w: Weights, common: float,
                 titled: Callable[[Profile, Profile], bool],
-                spelt: Callable[[int], AbstractSet[int]] = _unspelt) -> set[tuple[int, int]]:
-    """The pairs worth comparing (see the module's docstring)."""
+                spelt: Callable[[int], AbstractSet[int]] = _unspelt,
+                reach: list[frozenset[int]] | None = None) -> set[tuple[int, int]]:
+    """The pairs worth comparing (see the module's docstring); `reach`: per profile, the
+    clusters spelling its co-author clusters otherwise, when the caller has them."""
     n = len(profiles)
     alone, by_venue = reachable(w, n, common)
     if alone:
         return set(combinations(range(n), 2))
     venue_most = n if n <= ALL_PAIRS else VENUE_BLOCK
     if n <= DIRECT:
-        return _direct(profiles, by_venue, venue_most, titled, spelt)
+        return _direct(profiles, by_venue, venue_most, titled, spelt, reach)
     position = {p.row: k for k, p in enumerate(profiles)}
     out: set[tuple[int, int]] = set()
     by_coauthor: dict[int, list[int]] = {}

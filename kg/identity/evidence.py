@@ -210,7 +210,9 @@ def hard_rule(a: Profile, b: Profile) -> tuple[str, str] | None:
     return None
 
 
-def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
+def compare(a: Profile, b: Profile, ctx: Context, w: Weights,
+            spelt: list[tuple[int, int]] | None = None) -> Pair:
+    """The pair's evidence; `spelt`: variant_coauthors(a, b, ctx), when the caller has it."""
     rule = hard_rule(a, b)
     if rule is not None:
         verdict, reason = rule
@@ -219,7 +221,8 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     score = 0.0  # the evidence; the priors are added at the end
     co = 0.0
     shared = sorted(a.clusters & b.clusters, key=lambda c: (ctx.coauthor_papers(c), ctx.coauthor_names(c)))
-    spelt = variant_coauthors(a, b, ctx)
+    if spelt is None:
+        spelt = variant_coauthors(a, b, ctx)
     for x, y in spelt:  # a co-author under two spellings: weighed as one, by its commoner name, and less
         joint = min(a.coauthors[x], b.coauthors[y])
         papers = max(ctx.coauthor_papers(x), ctx.coauthor_papers(y))
