@@ -172,6 +172,8 @@ class Context:
     # co-author cluster -> the co-author clusters whose names may be another spelling of its name
     coauthor_variants: Callable[[int], AbstractSet[int]] = lambda c: frozenset()
     own: AbstractSet[int] = frozenset()  # the clusters of the pair's own names and their spellings
+    # the co-author clusters that have another spelling at all (None: not known, each one is asked)
+    spelt_clusters: AbstractSet[int] | None = None
 
 
 @dataclass
@@ -313,7 +315,8 @@ def variant_coauthors(a: Profile, b: Profile, ctx: Context) -> list[tuple[int, i
     if not a.clusters or not b.clusters:
         return []
     theirs, own = b.clusters - a.clusters, ctx.own
-    options = {x: got for x in a.clusters - b.clusters
+    mine = a.clusters if ctx.spelt_clusters is None else a.clusters & ctx.spelt_clusters
+    options = {x: got for x in mine - b.clusters
                if x not in own and (got := [y for y in ctx.coauthor_variants(x) if y in theirs and y not in own])}
     if not options:
         return []
