@@ -174,7 +174,8 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
                   facts.venue_label, facts.idf if plain else bits.__getitem__, facts.vocabulary.__getitem__,
                   graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word, a2c.__getitem__,
                   facts.institution_size, facts.institution_label, graph.spellings,
-                  frozenset({cluster_no} | graph.spellings(cluster_no)), None if plain else graph.spelt_keys)
+                  frozenset({cluster_no} | graph.spellings(cluster_no)), None if plain else graph.spelt_keys,
+                  title_bound=not plain)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 

@@ -58,6 +58,7 @@ from kg.identity.facts import RowFacts
 SAME, DISTINCT, UNSURE = "same", "distinct", "unsure"
 RULE_SCORE = 99.0  # the score of a pair an identifier or a shared paper decides (+ same, - distinct)
 _NUMBER = re.compile(r"\s(\d{4})$")
+_BOUND_EPS = 1e-9  # a bound sums in its own order: it decides nothing at the boundary
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,9 @@ class Context:
     own: AbstractSet[int] = frozenset()  # the clusters of the pair's own names and their spellings
     # the co-author clusters that have another spelling at all (None: not known, each one is asked)
     spelt_clusters: AbstractSet[int] | None = None
+    # title_evidence first bounds the shared words' bits by their whole IDFs, and reads no venue's
+    # rarities for words that cannot add up to evidence even so (kg.identity.compute's speed path)
+    title_bound: bool = False
 
 
 @dataclass
@@ -376,11 +380,13 @@ def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[fl
     if not shared or w.title <= 0:
         return 0.0, []
     venues = a.facts.venues & b.facts.venues
+    chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
+    free = w.title_free + (w.title_venue if venues else 0.0)
+    if venues and ctx.title_bound and sum([ctx.word_bits(x) for x in shared]) - chance - free < -_BOUND_EPS:
+        return 0.0, []  # venue_bits never raises a word's bits: the score would be 0 below
     own = a.facts.papers + b.facts.papers
     rarity = {x: venue_bits(x, venues, ctx, w, own) if venues else ctx.word_bits(x) for x in shared}
     bits = sum(rarity.values())
-    chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
-    free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
     score = min(w.title * max(0.0, bits - chance - free), w.title_cap)
     if score <= 0:
         return 0.0, []
