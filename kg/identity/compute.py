@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import combinations
@@ -38,6 +38,7 @@ from kg.identity.evidence import (
     commonness,
     compare,
     homonym_number,
+    title_chance,
     title_evidence,
     variant_coauthors,
 )
@@ -47,6 +48,7 @@ from kg.identity.spelling import cluster_pairs, read_pairs, spellings
 
 Grouper = Callable[[list[str], list[Pair], Callable[[str, str], Pair], Callable[[str], str]], list[Group]]
 ALL_PAIRS = 8
+_EPS = 1e-9  # the bounds sum in another order than the evidence: never prune a pair at the boundary
 BLOCK_MAX = 20    # a co-author (or ORCIDs, dblp numbers) shared by more rows of one cluster pairs nobody
 DIRECT = 40      # clusters of up to this many rows find their candidate pairs pair by pair
 VENUE_BLOCK = 3   # in clusters of more than ALL_PAIRS rows, a venue pairs rows only if at most this many use it
@@ -69,7 +71,9 @@ class _Graph:
                  spelt: Mapping[int, frozenset[int]] | None = None) -> None:
         self.index, self.facts = index, facts
         self.ranks: list[float] = []  # each name cluster's commonness rank (commonness_ranks)
+        self.bits = [facts.idf(w) for w in range(len(facts.word_papers))]  # each title word's IDF, once
         self.spelt = cluster_spellings(index) if spelt is None else spelt
+        self.spelt_keys = frozenset(self.spelt)  # the clusters with another spelling
         off = index.a2p.off
         degree = array("Q", (off[r + 1] - off[r] for r in range(len(index.authors))))
         c_off, c_dat = index.c2a.off, index.c2a.dat
@@ -88,10 +92,11 @@ class _Graph:
 
 def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None,
              group: Grouper = partition, spelt: Mapping[int, frozenset[int]] | None = None,
-             ) -> Iterator[ClusterIdentity]:
+             plain: bool = False) -> Iterator[ClusterIdentity]:
     """The identity of every cluster with two or more rows, in cluster order; `group` makes the
     probable persons (kg.identity.curation.Hand.partition: with the corrections by hand); `spelt`:
-    cluster_spellings(index), when the caller has it."""
+    cluster_spellings(index), when the caller has it. `plain`: without the shortcuts of the speed
+    path (the reference it is checked equal to: every title evidence computed in full)."""
     w = weights or Weights()
     ranks = commonness_ranks([_token_key(index.clusters.iri(c)) for c in range(len(index.clusters))])
     graph = _Graph(index, facts, spelt)
@@ -100,7 +105,7 @@ def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None
     for c in range(len(index.clusters)):
         if c_off[c + 1] - c_off[c] < 2:
             continue
-        yield cluster_identity(graph, [int(r) for r in index.c2a.row(c)], w, c, ranks[c], group)
+        yield cluster_identity(graph, [int(r) for r in index.c2a.row(c)], w, c, ranks[c], group, plain)
 
 
 def cluster_spellings(index: AdjacencyIndex) -> dict[int, frozenset[int]]:
@@ -143,7 +148,7 @@ def _token_key(iri: str) -> str:
 
 
 def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: int,
-                     common: float = 0.0, group: Grouper = partition) -> ClusterIdentity:
+                     common: float = 0.0, group: Grouper = partition, plain: bool = False) -> ClusterIdentity:
     index, facts = graph.index, graph.facts
     a2a, a2c = index.a2a, index.a2c
     profiles: list[Profile] = []
@@ -164,29 +169,44 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
             name = names[cx] = graph.coauthor_name(cx)
         return name
 
+    bits = graph.bits
     ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
-                  facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
+                  facts.venue_label, facts.idf if plain else bits.__getitem__, facts.vocabulary.__getitem__,
                   graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word, a2c.__getitem__,
                   facts.institution_size, facts.institution_label, graph.spellings,
-                  frozenset({cluster_no} | graph.spellings(cluster_no)))
+                  frozenset({cluster_no} | graph.spellings(cluster_no)), None if plain else graph.spelt_keys,
+                  title_bound=not plain)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 
+    # each row's co-author clusters spelt otherwise: a pair whose other row has none of them shares
+    # no co-author under two spellings (variant_coauthors looks for none)
+    reach = None if plain else [_reach(p.clusters, graph.spelt, graph.spelt_keys) for p in profiles]
+
     def judge(i: int, j: int) -> Pair:
         a, b = profiles[i], profiles[j]
-        if a.clusters & b.clusters or variant_coauthors(a, b, ctx):
-            _joint(index, a, cluster_no)
-            _joint(index, b, cluster_no)
+        if reach is None:
+            if a.clusters & b.clusters or variant_coauthors(a, b, ctx):
+                _joint(index, a, cluster_no)
+                _joint(index, b, cluster_no)
+            spelt = None
+        else:
+            spelt = [] if reach[i].isdisjoint(b.clusters) else variant_coauthors(a, b, ctx)
+            if spelt or not a.clusters.isdisjoint(b.clusters):
+                _joint(index, a, cluster_no)
+                _joint(index, b, cluster_no)
         if b.row in a.mates:
             _papers(index, a)
             _papers(index, b)
-        pair = computed[(i, j)] = compare(a, b, ctx, w)
+        pair = computed[(i, j)] = compare(a, b, ctx, w, spelt)
         return pair
 
     def titled(a: Profile, b: Profile) -> bool:
+        if not plain and not may_title(a, b, ctx, w, bits):
+            return False
         return title_evidence(a, b, ctx, w)[0] >= w.positive
 
-    for i, j in sorted(_candidates(profiles, w, common, titled, graph.spellings)):
+    for i, j in sorted(_candidates(profiles, w, common, titled, graph.spellings, reach)):
         judge(i, j)
 
     def verdict(a: str, b: str) -> Pair:
@@ -198,6 +218,27 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
     pairs = [computed[k] for k in sorted(computed)]
     counts = {p.iri: p.facts.papers or index.a2p.degree(p.row) for p in profiles}
     return ClusterIdentity(index.clusters.iri(cluster_no), rows, counts, pairs, groups)
+
+
+def may_title(a: Profile, b: Profile, ctx: Context, w: Weights, bits: Sequence[float]) -> bool:
+    """Whether the title evidence of two rows may reach `Weights.positive`: its bound, with every
+    shared word at its whole IDF (kg.identity.evidence.venue_bits only lowers a word's bits) and
+    the chance and free bits it subtracts. On generated titles (110 words) the bound leaves 10 of
+    the 202,823 pairs whose title evidence the candidates asked for at 300k papers."""
+    if w.title <= 0 or w.positive <= 0:
+        return True  # no bound: the evidence itself decides
+    shared = a.facts.words & b.facts.words
+    if not shared:
+        return False  # no evidence (0.0), below a positive `positive`
+    chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
+    free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
+    return w.title * (sum([bits[x] for x in shared]) - chance - free) >= w.positive - _EPS
+
+
+def _reach(clusters: frozenset[int], spelt: Mapping[int, frozenset[int]], keys: frozenset[int]) -> frozenset[int]:
+    """The clusters that spell one of `clusters` otherwise (the set operation first: most have none)."""
+    has = clusters & keys
+    return frozenset().union(*[spelt[c] for c in has]) if has else _NONE
 
 
 def _rarest(cluster: int) -> float:
@@ -227,14 +268,16 @@ def _papers(index: AdjacencyIndex, p: Profile) -> None:
 
 def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
             titled: Callable[[Profile, Profile], bool],
-            spelt: Callable[[int], AbstractSet[int]] = _unspelt) -> set[tuple[int, int]]:
+            spelt: Callable[[int], AbstractSet[int]] = _unspelt,
+            reach: list[frozenset[int]] | None = None) -> set[tuple[int, int]]:
     """_candidates of a small cluster, pair by pair (set intersections, no inverted index)."""
     out: set[tuple[int, int]] = set()
     venue_rows: Counter[int] = Counter()
     if by_venue and venue_most < len(profiles):
         for p in profiles:
             venue_rows.update(p.facts.venues)
-    reach = [frozenset(x for c in p.clusters for x in spelt(c)) for p in profiles]  # co-authors spelt otherwise
+    if reach is None:  # co-authors spelt otherwise
+        reach = [frozenset(x for c in p.clusters for x in spelt(c)) for p in profiles]
     orcids = sum(1 for p in profiles if p.facts.orcid)
     numbers = sum(1 for p in profiles if homonym_number(p.facts.name))
     coauthors: Counter[int] = Counter()
@@ -272,15 +315,17 @@ def reachable(w: Weights, rows: int, common: float) -> tuple[bool, bool]:
 
 def _candidates(profiles: list[Profile], w: Weights, common: float,
                 titled: Callable[[Profile, Profile], bool],
-                spelt: Callable[[int], AbstractSet[int]] = _unspelt) -> set[tuple[int, int]]:
-    """The pairs worth comparing (see the module's docstring)."""
+                spelt: Callable[[int], AbstractSet[int]] = _unspelt,
+                reach: list[frozenset[int]] | None = None) -> set[tuple[int, int]]:
+    """The pairs worth comparing (see the module's docstring); `reach`: per profile, the
+    clusters spelling its co-author clusters otherwise, when the caller has them."""
     n = len(profiles)
     alone, by_venue = reachable(w, n, common)
     if alone:
         return set(combinations(range(n), 2))
     venue_most = n if n <= ALL_PAIRS else VENUE_BLOCK
     if n <= DIRECT:
-        return _direct(profiles, by_venue, venue_most, titled, spelt)
+        return _direct(profiles, by_venue, venue_most, titled, spelt, reach)
     position = {p.row: k for k, p in enumerate(profiles)}
     out: set[tuple[int, int]] = set()
     by_coauthor: dict[int, list[int]] = {}

@@ -58,6 +58,7 @@ from kg.identity.facts import RowFacts
 SAME, DISTINCT, UNSURE = "same", "distinct", "unsure"
 RULE_SCORE = 99.0  # the score of a pair an identifier or a shared paper decides (+ same, - distinct)
 _NUMBER = re.compile(r"\s(\d{4})$")
+_BOUND_EPS = 1e-9  # a bound sums in its own order: it decides nothing at the boundary
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,11 @@ class Context:
     # co-author cluster -> the co-author clusters whose names may be another spelling of its name
     coauthor_variants: Callable[[int], AbstractSet[int]] = lambda c: frozenset()
     own: AbstractSet[int] = frozenset()  # the clusters of the pair's own names and their spellings
+    # the co-author clusters that have another spelling at all (None: not known, each one is asked)
+    spelt_clusters: AbstractSet[int] | None = None
+    # title_evidence first bounds the shared words' bits by their whole IDFs, and reads no venue's
+    # rarities for words that cannot add up to evidence even so (kg.identity.compute's speed path)
+    title_bound: bool = False
 
 
 @dataclass
@@ -210,7 +216,9 @@ def hard_rule(a: Profile, b: Profile) -> tuple[str, str] | None:
     return None
 
 
-def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
+def compare(a: Profile, b: Profile, ctx: Context, w: Weights,
+            spelt: list[tuple[int, int]] | None = None) -> Pair:
+    """The pair's evidence; `spelt`: variant_coauthors(a, b, ctx), when the caller has it."""
     rule = hard_rule(a, b)
     if rule is not None:
         verdict, reason = rule
@@ -219,7 +227,8 @@ def compare(a: Profile, b: Profile, ctx: Context, w: Weights) -> Pair:
     score = 0.0  # the evidence; the priors are added at the end
     co = 0.0
     shared = sorted(a.clusters & b.clusters, key=lambda c: (ctx.coauthor_papers(c), ctx.coauthor_names(c)))
-    spelt = variant_coauthors(a, b, ctx)
+    if spelt is None:
+        spelt = variant_coauthors(a, b, ctx)
     for x, y in spelt:  # a co-author under two spellings: weighed as one, by its commoner name, and less
         joint = min(a.coauthors[x], b.coauthors[y])
         papers = max(ctx.coauthor_papers(x), ctx.coauthor_papers(y))
@@ -310,7 +319,8 @@ def variant_coauthors(a: Profile, b: Profile, ctx: Context) -> list[tuple[int, i
     if not a.clusters or not b.clusters:
         return []
     theirs, own = b.clusters - a.clusters, ctx.own
-    options = {x: got for x in a.clusters - b.clusters
+    mine = a.clusters if ctx.spelt_clusters is None else a.clusters & ctx.spelt_clusters
+    options = {x: got for x in mine - b.clusters
                if x not in own and (got := [y for y in ctx.coauthor_variants(x) if y in theirs and y not in own])}
     if not options:
         return []
@@ -370,11 +380,13 @@ def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[fl
     if not shared or w.title <= 0:
         return 0.0, []
     venues = a.facts.venues & b.facts.venues
+    chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
+    free = w.title_free + (w.title_venue if venues else 0.0)
+    if venues and ctx.title_bound and sum([ctx.word_bits(x) for x in shared]) - chance - free < -_BOUND_EPS:
+        return 0.0, []  # venue_bits never raises a word's bits: the score would be 0 below
     own = a.facts.papers + b.facts.papers
     rarity = {x: venue_bits(x, venues, ctx, w, own) if venues else ctx.word_bits(x) for x in shared}
     bits = sum(rarity.values())
-    chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
-    free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
     score = min(w.title * max(0.0, bits - chance - free), w.title_cap)
     if score <= 0:
         return 0.0, []

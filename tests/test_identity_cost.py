@@ -1,0 +1,191 @@
+"""The persons inside the clusters (kg.identity.compute.clusters) on its speed path against its plain
+path (`plain=True`: every title evidence computed in full, every verdict by compare): the same
+identity lines, byte for byte, on generated graphs (names in every script, NFC and NFD, clusters
+on both sides of ALL_PAIRS and DIRECT) under generated weights, and on kg generate's graph; and
+each shortcut's bound against the evidence it stands for."""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kg
+from kg.adjacency import AdjacencyIndex
+from kg.identity.compute import clusters, may_title
+from kg.identity.evidence import Context, Profile, Weights, title_evidence
+from kg.identity.facts import Facts, RowFacts
+from kg.identity.step import cluster_lines
+from kg.synthetic import generate
+
+# the names the clusters are made of: one of them makes most rows of a graph (a cluster of 40+)
+NAMES = ["Wei Wang", "José González", unicodedata.normalize("NFD", "José González"), "Wei Wang 0001",
+         "Wei Wang 0002", "Γιώργος Παπαδόπουλος", "Иван Иванов", "王 伟", "محمد علي", "Zoë Ñúñez"]
+# co-authors, some under two spellings of one name (variant co-authors)
+COAUTHORS = ["Jiawei Han", "J. Han", "Han Jiawei", "Ζωή Κώστα", "Анна Петрова", "А. Петрова", "李 娜",
+             "فاطمة حسن", "Jörg Müller", unicodedata.normalize("NFD", "Jörg Müller"), "Jorg Muller"]
+ORCIDS = ["0000-0002-1825-0097", "0000-0001-5109-3700", "0000-0003-1415-9269"]
+WORDS = ["graph", "neural", "robot", "kernel", "sparse", "query", "ledger", "protein", "vision", "parser",
+         "quantum", "lattice", "privacy", "swarm", "tensor", "cache", "codec", "fluid", "proof", "mesh",
+         "図形", "データ", "синтез", "ανάλυση", "تعلم", "über", unicodedata.normalize("NFD", "élan")]
+WORDS += [f"{word}ic" for word in WORDS]  # rare enough that shared words are title evidence now and then
+VENUES = ("v1", "v2", "v3", "v4")
+GRAPH = "<http://example.org/graph/identity>"
+
+
+@st.composite
+def _graphs(draw: st.DrawFn) -> tuple[list[list[str]], list[list[object]]]:
+    """Rows tables' authors [id, name, orcid, dblp pid] and papers [id, title, year, venue, [author ids]]:
+    most rows of one name, the others of other names; papers of one to three of them and co-authors."""
+    main = draw(st.sampled_from(NAMES))
+    n = draw(st.sampled_from([3, 6, 9, 14, 30, 45, 60]))
+    m = draw(st.integers(1, len(COAUTHORS)))
+    authors: list[list[str]] = []
+    for k in range(n + m):
+        name = (main if draw(st.integers(0, 4)) else draw(st.sampled_from(NAMES))) if k < n \
+            else COAUTHORS[(k - n) % len(COAUTHORS)]
+        orcid = draw(st.sampled_from(ORCIDS)) if draw(st.integers(0, 12)) == 0 else ""
+        pid = draw(st.sampled_from(["12/3456", "78/9012"])) if draw(st.integers(0, 15)) == 0 else ""
+        authors.append([f"a{k}", name, orcid, pid])
+    papers: list[list[object]] = []
+    for p in range(draw(st.integers(n, 2 * n + 10))):
+        rows = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3, unique=True))
+        co = draw(st.lists(st.integers(n, n + m - 1), max_size=3, unique=True))
+        title = " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=7)))
+        papers.append([f"p{p}", title, draw(st.integers(1995, 2024)), draw(st.sampled_from(VENUES)),
+                       [f"a{k}" for k in rows + co]])
+    return authors, papers
+
+
+def _weights() -> st.SearchStrategy[Weights]:
+    """Weights around the shipped ones, where the title bound cuts differently (and where it must
+    not cut at all: no title weight, no positive evidence asked)."""
+    return st.builds(
+        lambda title, free, venue, cap, positive, same, prior, common: replace(
+            Weights(), title=title, title_free=free, title_venue=venue, title_cap=cap, positive=positive,
+            same=same, prior=prior, common=common),
+        st.sampled_from([0.0, 0.05, 0.2, 1.0]), st.sampled_from([0.0, 2.0, 12.0]), st.sampled_from([0.0, 6.0]),
+        st.sampled_from([0.5, 4.0, 10.0]), st.sampled_from([-1.0, 0.0, 0.5, 2.0]), st.sampled_from([0.0, 2.0, 4.0]),
+        st.sampled_from([0.0, 1.2]), st.sampled_from([0.0, 4.0]))
+
+
+def _write(folder: Path, authors: list[list[str]], papers: list[list[object]]) -> Path:
+    folder.mkdir(parents=True)
+    tables: dict[str, tuple[list[str], list[list[object]]]] = {
+        "venues.csv": (["id", "name", "kind"], [[v, v.upper(), "conference"] for v in VENUES]),
+        "papers.csv": (["id", "title", "year", "venue_id"], [p[:4] for p in papers]),
+        "authors.csv": (["id", "name", "orcid", "dblp_pid"], [list(a) for a in authors]),
+        "authorships.csv": (["paper_id", "author_id", "position"],
+                            [[p[0], a, i] for p in papers for i, a in enumerate(p[4], 1)]),  # type: ignore[arg-type]
+    }
+    for name, (header, rows) in tables.items():
+        with open(folder / name, "w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(header)
+            out.writerows(rows)
+    return folder
+
+
+@contextmanager
+def _index(store: Path) -> Iterator[tuple[AdjacencyIndex, Facts]]:
+    index = AdjacencyIndex.open((store / "active").resolve())
+    assert index is not None
+    try:
+        facts = Facts.read(index.path)
+        assert facts is not None
+        yield index, facts
+    finally:
+        index.close()
+
+
+def _lines(index: AdjacencyIndex, facts: Facts, w: Weights, plain: bool) -> list[str]:
+    """Every cluster's identity lines, as the build writes them."""
+    return ["".join(cluster_lines(ci, GRAPH)) for ci in clusters(index, facts, w, plain=plain)]
+
+
+@given(_graphs(), _weights())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_speed_path_writes_the_plain_paths_lines_on_generated_graphs(
+        graph: tuple[list[list[str]], list[list[object]]], w: Weights) -> None:
+    with TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        kg.build([_write(root / "rows", *graph)], root / "store")
+        with _index(root / "store") as (index, facts):
+            assert _lines(index, facts, w, plain=False) == _lines(index, facts, w, plain=True)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kg generate's graph (dblp's shapes: large clusters of common names, titles of few words)."""
+    root = tmp_path_factory.mktemp("generated")
+    generate(4000, 3, root / "rows")
+    kg.build([root / "rows"], root / "store")
+    return root / "store"
+
+
+def test_the_speed_path_writes_the_plain_paths_lines_on_kg_generate(generated: Path) -> None:
+    with _index(generated) as (index, facts):
+        fast = _lines(index, facts, Weights(), plain=False)
+        assert any("IdentityVerdict" in lines for lines in fast), "the generated graph has pairs to write"
+        assert fast == _lines(index, facts, Weights(), plain=True)
+
+
+@given(_weights())
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_speed_path_writes_the_plain_paths_lines_on_kg_generate_under_other_weights(
+        generated: Path, w: Weights) -> None:
+    with _index(generated) as (index, facts):
+        assert _lines(index, facts, w, plain=False) == _lines(index, facts, w, plain=True)
+
+
+@st.composite
+def _pair(draw: st.DrawFn) -> tuple[Profile, Profile, Context, dict[int, float]]:
+    """Two rows with title words, papers and venues; word rarities, and venues where words are common."""
+    bits = {x: draw(st.floats(0.0, 16.0)) for x in range(12)}
+    rows = []
+    for k in range(2):
+        facts = RowFacts("Wei Wang", papers=draw(st.sampled_from([1, 2, 3, 5, 8, 40])), first=2000, last=2001,
+                         venues=draw(st.frozensets(st.integers(0, 1), max_size=2)),
+                         words=draw(st.frozensets(st.integers(0, 11), max_size=12)))
+        rows.append(Profile(f"r{k}", facts, row=k))
+    used = draw(st.dictionaries(st.tuples(st.integers(0, 3), st.integers(0, 11)), st.integers(0, 80)))
+    ctx = Context(2, 0.0, lambda c: 1, str, lambda v: 10, str, bits.__getitem__, str,
+                  venue_word=lambda v, x: (used.get((v, x), 0), 100))
+    return rows[0], rows[1], ctx, bits
+
+
+@given(_pair(), _weights())
+@settings(max_examples=400, deadline=None)
+def test_the_title_bound_never_turns_away_titles_that_are_evidence(
+        drawn: tuple[Profile, Profile, Context, dict[int, float]], w: Weights) -> None:
+    a, b, ctx, bits = drawn
+    vector = [bits[x] for x in range(len(bits))]
+    if title_evidence(a, b, ctx, w)[0] >= w.positive:
+        assert may_title(a, b, ctx, w, vector)
+
+
+def test_the_title_bound_turns_away_common_words() -> None:
+    """Words every fourth paper uses, shared by two rows of ten papers: within chance, no evidence."""
+    words = frozenset(range(8))
+    a, b = (Profile(f"r{k}", RowFacts("Wei Wang", papers=10, words=words), row=k) for k in range(2))
+    ctx = Context(2, 0.0, lambda c: 1, str, lambda v: 10, str, lambda x: 2.0, str)
+    assert title_evidence(a, b, ctx, Weights())[0] == 0.0
+    assert not may_title(a, b, ctx, Weights(), [2.0] * 8)
+
+
+@given(_pair(), _weights())
+@settings(max_examples=1000, deadline=None)
+def test_the_bounded_title_evidence_is_the_title_evidence(
+        drawn: tuple[Profile, Profile, Context, dict[int, float]], w: Weights) -> None:
+    """Context.title_bound skips the venues' rarities only where the evidence is nothing anyway."""
+    a, b, ctx, _ = drawn
+    bounded = replace(ctx, title_bound=True)
+    assert title_evidence(a, b, bounded, w) == title_evidence(a, b, ctx, w)
