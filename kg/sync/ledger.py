@@ -134,7 +134,10 @@ class LedgerProcess:
         fork = "fork" in multiprocessing.get_all_start_methods()
         ctx: Any = multiprocessing.get_context("fork" if fork else "spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_ledger_child, args=(child,), name="kg-ledger", daemon=True)
+        # a forked child also gets this end: it closes it, and watches its parent, so that it ends
+        # when the build dies (even by SIGKILL) although later children hold copies of this end
+        args = (child, os.getpid(), self._conn if fork else None)
+        self._proc = ctx.Process(target=_ledger_child, args=args, name="kg-ledger", daemon=True)
         self._proc.start()
         child.close()
 
@@ -178,12 +181,14 @@ class LedgerProcess:
         self.close()
 
 
-def _ledger_child(conn: Connection) -> None:
+def _ledger_child(conn: Connection, parent: int, parent_end: Connection | None = None) -> None:
+    if parent_end is not None:
+        parent_end.close()
     ledger = Ledger()
     try:
-        while chunk := conn.recv_bytes():
+        while chunk := _received(conn, parent).recv_bytes():
             ledger.add_chunk(chunk)
-        where, over_kept = conn.recv()
+        where, over_kept = _received(conn, parent).recv()
     except (EOFError, OSError):
         return  # the build stopped: no ledger
     try:
@@ -198,6 +203,15 @@ def _ledger_child(conn: Connection) -> None:
         conn.send(f"{type(e).__name__}: {e}")
     finally:
         conn.close()
+
+
+def _received(conn: Connection, parent: int) -> Connection:
+    """`conn` once a message waits on it; EOFError when the process `parent` is gone first (the
+    pipe alone cannot say so: another child of the build may hold a copy of the build's end)."""
+    while not conn.poll(1.0):
+        if os.getppid() != parent:
+            raise EOFError("the build is gone")
+    return conn
 
 
 def term_text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph) -> str:
