@@ -46,7 +46,7 @@ from kg.identity.step import identity_graph, identity_step
 from kg.iris import DEFAULT_BASE_IRI, Minter
 from kg.links import IDENTITY, LINKS, relink
 from kg.ontology import ONTOLOGY_GRAPH
-from kg.pipeline import Mapping
+from kg.pipeline import Mapping, may_start_processes
 from kg.search.step import search_step
 from kg.sources import detect
 from kg.stats import compute_stats
@@ -219,7 +219,9 @@ def build(
     (kg.store.Generation.compact).
 
     With `ledger` (the default) the digests of the new source graphs' subjects are computed in a
-    child process while they load and kept in the generation (kg.sync.ledger), for the first `kg sync`.
+    child process while they load and kept in the generation (kg.sync.ledger), for the first `kg sync`;
+    in a process that may start none (a daemonic one: `kg serve`'s workers build the ontology page's
+    example) no ledger is kept, and the first sync reads the store instead.
 
     With `search_overlap` (the default) and a worker, the worker writes the search index's documents
     while this process runs the steps after the load, not before the load ends (kg.pipeline): on
@@ -232,7 +234,8 @@ def build(
     replaced = {minter.graph(detect(p) if kind == "auto" else kind) for p in inputs} if add else set()
     marks = watermarks(inputs, kind, minter.graph)  # what `kg sync` compares its inputs with
     # the ledger's process first: forked before the mapping worker and the store, it copies neither
-    with run, (LedgerProcess() if ledger else nullcontext()) as digests, \
+    keeps_ledger = ledger and may_start_processes()  # else the first sync reads the store instead
+    with run, (LedgerProcess() if keeps_ledger else nullcontext()) as digests, \
             Mapping(run, inputs, kind, progress=progress, dtd=dtd, workers=workers, collect_index=not add,
                     scratch=store, search_overlap=search_overlap) as mapping, \
             target.generation(copy_active=add) as gen:

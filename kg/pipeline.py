@@ -72,10 +72,16 @@ def input_bytes(inputs: list[Path]) -> int:
 
 
 def use_worker(workers: int | None, inputs: list[Path]) -> bool:
-    """`workers` None means auto: a worker when there are two cores and enough input to pay for it."""
+    """`workers` None means auto: a worker when there are two cores and enough input to pay for it,
+    and this process may start one (a daemonic process, such as a `kg serve` worker, may not)."""
     if workers is None:
-        return (os.cpu_count() or 1) >= 2 and input_bytes(inputs) >= AUTO_MIN_BYTES
+        return (os.cpu_count() or 1) >= 2 and input_bytes(inputs) >= AUTO_MIN_BYTES and may_start_processes()
     return workers > 1
+
+
+def may_start_processes() -> bool:
+    """Whether this process may start child processes (multiprocessing forbids a daemonic one to)."""
+    return not multiprocessing.current_process().daemon
 
 
 def _work(conn: Connection, job: Job, go: Connection, parent_ends: tuple[Connection, ...] = ()) -> None:

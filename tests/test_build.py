@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.queues
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -16,7 +18,8 @@ import kg
 from kg.cli import main
 from kg.export import DATASET_FORMATS, export
 from kg.iris import DEFAULT_BASE_IRI
-from kg.store import StoreDir
+from kg.store import LEDGER, StoreDir
+from kg.sync.embedded import sync
 
 RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "rdfxml": "xml", "nq": "nquads", "trig": "trig", "jsonld": "json-ld"}
 
@@ -168,3 +171,27 @@ def test_base_iri_is_configurable_and_checked(tmp_path: Path) -> None:
     )
     assert bad_port.exit_code == 1
     assert "is not a valid IRI" in bad_port.output
+
+
+def _build_in_a_daemon(store: str, answer: multiprocessing.queues.Queue[str]) -> None:
+    try:
+        kg.build([EXAMPLE], Path(store))
+        answer.put("built")
+    except BaseException as e:  # said to the test, which fails with it
+        answer.put(f"{type(e).__name__}: {e}")
+
+
+def test_a_build_in_a_daemonic_process_keeps_no_ledger_and_succeeds(tmp_path: Path) -> None:
+    """A daemonic process may start no child (kg serve's workers build the ontology page's example):
+    the build runs without the ledger's process, and the first sync reads the store instead."""
+    ctx = multiprocessing.get_context("spawn")
+    answer: multiprocessing.queues.Queue[str] = ctx.Queue()
+    store = tmp_path / "S"
+    proc = ctx.Process(target=_build_in_a_daemon, args=(str(store), answer), daemon=True)
+    proc.start()
+    said = answer.get(timeout=120)
+    proc.join(30)
+    assert said == "built"
+    active = StoreDir(store).path / "active"
+    assert (active / "build.json").is_file() and not (active / LEDGER).exists()
+    assert sync([EXAMPLE], store).up_to_date  # the watermark was kept: the same input is a no-op
