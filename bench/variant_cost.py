@@ -5,71 +5,34 @@ pair of rows of two clusters (`every_pair=True`, the reference), in the same run
 
 Both must give the same suggestions (a digest of them is compared). Figures: CPU seconds of this
 process (less disturbed than the wall clock by other processes on a shared machine; both are given,
-with the load average), each path's median and spread, and the ratio of the medians.
+with the load average), each path's median and spread, and the ratio of the medians
+(bench/speed_vs_plain.py).
 
     .venv/bin/python bench/variant_cost.py STORE [--rounds 3] [-o bench/results/variant_cost.json]
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import os
-import statistics
 import sys
-import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import kg.identity.variants as variants
-from kg.adjacency import AdjacencyIndex
-from kg.identity.facts import Facts
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from speed_vs_plain import measure  # noqa: E402
 
-def _run(index: AdjacencyIndex, facts: Facts, every_pair: bool) -> dict[str, Any]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    digest = hashlib.sha256()
-    count = 0
-    for s in variants.suggestions(index, facts, every_pair=every_pair):
-        digest.update(repr(s).encode("utf-8"))
-        count += 1
-    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall,
-            "load": os.getloadavg()[0], "suggestions": count, "digest": digest.hexdigest()[:16]}
+import kg.identity.variants as variants  # noqa: E402
+from kg.adjacency import AdjacencyIndex  # noqa: E402
+from kg.identity.facts import Facts  # noqa: E402
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("store", type=Path)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("-o", "--output", type=Path)
-    args = parser.parse_args(argv)
-    index = AdjacencyIndex.open((args.store / "active").resolve())
-    facts = Facts.read(index.path) if index is not None else None
-    if index is None or facts is None:
-        print(f"{args.store}: no index with identity facts (built by kg build)", file=sys.stderr)
-        return 2
-    runs: dict[str, list[dict[str, Any]]] = {"candidates": [], "every pair": []}
-    try:
-        for _ in range(args.rounds):
-            for name in runs:
-                runs[name].append(_run(index, facts, every_pair=name == "every pair"))
-                print(name, runs[name][-1], flush=True)
-    finally:
-        index.close()
-    digests = {r["digest"] for rs in runs.values() for r in rs}
-    summary: dict[str, Any] = {"store": args.store.name, "same suggestions": len(digests) == 1}
-    for name, rs in runs.items():
-        cpu = [r["cpu"] for r in rs]
-        summary[name] = {"cpu median": round(statistics.median(cpu), 2), "cpu min": round(min(cpu), 2),
-                         "cpu max": round(max(cpu), 2), "suggestions": rs[0]["suggestions"],
-                         "load": [round(r["load"], 1) for r in rs]}
-    summary["ratio"] = round(summary["candidates"]["cpu median"] / max(summary["every pair"]["cpu median"], 1e-9), 3)
-    print(json.dumps(summary, indent=1))
-    if args.output is not None:
-        args.output.write_text(json.dumps({"summary": summary, "runs": runs}, indent=1) + "\n", encoding="utf-8")
-    return 0 if summary["same suggestions"] else 1
+def _suggestions(every_pair: bool) -> Callable[[AdjacencyIndex, Facts], Iterator[str]]:
+    """The suggestions, each as its repr."""
+    def suggested(index: AdjacencyIndex, facts: Facts) -> Iterator[str]:
+        return (repr(s) for s in variants.suggestions(index, facts, every_pair=every_pair))
+    return suggested
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(measure(__doc__.split("\n\n", 1)[0], ("candidates", _suggestions(False)),
+                             ("every pair", _suggestions(True)), "suggestions"))

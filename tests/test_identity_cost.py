@@ -6,10 +6,7 @@ each shortcut's bound against the evidence it stands for."""
 
 from __future__ import annotations
 
-import csv
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -17,6 +14,7 @@ from tempfile import TemporaryDirectory
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from identity_tables import opened_index, write_tables
 
 import kg
 from kg.adjacency import AdjacencyIndex
@@ -78,32 +76,7 @@ def _weights() -> st.SearchStrategy[Weights]:
 
 
 def _write(folder: Path, authors: list[list[str]], papers: list[list[object]]) -> Path:
-    folder.mkdir(parents=True)
-    tables: dict[str, tuple[list[str], list[list[object]]]] = {
-        "venues.csv": (["id", "name", "kind"], [[v, v.upper(), "conference"] for v in VENUES]),
-        "papers.csv": (["id", "title", "year", "venue_id"], [p[:4] for p in papers]),
-        "authors.csv": (["id", "name", "orcid", "dblp_pid"], [list(a) for a in authors]),
-        "authorships.csv": (["paper_id", "author_id", "position"],
-                            [[p[0], a, i] for p in papers for i, a in enumerate(p[4], 1)]),  # type: ignore[arg-type]
-    }
-    for name, (header, rows) in tables.items():
-        with open(folder / name, "w", newline="", encoding="utf-8") as f:
-            out = csv.writer(f)
-            out.writerow(header)
-            out.writerows(rows)
-    return folder
-
-
-@contextmanager
-def _index(store: Path) -> Iterator[tuple[AdjacencyIndex, Facts]]:
-    index = AdjacencyIndex.open((store / "active").resolve())
-    assert index is not None
-    try:
-        facts = Facts.read(index.path)
-        assert facts is not None
-        yield index, facts
-    finally:
-        index.close()
+    return write_tables(folder, authors, papers, VENUES, ("id", "name", "orcid", "dblp_pid"))
 
 
 def _lines(index: AdjacencyIndex, facts: Facts, w: Weights, plain: bool) -> list[str]:
@@ -118,7 +91,7 @@ def test_the_speed_path_writes_the_plain_paths_lines_on_generated_graphs(
     with TemporaryDirectory() as tmp:
         root = Path(tmp)
         kg.build([_write(root / "rows", *graph)], root / "store")
-        with _index(root / "store") as (index, facts):
+        with opened_index(root / "store") as (index, facts):
             assert _lines(index, facts, w, plain=False) == _lines(index, facts, w, plain=True)
 
 
@@ -132,7 +105,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_speed_path_writes_the_plain_paths_lines_on_kg_generate(generated: Path) -> None:
-    with _index(generated) as (index, facts):
+    with opened_index(generated) as (index, facts):
         fast = _lines(index, facts, Weights(), plain=False)
         assert any("IdentityVerdict" in lines for lines in fast), "the generated graph has pairs to write"
         assert fast == _lines(index, facts, Weights(), plain=True)
@@ -142,7 +115,7 @@ def test_the_speed_path_writes_the_plain_paths_lines_on_kg_generate(generated: P
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_speed_path_writes_the_plain_paths_lines_on_kg_generate_under_other_weights(
         generated: Path, w: Weights) -> None:
-    with _index(generated) as (index, facts):
+    with opened_index(generated) as (index, facts):
         assert _lines(index, facts, w, plain=False) == _lines(index, facts, w, plain=True)
 
 

@@ -5,10 +5,7 @@ out are the ones the plain loop scores for nothing."""
 
 from __future__ import annotations
 
-import csv
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -16,6 +13,7 @@ from tempfile import TemporaryDirectory
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from identity_tables import opened_index, write_tables
 
 import kg
 from kg.adjacency import AdjacencyIndex
@@ -70,32 +68,7 @@ def _weights() -> st.SearchStrategy[Weights]:
 
 
 def _write(folder: Path, authors: list[list[str]], papers: list[list[object]]) -> Path:
-    folder.mkdir(parents=True)
-    tables: dict[str, tuple[list[str], list[list[object]]]] = {
-        "venues.csv": (["id", "name", "kind"], [[v, v.upper(), "conference"] for v in ("v1", "v2", "v3")]),
-        "papers.csv": (["id", "title", "year", "venue_id"], [p[:4] for p in papers]),
-        "authors.csv": (["id", "name", "orcid"], [list(a) for a in authors]),
-        "authorships.csv": (["paper_id", "author_id", "position"],
-                            [[p[0], a, i] for p in papers for i, a in enumerate(p[4], 1)]),  # type: ignore[arg-type]
-    }
-    for name, (header, rows) in tables.items():
-        with open(folder / name, "w", newline="", encoding="utf-8") as f:
-            out = csv.writer(f)
-            out.writerow(header)
-            out.writerows(rows)
-    return folder
-
-
-@contextmanager
-def _index(store: Path) -> Iterator[tuple[AdjacencyIndex, Facts]]:
-    index = AdjacencyIndex.open((store / "active").resolve())
-    assert index is not None
-    try:
-        facts = Facts.read(index.path)
-        assert facts is not None
-        yield index, facts
-    finally:
-        index.close()
+    return write_tables(folder, authors, papers, ("v1", "v2", "v3"))
 
 
 def _both(index: AdjacencyIndex, facts: Facts, w: Weights) -> tuple[list[Suggestion], list[Suggestion]]:
@@ -109,7 +82,7 @@ def test_the_candidate_search_suggests_what_every_pair_does_on_generated_graphs(
     with TemporaryDirectory() as tmp:
         root = Path(tmp)
         kg.build([_write(root / "rows", *graph)], root / "store")
-        with _index(root / "store") as (index, facts):
+        with opened_index(root / "store") as (index, facts):
             fast, plain = _both(index, facts, w)
             assert fast == plain
 
@@ -126,13 +99,13 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @given(_weights())
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_candidate_search_suggests_what_every_pair_does_on_kg_generate(generated: Path, w: Weights) -> None:
-    with _index(generated) as (index, facts):
+    with opened_index(generated) as (index, facts):
         fast, plain = _both(index, facts, w)
         assert fast == plain
 
 
 def test_the_shipped_weights_suggest_on_kg_generate_and_the_search_finds_them(generated: Path) -> None:
-    with _index(generated) as (index, facts):
+    with opened_index(generated) as (index, facts):
         fast, plain = _both(index, facts, Weights())
         assert plain, "the generated graph has suggestions to find"
         assert fast == plain
