@@ -405,8 +405,15 @@ def _write_authors(
 ) -> None:
     """The author lists of the papers of `table` and every index row's name, when the index holds the
     authorships' positions (collected while mapping)."""
+    if write_author_lists(index, papers, table, tmp):
+        _write_iris(tmp / "names", [names.get(iri, "") for iri in authors])
+
+
+def write_author_lists(index: AdjacencyIndex, papers: _Papers, table: Sequence[int], tmp: Path) -> bool:
+    """authors.off / authors.dat: the author rows of the papers of `table`, in their order on each
+    paper; False (nothing written) when the index holds no authorships' positions."""
     if not (index.path / "ships.off").is_file():
-        return
+        return False
     multi, solo = Csr(index.path / "ships"), Csr(index.path / "solo-ships")
     try:
         off, dat = array("Q", [0]), array("I")
@@ -415,10 +422,10 @@ def _write_authors(
             off.append(len(dat))
         _write(tmp / "authors.off", off)
         _write(tmp / "authors.dat", dat)
-        _write_iris(tmp / "names", [names.get(iri, "") for iri in authors])
     finally:
         multi.close()
         solo.close()
+    return True
 
 
 def _labels(store: ox.Store, scratch: Path, wanted: Container[str]) -> dict[str, str]:

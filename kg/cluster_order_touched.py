@@ -33,7 +33,6 @@ from kg.adjacency import (
     NONE,
     PAPER_FACTS,
     AdjacencyIndex,
-    Csr,
     IriTable,
     _IriWriter,
     _Mapped,
@@ -52,6 +51,7 @@ from kg.cluster_order import (
     _per_year,
     _row,
     finish_files,
+    write_author_lists,
 )
 from kg.identity.read import Person, completed
 from kg.terms import KG, RDFS_LABEL
@@ -473,21 +473,10 @@ def _write_author_lists(
     index: AdjacencyIndex, papers: _Papers, old: ClusterOrder, table: list[int], names: _Found[str],
     touched_rows: set[str], tmp: Path,
 ) -> None:
-    """kg.cluster_order._write_authors, every row's name kept from the previous files unless the
-    row was touched (or new)."""
-    if not (index.path / "ships.off").is_file():
+    """kg.cluster_order._write_authors (the author lists by kg.cluster_order.write_author_lists),
+    every row's name kept from the previous files unless the row was touched (or new)."""
+    if not write_author_lists(index, papers, table, tmp):
         return
-    multi, solo = Csr(index.path / "ships"), Csr(index.path / "solo-ships")
-    try:
-        off, dat = array("Q", [0]), array("I")
-        for p in table:
-            dat.extend(multi.row(p) if p < papers.multi else solo.row(p - papers.multi))
-            off.append(len(dat))
-        _write(tmp / "authors.off", off)
-        _write(tmp / "authors.dat", dat)
-    finally:
-        multi.close()
-        solo.close()
     assert old.names is not None
     before = _all_iris(old.index.authors)
     before_names = _all_iris(old.names)
