@@ -7,7 +7,9 @@ import csv
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
+import kg
 from kg.adjacency import AdjacencyIndex
 from kg.identity.facts import Facts
 
@@ -43,3 +45,15 @@ def opened_index(store: Path) -> Iterator[tuple[AdjacencyIndex, Facts]]:
         yield index, facts
     finally:
         index.close()
+
+
+@contextmanager
+def built_index(authors: list[list[str]], papers: list[list[object]], venues: Sequence[str],
+                author_columns: Sequence[str] = ("id", "name", "orcid")) -> Iterator[tuple[AdjacencyIndex, Facts]]:
+    """The tables of write_tables built by kg.build into a temporary store, its index and facts
+    opened; all removed afterwards."""
+    with TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        kg.build([write_tables(root / "rows", authors, papers, venues, author_columns)], root / "store")
+        with opened_index(root / "store") as opened:
+            yield opened

@@ -9,12 +9,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from identity_tables import opened_index, write_tables
+from identity_tables import built_index, opened_index
 
 import kg
 from kg.adjacency import AdjacencyIndex
@@ -75,10 +74,6 @@ def _weights() -> st.SearchStrategy[Weights]:
         st.sampled_from([0.0, 1.2]), st.sampled_from([0.0, 4.0]))
 
 
-def _write(folder: Path, authors: list[list[str]], papers: list[list[object]]) -> Path:
-    return write_tables(folder, authors, papers, VENUES, ("id", "name", "orcid", "dblp_pid"))
-
-
 def _lines(index: AdjacencyIndex, facts: Facts, w: Weights, plain: bool) -> list[str]:
     """Every cluster's identity lines, as the build writes them."""
     return ["".join(cluster_lines(ci, GRAPH)) for ci in clusters(index, facts, w, plain=plain)]
@@ -88,11 +83,8 @@ def _lines(index: AdjacencyIndex, facts: Facts, w: Weights, plain: bool) -> list
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_speed_path_writes_the_plain_paths_lines_on_generated_graphs(
         graph: tuple[list[list[str]], list[list[object]]], w: Weights) -> None:
-    with TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        kg.build([_write(root / "rows", *graph)], root / "store")
-        with opened_index(root / "store") as (index, facts):
-            assert _lines(index, facts, w, plain=False) == _lines(index, facts, w, plain=True)
+    with built_index(*graph, VENUES, ("id", "name", "orcid", "dblp_pid")) as (index, facts):
+        assert _lines(index, facts, w, plain=False) == _lines(index, facts, w, plain=True)
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from identity_tables import opened_index, write_tables
+from identity_tables import built_index, opened_index
 
 import kg
 from kg.adjacency import AdjacencyIndex
@@ -67,10 +66,6 @@ def _weights() -> st.SearchStrategy[Weights]:
         st.sampled_from([0.0, 0.5, 3.0]))
 
 
-def _write(folder: Path, authors: list[list[str]], papers: list[list[object]]) -> Path:
-    return write_tables(folder, authors, papers, ("v1", "v2", "v3"))
-
-
 def _both(index: AdjacencyIndex, facts: Facts, w: Weights) -> tuple[list[Suggestion], list[Suggestion]]:
     return (list(suggestions(index, facts, w)), list(suggestions(index, facts, w, every_pair=True)))
 
@@ -79,12 +74,9 @@ def _both(index: AdjacencyIndex, facts: Facts, w: Weights) -> tuple[list[Suggest
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_candidate_search_suggests_what_every_pair_does_on_generated_graphs(
         graph: tuple[list[list[str]], list[list[object]]], w: Weights) -> None:
-    with TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        kg.build([_write(root / "rows", *graph)], root / "store")
-        with opened_index(root / "store") as (index, facts):
-            fast, plain = _both(index, facts, w)
-            assert fast == plain
+    with built_index(*graph, ("v1", "v2", "v3")) as (index, facts):
+        fast, plain = _both(index, facts, w)
+        assert fast == plain
 
 
 @pytest.fixture(scope="module")
