@@ -14,17 +14,16 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
+from identity_tables import opened_index
 from server_fixtures import running
 from test_identity import _tables
 
 import kg
-from kg.adjacency import AdjacencyIndex
 from kg.backend.embedded import EmbeddedBackend
 from kg.cli import main
 from kg.cluster import cluster
 from kg.identity import variants
 from kg.identity.evidence import UNSURE, Weights
-from kg.identity.facts import Facts
 
 # per script: a name and its other spelling (alone at a venue); another name, its spelling and a third
 # spelling of it (None: a second row of the name), crowded at a venue; a third name and its spelling,
@@ -103,17 +102,11 @@ def test_a_third_row_of_the_spellings_or_years_far_apart_suggest_nothing(store: 
 def test_the_verdict_stays_unsure_and_the_weight_can_be_turned_off(store: Path) -> None:
     """Alone at a venue is a reason to show a row to a curator, never to call it `same`; with
     suggest_alone at 0 none of these rows is suggested (they share nothing else)."""
-    index = AdjacencyIndex.open((store / "active").resolve())
-    assert index is not None
-    try:
-        facts = Facts.read(index.path)
-        assert facts is not None
+    with opened_index(store) as (index, facts):
         now = list(variants.suggestions(index, facts, Weights()))
         assert sorted(s.a.rsplit("/", 1)[-1] for s in now) == sorted(f"a{k}-0" for k in range(len(FAMILIES)))
         assert {s.verdict for s in now} == {UNSURE}
         assert list(variants.suggestions(index, facts, replace(Weights(), suggest_alone=0.0))) == []
-    finally:
-        index.close()
 
 
 def test_the_reason_in_words_in_kg_identity_and_on_the_served_page(store: Path, tmp_path: Path) -> None:

@@ -11,14 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from identity_tables import opened_index
 
 import kg
-from kg.adjacency import AdjacencyIndex
 from kg.backend.embedded import EmbeddedBackend
 from kg.cluster import cluster
 from kg.identity import variants
 from kg.identity.evidence import UNSURE, Weights
-from kg.identity.facts import Facts
 
 # (name, its other spelling, another name of the script, two titles sharing two rare words)
 TITLED = [
@@ -100,13 +99,7 @@ def test_the_same_words_between_two_rows_of_one_name_merge_nothing(store: Path, 
 
 
 def test_with_a_merge_s_title_thresholds_nothing_is_suggested(store: Path) -> None:
-    index = AdjacencyIndex.open((store / "active").resolve())
-    assert index is not None
-    try:
-        facts = Facts.read(index.path)
-        assert facts is not None
+    with opened_index(store) as (index, facts):
         now = list(variants.suggestions(index, facts, Weights()))
         assert len(now) == len(TITLED)
         assert list(variants.suggestions(index, facts, BEFORE)) == []
-    finally:
-        index.close()
