@@ -914,6 +914,9 @@ def _check_listen(host: str, port: int) -> None:
 @click.option("--answers-cache", type=click.IntRange(min=0), default=2048, show_default=True,
               help="Of those, answers the HTTP front keeps as bytes and answers again without the app (0: none; "
               "a speed setting).")
+@click.option("--results-cache", type=click.IntRange(min=0), default=64, show_default=True, metavar="MB",
+              help="Megabytes of /sparql query results each worker keeps for the active build and gives again"
+              " without evaluating the query (0: none; off with updates or --endpoint; a speed setting).")
 @click.option(
     "--anchor",
     "anchors",
@@ -943,6 +946,7 @@ def serve(
     client_budget_loopback: bool,
     cache: int,
     answers_cache: int,
+    results_cache: int,
     anchors: tuple[str, ...],
 ) -> None:
     """Serve --store as a SPARQL 1.1 endpoint at /sparql, a search page at /, a query page at /query, VoID at
@@ -1006,6 +1010,7 @@ def serve(
             client_budget_loopback=client_budget_loopback,
             cache_entries=cache,
             answers_cache=answers_cache,
+            results_cache=results_cache,
             anchors=resolved,
         )
     )

@@ -19,7 +19,7 @@ from kg.server.wire import Front
 
 SERVER = Path(__file__).resolve().parent.parent / "kg" / "server"
 CACHES = {"checked texts", "answer formats", "request plans", "endpoint URLs", "answers", "answer heads",
-          "log paths", "page cache", "void"}
+          "log paths", "page cache", "void", "query results"}
 
 
 def _never(job: Job) -> Result:
@@ -33,7 +33,8 @@ def _worker(store: Path) -> tuple[Caches, Site]:
     runner = LocalRunner(lambda: _never)
     starlette = create_app(config, runner=runner, announce=False)
     endpoint = starlette.state.endpoint
-    sparql = SparqlPipeline(config, runner, endpoint.caches, lambda: endpoint.site.base)
+    sparql = SparqlPipeline(config, runner, endpoint.caches, lambda: endpoint.site.base,
+                            generation=lambda: endpoint.site.build().tag)
     answers = AnswersCache(config, endpoint.site, endpoint.caches, sparql.lines, sparql.charges)
     Front(starlette, sparql, answers, config.max_body, (config.host, config.port))
     return endpoint.caches, endpoint.site

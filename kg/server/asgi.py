@@ -104,7 +104,8 @@ def asgi_app(config: ServerConfig, runner: LocalRunner | None = None, *, announc
         ledger = Ledger(config.client_budget)  # one budget per client, for both parts
     starlette = create_app(config, runner, announce=announce, ledger=ledger)
     endpoint = starlette.state.endpoint
-    sparql = SparqlAsgi(SparqlPipeline(config, runner, endpoint.caches, lambda: endpoint.site.base, ledger=ledger))
+    sparql = SparqlAsgi(SparqlPipeline(config, runner, endpoint.caches, lambda: endpoint.site.base, ledger=ledger,
+                                       generation=lambda: endpoint.site.build().tag))
 
     async def app(scope: Scope, receive: Callable[[], Awaitable[Message]],
                   send: Callable[[Message], Awaitable[None]]) -> None:

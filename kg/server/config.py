@@ -35,6 +35,7 @@ class ServerConfig:
     cache_entries: int = 2048  # API and page answers kept in memory (kg.server.page_cache); 0: none
     answers_cache: int = 2048  # of those, kept as bytes by the HTTP front too (kg.server.answers_cache); 0: none
     # (at most cache_entries: with no page cache, the front keeps no answer either)
+    results_cache: int = 64  # MB of /sparql query results kept per worker (kg.server.results_cache); 0: none
     anchors: tuple[str, ...] = ()  # author rows whose distance every author page shows (kg serve --anchor)
     remote: RemoteSpec | None = None  # kg serve --endpoint URL [--index DIR] [--data-version V]
 

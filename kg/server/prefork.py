@@ -103,7 +103,7 @@ def _worker(config: ServerConfig, sock: socket.socket, slot: int, beats: Any, th
     pipelines: list[SparqlPipeline] = []
     app = RetireAfterOverrun(starlette, active=lambda: pipelines[0].in_flight if pipelines else 0)
     sparql = SparqlPipeline(config, runner, endpoint.caches, lambda: endpoint.site.base, ledger=ledger,
-                            others_in_flight=lambda: app.active)
+                            others_in_flight=lambda: app.active, generation=lambda: endpoint.site.build().tag)
     pipelines.append(sparql)
     answers = AnswersCache(config, endpoint.site, endpoint.caches, sparql.lines, sparql.charges) \
         if config.answers_cache and config.cache_entries else None

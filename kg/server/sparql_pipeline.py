@@ -5,7 +5,9 @@ to its answer, in one pipeline.
             SERVICE/LOAD refusal and the choice of format (kg.server.sparql_checks), CORS
             (kg.server.cors), the client budget (kg.server.budget)
     run     a query or update goes to the worker's evaluation threads by LocalRunner.submit, whose
-            one deadline mechanism answers a query past --timeout 503 (kg.server.local)
+            one deadline mechanism answers a query past --timeout 503 (kg.server.local); a query
+            whose Result the results cache keeps for this generation is not run again
+            (kg.server.results_cache)
     answer  the Result's bytes as they are, or a browser's page of them; an error's one line
     log     one access-log line (kg.server.access_log), and the request's time charged to its client
 
@@ -43,6 +45,7 @@ from kg.server.html import CSP, format_links, html_wanted, page_context, results
 from kg.server.messages import Family, Job, Result
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.protocol import Operation, ProtocolError, authorize_update, parse
+from kg.server.results_cache import Key, ResultsCache, key, serves, volatile
 from kg.server.service_description import service_description
 from kg.server.sparql_checks import Checks
 from kg.server.tables import Caches, Table, cost
@@ -118,6 +121,7 @@ class Plan:
     page: Page | None = None
     keep: bool = True  # the same for every request of its key (not an update's, which depends on Authorization)
     cors: bool = True  # with an Origin and --cors, answered with CORS fields (not a preflight: its own)
+    results: Key | None = None  # a query's key in the results cache (None: its Result is never kept)
 
 
 @dataclass
@@ -179,7 +183,10 @@ class SparqlPipeline:
     """The SPARQL endpoint of one worker (see the module's note)."""
 
     def __init__(self, config: ServerConfig, runner: Runner, caches: Caches, base: Callable[[], str],
-                 ledger: Ledger | SharedLedger | None = None, others_in_flight: Callable[[], int] = lambda: 0) -> None:
+                 ledger: Ledger | SharedLedger | None = None, others_in_flight: Callable[[], int] = lambda: 0,
+                 generation: Callable[[], str] | None = None) -> None:
+        """`generation` names the store generation served now (the Site's build tag; it empties `caches`
+        when it changes): with it, query Results are kept for it (kg.server.results_cache)."""
         self.config = config
         self.runner = runner
         self.base = base  # the served build's base IRI (its pages' links)
@@ -190,6 +197,8 @@ class SparqlPipeline:
         self.plans: Table[Hashable, Plan] = caches.table("request plans")
         self.endpoints: Table[tuple[str, bytes | None], str] = caches.table("endpoint URLs")
         self.heads: Table[str, bytes] = caches.table("answer heads")  # a 200's header lines, by content type
+        self.results = ResultsCache(config, caches, generation) if generation is not None and serves(config) \
+            else None
         self.in_flight = 0  # jobs submitted, not answered yet
 
     def handle(self, request: Request, reply: Reply) -> None:
@@ -205,9 +214,16 @@ class SparqlPipeline:
             assert plan.answer is not None
             self._finish(request, reply, plan, plan.answer, plan.note, origin)
             return
+        tag = None
+        if plan.results is not None and self.results is not None:
+            tag, found = self.results.find(plan.results)
+            if found is not None:  # kept for this generation: answered now, on the loop
+                note = plan.note if found.rows is None else f"{plan.note} rows={found.rows}"
+                self._finish(request, reply, plan, self._answer(plan, found), f"{note} cached", origin)
+                return
         self.in_flight += 1
         self.runner.submit(plan.job, self.config.timeout,
-                           lambda result, late: self._answered(request, reply, plan, origin, result, late))
+                           lambda result, late: self._answered(request, reply, plan, origin, result, late, tag))
 
     # -- plan
     def _plan(self, request: Request) -> tuple[bytes | None, Plan]:
@@ -259,7 +275,8 @@ class SparqlPipeline:
             if "query" not in op.params:
                 params.append(("query", op.text))
             page = Page(op.text, params, form)
-        return Plan(f"query {form or '?'}", job=job, page=page)
+        results = key(job) if self.results is not None and not volatile(analysis) else None
+        return Plan(f"query {form or '?'}", job=job, page=page, results=results)
 
     def _update(self, op: Operation, base: str, authorization: str | None) -> Plan:
         authorize_update(self.config, authorization)  # before looking at the text at all
@@ -314,8 +331,11 @@ class SparqlPipeline:
 
     # -- answer
     def _answered(self, request: Request, reply: Reply, plan: Plan, origin: bytes | None, result: Result,
-                  late: bool) -> None:
+                  late: bool, tag: str | None) -> None:
+        """A job's Result back on the loop (`tag`: the generation it was asked on, when it may be kept)."""
         self.in_flight -= 1
+        if tag is not None and plan.results is not None and self.results is not None:
+            self.results.keep(plan.results, tag, result, late)
         answer = self._answer(plan, result)
         note = plan.note if result.rows is None else f"{plan.note} rows={result.rows}"
         if not late:
