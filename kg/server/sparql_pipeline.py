@@ -387,14 +387,16 @@ class SparqlPipeline:
     # -- log, charge, reply
     def _finish(self, request: Request, reply: Reply, plan: Plan, answer: Answer, note: str,
                 origin: bytes | None) -> None:
-        """Replies, logs and charges: every answer of the pipeline but a 429 (which is neither charged nor
+        """Charges, replies and logs: every answer of the pipeline but a 429 (which is neither charged nor
         given CORS fields, as ClientBudget does it in the app)."""
         if self.config.cors and plan.cors:
             assert answer.head is None  # no prepared header lines with --cors (_answer)
             answer = Answer(answer.status, with_cors(answer.headers, origin is not None), answer.body)
+        # charged before the answer goes out, so that the client's next request sees the charge (on another
+        # worker too, when this one dies after a late answer)
+        self.charges.charge(request)
         reply(answer)
         self.lines.add(request, answer.status, note)
-        self.charges.charge(request)
 
 
 def _html(html: str) -> Answer:
