@@ -29,6 +29,10 @@ the same cores as the servers, which the figures share. Prints one JSON object
 user + system time over the run, from /proc, divided by the queries answered; for both servers, and
 the ratios); --out also writes it. On shared cores the rate moves with the neighbours' load; the CPU
 a query costs moves much less, and it is what the rate follows once the cores are full.
+
+kg serve's own log goes to WORK/kg-serve.log; from its access log each of kg's figures also gives
+`cached_share`, the share of its /sparql answers noted `cached` (from the results cache). Measure the
+cache off with `--kg-args="--results-cache 0"`, on and off in turns.
 """
 
 from __future__ import annotations
@@ -313,11 +317,30 @@ def cpu_seconds(pid: int) -> float | None:
     return total if seen else None
 
 
+def cached_share(log: Path, start: int) -> tuple[float | None, int]:
+    """The share of the /sparql access-log lines written to `log` after byte `start` that are noted
+    `cached`, and where the log ends now (the lines are written within 0.1 s of their request)."""
+    time.sleep(0.3)
+    with open(log, "rb") as f:
+        f.seek(start)
+        text = f.read()
+    lines = [line for line in text.decode("utf-8", "replace").splitlines()
+             if "kg.server.access" in line and " /sparql " in line]
+    cached = sum(1 for line in lines if line.endswith(" cached"))
+    return (round(cached / len(lines), 3) if lines else None), start + len(text)
+
+
 def measure(
     cmd: list[str], port: int, path: str, mixes: dict[str, list[str]], seconds: float,
-    clients: list[tuple[str, list[int]]], env: dict[str, str] | None = None,
+    clients: list[tuple[str, list[int]]], env: dict[str, str] | None = None, log: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+    """Each mix, client kind and concurrency level against the server `cmd` starts (its output to `log`,
+    whose access log then gives each figure's `cached_share`)."""
+    output: Any = subprocess.DEVNULL
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        output = open(log, "wb")  # noqa: SIM115 (closed below, once the server is stopped)
+    proc = subprocess.Popen(cmd, stdout=output, stderr=output, cwd=ROOT,
                             env=None if env is None else {**os.environ, **env})
     out: dict[str, dict[str, Any]] = {}
     try:
@@ -328,15 +351,20 @@ def measure(
                     prepare(path, queries, close=kind == "new-connection")
                 for c in levels:
                     load(port, requests, 1.0, c, kind, path)  # warm-up
+                    start = cached_share(log, 0)[1] if log is not None else 0
                     before = cpu_seconds(proc.pid)
                     found = load(port, requests, seconds, c, kind, path)
                     after = cpu_seconds(proc.pid)
                     if before is not None and after is not None and found["queries"]:
                         found["cpu_ms_per_query"] = round((after - before) * 1000 / found["queries"], 3)
+                    if log is not None:
+                        found["cached_share"] = cached_share(log, start)[0]
                     out[f"{mix} c{c}" if kind == "keepalive" else f"{mix} {kind} c{c}"] = found
     finally:
         proc.terminate()
         proc.wait(10)
+        if log is not None:
+            output.close()
     return out
 
 
@@ -397,7 +425,8 @@ def main() -> None:
     if args.only != "oxigraph":
         port = free_port()
         kg_cmd = [kg, "serve", "--store", str(store), "--port", str(port), "--workers", str(args.workers)]
-        results["kg_serve"] = measure(kg_cmd + args.kg_args.split(), port, "/sparql", mixes, args.seconds, clients)
+        results["kg_serve"] = measure(kg_cmd + args.kg_args.split(), port, "/sparql", mixes, args.seconds, clients,
+                                      log=args.work / "kg-serve.log")
     if args.uvicorn:
         port = free_port()
         uv_cmd = [str(BIN / "python"), "-m", "uvicorn", "--factory", "reference_app:app", "--app-dir",

@@ -97,9 +97,10 @@ def test_answers_are_written_by_the_front_only() -> None:
 
 def test_at_most_two_routes_to_a_200() -> None:
     """A 200 goes out on the loop, in the turn that took the request (the pipeline's answer made without
-    a job: the service description, a CORS preflight; or the answers cache's bytes), or once its job
-    came back from an evaluation thread (the pipeline's _answered, the runner's callback; the app's
-    awaited jobs). The pipeline replies in one place (_finish; `handle` itself only for a 429)."""
+    a job: the service description, a CORS preflight; a query's answer the results cache keeps; or the
+    answers cache's bytes), or once its job came back from an evaluation thread (the pipeline's
+    _answered, the runner's callback; the app's awaited jobs). The pipeline replies in one place (_finish;
+    `handle` itself only for a 429)."""
     assert _callers("reply") == {"sparql_pipeline.SparqlPipeline.handle", "sparql_pipeline.SparqlPipeline._finish"}
     assert _callers("_finish") == {"sparql_pipeline.SparqlPipeline.handle",  # on the loop
                                    "sparql_pipeline.SparqlPipeline._answered",  # after a thread
