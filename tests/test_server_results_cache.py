@@ -1,7 +1,8 @@
 """The results cache of the SPARQL pipeline (kg serve --results-cache MB; kg.server.results_cache), on a
 real `kg serve`: a repeated query is answered from it (its access-log line says "cached") with the same
 bytes and header fields; a new generation is evaluated again; texts calling NOW(), RAND() and the like
-never are kept; it is off with updates and with --results-cache 0; names in every script are distinct
+never are kept; it is off with updates, over a remote engine (kg serve --endpoint) and with
+--results-cache 0; names in every script are distinct
 entries; on generated queries the kept answer equals the evaluated one. The table's bounds and the
 rules of what is kept, in unit tests."""
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from engines import kg_serve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from server_fixtures import Server, running
@@ -125,6 +127,23 @@ def test_the_cache_is_off_with_size_0_and_with_updates(store: Path, tmp_path: Pa
         lines = _sparql_lines(server)
     assert answers == [b"n\r\n3\r\n"] * 3
     assert len(lines) == 3 and not [line for line in lines if line.endswith("cached")], lines
+
+
+def test_the_cache_is_off_over_a_remote_engine(store: Path, tmp_path: Path) -> None:
+    """kg serve --endpoint forwards every query to the engine (here another kg serve, on the store): its
+    data can change under one data version, so nothing is kept; the engine gets the query each time."""
+    with running(store, "--workers", "1", log=tmp_path / "engine.log") as engine, \
+            kg_serve("--endpoint", engine.endpoint, "--data-version", "v1", "--workers", "1",
+                     log=tmp_path / "serve.log") as url, requests.Session() as s:
+        answers = [s.post(url + "/sparql", data={"query": PAPERS}, headers={"Accept": "text/csv"}, timeout=30)
+                   for _ in range(3)]
+        time.sleep(0.3)
+        log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+        forwarded = [line for line in log.splitlines() if "kg.server.access" in line and " /sparql " in line]
+        received = _sparql_lines(engine)
+    assert [a.content for a in answers] == [b"n\r\n3\r\n"] * 3
+    assert len(forwarded) == 3 and not [line for line in forwarded if line.endswith("cached")], forwarded
+    assert len(received) == 3, received  # each one asked of the engine (which keeps them itself: it serves a store)
 
 
 def test_with_updates_an_update_is_seen_by_the_next_query(tmp_path: Path) -> None:
