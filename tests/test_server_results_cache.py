@@ -2,9 +2,8 @@
 real `kg serve`: a repeated query is answered from it (its access-log line says "cached") with the same
 bytes and header fields; a new generation is evaluated again; texts calling NOW(), RAND() and the like
 never are kept; it is off with updates, over a remote engine (kg serve --endpoint) and with
---results-cache 0; names in every script are distinct
-entries; on generated queries the kept answer equals the evaluated one. The table's bounds and the
-rules of what is kept, in unit tests."""
+--results-cache 0; names in every script are distinct entries; on generated queries the kept answer
+equals the evaluated one. The table's bounds and the rules of what is kept, in unit tests."""
 
 from __future__ import annotations
 
