@@ -44,6 +44,7 @@ from kg.identity.evidence import (
 )
 from kg.identity.facts import Facts, row_label
 from kg.identity.grouping import Group, partition
+from kg.identity.spelling import cluster_key as spelt_key
 from kg.identity.spelling import cluster_pairs, read_pairs, spellings
 
 Grouper = Callable[[list[str], list[Pair], Callable[[str, str], Pair], Callable[[str], str]], list[Group]]
@@ -63,16 +64,42 @@ class ClusterIdentity:
     groups: list[Group]
 
 
+@dataclass(frozen=True)
+class NameClusters:
+    """What the persons and the variant suggestions (kg.identity.variants) both read of the graph's
+    name clusters, computed once a build (`of`): each cluster's name key, its commonness rank
+    (commonness_ranks), the pairs of clusters whose names may be one name spelt two ways
+    (kg.identity.spelling, by cluster number, in the order of the pairs written beside the index)
+    and the same as a relation (`spelt`: each cluster -> those clusters), and each title word's IDF."""
+
+    keys: list[str]
+    ranks: list[float]
+    pairs: list[tuple[int, int]]
+    spelt: dict[int, frozenset[int]]
+    bits: list[float]
+
+    @classmethod
+    def of(cls, index: AdjacencyIndex, facts: Facts) -> NameClusters:
+        iris = [index.clusters.iri(c) for c in range(len(index.clusters))]
+        keys = [spelt_key(iri) for iri in iris]
+        pairs = read_pairs(index.path)
+        if pairs is None:  # an index written before the pairs were
+            pairs = cluster_pairs(iris)
+        number = {iri: c for c, iri in enumerate(iris)}
+        found = [(number.get(x), number.get(y)) for x, y in pairs]
+        return cls(keys, commonness_ranks(keys), [(x, y) for x, y in found if x is not None and y is not None],
+                   spellings(pairs, number.get), [facts.idf(w) for w in range(len(facts.word_papers))])
+
+
 class _Graph:
     """What every cluster's evidence reads: the index, the facts, and per name cluster the papers
     of all its rows (how prolific a co-author's name is)."""
 
-    def __init__(self, index: AdjacencyIndex, facts: Facts,
-                 spelt: Mapping[int, frozenset[int]] | None = None) -> None:
+    def __init__(self, index: AdjacencyIndex, facts: Facts, names: NameClusters) -> None:
         self.index, self.facts = index, facts
-        self.ranks: list[float] = []  # each name cluster's commonness rank (commonness_ranks)
-        self.bits = [facts.idf(w) for w in range(len(facts.word_papers))]  # each title word's IDF, once
-        self.spelt = cluster_spellings(index) if spelt is None else spelt
+        self.ranks: list[float] = names.ranks  # each name cluster's commonness rank (commonness_ranks)
+        self.bits = names.bits  # each title word's IDF, once
+        self.spelt = names.spelt
         self.spelt_keys = frozenset(self.spelt)  # the clusters with another spelling
         off = index.a2p.off
         degree = array("Q", (off[r + 1] - off[r] for r in range(len(index.authors))))
@@ -91,31 +118,20 @@ class _Graph:
 
 
 def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None,
-             group: Grouper = partition, spelt: Mapping[int, frozenset[int]] | None = None,
+             group: Grouper = partition, names: NameClusters | None = None,
              plain: bool = False) -> Iterator[ClusterIdentity]:
     """The identity of every cluster with two or more rows, in cluster order; `group` makes the
-    probable persons (kg.identity.curation.Hand.partition: with the corrections by hand); `spelt`:
-    cluster_spellings(index), when the caller has it. `plain`: without the shortcuts of the speed
+    probable persons (kg.identity.curation.Hand.partition: with the corrections by hand); `names`:
+    NameClusters.of(index, facts), when the caller has it. `plain`: without the shortcuts of the speed
     path (the reference it is checked equal to: every title evidence computed in full)."""
     w = weights or Weights()
-    ranks = commonness_ranks([_token_key(index.clusters.iri(c)) for c in range(len(index.clusters))])
-    graph = _Graph(index, facts, spelt)
-    graph.ranks = ranks
+    graph = _Graph(index, facts, NameClusters.of(index, facts) if names is None else names)
+    ranks = graph.ranks
     c_off = index.c2a.off
     for c in range(len(index.clusters)):
         if c_off[c + 1] - c_off[c] < 2:
             continue
         yield cluster_identity(graph, [int(r) for r in index.c2a.row(c)], w, c, ranks[c], group, plain)
-
-
-def cluster_spellings(index: AdjacencyIndex) -> dict[int, frozenset[int]]:
-    """Each name cluster -> the clusters whose names may be its name spelt otherwise
-    (kg.identity.spelling: the pairs written beside the index, or computed when an older index
-    has none)."""
-    pairs = read_pairs(index.path)
-    if pairs is None:
-        pairs = cluster_pairs(index.clusters.iri(c) for c in range(len(index.clusters)))
-    return spellings(pairs, index.clusters.find)
 
 
 def commonness_ranks(keys: list[str]) -> list[float]:
@@ -139,12 +155,6 @@ def commonness_ranks(keys: list[str]) -> list[float]:
 def cluster_key(iri: str) -> str:
     """The name key of a cluster IRI (BASE/cluster/KEY)."""
     return unquote(iri.rsplit("/cluster/", 1)[-1])
-
-
-def _token_key(iri: str) -> str:
-    """cluster_key without decoding what needs none (only the tokens' identity matters)."""
-    key = iri.rsplit("/cluster/", 1)[-1].replace("%20", " ")
-    return unquote(key) if "%" in key else key
 
 
 def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: int,

@@ -58,6 +58,11 @@ class ClusterRows:
         return out
 
     @cached_property
+    def coauthor_keys(self) -> frozenset[int]:
+        """The co-author clusters of `by_coauthor`."""
+        return frozenset(self.by_coauthor)
+
+    @cached_property
     def by_identifier(self) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
         for k, f in enumerate(self.facts):
@@ -157,15 +162,13 @@ def partners(ys: ClusterRows, coauthors: frozenset[int], reach: frozenset[int]) 
     own clusters left out), or one of whose co-author clusters may be a spelling of one of the row's
     (`reach`)."""
     found: set[int] = set()
-    index = ys.by_coauthor
-    for c in coauthors:
-        got = index.get(c)
-        if got:
-            found.update(got)
-    for c in reach:
-        got = index.get(c)
-        if got:
-            found.update(got)
+    index, keys = ys.by_coauthor, ys.coauthor_keys
+    # the clusters `ys` has, found by one set operation each (a row's co-authors and their other
+    # spellings are many; few are co-authors of the other cluster's rows)
+    for c in coauthors & keys:
+        found.update(index[c])
+    for c in reach & keys:
+        found.update(index[c])
     return found
 
 

@@ -28,7 +28,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from kg.adjacency import AdjacencyIndex
-from kg.identity.compute import commonness_ranks
+from kg.identity.compute import NameClusters
 from kg.identity.curation import Correction
 from kg.identity.evidence import (
     DISTINCT,
@@ -42,7 +42,7 @@ from kg.identity.evidence import (
     variant_coauthors,
 )
 from kg.identity.facts import Facts, RowFacts
-from kg.identity.spelling import cluster_key, cluster_pairs, read_pairs, relation, spellings
+from kg.identity.spelling import relation
 from kg.identity.variant_candidates import ClusterRows, priors, titles_may_suggest, worth_scoring
 from kg.nquads import iri, literal, typed
 from kg.terms import KG, RDF_TYPE
@@ -62,15 +62,17 @@ class Suggestion:
 class _Rows:
     """What the evidence reads about rows, cached: co-author clusters, joint papers, cluster papers."""
 
-    def __init__(self, index: AdjacencyIndex, facts: Facts, spelt: dict[int, frozenset[int]]) -> None:
+    def __init__(self, index: AdjacencyIndex, facts: Facts, spelt: dict[int, frozenset[int]],
+                 bits: list[float]) -> None:
         self.index, self.facts, self.spelt = index, facts, spelt
+        self.spelt_keys = frozenset(spelt)  # the clusters with another spelling
         self._co: dict[int, frozenset[int]] = {}
         self._papers: dict[int, int] = {}
         self._names: dict[int, str] = {}
         self._reach: dict[int, frozenset[int]] = {}
         self._clusters: dict[int, ClusterRows] = {}
         self._venues: dict[int, dict[int, list[int]]] = {}
-        self.bits = [facts.idf(w) for w in range(len(facts.word_papers))]  # each title word's IDF
+        self.bits = bits  # each title word's IDF
 
     def coauthor_clusters(self, row: int) -> frozenset[int]:
         got = self._co.get(row)
@@ -152,28 +154,24 @@ class _Rows:
 
 def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None,
                 hand: dict[tuple[str, str], Correction] | None = None, *,
-                every_pair: bool = False) -> Iterator[Suggestion]:
+                every_pair: bool = False, names: NameClusters | None = None) -> Iterator[Suggestion]:
     """Every variant suggestion of the graph, in the order of the clusters' keys, then those only a
     curator made. `hand`: the corrections by hand about rows of two clusters (kg.identity.curation.Hand
     .variants), by their sorted rows: a `same` is suggested as confirmed by hand whatever the evidence
-    says, a `distinct` is never suggested. `every_pair`: try every pair of rows of two clusters (the
-    plain path, slow for large clusters) rather than the pairs kg.identity.variant_candidates finds:
-    the suggestions are the same."""
+    says, a `distinct` is never suggested. `every_pair`: the plain path, the speed path's reference
+    (slow for large clusters): every pair of rows of two clusters tried rather than the pairs
+    kg.identity.variant_candidates finds, and each scored without the speed path's shortcuts (the
+    co-authors under another spelling looked for only when the other row has one, once a pair; the
+    title words' IDFs once a build): the suggestions are the same."""
     given = weights or Weights()
     w = replace(given, title_free=given.suggest_title_free, title_venue=given.suggest_title_venue)
     hand = dict(hand or {})
-    pairs = read_pairs(index.path)
-    if pairs is None:  # an index written before the pairs were
-        pairs = cluster_pairs(index.clusters.iri(c) for c in range(len(index.clusters)))
-    iris = [index.clusters.iri(c) for c in range(len(index.clusters))]
-    number = {iri: c for c, iri in enumerate(iris)}
-    keys = [cluster_key(iri) for iri in iris]
-    ranks = commonness_ranks(keys)
-    rows = _Rows(index, facts, spellings(pairs, number.get))
-    for x, y in pairs:
-        cx, cy = number.get(x), number.get(y)
-        if cx is not None and cy is not None:
-            yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
+    if names is None:
+        names = NameClusters.of(index, facts)
+    keys, ranks = names.keys, names.ranks
+    rows = _Rows(index, facts, names.spelt, names.bits)
+    for cx, cy in names.pairs:
+        yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
     for (a, b), c in sorted(hand.items()):  # a curator's word about two names no spelling relates
         if c.verdict != SAME:
             continue
@@ -181,8 +179,8 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
         if ra is None or rb is None:
             continue
         ka, kb = keys[int(index.a2c[ra])], keys[int(index.a2c[rb])]
-        names = f"name: {relation(ka, kb)} ({facts.name(ra, a)} / {facts.name(rb, b)})"
-        yield Suggestion(a, b, RULE_SCORE, SAME, [c.words(), names, "computed: not compared"])
+        said = f"name: {relation(ka, kb)} ({facts.name(ra, a)} / {facts.name(rb, b)})"
+        yield Suggestion(a, b, RULE_SCORE, SAME, [c.words(), said, "computed: not compared"])
 
 
 def _by_hand(found: Suggestion | None, a: str, b: str, c: Correction) -> Suggestion | None:
@@ -222,9 +220,11 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
     # merged, and on bench/variants.py the venue's weighing cost found rows ("sliding, mode" at a
     # control journal) and no wrong suggestion
     ctx = Context(len(xs) + len(ys), max(ranks[cx], ranks[cy]), rows.cluster_papers, rows.cluster_name,
-                  facts.venue_size, facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
-                  institution_rows=facts.institution_size, institution_names=facts.institution_label,
-                  coauthor_variants=rows.spellings, own=own | rows.spellings(cx) | rows.spellings(cy))
+                  facts.venue_size, facts.venue_label, facts.idf if every_pair else rows.bits.__getitem__,
+                  facts.vocabulary.__getitem__, institution_rows=facts.institution_size,
+                  institution_names=facts.institution_label, coauthor_variants=rows.spellings,
+                  own=own | rows.spellings(cx) | rows.spellings(cy),
+                  spelt_clusters=None if every_pair else rows.spelt_keys)
     known = dict(zip(xs, cxs.facts, strict=True)) | dict(zip(ys, cys.facts, strict=True))
     facts_of = known.__getitem__
     prior = priors(w, ctx.rows, ctx.commonness)
@@ -238,7 +238,7 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
     for x, rx in enumerate(xs):
         co_x = rows.coauthor_clusters(rx) - own
         reach = rows.spelt_reach(rx)  # its co-authors' other spellings: the rows it may share one with
-        mates = frozenset(int(m) for m in index.a2a.row(rx))
+        mates = frozenset(index.a2a.row(rx))
         also: AbstractSet[int] = partners.get(rx, frozenset())
         for ry in ys if every_pair else worth_scoring(w, prior, cxs, cys, x, co_x, reach, rows.bits, by_titles,
                                                       also):
@@ -255,12 +255,14 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
             co_y = co_y - own
             a = Profile(index.authors.iri(rx), fx, frozenset(co_x), row=rx)
             b = Profile(index.authors.iri(ry), fy, frozenset(co_y), row=ry)
-            spelt = variant_coauthors(a, b, ctx)
+            # no co-author of the other row spells one of its own otherwise: none shared so (the
+            # speed path asks variant_coauthors only when one may be, and gives compare its answer)
+            spelt = [] if not every_pair and reach.isdisjoint(co_y) else variant_coauthors(a, b, ctx)
             if not shared and not spelt and not same_id and not fx.words & fy.words and not venues:
                 continue
             a.coauthors = rows.joint(rx, shared | {x for x, _ in spelt})
             b.coauthors = rows.joint(ry, shared | {y for _, y in spelt})
-            pair = compare(a, b, ctx, w)
+            pair = compare(a, b, ctx, w, None if every_pair else spelt)
             if venues and pair.verdict != DISTINCT:
                 pair.score += w.suggest_alone
                 pair.reasons.append(_alone_reason([facts.venue_label(v) for v in venues]))
@@ -294,11 +296,12 @@ def _alone_reason(venues: list[str]) -> str:
 
 
 def variant_lines(index: AdjacencyIndex, facts: Facts, graph: str, weights: Weights | None = None,
-                  hand: dict[tuple[str, str], Correction] | None = None) -> Iterator[str]:
+                  hand: dict[tuple[str, str], Correction] | None = None,
+                  names: NameClusters | None = None) -> Iterator[str]:
     """The suggestions as N-Quads in `graph` (an N-Triples IRI): a kg:VariantSuggestion each,
     BASE/author/ROW/variant/K after its first row."""
     numbered: Counter[str] = Counter()
-    for s in suggestions(index, facts, weights, hand):
+    for s in suggestions(index, facts, weights, hand, names=names):
         node = iri(f"{s.a}/variant/{numbered[s.a]}")
         numbered[s.a] += 1
         yield f"{node} {_TYPE} {iri(KG.VariantSuggestion)} {graph} .\n"
