@@ -164,13 +164,14 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
     profiles: list[Profile] = []
     for r in members:
         iri = index.authors.iri(r)
-        co = {a2c[x] for x in a2a.row(r)}
+        coauthor_rows = frozenset(a2a.row(r))
+        co = {a2c[x] for x in coauthor_rows}
         mates: frozenset[int] = frozenset()
         if cluster_no in co:  # it shares a paper with another row of its own name
             co.discard(cluster_no)
-            mates = frozenset(int(x) for x in a2a.row(r) if a2c[x] == cluster_no)
+            mates = frozenset(x for x in coauthor_rows if a2c[x] == cluster_no)
         profiles.append(Profile(iri, facts.row(r, iri), frozenset(co), mates=mates, row=r,
-                                coauthor_rows=frozenset(int(x) for x in a2a.row(r))))
+                                coauthor_rows=coauthor_rows))
     names: dict[int, str] = {}
 
     def coauthor_name(cx: int) -> str:

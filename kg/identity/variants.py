@@ -22,7 +22,7 @@ about two rows of different clusters) in the identity graph; the read side
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
@@ -63,8 +63,10 @@ class _Rows:
     """What the evidence reads about rows, cached: co-author clusters, joint papers, cluster papers."""
 
     def __init__(self, index: AdjacencyIndex, facts: Facts, spelt: dict[int, frozenset[int]],
-                 bits: list[float]) -> None:
+                 bits: list[float], recent: int = 0) -> None:
         self.index, self.facts, self.spelt = index, facts, spelt
+        self._recent: OrderedDict[int, ClusterRows] = OrderedDict()  # the last `recent` small clusters read
+        self._recent_most = recent
         self.spelt_keys = frozenset(spelt)  # the clusters with another spelling
         self._co: dict[int, frozenset[int]] = {}
         self._papers: dict[int, int] = {}
@@ -78,15 +80,17 @@ class _Rows:
         got = self._co.get(row)
         if got is None:
             a2c = self.index.a2c
-            got = self._co[row] = frozenset(int(a2c[x]) for x in self.index.a2a.row(row))
+            got = self._co[row] = frozenset({a2c[x] for x in self.index.a2a.row(row)})
         return got
 
     def joint(self, row: int, wanted: frozenset[int]) -> Counter[int]:
         """The row's joint papers with each co-author cluster of `wanted`."""
         a2c, p2a = self.index.a2c, self.index.p2a
         out: Counter[int] = Counter()
+        if not wanted:  # none asked (a pair that shares no co-author): none to count
+            return out
         for paper in self.index.a2p.row(row):
-            out.update({int(a2c[x]) for x in p2a.row(paper) if x != row} & wanted)
+            out.update({a2c[x] for x in p2a.row(paper) if x != row} & wanted)
         return out
 
     def cluster_papers(self, cluster: int) -> int:
@@ -104,8 +108,8 @@ class _Rows:
         got = self._reach.get(row)
         if got is None:
             spelt = self.spelt
-            got = self._reach[row] = frozenset(
-                x for c in self.coauthor_clusters(row) if c in spelt for x in spelt[c])
+            has = self.coauthor_clusters(row) & self.spelt_keys  # most have no other spelling
+            got = self._reach[row] = frozenset().union(*[spelt[c] for c in has]) if has else _NONE
         return got
 
     def row_facts(self, row: int) -> RowFacts:
@@ -113,13 +117,23 @@ class _Rows:
 
     def cluster_rows(self, cluster: int) -> ClusterRows:
         """The cluster's rows indexed for the candidate search (kg.identity.variant_candidates);
-        kept for a large cluster only (one name's many spellings pair it again and again)."""
+        kept for a large cluster (one name's many spellings pair it again and again), and for the
+        last `recent` small ones (the pairs of the names of one bucket of spellings come close
+        together: at 1M papers the rows read fell from 398,000 to 107,000, of 103,000 rows)."""
         got = self._clusters.get(cluster)
         if got is None:
+            got = self._recent.get(cluster)
+            if got is not None:
+                self._recent.move_to_end(cluster)
+                return got
             members = [int(r) for r in self.index.c2a.row(cluster)]
             got = ClusterRows(members, self.row_facts, self.coauthor_clusters, self.bits)
             if len(members) >= _KEPT:
                 self._clusters[cluster] = got
+            elif self._recent_most:
+                self._recent[cluster] = got
+                if len(self._recent) > self._recent_most:
+                    self._recent.popitem(last=False)
         return got
 
     def by_venue(self, cluster: int) -> dict[int, list[int]]:
@@ -169,7 +183,7 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
     if names is None:
         names = NameClusters.of(index, facts)
     keys, ranks = names.keys, names.ranks
-    rows = _Rows(index, facts, names.spelt, names.bits)
+    rows = _Rows(index, facts, names.spelt, names.bits, 0 if every_pair else _RECENT)
     for cx, cy in names.pairs:
         yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
     for (a, b), c in sorted(hand.items()):  # a curator's word about two names no spelling relates
@@ -314,6 +328,8 @@ def variant_lines(index: AdjacencyIndex, facts: Facts, graph: str, weights: Weig
 
 
 XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
+_NONE: frozenset[int] = frozenset()
 _KEPT = 64  # a cluster of at least this many rows keeps its candidate index for its other pairs
+_RECENT = 1024  # and so do the last this many smaller clusters read (on the speed path)
 _TYPE = iri(RDF_TYPE)
 _ROW = iri(KG.comparedRow)
