@@ -63,10 +63,10 @@ class _Rows:
     """What the evidence reads about rows, cached: co-author clusters, joint papers, cluster papers."""
 
     def __init__(self, index: AdjacencyIndex, facts: Facts, spelt: dict[int, frozenset[int]],
-                 bits: list[float], recent: int = 0) -> None:
+                 bits: list[float], plain: bool = False) -> None:
         self.index, self.facts, self.spelt = index, facts, spelt
-        self._recent: OrderedDict[int, ClusterRows] = OrderedDict()  # the last `recent` small clusters read
-        self._recent_most = recent
+        self.plain = plain  # without the speed path's shortcuts (suggestions(every_pair=True))
+        self._recent: OrderedDict[int, ClusterRows] = OrderedDict()  # the last _RECENT small clusters read
         self.spelt_keys = frozenset(spelt)  # the clusters with another spelling
         self._co: dict[int, frozenset[int]] = {}
         self._papers: dict[int, int] = {}
@@ -87,6 +87,10 @@ class _Rows:
         """The row's joint papers with each co-author cluster of `wanted`."""
         a2c, p2a = self.index.a2c, self.index.p2a
         out: Counter[int] = Counter()
+        if self.plain:
+            for paper in self.index.a2p.row(row):
+                out.update({int(a2c[x]) for x in p2a.row(paper) if x != row} & wanted)
+            return out
         if not wanted:  # none asked (a pair that shares no co-author): none to count
             return out
         for paper in self.index.a2p.row(row):
@@ -108,6 +112,10 @@ class _Rows:
         got = self._reach.get(row)
         if got is None:
             spelt = self.spelt
+            if self.plain:
+                got = self._reach[row] = frozenset(
+                    x for c in self.coauthor_clusters(row) if c in spelt for x in spelt[c])
+                return got
             has = self.coauthor_clusters(row) & self.spelt_keys  # most have no other spelling
             got = self._reach[row] = frozenset().union(*[spelt[c] for c in has]) if has else _NONE
         return got
@@ -130,9 +138,9 @@ class _Rows:
             got = ClusterRows(members, self.row_facts, self.coauthor_clusters, self.bits)
             if len(members) >= _KEPT:
                 self._clusters[cluster] = got
-            elif self._recent_most:
+            elif not self.plain:
                 self._recent[cluster] = got
-                if len(self._recent) > self._recent_most:
+                if len(self._recent) > _RECENT:
                     self._recent.popitem(last=False)
         return got
 
@@ -175,15 +183,17 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
     says, a `distinct` is never suggested. `every_pair`: the plain path, the speed path's reference
     (slow for large clusters): every pair of rows of two clusters tried rather than the pairs
     kg.identity.variant_candidates finds, and each scored without the speed path's shortcuts (the
-    co-authors under another spelling looked for only when the other row has one, once a pair; the
-    title words' IDFs once a build): the suggestions are the same."""
+    co-authors under another spelling looked for only when the other row has one, once a pair, among
+    the clusters with another spelling only; the title words' IDFs once a build; the last clusters'
+    rows kept; no joint papers counted when no co-author cluster is asked): the suggestions are the
+    same. `names`: NameClusters.of(index, facts), when the caller has it."""
     given = weights or Weights()
     w = replace(given, title_free=given.suggest_title_free, title_venue=given.suggest_title_venue)
     hand = dict(hand or {})
     if names is None:
         names = NameClusters.of(index, facts)
     keys, ranks = names.keys, names.ranks
-    rows = _Rows(index, facts, names.spelt, names.bits, 0 if every_pair else _RECENT)
+    rows = _Rows(index, facts, names.spelt, names.bits, plain=every_pair)
     for cx, cy in names.pairs:
         yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
     for (a, b), c in sorted(hand.items()):  # a curator's word about two names no spelling relates
