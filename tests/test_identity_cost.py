@@ -17,7 +17,7 @@ from identity_tables import built_index, opened_index
 
 import kg
 from kg.adjacency import AdjacencyIndex
-from kg.identity.compute import NameClusters, clusters, commonness_ranks, may_title, may_title_at_most
+from kg.identity.compute import NameClusters, clusters, commonness_ranks, may_title
 from kg.identity.evidence import Context, Profile, Weights, title_evidence, variant_coauthors
 from kg.identity.facts import Facts, RowFacts
 from kg.identity.spelling import cluster_key, read_pairs, spellings
@@ -136,25 +136,6 @@ def test_the_title_bound_never_turns_away_titles_that_are_evidence(
     vector = [bits[x] for x in range(len(bits))]
     if title_evidence(a, b, ctx, w)[0] >= w.positive:
         assert may_title(a, b, ctx, w, vector)
-
-
-@given(_pair(), _weights())
-@settings(max_examples=1000, deadline=None)
-def test_the_bound_of_the_title_bound_never_turns_away_what_it_lets_through(
-        drawn: tuple[Profile, Profile, Context, dict[int, float]], w: Weights) -> None:
-    a, b, ctx, bits = drawn
-    vector = [bits[x] for x in range(len(bits))]
-    if may_title(a, b, ctx, w, vector):
-        assert may_title_at_most(a, b, ctx, w, {}, vector)
-
-
-def test_the_bound_of_the_title_bound_turns_away_rows_of_few_words() -> None:
-    """A row with one rare word and one with many: the words they can share weigh too little."""
-    a = Profile("r0", RowFacts("Wei Wang", papers=1, words=frozenset({0})), row=0)
-    b = Profile("r1", RowFacts("Wei Wang", papers=1, words=frozenset(range(8))), row=1)
-    ctx = Context(2, 0.0, lambda c: 1, str, lambda v: 10, str, lambda x: 9.0, str)
-    assert not may_title_at_most(a, b, ctx, Weights(), {}, [9.0] * 8)
-    assert may_title_at_most(b, replace(b, row=2), ctx, Weights(), {}, [9.0] * 8)
 
 
 def test_the_title_bound_turns_away_common_words() -> None:
