@@ -223,6 +223,8 @@ def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[fl
     """The suggestions between the rows of clusters `cx` and `cy`; the corrections by hand of their
     pairs applied (and taken out of `hand`)."""
     yield from _computed(rows, cx, cy, keys, ranks, w, hand, every_pair)
+    if not hand:  # no correction left to look for (the rows' IRIs of every pair of clusters unread)
+        return
     index = rows.index
     xs = {index.authors.iri(int(r)) for r in index.c2a.row(cx)}
     ys = {index.authors.iri(int(r)) for r in index.c2a.row(cy)}
