@@ -21,7 +21,6 @@ other pair it needs on demand.
 from __future__ import annotations
 
 import math
-from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -101,11 +100,16 @@ class _Graph:
         self.bits = names.bits  # each title word's IDF, once
         self.spelt = names.spelt
         self.spelt_keys = frozenset(self.spelt)  # the clusters with another spelling
-        off = index.a2p.off
-        degree = array("Q", (off[r + 1] - off[r] for r in range(len(index.authors))))
-        c_off, c_dat = index.c2a.off, index.c2a.dat
-        self.cluster_papers = array("Q", (sum(degree[r] for r in c_dat[c_off[c]: c_off[c + 1]])
-                                          for c in range(len(index.clusters))))
+        self._papers: dict[int, int] = {}
+
+    def cluster_papers(self, cluster: int) -> int:
+        """The papers of all the rows of a name cluster (asked of the co-author clusters two rows
+        share: a small part of all clusters, so counted when asked, once)."""
+        got = self._papers.get(cluster)
+        if got is None:
+            off = self.index.a2p.off
+            got = self._papers[cluster] = sum([off[r + 1] - off[r] for r in self.index.c2a.row(cluster)])
+        return got
 
     def spellings(self, cluster: int) -> frozenset[int]:
         """The name clusters whose names may be `cluster`'s spelt otherwise."""
@@ -181,7 +185,7 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
         return name
 
     bits = graph.bits
-    ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
+    ctx = Context(len(profiles), common, graph.cluster_papers, coauthor_name, facts.venue_size,
                   facts.venue_label, facts.idf if plain else bits.__getitem__, facts.vocabulary.__getitem__,
                   graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word, a2c.__getitem__,
                   facts.institution_size, facts.institution_label, graph.spellings,
@@ -300,17 +304,17 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
     for (i, a), (j, b) in combinations(enumerate(profiles), 2):
         fa, fb = a.facts, b.facts
         shared = a.clusters & b.clusters
-        worth = (
+        worth = (  # the titles last: the one costly question, asked only when nothing else decides
             bool(shared) and (not coauthors or any(coauthors[c] <= BLOCK_MAX for c in shared))
             or not reach[i].isdisjoint(b.clusters)
             or b.row in a.mates
-            or bool(fa.words & fb.words) and titled(a, b)
             or any(institutions[x] <= BLOCK_MAX for x in fa.institutions & fb.institutions)
             or b.row in fa.cites or a.row in fb.cites
             or by_venue and any(venue_rows[v] <= venue_most for v in fa.venues & fb.venues)
             or bool(fa.orcid and fb.orcid and (fa.orcid == fb.orcid or orcids <= BLOCK_MAX))
             or bool(fa.dblp and fa.dblp == fb.dblp) or bool(fa.openalex and fa.openalex == fb.openalex)
             or 1 < numbers <= BLOCK_MAX and bool(homonym_number(fa.name) and homonym_number(fb.name))
+            or bool(fa.words & fb.words) and titled(a, b)
         )
         if worth:
             out.add((i, j))
@@ -384,17 +388,17 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
             them = by_coauthor.get(spelling) if spelling > c else None
             if them and len(them) <= BLOCK_MAX:
                 out.update((min(i, j), max(i, j)) for i in ks for j in them if i != j)
-    shared_words: set[tuple[int, int]] = set()
-    for ks in by_word.values():  # pairs whose rare title words could add up to title evidence
-        if 1 < len(ks) <= BLOCK_MAX:
-            shared_words.update(combinations(ks, 2))
-    for pair in shared_words:
-        if pair not in out and titled(profiles[pair[0]], profiles[pair[1]]):
-            out.add(pair)
     for ks in by_venue_rows.values():
         if 1 < len(ks) <= venue_most:
             out.update(combinations(ks, 2))
     for (kind, _), ks in other.items():
         if len(ks) > 1 and (kind == "i" or len(ks) <= BLOCK_MAX):
             out.update(combinations(ks, 2))
+    shared_words: set[tuple[int, int]] = set()
+    for ks in by_word.values():  # pairs whose rare title words could add up to title evidence
+        if 1 < len(ks) <= BLOCK_MAX:
+            shared_words.update(combinations(ks, 2))
+    for pair in shared_words:  # last: the titles are asked only of pairs nothing else pairs
+        if pair not in out and titled(profiles[pair[0]], profiles[pair[1]]):
+            out.add(pair)
     return out
