@@ -230,3 +230,27 @@ def test_a_rows_facts_are_what_they_were_assembled_from(
         assert got.venues == frozenset(venues)
         assert {facts.vocabulary[w] for w in got.words} == set(words)
         assert got.institutions == frozenset() and got.cites == ()
+
+
+SPELT = [("Jiawei Han", "J. Han"), ("Анна Петрова", "А. Петрова"), ("Jörg Müller", "Jorg Muller"),
+         ("Ζωή Κώστα", "Κώστα Ζωή"), ("李 娜", "娜 李"), ("فاطمة حسن", "حسن فاطمة")]
+
+
+@given(st.sampled_from(NAMES), st.integers(41, 60), st.sampled_from(SPELT), st.data())
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_large_clusters_rows_sharing_a_co_author_only_under_two_spellings_are_compared_on_both_paths(
+        name: str, n: int, spelt: tuple[str, str], data: st.DataObject) -> None:
+    """In a cluster of more than DIRECT rows, two rows whose one co-author is written two ways and
+    who share nothing else (no title word, crowded venues): compared, with the same lines, on both
+    paths."""
+    i, j = data.draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
+    authors = [[f"a{k}", name, "", ""] for k in range(n)] + [["c0", spelt[0], "", ""], ["c1", spelt[1], "", ""]]
+    papers: list[list[object]] = [
+        [f"p{k}", f"title{k}", 2000 + k % 3, VENUES[k % len(VENUES)],
+         [f"a{k}"] + (["c0"] if k == i else ["c1"] if k == j else [])] for k in range(n)]
+    with built_index(authors, papers, VENUES, ("id", "name", "orcid", "dblp_pid")) as (index, facts):
+        fast = _lines(index, facts, Weights(), plain=False)
+        assert fast == _lines(index, facts, Weights(), plain=True)
+        rows = {index.authors.iri(r) for r in range(len(index.authors))}
+        a, b = (next(r for r in rows if r.endswith(f"/a{k}")) for k in (i, j))
+        assert any(f"<{a}>" in lines and f"<{b}>" in lines and "under another spelling" in lines for lines in fast)

@@ -221,7 +221,8 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
             return False
         return title_evidence(a, b, ctx, w)[0] >= w.positive
 
-    for i, j in sorted(_candidates(profiles, w, common, titled, graph.spellings, reach)):
+    for i, j in sorted(_candidates(profiles, w, common, titled, graph.spellings, reach,
+                                   None if plain else graph.spelt_keys)):
         judge(i, j)
 
     def verdict(a: str, b: str) -> Pair:
@@ -331,9 +332,11 @@ def reachable(w: Weights, rows: int, common: float) -> tuple[bool, bool]:
 def _candidates(profiles: list[Profile], w: Weights, common: float,
                 titled: Callable[[Profile, Profile], bool],
                 spelt: Callable[[int], AbstractSet[int]] = _unspelt,
-                reach: list[frozenset[int]] | None = None) -> set[tuple[int, int]]:
+                reach: list[frozenset[int]] | None = None,
+                spelt_keys: AbstractSet[int] | None = None) -> set[tuple[int, int]]:
     """The pairs worth comparing (see the module's docstring); `reach`: per profile, the
-    clusters spelling its co-author clusters otherwise, when the caller has them."""
+    clusters spelling its co-author clusters otherwise, when the caller has them; `spelt_keys`:
+    the clusters that have another spelling (the others' spellings are not asked for)."""
     n = len(profiles)
     alone, by_venue = reachable(w, n, common)
     if alone:
@@ -381,7 +384,9 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
     for ks in (*by_coauthor.values(), *by_institution.values()):
         if 1 < len(ks) <= BLOCK_MAX:
             out.update(combinations(ks, 2))
-    for c, ks in by_coauthor.items():  # a co-author under two spellings of its name
+    spelt_coauthors = by_coauthor if spelt_keys is None else by_coauthor.keys() & spelt_keys
+    for c in spelt_coauthors:  # a co-author under two spellings of its name
+        ks = by_coauthor[c]
         if len(ks) > BLOCK_MAX:
             continue
         for spelling in spelt(c):
