@@ -17,9 +17,10 @@ from identity_tables import built_index, opened_index
 
 import kg
 from kg.adjacency import AdjacencyIndex
-from kg.identity.compute import clusters, may_title
-from kg.identity.evidence import Context, Profile, Weights, title_evidence
+from kg.identity.compute import NameClusters, clusters, commonness_ranks, may_title
+from kg.identity.evidence import Context, Profile, Weights, title_evidence, variant_coauthors
 from kg.identity.facts import Facts, RowFacts
+from kg.identity.spelling import cluster_key, read_pairs, spellings
 from kg.identity.step import cluster_lines
 from kg.synthetic import generate
 
@@ -154,3 +155,102 @@ def test_the_bounded_title_evidence_is_the_title_evidence(
     a, b, ctx, _ = drawn
     bounded = replace(ctx, title_bound=True)
     assert title_evidence(a, b, bounded, w) == title_evidence(a, b, ctx, w)
+
+
+@given(_graphs())
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_name_clusters_read_once_are_what_each_pass_computed(
+        graph: tuple[list[list[str]], list[list[object]]]) -> None:
+    """NameClusters (read once a step for the persons and the suggestions) against what each pass
+    computed itself: the keys decoded whole, the ranks of those keys, the spellings found by the
+    cluster table's own search, the IDFs by Facts.idf."""
+    with built_index(*graph, VENUES, ("id", "name", "orcid", "dblp_pid")) as (index, facts):
+        names = NameClusters.of(index, facts)
+        iris = [index.clusters.iri(c) for c in range(len(index.clusters))]
+        assert names.keys == [cluster_key(iri) for iri in iris]
+        assert names.ranks == commonness_ranks([cluster_key(iri) for iri in iris])
+        pairs = read_pairs(index.path)
+        assert pairs is not None
+        assert names.spelt == spellings(pairs, index.clusters.find)
+        assert [(iris[x], iris[y]) for x, y in names.pairs] == pairs
+        assert names.bits == [facts.idf(w) for w in range(len(facts.word_papers))]
+
+
+@st.composite
+def _coauthored(draw: st.DrawFn) -> tuple[Profile, Profile, dict[int, frozenset[int]], frozenset[int]]:
+    """Two rows' co-author clusters, which clusters spell which others, and the pair's own clusters."""
+    clusters = st.frozensets(st.integers(0, 11), max_size=8)
+    a, b = (Profile(f"r{k}", RowFacts("Wei Wang"), draw(clusters), row=k) for k in range(2))
+    links = draw(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=14))
+    spelt: dict[int, set[int]] = {}
+    for x, y in links:
+        if x != y:
+            spelt.setdefault(x, set()).add(y)
+            spelt.setdefault(y, set()).add(x)
+    return a, b, {c: frozenset(v) for c, v in spelt.items()}, draw(st.frozensets(st.integers(0, 11), max_size=3))
+
+
+@given(_coauthored(), st.lists(st.integers(1, 400), min_size=12, max_size=12))
+@settings(max_examples=500, deadline=None)
+def test_the_co_authors_under_two_spellings_on_the_speed_path_are_the_plain_paths(
+        drawn: tuple[Profile, Profile, dict[int, frozenset[int]], frozenset[int]], papers: list[int]) -> None:
+    """variant_coauthors with the clusters that have another spelling known (Context.spelt_clusters:
+    the speed path's set operations) gives the plain path's pairs, in its order."""
+    a, b, spelt, own = drawn
+    plain = Context(2, 0.0, papers.__getitem__, str, lambda v: 1, str,
+                    coauthor_variants=lambda c: spelt.get(c, frozenset()), own=own)
+    fast = replace(plain, spelt_clusters=frozenset(spelt))
+    assert variant_coauthors(a, b, fast) == variant_coauthors(a, b, plain)
+    assert variant_coauthors(b, a, fast) == variant_coauthors(b, a, plain)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["", *NAMES, *COAUTHORS]), st.integers(0, 30), st.integers(0, 2030),
+                          st.frozensets(st.integers(0, 3), max_size=4),
+                          st.frozensets(st.sampled_from(WORDS), max_size=5), st.booleans(),
+                          st.sampled_from([None, *ORCIDS])), min_size=1, max_size=12),
+       st.integers(0, 3))
+@settings(max_examples=200, deadline=None)
+def test_a_rows_facts_are_what_they_were_assembled_from(
+        drawn: list[tuple[str, int, int, frozenset[int], frozenset[str], bool, str | None]], beyond: int) -> None:
+    """Facts.row (read with fewer lookups for the identity step) against the values the facts were
+    assembled from: names in every script, rows with and without facts, rows beyond the arrays."""
+    rows = {r: (papers, year, year + 3 if year else 0, sorted(venues), sorted(words))
+            for r, (_, papers, year, venues, words, known, _) in enumerate(drawn) if known}
+    ids: dict[int, list[str | None]] = {r: [orcid, None, None] for r, (*_, orcid) in enumerate(drawn) if orcid}
+    facts = Facts.assemble([d[0] for d in drawn], rows, [f"http://example.org/v/{v}" for v in range(4)], {}, ids,
+                           {}, [1] * 4, lambda w: 2, 100)
+    for r in range(len(drawn) + beyond):
+        iri = f"http://example.org/author/row{r}%C3%A9"
+        got = facts.row(r, iri)
+        name = drawn[r][0] if r < len(drawn) else ""
+        assert got.name == (name or f"row{r}é")
+        assert (got.orcid, got.dblp, got.openalex) == tuple(ids.get(r, [None, None, None]))
+        papers, first, last, venues, words = rows.get(r, (0, 0, 0, [], []))
+        assert (got.papers, got.first, got.last) == (papers, first or None, last or None)
+        assert got.venues == frozenset(venues)
+        assert {facts.vocabulary[w] for w in got.words} == set(words)
+        assert got.institutions == frozenset() and got.cites == ()
+
+
+SPELT = [("Jiawei Han", "J. Han"), ("Анна Петрова", "А. Петрова"), ("Jörg Müller", "Jorg Muller"),
+         ("Ζωή Κώστα", "Κώστα Ζωή"), ("李 娜", "娜 李"), ("فاطمة حسن", "حسن فاطمة")]
+
+
+@given(st.sampled_from(NAMES), st.integers(41, 60), st.sampled_from(SPELT), st.data())
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_large_clusters_rows_sharing_a_co_author_only_under_two_spellings_are_compared_on_both_paths(
+        name: str, n: int, spelt: tuple[str, str], data: st.DataObject) -> None:
+    """In a cluster of more than DIRECT rows, two rows whose one co-author is written two ways and
+    who share nothing else (no title word, crowded venues): compared, with the same lines, on both
+    paths."""
+    i, j = data.draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
+    authors = [[f"a{k}", name, "", ""] for k in range(n)] + [["c0", spelt[0], "", ""], ["c1", spelt[1], "", ""]]
+    papers: list[list[object]] = [
+        [f"p{k}", f"title{k}", 2000 + k % 3, VENUES[k % len(VENUES)],
+         [f"a{k}"] + (["c0"] if k == i else ["c1"] if k == j else [])] for k in range(n)]
+    with built_index(authors, papers, VENUES, ("id", "name", "orcid", "dblp_pid")) as (index, facts):
+        fast = _lines(index, facts, Weights(), plain=False)
+        assert fast == _lines(index, facts, Weights(), plain=True)
+        rows = {index.authors.iri(r) for r in range(len(index.authors))}
+        a, b = (next(r for r in rows if r.endswith(f"/a{k}")) for k in (i, j))
+        assert any(f"<{a}>" in lines and f"<{b}>" in lines and "under another spelling" in lines for lines in fast)

@@ -21,7 +21,6 @@ other pair it needs on demand.
 from __future__ import annotations
 
 import math
-from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -44,6 +43,7 @@ from kg.identity.evidence import (
 )
 from kg.identity.facts import Facts, row_label
 from kg.identity.grouping import Group, partition
+from kg.identity.spelling import cluster_key as spelt_key
 from kg.identity.spelling import cluster_pairs, read_pairs, spellings
 
 Grouper = Callable[[list[str], list[Pair], Callable[[str, str], Pair], Callable[[str], str]], list[Group]]
@@ -63,22 +63,53 @@ class ClusterIdentity:
     groups: list[Group]
 
 
+@dataclass(frozen=True)
+class NameClusters:
+    """What the persons and the variant suggestions (kg.identity.variants) both read of the graph's
+    name clusters, computed once a build (`of`): each cluster's name key, its commonness rank
+    (commonness_ranks), the pairs of clusters whose names may be one name spelt two ways
+    (kg.identity.spelling, by cluster number, in the order of the pairs written beside the index)
+    and the same as a relation (`spelt`: each cluster -> those clusters), and each title word's IDF."""
+
+    keys: list[str]
+    ranks: list[float]
+    pairs: list[tuple[int, int]]
+    spelt: dict[int, frozenset[int]]
+    bits: list[float]
+
+    @classmethod
+    def of(cls, index: AdjacencyIndex, facts: Facts) -> NameClusters:
+        iris = [index.clusters.iri(c) for c in range(len(index.clusters))]
+        keys = [spelt_key(iri) for iri in iris]
+        pairs = read_pairs(index.path)
+        if pairs is None:  # an index written before the pairs were
+            pairs = cluster_pairs(iris)
+        number = {iri: c for c, iri in enumerate(iris)}
+        found = [(number.get(x), number.get(y)) for x, y in pairs]
+        return cls(keys, commonness_ranks(keys), [(x, y) for x, y in found if x is not None and y is not None],
+                   spellings(pairs, number.get), [facts.idf(w) for w in range(len(facts.word_papers))])
+
+
 class _Graph:
     """What every cluster's evidence reads: the index, the facts, and per name cluster the papers
     of all its rows (how prolific a co-author's name is)."""
 
-    def __init__(self, index: AdjacencyIndex, facts: Facts,
-                 spelt: Mapping[int, frozenset[int]] | None = None) -> None:
+    def __init__(self, index: AdjacencyIndex, facts: Facts, names: NameClusters) -> None:
         self.index, self.facts = index, facts
-        self.ranks: list[float] = []  # each name cluster's commonness rank (commonness_ranks)
-        self.bits = [facts.idf(w) for w in range(len(facts.word_papers))]  # each title word's IDF, once
-        self.spelt = cluster_spellings(index) if spelt is None else spelt
+        self.ranks: list[float] = names.ranks  # each name cluster's commonness rank (commonness_ranks)
+        self.bits = names.bits  # each title word's IDF, once
+        self.spelt = names.spelt
         self.spelt_keys = frozenset(self.spelt)  # the clusters with another spelling
-        off = index.a2p.off
-        degree = array("Q", (off[r + 1] - off[r] for r in range(len(index.authors))))
-        c_off, c_dat = index.c2a.off, index.c2a.dat
-        self.cluster_papers = array("Q", (sum(degree[r] for r in c_dat[c_off[c]: c_off[c + 1]])
-                                          for c in range(len(index.clusters))))
+        self._papers: dict[int, int] = {}
+
+    def cluster_papers(self, cluster: int) -> int:
+        """The papers of all the rows of a name cluster (asked of the co-author clusters two rows
+        share: a small part of all clusters, so counted when asked, once)."""
+        got = self._papers.get(cluster)
+        if got is None:
+            off = self.index.a2p.off
+            got = self._papers[cluster] = sum([off[r + 1] - off[r] for r in self.index.c2a.row(cluster)])
+        return got
 
     def spellings(self, cluster: int) -> frozenset[int]:
         """The name clusters whose names may be `cluster`'s spelt otherwise."""
@@ -91,31 +122,20 @@ class _Graph:
 
 
 def clusters(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None,
-             group: Grouper = partition, spelt: Mapping[int, frozenset[int]] | None = None,
+             group: Grouper = partition, names: NameClusters | None = None,
              plain: bool = False) -> Iterator[ClusterIdentity]:
     """The identity of every cluster with two or more rows, in cluster order; `group` makes the
-    probable persons (kg.identity.curation.Hand.partition: with the corrections by hand); `spelt`:
-    cluster_spellings(index), when the caller has it. `plain`: without the shortcuts of the speed
+    probable persons (kg.identity.curation.Hand.partition: with the corrections by hand); `names`:
+    NameClusters.of(index, facts), when the caller has it. `plain`: without the shortcuts of the speed
     path (the reference it is checked equal to: every title evidence computed in full)."""
     w = weights or Weights()
-    ranks = commonness_ranks([_token_key(index.clusters.iri(c)) for c in range(len(index.clusters))])
-    graph = _Graph(index, facts, spelt)
-    graph.ranks = ranks
+    graph = _Graph(index, facts, NameClusters.of(index, facts) if names is None else names)
+    ranks = graph.ranks
     c_off = index.c2a.off
     for c in range(len(index.clusters)):
         if c_off[c + 1] - c_off[c] < 2:
             continue
         yield cluster_identity(graph, [int(r) for r in index.c2a.row(c)], w, c, ranks[c], group, plain)
-
-
-def cluster_spellings(index: AdjacencyIndex) -> dict[int, frozenset[int]]:
-    """Each name cluster -> the clusters whose names may be its name spelt otherwise
-    (kg.identity.spelling: the pairs written beside the index, or computed when an older index
-    has none)."""
-    pairs = read_pairs(index.path)
-    if pairs is None:
-        pairs = cluster_pairs(index.clusters.iri(c) for c in range(len(index.clusters)))
-    return spellings(pairs, index.clusters.find)
 
 
 def commonness_ranks(keys: list[str]) -> list[float]:
@@ -141,12 +161,6 @@ def cluster_key(iri: str) -> str:
     return unquote(iri.rsplit("/cluster/", 1)[-1])
 
 
-def _token_key(iri: str) -> str:
-    """cluster_key without decoding what needs none (only the tokens' identity matters)."""
-    key = iri.rsplit("/cluster/", 1)[-1].replace("%20", " ")
-    return unquote(key) if "%" in key else key
-
-
 def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: int,
                      common: float = 0.0, group: Grouper = partition, plain: bool = False) -> ClusterIdentity:
     index, facts = graph.index, graph.facts
@@ -154,13 +168,14 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
     profiles: list[Profile] = []
     for r in members:
         iri = index.authors.iri(r)
-        co = {a2c[x] for x in a2a.row(r)}
+        coauthor_rows = frozenset(a2a.row(r))
+        co = {a2c[x] for x in coauthor_rows}
         mates: frozenset[int] = frozenset()
         if cluster_no in co:  # it shares a paper with another row of its own name
             co.discard(cluster_no)
-            mates = frozenset(int(x) for x in a2a.row(r) if a2c[x] == cluster_no)
+            mates = frozenset(x for x in coauthor_rows if a2c[x] == cluster_no)
         profiles.append(Profile(iri, facts.row(r, iri), frozenset(co), mates=mates, row=r,
-                                coauthor_rows=frozenset(int(x) for x in a2a.row(r))))
+                                coauthor_rows=coauthor_rows))
     names: dict[int, str] = {}
 
     def coauthor_name(cx: int) -> str:
@@ -170,7 +185,7 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
         return name
 
     bits = graph.bits
-    ctx = Context(len(profiles), common, graph.cluster_papers.__getitem__, coauthor_name, facts.venue_size,
+    ctx = Context(len(profiles), common, graph.cluster_papers, coauthor_name, facts.venue_size,
                   facts.venue_label, facts.idf if plain else bits.__getitem__, facts.vocabulary.__getitem__,
                   graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word, a2c.__getitem__,
                   facts.institution_size, facts.institution_label, graph.spellings,
@@ -206,7 +221,8 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
             return False
         return title_evidence(a, b, ctx, w)[0] >= w.positive
 
-    for i, j in sorted(_candidates(profiles, w, common, titled, graph.spellings, reach)):
+    for i, j in sorted(_candidates(profiles, w, common, titled, graph.spellings, reach,
+                                   None if plain else graph.spelt_keys)):
         judge(i, j)
 
     def verdict(a: str, b: str) -> Pair:
@@ -289,17 +305,17 @@ def _direct(profiles: list[Profile], by_venue: bool, venue_most: int,
     for (i, a), (j, b) in combinations(enumerate(profiles), 2):
         fa, fb = a.facts, b.facts
         shared = a.clusters & b.clusters
-        worth = (
+        worth = (  # the titles last: the one costly question, asked only when nothing else decides
             bool(shared) and (not coauthors or any(coauthors[c] <= BLOCK_MAX for c in shared))
             or not reach[i].isdisjoint(b.clusters)
             or b.row in a.mates
-            or bool(fa.words & fb.words) and titled(a, b)
             or any(institutions[x] <= BLOCK_MAX for x in fa.institutions & fb.institutions)
             or b.row in fa.cites or a.row in fb.cites
             or by_venue and any(venue_rows[v] <= venue_most for v in fa.venues & fb.venues)
             or bool(fa.orcid and fb.orcid and (fa.orcid == fb.orcid or orcids <= BLOCK_MAX))
             or bool(fa.dblp and fa.dblp == fb.dblp) or bool(fa.openalex and fa.openalex == fb.openalex)
             or 1 < numbers <= BLOCK_MAX and bool(homonym_number(fa.name) and homonym_number(fb.name))
+            or bool(fa.words & fb.words) and titled(a, b)
         )
         if worth:
             out.add((i, j))
@@ -316,9 +332,11 @@ def reachable(w: Weights, rows: int, common: float) -> tuple[bool, bool]:
 def _candidates(profiles: list[Profile], w: Weights, common: float,
                 titled: Callable[[Profile, Profile], bool],
                 spelt: Callable[[int], AbstractSet[int]] = _unspelt,
-                reach: list[frozenset[int]] | None = None) -> set[tuple[int, int]]:
+                reach: list[frozenset[int]] | None = None,
+                spelt_keys: AbstractSet[int] | None = None) -> set[tuple[int, int]]:
     """The pairs worth comparing (see the module's docstring); `reach`: per profile, the
-    clusters spelling its co-author clusters otherwise, when the caller has them."""
+    clusters spelling its co-author clusters otherwise, when the caller has them; `spelt_keys`:
+    the clusters that have another spelling (the others' spellings are not asked for)."""
     n = len(profiles)
     alone, by_venue = reachable(w, n, common)
     if alone:
@@ -366,24 +384,26 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
     for ks in (*by_coauthor.values(), *by_institution.values()):
         if 1 < len(ks) <= BLOCK_MAX:
             out.update(combinations(ks, 2))
-    for c, ks in by_coauthor.items():  # a co-author under two spellings of its name
+    spelt_coauthors = by_coauthor if spelt_keys is None else by_coauthor.keys() & spelt_keys
+    for c in spelt_coauthors:  # a co-author under two spellings of its name
+        ks = by_coauthor[c]
         if len(ks) > BLOCK_MAX:
             continue
         for spelling in spelt(c):
             them = by_coauthor.get(spelling) if spelling > c else None
             if them and len(them) <= BLOCK_MAX:
                 out.update((min(i, j), max(i, j)) for i in ks for j in them if i != j)
-    shared_words: set[tuple[int, int]] = set()
-    for ks in by_word.values():  # pairs whose rare title words could add up to title evidence
-        if 1 < len(ks) <= BLOCK_MAX:
-            shared_words.update(combinations(ks, 2))
-    for pair in shared_words:
-        if pair not in out and titled(profiles[pair[0]], profiles[pair[1]]):
-            out.add(pair)
     for ks in by_venue_rows.values():
         if 1 < len(ks) <= venue_most:
             out.update(combinations(ks, 2))
     for (kind, _), ks in other.items():
         if len(ks) > 1 and (kind == "i" or len(ks) <= BLOCK_MAX):
             out.update(combinations(ks, 2))
+    shared_words: set[tuple[int, int]] = set()
+    for ks in by_word.values():  # pairs whose rare title words could add up to title evidence
+        if 1 < len(ks) <= BLOCK_MAX:
+            shared_words.update(combinations(ks, 2))
+    for pair in shared_words:  # last: the titles are asked only of pairs nothing else pairs
+        if pair not in out and titled(profiles[pair[0]], profiles[pair[1]]):
+            out.add(pair)
     return out

@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -319,9 +319,13 @@ def variant_coauthors(a: Profile, b: Profile, ctx: Context) -> list[tuple[int, i
     if not a.clusters or not b.clusters:
         return []
     theirs, own = b.clusters - a.clusters, ctx.own
-    mine = a.clusters if ctx.spelt_clusters is None else a.clusters & ctx.spelt_clusters
-    options = {x: got for x in mine - b.clusters
-               if x not in own and (got := [y for y in ctx.coauthor_variants(x) if y in theirs and y not in own])}
+    options: dict[int, Collection[int]]
+    if ctx.spelt_clusters is None:
+        options = {x: got for x in a.clusters - b.clusters
+                   if x not in own and (got := [y for y in ctx.coauthor_variants(x) if y in theirs and y not in own])}
+    else:  # the speed path: only the clusters with another spelling, their spellings among b's at once
+        options = {x: near for x in (a.clusters & ctx.spelt_clusters) - b.clusters
+                   if x not in own and (near := (ctx.coauthor_variants(x) & theirs) - own)}
     if not options:
         return []
 

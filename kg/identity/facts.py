@@ -34,6 +34,8 @@ from kg.iris import Minter, dblp_iri, openalex_iri, orcid_iri
 from kg.records import Affiliation, Author, AuthorDetail, Paper, Venue
 from kg.terms import KG
 
+_NO_IDS: list[str | None] = [None, None, None]
+_NONE: frozenset[int] = frozenset()
 FACTS = "identity-facts.json"  # the small part (venues, identifiers); the per-row arrays beside it
 _NO_VENUE = 0xFFFFFFFF
 _ARRAYS = {"identity-years.dat": "H", "identity-papers.dat": "I", "identity-venues.off": "Q",
@@ -165,17 +167,20 @@ class Facts:
 
     def row(self, row: int, iri: str) -> RowFacts:
         """The facts of row number `row` (IRI `iri`)."""
-        ids = self.ids.get(row) or [None, None, None]
-        if row >= len(self):
+        ids = self.ids.get(row) or _NO_IDS
+        end = row + 1
+        names_off = self.names_off
+        if end >= len(names_off):  # row >= len(self)
             return RowFacts(row_label(iri), ids[0], ids[1], ids[2])
-        first, last = self.years[2 * row], self.years[2 * row + 1]
-        words = self.words_dat[self.words_off[row]: self.words_off[row + 1]] if row + 1 < len(self.words_off) else ()
-        i_off, c_off = self.institutions_off, self.cites_off
-        institutions = self.institutions_dat[i_off[row]: i_off[row + 1]] if row + 1 < len(i_off) else ()
-        cites = tuple(self.cites_dat[c_off[row]: c_off[row + 1]]) if row + 1 < len(c_off) else ()
-        return RowFacts(self.name(row, iri), ids[0], ids[1], ids[2], self.papers[row], first or None, last or None,
-                        frozenset(self.venue_dat[self.venue_off[row]: self.venue_off[row + 1]]), frozenset(words),
-                        frozenset(institutions), cites)
+        name = self.names_blob[names_off[row]: names_off[end]].decode("utf-8") or row_label(iri)
+        years = self.years
+        first, last = years[2 * row], years[2 * row + 1]
+        w_off, v_off, i_off, c_off = self.words_off, self.venue_off, self.institutions_off, self.cites_off
+        words = frozenset(self.words_dat[w_off[row]: w_off[end]]) if end < len(w_off) else _NONE
+        institutions = frozenset(self.institutions_dat[i_off[row]: i_off[end]]) if end < len(i_off) else _NONE
+        cites = tuple(self.cites_dat[c_off[row]: c_off[end]]) if end < len(c_off) else ()
+        return RowFacts(name, ids[0], ids[1], ids[2], self.papers[row], first or None, last or None,
+                        frozenset(self.venue_dat[v_off[row]: v_off[end]]), words, institutions, cites)
 
     def institution_size(self, institution: int) -> int:
         """The author rows of the whole graph affiliated with `institution` on one paper or more."""

@@ -30,6 +30,7 @@ from kg.identity.evidence import Weights
 from kg.identity.facts import RowFacts
 
 _EPS = 1e-9  # the bounds sum in another order than the evidence: never prune a pair at the boundary
+SCAN_MOST = 16  # partners of a cluster of at most this many rows are found row by row, not by an index
 
 
 class ClusterRows:
@@ -46,16 +47,26 @@ class ClusterRows:
         self._coauthors, self._bits = coauthors, bits
 
     @cached_property
+    def coauthors(self) -> list[frozenset[int]]:
+        """Per row: its co-author clusters."""
+        return [self._coauthors(r) for r in self.rows]
+
+    @cached_property
     def by_coauthor(self) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
-        for k, r in enumerate(self.rows):
-            for c in self._coauthors(r):
+        for k, theirs in enumerate(self.coauthors):
+            for c in theirs:
                 got = out.get(c)
                 if got is None:
                     out[c] = [k]
                 else:
                     got.append(k)
         return out
+
+    @cached_property
+    def coauthor_keys(self) -> frozenset[int]:
+        """The co-author clusters of `by_coauthor`."""
+        return frozenset(self.by_coauthor)
 
     @cached_property
     def by_identifier(self) -> dict[str, list[int]]:
@@ -156,16 +167,17 @@ def partners(ys: ClusterRows, coauthors: frozenset[int], reach: frozenset[int]) 
     """The positions of the rows of `ys` that share a co-author cluster with a row (`coauthors`, its
     own clusters left out), or one of whose co-author clusters may be a spelling of one of the row's
     (`reach`)."""
+    if len(ys.rows) <= SCAN_MOST:  # a few rows: each row's clusters asked, no index built
+        return {k for k, theirs in enumerate(ys.coauthors)
+                if not theirs.isdisjoint(coauthors) or not theirs.isdisjoint(reach)}
     found: set[int] = set()
-    index = ys.by_coauthor
-    for c in coauthors:
-        got = index.get(c)
-        if got:
-            found.update(got)
-    for c in reach:
-        got = index.get(c)
-        if got:
-            found.update(got)
+    index, keys = ys.by_coauthor, ys.coauthor_keys
+    # the clusters `ys` has, found by one set operation each (a row's co-authors and their other
+    # spellings are many; few are co-authors of the other cluster's rows)
+    for c in coauthors & keys:
+        found.update(index[c])
+    for c in reach & keys:
+        found.update(index[c])
     return found
 
 

@@ -22,13 +22,13 @@ about two rows of different clusters) in the identity graph; the read side
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from kg.adjacency import AdjacencyIndex
-from kg.identity.compute import commonness_ranks
+from kg.identity.compute import NameClusters
 from kg.identity.curation import Correction
 from kg.identity.evidence import (
     DISTINCT,
@@ -42,7 +42,7 @@ from kg.identity.evidence import (
     variant_coauthors,
 )
 from kg.identity.facts import Facts, RowFacts
-from kg.identity.spelling import cluster_key, cluster_pairs, read_pairs, relation, spellings
+from kg.identity.spelling import relation
 from kg.identity.variant_candidates import ClusterRows, priors, titles_may_suggest, worth_scoring
 from kg.nquads import iri, literal, typed
 from kg.terms import KG, RDF_TYPE
@@ -62,29 +62,39 @@ class Suggestion:
 class _Rows:
     """What the evidence reads about rows, cached: co-author clusters, joint papers, cluster papers."""
 
-    def __init__(self, index: AdjacencyIndex, facts: Facts, spelt: dict[int, frozenset[int]]) -> None:
+    def __init__(self, index: AdjacencyIndex, facts: Facts, spelt: dict[int, frozenset[int]],
+                 bits: list[float], plain: bool = False) -> None:
         self.index, self.facts, self.spelt = index, facts, spelt
+        self.plain = plain  # without the speed path's shortcuts (suggestions(every_pair=True))
+        self._recent: OrderedDict[int, ClusterRows] = OrderedDict()  # the last _RECENT small clusters read
+        self.spelt_keys = frozenset(spelt)  # the clusters with another spelling
         self._co: dict[int, frozenset[int]] = {}
         self._papers: dict[int, int] = {}
         self._names: dict[int, str] = {}
         self._reach: dict[int, frozenset[int]] = {}
         self._clusters: dict[int, ClusterRows] = {}
         self._venues: dict[int, dict[int, list[int]]] = {}
-        self.bits = [facts.idf(w) for w in range(len(facts.word_papers))]  # each title word's IDF
+        self.bits = bits  # each title word's IDF
 
     def coauthor_clusters(self, row: int) -> frozenset[int]:
         got = self._co.get(row)
         if got is None:
             a2c = self.index.a2c
-            got = self._co[row] = frozenset(int(a2c[x]) for x in self.index.a2a.row(row))
+            got = self._co[row] = frozenset({a2c[x] for x in self.index.a2a.row(row)})
         return got
 
     def joint(self, row: int, wanted: frozenset[int]) -> Counter[int]:
         """The row's joint papers with each co-author cluster of `wanted`."""
         a2c, p2a = self.index.a2c, self.index.p2a
         out: Counter[int] = Counter()
+        if self.plain:
+            for paper in self.index.a2p.row(row):
+                out.update({int(a2c[x]) for x in p2a.row(paper) if x != row} & wanted)
+            return out
+        if not wanted:  # none asked (a pair that shares no co-author): none to count
+            return out
         for paper in self.index.a2p.row(row):
-            out.update({int(a2c[x]) for x in p2a.row(paper) if x != row} & wanted)
+            out.update({a2c[x] for x in p2a.row(paper) if x != row} & wanted)
         return out
 
     def cluster_papers(self, cluster: int) -> int:
@@ -102,8 +112,12 @@ class _Rows:
         got = self._reach.get(row)
         if got is None:
             spelt = self.spelt
-            got = self._reach[row] = frozenset(
-                x for c in self.coauthor_clusters(row) if c in spelt for x in spelt[c])
+            if self.plain:
+                got = self._reach[row] = frozenset(
+                    x for c in self.coauthor_clusters(row) if c in spelt for x in spelt[c])
+                return got
+            has = self.coauthor_clusters(row) & self.spelt_keys  # most have no other spelling
+            got = self._reach[row] = frozenset().union(*[spelt[c] for c in has]) if has else _NONE
         return got
 
     def row_facts(self, row: int) -> RowFacts:
@@ -111,13 +125,23 @@ class _Rows:
 
     def cluster_rows(self, cluster: int) -> ClusterRows:
         """The cluster's rows indexed for the candidate search (kg.identity.variant_candidates);
-        kept for a large cluster only (one name's many spellings pair it again and again)."""
+        kept for a large cluster (one name's many spellings pair it again and again), and for the
+        last `recent` small ones (the pairs of the names of one bucket of spellings come close
+        together: at 1M papers the rows read fell from 398,000 to 107,000, of 103,000 rows)."""
         got = self._clusters.get(cluster)
         if got is None:
+            got = self._recent.get(cluster)
+            if got is not None:
+                self._recent.move_to_end(cluster)
+                return got
             members = [int(r) for r in self.index.c2a.row(cluster)]
             got = ClusterRows(members, self.row_facts, self.coauthor_clusters, self.bits)
             if len(members) >= _KEPT:
                 self._clusters[cluster] = got
+            elif not self.plain:
+                self._recent[cluster] = got
+                if len(self._recent) > _RECENT:
+                    self._recent.popitem(last=False)
         return got
 
     def by_venue(self, cluster: int) -> dict[int, list[int]]:
@@ -152,28 +176,26 @@ class _Rows:
 
 def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = None,
                 hand: dict[tuple[str, str], Correction] | None = None, *,
-                every_pair: bool = False) -> Iterator[Suggestion]:
+                every_pair: bool = False, names: NameClusters | None = None) -> Iterator[Suggestion]:
     """Every variant suggestion of the graph, in the order of the clusters' keys, then those only a
     curator made. `hand`: the corrections by hand about rows of two clusters (kg.identity.curation.Hand
     .variants), by their sorted rows: a `same` is suggested as confirmed by hand whatever the evidence
-    says, a `distinct` is never suggested. `every_pair`: try every pair of rows of two clusters (the
-    plain path, slow for large clusters) rather than the pairs kg.identity.variant_candidates finds:
-    the suggestions are the same."""
+    says, a `distinct` is never suggested. `every_pair`: the plain path, the speed path's reference
+    (slow for large clusters): every pair of rows of two clusters tried rather than the pairs
+    kg.identity.variant_candidates finds, and each scored without the speed path's shortcuts (the
+    co-authors under another spelling looked for only when the other row has one, once a pair, among
+    the clusters with another spelling only; the title words' IDFs once a build; the last clusters'
+    rows kept; no joint papers counted when no co-author cluster is asked): the suggestions are the
+    same. `names`: NameClusters.of(index, facts), when the caller has it."""
     given = weights or Weights()
     w = replace(given, title_free=given.suggest_title_free, title_venue=given.suggest_title_venue)
     hand = dict(hand or {})
-    pairs = read_pairs(index.path)
-    if pairs is None:  # an index written before the pairs were
-        pairs = cluster_pairs(index.clusters.iri(c) for c in range(len(index.clusters)))
-    iris = [index.clusters.iri(c) for c in range(len(index.clusters))]
-    number = {iri: c for c, iri in enumerate(iris)}
-    keys = [cluster_key(iri) for iri in iris]
-    ranks = commonness_ranks(keys)
-    rows = _Rows(index, facts, spellings(pairs, number.get))
-    for x, y in pairs:
-        cx, cy = number.get(x), number.get(y)
-        if cx is not None and cy is not None:
-            yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
+    if names is None:
+        names = NameClusters.of(index, facts)
+    keys, ranks = names.keys, names.ranks
+    rows = _Rows(index, facts, names.spelt, names.bits, plain=every_pair)
+    for cx, cy in names.pairs:
+        yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
     for (a, b), c in sorted(hand.items()):  # a curator's word about two names no spelling relates
         if c.verdict != SAME:
             continue
@@ -181,8 +203,8 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
         if ra is None or rb is None:
             continue
         ka, kb = keys[int(index.a2c[ra])], keys[int(index.a2c[rb])]
-        names = f"name: {relation(ka, kb)} ({facts.name(ra, a)} / {facts.name(rb, b)})"
-        yield Suggestion(a, b, RULE_SCORE, SAME, [c.words(), names, "computed: not compared"])
+        said = f"name: {relation(ka, kb)} ({facts.name(ra, a)} / {facts.name(rb, b)})"
+        yield Suggestion(a, b, RULE_SCORE, SAME, [c.words(), said, "computed: not compared"])
 
 
 def _by_hand(found: Suggestion | None, a: str, b: str, c: Correction) -> Suggestion | None:
@@ -201,6 +223,8 @@ def _cluster_pair(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[fl
     """The suggestions between the rows of clusters `cx` and `cy`; the corrections by hand of their
     pairs applied (and taken out of `hand`)."""
     yield from _computed(rows, cx, cy, keys, ranks, w, hand, every_pair)
+    if not hand:  # no correction left to look for (the rows' IRIs of every pair of clusters unread)
+        return
     index = rows.index
     xs = {index.authors.iri(int(r)) for r in index.c2a.row(cx)}
     ys = {index.authors.iri(int(r)) for r in index.c2a.row(cy)}
@@ -222,9 +246,11 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
     # merged, and on bench/variants.py the venue's weighing cost found rows ("sliding, mode" at a
     # control journal) and no wrong suggestion
     ctx = Context(len(xs) + len(ys), max(ranks[cx], ranks[cy]), rows.cluster_papers, rows.cluster_name,
-                  facts.venue_size, facts.venue_label, facts.idf, facts.vocabulary.__getitem__,
-                  institution_rows=facts.institution_size, institution_names=facts.institution_label,
-                  coauthor_variants=rows.spellings, own=own | rows.spellings(cx) | rows.spellings(cy))
+                  facts.venue_size, facts.venue_label, facts.idf if every_pair else rows.bits.__getitem__,
+                  facts.vocabulary.__getitem__, institution_rows=facts.institution_size,
+                  institution_names=facts.institution_label, coauthor_variants=rows.spellings,
+                  own=own | rows.spellings(cx) | rows.spellings(cy),
+                  spelt_clusters=None if every_pair else rows.spelt_keys)
     known = dict(zip(xs, cxs.facts, strict=True)) | dict(zip(ys, cys.facts, strict=True))
     facts_of = known.__getitem__
     prior = priors(w, ctx.rows, ctx.commonness)
@@ -238,7 +264,7 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
     for x, rx in enumerate(xs):
         co_x = rows.coauthor_clusters(rx) - own
         reach = rows.spelt_reach(rx)  # its co-authors' other spellings: the rows it may share one with
-        mates = frozenset(int(m) for m in index.a2a.row(rx))
+        mates = frozenset(index.a2a.row(rx))
         also: AbstractSet[int] = partners.get(rx, frozenset())
         for ry in ys if every_pair else worth_scoring(w, prior, cxs, cys, x, co_x, reach, rows.bits, by_titles,
                                                       also):
@@ -255,12 +281,14 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
             co_y = co_y - own
             a = Profile(index.authors.iri(rx), fx, frozenset(co_x), row=rx)
             b = Profile(index.authors.iri(ry), fy, frozenset(co_y), row=ry)
-            spelt = variant_coauthors(a, b, ctx)
+            # no co-author of the other row spells one of its own otherwise: none shared so (the
+            # speed path asks variant_coauthors only when one may be, and gives compare its answer)
+            spelt = [] if not every_pair and reach.isdisjoint(co_y) else variant_coauthors(a, b, ctx)
             if not shared and not spelt and not same_id and not fx.words & fy.words and not venues:
                 continue
             a.coauthors = rows.joint(rx, shared | {x for x, _ in spelt})
             b.coauthors = rows.joint(ry, shared | {y for _, y in spelt})
-            pair = compare(a, b, ctx, w)
+            pair = compare(a, b, ctx, w, None if every_pair else spelt)
             if venues and pair.verdict != DISTINCT:
                 pair.score += w.suggest_alone
                 pair.reasons.append(_alone_reason([facts.venue_label(v) for v in venues]))
@@ -294,11 +322,12 @@ def _alone_reason(venues: list[str]) -> str:
 
 
 def variant_lines(index: AdjacencyIndex, facts: Facts, graph: str, weights: Weights | None = None,
-                  hand: dict[tuple[str, str], Correction] | None = None) -> Iterator[str]:
+                  hand: dict[tuple[str, str], Correction] | None = None,
+                  names: NameClusters | None = None) -> Iterator[str]:
     """The suggestions as N-Quads in `graph` (an N-Triples IRI): a kg:VariantSuggestion each,
     BASE/author/ROW/variant/K after its first row."""
     numbered: Counter[str] = Counter()
-    for s in suggestions(index, facts, weights, hand):
+    for s in suggestions(index, facts, weights, hand, names=names):
         node = iri(f"{s.a}/variant/{numbered[s.a]}")
         numbered[s.a] += 1
         yield f"{node} {_TYPE} {iri(KG.VariantSuggestion)} {graph} .\n"
@@ -311,6 +340,8 @@ def variant_lines(index: AdjacencyIndex, facts: Facts, graph: str, weights: Weig
 
 
 XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
+_NONE: frozenset[int] = frozenset()
 _KEPT = 64  # a cluster of at least this many rows keeps its candidate index for its other pairs
+_RECENT = 1024  # and so do the last this many smaller clusters read (on the speed path)
 _TYPE = iri(RDF_TYPE)
 _ROW = iri(KG.comparedRow)
