@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -120,23 +120,50 @@ def openalex_iri(oid: str) -> str:
     return "https://openalex.org/" + oid
 
 
+# How many paper, author and venue IRIs a Minter remembers (each kind apart): the mapping mints the
+# same ones again and again (a paper's and its author rows' for each authorship, in the mapper and in
+# the index's collector). A full memo is emptied, not grown: a few MB at most, whatever the input.
+MEMO = 1 << 16
+
+
 @dataclass(frozen=True, slots=True)
 class Minter:
     """Mints the IRIs of one graph's resources under a base IRI."""
 
     base: str = DEFAULT_BASE_IRI
+    _papers: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _authors: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _venues: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def paper(self, id: str) -> str:
-        return f"{self.base}paper/{segment(id)}"
+        memo = self._papers
+        minted = memo.get(id)
+        if minted is None:
+            if len(memo) >= MEMO:
+                memo.clear()
+            minted = memo[id] = f"{self.base}paper/{segment(id)}"
+        return minted
 
     def author(self, id: str) -> str:
-        return f"{self.base}author/{segment(id)}"
+        memo = self._authors
+        minted = memo.get(id)
+        if minted is None:
+            if len(memo) >= MEMO:
+                memo.clear()
+            minted = memo[id] = f"{self.base}author/{segment(id)}"
+        return minted
 
     def venue(self, id: str) -> str:
-        return f"{self.base}venue/{segment(id)}"
+        memo = self._venues
+        minted = memo.get(id)
+        if minted is None:
+            if len(memo) >= MEMO:
+                memo.clear()
+            minted = memo[id] = f"{self.base}venue/{segment(id)}"
+        return minted
 
     def authorship(self, paper_id: str, position: int) -> str:
-        return f"{self.base}paper/{segment(paper_id)}/authorship/{position}"
+        return f"{self.paper(paper_id)}/authorship/{position}"
 
     def institution(self, id: str) -> str:
         return f"{self.base}institution/{segment(id)}"

@@ -1,0 +1,190 @@
+"""The mapping's speed paths equal the plain code they shortcut.
+
+Each reference below is the code as it was before its fast path (kept here, verbatim but for its
+name): literals without the escape check, name keys and title words without the ASCII path, IRIs
+minted without the Minter's memo, an authorship's lines from the per-term helpers. Hypothesis
+feeds them names and titles in every script (diacritics NFC and NFD, Greek, Cyrillic, CJK, Arabic),
+white space of every kind, digits of other scripts, and values that need escapes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import kg.iris
+from kg.identity.facts import title_words
+from kg.iris import Minter
+from kg.mapping import Mapper
+from kg.names import loose_key, name_key, strip_homonym
+from kg.nquads import literal, typed
+from kg.records import Authorship
+from kg.terms import KG, RDF_TYPE, XSD_INTEGER
+
+# ---- the references: the code before its fast path -------------------------------------------
+
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def literal_reference(value: str) -> str:
+    return '"' + value.translate(_ESCAPES) + '"'
+
+
+def typed_reference(value: str, datatype: str) -> str:
+    return '"' + value.translate(_ESCAPES) + '"^^<' + datatype + ">"
+
+
+_SPACE = re.compile(r"\s+")
+_HOMONYM = re.compile(r"\s+\d{4}$")
+_PUNCT = re.compile(r"[^\w\s]|_")
+
+
+def strip_homonym_reference(name: str) -> str:
+    collapsed = _SPACE.sub(" ", name).strip()
+    return _HOMONYM.sub("", collapsed)
+
+
+def name_key_reference(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return strip_homonym_reference(text)
+
+
+def loose_key_reference(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name_key_reference(name))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _PUNCT.sub(" ", text)
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+_WORD = re.compile(r"\w+")
+_CJK = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_STOP = frozenset({
+    "the", "and", "for", "with", "from", "into", "onto", "using", "via", "its", "are", "our", "their", "this",
+    "that", "these", "those", "based", "toward", "towards", "about", "over", "under", "between", "within",
+    "without", "through", "than", "not", "new", "some"})
+
+
+def title_words_reference(title: str) -> set[str]:
+    folded = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
+    folded = unicodedata.normalize("NFC", folded)
+    out: set[str] = set()
+    for run in _CJK.findall(folded):
+        out.update([run] if len(run) == 1 else (run[k: k + 2] for k in range(len(run) - 1)))
+    for word in _WORD.findall(_CJK.sub(" ", folded)):
+        if len(word) >= 3 and not word.isdigit() and word not in _STOP:
+            out.add(word)
+    return out
+
+
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_~\-][A-Za-z0-9_.~\-]*\Z")
+
+
+def segment_reference(value: str) -> str:
+    if _PLAIN_SEGMENT.match(value):
+        return value
+    encoded = quote(value, safe="")
+    if encoded in (".", ".."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def authorship_reference(base: str, graph: str, a: Authorship) -> str:
+    def iri(value: str) -> str:
+        return f"<{value}>"
+
+    s = iri(f"{base}paper/{segment_reference(a.paper_id)}/authorship/{a.position}")
+    paper = iri(f"{base}paper/{segment_reference(a.paper_id)}")
+    author = iri(f"{base}author/{segment_reference(a.author_id)}")
+    g = iri(graph)
+    printed = f"{s} {iri(KG.nameAsPrinted)} {literal_reference(a.name_as_printed)} {g} .\n" if a.name_as_printed else ""
+    return (
+        f"{s} {iri(RDF_TYPE)} {iri(KG.Authorship)} {g} .\n"
+        f"{s} {iri(KG.paper)} {paper} {g} .\n"
+        f"{s} {iri(KG.authorRow)} {author} {g} .\n"
+        f"{s} {iri(KG.position)} {typed_reference(str(a.position), XSD_INTEGER)} {g} .\n"
+        f"{printed}"
+        f"{paper} {iri(KG.hasAuthorship)} {s} {g} .\n"
+        f"{paper} {iri(KG.author)} {author} {g} .\n"
+    )
+
+
+# ---- names and titles in every script ---------------------------------------------------------
+
+SCRIPTS = [
+    "Zoë Ångström", "Zoe\u0308 A\u030angstro\u0308m",  # NFC and NFD
+    "José-María Núñez", "Jose\u0301-Mari\u0301a Nu\u0301n\u0303ez",
+    "Αλέξανδρος Παπαδόπουλος", "Σίσυφος ΣΊΣΥΦΟΣ", "Дмитрий Иванов", "Ёлкин Щукин",
+    "王小明", "東京大学 情報理工学", "山田 太郎", "김민준", "محمد عبد الله", "عَلِيّ ٠١٢٣",
+    "Hong Chen 0004", "Hong Chen\u00a00004", "Hong Chen ٠٠٠٤", "Agent 007", "ﬁne Straße", "Ｌｉｕ",
+    'A "quoted" \\ back\\slash', "line\nbreak\r\nand\rreturn", "tab\tand\x00nul\x1f\x7f",
+    "\u2028sep\u2029\x85", "  lots   of\u3000space  ", "", " ", "_under_score_", "a-b.c,d;e",
+]
+NAME_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",))
+NAMES = st.one_of(
+    st.sampled_from(SCRIPTS),
+    st.text(NAME_CHARS, max_size=24),
+    st.lists(st.sampled_from(SCRIPTS + [" ", "\t", "0001", "٣", "-", "'"]), max_size=5).map("".join),
+)
+FEW = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FEW
+@given(NAMES)
+def test_literal_is_the_translated_text(value: str) -> None:
+    assert literal(value) == literal_reference(value)
+    assert typed(value, XSD_INTEGER) == typed_reference(value, XSD_INTEGER)
+
+
+@FEW
+@given(NAMES)
+@example("Hong  Chen 0004")
+@example("x\u00a0\u00a01234")
+@example("x \u0661\u0662\u0663\u0664")  # Arabic-Indic digits are \d too
+@example("x \u00b2\u00b2\u00b2\u00b2")  # superscripts are digits, not decimals: not a homonym number
+def test_name_keys_equal_the_plain_code(name: str) -> None:
+    assert strip_homonym(name) == strip_homonym_reference(name)
+    assert name_key(name) == name_key_reference(name)
+    assert loose_key(name) == loose_key_reference(name)
+
+
+@FEW
+@given(NAMES)
+@example("The Theory of Graphs, 2024: 123 new results for CJK-free ASCII")
+def test_title_words_equal_the_plain_code(title: str) -> None:
+    assert title_words(title) == title_words_reference(title)
+    # the same words in the same order: the collector numbers them as it meets them
+    assert list(title_words(title)) == list(title_words_reference(title))
+
+
+IDS = st.one_of(st.sampled_from(["p1", ".", "..", "a b", "x/y", "%", "é", "王", "", "-", "~a.b"]),
+                st.text(NAME_CHARS, max_size=8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(IDS, IDS, st.integers(1, 500), st.one_of(st.none(), NAMES)), max_size=40))
+def test_minted_iris_and_authorship_lines_equal_the_plain_code(
+    ships: list[tuple[str, str, int, str | None]]
+) -> None:
+    """With a memo of two IRIs, emptied again and again, every IRI is the one minted afresh."""
+    base, graph = "https://example.org/kg/", "https://example.org/kg/graph/rows"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kg.iris, "MEMO", 2)
+        minter = Minter(base)
+        mapper = Mapper(minter, graph)
+        for paper, author, position, printed in ships:
+            a = Authorship(paper, author, position, printed)
+            assert "".join(mapper.lines(a)) == authorship_reference(base, graph, a)
+            assert minter.venue(author) == f"{base}venue/{segment_reference(author)}"
+            assert minter.authorship(paper, position) == f"{base}paper/{segment_reference(paper)}/authorship/{position}"
+            assert len(minter._papers) <= 2 and len(minter._authors) <= 2
+
+
+def test_minter_memo_is_not_part_of_its_value() -> None:
+    a, b = Minter("https://example.org/"), Minter("https://example.org/")
+    a.paper("p1")
+    assert a == b and hash(a) == hash(b) and repr(a) == "Minter(base='https://example.org/')"
