@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from hashlib import blake2b
 from urllib.parse import quote
 
 import pytest
@@ -24,6 +25,7 @@ from kg.mapping import Mapper
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import literal, typed
 from kg.records import Authorship
+from kg.sync.ledger import Ledger
 from kg.terms import KG, RDF_TYPE, XSD_INTEGER
 
 # ---- the references: the code before its fast path -------------------------------------------
@@ -188,3 +190,38 @@ def test_minter_memo_is_not_part_of_its_value() -> None:
     a, b = Minter("https://example.org/"), Minter("https://example.org/")
     a.paper("p1")
     assert a == b and hash(a) == hash(b) and repr(a) == "Minter(base='https://example.org/')"
+
+
+def add_chunk_reference(graphs: dict[str, dict[bytes, int]], chunk: bytes) -> None:
+    current_name = b""
+    current: dict[bytes, int] = {}
+    for line in chunk.split(b"\n"):
+        if not line:
+            continue
+        name = line[line.rindex(b" ", 0, len(line) - 2) + 2 : -3]
+        if name != current_name:
+            current_name, current = name, graphs.setdefault(name.decode("utf-8"), {})
+        subject = line[: line.index(b" ")]
+        digest = int.from_bytes(blake2b(line, digest_size=8).digest(), "little")
+        current[subject] = (current.get(subject, 0) + digest) & ((1 << 64) - 1)
+
+
+SUBJECTS = st.sampled_from(["<https://e.org/p/1>", "<https://e.org/p/2>", "<https://e.org/a/%C3%A9>", "_:b0"])
+GRAPHS = st.sampled_from(["<https://e.org/graph/rows>", "<https://e.org/graph/dblp>"])
+LINES = st.tuples(SUBJECTS, st.sampled_from(["<https://e.org/name>", "<https://e.org/k#title>"]), NAMES, GRAPHS).map(
+    lambda t: f"{t[0]} {t[1]} {literal(t[2])} {t[3]} .\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(LINES, max_size=12).map("".join), max_size=4), st.booleans())
+def test_ledger_digests_equal_line_by_line(chunks: list[str], blank: bool) -> None:
+    """A chunk of one graph (the mapper's) takes the C path, one of several graphs the line by line
+    one: both give the digests of the plain loop, whatever the order and the runs of subjects."""
+    ledger, reference = Ledger(), {}
+    for text in chunks:
+        chunk = text.encode("utf-8") + (b"\n" if blank else b"")
+        ledger.add_chunk(chunk)
+        add_chunk_reference(reference, chunk)
+    assert ledger.graphs == reference
+    for graph in reference.values():
+        assert all(0 <= d < 1 << 64 for d in graph.values())
