@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from hashlib import blake2b
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -24,7 +25,8 @@ from kg.iris import Minter
 from kg.mapping import Mapper
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import literal, typed
-from kg.records import Authorship
+from kg.records import Author, Authorship, Paper, Venue
+from kg.sources import rows
 from kg.sync.ledger import Ledger
 from kg.terms import KG, RDF_TYPE, XSD_INTEGER
 
@@ -225,3 +227,89 @@ def test_ledger_digests_equal_line_by_line(chunks: list[str], blank: bool) -> No
     assert ledger.graphs == reference
     for graph in reference.values():
         assert all(0 <= d < 1 << 64 for d in graph.values())
+
+
+# ---- the rows tables' fast parsers against their plain parsers -----------------------------------
+
+VALUES = st.one_of(
+    NAMES,
+    st.sampled_from([
+        "", " ", "  x ", "2020", " 2020", "0999", "1000", "2999", "3000", "02020", "٢٠٢٠", "1" * 5000, "+1", "0",
+        "-1", "1_0", "7", "007", "１２", "true", "YES", " t ", "0", "n", "maybe", "10.1234/AbC", " 10.1234/x ",
+        "https://doi.org/10.1/X", "doi:10.1/y", "10.1/ x", "0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-009X",
+        "0000-0002-1825", "12/3456", "https://dblp.org/pid/h/HongChen", "A123", "https://openalex.org/A5", "W1",
+        "https://example.org/a b/é?q=<1>", "mailto:x@y", "http://[bad/x", "not a url", "Journal", " conference ",
+        "other", "bogus", "Workshop", "\u00a0", "\t", "x\u00a0",
+    ]),
+)
+
+
+USUAL = {  # values each column usually holds: a row of them is a record
+    "position": ["1", "2", "12"], "year": ["2020", "1999", ""], "kind": ["journal", ""], "doi": ["", "10.1234/x"],
+    "url": ["", "https://example.org/x"], "orcid": ["", "0000-0002-1825-0097"], "dblp_pid": ["", "12/3456"],
+    "openalex_id": ["", "A123"], "authors_truncated": ["", "true", "0"], "name_as_printed": ["", "Zoë Å."],
+}
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(rows._FAST)), st.data())
+def test_fast_row_parsers_equal_the_plain_ones(table: str, data: st.DataObject) -> None:
+    """Whatever the header (columns in any order, optional ones missing, unknown or repeated ones)
+    and the values, a CSV row gives the record, or the reason, that its dict gives the plain parser."""
+    optional = [c for c in rows.COLUMNS[table] if c not in rows.REQUIRED[table]]
+    extra = data.draw(st.lists(st.sampled_from([*optional, *rows.REQUIRED[table], "unknown"]), max_size=3))
+    header = data.draw(st.permutations([*rows.REQUIRED[table], *data.draw(st.sets(st.sampled_from(optional))), *extra]))
+    fields = [data.draw(st.one_of(st.sampled_from(USUAL.get(column, ["x", "Zoë"])), VALUES)) for column in header]
+    plain = rows._parsed(rows._PARSERS[table], dict(zip(header, fields, strict=True)))
+    fast = rows._FAST[table](rows._Columns(header))(fields)
+    assert fast is None or fast == plain
+    if not isinstance(plain, str):  # the common rows take the fast path
+        simple = all(v == v.strip() and v.isascii() and not v.isdigit() or v in ("", "2020", "7") for v in fields)
+        assert fast is not None or not simple
+
+
+def test_fast_paths_keep_rows_of_every_script_and_their_rejects(tmp_path: Path) -> None:
+    """The rows tables through read_rows: records of every script, and rejects with their lines."""
+    (tmp_path / "venues.csv").write_text("id,name,kind\nv1,Βάσεις Δεδομένων,journal\nv2,x,bogus\n", encoding="utf-8")
+    (tmp_path / "authors.csv").write_text(
+        "id,name,orcid\na1,Zoe\u0308 Ångström,\na2,王小明,0000-0002-1825-0097\na3,محمد,bad\n,Дмитрий,\n",
+        encoding="utf-8")
+    (tmp_path / "papers.csv").write_text(
+        'id,title,year,venue_id\np1,"Графы, ""и"" \\ 東京",2020,v1\np2,T,20x0,\np3,T,999,v1\np4,T,,\n',
+        encoding="utf-8")
+    (tmp_path / "authorships.csv").write_text(
+        "paper_id,author_id,position,name_as_printed\np1,a1,1, Zoë Å. \np1,a2,0,\np1,a2,x,\np1,a2,2,\n",
+        encoding="utf-8")
+    got = [(Path(r.file).name, r.line, r.item) for r in rows.read_rows(tmp_path)]
+    assert got == [
+        ("venues.csv", 2, Venue("v1", "Βάσεις Δεδομένων", "journal")),
+        ("venues.csv", 3, "column 'kind': 'bogus' is not one of conference, journal, workshop, repository, other"),
+        ("authors.csv", 2, Author("a1", "Zoe\u0308 Ångström")),
+        ("authors.csv", 3, Author("a2", "王小明", orcid="0000-0002-1825-0097")),
+        ("authors.csv", 4, "column 'orcid': not an ORCID: 'bad'"),
+        ("authors.csv", 5, "missing required column 'id'"),
+        ("papers.csv", 2, Paper("p1", 'Графы, "и" \\ 東京', 2020, "v1")),
+        ("papers.csv", 3, "column 'year': expected an integer, found '20x0'"),
+        ("papers.csv", 4, "column 'year': 999 is out of range (from 1000 to 2999)"),
+        ("papers.csv", 5, Paper("p4", "T")),
+        ("authorships.csv", 2, Authorship("p1", "a1", 1, "Zoë Å.")),
+        ("authorships.csv", 3, "column 'position': 0 is out of range (at least 1)"),
+        ("authorships.csv", 4, "column 'position': expected an integer, found 'x'"),
+        ("authorships.csv", 5, Authorship("p1", "a2", 2)),
+    ]
+
+
+def test_numbers_of_any_length_are_rejected_as_before(tmp_path: Path) -> None:
+    """int() refuses more than 4300 digits: the plain parser's reason, not a crash of the fast one."""
+    long = "1" * 5000
+    (tmp_path / "venues.csv").write_text("id,name\n", encoding="utf-8")
+    (tmp_path / "authors.csv").write_text("id,name\na,A\n", encoding="utf-8")
+    (tmp_path / "papers.csv").write_text(f"id,title,year\np,T,{long}\nq,T,0{long[:3]}\n", encoding="utf-8")
+    (tmp_path / "authorships.csv").write_text(f"paper_id,author_id,position\nq,a,{long}\nq,a,0001\n", encoding="utf-8")
+    got = [(r.line, r.item) for r in rows.read_rows(tmp_path)]
+    assert got[1:] == [
+        (2, f"column 'year': expected an integer, found {long!r}"),
+        (3, "column 'year': 111 is out of range (from 1000 to 2999)"),
+        (2, f"column 'position': expected an integer, found {long!r}"),
+        (3, Authorship("q", "a", 1)),
+    ]
