@@ -120,7 +120,7 @@ def openalex_iri(oid: str) -> str:
     return "https://openalex.org/" + oid
 
 
-# How many paper, author and venue IRIs a Minter remembers (each kind apart): the mapping mints the
+# How many paper, author, venue and cluster IRIs a Minter remembers (each kind apart): the mapping mints the
 # same ones again and again (a paper's and its author rows' for each authorship, in the mapper and in
 # the index's collector). A full memo is emptied, not grown: a few MB at most, whatever the input.
 MEMO = 1 << 16
@@ -134,6 +134,7 @@ class Minter:
     _papers: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
     _authors: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
     _venues: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _clusters: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def paper(self, id: str) -> str:
         memo = self._papers
@@ -169,7 +170,13 @@ class Minter:
         return f"{self.base}institution/{segment(id)}"
 
     def cluster(self, key: str) -> str:
-        return f"{self.base}cluster/{segment(key)}"
+        memo = self._clusters
+        minted = memo.get(key)
+        if minted is None:
+            if len(memo) >= MEMO:
+                memo.clear()
+            minted = memo[key] = f"{self.base}cluster/{segment(key)}"
+        return minted
 
     def graph(self, source: str) -> str:
         return f"{self.base}graph/{segment(source)}"

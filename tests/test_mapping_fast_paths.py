@@ -13,6 +13,7 @@ import re
 import unicodedata
 from hashlib import blake2b
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -26,9 +27,10 @@ from kg.mapping import Mapper
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import literal, typed
 from kg.records import Author, Authorship, Paper, Venue
-from kg.sources import rows
+from kg.sources import openalex, rows
 from kg.sync.ledger import Ledger
 from kg.terms import KG, RDF_TYPE, XSD_INTEGER
+from kg.text import plain
 
 # ---- the references: the code before its fast path -------------------------------------------
 
@@ -184,6 +186,7 @@ def test_minted_iris_and_authorship_lines_equal_the_plain_code(
             a = Authorship(paper, author, position, printed)
             assert "".join(mapper.lines(a)) == authorship_reference(base, graph, a)
             assert minter.venue(author) == f"{base}venue/{segment_reference(author)}"
+            assert minter.cluster(author) == f"{base}cluster/{segment_reference(author)}"
             assert minter.authorship(paper, position) == f"{base}paper/{segment_reference(paper)}/authorship/{position}"
             assert len(minter._papers) <= 2 and len(minter._authors) <= 2
 
@@ -313,3 +316,25 @@ def test_numbers_of_any_length_are_rejected_as_before(tmp_path: Path) -> None:
         (2, f"column 'position': expected an integer, found {long!r}"),
         (3, Authorship("q", "a", 1)),
     ]
+
+
+def abstract_reference(index: Any) -> str | None:
+    if not isinstance(index, dict) or not index:
+        return None
+    placed: dict[int, str] = {}
+    for word, positions in index.items():
+        for position in positions if isinstance(positions, list) else []:
+            if isinstance(position, int):
+                placed[position] = word
+    return plain(" ".join(placed[p] for p in sorted(placed)))
+
+
+ODD = st.one_of(st.integers(0, 30), st.booleans(), st.none(), st.text(max_size=2))
+POSITIONS = st.one_of(st.lists(st.integers(0, 30), max_size=4), st.lists(ODD, max_size=4), st.none(), st.integers())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.dictionaries(NAMES, POSITIONS, max_size=8), st.none(), st.lists(st.integers())))
+@example({"Théorie": [0, 2], "des": [1], "Графов": [3, True], "<b>bold</b>": ["x", 4], "&amp;": [0]})
+def test_openalex_abstract_equals_the_plain_loop(index: Any) -> None:
+    assert openalex.abstract(index) == abstract_reference(index)
