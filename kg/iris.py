@@ -120,10 +120,11 @@ def openalex_iri(oid: str) -> str:
     return "https://openalex.org/" + oid
 
 
-# How many paper, author, venue and cluster IRIs a Minter remembers (each kind apart): the mapping mints the
-# same ones again and again (a paper's and its author rows' for each authorship, in the mapper and in
-# the index's collector). A full memo is emptied, not grown: a few MB at most, whatever the input.
-MEMO = 1 << 16
+# How many paper, author, venue and cluster IRIs a Minter remembers (each kind apart): the mapping
+# mints the same ones again and again, mostly one after the other (a paper's and its author row's
+# for each authorship, in the index's collector and then in the mapper). A full memo is emptied,
+# not grown: about 1 MB at most each, whatever the input.
+MEMO = 1 << 12
 
 
 @dataclass(frozen=True, slots=True)

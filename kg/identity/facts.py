@@ -415,16 +415,17 @@ class FactCollector:
             for k in range(start, end):
                 counts[self._words_dat[k]] -= 1
         found = title_words(title)
-        pw[2 * number] = len(self._words_dat)
+        words, dat = self._words, self._words_dat
+        pw[2 * number] = len(dat)
         for word in found:
-            w = self._words.get(word)
+            w = words.get(word)
             if w is None:
-                w = self._words[word] = len(self._word_list)
+                w = words[word] = len(self._word_list)
                 self._word_list.append(word)
                 counts.append(0)
             counts[w] += 1
-            self._words_dat.append(w)
-        pw[2 * number + 1] = len(self._words_dat)
+            dat.append(w)
+        pw[2 * number + 1] = len(dat)
         self.documents += bool(found)
 
     def affiliation(self, row: int | None, paper: int, a: Affiliation) -> None:
