@@ -17,17 +17,21 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from conftest import shared
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import kg.iris
+from kg import sources
+from kg.adjacency import Collector
 from kg.identity.facts import title_words
-from kg.iris import Minter
+from kg.iris import DEFAULT_BASE_IRI, Minter
 from kg.mapping import Mapper
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import literal, typed
 from kg.records import Author, Authorship, Paper, Venue
 from kg.sources import openalex, rows
+from kg.streaming import Report, batched, quads
 from kg.sync.ledger import Ledger
 from kg.terms import KG, RDF_TYPE, XSD_INTEGER
 from kg.text import plain
@@ -338,3 +342,43 @@ POSITIONS = st.one_of(st.lists(st.integers(0, 30), max_size=4), st.lists(ODD, ma
 @example({"Théorie": [0, 2], "des": [1], "Графов": [3, True], "<b>bold</b>": ["x", 4], "&amp;": [0]})
 def test_openalex_abstract_equals_the_plain_loop(index: Any) -> None:
     assert openalex.abstract(index) == abstract_reference(index)
+
+
+# ---- the recorded dblp and OpenAlex files --------------------------------------------------------
+
+RECORDED = [
+    ("dblp_xml", "donnerdistel_dblp_test.xml", "dblp"), ("dblp_xml", "rgovaerts_dblp_excerpt.xml", "dblp"),
+    ("dblp_xml", "xcurator_dblp_sample.xml", "dblp"), ("openalex", "openalexpro_page1_200works.json", "openalex"),
+    ("openalex", "openalexpro_chunk1.json", "openalex"),
+]
+
+
+def _mapped(path: Path, kind: str) -> tuple[list[bytes], list[str]]:
+    minter = Minter(DEFAULT_BASE_IRI)
+    rejects: list[str] = []
+    lines = quads([path], kind, minter, Report(), lambda r: rejects.append(str(r)), collector=Collector(minter))
+    return list(batched(lines, size=1 << 14)), rejects
+
+
+@pytest.mark.parametrize(("folder", "name", "kind"), RECORDED)
+def test_recorded_files_map_as_the_plain_code(folder: str, name: str, kind: str) -> None:
+    """On the recorded real files: every name and title folds as the plain code folds it, the
+    N-Quads do not depend on what the Minter remembers (a memo of one IRI against the default), and
+    the ledger's digests of them are the plain loop's."""
+    path = shared("data", folder, name)
+    for located in sources.read(path, kind):
+        item = located.item
+        for value in (getattr(item, "name", None), getattr(item, "title", None), getattr(item, "name_variant", None)):
+            if isinstance(value, str):
+                assert (name_key(value), loose_key(value)) == (name_key_reference(value), loose_key_reference(value))
+                assert list(title_words(value)) == list(title_words_reference(value))
+                assert literal(value) == literal_reference(value)
+    chunks, rejects = _mapped(path, kind)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kg.iris, "MEMO", 1)
+        assert _mapped(path, kind) == (chunks, rejects)
+    ledger, reference = Ledger(), {}
+    for chunk in chunks:
+        ledger.add_chunk(chunk)
+        add_chunk_reference(reference, chunk)
+    assert ledger.graphs == reference and sum(map(len, reference.values())) > 100
