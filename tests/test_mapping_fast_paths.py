@@ -9,6 +9,7 @@ white space of every kind, digits of other scripts, and values that need escapes
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from hashlib import blake2b
@@ -382,3 +383,29 @@ def test_recorded_files_map_as_the_plain_code(folder: str, name: str, kind: str)
         ledger.add_chunk(chunk)
         add_chunk_reference(reference, chunk)
     assert ledger.graphs == reference and sum(map(len, reference.values())) > 100
+
+
+def _read_csv_reference(path: Path, table: str) -> list[tuple[int, object]]:
+    """The rows as `_Lines` reads them from the start (as every row was read before csv read the
+    file itself up to the first broken record that spans lines)."""
+    with rows._open_text(path) as f:
+        lines = rows._Lines(f)
+        header = next(csv.reader(lines, strict=True))
+        lines.start_record()
+        return list(rows._read_csv_lines(lines, header, rows._PARSERS[table], None))
+
+
+PIECES = st.sampled_from(['"', ",", "\n", "\r\n", "\r", '""', "p1", "a1", "1", "2", "Zoë", "王", " ", "x\ny", '"q,\n"'])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(PIECES, max_size=8).map("".join), max_size=12))
+@example(['p1,a1,1,"An unterminated quote', "p1,a1,2,x", 'p2,a1,1,"x', "p3,a,1,y", "p1,a1,3"])
+def test_csv_read_by_csv_then_by_lines_equals_lines_throughout(tmp_path_factory: pytest.TempPathFactory,
+                                                                body: list[str]) -> None:
+    """Broken quotes anywhere: the records, the reasons and their lines are those of reading
+    every line through `_Lines`, the fast parsers' records those of the plain parser."""
+    path = tmp_path_factory.mktemp("csv") / "authorships.csv"
+    path.write_text("paper_id,author_id,position,name_as_printed\n" + "\n".join(body) + "\n", encoding="utf-8",
+                    newline="")
+    assert list(rows._read_csv(path, "authorships")) == _read_csv_reference(path, "authorships")

@@ -144,11 +144,12 @@ def _read_csv(path: Path, table: str) -> Iterator[tuple[int, Record | str]]:
     field. Whenever a record that spans lines cannot be a row (csv's error, or the wrong number of
     fields), it is rejected on its first line and reading starts again on the line after it, so the
     rows that follow are read as they are: a quoted field is bounded (csv.field_size_limit), and so
-    is what is read twice.
+    is what is read twice. Until the first such record, csv reads the file itself (the line numbers
+    from its count); from there on, the file is read again through `_Lines`, which keeps each
+    record's lines to start again after its first one.
     """
     with _open_text(path) as f:
-        lines = _Lines(f)
-        reader = csv.reader(lines, strict=True)
+        reader = csv.reader(f, strict=True)
         try:
             header = next(reader, None)
         except csv.Error as e:
@@ -162,33 +163,75 @@ def _read_csv(path: Path, table: str) -> Iterator[tuple[int, Record | str]]:
         parse = _PARSERS[table]
         fast = _FAST[table](_Columns(header)) if table in _FAST else None
         while True:
-            start = lines.start_record()
+            before = reader.line_num
+            start = before + 1
             try:
                 fields = next(reader)
             except StopIteration:
                 return
             except csv.Error as e:
-                yield start, f"broken CSV: {e}{_spanning(start, lines)}"
-                lines.read_again_after_first()
+                taken = reader.line_num - before
+                yield start, f"broken CSV: {e}{_spans(start, taken)}"
+                if taken > 1:
+                    break
                 continue
             if not fields:
                 continue
             if len(fields) != len(header):
-                yield start, f"expected {len(header)} fields, found {len(fields)}{_spanning(start, lines)}"
-                if len(lines.taken) > 1:
-                    lines.read_again_after_first()
+                taken = reader.line_num - before
+                yield start, f"expected {len(header)} fields, found {len(fields)}{_spans(start, taken)}"
+                if taken > 1:
+                    break
                 continue
-            if _has_surrogate("".join(fields)):
-                yield start, "invalid UTF-8"
-                continue
-            record = fast(fields) if fast is not None else None
-            yield start, record if record is not None else _parsed(parse, dict(zip(header, fields, strict=True)))
+            yield start, _row(fields, header, parse, fast)
+    with _open_text(path) as f:
+        lines = _Lines(f)
+        for _ in range(start):  # up to the first line of the record that broke
+            next(lines)
+        yield from _read_csv_lines(lines, header, parse, fast)
+
+
+def _read_csv_lines(
+    lines: _Lines, header: list[str], parse: Callable[[Row], Record], fast: FastParser | None
+) -> Iterator[tuple[int, Record | str]]:
+    """`_read_csv` on from the line after `lines`' last, each record's lines kept."""
+    reader = csv.reader(lines, strict=True)
+    while True:
+        start = lines.start_record()
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            yield start, f"broken CSV: {e}{_spanning(start, lines)}"
+            lines.read_again_after_first()
+            continue
+        if not fields:
+            continue
+        if len(fields) != len(header):
+            yield start, f"expected {len(header)} fields, found {len(fields)}{_spanning(start, lines)}"
+            if len(lines.taken) > 1:
+                lines.read_again_after_first()
+            continue
+        yield start, _row(fields, header, parse, fast)
+
+
+def _row(fields: list[str], header: list[str], parse: Callable[[Row], Record], fast: FastParser | None) -> Record | str:
+    """The record of a CSV row of the right number of fields, or why it cannot be one."""
+    if _has_surrogate("".join(fields)):
+        return "invalid UTF-8"
+    record = fast(fields) if fast is not None else None
+    return record if record is not None else _parsed(parse, dict(zip(header, fields, strict=True)))
+
+
+def _spans(start: int, taken: int) -> str:
+    if taken < 2:
+        return ""
+    return f" (a quoted field runs from line {start} to {start + taken - 1}: an unbalanced quote?)"
 
 
 def _spanning(start: int, lines: _Lines) -> str:
-    if len(lines.taken) < 2:
-        return ""
-    return f" (a quoted field runs from line {start} to {start + len(lines.taken) - 1}: an unbalanced quote?)"
+    return _spans(start, len(lines.taken))
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, Row | str]]:
