@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -120,29 +120,64 @@ def openalex_iri(oid: str) -> str:
     return "https://openalex.org/" + oid
 
 
+# How many paper, author, venue and cluster IRIs a Minter remembers (each kind apart): the mapping
+# mints the same ones again and again, mostly one after the other (a paper's and its author row's
+# for each authorship, in the index's collector and then in the mapper). A full memo is emptied,
+# not grown: about 1 MB at most each, whatever the input.
+MEMO = 1 << 12
+
+
 @dataclass(frozen=True, slots=True)
 class Minter:
     """Mints the IRIs of one graph's resources under a base IRI."""
 
     base: str = DEFAULT_BASE_IRI
+    _papers: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _authors: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _venues: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _clusters: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def paper(self, id: str) -> str:
-        return f"{self.base}paper/{segment(id)}"
+        memo = self._papers
+        minted = memo.get(id)
+        if minted is None:
+            if len(memo) >= MEMO:
+                memo.clear()
+            minted = memo[id] = f"{self.base}paper/{segment(id)}"
+        return minted
 
     def author(self, id: str) -> str:
-        return f"{self.base}author/{segment(id)}"
+        memo = self._authors
+        minted = memo.get(id)
+        if minted is None:
+            if len(memo) >= MEMO:
+                memo.clear()
+            minted = memo[id] = f"{self.base}author/{segment(id)}"
+        return minted
 
     def venue(self, id: str) -> str:
-        return f"{self.base}venue/{segment(id)}"
+        memo = self._venues
+        minted = memo.get(id)
+        if minted is None:
+            if len(memo) >= MEMO:
+                memo.clear()
+            minted = memo[id] = f"{self.base}venue/{segment(id)}"
+        return minted
 
     def authorship(self, paper_id: str, position: int) -> str:
-        return f"{self.base}paper/{segment(paper_id)}/authorship/{position}"
+        return f"{self.paper(paper_id)}/authorship/{position}"
 
     def institution(self, id: str) -> str:
         return f"{self.base}institution/{segment(id)}"
 
     def cluster(self, key: str) -> str:
-        return f"{self.base}cluster/{segment(key)}"
+        memo = self._clusters
+        minted = memo.get(key)
+        if minted is None:
+            if len(memo) >= MEMO:
+                memo.clear()
+            minted = memo[key] = f"{self.base}cluster/{segment(key)}"
+        return minted
 
     def graph(self, source: str) -> str:
         return f"{self.base}graph/{segment(source)}"

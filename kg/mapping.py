@@ -16,6 +16,7 @@ _SAME_AS = iri(OWL_SAME_AS)
 _P = {name: iri(value) for name, value in vars(KG).items() if isinstance(value, str) and "#" in value}
 _AUTHORSHIP, _PAPER, _AUTHOR_ROW, _POSITION = _P["Authorship"], _P["paper"], _P["authorRow"], _P["position"]
 _NAME_AS_PRINTED, _HAS_AUTHORSHIP, _AUTHOR = _P["nameAsPrinted"], _P["hasAuthorship"], _P["author"]
+_INTEGER = iri(XSD_INTEGER)
 
 
 class Mapper:
@@ -138,17 +139,19 @@ class Mapper:
             yield q(s, _P["authorsTruncated"], typed("true", XSD_BOOLEAN))
 
     def _authorship(self, a: Authorship) -> Iterator[str]:
-        # The most frequent record: its lines are yielded as one string (one f-string, no per-line calls).
-        s = iri(self.minter.authorship(a.paper_id, a.position))
-        paper = iri(self.minter.paper(a.paper_id))
-        author = iri(self.minter.author(a.author_id))
+        # The most frequent record: its lines are yielded as one string (one f-string, no per-line
+        # calls), its IRIs from the paper's and the author row's (kg.iris.Minter remembers them).
+        paper_iri = self.minter.paper(a.paper_id)
+        s = f"<{paper_iri}/authorship/{a.position}>"
+        paper = f"<{paper_iri}>"
+        author = f"<{self.minter.author(a.author_id)}>"
         g = self.graph
         printed = f"{s} {_NAME_AS_PRINTED} {literal(a.name_as_printed)} {g} .\n" if a.name_as_printed else ""
         yield (
             f"{s} {_TYPE} {_AUTHORSHIP} {g} .\n"
             f"{s} {_PAPER} {paper} {g} .\n"
             f"{s} {_AUTHOR_ROW} {author} {g} .\n"
-            f"{s} {_POSITION} {typed(str(a.position), XSD_INTEGER)} {g} .\n"
+            f"{s} {_POSITION} \"{a.position}\"^^{_INTEGER} {g} .\n"
             f"{printed}"
             f"{paper} {_HAS_AUTHORSHIP} {s} {g} .\n"
             f"{paper} {_AUTHOR} {author} {g} .\n"

@@ -12,20 +12,29 @@ _PUNCT = re.compile(r"[^\w\s]|_")
 
 def strip_homonym(name: str) -> str:
     """'Hong Chen 0004' -> 'Hong Chen' (white space collapsed); other names unchanged."""
-    collapsed = _SPACE.sub(" ", name).strip()
-    return _HOMONYM.sub("", collapsed)
+    # str.split() and str.strip() split on what `\s` matches (str.isspace), and `\d` is a decimal
+    # digit (str.isdecimal): the same result as the regexes, without their cost on every name.
+    collapsed = " ".join(name.split())
+    if collapsed[-1:].isdecimal():
+        return _HOMONYM.sub("", collapsed)
+    return collapsed
 
 
 def name_key(name: str) -> str:
     """The cluster key: NFKC, case folded, white space collapsed and trimmed, homonym number removed."""
+    if name.isascii():  # NFKC leaves ASCII as it is, and casefold() is lower() there
+        return strip_homonym(name.lower())
     text = unicodedata.normalize("NFKC", name).casefold()
     return strip_homonym(text)
 
 
 def loose_key(name: str) -> str:
     """name_key with diacritics and punctuation also folded: 'José-María' ~ 'Jose Maria'."""
-    text = unicodedata.normalize("NFKD", name_key(name))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    key = name_key(name)
+    if key.isascii():  # no decomposition, no combining mark
+        return " ".join(_PUNCT.sub(" ", key).split())
+    text = unicodedata.normalize("NFKD", key)
+    text = "".join([c for c in text if not unicodedata.combining(c)])
     text = _PUNCT.sub(" ", text)
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 

@@ -11,8 +11,12 @@ def iri(value: str) -> str:
 
 def literal(value: str) -> str:
     """A plain xsd:string literal."""
-    return '"' + value.translate(_ESCAPES) + '"'
+    # Most values hold none of the four characters to escape: four substring scans (memchr) are
+    # several times cheaper than translate(), which looks up every character in the table.
+    if "\\" in value or '"' in value or "\n" in value or "\r" in value:
+        return '"' + value.translate(_ESCAPES) + '"'
+    return f'"{value}"'
 
 
 def typed(value: str, datatype: str) -> str:
-    return '"' + value.translate(_ESCAPES) + '"^^<' + datatype + ">"
+    return literal(value) + "^^<" + datatype + ">"

@@ -62,9 +62,14 @@ def title_words(title: str) -> set[str]:
     so NFC and NFD spellings agree), words of three letters or more that are not all digits nor a
     function word, and runs of CJK script cut into overlapping character pairs (a run of one
     character is kept whole)."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
-    folded = unicodedata.normalize("NFC", folded)
     out: set[str] = set()
+    if title.isascii():  # most titles: nothing to decompose, no CJK (the same words, several times faster)
+        for word in _WORD.findall(title.lower()):
+            if len(word) >= 3 and not word.isdigit() and word not in _STOP:
+                out.add(word)
+        return out
+    folded = "".join([c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c)])
+    folded = unicodedata.normalize("NFC", folded)
     for run in _CJK.findall(folded):
         out.update([run] if len(run) == 1 else (run[k: k + 2] for k in range(len(run) - 1)))
     for word in _WORD.findall(_CJK.sub(" ", folded)):
@@ -415,16 +420,17 @@ class FactCollector:
             for k in range(start, end):
                 counts[self._words_dat[k]] -= 1
         found = title_words(title)
-        pw[2 * number] = len(self._words_dat)
+        words, dat = self._words, self._words_dat
+        pw[2 * number] = len(dat)
         for word in found:
-            w = self._words.get(word)
+            w = words.get(word)
             if w is None:
-                w = self._words[word] = len(self._word_list)
+                w = words[word] = len(self._word_list)
                 self._word_list.append(word)
                 counts.append(0)
             counts[w] += 1
-            self._words_dat.append(w)
-        pw[2 * number + 1] = len(self._words_dat)
+            dat.append(w)
+        pw[2 * number + 1] = len(dat)
         self.documents += bool(found)
 
     def affiliation(self, row: int | None, paper: int, a: Affiliation) -> None:

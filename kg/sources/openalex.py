@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -180,10 +181,15 @@ def abstract(index: Any) -> str | None:
         return None
     placed: dict[int, str] = {}
     for word, positions in index.items():
-        for position in positions if isinstance(positions, list) else []:
+        if not isinstance(positions, list):
+            continue
+        if all(map(isinstance, positions, repeat(int))):  # the usual case: placed by C loops
+            placed.update(zip(positions, repeat(word)))
+            continue
+        for position in positions:
             if isinstance(position, int):
                 placed[position] = word
-    return plain(" ".join(placed[p] for p in sorted(placed)))
+    return plain(" ".join(map(placed.__getitem__, sorted(placed))))
 
 
 def _doi(value: Any) -> str | None:

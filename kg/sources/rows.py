@@ -68,15 +68,17 @@ def read_rows(directory: Path) -> Iterator[Located]:
         path = paths[table]
         if path is None:
             continue
-        parse = _PARSERS[table]
-        for line, row in _read_table(path, table):
-            if isinstance(row, str):
-                yield Located(row, str(path), line)
-                continue
-            try:
-                yield Located(parse(row), str(path), line)
-            except RowError as e:
-                yield Located(str(e), str(path), line)
+        name = str(path)
+        for line, item in _read_table(path, table):
+            yield Located(item, name, line)
+
+
+def _parsed(parse: Callable[[Row], Record], row: Row) -> Record | str:
+    """The record of a row, or why it cannot be one."""
+    try:
+        return parse(row)
+    except RowError as e:
+        return str(e)
 
 
 def _open_text(path: Path) -> IO[str]:
@@ -84,10 +86,13 @@ def _open_text(path: Path) -> IO[str]:
     return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
 
 
-def _read_table(path: Path, table: str) -> Iterator[tuple[int, Row | str]]:
+def _read_table(path: Path, table: str) -> Iterator[tuple[int, Record | str]]:
+    """The records of a table with their line numbers; a row that cannot be one is its reason instead."""
     try:
         if ".jsonl" in path.name:
-            yield from _read_jsonl(path)
+            parse = _PARSERS[table]
+            for line, row in _read_jsonl(path):
+                yield line, row if isinstance(row, str) else _parsed(parse, row)
         else:
             yield from _read_csv(path, table)
     except (OSError, EOFError, gzip.BadGzipFile) as e:
@@ -128,18 +133,23 @@ class _Lines:
         self.taken = self.taken[:1]
 
 
-def _read_csv(path: Path, table: str) -> Iterator[tuple[int, Row | str]]:
-    """The rows of a CSV table with their line numbers; a broken row is its reason instead.
+def _read_csv(path: Path, table: str) -> Iterator[tuple[int, Record | str]]:
+    """The records of a CSV table with their line numbers; a broken row is its reason instead.
+
+    Each row is parsed by its table's fast parser (`_FAST`), which takes the fields as they are and
+    hands the rows it is not sure of (a value to check, an error to word) to the table's plain
+    parser (`_PARSERS`), the one the .jsonl tables use: the same records, the same reasons.
 
     A broken quote (`"An unterminated quote, 2024` ...) makes csv read on into the next lines as one
     field. Whenever a record that spans lines cannot be a row (csv's error, or the wrong number of
     fields), it is rejected on its first line and reading starts again on the line after it, so the
     rows that follow are read as they are: a quoted field is bounded (csv.field_size_limit), and so
-    is what is read twice.
+    is what is read twice. Until the first such record, csv reads the file itself (the line numbers
+    from its count); from there on, the file is read again through `_Lines`, which keeps each
+    record's lines to start again after its first one.
     """
     with _open_text(path) as f:
-        lines = _Lines(f)
-        reader = csv.reader(lines, strict=True)
+        reader = csv.reader(f, strict=True)
         try:
             header = next(reader, None)
         except csv.Error as e:
@@ -150,33 +160,78 @@ def _read_csv(path: Path, table: str) -> Iterator[tuple[int, Row | str]]:
         missing = [c for c in REQUIRED[table] if c not in header]
         if missing:
             raise InputError(f"{path}:1: missing required column(s): {', '.join(missing)}")
+        parse = _PARSERS[table]
+        fast = _FAST[table](_Columns(header)) if table in _FAST else None
         while True:
-            start = lines.start_record()
+            before = reader.line_num
+            start = before + 1
             try:
                 fields = next(reader)
             except StopIteration:
                 return
             except csv.Error as e:
-                yield start, f"broken CSV: {e}{_spanning(start, lines)}"
-                lines.read_again_after_first()
+                taken = reader.line_num - before
+                yield start, f"broken CSV: {e}{_spans(start, taken)}"
+                if taken > 1:
+                    break
                 continue
             if not fields:
                 continue
             if len(fields) != len(header):
-                yield start, f"expected {len(header)} fields, found {len(fields)}{_spanning(start, lines)}"
-                if len(lines.taken) > 1:
-                    lines.read_again_after_first()
+                taken = reader.line_num - before
+                yield start, f"expected {len(header)} fields, found {len(fields)}{_spans(start, taken)}"
+                if taken > 1:
+                    break
                 continue
-            if _has_surrogate("".join(fields)):
-                yield start, "invalid UTF-8"
-                continue
-            yield start, dict(zip(header, fields, strict=True))
+            yield start, _row(fields, header, parse, fast)
+    with _open_text(path) as f:
+        lines = _Lines(f)
+        for _ in range(start):  # up to the first line of the record that broke
+            next(lines)
+        yield from _read_csv_lines(lines, header, parse, fast)
+
+
+def _read_csv_lines(
+    lines: _Lines, header: list[str], parse: Callable[[Row], Record], fast: FastParser | None
+) -> Iterator[tuple[int, Record | str]]:
+    """`_read_csv` on from the line after `lines`' last, each record's lines kept."""
+    reader = csv.reader(lines, strict=True)
+    while True:
+        start = lines.start_record()
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            yield start, f"broken CSV: {e}{_spanning(start, lines)}"
+            lines.read_again_after_first()
+            continue
+        if not fields:
+            continue
+        if len(fields) != len(header):
+            yield start, f"expected {len(header)} fields, found {len(fields)}{_spanning(start, lines)}"
+            if len(lines.taken) > 1:
+                lines.read_again_after_first()
+            continue
+        yield start, _row(fields, header, parse, fast)
+
+
+def _row(fields: list[str], header: list[str], parse: Callable[[Row], Record], fast: FastParser | None) -> Record | str:
+    """The record of a CSV row of the right number of fields, or why it cannot be one."""
+    if _has_surrogate("".join(fields)):
+        return "invalid UTF-8"
+    record = fast(fields) if fast is not None else None
+    return record if record is not None else _parsed(parse, dict(zip(header, fields, strict=True)))
+
+
+def _spans(start: int, taken: int) -> str:
+    if taken < 2:
+        return ""
+    return f" (a quoted field runs from line {start} to {start + taken - 1}: an unbalanced quote?)"
 
 
 def _spanning(start: int, lines: _Lines) -> str:
-    if len(lines.taken) < 2:
-        return ""
-    return f" (a quoted field runs from line {start} to {start + len(lines.taken) - 1}: an unbalanced quote?)"
+    return _spans(start, len(lines.taken))
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, Row | str]]:
@@ -335,4 +390,127 @@ _PARSERS: dict[str, Callable[[Row], Record]] = {
     "papers": _paper,
     "authorships": _authorship,
     "merges": _merge,
+}
+
+
+# ---- the fast parsers of CSV rows ---------------------------------------------------------------
+#
+# A CSV row's fields are strings already checked for undecodable bytes (`_read_csv`): the plain
+# parsers' checks of types and surrogates cannot fail on them. Each fast parser reads the fields by
+# position and returns the record only where the plain parser would return the same one; it returns
+# None for anything else (a blank required value, a number to check, an identifier the plain
+# parser's normalisation rejects), and the plain parser then gives the record or the reason.
+
+_TRUE = ("true", "1", "yes", "t", "y")
+_FALSE = ("false", "0", "no", "f", "n")
+
+
+class _Columns:
+    """Where each column is in a CSV table's rows (the last one of a repeated name, as a dict of
+    the row would keep), and a field getter that gives "" for a column the table lacks."""
+
+    def __init__(self, header: list[str]) -> None:
+        self._at = {name: i for i, name in enumerate(header)}
+
+    def get(self, column: str) -> Callable[[list[str]], str]:
+        at = self._at.get(column)
+        if at is None:
+            return lambda fields: ""
+        return lambda fields: fields[at]
+
+    def index(self, column: str) -> int:
+        return self._at[column]  # a required column (checked in the header)
+
+
+FastParser = Callable[[list[str]], Record | None]
+
+
+def _fast_authorship(columns: _Columns) -> FastParser:
+    paper, author, position = columns.index("paper_id"), columns.index("author_id"), columns.index("position")
+    printed = columns.get("name_as_printed")
+
+    def parse(fields: list[str]) -> Record | None:
+        paper_id, author_id, number = fields[paper].strip(), fields[author].strip(), fields[position]
+        # at most 9 ASCII digits: int() takes them as they are (and no digit limit applies)
+        if not (paper_id and author_id and len(number) <= 9 and number.isascii() and number.isdigit()):
+            return None
+        at = int(number)
+        if at < 1:
+            return None
+        return Authorship(paper_id, author_id, at, printed(fields).strip() or None)
+
+    return parse
+
+
+def _fast_paper(columns: _Columns) -> FastParser:
+    id_, title = columns.index("id"), columns.index("title")
+    year, venue, kind = columns.get("year"), columns.get("venue_id"), columns.get("type")
+    abstract, doi, url, truncated = columns.get("abstract"), columns.get("doi"), columns.get("url"), \
+        columns.get("authors_truncated")
+
+    def parse(fields: list[str]) -> Record | None:
+        paper_id, paper_title = fields[id_].strip(), fields[title].strip()
+        if not (paper_id and paper_title):
+            return None
+        number: int | None = None
+        text = year(fields)
+        if text:
+            if not (len(text) == 4 and text.isascii() and text.isdigit()):
+                return None
+            number = int(text)
+            if not 1000 <= number <= 2999:
+                return None
+        flag = truncated(fields).strip().lower()
+        if flag and flag not in _TRUE and flag not in _FALSE:
+            return None
+        try:
+            doi_text, url_text = doi(fields), url(fields)
+            normal_doi = normalize_doi(doi_text) if doi_text.strip() else None
+            safe_url = safe_iri(url_text) if url_text.strip() else None
+        except ValueError:
+            return None
+        return Paper(paper_id, paper_title, number, venue(fields).strip() or None, kind(fields).strip() or None,
+                     abstract(fields).strip() or None, normal_doi, safe_url, flag in _TRUE)
+
+    return parse
+
+
+def _fast_author(columns: _Columns) -> FastParser:
+    id_, name = columns.index("id"), columns.index("name")
+    orcid, dblp_pid, openalex_id = columns.get("orcid"), columns.get("dblp_pid"), columns.get("openalex_id")
+
+    def parse(fields: list[str]) -> Record | None:
+        author_id, author_name = fields[id_].strip(), fields[name].strip()
+        if not (author_id and author_name):
+            return None
+        try:
+            o, d, a = orcid(fields), dblp_pid(fields), openalex_id(fields)
+            return Author(author_id, author_name, normalize_orcid(o) if o.strip() else None,
+                          normalize_dblp_pid(d) if d.strip() else None,
+                          normalize_openalex_author(a) if a.strip() else None)
+        except ValueError:
+            return None
+
+    return parse
+
+
+def _fast_venue(columns: _Columns) -> FastParser:
+    id_, name = columns.index("id"), columns.index("name")
+    kind, full_name = columns.get("kind"), columns.get("full_name")
+
+    def parse(fields: list[str]) -> Record | None:
+        venue_id, venue_name = fields[id_].strip(), fields[name].strip()
+        venue_kind = kind(fields).strip().lower() or "other"
+        if not (venue_id and venue_name) or venue_kind not in VENUE_KINDS:
+            return None
+        return Venue(venue_id, venue_name, venue_kind, full_name(fields).strip() or None)
+
+    return parse
+
+
+_FAST: dict[str, Callable[[_Columns], FastParser]] = {
+    "venues": _fast_venue,
+    "authors": _fast_author,
+    "papers": _fast_paper,
+    "authorships": _fast_authorship,
 }

@@ -17,12 +17,15 @@ import marshal
 import multiprocessing
 import os
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import blake2b
+from itertools import groupby, repeat
 from multiprocessing.connection import Connection
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import pyoxigraph as ox
 
@@ -41,6 +44,17 @@ def line_digest(line: bytes) -> int:
     return int.from_bytes(blake2b(line, digest_size=8).digest(), "little")
 
 
+_EMPTY = blake2b(digest_size=8)  # only ever copied
+_copy, _update, _digest = type(_EMPTY).copy, type(_EMPTY).update, type(_EMPTY).digest
+_LITTLE: Literal["little"] = "little"
+_first, _second = itemgetter(0), itemgetter(1)
+
+
+def _graph_of(line: bytes) -> bytes:
+    """The graph IRI (without its brackets) of an N-Quads line `s p o <g> .` (without its newline)."""
+    return line[line.rindex(b" ", 0, len(line) - 2) + 2 : -3]
+
+
 @dataclass
 class Ledger:
     """Per named graph: subject (its N-Quads form, `<iri>`) -> digest of its lines in that graph."""
@@ -52,17 +66,38 @@ class Ledger:
 
     def add_chunk(self, chunk: bytes) -> None:
         """Adds the lines of one chunk of N-Quads (whole lines, each naming its graph)."""
+        lines = chunk.split(b"\n")
+        if b"" in lines:
+            lines = [line for line in lines if line]
+        if not lines:
+            return
+        first = lines[0]
+        name = _graph_of(first)
+        if not all(map(bytes.endswith, lines, repeat(b" <" + name + b"> ."))):
+            self._add_lines(lines)  # lines of several graphs (a mapper's chunk has one)
+            return
+        # One graph (a mapper's chunk): the subjects and digests are taken by C loops (map), each
+        # digest by a copy of an empty BLAKE2b (cheaper than a new one, whose parameters are parsed
+        # each time), and only the sums are Python's (one per run of a subject's lines): the same
+        # digests as `line_digest`.
+        current = self.graph(name.decode("utf-8"))
+        get = current.get
+        subjects = map(_first, map(bytes.split, lines, repeat(b" "), repeat(1)))
+        hashers = list(map(_copy, repeat(_EMPTY, len(lines))))
+        deque(map(_update, hashers, lines), maxlen=0)
+        digests = map(int.from_bytes, map(_digest, hashers), repeat(_LITTLE))
+        for subject, run in groupby(zip(subjects, digests, strict=True), _first):  # a subject's lines come together
+            current[subject] = (get(subject, 0) + sum(map(_second, run))) & _MASK
+
+    def _add_lines(self, lines: Iterable[bytes]) -> None:
         current_name = b""
         current: dict[bytes, int] = {}
-        for line in chunk.split(b"\n"):
-            if not line:
-                continue
-            name = line[line.rindex(b" ", 0, len(line) - 2) + 2 : -3]
+        for line in lines:
+            name = _graph_of(line)
             if name != current_name:
                 current_name, current = name, self.graph(name.decode("utf-8"))
             subject = line[: line.index(b" ")]
-            digest = int.from_bytes(blake2b(line, digest_size=8).digest(), "little")
-            current[subject] = (current.get(subject, 0) + digest) & _MASK
+            current[subject] = (current.get(subject, 0) + line_digest(line)) & _MASK
 
     def subjects(self) -> int:
         return sum(len(g) for g in self.graphs.values())
