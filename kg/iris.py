@@ -138,30 +138,19 @@ class Minter:
     _clusters: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def paper(self, id: str) -> str:
-        memo = self._papers
-        minted = memo.get(id)
-        if minted is None:
-            if len(memo) >= MEMO:
-                memo.clear()
-            minted = memo[id] = f"{self.base}paper/{segment(id)}"
-        return minted
+        return self._papers.get(id) or self._remembered(self._papers, id, "paper/")
 
     def author(self, id: str) -> str:
-        memo = self._authors
-        minted = memo.get(id)
-        if minted is None:
-            if len(memo) >= MEMO:
-                memo.clear()
-            minted = memo[id] = f"{self.base}author/{segment(id)}"
-        return minted
+        return self._authors.get(id) or self._remembered(self._authors, id, "author/")
 
     def venue(self, id: str) -> str:
-        memo = self._venues
-        minted = memo.get(id)
-        if minted is None:
-            if len(memo) >= MEMO:
-                memo.clear()
-            minted = memo[id] = f"{self.base}venue/{segment(id)}"
+        return self._venues.get(id) or self._remembered(self._venues, id, "venue/")
+
+    def _remembered(self, memo: dict[str, str], id: str, kind: str) -> str:
+        """The IRI of `id` under `kind` (e.g. "paper/"), minted and kept in `memo` (emptied when full)."""
+        if len(memo) >= MEMO:
+            memo.clear()
+        minted = memo[id] = f"{self.base}{kind}{segment(id)}"
         return minted
 
     def authorship(self, paper_id: str, position: int) -> str:
@@ -171,13 +160,7 @@ class Minter:
         return f"{self.base}institution/{segment(id)}"
 
     def cluster(self, key: str) -> str:
-        memo = self._clusters
-        minted = memo.get(key)
-        if minted is None:
-            if len(memo) >= MEMO:
-                memo.clear()
-            minted = memo[key] = f"{self.base}cluster/{segment(key)}"
-        return minted
+        return self._clusters.get(key) or self._remembered(self._clusters, key, "cluster/")
 
     def graph(self, source: str) -> str:
         return f"{self.base}graph/{segment(source)}"
