@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -145,13 +147,23 @@ def in_process(store: Path, **config: Any) -> Iterator[App]:
         logger.setLevel(level)
 
 
+def _limit_descriptors(soft: int) -> None:
+    """In the child, before it runs kg serve: at most `soft` open file descriptors (the hard limit kept)."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+
 @contextmanager
-def running(store: Path, *args: str, log: Path) -> Iterator[Server]:
+def running(store: Path, *args: str, log: Path, descriptors: int | None = None) -> Iterator[Server]:
+    """A real `kg serve` on a free loopback port, answering, until the block ends; with `descriptors`,
+    its processes may open that many file descriptors at most (the soft limit, set in the child only,
+    whatever this process has open)."""
     port = free_port()
     cmd = [sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port), *args]
+    limit = None if descriptors is None else partial(_limit_descriptors, descriptors)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+            cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=limit,
         )
     server = Server(f"http://127.0.0.1:{port}", proc, log)
     try:
