@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import csv
 import gc
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,17 @@ def shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"recorded data not present: {path} (../shared/ is beside the clone in CI; set KG_SHARED)")
     return path
+
+
+def write_csv_tables(folder: Path, tables: Mapping[str, tuple[Sequence[str], Iterable[Sequence[object]]]]) -> Path:
+    """Each table of `tables` (its file name -> its header and rows) written as a UTF-8 CSV file in
+    `folder`, which must exist; `folder`."""
+    for name, (header, rows) in tables.items():
+        with open(folder / name, "w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(header)
+            out.writerows(rows)
+    return folder
 
 
 def read_accepted(kind: str, *paths: Path, dtd: Path | None = None) -> tuple[list[Record], list[str]]:

@@ -3,11 +3,12 @@ what the tests that check a speed path of the identity step against its plain pa
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
+
+from conftest import write_csv_tables
 
 import kg
 from kg.adjacency import AdjacencyIndex
@@ -26,12 +27,7 @@ def write_tables(folder: Path, authors: list[list[str]], papers: list[list[objec
         "authorships.csv": (["paper_id", "author_id", "position"],
                             [[p[0], a, i] for p in papers for i, a in enumerate(p[4], 1)]),  # type: ignore[arg-type]
     }
-    for name, (header, rows) in tables.items():
-        with open(folder / name, "w", newline="", encoding="utf-8") as f:
-            out = csv.writer(f)
-            out.writerow(header)
-            out.writerows(rows)
-    return folder
+    return write_csv_tables(folder, tables)
 
 
 @contextmanager

@@ -4,7 +4,6 @@ applied; names in every script."""
 
 from __future__ import annotations
 
-import csv
 import json
 import unicodedata
 from itertools import combinations
@@ -15,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 from click.testing import CliRunner
+from conftest import write_csv_tables
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,12 +55,7 @@ def _tables(folder: Path, authors: list[tuple[str, str]], papers: dict[str, tupl
         "authorships.csv": (["paper_id", "author_id", "position"],
                             [[p, a, i] for p, (_, _, ids) in papers.items() for i, a in enumerate(ids, 1)]),
     }
-    for name, (header, rows) in tables.items():
-        with open(folder / name, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(rows)
-    return folder
+    return write_csv_tables(folder, tables)
 
 
 def _world(extra_paper: bool = False, drop: str | None = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from itertools import combinations
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from conftest import write_csv_tables
 
 import kg
 from kg.backend.embedded import EmbeddedBackend
@@ -34,12 +34,7 @@ def _tables(folder: Path, authors: list[list[str]], papers: dict[str, tuple[int,
         "authorships.csv": (["paper_id", "author_id", "position"],
                             [[p, a, i] for p, (_, _, ids) in papers.items() for i, a in enumerate(ids, 1)]),
     }
-    for name, (header, rows) in tables.items():
-        with open(folder / name, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(rows)
-    return folder
+    return write_csv_tables(folder, tables)
 
 
 AUTHORS = [

@@ -4,7 +4,6 @@ names and titles in every script."""
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 import unicodedata
@@ -14,6 +13,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
+from conftest import write_csv_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -127,12 +127,7 @@ SCRIPTS = [
 
 def _write(folder: Path, tables: dict[str, tuple[list[str], list[list[object]]]]) -> Path:
     folder.mkdir(parents=True)
-    for name, (header, rows) in tables.items():
-        with open(folder / name, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(rows)
-    return folder
+    return write_csv_tables(folder, tables)
 
 
 def _graph(folder: Path, shared_titles: bool) -> Path:

@@ -3,13 +3,13 @@ the cache), the per-client budget (429 with Retry-After), and hard timeouts whil
 
 from __future__ import annotations
 
-import csv
 import threading
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
 import requests
+from conftest import write_csv_tables
 from server_fixtures import running
 
 import kg
@@ -32,12 +32,7 @@ def _rows(folder: Path, papers: int) -> Path:
                             [[f"p{i}", a, str(n + 1), name] for i in range(papers)
                              for n, (a, name) in enumerate([("ann", "Ann Lee"), ("bob", "Bob Ray")])]),
     }
-    for name, (header, body) in tables.items():
-        with open(folder / name, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(body)
-    return folder
+    return write_csv_tables(folder, tables)
 
 
 def test_the_cache_is_bounded_and_per_generation() -> None:

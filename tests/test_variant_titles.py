@@ -4,13 +4,13 @@ between two rows of one name leave the pair `unsure`. Names and titles in every 
 
 from __future__ import annotations
 
-import csv
 import random
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import write_csv_tables
 from identity_tables import opened_index
 
 import kg
@@ -63,12 +63,7 @@ def _rows(folder: Path) -> Path:
         "authors.csv": (["id", "name"], authors),
         "authorships.csv": (["paper_id", "author_id", "position"], ships),
     }
-    for file, (header, rows) in tables.items():
-        with open(folder / file, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(rows)
-    return folder
+    return write_csv_tables(folder, tables)
 
 
 @pytest.fixture(scope="module")
