@@ -174,10 +174,9 @@ class Facts:
         """The facts of row number `row` (IRI `iri`)."""
         ids = self.ids.get(row) or _NO_IDS
         end = row + 1
-        names_off = self.names_off
-        if end >= len(names_off):  # row >= len(self)
+        if end >= len(self.names_off):  # row >= len(self)
             return RowFacts(row_label(iri), ids[0], ids[1], ids[2])
-        name = self.names_blob[names_off[row]: names_off[end]].decode("utf-8") or row_label(iri)
+        name = self.name(row, iri)
         years = self.years
         first, last = years[2 * row], years[2 * row + 1]
         w_off, v_off, i_off, c_off = self.words_off, self.venue_off, self.institutions_off, self.cites_off
