@@ -305,6 +305,11 @@ def _int(row: Row, column: str, required: bool = False, low: int = 1, high: int 
     return number
 
 
+_TRUE = ("true", "1", "yes", "t", "y")  # a flag's words, in either case
+_FALSE = ("false", "0", "no", "f", "n")
+YEARS = (1000, 2999)  # a paper's year, both included
+
+
 def _bool(row: Row, column: str) -> bool:
     value = row.get(column)
     if value is None or isinstance(value, bool):
@@ -313,9 +318,9 @@ def _bool(row: Row, column: str) -> bool:
     if text is None:
         return False
     lowered = text.strip().lower()
-    if lowered in ("true", "1", "yes", "t", "y"):
+    if lowered in _TRUE:
         return True
-    if lowered in ("false", "0", "no", "f", "n"):
+    if lowered in _FALSE:
         return False
     raise RowError(f"column {column!r}: expected true or false, found {text!r}")
 
@@ -355,7 +360,7 @@ def _paper(row: Row) -> Record:
     return Paper(
         id=_required(row, "id"),
         title=_required(row, "title"),
-        year=_int(row, "year", low=1000, high=2999),
+        year=_int(row, "year", low=YEARS[0], high=YEARS[1]),
         venue_id=venue.strip() if venue else None,
         type=kind.strip() if kind else None,
         abstract=abstract.strip() if abstract else None,
@@ -401,8 +406,6 @@ _PARSERS: dict[str, Callable[[Row], Record]] = {
 # None for anything else (a blank required value, a number to check, an identifier the plain
 # parser's normalisation rejects), and the plain parser then gives the record or the reason.
 
-_TRUE = ("true", "1", "yes", "t", "y")
-_FALSE = ("false", "0", "no", "f", "n")
 
 
 class _Columns:
@@ -458,7 +461,7 @@ def _fast_paper(columns: _Columns) -> FastParser:
             if not (len(text) == 4 and text.isascii() and text.isdigit()):
                 return None
             number = int(text)
-            if not 1000 <= number <= 2999:
+            if not YEARS[0] <= number <= YEARS[1]:
                 return None
         flag = truncated(fields).strip().lower()
         if flag and flag not in _TRUE and flag not in _FALSE:
