@@ -33,17 +33,19 @@ SPELLINGS = {
 
 def _world(folder: Path) -> Path:
     """Per script: rows -x (the name) and -y (its other spelling) sharing two co-authors (a computed
-    suggestion), row -z (an unrelated name) sharing nothing, rows -x and -w (another spelling) on one paper."""
+    suggestion), row -s (the other spelling again, in -y's cluster) and row -z (an unrelated name) sharing
+    nothing with -x, rows -x and -w (another spelling) on one paper."""
     authors: list[tuple[str, str]] = []
     papers: dict[str, tuple[int, str, list[str]]] = {}
     for script, (name, other, unrelated) in SPELLINGS.items():
         authors += [(f"{script}-x", name), (f"{script}-y", other), (f"{script}-z", unrelated),
-                    (f"{script}-w", other + " Jr"), (f"{script}-m1", f"Mate One {script}"),
+                    (f"{script}-w", other + " Jr"), (f"{script}-s", other), (f"{script}-m1", f"Mate One {script}"),
                     (f"{script}-m2", f"Mate Two {script}")]
         papers[f"{script}-p1"] = (2015, f"v{script}", [f"{script}-x", f"{script}-m1", f"{script}-m2"])
         papers[f"{script}-p2"] = (2016, f"v{script}", [f"{script}-y", f"{script}-m1", f"{script}-m2"])
         papers[f"{script}-p3"] = (2010, "elsewhere", [f"{script}-z"])
         papers[f"{script}-p4"] = (2012, "other", [f"{script}-x", f"{script}-w"])
+        papers[f"{script}-p5"] = (1990, f"far {script}", [f"{script}-s"])
     return _tables(folder, authors, papers)
 
 
@@ -98,6 +100,24 @@ def test_distinct_across_clusters_removes_a_computed_suggestion(store: Path, scr
     curate.add(store, "same", f"{script}-x", f"{script}-y", why="confirmed by e-mail", by="Ann")
     reasons = _suggested(store, name)[y]
     assert reasons[0].startswith("corrected by hand:") and any(r.startswith("computed: ") for r in reasons)
+
+
+# Two spellings kg relates, rows sharing nothing: compared, not suggested; a `same` makes the suggestion and
+# says the evidence did not (the unrelated -z above was never compared at all).
+@pytest.mark.parametrize("script", [s for s in SPELLINGS if s != "cjk"])
+def test_same_across_related_spellings_that_were_not_suggested(store: Path, script: str) -> None:
+    name, other, _ = SPELLINGS[script]
+    s = f"{BASE}author/{kg.iris.segment(script + '-s')}"
+    x = f"{BASE}author/{kg.iris.segment(script + '-x')}"
+    assert s not in _suggested(store, name), "nothing shared but a related spelling: not suggested"
+    done = curate.add(store, "same", f"{script}-s", f"{script}-x", why="the same thesis advisor", by="Ann")
+    reasons = _suggested(store, name)[s]
+    assert reasons[0].startswith("corrected by hand:") and "the same thesis advisor" in reasons[0]
+    assert "computed: not suggested" in reasons and "computed: not compared" not in reasons
+    assert x in _suggested(store, other)
+    assert curate.listing(store)[0].status == APPLIED
+    curate.undo(store, str(done.correction.id), by="Ann")
+    assert s not in _suggested(store, name)
 
 
 def test_same_across_clusters_for_rows_on_one_paper_is_a_conflict(store: Path) -> None:
