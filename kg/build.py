@@ -66,6 +66,7 @@ class Loaded:
     minter: Minter
     collected_index: Callable[[Path], dict[str, int] | None] = lambda _generation: None
     collected_search: Callable[[], Path | None] = lambda: None  # written apart from the index (search_overlap)
+    start_search: Callable[[], None] = lambda: None  # lets the worker begin writing them (search_start="order")
     meta: dict[str, Any] = field(default_factory=dict)
     mapped: bool = True  # False for kg load: RDF from elsewhere, not kg's own mapping
 
@@ -110,6 +111,7 @@ def _identity(loaded: Loaded) -> None:
 def order_big_clusters(loaded: Loaded) -> None:
     """The page order and row counts of the big name clusters (kg.cluster_order), beside the index
     (so after it), read from the compacted store."""
+    loaded.start_search()  # a Python thread from here on: the other core is free for the search writer
     index = AdjacencyIndex.open(loaded.gen.path)
     if index is None:
         return
@@ -125,6 +127,7 @@ def _search(loaded: Loaded) -> None:
     """The search index (kg.search): after the identity step, whose persons' counts it shows, on
     the compacted read-only store. With `search_overlap` its documents were written by the mapping
     worker meanwhile: waited for here."""
+    loaded.start_search()  # when the cluster order did not run (kg load)
     started = time.perf_counter()
     collected = loaded.collected_search()
     waited = time.perf_counter() - started
@@ -133,6 +136,9 @@ def _search(loaded: Loaded) -> None:
     if collected is not None:
         found["waited_seconds"] = round(waited, 3)
 
+
+# When the mapping worker begins writing the search documents (build's `search_start`).
+SEARCH_STARTS = ("order", "load")
 
 # The index step runs before the compaction (`writes=True`) because the identity step needs it there.
 AFTER_LOAD: tuple[Step, ...] = (
@@ -201,6 +207,7 @@ def build(
     optimize: bool = True,
     ledger: bool = True,
     search_overlap: bool = True,
+    search_start: str = "order",
 ) -> Report:
     """Map and load the inputs into a new generation of `store`, swapped in only on success.
 
@@ -226,7 +233,12 @@ def build(
     With `search_overlap` (the default) and a worker, the worker writes the search index's documents
     while this process runs the steps after the load, not before the load ends (kg.pipeline): on
     the other core, so the same CPU seconds in fewer wall seconds when that core would be idle.
+    `search_start` says when it begins: "order" (the default) when the big clusters' order begins,
+    a step of one Python thread after the identity step and the compaction; "load" as soon as the
+    load is over, beside the identity step (one Python thread too) and the compaction.
     """
+    if search_start not in SEARCH_STARTS:
+        raise ValueError(f"search_start must be one of {', '.join(SEARCH_STARTS)}, not {search_start!r}")
     run = Run(rejects if rejects is not None else store / "rejects.jsonl", base_iri=base_iri, strict=strict)
     minter = run.minter
     target = StoreDir(store)
@@ -245,10 +257,13 @@ def build(
         load_ontology(gen.store)
         chunks = mapping.chunks()
         bulk_load_chunks(gen.store, digests.passing(chunks) if digests is not None else chunks)
-        mapping.loaded()
+        if search_start == "load":
+            mapping.loaded()
         _keep_ledger(gen.path, digests, add)
-        loaded = Loaded(gen, minter, mapping.write_index, mapping.collected_search)
+        loaded = Loaded(gen, minter, mapping.write_index, mapping.collected_search, start_search=mapping.loaded)
         counts = after_load(loaded, AFTER_LOAD, optimize, check)
+        if loaded.meta.get("search", {}).get("overlap"):
+            loaded.meta["search"]["start"] = search_start
         run.report.triples = counts["triples"]
         run.stop_clock()
         gen.meta = build_meta(run, inputs, counts, loaded.meta, kind=kind, previous=previous)

@@ -181,6 +181,9 @@ _OPTIMIZE = click.option(
 @click.option("--search-overlap/--no-search-overlap", default=True, show_default=True,
               help="With a worker: write the search index while the steps after the load run (on the other "
                    "core); without, before the load ends.")
+@click.option("--search-start", type=click.Choice(["order", "load"]), default="order", show_default=True,
+              help="With --search-overlap: the worker begins writing the search index when the big clusters' "
+                   "order begins (order) or as soon as the load is over (load).")
 def build(
     inputs: tuple[Path, ...],
     store: Path,
@@ -195,6 +198,7 @@ def build(
     optimize: bool,
     ledger: bool,
     search_overlap: bool,
+    search_start: str,
 ) -> None:
     """Map INPUTS to RDF and load them into a new store at --store, swapped in only on success."""
     from kg.build import build as run
@@ -215,6 +219,7 @@ def build(
         optimize=optimize,
         ledger=ledger,
         search_overlap=search_overlap,
+        search_start=search_start,
     )
     click.echo(f"{report.summary()} -> {store}", err=True)
     _curation_warnings(store)

@@ -265,6 +265,7 @@ class Mapping:
         self._index_tmp: Path | None = None
         self._worker: Worker | None = None
         self._search_to: Path | None = None
+        self._started = False  # the worker told to write the search documents (loaded)
         if not use_worker(workers, inputs):
             self._collector = Collector(run.minter) if collect_index else None
             return
@@ -299,8 +300,10 @@ class Mapping:
 
     def loaded(self) -> None:
         """Says that the load is over: with `search_overlap`, the worker starts writing the search
-        documents now (not while the loader's threads still use both cores)."""
-        if self._search_to is not None and self._worker is not None:
+        documents now (not while the loader's threads still use both cores). Said once; later calls
+        do nothing."""
+        if self._search_to is not None and self._worker is not None and not self._started:
+            self._started = True
             self._worker.start_search()
 
     def collected_search(self) -> Path | None:

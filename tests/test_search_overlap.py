@@ -4,6 +4,7 @@ dies fails the build with the previous generation left as it was."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -18,6 +19,7 @@ import pytest
 
 import kg
 import kg.pipeline
+import kg.store
 from kg.errors import KgError
 from kg.search.write import SEARCH
 from kg.store import StoreDir
@@ -59,21 +61,59 @@ def _dump(generation: Path) -> dict[str, object]:
         conn.close()
 
 
+@pytest.mark.parametrize("start", ["order", "load"])
+def test_the_writer_begins_when_search_start_says(start: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`order`: the worker is told to write after the identity step and the compaction, as the big
+    clusters' order begins (before its work); `load`: as soon as the load is over, before the identity step."""
+    said: list[str] = []
+    building = importlib.import_module("kg.build")  # the module: `kg.build` is its function
+    identity, compact, begin = building.identity_step, kg.store.Generation.compact, kg.pipeline.Worker.start_search
+    order = building.build_cluster_order
+
+    def identity_step(*args: object, **kwargs: object) -> object:
+        said.append("identity")
+        return identity(*args, **kwargs)  # type: ignore[arg-type]
+
+    def compacted(self: kg.store.Generation) -> None:
+        said.append("compaction")
+        compact(self)
+
+    def build_cluster_order(*args: object, **kwargs: object) -> object:
+        said.append("order")
+        return order(*args, **kwargs)  # type: ignore[arg-type]
+
+    def start_search(self: kg.pipeline.Worker) -> None:
+        said.append("search")
+        begin(self)
+
+    monkeypatch.setattr(building, "identity_step", identity_step)
+    monkeypatch.setattr(kg.store.Generation, "compact", compacted)
+    monkeypatch.setattr(kg.pipeline.Worker, "start_search", start_search)
+    monkeypatch.setattr(building, "build_cluster_order", build_cluster_order)
+    kg.build([_rows(tmp_path)], tmp_path / "store", workers=2, search_start=start)
+    assert said == (["identity", "compaction", "search", "order"] if start == "order"
+                    else ["search", "identity", "compaction", "order"])
+    with pytest.raises(ValueError, match="search_start"):
+        kg.build([_rows(tmp_path)], tmp_path / "other", workers=2, search_start="never")
+
+
 @pytest.mark.parametrize("source", ["names", "rows"])
 def test_the_index_written_beside_the_steps_is_the_one_written_in_turn(source: str, tmp_path: Path) -> None:
     inputs = NAMES if source == "names" else _rows(tmp_path)
     built = {}
-    for name, workers, overlap in (("turn", 2, False), ("overlap", 2, True), ("one", 1, True)):
+    for name, workers, overlap, start in (("turn", 2, False, "order"), ("overlap", 2, True, "order"),
+                                          ("overlap-load", 2, True, "load"), ("one", 1, True, "order")):
         store = tmp_path / name
-        kg.build([inputs], store, workers=workers, search_overlap=overlap)
+        kg.build([inputs], store, workers=workers, search_overlap=overlap, search_start=start)
         generation = StoreDir(store).require()
         search = json.loads((generation / "build.json").read_text())["search"]
         assert search["from"] == "collected"
-        assert search["overlap"] is (name == "overlap")
+        assert search["overlap"] is name.startswith("overlap")
+        assert search.get("start") == (start if overlap and workers == 2 else None)
         assert search["collected_cpu_seconds"] > 0
         assert not (generation / "paths-index" / SEARCH).exists()
         built[name] = _dump(generation)
-    assert built["overlap"] == built["turn"] == built["one"]
+    assert built["overlap"] == built["overlap-load"] == built["turn"] == built["one"]
     assert any(p is not None for *_, p in built["overlap"]["names"])  # type: ignore[attr-defined]  # persons' counts in
     assert not list(tmp_path.glob(".*paths-index-*")), "the worker's scratch directory was left behind"
 
