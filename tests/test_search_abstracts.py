@@ -38,18 +38,22 @@ PAPERS = [  # id, title, year, abstract
 ]
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("search-abstracts")
+def write_rows(folder: Path) -> Path:
+    """PAPERS as rows tables in `folder`/rows, with two authors; the folder."""
     (folder / "rows").mkdir()
-    rows = write_csv_tables(folder / "rows", {
+    return write_csv_tables(folder / "rows", {
         "venues.csv": (["id", "name"], []),
         "papers.csv": (["id", "title", "year", "abstract"], PAPERS),
         "authors.csv": (["id", "name"], [("a1", "Ana Núñez"), ("a2", "Ελένη Παπαδοπούλου")]),
         "authorships.csv": (["paper_id", "author_id", "position"],
                             [(p[0], "a1", 1) for p in PAPERS] + [(p[0], "a2", 2) for p in PAPERS[::2]]),
     })
-    kg.build([rows], folder / "store")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("search-abstracts")
+    kg.build([write_rows(folder)], folder / "store")
     return folder / "store"
 
 
