@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 from conftest import write_csv_tables
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import kg
-from kg.search.abstracts import SNIPPET, WORDS, pack, snippet, unpack
-from kg.search.fold import query_terms
+from kg.search.abstracts import SNIPPET, WORDS, first_match, pack, scan, snippet, unpack
+from kg.search.fold import index_tokens, query_terms
 from kg.search.query import SearchIndex
 from kg.search.write import SEARCH
 from kg.store import StoreDir
@@ -132,6 +134,39 @@ def test_snippets_are_cut_at_words_around_the_first_match() -> None:
     assert cut[:-1].split()[-1] in text.split()
     assert snippet("short one", query_terms("none")) == "short one"
     assert snippet("本文研究光合作用的效率。" + "很长" * 100, query_terms("效率")).startswith("本文研究光合作用的效率")
+
+
+_POOL = ["Zürich", "zurich", "Théorie", unicodedata.normalize("NFD", "Théorie"), "φωτοσύνθεση", "ΦΩΤΟΣΎΝΘΕΣΗ",
+         "микоризу", "光合作用的效率", "本文", "التَّمْثِيلَ", "الضوئي", "Jean-Pierre", "jeanpierre", "Straße",
+         "strasse", "(Transformer),", "transformers.", "x-ray", "X_RAY", "_ray", "filler", "Müller", "Mueller",
+         "Ñandú", "İstanbul", "ﬁnal", "final", "O'Brien", "O’Brien", "2021", "a", "vector–borne"]
+
+
+@settings(max_examples=300)
+@example(["filler", "Jean-Pierre", "jeanpierre"], "jeanpierre", 6, " ")  # a joined form only the tokens have
+@example(["filler", "Straße", "strasse"], "strasse", 7, " ")  # ß folds to two letters
+@example(["filler", "التَّمْثِيلَ", "الضوئي"], "التَّمْثِيلَ", 8, " ")  # vowel marks between the letters
+@example(["filler", "ﬁnal", "final"], "final", 3, " ")  # a ligature
+@given(st.lists(st.sampled_from(_POOL), min_size=1, max_size=60), st.sampled_from(_POOL), st.integers(1, 8),
+       st.sampled_from(["", " ", "  \n"]))
+def test_the_snippet_s_word_found_fast_is_the_one_found_word_by_word(words: list[str], typed: str, n: int,
+                                                                    space: str) -> None:
+    """kg.search.abstracts.first_match (a regular expression over the text folded character by
+    character, the words it cannot fold so tokenized) against scan (every word tokenized as the
+    index does): the same place, whatever the script, marks, punctuation or spaces."""
+    terms = query_terms(typed[:n])
+    if not terms:
+        return
+    text = (" " + space).join(words)
+    assert first_match(text, terms) == scan(text, terms)
+    got = snippet(text, terms)
+    assert len(got) <= SNIPPET + 2
+    if any(_matches(w, terms) for w in text.split()):
+        assert any(_matches(w, terms) for w in got.strip("…").split()), (text, terms, got)
+
+
+def _matches(word: str, terms: list[tuple[str, ...]]) -> bool:
+    return any(t.startswith(a) for t in index_tokens(word) for alts in terms for a in alts)
 
 
 def test_pack_keeps_the_first_words() -> None:
