@@ -48,6 +48,7 @@ from kg.identity.spelling import cluster_pairs, write_pairs
 from kg.iris import Minter
 from kg.names import name_key
 from kg.records import Affiliation, Author, AuthorDetail, Authorship, Citation, Paper, Venue
+from kg.search.abstracts import pack
 from kg.search.collect import Mapped, write_collected
 from kg.search.write import SEARCH
 from kg.terms import KG, RDF_TYPE
@@ -91,6 +92,7 @@ class Collector:
         self._pair_paper, self._pair_row, self._pair_position = array("I"), array("I"), array("I")
         self.facts = FactCollector(minter)  # what the identity evidence needs besides the index
         self._titles: list[str | None] = []  # by paper number, for the search index (kg.search)
+        self._abstracts: list[bytes | None] = []  # by paper number: the indexed words (kg.search.abstracts)
         self._waiting: dict[str, list[int]] = {}  # a cited paper not read yet -> the papers citing it
 
     def _paper(self, paper_iri: str) -> int:
@@ -115,6 +117,10 @@ class Collector:
             if len(self._titles) <= number:
                 self._titles.extend([None] * (number + 1 - len(self._titles)))
             self._titles[number] = record.title
+            if record.abstract:
+                if len(self._abstracts) <= number:
+                    self._abstracts.extend([None] * (number + 1 - len(self._abstracts)))
+                self._abstracts[number] = pack(record.abstract)
         elif isinstance(record, Author):
             iri = self.minter.author(record.id)
             if iri not in self._authors:
@@ -194,7 +200,7 @@ class Collector:
         f = self.facts
         return Mapped(f.names, self._clusters, self._paper_iris, self._titles, f.years, f.venues,
                       [f.venue_names.get(iri, iri) for iri in f.venue_iris],
-                      self._pair_paper, self._pair_row, self._pair_position)
+                      self._pair_paper, self._pair_row, self._pair_position, self._abstracts)
 
     def write_search(self, path: Path) -> None:
         """The search index's documents (kg.search), but for the persons' counts (added after the

@@ -775,12 +775,13 @@ def reach(author: str, store: Path | None, endpoint: str | None, index_dir: Path
 def search(text: str, store: Path | None, endpoint: str | None, index_dir: Path | None, kind: str, limit: int,
            page: int, fmt: str) -> None:
     """Names and paper titles matching TEXT as typed: any case, accents or not, any word order,
-    initials, prefixes of words (kg.search; docs/search.md)."""
+    initials, prefixes of words; then papers by the words of their abstracts (kg.search; docs/search.md)."""
     from kg.search.query import for_backend, search_page
 
     with _open_data(store, endpoint, index=index_dir) as backend:
         found = search_page(for_backend(backend), text, kind, page, limit)  # type: ignore[arg-type]
-    lines = "".join(f"{s.kind:5}  {s.line()}\n    {s.iri}\n" for s in found.results) or "no match\n"
+    lines = "".join(f"{s.kind:5}  {s.line()}\n    {s.iri}\n" + (f"    abstract: {s.snippet}\n" if s.snippet else "")
+                    for s in found.results) or "no match\n"
     if found.more:
         lines += f"more: --page {page + 1}\n"
     _print(found.to_json(), lines, fmt)

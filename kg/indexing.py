@@ -179,7 +179,7 @@ def from_endpoint(
 # -- the search index (kg.search): the triples it is made of, into a store in memory
 
 _SEARCH_PREDICATES = (KG.inCluster, KG.name, KG.title, KG.year, KG.publishedIn, KG.paper, KG.authorRow, KG.position,
-                      KG.personCount)
+                      KG.personCount, KG.abstract)
 _SEARCH_LINES = re.compile(b"^[^\\n]*(?:" + b"|".join(re.escape(f"<{p}>".encode()) for p in _SEARCH_PREDICATES)
                            + b")[^\\n]*$", re.M)
 

@@ -30,6 +30,7 @@ PAGES = {
     "query": "/query",
     "search": "/clusters?name=Liu",
     "results": "/search?q=liu",
+    "abstract-results": "/search?q=rademacher&kind=paper",  # a paper found by its abstract, with its snippet
     "nothing-found": "/search?q=zzqqxx&kind=name",
     "cluster": "/clusters/Liyuan%20Liu",
     "pairs": "/clusters/Liyuan%20Liu?pairs=true",

@@ -217,4 +217,14 @@ def test_the_search_box_suggests_as_one_types_in_chromium(browser: Any, server: 
     # a title's words: the results page lists papers with year, venue and first authors
     page.goto(server.url + "/search?q=electra&kind=paper")
     assert page.locator("#search-results li.result[data-kind=paper]").count() >= 1
+    # a word only an abstract has: the suggestion says so, Enter opens the paper
+    box = page.locator("header.top form[role=search] input[type=search]")
+    box.press_sequentially("rademach", delay=30)
+    page.wait_for_selector("ul.kg-suggest li[role=option]")
+    option = page.locator("ul.kg-suggest li[role=option]").first
+    assert option.locator("strong").inner_text() == "On the Generalization Ability of Next-Token-Prediction Pretraining"
+    assert "in its abstract" in option.inner_text()
+    box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_url("**/paper/2025-on-the-generalization-ability-of-next", timeout=5000)
     assert not errors and not failed, (errors, failed)

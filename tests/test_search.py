@@ -309,6 +309,7 @@ _SCRIPT_NAMES = ["José Müller", "Jose\u0301 Mu\u0308ller", "Ελένη Παπ�
 def _mapped(draw: st.DrawFn) -> object:
     from array import array
 
+    from kg.search.abstracts import pack
     from kg.search.collect import Mapped
 
     n_rows = draw(st.integers(1, 8))
@@ -317,13 +318,15 @@ def _mapped(draw: st.DrawFn) -> object:
                           max_size=40))
     titles = draw(st.lists(st.sampled_from([None, "", "Ωμέγα", "中文 title", "Émile"]), min_size=n_papers,
                            max_size=n_papers))
+    abstracts = draw(st.lists(st.sampled_from([None, pack("Η φωτοσύνθεση"), pack("光合作用 Zu\u0308rich")]),
+                              max_size=n_papers))  # fewer than the papers: the collector extends it as it goes
     return Mapped([draw(st.sampled_from(_SCRIPT_NAMES)) for _ in range(n_rows)],
                   [f"http://x/cluster/{draw(st.integers(0, 3))}" for _ in range(n_rows)],
                   [f"http://x/paper/{p}" for p in range(n_papers)], titles,
                   array("H", [draw(st.integers(0, 3)) for _ in range(n_papers)]),
                   array("I", [draw(st.sampled_from([0, 1, 0xFFFFFFFF])) for _ in range(n_papers)]), ["V0", "V1"],
                   array("I", [p for p, _, _ in ships]), array("I", [r for _, r, _ in ships]),
-                  array("I", [k for _, _, k in ships]))
+                  array("I", [k for _, _, k in ships]), abstracts)
 
 
 @given(_mapped())
@@ -343,5 +346,6 @@ def test_the_papers_first_authors_grouped_by_paper_are_those_of_one_sort(m: obje
         if len(got) < FIRST_AUTHORS:
             got.append(m.names[row])
     plain = [PaperDoc(m.paper_iris[p], t, m.years[p] or None, m.venue_labels[m.venues[p]] if m.venues[p] < 2 else None,
-                      tuple(authors.get(p, ())), count_of[p]) for p, t in enumerate(m.titles) if t]
+                      tuple(authors.get(p, ())), count_of[p], m.abstracts[p] if p < len(m.abstracts) else None)
+             for p, t in enumerate(m.titles) if t]
     assert documents(m)[1] == plain

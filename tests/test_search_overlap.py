@@ -48,7 +48,8 @@ def _dump(generation: Path) -> dict[str, object]:
             "papers": conn.execute("SELECT * FROM papers ORDER BY id").fetchall(),
             "meta": conn.execute("SELECT * FROM meta WHERE key NOT LIKE 'collected%' ORDER BY key").fetchall(),
         }
-        for table in ("names_fts", "papers_fts"):
+        found["abstracts"] = conn.execute("SELECT * FROM abstracts ORDER BY id").fetchall()
+        for table in ("names_fts", "papers_fts", "abstracts_fts"):
             conn.execute(f"CREATE VIRTUAL TABLE temp.{table}_terms USING fts5vocab(main, {table}, 'row')")
             terms = conn.execute(f"SELECT term, doc FROM temp.{table}_terms ORDER BY term").fetchall()
             found[table] = terms
@@ -97,9 +98,11 @@ def test_the_writer_begins_when_search_start_says(start: str, tmp_path: Path, mo
         kg.build([_rows(tmp_path)], tmp_path / "other", workers=2, search_start="never")
 
 
-@pytest.mark.parametrize("source", ["names", "rows"])
+@pytest.mark.parametrize("source", ["names", "rows", "abstracts"])
 def test_the_index_written_beside_the_steps_is_the_one_written_in_turn(source: str, tmp_path: Path) -> None:
-    inputs = NAMES if source == "names" else _rows(tmp_path)
+    from test_search_abstracts import write_rows
+
+    inputs = NAMES if source == "names" else _rows(tmp_path) if source == "rows" else write_rows(tmp_path)
     built = {}
     for name, workers, overlap, start in (("turn", 2, False, "order"), ("overlap", 2, True, "order"),
                                           ("overlap-load", 2, True, "load"), ("one", 1, True, "order")):
@@ -114,6 +117,7 @@ def test_the_index_written_beside_the_steps_is_the_one_written_in_turn(source: s
         assert not (generation / "paths-index" / SEARCH).exists()
         built[name] = _dump(generation)
     assert built["overlap"] == built["overlap-load"] == built["turn"] == built["one"]
+    assert len(built["one"]["abstracts"]) == (9 if source == "abstracts" else 0)  # type: ignore[arg-type]
     assert any(p is not None for *_, p in built["overlap"]["names"])  # type: ignore[attr-defined]  # persons' counts in
     assert not list(tmp_path.glob(".*paths-index-*")), "the worker's scratch directory was left behind"
 

@@ -1,6 +1,7 @@
 """The search documents from what kg.adjacency.Collector gathered while mapping (a fresh build),
 or read back from a store (kg build --add, kg load): name clusters with their rows' names, paper
-counts, years and top venue; papers with title, year, venue and first authors."""
+counts, years and top venue; papers with title, year, venue, first authors and the first words of
+their abstract (kg.search.abstracts)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.search.abstracts import pack
 from kg.search.write import NameDoc, PaperDoc, write_documents
 from kg.terms import KG
 
@@ -23,7 +25,8 @@ _NO_VENUE = 0xFFFFFFFF
 @dataclass
 class Mapped:
     """What the collector holds, in its own numbering: rows (names, clusters), papers (IRIs,
-    titles, years, venue numbers into `venue_labels`), and the (paper, row, position) authorships."""
+    titles, years, venue numbers into `venue_labels`), the (paper, row, position) authorships, and
+    the papers' abstracts as kg.search.abstracts.pack keeps them (by paper number; None: none)."""
 
     names: Sequence[str]
     clusters: Sequence[str]
@@ -35,6 +38,7 @@ class Mapped:
     pair_paper: array[int]
     pair_row: array[int]
     pair_position: array[int]
+    abstracts: Sequence[bytes | None] = ()
 
 
 def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
@@ -97,7 +101,7 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
         by_paper[fill[paper]] = k
         fill[paper] += 1
     del fill
-    row_names, positions, pair_row = m.names, m.pair_position, m.pair_row
+    row_names, positions, pair_row, abstracts = m.names, m.pair_position, m.pair_row, m.abstracts
     docs: list[PaperDoc] = []
     for paper in range(min(len(m.paper_iris), n_titles)):
         title = m.titles[paper]
@@ -107,7 +111,8 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
         year = years[paper] if paper < n_years else 0
         v = venues[paper] if paper < len(venues) else _NO_VENUE
         docs.append(PaperDoc(m.paper_iris[paper], title, year or None, m.venue_labels[v] if v != _NO_VENUE else None,
-                             tuple(row_names[row] for _, row in ships[:FIRST_AUTHORS]), len(ships)))
+                             tuple(row_names[row] for _, row in ships[:FIRST_AUTHORS]), len(ships),
+                             abstracts[paper] if paper < len(abstracts) else None))
     return names, docs
 
 
@@ -155,6 +160,11 @@ def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:
         k = number(subject)
         if titles[k] is None:
             titles[k] = obj
+    abstracts: list[bytes | None] = [None] * len(paper_iris)
+    for subject, obj in pairs(store, KG.abstract):
+        a = paper_number.get(subject)
+        if a is not None and abstracts[a] is None:
+            abstracts[a] = pack(obj)
     years = array("H", [0]) * len(paper_iris)
     venues = array("I", [_NO_VENUE]) * len(paper_iris)
     for subject, obj in pairs(store, KG.year):
@@ -189,7 +199,7 @@ def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:
     years.extend(array("H", [0]) * (len(paper_iris) - len(years)))
     venues.extend(array("I", [_NO_VENUE]) * (len(paper_iris) - len(venues)))
     return documents(Mapped(names, clusters, paper_iris, titles, years, venues, venue_labels,
-                            pair_paper, pair_row, pair_position))
+                            pair_paper, pair_row, pair_position, abstracts))
 
 
 def pairs(store: ox.Store, predicate: str, subjects: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:

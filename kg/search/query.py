@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kg.errors import KgError
+from kg.search.abstracts import snippet, unpack
 from kg.search.fold import clean, index_tokens, name_key, query_terms
-from kg.search.write import FORMAT, SEARCH
+from kg.search.write import FORMATS, SEARCH
 
 Kind = Literal["name", "paper", "all"]
 KINDS: tuple[str, ...] = ("name", "paper", "all")
@@ -42,6 +43,8 @@ class Suggestion:
     year: int | None = None
     authors: tuple[str, ...] | None = None
     author_count: int | None = None
+    matched: str | None = None  # a paper's: "title", or "abstract" when its title lacks a typed word
+    snippet: str | None = None  # matched by its abstract: the abstract around the first word matched
 
     def as_dict(self) -> dict[str, Any]:
         # the fields read directly: dataclasses.asdict copies every value deeply, a third of a suggestion's time
@@ -117,9 +120,10 @@ class SearchIndex:
             got = self._conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.Error as e:
             raise SearchUnavailable(f"{path}: not a search index: {e}") from e
-        if got is None or got[0] != str(FORMAT):
-            raise SearchUnavailable(f"{path}: search index format {got and got[0]}, not {FORMAT}")
+        if got is None or got[0] not in FORMATS:
+            raise SearchUnavailable(f"{path}: search index format {got and got[0]}, not one of {', '.join(FORMATS)}")
         self.path = path
+        self.abstracts = got[0] != "1"  # format 1: titles only
 
     @classmethod
     def open(cls, directory: Path) -> SearchIndex:
@@ -184,6 +188,9 @@ class SearchIndex:
         return [Suggestion("name", *r[1:]) for r in found[:limit]]
 
     def _papers(self, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
+        """The titles holding the typed words as a phrase, then those holding them all, then (when
+        fewer than `limit`, hence all of them) the papers holding them in title and abstract
+        together; each in rank order (newest first, then by number of authors)."""
         ids: list[int] = []
         if len(terms) > 1:
             ids += [r[0] for r in self._conn.execute(
@@ -192,15 +199,28 @@ class SearchIndex:
         ids += [r[0] for r in self._conn.execute(
             "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid LIMIT ?", (_match(terms), limit))]
         ordered = list(dict.fromkeys(ids))[:limit]
+        by_abstract: list[int] = []
+        if len(ordered) < limit and self.abstracts:
+            # a title match with an abstract is found here too (its title's tokens are in it): skipped
+            titled = set(ordered)
+            by_abstract = [r[0] for r in self._conn.execute(
+                "SELECT rowid FROM abstracts_fts WHERE abstracts_fts MATCH ? ORDER BY rowid LIMIT ?",
+                (_match(terms), limit + len(titled))) if r[0] not in titled][:limit - len(ordered)]
         rows = {r[0]: r for r in self._conn.execute(
             f"SELECT id, iri, title, year, venue, authors, author_count FROM papers WHERE id IN "
-            f"({','.join('?' * len(ordered))})", ordered)}
+            f"({','.join('?' * (len(ordered) + len(by_abstract)))})", ordered + by_abstract)}
+        texts: dict[int, bytes] = dict(self._conn.execute(
+            f"SELECT id, text FROM abstracts WHERE id IN ({','.join('?' * len(by_abstract))})",
+            by_abstract)) if by_abstract else {}
         out = []
-        for i in ordered:
+        for k, i in enumerate(ordered + by_abstract):
             if i in rows:
                 _, iri, title, year, venue, authors, count = rows[i]
+                text = texts.get(i)
                 out.append(Suggestion("paper", iri, title, year=year, venue=venue,
-                                      authors=tuple(json.loads(authors)), author_count=count))
+                                      authors=tuple(json.loads(authors)), author_count=count,
+                                      matched="title" if k < len(ordered) else "abstract",
+                                      snippet=snippet(unpack(text), terms) if text is not None else None))
         return out
 
 

@@ -121,7 +121,7 @@ SCHEMAS: dict[str, Any] = {
     "Suggestion": {
         "type": "object", "required": ["kind", "iri", "label"],
         "description": "A name cluster (kind name: rows, papers, first, last, venue, persons) or a paper (kind "
-                       "paper: year, venue, authors, author_count). Facts not known are left out.",
+                       "paper: year, venue, authors, author_count, matched, snippet). Facts not known are left out.",
         "properties": {
             "kind": {"enum": ["name", "paper"]}, "iri": {"type": "string"},
             "label": {"type": "string", "description": "The cluster's name, or the paper's title."},
@@ -131,7 +131,12 @@ SCHEMAS: dict[str, Any] = {
             "persons": {"type": "integer", "description": "Probable persons in the cluster (kg.identity)."},
             "year": {"type": "integer"}, "authors": {"type": "array", "items": {"type": "string"},
                                                      "description": "The paper's first three authors."},
-            "author_count": {"type": "integer"}}},
+            "author_count": {"type": "integer"},
+            "matched": {"enum": ["title", "abstract"],
+                        "description": "A paper's: where the typed words are; `abstract` when its title lacks one "
+                                       "(such papers come after every title match)."},
+            "snippet": {"type": "string", "description": "Matched by its abstract: the abstract around the first "
+                                                         "word matched (of its first 200 words, which are indexed)."}}},
     "Suggestions": {
         "type": "object", "required": ["q", "kind", "limit", "results"],
         "properties": {"q": {"type": "string"}, "kind": {"enum": ["name", "paper", "all"]},

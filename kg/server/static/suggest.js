@@ -27,6 +27,7 @@
       if (s.year) bits.push(String(s.year));
       if (s.venue) bits.push(s.venue);
       if (s.authors && s.authors.length) bits.push(s.authors.join(", ") + (s.author_count > s.authors.length ? " et al." : ""));
+      if (s.matched === "abstract") bits.push("in its abstract"); // the title lacks a typed word
     }
     return bits.join(" · ");
   }
