@@ -27,8 +27,12 @@ send requests for --seconds after a 1 s warm-up. Client kinds:
 the same cores as the servers, which the figures share. Prints one JSON object
 (qps, median and p95 latency in ms, errors, and the CPU each query cost the server: its processes'
 user + system time over the run, from /proc, divided by the queries answered; for both servers, and
-the ratios); --out also writes it. On shared cores the rate moves with the neighbours' load; the CPU
-a query costs moves much less, and it is what the rate follows once the cores are full.
+the ratios); --out also writes it. The CPU a query cost is also given split between the main
+threads (its workers' event loops) and the other threads (their evaluation threads), with the context
+switches a query cost (all threads, voluntary and involuntary); for kg serve only, whose threads live
+as long as it does (Oxigraph's end with their connections). On shared cores the rate moves with the
+neighbours' load; the CPU a query costs moves much less, and it is what the rate follows once the
+cores are full.
 
 Which texts the clients ask (--texts):
 
@@ -363,6 +367,31 @@ def cpu_seconds(pid: int) -> float | None:
     return total if seen else None
 
 
+def thread_stats(pid: int) -> dict[str, float]:
+    """CPU seconds of the main threads and of the other threads of the process `pid` and its live
+    descendants (for kg serve: the workers' event loops, and their evaluation threads), and the context
+    switches of all of them (voluntary and involuntary; Linux /proc). Threads that end between two calls
+    leave their part out of the difference."""
+    out = {"main": 0.0, "other": 0.0, "voluntary": 0.0, "involuntary": 0.0}
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/stat", encoding="ascii") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                out["main" if int(task) == p else "other"] += (int(fields[11]) + int(fields[12])) / TICK
+                with open(f"/proc/{p}/task/{task}/status", encoding="ascii") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                            out["voluntary" if line[0] == "v" else "involuntary"] += int(line.split()[1])
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def cached_share(log: Path, start: int) -> tuple[float | None, int]:
     """The share of the /sparql access-log lines written to `log` after byte `start` that are noted
     `cached`, and where the log ends now (the lines are written within 0.1 s of their request)."""
@@ -388,9 +417,11 @@ class Mix:
 def measure(
     cmd: list[str], port: int, path: str, mixes: dict[str, Mix], seconds: float,
     clients: list[tuple[str, list[int]]], env: dict[str, str] | None = None, log: Path | None = None,
+    split: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Each mix, client kind and concurrency level against the server `cmd` starts (its output to `log`,
-    whose access log then gives each figure's `cached_share`)."""
+    whose access log then gives each figure's `cached_share`; `split`: the CPU of its main and other
+threads too, for a server whose threads live as long as it does)."""
     output: Any = subprocess.DEVNULL
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -410,11 +441,17 @@ def measure(
                     # the warm-up over the measured texts counts as their asking before (repeated texts)
                     load(port, warm_up, 1.0, c, kind, path, asked=set() if texts.disjoint else asked)
                     start = cached_share(log, 0)[1] if log is not None else 0
-                    before = cpu_seconds(proc.pid)
+                    before, threads_before = cpu_seconds(proc.pid), thread_stats(proc.pid)
                     found = load(port, requests, seconds, c, kind, path, texts.disjoint, asked)
-                    after = cpu_seconds(proc.pid)
-                    if before is not None and after is not None and found["queries"]:
-                        found["cpu_ms_per_query"] = round((after - before) * 1000 / found["queries"], 3)
+                    after, threads_after = cpu_seconds(proc.pid), thread_stats(proc.pid)
+                    n = found["queries"]
+                    if before is not None and after is not None and n:
+                        found["cpu_ms_per_query"] = round((after - before) * 1000 / n, 3)
+                    if split and n:
+                        spent = {k: threads_after[k] - threads_before[k] for k in threads_after}
+                        found["cpu_ms_per_query_main_threads"] = round(spent["main"] * 1000 / n, 3)
+                        found["cpu_ms_per_query_other_threads"] = round(spent["other"] * 1000 / n, 3)
+                        found["switches_per_query"] = round((spent["voluntary"] + spent["involuntary"]) / n, 2)
                     if log is not None:
                         found["cached_share"] = cached_share(log, start)[0]
                     out[f"{mix} c{c}" if kind == "keepalive" else f"{mix} {kind} c{c}"] = found
@@ -493,7 +530,7 @@ def main() -> None:
         port = free_port()
         kg_cmd = [kg, "serve", "--store", str(store), "--port", str(port), "--workers", str(args.workers)]
         results["kg_serve"] = measure(kg_cmd + args.kg_args.split(), port, "/sparql", mixes, args.seconds, clients,
-                                      log=args.work / "kg-serve.log")
+                                      log=args.work / "kg-serve.log", split=True)
     if args.uvicorn:
         port = free_port()
         uv_cmd = [str(BIN / "python"), "-m", "uvicorn", "--factory", "reference_app:app", "--app-dir",
