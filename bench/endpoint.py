@@ -27,8 +27,25 @@ send requests for --seconds after a 1 s warm-up. Client kinds:
 the same cores as the servers, which the figures share. Prints one JSON object
 (qps, median and p95 latency in ms, errors, and the CPU each query cost the server: its processes'
 user + system time over the run, from /proc, divided by the queries answered; for both servers, and
-the ratios); --out also writes it. On shared cores the rate moves with the neighbours' load; the CPU
-a query costs moves much less, and it is what the rate follows once the cores are full.
+the ratios); --out also writes it. The CPU a query cost is also given split between the main
+threads (its workers' event loops) and the other threads (their evaluation threads), with the context
+switches a query cost (all threads, voluntary and involuntary); for kg serve only, whose threads live
+as long as it does (Oxigraph's end with their connections). On shared cores the rate moves with the
+neighbours' load; the CPU a query costs moves much less, and it is what the rate follows once the
+cores are full.
+
+Which texts the clients ask (--texts):
+
+- repeated (the default below --sample 1000): every client walks all the texts from its own starting
+  point, after a warm-up over the same texts, so that each text is asked again and again;
+- new (the default from --sample 1000 up: most texts new): each client asks its own slice of the
+  texts, disjoint from the others', after a warm-up on other texts (the same lookups over keys, rows
+  and papers that are not measured), so that in a run a text is asked at most once per server, unless
+  a client comes to the end of its slice and starts it again.
+
+Each figure gives `reused`: how many of its requests asked a text asked before in that run or its
+warm-up (0 with --texts new unless a client wrapped around its slice: then ask for a bigger --sample
+or fewer --seconds).
 
 kg serve's own log goes to WORK/kg-serve.log; from its access log each of kg's figures also gives
 `cached_share`, the share of its /sparql answers noted `cached` (from the results cache). Measure the
@@ -48,6 +65,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -86,8 +104,12 @@ def named_mix() -> list[str]:
     return out
 
 
-def lookup_mix(data: str, sample: int, seed: int) -> list[str]:
-    """`sample` queries of each lookup kind, terms drawn from the store at `data`, interleaved."""
+WARM_UP = 500  # terms of each kind drawn for the warm-up of --texts new (its texts are not measured)
+
+
+def lookup_mix(data: str, sample: int, seed: int, warm_up: int = 0) -> tuple[list[str], list[str]]:
+    """`sample` queries of each lookup kind, terms drawn from the store at `data`, interleaved; and
+    `warm_up` queries of each kind over other terms (no text of one list is in the other)."""
     import pyoxigraph as ox
 
     store = ox.Store.read_only(data)
@@ -98,15 +120,29 @@ def lookup_mix(data: str, sample: int, seed: int) -> list[str]:
         return sorted({str(s[0]) for s in found})
 
     rng = random.Random(seed)
-    keys = rng.sample(column("SELECT ?k WHERE { ?r a kg:AuthorRow ; kg:nameKey ?k }"), sample)
-    rows = rng.sample(column("SELECT ?r WHERE { ?r a kg:AuthorRow }"), sample)
-    papers = rng.sample(column("SELECT ?p WHERE { ?p a kg:Paper }"), sample)
-    out = []
-    for k, r, p in zip(keys, rows, papers, strict=True):
-        out.append(LOOKUPS["papers_of_key"].replace("{key}", k))
-        out.append(LOOKUPS["coauthors_of_row"].replace("{row}", r))
-        out.append(LOOKUPS["triples_of_paper"].replace("{paper}", p))
-    return out
+    drawn = []
+    for query in ("SELECT ?k WHERE { ?r a kg:AuthorRow ; kg:nameKey ?k }", "SELECT ?r WHERE { ?r a kg:AuthorRow }",
+                  "SELECT ?p WHERE { ?p a kg:Paper }"):
+        terms = column(query)
+        if sample + warm_up > len(terms):
+            raise SystemExit(f"--sample {sample} (+ {warm_up} for the warm-up) is more than the store's {len(terms)}"
+                             f" terms for: {query}")
+        drawn.append(rng.sample(terms, sample + warm_up))
+
+    def texts(keys: list[str], rows: list[str], papers: list[str]) -> list[str]:
+        out = []
+        for k, r, p in zip(keys, rows, papers, strict=True):
+            out.append(LOOKUPS["papers_of_key"].replace("{key}", k))
+            out.append(LOOKUPS["coauthors_of_row"].replace("{row}", r))
+            out.append(LOOKUPS["triples_of_paper"].replace("{paper}", p))
+        return out
+
+    return texts(*(d[:sample] for d in drawn)), texts(*(d[sample:] for d in drawn))
+
+
+def slices(n: int, clients: int) -> list[range]:
+    """Each client's own part of n texts: disjoint, together all of them (as equal as they divide)."""
+    return [range(n * i // clients, n * (i + 1) // clients) for i in range(clients)]
 
 
 def report(result: dict[str, Any], out: Path | None) -> None:
@@ -244,22 +280,31 @@ def wait_up(port: int, path: str, seconds: float = 90) -> None:
 
 
 def load(port: int, requests: list[Any], seconds: float, concurrency: int, kind: str = "keepalive",
-         path: str = "/sparql") -> dict[str, Any]:
+         path: str = "/sparql", disjoint: bool = False, asked: set[int] | None = None) -> dict[str, Any]:
     """`concurrency` clients of this kind send `requests` (prepared bytes; query texts for
-    sparqlwrapper) in turn for `seconds`."""
+    sparqlwrapper) in turn for `seconds`: each all of them from its own starting point, or
+    (`disjoint`) each its own slice of them (`slices`), again from its start when it comes to its end.
+    `reused` counts the requests whose text was asked before, in this load or in `asked` (the indexes
+    of texts asked before it; the indexes asked here are added to it)."""
     stop = time.monotonic() + seconds
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
+    parts = slices(len(requests), concurrency) if disjoint else [range(len(requests))] * concurrency
+    if disjoint and not all(parts):
+        raise SystemExit(f"{len(requests)} texts cannot give {concurrency} clients a slice each: a bigger --sample")
+    indexes: list[list[int]] = [[] for _ in range(concurrency)]
 
     def client(i: int) -> None:
         c: Any = Wrapper(f"http://127.0.0.1:{port}{path}") if kind == "sparqlwrapper" else Client(port)
-        k = i * 7919
-        mine = latencies[i]
+        mine, part, seen = latencies[i], parts[i], indexes[i]
+        k = 0 if disjoint else i * 7919
         while True:
             t0 = time.perf_counter()
             if t0 >= stop:
                 break
-            request = requests[k % len(requests)]
+            index = part[k % len(part)]
+            request = requests[index]
+            seen.append(index)
             k += 1
             try:
                 status = c.exchange(request)
@@ -284,9 +329,14 @@ def load(port: int, requests: list[Any], seconds: float, concurrency: int, kind:
     elapsed = time.monotonic() - start
     every = sorted(x for xs in latencies for x in xs)
     n = len(every)
+    before = set() if asked is None else asked
+    sent = [index for seen in indexes for index in seen]
+    fresh = set(sent) - before
+    before |= fresh
     return {
         "queries": n,
         "errors": sum(errors),
+        "reused": len(sent) - len(fresh),
         "seconds": round(elapsed, 2),
         "qps": round(n / elapsed, 1),
         "median_ms": round(statistics.median(every) * 1000, 3) if n else None,
@@ -317,6 +367,31 @@ def cpu_seconds(pid: int) -> float | None:
     return total if seen else None
 
 
+def thread_stats(pid: int) -> dict[str, float]:
+    """CPU seconds of the main threads and of the other threads of the process `pid` and its live
+    descendants (for kg serve: the workers' event loops, and their evaluation threads), and the context
+    switches of all of them (voluntary and involuntary; Linux /proc). Threads that end between two calls
+    leave their part out of the difference."""
+    out = {"main": 0.0, "other": 0.0, "voluntary": 0.0, "involuntary": 0.0}
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/stat", encoding="ascii") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                out["main" if int(task) == p else "other"] += (int(fields[11]) + int(fields[12])) / TICK
+                with open(f"/proc/{p}/task/{task}/status", encoding="ascii") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                            out["voluntary" if line[0] == "v" else "involuntary"] += int(line.split()[1])
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def cached_share(log: Path, start: int) -> tuple[float | None, int]:
     """The share of the /sparql access-log lines written to `log` after byte `start` that are noted
     `cached`, and where the log ends now (the lines are written within 0.1 s of their request)."""
@@ -330,12 +405,23 @@ def cached_share(log: Path, start: int) -> tuple[float | None, int]:
     return (round(cached / len(lines), 3) if lines else None), start + len(text)
 
 
+@dataclass(frozen=True)
+class Mix:
+    """The texts of a mix, those of its warm-up, and whether each client asks its own slice of them."""
+
+    texts: list[str]
+    warm_up: list[str]
+    disjoint: bool = False
+
+
 def measure(
-    cmd: list[str], port: int, path: str, mixes: dict[str, list[str]], seconds: float,
+    cmd: list[str], port: int, path: str, mixes: dict[str, Mix], seconds: float,
     clients: list[tuple[str, list[int]]], env: dict[str, str] | None = None, log: Path | None = None,
+    split: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Each mix, client kind and concurrency level against the server `cmd` starts (its output to `log`,
-    whose access log then gives each figure's `cached_share`)."""
+    whose access log then gives each figure's `cached_share`; `split`: the CPU of its main and other
+threads too, for a server whose threads live as long as it does)."""
     output: Any = subprocess.DEVNULL
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -345,18 +431,27 @@ def measure(
     out: dict[str, dict[str, Any]] = {}
     try:
         wait_up(port, path)
-        for mix, queries in mixes.items():
+        for mix, texts in mixes.items():
             for kind, levels in clients:
-                requests: list[Any] = queries if kind == "sparqlwrapper" else \
-                    prepare(path, queries, close=kind == "new-connection")
+                requests, warm_up = ([queries if kind == "sparqlwrapper" else
+                                      prepare(path, queries, close=kind == "new-connection")
+                                      for queries in (texts.texts, texts.warm_up)])
                 for c in levels:
-                    load(port, requests, 1.0, c, kind, path)  # warm-up
+                    asked: set[int] = set()
+                    # the warm-up over the measured texts counts as their asking before (repeated texts)
+                    load(port, warm_up, 1.0, c, kind, path, asked=set() if texts.disjoint else asked)
                     start = cached_share(log, 0)[1] if log is not None else 0
-                    before = cpu_seconds(proc.pid)
-                    found = load(port, requests, seconds, c, kind, path)
-                    after = cpu_seconds(proc.pid)
-                    if before is not None and after is not None and found["queries"]:
-                        found["cpu_ms_per_query"] = round((after - before) * 1000 / found["queries"], 3)
+                    before, threads_before = cpu_seconds(proc.pid), thread_stats(proc.pid)
+                    found = load(port, requests, seconds, c, kind, path, texts.disjoint, asked)
+                    after, threads_after = cpu_seconds(proc.pid), thread_stats(proc.pid)
+                    n = found["queries"]
+                    if before is not None and after is not None and n:
+                        found["cpu_ms_per_query"] = round((after - before) * 1000 / n, 3)
+                    if split and n:
+                        spent = {k: threads_after[k] - threads_before[k] for k in threads_after}
+                        found["cpu_ms_per_query_main_threads"] = round(spent["main"] * 1000 / n, 3)
+                        found["cpu_ms_per_query_other_threads"] = round(spent["other"] * 1000 / n, 3)
+                        found["switches_per_query"] = round((spent["voluntary"] + spent["involuntary"]) / n, 2)
                     if log is not None:
                         found["cached_share"] = cached_share(log, start)[0]
                     out[f"{mix} c{c}" if kind == "keepalive" else f"{mix} {kind} c{c}"] = found
@@ -379,6 +474,9 @@ def main() -> None:
                     help="Client kinds, comma-separated: keepalive, new-connection, sparqlwrapper; KIND:N runs that"
                     " kind at concurrency N instead of --concurrency.")
     ap.add_argument("--sample", type=int, default=200, help="Keys, author rows and papers drawn for the lookups.")
+    ap.add_argument("--texts", choices=["repeated", "new"],
+                    help="The lookups' texts asked again and again by every client, or each client's own slice"
+                    " of them, warmed up on others (see above; default: new from --sample 1000 up).")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2, help="kg serve --workers")
     ap.add_argument("--kg-args", default="", help="More arguments for kg serve (space-separated).")
@@ -411,12 +509,18 @@ def main() -> None:
         if kind not in ("keepalive", "new-connection", "sparqlwrapper"):
             raise SystemExit(f"--clients: unknown client kind {kind!r}")
         clients.append((kind, [int(n)] if n else levels))
-    mixes: dict[str, list[str]] = {}
+    texts = args.texts or ("new" if args.sample >= 1000 else "repeated")
+    mixes: dict[str, Mix] = {}
     for mix in args.mix.split(","):
         if mix == "lookup":
-            mixes["lookup"] = lookup_mix(data, args.sample, args.seed)
+            if texts == "new":
+                mixes["lookup"] = Mix(*lookup_mix(data, args.sample, args.seed, WARM_UP), disjoint=True)
+            else:
+                measured = lookup_mix(data, args.sample, args.seed)[0]
+                mixes["lookup"] = Mix(measured, measured)
         elif mix == "aggregate":
-            mixes["aggregate"] = AGGREGATE + named_mix()
+            fixed = AGGREGATE + named_mix()
+            mixes["aggregate"] = Mix(fixed, fixed)
         else:
             raise SystemExit(f"--mix: unknown mix {mix!r}")
 
@@ -426,7 +530,7 @@ def main() -> None:
         port = free_port()
         kg_cmd = [kg, "serve", "--store", str(store), "--port", str(port), "--workers", str(args.workers)]
         results["kg_serve"] = measure(kg_cmd + args.kg_args.split(), port, "/sparql", mixes, args.seconds, clients,
-                                      log=args.work / "kg-serve.log")
+                                      log=args.work / "kg-serve.log", split=True)
     if args.uvicorn:
         port = free_port()
         uv_cmd = [str(BIN / "python"), "-m", "uvicorn", "--factory", "reference_app:app", "--app-dir",
@@ -463,7 +567,8 @@ def main() -> None:
         "store": store.name,
         "triples": meta.get("counts", {}).get("triples"),
         "papers": meta.get("counts", {}).get("papers"),
-        "mixes": {k: len(v) for k, v in mixes.items()},
+        "mixes": {k: len(v.texts) for k, v in mixes.items()},
+        "texts": texts,
         "seconds": args.seconds,
         "kg_serve_args": ["--workers", str(args.workers), *args.kg_args.split()],
         "load_average_before": [round(x, 2) for x in load_before],

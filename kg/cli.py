@@ -923,6 +923,8 @@ def _check_listen(host: str, port: int) -> None:
 @click.option("--results-cache", type=click.IntRange(min=0), default=64, show_default=True, metavar="MB",
               help="Megabytes of /sparql query results each worker keeps for the active build and gives again"
               " without evaluating the query (0: none; off with updates or --endpoint; a speed setting).")
+@click.option("--pin-workers/--no-pin-workers", default=False, show_default=True,
+              help="Keep each worker process on its own share of the CPUs this process may use (a speed setting).")
 @click.option(
     "--anchor",
     "anchors",
@@ -953,6 +955,7 @@ def serve(
     cache: int,
     answers_cache: int,
     results_cache: int,
+    pin_workers: bool,
     anchors: tuple[str, ...],
 ) -> None:
     """Serve --store as a SPARQL 1.1 endpoint at /sparql, a search page at /, a query page at /query, VoID at
@@ -1017,6 +1020,7 @@ def serve(
             cache_entries=cache,
             answers_cache=answers_cache,
             results_cache=results_cache,
+            pin_workers=pin_workers,
             anchors=resolved,
         )
     )

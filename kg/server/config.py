@@ -36,6 +36,7 @@ class ServerConfig:
     answers_cache: int = 2048  # of those, kept as bytes by the HTTP front too (kg.server.answers_cache); 0: none
     # (at most cache_entries: with no page cache, the front keeps no answer either)
     results_cache: int = 64  # MB of /sparql query results kept per worker (kg.server.results_cache); 0: none
+    pin_workers: bool = False  # each worker process kept on its own CPUs (kg.server.prefork.pin)
     anchors: tuple[str, ...] = ()  # author rows whose distance every author page shows (kg serve --anchor)
     remote: RemoteSpec | None = None  # kg serve --endpoint URL [--index DIR] [--data-version V]
 
