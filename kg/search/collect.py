@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.search.abstracts import pack
+from kg.search.spill import SpilledAbstracts
 from kg.search.write import NameDoc, PaperDoc, write_documents
 from kg.terms import KG
 
@@ -26,7 +27,8 @@ _NO_VENUE = 0xFFFFFFFF
 class Mapped:
     """What the collector holds, in its own numbering: rows (names, clusters), papers (IRIs,
     titles, years, venue numbers into `venue_labels`), the (paper, row, position) authorships, and
-    the papers' abstracts as kg.search.abstracts.pack keeps them (by paper number; None: none)."""
+    the papers' abstracts as kg.search.abstracts.pack keeps them (by paper number; None: none), in
+    memory or in a scratch file (kg.search.spill: the collector's, read as the index is written)."""
 
     names: Sequence[str]
     clusters: Sequence[str]
@@ -38,7 +40,7 @@ class Mapped:
     pair_paper: array[int]
     pair_row: array[int]
     pair_position: array[int]
-    abstracts: Sequence[bytes | None] = ()
+    abstracts: Sequence[bytes | None] | SpilledAbstracts = ()
 
 
 def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
@@ -101,7 +103,9 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
         by_paper[fill[paper]] = k
         fill[paper] += 1
     del fill
-    row_names, positions, pair_row, abstracts = m.names, m.pair_position, m.pair_row, m.abstracts
+    row_names, positions, pair_row = m.names, m.pair_position, m.pair_row
+    spilled = m.abstracts if isinstance(m.abstracts, SpilledAbstracts) else None
+    abstracts = m.abstracts if not isinstance(m.abstracts, SpilledAbstracts) else ()
     docs: list[PaperDoc] = []
     for paper in range(min(len(m.paper_iris), n_titles)):
         title = m.titles[paper]
@@ -112,7 +116,8 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
         v = venues[paper] if paper < len(venues) else _NO_VENUE
         docs.append(PaperDoc(m.paper_iris[paper], title, year or None, m.venue_labels[v] if v != _NO_VENUE else None,
                              tuple(row_names[row] for _, row in ships[:FIRST_AUTHORS]), len(ships),
-                             abstracts[paper] if paper < len(abstracts) else None))
+                             abstracts[paper] if paper < len(abstracts) else None,
+                             paper if spilled is not None and paper < len(spilled) else -1))
     return names, docs
 
 
@@ -121,7 +126,7 @@ def write_collected(m: Mapped, path: Path) -> None:
     after the identity step, kg.search.step); its wall and CPU seconds go into its meta table."""
     started, cpu = time.perf_counter(), time.process_time()
     names, papers = documents(m)
-    conn = write_documents(path, names, papers)
+    conn = write_documents(path, names, papers, m.abstracts if isinstance(m.abstracts, SpilledAbstracts) else None)
     with conn:
         conn.executemany("INSERT INTO meta VALUES (?, ?)", [
             ("collected_seconds", f"{time.perf_counter() - started:.3f}"),
