@@ -157,6 +157,10 @@ def test_every_way_of_building_writes_the_same_index(tmp_path: Path, monkeypatch
     kg.build([rows], tmp_path / "one" / "store", add=True)  # read back from the store
     added = StoreDir(tmp_path / "one" / "store").require()
     assert json.loads((added / "build.json").read_text())["search"]["from"] == "store"
+    # spilled too, into the generation being built
+    assert [Path(line).parent for line in (tmp_path / "spilled-in.txt").read_text().split()] == \
+        [tmp_path / "one" / "store"]
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == ["store"]
     dump = tmp_path / "graph.nq"
     subprocess.run([sys.executable, "-m", "kg", "export", "--store", str(tmp_path / "one" / "store"),
                     "--format", "nq", "-o", str(dump)], check=True)

@@ -134,8 +134,9 @@ def write_collected(m: Mapped, path: Path) -> None:
     conn.close()
 
 
-def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:
-    """The same documents read back from a store (slower; a build that could not collect them)."""
+def from_store(store: ox.Store, spilled: SpilledAbstracts | None = None) -> tuple[list[NameDoc], list[PaperDoc]]:
+    """The same documents read back from a store (slower; a build that could not collect them);
+    with `spilled`, their abstracts are kept there (for the writer) instead of in the documents."""
     names: list[str] = []
     clusters: list[str] = []
     row_number: dict[str, int] = {}
@@ -165,11 +166,12 @@ def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:
         k = number(subject)
         if titles[k] is None:
             titles[k] = obj
-    abstracts: list[bytes | None] = [None] * len(paper_iris)
+    abstracts = spilled if spilled is not None else _InMemory(len(paper_iris))
     for subject, obj in pairs(store, KG.abstract):
         a = paper_number.get(subject)
-        if a is not None and abstracts[a] is None:
-            abstracts[a] = pack(obj)
+        packed = pack(obj) if a is not None else None
+        if a is not None and packed is not None:
+            abstracts.add(a, packed)  # the first of a paper is kept
     years = array("H", [0]) * len(paper_iris)
     venues = array("I", [_NO_VENUE]) * len(paper_iris)
     for subject, obj in pairs(store, KG.year):
@@ -204,7 +206,19 @@ def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:
     years.extend(array("H", [0]) * (len(paper_iris) - len(years)))
     venues.extend(array("I", [_NO_VENUE]) * (len(paper_iris) - len(venues)))
     return documents(Mapped(names, clusters, paper_iris, titles, years, venues, venue_labels,
-                            pair_paper, pair_row, pair_position, abstracts))
+                            pair_paper, pair_row, pair_position,
+                            abstracts if isinstance(abstracts, SpilledAbstracts) else abstracts.packed))
+
+
+class _InMemory:
+    """Abstracts by paper number in a list, added as SpilledAbstracts adds them (the first kept)."""
+
+    def __init__(self, papers: int) -> None:
+        self.packed: list[bytes | None] = [None] * papers
+
+    def add(self, paper: int, packed: bytes) -> None:
+        if self.packed[paper] is None:
+            self.packed[paper] = packed
 
 
 def pairs(store: ox.Store, predicate: str, subjects: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:
