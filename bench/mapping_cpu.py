@@ -43,6 +43,7 @@ def main() -> None:
         ledger.add_chunk(chunk)
         ledger_seconds += time.process_time() - before
     total = time.process_time() - start
+    collector.close()
     print(json.dumps({
         "mapping_cpu_seconds": round(total - ledger_seconds, 2),
         "ledger_cpu_seconds": round(ledger_seconds, 2),

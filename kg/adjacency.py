@@ -50,6 +50,7 @@ from kg.names import name_key
 from kg.records import Affiliation, Author, AuthorDetail, Authorship, Citation, Paper, Venue
 from kg.search.abstracts import pack
 from kg.search.collect import Mapped, write_collected
+from kg.search.spill import SpilledAbstracts
 from kg.search.write import SEARCH
 from kg.terms import KG, RDF_TYPE
 
@@ -81,9 +82,12 @@ class Collector:
 
     It must see exactly the accepted records of every source of the store: kg.build uses it for a
     fresh build, and reads the store back (build_index) when it adds to an existing one.
+
+    The papers' abstracts go to a scratch file in `scratch` as they come (kg.search.spill), not
+    into memory; `close()` removes it when the search index is not written.
     """
 
-    def __init__(self, minter: Minter) -> None:
+    def __init__(self, minter: Minter, scratch: Path | None = None) -> None:
         self.minter = minter
         self._authors: dict[str, int] = {}
         self._clusters: list[str] = []
@@ -92,7 +96,7 @@ class Collector:
         self._pair_paper, self._pair_row, self._pair_position = array("I"), array("I"), array("I")
         self.facts = FactCollector(minter)  # what the identity evidence needs besides the index
         self._titles: list[str | None] = []  # by paper number, for the search index (kg.search)
-        self._abstracts: list[bytes | None] = []  # by paper number: the indexed words (kg.search.abstracts)
+        self._abstracts = SpilledAbstracts(scratch)  # by paper number: the indexed words (kg.search.abstracts)
         self._waiting: dict[str, list[int]] = {}  # a cited paper not read yet -> the papers citing it
 
     def _paper(self, paper_iri: str) -> int:
@@ -117,10 +121,9 @@ class Collector:
             if len(self._titles) <= number:
                 self._titles.extend([None] * (number + 1 - len(self._titles)))
             self._titles[number] = record.title
-            if record.abstract:
-                if len(self._abstracts) <= number:
-                    self._abstracts.extend([None] * (number + 1 - len(self._abstracts)))
-                self._abstracts[number] = pack(record.abstract)
+            packed = pack(record.abstract)
+            if packed is not None:
+                self._abstracts.add(number, packed)
         elif isinstance(record, Author):
             iri = self.minter.author(record.id)
             if iri not in self._authors:
@@ -204,8 +207,15 @@ class Collector:
 
     def write_search(self, path: Path) -> None:
         """The search index's documents (kg.search), but for the persons' counts (added after the
-        identity step, kg.search.step)."""
-        write_collected(self.search_documents(), path)
+        identity step, kg.search.step); the abstracts' scratch file is removed after."""
+        try:
+            write_collected(self.search_documents(), path)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Removes the abstracts' scratch file."""
+        self._abstracts.close()
 
 
 def _start(generation: Path) -> Path:

@@ -1127,11 +1127,13 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same rows.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Directory for the rows tables.")
 @click.option("--gzip", "compress", is_flag=True, help="Write .csv.gz tables.")
-def generate(papers: int, seed: int, output: Path, compress: bool) -> None:
+@click.option("--abstracts", type=click.IntRange(min=0), default=0, show_default=True, metavar="WORDS",
+              help="Give every paper an abstract of about WORDS words (0: none).")
+def generate(papers: int, seed: int, output: Path, compress: bool, abstracts: int) -> None:
     """Write a synthetic graph with dblp's shapes as rows tables (see docs/generator.md)."""
     from kg.synthetic import generate as run
 
-    summary = run(papers, seed, output, compress=compress)
+    summary = run(papers, seed, output, compress=compress, abstracts=abstracts)
     click.echo(
         f"{summary.papers:,} papers, {summary.people:,} people, {summary.authorships:,} authorships, "
         f"{summary.venues:,} venues -> {output}",

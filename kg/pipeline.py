@@ -38,6 +38,7 @@ from kg.errors import KgError
 from kg.iris import Minter
 from kg.records import Reject
 from kg.search.collect import Mapped, write_collected
+from kg.search.spill import SpilledAbstracts
 from kg.search.write import SEARCH
 from kg.sources import snapshot
 from kg.streaming import Report, Run, batched, quads, refusal
@@ -116,7 +117,7 @@ def _map(conn: Connection, job: Job) -> tuple[object, Mapped | None]:
     """Maps the inputs down the pipe and writes the co-authorship index; the outcome (the Report, or
     the exception), and what the search documents are made of when they are written apart."""
     report = Report()
-    collector = Collector(job.minter) if job.index_to is not None else None
+    collector = Collector(job.minter, job.index_to) if job.index_to is not None else None
 
     def on_reject(reject: Reject) -> None:
         if job.strict:
@@ -135,6 +136,8 @@ def _map(conn: Connection, job: Job) -> tuple[object, Mapped | None]:
     except (BrokenPipeError, ConnectionResetError):
         raise
     except BaseException as e:  # handed to the caller, which raises it
+        if collector is not None:
+            collector.close()
         return (e if _picklable(e) else KgError(f"{type(e).__name__}: {e}")), None
 
 
@@ -143,6 +146,9 @@ def _write_search(documents: Mapped, path: Path) -> BaseException | None:
         write_collected(documents, path)
     except BaseException as e:
         return e if _picklable(e) else KgError(f"writing the search index: {type(e).__name__}: {e}")
+    finally:
+        if isinstance(documents.abstracts, SpilledAbstracts):
+            documents.abstracts.close()  # its scratch file goes
     return None
 
 
@@ -237,7 +243,9 @@ class Mapping:
     see exactly the records of every source of the store, so --add reads it back from the store).
 
     The worker writes the index into a directory beside `scratch` (the store), moved into the
-    generation by `write_index`; `close()` ends the worker and removes what is left of it.
+    generation by `write_index`; `close()` ends the worker and removes what is left of it. The
+    papers' abstracts wait for the search index in a scratch file there, not in memory (without a
+    worker, beside `scratch`): kg.search.spill.
 
     With `search_overlap` (and a worker collecting the index) the worker writes the search
     documents after its outcome, into that directory too, while the caller runs its steps after the
@@ -266,11 +274,12 @@ class Mapping:
         self._worker: Worker | None = None
         self._search_to: Path | None = None
         self._started = False  # the worker told to write the search documents (loaded)
-        if not use_worker(workers, inputs):
-            self._collector = Collector(run.minter) if collect_index else None
-            return
         if collect_index:
             scratch.parent.mkdir(parents=True, exist_ok=True)
+        if not use_worker(workers, inputs):
+            self._collector = Collector(run.minter, scratch.parent) if collect_index else None
+            return
+        if collect_index:
             self._index_tmp = Path(tempfile.mkdtemp(prefix=f".{scratch.name}.paths-index-", dir=scratch.parent))
             self._search_to = self._index_tmp / SEARCH if search_overlap else None
         job = Job(self._inputs, kind, run.minter, run.rejects.strict, progress, dtd, self._index_tmp, self._search_to)
@@ -315,6 +324,8 @@ class Mapping:
         return self._search_to
 
     def close(self) -> None:
+        if self._collector is not None:
+            self._collector.close()
         if self._worker is not None:
             self._worker.close()
         if self._index_tmp is not None:

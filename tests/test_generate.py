@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import filecmp
+import hashlib
+import sqlite3
 from pathlib import Path
 
 import networkx as nx
@@ -12,6 +15,7 @@ from click.testing import CliRunner
 import kg
 from kg.cli import main
 from kg.records import Author, Authorship
+from kg.search.write import SEARCH
 from kg.sources.rows import read_rows
 from kg.store import StoreDir
 from kg.synthetic import Shape, expected_authors_per_paper, generate, measure
@@ -38,6 +42,41 @@ def test_same_seed_same_bytes_other_seed_other_rows(tmp_path: Path) -> None:
     for table in TABLES:
         assert filecmp.cmp(tmp_path / "a" / table, tmp_path / "b" / table, shallow=False), table
     assert not filecmp.cmp(tmp_path / "a" / "authorships.csv", tmp_path / "c" / "authorships.csv", shallow=False)
+
+
+def test_the_default_output_is_the_one_before_abstracts(tmp_path: Path) -> None:
+    """The tables' bytes as `kg generate` wrote them before it could write abstracts (seed 5 and 7)."""
+    before = {5: {"authors.csv": "3903cec620889080", "authorships.csv": "b3b1a4ccbc061159",
+                  "papers.csv": "a5fe4241fe8acb07", "venues.csv": "17c5ec7a214eb15e"},
+              7: {"authors.csv": "9e9c9d6c58185cac", "authorships.csv": "9363661a3c20e7ad",
+                  "papers.csv": "4b8efca4d1df9fa9", "venues.csv": "18ac3c04c48d7513"}}
+    for seed, digests in before.items():
+        generate(300, seed, tmp_path / str(seed))
+        assert {t: hashlib.sha256((tmp_path / str(seed) / t).read_bytes()).hexdigest()[:16] for t in TABLES} == digests
+
+
+def _papers(rows: Path) -> list[dict[str, str]]:
+    with open(rows / "papers.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_abstracts_change_nothing_else(tmp_path: Path) -> None:
+    generate(400, 5, tmp_path / "plain")
+    generate(400, 5, tmp_path / "with", abstracts=120)
+    for table in ("venues.csv", "authors.csv", "authorships.csv"):
+        assert filecmp.cmp(tmp_path / "plain" / table, tmp_path / "with" / table, shallow=False), table
+    plain, drawn = (_papers(tmp_path / folder) for folder in ("plain", "with"))
+    assert [{**row, "abstract": ""} for row in drawn] == plain
+    words = [len(row["abstract"].split()) for row in drawn]
+    assert min(words) >= 60 and max(words) <= 180 and 100 <= sum(words) / len(words) <= 140
+    assert all(row["abstract"].endswith(".") and row["abstract"][0].isupper() for row in drawn)
+    with pytest.raises(ValueError, match="abstracts"):
+        generate(10, 5, tmp_path / "bad", abstracts=-1)
+    report = kg.build([tmp_path / "with"], tmp_path / "store", strict=True)
+    assert report.rows_rejected == 0
+    index = sqlite3.connect(StoreDir(tmp_path / "store").require() / SEARCH)
+    assert index.execute("SELECT value FROM meta WHERE key = 'abstracts'").fetchone() == ("400",)
+    index.close()
 
 
 def test_exact_paper_and_people_counts(shape20k: Shape) -> None:
@@ -124,3 +163,9 @@ def test_cli_generate(tmp_path: Path) -> None:
     assert built.exit_code == 0, built.output
     bad = CliRunner().invoke(main, ["generate", "--papers", "0", "-o", str(tmp_path)])
     assert bad.exit_code == 2
+    with_abstracts = CliRunner().invoke(main, ["generate", "--papers", "50", "--abstracts", "30", "-o",
+                                              str(tmp_path / "a")])
+    assert with_abstracts.exit_code == 0, with_abstracts.output
+    assert all(row["abstract"] for row in _papers(tmp_path / "a"))
+    negative = CliRunner().invoke(main, ["generate", "--papers", "5", "--abstracts", "-1", "-o", str(tmp_path)])
+    assert negative.exit_code == 2

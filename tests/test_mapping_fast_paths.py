@@ -357,8 +357,12 @@ RECORDED = [
 def _mapped(path: Path, kind: str) -> tuple[list[bytes], list[str]]:
     minter = Minter(DEFAULT_BASE_IRI)
     rejects: list[str] = []
-    lines = quads([path], kind, minter, Report(), lambda r: rejects.append(str(r)), collector=Collector(minter))
-    return list(batched(lines, size=1 << 14)), rejects
+    collector = Collector(minter)
+    try:
+        lines = quads([path], kind, minter, Report(), lambda r: rejects.append(str(r)), collector=collector)
+        return list(batched(lines, size=1 << 14)), rejects
+    finally:
+        collector.close()  # its abstracts' scratch file
 
 
 @pytest.mark.parametrize(("folder", "name", "kind"), RECORDED)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.search.abstracts import pack
+from kg.search.spill import SpilledAbstracts
 from kg.search.write import NameDoc, PaperDoc, write_documents
 from kg.terms import KG
 
@@ -26,7 +27,8 @@ _NO_VENUE = 0xFFFFFFFF
 class Mapped:
     """What the collector holds, in its own numbering: rows (names, clusters), papers (IRIs,
     titles, years, venue numbers into `venue_labels`), the (paper, row, position) authorships, and
-    the papers' abstracts as kg.search.abstracts.pack keeps them (by paper number; None: none)."""
+    the papers' abstracts as kg.search.abstracts.pack keeps them (by paper number; None: none), in
+    memory or in a scratch file (kg.search.spill: the collector's, read as the index is written)."""
 
     names: Sequence[str]
     clusters: Sequence[str]
@@ -38,7 +40,7 @@ class Mapped:
     pair_paper: array[int]
     pair_row: array[int]
     pair_position: array[int]
-    abstracts: Sequence[bytes | None] = ()
+    abstracts: Sequence[bytes | None] | SpilledAbstracts = ()
 
 
 def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
@@ -101,7 +103,9 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
         by_paper[fill[paper]] = k
         fill[paper] += 1
     del fill
-    row_names, positions, pair_row, abstracts = m.names, m.pair_position, m.pair_row, m.abstracts
+    row_names, positions, pair_row = m.names, m.pair_position, m.pair_row
+    spilled = m.abstracts if isinstance(m.abstracts, SpilledAbstracts) else None
+    abstracts = m.abstracts if not isinstance(m.abstracts, SpilledAbstracts) else ()
     docs: list[PaperDoc] = []
     for paper in range(min(len(m.paper_iris), n_titles)):
         title = m.titles[paper]
@@ -112,7 +116,8 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
         v = venues[paper] if paper < len(venues) else _NO_VENUE
         docs.append(PaperDoc(m.paper_iris[paper], title, year or None, m.venue_labels[v] if v != _NO_VENUE else None,
                              tuple(row_names[row] for _, row in ships[:FIRST_AUTHORS]), len(ships),
-                             abstracts[paper] if paper < len(abstracts) else None))
+                             abstracts[paper] if paper < len(abstracts) else None,
+                             paper if spilled is not None and paper < len(spilled) else -1))
     return names, docs
 
 
@@ -121,7 +126,7 @@ def write_collected(m: Mapped, path: Path) -> None:
     after the identity step, kg.search.step); its wall and CPU seconds go into its meta table."""
     started, cpu = time.perf_counter(), time.process_time()
     names, papers = documents(m)
-    conn = write_documents(path, names, papers)
+    conn = write_documents(path, names, papers, m.abstracts if isinstance(m.abstracts, SpilledAbstracts) else None)
     with conn:
         conn.executemany("INSERT INTO meta VALUES (?, ?)", [
             ("collected_seconds", f"{time.perf_counter() - started:.3f}"),
@@ -129,8 +134,9 @@ def write_collected(m: Mapped, path: Path) -> None:
     conn.close()
 
 
-def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:
-    """The same documents read back from a store (slower; a build that could not collect them)."""
+def from_store(store: ox.Store, spilled: SpilledAbstracts | None = None) -> tuple[list[NameDoc], list[PaperDoc]]:
+    """The same documents read back from a store (slower; a build that could not collect them);
+    with `spilled`, their abstracts are kept there (for the writer) instead of in the documents."""
     names: list[str] = []
     clusters: list[str] = []
     row_number: dict[str, int] = {}
@@ -160,11 +166,12 @@ def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:
         k = number(subject)
         if titles[k] is None:
             titles[k] = obj
-    abstracts: list[bytes | None] = [None] * len(paper_iris)
+    abstracts = spilled if spilled is not None else _InMemory(len(paper_iris))
     for subject, obj in pairs(store, KG.abstract):
         a = paper_number.get(subject)
-        if a is not None and abstracts[a] is None:
-            abstracts[a] = pack(obj)
+        packed = pack(obj) if a is not None else None
+        if a is not None and packed is not None:
+            abstracts.add(a, packed)  # the first of a paper is kept
     years = array("H", [0]) * len(paper_iris)
     venues = array("I", [_NO_VENUE]) * len(paper_iris)
     for subject, obj in pairs(store, KG.year):
@@ -199,7 +206,19 @@ def from_store(store: ox.Store) -> tuple[list[NameDoc], list[PaperDoc]]:
     years.extend(array("H", [0]) * (len(paper_iris) - len(years)))
     venues.extend(array("I", [_NO_VENUE]) * (len(paper_iris) - len(venues)))
     return documents(Mapped(names, clusters, paper_iris, titles, years, venues, venue_labels,
-                            pair_paper, pair_row, pair_position, abstracts))
+                            pair_paper, pair_row, pair_position,
+                            abstracts if isinstance(abstracts, SpilledAbstracts) else abstracts.packed))
+
+
+class _InMemory:
+    """Abstracts by paper number in a list, added as SpilledAbstracts adds them (the first kept)."""
+
+    def __init__(self, papers: int) -> None:
+        self.packed: list[bytes | None] = [None] * papers
+
+    def add(self, paper: int, packed: bytes) -> None:
+        if self.packed[paper] is None:
+            self.packed[paper] = packed
 
 
 def pairs(store: ox.Store, predicate: str, subjects: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:

@@ -12,6 +12,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.search.collect import from_store, pairs
+from kg.search.spill import SpilledAbstracts
 from kg.search.write import SEARCH, add_persons, finish, write_documents
 from kg.terms import KG
 
@@ -39,8 +40,12 @@ def write_search(store: ox.Store, directory: Path, collected: Path | None = None
         spent.update((key, float(value)) for key, value in conn.execute(
             "SELECT key, value FROM meta WHERE key IN ('collected_seconds', 'collected_cpu_seconds')"))
     else:
-        names, papers = from_store(store)
-        conn = write_documents(work, names, papers)
+        spilled = SpilledAbstracts(directory)  # the abstracts wait on disk, not in memory
+        try:
+            names, papers = from_store(store, spilled)
+            conn = write_documents(work, names, papers, spilled)
+        finally:
+            spilled.close()
         source = "store"
     add_persons(conn, [(int(count), cluster) for cluster, count in pairs(store, KG.personCount) if count.isdigit()])
     counts = {"names": conn.execute("SELECT count(*) FROM names").fetchone()[0],

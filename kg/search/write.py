@@ -23,13 +23,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 from kg.names import strip_homonym
 from kg.search.abstracts import unpack
 from kg.search.fold import index_tokens, name_key
+from kg.search.spill import SpilledAbstracts
 
 SEARCH = "search.sqlite"
 _json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False) without a new encoder each call
@@ -75,6 +76,7 @@ class PaperDoc(NamedTuple):
     authors: tuple[str, ...]
     author_count: int
     abstract: bytes | None = None  # its first words, compressed (kg.search.abstracts.pack)
+    spilled: int = -1  # else its number in the abstracts' scratch file given to the writer (kg.search.spill)
 
 
 def create(path: Path) -> sqlite3.Connection:
@@ -95,22 +97,36 @@ def create(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def add_papers(conn: sqlite3.Connection, papers: Iterable[PaperDoc]) -> int:
-    """Adds the papers, numbered newest first; how many."""
+def add_papers(conn: sqlite3.Connection, papers: Iterable[PaperDoc], spilled: SpilledAbstracts | None = None) -> int:
+    """Adds the papers, numbered newest first; how many. Their abstracts are in the documents, or
+    read from `spilled` one at a time (twice: the table, then the terms), not all held at once."""
     ordered = sorted(papers, key=lambda p: (-(p.year or 0), -p.author_count, p.iri))
+    written = 0
+
+    def abstracts() -> Iterator[tuple[int, str, bytes]]:
+        for k, p in enumerate(ordered, 1):
+            a = p.abstract if p.abstract is not None or spilled is None or p.spilled < 0 else spilled.get(p.spilled)
+            if a:
+                yield k, p.title, a
+
+    def table() -> Iterator[tuple[int, bytes]]:
+        nonlocal written
+        for k, _, a in abstracts():
+            written += 1
+            yield k, a
+
     with conn:
         conn.executemany("INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?, ?)",
                          ((k, p.iri, p.title, p.year, p.venue, _json(p.authors), p.author_count)
                           for k, p in enumerate(ordered, 1)))
         conn.executemany("INSERT INTO papers_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(index_tokens(p.title))) for k, p in enumerate(ordered, 1)))
-        abstracts = [(k, p.title, p.abstract) for k, p in enumerate(ordered, 1) if p.abstract]
-        conn.executemany("INSERT INTO abstracts VALUES (?, ?)", ((k, a) for k, _, a in abstracts))
+        conn.executemany("INSERT INTO abstracts VALUES (?, ?)", table())
         conn.executemany("INSERT INTO abstracts_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(dict.fromkeys([*index_tokens(title), *index_tokens(unpack(a))])))
-                          for k, title, a in abstracts))
+                          for k, title, a in abstracts()))
     conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                     [("papers", str(len(ordered))), ("abstracts", str(len(abstracts)))])
+                     [("papers", str(len(ordered))), ("abstracts", str(written))])
     return len(ordered)
 
 
@@ -129,11 +145,13 @@ def add_names(conn: sqlite3.Connection, names: Iterable[NameDoc]) -> int:
     return len(ordered)
 
 
-def write_documents(path: Path, names: Iterable[NameDoc], papers: Iterable[PaperDoc]) -> sqlite3.Connection:
-    """A new index at `path` with the documents, its FTS segments merged into one and the names
-    looked up by IRI (for `add_persons`): all of it but the persons' counts. Open, for them."""
+def write_documents(path: Path, names: Iterable[NameDoc], papers: Iterable[PaperDoc],
+                    spilled: SpilledAbstracts | None = None) -> sqlite3.Connection:
+    """A new index at `path` with the documents (their abstracts in them or in `spilled`), its FTS
+    segments merged into one and the names looked up by IRI (for `add_persons`): all of it but the
+    persons' counts. Open, for them."""
     conn = create(path)
-    add_papers(conn, papers)
+    add_papers(conn, papers, spilled)
     add_names(conn, names)
     with conn:
         conn.execute("CREATE INDEX names_iri ON names(iri)")

@@ -16,6 +16,8 @@ The model (distributions and where their parameters come from: docs/generator.md
 5. Names: a mix of name pools with very skewed frequencies ("Wei Wang" is shared by hundreds of rows
    at 1M papers), dblp homonym numbers ("Wei Wang 0003") on about 1.6 % of people, and case and
    diacritic variants of the same name.
+6. Abstracts only when asked (`abstracts` words, about; none by default): drawn from a random
+   generator of their own, so that every other value is the same with or without them.
 
 Nothing is held per paper: papers and authorships are written as they are cut; memory is the
 per-person and per-slot arrays (a few bytes each).
@@ -44,7 +46,7 @@ from kg.synthetic.model import (
 )
 from kg.synthetic.names import person_names
 from kg.synthetic.params import CORR_SHARE, HOME_VENUE_SHARE, LAST_YEAR, PEOPLE_PER_PAPER
-from kg.synthetic.text import PAPER_TYPES, draw_title, draw_venues
+from kg.synthetic.text import PAPER_TYPES, draw_abstract, draw_title, draw_venues
 
 
 @dataclass
@@ -70,11 +72,15 @@ def table_writer(path: Path, header: Sequence[str]) -> tuple[IO[str], Any]:
     return text, w
 
 
-def generate(papers: int, seed: int, out: Path, *, compress: bool = False) -> Summary:
-    """Write venues, authors, papers and authorships tables for `papers` synthetic papers into `out`."""
+def generate(papers: int, seed: int, out: Path, *, compress: bool = False, abstracts: int = 0) -> Summary:
+    """Write venues, authors, papers and authorships tables for `papers` synthetic papers into `out`;
+    with `abstracts`, each paper has an abstract of about that many words."""
     if papers < 1:
         raise ValueError("papers: must be at least 1")
+    if abstracts < 0:
+        raise ValueError("abstracts: must be at least 0 (words)")
     rng = random.Random(seed)
+    abstract_rng = random.Random(f"abstracts {seed}")  # apart: the other draws are the same without them
     out.mkdir(parents=True, exist_ok=True)
     suffix = ".csv.gz" if compress else ".csv"
     for table in ("venues", "authors", "papers", "authorships"):
@@ -126,7 +132,8 @@ def generate(papers: int, seed: int, out: Path, *, compress: bool = False) -> Su
             kind_label = PAPER_TYPES.get(kind, "Informal Publication")
             year = min(LAST_YEAR, c.start_year + rng.randrange(c.span))
             doi = f"{doi_prefixes[venue % 64]}/{vid}.{year}.{index}" if venue and rng.random() < 0.7 else ""
-            pw.writerow((pid, draw_title(rng, c.topic), year, vid, kind_label, "", doi, "", ""))
+            abstract = draw_abstract(abstract_rng, c.topic, abstracts) if abstracts else ""
+            pw.writerow((pid, draw_title(rng, c.topic), year, vid, kind_label, abstract, doi, "", ""))
             sw.writerows((pid, f"a{person}", pos, printed[person]) for pos, person in enumerate(authors, 1))
             summary.authorships += len(authors)
     summary.files += [paper_path.name, ship_path.name]

@@ -1,4 +1,4 @@
-"""Titles and venues: words drawn from small fixed vocabularies."""
+"""Titles, abstracts and venues: words drawn from small fixed vocabularies."""
 
 from __future__ import annotations
 
@@ -31,6 +31,21 @@ def draw_title(rng: random.Random, topic: str) -> str:
     words.insert(rng.randrange(n), topic)
     text = " ".join(words)
     return text[0].upper() + text[1:]
+
+
+def draw_abstract(rng: random.Random, topic: str, words: int) -> str:
+    """About `words` words (half to one and a half times as many) of the titles' and topics'
+    vocabulary, the paper's community topic among them, as sentences."""
+    n = max(1, words // 2 + rng.randrange(words + 1))
+    drawn = [rng.choice(_TITLE_WORDS) if rng.random() < 0.7 else rng.choice(TOPICS) for _ in range(n)]
+    drawn[rng.randrange(n)] = topic
+    sentences, start = [], 0
+    while start < n:
+        end = min(n, start + 8 + rng.randrange(17))
+        sentence = " ".join(drawn[start:end])
+        sentences.append(sentence[0].upper() + sentence[1:] + ".")
+        start = end
+    return " ".join(sentences)
 
 
 def draw_venues(rng: random.Random, count: int) -> list[tuple[str, str, str, str]]:
