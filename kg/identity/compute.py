@@ -30,6 +30,7 @@ from urllib.parse import unquote
 
 from kg.adjacency import AdjacencyIndex
 from kg.identity.evidence import (
+    CEILING_EPS,
     Context,
     Pair,
     Profile,
@@ -37,9 +38,11 @@ from kg.identity.evidence import (
     commonness,
     compare,
     homonym_number,
+    title_ceiling,
     title_chance,
     title_evidence,
     variant_coauthors,
+    word_tables,
 )
 from kg.identity.facts import Facts, row_label
 from kg.identity.grouping import Group, partition
@@ -76,6 +79,8 @@ class NameClusters:
     pairs: list[tuple[int, int]]
     spelt: dict[int, frozenset[int]]
     bits: list[float]
+    chances: Sequence[float] = ()   # each title word's bits x 2**-bits and bits above zero
+    ceilings: Sequence[float] = ()  # (kg.identity.evidence.word_tables), once
 
     @classmethod
     def of(cls, index: AdjacencyIndex, facts: Facts) -> NameClusters:
@@ -86,8 +91,9 @@ class NameClusters:
             pairs = cluster_pairs(iris)
         number = {iri: c for c, iri in enumerate(iris)}
         found = [(number.get(x), number.get(y)) for x, y in pairs]
+        bits = [facts.idf(w) for w in range(len(facts.word_papers))]
         return cls(keys, commonness_ranks(keys), [(x, y) for x, y in found if x is not None and y is not None],
-                   spellings(pairs, number.get), [facts.idf(w) for w in range(len(facts.word_papers))])
+                   spellings(pairs, number.get), bits, *word_tables(bits))
 
 
 class _Graph:
@@ -98,6 +104,7 @@ class _Graph:
         self.index, self.facts = index, facts
         self.ranks: list[float] = names.ranks  # each name cluster's commonness rank (commonness_ranks)
         self.bits = names.bits  # each title word's IDF, once
+        self.chances, self.ceilings = (names.chances, names.ceilings) if names.chances else word_tables(self.bits)
         self.spelt = names.spelt
         self.spelt_keys = frozenset(self.spelt)  # the clusters with another spelling
         self._papers: dict[int, int] = {}
@@ -190,7 +197,8 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
                   graph.ranks.__getitem__ if graph.ranks else _rarest, facts.venue_word, a2c.__getitem__,
                   facts.institution_size, facts.institution_label, graph.spellings,
                   frozenset({cluster_no} | graph.spellings(cluster_no)), None if plain else graph.spelt_keys,
-                  title_bound=not plain)
+                  title_bound=not plain, word_chance=None if plain else graph.chances,
+                  word_ceiling=None if plain else graph.ceilings)
     by_iri = {p.iri: k for k, p in enumerate(profiles)}
     computed: dict[tuple[int, int], Pair] = {}
 
@@ -243,11 +251,17 @@ def may_title(a: Profile, b: Profile, ctx: Context, w: Weights, bits: Sequence[f
     the 202,823 pairs whose title evidence the candidates asked for at 300k papers."""
     if w.title <= 0 or w.positive <= 0:
         return True  # no bound: the evidence itself decides
-    shared = a.facts.words & b.facts.words
-    if not shared:
+    fa, fb = a.facts, b.facts
+    if not fa.words or not fb.words:
         return False  # no evidence (0.0), below a positive `positive`
-    chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
-    free = w.title_free + (w.title_venue if a.facts.venues & b.facts.venues else 0.0)
+    chance = (fb.papers * title_chance(a, ctx) + fa.papers * title_chance(b, ctx)) / 2
+    free = w.title_free + (w.title_venue if fa.venues & fb.venues else 0.0)
+    if ctx.word_ceiling is not None and w.title * (
+            min(title_ceiling(a, ctx), title_ceiling(b, ctx)) + CEILING_EPS - chance - free) < w.positive - _EPS:
+        return False  # whichever words they share (the first question, without the words in common)
+    shared = fa.words & fb.words
+    if not shared:
+        return False
     return w.title * (sum([bits[x] for x in shared]) - chance - free) >= w.positive - _EPS
 
 
