@@ -80,6 +80,13 @@ class _Rows:
         # and its title_chance and title_ceiling terms (kg.identity.evidence.word_tables)
         self.chances, self.ceilings = tables if tables[0] else word_tables(bits)
 
+    def clear(self) -> None:
+        """Forget what was read. The clusters kept refer back to this (their rows' co-author
+        clusters are read through it): a cycle that reference counting never frees, and the identity
+        step pauses the cyclic collector, so the caches are emptied once the pairs are done."""
+        for cache in (self._recent, self._co, self._papers, self._names, self._reach, self._clusters, self._venues):
+            cache.clear()
+
     def coauthor_clusters(self, row: int) -> frozenset[int]:
         got = self._co.get(row)
         if got is None:
@@ -198,8 +205,11 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
         names = NameClusters.of(index, facts)
     keys, ranks = names.keys, names.ranks
     rows = _Rows(index, facts, names.spelt, names.bits, plain=every_pair, tables=(names.chances, names.ceilings))
-    for cx, cy in names.pairs:
-        yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
+    try:
+        for cx, cy in names.pairs:
+            yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
+    finally:
+        rows.clear()
     for (a, b), c in sorted(hand.items()):  # a curator's word about two names no spelling relates
         if c.verdict != SAME:
             continue
