@@ -398,7 +398,9 @@ def _candidates(profiles: list[Profile], w: Weights, common: float,
     for ks in (*by_coauthor.values(), *by_institution.values()):
         if 1 < len(ks) <= BLOCK_MAX:
             out.update(combinations(ks, 2))
-    spelt_coauthors = by_coauthor if spelt_keys is None else by_coauthor.keys() & spelt_keys
+    # the cluster's co-authors looked up among the spelt ones (a dict view & a frozenset walks the
+    # frozenset: every cluster of the graph with another spelling, once per large cluster)
+    spelt_coauthors = by_coauthor if spelt_keys is None else [c for c in by_coauthor if c in spelt_keys]
     for c in spelt_coauthors:  # a co-author under two spellings of its name
         ks = by_coauthor[c]
         if len(ks) > BLOCK_MAX:
