@@ -279,10 +279,12 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
     for x, rx in enumerate(xs):
         co_x = rows.coauthor_clusters(rx) - own
         reach = rows.spelt_reach(rx)  # its co-authors' other spellings: the rows it may share one with
-        mates = frozenset(index.a2a.row(rx))
+        mates: frozenset[int] | None = None  # its co-authors' rows, read when a row of `ys` is to be scored
         also: AbstractSet[int] = partners.get(rx, frozenset())
         for ry in ys if every_pair else worth_scoring(w, prior, cxs, cys, x, co_x, reach, rows.bits, by_titles,
                                                       also):
+            if mates is None:
+                mates = frozenset(index.a2a.row(rx))
             if ry in mates:
                 continue  # on one paper together: two people
             co_y = rows.coauthor_clusters(ry)
