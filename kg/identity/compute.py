@@ -204,7 +204,8 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
 
     # each row's co-author clusters spelt otherwise: a pair whose other row has none of them shares
     # no co-author under two spellings (variant_coauthors looks for none)
-    reach = None if plain else [_reach(p.clusters, graph.spelt, graph.spelt_keys) for p in profiles]
+    # (asked of a pair's first row only, so never of the last row: a cluster of two reads one)
+    reach = None if plain else [_reach(p.clusters, graph.spelt, graph.spelt_keys) for p in profiles[:-1]] + [_NONE]
 
     def judge(i: int, j: int) -> Pair:
         a, b = profiles[i], profiles[j]
