@@ -255,11 +255,16 @@ def may_title(a: Profile, b: Profile, ctx: Context, w: Weights, bits: Sequence[f
     fa, fb = a.facts, b.facts
     if not fa.words or not fb.words:
         return False  # no evidence (0.0), below a positive `positive`
-    chance = (fb.papers * title_chance(a, ctx) + fa.papers * title_chance(b, ctx)) / 2
+    # each row's chance and ceiling are read once a row (asked of about 900,000 pairs at 1M papers)
+    ca, cb = a.chance, b.chance
+    chance = (fb.papers * (title_chance(a, ctx) if ca is None else ca)
+              + fa.papers * (title_chance(b, ctx) if cb is None else cb)) / 2
     free = w.title_free + (w.title_venue if fa.venues & fb.venues else 0.0)
-    if ctx.word_ceiling is not None and w.title * (
-            min(title_ceiling(a, ctx), title_ceiling(b, ctx)) + CEILING_EPS - chance - free) < w.positive - _EPS:
-        return False  # whichever words they share (the first question, without the words in common)
+    if ctx.word_ceiling is not None:
+        ga, gb = a.ceiling, b.ceiling
+        ceiling = min(title_ceiling(a, ctx) if ga is None else ga, title_ceiling(b, ctx) if gb is None else gb)
+        if w.title * (ceiling + CEILING_EPS - chance - free) < w.positive - _EPS:
+            return False  # whichever words they share (the first question, without the words in common)
     shared = fa.words & fb.words
     if not shared:
         return False
