@@ -276,6 +276,10 @@ def test_the_co_authors_under_two_spellings_on_the_speed_path_are_the_plain_path
     fast = replace(plain, spelt_clusters=frozenset(spelt))
     assert variant_coauthors(a, b, fast) == variant_coauthors(a, b, plain)
     assert variant_coauthors(b, a, fast) == variant_coauthors(b, a, plain)
+    # and with each row's clusters that have another spelling known beforehand (Profile.spelt)
+    known = [replace(p, spelt=p.clusters & frozenset(spelt)) for p in (a, b)]
+    assert variant_coauthors(*known, fast) == variant_coauthors(a, b, plain)
+    assert variant_coauthors(*reversed(known), fast) == variant_coauthors(b, a, plain)
 
 
 @given(st.lists(st.tuples(st.sampled_from(["", *NAMES, *COAUTHORS]), st.integers(0, 30), st.integers(0, 2030),

@@ -205,7 +205,7 @@ def cluster_identity(graph: _Graph, members: list[int], w: Weights, cluster_no: 
     # each row's co-author clusters spelt otherwise: a pair whose other row has none of them shares
     # no co-author under two spellings (variant_coauthors looks for none)
     # (asked of a pair's first row only, so never of the last row: a cluster of two reads one)
-    reach = None if plain else [_reach(p.clusters, graph.spelt, graph.spelt_keys) for p in profiles[:-1]] + [_NONE]
+    reach = None if plain else [_reach(p, graph.spelt, graph.spelt_keys) for p in profiles[:-1]] + [_NONE]
 
     def judge(i: int, j: int) -> Pair:
         a, b = profiles[i], profiles[j]
@@ -271,9 +271,11 @@ def may_title(a: Profile, b: Profile, ctx: Context, w: Weights, bits: Sequence[f
     return w.title * (sum([bits[x] for x in shared]) - chance - free) >= w.positive - _EPS
 
 
-def _reach(clusters: frozenset[int], spelt: Mapping[int, frozenset[int]], keys: frozenset[int]) -> frozenset[int]:
-    """The clusters that spell one of `clusters` otherwise (the set operation first: most have none)."""
-    has = clusters & keys
+def _reach(p: Profile, spelt: Mapping[int, frozenset[int]], keys: frozenset[int]) -> frozenset[int]:
+    """The clusters that spell one of the row's co-author clusters otherwise (the set operation
+    first: most have none); those of its clusters that have another spelling kept as `p.spelt`
+    (variant_coauthors reads them there)."""
+    has = p.spelt = p.clusters & keys
     return frozenset().union(*[spelt[c] for c in has]) if has else _NONE
 
 

@@ -145,6 +145,7 @@ class Profile:
     chance: float | None = None                                # sum of idf x 2**-idf of its words (title_chance)
     ceiling: float | None = None                               # the sum of its words' IDFs above 0 (title_ceiling)
     coauthor_rows: frozenset[int] = frozenset()                # its co-authors' rows (empty: not known)
+    spelt: frozenset[int] | None = None  # its co-author clusters that have another spelling (None: not known)
 
     @property
     def first(self) -> int | None:
@@ -327,14 +328,18 @@ def variant_coauthors(a: Profile, b: Profile, ctx: Context) -> list[tuple[int, i
     one of the pair's own names (`ctx.own`)."""
     if not a.clusters or not b.clusters:
         return []
-    theirs, own = b.clusters - a.clusters, ctx.own
+    own = ctx.own
     options: dict[int, Collection[int]]
     if ctx.spelt_clusters is None:
+        theirs = b.clusters - a.clusters
         options = {x: got for x in a.clusters - b.clusters
                    if x not in own and (got := [y for y in ctx.coauthor_variants(x) if y in theirs and y not in own])}
-    else:  # the speed path: only the clusters with another spelling, their spellings among b's at once
-        options = {x: near for x in (a.clusters & ctx.spelt_clusters) - b.clusters
-                   if x not in own and (near := (ctx.coauthor_variants(x) & theirs) - own)}
+    else:  # the speed path: only the clusters with another spelling (Profile.spelt, when known), their
+        # spellings among b's at once (a few spellings each, against rows of a hundred co-authors and more)
+        mine, variants = a.clusters, ctx.coauthor_variants
+        spelt = a.spelt if a.spelt is not None else mine & ctx.spelt_clusters
+        options = {x: near for x in spelt - b.clusters
+                   if x not in own and (near := ((variants(x) & b.clusters) - mine) - own)}
     if not options:
         return []
 
