@@ -6,22 +6,36 @@ each shortcut's bound against the evidence it stands for."""
 
 from __future__ import annotations
 
+import gc
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from identity_tables import built_index, opened_index
+from identity_tables import built_index, opened_index, write_tables
 
 import kg
 from kg.adjacency import AdjacencyIndex
-from kg.identity.compute import NameClusters, clusters, commonness_ranks, may_title
-from kg.identity.evidence import Context, Profile, Weights, title_evidence, variant_coauthors
+from kg.identity import step
+from kg.identity.compute import ClusterIdentity, NameClusters, clusters, commonness_ranks, may_title
+from kg.identity.evidence import (
+    Context,
+    Profile,
+    Weights,
+    title_chance,
+    title_evidence,
+    variant_coauthors,
+    word_tables,
+)
 from kg.identity.facts import Facts, RowFacts
 from kg.identity.spelling import cluster_key, read_pairs, spellings
 from kg.identity.step import cluster_lines
+from kg.store import DATA
 from kg.synthetic import generate
 
 # the names the clusters are made of: one of them makes most rows of a graph (a cluster of 40+)
@@ -113,9 +127,10 @@ def test_the_speed_path_writes_the_plain_paths_lines_on_kg_generate_under_other_
 
 
 @st.composite
-def _pair(draw: st.DrawFn) -> tuple[Profile, Profile, Context, dict[int, float]]:
-    """Two rows with title words, papers and venues; word rarities, and venues where words are common."""
-    bits = {x: draw(st.floats(0.0, 16.0)) for x in range(12)}
+def _pair(draw: st.DrawFn, least: float = 0.0) -> tuple[Profile, Profile, Context, dict[int, float]]:
+    """Two rows with title words, papers and venues; word rarities (from `least` bits: below zero
+    in facts whose word counts exceed the documents), and venues where words are common."""
+    bits = {x: draw(st.floats(least, 16.0)) for x in range(12)}
     rows = []
     for k in range(2):
         facts = RowFacts("Wei Wang", papers=draw(st.sampled_from([1, 2, 3, 5, 8, 40])), first=2000, last=2001,
@@ -157,6 +172,63 @@ def test_the_bounded_title_evidence_is_the_title_evidence(
     assert title_evidence(a, b, bounded, w) == title_evidence(a, b, ctx, w)
 
 
+def _tabled(ctx: Context, bits: dict[int, float]) -> Context:
+    """The context as the speed path gives it: the words' chance and ceiling terms tabled once."""
+    chances, ceilings = word_tables([bits[x] for x in range(len(bits))])
+    return replace(ctx, word_chance=chances, word_ceiling=ceilings)
+
+
+@given(st.one_of(_pair(), _pair(-3.0)), _weights(), st.booleans())
+@settings(max_examples=1000, deadline=None)
+def test_the_title_ceiling_never_changes_the_title_evidence(
+        drawn: tuple[Profile, Profile, Context, dict[int, float]], w: Weights, bound: bool) -> None:
+    """Context.word_ceiling turns a pair away before its shared words are weighed only where the
+    evidence is nothing anyway: the same score and words, with and without the venues' bound."""
+    a, b, ctx, bits = drawn
+    plain = replace(ctx, title_bound=bound)
+    fast = _tabled(plain, bits)
+    fresh = [replace(p, chance=None, ceiling=None) for p in (a, b)]
+    assert title_evidence(*fresh, fast, w) == title_evidence(a, b, plain, w)
+
+
+@given(st.one_of(_pair(), _pair(-3.0)), _weights())
+@settings(max_examples=1000, deadline=None)
+def test_the_title_ceiling_turns_away_only_what_the_title_bound_turns_away(
+        drawn: tuple[Profile, Profile, Context, dict[int, float]], w: Weights) -> None:
+    a, b, ctx, bits = drawn
+    vector = [bits[x] for x in range(len(bits))]
+    fresh = [replace(p, chance=None, ceiling=None) for p in (a, b)]
+    assert may_title(*fresh, _tabled(ctx, bits), w, vector) == may_title(a, b, ctx, w, vector)
+
+
+def test_the_title_ceiling_turns_away_rows_of_common_words_before_their_words_in_common() -> None:
+    """Two rows of ten papers whose words every fourth paper uses: turned away on their ceilings
+    (the shared words are never asked for: a set of words that refuses intersection shows it)."""
+
+    class Untouchable(frozenset[int]):
+        def __and__(self, other: object) -> frozenset[int]:
+            raise AssertionError("the shared words were asked for")
+
+    ctx = Context(2, 0.0, lambda c: 1, str, lambda v: 10, str, lambda x: 2.0, str)
+    tabled = _tabled(ctx, dict.fromkeys(range(8), 2.0))
+    a, b = (Profile(f"r{k}", RowFacts("Wei Wang", papers=10, words=Untouchable(range(8))), row=k) for k in range(2))
+    assert not may_title(a, b, tabled, Weights(), [2.0] * 8)
+    with pytest.raises(AssertionError, match="shared words"):  # without the ceiling they are
+        may_title(replace(a, chance=None), replace(b, chance=None), ctx, Weights(), [2.0] * 8)
+
+
+@given(st.lists(st.floats(0.0, 24.0), min_size=1, max_size=200), st.data())
+@settings(max_examples=300, deadline=None)
+def test_a_rows_title_chance_from_the_word_table_is_the_sum_of_its_terms(
+        bits: list[float], data: st.DataObject) -> None:
+    """The speed path's title chance (its words' terms tabled once) is the plain path's, to the bit."""
+    words = data.draw(st.frozensets(st.integers(0, len(bits) - 1), max_size=64))
+    ctx = Context(2, 0.0, lambda c: 1, str, lambda v: 10, str, bits.__getitem__, str)
+    fast = replace(ctx, word_chance=word_tables(bits)[0])
+    row = RowFacts("Wei Wang", papers=3, words=words)
+    assert title_chance(Profile("r", row), fast) == title_chance(Profile("r", row), ctx)
+
+
 @given(_graphs())
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_name_clusters_read_once_are_what_each_pass_computed(
@@ -174,6 +246,8 @@ def test_the_name_clusters_read_once_are_what_each_pass_computed(
         assert names.spelt == spellings(pairs, index.clusters.find)
         assert [(iris[x], iris[y]) for x, y in names.pairs] == pairs
         assert names.bits == [facts.idf(w) for w in range(len(facts.word_papers))]
+        assert list(names.chances) == [b * 2 ** -b for b in names.bits]
+        assert list(names.ceilings) == [max(0.0, b) for b in names.bits]
 
 
 @st.composite
@@ -202,6 +276,10 @@ def test_the_co_authors_under_two_spellings_on_the_speed_path_are_the_plain_path
     fast = replace(plain, spelt_clusters=frozenset(spelt))
     assert variant_coauthors(a, b, fast) == variant_coauthors(a, b, plain)
     assert variant_coauthors(b, a, fast) == variant_coauthors(b, a, plain)
+    # and with each row's clusters that have another spelling known beforehand (Profile.spelt)
+    known = [replace(p, spelt=p.clusters & frozenset(spelt)) for p in (a, b)]
+    assert variant_coauthors(*known, fast) == variant_coauthors(a, b, plain)
+    assert variant_coauthors(*reversed(known), fast) == variant_coauthors(b, a, plain)
 
 
 @given(st.lists(st.tuples(st.sampled_from(["", *NAMES, *COAUTHORS]), st.integers(0, 30), st.integers(0, 2030),
@@ -254,3 +332,32 @@ def test_a_large_clusters_rows_sharing_a_co_author_only_under_two_spellings_are_
         rows = {index.authors.iri(r) for r in range(len(index.authors))}
         a, b = (next(r for r in rows if r.endswith(f"/a{k}")) for k in (i, j))
         assert any(f"<{a}>" in lines and f"<{b}>" in lines and "under another spelling" in lines for lines in fast)
+
+
+def test_the_step_runs_with_the_collector_paused_and_leaves_it_as_it_found_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kg.identity.step pauses Python's cyclic collector for its passes (their millions of
+    short-lived containers make no cycles) and gives it back as it was, enabled or not."""
+    authors = [[f"a{k}", NAMES[k % len(NAMES)], "", ""] for k in range(30)]
+    papers: list[list[object]] = [[f"p{k}", f"{WORDS[k % 7]} {WORDS[k % 5]}", 2000 + k % 4, VENUES[k % 2],
+                                   [f"a{k % 30}", f"a{(k * 7) % 30}"]] for k in range(40)]
+    kg.build([write_tables(tmp_path / "rows", authors, papers, VENUES, ("id", "name", "orcid", "dblp_pid"))],
+             tmp_path / "store")
+    generation = (tmp_path / "store" / "active").resolve()
+    seen: list[bool] = []
+    computed = step.clusters
+
+    def watched(*args: Any, **kwargs: Any) -> Iterator[ClusterIdentity]:
+        seen.append(gc.isenabled())
+        yield from computed(*args, **kwargs)
+
+    monkeypatch.setattr(step, "clusters", watched)
+    store = ox.Store(str(generation / DATA))
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            assert step.identity_step(store, generation)["clusters"] > 0
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert seen == [False, False]

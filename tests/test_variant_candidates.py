@@ -5,6 +5,7 @@ out are the ones the plain loop scores for nothing."""
 
 from __future__ import annotations
 
+import gc
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +18,8 @@ from identity_tables import built_index, opened_index
 import kg
 from kg.adjacency import AdjacencyIndex
 from kg.identity.evidence import Weights
-from kg.identity.facts import Facts
+from kg.identity.facts import Facts, RowFacts
+from kg.identity.variant_candidates import SCAN_MOST, SCANS, ClusterRows, partners
 from kg.identity.variants import Suggestion, suggestions
 from kg.synthetic import generate
 
@@ -101,3 +103,38 @@ def test_the_shipped_weights_suggest_on_kg_generate_and_the_search_finds_them(ge
         fast, plain = _both(index, facts, Weights())
         assert plain, "the generated graph has suggestions to find"
         assert fast == plain
+
+
+@given(st.integers(SCAN_MOST + 1, 40), st.data())
+@settings(max_examples=150, deadline=None)
+def test_a_large_clusters_partners_are_the_same_scanned_or_indexed(n: int, data: st.DataObject) -> None:
+    """partners() scans a large cluster's rows for its first SCANS rows asked, then builds the
+    co-author index: every answer, on either side of the switch, is the rows sharing a co-author
+    cluster or a spelling of one (the rows' names in every script)."""
+    clusters = st.frozensets(st.integers(0, 30), max_size=12)
+    coauthors = [data.draw(clusters) for _ in range(n)]
+    facts = [RowFacts(NAMES[r % len(NAMES)]) for r in range(n)]
+    ys = ClusterRows(list(range(n)), facts.__getitem__, coauthors.__getitem__, [])
+    for _ in range(SCANS + 4):
+        mine, reach = data.draw(clusters), data.draw(clusters)
+        assert partners(ys, mine, reach) == {k for k in range(n) if coauthors[k] & (mine | reach)}
+    assert "by_coauthor" in vars(ys), "the index was built after SCANS rows"
+
+
+def test_the_suggestions_leave_no_reference_cycle_behind(generated: Path) -> None:
+    """The clusters the suggestions keep read their rows through the cache that keeps them; the
+    identity step runs with the cyclic collector paused, so that cycle is broken once the pairs
+    are done: nothing of it is left for the collector to find."""
+    with opened_index(generated) as (index, facts):
+        gc.collect()
+        gc.disable()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            assert list(suggestions(index, facts)), "the generated graph has suggestions"
+            gc.collect()
+            left = [type(o).__name__ for o in gc.garbage if isinstance(o, ClusterRows | RowFacts)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+        assert left == []

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 from engines import Dataset, open_backend
+from identity_tables import built_index
 from server_fixtures import running
 from test_identity import _tables
 
@@ -21,6 +22,7 @@ from kg.cluster import cluster
 from kg.cluster_page import _precomputed, cluster_page
 from kg.identity.spelling import candidate_pairs, compatible, variant_keys
 from kg.identity.suggested import suggestions_query
+from kg.identity.variants import suggestions
 from kg.names import loose_key, name_key
 
 NFD = unicodedata.normalize("NFD", "José González")
@@ -205,3 +207,27 @@ def test_a_remote_engine_serves_the_same_suggestions(tmp_path: Path) -> None:
                 assert cluster(remote, name, details=False).suggestions == here and here, name
     finally:
         data.stop()
+
+
+TOGETHER = [("Zoë Brontë", "Zoe Bronte"), (unicodedata.normalize("NFD", "Chloë Dupré"), "Chloe Dupre"),
+            ("Ελένη Ιωάννου", "Ε. Ιωάννου"), ("Мария Соколова", "М. Соколова"), ("李 娜", "娜 李"),
+            ("سارة خليل", "خليل سارة")]
+
+
+@pytest.mark.parametrize(("name", "spelt"), TOGETHER)
+def test_two_spellings_on_one_paper_together_are_never_suggested(name: str, spelt: str) -> None:
+    """Two rows of two spellings of a name that share a co-author are suggested; two more, that
+    share one too but are also on one paper together, are not (a person is listed once per paper).
+    Names in every script, NFC and NFD."""
+    authors = [["x0", name, ""], ["y0", spelt, ""], ["c0", "Kofi Mensah", ""],
+               ["x1", f"{name} Ana", ""], ["y1", f"{spelt} Ana", ""], ["c1", "Ama Owusu", ""]]
+    papers: list[list[object]] = [["p1", "On lattices", 2020, "v1", ["x0", "c0"]],
+                                  ["p2", "On meshes", 2021, "v1", ["y0", "c0"]],
+                                  ["p3", "On codecs", 2020, "v1", ["x1", "c1"]],
+                                  ["p4", "On proofs", 2021, "v1", ["y1", "c1"]],
+                                  ["p5", "On swarms", 2021, "v1", ["x1", "y1"]]]
+    with built_index(authors, papers, ("v1",)) as (index, facts):
+        ids = {index.authors.iri(r): index.authors.iri(r).rsplit("/", 1)[-1] for r in range(len(index.authors))}
+        found = {frozenset((ids[s.a][-2:], ids[s.b][-2:])) for s in suggestions(index, facts)}
+    assert frozenset(("x0", "y0")) in found
+    assert frozenset(("x1", "y1")) not in found

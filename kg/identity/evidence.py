@@ -47,8 +47,9 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -59,6 +60,8 @@ SAME, DISTINCT, UNSURE = "same", "distinct", "unsure"
 RULE_SCORE = 99.0  # the score of a pair an identifier or a shared paper decides (+ same, - distinct)
 _NUMBER = re.compile(r"\s(\d{4})$")
 _BOUND_EPS = 1e-9  # a bound sums in its own order: it decides nothing at the boundary
+# a ceiling sums a row's words, not the shared ones: it turns a pair away only when clearly below
+CEILING_EPS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,9 @@ class Profile:
     row: int = -1                                              # the index's row number
     papers: frozenset[int] = frozenset()                       # index paper numbers, filled for rows with mates
     chance: float | None = None                                # sum of idf x 2**-idf of its words (title_chance)
+    ceiling: float | None = None                               # the sum of its words' IDFs above 0 (title_ceiling)
     coauthor_rows: frozenset[int] = frozenset()                # its co-authors' rows (empty: not known)
+    spelt: frozenset[int] | None = None  # its co-author clusters that have another spelling (None: not known)
 
     @property
     def first(self) -> int | None:
@@ -178,6 +183,11 @@ class Context:
     # title_evidence first bounds the shared words' bits by their whole IDFs, and reads no venue's
     # rarities for words that cannot add up to evidence even so (kg.identity.compute's speed path)
     title_bound: bool = False
+    # per title word, its bits x 2**-bits (title_chance's terms) and its bits above zero (title_ceiling's),
+    # computed once a build; with the second, title_evidence turns away at once a pair whose words
+    # cannot add up to evidence whichever they share (kg.identity.compute's speed path; None: neither)
+    word_chance: Sequence[float] | None = None
+    word_ceiling: Sequence[float] | None = None
 
 
 @dataclass
@@ -318,14 +328,18 @@ def variant_coauthors(a: Profile, b: Profile, ctx: Context) -> list[tuple[int, i
     one of the pair's own names (`ctx.own`)."""
     if not a.clusters or not b.clusters:
         return []
-    theirs, own = b.clusters - a.clusters, ctx.own
+    own = ctx.own
     options: dict[int, Collection[int]]
     if ctx.spelt_clusters is None:
+        theirs = b.clusters - a.clusters
         options = {x: got for x in a.clusters - b.clusters
                    if x not in own and (got := [y for y in ctx.coauthor_variants(x) if y in theirs and y not in own])}
-    else:  # the speed path: only the clusters with another spelling, their spellings among b's at once
-        options = {x: near for x in (a.clusters & ctx.spelt_clusters) - b.clusters
-                   if x not in own and (near := (ctx.coauthor_variants(x) & theirs) - own)}
+    else:  # the speed path: only the clusters with another spelling (Profile.spelt, when known), their
+        # spellings among b's at once (a few spellings each, against rows of a hundred co-authors and more)
+        mine, variants = a.clusters, ctx.coauthor_variants
+        spelt = a.spelt if a.spelt is not None else mine & ctx.spelt_clusters
+        options = {x: near for x in spelt - b.clusters
+                   if x not in own and (near := ((variants(x) & b.clusters) - mine) - own)}
     if not options:
         return []
 
@@ -373,8 +387,25 @@ def title_chance(p: Profile, ctx: Context) -> float:
     """What a row's title words are worth, per paper of another row, by chance: a word used by a
     share 2**-idf of the graph's titled papers turns up in another row's paper that often."""
     if p.chance is None:
-        p.chance = sum(bits * 2 ** -bits for bits in map(ctx.word_bits, p.facts.words))
+        table = ctx.word_chance
+        p.chance = sum(bits * 2 ** -bits for bits in map(ctx.word_bits, p.facts.words)) if table is None \
+            else sum(map(table.__getitem__, p.facts.words))  # the same terms, added in the same order
     return p.chance
+
+
+def title_ceiling(p: Profile, ctx: Context) -> float:
+    """The most a row's title words can weigh in a pair, whichever of them the other row shares: the
+    sum of their IDFs in bits, those above zero (a shared word's bits are at most its IDF: venue_bits)."""
+    if p.ceiling is None:
+        table = ctx.word_ceiling
+        p.ceiling = sum(max(0.0, bits) for bits in map(ctx.word_bits, p.facts.words)) if table is None \
+            else sum(map(table.__getitem__, p.facts.words))
+    return p.ceiling
+
+
+def word_tables(bits: Sequence[float]) -> tuple[array[float], array[float]]:
+    """Context.word_chance and Context.word_ceiling from the title words' IDFs."""
+    return array("d", [b * 2 ** -b for b in bits]), array("d", [max(0.0, b) for b in bits])
 
 
 def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[float, list[str]]:
@@ -386,6 +417,9 @@ def title_evidence(a: Profile, b: Profile, ctx: Context, w: Weights) -> tuple[fl
     venues = a.facts.venues & b.facts.venues
     chance = (b.facts.papers * title_chance(a, ctx) + a.facts.papers * title_chance(b, ctx)) / 2
     free = w.title_free + (w.title_venue if venues else 0.0)
+    if ctx.word_ceiling is not None and \
+            min(title_ceiling(a, ctx), title_ceiling(b, ctx)) - chance - free < -CEILING_EPS:
+        return 0.0, []  # the shared words weigh at most either row's ceiling: the score would be 0 below
     if venues and ctx.title_bound and sum([ctx.word_bits(x) for x in shared]) - chance - free < -_BOUND_EPS:
         return 0.0, []  # venue_bits never raises a word's bits: the score would be 0 below
     own = a.facts.papers + b.facts.papers

@@ -31,6 +31,7 @@ from kg.identity.facts import RowFacts
 
 _EPS = 1e-9  # the bounds sum in another order than the evidence: never prune a pair at the boundary
 SCAN_MOST = 16  # partners of a cluster of at most this many rows are found row by row, not by an index
+SCANS = 8  # and of a larger one too, for its first this many rows asked (an index costs more than a few scans)
 
 
 class ClusterRows:
@@ -39,12 +40,13 @@ class ClusterRows:
     rows having it, identifier -> positions, and per row its title chance."""
 
     def __init__(self, rows: list[int], facts: Callable[[int], RowFacts],
-                 coauthors: Callable[[int], frozenset[int]], bits: Sequence[float]) -> None:
+                 coauthors: Callable[[int], frozenset[int]], chances: Sequence[float]) -> None:
         self.rows = rows
         self.facts = [facts(r) for r in rows]
         self.institutions = any(f.institutions for f in self.facts)  # some row has an institution
         self.cites = any(f.cites for f in self.facts)                # some row cites a row
-        self._coauthors, self._bits = coauthors, bits
+        self._coauthors, self._chances = coauthors, chances
+        self.asked = 0  # how many rows partners() was asked about
 
     @cached_property
     def coauthors(self) -> list[frozenset[int]]:
@@ -79,9 +81,10 @@ class ClusterRows:
 
     @cached_property
     def chance(self) -> list[float]:
-        """Per row: the sum of idf x 2**-idf of its title words (kg.identity.evidence.title_chance)."""
-        bits = self._bits
-        return [sum(bits[w] * 2 ** -bits[w] for w in f.words) for f in self.facts]
+        """Per row: the sum of idf x 2**-idf of its title words (kg.identity.evidence.title_chance:
+        `chances` holds each word's term, kg.identity.evidence.word_tables)."""
+        term = self._chances.__getitem__
+        return [sum(map(term, f.words)) for f in self.facts]
 
 
 def priors(w: Weights, rows: int, commonness: float) -> float:
@@ -167,7 +170,8 @@ def partners(ys: ClusterRows, coauthors: frozenset[int], reach: frozenset[int]) 
     """The positions of the rows of `ys` that share a co-author cluster with a row (`coauthors`, its
     own clusters left out), or one of whose co-author clusters may be a spelling of one of the row's
     (`reach`)."""
-    if len(ys.rows) <= SCAN_MOST:  # a few rows: each row's clusters asked, no index built
+    ys.asked += 1
+    if len(ys.rows) <= SCAN_MOST or ys.asked <= SCANS:  # each row's clusters asked, no index built (yet)
         return {k for k, theirs in enumerate(ys.coauthors)
                 if not theirs.isdisjoint(coauthors) or not theirs.isdisjoint(reach)}
     found: set[int] = set()

@@ -23,7 +23,7 @@ about two rows of different clusters) in the identity graph; the read side
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
@@ -40,6 +40,7 @@ from kg.identity.evidence import (
     compare,
     homonym_number,
     variant_coauthors,
+    word_tables,
 )
 from kg.identity.facts import Facts, RowFacts
 from kg.identity.spelling import relation
@@ -63,7 +64,8 @@ class _Rows:
     """What the evidence reads about rows, cached: co-author clusters, joint papers, cluster papers."""
 
     def __init__(self, index: AdjacencyIndex, facts: Facts, spelt: dict[int, frozenset[int]],
-                 bits: list[float], plain: bool = False) -> None:
+                 bits: list[float], plain: bool = False, tables: tuple[Sequence[float], Sequence[float]] = ((), ())
+                 ) -> None:
         self.index, self.facts, self.spelt = index, facts, spelt
         self.plain = plain  # without the speed path's shortcuts (suggestions(every_pair=True))
         self._recent: OrderedDict[int, ClusterRows] = OrderedDict()  # the last _RECENT small clusters read
@@ -75,6 +77,15 @@ class _Rows:
         self._clusters: dict[int, ClusterRows] = {}
         self._venues: dict[int, dict[int, list[int]]] = {}
         self.bits = bits  # each title word's IDF
+        # and its title_chance and title_ceiling terms (kg.identity.evidence.word_tables)
+        self.chances, self.ceilings = tables if tables[0] else word_tables(bits)
+
+    def clear(self) -> None:
+        """Forget what was read. The clusters kept refer back to this (their rows' co-author
+        clusters are read through it): a cycle that reference counting never frees, and the identity
+        step pauses the cyclic collector, so the caches are emptied once the pairs are done."""
+        for cache in (self._recent, self._co, self._papers, self._names, self._reach, self._clusters, self._venues):
+            cache.clear()
 
     def coauthor_clusters(self, row: int) -> frozenset[int]:
         got = self._co.get(row)
@@ -135,7 +146,7 @@ class _Rows:
                 self._recent.move_to_end(cluster)
                 return got
             members = [int(r) for r in self.index.c2a.row(cluster)]
-            got = ClusterRows(members, self.row_facts, self.coauthor_clusters, self.bits)
+            got = ClusterRows(members, self.row_facts, self.coauthor_clusters, self.chances)
             if len(members) >= _KEPT:
                 self._clusters[cluster] = got
             elif not self.plain:
@@ -193,9 +204,12 @@ def suggestions(index: AdjacencyIndex, facts: Facts, weights: Weights | None = N
     if names is None:
         names = NameClusters.of(index, facts)
     keys, ranks = names.keys, names.ranks
-    rows = _Rows(index, facts, names.spelt, names.bits, plain=every_pair)
-    for cx, cy in names.pairs:
-        yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
+    rows = _Rows(index, facts, names.spelt, names.bits, plain=every_pair, tables=(names.chances, names.ceilings))
+    try:
+        for cx, cy in names.pairs:
+            yield from _cluster_pair(rows, cx, cy, keys, ranks, w, hand, every_pair)
+    finally:
+        rows.clear()
     for (a, b), c in sorted(hand.items()):  # a curator's word about two names no spelling relates
         if c.verdict != SAME:
             continue
@@ -250,7 +264,8 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
                   facts.vocabulary.__getitem__, institution_rows=facts.institution_size,
                   institution_names=facts.institution_label, coauthor_variants=rows.spellings,
                   own=own | rows.spellings(cx) | rows.spellings(cy),
-                  spelt_clusters=None if every_pair else rows.spelt_keys)
+                  spelt_clusters=None if every_pair else rows.spelt_keys,
+                  word_chance=None if every_pair else rows.chances, word_ceiling=None if every_pair else rows.ceilings)
     known = dict(zip(xs, cxs.facts, strict=True)) | dict(zip(ys, cys.facts, strict=True))
     facts_of = known.__getitem__
     prior = priors(w, ctx.rows, ctx.commonness)
@@ -264,10 +279,12 @@ def _computed(rows: _Rows, cx: int, cy: int, keys: list[str], ranks: list[float]
     for x, rx in enumerate(xs):
         co_x = rows.coauthor_clusters(rx) - own
         reach = rows.spelt_reach(rx)  # its co-authors' other spellings: the rows it may share one with
-        mates = frozenset(index.a2a.row(rx))
+        mates: frozenset[int] | None = None  # its co-authors' rows, read when a row of `ys` is to be scored
         also: AbstractSet[int] = partners.get(rx, frozenset())
         for ry in ys if every_pair else worth_scoring(w, prior, cxs, cys, x, co_x, reach, rows.bits, by_titles,
                                                       also):
+            if mates is None:
+                mates = frozenset(index.a2a.row(rx))
             if ry in mates:
                 continue  # on one paper together: two people
             co_y = rows.coauthor_clusters(ry)
