@@ -274,12 +274,12 @@ class Mapping:
         self._worker: Worker | None = None
         self._search_to: Path | None = None
         self._started = False  # the worker told to write the search documents (loaded)
-        if collect_index:
-            scratch.parent.mkdir(parents=True, exist_ok=True)
         if not use_worker(workers, inputs):
+            # its abstracts' file is made with the first abstract, when the store's directory exists
             self._collector = Collector(run.minter, scratch.parent) if collect_index else None
             return
         if collect_index:
+            scratch.parent.mkdir(parents=True, exist_ok=True)
             self._index_tmp = Path(tempfile.mkdtemp(prefix=f".{scratch.name}.paths-index-", dir=scratch.parent))
             self._search_to = self._index_tmp / SEARCH if search_overlap else None
         job = Job(self._inputs, kind, run.minter, run.rejects.strict, progress, dtd, self._index_tmp, self._search_to)
