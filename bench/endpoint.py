@@ -41,11 +41,12 @@ Which texts the clients ask (--texts):
 - new (the default from --sample 1000 up: most texts new): each client asks its own slice of the
   texts, disjoint from the others', after a warm-up on other texts (the same lookups over keys, rows
   and papers that are not measured), so that in a run a text is asked at most once per server, unless
-  a client comes to the end of its slice and starts it again.
+  a client comes to the end of its slice and starts it again; each concurrency level (and client
+  kind) is given the texts no earlier one asked that server.
 
 Each figure gives `reused`: how many of its requests asked a text asked before in that run or its
-warm-up (0 with --texts new unless a client wrapped around its slice: then ask for a bigger --sample
-or fewer --seconds).
+warm-up, or by an earlier level of the same server (0 with --texts new unless a client wrapped around
+its slice: then ask for a bigger --sample or fewer --seconds).
 
 kg serve's own log goes to WORK/kg-serve.log; from its access log each of kg's figures also gives
 `cached_share`, the share of its /sparql answers noted `cached` (from the results cache). Measure the
@@ -280,16 +281,20 @@ def wait_up(port: int, path: str, seconds: float = 90) -> None:
 
 
 def load(port: int, requests: list[Any], seconds: float, concurrency: int, kind: str = "keepalive",
-         path: str = "/sparql", disjoint: bool = False, asked: set[int] | None = None) -> dict[str, Any]:
+         path: str = "/sparql", disjoint: bool = False, asked: set[int] | None = None,
+         pool: list[int] | None = None) -> dict[str, Any]:
     """`concurrency` clients of this kind send `requests` (prepared bytes; query texts for
     sparqlwrapper) in turn for `seconds`: each all of them from its own starting point, or
     (`disjoint`) each its own slice of them (`slices`), again from its start when it comes to its end.
     `reused` counts the requests whose text was asked before, in this load or in `asked` (the indexes
-    of texts asked before it; the indexes asked here are added to it)."""
+    of texts asked before it; the indexes asked here are added to it). `pool`: the indexes of the
+    texts the slices are cut from (default: all of them)."""
     stop = time.monotonic() + seconds
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
-    parts = slices(len(requests), concurrency) if disjoint else [range(len(requests))] * concurrency
+    every_index = list(range(len(requests))) if pool is None else pool
+    parts = ([[every_index[j] for j in part] for part in slices(len(every_index), concurrency)] if disjoint
+             else [range(len(requests))] * concurrency)
     if disjoint and not all(parts):
         raise SystemExit(f"{len(requests)} texts cannot give {concurrency} clients a slice each: a bigger --sample")
     indexes: list[list[int]] = [[] for _ in range(concurrency)]
@@ -432,17 +437,20 @@ threads too, for a server whose threads live as long as it does)."""
     try:
         wait_up(port, path)
         for mix, texts in mixes.items():
+            used: set[int] = set()  # --texts new: the texts this server was asked, by any level or client kind
             for kind, levels in clients:
                 requests, warm_up = ([queries if kind == "sparqlwrapper" else
                                       prepare(path, queries, close=kind == "new-connection")
                                       for queries in (texts.texts, texts.warm_up)])
                 for c in levels:
-                    asked: set[int] = set()
+                    # new texts: each level's slices cut from the texts no earlier level asked
+                    asked: set[int] = used if texts.disjoint else set()
+                    pool = [i for i in range(len(requests)) if i not in used] if texts.disjoint else None
                     # the warm-up over the measured texts counts as their asking before (repeated texts)
                     load(port, warm_up, 1.0, c, kind, path, asked=set() if texts.disjoint else asked)
                     start = cached_share(log, 0)[1] if log is not None else 0
                     before, threads_before = cpu_seconds(proc.pid), thread_stats(proc.pid)
-                    found = load(port, requests, seconds, c, kind, path, texts.disjoint, asked)
+                    found = load(port, requests, seconds, c, kind, path, texts.disjoint, asked, pool)
                     after, threads_after = cpu_seconds(proc.pid), thread_stats(proc.pid)
                     n = found["queries"]
                     if before is not None and after is not None and n:
