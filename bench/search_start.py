@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from build_vs_oxigraph import steps  # bench/ is this script's directory
+
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ("order", "load")
 
@@ -36,18 +38,7 @@ def once(rows: Path, store: Path, start: str) -> dict[str, Any]:
                    check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - began
     meta = json.loads(((store / "active").resolve() / "build.json").read_text())
-    identity, search = meta.get("identity", {}), meta.get("search", {})
-    return {
-        "wall_seconds": round(wall, 2),
-        "build_seconds": meta["seconds"],
-        "identity_seconds": identity.get("seconds"),
-        "identity_share": round(identity.get("seconds", 0.0) / meta["seconds"], 4),
-        "cluster_order_seconds": meta.get("cluster_order", {}).get("seconds"),
-        "search_written_seconds": search.get("collected_seconds"),
-        "search_written_cpu_seconds": search.get("collected_cpu_seconds"),
-        "search_waited_seconds": search.get("waited_seconds"),
-        "search_start": search.get("start"),
-    }
+    return {"wall_seconds": round(wall, 2), **steps(meta)}
 
 
 def main() -> None:

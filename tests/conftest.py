@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import csv
 import gc
+import json
 import os
+import sqlite3
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -14,6 +18,7 @@ from kg import sources
 from kg.backend import EmbeddedBackend, open_store
 from kg.checks import Integrity
 from kg.records import Record, Skipped
+from kg.search.abstracts import unpack
 from kg.store import StoreDir
 
 # Real SPARQL engines (oxigraph server, Virtuoso) for the remote-backend tests: tests/engines.py.
@@ -63,6 +68,30 @@ def write_csv_tables(folder: Path, tables: Mapping[str, tuple[Sequence[str], Ite
             out.writerow(header)
             out.writerows(rows)
     return folder
+
+
+def read_back(store: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The active generation of `store` (its search index collected while mapping) and that of a store
+    loaded from its export (`kg load`: the index read back from the store), the plain path's."""
+    generation = StoreDir(store).require()
+    assert json.loads((generation / "build.json").read_text())["search"]["from"] == "collected"
+    dump = tmp_path / "graph.nq"
+    subprocess.run([sys.executable, "-m", "kg", "export", "--store", str(store), "--format", "nq", "-o", str(dump)],
+                   check=True)
+    kg.load([dump], tmp_path / "loaded")
+    again = StoreDir(tmp_path / "loaded").require()
+    assert json.loads((again / "build.json").read_text())["search"]["from"] == "store"
+    return generation, again
+
+
+def abstracts_of(index: Path) -> set[tuple[str, str]]:
+    """A search index's (paper IRI, abstract text kept) pairs."""
+    conn = sqlite3.connect(index)
+    try:
+        return {(iri, unpack(text)) for iri, text in
+                conn.execute("SELECT p.iri, a.text FROM abstracts a JOIN papers p ON p.id = a.id")}
+    finally:
+        conn.close()
 
 
 def read_accepted(kind: str, *paths: Path, dtd: Path | None = None) -> tuple[list[Record], list[str]]:

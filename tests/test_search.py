@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import read_back
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -181,14 +182,7 @@ def _table(path: Path) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]
 
 def test_the_index_read_back_from_the_store_equals_the_collected_one(store: Path, tmp_path: Path) -> None:
     # the speed path (collected while mapping) and the plain one (kg build --add, kg load) agree
-    generation = StoreDir(store).require()
-    assert json.loads((generation / "build.json").read_text())["search"]["from"] == "collected"
-    dump = tmp_path / "graph.nq"
-    subprocess.run([sys.executable, "-m", "kg", "export", "--store", str(store), "--format", "nq", "-o", str(dump)],
-                   check=True)
-    kg.load([dump], tmp_path / "loaded")
-    again = StoreDir(tmp_path / "loaded").require()
-    assert json.loads((again / "build.json").read_text())["search"]["from"] == "store"
+    generation, again = read_back(store, tmp_path)
     assert _table(generation / SEARCH) == _table(again / SEARCH)
     names, papers = from_store(StoreDir(store).open())
     assert len(names) == len(_table(generation / SEARCH)[0]) and len(papers) == 7

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import write_csv_tables
+from conftest import abstracts_of, read_back, write_csv_tables
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -175,26 +175,10 @@ def test_pack_keeps_the_first_words() -> None:
     assert pack(None) is None and pack("") is None and pack("   ") is None
 
 
-def _abstracts(path: Path) -> set[tuple[str, str]]:
-    conn = sqlite3.connect(path)
-    try:
-        return {(iri, unpack(text)) for iri, text in
-                conn.execute("SELECT p.iri, a.text FROM abstracts a JOIN papers p ON p.id = a.id")}
-    finally:
-        conn.close()
-
-
 def test_the_abstracts_read_back_from_the_store_are_the_collected_ones(store: Path, tmp_path: Path) -> None:
-    generation = StoreDir(store).require()
-    assert json.loads((generation / "build.json").read_text())["search"]["from"] == "collected"
-    dump = tmp_path / "graph.nq"
-    subprocess.run([sys.executable, "-m", "kg", "export", "--store", str(store), "--format", "nq", "-o", str(dump)],
-                   check=True)
-    kg.load([dump], tmp_path / "loaded")
-    again = StoreDir(tmp_path / "loaded").require()
-    assert json.loads((again / "build.json").read_text())["search"]["from"] == "store"
-    collected = _abstracts(generation / SEARCH)
-    assert len(collected) == 9 and collected == _abstracts(again / SEARCH)
+    generation, again = read_back(store, tmp_path)
+    collected = abstracts_of(generation / SEARCH)
+    assert len(collected) == 9 and collected == abstracts_of(again / SEARCH)
 
 
 def test_an_index_without_abstracts_is_still_read(store: Path, tmp_path: Path) -> None:

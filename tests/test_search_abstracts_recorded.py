@@ -5,7 +5,6 @@ Oxigraph server and Virtuoso with the index `kg index` reads from the endpoint, 
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,13 +12,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import shared
+from conftest import abstracts_of, shared
 from engines import ENGINES, ROOT, Dataset
 from server_fixtures import Server, running
 
 from kg.backend.remote import RemoteBackend
 from kg.indexing import build
-from kg.search.abstracts import WORDS, unpack
+from kg.search.abstracts import WORDS
 from kg.search.collect import pairs
 from kg.search.fold import index_tokens
 from kg.store import StoreDir
@@ -92,22 +91,13 @@ def test_bad_input_is_never_a_500(server: Server, typed: str) -> None:
         assert "Traceback" not in r.text
 
 
-def _abstracts(path: Path) -> set[tuple[str, str]]:
-    conn = sqlite3.connect(path)
-    try:
-        return {(iri, unpack(text)) for iri, text in
-                conn.execute("SELECT p.iri, a.text FROM abstracts a JOIN papers p ON p.id = a.id")}
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("kind", ENGINES)
 def test_through_an_endpoint_and_its_index_as_from_the_store(recorded: Dataset, words: list[tuple[str, str]],
                                                              kind: str, tmp_path: Path) -> None:
     with RemoteBackend(recorded.endpoint(kind)) as remote:
         build(tmp_path / "ix", backend=remote, page=100)
-    local = _abstracts(StoreDir(recorded.store).require() / "search.sqlite")
-    assert len(local) > 300 and _abstracts(tmp_path / "ix" / "search.sqlite") == local
+    local = abstracts_of(StoreDir(recorded.store).require() / "search.sqlite")
+    assert len(local) > 300 and abstracts_of(tmp_path / "ix" / "search.sqlite") == local
     run = [sys.executable, "-m", "kg", "search", "--format", "json", "--kind", "paper"]
     for typed in [w for w, _ in words[:3]] + ["malaria vector", "mosquit"]:
         here = subprocess.run([*run, typed, "--store", str(recorded.store)], capture_output=True, text=True,
