@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +31,17 @@ def once(rows: Path, store: Path, ledger: bool) -> float:
                     "--ledger" if ledger else "--no-ledger"], check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return round(time.perf_counter() - started, 2)
+
+
+def summarise(rows: Path, rounds: list[dict[str, Any]], output: Path | None) -> None:
+    """Prints the rounds' median, least and greatest `ratio` (each round a dict with one), and writes
+    them with every round to `output` as JSON."""
+    ratios = [r["ratio"] for r in rounds]
+    result = {"rows": rows.name, "rounds": rounds, "median_ratio": statistics.median(ratios),
+              "min_ratio": min(ratios), "max_ratio": max(ratios)}
+    print(json.dumps({k: v for k, v in result.items() if k != "rounds"}))
+    if output:
+        output.write_text(json.dumps(result, indent=2) + "\n")
 
 
 def main() -> None:
@@ -46,12 +58,7 @@ def main() -> None:
             took = {on: once(args.rows, store, on) for on in order}
             rounds.append({"with": took[True], "without": took[False], "ratio": round(took[True] / took[False], 3)})
             print(json.dumps(rounds[-1]), flush=True)
-    ratios = [r["ratio"] for r in rounds]
-    result = {"rows": args.rows.name, "rounds": rounds, "median_ratio": statistics.median(ratios),
-              "min_ratio": min(ratios), "max_ratio": max(ratios)}
-    print(json.dumps({k: v for k, v in result.items() if k != "rounds"}))
-    if args.output:
-        args.output.write_text(json.dumps(result, indent=2) + "\n")
+    summarise(args.rows, rounds, args.output)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from build_vs_oxigraph import steps  # bench/ is this script's directory
+from build_ledger import summarise  # bench/ is this script's directory
+from build_vs_oxigraph import steps
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ("order", "load")
@@ -56,12 +56,7 @@ def main() -> None:
             rounds.append({**took, "first": order[0],
                            "ratio": round(took["order"]["build_seconds"] / took["load"]["build_seconds"], 3)})
             print(json.dumps(rounds[-1]), flush=True)
-    ratios = [r["ratio"] for r in rounds]
-    result = {"rows": args.rows.name, "rounds": rounds, "median_ratio": statistics.median(ratios),
-              "min_ratio": min(ratios), "max_ratio": max(ratios)}
-    print(json.dumps({k: v for k, v in result.items() if k != "rounds"}))
-    if args.output:
-        args.output.write_text(json.dumps(result, indent=2) + "\n")
+    summarise(args.rows, rounds, args.output)
 
 
 if __name__ == "__main__":
