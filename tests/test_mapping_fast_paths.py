@@ -25,7 +25,9 @@ from hypothesis import strategies as st
 import kg.iris
 from kg import sources
 from kg.adjacency import Collector
-from kg.identity.facts import title_words
+
+# the words' pattern, the CJK runs and the function words are data both paths share; the reference is the loop
+from kg.identity.facts import _CJK, _STOP, _WORD, title_words
 from kg.iris import DEFAULT_BASE_IRI, Minter
 from kg.mapping import Mapper
 from kg.names import loose_key, name_key, strip_homonym
@@ -70,14 +72,6 @@ def loose_key_reference(name: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = _PUNCT.sub(" ", text)
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
-
-
-_WORD = re.compile(r"\w+")
-_CJK = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
-_STOP = frozenset({
-    "the", "and", "for", "with", "from", "into", "onto", "using", "via", "its", "are", "our", "their", "this",
-    "that", "these", "those", "based", "toward", "towards", "about", "over", "under", "between", "within",
-    "without", "through", "than", "not", "new", "some"})
 
 
 def title_words_reference(title: str) -> set[str]:
