@@ -266,7 +266,9 @@ def test_fast_row_parsers_equal_the_plain_ones(table: str, data: st.DataObject) 
     fast = rows._FAST[table](rows._Columns(header))(fields)
     assert fast is None or fast == plain
     if not isinstance(plain, str):  # the common rows take the fast path
-        simple = all(v == v.strip() and v.isascii() and not v.isdigit() or v in ("", "2020", "7") for v in fields)
+        # ("+1" and "1_0" are numbers to int() but not to the fast parsers, which leave them to the plain ones)
+        simple = all(v == v.strip() and v.isascii() and not v.isdigit() and v[:1] not in "+-" and "_" not in v
+                     or v in ("", "2020", "7") for v in fields)
         assert fast is not None or not simple
 
 
