@@ -48,6 +48,11 @@ Each figure gives `reused`: how many of its requests asked a text asked before i
 warm-up, or by an earlier level of the same server (0 with --texts new unless a client wrapped around
 its slice: then ask for a bigger --sample or fewer --seconds).
 
+`--floor` also measures bench/front_floor.py, a server with the least Python a front of kg serve's
+shape can have (parse, hand the text to an evaluation thread, write the engine's bytes: `floor_hop`;
+or evaluate on the event loop: `floor_inline`), so that kg's own cost and what any such front can
+reach against Oxigraph on the machine are read in the same run.
+
 kg serve's own log goes to WORK/kg-serve.log; from its access log each of kg's figures also gives
 `cached_share`, the share of its /sparql answers noted `cached` (from the results cache). Measure the
 cache off with `--kg-args="--results-cache 0"`, on and off in turns.
@@ -492,6 +497,9 @@ def main() -> None:
     ap.add_argument("--uvicorn", action="store_true",
                     help="Also measure the same app (kg.server.asgi: the SPARQL pipeline and the Starlette app) under"
                     " uvicorn with httptools and uvloop, --workers as kg serve's, instead of kg's own HTTP front.")
+    ap.add_argument("--floor", action="store_true",
+                    help="Also measure bench/front_floor.py, the least a Python front of kg serve's shape costs (its"
+                    " evaluation threads: `floor_hop`; the event loop evaluating: `floor_inline`), --workers processes.")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "endpoint")
     ap.add_argument("--out", type=Path, help="Also write the JSON here.")
     args = ap.parse_args()
@@ -548,6 +556,12 @@ def main() -> None:
         env = {"KG_REFERENCE_STORE": str(store), "KG_REFERENCE_PORT": str(port),
                "GLIBC_TUNABLES": "glibc.malloc.tcache_count=256"}
         results["uvicorn_same_app"] = measure(uv_cmd, port, "/sparql", mixes, args.seconds, clients, env)
+    if args.floor:
+        for name, extra in (("floor_hop", []), ("floor_inline", ["--inline"])):
+            port = free_port()
+            floor_cmd = [str(BIN / "python"), str(ROOT / "bench" / "front_floor.py"), "--store", str(store),
+                         "--port", str(port), "--processes", str(args.workers), *extra]
+            results[name] = measure(floor_cmd, port, "/sparql", mixes, args.seconds, clients)
     if args.only != "kg":
         port = free_port()
         ox_cmd = [oxigraph, "serve-read-only", "--location", data, "--bind", f"127.0.0.1:{port}",
@@ -555,13 +569,14 @@ def main() -> None:
         results["oxigraph_serve_read_only"] = measure(ox_cmd, port, "/query", mixes, args.seconds, clients)
     ratios: dict[str, dict[str, Any]] = {}
     theirs = results.get("oxigraph_serve_read_only")
-    for name in ("kg_serve", "uvicorn_same_app"):
+    for name in ("kg_serve", "uvicorn_same_app", "floor_hop", "floor_inline"):
         ours = results.get(name)
         if ours is None or theirs is None:
             continue
+        label = {"kg_serve": "", "uvicorn_same_app": "uvicorn "}.get(name, name.replace("_", " ") + " ")
         for k in ours:
             a, b = ours[k], theirs[k]
-            ratios[k if name == "kg_serve" else f"uvicorn {k}"] = {
+            ratios[label + k] = {
                 "qps": round(a["qps"] / b["qps"], 3) if b["qps"] else None,
                 "median_ms_more": round(a["median_ms"] - b["median_ms"], 3)
                 if a["median_ms"] is not None and b["median_ms"] is not None
