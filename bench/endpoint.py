@@ -499,7 +499,8 @@ def main() -> None:
                     " uvicorn with httptools and uvloop, --workers as kg serve's, instead of kg's own HTTP front.")
     ap.add_argument("--floor", action="store_true",
                     help="Also measure bench/front_floor.py, the least a Python front of kg serve's shape costs (its"
-                    " evaluation threads: `floor_hop`; the event loop evaluating: `floor_inline`), --workers processes.")
+                    " evaluation threads: `floor_hop`; the event loop evaluating: `floor_inline`), --workers"
+                    " processes.")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "endpoint")
     ap.add_argument("--out", type=Path, help="Also write the JSON here.")
     args = ap.parse_args()
