@@ -8,7 +8,11 @@ build reads the ledger from the store), a second sync of the same input (a no-op
 the original input (the ledger kept by the previous sync). Each is a `python -m kg` process, timed
 on the wall clock; the sync's own timings per phase come from build.json.
 
-    .venv/bin/python bench/sync.py ROWS [--rounds 2] [--share 0.01] [--whole-derived] [-o bench/results/sync.json]
+    .venv/bin/python bench/sync.py ROWS [--rounds 2] [--share 0.01] [--merges 100] [--whole-derived] [-o FILE]
+
+--merges N also merges N ids of the changed copy into others (half papers, half authors), listed in
+its merges.csv: a merged paper is gone with its authorships, a merged author's authorships go to the
+author it was merged into. The sync must then keep each merged IRI as a redirect (owl:sameAs).
 
 With --whole-derived every sync recomputes the derived data for the whole graph (`kg sync
 --whole-derived`), the reference for the touched-keys path (the default).
@@ -52,8 +56,11 @@ def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-def changed_copy(rows: Path, out: Path, share: float, seed: int = 1) -> dict[str, int]:
-    """`rows` with `share` of its papers changed, share/10 deleted and share/10 of its authors renamed."""
+def changed_copy(rows: Path, out: Path, share: float, seed: int = 1, merges: int = 0) -> dict[str, int]:
+    """`rows` with `share` of its papers changed, share/10 deleted and share/10 of its authors renamed;
+    and `merges` ids merged into others (half papers, half authors), listed in merges.csv as a site's
+    tables list them: a merged paper is gone with its authorships, a merged author's authorships go to
+    the author it was merged into (dropped where that author is on the paper already)."""
     rng = random.Random(seed)
     shutil.copytree(rows, out)
     fields, papers = _table(rows / "papers.csv")
@@ -64,15 +71,43 @@ def changed_copy(rows: Path, out: Path, share: float, seed: int = 1) -> dict[str
         papers[i]["title"] = papers[i]["title"] + " (revised)"
         if papers[i]["year"]:
             papers[i]["year"] = str(int(papers[i]["year"]) + 1)
-    _write(out / "papers.csv", fields, [p for p in papers if p["id"] not in deleted])
-    fields, authorships = _table(rows / "authorships.csv")
-    _write(out / "authorships.csv", fields, [a for a in authorships if a["paper_id"] not in deleted])
-    fields, authors = _table(rows / "authors.csv")
+    fields_a, authors = _table(rows / "authors.csv")
     renamed = rng.sample(range(len(authors)), max(1, int(len(authors) * share / 10)))
     for i in renamed:
         authors[i]["name"] = authors[i]["name"] + " Jr."
-    _write(out / "authors.csv", fields, authors)
-    return {"papers": n, "changed": len(changed), "deleted": len(deleted), "renamed": len(renamed)}
+    merged_rows: list[dict[str, str]] = []
+    into: dict[str, str] = {}  # a merged author's id -> the author it was merged into
+    if merges:
+        untouched = sorted(i for i in range(n) if i not in changed and papers[i]["id"] not in deleted)
+        picked = rng.sample(untouched, 2 * (merges // 2))
+        for old, new in zip(picked[::2], picked[1::2], strict=True):
+            merged_rows.append({"kind": "paper", "old_id": papers[old]["id"], "new_id": papers[new]["id"]})
+        others = sorted(set(range(len(authors))) - set(renamed))
+        picked = rng.sample(others, 2 * (merges - merges // 2))
+        for old, new in zip(picked[::2], picked[1::2], strict=True):
+            into[authors[old]["id"]] = authors[new]["id"]
+            merged_rows.append({"kind": "author", "old_id": authors[old]["id"], "new_id": authors[new]["id"]})
+    gone = deleted | {m["old_id"] for m in merged_rows if m["kind"] == "paper"}
+    _write(out / "papers.csv", fields, [p for p in papers if p["id"] not in gone])
+    _write(out / "authors.csv", fields_a, [a for a in authors if a["id"] not in into])
+    fields, authorships = _table(rows / "authorships.csv")
+    kept = [a for a in authorships if a["paper_id"] not in gone]
+    if into:
+        on = {(a["paper_id"], a["author_id"]) for a in kept}
+        moved = []
+        for a in kept:
+            survivor = into.get(a["author_id"])
+            if survivor is None:
+                moved.append(a)
+            elif (a["paper_id"], survivor) not in on:
+                moved.append({**a, "author_id": survivor})
+                on.add((a["paper_id"], survivor))
+        kept = moved
+    _write(out / "authorships.csv", fields, kept)
+    if merged_rows:
+        _write(out / "merges.csv", ["kind", "old_id", "new_id"], merged_rows)
+    return {"papers": n, "changed": len(changed), "deleted": len(deleted), "renamed": len(renamed),
+            "merged": len(merged_rows)}
 
 
 def main() -> None:
@@ -80,6 +115,8 @@ def main() -> None:
     parser.add_argument("rows", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--share", type=float, default=0.01)
+    parser.add_argument("--merges", type=int, default=0,
+                        help="Ids of the changed copy merged into others (half papers, half authors), in merges.csv.")
     parser.add_argument("--no-back", action="store_true", help="Skip the sync back to the original input.")
     parser.add_argument("--whole-derived", action="store_true",
                         help="The syncs recompute the derived data for the whole graph (kg sync --whole-derived).")
@@ -89,7 +126,7 @@ def main() -> None:
     derived = ["--whole-derived"] if args.whole_derived else []
     with tempfile.TemporaryDirectory(prefix="kg-bench-sync-") as tmp:
         work = Path(tmp)
-        changes = changed_copy(args.rows, work / "changed", args.share)
+        changes = changed_copy(args.rows, work / "changed", args.share, merges=args.merges)
         base = work / "base"
         kg("build", str(args.rows), "--store", str(base))
         for _ in range(args.rounds):

@@ -46,6 +46,7 @@ from kg.identity.step import identity_graph, identity_step
 from kg.iris import DEFAULT_BASE_IRI, Minter
 from kg.links import IDENTITY, LINKS, relink
 from kg.ontology import ONTOLOGY_GRAPH
+from kg.peak_memory import peak_memory_mb
 from kg.pipeline import Mapping, may_start_processes
 from kg.search.step import search_step
 from kg.sources import detect
@@ -378,6 +379,7 @@ def build_meta(
         "inputs": [str(p) for p in inputs],
         "counts": counts,
         "seconds": round(report.seconds, 3),
+        "peak_memory_mb": peak_memory_mb(),
         **found,
     }
     if kind is not None:

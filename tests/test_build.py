@@ -195,3 +195,22 @@ def test_a_build_in_a_daemonic_process_keeps_no_ledger_and_succeeds(tmp_path: Pa
     active = StoreDir(store).path / "active"
     assert (active / "build.json").is_file() and not (active / LEDGER).exists()
     assert sync([EXAMPLE], store).up_to_date  # the watermark was kept: the same input is a no-op
+
+
+def test_build_json_gives_the_peak_memory_of_the_build_and_of_its_largest_child(tmp_path: Path) -> None:
+    """build.json says which process held the most: the build's own, and its largest child process (the
+    mapping worker, the ledger's process), still running or not when the build writes it. A fresh
+    process (the CLI), so that its peak is the build's."""
+    import subprocess
+    import sys
+
+    store = tmp_path / "S"
+    subprocess.run([sys.executable, "-m", "kg", "build", str(EXAMPLE), "--store", str(store), "--workers", "2"],
+                   check=True, capture_output=True)
+    peak = StoreDir(store).meta()["peak_memory_mb"]
+    assert set(peak) == {"process", "largest_child"}
+    # a Python process with pyoxigraph loaded holds tens of MB; the mapping worker and the ledger's
+    # process are children of the build, so the largest of them is never 0
+    assert 20 <= peak["process"] < 4096 and 10 <= peak["largest_child"] < 4096
+    assert sync([EXAMPLE], store).up_to_date  # no new generation, the same figures
+    assert StoreDir(store).meta()["peak_memory_mb"] == peak

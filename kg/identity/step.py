@@ -130,6 +130,9 @@ def _write(store: ox.Store, index: AdjacencyIndex, minter: Minter, weights: Weig
             counts["curations"] = summary(outcomes)
         counts["same_as"] = lines.extend(_same_as_lines(store, facts, iri(minter.graph(LINKS))))
         counts["triples"] = lines.count
+        # the step's tables are not needed to load its lines: dropped first, so that the loader's
+        # buffers do not come on top of them (the step's peak memory at 1M papers)
+        del facts, names, hand
         begun = time.perf_counter()
         if lines.count:
             store.bulk_load(input=lines.read(), format=ox.RdfFormat.N_QUADS, lenient=True)
