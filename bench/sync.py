@@ -161,6 +161,8 @@ def main() -> None:
                                            "suggestions": built.get("identity", {}).get("suggestion_seconds"),
                                            "search_collected": built.get("search", {}).get("collected_seconds")},
                            "largest_process_mb": peak_mb,
+                           "build_peak_memory_mb": built.get("peak_memory_mb"),
+                           "sync_peak_memory_mb": phases.get("peak_memory_mb"),
                            "back_changes": kept.get("synced", {}).get("changes")})
             print(json.dumps(rounds[-1]), flush=True)
     result = {"rows": args.rows.name, "share": args.share, "whole_derived": args.whole_derived,
