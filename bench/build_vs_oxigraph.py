@@ -57,6 +57,7 @@ def steps(meta: dict[str, Any]) -> dict[str, Any]:
         "search_written_cpu_seconds": search.get("collected_cpu_seconds"),
         "search_waited_seconds": search.get("waited_seconds"),
         "search_start": search.get("start"),
+        "peak_memory_mb": meta.get("peak_memory_mb"),  # the build's own figures (kg.peak_memory)
     }
 
 

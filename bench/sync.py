@@ -25,7 +25,6 @@ import csv
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -133,9 +132,11 @@ def main() -> None:
             shutil.rmtree(work / "full", ignore_errors=True)
             full = kg("build", str(work / "changed"), "--store", str(work / "full"))
             built = json.loads((work / "full" / "active" / "build.json").read_text())
-            # the largest resident set of one process so far (the builds' main processes: their mapping
-            # workers are smaller), in MB
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+            # the largest resident set of the build's processes, as its build.json gives it (getrusage's
+            # largest child is no measure here: a child's peak survives execve, and this process holds
+            # the tables of the changed copy when it forks each kg)
+            peak = built.get("peak_memory_mb") or {}
+            peak_mb = max(peak.values(), default=None)
             synced = work / "synced"
             shutil.rmtree(synced, ignore_errors=True)
             # hard links: a sync never writes the active generation's files (RocksDB's are immutable),
