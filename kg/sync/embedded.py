@@ -134,6 +134,14 @@ def sync(
                 if touched is not None:  # and the new ones
                     touched.read(gen.store, delta, minter.base)
                     lap("touched")
+                # the generation's ledger is the old one with the synced graphs' replaced: kept now, and
+                # both dropped before the derived steps, which need neither (at 1M papers the two ledgers
+                # are about a GB of this process, on top of the steps' own peaks)
+                for graph in graphs:
+                    old.graphs[graph] = new.graphs.get(graph, {})
+                old.save(gen.path)
+                del old, new
+                lap("ledger")
                 steps, derived = derived_steps(touched, active, _clusters(active))
                 loaded = Loaded(gen, minter, mapping.write_index if whole else lambda _g: None)
                 counts = after_load(loaded, steps, optimize=False, check=None,
@@ -143,9 +151,6 @@ def sync(
                     subjects = {s.decode("utf-8")[1:-1] for d in delta.graphs.values() for s in d.written}
                     validate(gen.store, subjects)
                     lap("validate")
-                for graph in graphs:
-                    old.graphs[graph] = new.graphs.get(graph, {})
-                old.save(gen.path)
                 run.report.triples = counts["triples"]
                 run.stop_clock()
                 gen.meta = _sync_meta(run, inputs, counts, loaded.meta, previous, marks, delta, kind)
