@@ -114,6 +114,11 @@ def sync(
             lap("ledger")
             delta = between(old, new, graphs, minter.base)
             check(delta, max_change)
+            # the generation's ledger: the old one with the synced graphs' replaced by the input's. Made
+            # now, so that the old graphs' digests are dropped before the delta is applied, not after
+            for graph in graphs:
+                old.graphs[graph] = new.graphs.get(graph, {})
+            del new
             lap("delta")
             with target.generation(copy_active=True) as gen:
                 lap("checkpoint")
@@ -134,13 +139,10 @@ def sync(
                 if touched is not None:  # and the new ones
                     touched.read(gen.store, delta, minter.base)
                     lap("touched")
-                # the generation's ledger is the old one with the synced graphs' replaced: kept now, and
-                # both dropped before the derived steps, which need neither (at 1M papers the two ledgers
-                # are about a GB of this process, on top of the steps' own peaks)
-                for graph in graphs:
-                    old.graphs[graph] = new.graphs.get(graph, {})
+                # kept now, and dropped before the derived steps, which do not need it (at 1M papers a
+                # ledger is about half a GB of this process, on top of the steps' own peaks)
                 old.save(gen.path)
-                del old, new
+                del old
                 lap("ledger")
                 steps, derived = derived_steps(touched, active, _clusters(active))
                 loaded = Loaded(gen, minter, mapping.write_index if whole else lambda _g: None)
