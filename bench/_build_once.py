@@ -3,14 +3,14 @@
     python bench/_build_once.py ROWS STORE [--workers N] [--no-optimize]
 
 Used by bench/suite_build.py so that the peak memory of the build process (the loader) and of its
-mapping worker are measured apart (getrusage SELF and CHILDREN).
+largest child (the mapping worker, the ledger's process) are measured apart, as build.json gives them
+(kg.peak_memory: VmHWM for this process, since getrusage's peak survives execve).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.build import build  # noqa: E402
+from kg.peak_memory import peak_memory_mb  # noqa: E402
 from kg.store import Generation  # noqa: E402
 
 BUILD = sys.modules["kg.build"]  # the module (kg.build the attribute is the function)
@@ -54,16 +55,15 @@ def main() -> None:
     started = time.perf_counter()
     report = build([args.rows], args.store, strict=True, workers=args.workers, optimize=args.optimize)
     seconds = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = peak_memory_mb()
     out = {
         "seconds": seconds,
         "rows_read": report.rows_read,
         "rows_loaded": report.rows_loaded,
         "rows_rejected": report.rows_rejected,
         "triples": report.triples,
-        "maxrss_mb": own,
-        "worker_maxrss_mb": children,
+        "maxrss_mb": peak.get("process"),
+        "worker_maxrss_mb": peak.get("largest_child"),
         "after_load_seconds": {k: round(v, 3) for k, v in PHASES.items()},
     }
     print(json.dumps(out))
