@@ -51,7 +51,8 @@ its slice: then ask for a bigger --sample or fewer --seconds).
 `--floor` also measures bench/front_floor.py, a server with the least Python a front of kg serve's
 shape can have (parse, hand the text to an evaluation thread, write the engine's bytes: `floor_hop`;
 or evaluate on the event loop: `floor_inline`), so that kg's own cost and what any such front can
-reach against Oxigraph on the machine are read in the same run.
+reach against Oxigraph on the machine are read in the same run. `--granian` measures the same least
+work behind granian, a Rust HTTP server (bench/front_floor_granian.py, as WSGI and as RSGI).
 
 kg serve's own log goes to WORK/kg-serve.log; from its access log each of kg's figures also gives
 `cached_share`, the share of its /sparql answers noted `cached` (from the results cache). Measure the
@@ -501,6 +502,12 @@ def main() -> None:
                     help="Also measure bench/front_floor.py, the least a Python front of kg serve's shape costs (its"
                     " evaluation threads: `floor_hop`; the event loop evaluating: `floor_inline`), --workers"
                     " processes.")
+    ap.add_argument("--granian", action="store_true",
+                    help="Also measure bench/front_floor_granian.py: the same least work behind granian's Rust HTTP"
+                    " front, as WSGI (evaluated on granian's blocking threads: `granian_wsgi`) and as RSGI (an asyncio"
+                    " coroutine handing the query to a thread: `granian_rsgi`), --workers processes.")
+    ap.add_argument("--granian-threads", type=int, default=4,
+                    help="With --granian: blocking threads a WSGI worker (granian's RSGI takes one).")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "endpoint")
     ap.add_argument("--out", type=Path, help="Also write the JSON here.")
     args = ap.parse_args()
@@ -563,6 +570,19 @@ def main() -> None:
             floor_cmd = [str(BIN / "python"), str(ROOT / "bench" / "front_floor.py"), "--store", str(store),
                          "--port", str(port), "--processes", str(args.workers), *extra]
             results[name] = measure(floor_cmd, port, "/sparql", mixes, args.seconds, clients)
+    if args.granian:
+        granian = shutil.which("granian", path=str(BIN)) or shutil.which("granian")
+        if granian is None:
+            raise SystemExit("granian not found: pip install -e '.[bench]'")
+        for name, interface in (("granian_wsgi", "wsgi"), ("granian_rsgi", "rsgi")):
+            port = free_port()
+            granian_cmd = [granian, "--interface", interface, "--host", "127.0.0.1", "--port", str(port),
+                           "--workers", str(args.workers),
+                           "--blocking-threads", str(args.granian_threads if interface == "wsgi" else 1),
+                           "--runtime-threads", "1", "--no-access-log", "--log-level", "warning",
+                           "--working-dir", str(ROOT / "bench"), f"front_floor_granian:{interface}_app"]
+            results[name] = measure(granian_cmd, port, "/sparql", mixes, args.seconds, clients,
+                                    {"KG_FLOOR_STORE": str(store)})
     if args.only != "kg":
         port = free_port()
         ox_cmd = [oxigraph, "serve-read-only", "--location", data, "--bind", f"127.0.0.1:{port}",
@@ -570,7 +590,7 @@ def main() -> None:
         results["oxigraph_serve_read_only"] = measure(ox_cmd, port, "/query", mixes, args.seconds, clients)
     ratios: dict[str, dict[str, Any]] = {}
     theirs = results.get("oxigraph_serve_read_only")
-    for name in ("kg_serve", "uvicorn_same_app", "floor_hop", "floor_inline"):
+    for name in ("kg_serve", "uvicorn_same_app", "floor_hop", "floor_inline", "granian_wsgi", "granian_rsgi"):
         ours = results.get(name)
         if ours is None or theirs is None:
             continue
