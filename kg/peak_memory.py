@@ -28,15 +28,16 @@ def peak_memory_mb() -> dict[str, int]:
     unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
     # VmHWM where there is one: getrusage's peak survives execve, so a process started from a large
     # one (a benchmark holding its tables, a notebook) would report its parent's size at the fork
-    own = _high_water(os.getpid()) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+    own = high_water(os.getpid()) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
     # the children still running (active_children first reaps those that ended, which getrusage then counts)
-    running = max((_high_water(child.pid) for child in multiprocessing.active_children()), default=0)
+    running = max((high_water(child.pid) for child in multiprocessing.active_children()), default=0)
     children = max(running, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit)
     return {"process": round(own / 2**20), "largest_child": round(children / 2**20)}
 
 
-def _high_water(pid: int | None) -> int:
-    """VmHWM of a running process, in bytes (0 when unknown)."""
+def high_water(pid: int | None) -> int:
+    """VmHWM of a running process, in bytes (0 when unknown): its own peak, which unlike getrusage's
+    does not start from the size of the process it was forked from."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as f:
             for line in f:

@@ -56,3 +56,23 @@ def _hold(mb: int, ready: object, stop: object) -> None:
     held[:: 4096] = b"\x01" * len(held[:: 4096])
     ready.set()  # type: ignore[attr-defined]
     stop.wait(60)  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not LINUX, reason="VmHWM is read from /proc (Linux)")
+def test_the_benchmark_harness_reports_a_commands_own_peak_not_its_own() -> None:
+    """bench/harness.py's run_timed (`oxigraph load`, `kg etl` in bench/run.py) read os.wait4's
+    ru_maxrss, which starts from the harness's own size: a small command started from a large
+    harness reported the harness's size."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    try:
+        from harness import run_timed
+    finally:
+        sys.path.pop(0)
+    held = bytearray(400 * 2**20)
+    held[:: 4096] = b"\x01" * len(held[:: 4096])
+    small = run_timed([sys.executable, "-c", "import time; time.sleep(0.3)"])
+    big = run_timed([sys.executable, "-c", "import time; b = bytearray(600 * 2**20);"
+                     " b[:: 4096] = b'x' * len(b[:: 4096]); time.sleep(0.3)"])
+    del held
+    assert small.maxrss_mb < 100  # an interpreter, not the 400 MB of this process
+    assert big.maxrss_mb >= 600  # a command larger than the harness still counts in full
