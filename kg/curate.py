@@ -65,6 +65,8 @@ class Applied:
 def resolve(index: AdjacencyIndex, base: str, value: str, param: str) -> str:
     """The row IRI that `value` names (see the module), or a CurationError naming `param`."""
     given = value.strip() if isinstance(value, str) else ""
+    if given.startswith("<") and given.endswith(">"):  # as `kg identity` prints a row: <IRI>
+        given = given[1:-1].strip()
     if not given:
         raise CurationError(param, "required: an author row's IRI or its id as the pages show it")
     if "://" in given:
@@ -77,10 +79,12 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str) -> str:
                 return iri
         raise CurationError(param, f"no author row <{given}> in this store")
     short = given.lstrip("/").removeprefix("author/")
-    for candidate in (short, unicodedata.normalize("NFC", short), unicodedata.normalize("NFD", short)):
-        iri = f"{base}author/{segment(candidate)}"
-        if index.authors.find(iri) is not None:
-            return iri
+    # as given, then as the pages' links and a browser's address bar write it (percent-encoded)
+    for text in dict.fromkeys((short, unquote(short))):
+        for candidate in (text, unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text)):
+            iri = f"{base}author/{segment(candidate)}"
+            if index.authors.find(iri) is not None:
+                return iri
     wanted = unicodedata.normalize("NFC", short)
     found = [index.authors.iri(i) for i in range(len(index.authors))
              if unicodedata.normalize("NFC", row_label(index.authors.iri(i))) == wanted]

@@ -206,6 +206,37 @@ def test_rows_named_as_the_pages_show_them_in_every_script(world: tuple[Path, Pa
         assert curate.check(store, "same", shown, b) == (a, b)
 
 
+@pytest.mark.parametrize("script", list(NAMES))
+def test_rows_named_by_the_pages_links_percent_encoded(world: tuple[Path, Path], script: str) -> None:
+    """The pages link a row as /author/ + its id percent-encoded, as the browser's address bar shows
+    it too; `kg identity` prints <IRI>. Each names the row, as the full IRI in that form does."""
+    _, store = world
+    stem = NAMES[script][1]
+    a, b = _row(script, "a"), _row(script, "b")
+    encoded = quote(f"{stem}-a", safe="")
+    nfd = quote(unicodedata.normalize("NFD", f"{stem}-a"), safe="")
+    for shown in (f"author/{encoded}", f"/author/{encoded}", encoded, f"author/{nfd}", f"<{a}>"):
+        assert curate.check(store, "same", shown, b) == (a, b), shown
+
+
+def test_an_id_of_reserved_characters_is_named_every_way_the_pages_show_it(tmp_path: Path) -> None:
+    odd, literal = "o'brien/#?&+<x> 😀 ‏Ｆ", "50%41"  # the second a percent sign in an id, not an escape
+    inputs = _tables(tmp_path / "in", [(odd, "Ana Ödd"), (literal, "Ana Ödd"), ("50A", "Ana Ödd")],
+                     {"p1": (2001, "v", [odd]), "p2": (2002, "v", [literal]), "p3": (2003, "v", ["50A"])})
+    store = tmp_path / "store"
+    kg.build([inputs], store)
+    row = f"{BASE}author/{quote(odd, safe='')}"
+    for shown in (odd, f"author/{quote(odd, safe='')}", f"/author/{quote(odd, safe='')}", row, f"<{row}>"):
+        assert curate.check(store, "same", shown, "50A")[0] == row, shown
+    pct = f"{BASE}author/50%2541"
+    for shown in (literal, "author/50%2541", pct):  # the id as written wins over its reading as an escape
+        assert curate.check(store, "same", shown, odd)[0] == pct, shown
+    result = CliRunner().invoke(main, ["curate", "same", f"author/{quote(odd, safe='')}", "50A", "--why", "x",
+                                       "--no-apply", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert CurationFile(store).read()[0].rows == (f"{BASE}author/50A", row)
+
+
 def test_bad_input_names_the_parameter(world: tuple[Path, Path]) -> None:
     _, store = world
     a, b = _row("latin", "a"), _row("latin", "b")
