@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,24 +173,28 @@ def apply(store: Path) -> list[Outcome]:
         gen.reopen_read_only()
         index = AdjacencyIndex.open(gen.path)
         order: dict[str, Any] = {}
+        across: set[int] = set()
         if index is not None:
             try:
                 order = build_cluster_order(gen.store, index)
+                across = {c.id for c in corrections if _apart(index, c)}
             finally:
                 index.close()
         gen.meta = {**meta, "identity": counts, "cluster_order": order,
                     "curations": outcomes if outcomes is not None else summary([]),
                     "curated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return _outcomes(corrections, gen.meta["curations"])
+    return _outcomes(corrections, gen.meta["curations"], across)
 
 
-def _outcomes(corrections: list[Correction], found: dict[str, Any]) -> list[Outcome]:
-    """Each correction's outcome from build.json's `curations` (applied unless listed there)."""
+def _outcomes(corrections: list[Correction], found: dict[str, Any], across: Collection[int] = ()) -> list[Outcome]:
+    """Each correction's outcome from build.json's `curations` (applied unless listed there; `across`:
+    the ids of those whose rows are in two name clusters, applied to their variant suggestion)."""
     not_applied = {int(o["id"]): o for o in found.get("not_applied", [])}
     out = []
     for c in corrections:
         o = not_applied.get(c.id)
-        out.append(Outcome(c, str(o["status"]), str(o.get("note", ""))) if o else Outcome(c, APPLIED))
+        out.append(Outcome(c, str(o["status"]), str(o.get("note", ""))) if o
+                   else Outcome(c, APPLIED, ACROSS if c.id in across else ""))
     return out
 
 
