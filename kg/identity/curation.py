@@ -166,7 +166,7 @@ class CurationFile:
         with self._locked() as known:
             found = next((c for c in known if c.id == number), None)
             if found is None:
-                raise CurationError(labels.id, f"no correction #{number} in {self.path}")
+                raise CurationError(labels.id, f"no correction #{number} (the list of corrections gives their numbers)")
             if not found.active:
                 raise CurationError(labels.id, f"correction #{number} was undone already")
             at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
