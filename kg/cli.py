@@ -1396,8 +1396,9 @@ def curate_list(store: Path, every: bool, fmt: str) -> None:
     for x in found:
         c = x.correction
         mark = x.status.upper() if x.status not in ("applied",) else x.status
+        why = c.why.replace("\n", "\n       ")  # a why in lines stays under its correction
         click.echo(f"#{c.id}  {c.verdict:8} {mark}  {c.rows[0]}  {c.rows[1]}\n"
-                   f"     by {c.by}, {c.at}: {c.why}{'  [' + x.note + ']' if x.note else ''}")
+                   f"     by {c.by}, {c.at}: {why}{'  [' + x.note + ']' if x.note else ''}")
 
 
 @curate.command("undo")

@@ -237,6 +237,25 @@ def test_an_id_of_reserved_characters_is_named_every_way_the_pages_show_it(tmp_p
     assert CurationFile(store).read()[0].rows == (f"{BASE}author/50A", row)
 
 
+def test_a_why_in_lines_of_any_ending_is_kept_and_listed_under_its_correction(world: tuple[Path, Path]) -> None:
+    """A why read from a Windows file or sent by a browser's form ends its lines with \\r\\n: they are
+    line breaks, not control characters; the one who corrects is named on one line."""
+    _, store = world
+    a, b = _row("greek", "a"), _row("greek", "b")
+    why = "Ίδιο πρόσωπο:\r\n«ίδια διεύθυνση» 'x' \"y\" <b>\rτέλος"
+    runner = CliRunner()
+    one_line = runner.invoke(main, ["curate", "same", a, b, "--why", "x", "--by", "Ἀθηνᾶ\nΚ.", "--store", str(store)])
+    assert one_line.exit_code == 1 and "kg: error: --by: one line" in one_line.stderr
+    made = runner.invoke(main, ["curate", "same", a, b, "--why", why, "--by", "Ἀθηνᾶ", "--store", str(store)])
+    assert made.exit_code == 0, made.output
+    assert CurationFile(store).read()[0].why == "Ίδιο πρόσωπο:\n«ίδια διεύθυνση» 'x' \"y\" <b>\nτέλος"
+    listed = runner.invoke(main, ["curate", "list", "--store", str(store)])
+    assert listed.exit_code == 0
+    lines = listed.output.splitlines()
+    assert lines[0].startswith("#1 ") and all(line.startswith("     ") for line in lines[1:]), listed.output
+    assert "τέλος" in lines[-1]
+
+
 def test_bad_input_names_the_parameter(world: tuple[Path, Path]) -> None:
     _, store = world
     a, b = _row("latin", "a"), _row("latin", "b")
@@ -412,6 +431,8 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         token = {"Authorization": "Bearer s3cret"}
         bad = requests.post(url, json={**body, "why": ""}, headers=token, timeout=30)
         assert bad.status_code == 400 and bad.json()["param"] == "why" and bad.json()["error"].startswith("why:")
+        bad = requests.post(url, json={**body, "by": "Zoë\nÜnal"}, headers=token, timeout=30)
+        assert bad.status_code == 400 and bad.json()["param"] == "by"
         bad = requests.post(url, json={**body, "b": "nobody"}, headers=token, timeout=30)
         assert bad.status_code == 400 and bad.json()["param"] == "b"
         bad = requests.post(url, json={**body, "b": body["a"]}, headers=token, timeout=30)

@@ -102,11 +102,16 @@ class Correction:
         return f"corrected by hand: {a} and {b} {what} (#{self.id}, by {self.by}, {self.at[:10]}): {self.why}"
 
 
-def _text(value: str | None, param: str) -> str:
+def _text(value: str | None, param: str, one_line: bool = False) -> str:
+    """`value` checked and trimmed; a line break written \\r\\n (a Windows file, a browser's form) or
+    \\r is a line break, \\n; `one_line` (a name) allows none."""
     if value is None or not value.strip():
         raise CurationError(param, "required and must not be empty")
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     if len(value) > MAX_TEXT:
         raise CurationError(param, f"longer than {MAX_TEXT} characters")
+    if one_line and "\n" in value.strip():
+        raise CurationError(param, "one line: a line break is not allowed")
     if any(ord(c) < 32 and c not in "\t\n" for c in value):
         raise CurationError(param, "control characters are not allowed")
     return value.strip()
@@ -147,7 +152,7 @@ class CurationFile:
         pair is superseded by it. Its id is one more than any id ever given."""
         if verdict not in VERDICTS:
             raise CurationError("verdict", f"must be {' or '.join(VERDICTS)}, not {verdict!r}")
-        why, by = _text(why, labels.why), _text(by, labels.by)
+        why, by = _text(why, labels.why), _text(by, labels.by, one_line=True)
         pair = (min(rows), max(rows))
         with self._locked() as known:
             at = now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -162,7 +167,7 @@ class CurationFile:
             number = int(str(ident).strip().lstrip("#"))
         except ValueError:
             raise CurationError(labels.id, f"must be a correction number (kg curate list), not {ident!r}") from None
-        by = _text(by, labels.by)
+        by = _text(by, labels.by, one_line=True)
         with self._locked() as known:
             found = next((c for c in known if c.id == number), None)
             if found is None:
