@@ -24,22 +24,47 @@ given names that merely start alike, "Lei Liu" and "Liyuan Liu", are never varia
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 from urllib.parse import unquote
 
-from kg.names import loose_key
+from kg.names import loose_key, name_key
 
 BUCKET_MAX = 400
 PAIRS = "identity-variant-pairs.json"  # beside the index
 
 
+# Scripts whose marks a name may be written with or without: accents (Latin, Greek, Cyrillic),
+# vowel points (Arabic harakat, Hebrew niqqud). Elsewhere a mark is part of the spelling: an Indic
+# or Thai vowel sign ("कमल" Kamal, "कमला" Kamala), a kana voicing mark ("ゴトウ" Gotō, "コトウ" Kotō).
+_OPTIONAL_MARKS = ("LATIN", "GREEK", "CYRILLIC", "ARABIC", "HEBREW")
+
+
+@lru_cache(maxsize=4096)
+def _marks_optional(base: str) -> bool:
+    return unicodedata.name(base, "").startswith(_OPTIONAL_MARKS)
+
+
 @lru_cache(maxsize=65536)
 def words(key: str) -> tuple[str, ...]:
-    """The words of a name key with diacritics and punctuation folded ('J.-P. Sartre' -> j, p, sartre)."""
-    return tuple(loose_key(key).split())
+    """The words of a name key with diacritics and punctuation folded ('J.-P. Sartre' -> j, p, sartre);
+    kg.names.loose_key but for the marks of scripts where they are letters, which are kept (and
+    never read as punctuation, which would cut 'अनिल' into two words)."""
+    if key.isascii():
+        return tuple(loose_key(key).split())
+    out: list[str] = []
+    base = ""
+    for c in unicodedata.normalize("NFKD", name_key(key)):
+        if unicodedata.category(c)[0] == "M":
+            if base.isalnum() and not _marks_optional(base):
+                out.append(c)
+            continue
+        base = c
+        out.append(c if c.isalnum() and c != "_" or c.isspace() else " ")
+    return tuple(unicodedata.normalize("NFKC", "".join(out)).split())
 
 
 @lru_cache(maxsize=65536)
