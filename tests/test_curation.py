@@ -443,6 +443,10 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         made = requests.post(url, json=body, headers=token, timeout=60)
         assert made.status_code == 201, made.text
         assert made.json()["status"] == "applied" and made.headers["location"] == "/api/curations/1"
+        located = requests.get(server.url + made.headers["location"], timeout=30)  # where Location points
+        assert located.status_code == 200 and located.json() == {**made.json(), "note": ""}
+        assert requests.get(f"{url}/9", timeout=30).status_code == 404
+        assert requests.get(f"{url}/x", timeout=30).json()["param"] == "id"
         cluster_url = f"{server.url}/api/clusters/{quote(name)}"
         persons = requests.get(cluster_url, timeout=30).json()["persons"]
         assert any(a in p["rows"] and b in p["rows"] for p in persons)
@@ -459,6 +463,7 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         assert str(store) not in missing.text  # the server's own paths are not the client's business
         gone = requests.delete(f"{url}/1", params={"by": "Zoë"}, headers=token, timeout=60)
         assert gone.status_code == 200 and gone.json()["undone"]["by"] == "Zoë" and gone.json()["status"] == "undone"
+        assert requests.get(f"{url}/1", timeout=30).json()["status"] == "undone"
         persons = requests.get(cluster_url, timeout=30).json()["persons"]
         assert not any(a in p["rows"] and b in p["rows"] for p in persons)
 

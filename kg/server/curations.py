@@ -1,9 +1,10 @@
 """/api/curations: the corrections by hand of the served store (kg.curate), over HTTP.
 
 GET lists them (JSON, or RDF by Accept: text/turtle, application/n-triples, application/ld+json);
-POST records one and applies it (a new generation, as `kg curate same|distinct` does); DELETE
-/api/curations/ID undoes one. POST and DELETE need the update token (`kg serve --update-token`,
-as SPARQL Update does): 401 without it, 403 with a wrong one or when updates are off.
+POST records one and applies it (a new generation, as `kg curate same|distinct` does) and answers
+its Location, /api/curations/ID, which GET answers (one correction, as listed); DELETE undoes one.
+POST and DELETE need the update token (`kg serve --update-token`, as SPARQL Update does): 401
+without it, 403 with a wrong one or when updates are off.
 """
 
 from __future__ import annotations
@@ -62,6 +63,27 @@ class Curations:
         request.scope["kg.note"] = f"curations {len(found)}"
         return json_response({"curations": [x.to_json() for x in found]}, 200, headers)
 
+    async def one(self, request: Request) -> Response:
+        """One correction, as the list shows it (undone ones too): where POST's Location points."""
+        from kg.curate import listing
+
+        given = request.path_params["ident"]
+        try:
+            store = self._store()
+            number = int(given.strip().lstrip("#"))
+        except ProtocolError as e:
+            return error(e.status, e.message, e.headers, as_json=True)
+        except ValueError:
+            return error(400, f"id: must be a correction number, not {given!r}", as_json=True, param="id")
+        try:
+            found = await run_in_threadpool(listing, store, True)
+        except KgError as e:
+            return error(500, str(e), as_json=True)
+        mine = next((x for x in found if x.correction.id == number), None)
+        if mine is None:
+            return error(404, f"id: no correction #{number}", as_json=True, param="id")
+        return json_response(mine.to_json(), 200, {"Cache-Control": "no-cache"})
+
     async def create(self, request: Request) -> Response:
         from kg.curate import add
 
@@ -116,6 +138,7 @@ class Curations:
         return [
             Route("/api/curations", self.listing, methods=["GET", "HEAD"]),
             Route("/api/curations", self.create, methods=["POST"]),
+            Route("/api/curations/{ident}", self.one, methods=["GET", "HEAD"]),
             Route("/api/curations/{ident}", self.delete, methods=["DELETE"]),
         ]
 
