@@ -452,6 +452,9 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         assert any(a in p["rows"] and b in p["rows"] for p in persons)
         listed = requests.get(url, timeout=30).json()["curations"]
         assert [(c["id"], c["by"], c["why"], c["status"]) for c in listed] == [(1, "Zoë", "même personne", "applied")]
+        for browser in ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"):
+            seen = requests.get(url, headers={"Accept": browser}, timeout=30)  # JSON, not RDF/XML to save
+            assert seen.headers["content-type"].startswith("application/json") and seen.json()["curations"]
         turtle = requests.get(url, headers={"Accept": "text/turtle"}, timeout=30)
         assert turtle.headers["content-type"].startswith("text/turtle")
         ox.parse(turtle.content, format=ox.RdfFormat.TURTLE)

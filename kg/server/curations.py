@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from kg.errors import KgError
 from kg.formats import DATA_JSON, JSON_LD, N_TRIPLES, RDF_XML, TURTLE
 from kg.identity.curation import API, VERDICTS, CurationError
+from kg.server.html import prefers_html
 from kg.server.negotiation import by_name, choose
 from kg.server.protocol import ProtocolError
 from kg.server.web import Site, error, json_response
@@ -47,7 +48,10 @@ class Curations:
             if every not in ("true", "false", "1", "0", ""):
                 return error(400, f"all: must be true or false, not {every!r}", as_json=True)
             given = request.query_params.get("format")
-            fmt = by_name(given, OFFERS) if given else choose(OFFERS, request.headers.get("accept"))
+            accept = request.headers.get("accept")
+            # a browser (text/html first, then application/xml;q=0.9) gets the JSON, not RDF/XML to save
+            fmt = by_name(given, OFFERS) if given else DATA_JSON if prefers_html(accept, OFFERS) \
+                else choose(OFFERS, accept)
             if fmt is None:
                 return error(400 if given else 406, f"format: offered {', '.join(f.name for f in OFFERS)}",
                              as_json=True)
