@@ -129,7 +129,7 @@ def add(store: Path, verdict: str, a: str, b: str, why: str, by: str, labels: La
     rows = check(store, verdict, a, b, labels)
     correction = CurationFile(store).add(verdict, rows, why, by, labels)
     if not apply_now:
-        return Applied(correction, None, "recorded; applied by the next build or `kg curate apply`")
+        return Applied(correction, None, "applied by the next build or `kg curate apply`")
     return _applied(store, correction, wait)
 
 
@@ -150,7 +150,7 @@ def _applied(store: Path, correction: Correction, wait: float = WAIT) -> Applied
             return Applied(correction, apply(store))
         except StoreBusy as e:
             if time.monotonic() >= deadline:
-                return Applied(correction, None, f"recorded; not applied now ({e}); the next build applies it")
+                return Applied(correction, None, f"not applied now ({e}); the next build applies it")
             time.sleep(0.2)
 
 
@@ -236,7 +236,9 @@ def listing(store: Path, every: bool = False) -> list[Listed]:
     if target.exists():
         found = target.meta().get("curations") or {}
         index = AdjacencyIndex.open(target.require())
-    built = {o.correction.id: o for o in _outcomes([c for c in known if c.active], found)} if found else {}
+    # the corrections the active generation's build saw (a build.json from before `ids`: every active one)
+    seen = set(found["ids"]) if "ids" in found else {c.id for c in known if c.active} if found else set()
+    built = {o.correction.id: o for o in _outcomes([c for c in known if c.id in seen], found)}
     out: list[Listed] = []
     try:
         for c in known:
@@ -244,7 +246,8 @@ def listing(store: Path, every: bool = False) -> list[Listed]:
                 if every:
                     extra = f" by #{c.undone['superseded_by']}" if c.undone and c.undone.get("superseded_by") else ""
                     when = (c.undone or {}).get("at", "")
-                    out.append(Listed(c, "superseded" if extra else "undone", f"{when}{extra}"))
+                    still = "; still applied until the next build or `kg curate apply`" if c.id in seen else ""
+                    out.append(Listed(c, "superseded" if extra else "undone", f"{when}{extra}{still}"))
                 continue
             gone = [r for r in c.rows if index is None or index.authors.find(r) is None]
             if gone:

@@ -279,6 +279,33 @@ def test_bad_input_names_the_parameter(world: tuple[Path, Path]) -> None:
     assert unknown.exit_code == 1 and "kg: error: A: no author row 'nobody'" in unknown.stderr
 
 
+def test_the_list_says_what_the_store_has_applied_not_what_was_recorded_since(world: tuple[Path, Path]) -> None:
+    """After a build that applied corrections, one recorded with --no-apply is 'not applied yet'
+    (the pages do not show it) until a build or `kg curate apply`; one undone so is still in the
+    store until then, and the list says so."""
+    _, store = world
+    name = NAMES["cyrillic"][0]
+    a, b = _row("cyrillic", "a"), _row("cyrillic", "b")
+    c, d = _row("cyrillic", "c"), _row("cyrillic", "d")
+    curate.add(store, "same", a, b, why="одно лицо", by="Ольга")  # applied: build.json lists it
+    runner = CliRunner()
+    later = runner.invoke(main, ["curate", "distinct", c, d, "--why", "два лица", "--by", "Ольга", "--no-apply",
+                                 "--store", str(store)])
+    assert later.exit_code == 0 and "not applied" not in later.output and "recorded: recorded" not in later.output
+    assert _together(store, name, c, d)  # computed one person; the correction waits
+    assert [(x.correction.id, x.status) for x in curate.listing(store)] == [(1, "applied"), (2, "not applied yet")]
+    listed = runner.invoke(main, ["curate", "list", "--store", str(store)]).output
+    assert "#2  distinct NOT APPLIED YET" in listed
+    curate.undo(store, "1", by="Ольга", apply_now=False)
+    assert _together(store, name, a, b)
+    undone = next(x for x in curate.listing(store, every=True) if x.correction.id == 1)
+    assert undone.status == "undone" and "still applied until the next build" in undone.note
+    runner.invoke(main, ["curate", "apply", "--store", str(store)])
+    assert [(x.correction.id, x.status) for x in curate.listing(store, every=True)] == [(1, "undone"), (2, "applied")]
+    assert "still" not in curate.listing(store, every=True)[0].note
+    assert not _together(store, name, c, d) and not _together(store, name, a, b)
+
+
 def test_cli_same_list_undo_export(world: tuple[Path, Path]) -> None:
     _, store = world
     name = NAMES["arabic"][0]

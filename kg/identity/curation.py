@@ -355,9 +355,11 @@ class Hand:
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:
-    """build.json's `curations`: counts by status, and every correction not applied, with why."""
+    """build.json's `curations`: counts by status, every correction not applied, with why, and the
+    ids of all the build saw (one recorded after it, `--no-apply`, is not applied yet)."""
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in (APPLIED, CONFLICT, VANISHED, APART)}
-    return {**counts, "not_applied": [o.to_json() for o in outcomes if o.status != APPLIED]}
+    return {**counts, "not_applied": [o.to_json() for o in outcomes if o.status != APPLIED],
+            "ids": sorted(o.correction.id for o in outcomes)}
 
 
 def not_applied_lines(outcomes: list[Outcome]) -> list[str]:
