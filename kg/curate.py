@@ -63,14 +63,20 @@ class Applied:
         return {**self.correction.to_json(), "status": status, "note": mine.note if mine else self.note}
 
 
-def resolve(index: AdjacencyIndex, base: str, value: str, param: str) -> str:
-    """The row IRI that `value` names (see the module), or a CurationError naming `param`."""
+def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tuple[str, ...] = ()) -> str:
+    """The row IRI that `value` names (see the module), or a CurationError naming `param`. `served`:
+    the addresses a server answers the store's rows at (its own URL, its --base-iri), whose pages'
+    addresses name the rows too."""
     given = value.strip() if isinstance(value, str) else ""
     if given.startswith("<") and given.endswith(">"):  # as `kg identity` prints a row: <IRI>
         given = given[1:-1].strip()
     if not given:
         raise CurationError(param, "required: an author row's IRI or its id as the pages show it")
     if "://" in given:
+        shown = given
+        alias = next((a for a in served if a != base and given.startswith(a + "author/")), None)
+        if alias is not None and index.authors.find(given) is None:  # a row's page, as the browser shows it
+            given = base + given[len(alias):]
         prefix, sep, rest = given.rpartition("/author/")
         # as given, or as a browser's address bar shows it (the id decoded), in either normal form
         decoded = [unicodedata.normalize(form, unquote(rest)) for form in ("NFC", "NFD")] if sep else []
@@ -78,7 +84,7 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str) -> str:
         for iri in tried:
             if index.authors.find(iri) is not None:
                 return iri
-        raise CurationError(param, f"no author row <{given}> in this store")
+        raise CurationError(param, f"no author row <{shown}> in this store")
     short = given.lstrip("/").removeprefix("author/")
     # as given, then as the pages' links and a browser's address bar write it (percent-encoded)
     for text in dict.fromkeys((short, unquote(short))):
@@ -109,12 +115,13 @@ def _opened(store: Path) -> tuple[StoreDir, AdjacencyIndex, str]:
     return target, index, str(base)
 
 
-def check(store: Path, verdict: str, a: str, b: str, labels: Labels = CLI) -> tuple[str, str]:
+def check(store: Path, verdict: str, a: str, b: str, labels: Labels = CLI,
+          served: tuple[str, ...] = ()) -> tuple[str, str]:
     """The two rows' IRIs, checked: both in the store, two rows. Rows of two name clusters are a
     correction of the variant suggestion between them (kg.identity.curation: never a merge)."""
     _, index, base = _opened(store)
     try:
-        ra, rb = resolve(index, base, a, labels.a), resolve(index, base, b, labels.b)
+        ra, rb = resolve(index, base, a, labels.a, served), resolve(index, base, b, labels.b, served)
         if ra == rb:
             raise CurationError(labels.b, f"names the same row as {labels.a} ({row_label(ra)}): give two rows")
     finally:
@@ -123,10 +130,10 @@ def check(store: Path, verdict: str, a: str, b: str, labels: Labels = CLI) -> tu
 
 
 def add(store: Path, verdict: str, a: str, b: str, why: str, by: str, labels: Labels = CLI,
-        apply_now: bool = True, wait: float = WAIT) -> Applied:
+        apply_now: bool = True, wait: float = WAIT, served: tuple[str, ...] = ()) -> Applied:
     """Records that rows `a` and `b` are one person (`same`) or two (`distinct`), and applies it
     (waiting up to `wait` seconds for a store another build holds)."""
-    rows = check(store, verdict, a, b, labels)
+    rows = check(store, verdict, a, b, labels, served)
     correction = CurationFile(store).add(verdict, rows, why, by, labels)
     if not apply_now:
         return Applied(correction, None, "applied by the next build or `kg curate apply`")

@@ -467,8 +467,11 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         bad = requests.post(url, data="verdict=same", headers={**token, "Content-Type": "text/plain"}, timeout=30)
         assert bad.status_code == 415
 
-        made = requests.post(url, json=body, headers=token, timeout=60)
+        # the row as the browser's address bar shows its page on this server (not the store's base)
+        made = requests.post(url, json={**body, "a": f"{server.url}/author/{quote('zoë-ünal-a')}"}, headers=token,
+                             timeout=60)
         assert made.status_code == 201, made.text
+        assert made.json()["rows"] == [a, b]
         assert made.json()["status"] == "applied" and made.headers["location"] == "/api/curations/1"
         located = requests.get(server.url + made.headers["location"], timeout=30)  # where Location points
         assert located.status_code == 200 and located.json() == {**made.json(), "note": ""}

@@ -106,8 +106,9 @@ class Curations:
                 raise CurationError("why", "required: say why, in words (it is kept with the correction)")
             if not (fields["by"] or "").strip():
                 raise CurationError("by", "required: who makes the correction")
+            served = (str(request.base_url), self.site.base)  # a row's page here names it, as its IRI does
             done = await run_in_threadpool(add, store, str(verdict), fields["a"] or "", fields["b"] or "",
-                                           fields["why"] or "", fields["by"] or "", API)
+                                           fields["why"] or "", fields["by"] or "", API, served=served)
         except ProtocolError as e:
             return error(e.status, e.message, e.headers, as_json=True)
         except CurationError as e:
