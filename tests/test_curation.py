@@ -5,6 +5,8 @@ applied; names in every script."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import unicodedata
 from itertools import combinations
 from pathlib import Path
@@ -436,6 +438,16 @@ def test_page_and_json_say_corrected_by_hand(world: tuple[Path, Path], tmp_path:
         page = requests.get(f"{server.url}/clusters/{quote(name)}", headers={"Accept": "text/html"}, timeout=30).text
         assert '<li class="hand">corrected by hand' in page and "Мария" in page and "один человек" in page
         assert "&lt;b&gt;точно&lt;/b&gt;" in page and "<b>точно" not in page  # a curator's words stay text
+
+
+@pytest.mark.parametrize("token", ["sëkrit", "ключ令牌", " padded"])
+def test_a_token_no_client_can_send_is_refused_when_serving(world: tuple[Path, Path], token: str) -> None:
+    """A header carries ASCII: a server given 'sëkrit' answered every client, curl's UTF-8 bytes
+    and requests' Latin-1 alike, 'wrong update token'. (Served, it would run until the timeout.)"""
+    _, store = world
+    refused = subprocess.run([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", "0",
+                              "--update-token", token], capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 2 and "--update-token: visible ASCII" in refused.stderr
 
 
 def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp_path: Path) -> None:
