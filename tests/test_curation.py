@@ -358,6 +358,32 @@ def test_applied_corrections_are_in_the_identity_graph(world: tuple[Path, Path])
     assert db.query(ask, substitutions={ox.Variable("a"): ox.NamedNode(a), ox.Variable("b"): ox.NamedNode(b)})
 
 
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("verdict", "Distinct", "verdict must be same or distinct, not 'Distinct'"),
+    ("verdict", "maybe", "verdict must be same or distinct"),
+    ("rows", ["http://localhost:7878/author/x"], "rows must be two row IRIs"),
+    ("id", "1", "id must be a positive whole number"),
+])
+def test_a_hand_edited_file_with_a_correction_kg_cannot_read_stops_the_build(
+        world: tuple[Path, Path], field: str, value: object, said: str) -> None:
+    """The file is data a curator may edit; a verdict kg does not know was applied as a `same`
+    (or shown as 'two people'): now the build stops with the file and the correction named,
+    and the store keeps its generation."""
+    inputs, store = world
+    a, b = _row("greek", "a"), _row("greek", "b")
+    curate.add(store, "distinct", a, b, why="δύο άτομα", by="Άννα")
+    path = store / "curations.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["corrections"][0][field] = value
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    active = StoreDir(store).require()
+    result = CliRunner().invoke(main, ["build", str(inputs), "--store", str(store)])
+    assert result.exit_code == 1 and f"{path}: unreadable corrections file" in result.stderr and said in result.stderr
+    assert StoreDir(store).require() == active
+    listed = CliRunner().invoke(main, ["curate", "list", "--store", str(store)])
+    assert listed.exit_code == 1 and said in listed.stderr
+
+
 def test_the_file_survives_and_is_rewritten_whole(world: tuple[Path, Path]) -> None:
     _, store = world
     a, b = _row("latin", "a"), _row("latin", "b")

@@ -26,6 +26,7 @@ import json
 import os
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -91,9 +92,21 @@ class Correction:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Correction:
-        a, b = data["rows"]
-        return cls(int(data["id"]), str(data["verdict"]), (str(a), str(b)), str(data["why"]), str(data["by"]),
-                   str(data["at"]), data.get("undone"))
+        """A correction as the file keeps it; a ValueError for one that is not (a hand-edited file:
+        a verdict 'Distinct' or 'maybe' must not be applied as anything)."""
+        ident = data["id"]
+        if not isinstance(ident, int) or isinstance(ident, bool) or ident < 1:
+            raise ValueError(f"id must be a positive whole number, not {ident!r}")
+        verdict, rows = data["verdict"], data["rows"]
+        if verdict not in VERDICTS:
+            raise ValueError(f"correction #{ident}: verdict must be {' or '.join(VERDICTS)}, not {verdict!r}")
+        if not (isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, str) and r for r in rows)):
+            raise ValueError(f"correction #{ident}: rows must be two row IRIs, not {rows!r}")
+        undone = data.get("undone")
+        if undone is not None and not isinstance(undone, dict):
+            raise ValueError(f"correction #{ident}: undone must be an object or null, not {undone!r}")
+        a, b = sorted(rows)
+        return cls(ident, verdict, (a, b), str(data["why"]), str(data["by"]), str(data["at"]), undone)
 
     def words(self) -> str:
         """The correction as the pages and reasons say it."""
@@ -129,7 +142,11 @@ class CurationFile:
             return []
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return [Correction.from_json(c) for c in data["corrections"]]
+            found = [Correction.from_json(c) for c in data["corrections"]]
+            twice = sorted(i for i, n in Counter(c.id for c in found).items() if n > 1)
+            if twice:
+                raise ValueError(f"correction #{twice[0]} given twice")
+            return found
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise KgError(f"{self.path}: unreadable corrections file: {e}") from e
 
