@@ -24,6 +24,7 @@ given names that merely start alike, "Lei Liu" and "Liyuan Liu", are never varia
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -48,11 +49,17 @@ def _marks_optional(base: str) -> bool:
     return unicodedata.name(base, "").startswith(_OPTIONAL_MARKS)
 
 
+# An apostrophe inside a word joins it ("O'Neil" is one family name, not a middle name "O" and "Neil")
+_APOSTROPHE = re.compile("(?<=\\w)['\u2019\u02bc\u2018](?=\\w)")
+
+
 @lru_cache(maxsize=65536)
 def words(key: str) -> tuple[str, ...]:
     """The words of a name key with diacritics and punctuation folded ('J.-P. Sartre' -> j, p, sartre);
-    kg.names.loose_key but for the marks of scripts where they are letters, which are kept (and
-    never read as punctuation, which would cut 'अनिल' into two words)."""
+    kg.names.loose_key but for an apostrophe inside a word, which joins it ('O'Neil' -> oneil), and
+    the marks of scripts where they are letters, which are kept (and never read as punctuation,
+    which would cut 'अनिल' into two words)."""
+    key = _APOSTROPHE.sub("", key)
     if key.isascii():
         return tuple(loose_key(key).split())
     out: list[str] = []
