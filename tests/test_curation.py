@@ -256,6 +256,9 @@ def test_a_why_in_lines_of_any_ending_is_kept_and_listed_under_its_correction(wo
     lines = listed.output.splitlines()
     assert lines[0].startswith("#1 ") and all(line.startswith("     ") for line in lines[1:]), listed.output
     assert "τέλος" in lines[-1]
+    shown = runner.invoke(main, ["identity", NAMES["greek"][0], "--store", str(store)]).output
+    assert shown.count("τέλος") == 2  # the person's evidence and the pair's reasons, each line indented
+    assert all(line.startswith(" ") for line in shown.splitlines() if "τέλος" in line or "«ίδια" in line)
 
 
 def test_bad_input_names_the_parameter(world: tuple[Path, Path]) -> None:
