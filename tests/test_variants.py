@@ -280,3 +280,25 @@ def test_an_apostrophe_joins_a_family_name() -> None:
         assert frozenset((f"x{k}", f"y{k}")) not in found, pairs[k]
     for k in range(len(APOSTROPHES_APART), len(pairs)):
         assert frozenset((f"x{k}", f"y{k}")) in found, pairs[k]
+
+
+CJK_SPACED = [("王伟", "王 伟"), ("佐藤健二", "佐藤 健二"), ("김민수", "김 민수")]
+CJK_OTHER = [("王伟", "王伟明"), ("王伟", "王强"), ("李娜", "娜 李")]  # a longer name, another name, no known split
+
+
+def test_a_cjk_name_with_or_without_a_space() -> None:
+    """'王伟' and '王 伟' are one name written two ways (sources differ on the space between family and
+    given name); each pair shares a rare co-author, so only the names decide."""
+    pairs = CJK_SPACED + CJK_OTHER
+    authors, papers = [], []
+    for k, (a, b) in enumerate(pairs):
+        authors += [[f"x{k}", a, ""], [f"y{k}", b, ""], [f"c{k}", f"Kwame Asante{chr(65 + k)}", ""]]
+        papers += [[f"p{k}a", f"On graphs {k}", 2020, "v1", [f"x{k}", f"c{k}"]],
+                   [f"p{k}b", f"On trees {k}", 2021, "v1", [f"y{k}", f"c{k}"]]]
+    with built_index(authors, papers, ("v1",)) as (index, facts):
+        ids = {index.authors.iri(r): index.authors.iri(r).rsplit("/", 1)[-1] for r in range(len(index.authors))}
+        found = {frozenset((ids[s.a], ids[s.b])): s.reasons[0] for s in suggestions(index, facts)}
+    for k in range(len(CJK_SPACED)):
+        assert "written with or without a space" in found[frozenset((f"x{k}", f"y{k}"))], pairs[k]
+    for k in range(len(CJK_SPACED), len(pairs)):
+        assert frozenset((f"x{k}", f"y{k}")) not in found, pairs[k]

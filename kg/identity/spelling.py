@@ -32,6 +32,7 @@ from itertools import combinations
 from pathlib import Path
 from urllib.parse import unquote
 
+from kg.identity.facts import _CJK
 from kg.names import loose_key, name_key
 
 BUCKET_MAX = 400
@@ -93,12 +94,23 @@ def abbreviated(ws: tuple[str, ...]) -> bool:
     return any(len(w) == 1 for w in ws[:-1])
 
 
+def _unspaced(ws: tuple[str, ...]) -> str | None:
+    """A CJK name's characters without its spaces ('王 伟', '王伟' -> '王伟'; '佐藤 健二'): such a name
+    is written with or without a space between family and given name. None for other names and for
+    a one-character name."""
+    joined = "".join(ws)
+    return joined if len(joined) > 1 and _CJK.fullmatch(joined) else None
+
+
 def variant_keys(key: str) -> list[str]:
-    """The variant keys of a name key (see the module docstring); none for a one-word name."""
+    """The variant keys of a name key (see the module docstring); for a one-word name, only the
+    unspaced key of a CJK name."""
     ws = words(key)
+    unspaced = _unspaced(ws)
+    out = [] if unspaced is None else [f"c {unspaced}"]
     if len(ws) < 2:
-        return []
-    out = ["f " + " ".join(sorted(ws)), f"m {ws[0]} {ws[-1]}"]
+        return out
+    out += ["f " + " ".join(sorted(ws)), f"m {ws[0]} {ws[-1]}"]
     if len(ws) > 2:  # given names joined: a two-word name's `m` key is the same
         out.append(f"m {''.join(ws[:-1])} {ws[-1]}")
     if cased(ws):
@@ -125,6 +137,9 @@ def _aligned(a: tuple[str, ...], b: tuple[str, ...], initials: bool) -> bool:
 def compatible(a: str, b: str) -> bool:
     """Whether two different name keys may be spellings of one person's name."""
     wa, wb = words(a), words(b)
+    unspaced = _unspaced(wa)
+    if unspaced is not None and unspaced == _unspaced(wb):
+        return True
     if len(wa) < 2 or len(wb) < 2:
         return False
     if sorted(wa) == sorted(wb):
@@ -141,6 +156,8 @@ def relation(a: str, b: str) -> str:
         return "the same name with diacritics or punctuation folded"
     if sorted(wa) == sorted(wb):
         return "given and family names swapped"
+    if _unspaced(wa) is not None and _unspaced(wa) == _unspaced(wb):
+        return "the same name written with or without a space"
     if (len(wa[0]) == 1) != (len(wb[0]) == 1) or (len(wa[-1]) == 1) != (len(wb[-1]) == 1):
         return "a given name written as an initial"
     if len(wa) != len(wb):
