@@ -12,7 +12,8 @@ others through its variant keys, computed from the key alone:
   Cyrillic: "Г. Иванов" is how Russian writes initials). A CJK or Arabic name has no initials:
   its first character is a whole syllable or word, and one-character given names are common
   ("王 伟"), so such names get the `f` and `m` keys, and a one-character word is never read as
-  an initial of a longer one.
+  an initial of a longer one;
+- `c`: a CJK name's characters without its spaces ("王伟" ~ "王 伟", "佐藤健二" ~ "佐藤 健二").
 
 Two keys sharing a variant key are a candidate pair only if their words are `compatible` (same
 family name, every given name equal or an initial of the other's, a middle name at most dropped);
