@@ -979,6 +979,11 @@ def serve(
 
     if update_token and allow_update:
         raise click.UsageError("give either --update-token or --allow-update, not both")
+    if update_token is not None and not (update_token.isascii() and update_token.isprintable()
+                                         and update_token == update_token.strip()):
+        # an HTTP header carries ASCII (Latin-1 at most): a client could never send such a token back
+        raise click.BadParameter("visible ASCII characters only, no space at either end (a client sends it in "
+                                 "an Authorization header)", param_hint="--update-token")
     with _open_data(store, endpoint, index=index_dir, timeout=timeout) as backend:
         remote = None
         if isinstance(backend, RemoteBackend):
@@ -1396,8 +1401,9 @@ def curate_list(store: Path, every: bool, fmt: str) -> None:
     for x in found:
         c = x.correction
         mark = x.status.upper() if x.status not in ("applied",) else x.status
+        why = c.why.replace("\n", "\n       ")  # a why in lines stays under its correction
         click.echo(f"#{c.id}  {c.verdict:8} {mark}  {c.rows[0]}  {c.rows[1]}\n"
-                   f"     by {c.by}, {c.at}: {c.why}{'  [' + x.note + ']' if x.note else ''}")
+                   f"     by {c.by}, {c.at}: {why}{'  [' + x.note + ']' if x.note else ''}")
 
 
 @curate.command("undo")

@@ -243,6 +243,11 @@ def _row_text(r: ClusterRow) -> str:
     return f"{r.name}  {r.paper_count} paper{'s' * (r.paper_count != 1)}{years}  <{r.iri}>"
 
 
+def _under(text: str, indent: str = "      ") -> str:
+    """`text` with its later lines indented under its first (a curator's why may be in lines)."""
+    return text.replace("\n", "\n" + indent)
+
+
 def persons_text(c: Cluster) -> list[str]:
     """The probable persons as text lines (each with its rows and its evidence in words), for `kg cluster`
     and `kg identity`."""
@@ -254,7 +259,7 @@ def persons_text(c: Cluster) -> list[str]:
         for iri in p.rows:
             row = rows.get(iri)
             lines.append(f"  {_row_text(row) if row is not None else f'{identity.label(iri)}  <{iri}>'}")
-        lines += [f"  - {e}" for e in p.evidence]
+        lines += [f"  - {_under(e)}" for e in p.evidence]
     return lines
 
 
@@ -268,7 +273,7 @@ def pairs_text(c: Cluster) -> list[str]:
     for v in c.pairs:
         score = f"{v.score:6.2f}" if v.score is not None else "     -"
         a, b = (identity.label(r) for r in v.rows)
-        lines.append(f"  {v.verdict:8} {score}  {a} / {b}: {'; '.join(v.reasons)}")
+        lines.append(f"  {v.verdict:8} {score}  {a} / {b}: {_under('; '.join(v.reasons))}")
     return lines
 
 
@@ -279,7 +284,7 @@ def suggestions_text(c: Cluster) -> list[str]:
     lines = ["", "Perhaps the same person under another spelling (suggestions, not merged):"]
     for s in c.suggestions:
         lines.append(f"  {s.verdict:8} {s.score:6.2f}  {s.name} ({identity.label(s.row)}) ~ {identity.label(s.like)}: "
-                     f"{'; '.join(s.reasons)}  <{s.row}>")
+                     f"{_under('; '.join(s.reasons))}  <{s.row}>")
     return lines
 
 

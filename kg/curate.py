@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,12 +63,20 @@ class Applied:
         return {**self.correction.to_json(), "status": status, "note": mine.note if mine else self.note}
 
 
-def resolve(index: AdjacencyIndex, base: str, value: str, param: str) -> str:
-    """The row IRI that `value` names (see the module), or a CurationError naming `param`."""
+def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tuple[str, ...] = ()) -> str:
+    """The row IRI that `value` names (see the module), or a CurationError naming `param`. `served`:
+    the addresses a server answers the store's rows at (its own URL, its --base-iri), whose pages'
+    addresses name the rows too."""
     given = value.strip() if isinstance(value, str) else ""
+    if given.startswith("<") and given.endswith(">"):  # as `kg identity` prints a row: <IRI>
+        given = given[1:-1].strip()
     if not given:
         raise CurationError(param, "required: an author row's IRI or its id as the pages show it")
     if "://" in given:
+        shown = given
+        alias = next((a for a in served if a != base and given.startswith(a + "author/")), None)
+        if alias is not None and index.authors.find(given) is None:  # a row's page, as the browser shows it
+            given = base + given[len(alias):]
         prefix, sep, rest = given.rpartition("/author/")
         # as given, or as a browser's address bar shows it (the id decoded), in either normal form
         decoded = [unicodedata.normalize(form, unquote(rest)) for form in ("NFC", "NFD")] if sep else []
@@ -75,12 +84,14 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str) -> str:
         for iri in tried:
             if index.authors.find(iri) is not None:
                 return iri
-        raise CurationError(param, f"no author row <{given}> in this store")
+        raise CurationError(param, f"no author row <{shown}> in this store")
     short = given.lstrip("/").removeprefix("author/")
-    for candidate in (short, unicodedata.normalize("NFC", short), unicodedata.normalize("NFD", short)):
-        iri = f"{base}author/{segment(candidate)}"
-        if index.authors.find(iri) is not None:
-            return iri
+    # as given, then as the pages' links and a browser's address bar write it (percent-encoded)
+    for text in dict.fromkeys((short, unquote(short))):
+        for candidate in (text, unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text)):
+            iri = f"{base}author/{segment(candidate)}"
+            if index.authors.find(iri) is not None:
+                return iri
     wanted = unicodedata.normalize("NFC", short)
     found = [index.authors.iri(i) for i in range(len(index.authors))
              if unicodedata.normalize("NFC", row_label(index.authors.iri(i))) == wanted]
@@ -104,12 +115,13 @@ def _opened(store: Path) -> tuple[StoreDir, AdjacencyIndex, str]:
     return target, index, str(base)
 
 
-def check(store: Path, verdict: str, a: str, b: str, labels: Labels = CLI) -> tuple[str, str]:
+def check(store: Path, verdict: str, a: str, b: str, labels: Labels = CLI,
+          served: tuple[str, ...] = ()) -> tuple[str, str]:
     """The two rows' IRIs, checked: both in the store, two rows. Rows of two name clusters are a
     correction of the variant suggestion between them (kg.identity.curation: never a merge)."""
     _, index, base = _opened(store)
     try:
-        ra, rb = resolve(index, base, a, labels.a), resolve(index, base, b, labels.b)
+        ra, rb = resolve(index, base, a, labels.a, served), resolve(index, base, b, labels.b, served)
         if ra == rb:
             raise CurationError(labels.b, f"names the same row as {labels.a} ({row_label(ra)}): give two rows")
     finally:
@@ -118,13 +130,13 @@ def check(store: Path, verdict: str, a: str, b: str, labels: Labels = CLI) -> tu
 
 
 def add(store: Path, verdict: str, a: str, b: str, why: str, by: str, labels: Labels = CLI,
-        apply_now: bool = True, wait: float = WAIT) -> Applied:
+        apply_now: bool = True, wait: float = WAIT, served: tuple[str, ...] = ()) -> Applied:
     """Records that rows `a` and `b` are one person (`same`) or two (`distinct`), and applies it
     (waiting up to `wait` seconds for a store another build holds)."""
-    rows = check(store, verdict, a, b, labels)
+    rows = check(store, verdict, a, b, labels, served)
     correction = CurationFile(store).add(verdict, rows, why, by, labels)
     if not apply_now:
-        return Applied(correction, None, "recorded; applied by the next build or `kg curate apply`")
+        return Applied(correction, None, "applied by the next build or `kg curate apply`")
     return _applied(store, correction, wait)
 
 
@@ -145,7 +157,7 @@ def _applied(store: Path, correction: Correction, wait: float = WAIT) -> Applied
             return Applied(correction, apply(store))
         except StoreBusy as e:
             if time.monotonic() >= deadline:
-                return Applied(correction, None, f"recorded; not applied now ({e}); the next build applies it")
+                return Applied(correction, None, f"not applied now ({e}); the next build applies it")
             time.sleep(0.2)
 
 
@@ -168,24 +180,28 @@ def apply(store: Path) -> list[Outcome]:
         gen.reopen_read_only()
         index = AdjacencyIndex.open(gen.path)
         order: dict[str, Any] = {}
+        across: set[int] = set()
         if index is not None:
             try:
                 order = build_cluster_order(gen.store, index)
+                across = {c.id for c in corrections if _apart(index, c)}
             finally:
                 index.close()
         gen.meta = {**meta, "identity": counts, "cluster_order": order,
                     "curations": outcomes if outcomes is not None else summary([]),
                     "curated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return _outcomes(corrections, gen.meta["curations"])
+    return _outcomes(corrections, gen.meta["curations"], across)
 
 
-def _outcomes(corrections: list[Correction], found: dict[str, Any]) -> list[Outcome]:
-    """Each correction's outcome from build.json's `curations` (applied unless listed there)."""
+def _outcomes(corrections: list[Correction], found: dict[str, Any], across: Collection[int] = ()) -> list[Outcome]:
+    """Each correction's outcome from build.json's `curations` (applied unless listed there; `across`:
+    the ids of those whose rows are in two name clusters, applied to their variant suggestion)."""
     not_applied = {int(o["id"]): o for o in found.get("not_applied", [])}
     out = []
     for c in corrections:
         o = not_applied.get(c.id)
-        out.append(Outcome(c, str(o["status"]), str(o.get("note", ""))) if o else Outcome(c, APPLIED))
+        out.append(Outcome(c, str(o["status"]), str(o.get("note", ""))) if o
+                   else Outcome(c, APPLIED, ACROSS if c.id in across else ""))
     return out
 
 
@@ -227,7 +243,9 @@ def listing(store: Path, every: bool = False) -> list[Listed]:
     if target.exists():
         found = target.meta().get("curations") or {}
         index = AdjacencyIndex.open(target.require())
-    built = {o.correction.id: o for o in _outcomes([c for c in known if c.active], found)} if found else {}
+    # the corrections the active generation's build saw (a build.json from before `ids`: every active one)
+    seen = set(found["ids"]) if "ids" in found else {c.id for c in known if c.active} if found else set()
+    built = {o.correction.id: o for o in _outcomes([c for c in known if c.id in seen], found)}
     out: list[Listed] = []
     try:
         for c in known:
@@ -235,7 +253,8 @@ def listing(store: Path, every: bool = False) -> list[Listed]:
                 if every:
                     extra = f" by #{c.undone['superseded_by']}" if c.undone and c.undone.get("superseded_by") else ""
                     when = (c.undone or {}).get("at", "")
-                    out.append(Listed(c, "superseded" if extra else "undone", f"{when}{extra}"))
+                    still = "; still applied until the next build or `kg curate apply`" if c.id in seen else ""
+                    out.append(Listed(c, "superseded" if extra else "undone", f"{when}{extra}{still}"))
                 continue
             gone = [r for r in c.rows if index is None or index.authors.find(r) is None]
             if gone:

@@ -5,6 +5,8 @@ applied; names in every script."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import unicodedata
 from itertools import combinations
 from pathlib import Path
@@ -206,6 +208,59 @@ def test_rows_named_as_the_pages_show_them_in_every_script(world: tuple[Path, Pa
         assert curate.check(store, "same", shown, b) == (a, b)
 
 
+@pytest.mark.parametrize("script", list(NAMES))
+def test_rows_named_by_the_pages_links_percent_encoded(world: tuple[Path, Path], script: str) -> None:
+    """The pages link a row as /author/ + its id percent-encoded, as the browser's address bar shows
+    it too; `kg identity` prints <IRI>. Each names the row, as the full IRI in that form does."""
+    _, store = world
+    stem = NAMES[script][1]
+    a, b = _row(script, "a"), _row(script, "b")
+    encoded = quote(f"{stem}-a", safe="")
+    nfd = quote(unicodedata.normalize("NFD", f"{stem}-a"), safe="")
+    for shown in (f"author/{encoded}", f"/author/{encoded}", encoded, f"author/{nfd}", f"<{a}>"):
+        assert curate.check(store, "same", shown, b) == (a, b), shown
+
+
+def test_an_id_of_reserved_characters_is_named_every_way_the_pages_show_it(tmp_path: Path) -> None:
+    odd, literal = "o'brien/#?&+<x> 😀 ‏Ｆ", "50%41"  # the second a percent sign in an id, not an escape
+    inputs = _tables(tmp_path / "in", [(odd, "Ana Ödd"), (literal, "Ana Ödd"), ("50A", "Ana Ödd")],
+                     {"p1": (2001, "v", [odd]), "p2": (2002, "v", [literal]), "p3": (2003, "v", ["50A"])})
+    store = tmp_path / "store"
+    kg.build([inputs], store)
+    row = f"{BASE}author/{quote(odd, safe='')}"
+    for shown in (odd, f"author/{quote(odd, safe='')}", f"/author/{quote(odd, safe='')}", row, f"<{row}>"):
+        assert curate.check(store, "same", shown, "50A")[0] == row, shown
+    pct = f"{BASE}author/50%2541"
+    for shown in (literal, "author/50%2541", pct):  # the id as written wins over its reading as an escape
+        assert curate.check(store, "same", shown, odd)[0] == pct, shown
+    result = CliRunner().invoke(main, ["curate", "same", f"author/{quote(odd, safe='')}", "50A", "--why", "x",
+                                       "--no-apply", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert CurationFile(store).read()[0].rows == (f"{BASE}author/50A", row)
+
+
+def test_a_why_in_lines_of_any_ending_is_kept_and_listed_under_its_correction(world: tuple[Path, Path]) -> None:
+    """A why read from a Windows file or sent by a browser's form ends its lines with \\r\\n: they are
+    line breaks, not control characters; the one who corrects is named on one line."""
+    _, store = world
+    a, b = _row("greek", "a"), _row("greek", "b")
+    why = "Ίδιο πρόσωπο:\r\n«ίδια διεύθυνση» 'x' \"y\" <b>\rτέλος"
+    runner = CliRunner()
+    one_line = runner.invoke(main, ["curate", "same", a, b, "--why", "x", "--by", "Ἀθηνᾶ\nΚ.", "--store", str(store)])
+    assert one_line.exit_code == 1 and "kg: error: --by: one line" in one_line.stderr
+    made = runner.invoke(main, ["curate", "same", a, b, "--why", why, "--by", "Ἀθηνᾶ", "--store", str(store)])
+    assert made.exit_code == 0, made.output
+    assert CurationFile(store).read()[0].why == "Ίδιο πρόσωπο:\n«ίδια διεύθυνση» 'x' \"y\" <b>\nτέλος"
+    listed = runner.invoke(main, ["curate", "list", "--store", str(store)])
+    assert listed.exit_code == 0
+    lines = listed.output.splitlines()
+    assert lines[0].startswith("#1 ") and all(line.startswith("     ") for line in lines[1:]), listed.output
+    assert "τέλος" in lines[-1]
+    shown = runner.invoke(main, ["identity", NAMES["greek"][0], "--store", str(store)]).output
+    assert shown.count("τέλος") == 2  # the person's evidence and the pair's reasons, each line indented
+    assert all(line.startswith(" ") for line in shown.splitlines() if "τέλος" in line or "«ίδια" in line)
+
+
 def test_bad_input_names_the_parameter(world: tuple[Path, Path]) -> None:
     _, store = world
     a, b = _row("latin", "a"), _row("latin", "b")
@@ -227,6 +282,33 @@ def test_bad_input_names_the_parameter(world: tuple[Path, Path]) -> None:
     assert missing.exit_code == 2 and "--why" in missing.stderr
     unknown = runner.invoke(main, ["curate", "distinct", "nobody", b, "--store", str(store), "--why", "x"])
     assert unknown.exit_code == 1 and "kg: error: A: no author row 'nobody'" in unknown.stderr
+
+
+def test_the_list_says_what_the_store_has_applied_not_what_was_recorded_since(world: tuple[Path, Path]) -> None:
+    """After a build that applied corrections, one recorded with --no-apply is 'not applied yet'
+    (the pages do not show it) until a build or `kg curate apply`; one undone so is still in the
+    store until then, and the list says so."""
+    _, store = world
+    name = NAMES["cyrillic"][0]
+    a, b = _row("cyrillic", "a"), _row("cyrillic", "b")
+    c, d = _row("cyrillic", "c"), _row("cyrillic", "d")
+    curate.add(store, "same", a, b, why="одно лицо", by="Ольга")  # applied: build.json lists it
+    runner = CliRunner()
+    later = runner.invoke(main, ["curate", "distinct", c, d, "--why", "два лица", "--by", "Ольга", "--no-apply",
+                                 "--store", str(store)])
+    assert later.exit_code == 0 and "not applied" not in later.output and "recorded: recorded" not in later.output
+    assert _together(store, name, c, d)  # computed one person; the correction waits
+    assert [(x.correction.id, x.status) for x in curate.listing(store)] == [(1, "applied"), (2, "not applied yet")]
+    listed = runner.invoke(main, ["curate", "list", "--store", str(store)]).output
+    assert "#2  distinct NOT APPLIED YET" in listed
+    curate.undo(store, "1", by="Ольга", apply_now=False)
+    assert _together(store, name, a, b)
+    undone = next(x for x in curate.listing(store, every=True) if x.correction.id == 1)
+    assert undone.status == "undone" and "still applied until the next build" in undone.note
+    runner.invoke(main, ["curate", "apply", "--store", str(store)])
+    assert [(x.correction.id, x.status) for x in curate.listing(store, every=True)] == [(1, "undone"), (2, "applied")]
+    assert "still" not in curate.listing(store, every=True)[0].note
+    assert not _together(store, name, c, d) and not _together(store, name, a, b)
 
 
 def test_cli_same_list_undo_export(world: tuple[Path, Path]) -> None:
@@ -277,6 +359,32 @@ def test_applied_corrections_are_in_the_identity_graph(world: tuple[Path, Path])
                ?c a kg:Curation ; kg:comparedRow ?a, ?b ; kg:verdict "same" ; kg:curationStatus "applied" ;
                   dcterms:description "同一人" ; prov:generatedAtTime ?t ; prov:wasAttributedTo ?who . } }"""
     assert db.query(ask, substitutions={ox.Variable("a"): ox.NamedNode(a), ox.Variable("b"): ox.NamedNode(b)})
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("verdict", "Distinct", "verdict must be same or distinct, not 'Distinct'"),
+    ("verdict", "maybe", "verdict must be same or distinct"),
+    ("rows", ["http://localhost:7878/author/x"], "rows must be two row IRIs"),
+    ("id", "1", "id must be a positive whole number"),
+])
+def test_a_hand_edited_file_with_a_correction_kg_cannot_read_stops_the_build(
+        world: tuple[Path, Path], field: str, value: object, said: str) -> None:
+    """The file is data a curator may edit; a verdict kg does not know was applied as a `same`
+    (or shown as 'two people'): now the build stops with the file and the correction named,
+    and the store keeps its generation."""
+    inputs, store = world
+    a, b = _row("greek", "a"), _row("greek", "b")
+    curate.add(store, "distinct", a, b, why="δύο άτομα", by="Άννα")
+    path = store / "curations.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["corrections"][0][field] = value
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    active = StoreDir(store).require()
+    result = CliRunner().invoke(main, ["build", str(inputs), "--store", str(store)])
+    assert result.exit_code == 1 and f"{path}: unreadable corrections file" in result.stderr and said in result.stderr
+    assert StoreDir(store).require() == active
+    listed = CliRunner().invoke(main, ["curate", "list", "--store", str(store)])
+    assert listed.exit_code == 1 and said in listed.stderr
 
 
 def test_the_file_survives_and_is_rewritten_whole(world: tuple[Path, Path]) -> None:
@@ -361,6 +469,16 @@ def test_page_and_json_say_corrected_by_hand(world: tuple[Path, Path], tmp_path:
         assert "&lt;b&gt;точно&lt;/b&gt;" in page and "<b>точно" not in page  # a curator's words stay text
 
 
+@pytest.mark.parametrize("token", ["sëkrit", "ключ令牌", " padded"])
+def test_a_token_no_client_can_send_is_refused_when_serving(world: tuple[Path, Path], token: str) -> None:
+    """A header carries ASCII: a server given 'sëkrit' answered every client, curl's UTF-8 bytes
+    and requests' Latin-1 alike, 'wrong update token'. (Served, it would run until the timeout.)"""
+    _, store = world
+    refused = subprocess.run([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", "0",
+                              "--update-token", token], capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 2 and "--update-token: visible ASCII" in refused.stderr
+
+
 def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp_path: Path) -> None:
     from server_fixtures import running
 
@@ -381,6 +499,8 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         token = {"Authorization": "Bearer s3cret"}
         bad = requests.post(url, json={**body, "why": ""}, headers=token, timeout=30)
         assert bad.status_code == 400 and bad.json()["param"] == "why" and bad.json()["error"].startswith("why:")
+        bad = requests.post(url, json={**body, "by": "Zoë\nÜnal"}, headers=token, timeout=30)
+        assert bad.status_code == 400 and bad.json()["param"] == "by"
         bad = requests.post(url, json={**body, "b": "nobody"}, headers=token, timeout=30)
         assert bad.status_code == 400 and bad.json()["param"] == "b"
         bad = requests.post(url, json={**body, "b": body["a"]}, headers=token, timeout=30)
@@ -388,23 +508,36 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         bad = requests.post(url, data="verdict=same", headers={**token, "Content-Type": "text/plain"}, timeout=30)
         assert bad.status_code == 415
 
-        made = requests.post(url, json=body, headers=token, timeout=60)
+        # the row as the browser's address bar shows its page on this server (not the store's base)
+        made = requests.post(url, json={**body, "a": f"{server.url}/author/{quote('zoë-ünal-a')}"}, headers=token,
+                             timeout=60)
         assert made.status_code == 201, made.text
+        assert made.json()["rows"] == [a, b]
         assert made.json()["status"] == "applied" and made.headers["location"] == "/api/curations/1"
+        located = requests.get(server.url + made.headers["location"], timeout=30)  # where Location points
+        assert located.status_code == 200 and located.json() == {**made.json(), "note": ""}
+        assert requests.get(f"{url}/9", timeout=30).status_code == 404
+        assert requests.get(f"{url}/x", timeout=30).json()["param"] == "id"
         cluster_url = f"{server.url}/api/clusters/{quote(name)}"
         persons = requests.get(cluster_url, timeout=30).json()["persons"]
         assert any(a in p["rows"] and b in p["rows"] for p in persons)
         listed = requests.get(url, timeout=30).json()["curations"]
         assert [(c["id"], c["by"], c["why"], c["status"]) for c in listed] == [(1, "Zoë", "même personne", "applied")]
+        for browser in ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"):
+            seen = requests.get(url, headers={"Accept": browser}, timeout=30)  # JSON, not RDF/XML to save
+            assert seen.headers["content-type"].startswith("application/json") and seen.json()["curations"]
         turtle = requests.get(url, headers={"Accept": "text/turtle"}, timeout=30)
         assert turtle.headers["content-type"].startswith("text/turtle")
         ox.parse(turtle.content, format=ox.RdfFormat.TURTLE)
 
         assert requests.delete(f"{url}/1", params={"by": "Zoë"}, timeout=30).status_code == 401
         assert requests.delete(f"{url}/1", headers=token, timeout=30).json()["param"] == "by"
-        assert requests.delete(f"{url}/9", params={"by": "Zoë"}, headers=token, timeout=30).status_code == 404
+        missing = requests.delete(f"{url}/9", params={"by": "Zoë"}, headers=token, timeout=30)
+        assert missing.status_code == 404 and missing.json()["param"] == "id"
+        assert str(store) not in missing.text  # the server's own paths are not the client's business
         gone = requests.delete(f"{url}/1", params={"by": "Zoë"}, headers=token, timeout=60)
         assert gone.status_code == 200 and gone.json()["undone"]["by"] == "Zoë" and gone.json()["status"] == "undone"
+        assert requests.get(f"{url}/1", timeout=30).json()["status"] == "undone"
         persons = requests.get(cluster_url, timeout=30).json()["persons"]
         assert not any(a in p["rows"] and b in p["rows"] for p in persons)
 

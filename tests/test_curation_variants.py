@@ -84,6 +84,7 @@ def test_same_across_clusters_confirms_a_suggestion_and_merges_nothing(store: Pa
     assert found["applied"] == 1 and not found["not_applied"]
     listed = curate.listing(store)
     assert listed[0].status == APPLIED and ACROSS in (listed[0].note or "")
+    assert done.to_json()["note"] == listed[0].note  # the answer to the correction says it too
     curate.undo(store, str(done.correction.id), by="Ann")
     assert z not in _suggested(store, name)
 
@@ -142,4 +143,7 @@ def test_the_page_and_the_api_of_a_real_server_say_it(store: Path, tmp_path: Pat
             "verdict": "distinct", "a": "cyrillic-x", "b": "cyrillic-y", "why": "разные люди", "by": "Ан"},
             headers={"Authorization": f"Bearer {token}"}, timeout=60)
         assert made.status_code in (200, 201, 202), made.text
+        listed = requests.get(server.url + "/api/curations", timeout=30).json()["curations"]
+        # the answer says what `kg curate list` and GET say: applied to the suggestion, across two clusters
+        assert made.json()["note"] == ACROSS == next(c["note"] for c in listed if c["id"] == made.json()["id"])
     assert f"{BASE}author/{kg.iris.segment('cyrillic-y')}" not in _suggested(store, SPELLINGS["cyrillic"][0])

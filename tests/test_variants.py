@@ -231,3 +231,74 @@ def test_two_spellings_on_one_paper_together_are_never_suggested(name: str, spel
         found = {frozenset((ids[s.a][-2:], ids[s.b][-2:])) for s in suggestions(index, facts)}
     assert frozenset(("x0", "y0")) in found
     assert frozenset(("x1", "y1")) not in found
+
+
+# Marks a name may drop (accents, Arabic and Hebrew vowel points) fold; marks that spell another
+# name (an Indic or Thai vowel sign, a kana voicing mark) do not: Kamal is not Kamala, Gotō not Kotō.
+OPTIONAL_MARKS = [("Γιώργος Νικολάου", "Γιωργος Νικολαου"), ("مُحَمَّد حسن", "محمد حسن"), ("דָּוִד כֹּהֵן", "דוד כהן"),
+                  (unicodedata.normalize("NFD", "Zoë Brontë"), "Zoe Bronte")]
+SPELLING_MARKS = [("कमल शर्मा", "कमला शर्मा"), ("अनिल कुमार", "अनल कुमार"), ("ゴトウ ケンジ", "コトウ ケンジ"),
+                  ("สมชาย ใจดี", "สมชาย ใจด"), ("সুমন দাস", "সুমনা দাস"), (unicodedata.normalize("NFD", "ゴトウ ケンジ"),
+                                                                    "コトウ ケンシ")]
+
+
+def test_marks_that_spell_another_name_are_not_folded() -> None:
+    """Each pair shares a rare co-author: the first kind are suggested as one name with its marks
+    folded, the second never (nor read as a word cut in two: 'अनिल' is one word)."""
+    authors, papers = [], []
+    for k, (a, b) in enumerate(OPTIONAL_MARKS + SPELLING_MARKS):
+        authors += [[f"x{k}", a, ""], [f"y{k}", b, ""], [f"c{k}", f"Kofi Mensah{chr(65 + k)}", ""]]
+        papers += [[f"p{k}a", f"On lattices {k}", 2020, "v1", [f"x{k}", f"c{k}"]],
+                   [f"p{k}b", f"On meshes {k}", 2021, "v1", [f"y{k}", f"c{k}"]]]
+    with built_index(authors, papers, ("v1",)) as (index, facts):
+        ids = {index.authors.iri(r): index.authors.iri(r).rsplit("/", 1)[-1] for r in range(len(index.authors))}
+        found = {frozenset((ids[s.a], ids[s.b])): s.reasons[0] for s in suggestions(index, facts)}
+    for k in range(len(OPTIONAL_MARKS)):
+        assert "diacritics or punctuation folded" in found[frozenset((f"x{k}", f"y{k}"))]
+    for k in range(len(OPTIONAL_MARKS), len(OPTIONAL_MARKS) + len(SPELLING_MARKS)):
+        assert frozenset((f"x{k}", f"y{k}")) not in found, (authors[3 * k][1], authors[3 * k + 1][1])
+    assert not compatible(name_key("अनिल कुमार"), name_key("अनल कुमार"))
+
+
+APOSTROPHES_APART = [("Mary O'Neil", "Mary Neil"), ("Ahmed D’Souza", "Ahmed Souza"), ("Анна Д’Арк", "Анна Арк")]
+APOSTROPHES_TOGETHER = [("Mary-Ann O'Neil", "M. O'Neil"), ("Mary O’Neil", "Mary O'Neil"), ("Анна Д’Арк", "А. Д'Арк")]
+
+
+def test_an_apostrophe_joins_a_family_name() -> None:
+    """'O'Neil' is one family name: 'Mary Neil' is not 'Mary O'Neil' with a middle name 'O' dropped
+    (each pair shares a rare co-author, so only the names decide)."""
+    pairs = APOSTROPHES_APART + APOSTROPHES_TOGETHER
+    authors, papers = [], []
+    for k, (a, b) in enumerate(pairs):
+        authors += [[f"x{k}", a, ""], [f"y{k}", b, ""], [f"c{k}", f"Ama Owusu{chr(65 + k)}", ""]]
+        papers += [[f"p{k}a", f"On codecs {k}", 2020, "v1", [f"x{k}", f"c{k}"]],
+                   [f"p{k}b", f"On proofs {k}", 2021, "v1", [f"y{k}", f"c{k}"]]]
+    with built_index(authors, papers, ("v1",)) as (index, facts):
+        ids = {index.authors.iri(r): index.authors.iri(r).rsplit("/", 1)[-1] for r in range(len(index.authors))}
+        found = {frozenset((ids[s.a], ids[s.b])): s.reasons[0] for s in suggestions(index, facts)}
+    for k in range(len(APOSTROPHES_APART)):
+        assert frozenset((f"x{k}", f"y{k}")) not in found, pairs[k]
+    for k in range(len(APOSTROPHES_APART), len(pairs)):
+        assert frozenset((f"x{k}", f"y{k}")) in found, pairs[k]
+
+
+CJK_SPACED = [("王伟", "王 伟"), ("佐藤健二", "佐藤 健二"), ("김민수", "김 민수")]
+CJK_OTHER = [("王伟", "王伟明"), ("王伟", "王强"), ("李娜", "娜 李")]  # a longer name, another name, no known split
+
+
+def test_a_cjk_name_with_or_without_a_space() -> None:
+    """'王伟' and '王 伟' are one name written two ways (sources differ on the space between family and
+    given name); each pair shares a rare co-author, so only the names decide."""
+    pairs = CJK_SPACED + CJK_OTHER
+    authors, papers = [], []
+    for k, (a, b) in enumerate(pairs):
+        authors += [[f"x{k}", a, ""], [f"y{k}", b, ""], [f"c{k}", f"Kwame Asante{chr(65 + k)}", ""]]
+        papers += [[f"p{k}a", f"On graphs {k}", 2020, "v1", [f"x{k}", f"c{k}"]],
+                   [f"p{k}b", f"On trees {k}", 2021, "v1", [f"y{k}", f"c{k}"]]]
+    with built_index(authors, papers, ("v1",)) as (index, facts):
+        ids = {index.authors.iri(r): index.authors.iri(r).rsplit("/", 1)[-1] for r in range(len(index.authors))}
+        found = {frozenset((ids[s.a], ids[s.b])): s.reasons[0] for s in suggestions(index, facts)}
+    for k in range(len(CJK_SPACED)):
+        assert "written with or without a space" in found[frozenset((f"x{k}", f"y{k}"))], pairs[k]
+    for k in range(len(CJK_SPACED), len(pairs)):
+        assert frozenset((f"x{k}", f"y{k}")) not in found, pairs[k]

@@ -26,6 +26,7 @@ import json
 import os
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -91,9 +92,21 @@ class Correction:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Correction:
-        a, b = data["rows"]
-        return cls(int(data["id"]), str(data["verdict"]), (str(a), str(b)), str(data["why"]), str(data["by"]),
-                   str(data["at"]), data.get("undone"))
+        """A correction as the file keeps it; a ValueError for one that is not (a hand-edited file:
+        a verdict 'Distinct' or 'maybe' must not be applied as anything)."""
+        ident = data["id"]
+        if not isinstance(ident, int) or isinstance(ident, bool) or ident < 1:
+            raise ValueError(f"id must be a positive whole number, not {ident!r}")
+        verdict, rows = data["verdict"], data["rows"]
+        if verdict not in VERDICTS:
+            raise ValueError(f"correction #{ident}: verdict must be {' or '.join(VERDICTS)}, not {verdict!r}")
+        if not (isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, str) and r for r in rows)):
+            raise ValueError(f"correction #{ident}: rows must be two row IRIs, not {rows!r}")
+        undone = data.get("undone")
+        if undone is not None and not isinstance(undone, dict):
+            raise ValueError(f"correction #{ident}: undone must be an object or null, not {undone!r}")
+        a, b = sorted(rows)
+        return cls(ident, verdict, (a, b), str(data["why"]), str(data["by"]), str(data["at"]), undone)
 
     def words(self) -> str:
         """The correction as the pages and reasons say it."""
@@ -102,11 +115,16 @@ class Correction:
         return f"corrected by hand: {a} and {b} {what} (#{self.id}, by {self.by}, {self.at[:10]}): {self.why}"
 
 
-def _text(value: str | None, param: str) -> str:
+def _text(value: str | None, param: str, one_line: bool = False) -> str:
+    """`value` checked and trimmed; a line break written \\r\\n (a Windows file, a browser's form) or
+    \\r is a line break, \\n; `one_line` (a name) allows none."""
     if value is None or not value.strip():
         raise CurationError(param, "required and must not be empty")
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     if len(value) > MAX_TEXT:
         raise CurationError(param, f"longer than {MAX_TEXT} characters")
+    if one_line and "\n" in value.strip():
+        raise CurationError(param, "one line: a line break is not allowed")
     if any(ord(c) < 32 and c not in "\t\n" for c in value):
         raise CurationError(param, "control characters are not allowed")
     return value.strip()
@@ -124,7 +142,11 @@ class CurationFile:
             return []
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return [Correction.from_json(c) for c in data["corrections"]]
+            found = [Correction.from_json(c) for c in data["corrections"]]
+            twice = sorted(i for i, n in Counter(c.id for c in found).items() if n > 1)
+            if twice:
+                raise ValueError(f"correction #{twice[0]} given twice")
+            return found
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise KgError(f"{self.path}: unreadable corrections file: {e}") from e
 
@@ -147,7 +169,7 @@ class CurationFile:
         pair is superseded by it. Its id is one more than any id ever given."""
         if verdict not in VERDICTS:
             raise CurationError("verdict", f"must be {' or '.join(VERDICTS)}, not {verdict!r}")
-        why, by = _text(why, labels.why), _text(by, labels.by)
+        why, by = _text(why, labels.why), _text(by, labels.by, one_line=True)
         pair = (min(rows), max(rows))
         with self._locked() as known:
             at = now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -162,11 +184,11 @@ class CurationFile:
             number = int(str(ident).strip().lstrip("#"))
         except ValueError:
             raise CurationError(labels.id, f"must be a correction number (kg curate list), not {ident!r}") from None
-        by = _text(by, labels.by)
+        by = _text(by, labels.by, one_line=True)
         with self._locked() as known:
             found = next((c for c in known if c.id == number), None)
             if found is None:
-                raise CurationError(labels.id, f"no correction #{number} in {self.path}")
+                raise CurationError(labels.id, f"no correction #{number} (the list of corrections gives their numbers)")
             if not found.active:
                 raise CurationError(labels.id, f"correction #{number} was undone already")
             at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -350,9 +372,11 @@ class Hand:
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:
-    """build.json's `curations`: counts by status, and every correction not applied, with why."""
+    """build.json's `curations`: counts by status, every correction not applied, with why, and the
+    ids of all the build saw (one recorded after it, `--no-apply`, is not applied yet)."""
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in (APPLIED, CONFLICT, VANISHED, APART)}
-    return {**counts, "not_applied": [o.to_json() for o in outcomes if o.status != APPLIED]}
+    return {**counts, "not_applied": [o.to_json() for o in outcomes if o.status != APPLIED],
+            "ids": sorted(o.correction.id for o in outcomes)}
 
 
 def not_applied_lines(outcomes: list[Outcome]) -> list[str]:

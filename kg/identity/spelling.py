@@ -12,7 +12,8 @@ others through its variant keys, computed from the key alone:
   Cyrillic: "Г. Иванов" is how Russian writes initials). A CJK or Arabic name has no initials:
   its first character is a whole syllable or word, and one-character given names are common
   ("王 伟"), so such names get the `f` and `m` keys, and a one-character word is never read as
-  an initial of a longer one.
+  an initial of a longer one;
+- `c`: a CJK name's characters without its spaces ("王伟" ~ "王 伟", "佐藤健二" ~ "佐藤 健二").
 
 Two keys sharing a variant key are a candidate pair only if their words are `compatible` (same
 family name, every given name equal or an initial of the other's, a middle name at most dropped);
@@ -24,22 +25,55 @@ given names that merely start alike, "Lei Liu" and "Liyuan Liu", are never varia
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 from urllib.parse import unquote
 
-from kg.names import loose_key
+from kg.identity.facts import _CJK
+from kg.names import loose_key, name_key
 
 BUCKET_MAX = 400
 PAIRS = "identity-variant-pairs.json"  # beside the index
 
 
+# Scripts whose marks a name may be written with or without: accents (Latin, Greek, Cyrillic),
+# vowel points (Arabic harakat, Hebrew niqqud). Elsewhere a mark is part of the spelling: an Indic
+# or Thai vowel sign ("कमल" Kamal, "कमला" Kamala), a kana voicing mark ("ゴトウ" Gotō, "コトウ" Kotō).
+_OPTIONAL_MARKS = ("LATIN", "GREEK", "CYRILLIC", "ARABIC", "HEBREW")
+
+
+@lru_cache(maxsize=4096)
+def _marks_optional(base: str) -> bool:
+    return unicodedata.name(base, "").startswith(_OPTIONAL_MARKS)
+
+
+# An apostrophe inside a word joins it ("O'Neil" is one family name, not a middle name "O" and "Neil")
+_APOSTROPHE = re.compile("(?<=\\w)['\u2019\u02bc\u2018](?=\\w)")
+
+
 @lru_cache(maxsize=65536)
 def words(key: str) -> tuple[str, ...]:
-    """The words of a name key with diacritics and punctuation folded ('J.-P. Sartre' -> j, p, sartre)."""
-    return tuple(loose_key(key).split())
+    """The words of a name key with diacritics and punctuation folded ('J.-P. Sartre' -> j, p, sartre);
+    kg.names.loose_key but for an apostrophe inside a word, which joins it ('O'Neil' -> oneil), and
+    the marks of scripts where they are letters, which are kept (and never read as punctuation,
+    which would cut 'अनिल' into two words)."""
+    key = _APOSTROPHE.sub("", key)
+    if key.isascii():
+        return tuple(loose_key(key).split())
+    out: list[str] = []
+    base = ""
+    for c in unicodedata.normalize("NFKD", name_key(key)):
+        if unicodedata.category(c)[0] == "M":
+            if base.isalnum() and not _marks_optional(base):
+                out.append(c)
+            continue
+        base = c
+        out.append(c if c.isalnum() and c != "_" or c.isspace() else " ")
+    return tuple(unicodedata.normalize("NFKC", "".join(out)).split())
 
 
 @lru_cache(maxsize=65536)
@@ -61,12 +95,23 @@ def abbreviated(ws: tuple[str, ...]) -> bool:
     return any(len(w) == 1 for w in ws[:-1])
 
 
+def _unspaced(ws: tuple[str, ...]) -> str | None:
+    """A CJK name's characters without its spaces ('王 伟', '王伟' -> '王伟'; '佐藤 健二'): such a name
+    is written with or without a space between family and given name. None for other names and for
+    a one-character name."""
+    joined = "".join(ws)
+    return joined if len(joined) > 1 and _CJK.fullmatch(joined) else None
+
+
 def variant_keys(key: str) -> list[str]:
-    """The variant keys of a name key (see the module docstring); none for a one-word name."""
+    """The variant keys of a name key (see the module docstring); for a one-word name, only the
+    unspaced key of a CJK name."""
     ws = words(key)
+    unspaced = _unspaced(ws)
+    out = [] if unspaced is None else [f"c {unspaced}"]
     if len(ws) < 2:
-        return []
-    out = ["f " + " ".join(sorted(ws)), f"m {ws[0]} {ws[-1]}"]
+        return out
+    out += ["f " + " ".join(sorted(ws)), f"m {ws[0]} {ws[-1]}"]
     if len(ws) > 2:  # given names joined: a two-word name's `m` key is the same
         out.append(f"m {''.join(ws[:-1])} {ws[-1]}")
     if cased(ws):
@@ -93,6 +138,9 @@ def _aligned(a: tuple[str, ...], b: tuple[str, ...], initials: bool) -> bool:
 def compatible(a: str, b: str) -> bool:
     """Whether two different name keys may be spellings of one person's name."""
     wa, wb = words(a), words(b)
+    unspaced = _unspaced(wa)
+    if unspaced is not None and unspaced == _unspaced(wb):
+        return True
     if len(wa) < 2 or len(wb) < 2:
         return False
     if sorted(wa) == sorted(wb):
@@ -109,6 +157,8 @@ def relation(a: str, b: str) -> str:
         return "the same name with diacritics or punctuation folded"
     if sorted(wa) == sorted(wb):
         return "given and family names swapped"
+    if _unspaced(wa) is not None and _unspaced(wa) == _unspaced(wb):
+        return "the same name written with or without a space"
     if (len(wa[0]) == 1) != (len(wb[0]) == 1) or (len(wa[-1]) == 1) != (len(wb[-1]) == 1):
         return "a given name written as an initial"
     if len(wa) != len(wb):

@@ -1,9 +1,10 @@
 """/api/curations: the corrections by hand of the served store (kg.curate), over HTTP.
 
 GET lists them (JSON, or RDF by Accept: text/turtle, application/n-triples, application/ld+json);
-POST records one and applies it (a new generation, as `kg curate same|distinct` does); DELETE
-/api/curations/ID undoes one. POST and DELETE need the update token (`kg serve --update-token`,
-as SPARQL Update does): 401 without it, 403 with a wrong one or when updates are off.
+POST records one and applies it (a new generation, as `kg curate same|distinct` does) and answers
+its Location, /api/curations/ID, which GET answers (one correction, as listed); DELETE undoes one.
+POST and DELETE need the update token (`kg serve --update-token`, as SPARQL Update does): 401
+without it, 403 with a wrong one or when updates are off.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from kg.errors import KgError
 from kg.formats import DATA_JSON, JSON_LD, N_TRIPLES, RDF_XML, TURTLE
 from kg.identity.curation import API, VERDICTS, CurationError
+from kg.server.html import prefers_html
 from kg.server.negotiation import by_name, choose
 from kg.server.protocol import ProtocolError
 from kg.server.web import Site, error, json_response
@@ -46,7 +48,10 @@ class Curations:
             if every not in ("true", "false", "1", "0", ""):
                 return error(400, f"all: must be true or false, not {every!r}", as_json=True)
             given = request.query_params.get("format")
-            fmt = by_name(given, OFFERS) if given else choose(OFFERS, request.headers.get("accept"))
+            accept = request.headers.get("accept")
+            # a browser (text/html first, then application/xml;q=0.9) gets the JSON, not RDF/XML to save
+            fmt = by_name(given, OFFERS) if given else DATA_JSON if prefers_html(accept, OFFERS) \
+                else choose(OFFERS, accept)
             if fmt is None:
                 return error(400 if given else 406, f"format: offered {', '.join(f.name for f in OFFERS)}",
                              as_json=True)
@@ -61,6 +66,27 @@ class Curations:
             return error(500, str(e), as_json=True)
         request.scope["kg.note"] = f"curations {len(found)}"
         return json_response({"curations": [x.to_json() for x in found]}, 200, headers)
+
+    async def one(self, request: Request) -> Response:
+        """One correction, as the list shows it (undone ones too): where POST's Location points."""
+        from kg.curate import listing
+
+        given = request.path_params["ident"]
+        try:
+            store = self._store()
+            number = int(given.strip().lstrip("#"))
+        except ProtocolError as e:
+            return error(e.status, e.message, e.headers, as_json=True)
+        except ValueError:
+            return error(400, f"id: must be a correction number, not {given!r}", as_json=True, param="id")
+        try:
+            found = await run_in_threadpool(listing, store, True)
+        except KgError as e:
+            return error(500, str(e), as_json=True)
+        mine = next((x for x in found if x.correction.id == number), None)
+        if mine is None:
+            return error(404, f"id: no correction #{number}", as_json=True, param="id")
+        return json_response(mine.to_json(), 200, {"Cache-Control": "no-cache"})
 
     async def create(self, request: Request) -> Response:
         from kg.curate import add
@@ -80,8 +106,9 @@ class Curations:
                 raise CurationError("why", "required: say why, in words (it is kept with the correction)")
             if not (fields["by"] or "").strip():
                 raise CurationError("by", "required: who makes the correction")
+            served = (str(request.base_url), self.site.base)  # a row's page here names it, as its IRI does
             done = await run_in_threadpool(add, store, str(verdict), fields["a"] or "", fields["b"] or "",
-                                           fields["why"] or "", fields["by"] or "", API)
+                                           fields["why"] or "", fields["by"] or "", API, served=served)
         except ProtocolError as e:
             return error(e.status, e.message, e.headers, as_json=True)
         except CurationError as e:
@@ -116,6 +143,7 @@ class Curations:
         return [
             Route("/api/curations", self.listing, methods=["GET", "HEAD"]),
             Route("/api/curations", self.create, methods=["POST"]),
+            Route("/api/curations/{ident}", self.one, methods=["GET", "HEAD"]),
             Route("/api/curations/{ident}", self.delete, methods=["DELETE"]),
         ]
 

@@ -320,6 +320,12 @@ def _curations() -> dict[str, Any]:
                               "400": {"description": "A bad field; `param` names it", "content": error},
                               "415": {"description": "Not JSON", "content": error}, **token}}},
         "/api/curations/{id}": {
+            "get": {
+                "summary": "One correction (undone ones too) and what the store did with it, as listed",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "OK", "content": one},
+                              "400": {"description": "Not a correction number", "content": error},
+                              "404": {"description": "No such correction", "content": error}}},
             "delete": {
                 "summary": "Undo a correction (kg curate undo); it stays in the log, marked undone",
                 "security": secured,
