@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
 _HOMONYM = re.compile(r"\s+\d{4}$")
 _PUNCT = re.compile(r"[^\w\s]|_")
+
+
+# Scripts whose marks a word may be written with or without: accents (Latin, Greek, Cyrillic), vowel
+# points (Arabic harakat, Hebrew niqqud). Elsewhere a mark is part of the spelling: an Indic or Thai
+# vowel sign ("कमल" Kamal, "कमला" Kamala), a kana voicing mark ("ゴトウ" Gotō, "コトウ" Kotō).
+_OPTIONAL_MARKS = ("LATIN", "GREEK", "CYRILLIC", "ARABIC", "HEBREW")
+
+
+@lru_cache(maxsize=4096)
+def marks_optional(base: str) -> bool:
+    """Whether the marks on the character `base` may be left out of a word written with it (its
+    script's marks are accents or vowel points), rather than being part of its spelling."""
+    return unicodedata.name(base, "").startswith(_OPTIONAL_MARKS)
 
 
 def strip_homonym(name: str) -> str:

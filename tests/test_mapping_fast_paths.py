@@ -27,7 +27,7 @@ from kg import sources
 from kg.adjacency import Collector
 
 # the words' pattern, the CJK runs and the function words are data both paths share; the reference is the loop
-from kg.identity.facts import _CJK, _STOP, _WORD, title_words
+from kg.identity.facts import _CJK, _STOP, fold_title, title_words
 from kg.iris import DEFAULT_BASE_IRI, Minter
 from kg.mapping import Mapper
 from kg.names import loose_key, name_key, strip_homonym
@@ -75,12 +75,11 @@ def loose_key_reference(name: str) -> str:
 
 
 def title_words_reference(title: str) -> set[str]:
-    folded = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
-    folded = unicodedata.normalize("NFC", folded)
+    folded = fold_title(title)
     out: set[str] = set()
     for run in _CJK.findall(folded):
         out.update([run] if len(run) == 1 else (run[k: k + 2] for k in range(len(run) - 1)))
-    for word in _WORD.findall(_CJK.sub(" ", folded)):
+    for word in _CJK.sub(" ", folded).split():
         if len(word) >= 3 and not word.isdigit() and word not in _STOP:
             out.add(word)
     return out

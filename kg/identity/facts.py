@@ -31,6 +31,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 
 from kg.iris import Minter, dblp_iri, openalex_iri, orcid_iri
+from kg.names import marks_optional
 from kg.records import Affiliation, Author, AuthorDetail, Paper, Venue
 from kg.terms import KG
 
@@ -68,14 +69,29 @@ def title_words(title: str) -> set[str]:
             if len(word) >= 3 and not word.isdigit() and word not in _STOP:
                 out.add(word)
         return out
-    folded = "".join([c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c)])
-    folded = unicodedata.normalize("NFC", folded)
+    folded = fold_title(title)
     for run in _CJK.findall(folded):
         out.update([run] if len(run) == 1 else (run[k: k + 2] for k in range(len(run) - 1)))
-    for word in _WORD.findall(_CJK.sub(" ", folded)):
+    for word in _CJK.sub(" ", folded).split():
         if len(word) >= 3 and not word.isdigit() and word not in _STOP:
             out.add(word)
     return out
+
+
+def fold_title(title: str) -> str:
+    """A title case folded, its accents and vowel points dropped (kg.names.marks_optional: NFC and NFD
+    spellings agree), the marks that spell a word kept in it (an Indic vowel sign: "लर्निंग" stays one
+    word, not "लरन"), and everything that is neither a letter, a digit, "_" nor such a mark a space."""
+    out: list[str] = []
+    base = ""
+    for c in unicodedata.normalize("NFKD", title.casefold()):
+        if unicodedata.category(c)[0] == "M":
+            if base.isalnum() and not marks_optional(base):
+                out.append(c)
+            continue
+        base = c
+        out.append(c if c.isalnum() or c == "_" else " ")
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 def fold(text: str) -> str:

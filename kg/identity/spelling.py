@@ -34,21 +34,10 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from kg.identity.facts import _CJK
-from kg.names import loose_key, name_key
+from kg.names import loose_key, marks_optional, name_key
 
 BUCKET_MAX = 400
 PAIRS = "identity-variant-pairs.json"  # beside the index
-
-
-# Scripts whose marks a name may be written with or without: accents (Latin, Greek, Cyrillic),
-# vowel points (Arabic harakat, Hebrew niqqud). Elsewhere a mark is part of the spelling: an Indic
-# or Thai vowel sign ("कमल" Kamal, "कमला" Kamala), a kana voicing mark ("ゴトウ" Gotō, "コトウ" Kotō).
-_OPTIONAL_MARKS = ("LATIN", "GREEK", "CYRILLIC", "ARABIC", "HEBREW")
-
-
-@lru_cache(maxsize=4096)
-def _marks_optional(base: str) -> bool:
-    return unicodedata.name(base, "").startswith(_OPTIONAL_MARKS)
 
 
 # An apostrophe inside a word joins it ("O'Neil" is one family name, not a middle name "O" and "Neil")
@@ -68,7 +57,7 @@ def words(key: str) -> tuple[str, ...]:
     base = ""
     for c in unicodedata.normalize("NFKD", name_key(key)):
         if unicodedata.category(c)[0] == "M":
-            if base.isalnum() and not _marks_optional(base):
+            if base.isalnum() and not marks_optional(base):
                 out.append(c)
             continue
         base = c
