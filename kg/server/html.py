@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import jinja2
 import pyoxigraph as ox
 
 from kg.formats import HTML, Format, find
+from kg.iris import segment
 from kg.jsonld import PREFIXES
 from kg.server.negotiation import Range, by_name, parse_accept, quality
 
@@ -37,7 +38,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["q"] = lambda s: quote(str(s), safe="")
+    env.filters["q"] = lambda s: segment(str(s))  # a name in a path: "." and ".." as %2E, else quote()'s
     return env
 
 

@@ -7,14 +7,15 @@ author, paper, venue and other resource pages render kg.describe's view of the r
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from kg.iris import segment
 from kg.server.html import CSP, page_context, page_html
-from kg.server.web import MAX_NAME, BadRequest, Site, moved, raw_path, result_message, root
+from kg.server.web import MAX_NAME, BadRequest, Site, has_control, moved, raw_path, result_message, root
 
 PAGE_RESULTS = 20  # results on a page of /search unless `limit` says
 
@@ -187,6 +188,8 @@ class Pages:
         name = request.path_params.get("name", "")
         if not name.strip() or len(name) > MAX_NAME:
             return self.error(request, 400, f"give a name (at most {MAX_NAME} characters)")
+        if has_control(name):
+            return self.error(request, 400, "a name has no control characters (a newline, a tab...)")
         return await self.cluster_page(request, name)
 
     async def showcase(self) -> dict[str, Any]:
@@ -218,7 +221,7 @@ class Pages:
         params = request.query_params
         name = params.get("name", "")
         if "q" not in params and name.strip():
-            return RedirectResponse(f"clusters/{quote(name.strip(), safe='')}", 303)
+            return RedirectResponse(f"clusters/{segment(name.strip())}", 303)
         ctx = self.context(request)
         q = params.get("q", "")
         form = {"q": q[:MAX_QUERY_PARAM], "kind": params.get("kind") or "all"}
@@ -322,7 +325,7 @@ class Pages:
     def routes(self) -> list[BaseRoute]:
         get = ["GET", "HEAD"]
         return [
-            Route("/clusters/{name:path}", self.clusters, methods=get),
+            Route("/clusters/{name:rest}", self.clusters, methods=get),
             Route("/clusters", self.search, methods=get),
             Route("/search", self.search, methods=get),
             Route("/path", self.path_page, methods=get),

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from kg.iris import DEFAULT_BASE_IRI
+from kg.iris import DEFAULT_BASE_IRI, segment
 from kg.server.config import ServerConfig
 from kg.server.messages import Job, Result
 from kg.server.page_cache import Answer, PageCache
@@ -24,6 +25,35 @@ from kg.server.tables import Caches
 from kg.store import StoreDir
 
 MAX_NAME = 4000  # longest name or author accepted in a URL (characters)
+
+
+class _Rest(Convertor[str]):
+    """A route's last parameter as `{name:rest}`: the rest of the decoded path, whatever it holds.
+    Starlette's `path` (`.*`) stops at a newline, so "/api/clusters/O'Brien%0A" matched as the name
+    "O'Brien" (the route's `$` matches before a final newline) and "a%0Ab" matched no route; with this
+    one the handler sees the whole name and refuses its control characters."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("rest", _Rest())
+
+
+def has_control(text: str) -> bool:
+    """Whether `text` holds a C0 control character (a newline, a tab, NUL...): never part of a name."""
+    return any(ord(c) < 32 for c in text)
+
+
+def path_segments(path: str) -> str:
+    """`path` with each segment that is "." or ".." sent as %2E: a client removes dot segments from
+    a URL it is given (RFC 3986 5.2.4), and `requests` sends %2E as "." (an unreserved character)."""
+    return "/".join(segment(s) if s in (".", "..") else s for s in path.split("/"))
 
 
 class BadRequest(Exception):
@@ -195,6 +225,7 @@ def public_url(request: Request, base: str, path: str, query: str = "") -> str:
     otherwise (the server reached at another address) the request's own scheme and host.
     """
     asked = request.url
+    path = path_segments(path)
     if urlsplit(base).netloc.lower() == asked.netloc.lower():
         url = urljoin(base, path)
     else:

@@ -1,0 +1,146 @@
+"""Names that are URL syntax of their own, through a real `kg serve` and the clients people use.
+
+- "." and ".." are dot segments: a client removes them from a path ("/clusters/." is "/clusters/"),
+  so every link the server writes to such a name (the search box's redirect, the author page's "name
+  cluster" link, the cluster page's JSON and pairs links, the API's `next`) must percent-encode
+  them as %2E, as kg.iris.segment does for IRIs. `requests` also sends %2E as "." (it unquotes
+  unreserved characters), so the server must answer "/api/clusters/." for the name "." too.
+- A control character anywhere in a name is refused with 400, as it is in the middle: Starlette's
+  `path` parameters (`.*`) stop at a newline, so "O'Brien%0A" was answered as O'Brien's cluster and
+  "a%0Ab" matched no route at all (a bare text 404).
+"""
+
+from __future__ import annotations
+
+import html
+import http.client
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import requests
+from conftest import DATA
+from server_fixtures import Server, running
+
+import kg
+from kg.cluster_page import cluster_page
+from kg.paths import coauthors
+
+DOTS = DATA / "names" / "dots.xml"
+ENCODED = {".": "%2E", "..": "%2E%2E"}
+HEADING = re.compile(r"<h1>(.*?)</h1>", re.S)
+CLUSTER_HREF = re.compile(r'href="([^"]*clusters/[^"]*)"')
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dots") / "store"
+    kg.build([DOTS], path, kind="dblp")
+    return path
+
+
+@pytest.fixture(scope="module")
+def expected(store: Path) -> dict[str, dict[str, Any]]:
+    """The library's answer for each name: its cluster's first page, all its papers, its row."""
+    with kg.open_store(store) as db:
+        return {name: {"cluster": cluster_page(db, name).to_json(),
+                       "papers": [p["iri"] for p in cluster_page(db, name, page_size=500).to_json()["papers"]],
+                       "row": coauthors(db, name).to_json()["author"]["iri"]}
+                for name in ENCODED}
+
+
+@pytest.fixture(scope="module")
+def server(store: Path, expected: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running(store, "--workers", "1", log=tmp_path_factory.mktemp("serve") / "serve.log") as served:
+        yield served
+
+
+def _heading(text: str) -> str:
+    found = HEADING.search(text)
+    assert found is not None
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize("name", list(ENCODED))
+def test_a_name_of_dots_pages_through_its_cluster_with_requests(name: str, server: Server,
+                                                               expected: dict[str, dict[str, Any]]) -> None:
+    """`requests` without a session, following `next` from page to page: every paper, once."""
+    url: str | None = f"{server.url}/api/clusters/{ENCODED[name]}?page_size=1"
+    papers: list[str] = []
+    while url is not None:
+        r = requests.get(url, timeout=30)
+        assert r.status_code == 200, (url, r.status_code, r.text[:200])
+        data = r.json()
+        assert data["name"] == name and data["rows"] == expected[name]["cluster"]["rows"], url
+        papers += [p["iri"] for p in data["papers"]]
+        url = data["next"]
+        assert url is None or "%2E" in url, url  # a dot segment in `next` would be removed by the client
+    assert papers == expected[name]["papers"] and len(papers) == 3
+
+
+@pytest.mark.parametrize("name", list(ENCODED))
+def test_a_name_of_dots_is_reached_sent_as_is(name: str, server: Server, expected: dict[str, dict[str, Any]]) -> None:
+    """The bytes on the wire exactly as written (http.client): %2E, and a bare "." as requests sends it."""
+    host, port = urlsplit(server.url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        for path in (ENCODED[name], name):
+            conn.request("GET", f"/api/clusters/{path}")
+            answer = conn.getresponse()
+            body = answer.read()
+            assert answer.status == 200, (path, body[:200])
+            got = requests.models.complexjson.loads(body)
+            got.pop("next")
+            assert got == expected[name]["cluster"], path
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("name", list(ENCODED))
+def test_every_link_the_server_writes_to_a_name_of_dots_reaches_it(name: str, server: Server,
+                                                                   expected: dict[str, dict[str, Any]]) -> None:
+    """Each link resolved as a browser resolves it (RFC 3986: dot segments removed), then followed."""
+    want = expected[name]["cluster"]
+    # The search box (GET /clusters?name=...): its 303's Location.
+    r = requests.get(f"{server.url}/clusters", params={"name": name}, allow_redirects=False, timeout=30)
+    assert r.status_code == 303
+    links = {"search box": urljoin(r.url, r.headers["location"])}
+    # The author row's own page: its "name cluster" link.
+    author = requests.get(server.url + urlsplit(expected[name]["row"]).path, headers={"Accept": "text/html"},
+                          timeout=30)
+    assert author.status_code == 200
+    found = re.search(r'<a id="cluster-link" href="([^"]*)"', author.text)
+    assert found is not None
+    links["author page"] = urljoin(author.url, html.unescape(found.group(1)))
+    # The cluster page's own links: the JSON and CSV of the API, the pairwise verdicts.
+    page = requests.get(f"{server.url}/clusters/{ENCODED[name]}", timeout=30)
+    assert page.status_code == 200 and _heading(page.text) == name
+    for i, href in enumerate(CLUSTER_HREF.findall(page.text)):
+        links[f"cluster page link {i}"] = urljoin(f"{server.url}/clusters/{ENCODED[name]}", html.unescape(href))
+    assert len(links) >= 5, links
+    for what, link in links.items():
+        r = requests.get(link, timeout=30)
+        assert r.status_code == 200, (what, link, r.status_code)
+        if "/api/" in link and "format=csv" not in link:
+            assert r.json()["name"] == name, (what, link)
+        elif "/api/" not in link:
+            assert _heading(r.text) in (name, f"{name}: pairwise verdicts"), (what, link)
+    assert want["paper_count"] == 3
+
+
+@pytest.mark.parametrize("api", ["clusters", "coauthors", "reach"])
+@pytest.mark.parametrize("path", ["Siobh%C3%A1n%20O'Brien%0A", "Siobh%C3%A1n%0AO'Brien", "%0ASiobh%C3%A1n%20O'Brien"])
+def test_a_newline_anywhere_in_a_name_is_400_from_the_api(api: str, path: str, server: Server) -> None:
+    r = requests.get(f"{server.url}/api/{api}/{path}", timeout=30)
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert "control characters" in r.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["Siobh%C3%A1n%20O'Brien%0A", "Siobh%C3%A1n%0AO'Brien", "Siobh%C3%A1n%20O'Brien%00"])
+def test_a_control_character_in_a_name_is_a_400_page(path: str, server: Server) -> None:
+    r = requests.get(f"{server.url}/clusters/{path}", timeout=30)
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert r.headers["content-type"].startswith("text/html") and "control characters" in r.text
