@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 import requests
@@ -144,3 +144,28 @@ def test_a_control_character_in_a_name_is_a_400_page(path: str, server: Server) 
     r = requests.get(f"{server.url}/clusters/{path}", timeout=30)
     assert r.status_code == 400, (r.status_code, r.text[:200])
     assert r.headers["content-type"].startswith("text/html") and "control characters" in r.text
+
+
+# -- an IRI's path as a client writes it: encodeURIComponent leaves ' ( ) * ! ~ alone, a person types ':'
+
+ROW = "dblp:Siobhán O'Brien"
+
+
+def _as_javascript_writes_it(ident: str) -> str:
+    """`encodeURIComponent(ident)`: what a page's script or a person building a URL sends."""
+    return quote(ident, safe="!'()*~")
+
+
+@pytest.mark.parametrize("shape", [
+    "{}.ttl", "{}.jsonld", "{}.nt", "{}.rdf", "{}.html", "{}?format=ttl", "{}?format=bibtex", "{}?format=csv"])
+@pytest.mark.parametrize("write", [_as_javascript_writes_it, lambda ident: quote(ident, safe=":'")])
+def test_a_document_of_an_author_row_is_found_however_its_id_is_encoded(shape: str, write: Any,
+                                                                        server: Server) -> None:
+    """The suffixed documents and the downloads answer as the bare resource does (which re-encodes the
+    path as kg mints it): the same body as for the path in kg's own encoding."""
+    canonical = requests.get(f"{server.url}/author/{shape.format(quote(ROW, safe=''))}", timeout=30)
+    assert canonical.status_code == 200
+    r = requests.get(f"{server.url}/author/{shape.format(write(ROW))}", timeout=30)
+    assert r.status_code == 200, (r.url, r.status_code, r.text[:200])
+    assert r.content == canonical.content, r.url
+    assert r.headers.get("content-location") == canonical.headers.get("content-location")
