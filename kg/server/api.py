@@ -32,6 +32,7 @@ from kg.server.web import (
     has_control,
     json_response,
     moved,
+    name_path,
     public_url,
     raw_path,
 )
@@ -229,7 +230,7 @@ class Api:
     def page_url(self, request: Request, page: int) -> str:
         """This request's URL as clients see it, with `page` set (other parameters kept)."""
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(page))]
-        return public_url(request, self.site.base, raw_path(request).lstrip("/"), urlencode(params))
+        return public_url(request, self.site.base, name_path(raw_path(request)).lstrip("/"), urlencode(params))
 
     async def paths(self, request: Request) -> Response:
         q = request.query_params

@@ -20,7 +20,7 @@ import jinja2
 import pyoxigraph as ox
 
 from kg.formats import HTML, Format, find
-from kg.iris import segment
+from kg.iris import name_segment
 from kg.jsonld import PREFIXES
 from kg.server.negotiation import Range, by_name, parse_accept, quality
 
@@ -38,7 +38,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["q"] = lambda s: segment(str(s))  # a name in a path: "." and ".." as %2E, else quote()'s
+    env.filters["q"] = lambda s: name_segment(str(s))  # a name in a path ("." as ".%20"); a query's value
     return env
 
 

@@ -13,9 +13,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from kg.iris import segment
+from kg.iris import name_segment
 from kg.server.html import CSP, page_context, page_html
-from kg.server.web import MAX_NAME, BadRequest, Site, has_control, moved, raw_path, result_message, root
+from kg.server.web import (
+    MAX_NAME,
+    BadRequest,
+    Site,
+    has_control,
+    moved,
+    raw_path,
+    result_message,
+    root,
+)
 
 PAGE_RESULTS = 20  # results on a page of /search unless `limit` says
 
@@ -221,7 +230,7 @@ class Pages:
         params = request.query_params
         name = params.get("name", "")
         if "q" not in params and name.strip():
-            return RedirectResponse(f"clusters/{segment(name.strip())}", 303)
+            return RedirectResponse(f"clusters/{name_segment(name.strip())}", 303)
         ctx = self.context(request)
         q = params.get("q", "")
         form = {"q": q[:MAX_QUERY_PARAM], "kind": params.get("kind") or "all"}

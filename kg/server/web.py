@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from kg.iris import DEFAULT_BASE_IRI, segment
+from kg.iris import DEFAULT_BASE_IRI, name_segment
 from kg.server.config import ServerConfig
 from kg.server.messages import Job, Result
 from kg.server.page_cache import Answer, PageCache
@@ -50,10 +50,16 @@ def has_control(text: str) -> bool:
     return any(ord(c) < 32 for c in text)
 
 
-def path_segments(path: str) -> str:
-    """`path` with each segment that is "." or ".." sent as %2E: a client removes dot segments from
-    a URL it is given (RFC 3986 5.2.4), and `requests` sends %2E as "." (an unreserved character)."""
-    return "/".join(segment(s) if s in (".", "..") else s for s in path.split("/"))
+def _dots(segment: str) -> bool:
+    """Whether a browser takes this path segment as "." or ".." (WHATWG: %2E in any case counts)."""
+    return segment.lower().replace("%2e", ".") in (".", "..")
+
+
+def name_path(path: str) -> str:
+    """A request's path (percent-encodings kept) for a link to it: a last segment of dots (a name that
+    reached the server as "/api/clusters/." or "%2E") written as name_segment writes it."""
+    head, _, last = path.rpartition("/")
+    return f"{head}/{name_segment(unquote(last))}" if _dots(last) else path
 
 
 class BadRequest(Exception):
@@ -225,7 +231,6 @@ def public_url(request: Request, base: str, path: str, query: str = "") -> str:
     otherwise (the server reached at another address) the request's own scheme and host.
     """
     asked = request.url
-    path = path_segments(path)
     if urlsplit(base).netloc.lower() == asked.netloc.lower():
         url = urljoin(base, path)
     else:
