@@ -196,3 +196,26 @@ def test_a_document_of_an_author_row_is_found_however_its_id_is_encoded(shape: s
     assert r.status_code == 200, (r.url, r.status_code, r.text[:200])
     assert r.content == canonical.content, r.url
     assert r.headers.get("content-location") == canonical.headers.get("content-location")
+
+
+@pytest.mark.parametrize("name", list(ENCODED))
+def test_every_link_of_the_pages_of_a_name_of_dots_answers_in_a_browser(name: str, server: Server,
+                                                                       expected: dict[str, dict[str, Any]]) -> None:
+    """The author row's page and its cluster's page: each link to this server, as a browser requests
+    it, answers (the row's cluster IRI BASE/cluster/%2E among them: a browser asks for /cluster/)."""
+    row = server.url + urlsplit(expected[name]["row"]).path
+    pages = [row, f"{server.url}/clusters/{quote(name)}%20"]
+    failed = []
+    for page in pages:
+        r = requests.get(page, headers={"Accept": "text/html"}, timeout=30)
+        assert r.status_code == 200, page
+        hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]*)"', r.text)]
+        # no link a browser reads otherwise than RFC 3986 does (%2E taken as a dot segment)
+        failed += [f"{page} -> {h}: a browser asks for {as_a_browser(page, h)}" for h in hrefs
+                   if as_a_browser(page, h) != urljoin(page, h)]
+        links = {as_a_browser(page, h).split("#")[0] for h in hrefs}
+        for link in sorted(u for u in links if u.startswith(server.url)):
+            answer = requests.get(link, headers={"Accept": "text/html"}, timeout=30)
+            if answer.status_code != 200:
+                failed.append(f"{page} -> {link}: {answer.status_code}")
+    assert not failed, failed

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import jinja2
 import pyoxigraph as ox
@@ -53,8 +53,15 @@ def page_context(base: str, prefix: str) -> dict[str, Any]:
 
 
 def local(base: str, prefix: str, iri: str) -> str:
-    """A link to a resource: relative to this server for IRIs under the base, the IRI itself otherwise."""
-    return prefix + iri[len(base):] if iri.startswith(base) else iri
+    """A link to a resource: relative to this server for IRIs under the base, the IRI itself otherwise.
+    A segment of dots (BASE/cluster/%2E, the cluster of the name ".") is written ".%20", which the
+    server reads back (kg.server.linked): a browser drops %2E segments as it drops "."."""
+    if not iri.startswith(base):
+        return iri
+    path = iri[len(base):]
+    if "%2E" in path:
+        path = "/".join(name_segment(unquote(s)) if s in ("%2E", "%2E%2E") else s for s in path.split("/"))
+    return prefix + path
 
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

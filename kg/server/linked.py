@@ -202,8 +202,14 @@ class Linked:
 
 
 def _normalised(path: str) -> str:
-    """The path with each segment re-encoded as kg mints it (for clients that decode %7E and the like)."""
-    return "/".join(segment(unquote(s)) if s else s for s in path.split("/"))
+    """The path with each segment re-encoded as kg mints it (for clients that decode %7E and the like);
+    a segment of dots and spaces (".%20", as the pages link BASE/cluster/%2E) is the dots."""
+    return "/".join(segment(_undotted(unquote(s))) if s else s for s in path.split("/"))
+
+
+def _undotted(value: str) -> str:
+    stripped = value.strip(" ")
+    return stripped if stripped in (".", "..") else value
 
 
 def _ontology_jsonld() -> list[dict[str, Any]]:
