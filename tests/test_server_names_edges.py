@@ -32,6 +32,7 @@ from kg.paths import coauthors
 
 DOTS = DATA / "names" / "dots.xml"
 ENCODED = {".": "%2E", "..": "%2E%2E"}
+LONG = "Maximilian " + "Alexander " * 24 + "von Langenname"  # longer than the 200 characters search keeps
 HEADING = re.compile(r"<h1>(.*?)</h1>", re.S)
 CLUSTER_HREF = re.compile(r'href="([^"]*clusters/[^"]*)"')
 
@@ -219,3 +220,16 @@ def test_every_link_of_the_pages_of_a_name_of_dots_answers_in_a_browser(name: st
             if answer.status_code != 200:
                 failed.append(f"{page} -> {link}: {answer.status_code}")
     assert not failed, failed
+
+
+@pytest.mark.parametrize("name", [".", "..", "+ +", LONG])
+def test_the_search_page_leads_to_the_cluster_of_a_name_search_cannot_split(name: str, server: Server) -> None:
+    """The search box (GET /search?q=NAME): the results page links the name cluster of exactly that
+    name, though the search index has no word of it (punctuation only) or keeps only its first 200
+    characters; the link, as a browser follows it, is the cluster's page."""
+    r = requests.get(f"{server.url}/search", params={"q": name}, timeout=30)
+    assert r.status_code == 200
+    found = re.findall(r'<a class="exact-cluster" href="([^"]*)">', r.text)
+    assert len(found) == 1, r.text[-2000:]
+    page = requests.get(as_a_browser(r.url, html.unescape(found[0])), timeout=30)
+    assert page.status_code == 200 and _heading(page.text) == name  # 404 for a cluster without rows

@@ -248,6 +248,7 @@ class Pages:
         if result.status != 200:
             return render("search.html", result.status, form=form, found=None, message=result_message(result), **ctx)
         found = result.data
+        exact = [s.label for s in found.exact] or await self.named_cluster(q)
         given = [(k, v) for k, v in params.multi_items() if k in ("q", "kind", "limit")]
         pager = {
             "first": (found.page - 1) * found.limit + 1,
@@ -255,8 +256,22 @@ class Pages:
             "previous": "?" + urlencode([*given, ("page", str(found.page - 1))]) if found.page > 1 else None,
             "next": "?" + urlencode([*given, ("page", str(found.page + 1))]) if found.more else None,
         }
-        answer = render("search.html", 200, headers, form=form, found=found, pager=pager, message=None, **ctx)
+        answer = render("search.html", 200, headers, form=form, found=found, exact=exact, pager=pager, message=None,
+                        **ctx)
         return self.site.keep(variant, answer, "Content-Security-Policy")
+
+    async def named_cluster(self, q: str) -> list[str]:
+        """The name cluster of exactly `q`, when the search index cannot name it: a name without a word
+        (punctuation only, "." or "+ +") or longer than the index keeps of a query; none otherwise
+        (the index's exact match is the answer)."""
+        from kg.search.fold import MAX_QUERY, clean, name_key
+
+        name = q.strip()
+        if name_key(clean(name)) and len(name) <= MAX_QUERY:
+            return []
+        result = await self.site.call("cluster", name=name, page=1, page_size=1, pairs=False)
+        data = result.data.to_json() if result.status == 200 else {}
+        return [data["name"]] if data.get("rows") else []
 
     async def path_page(self, request: Request) -> Response:
         q = request.query_params
