@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import http.client
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,3 +234,16 @@ def test_the_search_page_leads_to_the_cluster_of_a_name_search_cannot_split(name
     assert len(found) == 1, r.text[-2000:]
     page = requests.get(as_a_browser(r.url, html.unescape(found[0])), timeout=30)
     assert page.status_code == 200 and _heading(page.text) == name  # 404 for a cluster without rows
+
+
+@pytest.mark.parametrize("typed", ["Zoe Kowalska", "Zoé Kowalska", unicodedata.normalize("NFD", "Zoé Kowalska"),
+                                   "zoé KOWALSKA"])
+def test_the_search_page_links_the_name_as_typed_first(typed: str, server: Server) -> None:
+    """Two clusters one accent apart share a search key: the results page links both, the one whose
+    name is the text as typed (any case, NFC or NFD) first, whichever has more papers."""
+    r = requests.get(f"{server.url}/search", params={"q": typed}, timeout=30)
+    links = [unicodedata.normalize("NFC", html.unescape(found))
+             for found in re.findall(r'<a class="exact-cluster" href="[^"]*">([^<]*)</a>', r.text)]
+    assert sorted(links) == ["Zoe Kowalska", "Zoé Kowalska"], links
+    want = unicodedata.normalize("NFC", typed).casefold()
+    assert links[0].casefold() == want, links

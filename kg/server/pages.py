@@ -6,6 +6,7 @@ author, paper, venue and other resource pages render kg.describe's view of the r
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from urllib.parse import urlencode
 
@@ -129,6 +130,15 @@ def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _typed_first(names: list[str], typed: str) -> list[str]:
+    """`names` (the clusters a search key names: "Zoe" and "Zoé" share one) with the name as typed
+    first, in any case, composed or not; the others in their order."""
+    def folded(text: str) -> str:
+        return unicodedata.normalize("NFC", text.strip()).casefold()
+
+    return sorted(names, key=lambda name: folded(name) != folded(typed))
+
+
 class Pages:
     def __init__(self, site: Site) -> None:
         self.site = site
@@ -248,7 +258,7 @@ class Pages:
         if result.status != 200:
             return render("search.html", result.status, form=form, found=None, message=result_message(result), **ctx)
         found = result.data
-        exact = [s.label for s in found.exact] or await self.named_cluster(q)
+        exact = _typed_first([s.label for s in found.exact], q) or await self.named_cluster(q)
         given = [(k, v) for k, v in params.multi_items() if k in ("q", "kind", "limit")]
         pager = {
             "first": (found.page - 1) * found.limit + 1,
