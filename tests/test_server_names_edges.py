@@ -247,3 +247,21 @@ def test_the_search_page_links_the_name_as_typed_first(typed: str, server: Serve
     assert sorted(links) == ["Zoe Kowalska", "Zoé Kowalska"], links
     want = unicodedata.normalize("NFC", typed).casefold()
     assert links[0].casefold() == want, links
+
+
+# -- the CLI beside the server: a name the web reads as U+FFFD is a clear error on the command line
+
+
+@pytest.mark.parametrize("args", [["coauthors", b"\xff"], ["reach", b"J\xffrgen"], ["path", b"\xed\xa0\x80", "."],
+                                  ["path", ".", b"\xff"], ["cluster", b"\xff"]])
+def test_a_name_that_is_not_utf8_on_the_command_line_is_an_error_not_a_traceback(args: list[Any], store: Path) -> None:
+    """A byte that is not UTF-8 in an argument reaches Python as a lone surrogate (as a shell passes a
+    Latin-1 file name): a one-line error and a non-zero exit, as `kg cluster` gives."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "kg", *args, "--store", str(store)], capture_output=True,
+                          timeout=60)
+    err = done.stderr.decode("utf-8", "replace")
+    assert done.returncode != 0 and "Traceback" not in err, err[-600:]
+    assert "not valid Unicode" in err, err
