@@ -265,3 +265,36 @@ def test_a_name_that_is_not_utf8_on_the_command_line_is_an_error_not_a_traceback
     err = done.stderr.decode("utf-8", "replace")
     assert done.returncode != 0 and "Traceback" not in err, err[-600:]
     assert "not valid Unicode" in err, err
+
+
+# -- a name written right to left, among the left-to-right words of a page, in Chromium
+
+
+def test_a_name_written_right_to_left_keeps_the_words_around_it_in_place_in_chromium(server: Server) -> None:
+    """On the results page an Arabic name is followed by its badge and "1 author row · 1 paper": without
+    isolation the Unicode bidirectional algorithm draws the badge and the "1" into the name's
+    right-to-left run, shown as "1 [name] محمد عبد الله author row". Each must stay to the name's right."""
+    from test_browser import ARGS, _chromium
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 700})
+            page.goto(f"{server.url}/search?q=" + quote("محمد عبد الله"))
+            result = page.locator("#search-results li.result.name").first
+            name = result.locator("a strong").bounding_box()
+            badge = result.locator(".badge").bounding_box()
+            # where the note's first character ("1" of "1 author row") is drawn
+            count = result.locator(".note").evaluate(
+                "n => { const r = document.createRange(); const t = n.firstChild;"
+                " r.setStart(t, 0); r.setEnd(t, 1); return r.getBoundingClientRect().x; }")
+        finally:
+            browser.close()
+    assert name is not None and badge is not None
+    assert result_text_order(name, badge, count), (name, badge, count)
+
+
+def result_text_order(name: dict[str, float], badge: dict[str, float], count: float) -> bool:
+    """The name, then its badge, then the note, from left to right."""
+    return name["x"] + name["width"] <= badge["x"] + 1 and badge["x"] + badge["width"] <= count + 1
