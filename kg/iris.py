@@ -32,6 +32,15 @@ def segment(value: str) -> str:
     return encoded
 
 
+def name_segment(name: str) -> str:
+    """A name as one path segment of a link the server writes (/clusters/NAME): percent-encoded as
+    UTF-8, and "." or ".." followed by %20. A browser drops a segment of dots from a path, written
+    %2E too (the WHATWG URL standard: "/clusters/%2E" is "/clusters/"), and a name's surrounding
+    spaces are not part of it, so "/clusters/.%20" is the cluster of "."."""
+    encoded = quote(name, safe="")
+    return encoded + "%20" if encoded in (".", "..") else encoded
+
+
 def check_base_iri(base: str) -> str:
     if not _SCHEME.match(base) or _IRI_UNSAFE.search(base):
         raise KgError(f"--base-iri {base!r} is not an absolute IRI")

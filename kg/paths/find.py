@@ -28,7 +28,7 @@ from kg.paths.model import (
     ReachResult,
 )
 from kg.paths.reference import bipartite_graph, sparql_graph
-from kg.paths.resolve import node, resolve
+from kg.paths.resolve import node, resolve, unicode_text
 from kg.paths.search import Found, Graph, N, shortest
 from kg.paths.steps import index_graph, pattern_graph
 from kg.queries import named
@@ -89,7 +89,7 @@ def _end(data: Backend, text: str, by: By, param: str, index: AdjacencyIndex | N
     the index numbers is taken as it is, with no request, and added to `unnamed` (its name is asked
     with the chain's)."""
     if index is not None:
-        given = " ".join(text.split())
+        given = " ".join(unicode_text(text, param).split())
         iri = given[1:-1] if given.startswith("<") and given.endswith(">") else given
         if iri and (index.authors if by == "author" else index.clusters).find(iri) is not None:
             unnamed.add(iri)

@@ -62,6 +62,16 @@ def _rows_with(data: Backend, predicate: ox.NamedNode, text: str) -> list[str]:
     return sorted(s for s in subjects if _is_type(data, s, _ROW))
 
 
+def unicode_text(text: str, param: str) -> str:
+    """`text`, or QueryError naming `param` when it holds a lone surrogate: a byte that is not UTF-8
+    in a command's argument reaches Python so (the server reads one as U+FFFD)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QueryError(f"{param}: not valid Unicode text (a lone surrogate)") from None
+    return text
+
+
 def resolve(data: Backend, text: str, *, by: By = "author", param: str = "A") -> Node:
     """An author row (by="author") or a name cluster (by="cluster") from an IRI, an author id or a name.
 
@@ -70,7 +80,7 @@ def resolve(data: Backend, text: str, *, by: By = "author", param: str = "A") ->
     """
     if by not in BYS:
         raise QueryError(f"by: must be one of {', '.join(BYS)}, not {by!r}")
-    given = " ".join(text.split())
+    given = " ".join(unicode_text(text, param).split())
     if not given:
         raise UnknownAuthor(f"{param}: empty; give an author IRI, an author id or a name")
     iri = given[1:-1] if given.startswith("<") and given.endswith(">") else given

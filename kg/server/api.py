@@ -14,13 +14,14 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kg.formats import DATA, DATA_CSV, DATA_JSON, Format, find
+from kg.iris import segment
 from kg.server.negotiation import choose
 from kg.server.web import (
     MAX_NAME,
@@ -28,8 +29,10 @@ from kg.server.web import (
     Site,
     error,
     error_from,
+    has_control,
     json_response,
     moved,
+    name_path,
     public_url,
     raw_path,
 )
@@ -63,7 +66,7 @@ def _text(value: str | None, param: str) -> str:
         raise BadRequest(f"{param}: required and must not be empty")
     if len(value) > MAX_NAME:
         raise BadRequest(f"{param}: longer than {MAX_NAME} characters")
-    if any(ord(c) < 32 for c in value):
+    if has_control(value):
         raise BadRequest(f"{param}: control characters are not allowed")
     return value
 
@@ -220,14 +223,14 @@ class Api:
         path = raw_path(request)
         if "author" in survivors and "author" in request.path_params:
             route = path[: path.index("/", len("/api/")) + 1]  # "/api/coauthors/"
-            path = route + quote(survivors["author"], safe="")
+            path = route + segment(survivors["author"])
         request.scope["kg.note"] = "api merged id"
         return moved(request, self.site.base, path, {k: v for k, v in survivors.items() if k != "author"})
 
     def page_url(self, request: Request, page: int) -> str:
         """This request's URL as clients see it, with `page` set (other parameters kept)."""
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(page))]
-        return public_url(request, self.site.base, raw_path(request).lstrip("/"), urlencode(params))
+        return public_url(request, self.site.base, name_path(raw_path(request)).lstrip("/"), urlencode(params))
 
     async def paths(self, request: Request) -> Response:
         q = request.query_params
@@ -311,10 +314,10 @@ class Api:
         get = ["GET", "HEAD"]
         return [
             Route("/api/openapi.json", self.openapi, methods=get),
-            Route("/api/clusters/{name:path}", self.clusters, methods=get),
+            Route("/api/clusters/{name:rest}", self.clusters, methods=get),
             Route("/api/paths", self.paths, methods=get),
-            Route("/api/coauthors/{author:path}", self.coauthors, methods=get),
-            Route("/api/reach/{author:path}", self.reach, methods=get),
+            Route("/api/coauthors/{author:rest}", self.coauthors, methods=get),
+            Route("/api/reach/{author:rest}", self.reach, methods=get),
             Route("/api/stats", self.stats, methods=get),
             Route("/api/suggest", self.suggest, methods=get),
             Route("/api/search", self.search, methods=get),

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import unquote, urlencode
 
 import jinja2
 import pyoxigraph as ox
 
 from kg.formats import HTML, Format, find
+from kg.iris import name_segment
 from kg.jsonld import PREFIXES
 from kg.server.negotiation import Range, by_name, parse_accept, quality
 
@@ -37,7 +38,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["q"] = lambda s: quote(str(s), safe="")
+    env.filters["q"] = lambda s: name_segment(str(s))  # a name in a path ("." as ".%20"); a query's value
     return env
 
 
@@ -52,8 +53,15 @@ def page_context(base: str, prefix: str) -> dict[str, Any]:
 
 
 def local(base: str, prefix: str, iri: str) -> str:
-    """A link to a resource: relative to this server for IRIs under the base, the IRI itself otherwise."""
-    return prefix + iri[len(base):] if iri.startswith(base) else iri
+    """A link to a resource: relative to this server for IRIs under the base, the IRI itself otherwise.
+    A segment of dots (BASE/cluster/%2E, the cluster of the name ".") is written ".%20", which the
+    server reads back (kg.server.linked): a browser drops %2E segments as it drops "."."""
+    if not iri.startswith(base):
+        return iri
+    path = iri[len(base):]
+    if "%2E" in path:
+        path = "/".join(name_segment(unquote(s)) if s in ("%2E", "%2E%2E") else s for s in path.split("/"))
+    return prefix + path
 
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

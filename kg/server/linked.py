@@ -84,9 +84,8 @@ class Linked:
         if suffixed is not None and suffixed.suffix and len(path) > len(suffixed.suffix) + 1:
             tries.append((path[: -len(suffixed.suffix)], suffixed))
         tries.append((path, None))
-        fallback = _normalised(path)
-        if fallback != path:
-            tries.append((fallback, None))
+        # each as sent, then re-encoded as kg mints it ("dblp:O'Brien.ttl" is "dblp%3AO%27Brien.ttl")
+        tries += [(fallback, fmt) for doc, fmt in list(tries) if (fallback := _normalised(doc)) != doc]
         base = self.site.base
         for doc_path, suffix_fmt in tries:
             chosen = given or suffix_fmt or choose(LINKED, accept)
@@ -105,6 +104,8 @@ class Linked:
         """An author row's papers as BibTeX or CSV (`?format=bibtex`, `?format=csv`), as a download."""
         iri = self.site.base + path.lstrip("/")
         result = await self.site.call("export", iri=iri, fmt=fmt)
+        if result.status == 404 and (fallback := _normalised(path)) != path:  # as kg mints it, as resource() does
+            result = await self.site.call("export", iri=self.site.base + fallback.lstrip("/"), fmt=fmt)
         request.scope["kg.note"] = f"export {fmt}"
         if result.status == 301:
             return self.moved(request, result.data["survivor"])
@@ -201,8 +202,14 @@ class Linked:
 
 
 def _normalised(path: str) -> str:
-    """The path with each segment re-encoded as kg mints it (for clients that decode %7E and the like)."""
-    return "/".join(segment(unquote(s)) if s else s for s in path.split("/"))
+    """The path with each segment re-encoded as kg mints it (for clients that decode %7E and the like);
+    a segment of dots and spaces (".%20", as the pages link BASE/cluster/%2E) is the dots."""
+    return "/".join(segment(_undotted(unquote(s))) if s else s for s in path.split("/"))
+
+
+def _undotted(value: str) -> str:
+    stripped = value.strip(" ")
+    return stripped if stripped in (".", "..") else value
 
 
 def _ontology_jsonld() -> list[dict[str, Any]]:

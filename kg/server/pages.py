@@ -6,15 +6,26 @@ author, paper, venue and other resource pages render kg.describe's view of the r
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from kg.iris import name_segment
 from kg.server.html import CSP, page_context, page_html
-from kg.server.web import MAX_NAME, BadRequest, Site, moved, raw_path, result_message, root
+from kg.server.web import (
+    MAX_NAME,
+    BadRequest,
+    Site,
+    has_control,
+    moved,
+    raw_path,
+    result_message,
+    root,
+)
 
 PAGE_RESULTS = 20  # results on a page of /search unless `limit` says
 
@@ -119,6 +130,15 @@ def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _typed_first(names: list[str], typed: str) -> list[str]:
+    """`names` (the clusters a search key names: "Zoe" and "Zoé" share one) with the name as typed
+    first, in any case, composed or not; the others in their order."""
+    def folded(text: str) -> str:
+        return unicodedata.normalize("NFC", text.strip()).casefold()
+
+    return sorted(names, key=lambda name: folded(name) != folded(typed))
+
+
 class Pages:
     def __init__(self, site: Site) -> None:
         self.site = site
@@ -187,6 +207,8 @@ class Pages:
         name = request.path_params.get("name", "")
         if not name.strip() or len(name) > MAX_NAME:
             return self.error(request, 400, f"give a name (at most {MAX_NAME} characters)")
+        if has_control(name):
+            return self.error(request, 400, "a name has no control characters (a newline, a tab...)")
         return await self.cluster_page(request, name)
 
     async def showcase(self) -> dict[str, Any]:
@@ -218,7 +240,7 @@ class Pages:
         params = request.query_params
         name = params.get("name", "")
         if "q" not in params and name.strip():
-            return RedirectResponse(f"clusters/{quote(name.strip(), safe='')}", 303)
+            return RedirectResponse(f"clusters/{name_segment(name.strip())}", 303)
         ctx = self.context(request)
         q = params.get("q", "")
         form = {"q": q[:MAX_QUERY_PARAM], "kind": params.get("kind") or "all"}
@@ -236,6 +258,7 @@ class Pages:
         if result.status != 200:
             return render("search.html", result.status, form=form, found=None, message=result_message(result), **ctx)
         found = result.data
+        exact = _typed_first([s.label for s in found.exact], q) or await self.named_cluster(q)
         given = [(k, v) for k, v in params.multi_items() if k in ("q", "kind", "limit")]
         pager = {
             "first": (found.page - 1) * found.limit + 1,
@@ -243,8 +266,22 @@ class Pages:
             "previous": "?" + urlencode([*given, ("page", str(found.page - 1))]) if found.page > 1 else None,
             "next": "?" + urlencode([*given, ("page", str(found.page + 1))]) if found.more else None,
         }
-        answer = render("search.html", 200, headers, form=form, found=found, pager=pager, message=None, **ctx)
+        answer = render("search.html", 200, headers, form=form, found=found, exact=exact, pager=pager, message=None,
+                        **ctx)
         return self.site.keep(variant, answer, "Content-Security-Policy")
+
+    async def named_cluster(self, q: str) -> list[str]:
+        """The name cluster of exactly `q`, when the search index cannot name it: a name without a word
+        (punctuation only, "." or "+ +") or longer than the index keeps of a query; none otherwise
+        (the index's exact match is the answer)."""
+        from kg.search.fold import MAX_QUERY, clean, name_key
+
+        name = q.strip()
+        if name_key(clean(name)) and len(name) <= MAX_QUERY:
+            return []
+        result = await self.site.call("cluster", name=name, page=1, page_size=1, pairs=False)
+        data = result.data.to_json() if result.status == 200 else {}
+        return [data["name"]] if data.get("rows") else []
 
     async def path_page(self, request: Request) -> Response:
         q = request.query_params
@@ -322,7 +359,7 @@ class Pages:
     def routes(self) -> list[BaseRoute]:
         get = ["GET", "HEAD"]
         return [
-            Route("/clusters/{name:path}", self.clusters, methods=get),
+            Route("/clusters/{name:rest}", self.clusters, methods=get),
             Route("/clusters", self.search, methods=get),
             Route("/search", self.search, methods=get),
             Route("/path", self.path_page, methods=get),

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from kg.iris import DEFAULT_BASE_IRI
+from kg.iris import DEFAULT_BASE_IRI, name_segment
 from kg.server.config import ServerConfig
 from kg.server.messages import Job, Result
 from kg.server.page_cache import Answer, PageCache
@@ -24,6 +25,41 @@ from kg.server.tables import Caches
 from kg.store import StoreDir
 
 MAX_NAME = 4000  # longest name or author accepted in a URL (characters)
+
+
+class _Rest(Convertor[str]):
+    """A route's last parameter as `{name:rest}`: the rest of the decoded path, whatever it holds.
+    Starlette's `path` (`.*`) stops at a newline, so "/api/clusters/O'Brien%0A" matched as the name
+    "O'Brien" (the route's `$` matches before a final newline) and "a%0Ab" matched no route; with this
+    one the handler sees the whole name and refuses its control characters."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("rest", _Rest())
+
+
+def has_control(text: str) -> bool:
+    """Whether `text` holds a C0 control character (a newline, a tab, NUL...): never part of a name."""
+    return any(ord(c) < 32 for c in text)
+
+
+def _dots(segment: str) -> bool:
+    """Whether a browser takes this path segment as "." or ".." (WHATWG: %2E in any case counts)."""
+    return segment.lower().replace("%2e", ".") in (".", "..")
+
+
+def name_path(path: str) -> str:
+    """A request's path (percent-encodings kept) for a link to it: a last segment of dots (a name that
+    reached the server as "/api/clusters/." or "%2E") written as name_segment writes it."""
+    head, _, last = path.rpartition("/")
+    return f"{head}/{name_segment(unquote(last))}" if _dots(last) else path
 
 
 class BadRequest(Exception):
