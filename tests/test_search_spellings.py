@@ -90,3 +90,23 @@ def test_a_title_with_such_letters_is_found_as_typed(server: Server) -> None:
 ])
 def test_a_vowel_sign_is_part_of_its_word(server: Server, typed: str, wanted: list[str]) -> None:
     assert sorted(labels(server, typed)) == sorted(wanted)
+
+
+def pages(server: Server, q: str, limit: int) -> list[str]:
+    url: str | None = server.url + "/api/search"
+    params: dict[str, Any] | None = {"q": q, "kind": "name", "limit": limit}
+    seen: list[str] = []
+    while url:
+        r = server.get(url, params=params)
+        assert r.status_code == 200, r.text
+        seen += [s["label"] for s in r.json()["results"]]
+        url, params = r.json()["next"], None
+    return seen
+
+
+def test_the_pages_of_a_many_word_query_neither_repeat_nor_skip_a_name(server: Server) -> None:
+    wanted = {f + m + " " + s for f in FIRSTS for s in SURNAMES[:3] for m in MIDDLES}
+    by_seven = pages(server, "J. Wang", 7)
+    assert len(by_seven) == len(set(by_seven)) == len(wanted) and set(by_seven) == wanted
+    assert pages(server, "J. Wang", 50) == by_seven  # the order is the text's, whatever the page size
+    assert labels(server, "J. Wang") == by_seven[:10]  # and a suggestion is the first page

@@ -22,7 +22,7 @@ Kind = Literal["name", "paper", "all"]
 KINDS: tuple[str, ...] = ("name", "paper", "all")
 MAX_LIMIT = 50
 MAX_PAGE = 100
-_RERANKED = 100  # name candidates beyond the limit looked at for the distinct-token order
+_RERANKED = 110  # name matches (the first in rank order) ordered by how the typed words fit them
 
 
 class SearchUnavailable(KgError):
@@ -171,20 +171,25 @@ class SearchIndex:
             (key, limit))]
 
     def _names(self, text: str, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
-        ids: list[int] = [r[0] for r in self._conn.execute(
+        """The exact matches, then the others in rank order; with several typed words, the first
+        _RERANKED of those by how well the words fit the name, the rest after them in rank order.
+        The order is the text's alone, whatever `limit`: a page's results are the next ones after
+        the page before (a pool grown with the page would reorder the names pages had shown)."""
+        exact: list[int] = [r[0] for r in self._conn.execute(
             "SELECT id FROM names WHERE key = ? ORDER BY id LIMIT ?", (name_key(text), limit))]
-        exact = len(ids)
-        # one typed word: the matches in rank order are the answer; several: more candidates, reordered
-        ids += [r[0] for r in self._conn.execute(
+        matched = [r[0] for r in self._conn.execute(
             "SELECT rowid FROM names_fts WHERE names_fts MATCH ? ORDER BY rowid LIMIT ?",
-            (_match(terms), limit + (_RERANKED if len(terms) > 1 else 0)))]
-        ordered = list(dict.fromkeys(ids))
+            (_match(terms), max(limit, _RERANKED) if len(terms) > 1 else limit))]
+        ordered = list(dict.fromkeys(exact + matched))
         rows = {r[0]: r for r in self._conn.execute(
             f"SELECT id, iri, label, rows, papers, first, last, venue, persons FROM names WHERE id IN "
             f"({','.join('?' * len(ordered))})", ordered)}
         found = [rows[i] for i in ordered if i in rows]
         if len(terms) > 1:  # the exact matches, then by how well the typed words fit the name (stable)
-            found[exact:] = sorted(found[exact:], key=lambda r: _fit(terms, r[2]))
+            pool = set(matched[:_RERANKED])
+            front = [r for r in found[len(exact):] if r[0] in pool]
+            found[len(exact):] = sorted(front, key=lambda r: _fit(terms, r[2])) + \
+                [r for r in found[len(exact):] if r[0] not in pool]
         return [Suggestion("name", *r[1:]) for r in found[:limit]]
 
     def _papers(self, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
