@@ -1,6 +1,7 @@
 """Search on a real `kg serve`, as a checker who did not write it would try it: letters NFKD keeps
 whole (ø ł ı đ þ æ œ) typed as on a plain keyboard, the vowel signs of Devanagari and Thai kept in
-their word, and the pages of a many-word name query that matches more names than are reordered."""
+their word, the pages of a many-word name query that matches more names than are reordered, and
+what a suggestion says of a cluster whose two people wrote a paper together."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from server_fixtures import Server, running
 import kg
 
 LETTERS = Path(__file__).parent / "data" / "search" / "letters.xml"
+HOMONYMS = Path(__file__).parent / "data" / "search" / "homonyms.xml"
 FIRSTS = ("Jian", "Jun", "Jie", "Jing", "Jia", "Juan", "Jose", "Jan", "Jens", "Jonas", "Julia", "Jakob")
 SURNAMES = ("Wang", "Wangsa", "Wangler", "Ward")  # "J. Wang" matches the first three
 MIDDLES = ("", " A.", " B.", " C.")
@@ -44,7 +46,7 @@ def many_j_wangs(path: Path) -> Path:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("search-spellings")
     store = tmp / "store"
-    kg.build([LETTERS, many_j_wangs(tmp / "wangs.xml")], store)
+    kg.build([LETTERS, HOMONYMS, many_j_wangs(tmp / "wangs.xml")], store)
     with running(store, "--workers", "1", log=tmp / "serve.log") as s:
         yield s
 
@@ -110,3 +112,12 @@ def test_the_pages_of_a_many_word_query_neither_repeat_nor_skip_a_name(server: S
     assert len(by_seven) == len(set(by_seven)) == len(wanted) and set(by_seven) == wanted
     assert pages(server, "J. Wang", 50) == by_seven  # the order is the text's, whatever the page size
     assert labels(server, "J. Wang") == by_seven[:10]  # and a suggestion is the first page
+
+
+def test_a_paper_two_rows_of_a_cluster_wrote_counts_once_as_on_the_cluster_page(server: Server) -> None:
+    got = results(server, "/api/suggest", "Li Huang", kind="name")["results"]
+    shown = [(s["label"], s["rows"], s["papers"], s["first"], s["last"]) for s in got]
+    assert shown == [("Li Huang", 2, 3, 2019, 2021)]
+    assert got[0]["venue"] == "Beta J."  # two of its three papers, not Alpha J. counted once a row
+    cluster = server.get(server.url + "/api/clusters/li%20huang").json()
+    assert cluster["paper_count"] == got[0]["papers"]

@@ -55,11 +55,30 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
     papers = array("I", [0]) * n_clusters
     first = array("H", [0xFFFF]) * n_clusters
     last = array("H", [0]) * n_clusters
+    # the authorships grouped by paper (a counting sort into arrays, not a sorted list of a tuple
+    # per authorship): a cluster counts a paper once however many of its rows wrote it, and each
+    # titled paper's first authors are by position
+    n_papers = max(len(m.paper_iris), max(m.pair_paper, default=-1) + 1)
+    off = array("Q", [0]) * (n_papers + 1)
+    for paper in m.pair_paper:
+        off[paper + 1] += 1
+    for paper in range(n_papers):
+        off[paper + 1] += off[paper]
+    fill = array("Q", off)
+    by_paper = array("Q", [0]) * len(m.pair_paper)
+    for k, paper in enumerate(m.pair_paper):
+        by_paper[fill[paper]] = k
+        fill[paper] += 1
+    del fill
     venue_count: Counter[int] = Counter()  # cluster * venues + venue -> papers
     n_venues = len(m.venue_labels) + 1
-    years, venues = m.years, m.venues
-    for paper, row in zip(m.pair_paper, m.pair_row, strict=True):
-        c = cluster_of[row]
+    years, venues, pair_paper, pair_row = m.years, m.venues, m.pair_paper, m.pair_row
+    counted = array("q", [-1]) * n_clusters  # the paper each cluster was last counted for
+    for k in by_paper:
+        paper, c = pair_paper[k], cluster_of[pair_row[k]]
+        if counted[c] == paper:  # two rows of one cluster on one paper (two people of one name)
+            continue
+        counted[c] = paper
         papers[c] += 1
         if paper < n_years:
             y = years[paper]
@@ -89,21 +108,8 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
                      rows[c], papers[c], first[c] if first[c] != 0xFFFF else None, last[c] or None,
                      m.venue_labels[top[c][1]] if c in top else None, 1 if rows[c] == 1 else None)
              for iri, c in cluster_number.items()]
-    # each titled paper's first authors by position: the authorships grouped by paper (a counting
-    # sort into arrays, not a sorted list of a tuple per authorship), each paper's by (position, row)
-    n_papers = max(len(m.paper_iris), max(m.pair_paper, default=-1) + 1)
-    off = array("Q", [0]) * (n_papers + 1)
-    for paper in m.pair_paper:
-        off[paper + 1] += 1
-    for paper in range(n_papers):
-        off[paper + 1] += off[paper]
-    fill = array("Q", off)
-    by_paper = array("Q", [0]) * len(m.pair_paper)
-    for k, paper in enumerate(m.pair_paper):
-        by_paper[fill[paper]] = k
-        fill[paper] += 1
-    del fill
-    row_names, positions, pair_row = m.names, m.pair_position, m.pair_row
+    # each titled paper's first authors, by (position, row)
+    row_names, positions = m.names, m.pair_position
     spilled = m.abstracts if isinstance(m.abstracts, SpilledAbstracts) else None
     abstracts = m.abstracts if not isinstance(m.abstracts, SpilledAbstracts) else ()
     docs: list[PaperDoc] = []
