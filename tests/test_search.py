@@ -220,6 +220,14 @@ def test_the_ascii_fast_path_gives_the_plain_tokens(text: str) -> None:
     assert _ascii_tokens(text) == _plain_tokens(text)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_ascii_fast_path_gives_the_plain_words_of_a_title(text: str) -> None:
+    from kg.search.fold import _ascii_words, _plain_words
+
+    assert _ascii_words(text) == _plain_words(text)
+
+
 def test_an_initial_and_a_whole_word_find_the_name_that_fits_them_best(tmp_path: Path) -> None:
     from kg.search.write import NameDoc, add_names, create, finish
 

@@ -1,7 +1,8 @@
 """Search on a real `kg serve`, as a checker who did not write it would try it: letters NFKD keeps
 whole (ø ł ı đ þ æ œ) typed as on a plain keyboard, the vowel signs of Devanagari and Thai kept in
-their word, the pages of a many-word name query that matches more names than are reordered, and
-what a suggestion says of a cluster whose two people wrote a paper together."""
+their word, the pages of a many-word name query that matches more names than are reordered, what
+a suggestion says of a cluster whose two people wrote a paper together, and a title's phrase after
+one of its words came earlier in the title."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import kg
 
 LETTERS = Path(__file__).parent / "data" / "search" / "letters.xml"
 HOMONYMS = Path(__file__).parent / "data" / "search" / "homonyms.xml"
+PHRASES = Path(__file__).parent / "data" / "search" / "phrases.xml"
 FIRSTS = ("Jian", "Jun", "Jie", "Jing", "Jia", "Juan", "Jose", "Jan", "Jens", "Jonas", "Julia", "Jakob")
 SURNAMES = ("Wang", "Wangsa", "Wangler", "Ward")  # "J. Wang" matches the first three
 MIDDLES = ("", " A.", " B.", " C.")
@@ -46,7 +48,7 @@ def many_j_wangs(path: Path) -> Path:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("search-spellings")
     store = tmp / "store"
-    kg.build([LETTERS, HOMONYMS, many_j_wangs(tmp / "wangs.xml")], store)
+    kg.build([LETTERS, HOMONYMS, PHRASES, many_j_wangs(tmp / "wangs.xml")], store)
     with running(store, "--workers", "1", log=tmp / "serve.log") as s:
         yield s
 
@@ -121,3 +123,13 @@ def test_a_paper_two_rows_of_a_cluster_wrote_counts_once_as_on_the_cluster_page(
     assert got[0]["venue"] == "Beta J."  # two of its three papers, not Alpha J. counted once a row
     cluster = server.get(server.url + "/api/clusters/li%20huang").json()
     assert cluster["paper_count"] == got[0]["papers"]
+
+
+@pytest.mark.parametrize(("typed", "phrase", "words"), [
+    ("vehicle with an", "Control of an Autonomous Vehicle with an Approximate Model.",
+     "Electric Vehicles Within and Around a Microgrid."),
+    ("графы и обзор", "Знания и графы и обзор.", "Обзор: графы и знания."),
+])
+def test_a_title_holding_the_phrase_comes_first_though_a_word_of_it_came_before(server: Server, typed: str,
+                                                                                 phrase: str, words: str) -> None:
+    assert labels(server, typed, "paper") == [phrase, words]  # the phrase first, then the newer with the words

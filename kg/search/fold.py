@@ -151,6 +151,27 @@ def index_tokens(text: str) -> list[str]:
     return _ascii_tokens(text) if text.isascii() else _plain_tokens(text)
 
 
+def title_tokens(text: str) -> list[str]:
+    """The tokens a title is indexed under, for phrases: its words in order, a word written twice
+    kept twice ("control of an autonomous vehicle with an": the phrase "vehicle with an" is there),
+    CJK characters and then their bigrams the same; then index_tokens' others (the spelled-out and
+    punctuation-joined forms) once."""
+    words = _ascii_words(text) if text.isascii() else _plain_words(text)
+    seen = set(words)
+    return words + [t for t in index_tokens(text) if t not in seen]
+
+
+def _ascii_words(text: str) -> list[str]:
+    """_plain_words of an ASCII text (the same words, faster)."""
+    return _ASCII_WORD.findall(text.lower())
+
+
+def _plain_words(text: str) -> list[str]:
+    """The words of `text` in order, repeats kept, then the bigrams of its CJK runs."""
+    words = _words(strip_marks(text))
+    return words + _cjk_grams(words)
+
+
 def _plain_tokens(text: str) -> list[str]:
     seen: dict[str, None] = {}
     for form in (strip_marks(text), _spelled_out(text)):

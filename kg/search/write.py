@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from kg.names import strip_homonym
 from kg.search.abstracts import unpack
-from kg.search.fold import index_tokens, name_key
+from kg.search.fold import index_tokens, name_key, title_tokens
 from kg.search.spill import SpilledAbstracts
 
 SEARCH = "search.sqlite"
@@ -120,7 +120,7 @@ def add_papers(conn: sqlite3.Connection, papers: Iterable[PaperDoc], spilled: Sp
                          ((k, p.iri, p.title, p.year, p.venue, _json(p.authors), p.author_count)
                           for k, p in enumerate(ordered, 1)))
         conn.executemany("INSERT INTO papers_fts(rowid, tokens) VALUES (?, ?)",
-                         ((k, " ".join(index_tokens(p.title))) for k, p in enumerate(ordered, 1)))
+                         ((k, " ".join(title_tokens(p.title))) for k, p in enumerate(ordered, 1)))
         conn.executemany("INSERT INTO abstracts VALUES (?, ?)", table())
         conn.executemany("INSERT INTO abstracts_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(dict.fromkeys([*index_tokens(title), *index_tokens(unpack(a))])))
