@@ -72,6 +72,9 @@ def labels(server: Server, q: str, kind: str = "name") -> list[str]:
     ("Aesa Loewe", "Æsa Lœwe"),                                                 # ligatures æ and œ
     ("Aasa", "Åsa Ångström"), ("angstrom", "Åsa Ångström"),                     # å as a and as aa
     ("Søren", "Søren Kierkegaard"), ("ŁUKASZ", "Łukasz Kaiser"),                # and as written
+    ("علي رضايي", "علی رضایی"),                  # Persian yeh typed on an Arabic keyboard
+    ("محمود كريمي", "محـمود کریمی"),             # a tatweel in the name, Persian keheh
+    ("كريمي", "محـمود کریمی"),
 ])
 def test_a_letter_nfkd_keeps_whole_is_found_as_typed_on_a_plain_keyboard(server: Server, typed: str,
                                                                         wanted: str) -> None:

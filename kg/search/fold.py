@@ -6,7 +6,8 @@ looked up agree by construction.
   and "GONZALEZ" are both "gonzalez"; Greek accents and Arabic vowel marks are dropped the same way;
 - letters that are not a base letter and a mark, so that NFKD keeps them, are spelled with the
   letters they are typed as: "Søren" is "soren", "Łukasz" "lukasz", "Işık" "isik", "Đorđe" "dorde",
-  "Guðmundsson" "gudmundsson", "Þór" "thor", "Ærø" "aero", "Cœur" "coeur";
+  "Guðmundsson" "gudmundsson", "Þór" "thor", "Ærø" "aero", "Cœur" "coeur"; Persian "علی" is
+  Arabic "علي", and "محـمد" (a tatweel) "محمد";
 - German umlauts and ß, and Scandinavian ø and å, are also indexed as they are typed without them:
   "Müller" under "muller" and "mueller", "Strauß" under "strauss", "Søren" under "soren" and
   "soeren", "Ångström" under "angstrom" and "aangstroem";
@@ -29,9 +30,11 @@ MAX_QUERY = 200  # characters of a query kept (a longer one is cut: nobody types
 MAX_TOKENS = 12  # tokens of a query kept
 
 _SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ø": "oe", "å": "aa"})
-# letters NFKD does not decompose (no base letter and mark), as they are typed on a plain keyboard
+# letters NFKD does not decompose (no base letter and mark), as they are typed on a plain keyboard;
+# the Persian yeh and keheh as the Arabic ones (one letter, two keyboards), alef maksura as yeh (as
+# often written for it), and the tatweel (a stretch of the line, no letter) left out
 _LETTERS = str.maketrans({"ø": "o", "ł": "l", "ı": "i", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "þ": "th",
-                          "æ": "ae", "œ": "oe"})
+                          "æ": "ae", "œ": "oe", "ی": "ي", "ى": "ي", "ک": "ك", "ـ": None})
 
 
 def _mark_ranges() -> str:
