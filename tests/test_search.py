@@ -347,7 +347,30 @@ def test_the_papers_first_authors_grouped_by_paper_are_those_of_one_sort(m: obje
         got = authors.setdefault(paper, [])
         if len(got) < FIRST_AUTHORS:
             got.append(m.names[row])
-    plain = [PaperDoc(m.paper_iris[p], t, m.years[p] or None, m.venue_labels[m.venues[p]] if m.venues[p] < 2 else None,
-                      tuple(authors.get(p, ())), count_of[p], m.abstracts[p] if p < len(m.abstracts) else None)
-             for p, t in enumerate(m.titles) if t]
+    abstract = [m.abstracts[p] if p < len(m.abstracts) else None for p in range(len(m.titles))]
+    plain = [PaperDoc(m.paper_iris[p], t or "", m.years[p] or None,
+                      m.venue_labels[m.venues[p]] if m.venues[p] < 2 else None,
+                      tuple(authors.get(p, ())), count_of[p], abstract[p])
+             for p, t in enumerate(m.titles) if t or abstract[p] is not None]  # untitled: found by its abstract
     assert documents(m)[1] == plain
+
+
+@given(_mapped())
+def test_a_cluster_s_papers_years_and_top_venue_are_those_of_its_distinct_papers(m: object) -> None:
+    """kg.search.collect.documents counts a paper once a cluster however many of its rows wrote it
+    (two people of one name on one paper): as the plain way, from each cluster's set of papers."""
+    from collections import Counter
+
+    from kg.search.collect import Mapped, documents
+
+    assert isinstance(m, Mapped)
+    papers: dict[str, set[int]] = {}
+    for paper, row in zip(m.pair_paper, m.pair_row, strict=True):
+        papers.setdefault(m.clusters[row], set()).add(paper)
+    for doc in documents(m)[0]:
+        mine = papers.get(doc.iri, set())
+        years = [m.years[p] for p in mine if m.years[p]]
+        venues = Counter(m.venue_labels[m.venues[p]] for p in mine if m.venues[p] < 2)
+        top = min(venues, key=lambda v: (-venues[v], v)) if venues else None
+        assert (doc.papers, doc.first, doc.last, doc.venue) == (len(mine), min(years, default=None),
+                                                                max(years, default=None), top)

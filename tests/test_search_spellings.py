@@ -1,8 +1,8 @@
 """Search on a real `kg serve`, as a checker who did not write it would try it: letters NFKD keeps
 whole (ø ł ı đ þ æ œ) typed as on a plain keyboard, the vowel signs of Devanagari and Thai kept in
 their word, the pages of a many-word name query that matches more names than are reordered, what
-a suggestion says of a cluster whose two people wrote a paper together, and a title's phrase after
-one of its words came earlier in the title."""
+a suggestion says of a cluster whose two people wrote a paper together, a title's phrase after
+one of its words came earlier in the title, and a paper without a title found by its abstract."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import kg
 LETTERS = Path(__file__).parent / "data" / "search" / "letters.xml"
 HOMONYMS = Path(__file__).parent / "data" / "search" / "homonyms.xml"
 PHRASES = Path(__file__).parent / "data" / "search" / "phrases.xml"
+UNTITLED = Path(__file__).parent / "data" / "search" / "untitled-openalex.json"  # OpenAlex works, two without a title
 FIRSTS = ("Jian", "Jun", "Jie", "Jing", "Jia", "Juan", "Jose", "Jan", "Jens", "Jonas", "Julia", "Jakob")
 SURNAMES = ("Wang", "Wangsa", "Wangler", "Ward")  # "J. Wang" matches the first three
 MIDDLES = ("", " A.", " B.", " C.")
@@ -48,7 +49,7 @@ def many_j_wangs(path: Path) -> Path:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("search-spellings")
     store = tmp / "store"
-    kg.build([LETTERS, HOMONYMS, PHRASES, many_j_wangs(tmp / "wangs.xml")], store)
+    kg.build([LETTERS, HOMONYMS, PHRASES, UNTITLED, many_j_wangs(tmp / "wangs.xml")], store)
     with running(store, "--workers", "1", log=tmp / "serve.log") as s:
         yield s
 
@@ -136,3 +137,16 @@ def test_a_paper_two_rows_of_a_cluster_wrote_counts_once_as_on_the_cluster_page(
 def test_a_title_holding_the_phrase_comes_first_though_a_word_of_it_came_before(server: Server, typed: str,
                                                                                  phrase: str, words: str) -> None:
     assert labels(server, typed, "paper") == [phrase, words]  # the phrase first, then the newer with the words
+
+
+def test_a_paper_without_a_title_is_found_by_its_abstract_as_the_pages_show_it(server: Server) -> None:
+    iri = "http://localhost:7878/paper/openalex%3AW900001"  # the default base
+    got = results(server, "/api/search", "mosquito wetl", kind="paper")["results"]
+    assert [(p["iri"], p["label"], p["matched"], p["snippet"]) for p in got] == [
+        (iri, f"[no title] {iri}", "abstract", "Mosquito surveillance across wetlands")]
+    titled = results(server, "/api/search", "wetlands", kind="paper")["results"]
+    assert [p["matched"] for p in titled] == ["title", "abstract"]  # the title's match first
+    page = server.get(server.url + "/search", params={"q": "mosquito"})
+    assert page.status_code == 200 and f"[no title] {iri}" in page.text
+    # one without a title or an abstract is not in the index: nothing of it can be typed
+    assert results(server, "/api/search", "nobody abstract", kind="all")["results"][0]["kind"] == "name"

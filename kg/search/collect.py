@@ -115,12 +115,14 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
     docs: list[PaperDoc] = []
     for paper in range(min(len(m.paper_iris), n_titles)):
         title = m.titles[paper]
-        if not title:
-            continue
+        if not title and not (spilled.has(paper) if spilled is not None else
+                              paper < len(abstracts) and abstracts[paper] is not None):
+            continue  # a paper without a title is found by its abstract (its label "[no title] IRI"), or not at all
         ships = sorted((positions[k], pair_row[k]) for k in by_paper[off[paper]: off[paper + 1]])
         year = years[paper] if paper < n_years else 0
         v = venues[paper] if paper < len(venues) else _NO_VENUE
-        docs.append(PaperDoc(m.paper_iris[paper], title, year or None, m.venue_labels[v] if v != _NO_VENUE else None,
+        docs.append(PaperDoc(m.paper_iris[paper], title or "", year or None,
+                             m.venue_labels[v] if v != _NO_VENUE else None,
                              tuple(row_names[row] for _, row in ships[:FIRST_AUTHORS]), len(ships),
                              abstracts[paper] if paper < len(abstracts) else None,
                              paper if spilled is not None and paper < len(spilled) else -1))

@@ -222,11 +222,16 @@ class SearchIndex:
             if i in rows:
                 _, iri, title, year, venue, authors, count = rows[i]
                 text = texts.get(i)
-                out.append(Suggestion("paper", iri, title, year=year, venue=venue,
+                out.append(Suggestion("paper", iri, title or untitled(iri), year=year, venue=venue,
                                       authors=tuple(json.loads(authors)), author_count=count,
                                       matched="title" if k < len(ordered) else "abstract",
                                       snippet=snippet(unpack(text), terms) if text is not None else None))
         return out
+
+
+def untitled(iri: str) -> str:
+    """The label of a paper whose source gives no title (found by its abstract), as the pages show it."""
+    return f"[no title] {iri}"
 
 
 _OPEN: dict[Path, SearchIndex] = {}

@@ -67,10 +67,11 @@ class NameDoc(NamedTuple):
 
 
 class PaperDoc(NamedTuple):
-    """A paper with a title: year, venue name, its first authors' names and how many it has."""
+    """A paper with a title or an abstract: year, venue name, its first authors' names and how many
+    it has."""
 
     iri: str
-    title: str
+    title: str  # "" for a paper whose source gives none (found by its abstract)
     year: int | None
     venue: str | None
     authors: tuple[str, ...]
