@@ -150,3 +150,10 @@ def test_a_paper_without_a_title_is_found_by_its_abstract_as_the_pages_show_it(s
     assert page.status_code == 200 and f"[no title] {iri}" in page.text
     # one without a title or an abstract is not in the index: nothing of it can be typed
     assert results(server, "/api/search", "nobody abstract", kind="all")["results"][0]["kind"] == "name"
+
+
+def test_a_cjk_name_typed_whole_is_that_name_not_its_characters_in_another_order(server: Server) -> None:
+    assert labels(server, "王小明") == ["王小明"]  # 明小王 (more papers) has neither bigram 王小 nor 小明
+    page = server.get(server.url + "/search", params={"q": "王小明"})
+    exact = page.text.split('id="exact"')[1].split("</p>")[0]
+    assert page.status_code == 200 and ">王小明</a>" in exact and "明小王" not in exact

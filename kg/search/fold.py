@@ -227,9 +227,10 @@ def query_terms(text: str) -> list[tuple[str, ...]]:
 
 
 def name_key(text: str) -> str:
-    """A name's folded form for exact matches: marks and punctuation gone, tokens sorted (so
-    "Liu Liyuan" is "Liyuan Liu"), a dblp homonym number dropped."""
-    words = [w for w in _words(strip_marks(text)) if not _HOMONYM.match(w)]
+    """A name's folded form for exact matches: marks and punctuation gone, words sorted (so
+    "Liu Liyuan" is "Liyuan Liu"), a dblp homonym number dropped. A CJK run is one word, not its
+    characters: "山田 太郎" is "太郎 山田", but "王小明" is not "明小王"."""
+    words = [w for w in _WORD.findall(strip_marks(text).replace("_", " ")) if not _HOMONYM.match(w)]
     return " ".join(sorted(words))
 
 
