@@ -188,6 +188,24 @@ def test_the_index_read_back_from_the_store_equals_the_collected_one(store: Path
     assert len(names) == len(_table(generation / SEARCH)[0]) and len(papers) == 7
 
 
+def test_an_index_written_before_the_spelled_out_keys_is_read(store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    old = tmp_path / SEARCH
+    shutil.copy(StoreDir(store).require() / SEARCH, old)
+    with sqlite3.connect(old) as conn:
+        conn.execute("DROP TABLE spelled")
+    conn.close()
+    before, now = SearchIndex(old), SearchIndex.open(StoreDir(store).require())
+    try:
+        assert [s.label for s in before.exact("Hans Müller")] == ["Hans Müller"]  # as written: its own key
+        assert before.exact("Hans Mueller") == []  # spelled out: only where the index has those keys
+        assert [s.label for s in now.exact("Hans Mueller")] == ["Hans Müller"]
+    finally:
+        before.close()
+        now.close()
+
+
 def test_kg_search_text_and_json(store: Path) -> None:
     run = [sys.executable, "-m", "kg", "search", "--store", str(store)]
     text = subprocess.run([*run, "gonzalez j"], capture_output=True, text=True, check=True).stdout

@@ -157,3 +157,23 @@ def test_a_cjk_name_typed_whole_is_that_name_not_its_characters_in_another_order
     page = server.get(server.url + "/search", params={"q": "王小明"})
     exact = page.text.split('id="exact"')[1].split("</p>")[0]
     assert page.status_code == 200 and ">王小明</a>" in exact and "明小王" not in exact
+
+
+def exact_clusters(server: Server, q: str) -> str:
+    """The results page's links to the clusters `q` names (empty when it names none)."""
+    page = server.get(server.url + "/search", params={"q": q})
+    assert page.status_code == 200, page.text
+    return page.text.split('id="exact"')[1].split("</p>")[0] if 'id="exact"' in page.text else ""
+
+
+@pytest.mark.parametrize(("typed", "wanted"), [
+    ("Hans Mueller", "Hans Müller"), ("mueller hans", "Hans Müller"), ("Hans Muller", "Hans Müller"),
+    ("Soeren Kierkegaard", "Søren Kierkegaard"), ("Aasa Aangstroem", "Åsa Ångström"),
+])
+def test_a_name_typed_with_its_umlauts_spelled_out_links_its_cluster(server: Server, typed: str, wanted: str) -> None:
+    assert f">{wanted}</a>" in exact_clusters(server, typed)
+    assert labels(server, typed)[0] == wanted
+
+
+def test_a_spelled_out_name_is_no_exact_match_of_another_name(server: Server) -> None:
+    assert exact_clusters(server, "Hans Mueller Kaiser") == "" and exact_clusters(server, "Mueller") == ""

@@ -234,5 +234,15 @@ def name_key(text: str) -> str:
     return " ".join(sorted(words))
 
 
+def name_keys(text: str) -> list[str]:
+    """The name keys `text` may stand for: name_key, and that of its umlauts, ß, ø and å spelled
+    out ("Hans Müller": "hans muller", "hans mueller"), when it has any."""
+    keys = [name_key(text)]
+    spelled = _spelled_out(text)
+    if spelled is not None:
+        keys.append(name_key(spelled))
+    return [k for k in dict.fromkeys(keys) if k]
+
+
 def is_homonym_number(token: str) -> bool:
     return bool(_HOMONYM.match(token))
