@@ -188,6 +188,20 @@ def test_the_index_read_back_from_the_store_equals_the_collected_one(store: Path
     assert len(names) == len(_table(generation / SEARCH)[0]) and len(papers) == 7
 
 
+def test_a_paper_without_a_title_read_back_from_the_store_is_found_by_its_abstract(tmp_path: Path) -> None:
+    # kg build --add, kg load and kg index read the documents back: an untitled paper is numbered by its abstract
+    store = tmp_path / "store"
+    kg.build([DATA.parent / "untitled-openalex.json"], store)
+    generation, again = read_back(store, tmp_path)
+    assert _table(generation / SEARCH) == _table(again / SEARCH)
+    index = SearchIndex(again / SEARCH)
+    try:
+        assert [s.label for s in index.search("mosquito", "paper")] == [
+            "[no title] http://localhost:7878/paper/openalex%3AW900001"]
+    finally:
+        index.close()
+
+
 def test_an_index_written_before_the_spelled_out_keys_is_read(store: Path, tmp_path: Path) -> None:
     import shutil
 

@@ -176,10 +176,14 @@ def from_store(store: ox.Store, spilled: SpilledAbstracts | None = None) -> tupl
             titles[k] = obj
     abstracts = spilled if spilled is not None else _InMemory(len(paper_iris))
     for subject, obj in pairs(store, KG.abstract):
-        a = paper_number.get(subject)
-        packed = pack(obj) if a is not None else None
-        if a is not None and packed is not None:
-            abstracts.add(a, packed)  # the first of a paper is kept
+        packed = pack(obj)
+        if packed is not None:  # a paper without a title is numbered here: it is found by its abstract
+            abstracts.add(number(subject), packed)  # the first of a paper is kept
+    # every paper an authorship names, numbered before the years and venues are read: a paper without
+    # a title or an abstract still gives its authors' clusters their years and venue, as when collected
+    ship_paper: dict[str, int] = {}
+    for subject, obj in pairs(store, KG.paper):
+        ship_paper[subject] = number(obj)
     years = array("H", [0]) * len(paper_iris)
     venues = array("I", [_NO_VENUE]) * len(paper_iris)
     for subject, obj in pairs(store, KG.year):
@@ -198,9 +202,6 @@ def from_store(store: ox.Store, spilled: SpilledAbstracts | None = None) -> tupl
             venues[p] = v
     for subject, obj in pairs(store, KG.name, venue_number):
         venue_labels[venue_number[subject]] = obj
-    ship_paper: dict[str, int] = {}
-    for subject, obj in pairs(store, KG.paper):
-        ship_paper[subject] = number(obj)
     position: dict[str, int] = {}
     for subject, obj in pairs(store, KG.position):
         if obj.isdigit():
@@ -225,6 +226,8 @@ class _InMemory:
         self.packed: list[bytes | None] = [None] * papers
 
     def add(self, paper: int, packed: bytes) -> None:
+        if len(self.packed) <= paper:
+            self.packed.extend([None] * (paper + 1 - len(self.packed)))
         if self.packed[paper] is None:
             self.packed[paper] = packed
 
