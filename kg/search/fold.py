@@ -87,9 +87,11 @@ def _spelling_mark(c: str) -> bool:
     """A mark of the Brahmic and Southeast Asian scripts (Devanagari to Sinhala, Thai, Lao, Tibetan,
     Myanmar, Khmer, and the supplementary Brahmic block): a vowel sign or virama written as part of
     the word's spelling, kept, where the marks of Latin, Greek, Hebrew or Arabic are left out as one
-    types without them ("สุดา" is not "สดา")."""
+    types without them ("สุดา" is not "สดา"). Their nukta (the dot that makes ज़ of ज, combining class
+    7) is left out as a diacritic is: it is often not typed ("जाकिर" is "ज़ाकिर")."""
     o = ord(c)
-    return 0x0900 <= o <= 0x109F or 0x1780 <= o <= 0x17FF or 0x11000 <= o <= 0x11FFF
+    return (0x0900 <= o <= 0x109F or 0x1780 <= o <= 0x17FF or 0x11000 <= o <= 0x11FFF) \
+        and unicodedata.combining(c) != 7
 
 
 def _spelled_out(text: str) -> str | None:
