@@ -6,8 +6,10 @@ one of its words came earlier in the title, and a paper without a title found by
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from collections.abc import Iterator
+from csv import DictReader
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -150,6 +152,10 @@ def test_a_paper_without_a_title_is_found_by_its_abstract_as_the_pages_show_it(s
     assert [p["matched"] for p in titled] == ["title", "abstract"]  # the title's match first
     page = server.get(server.url + "/search", params={"q": "mosquito"})
     assert page.status_code == 200 and f"[no title] {iri}" in page.text
+    csv = server.get(server.url + "/api/search", params={"q": "wetlands", "kind": "paper", "format": "csv"})
+    rows = list(DictReader(io.StringIO(csv.text)))  # says, as the JSON, which paper its abstract found
+    assert [(r["label"], r["matched"], r["snippet"]) for r in rows] == [
+        ("Wetlands and Birds", "title", ""), (f"[no title] {iri}", "abstract", "Mosquito surveillance across wetlands")]
     # one without a title or an abstract is not in the index: nothing of it can be typed
     assert results(server, "/api/search", "nobody abstract", kind="all")["results"][0]["kind"] == "name"
 
