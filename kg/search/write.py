@@ -38,8 +38,12 @@ from kg.search.spill import SpilledAbstracts
 
 SEARCH = "search.sqlite"
 _json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False) without a new encoder each call
-FORMAT = 2  # 2: with abstracts; an index of format 1 (titles only) is read too
-FORMATS = ("1", "2")
+# 2: with abstracts; 3: names and titles folded as kg.search.fold has since (the letters NFKD keeps
+# whole, the Brahmic vowel signs in their word, Persian letters as Arabic, a CJK run one word of a
+# name key, a title's words in order) and the spelled-out keys. Formats 1 and 2 are read too, their
+# names and titles as they were folded then (docs/search.md).
+FORMAT = 3
+FORMATS = ("1", "2", "3")
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
