@@ -192,6 +192,7 @@ def test_the_search_box_suggests_as_one_types_in_chromium(browser: Any, server: 
     options = page.locator("ul.kg-suggest li[role=option]")
     assert options.first.locator("strong").inner_text() == "Liyuan Liu"
     assert "21 papers" in options.first.inner_text() and "2018–2025" in options.first.inner_text()
+    assert "2 author rows" in options.first.inner_text()  # as the results page says it
     assert box.get_attribute("aria-expanded") == "true"
     box.press("ArrowDown")
     assert options.first.get_attribute("aria-selected") == "true"

@@ -188,6 +188,38 @@ def test_the_index_read_back_from_the_store_equals_the_collected_one(store: Path
     assert len(names) == len(_table(generation / SEARCH)[0]) and len(papers) == 7
 
 
+def test_a_paper_without_a_title_read_back_from_the_store_is_found_by_its_abstract(tmp_path: Path) -> None:
+    # kg build --add, kg load and kg index read the documents back: an untitled paper is numbered by its abstract
+    store = tmp_path / "store"
+    kg.build([DATA.parent / "untitled-openalex.json"], store)
+    generation, again = read_back(store, tmp_path)
+    assert _table(generation / SEARCH) == _table(again / SEARCH)
+    index = SearchIndex(again / SEARCH)
+    try:
+        assert [s.label for s in index.search("mosquito", "paper")] == [
+            "[no title] http://localhost:7878/paper/openalex%3AW900001"]
+    finally:
+        index.close()
+
+
+def test_an_index_written_before_the_spelled_out_keys_is_read(store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    old = tmp_path / SEARCH
+    shutil.copy(StoreDir(store).require() / SEARCH, old)
+    with sqlite3.connect(old) as conn:
+        conn.execute("DROP TABLE spelled")
+    conn.close()
+    before, now = SearchIndex(old), SearchIndex.open(StoreDir(store).require())
+    try:
+        assert [s.label for s in before.exact("Hans Müller")] == ["Hans Müller"]  # as written: its own key
+        assert before.exact("Hans Mueller") == []  # spelled out: only where the index has those keys
+        assert [s.label for s in now.exact("Hans Mueller")] == ["Hans Müller"]
+    finally:
+        before.close()
+        now.close()
+
+
 def test_kg_search_text_and_json(store: Path) -> None:
     run = [sys.executable, "-m", "kg", "search", "--store", str(store)]
     text = subprocess.run([*run, "gonzalez j"], capture_output=True, text=True, check=True).stdout
@@ -218,6 +250,14 @@ def test_the_ascii_fast_path_gives_the_plain_tokens(text: str) -> None:
     from kg.search.fold import _ascii_tokens, _plain_tokens
 
     assert _ascii_tokens(text) == _plain_tokens(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_ascii_fast_path_gives_the_plain_words_of_a_title(text: str) -> None:
+    from kg.search.fold import _ascii_words, _plain_words
+
+    assert _ascii_words(text) == _plain_words(text)
 
 
 def test_an_initial_and_a_whole_word_find_the_name_that_fits_them_best(tmp_path: Path) -> None:
@@ -339,7 +379,30 @@ def test_the_papers_first_authors_grouped_by_paper_are_those_of_one_sort(m: obje
         got = authors.setdefault(paper, [])
         if len(got) < FIRST_AUTHORS:
             got.append(m.names[row])
-    plain = [PaperDoc(m.paper_iris[p], t, m.years[p] or None, m.venue_labels[m.venues[p]] if m.venues[p] < 2 else None,
-                      tuple(authors.get(p, ())), count_of[p], m.abstracts[p] if p < len(m.abstracts) else None)
-             for p, t in enumerate(m.titles) if t]
+    abstract = [m.abstracts[p] if p < len(m.abstracts) else None for p in range(len(m.titles))]
+    plain = [PaperDoc(m.paper_iris[p], t or "", m.years[p] or None,
+                      m.venue_labels[m.venues[p]] if m.venues[p] < 2 else None,
+                      tuple(authors.get(p, ())), count_of[p], abstract[p])
+             for p, t in enumerate(m.titles) if t or abstract[p] is not None]  # untitled: found by its abstract
     assert documents(m)[1] == plain
+
+
+@given(_mapped())
+def test_a_cluster_s_papers_years_and_top_venue_are_those_of_its_distinct_papers(m: object) -> None:
+    """kg.search.collect.documents counts a paper once a cluster however many of its rows wrote it
+    (two people of one name on one paper): as the plain way, from each cluster's set of papers."""
+    from collections import Counter
+
+    from kg.search.collect import Mapped, documents
+
+    assert isinstance(m, Mapped)
+    papers: dict[str, set[int]] = {}
+    for paper, row in zip(m.pair_paper, m.pair_row, strict=True):
+        papers.setdefault(m.clusters[row], set()).add(paper)
+    for doc in documents(m)[0]:
+        mine = papers.get(doc.iri, set())
+        years = [m.years[p] for p in mine if m.years[p]]
+        venues = Counter(m.venue_labels[m.venues[p]] for p in mine if m.venues[p] < 2)
+        top = min(venues, key=lambda v: (-venues[v], v)) if venues else None
+        assert (doc.papers, doc.first, doc.last, doc.venue) == (len(mine), min(years, default=None),
+                                                                max(years, default=None), top)

@@ -55,11 +55,30 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
     papers = array("I", [0]) * n_clusters
     first = array("H", [0xFFFF]) * n_clusters
     last = array("H", [0]) * n_clusters
+    # the authorships grouped by paper (a counting sort into arrays, not a sorted list of a tuple
+    # per authorship): a cluster counts a paper once however many of its rows wrote it, and each
+    # titled paper's first authors are by position
+    n_papers = max(len(m.paper_iris), max(m.pair_paper, default=-1) + 1)
+    off = array("Q", [0]) * (n_papers + 1)
+    for paper in m.pair_paper:
+        off[paper + 1] += 1
+    for paper in range(n_papers):
+        off[paper + 1] += off[paper]
+    fill = array("Q", off)
+    by_paper = array("Q", [0]) * len(m.pair_paper)
+    for k, paper in enumerate(m.pair_paper):
+        by_paper[fill[paper]] = k
+        fill[paper] += 1
+    del fill
     venue_count: Counter[int] = Counter()  # cluster * venues + venue -> papers
     n_venues = len(m.venue_labels) + 1
-    years, venues = m.years, m.venues
-    for paper, row in zip(m.pair_paper, m.pair_row, strict=True):
-        c = cluster_of[row]
+    years, venues, pair_paper, pair_row = m.years, m.venues, m.pair_paper, m.pair_row
+    counted = array("q", [-1]) * n_clusters  # the paper each cluster was last counted for
+    for k in by_paper:
+        paper, c = pair_paper[k], cluster_of[pair_row[k]]
+        if counted[c] == paper:  # two rows of one cluster on one paper (two people of one name)
+            continue
+        counted[c] = paper
         papers[c] += 1
         if paper < n_years:
             y = years[paper]
@@ -89,32 +108,21 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
                      rows[c], papers[c], first[c] if first[c] != 0xFFFF else None, last[c] or None,
                      m.venue_labels[top[c][1]] if c in top else None, 1 if rows[c] == 1 else None)
              for iri, c in cluster_number.items()]
-    # each titled paper's first authors by position: the authorships grouped by paper (a counting
-    # sort into arrays, not a sorted list of a tuple per authorship), each paper's by (position, row)
-    n_papers = max(len(m.paper_iris), max(m.pair_paper, default=-1) + 1)
-    off = array("Q", [0]) * (n_papers + 1)
-    for paper in m.pair_paper:
-        off[paper + 1] += 1
-    for paper in range(n_papers):
-        off[paper + 1] += off[paper]
-    fill = array("Q", off)
-    by_paper = array("Q", [0]) * len(m.pair_paper)
-    for k, paper in enumerate(m.pair_paper):
-        by_paper[fill[paper]] = k
-        fill[paper] += 1
-    del fill
-    row_names, positions, pair_row = m.names, m.pair_position, m.pair_row
+    # each titled paper's first authors, by (position, row)
+    row_names, positions = m.names, m.pair_position
     spilled = m.abstracts if isinstance(m.abstracts, SpilledAbstracts) else None
     abstracts = m.abstracts if not isinstance(m.abstracts, SpilledAbstracts) else ()
     docs: list[PaperDoc] = []
     for paper in range(min(len(m.paper_iris), n_titles)):
         title = m.titles[paper]
-        if not title:
-            continue
+        if not title and not (spilled.has(paper) if spilled is not None else
+                              paper < len(abstracts) and abstracts[paper] is not None):
+            continue  # a paper without a title is found by its abstract (its label "[no title] IRI"), or not at all
         ships = sorted((positions[k], pair_row[k]) for k in by_paper[off[paper]: off[paper + 1]])
         year = years[paper] if paper < n_years else 0
         v = venues[paper] if paper < len(venues) else _NO_VENUE
-        docs.append(PaperDoc(m.paper_iris[paper], title, year or None, m.venue_labels[v] if v != _NO_VENUE else None,
+        docs.append(PaperDoc(m.paper_iris[paper], title or "", year or None,
+                             m.venue_labels[v] if v != _NO_VENUE else None,
                              tuple(row_names[row] for _, row in ships[:FIRST_AUTHORS]), len(ships),
                              abstracts[paper] if paper < len(abstracts) else None,
                              paper if spilled is not None and paper < len(spilled) else -1))
@@ -168,10 +176,14 @@ def from_store(store: ox.Store, spilled: SpilledAbstracts | None = None) -> tupl
             titles[k] = obj
     abstracts = spilled if spilled is not None else _InMemory(len(paper_iris))
     for subject, obj in pairs(store, KG.abstract):
-        a = paper_number.get(subject)
-        packed = pack(obj) if a is not None else None
-        if a is not None and packed is not None:
-            abstracts.add(a, packed)  # the first of a paper is kept
+        packed = pack(obj)
+        if packed is not None:  # a paper without a title is numbered here: it is found by its abstract
+            abstracts.add(number(subject), packed)  # the first of a paper is kept
+    # every paper an authorship names, numbered before the years and venues are read: a paper without
+    # a title or an abstract still gives its authors' clusters their years and venue, as when collected
+    ship_paper: dict[str, int] = {}
+    for subject, obj in pairs(store, KG.paper):
+        ship_paper[subject] = number(obj)
     years = array("H", [0]) * len(paper_iris)
     venues = array("I", [_NO_VENUE]) * len(paper_iris)
     for subject, obj in pairs(store, KG.year):
@@ -190,9 +202,6 @@ def from_store(store: ox.Store, spilled: SpilledAbstracts | None = None) -> tupl
             venues[p] = v
     for subject, obj in pairs(store, KG.name, venue_number):
         venue_labels[venue_number[subject]] = obj
-    ship_paper: dict[str, int] = {}
-    for subject, obj in pairs(store, KG.paper):
-        ship_paper[subject] = number(obj)
     position: dict[str, int] = {}
     for subject, obj in pairs(store, KG.position):
         if obj.isdigit():
@@ -217,6 +226,8 @@ class _InMemory:
         self.packed: list[bytes | None] = [None] * papers
 
     def add(self, paper: int, packed: bytes) -> None:
+        if len(self.packed) <= paper:
+            self.packed.extend([None] * (paper + 1 - len(self.packed)))
         if self.packed[paper] is None:
             self.packed[paper] = packed
 

@@ -4,8 +4,13 @@ looked up agree by construction.
 
 - case (casefold), compatibility forms (NFKC), diacritics (NFKD, combining marks dropped): "González"
   and "GONZALEZ" are both "gonzalez"; Greek accents and Arabic vowel marks are dropped the same way;
-- German umlauts and ß are also indexed as they are typed without them: "Müller" under "muller"
-  and "mueller", "Strauß" under "strauss";
+- letters that are not a base letter and a mark, so that NFKD keeps them, are spelled with the
+  letters they are typed as: "Søren" is "soren", "Łukasz" "lukasz", "Işık" "isik", "Đorđe" "dorde",
+  "Guðmundsson" "gudmundsson", "Þór" "thor", "Ærø" "aero", "Cœur" "coeur"; Persian "علی" is
+  Arabic "علي", and "محـمد" (a tatweel) "محمد";
+- German umlauts and ß, and Scandinavian ø and å, are also indexed as they are typed without them:
+  "Müller" under "muller" and "mueller", "Strauß" under "strauss", "Søren" under "soren" and
+  "soeren", "Ångström" under "angstrom" and "aangstroem";
 - punctuation and hyphens split tokens, and the joined form is indexed too ("Jean-Pierre": "jean",
   "pierre", "jeanpierre"; "O'Brien": "o", "brien", "obrien");
 - CJK (Han, kana, Hangul) runs are indexed by their characters and character bigrams, since they
@@ -24,8 +29,31 @@ import unicodedata
 MAX_QUERY = 200  # characters of a query kept (a longer one is cut: nobody types a longer name)
 MAX_TOKENS = 12  # tokens of a query kept
 
-_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-_WORD = re.compile(r"\w+")
+_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ø": "oe", "å": "aa"})
+# letters NFKD does not decompose (no base letter and mark), as they are typed on a plain keyboard;
+# the Persian yeh and keheh as the Arabic ones (one letter, two keyboards), alef maksura as yeh (as
+# often written for it), and the tatweel (a stretch of the line, no letter) left out
+_LETTERS = str.maketrans({"ø": "o", "ł": "l", "ı": "i", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "þ": "th",
+                          "æ": "ae", "œ": "oe", "ی": "ي", "ى": "ي", "ک": "ك", "ـ": None})
+
+
+def _mark_ranges() -> str:
+    """The combining marks (Mn, Mc, Me) of the BMP and of the Brahmic scripts' supplementary block, as
+    ranges of a character class: the vowel signs of Devanagari, Bengali, Tamil, Thai, … are marks
+    that NFKD keeps (their combining class is 0) and that \\w does not match."""
+    codes = [c for r in (range(0x300, 0x10000), range(0x11000, 0x12000))
+             for c in r if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me")]
+    spans: list[list[int]] = []
+    for c in codes:
+        if spans and spans[-1][1] == c - 1:
+            spans[-1][1] = c
+        else:
+            spans.append([c, c])
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in spans)
+
+
+# a word: letters and digits with the marks that stay in it ("राहुल" is one word, not र ह ल)
+_WORD = re.compile(rf"\w[\w{_mark_ranges()}]*")
 _HOMONYM = re.compile(r"^\d{4}$")
 
 
@@ -47,21 +75,34 @@ def clean(text: str) -> str:
 
 
 def strip_marks(text: str) -> str:
-    """Case folded, NFKC, diacritics removed."""
+    """Case folded, NFKC, diacritics removed, the letters NFKD keeps spelled as typed (ø o, ł l)."""
     if text.isascii():
         return text.lower()
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+    return unicodedata.normalize("NFC", "".join(
+        c for c in text if not unicodedata.combining(c) or _spelling_mark(c))).translate(_LETTERS)
 
 
-def _german(text: str) -> str | None:
-    """The umlauts spelled out, when the text has any (case folded, NFC, marks kept)."""
+def _spelling_mark(c: str) -> bool:
+    """A mark of the Brahmic and Southeast Asian scripts (Devanagari to Sinhala, Thai, Lao, Tibetan,
+    Myanmar, Khmer, and the supplementary Brahmic block): a vowel sign or virama written as part of
+    the word's spelling, kept, where the marks of Latin, Greek, Hebrew or Arabic are left out as one
+    types without them ("สุดา" is not "สดา"). Their nukta (the dot that makes ज़ of ज, combining class
+    7) is left out as a diacritic is: it is often not typed ("जाकिर" is "ज़ाकिर")."""
+    o = ord(c)
+    return (0x0900 <= o <= 0x109F or 0x1780 <= o <= 0x17FF or 0x11000 <= o <= 0x11FFF) \
+        and unicodedata.combining(c) != 7
+
+
+def _spelled_out(text: str) -> str | None:
+    """German umlauts and ß, Scandinavian ø and å spelled out (ae, oe, ue, ss, oe, aa), when the
+    text has any (case folded, then as strip_marks)."""
     if text.isascii():
         return None
     nfc = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).casefold())
-    if not any(c in nfc for c in "äöüß"):
+    if not any(c in nfc for c in "äöüßøå"):
         return None
-    return strip_marks(nfc.translate(_GERMAN))
+    return strip_marks(nfc.translate(_SPELLED_OUT))
 
 
 def _words(folded: str) -> list[str]:
@@ -115,9 +156,30 @@ def index_tokens(text: str) -> list[str]:
     return _ascii_tokens(text) if text.isascii() else _plain_tokens(text)
 
 
+def title_tokens(text: str) -> list[str]:
+    """The tokens a title is indexed under, for phrases: its words in order, a word written twice
+    kept twice ("control of an autonomous vehicle with an": the phrase "vehicle with an" is there),
+    CJK characters and then their bigrams the same; then index_tokens' others (the spelled-out and
+    punctuation-joined forms) once."""
+    words = _ascii_words(text) if text.isascii() else _plain_words(text)
+    seen = set(words)
+    return words + [t for t in index_tokens(text) if t not in seen]
+
+
+def _ascii_words(text: str) -> list[str]:
+    """_plain_words of an ASCII text (the same words, faster)."""
+    return _ASCII_WORD.findall(text.lower())
+
+
+def _plain_words(text: str) -> list[str]:
+    """The words of `text` in order, repeats kept, then the bigrams of its CJK runs."""
+    words = _words(strip_marks(text))
+    return words + _cjk_grams(words)
+
+
 def _plain_tokens(text: str) -> list[str]:
     seen: dict[str, None] = {}
-    for form in (strip_marks(text), _german(text)):
+    for form in (strip_marks(text), _spelled_out(text)):
         if form is None:
             continue
         words = _words(form)
@@ -139,9 +201,9 @@ def query_terms(text: str) -> list[tuple[str, ...]]:
     prefix of an indexed token); every term must match. Empty when nothing searchable is left."""
     text = clean(text)
     plain = _words(strip_marks(text))
-    german = _words(_german(text) or "")
-    if len(german) != len(plain):
-        german = []
+    spelled = _words(_spelled_out(text) or "")
+    if len(spelled) != len(plain):
+        spelled = []
     terms: list[tuple[str, ...]] = []
     cjk_run: list[str] = []
 
@@ -158,7 +220,7 @@ def query_terms(text: str) -> list[tuple[str, ...]]:
             continue
         if cjk_run:
             flush()
-        alts = (w,) if not german or german[k] == w else (w, german[k])
+        alts = (w,) if not spelled or spelled[k] == w else (w, spelled[k])
         terms.append(alts)
     if cjk_run:
         flush()
@@ -167,10 +229,21 @@ def query_terms(text: str) -> list[tuple[str, ...]]:
 
 
 def name_key(text: str) -> str:
-    """A name's folded form for exact matches: marks and punctuation gone, tokens sorted (so
-    "Liu Liyuan" is "Liyuan Liu"), a dblp homonym number dropped."""
-    words = [w for w in _words(strip_marks(text)) if not _HOMONYM.match(w)]
+    """A name's folded form for exact matches: marks and punctuation gone, words sorted (so
+    "Liu Liyuan" is "Liyuan Liu"), a dblp homonym number dropped. A CJK run is one word, not its
+    characters: "山田 太郎" is "太郎 山田", but "王小明" is not "明小王"."""
+    words = [w for w in _WORD.findall(strip_marks(text).replace("_", " ")) if not _HOMONYM.match(w)]
     return " ".join(sorted(words))
+
+
+def name_keys(text: str) -> list[str]:
+    """The name keys `text` may stand for: name_key, and that of its umlauts, ß, ø and å spelled
+    out ("Hans Müller": "hans muller", "hans mueller"), when it has any."""
+    keys = [name_key(text)]
+    spelled = _spelled_out(text)
+    if spelled is not None:
+        keys.append(name_key(spelled))
+    return [k for k in dict.fromkeys(keys) if k]
 
 
 def is_homonym_number(token: str) -> bool:

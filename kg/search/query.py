@@ -15,14 +15,14 @@ from typing import Any, Literal
 
 from kg.errors import KgError
 from kg.search.abstracts import snippet, unpack
-from kg.search.fold import clean, index_tokens, name_key, query_terms
+from kg.search.fold import clean, index_tokens, name_keys, query_terms
 from kg.search.write import FORMATS, SEARCH
 
 Kind = Literal["name", "paper", "all"]
 KINDS: tuple[str, ...] = ("name", "paper", "all")
 MAX_LIMIT = 50
 MAX_PAGE = 100
-_RERANKED = 100  # name candidates beyond the limit looked at for the distinct-token order
+_RERANKED = 110  # name matches (the first in rank order) ordered by how the typed words fit them
 
 
 class SearchUnavailable(KgError):
@@ -124,6 +124,9 @@ class SearchIndex:
             raise SearchUnavailable(f"{path}: search index format {got and got[0]}, not one of {', '.join(FORMATS)}")
         self.path = path
         self.abstracts = got[0] != "1"  # format 1: titles only
+        spelled = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'spelled'").fetchone() is not None
+        self._exact = ("SELECT id FROM names WHERE key = ?1 UNION SELECT id FROM spelled WHERE key = ?1"
+                       if spelled else "SELECT id FROM names WHERE key = ?1")  # one written before the table: none
 
     @classmethod
     def open(cls, directory: Path) -> SearchIndex:
@@ -162,29 +165,43 @@ class SearchIndex:
 
     def exact(self, text: str, limit: int = 5) -> list[Suggestion]:
         """The name clusters whose name is `text` as a name (folded, in any order, a homonym number
-        dropped: kg.search.fold.name_key), most papers first."""
-        key = name_key(clean(text))
-        if not key:
+        dropped, umlauts, ß, ø and å as written or spelled out: kg.search.fold.name_keys), most
+        papers first."""
+        ids = self._exact_ids(clean(text), limit)
+        if not ids:
             return []
-        return [Suggestion("name", *r) for r in self._conn.execute(
-            "SELECT iri, label, rows, papers, first, last, venue, persons FROM names WHERE key = ? ORDER BY id LIMIT ?",
-            (key, limit))]
+        rows = {r[0]: r[1:] for r in self._conn.execute(
+            f"SELECT id, iri, label, rows, papers, first, last, venue, persons FROM names WHERE id IN "
+            f"({','.join('?' * len(ids))})", ids)}
+        return [Suggestion("name", *rows[i]) for i in ids]
+
+    def _exact_ids(self, text: str, limit: int) -> list[int]:
+        """The names whose key is one of the text's (kg.search.fold.name_keys), in rank order."""
+        keys = name_keys(text)
+        if len(keys) == 1:
+            return [r[0] for r in self._conn.execute(f"{self._exact} ORDER BY id LIMIT ?2", (keys[0], limit))]
+        return sorted({r[0] for key in keys for r in self._conn.execute(
+            f"{self._exact} ORDER BY id LIMIT ?2", (key, limit))})[:limit]
 
     def _names(self, text: str, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
-        ids: list[int] = [r[0] for r in self._conn.execute(
-            "SELECT id FROM names WHERE key = ? ORDER BY id LIMIT ?", (name_key(text), limit))]
-        exact = len(ids)
-        # one typed word: the matches in rank order are the answer; several: more candidates, reordered
-        ids += [r[0] for r in self._conn.execute(
+        """The exact matches, then the others in rank order; with several typed words, the first
+        _RERANKED of those by how well the words fit the name, the rest after them in rank order.
+        The order is the text's alone, whatever `limit`: a page's results are the next ones after
+        the page before (a pool grown with the page would reorder the names pages had shown)."""
+        exact = self._exact_ids(text, limit)
+        matched = [r[0] for r in self._conn.execute(
             "SELECT rowid FROM names_fts WHERE names_fts MATCH ? ORDER BY rowid LIMIT ?",
-            (_match(terms), limit + (_RERANKED if len(terms) > 1 else 0)))]
-        ordered = list(dict.fromkeys(ids))
+            (_match(terms), max(limit, _RERANKED) if len(terms) > 1 else limit))]
+        ordered = list(dict.fromkeys(exact + matched))
         rows = {r[0]: r for r in self._conn.execute(
             f"SELECT id, iri, label, rows, papers, first, last, venue, persons FROM names WHERE id IN "
             f"({','.join('?' * len(ordered))})", ordered)}
         found = [rows[i] for i in ordered if i in rows]
         if len(terms) > 1:  # the exact matches, then by how well the typed words fit the name (stable)
-            found[exact:] = sorted(found[exact:], key=lambda r: _fit(terms, r[2]))
+            pool = set(matched[:_RERANKED])
+            front = [r for r in found[len(exact):] if r[0] in pool]
+            found[len(exact):] = sorted(front, key=lambda r: _fit(terms, r[2])) + \
+                [r for r in found[len(exact):] if r[0] not in pool]
         return [Suggestion("name", *r[1:]) for r in found[:limit]]
 
     def _papers(self, terms: list[tuple[str, ...]], limit: int) -> list[Suggestion]:
@@ -217,11 +234,16 @@ class SearchIndex:
             if i in rows:
                 _, iri, title, year, venue, authors, count = rows[i]
                 text = texts.get(i)
-                out.append(Suggestion("paper", iri, title, year=year, venue=venue,
+                out.append(Suggestion("paper", iri, title or untitled(iri), year=year, venue=venue,
                                       authors=tuple(json.loads(authors)), author_count=count,
                                       matched="title" if k < len(ordered) else "abstract",
                                       snippet=snippet(unpack(text), terms) if text is not None else None))
         return out
+
+
+def untitled(iri: str) -> str:
+    """The label of a paper whose source gives no title (found by its abstract), as the pages show it."""
+    return f"[no title] {iri}"
 
 
 _OPEN: dict[Path, SearchIndex] = {}

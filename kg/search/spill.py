@@ -60,6 +60,10 @@ class SpilledAbstracts:
         """One more than the highest paper number seen with an abstract."""
         return len(self._at)
 
+    def has(self, paper: int) -> bool:
+        """Whether paper `paper` has an abstract here."""
+        return 0 <= paper < len(self._at) and self._at[paper] != NONE
+
     def get(self, paper: int) -> bytes | None:
         """Paper `paper`'s packed abstract, None when it has none."""
         at = self._at[paper] if 0 <= paper < len(self._at) else NONE

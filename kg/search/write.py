@@ -11,6 +11,10 @@ them, p95 of a 1-6-character suggestion 1.5 -> 0.3 ms on 100k papers, for 27 % m
 need no positions (`detail=none`: no phrase is asked of them), and neither table the column sizes
 (`columnsize=0`: no rank function is used, documents come in rowid order).
 
+The names' keys (`kg.search.fold.name_key`) find a typed name's exact matches; a name with umlauts,
+ß, ø or å is also under its key with them spelled out, in a small table beside (`spelled`: an index
+written before it has none, and matches those names only as written or without the marks).
+
 Abstracts (format 2) are a third table, numbered as the papers: each paper with an abstract under
 the tokens of its title and of its abstract's first words (kg.search.abstracts), so that a paper is
 found by its abstract when every typed word is in one or the other. It keeps no positions and
@@ -29,13 +33,17 @@ from typing import NamedTuple
 
 from kg.names import strip_homonym
 from kg.search.abstracts import unpack
-from kg.search.fold import index_tokens, name_key
+from kg.search.fold import index_tokens, name_key, name_keys, title_tokens
 from kg.search.spill import SpilledAbstracts
 
 SEARCH = "search.sqlite"
 _json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False) without a new encoder each call
-FORMAT = 2  # 2: with abstracts; an index of format 1 (titles only) is read too
-FORMATS = ("1", "2")
+# 2: with abstracts; 3: names and titles folded as kg.search.fold has since (the letters NFKD keeps
+# whole, the Brahmic vowel signs in their word, Persian letters as Arabic, a CJK run one word of a
+# name key, a title's words in order) and the spelled-out keys. Formats 1 and 2 are read too, their
+# names and titles as they were folded then (docs/search.md).
+FORMAT = 3
+FORMATS = ("1", "2", "3")
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +55,7 @@ CREATE TABLE papers(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, title TEXT NOT NU
   venue TEXT, authors TEXT NOT NULL, author_count INTEGER NOT NULL);
 CREATE VIRTUAL TABLE papers_fts USING fts5(tokens, content='', columnsize=0, tokenize='ascii',
   prefix='1 2 3 4 5 6');
+CREATE TABLE spelled(key TEXT NOT NULL, id INTEGER NOT NULL);
 CREATE TABLE abstracts(id INTEGER PRIMARY KEY, text BLOB NOT NULL);
 CREATE VIRTUAL TABLE abstracts_fts USING fts5(tokens, content='', detail=none, columnsize=0, tokenize='ascii',
   prefix='1 2 3');
@@ -67,10 +76,11 @@ class NameDoc(NamedTuple):
 
 
 class PaperDoc(NamedTuple):
-    """A paper with a title: year, venue name, its first authors' names and how many it has."""
+    """A paper with a title or an abstract: year, venue name, its first authors' names and how many
+    it has."""
 
     iri: str
-    title: str
+    title: str  # "" for a paper whose source gives none (found by its abstract)
     year: int | None
     venue: str | None
     authors: tuple[str, ...]
@@ -120,7 +130,7 @@ def add_papers(conn: sqlite3.Connection, papers: Iterable[PaperDoc], spilled: Sp
                          ((k, p.iri, p.title, p.year, p.venue, _json(p.authors), p.author_count)
                           for k, p in enumerate(ordered, 1)))
         conn.executemany("INSERT INTO papers_fts(rowid, tokens) VALUES (?, ?)",
-                         ((k, " ".join(index_tokens(p.title))) for k, p in enumerate(ordered, 1)))
+                         ((k, " ".join(title_tokens(p.title))) for k, p in enumerate(ordered, 1)))
         conn.executemany("INSERT INTO abstracts VALUES (?, ?)", table())
         conn.executemany("INSERT INTO abstracts_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(dict.fromkeys([*index_tokens(title), *index_tokens(unpack(a))])))
@@ -140,7 +150,12 @@ def add_names(conn: sqlite3.Connection, names: Iterable[NameDoc]) -> int:
         conn.executemany("INSERT INTO names_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(dict.fromkeys(t for name in n.names for t in index_tokens(name))))
                           for k, n in enumerate(ordered, 1)))
+        # a name with umlauts, ß, ø or å also under its key with them spelled out ("Hans Müller" is
+        # "hans mueller" too): typed so, it is still the name's exact match
+        conn.executemany("INSERT INTO spelled VALUES (?, ?)",
+                         ((key, k) for k, n in enumerate(ordered, 1) for key in name_keys(n.names[0])[1:]))
         conn.execute("CREATE INDEX names_key ON names(key)")
+        conn.execute("CREATE INDEX spelled_key ON spelled(key)")
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('names', ?)", (str(len(ordered)),))
     return len(ordered)
 

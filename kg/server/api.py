@@ -130,9 +130,9 @@ def coauthors_csv(data: Any) -> bytes:
 def search_csv(data: Any) -> bytes:
     """A page of search results (kg.search.query.SearchPage)."""
     rows = [[r.kind, r.iri, r.label, r.rows, r.papers, r.first, r.last, r.persons, r.year, r.venue,
-             "; ".join(r.authors or ())] for r in data.results]
-    return _csv(["kind", "iri", "label", "rows", "papers", "first", "last", "persons", "year", "venue", "authors"],
-                rows)
+             "; ".join(r.authors or ()), r.matched, r.snippet] for r in data.results]
+    return _csv(["kind", "iri", "label", "rows", "papers", "first", "last", "persons", "year", "venue", "authors",
+                 "matched", "snippet"], rows)
 
 
 def search_args(params: Mapping[str, str], paged: bool, default_limit: int = 10) -> dict[str, Any]:

@@ -19,6 +19,7 @@
   function describe(s) {
     var bits = [];
     if (s.kind === "name") {
+      if (s.rows > 1) bits.push(s.rows + " author rows"); // a cluster of several rows: homonyms, or one person's spellings
       bits.push(s.papers + (s.papers === 1 ? " paper" : " papers"));
       if (s.first) bits.push(s.first === s.last || !s.last ? String(s.first) : s.first + "–" + s.last);
       if (s.venue) bits.push(s.venue);
