@@ -30,6 +30,10 @@ from kg.text import plain
     ("王 <i>小明</i>&nbsp;研究", "王 小明 研究"),
     ("محمد &quot;العلي&quot;", 'محمد "العلي"'),
     ("<i></i> &#32; ", None),
+    # control characters (OpenAlex has names with a BEL): gone, where they printed raw in kg search
+    ("Bell\x07 Person", "Bell Person"), ("Γιώργος\x00Π.", "Γιώργος Π."), ("Ли\x1b[1m Вэй", "Ли [1m Вэй"),
+    ("王\x7f小明", "王 小明"), ("\x85\x9f", None),
+    ("می\u200cخواهم", "می\u200cخواهم"),  # a zero-width non-joiner is a format character of Persian: kept
     (None, None),
     (42, None),
 ])
@@ -53,6 +57,10 @@ def test_openalex_and_crossref_titles_venues_and_names_are_plain(tmp_path: Path)
     assert [p.title for p in of(records, Paper)] == ["CO2 in Ψ & Ω"]
     assert [v.name for v in of(records, Venue)] == ["Crystallography & NMR"]
     assert [a.name for a in of(records, Author)] == ["Zoë & 李"]
+    page.write_text(json.dumps({"results": [_work("Ω\u0007 rays", "V\u0000", "Bell\u0007 Ωmega")]}), encoding="utf-8")
+    records, rejects = read_accepted("openalex", page)
+    assert [a.name for a in of(records, Author)] == ["Bell Ωmega"]
+    assert [p.title for p in of(records, Paper)] == ["Ω rays"]
     work = tmp_path / "work.json"
     work.write_text(json.dumps({"message-type": "work", "message": {
         "DOI": "10.1234/x", "title": ["<i>Салат</i> &amp; مرحبا"], "container-title": ["A &amp; B"],
