@@ -85,6 +85,36 @@ def test_broken_utf8_in_csv_is_rejected(tmp_path: Path) -> None:
     assert report.rows_loaded == 6
 
 
+def test_control_characters_in_a_row_are_spaces_not_kept_nor_a_reject(tmp_path: Path) -> None:
+    """A BEL or a NUL in a name, a form feed in an abstract (PDF text has them): a space, as kg.text.plain
+    makes them in OpenAlex and Crossref text, not kept to be printed raw by kg search and written into a
+    cluster's IRI (%07), nor a reject that loses the paper; a quoted field's lines stay lines."""
+    rows = write_rows(tmp_path / "rows", {
+        "authors": ["a3,Γιώργος\x07 Παπαδόπουλος,,,", "a4,王\x00小明,,,"],
+        "papers": ['p2,Über\x1b[1m Netze,2020,v1,,"Line one\nline\x0ctwo",,,'],
+        "authorships": ["p2,a3,1,G.\x7f Papadopoulos", "p2,a4,2,"],
+    })
+    papers = [{"id": "p9", "title": "Ли\u0085 Вэй\u0000", "venue_id": "v1", "abstract": "tab\tkept"}]
+    jsonl = tmp_path / "jsonl"
+    write_rows(jsonl)
+    (jsonl / "papers.csv").unlink()
+    (jsonl / "papers.jsonl").write_text("\n".join(json.dumps(p) for p in papers) + "\n", encoding="utf-8")
+    (jsonl / "authorships.csv").write_text(HEADERS["authorships"] + "\n", encoding="utf-8")
+    from kg.records import Author, Authorship, Paper
+    from kg.sources.rows import read_rows
+
+    read = [located.item for located in read_rows(rows)]
+    assert {a.name for a in read if isinstance(a, Author)} >= {"Γιώργος  Παπαδόπουλος", "王 小明"}
+    [paper] = [p for p in read if isinstance(p, Paper) and p.id == "p2"]
+    assert (paper.title, paper.abstract) == ("Über [1m Netze", "Line one\nline two")
+    assert "G.  Papadopoulos" in {a.name_as_printed for a in read if isinstance(a, Authorship)}
+    [paper] = [p.item for p in read_rows(jsonl) if isinstance(p.item, Paper)]
+    assert (paper.title, paper.abstract) == ("Ли  Вэй", "tab\tkept")
+    report = kg.build([rows], tmp_path / "S", rejects=tmp_path / "r.jsonl")
+    assert report.rows_rejected == 0
+    assert cluster(kg.open_store(tmp_path / "S"), "Γιώργος Παπαδόπουλος").to_json()["rows"]
+
+
 def test_jsonl_tables_with_bad_lines(tmp_path: Path) -> None:
     rows = write_rows(tmp_path / "rows")
     (rows / "papers.csv").unlink()

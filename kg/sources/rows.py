@@ -218,8 +218,11 @@ def _read_csv_lines(
 
 def _row(fields: list[str], header: list[str], parse: Callable[[Row], Record], fast: FastParser | None) -> Record | str:
     """The record of a CSV row of the right number of fields, or why it cannot be one."""
-    if _has_surrogate("".join(fields)):
-        return "invalid UTF-8"
+    joined = "".join(fields)
+    if _SURROGATE_OR_CONTROL.search(joined) is not None:  # one regex scan: this runs on every row
+        if _has_surrogate(joined):
+            return "invalid UTF-8"
+        fields = [_CONTROL.sub(" ", f) for f in fields]
     record = fast(fields) if fast is not None else None
     return record if record is not None else _parsed(parse, dict(zip(header, fields, strict=True)))
 
@@ -256,6 +259,10 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Row | str]]:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# control characters but tab, line feed and carriage return (a quoted field may hold lines): a BEL, a
+# NUL or a form feed (PDF-extracted abstracts have them) is a space, as kg.text.plain makes it
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE_OR_CONTROL = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _has_surrogate(value: str) -> bool:
@@ -266,6 +273,8 @@ def _has_surrogate(value: str) -> bool:
 
 def _text(row: Row, column: str, required: bool = False) -> str | None:
     value = row.get(column)
+    if isinstance(value, str):
+        value = _CONTROL.sub(" ", value)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise RowError(f"missing required column {column!r}")
