@@ -650,3 +650,28 @@ def test_a_change_deep_in_an_input_directory_moves_its_fingerprint(tmp_path: Pat
     newer.mkdir()
     (newer / "part_000.gz").write_bytes(gzip.compress(b'{"id": "W2"}\n'))
     assert fingerprint() not in (first, second)
+
+
+def test_a_truncated_gzipped_dump_is_an_error_naming_it_and_the_store_is_unchanged(
+    example: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The next dump cut short in transfer (a .gz without its end): `kg sync` and `kg build` stop
+    with one line naming the file, never click's bare "Aborted!", and the store stays as it was."""
+    import gzip
+
+    _, store = example
+    # past the first 64 KiB, which kg reads to tell the input's kind
+    records = "".join(f'<article mdate="2026-12-07" key="journals/x/P{i}"><author>Αθηνά Νίκου {i % 50}</author>'
+                      f"<title>Paper {i}.</title><year>2026</year><journal>X</journal></article>\n"
+                      for i in range(2000))
+    whole = gzip.compress(f"<dblp>\n{records}</dblp>\n".encode())
+    cut = tmp_path / "next" / "dblp.xml.gz"
+    cut.parent.mkdir()
+    cut.write_bytes(whole[: len(whole) * 3 // 4])
+    before = StoreDir(store).active()
+    for command in (["sync", str(cut), "--store", str(store)], ["build", str(cut), "--store", str(tmp_path / "b")]):
+        result = _kg(*command)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1, (command, result.stderr)
+        assert lines[0].startswith(f"kg: error: {cut}: cannot be read: "), lines[0]
+    assert StoreDir(store).active() == before

@@ -11,14 +11,17 @@ the previous generation, so running it again redoes exactly what was not done.
 
 from __future__ import annotations
 
+import gzip
 import re
 import time
+import zlib
 from dataclasses import asdict, dataclass
 from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
 import kg.sources as sources
+from kg.errors import InputError
 from kg.files import open_binary
 
 _DATES = {
@@ -98,16 +101,20 @@ def _files(path: Path) -> list[Path]:
 
 
 def _scan(file: Path, digest: Any, dates: re.Pattern[bytes] | None) -> str | None:
-    """Feeds the file's bytes (decompressed) to `digest`; the newest date `dates` finds in them."""
+    """Feeds the file's bytes (decompressed) to `digest`; the newest date `dates` finds in them.
+    A file that cannot be read to its end (a truncated or corrupt .gz) is an InputError naming it."""
     newest: bytes | None = None
     tail = b""
-    with open_binary(file, "rb") as f:
-        while block := f.read(_BLOCK):
-            digest.update(block)
-            if dates is not None:
-                window = tail + block
-                for m in dates.finditer(window):
-                    if newest is None or m.group(1) > newest:
-                        newest = m.group(1)
-                tail = window[-256:]
+    try:
+        with open_binary(file, "rb") as f:
+            while block := f.read(_BLOCK):
+                digest.update(block)
+                if dates is not None:
+                    window = tail + block
+                    for m in dates.finditer(window):
+                        if newest is None or m.group(1) > newest:
+                            newest = m.group(1)
+                    tail = window[-256:]
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise InputError(f"{file}: cannot be read: {e}") from e
     return newest.decode("ascii") if newest is not None else None
