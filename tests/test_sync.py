@@ -675,3 +675,29 @@ def test_a_truncated_gzipped_dump_is_an_error_naming_it_and_the_store_is_unchang
         assert result.returncode == 1 and len(lines) == 1, (command, result.stderr)
         assert lines[0].startswith(f"kg: error: {cut}: cannot be read: "), lines[0]
     assert StoreDir(store).active() == before
+
+
+def test_the_triples_kg_stats_shows_after_a_correction_and_a_sync_are_the_stores(
+    example: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A correction writes into the identity graph; the new generation's count of triples moves with
+    it, and so does the one a later sync carries forward from it (it never counts the store again)."""
+    from kg.curate import add, undo
+
+    rows, store = example
+
+    def shown() -> int:
+        return int(json.loads((StoreDir(store).require() / "build.json").read_text())["counts"]["triples"])
+
+    def held() -> int:
+        return len(StoreDir(store).open())
+
+    add(store, "distinct", "liyuan-liu-a", "liyuan-liu-b", why="two homepages", by="tester")
+    assert shown() == held()
+    edit_table(rows / "papers.csv", lambda rs: [dict(rs[0], title="Ünïcode — 中文")] + rs[1:])
+    done = sync([rows], store, max_change=1.0)
+    assert done.delta is not None and json.loads((StoreDir(store).require() / "build.json").read_text())[
+        "synced"]["derived"] == "touched"  # the counts carried through the delta, not counted again
+    assert shown() == held()
+    undo(store, 1, by="tester")
+    assert json.loads(_kg("stats", "--store", str(store), "--format", "json").stdout)["triples"] == held()
