@@ -701,3 +701,22 @@ def test_the_triples_kg_stats_shows_after_a_correction_and_a_sync_are_the_stores
     assert shown() == held()
     undo(store, 1, by="tester")
     assert json.loads(_kg("stats", "--store", str(store), "--format", "json").stdout)["triples"] == held()
+
+
+def test_a_record_whose_new_version_is_rejected_is_removed_and_the_sync_says_so(tmp_path: Path) -> None:
+    """The next dump gives a record a year that is no year: the record is rejected, so (the input is
+    whole, as a rebuild's) its paper is removed, and the sync's line says that a row was rejected and
+    where, as a build's does."""
+    fixture = ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"
+    store = tmp_path / "store"
+    build([fixture], store)
+    new = tmp_path / "next" / fixture.name
+    new.parent.mkdir()
+    new.write_text(fixture.read_text(encoding="utf-8").replace("<year>2016</year>", "<year>20l6</year>", 1),
+                   encoding="utf-8")
+    result = _kg("sync", str(new), "--store", str(store), "--max-change", "100%")
+    assert result.returncode == 0, result.stderr
+    assert "papers: 1 removed" in result.stderr
+    assert f"1 rejected: {store / 'rejects.jsonl'}" in result.stderr, result.stderr
+    assert "'20l6' is not a year" in (store / "rejects.jsonl").read_text(encoding="utf-8")
+    assert_same_as_rebuild(store, [new], tmp_path, [])

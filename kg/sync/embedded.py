@@ -57,7 +57,14 @@ class SyncReport:
             return "up to date: the inputs are the ones the store was last synced from; nothing changed"
         assert self.delta is not None
         took = sum(self.seconds.values())
-        return f"{self.delta.summary()} in {took:.1f} s ({self.report.rows_read:,} rows read)"
+        rows = f"{self.report.rows_read:,} rows read"
+        if self.report.rows_rejected:
+            # a record whose new version is rejected is not in the mapping: the sync removed it, as a
+            # rebuild would leave it out; said here, as a build says it, never only in the file
+            rows += f", {self.report.rows_rejected:,} rejected"
+            if self.report.rejects_file:
+                rows += f": {self.report.rejects_file}"
+        return f"{self.delta.summary()} in {took:.1f} s ({rows})"
 
 
 def sync(
