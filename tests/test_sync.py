@@ -720,3 +720,41 @@ def test_a_record_whose_new_version_is_rejected_is_removed_and_the_sync_says_so(
     assert f"1 rejected: {store / 'rejects.jsonl'}" in result.stderr, result.stderr
     assert "'20l6' is not a year" in (store / "rejects.jsonl").read_text(encoding="utf-8")
     assert_same_as_rebuild(store, [new], tmp_path, [])
+
+
+def test_a_sync_that_another_writer_overtakes_changes_nothing_and_says_so(tmp_path: Path) -> None:
+    """Two syncs of a store's two sources at once: the OpenAlex-like one (here: tables) stopped while
+    it maps, the dblp one run to its end meanwhile. The first may not then swap in a generation made
+    from the store it read: that undid the dblp sync's watermark, ledger and counts (its graph kept),
+    and `kg sync` of the earlier dblp input answered "up to date" on a store holding the later one."""
+    import os
+    import signal
+    import time
+
+    rows, store = tmp_path / "rows", tmp_path / "store"
+    generate(1500, 3, rows)
+    fixture = ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"
+    old = _dblp_variant(fixture, tmp_path / "old", drop=1, retitle=0)
+    build([rows, old], store)
+    edit_table(rows / "papers.csv", lambda rs: [dict(r, title=r["title"] + " — Ελληνικά") if i < 5 else r
+                                                for i, r in enumerate(rs)])
+    slow = subprocess.Popen([sys.executable, "-m", "kg", "sync", str(rows), "--store", str(store)], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(store.glob(".sync-*")) and slow.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        os.kill(slow.pid, signal.SIGSTOP)  # it has read the active generation, and is mapping
+        assert slow.poll() is None and not list(store.glob(".build-*")), "the sync was not stopped while mapping"
+        fast = _kg("sync", str(fixture), "--store", str(store), "--max-change", "100%")
+        assert fast.returncode == 0, fast.stderr
+    finally:
+        os.kill(slow.pid, signal.SIGCONT)
+    _, err = slow.communicate(timeout=300)
+    assert slow.returncode == 1 and err.strip().startswith("kg: error: --store") and "run it again" in err, err
+    again = _kg("sync", str(old), "--store", str(store), "--max-change", "100%")
+    assert again.returncode == 0 and "up to date" not in again.stderr, again.stderr
+    assert sync([rows], store).delta is not None
+    assert sync([fixture], store, max_change=1.0).delta is not None
+    assert json.loads((StoreDir(store).require() / "build.json").read_text())["counts"]["triples"] == \
+        len(StoreDir(store).open())
