@@ -758,3 +758,28 @@ def test_a_sync_that_another_writer_overtakes_changes_nothing_and_says_so(tmp_pa
     assert sync([fixture], store, max_change=1.0).delta is not None
     assert json.loads((StoreDir(store).require() / "build.json").read_text())["counts"]["triples"] == \
         len(StoreDir(store).open())
+
+
+def test_a_build_add_extends_the_watermarks_of_a_sync_that_swapped_in_meanwhile(
+    example: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kg build --add` of a second source while `kg sync` of the first finishes: the sync (a real
+    `kg sync` process) swaps in while the build fingerprints its inputs. The build's generation is a
+    copy of the synced one, and keeps its watermark (it wrote back the one it read before)."""
+    import importlib
+
+    building = importlib.import_module("kg.build")  # the module (kg.build is also the function)
+    rows, store = example
+    edit_table(rows / "papers.csv", lambda rs: [dict(rs[0], title="Überarbeitet — Ελληνικά")] + rs[1:])
+    fingerprint = building.watermarks
+
+    def meanwhile(*args: object, **kwargs: object) -> object:
+        done = _kg("sync", str(rows), "--store", str(store), "--max-change", "100%")
+        assert done.returncode == 0 and "papers: 1 changed" in done.stderr, done.stderr
+        return fingerprint(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(building, "watermarks", meanwhile)
+    build([ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"], store, add=True)
+    monkeypatch.undo()
+    assert _kg("sync", str(rows), "--store", str(store)).stderr.startswith("up to date")
+    assert_same_as_rebuild(store, [rows, ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"], tmp_path, [])
