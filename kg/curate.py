@@ -166,10 +166,12 @@ def apply(store: Path) -> list[Outcome]:
     """A new generation of `store` with every active correction applied (see the module); the
     outcome of each."""
     target = StoreDir(store)
-    active = target.require()
-    meta = target.meta()
+    target.require()
     corrections = CurationFile(store).active()
     with target.generation(copy_active=True) as gen:
+        # under the store's lock: the generation just copied (a sync may have swapped one in since
+        # this began), whose build.json (watermarks, counts) the new one extends
+        active, meta = target.require(), target.meta()
         _link_tree(active / INDEX, gen.path / INDEX, skip=DIRECTORY)
         minter = Minter(meta["base_iri"]) if "base_iri" in meta else None
         graphs = minter or Minter(base_of(gen.store) or DEFAULT_BASE_IRI)

@@ -783,3 +783,29 @@ def test_a_build_add_extends_the_watermarks_of_a_sync_that_swapped_in_meanwhile(
     monkeypatch.undo()
     assert _kg("sync", str(rows), "--store", str(store)).stderr.startswith("up to date")
     assert_same_as_rebuild(store, [rows, ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"], tmp_path, [])
+
+
+def test_a_correction_applied_while_a_sync_swaps_in_keeps_the_syncs_watermark(
+    example: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kg curate` while a `kg sync` (a real process) swaps in: the correction's generation is a
+    copy of the synced one, with its watermark, counts and index (it kept the build.json it read
+    before, so the synced input then looked new again and kg stats showed the older one)."""
+    import kg.curate
+    from kg.identity.curation import CurationFile
+
+    rows, store = example
+    edit_table(rows / "papers.csv", lambda rs: [dict(rs[0], title="Überarbeitet — Ελληνικά")] + rs[1:])
+    corrections = CurationFile.active
+
+    def meanwhile(self: CurationFile) -> object:
+        done = _kg("sync", str(rows), "--store", str(store), "--max-change", "100%")
+        assert done.returncode == 0 and "papers: 1 changed" in done.stderr, done.stderr
+        return corrections(self)
+
+    monkeypatch.setattr(CurationFile, "active", meanwhile)
+    kg.curate.add(store, "distinct", "liyuan-liu-a", "liyuan-liu-b", why="two homepages", by="tester")
+    monkeypatch.undo()
+    assert _kg("sync", str(rows), "--store", str(store)).stderr.startswith("up to date")
+    meta = json.loads((StoreDir(store).require() / "build.json").read_text())
+    assert meta["counts"]["triples"] == len(StoreDir(store).open())
