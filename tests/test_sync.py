@@ -732,7 +732,7 @@ def test_a_sync_that_another_writer_overtakes_changes_nothing_and_says_so(tmp_pa
     import time
 
     rows, store = tmp_path / "rows", tmp_path / "store"
-    generate(1500, 3, rows)
+    generate(600, 3, rows)
     fixture = ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"
     old = _dblp_variant(fixture, tmp_path / "old", drop=1, retitle=0)
     build([rows, old], store)
