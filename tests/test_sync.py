@@ -809,3 +809,19 @@ def test_a_correction_applied_while_a_sync_swaps_in_keeps_the_syncs_watermark(
     assert _kg("sync", str(rows), "--store", str(store)).stderr.startswith("up to date")
     meta = json.loads((StoreDir(store).require() / "build.json").read_text())
     assert meta["counts"]["triples"] == len(StoreDir(store).open())
+
+
+def test_another_sources_input_given_by_mistake_is_refused_by_the_gate(example: tuple[Path, Path]) -> None:
+    """A store of one source (the example's 21 papers) and `kg sync` given an OpenAlex page instead
+    of its tables: the page's papers are all new to the store (its OpenAlex graph is empty), so
+    they were added whatever --max-change said. They are measured against the store's papers."""
+    _, store = example
+    page = ROOT / "tests" / "data" / "fetch" / "openalex_since_scripts.json"
+    before = StoreDir(store).active()
+    result = _kg("sync", str(page), "--store", str(store))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("kg: error: sync refused: 6 of 21 papers would change"), lines[0]
+    assert StoreDir(store).active() == before
+    result = _kg("sync", str(page), "--store", str(store), "--max-change", "100%")
+    assert result.returncode == 0 and "papers: 6 added" in result.stderr, result.stderr

@@ -121,7 +121,8 @@ def sync(
             del read
             lap("ledger")
             delta = between(old, new, graphs, minter.base)
-            check(delta, max_change)
+            held = previous.get("counts")
+            check(delta, max_change, held if isinstance(held, dict) else None)
             # the generation's ledger: the old one with the synced graphs' replaced by the input's. Made
             # now, so that the old graphs' digests are dropped before the delta is applied, not after
             for graph in graphs:
