@@ -825,3 +825,33 @@ def test_another_sources_input_given_by_mistake_is_refused_by_the_gate(example: 
     assert StoreDir(store).active() == before
     result = _kg("sync", str(page), "--store", str(store), "--max-change", "100%")
     assert result.returncode == 0 and "papers: 6 added" in result.stderr, result.stderr
+
+
+def test_a_snapshots_other_entities_do_not_move_its_watermark(tmp_path: Path) -> None:
+    """A snapshot as `aws s3 sync s3://openalex ROOT` lays it out holds every entity: kg reads the
+    works and the merged ids only. A new authors or institutions partition (every day, and most of
+    the snapshot's bytes) left the store "up to date" no longer: it made the next sync hash them
+    all and map every work again for no change."""
+    import gzip
+
+    root = tmp_path / "openalex"
+    works = root / "data" / "works" / "updated_date=2024-01-01"
+    works.mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "data" / "openalex" / "works.jsonl.gz", works / "part_000.gz")
+    store = tmp_path / "store"
+    build([root], store)
+    for entity in ("authors", "institutions"):
+        part = root / "data" / entity / "updated_date=2024-02-01"
+        part.mkdir(parents=True)
+        line = json.dumps({"id": "https://openalex.org/A1", "display_name": "Αθηνά"}, ensure_ascii=False)
+        (part / "part_000.gz").write_bytes(gzip.compress(line.encode("utf-8") + b"\n"))
+    result = _kg("sync", str(root), "--store", str(store))
+    assert result.returncode == 0 and result.stderr.startswith("up to date"), result.stderr
+    newer = root / "data" / "works" / "updated_date=2024-03-01"
+    newer.mkdir()
+    with gzip.open(ROOT / "tests" / "data" / "openalex" / "works.jsonl.gz", "rt", encoding="utf-8") as f:
+        work = json.loads(f.readline())
+    work["title"] = work["display_name"] = "Überarbeitet — Ελληνικά 中文"
+    (newer / "part_000.gz").write_bytes(gzip.compress(json.dumps(work).encode("utf-8") + b"\n"))
+    result = _kg("sync", str(root), "--store", str(store), "--max-change", "100%")
+    assert result.returncode == 0 and "papers: 1 changed" in result.stderr, result.stderr

@@ -12,6 +12,7 @@ the previous generation, so running it again redoes exactly what was not done.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import time
 import zlib
@@ -81,8 +82,8 @@ def watermarks(inputs: list[Path], kind: str, graph_of: Any) -> dict[str, Waterm
         digest = blake2b(digest_size=16)
         newest: str | None = None
         for path, source_kind in paths:
-            for file in _files(path):
-                name = file.relative_to(path).as_posix() if path.is_dir() else file.name
+            for file in _files(path, source_kind):
+                name = Path(os.path.relpath(file, path)).as_posix() if path.is_dir() else file.name
                 digest.update(name.encode("utf-8") + b"\0")
                 date = _scan(file, digest, _DATES.get(source_kind))
                 if date is not None and (newest is None or date > newest):
@@ -91,13 +92,17 @@ def watermarks(inputs: list[Path], kind: str, graph_of: Any) -> dict[str, Waterm
     return found
 
 
-def _files(path: Path) -> list[Path]:
-    """The files of an input, those in its subdirectories too (an OpenAlex snapshot's partitions and
-    merged ids), hidden ones left out (a fetch's state file)."""
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file()
-                      and not any(part.startswith(".") for part in p.relative_to(path).parts))
-    return [path]
+def _files(path: Path, kind: str) -> list[Path]:
+    """The files of an input that a build reads (kg.sources.files: an OpenAlex snapshot's works
+    partitions and merged ids, not its authors', institutions' or other entities' files, which
+    change every day and may be most of its bytes; a directory's data files, not a fetch's state
+    file); a rows directory's files, those in its subdirectories too, hidden ones left out."""
+    if not path.is_dir():
+        return [path]
+    if kind != "rows":
+        return sources.files(path)
+    return sorted(p for p in path.rglob("*") if p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(path).parts))
 
 
 def _scan(file: Path, digest: Any, dates: re.Pattern[bytes] | None) -> str | None:
