@@ -253,6 +253,9 @@ def build(
                     scratch=store, search_overlap=search_overlap) as mapping, \
             target.generation(copy_active=add) as gen:
         if add:
+            # read again under the store's lock: a sync or a correction may have swapped in a
+            # generation while the inputs were fingerprinted; its watermarks are the ones to extend
+            previous = previous_meta(target, minter)
             derived = [minter.graph(LINKS), minter.graph(IDENTITY)]
             remove_graphs(gen.store, [ONTOLOGY_GRAPH, *derived, *sorted(replaced)])
         load_ontology(gen.store)

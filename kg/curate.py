@@ -42,8 +42,9 @@ from kg.identity.curation_rdf import export as rdf_export
 from kg.identity.facts import row_label
 from kg.identity.step import base_of, identity_step
 from kg.iris import DEFAULT_BASE_IRI, Minter, segment
-from kg.links import IDENTITY
+from kg.links import IDENTITY, LINKS
 from kg.store import StoreDir
+from kg.sync.counts import graph_size
 
 WAIT = 30.0  # seconds a correction waits for the store held by another build or correction
 
@@ -165,17 +166,25 @@ def apply(store: Path) -> list[Outcome]:
     """A new generation of `store` with every active correction applied (see the module); the
     outcome of each."""
     target = StoreDir(store)
-    active = target.require()
-    meta = target.meta()
+    target.require()
     corrections = CurationFile(store).active()
     with target.generation(copy_active=True) as gen:
+        # under the store's lock: the generation just copied (a sync may have swapped one in since
+        # this began), whose build.json (watermarks, counts) the new one extends
+        active, meta = target.require(), target.meta()
         _link_tree(active / INDEX, gen.path / INDEX, skip=DIRECTORY)
         minter = Minter(meta["base_iri"]) if "base_iri" in meta else None
-        graph = (minter or Minter(base_of(gen.store) or DEFAULT_BASE_IRI)).graph(IDENTITY)
+        graphs = minter or Minter(base_of(gen.store) or DEFAULT_BASE_IRI)
+        graph = graphs.graph(IDENTITY)
+        # the step rewrites the identity graph and adds to the links graph: the triples build.json
+        # counts move by what those two hold after it less what they held before
+        written = [ox.NamedNode(graph), ox.NamedNode(graphs.graph(LINKS))]
+        held = sum(graph_size(gen.store, g) for g in written)
         if gen.store.contains_named_graph(ox.NamedNode(graph)):
             gen.store.remove_graph(ox.NamedNode(graph))
         gen.store.flush()
         counts = identity_step(gen.store, gen.path, minter, corrections=corrections)
+        moved = sum(graph_size(gen.store, g) for g in written) - held
         outcomes = counts.pop("curations", None)
         gen.reopen_read_only()
         index = AdjacencyIndex.open(gen.path)
@@ -187,6 +196,8 @@ def apply(store: Path) -> list[Outcome]:
                 across = {c.id for c in corrections if _apart(index, c)}
             finally:
                 index.close()
+        if isinstance(meta.get("counts"), dict) and isinstance(meta["counts"].get("triples"), int):
+            meta = {**meta, "counts": {**meta["counts"], "triples": meta["counts"]["triples"] + moved}}
         gen.meta = {**meta, "identity": counts, "cluster_order": order,
                     "curations": outcomes if outcomes is not None else summary([]),
                     "curated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -650,3 +650,208 @@ def test_a_change_deep_in_an_input_directory_moves_its_fingerprint(tmp_path: Pat
     newer.mkdir()
     (newer / "part_000.gz").write_bytes(gzip.compress(b'{"id": "W2"}\n'))
     assert fingerprint() not in (first, second)
+
+
+def test_a_truncated_gzipped_dump_is_an_error_naming_it_and_the_store_is_unchanged(
+    example: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The next dump cut short in transfer (a .gz without its end): `kg sync` and `kg build` stop
+    with one line naming the file, never click's bare "Aborted!", and the store stays as it was."""
+    import gzip
+
+    _, store = example
+    # past the first 64 KiB, which kg reads to tell the input's kind
+    records = "".join(f'<article mdate="2026-12-07" key="journals/x/P{i}"><author>Αθηνά Νίκου {i % 50}</author>'
+                      f"<title>Paper {i}.</title><year>2026</year><journal>X</journal></article>\n"
+                      for i in range(2000))
+    whole = gzip.compress(f"<dblp>\n{records}</dblp>\n".encode())
+    cut = tmp_path / "next" / "dblp.xml.gz"
+    cut.parent.mkdir()
+    cut.write_bytes(whole[: len(whole) * 3 // 4])
+    before = StoreDir(store).active()
+    for command in (["sync", str(cut), "--store", str(store)], ["build", str(cut), "--store", str(tmp_path / "b")]):
+        result = _kg(*command)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1, (command, result.stderr)
+        assert lines[0].startswith(f"kg: error: {cut}: cannot be read: "), lines[0]
+    assert StoreDir(store).active() == before
+
+
+def test_the_triples_kg_stats_shows_after_a_correction_and_a_sync_are_the_stores(
+    example: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A correction writes into the identity graph; the new generation's count of triples moves with
+    it, and so does the one a later sync carries forward from it (it never counts the store again)."""
+    from kg.curate import add, undo
+
+    rows, store = example
+
+    def shown() -> int:
+        return int(json.loads((StoreDir(store).require() / "build.json").read_text())["counts"]["triples"])
+
+    def held() -> int:
+        return len(StoreDir(store).open())
+
+    add(store, "distinct", "liyuan-liu-a", "liyuan-liu-b", why="two homepages", by="tester")
+    assert shown() == held()
+    edit_table(rows / "papers.csv", lambda rs: [dict(rs[0], title="Ünïcode — 中文")] + rs[1:])
+    done = sync([rows], store, max_change=1.0)
+    assert done.delta is not None and json.loads((StoreDir(store).require() / "build.json").read_text())[
+        "synced"]["derived"] == "touched"  # the counts carried through the delta, not counted again
+    assert shown() == held()
+    undo(store, 1, by="tester")
+    assert json.loads(_kg("stats", "--store", str(store), "--format", "json").stdout)["triples"] == held()
+
+
+def test_a_record_whose_new_version_is_rejected_is_removed_and_the_sync_says_so(tmp_path: Path) -> None:
+    """The next dump gives a record a year that is no year: the record is rejected, so (the input is
+    whole, as a rebuild's) its paper is removed, and the sync's line says that a row was rejected and
+    where, as a build's does."""
+    fixture = ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"
+    store = tmp_path / "store"
+    build([fixture], store)
+    new = tmp_path / "next" / fixture.name
+    new.parent.mkdir()
+    new.write_text(fixture.read_text(encoding="utf-8").replace("<year>2016</year>", "<year>20l6</year>", 1),
+                   encoding="utf-8")
+    result = _kg("sync", str(new), "--store", str(store), "--max-change", "100%")
+    assert result.returncode == 0, result.stderr
+    assert "papers: 1 removed" in result.stderr
+    assert f"1 rejected: {store / 'rejects.jsonl'}" in result.stderr, result.stderr
+    assert "'20l6' is not a year" in (store / "rejects.jsonl").read_text(encoding="utf-8")
+    assert_same_as_rebuild(store, [new], tmp_path, [])
+
+
+def test_a_sync_that_another_writer_overtakes_changes_nothing_and_says_so(tmp_path: Path) -> None:
+    """Two syncs of a store's two sources at once: the OpenAlex-like one (here: tables) stopped while
+    it maps, the dblp one run to its end meanwhile. The first may not then swap in a generation made
+    from the store it read: that undid the dblp sync's watermark, ledger and counts (its graph kept),
+    and `kg sync` of the earlier dblp input answered "up to date" on a store holding the later one."""
+    import os
+    import signal
+    import time
+
+    rows, store = tmp_path / "rows", tmp_path / "store"
+    generate(600, 3, rows)
+    fixture = ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"
+    old = _dblp_variant(fixture, tmp_path / "old", drop=1, retitle=0)
+    build([rows, old], store)
+    edit_table(rows / "papers.csv", lambda rs: [dict(r, title=r["title"] + " — Ελληνικά") if i < 5 else r
+                                                for i, r in enumerate(rs)])
+    slow = subprocess.Popen([sys.executable, "-m", "kg", "sync", str(rows), "--store", str(store)], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(store.glob(".sync-*")) and slow.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        os.kill(slow.pid, signal.SIGSTOP)  # it has read the active generation, and is mapping
+        assert slow.poll() is None and not list(store.glob(".build-*")), "the sync was not stopped while mapping"
+        fast = _kg("sync", str(fixture), "--store", str(store), "--max-change", "100%")
+        assert fast.returncode == 0, fast.stderr
+    finally:
+        os.kill(slow.pid, signal.SIGCONT)
+    _, err = slow.communicate(timeout=300)
+    assert slow.returncode == 1 and err.strip().startswith("kg: error: --store") and "run it again" in err, err
+    again = _kg("sync", str(old), "--store", str(store), "--max-change", "100%")
+    assert again.returncode == 0 and "up to date" not in again.stderr, again.stderr
+    assert sync([rows], store).delta is not None
+    assert sync([fixture], store, max_change=1.0).delta is not None
+    assert json.loads((StoreDir(store).require() / "build.json").read_text())["counts"]["triples"] == \
+        len(StoreDir(store).open())
+
+
+def test_a_build_add_extends_the_watermarks_of_a_sync_that_swapped_in_meanwhile(
+    example: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kg build --add` of a second source while `kg sync` of the first finishes: the sync (a real
+    `kg sync` process) swaps in while the build fingerprints its inputs. The build's generation is a
+    copy of the synced one, and keeps its watermark (it wrote back the one it read before)."""
+    import importlib
+
+    building = importlib.import_module("kg.build")  # the module (kg.build is also the function)
+    rows, store = example
+    edit_table(rows / "papers.csv", lambda rs: [dict(rs[0], title="Überarbeitet — Ελληνικά")] + rs[1:])
+    fingerprint = building.watermarks
+
+    def meanwhile(*args: object, **kwargs: object) -> object:
+        done = _kg("sync", str(rows), "--store", str(store), "--max-change", "100%")
+        assert done.returncode == 0 and "papers: 1 changed" in done.stderr, done.stderr
+        return fingerprint(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(building, "watermarks", meanwhile)
+    build([ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"], store, add=True)
+    monkeypatch.undo()
+    assert _kg("sync", str(rows), "--store", str(store)).stderr.startswith("up to date")
+    assert_same_as_rebuild(store, [rows, ROOT / "tests" / "data" / "dblp" / "dblp_utf8.xml"], tmp_path, [])
+
+
+def test_a_correction_applied_while_a_sync_swaps_in_keeps_the_syncs_watermark(
+    example: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kg curate` while a `kg sync` (a real process) swaps in: the correction's generation is a
+    copy of the synced one, with its watermark, counts and index (it kept the build.json it read
+    before, so the synced input then looked new again and kg stats showed the older one)."""
+    import kg.curate
+    from kg.identity.curation import CurationFile
+
+    rows, store = example
+    edit_table(rows / "papers.csv", lambda rs: [dict(rs[0], title="Überarbeitet — Ελληνικά")] + rs[1:])
+    corrections = CurationFile.active
+
+    def meanwhile(self: CurationFile) -> object:
+        done = _kg("sync", str(rows), "--store", str(store), "--max-change", "100%")
+        assert done.returncode == 0 and "papers: 1 changed" in done.stderr, done.stderr
+        return corrections(self)
+
+    monkeypatch.setattr(CurationFile, "active", meanwhile)
+    kg.curate.add(store, "distinct", "liyuan-liu-a", "liyuan-liu-b", why="two homepages", by="tester")
+    monkeypatch.undo()
+    assert _kg("sync", str(rows), "--store", str(store)).stderr.startswith("up to date")
+    meta = json.loads((StoreDir(store).require() / "build.json").read_text())
+    assert meta["counts"]["triples"] == len(StoreDir(store).open())
+
+
+def test_another_sources_input_given_by_mistake_is_refused_by_the_gate(example: tuple[Path, Path]) -> None:
+    """A store of one source (the example's 21 papers) and `kg sync` given an OpenAlex page instead
+    of its tables: the page's papers are all new to the store (its OpenAlex graph is empty), so
+    they were added whatever --max-change said. They are measured against the store's papers."""
+    _, store = example
+    page = ROOT / "tests" / "data" / "fetch" / "openalex_since_scripts.json"
+    before = StoreDir(store).active()
+    result = _kg("sync", str(page), "--store", str(store))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("kg: error: sync refused: 6 of 21 papers would change"), lines[0]
+    assert StoreDir(store).active() == before
+    result = _kg("sync", str(page), "--store", str(store), "--max-change", "100%")
+    assert result.returncode == 0 and "papers: 6 added" in result.stderr, result.stderr
+
+
+def test_a_snapshots_other_entities_do_not_move_its_watermark(tmp_path: Path) -> None:
+    """A snapshot as `aws s3 sync s3://openalex ROOT` lays it out holds every entity: kg reads the
+    works and the merged ids only. A new authors or institutions partition (every day, and most of
+    the snapshot's bytes) left the store "up to date" no longer: it made the next sync hash them
+    all and map every work again for no change."""
+    import gzip
+
+    root = tmp_path / "openalex"
+    works = root / "data" / "works" / "updated_date=2024-01-01"
+    works.mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "data" / "openalex" / "works.jsonl.gz", works / "part_000.gz")
+    store = tmp_path / "store"
+    build([root], store)
+    for entity in ("authors", "institutions"):
+        part = root / "data" / entity / "updated_date=2024-02-01"
+        part.mkdir(parents=True)
+        line = json.dumps({"id": "https://openalex.org/A1", "display_name": "Αθηνά"}, ensure_ascii=False)
+        (part / "part_000.gz").write_bytes(gzip.compress(line.encode("utf-8") + b"\n"))
+    result = _kg("sync", str(root), "--store", str(store))
+    assert result.returncode == 0 and result.stderr.startswith("up to date"), result.stderr
+    newer = root / "data" / "works" / "updated_date=2024-03-01"
+    newer.mkdir()
+    with gzip.open(ROOT / "tests" / "data" / "openalex" / "works.jsonl.gz", "rt", encoding="utf-8") as f:
+        work = json.loads(f.readline())
+    work["title"] = work["display_name"] = "Überarbeitet — Ελληνικά 中文"
+    (newer / "part_000.gz").write_bytes(gzip.compress(json.dumps(work).encode("utf-8") + b"\n"))
+    result = _kg("sync", str(root), "--store", str(store), "--max-change", "100%")
+    assert result.returncode == 0 and "papers: 1 changed" in result.stderr, result.stderr

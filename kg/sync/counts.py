@@ -61,14 +61,15 @@ class SyncedCounts:
                 if next(iter(store.quads_for_pattern(node, _TYPE, ox.NamedNode(kind))), None) is not None:
                     self.counts[name] += sign
         for graph in self.derived:
-            self.counts["triples"] += sign * _graph_size(store, graph)
+            self.counts["triples"] += sign * graph_size(store, graph)
 
 
 def _count(quads: Iterable[ox.Quad]) -> int:
     return sum(1 for _ in quads)
 
 
-def _graph_size(store: ox.Store, graph: ox.NamedNode) -> int:
+def graph_size(store: ox.Store, graph: ox.NamedNode) -> int:
+    """The quads of one named graph of `store`."""
     # `graph` is a minted IRI (str() gives its N-Triples form): no user value is formatted in
     found = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
     assert isinstance(found, ox.QuerySolutions)

@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex
 from kg.build import Loaded, after_load, build_meta, previous_meta, remove_graphs
+from kg.errors import StoreBusy
 from kg.iris import DEFAULT_BASE_IRI
 from kg.links import IDENTITY, LINKS, source_graphs
 from kg.pipeline import Mapping
@@ -57,7 +58,14 @@ class SyncReport:
             return "up to date: the inputs are the ones the store was last synced from; nothing changed"
         assert self.delta is not None
         took = sum(self.seconds.values())
-        return f"{self.delta.summary()} in {took:.1f} s ({self.report.rows_read:,} rows read)"
+        rows = f"{self.report.rows_read:,} rows read"
+        if self.report.rows_rejected:
+            # a record whose new version is rejected is not in the mapping: the sync removed it, as a
+            # rebuild would leave it out; said here, as a build says it, never only in the file
+            rows += f", {self.report.rows_rejected:,} rejected"
+            if self.report.rejects_file:
+                rows += f": {self.report.rejects_file}"
+        return f"{self.delta.summary()} in {took:.1f} s ({rows})"
 
 
 def sync(
@@ -113,7 +121,8 @@ def sync(
             del read
             lap("ledger")
             delta = between(old, new, graphs, minter.base)
-            check(delta, max_change)
+            held = previous.get("counts")
+            check(delta, max_change, held if isinstance(held, dict) else None)
             # the generation's ledger: the old one with the synced graphs' replaced by the input's. Made
             # now, so that the old graphs' digests are dropped before the delta is applied, not after
             for graph in graphs:
@@ -121,6 +130,7 @@ def sync(
             del new
             lap("delta")
             with target.generation(copy_active=True) as gen:
+                _still_active(target, active)
                 lap("checkpoint")
                 derived_graphs = [minter.graph(LINKS), minter.graph(IDENTITY)]
                 touching = not whole_derived and small(delta)  # else the whole-graph steps and counts
@@ -166,6 +176,19 @@ def sync(
     finally:
         spool.remove()
     return SyncReport(run.report, delta, ledger_from=ledger_from, seconds=lap.seconds)
+
+
+def _still_active(target: StoreDir, read: Path) -> None:
+    """Under the store's lock: the generation the delta was computed against is still the active
+    one. Another writer (a sync of another source, kg curate, kg build --add) that swapped in its
+    own meanwhile would otherwise be undone in part: its graphs kept, but the ledger, the watermarks
+    and the counts written from the generation this sync read (a later sync of its inputs then
+    "up to date" on a store that does not hold them)."""
+    now = target.active()
+    if now != read:
+        found = now.name if now is not None else "none"
+        raise StoreBusy(f"--store {target.path}: another writer swapped in generation {found} while this sync "
+                        f"read {read.name}; this sync changed nothing: run it again")
 
 
 def _clusters(generation: Path) -> int:

@@ -28,12 +28,24 @@ def parse_share(text: str) -> float:
     return share
 
 
-def check(delta: Delta, max_change: float) -> None:
+# a kind of the delta -> its name among a store's counts (build.json "counts", kg stats)
+_COUNTED = {"paper": "papers", "author": "authors", "venue": "venues", "authorship": "authorships",
+            "cluster": "clusters"}
+
+
+def check(delta: Delta, max_change: float, held: dict[str, int] | None = None) -> None:
     """Raises SyncRefused when, for a kind of resource that exists, the share changed or removed
-    (added ones too, measured against what there was) exceeds `max_change`."""
+    (added ones too, measured against what there was) exceeds `max_change`.
+
+    What there was is counted in the synced graphs; where they hold fewer than MIN_GATED of a kind
+    (a source the store does not have yet), in the whole store (`held`: its counts by kg stats'
+    names), so that an input given by mistake, another source's dump, is not added unchecked to
+    a store of others."""
     for kind, c in delta.counts().items():
         before = c["before"]
         moved = c.get("added", 0) + c.get("changed", 0) + c.get("removed", 0)
+        if before < MIN_GATED and held is not None:
+            before = max(before, held.get(_COUNTED.get(kind, ""), 0))
         if before < MIN_GATED or not moved:
             continue
         share = moved / before

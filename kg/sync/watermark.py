@@ -11,14 +11,18 @@ the previous generation, so running it again redoes exactly what was not done.
 
 from __future__ import annotations
 
+import gzip
+import os
 import re
 import time
+import zlib
 from dataclasses import asdict, dataclass
 from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
 import kg.sources as sources
+from kg.errors import InputError
 from kg.files import open_binary
 
 _DATES = {
@@ -78,8 +82,8 @@ def watermarks(inputs: list[Path], kind: str, graph_of: Any) -> dict[str, Waterm
         digest = blake2b(digest_size=16)
         newest: str | None = None
         for path, source_kind in paths:
-            for file in _files(path):
-                name = file.relative_to(path).as_posix() if path.is_dir() else file.name
+            for file in _files(path, source_kind):
+                name = Path(os.path.relpath(file, path)).as_posix() if path.is_dir() else file.name
                 digest.update(name.encode("utf-8") + b"\0")
                 date = _scan(file, digest, _DATES.get(source_kind))
                 if date is not None and (newest is None or date > newest):
@@ -88,26 +92,34 @@ def watermarks(inputs: list[Path], kind: str, graph_of: Any) -> dict[str, Waterm
     return found
 
 
-def _files(path: Path) -> list[Path]:
-    """The files of an input, those in its subdirectories too (an OpenAlex snapshot's partitions and
-    merged ids), hidden ones left out (a fetch's state file)."""
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file()
-                      and not any(part.startswith(".") for part in p.relative_to(path).parts))
-    return [path]
+def _files(path: Path, kind: str) -> list[Path]:
+    """The files of an input that a build reads (kg.sources.files: an OpenAlex snapshot's works
+    partitions and merged ids, not its authors', institutions' or other entities' files, which
+    change every day and may be most of its bytes; a directory's data files, not a fetch's state
+    file); a rows directory's files, those in its subdirectories too, hidden ones left out."""
+    if not path.is_dir():
+        return [path]
+    if kind != "rows":
+        return sources.files(path)
+    return sorted(p for p in path.rglob("*") if p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(path).parts))
 
 
 def _scan(file: Path, digest: Any, dates: re.Pattern[bytes] | None) -> str | None:
-    """Feeds the file's bytes (decompressed) to `digest`; the newest date `dates` finds in them."""
+    """Feeds the file's bytes (decompressed) to `digest`; the newest date `dates` finds in them.
+    A file that cannot be read to its end (a truncated or corrupt .gz) is an InputError naming it."""
     newest: bytes | None = None
     tail = b""
-    with open_binary(file, "rb") as f:
-        while block := f.read(_BLOCK):
-            digest.update(block)
-            if dates is not None:
-                window = tail + block
-                for m in dates.finditer(window):
-                    if newest is None or m.group(1) > newest:
-                        newest = m.group(1)
-                tail = window[-256:]
+    try:
+        with open_binary(file, "rb") as f:
+            while block := f.read(_BLOCK):
+                digest.update(block)
+                if dates is not None:
+                    window = tail + block
+                    for m in dates.finditer(window):
+                        if newest is None or m.group(1) > newest:
+                            newest = m.group(1)
+                    tail = window[-256:]
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise InputError(f"{file}: cannot be read: {e}") from e
     return newest.decode("ascii") if newest is not None else None
