@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import functools
 import gzip
+import json
 import re
 import shutil
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import DATA, of, read_accepted, shared
 
 import kg
 from kg import sources
+from kg.cli import main
 from kg.errors import InputError
 from kg.records import Author, AuthorDetail, Authorship, Paper, Venue
 from kg.store import StoreDir
@@ -251,3 +255,56 @@ def test_recorded_orcids_all_kept() -> None:
     with_orcid = {a.id for a in of(records, Author) if a.orcid}
     with_orcid |= {d.author_id for d in of(records, AuthorDetail) if d.orcid}
     assert len(with_orcid) == 131  # the distinct names carrying an orcid attribute in the file
+
+
+# ------------------------------------------------- held-out records: what the recorded samples lack
+
+HELD_OUT = (
+    b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<!DOCTYPE dblp SYSTEM "dblp.dtd">\n<dblp>\n'
+    # dblp.dtd's tenth record kind (2023): a data set, with its authors and DOI
+    b'<data mdate="2023-05-10" key="data/10/Brown23"><author>Carol Brown</author>'
+    b'<author>&#x5F20;&#x4F1F; 0002</author><title>A Data Set of Things.</title><year>2023</year>'
+    b'<ee type="oa">https://doi.org/10.5281/zenodo.123</ee><stream>streams/repo/zenodo</stream></data>\n'
+    # a superscript two is a digit (str.isdigit) that int() refuses
+    b'<article key="journals/x/Sup"><author>Year Sup</author><title>Sup</title><year>&#xB2;</year>'
+    b'<journal>X</journal></article>\n'
+    # a stray Windows-1252 byte in an ISO-8859-1 dump is a C1 control; NEL and DEL given as references
+    b"<article key=\"journals/x/C1\"><author>O\x92Brien M&uuml;ller</author>"
+    b"<title>Don\x92t&#x85;panic&#x7F;now.</title><year>2020</year><journal>X&#x85;Y</journal></article>\n"
+    b'</dblp>\n'
+)
+
+
+def test_held_out_records_data_sets_odd_years_and_control_characters(tmp_path: Path) -> None:
+    """`kg build` of a dump holding a `data` record (was skipped without a word), a year of a
+    superscript digit (was a traceback) and C1 control characters (were kept in names, titles and IRIs)."""
+    (tmp_path / "dump").mkdir()
+    shutil.copy(RAW.parent / "dblp.dtd", tmp_path / "dump" / "dblp.dtd")
+    (tmp_path / "dump" / "dblp.xml").write_bytes(HELD_OUT)
+    store, rejects = tmp_path / "store", tmp_path / "rejects.jsonl"
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "dump" / "dblp.xml"), "--store", str(store),
+                                       "--rejects", str(rejects)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["reason"] for line in rejects.read_text(encoding="utf-8").splitlines()] == [
+        "journals/x/Sup: year '²' is not a year"]
+    db = StoreDir(store).open()
+    rows = db.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        SELECT ?id ?type ?title ?year ?doi (GROUP_CONCAT(?n; separator="|") AS ?names) WHERE {
+          ?p a kg:Paper ; kg:sourceId ?id ; kg:publicationType ?type ; kg:title ?title ; kg:year ?year .
+          OPTIONAL { ?p kg:doi ?doi }
+          OPTIONAL { ?p kg:hasAuthorship ?s . ?s kg:authorRow/kg:name ?n } }
+        GROUP BY ?id ?type ?title ?year ?doi ORDER BY ?id""", use_default_graph_as_union=True)
+    got = [tuple(None if t is None else t.value for t in row) for row in rows]
+    assert got == [
+        ("dblp:data/10/Brown23", "data", "A Data Set of Things.", "2023", "https://doi.org/10.5281/zenodo.123",
+         got[0][5]),
+        ("dblp:journals/x/C1", "article", "Don t panic now.", "2020", None, "O Brien Müller"),
+    ]
+    assert sorted(got[0][5].split("|")) == ["Carol Brown", "张伟 0002"]
+    assert db.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        ASK { ?v a kg:Venue ; kg:name "X Y" }""", use_default_graph_as_union=True)
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|%C2%[89]", store_dump(db))
+
+
+def store_dump(db: Any) -> str:
+    return "\n".join(str(q) for q in db)

@@ -21,13 +21,20 @@ from kg.records import Author, AuthorDetail, Authorship, Located, Paper, Record,
 from kg.sources.context import ReadContext, head, open_binary, optional_identifier
 
 PREFIX = "dblp:"
-PAPER_TAGS = ("article", "inproceedings", "proceedings", "book", "incollection", "phdthesis", "mastersthesis")
+# `data` is dblp's record of a research data set or artifact (dblp.dtd since 2023): a publication of its
+# authors, listed on their dblp pages beside the papers.
+PAPER_TAGS = ("article", "inproceedings", "proceedings", "book", "incollection", "phdthesis", "mastersthesis",
+              "data")
 # `www` is the dump's person record; `person` is the same thing in a person page (dblp.org/pid/….xml).
 PERSON_TAGS = ("www", "person")
 RECORD_TAGS = PAPER_TAGS + PERSON_TAGS
 # Key prefixes whose second segment names a publication stream (conf/nips, journals/acta, …).
 _STREAMS = {"conf": "conference", "journals": "journal", "series": "other", "reference": "other", "books": "other"}
 _SPACE = re.compile(r"\s+")
+# C0 (XML 1.0 allows only tab and line breaks of it), DEL and C1: the raw dump is ISO-8859-1, where a
+# stray Windows-1252 byte (0x92 for an apostrophe) is the control U+0092. Spaces, as kg.text.plain
+# makes them in the other sources' text.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s+\w+\s+SYSTEM\s+[\"']([^\"']+)[\"']")
 
 
@@ -103,7 +110,13 @@ def read_dblp(path: Path, ctx: ReadContext) -> Iterator[Located]:
 
 def _text(elem: Any) -> str:
     """The element's text with inline markup (<i>, <sub>) flattened and white space collapsed."""
-    text: str = (elem.text or "") if len(elem) == 0 else "".join(elem.itertext())
+    return _clean((elem.text or "") if len(elem) == 0 else "".join(elem.itertext()))
+
+
+def _clean(text: str) -> str:
+    """Control characters made spaces, white space collapsed and trimmed."""
+    if not text.isascii() or "\x7f" in text:
+        text = _CONTROL.sub(" ", text)
     if "  " in text or "\n" in text or "\t" in text or "\r" in text:
         text = _SPACE.sub(" ", text)
     return text.strip()
@@ -137,7 +150,8 @@ def _records(elem: Any, ctx: ReadContext, in_page: bool) -> Iterator[Record | st
     title_elem = elem.find("title")
     title = (_text(title_elem) if title_elem is not None else "") or None  # no title: a paper without one
     year_text = (elem.findtext("year") or "").strip()
-    year = int(year_text) if year_text.isdigit() and 1000 <= int(year_text) <= 2999 else None
+    # isdecimal, not isdigit: "²" is a digit that int() refuses (a traceback, before)
+    year = int(year_text) if year_text.isdecimal() and 1000 <= int(year_text) <= 2999 else None
     if year_text and year is None:
         yield f"{key}: year {year_text!r} is not a year"
         return
@@ -194,7 +208,7 @@ def _person(elem: Any, key: str, ctx: ReadContext) -> Iterator[Author | AuthorDe
 def _venue(elem: Any, key: str) -> Venue | None:
     """The record's publication stream: one venue per key prefix, so NIPS and NeurIPS are one."""
     label = elem.findtext("journal") or elem.findtext("booktitle")
-    label = _SPACE.sub(" ", label).strip() if label else None
+    label = _clean(label) or None if label else None
     parts = key.split("/")
     stream = parts[0] in _STREAMS and len(parts) >= 3
     if stream and (label or elem.tag == "proceedings"):
