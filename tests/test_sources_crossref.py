@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from click.testing import CliRunner
 from conftest import DATA, shared
 
 import kg
 from kg import sources
+from kg.cli import main
 from kg.records import Author, Authorship, Paper, Venue
 from kg.store import StoreDir
 
@@ -53,3 +55,46 @@ def test_recorded_work_list_and_work(tmp_path: Path) -> None:
     report = kg.build([shared("data", "crossref")], store)
     assert report.rows_rejected == 0
     assert StoreDir(store).meta()["counts"]["papers"] == 5
+
+
+def test_held_out_work_abstract_and_names_as_a_reader_reads_them(tmp_path: Path) -> None:
+    """A JATS abstract's inline markup joined to its word ("CO2", was "CO 2"), a control character a space
+    (a BEL was kept), an inline formula read as one ("x=1", was "x = 1 ."), "a < b and c > d" kept,
+    the "Abstract" heading most publishers open with left out; an author's suffix kept ("Jr.", was
+    dropped); names in Greek and in NFD as written."""
+    work = {
+        "DOI": "10.1002/(SICI)1097-4636(199706)35:4<429::AID-JBM5>3.0.CO;2-D", "type": "journal-article",
+        "title": ["Ti<jats:sub>2</jats:sub>O in <jats:italic>vivo</jats:italic>"],
+        "abstract": "<jats:title>Abstract</jats:title><jats:p>CO<jats:sub>2</jats:sub> levels rose\u0007 by "
+                    "5<jats:sup>th</jats:sup> power.</jats:p><jats:p>If a &lt; b and c &gt; d, then "
+                    "<jats:inline-formula><mml:math><mml:mi>x</mml:mi><mml:mo>=</mml:mo><mml:mn>1</mml:mn>"
+                    "</mml:math></jats:inline-formula>.</jats:p>",
+        "author": [{"given": "Guy L.", "family": "Steele", "suffix": "Jr.", "sequence": "first"},
+                   {"given": "Μαρία", "family": "Παπαδοπούλου", "sequence": "additional"},
+                   {"given": "José", "family": "Garci\u0301a", "sequence": "additional"}],
+        "issued": {"date-parts": [[1997]]},
+    }
+    path = tmp_path / "works.json"
+    path.write_text(json.dumps({"status": "ok", "message-type": "work-list", "message": {"items": [work]}}),
+                    encoding="utf-8")
+    store = tmp_path / "store"
+    result = CliRunner().invoke(main, ["build", str(path), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    db = StoreDir(store).open()
+    [row] = db.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        SELECT ?title ?abstract WHERE { ?p a kg:Paper ; kg:title ?title ; kg:abstract ?abstract }""",
+                     use_default_graph_as_union=True)
+    assert (row["title"].value, row["abstract"].value) == (
+        "Ti2O in vivo", "CO2 levels rose by 5th power. If a < b and c > d, then x=1.")
+    names = db.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        SELECT ?name WHERE { ?s kg:position ?n ; kg:nameAsPrinted ?name } ORDER BY ?n""",
+                     use_default_graph_as_union=True)
+    assert [r["name"].value for r in names] == ["Guy L. Steele Jr.", "Μαρία Παπαδοπούλου", "José Garci\u0301a"]
+
+
+def test_recorded_abstracts_lose_only_their_abstract_heading() -> None:
+    worklist = read(shared("data", "crossref", "fmuro_crossref_worklist.json"))
+    abstracts = [i.abstract for i in worklist if isinstance(i, Paper) and i.abstract]
+    assert abstracts[0].startswith("We give a necessary and sufficient condition")
+    [work] = [i for i in read(shared("data", "crossref", "giraffe_crossref_work.json")) if isinstance(i, Paper)]
+    assert work.abstract is not None and work.abstract.startswith("Object Chiari malformation Type I (CM-I)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,19 @@ from kg.sources.context import ReadContext, optional_identifier
 from kg.text import plain
 
 PREFIX = "crossref:"
-_TAG = re.compile(r"<[^>]+>")
+# A JATS element that sits inside a line of text (a subscript, italics, an inline formula, MathML) is
+# removed with its text joined to the words around it: "CO<jats:sub>2</jats:sub>" reads "CO2". Any
+# other element (a paragraph, a section, its title, a list item, a break) ends a run of text: a space.
+_INLINE = frozenset({
+    "sub", "sup", "italic", "bold", "sc", "underline", "overline", "strike", "monospace", "roman", "sans-serif",
+    "inline-formula", "alternatives", "tex-math", "inline-graphic", "named-content", "styled-content", "xref",
+    "ext-link", "uri", "email", "abbrev", "i", "b", "u", "em", "strong", "span", "a", "math",
+})
+_JATS_TAG = re.compile(r"<(/?)([A-Za-z][\w.-]*:)?([A-Za-z][\w.-]*)(?:\s[^<>]*)?/?>")
+# A first heading that only says "Abstract" (as most publishers' JATS abstracts begin) is not part of it.
+_HEADING = re.compile(
+    r"^((?:\s*<[A-Za-z][^<>]*>)*?)\s*<([\w.-]+:)?title\b[^<>]*>\s*abstract\s*[.:]?\s*</([\w.-]+:)?title>",
+    re.IGNORECASE)
 _VENUE_KINDS = {"journal-article": "journal", "proceedings-article": "conference", "posted-content": "repository"}
 _DATES = ("issued", "published", "published-print", "published-online", "created")
 
@@ -63,7 +74,9 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         if not isinstance(person, dict):
             yield f"{where} ({doi}): author {index}: expected a JSON object"
             continue
-        name = " ".join(p for p in map(plain, (person.get("given"), person.get("family"))) if p is not None)
+        # "Guy L." "Steele" "Jr.": the suffix is part of the name as printed (and as dblp writes it)
+        parts = (person.get("given"), person.get("family"), person.get("suffix"))
+        name = " ".join(p for p in map(plain, parts) if p is not None)
         name = name or plain(person.get("name")) or ""
         if not name:
             yield f"{where} ({doi}): author {index} has no name"
@@ -139,8 +152,14 @@ def _year(item: dict[str, Any]) -> int | None:
 
 
 def _abstract(value: Any) -> str | None:
-    """Crossref abstracts are JATS XML in a string: keep the text."""
+    """Crossref abstracts are JATS XML in a string: its text, plain as titles are (kg.text)."""
     if not isinstance(value, str):
         return None
-    text = " ".join(html.unescape(_TAG.sub(" ", value)).split())
-    return text or None
+    value = _HEADING.sub(r"\1 ", value, count=1)
+    return plain(_JATS_TAG.sub(_tag_gap, value))
+
+
+def _tag_gap(tag: re.Match[str]) -> str:
+    """What a JATS tag leaves in the text: nothing inside a line, a space between blocks."""
+    inline = tag.group(3).lower() in _INLINE or (tag.group(2) or "").lower() == "mml:"
+    return "" if inline else " "
