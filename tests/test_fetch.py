@@ -247,3 +247,58 @@ def test_a_refused_connection_is_retried_and_said_briefly() -> None:
             Client(f"http://127.0.0.1:{port}", retries=2, sleep=sleeps.append).get("/x")
     assert len(sleeps) == 2
     assert str(e.value) == f"GET http://127.0.0.1:{port}/x: connection refused after 2 retries"
+
+
+# -------------------------------------------- held-out answers: what a mirror or a broken API sends
+
+
+@pytest.mark.parametrize("body", [b"<html><body>Down for maintenance</body></html>", WORK[: len(WORK) // 2],
+                                  b'{"status": "ok", "message-type": "work-list", "message": {"items": []}}'])
+def test_crossref_doi_answer_that_is_not_a_work_is_an_error_and_not_kept(
+        body: bytes, httpserver: HTTPServer, tmp_path: Path) -> None:
+    """A 200 that is not a work message (a proxy's page, a body cut short, another message) was written
+    as the DOI's file: the fetch said it was done, every rerun skipped the DOI, and the build failed."""
+    doi = "10.5555/neurips.2021.7"
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data(body, content_type="application/json")
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data(WORK, content_type="application/json")
+    out = tmp_path / "cr"
+    args = ["fetch", "crossref", "--doi", doi, "-o", str(out), "--base-url", httpserver.url_for("/")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert f"kg: error: crossref DOI {doi}: GET http://" in result.output
+    assert "not JSON" in result.output or "not a Crossref work message" in result.output
+    assert not any(out.iterdir())
+    result = CliRunner().invoke(main, args)  # the rerun asks again
+    assert result.exit_code == 0 and "1 works fetched" in result.output, result.output
+
+
+@pytest.mark.parametrize("body", [b"[]", b"null", b'"ok"'])
+def test_crossref_page_that_is_not_an_object_is_an_error(body: bytes, httpserver: HTTPServer, tmp_path: Path) -> None:
+    """A JSON answer that is not an object was a traceback (AttributeError: 'list' object has no attribute 'get')."""
+    httpserver.expect_request("/works").respond_with_data(body, content_type="application/json")
+    result = CliRunner().invoke(main, ["fetch", "crossref", "--filter", "member:311", "-o", str(tmp_path / "cr"),
+                                       "--base-url", httpserver.url_for("/")])
+    assert result.exit_code == 1 and result.exception is not None and not isinstance(result.exception, AttributeError)
+    assert "the answer is not a Crossref work-list message" in result.output
+
+
+def test_openalex_cursor_seen_before_stops_the_fetch(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """An API that answers every cursor with a next one it already gave paged for ever, a file a page."""
+    asked: list[str] = []
+
+    def round_and_round(request: Request) -> Response:
+        asked.append(request.args["cursor"])
+        if len(asked) > 9:  # so that a fetch that does not notice ends (and this test fails), not hangs
+            return Response(json.dumps(openalex_page([], None)), content_type="application/json")
+        work = PAGE["results"][len(asked) % 2]
+        return Response(json.dumps(openalex_page([work], "c2" if request.args["cursor"] == "c1" else "c1")),
+                        content_type="application/json")
+
+    httpserver.expect_request("/works").respond_with_handler(round_and_round)
+    out = tmp_path / "oa"
+    result = CliRunner().invoke(main, ["fetch", "openalex", "--filter", "x:1", "-o", str(out),
+                                       "--base-url", httpserver.url_for("/")])
+    assert result.exit_code == 1, result.output
+    assert "the next cursor is one already asked for ('c1'): the API goes round" in result.output
+    assert asked == ["*", "c1", "c2"]
+    assert sorted(p.name for p in out.iterdir()) == [STATE, "page-00001.json", "page-00002.json"]

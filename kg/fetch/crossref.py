@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kg.fetch.files import fetch_missing
-from kg.fetch.http import Client, FetchError
+from kg.fetch.http import Client, FetchError, shown
 from kg.fetch.paging import Api, Fetched, Page, fetch_pages
 from kg.fetch.since import Since, as_date
 from kg.iris import normalize_doi
@@ -45,9 +45,13 @@ def fetch_dois(client: Client, out: Path, dois: list[str]) -> FetchedDois:
 
     def get(doi: str) -> bytes:
         try:
-            return client.get("/works/" + quote(doi, safe="/()._-;:"), params).content
+            response = client.get("/works/" + quote(doi, safe="/()._-;:"), params)
+            # Checked before it is written: a file in the directory counts as fetched, so an answer that
+            # is not a work (a proxy's HTML page, a cut body) would be kept by every rerun and fail the build.
+            _message(response.content, shown(response.url), "work")
         except FetchError as e:
             raise FetchError(f"crossref DOI {doi}: {e}") from e
+        return response.content
 
     done = fetch_missing(wanted, lambda doi: file_for(out, doi), get, " works")
     return FetchedDois(works=len(done), skipped=len(wanted) - len(done))
@@ -95,12 +99,20 @@ def _indexed(item: Any) -> object:
 
 
 def _page(body: bytes, url: str) -> Page:
+    message = _message(body, url, "work-list")
+    if not isinstance(message.get("items"), list):
+        raise FetchError(f"GET {url}: the answer is not a Crossref work-list message (no 'items' list)")
+    return Page(message["items"], message.get("next-cursor"), message.get("total-results"))
+
+
+def _message(body: bytes, url: str, kind: str) -> dict[str, Any]:
+    """The `message` of a Crossref answer of message-type `kind`; FetchError naming the URL otherwise."""
     try:
         data = json.loads(body)
     except ValueError as e:
         raise FetchError(f"GET {url}: the answer is not JSON: {e}") from e
+    found = data.get("message-type") if isinstance(data, dict) else type(data).__name__
     message = data.get("message") if isinstance(data, dict) else None
-    if data.get("message-type") != "work-list" or not isinstance(message, dict) or \
-            not isinstance(message.get("items"), list):
-        raise FetchError(f"GET {url}: the answer is not a Crossref work-list message")
-    return Page(message["items"], message.get("next-cursor"), message.get("total-results"))
+    if found != kind or not isinstance(message, dict):
+        raise FetchError(f"GET {url}: the answer is not a Crossref {kind} message (found {found!r})")
+    return message

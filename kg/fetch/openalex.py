@@ -48,7 +48,8 @@ def fetch_works(
     def explain(e: FetchError) -> FetchError:
         return _key_error(e, since, bool(api_key))
 
-    api = Api("openalex", "/works", _page, lambda work: work.get("updated_date") if isinstance(work, dict) else None)
+    api = Api("openalex", "/works", _page, lambda work: work.get("updated_date") if isinstance(work, dict) else None,
+              fresh_cursors=True)
     return fetch_pages(client, out, api, query_for(filter, search, since), since=since, unrecorded=unrecorded,
                        max_pages=max_pages, on_error=explain)
 

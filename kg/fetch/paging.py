@@ -44,6 +44,10 @@ class Api:
     path: str
     read: Callable[[bytes, str], Page]
     changed: Callable[[Any], object]  # the item's own change time (a string), or None
+    # Whether every page's next cursor is a new one (OpenAlex's are): one seen before means the API
+    # goes round, and paging on would write pages for ever. Crossref may answer every page with the
+    # same cursor (it names the scroll, not the place), so it does not say so.
+    fresh_cursors: bool = False
 
 
 def fetch_pages(
@@ -73,14 +77,20 @@ def fetch_pages(
         raise FetchError(f"{out}: holds another fetch ({other}); use a new directory")
     fetched = Fetched(done=bool(state["done"]))
     bar = progress(state.get("count"), " works")
+    sent: set[object] = set()
     try:
         while not state["done"] and (max_pages is None or fetched.pages < max_pages):
             params: dict[str, Any] = {**query, **(unrecorded or {}), "cursor": state["cursor"]}
+            sent.add(state["cursor"])
             try:
                 response = client.get(api.path, params)
             except FetchError as e:
                 raise on_error(e) from e
             page = api.read(response.content, shown(response.url))
+            if api.fresh_cursors and page.items and page.next_cursor in sent:
+                raise FetchError(f"GET {shown(response.url)}: the next cursor is one already asked for "
+                                 f"({str(page.next_cursor)[:40]!r}): the API goes round; stopped (pages kept: "
+                                 f"{state['pages']})")
             if page.items:
                 state["pages"] += 1
                 write_atomic(out / f"page-{state['pages']:05d}.json", response.content)
