@@ -163,8 +163,10 @@ def test_broken_xml_names_file_and_line(tmp_path: Path) -> None:
 
 # file: (records, papers loaded, authorships loaded, distinct names, homonym occurrences, distinct homonym names)
 SAMPLES = {
-    # 518 inproceedings + 8 proceedings + 228 www; 1,824 <author> of which 232 in www records.
-    "donnerdistel_dblp_test.xml": (754, 526, 1592, 1459, 67, 54),
+    # 518 inproceedings + 8 proceedings + 228 www; 1,824 <author> of which 232 in www records. One www
+    # is a disambiguation page (homepages/149/2721 "Carlos Herrera", publtype="disambiguation"): not a
+    # person, and its name is on no paper of the file.
+    "donnerdistel_dblp_test.xml": (754, 526, 1592, 1458, 67, 54),
     # 616 records, one key (conf/adma/GuoZ07) twice in the file: the second copy is rejected.
     "rgovaerts_dblp_excerpt.xml": (616, 615, 1611, 1478, 0, 0),
     "xcurator_dblp_sample.xml": (1288, 1288, 3027, 2399, 14, 11),
@@ -173,13 +175,17 @@ SAMPLES = {
 }
 
 
+DISAMBIGUATION_PAGES = {"donnerdistel_dblp_test.xml": 1}
+
+
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_recorded_sample_counts(name: str) -> None:
     path = shared("data", "dblp_xml", name)
     records_n, papers_n, ships_n, names_n, homonym_n, homonym_distinct = SAMPLES[name]
     read = [located.item for located in sources.read(path, "dblp")]
     persons = [a for a in read if isinstance(a, Author) and a.dblp_pid]  # each www record here names a new person
-    assert sum(1 for r in read if isinstance(r, Paper)) + len(persons) == records_n
+    disambiguation = DISAMBIGUATION_PAGES.get(name, 0)
+    assert sum(1 for r in read if isinstance(r, Paper)) + len(persons) + disambiguation == records_n
     records, _ = accepted(path)
     assert len(of(records, Paper)) == papers_n
     ships = of(records, Authorship)
@@ -201,7 +207,8 @@ def test_recorded_samples_entities_orcids_and_authorless_records() -> None:
     donner, _ = accepted(shared("data", "dblp_xml", "donnerdistel_dblp_test.xml"))
     orcids = {a.name: a.orcid for a in of(donner, Author)}
     assert orcids["Andrea Alessandretti"] == "0000-0002-1861-8525"
-    assert len(of(donner, Author)) == 1455 and sum(1 for a in of(donner, Author) if a.dblp_pid) == 228
+    assert len(of(donner, Author)) == 1454 and sum(1 for a in of(donner, Author) if a.dblp_pid) == 227
+    assert "dblp:Carlos Herrera" not in {a.id for a in of(donner, Author)}  # its disambiguation page, no person
     shenka, _ = accepted(shared("data", "dblp_xml", "shenka123_dblp_head.xml"))
     with_authors = {s.paper_id for s in of(shenka, Authorship)}
     assert "dblp:reference/vision/X14bd" not in with_authors
@@ -308,3 +315,61 @@ def test_held_out_records_data_sets_odd_years_and_control_characters(tmp_path: P
 
 def store_dump(db: Any) -> str:
     return "\n".join(str(q) for q in db)
+
+
+PERSON_PAGE_WITH_HOMONYMS = """<?xml version="1.0" encoding="US-ASCII"?>
+<dblpperson name="Di Xu 0001" pid="95/7448-1" n="1">
+<person key="homepages/95/7448-1" mdate="2019-11-26">
+<author pid="95/7448-1">Di Xu 0001</author>
+<note type="affiliation">University of British Columbia, Canada</note>
+</person>
+<homonyms n="2">
+<h f="x/Xu:Di"><person publtype="disambiguation" key="homepages/95/7448" mdate="2019-11-26">
+<author pid="95/7448">Di Xu</author>
+</person></h>
+<h f="x/Xu_0002:Di"><person key="homepages/95/7448-2" mdate="2019-11-26">
+<author pid="95/7448-2">Di Xu 0002</author>
+</person></h>
+</homonyms>
+<r><inproceedings key="conf/3dtv/Coria-MendozaXN12" mdate="2019-11-26">
+<author pid="32/5783">Lino Coria-Mendoza</author>
+<author pid="95/7448-1">Di Xu 0001</author>
+<title>Automatic stereoscopic 3D video reframing.</title>
+<year>2012</year>
+<booktitle>3DTV-Conference</booktitle>
+</inproceedings></r>
+</dblpperson>
+"""
+
+DUMP_WITH_DISAMBIGUATION = """<?xml version="1.0" encoding="UTF-8"?>
+<dblp>
+<article key="journals/x/Herrera18" mdate="2018-03-25"><author>Carlos Herrera</author><title>T.</title>
+<year>2018</year><journal>X</journal></article>
+<www mdate="2018-03-25" key="homepages/149/2721" publtype="disambiguation">
+<author>Carlos Herrera</author>
+<title>Home Page</title>
+</www>
+</dblp>
+"""
+
+
+def test_disambiguation_pages_and_a_person_pages_homonyms_are_nobody(tmp_path: Path) -> None:
+    """dblp marks a disambiguation page publtype="disambiguation" (the recorded dump does): its pid was
+    given to the row of every unresolved signature of the name, as if they were one person; and a person
+    page's <homonyms> made rows without papers for the other people of the name, in its cluster."""
+    (tmp_path / "page.xml").write_text(PERSON_PAGE_WITH_HOMONYMS, encoding="ascii")
+    (tmp_path / "dump.xml").write_text(DUMP_WITH_DISAMBIGUATION, encoding="utf-8")
+    for name in ("page.xml", "dump.xml"):
+        result = CliRunner().invoke(main, ["build", str(tmp_path / name), "--store", str(tmp_path / f"{name}.store")])
+        assert result.exit_code == 0, result.output
+    page = StoreDir(tmp_path / "page.xml.store").open()
+    rows = page.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        SELECT ?name ?pid WHERE { ?a a kg:AuthorRow ; kg:name ?name OPTIONAL { ?a kg:dblpPerson ?pid } }
+        ORDER BY ?name""", use_default_graph_as_union=True)
+    assert [(r["name"].value, r["pid"].value if r["pid"] else None) for r in rows] == [
+        ("Di Xu 0001", "https://dblp.org/pid/95/7448-1"), ("Lino Coria-Mendoza", "https://dblp.org/pid/32/5783")]
+    dump = StoreDir(tmp_path / "dump.xml.store").open()
+    assert not dump.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        ASK { ?a kg:dblpPerson ?pid }""", use_default_graph_as_union=True)
+    assert dump.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        ASK { ?a kg:name "Carlos Herrera" ; ^kg:authorRow/kg:paper ?p }""", use_default_graph_as_union=True)

@@ -187,8 +187,16 @@ def _person(elem: Any, key: str, ctx: ReadContext) -> Iterator[Author | AuthorDe
     """A dblp person record: the first <author> is the person's name, the others its variants."""
     if not key.startswith("homepages/"):
         return  # other www records are link collections, not people
-    if any(note.get("type") == "disambiguation" for note in elem.iterfind("note")):
-        return  # a homonym page lists unrelated people sharing a name
+    # A disambiguation page gathers the signatures of unrelated people sharing a name: its pid is no
+    # person's. The dump and person pages mark it publtype="disambiguation"; a note says so too.
+    if "disambiguation" in (elem.get("publtype") or "").split() or \
+            any(note.get("type") == "disambiguation" for note in elem.iterfind("note")):
+        return
+    parent = elem.getparent()
+    if parent is not None and parent.tag == "h":
+        # A person page's <homonyms> lists the other people of its name, none of whose papers it holds:
+        # rows for them would be people without papers in the name's cluster.
+        return
     names = list(elem.iterfind("author"))
     if not names:
         yield f"{key}: person record without an <author>"
