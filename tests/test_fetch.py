@@ -106,6 +106,19 @@ def test_429_with_retry_after_then_success(httpserver: HTTPServer, tmp_path: Pat
     httpserver.check_assertions()
 
 
+@pytest.mark.parametrize(("header", "waited"), [("nan", 1.0), ("NaN", 1.0), ("inf", 300.0), ("-3", 1.0)])
+def test_retry_after_that_is_no_number_of_seconds(header: str, waited: float, httpserver: HTTPServer,
+                                                  tmp_path: Path) -> None:
+    """Retry-After "nan" parses as a float: it made every retry wait the 5-minute cap; now the backoff."""
+    doi = "10.5555/neurips.2021.7"
+    busy = {"Retry-After": header}
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data("slow down", status=429, headers=busy)
+    httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data(WORK, content_type="application/json")
+    sleeps: list[float] = []
+    assert fetch_dois(client(httpserver, sleeps), tmp_path, [doi]).works == 1
+    assert sleeps == [waited]
+
+
 def test_500_is_retried_with_backoff(httpserver: HTTPServer, tmp_path: Path) -> None:
     doi = "10.5555/neurips.2021.7"
     httpserver.expect_ordered_request(f"/works/{doi}").respond_with_data("oops", status=500)

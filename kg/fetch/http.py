@@ -4,6 +4,7 @@ with backoff on 429, 5xx and dropped connections (honouring Retry-After), and cl
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import socket
 import time
@@ -107,6 +108,8 @@ class Client:
             except (TypeError, ValueError):
                 return None
             seconds = when.timestamp() - time.time()
+        if math.isnan(seconds):
+            return None  # "nan" parses as a number but says nothing: min() would have waited max_wait
         return max(0.0, min(self.max_wait, seconds))
 
 
