@@ -178,6 +178,22 @@ def test_dblp_unknown_person_is_a_clear_error(httpserver: HTTPServer, tmp_path: 
         fetch_people(client(httpserver, []), tmp_path, ["0/0"])
 
 
+def test_dblp_person_page_cut_short_is_an_error_and_not_kept(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """A 200 whose page stops in the middle was written as fetched: every rerun skipped the person and
+    the build failed on the file."""
+    body = (FETCH / "dblp_person_36-2727.xml").read_bytes()
+    httpserver.expect_ordered_request("/pid/36/2727.xml").respond_with_data(body[: len(body) // 2])
+    httpserver.expect_ordered_request("/pid/36/2727.xml").respond_with_data(body, content_type="application/xml")
+    out = tmp_path / "dblp"
+    args = ["fetch", "dblp", "--person", "36/2727", "-o", str(out), "--base-url", httpserver.url_for("/")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "not a complete dblp person page" in result.output, result.output
+    assert not any(out.iterdir())
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "1 people fetched" in result.output, result.output
+    assert CliRunner().invoke(main, ["build", str(out), "--store", str(tmp_path / "store")]).exit_code == 0
+
+
 def test_cli_fetch_then_build(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request("/works/10.5555/neurips.2021.7").respond_with_data(WORK, content_type="application/json")
     httpserver.expect_request("/works/10.1234/missing").respond_with_data("not found", status=404)

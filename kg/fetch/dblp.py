@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from kg.fetch.files import fetch_missing
 from kg.fetch.http import Client, FetchError
 from kg.iris import normalize_dblp_pid
 
 DEFAULT_BASE_URL = "https://dblp.org"
 _PID_URL = re.compile(r"/pid/([0-9a-z]+(?:/[0-9A-Za-z\-]+)+)$")
+# Person pages are standalone XML (character references only): nothing external is loaded.
+_PAGE_PARSER = etree.XMLParser(load_dtd=False, resolve_entities=False, no_network=True, huge_tree=True)
 
 
 @dataclass
@@ -58,6 +62,12 @@ def fetch_people(client: Client, out: Path, pids: list[str]) -> Fetched:
         response = client.get(f"/pid/{pid}.xml")
         if b"<dblpperson" not in response.content[:2048]:
             raise FetchError(f"GET {response.url}: not a dblp person page")
+        # Parsed whole before it is written: a file in the directory counts as fetched, so a page cut
+        # short would be kept by every rerun and fail the build.
+        try:
+            etree.fromstring(response.content, _PAGE_PARSER)
+        except etree.XMLSyntaxError as e:
+            raise FetchError(f"GET {response.url}: not a complete dblp person page: {e}") from e
         return response.content
 
     done = fetch_missing(wanted, lambda pid: file_for(out, pid), get, " people")
