@@ -70,6 +70,7 @@ def test_held_out_work_abstract_and_names_as_a_reader_reads_them(tmp_path: Path)
                     "<jats:inline-formula><mml:math><mml:mi>x</mml:mi><mml:mo>=</mml:mo><mml:mn>1</mml:mn>"
                     "</mml:math></jats:inline-formula>.</jats:p>",
         "author": [{"given": "Guy L.", "family": "Steele", "suffix": "Jr.", "sequence": "first"},
+                   {"given": " ", "family": None, "sequence": "additional"},  # a reject: no name
                    {"given": "Μαρία", "family": "Παπαδοπούλου", "sequence": "additional"},
                    {"given": "José", "family": "Garci\u0301a", "sequence": "additional"}],
         "issued": {"date-parts": [[1997]]},
@@ -87,9 +88,11 @@ def test_held_out_work_abstract_and_names_as_a_reader_reads_them(tmp_path: Path)
     assert (row["title"].value, row["abstract"].value) == (
         "Ti2O in vivo", "CO2 levels rose by 5th power. If a < b and c > d, then x=1.")
     names = db.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
-        SELECT ?name WHERE { ?s kg:position ?n ; kg:nameAsPrinted ?name } ORDER BY ?n""",
+        SELECT ?n ?name WHERE { ?s kg:position ?n ; kg:nameAsPrinted ?name } ORDER BY ?n""",
                      use_default_graph_as_union=True)
-    assert [r["name"].value for r in names] == ["Guy L. Steele Jr.", "Μαρία Παπαδοπούλου", "José Garci\u0301a"]
+    # the authors after the nameless one keep their place in the list (they were moved up one)
+    assert [(int(r["n"].value), r["name"].value) for r in names] == [
+        (1, "Guy L. Steele Jr."), (3, "Μαρία Παπαδοπούλου"), (4, "José Garci\u0301a")]
 
 
 def test_recorded_abstracts_lose_only_their_abstract_heading() -> None:

@@ -8,10 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import DATA, of, read_accepted, shared
 
 import kg
 from kg import sources
+from kg.cli import main
 from kg.records import Author, Authorship, Paper, Venue
 from kg.sources.openalex import abstract
 from kg.store import StoreDir
@@ -173,3 +175,30 @@ def test_recorded_sample_builds(name: str, tmp_path: Path) -> None:
     assert counts["papers"] == distinct
     assert counts["authorships"] == ships - (2 if name.startswith("openalexpro_page2") else 0)
     assert (counts["authors"], counts["venues"]) == (authors, venues)
+
+
+def test_a_rejected_authorship_leaves_the_later_authors_in_their_place(tmp_path: Path) -> None:
+    """An authorship with neither an author id nor a name is a reject; the authors after it were moved up
+    one place (the 4th author became the 3rd, and its authorship IRI another's), against the docs'
+    "positions are the index in authorships"."""
+    work = {
+        "id": "https://openalex.org/W9", "title": "Four authors, one unusable", "publication_year": 2024,
+        "authorships": [
+            {"author": {"id": "https://openalex.org/A1", "display_name": "Иван Петров"},
+             "raw_author_name": "И. Петров"},
+            {"author": {"id": None, "display_name": None}, "raw_author_name": "王芳"},
+            {"author": {}, "raw_author_name": None},
+            {"author": {"id": "https://openalex.org/A4", "display_name": "محمد علي"}, "raw_author_name": None},
+        ],
+    }
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps({"meta": {"count": 1}, "results": [work]}), encoding="utf-8")
+    store = tmp_path / "store"
+    result = CliRunner().invoke(main, ["build", str(path), "--store", str(store), "--rejects", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "authorship 3: neither an author id nor a name" in (tmp_path / "r").read_text(encoding="utf-8")
+    rows = StoreDir(store).open().query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        SELECT ?s ?n ?name WHERE { ?s kg:position ?n ; kg:nameAsPrinted ?name } ORDER BY ?n""",
+                                        use_default_graph_as_union=True)
+    got = [(r["s"].value.rsplit("/", 1)[1], int(r["n"].value), r["name"].value) for r in rows]
+    assert got == [("1", 1, "И. Петров"), ("2", 2, "王芳"), ("4", 4, "محمد علي")]

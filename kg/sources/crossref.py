@@ -69,7 +69,8 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     venue = _venue(item)
     if venue is not None and ctx.first("venue", venue.id):
         yield venue
-    signatures: list[tuple[str, str, dict[str, Any]]] = []
+    # (position, ...): the index in `author`, also when one before it is rejected (as OpenAlex's)
+    signatures: list[tuple[int, str, str, dict[str, Any]]] = []
     for index, person in enumerate(item.get("author") or [], start=1):
         if not isinstance(person, dict):
             yield f"{where} ({doi}): author {index}: expected a JSON object"
@@ -86,7 +87,7 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         author_id = f"{PREFIX}orcid/{orcid}" if orcid else f"{PREFIX}{doi}/{index}"
         if ctx.first("author", author_id):
             yield Author(author_id, name, orcid=orcid)
-        signatures.append((author_id, name, person))
+        signatures.append((index, author_id, name, person))
     url = item.get("URL")
     yield Paper(
         id=paper_id,
@@ -98,9 +99,9 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         doi=doi,
         url=safe_iri(url) if isinstance(url, str) and url.startswith("http") else None,
     )
-    for position, (author_id, name, _) in enumerate(signatures, start=1):
+    for position, author_id, name, _ in signatures:
         yield Authorship(paper_id, author_id, position, name)
-    for position, (_, _, person) in enumerate(signatures, start=1):
+    for position, _, _, person in signatures:
         yield from affiliations(person, paper_id, position)
     references: list[Any] = item["reference"] if isinstance(item.get("reference"), list) else []
     cited = (optional_identifier(r.get("DOI"), normalize_doi) for r in references if isinstance(r, dict))

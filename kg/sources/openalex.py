@@ -82,7 +82,9 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     venue = _venue(work)
     if venue is not None and ctx.first("venue", venue.id):
         yield venue
-    signatures: list[tuple[str, str | None, dict[str, Any]]] = []
+    # (position, ...): the index in `authorships`, also when one before it is rejected, so that every
+    # later author keeps its place in the work's list (and its authorship IRI)
+    signatures: list[tuple[int, str, str | None, dict[str, Any]]] = []
     for index, authorship in enumerate(work.get("authorships") or [], start=1):
         result = _signature(authorship, wid, index, ctx)
         if isinstance(result, str):
@@ -91,7 +93,7 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         author_id, printed, author = result
         if author is not None:
             yield author
-        signatures.append((author_id, printed, authorship))
+        signatures.append((index, author_id, printed, authorship))
     year = work.get("publication_year")
     yield Paper(
         id=paper_id,
@@ -104,9 +106,9 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         url=openalex_iri(wid),
     )
     # The position is the list index: author_position only says first/middle/last.
-    for position, (author_id, printed, _) in enumerate(signatures, start=1):
+    for position, author_id, printed, _ in signatures:
         yield Authorship(paper_id, author_id, position, printed)
-    for position, (_, _, authorship) in enumerate(signatures, start=1):
+    for position, _, _, authorship in signatures:
         yield from affiliations(authorship, paper_id, position)
     cited = [PREFIX + c for c in dict.fromkeys(map(_short, work.get("referenced_works") or [])) if c and c[0] == "W"]
     yield from (Citation(paper_id, c) for c in cited if c != paper_id)
