@@ -178,11 +178,14 @@ def test_recorded_sample_builds(name: str, tmp_path: Path) -> None:
 
 
 def test_a_rejected_authorship_leaves_the_later_authors_in_their_place(tmp_path: Path) -> None:
-    """An authorship with neither an author id nor a name is a reject; the authors after it were moved up
-    one place (the 4th author became the 3rd, and its authorship IRI another's), against the docs'
-    "positions are the index in authorships"."""
+    """An authorship with neither an author id nor a name is a reject; the authors after it were moved
+    up one place (the 4th author became the 3rd, and its authorship IRI another's), against the docs'
+    "positions are the index in authorships". A source without a display_name is still the work's
+    venue (it was dropped), named by its id as an author without a name is."""
     work = {
         "id": "https://openalex.org/W9", "title": "Four authors, one unusable", "publication_year": 2024,
+        # a source without a name: the work's venue still (it was dropped), named by its id
+        "primary_location": {"source": {"id": "https://openalex.org/S77", "display_name": None, "type": "journal"}},
         "authorships": [
             {"author": {"id": "https://openalex.org/A1", "display_name": "Иван Петров"},
              "raw_author_name": "И. Петров"},
@@ -202,3 +205,6 @@ def test_a_rejected_authorship_leaves_the_later_authors_in_their_place(tmp_path:
                                         use_default_graph_as_union=True)
     got = [(r["s"].value.rsplit("/", 1)[1], int(r["n"].value), r["name"].value) for r in rows]
     assert got == [("1", 1, "И. Петров"), ("2", 2, "王芳"), ("4", 4, "محمد علي")]
+    assert StoreDir(store).open().query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        ASK { ?p kg:publishedIn ?v . ?v kg:name "S77" ; kg:venueKind "journal" }""",
+                                     use_default_graph_as_union=True)

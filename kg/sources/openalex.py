@@ -170,9 +170,10 @@ def _venue(work: dict[str, Any]) -> Venue | None:
     if not isinstance(source, dict):
         return None
     sid = _short(source.get("id"))
-    name = plain(source.get("display_name"))
-    if sid is None or name is None:
+    if sid is None or not sid.startswith("S"):
         return None
+    # a source without a name is still the work's venue: named by its id, as an author without one is
+    name = plain(source.get("display_name")) or sid
     kind = _VENUE_KINDS.get(str(source.get("type")), "other")
     return Venue(PREFIX + sid, name, kind)
 
