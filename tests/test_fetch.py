@@ -194,6 +194,24 @@ def test_dblp_person_page_cut_short_is_an_error_and_not_kept(httpserver: HTTPSer
     assert CliRunner().invoke(main, ["build", str(out), "--store", str(tmp_path / "store")]).exit_code == 0
 
 
+def test_crossref_doi_longer_than_a_file_name(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """A DOI whose percent-encoded name is over 255 bytes stopped the fetch ("File name too long")."""
+    doi = "10.5555/" + "ä" * 60 + "/" + "x" * 150
+    work = json.loads(WORK)
+    work["message"]["DOI"] = doi
+    httpserver.expect_request(f"/works/{doi}").respond_with_json(work)
+    out = tmp_path / "cr"
+    args = ["fetch", "crossref", "--doi", doi, "-o", str(out), "--base-url", httpserver.url_for("/")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "1 works fetched" in result.output, result.output
+    [file] = out.iterdir()
+    assert len(file.name.encode()) <= 255
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "0 works fetched, 1 already there" in result.output, result.output
+    assert CliRunner().invoke(main, ["build", str(out), "--store", str(tmp_path / "store")]).exit_code == 0
+    assert StoreDir(tmp_path / "store").meta()["counts"]["papers"] == 1
+
+
 def test_cli_fetch_then_build(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request("/works/10.5555/neurips.2021.7").respond_with_data(WORK, content_type="application/json")
     httpserver.expect_request("/works/10.1234/missing").respond_with_data("not found", status=404)

@@ -3,6 +3,7 @@ by cursor paging (one `work-list` page per file), optionally only those indexed 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,17 @@ class FetchedDois:
     skipped: int = 0
 
 
+# File names are at most 255 bytes on the usual file systems; a DOI percent-encoded can be longer
+# (Crossref registers DOIs of a few hundred characters). Such a name keeps its start and ends with a
+# digest of the whole DOI: still one file per DOI, found again by a rerun.
+_MAX_NAME = 200
+
+
 def file_for(out: Path, doi: str) -> Path:
-    return out / (quote(doi, safe="") + ".json")
+    name = quote(doi, safe="")
+    if len(name) > _MAX_NAME:
+        name = name[: _MAX_NAME - 41] + "-" + hashlib.sha1(doi.encode("utf-8")).hexdigest()
+    return out / (name + ".json")
 
 
 def _dois(dois: list[str]) -> list[str]:
