@@ -212,6 +212,22 @@ def test_crossref_doi_longer_than_a_file_name(httpserver: HTTPServer, tmp_path: 
     assert StoreDir(tmp_path / "store").meta()["counts"]["papers"] == 1
 
 
+def test_an_answer_that_stalls_in_its_body_is_said_to_time_out(httpserver: HTTPServer) -> None:
+    """A body that stops coming was said as "ConnectionError: HTTPConnectionPool(host=...): Read timed out."."""
+    def stalled(request: Request) -> Response:
+        def body() -> Iterator[bytes]:
+            yield WORK[:40]
+            time.sleep(1.5)
+            yield WORK[40:]
+
+        return Response(body(), headers={"Content-Length": str(len(WORK))}, content_type="application/json")
+
+    httpserver.expect_request("/works/10.5555/x").respond_with_handler(stalled)
+    with pytest.raises(FetchError) as caught:
+        client(httpserver, [], timeout=0.5, retries=0).get("/works/10.5555/x")
+    assert str(caught.value) == f"GET {httpserver.url_for('/works/10.5555/x')}: timed out (not retried: --retries 0)"
+
+
 def test_cli_fetch_then_build(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request("/works/10.5555/neurips.2021.7").respond_with_data(WORK, content_type="application/json")
     httpserver.expect_request("/works/10.1234/missing").respond_with_data("not found", status=404)

@@ -151,7 +151,9 @@ def _reason(e: BaseException) -> str:
             return "connection refused"
         if isinstance(cause, ConnectionResetError):
             return "connection reset"
-    if isinstance(e, requests.Timeout):
+    # an answer that stalls in its body: requests says ConnectionError, around urllib3's ReadTimeoutError
+    if isinstance(e, requests.Timeout) or any(isinstance(c, urllib3.exceptions.ReadTimeoutError | TimeoutError)
+                                              for c in _causes(e)):
         return "timed out"
     if isinstance(e, requests.exceptions.ChunkedEncodingError):
         return "connection dropped while reading the answer"
