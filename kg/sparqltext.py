@@ -288,7 +288,7 @@ _SHAPE = re.compile(
 )
 
 
-def check_shape(text: str) -> None:
+def check_shape(text: str, who: str = "this endpoint") -> None:
     """Refuse a text nested or chained past what evaluation can take (MAX_NESTING, MAX_LINKS): the
     engine would overflow its thread's stack and kill the process, not fail the query."""
     if len(text) < _SHAPE_FREE:
@@ -307,9 +307,9 @@ def check_shape(text: str) -> None:
         elif g == 3 or (g == 4 and m[4].upper() in _LINK_WORDS):
             links += 1
     if deepest > MAX_NESTING:
-        raise Refused(f"the text nests {deepest} levels of brackets, more than this endpoint evaluates "
+        raise Refused(f"the text nests {deepest} levels of brackets, more than {who} evaluates "
                       f"({MAX_NESTING})")
     if links > MAX_LINKS:
         raise Refused(f"the text has {links} nested groups, group elements, operators and path steps, more "
-                      f"than this endpoint evaluates ({MAX_LINKS}); split the query, or use VALUES or IN for "
+                      f"than {who} evaluates ({MAX_LINKS}); split the query, or use VALUES or IN for "
                       "long lists")
