@@ -416,7 +416,7 @@ def query(
     """
     from kg.backend.remote import RemoteBackend
     from kg.queries import NamedQuery, all_named, execute, named, parse, parse_cli_value
-    from kg.sparqltext import Refused, check_outbound, lex
+    from kg.sparqltext import Refused, check_outbound, check_shape, lex
 
     if list_queries:
         for q in all_named():
@@ -449,35 +449,77 @@ def query(
     try:
         text = target.text if isinstance(target, NamedQuery) else target
         check_outbound(lex(text), frozenset(h.lower() for h in allow_service), None, "kg query", "--allow-service")
+        check_shape(text, "kg query")
     except Refused as e:
         raise QueryError(f"query: {e}") from None
-    results: Any
-    with _open_data(store, endpoint) as backend:
-        if isinstance(backend, RemoteBackend):
-            results = backend.results(target, bound)  # normalised, read whole
+
+    def answer() -> None:
+        results: Any
+        with _open_data(store, endpoint) as backend:
+            if isinstance(backend, RemoteBackend):
+                results = backend.results(target, bound)  # normalised, read whole
+            else:
+                results = execute(backend.store, target, bound)
+        out = _Answer()
+        if isinstance(results, ox.QueryTriples | list):
+            rdf = find(fmt or "ttl", GRAPHS)
+            if rdf is None or rdf.rdf is None:
+                raise click.BadParameter(f"{fmt} is for SELECT/ASK results; use {names(GRAPHS)}", param_hint="--format")
+            if isinstance(results, list):  # a remote engine's triples (RemoteBackend.results)
+                ox.serialize(results, out, rdf.rdf)
+            else:
+                _serialize(results, out, rdf.rdf)
+            chosen = rdf
         else:
-            results = execute(backend.store, target, bound)
-    out = _Answer()
-    if isinstance(results, ox.QueryTriples | list):
-        rdf = find(fmt or "ttl", GRAPHS)
-        if rdf is None or rdf.rdf is None:
-            raise click.BadParameter(f"{fmt} is for SELECT/ASK results; use {names(GRAPHS)}", param_hint="--format")
-        if isinstance(results, list):  # a remote engine's triples (RemoteBackend.results)
-            ox.serialize(results, out, rdf.rdf)
-        else:
-            _serialize(results, out, rdf.rdf)
-        chosen = rdf
-    else:
-        res = find(fmt or "json", RESULTS)
-        if res is None or res.results is None:
-            raise click.BadParameter(
-                f"{fmt} is for CONSTRUCT/DESCRIBE results; use {names(RESULTS)}", param_hint="--format"
-            )
-        _serialize(results, out, res.results)
-        chosen = res
-    out.write_to(sys.stdout.buffer)
-    if chosen in (JSON, XML, RDF_XML, JSON_LD):  # their serialisations end without a newline
-        click.echo()
+            res = find(fmt or "json", RESULTS)
+            if res is None or res.results is None:
+                raise click.BadParameter(
+                    f"{fmt} is for CONSTRUCT/DESCRIBE results; use {names(RESULTS)}", param_hint="--format"
+                )
+            _serialize(results, out, res.results)
+            chosen = res
+        out.write_to(sys.stdout.buffer)
+        if chosen in (JSON, XML, RDF_XML, JSON_LD):  # their serialisations end without a newline
+            click.echo()
+
+    _on_eval_stack(answer)
+
+
+def _on_eval_stack(work: Callable[[], None]) -> None:
+    """Runs `work` on a thread with the endpoint's evaluation stack (kg.sparqltext.EVAL_STACK): pyoxigraph
+    recurses on a query's nesting, and the main thread's 8 MB died of SIGSEGV at 2,100 nested braces."""
+    import threading
+    import traceback
+
+    from click.globals import pop_context, push_context
+
+    from kg.sparqltext import EVAL_STACK
+
+    failed: list[BaseException] = []
+    ctx = click.get_current_context()  # click keeps it per thread
+
+    def run() -> None:
+        push_context(ctx)
+        try:
+            work()
+        except BaseException as e:  # noqa: BLE001  # raised again on the caller's thread
+            failed.append(e)
+            seen: BaseException | None = e
+            while seen is not None:  # pyoxigraph's results may be dropped on their own thread only
+                traceback.clear_frames(seen.__traceback__)
+                seen = seen.__cause__ or seen.__context__
+        finally:
+            pop_context()
+
+    previous = threading.stack_size(EVAL_STACK)
+    try:
+        thread = threading.Thread(target=run, name="kg-query")
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    if failed:
+        raise failed[0]
 
 
 def _serialize(results: Any, out: IO[bytes], fmt: Any) -> None:

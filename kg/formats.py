@@ -62,15 +62,15 @@ def _results(name: str, fmt: ox.QueryResultsFormat, aliases: tuple[str, ...] = (
 
 
 # -- SPARQL results (SELECT, ASK), in the server's order of preference: the first is the default.
-JSON = _results("json", ox.QueryResultsFormat.JSON, ("srj",), ("application/json",))
+JSON = _results("json", ox.QueryResultsFormat.JSON, ("srj",), ("application/json", "text/json"))
 XML = _results("xml", ox.QueryResultsFormat.XML, ("srx",), ("application/xml", "text/xml"))
 CSV = _results("csv", ox.QueryResultsFormat.CSV)
-TSV = _results("tsv", ox.QueryResultsFormat.TSV)
+TSV = _results("tsv", ox.QueryResultsFormat.TSV, (), ("text/tsv",))
 RESULTS: tuple[Format, ...] = (JSON, XML, CSV, TSV)
 BOOLEAN: tuple[Format, ...] = (JSON, XML)  # an ASK: CSV and TSV have no standard boolean (a bare `true`)
 
 # -- RDF graphs (CONSTRUCT, DESCRIBE, descriptions, exports), likewise in order of preference.
-TURTLE = _rdf("ttl", ox.RdfFormat.TURTLE, ("turtle", "n3"), ("application/x-turtle", "text/n3"))
+TURTLE = _rdf("ttl", ox.RdfFormat.TURTLE, ("turtle", "n3"), ("application/x-turtle", "application/turtle", "text/n3"))
 N_TRIPLES = _rdf("nt", ox.RdfFormat.N_TRIPLES, ("ntriples", "n-triples"))
 N_QUADS = _rdf("nq", ox.RdfFormat.N_QUADS, ("nquads", "n-quads"))
 TRIG = _rdf("trig", ox.RdfFormat.TRIG, ())
@@ -78,7 +78,7 @@ TRIG = _rdf("trig", ox.RdfFormat.TRIG, ())
 RDF_XML = _rdf("rdfxml", ox.RdfFormat.RDF_XML, ("rdf", "xml", "rdf+xml"),
                ("application/xml", "text/xml", "application/sparql-results+xml"))
 JSON_LD = _rdf("jsonld", ox.RdfFormat.JSON_LD, ("json-ld", "json"),
-               ("application/json", "application/sparql-results+json"))
+               ("application/json", "text/json", "application/sparql-results+json"))
 GRAPHS: tuple[Format, ...] = (TURTLE, N_TRIPLES, N_QUADS, TRIG, RDF_XML, JSON_LD)
 TRIPLES: tuple[Format, ...] = tuple(f for f in GRAPHS if f.rdf is not None and not f.rdf.supports_datasets)
 

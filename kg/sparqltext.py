@@ -262,3 +262,54 @@ def add_using(a: Analysis, default: list[ox.NamedNode], named: list[ox.NamedNode
     for pos in reversed(inserts):
         text = f"{text[:pos]}{clause} {text[pos:]}"
     return text
+
+
+# How deep pyoxigraph's parser, optimizer and evaluator may recurse on one text. They recurse once a
+# level of nesting ({, (, [) and once an element of a chain (a group's OPTIONAL, MINUS, BIND, ...
+# elements join left-deep; so do UNION, operators and path steps), and a text past what the thread's
+# stack holds kills the whole process (SIGSEGV: the engine's Rust code has no depth limit; measured on
+# an 8 MB stack: 2,100 nested braces, 2,500 BINDs or OPTIONALs in one group, 850 nested FILTER EXISTS).
+# The endpoint's evaluation threads have EVAL_STACK bytes of stack (kg.server.local), so a text within
+# both limits below (each link costs at most ~10 KB of stack) runs; a text past them is refused.
+MAX_NESTING = 1000
+MAX_LINKS = 10_000
+EVAL_STACK = 256 << 20
+# A text this short cannot exceed EVAL_STACK however it is written (at most ~10 KB of stack a character).
+_SHAPE_FREE = 16_384
+_LINK_WORDS = frozenset(
+    ("OPTIONAL", "MINUS", "UNION", "BIND", "GRAPH", "SERVICE", "FILTER", "EXISTS", "VALUES", "SELECT", "LATERAL")
+)
+# Opaque runs (whitespace, comments, IRIs, variables, strings) skipped; then an opening or closing
+# bracket, an operator or path symbol, or a word.
+_SHAPE = re.compile(
+    f"(?:{_SPACE}|<{_IRI_BODY}>|{_VAR}|{_STRING})*+"
+    f"(?:([{{(\\[])|([}})\\]])|(\\|\\||&&|!=|<=|>=|[|/^*+\\-=<>!])|({_WORD})|.|\\Z)",
+    re.DOTALL,
+)
+
+
+def check_shape(text: str, who: str = "this endpoint") -> None:
+    """Refuse a text nested or chained past what evaluation can take (MAX_NESTING, MAX_LINKS): the
+    engine would overflow its thread's stack and kill the process, not fail the query."""
+    if len(text) < _SHAPE_FREE:
+        return
+    depth = deepest = links = 0
+    for m in _SHAPE.finditer(unescape(text)):
+        g = m.lastindex
+        if g == 1:
+            depth += 1
+            links += m[1] == "{"
+            if depth > deepest:
+                deepest = depth
+        elif g == 2:
+            if depth:
+                depth -= 1
+        elif g == 3 or (g == 4 and m[4].upper() in _LINK_WORDS):
+            links += 1
+    if deepest > MAX_NESTING:
+        raise Refused(f"the text nests {deepest} levels of brackets, more than {who} evaluates "
+                      f"({MAX_NESTING})")
+    if links > MAX_LINKS:
+        raise Refused(f"the text has {links} nested groups, group elements, operators and path steps, more "
+                      f"than {who} evaluates ({MAX_LINKS}); split the query, or use VALUES or IN for "
+                      "long lists")

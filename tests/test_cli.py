@@ -301,3 +301,21 @@ def test_a_name_with_no_near_match_gets_no_hint(scripts_store: Path) -> None:
     result = CliRunner().invoke(main, ["cluster", "王小", "--store", str(scripts_store)])
     assert "No author row is named '王小'" in result.output and "did you mean" not in result.output
     assert "1 paper" in CliRunner().invoke(main, ["cluster", "王小明", "--store", str(scripts_store)]).output
+
+
+def test_kg_query_evaluates_deep_texts_and_refuses_deeper_ones(example_store: Path, tmp_path: Path) -> None:
+    """pyoxigraph recurses on a query's nesting: 3,000 nested braces killed `kg query` with SIGSEGV
+    (the main thread's 8 MB stack), no message. It runs on a thread with the endpoint's evaluation
+    stack now, and a text past kg.sparqltext's limits is one error line, as on the endpoint."""
+    deep = tmp_path / "deep.rq"
+    deep.write_text("ASK " + "{" * 3000 + "}" * 3000, encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "kg", "query", f"@{deep}", "--store", str(example_store)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, (run.returncode, run.stderr[-300:])
+    assert json.loads(run.stdout)["boolean"] is True
+    deep.write_text("ASK " + "{" * 20_000 + "}" * 20_000, encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "kg", "query", f"@{deep}", "--store", str(example_store)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == ("kg: error: query: the text nests 20000 levels of brackets, more than kg query evaluates"
+                          " (1000)\n")

@@ -40,6 +40,11 @@ def server(example_front: Server) -> Server:
         ("application/ld+json", CONSTRUCT, "application/ld+json"),
         ("application/x-turtle;q=0.8, application/n-triples;q=0.2", CONSTRUCT, "text/turtle"),
         ("application/sparql-results+xml", "ASK {}", "application/sparql-results+xml"),
+        # other names of these types that pyoxigraph and `oxigraph serve` take (they were a 406 here)
+        ("text/tsv", SELECT, "text/tab-separated-values"),
+        ("text/json", SELECT, "application/sparql-results+json"),
+        ("application/turtle", CONSTRUCT, "text/turtle"),
+        ("text/json", CONSTRUCT, "application/ld+json"),
     ],
 )
 def test_content_negotiation(server: Server, accept: str | None, query: str, expected: str) -> None:

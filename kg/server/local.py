@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kg.server.messages import Job, Result, failure
+from kg.sparqltext import EVAL_STACK
 
 log = logging.getLogger("kg.server")
 RETRY = {"Retry-After": "5"}
@@ -84,12 +85,18 @@ class LocalRunner:
         """Starts the threads and builds their evaluators (the store opened before the first job's clock)."""
         self.loop = asyncio.get_running_loop()
         ready: list[asyncio.Future[None]] = []
-        for i in range(self.size):
-            future: asyncio.Future[None] = self.loop.create_future()
-            ready.append(future)
-            thread = threading.Thread(target=self._serve, args=(future,), name=f"kg-eval-{i}", daemon=True)
-            thread.start()
-            self.threads.append(thread)
+        # the engine recurses on a query's nesting: a stack of EVAL_STACK for the texts check_shape lets
+        # through (only the pages a query touches are memory; the default 8 MB died at 2,100 nested braces)
+        previous = threading.stack_size(EVAL_STACK)
+        try:
+            for i in range(self.size):
+                future: asyncio.Future[None] = self.loop.create_future()
+                ready.append(future)
+                thread = threading.Thread(target=self._serve, args=(future,), name=f"kg-eval-{i}", daemon=True)
+                thread.start()
+                self.threads.append(thread)
+        finally:
+            threading.stack_size(previous)
         await asyncio.gather(*ready)
 
     def _serve(self, ready: asyncio.Future[None]) -> None:

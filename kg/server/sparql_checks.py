@@ -13,7 +13,7 @@ from kg.server.messages import Job
 from kg.server.negotiation import by_name, choose, offered
 from kg.server.protocol import Operation, ProtocolError
 from kg.server.tables import Caches, Table, cost
-from kg.sparqltext import Analysis, Refused, check_outbound, lex
+from kg.sparqltext import Analysis, Refused, check_outbound, check_shape, lex
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Checks:
         self.choices: Table[tuple[str | None, str | None, str | None], Choice | str] = caches.table("answer formats")
 
     def checked(self, text: str, base: str) -> Analysis:
-        """The text's analysis; ProtocolError 400 when it must be refused (SERVICE, LOAD, a bad escape)."""
+        """The text's analysis; ProtocolError 400 when it must be refused (SERVICE, LOAD, a bad escape, a
+        text nested past what evaluation takes)."""
         key = (text, base)
         found = self.texts.get(key)
         if found is None:
@@ -42,6 +43,7 @@ class Checks:
             try:
                 analysis = lex(text)
                 check_outbound(analysis, self.config.allow_service, base)
+                check_shape(text)
             except Refused as e:
                 analysis, refusal = Analysis(text), str(e)
             # the text twice (the key, and the analysis's tokens at most as long)

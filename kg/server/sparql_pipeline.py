@@ -49,7 +49,7 @@ from kg.server.results_cache import Key, ResultsCache, key, serves, volatile
 from kg.server.service_description import service_description
 from kg.server.sparql_checks import Checks
 from kg.server.tables import Caches, Table, cost
-from kg.sparqltext import Refused, add_using, check_outbound, lex
+from kg.sparqltext import Refused, add_using, check_outbound, check_shape, lex
 
 log = logging.getLogger("kg.server")
 Headers = list[tuple[bytes, bytes]]
@@ -283,6 +283,7 @@ class SparqlPipeline:
         try:
             analysis = lex(op.text)
             check_outbound(analysis, self.config.allow_service, base)
+            check_shape(op.text)
             using, using_named = op.graphs("using-graph-uri"), op.graphs("using-named-graph-uri")
             text = op.text
             if using is not None or using_named is not None:
