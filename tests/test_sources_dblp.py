@@ -251,3 +251,17 @@ def test_recorded_orcids_all_kept() -> None:
     with_orcid = {a.id for a in of(records, Author) if a.orcid}
     with_orcid |= {d.author_id for d in of(records, AuthorDetail) if d.orcid}
     assert len(with_orcid) == 131  # the distinct names carrying an orcid attribute in the file
+
+
+def test_a_key_with_characters_an_iri_cannot_hold_builds(tmp_path: Path) -> None:
+    """A record key with '%' (or '?', '#', a space) stopped `kg build` with a traceback (its dblp.org/rec
+    URL was not a valid IRI); the key is percent-encoded there, as kg.bibliography links it."""
+    xml = tmp_path / "odd.xml"
+    xml.write_text('<dblp>\n<article key="journals/x/100% a?b#c"><author>Ζωή Παπαδοπούλου</author>'
+                   "<title>Τίτλος</title><year>2020</year><journal>X</journal></article>\n</dblp>\n", encoding="utf-8")
+    records, reasons = read_accepted("dblp", xml)
+    assert reasons == []
+    [paper] = of(records, Paper)
+    assert paper.url == "https://dblp.org/rec/journals/x/100%25%20a%3Fb%23c"
+    report = kg.build([xml], tmp_path / "store")
+    assert (report.rows_loaded, report.rows_rejected) == (len(records), 0)
