@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -113,6 +114,7 @@ def cluster(
         )
         for r in answers[2]
     ]
+    row_years(rows, ((p.year, p.rows) for p in papers))
     if details and rows:
         _details(rows, papers)
     label = None
@@ -135,6 +137,20 @@ def with_identity(data: Backend, c: Cluster, *, pairs: bool = False,
                                           answer=variants) if c.rows else []
     c.pairs = identity.pairs(data, c.key, [r.iri for r in c.rows], loose=c.loose) if pairs else None
     return c
+
+
+def row_years(rows: list[ClusterRow], papers: Iterable[tuple[int | None, Iterable[str]]]) -> None:
+    """Each row's first and last year over its papers that have one (`papers`: each paper's year and
+    the cluster's rows on it), as kg.cluster_order counts them for the big clusters. The cluster-rows
+    query's MIN and MAX are unbound on Oxigraph as soon as one of the row's papers has no year."""
+    years: dict[str, list[int]] = defaultdict(list)
+    for year, on in papers:
+        if year is not None:
+            for row in on:
+                years[row].append(year)
+    for r in rows:
+        found = years.get(r.iri)
+        r.first_year, r.last_year = (min(found), max(found)) if found else (None, None)
 
 
 def _details(rows: list[ClusterRow], papers: list[ClusterPaper]) -> None:

@@ -37,6 +37,7 @@ from kg.cluster import (
     _top,
     answer_json,
     display_name,
+    row_years,
     with_identity,
 )
 from kg.cluster_order import Precomputed, cluster_order
@@ -220,6 +221,7 @@ def cluster_page(
         if page > 1 and papers:
             raise PageNotFound(f"page: {page} is past the last page (1) of this cluster")
         rows = _rows(data, params, loose)
+        row_years(rows, ((p.year, p.rows) for p in papers))
         if rows:
             _details(rows, papers)
         years = _years(p.year for p in papers)
@@ -231,6 +233,7 @@ def cluster_page(
     if page > last:
         raise PageNotFound(f"page: {page} is past the last page ({last}) of this cluster")
     rows = _rows(data, params, loose)
+    row_years(rows, ((p.year, p.rows) for p in order))
     _row_details(data, params, loose, rows, order)
     shown = _fetch(data, order[(page - 1) * page_size : page * page_size])
     years = _years(p.year for p in order)

@@ -373,3 +373,17 @@ def test_disambiguation_pages_and_a_person_pages_homonyms_are_nobody(tmp_path: P
         ASK { ?a kg:dblpPerson ?pid }""", use_default_graph_as_union=True)
     assert dump.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
         ASK { ?a kg:name "Carlos Herrera" ; ^kg:authorRow/kg:paper ?p }""", use_default_graph_as_union=True)
+
+
+def test_a_key_with_characters_an_iri_cannot_hold_builds(tmp_path: Path) -> None:
+    """A record key with '%' (or '?', '#', a space) stopped `kg build` with a traceback (its dblp.org/rec
+    URL was not a valid IRI); the key is percent-encoded there, as kg.bibliography links it."""
+    xml = tmp_path / "odd.xml"
+    xml.write_text('<dblp>\n<article key="journals/x/100% a?b#c"><author>Ζωή Παπαδοπούλου</author>'
+                   "<title>Τίτλος</title><year>2020</year><journal>X</journal></article>\n</dblp>\n", encoding="utf-8")
+    records, reasons = read_accepted("dblp", xml)
+    assert reasons == []
+    [paper] = of(records, Paper)
+    assert paper.url == "https://dblp.org/rec/journals/x/100%25%20a%3Fb%23c"
+    report = kg.build([xml], tmp_path / "store")
+    assert (report.rows_loaded, report.rows_rejected) == (len(records), 0)

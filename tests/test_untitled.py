@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +122,41 @@ def test_paged_clusters_have_them_too(store: Path, server: Server) -> None:
         seen += [(p["title"], p["doi"]) for p in r.json()["papers"]]
     assert sorted(d for _, d in seen) == ["https://doi.org/10.5555/untitled.2023.9", "https://doi.org/10.5555/untitled.2024.3"]
     assert {t for t, _ in seen} == {None}
+
+
+def test_a_chain_through_a_paper_without_a_title_shows_its_doi(store: Path, server: Server) -> None:
+    """A link's joint paper without a title was shown with its IRI as the title (JSON, CSV, text, the path
+    page); now its title is null in the JSON and empty in the CSV, and it is shown as its page shows it."""
+    ends = {"from": "openalex:A5023888391", "to": "openalex:A2"}
+    api = requests.get(server.url + "/api/paths", params=ends, timeout=30)
+    assert api.status_code == 200, api.text
+    [paper] = api.json()["paths"][0]["links"][0]["papers"]
+    assert (paper["title"], paper["doi"], paper["year"]) == (None, "https://doi.org/10.5555/untitled.2024.3", 2024)
+    table = requests.get(server.url + "/api/paths", params={**ends, "format": "csv"}, timeout=30).text
+    assert [r["title"] for r in csv.DictReader(io.StringIO(table))] == [""]
+    page = requests.get(server.url + "/path", params=ends, timeout=30)
+    assert page.status_code == 200
+    assert ">[no title] https://doi.org/10.5555/untitled.2024.3</a>" in page.text  # the list of joint papers
+    assert re.search(r'class="paper-title"[^>]*>\[no title\] https://doi\.org/10\.5555/unti', page.text)  # the picture
+    assert "openalex%3AW4399000001</a>" not in page.text
+    text = CliRunner().invoke(main, ["path", ends["from"], ends["to"], "--store", str(store)]).stdout
+    assert "· [no title] https://doi.org/10.5555/untitled.2024.3 (Neural Information Processing Systems, 2024)" in text
+
+
+def test_a_chain_through_a_dblp_record_without_a_title_or_doi_shows_its_id(tmp_path: Path) -> None:
+    xml = tmp_path / "untitled.xml"
+    xml.write_text(
+        '<dblp>\n<article key="journals/x/U"><author>Ζωή Παπαδοπούλου</author><author>王伟</author>'
+        "<author>محمد علي</author><year>2022</year><journal>X</journal></article>\n"
+        '<article key="journals/x/T"><author>王伟</author><author>Иван Петров</author><title>Титул</title>'
+        "<year>2021</year><journal>X</journal></article>\n</dblp>\n",
+        encoding="utf-8",
+    )
+    kg.build([xml], tmp_path / "s")
+    run = CliRunner().invoke(main, ["path", "ζωή παπαδοπούλου", "Иван Петров", "--store", str(tmp_path / "s"),
+                                    "--format", "json"])
+    assert run.exit_code == 0, run.output
+    links = json.loads(run.stdout)["paths"][0]["links"]
+    assert [[(p["title"], p["doi"]) for p in link["papers"]] for link in links] == [[(None, None)], [("Титул", None)]]
+    text = CliRunner().invoke(main, ["path", "Ζωή Παπαδοπούλου", "Иван Петров", "--store", str(tmp_path / "s")]).stdout
+    assert "· [no title] dblp:journals/x/U (X, 2022)" in text and "· Титул (X, 2021)" in text

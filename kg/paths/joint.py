@@ -33,9 +33,10 @@ def joint_papers(data: Backend, a: str, b: str, *, by: By = "author",
 
 
 def _paper(iri: str, row: dict[str, object]) -> Paper:
-    year, venue, venue_iri = row.get("year"), row.get("venueName"), row.get("venue")
-    return Paper(iri, str(row.get("title", iri)), year if isinstance(year, int) else None,
-                 None if venue is None else str(venue), None if venue_iri is None else str(venue_iri))
+    title, year, venue, venue_iri, doi = (row.get(k) for k in ("title", "year", "venueName", "venue", "doi"))
+    return Paper(iri, None if title is None else str(title), year if isinstance(year, int) else None,
+                 None if venue is None else str(venue), None if venue_iri is None else str(venue_iri),
+                 None if doi is None else str(doi))
 
 
 def _on_index(index: AdjacencyIndex, a: str, b: str, by: By) -> list[str] | None:
@@ -59,7 +60,7 @@ def _on_index(index: AdjacencyIndex, a: str, b: str, by: By) -> list[str] | None
 
 def _details(iris: list[str], found: list[list[dict[str, object]]]) -> list[Paper]:
     out = [_paper(iri, rows[0] if rows else {}) for iri, rows in zip(iris, found, strict=True)]
-    out.sort(key=lambda p: (p.year is None, -(p.year or 0), p.title, p.iri))
+    out.sort(key=lambda p: (p.year is None, -(p.year or 0), p.title is not None, p.title or "", p.iri))
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from kg.errors import KgError
 
@@ -49,10 +50,22 @@ class AmbiguousAuthor(KgError):
 @dataclass
 class Paper:
     iri: str
-    title: str
+    title: str | None  # None (JSON null) for a paper whose source gives no title
     year: int | None
     venue: str | None
     venue_iri: str | None = None  # so that two venues of one short name can be told apart
+    doi: str | None = None
+
+    def label(self) -> str:
+        """The title, or for a paper without one "[no title]" and its DOI, else its id (as its page's title)."""
+        return paper_label(self.title, self.doi, self.iri)
+
+
+def paper_label(title: str | None, doi: str | None, iri: str) -> str:
+    """What a chain shows for a joint paper: its title, else "[no title]" and its DOI or source id."""
+    if title is not None:
+        return title
+    return f"[no title] {doi or unquote(iri.rstrip('/').rsplit('/', 1)[-1])}"
 
 
 @dataclass

@@ -45,7 +45,7 @@ def render_text(r: PathResult) -> str:
             if i < len(path.links):
                 for p in path.links[i].papers:
                     where = ", ".join(x for x in (p.venue, str(p.year) if p.year else None) if x)
-                    lines.append(f"      · {p.title}" + (f" ({where})" if where else ""))
+                    lines.append(f"      · {p.label()}" + (f" ({where})" if where else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -112,7 +112,7 @@ def paths_csv(data: Any) -> bytes:
         for j, link in enumerate(chain.links):
             a, b = chain.nodes[j], chain.nodes[j + 1]
             for p in link.papers:
-                rows.append([i, j + 1, a.iri, a.name, b.iri, b.name, p.iri, p.title, p.year, p.venue])
+                rows.append([i, j + 1, a.iri, a.name, b.iri, b.name, p.iri, p.title or "", p.year, p.venue])
     return _csv(["path", "link", "from_iri", "from_name", "to_iri", "to_name", "paper", "title", "year", "venue"], rows)
 
 

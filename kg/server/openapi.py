@@ -19,9 +19,9 @@ _NODE = {"type": "object", "required": ["iri", "name"],
          "properties": {"iri": {"type": "string"}, "name": {"type": "string"}}}
 _COUNTED = {"type": "object", "properties": {"iri": {"type": "string"}, "name": {"type": "string"},
                                               "papers": {"type": "integer"}}}
-_PAPER = {"type": "object", "properties": {"iri": {"type": "string"}, "title": {"type": "string"},
+_PAPER = {"type": "object", "properties": {"iri": {"type": "string"}, "title": _nullable("string"),
                                          "year": _nullable("integer"), "venue": _nullable("string"),
-                                         "venue_iri": _nullable("string")}}
+                                         "venue_iri": _nullable("string"), "doi": _nullable("string")}}
 _LINK = {"type": "object", "properties": {"papers": {"type": "array", "items": _PAPER}}}
 _CHAIN = {"type": "object", "properties": {"nodes": {"type": "array", "items": _ref("Node")},
                                          "links": {"type": "array", "items": _LINK}}}

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from kg.iris import name_segment
+from kg.paths.model import paper_label
 from kg.server.html import CSP, page_context, page_html
 from kg.server.web import (
     MAX_NAME,
@@ -71,7 +72,9 @@ def chain_picture(path: dict[str, Any], max_titles: int = 2) -> dict[str, Any]:
     links_titles = []
     for link in path["links"]:
         papers = link["papers"]
-        titles = [_cut(p["title"], 40) for p in papers[:max_titles]]
+        for p in papers:  # a paper without a title is shown as its page shows it
+            p["label"] = paper_label(p.get("title"), p.get("doi"), p["iri"])
+        titles = [_cut(p["label"], 40) for p in papers[:max_titles]]
         if len(papers) > max_titles:
             titles.append(f"and {len(papers) - max_titles} more")
         links_titles.append((link, titles))

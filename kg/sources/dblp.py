@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from lxml import etree
 
@@ -176,7 +177,7 @@ def _records(elem: Any, ctx: ReadContext, in_page: bool) -> Iterator[Record | st
         venue_id=venue.id if venue is not None else None,
         type=elem.tag,
         doi=_doi(elem),
-        url=safe_iri("https://dblp.org/rec/" + key),
+        url=safe_iri("https://dblp.org/rec/" + quote(key, safe="/")),  # as kg.bibliography links it
     )
     for position, (author_id, name) in enumerate(signatures, start=1):
         # The homonym number is dblp's, not printed on the paper.
