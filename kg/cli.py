@@ -78,6 +78,31 @@ def _open_data(store: Path | None, endpoint: str | None, *, index: Path | None =
 DEFAULT_DEMO_STORE = Path.home() / ".local" / "share" / "kg" / "demo"
 
 
+class _Command(click.Command):
+    """A command whose text values (arguments and options that are not paths) are Unicode: a byte that
+    is not UTF-8 (a Latin-1 name as a shell passes it) reaches Python as a lone surrogate, which
+    pyoxigraph, the indexes and the JSON writer each refuse with a traceback of their own; here it is
+    one usage error naming the parameter."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        for param in self.params:
+            if isinstance(param.type, click.types.StringParamType):
+                _unicode_value(ctx, param, ctx.params.get(param.name or ""))
+        return rest
+
+
+def _unicode_value(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    for text in value if isinstance(value, tuple) else (value,):
+        if not isinstance(text, str) or (param.name == "sparql" and text.startswith("@")):  # @FILE: a path
+            continue
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise click.BadParameter("not valid Unicode text (a byte that is not UTF-8)",
+                                     ctx=ctx, param=param) from None
+
+
 class _Group(click.Group):
     """Turns library errors into one clear line on stderr and exit code 1, and usage errors (click's
     own, of every command) into one such line too, with exit code 2."""
@@ -108,6 +133,9 @@ class _Group(click.Group):
             # read-only one, permissions): the OS's words and the file, without a traceback.
             click.echo(f"kg: error: {e.filename + ': ' if e.filename else ''}{e.strerror or e}", err=True)
             ctx.exit(1)
+
+
+_Group.command_class = _Command
 
 
 def _quiet_broken_pipe() -> NoReturn:
@@ -439,7 +467,12 @@ def query(
         path = Path(sparql[1:])
         if not path.is_file():
             raise click.BadParameter(f"{path}: no such file", param_hint="SPARQL")
-        target = parse(path.stem, path.read_text(encoding="utf-8"))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise click.BadParameter(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})",
+                                     param_hint="SPARQL") from None
+        target = parse(path.stem, text)
         if not target.params:
             target = target.text
     elif "{" not in sparql and " " not in sparql.strip():
@@ -778,6 +811,8 @@ def search(text: str, store: Path | None, endpoint: str | None, index_dir: Path 
     initials, prefixes of words; then papers by the words of their abstracts (kg.search; docs/search.md)."""
     from kg.search.query import for_backend, search_page
 
+    if not text.strip():
+        raise click.BadParameter("must not be empty", param_hint="TEXT")
     with _open_data(store, endpoint, index=index_dir) as backend:
         found = search_page(for_backend(backend), text, kind, page, limit)  # type: ignore[arg-type]
     lines = "".join(f"{s.kind:5}  {s.line()}\n    {s.iri}\n" + (f"    abstract: {s.snippet}\n" if s.snippet else "")
