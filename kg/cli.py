@@ -803,7 +803,8 @@ def reach(author: str, store: Path | None, endpoint: str | None, index_dir: Path
 @click.option("--kind", type=click.Choice(["name", "paper", "all"]), default="all", show_default=True,
               help="Name clusters, paper titles, or both (names first).")
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True, help="Results a page.")
-@click.option("--page", type=click.IntRange(1, 100), default=1, show_default=True)
+@click.option("--page", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Which page of results (--limit results each).")
 @FORMAT
 def search(text: str, store: Path | None, endpoint: str | None, index_dir: Path | None, kind: str, limit: int,
            page: int, fmt: str) -> None:
@@ -1234,7 +1235,7 @@ def _done(got: Any, output: Path) -> None:
                    "which needs an API key.")
 @click.option("--api-key", envvar="OPENALEX_API_KEY", show_envvar=True,
               help="OpenAlex API key, sent as api_key (never written to the directory).")
-@click.option("--per-page", type=click.IntRange(1, 200), default=200, show_default=True)
+@click.option("--per-page", type=click.IntRange(1, 200), default=200, show_default=True, help="Works per page.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages (rerun to go on).")
 @_client_options("https://api.openalex.org")
 def fetch_openalex(filter_: str | None, search: str | None, since: Any, api_key: str | None, per_page: int,
@@ -1253,7 +1254,8 @@ def fetch_openalex(filter_: str | None, search: str | None, since: Any, api_key:
 @fetch.command("dblp")
 @click.option("--person", "pids", multiple=True, metavar="PID", help="A dblp person id such as 143/6275 (repeatable).")
 @click.option("--search", help="Fetch the people dblp's author search finds for this name.")
-@click.option("--max-people", type=click.IntRange(min=1), default=30, show_default=True, help="With --search.")
+@click.option("--max-people", type=click.IntRange(min=1), default=30, show_default=True,
+              help="With --search: fetch at most this many of the people it finds.")
 @_client_options("https://dblp.org")
 def fetch_dblp(pids: tuple[str, ...], search: str | None, max_people: int, output: Path, base_url: str,
                mailto: str | None, timeout: float, retries: int) -> None:
@@ -1324,7 +1326,8 @@ def validate(store: Path | None, endpoint: str | None, fmt: str, sample: int | N
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("docs/ontology.md"), show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("docs/ontology.md"), show_default=True,
+              help="The page to write (relative to the current directory).")
 def docs(output: Path) -> None:
     """Regenerate the ontology's Markdown documentation from ontology/kg.ttl."""
     from kg.ontodoc import write_markdown
