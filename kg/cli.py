@@ -840,10 +840,11 @@ def coauthors(author: str, store: Path | None, endpoint: str | None, fmt: str) -
 
 
 def _candidates(error: Any) -> NoReturn:
-    """A name that picks no single author row: list its cluster's rows, exit 2 (a usage error)."""
+    """A name that picks no single author row: a `kg: error:` line, then its cluster's rows to choose
+    from, exit 2 (a usage error)."""
     import kg.paths as paths
 
-    click.echo(paths.render_candidates(error), err=True, nl=False)
+    click.echo("kg: error: " + paths.render_candidates(error), err=True, nl=False)
     sys.exit(2)
 
 

@@ -108,3 +108,15 @@ def test_a_directory_of_some_rows_tables_names_the_missing_ones(tmp_path: Path, 
     line = _one_line_error(["build", str(folder), "--store", str(tmp_path / "store")], 1)
     assert said in line, line
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize("args", [["path", "Liyuan Liu", "Hong Chen 0004"], ["coauthors", "Liyuan Liu"],
+                                  ["reach", "Liyuan Liu"]])
+def test_a_name_of_two_rows_is_an_error_line_then_the_rows_to_choose(example_store: Path, args: list[str]) -> None:
+    """Like every other error it starts `kg: error:` (a script that looks for the prefix missed it),
+    then lists the cluster's rows, whose ids are unambiguous."""
+    result = CliRunner().invoke(main, [*args, "--store", str(example_store)])
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    first, *rest = result.stderr.splitlines()
+    assert first.startswith("kg: error: ") and "2 author rows are named 'Liyuan Liu'" in first, first
+    assert rest[0] == "Candidates:" and len(rest) == 3 and "liyuan-liu-b>" in rest[2], rest
