@@ -870,17 +870,21 @@ def _serve_options(f: Any) -> Any:
     return f
 
 
-def _check_listen(host: str, port: int) -> None:
+def _check_listen(host: str, port: int) -> int:
     """Binds the address as the workers will (then lets it go), so that a busy port or an address this
-    machine does not have is one `kg: error:` line before anything says it is serving."""
+    machine does not have is one `kg: error:` line before anything says it is serving; the port bound,
+    which is a free one the system chose for --port 0 (then served, and named in the IRIs of the demo
+    and in the log line, which said port 0)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
         with socket.socket(family, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
+            bound: int = sock.getsockname()[1]
     except OSError as e:
         raise KgError(f"--host/--port: cannot listen on {where}: {e.strerror or e}") from None
+    return bound
 
 
 @main.command()
@@ -1035,11 +1039,11 @@ def serve(
             ox.NamedNode(base_iri)
         except ValueError as e:
             raise click.BadParameter(f"not an absolute IRI: {e}", param_hint="--base-iri") from None
-    if store is not None:
-        meta = StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
-        if base_iri is None and (elsewhere := _served_elsewhere(str(meta.get("base_iri") or ""), host, port)):
-            click.echo(f"kg serve: warning: {elsewhere}", err=True)
-    _check_listen(host, port)
+    meta = StoreDir(store).meta() if store is not None else {}  # fail now, with the usual message, if no store
+    port = _check_listen(host, port)
+    if store is not None and base_iri is None and (
+            elsewhere := _served_elsewhere(str(meta.get("base_iri") or ""), host, port)):
+        click.echo(f"kg serve: warning: {elsewhere}", err=True)
     resolved = _anchors(store, endpoint if remote is not None else None, anchors)
     run(
         ServerConfig(
@@ -1143,7 +1147,7 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
     target = StoreDir(store)
     base = DEFAULT_BASE_IRI
     if serve_it:
-        _check_listen(host, port)
+        port = _check_listen(host, port)
         local = host in ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1")
         base = f"http://{'localhost' if local else (f'[{host}]' if ':' in host else host)}:{port}/"
     if not target.exists() or (serve_it and target.meta().get("base_iri") != base):

@@ -176,19 +176,29 @@ def test_a_busy_port_is_one_line(example_store: Path, tmp_path: Path) -> None:
         assert len(unknown.stderr.splitlines()) == 1
 
 
-def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path) -> None:
-    """`kg demo --serve --port P` shows (and dereferences) IRIs under http://localhost:P/, not :7878."""
+@pytest.mark.parametrize("any_port", [False, True], ids=["port", "port-0"])
+def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path, any_port: bool) -> None:
+    """`kg demo --serve --port P` shows (and dereferences) IRIs under http://localhost:P/, not :7878;
+    with --port 0, the free port the system chose, in the IRIs and the lines that say where it serves
+    (they said port 0: IRIs under http://localhost:0/ and no way to know where it listened)."""
     import requests
     from server_fixtures import free_port
 
     store = tmp_path / "demo"
     CliRunner().invoke(main, ["demo", "--store", str(store)])  # built for the default port first
-    port = free_port()
+    port = 0 if any_port else free_port()
     log = tmp_path / "demo.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "kg", "demo", "--store", str(store), "--serve", "--port",
                                  str(port)], stdout=out, stderr=subprocess.STDOUT)
     try:
+        for _ in range(300):
+            if port or (said := re.search(r"serving the example graph at http://127\.0\.0\.1:(\d+)/", log.read_text())):
+                port = port or int(said.group(1))
+                break
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.1)
+        assert port, log.read_text()
         base = f"http://localhost:{port}/"
         page = None
         for _ in range(300):
@@ -204,6 +214,11 @@ def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path) -> None:
         iri = requests.get(f"{base}author/liyuan-liu-a", headers={"Accept": "text/turtle"}, timeout=10)
         assert iri.status_code == 200 and f"<{base}author/liyuan-liu-a>" in iri.text
         assert f"its IRIs under {base}" in log.read_text()
+        for _ in range(100):  # the supervisor's line, once its workers are started
+            if f"on http://127.0.0.1:{port}/sparql" in log.read_text():
+                break
+            time.sleep(0.1)
+        assert f"on http://127.0.0.1:{port}/sparql" in log.read_text(), log.read_text()
     finally:
         proc.terminate()
         proc.wait(10)
