@@ -161,7 +161,11 @@ def _usage_error(e: click.UsageError) -> NoReturn:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kg")
 def main() -> None:
-    """Scholarly metadata into a linked-data knowledge graph (Oxigraph), with name clusters."""
+    """Scholarly metadata into a linked-data knowledge graph (Oxigraph), with name clusters.
+
+    New here? `kg demo` builds the bundled example and shows its "Liyuan Liu" name cluster; `kg demo
+    --serve` then serves it at http://127.0.0.1:7878/. Your own data: `kg build FILE --store DIR`, then
+    `kg serve --store DIR`. `kg COMMAND --help` tells the rest."""
 
 
 def _source_options(f: Any) -> Any:
