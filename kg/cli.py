@@ -1213,8 +1213,17 @@ def _client_options(default_base: str) -> Callable[[_F], _F]:
 
 
 def _client(base_url: str, mailto: str | None, timeout: float, retries: int) -> Any:
+    from urllib.parse import urlsplit
+
     from kg.fetch.http import Client
 
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError as e:
+        raise click.BadParameter(f"{base_url!r}: not a URL ({e})", param_hint="--base-url") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in parts.netloc:
+        raise click.BadParameter(f"{base_url!r}: not an http(s) URL", param_hint="--base-url")
     return Client(base_url, mailto=mailto, timeout=timeout, retries=retries)
 
 
@@ -1322,6 +1331,8 @@ def validate(store: Path | None, endpoint: str | None, fmt: str, sample: int | N
     from kg.validate import default_sample, render_text
     from kg.validate import validate as run
 
+    if sample is not None and every:
+        raise click.UsageError("give --sample N or --all, not both")
     with _open_data(store, endpoint) as backend:
         db = backend.copy() if isinstance(backend, RemoteBackend) else backend.store
     report = run(db, sample=sample if sample is not None or every else default_sample(db))

@@ -120,3 +120,25 @@ def test_a_name_of_two_rows_is_an_error_line_then_the_rows_to_choose(example_sto
     first, *rest = result.stderr.splitlines()
     assert first.startswith("kg: error: ") and "2 author rows are named 'Liyuan Liu'" in first, first
     assert rest[0] == "Candidates:" and len(rest) == 3 and "liyuan-liu-b>" in rest[2], rest
+
+
+def test_export_of_a_graph_that_is_not_an_iri(example_store: Path) -> None:
+    """`kg export --graph "my graph"` was pyoxigraph's ValueError as a 28-line traceback."""
+    line = _one_line_error(["export", "--store", str(example_store), "--format", "nt", "--graph", "my graph"], 1)
+    assert line.startswith("kg: error: --graph 'my graph': not an IRI"), line
+
+
+def test_validate_with_both_sample_and_all(example_store: Path) -> None:
+    """`--sample N | --all`, as docs/commands.md shows them: both given, --sample won in silence."""
+    line = _one_line_error(["validate", "--store", str(example_store), "--sample", "5", "--all"], 2)
+    assert "give --sample N or --all, not both" in line, line
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://mirror.example/", "http://", "http://h:port/", "localhost:8080"])
+def test_fetch_from_a_base_url_that_is_not_one(tmp_path: Path, url: str) -> None:
+    """requests' own words ("Failed to parse: Host 'not a url' contains ...") named no option, and a
+    URL of no scheme ("localhost:8080") was taken for one of scheme "localhost"."""
+    line = _one_line_error(["fetch", "openalex", "--filter", "x", "-o", str(tmp_path / "f"), "--base-url", url,
+                            "--retries", "0"], 2)
+    assert line.startswith(f"kg: error: Invalid value for --base-url: {url!r}: not a"), line
+    assert not (tmp_path / "f").exists()
