@@ -78,6 +78,31 @@ def _open_data(store: Path | None, endpoint: str | None, *, index: Path | None =
 DEFAULT_DEMO_STORE = Path.home() / ".local" / "share" / "kg" / "demo"
 
 
+class _Command(click.Command):
+    """A command whose text values (arguments and options that are not paths) are Unicode: a byte that
+    is not UTF-8 (a Latin-1 name as a shell passes it) reaches Python as a lone surrogate, which
+    pyoxigraph, the indexes and the JSON writer each refuse with a traceback of their own; here it is
+    one usage error naming the parameter."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        for param in self.params:
+            if isinstance(param.type, click.types.StringParamType):
+                _unicode_value(ctx, param, ctx.params.get(param.name or ""))
+        return rest
+
+
+def _unicode_value(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    for text in value if isinstance(value, tuple) else (value,):
+        if not isinstance(text, str) or (param.name == "sparql" and text.startswith("@")):  # @FILE: a path
+            continue
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise click.BadParameter("not valid Unicode text (a byte that is not UTF-8)",
+                                     ctx=ctx, param=param) from None
+
+
 class _Group(click.Group):
     """Turns library errors into one clear line on stderr and exit code 1, and usage errors (click's
     own, of every command) into one such line too, with exit code 2."""
@@ -110,6 +135,9 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
+_Group.command_class = _Command
+
+
 def _quiet_broken_pipe() -> NoReturn:
     """The reader of our output went away (`kg export ... | head`): stop without a word, as standard tools
     do, and exit as they do when SIGPIPE ends them (128 + 13). Standard output is pointed at /dev/null first,
@@ -133,7 +161,11 @@ def _usage_error(e: click.UsageError) -> NoReturn:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kg")
 def main() -> None:
-    """Scholarly metadata into a linked-data knowledge graph (Oxigraph), with name clusters."""
+    """Scholarly metadata into a linked-data knowledge graph (Oxigraph), with name clusters.
+
+    New here? `kg demo` builds the bundled example and shows its "Liyuan Liu" name cluster; `kg demo
+    --serve` then serves it at http://127.0.0.1:7878/. Your own data: `kg build FILE --store DIR`, then
+    `kg serve --store DIR`. `kg COMMAND --help` tells the rest."""
 
 
 def _source_options(f: Any) -> Any:
@@ -439,7 +471,12 @@ def query(
         path = Path(sparql[1:])
         if not path.is_file():
             raise click.BadParameter(f"{path}: no such file", param_hint="SPARQL")
-        target = parse(path.stem, path.read_text(encoding="utf-8"))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise click.BadParameter(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})",
+                                     param_hint="SPARQL") from None
+        target = parse(path.stem, text)
         if not target.params:
             target = target.text
     elif "{" not in sparql and " " not in sparql.strip():
@@ -812,7 +849,8 @@ def reach(author: str, store: Path | None, endpoint: str | None, index_dir: Path
 @click.option("--kind", type=click.Choice(["name", "paper", "all"]), default="all", show_default=True,
               help="Name clusters, paper titles, or both (names first).")
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True, help="Results a page.")
-@click.option("--page", type=click.IntRange(1, 100), default=1, show_default=True)
+@click.option("--page", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Which page of results (--limit results each).")
 @FORMAT
 def search(text: str, store: Path | None, endpoint: str | None, index_dir: Path | None, kind: str, limit: int,
            page: int, fmt: str) -> None:
@@ -820,6 +858,8 @@ def search(text: str, store: Path | None, endpoint: str | None, index_dir: Path 
     initials, prefixes of words; then papers by the words of their abstracts (kg.search; docs/search.md)."""
     from kg.search.query import for_backend, search_page
 
+    if not text.strip():
+        raise click.BadParameter("must not be empty", param_hint="TEXT")
     with _open_data(store, endpoint, index=index_dir) as backend:
         found = search_page(for_backend(backend), text, kind, page, limit)  # type: ignore[arg-type]
     lines = "".join(f"{s.kind:5}  {s.line()}\n    {s.iri}\n" + (f"    abstract: {s.snippet}\n" if s.snippet else "")
@@ -846,10 +886,11 @@ def coauthors(author: str, store: Path | None, endpoint: str | None, fmt: str) -
 
 
 def _candidates(error: Any) -> NoReturn:
-    """A name that picks no single author row: list its cluster's rows, exit 2 (a usage error)."""
+    """A name that picks no single author row: a `kg: error:` line, then its cluster's rows to choose
+    from, exit 2 (a usage error)."""
     import kg.paths as paths
 
-    click.echo(paths.render_candidates(error), err=True, nl=False)
+    click.echo("kg: error: " + paths.render_candidates(error), err=True, nl=False)
     sys.exit(2)
 
 
@@ -875,17 +916,21 @@ def _serve_options(f: Any) -> Any:
     return f
 
 
-def _check_listen(host: str, port: int) -> None:
+def _check_listen(host: str, port: int) -> int:
     """Binds the address as the workers will (then lets it go), so that a busy port or an address this
-    machine does not have is one `kg: error:` line before anything says it is serving."""
+    machine does not have is one `kg: error:` line before anything says it is serving; the port bound,
+    which is a free one the system chose for --port 0 (then served, and named in the IRIs of the demo
+    and in the log line, which said port 0)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
         with socket.socket(family, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
+            bound: int = sock.getsockname()[1]
     except OSError as e:
         raise KgError(f"--host/--port: cannot listen on {where}: {e.strerror or e}") from None
+    return bound
 
 
 @main.command()
@@ -1040,11 +1085,11 @@ def serve(
             ox.NamedNode(base_iri)
         except ValueError as e:
             raise click.BadParameter(f"not an absolute IRI: {e}", param_hint="--base-iri") from None
-    if store is not None:
-        meta = StoreDir(store).meta()  # fail now, with the usual message, if it is not a store
-        if base_iri is None and (elsewhere := _served_elsewhere(str(meta.get("base_iri") or ""), host, port)):
-            click.echo(f"kg serve: warning: {elsewhere}", err=True)
-    _check_listen(host, port)
+    meta = StoreDir(store).meta() if store is not None else {}  # fail now, with the usual message, if no store
+    port = _check_listen(host, port)
+    if store is not None and base_iri is None and (
+            elsewhere := _served_elsewhere(str(meta.get("base_iri") or ""), host, port)):
+        click.echo(f"kg serve: warning: {elsewhere}", err=True)
     resolved = _anchors(store, endpoint if remote is not None else None, anchors)
     run(
         ServerConfig(
@@ -1148,7 +1193,7 @@ def demo(store: Path, serve_it: bool, host: str, port: int) -> None:
     target = StoreDir(store)
     base = DEFAULT_BASE_IRI
     if serve_it:
-        _check_listen(host, port)
+        port = _check_listen(host, port)
         local = host in ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1")
         base = f"http://{'localhost' if local else (f'[{host}]' if ':' in host else host)}:{port}/"
     if not target.exists() or (serve_it and target.meta().get("base_iri") != base):
@@ -1210,8 +1255,17 @@ def _client_options(default_base: str) -> Callable[[_F], _F]:
 
 
 def _client(base_url: str, mailto: str | None, timeout: float, retries: int) -> Any:
+    from urllib.parse import urlsplit
+
     from kg.fetch.http import Client
 
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError as e:
+        raise click.BadParameter(f"{base_url!r}: not a URL ({e})", param_hint="--base-url") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in parts.netloc:
+        raise click.BadParameter(f"{base_url!r}: not an http(s) URL", param_hint="--base-url")
     return Client(base_url, mailto=mailto, timeout=timeout, retries=retries)
 
 
@@ -1241,7 +1295,7 @@ def _done(got: Any, output: Path) -> None:
                    "which needs an API key.")
 @click.option("--api-key", envvar="OPENALEX_API_KEY", show_envvar=True,
               help="OpenAlex API key, sent as api_key (never written to the directory).")
-@click.option("--per-page", type=click.IntRange(1, 200), default=200, show_default=True)
+@click.option("--per-page", type=click.IntRange(1, 200), default=200, show_default=True, help="Works per page.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages (rerun to go on).")
 @_client_options("https://api.openalex.org")
 def fetch_openalex(filter_: str | None, search: str | None, since: Any, api_key: str | None, per_page: int,
@@ -1260,7 +1314,8 @@ def fetch_openalex(filter_: str | None, search: str | None, since: Any, api_key:
 @fetch.command("dblp")
 @click.option("--person", "pids", multiple=True, metavar="PID", help="A dblp person id such as 143/6275 (repeatable).")
 @click.option("--search", help="Fetch the people dblp's author search finds for this name.")
-@click.option("--max-people", type=click.IntRange(min=1), default=30, show_default=True, help="With --search.")
+@click.option("--max-people", type=click.IntRange(min=1), default=30, show_default=True,
+              help="With --search: fetch at most this many of the people it finds.")
 @_client_options("https://dblp.org")
 def fetch_dblp(pids: tuple[str, ...], search: str | None, max_people: int, output: Path, base_url: str,
                mailto: str | None, timeout: float, retries: int) -> None:
@@ -1318,6 +1373,8 @@ def validate(store: Path | None, endpoint: str | None, fmt: str, sample: int | N
     from kg.validate import default_sample, render_text
     from kg.validate import validate as run
 
+    if sample is not None and every:
+        raise click.UsageError("give --sample N or --all, not both")
     with _open_data(store, endpoint) as backend:
         db = backend.copy() if isinstance(backend, RemoteBackend) else backend.store
     report = run(db, sample=sample if sample is not None or every else default_sample(db))
@@ -1331,7 +1388,8 @@ def validate(store: Path | None, endpoint: str | None, fmt: str, sample: int | N
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("docs/ontology.md"), show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("docs/ontology.md"), show_default=True,
+              help="The page to write (relative to the current directory).")
 def docs(output: Path) -> None:
     """Regenerate the ontology's Markdown documentation from ontology/kg.ttl."""
     from kg.ontodoc import write_markdown

@@ -104,6 +104,13 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
     raise CurationError(param, f"no author row {given!r} in this store (give its IRI or its id, as the pages show)")
 
 
+def _corrected(store: Path) -> None:
+    """StoreError unless `store` is a kg store or a directory holding corrections already (a store whose
+    first build failed keeps them): a mistyped --store lists no corrections and creates nothing."""
+    if not StoreDir(store).exists() and not CurationFile(store).path.is_file():
+        StoreDir(store).require()
+
+
 def _opened(store: Path) -> tuple[StoreDir, AdjacencyIndex, str]:
     target = StoreDir(store)
     active = target.require()
@@ -142,6 +149,7 @@ def add(store: Path, verdict: str, a: str, b: str, why: str, by: str, labels: La
 
 
 def undo(store: Path, ident: str | int, by: str, labels: Labels = CLI, apply_now: bool = True) -> Applied:
+    _corrected(store)
     correction = CurationFile(store).undo(ident, by, labels)
     if not apply_now:
         return Applied(correction, None, "undone; the next build or `kg curate apply` applies it")
@@ -247,6 +255,7 @@ class Listed:
 def listing(store: Path, every: bool = False) -> list[Listed]:
     """The corrections (with `every`, undone ones too) and what the active generation did with
     each; a row no longer in the store is marked vanished whatever the last build said."""
+    _corrected(store)
     known = CurationFile(store).read()
     target = StoreDir(store)
     found: dict[str, Any] = {}
@@ -292,6 +301,7 @@ def _apart(index: AdjacencyIndex, c: Correction) -> bool:
 
 def export(store: Path, fmt: ox.RdfFormat = ox.RdfFormat.TURTLE) -> bytes:
     """Every correction of `store` (undone ones too) as RDF."""
+    _corrected(store)
     target = StoreDir(store)
     base = target.meta().get("base_iri", DEFAULT_BASE_IRI) if target.exists() else DEFAULT_BASE_IRI
     try:

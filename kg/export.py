@@ -32,7 +32,11 @@ def export(store: Path | None, fmt: str, output: Path | None, graph: str | None 
         if store is None:
             raise KgError("export: give a store directory or an opened store")
         db = StoreDir(store).open()
-    if graph is not None and not db.contains_named_graph(ox.NamedNode(graph)):
+    try:
+        named = None if graph is None else ox.NamedNode(graph)
+    except ValueError as e:
+        raise KgError(f"--graph {graph!r}: not an IRI: {e}") from None
+    if named is not None and not db.contains_named_graph(named):
         raise KgError(f"--graph {graph!r}: no such graph in {label or store}")
     if output is None:
         import sys

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 from server_fixtures import Server
@@ -229,3 +230,21 @@ def test_the_search_box_suggests_as_one_types_in_chromium(browser: Any, server: 
     box.press("Enter")
     page.wait_for_url("**/paper/2025-on-the-generalization-ability-of-next", timeout=5000)
     assert not errors and not failed, (errors, failed)
+
+
+def test_every_request_a_page_makes_in_chromium_is_answered(browser: Any, server: Server) -> None:
+    """What the browser asks for by itself, not only the links: each page's requests (its styles,
+    scripts, the icon) answer below 400, and the console has no error. Without an icon in the pages,
+    Chromium asked for /favicon.ico on every first visit and logged its 404 as a console error."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.set_default_timeout(20_000)
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("console", lambda m: failed.append(f"console: {m.text}") if m.type == "error" else None)
+    for path in ["/", "/query", "/search?q=liu", "/clusters/Liyuan%20Liu", "/author/liyuan-liu-a", "/venue/icml",
+                 "/path?from=yiping-wang&to=hong-chen-0004&by=cluster"]:
+        page.goto(server.url + path, wait_until="networkidle")
+        icon = page.locator("link[rel=icon]").get_attribute("href")
+        assert icon is not None and page.request.get(urljoin(page.url, icon)).status == 200, (path, icon)
+    assert not failed, failed
+    page.close()

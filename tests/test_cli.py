@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -28,6 +29,46 @@ def test_every_command_has_help_and_is_documented() -> None:
         assert result.exit_code == 0, name
         assert command.help, f"kg {name} has no help text"
         assert f"kg {name}" in readme, f"kg {name} is not documented in README.md"
+
+
+def _rows_of(table: str, command: str) -> str:
+    """The rows of docs/commands.md's table whose first cell shows `command` (`kg curate undo` is
+    shown as `kg curate list|undo ID|...`), joined."""
+    *group, leaf = command.split()
+    shown = re.compile(re.escape(" ".join(group)) + r" (?:[\w-]+(?: [A-Z]+)?\\?\|)*" + re.escape(leaf) + r"(?![\w-])")
+    return "\n".join(row for row in table.splitlines() if row.startswith("| `kg") and shown.search(row.split(" | ")[0]))
+
+
+def _options(command: click.Command) -> list[tuple[str, ...]]:
+    """Each option's spellings (`-o`, `--output`; `--optimize`, `--no-optimize`), --help left out."""
+    return [(*p.opts, *p.secondary_opts) for p in command.params
+            if isinstance(p, click.Option) and p.name != "help"]
+
+
+def test_every_option_of_every_command_is_in_the_commands_page() -> None:
+    """The README sends a reader to docs/commands.md for "every option": each one --help lists is in
+    its command's row (a flag pair by either spelling or `--[no-]NAME`; --endpoint and --index by the
+    paragraph under the table), and each option a row's synopsis shows is one of its commands'."""
+    page = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    table = page.split("\n\n| command |")[1].split("\n\n")[0]
+    remote = page.split("Every command that reads a store (")[1].split("\n\n")[0]
+    missing = []
+    for name, command in _commands(main):
+        rows = _rows_of(table, name)
+        assert rows, f"{name} has no row in docs/commands.md"
+        reads_remote = f"`{name.split()[1]}`" in remote.split(")")[0]
+        for spellings in _options(command):
+            said = [o for o in spellings if re.search(re.escape(o) + r"(?![\w-])", rows)]
+            said += [o for o in spellings if o.startswith("--") and f"--[no-]{o[2:]}" in rows]
+            if not said and not (reads_remote and spellings[0] in ("--endpoint", "--index")):
+                missing.append(f"{name} {'/'.join(spellings)}")
+        for row in rows.splitlines():
+            synopsis = " ".join(re.findall(r"`([^`]*)`", row.split(" | ")[0]))
+            for shown in re.findall(r"(?<![\w-])(--(?:\[no-\])?[a-z][\w-]*|-[a-z])(?![\w-])", synopsis):
+                owners = [c for n, c in _commands(main) if n.split()[1] == name.split()[1]]
+                spelt = shown.replace("[no-]", "")
+                assert any(spelt in {o for s in _options(c) for o in s} for c in owners), (name, shown)
+    assert not missing, "options --help lists that docs/commands.md does not: " + ", ".join(missing)
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
@@ -135,19 +176,29 @@ def test_a_busy_port_is_one_line(example_store: Path, tmp_path: Path) -> None:
         assert len(unknown.stderr.splitlines()) == 1
 
 
-def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path) -> None:
-    """`kg demo --serve --port P` shows (and dereferences) IRIs under http://localhost:P/, not :7878."""
+@pytest.mark.parametrize("any_port", [False, True], ids=["port", "port-0"])
+def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path, any_port: bool) -> None:
+    """`kg demo --serve --port P` shows (and dereferences) IRIs under http://localhost:P/, not :7878;
+    with --port 0, the free port the system chose, in the IRIs and the lines that say where it serves
+    (they said port 0: IRIs under http://localhost:0/ and no way to know where it listened)."""
     import requests
     from server_fixtures import free_port
 
     store = tmp_path / "demo"
     CliRunner().invoke(main, ["demo", "--store", str(store)])  # built for the default port first
-    port = free_port()
+    port = 0 if any_port else free_port()
     log = tmp_path / "demo.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "kg", "demo", "--store", str(store), "--serve", "--port",
                                  str(port)], stdout=out, stderr=subprocess.STDOUT)
     try:
+        for _ in range(300):
+            if port or (said := re.search(r"serving the example graph at http://127\.0\.0\.1:(\d+)/", log.read_text())):
+                port = port or int(said.group(1))
+                break
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.1)
+        assert port, log.read_text()
         base = f"http://localhost:{port}/"
         page = None
         for _ in range(300):
@@ -163,6 +214,11 @@ def test_demo_serves_its_iris_at_the_port_it_listens_on(tmp_path: Path) -> None:
         iri = requests.get(f"{base}author/liyuan-liu-a", headers={"Accept": "text/turtle"}, timeout=10)
         assert iri.status_code == 200 and f"<{base}author/liyuan-liu-a>" in iri.text
         assert f"its IRIs under {base}" in log.read_text()
+        for _ in range(100):  # the supervisor's line, once its workers are started
+            if f"on http://127.0.0.1:{port}/sparql" in log.read_text():
+                break
+            time.sleep(0.1)
+        assert f"on http://127.0.0.1:{port}/sparql" in log.read_text(), log.read_text()
     finally:
         proc.terminate()
         proc.wait(10)

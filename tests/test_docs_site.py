@@ -48,3 +48,16 @@ def test_the_nav_lists_every_page() -> None:
     listed = set(re.findall(r":\s*([\w-]+\.md)\s*$", config, flags=re.M))
     pages = {p.name for p in (ROOT / "docs").glob("*.md")} | set(_hooks().PAGES.values())
     assert listed == pages
+
+
+def test_every_relative_link_resolves_in_the_repository() -> None:
+    """The files keep the links that work on a repository's web view (the hook turns them into the
+    site's): each relative link of the README, docs/ and bench/ names a file of the repository
+    (docs/sync.md linked `results.md`, a page only the built site has)."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "bench").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)", page.read_text(encoding="utf-8")):
+            if "://" not in target and not target.startswith("mailto:") and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken, broken

@@ -34,13 +34,16 @@ def files(path: Path) -> list[Path]:
             raise InputError(f"{path}: an OpenAlex snapshot without works files")
         merges = [p for p in snapshot.merged_ids(path) if openalex_merges.is_merged_ids(head(p, 1024))]
         return sorted(found, key=lambda p: p.parent.name, reverse=True) + merges
-    found = sorted(
-        p for p in path.iterdir() if p.is_file() and not p.name.startswith(".") and p.name.endswith(DATA_SUFFIXES)
-    )
-    found += _merged_ids_files(path)
+    found = _data_files(path)
     if not found:
         raise InputError(f"{path}: no data files (expected {', '.join(DATA_SUFFIXES)})")
     return found
+
+
+def _data_files(directory: Path) -> list[Path]:
+    found = sorted(p for p in directory.iterdir()
+                   if p.is_file() and not p.name.startswith(".") and p.name.endswith(DATA_SUFFIXES))
+    return found + _merged_ids_files(directory)
 
 
 def _merged_ids_files(directory: Path) -> list[Path]:
@@ -60,6 +63,13 @@ def detect(path: Path) -> str:
         raise InputError(f"{path}: no such file or directory")
     if snapshot.is_snapshot(path):
         return "openalex"
+    if path.is_dir():
+        tables = rows.table_files(path)
+        if tables and not set(_data_files(path)) - set(tables):
+            return "rows"  # some of the tables (read_rows names the ones missing)
+        if not tables and not _data_files(path):
+            raise InputError(f"{path}: no input files (expected dblp, OpenAlex or Crossref files: "
+                             f"{', '.join(DATA_SUFFIXES)}; or the rows tables papers.csv, authors.csv, ...)")
     first = files(path)[0]
     start = head(first)
     if dblp.is_dblp(start):

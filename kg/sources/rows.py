@@ -46,6 +46,23 @@ def is_rows_dir(path: Path) -> bool:
     return path.is_dir() and any((path / f"papers{s}").exists() for s in SUFFIXES)
 
 
+def table_files(directory: Path) -> list[Path]:
+    """The files of `directory` named as a table (`authors.csv`, `venues.jsonl.gz`, ...)."""
+    return [directory / f"{t}{s}" for t in TABLES + OPTIONAL_TABLES for s in SUFFIXES
+            if (directory / f"{t}{s}").is_file()]
+
+
+def _missing_tables(directory: Path) -> None:
+    """InputError naming every required table `directory` lacks (a directory with authors.csv alone
+    was told only of its venues table, and one with venues.csv alone that it held no data files)."""
+    missing = [t for t in TABLES if not any((directory / f"{t}{s}").exists() for s in SUFFIXES)]
+    if len(missing) == 1:
+        find_table(directory, missing[0])
+    if missing:
+        raise InputError(f"{directory}: no {', '.join(missing[:-1])} or {missing[-1]} tables (a rows directory "
+                         f"holds {', '.join(TABLES[:-1])} and {TABLES[-1]}, each as TABLE{', TABLE'.join(SUFFIXES)})")
+
+
 def find_table(directory: Path, table: str, required: bool = True) -> Path | None:
     found = [directory / f"{table}{s}" for s in SUFFIXES if (directory / f"{table}{s}").exists()]
     if not found:
@@ -62,6 +79,7 @@ def read_rows(directory: Path) -> Iterator[Located]:
     """Every row of the four tables, in the order venues, authors, papers, authorships, then merges."""
     if not directory.is_dir():
         raise InputError(f"{directory}: not a directory of rows tables")
+    _missing_tables(directory)
     paths = {table: find_table(directory, table) for table in TABLES}
     paths |= {table: find_table(directory, table, required=False) for table in OPTIONAL_TABLES}
     for table in TABLES + OPTIONAL_TABLES:
