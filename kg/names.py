@@ -34,11 +34,18 @@ def strip_homonym(name: str) -> str:
     return collapsed
 
 
+# marks that only steer the direction of text (LRM, RLM, ALM, the embeddings, overrides and
+# isolates) and a byte order mark: invisible, never typed, but carried by names copied from pages
+# in Arabic or Hebrew ("\u200fRTL Mark\u200f" is the name a reader sees as "RTL Mark")
+_INVISIBLE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 def name_key(name: str) -> str:
-    """The cluster key: NFKC, case folded, white space collapsed and trimmed, homonym number removed."""
+    """The cluster key: NFKC, case folded, the marks that only steer the text's direction left out,
+    white space collapsed and trimmed, homonym number removed."""
     if name.isascii():  # NFKC leaves ASCII as it is, and casefold() is lower() there
         return strip_homonym(name.lower())
-    text = unicodedata.normalize("NFKC", name).casefold()
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", name).casefold())
     return strip_homonym(text)
 
 
@@ -57,6 +64,6 @@ def same_name(a: str, b: str) -> bool:
     """Case-insensitive exact match of two names, homonym numbers included."""
 
     def norm(s: str) -> str:
-        return _SPACE.sub(" ", unicodedata.normalize("NFKC", s).casefold()).strip()
+        return _SPACE.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", s).casefold())).strip()
 
     return norm(a) == norm(b)

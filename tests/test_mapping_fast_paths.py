@@ -64,6 +64,8 @@ def strip_homonym_reference(name: str) -> str:
 
 def name_key_reference(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).casefold()
+    text = "".join(c for c in text if c not in "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                   "\u2066\u2067\u2068\u2069\ufeff")
     return strip_homonym_reference(text)
 
 
