@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -268,14 +269,7 @@ def test_an_apostrophe_joins_a_family_name() -> None:
     """'O'Neil' is one family name: 'Mary Neil' is not 'Mary O'Neil' with a middle name 'O' dropped
     (each pair shares a rare co-author, so only the names decide)."""
     pairs = APOSTROPHES_APART + APOSTROPHES_TOGETHER
-    authors, papers = [], []
-    for k, (a, b) in enumerate(pairs):
-        authors += [[f"x{k}", a, ""], [f"y{k}", b, ""], [f"c{k}", f"Ama Owusu{chr(65 + k)}", ""]]
-        papers += [[f"p{k}a", f"On codecs {k}", 2020, "v1", [f"x{k}", f"c{k}"]],
-                   [f"p{k}b", f"On proofs {k}", 2021, "v1", [f"y{k}", f"c{k}"]]]
-    with built_index(authors, papers, ("v1",)) as (index, facts):
-        ids = {index.authors.iri(r): index.authors.iri(r).rsplit("/", 1)[-1] for r in range(len(index.authors))}
-        found = {frozenset((ids[s.a], ids[s.b])): s.reasons[0] for s in suggestions(index, facts)}
+    found = _suggested_pairs(pairs, "Ama Owusu", ("On codecs", "On proofs"))
     for k in range(len(APOSTROPHES_APART)):
         assert frozenset((f"x{k}", f"y{k}")) not in found, pairs[k]
     for k in range(len(APOSTROPHES_APART), len(pairs)):
@@ -290,15 +284,22 @@ def test_a_cjk_name_with_or_without_a_space() -> None:
     """'王伟' and '王 伟' are one name written two ways (sources differ on the space between family and
     given name); each pair shares a rare co-author, so only the names decide."""
     pairs = CJK_SPACED + CJK_OTHER
-    authors, papers = [], []
-    for k, (a, b) in enumerate(pairs):
-        authors += [[f"x{k}", a, ""], [f"y{k}", b, ""], [f"c{k}", f"Kwame Asante{chr(65 + k)}", ""]]
-        papers += [[f"p{k}a", f"On graphs {k}", 2020, "v1", [f"x{k}", f"c{k}"]],
-                   [f"p{k}b", f"On trees {k}", 2021, "v1", [f"y{k}", f"c{k}"]]]
-    with built_index(authors, papers, ("v1",)) as (index, facts):
-        ids = {index.authors.iri(r): index.authors.iri(r).rsplit("/", 1)[-1] for r in range(len(index.authors))}
-        found = {frozenset((ids[s.a], ids[s.b])): s.reasons[0] for s in suggestions(index, facts)}
+    found = _suggested_pairs(pairs, "Kwame Asante", ("On graphs", "On trees"))
     for k in range(len(CJK_SPACED)):
         assert "written with or without a space" in found[frozenset((f"x{k}", f"y{k}"))], pairs[k]
     for k in range(len(CJK_SPACED), len(pairs)):
         assert frozenset((f"x{k}", f"y{k}")) not in found, pairs[k]
+
+
+def _suggested_pairs(pairs: list[tuple[str, str]], coauthor: str, titles: tuple[str, str]) -> dict[frozenset[str], str]:
+    """Each pair (a, b) as rows x{k} and y{k} of one paper each, both with the rare co-author c{k}
+    (so only the names decide): the suggested pairs of row ids, with their first reason."""
+    authors: list[list[Any]] = []
+    papers: list[list[Any]] = []
+    for k, (a, b) in enumerate(pairs):
+        authors += [[f"x{k}", a, ""], [f"y{k}", b, ""], [f"c{k}", f"{coauthor}{chr(65 + k)}", ""]]
+        papers += [[f"p{k}a", f"{titles[0]} {k}", 2020, "v1", [f"x{k}", f"c{k}"]],
+                   [f"p{k}b", f"{titles[1]} {k}", 2021, "v1", [f"y{k}", f"c{k}"]]]
+    with built_index(authors, papers, ("v1",)) as (index, facts):
+        ids = {index.authors.iri(r): index.authors.iri(r).rsplit("/", 1)[-1] for r in range(len(index.authors))}
+        return {frozenset((ids[s.a], ids[s.b])): s.reasons[0] for s in suggestions(index, facts)}
