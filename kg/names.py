@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
@@ -22,6 +23,23 @@ def marks_optional(base: str) -> bool:
     """Whether the marks on the character `base` may be left out of a word written with it (its
     script's marks are accents or vowel points), rather than being part of its spelling."""
     return unicodedata.name(base, "").startswith(_OPTIONAL_MARKS)
+
+
+def fold_marks(text: str, word: Callable[[str], bool]) -> str:
+    """`text` in NFKD with the marks a word may be written without (marks_optional: accents, vowel
+    points) and marks after no letter left out, the marks that spell a word (an Indic vowel sign, a
+    kana voicing mark) kept in it, and every other character `word` refuses made a space: the
+    caller's words, which a split on white space then gives whole ("अनिल" one word, not two)."""
+    out: list[str] = []
+    base = ""
+    for c in unicodedata.normalize("NFKD", text):
+        if unicodedata.category(c)[0] == "M":
+            if base.isalnum() and not marks_optional(base):
+                out.append(c)
+            continue
+        base = c
+        out.append(c if word(c) else " ")
+    return "".join(out)
 
 
 def strip_homonym(name: str) -> str:

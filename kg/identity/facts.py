@@ -31,7 +31,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 
 from kg.iris import Minter, dblp_iri, openalex_iri, orcid_iri
-from kg.names import marks_optional
+from kg.names import fold_marks
 from kg.records import Affiliation, Author, AuthorDetail, Paper, Venue
 from kg.terms import KG
 
@@ -79,19 +79,10 @@ def title_words(title: str) -> set[str]:
 
 
 def fold_title(title: str) -> str:
-    """A title case folded, its accents and vowel points dropped (kg.names.marks_optional: NFC and NFD
+    """A title case folded, its accents and vowel points dropped (kg.names.fold_marks: NFC and NFD
     spellings agree), the marks that spell a word kept in it (an Indic vowel sign: "लर्निंग" stays one
     word, not "लरन"), and everything that is neither a letter, a digit, "_" nor such a mark a space."""
-    out: list[str] = []
-    base = ""
-    for c in unicodedata.normalize("NFKD", title.casefold()):
-        if unicodedata.category(c)[0] == "M":
-            if base.isalnum() and not marks_optional(base):
-                out.append(c)
-            continue
-        base = c
-        out.append(c if c.isalnum() or c == "_" else " ")
-    return unicodedata.normalize("NFC", "".join(out))
+    return unicodedata.normalize("NFC", fold_marks(title.casefold(), lambda c: c.isalnum() or c == "_"))
 
 
 def fold(text: str) -> str:

@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from kg.identity.facts import _CJK
-from kg.names import loose_key, marks_optional, name_key
+from kg.names import fold_marks, loose_key, name_key
 
 BUCKET_MAX = 400
 PAIRS = "identity-variant-pairs.json"  # beside the index
@@ -53,16 +53,8 @@ def words(key: str) -> tuple[str, ...]:
     key = _APOSTROPHE.sub("", key)
     if key.isascii():
         return tuple(loose_key(key).split())
-    out: list[str] = []
-    base = ""
-    for c in unicodedata.normalize("NFKD", name_key(key)):
-        if unicodedata.category(c)[0] == "M":
-            if base.isalnum() and not marks_optional(base):
-                out.append(c)
-            continue
-        base = c
-        out.append(c if c.isalnum() and c != "_" or c.isspace() else " ")
-    return tuple(unicodedata.normalize("NFKC", "".join(out)).split())
+    folded = fold_marks(name_key(key), lambda c: c.isalnum() and c != "_" or c.isspace())
+    return tuple(unicodedata.normalize("NFKC", folded).split())
 
 
 @lru_cache(maxsize=65536)
