@@ -16,12 +16,12 @@ import html
 import re
 
 _TAG = re.compile(r"</?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: category Cc
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: category Cc
 
 
 def plain(value: object) -> str | None:
     """`value` as plain text on one line, or None when it is not a string or nothing is left of it."""
     if not isinstance(value, str):
         return None
-    text = " ".join(_CONTROL.sub(" ", _TAG.sub("", html.unescape(value))).split())
+    text = " ".join(CONTROL.sub(" ", _TAG.sub("", html.unescape(value))).split())
     return text or None

@@ -20,6 +20,7 @@ from kg.iris import normalize_dblp_pid, normalize_doi, normalize_orcid, safe_iri
 from kg.names import strip_homonym
 from kg.records import Author, AuthorDetail, Authorship, Located, Paper, Record, Venue
 from kg.sources.context import ReadContext, head, open_binary, optional_identifier
+from kg.text import CONTROL
 
 PREFIX = "dblp:"
 # `data` is dblp's record of a research data set or artifact (dblp.dtd since 2023): a publication of its
@@ -32,10 +33,6 @@ RECORD_TAGS = PAPER_TAGS + PERSON_TAGS
 # Key prefixes whose second segment names a publication stream (conf/nips, journals/acta, …).
 _STREAMS = {"conf": "conference", "journals": "journal", "series": "other", "reference": "other", "books": "other"}
 _SPACE = re.compile(r"\s+")
-# C0 (XML 1.0 allows only tab and line breaks of it), DEL and C1: the raw dump is ISO-8859-1, where a
-# stray Windows-1252 byte (0x92 for an apostrophe) is the control U+0092. Spaces, as kg.text.plain
-# makes them in the other sources' text.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s+\w+\s+SYSTEM\s+[\"']([^\"']+)[\"']")
 
 
@@ -115,9 +112,12 @@ def _text(elem: Any) -> str:
 
 
 def _clean(text: str) -> str:
-    """Control characters made spaces, white space collapsed and trimmed."""
+    """Control characters made spaces (kg.text.CONTROL, as in the other sources' text: the raw dump is
+    ISO-8859-1, where a stray Windows-1252 byte, 0x92 for an apostrophe, is the control U+0092; of C0,
+    XML 1.0 allows only tab and line breaks, so ASCII text needs the scan only for a DEL), white space
+    collapsed and trimmed."""
     if not text.isascii() or "\x7f" in text:
-        text = _CONTROL.sub(" ", text)
+        text = CONTROL.sub(" ", text)
     if "  " in text or "\n" in text or "\t" in text or "\r" in text:
         text = _SPACE.sub(" ", text)
     return text.strip()
