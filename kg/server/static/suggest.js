@@ -60,6 +60,12 @@
       input.removeAttribute("aria-activedescendant");
     }
 
+    function dismiss() { // closed by the user: a key not yet asked about, or an answer still on its way, stays unshown
+      clearTimeout(timer);
+      asked++;
+      close();
+    }
+
     function mark(k) {
       active = k;
       Array.prototype.forEach.call(list.children, function (li, j) {
@@ -113,13 +119,17 @@
       timer = setTimeout(ask, DELAY);
     });
     input.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { // the list first, not the text; also when its answer has not come yet
+        if (!list.hidden) e.preventDefault();
+        return dismiss();
+      }
       if (list.hidden) return;
       if (e.key === "ArrowDown") { e.preventDefault(); mark((active + 1) % items.length); }
       else if (e.key === "ArrowUp") { e.preventDefault(); mark(active <= 0 ? items.length - 1 : active - 1); }
-      else if (e.key === "Escape") { e.preventDefault(); close(); } // the list first, not the text
       else if (e.key === "Enter" && active >= 0) { e.preventDefault(); location.href = target(root, items[active]); }
     });
-    input.addEventListener("blur", function () { setTimeout(close, 150); });
+    input.addEventListener("blur", function () { setTimeout(dismiss, 150); });
+    form.addEventListener("submit", dismiss);
   }
 
   function start() {
