@@ -384,9 +384,10 @@ def _paper(row: Row) -> Record:
     venue = _text(row, "venue_id")
     kind = _text(row, "type")
     abstract = _text(row, "abstract")
+    title = _text(row, "title")  # empty: a paper without a title, as the other sources load theirs
     return Paper(
         id=_required(row, "id"),
-        title=_required(row, "title"),
+        title=title.strip() if title else None,
         year=_int(row, "year", low=YEARS[0], high=YEARS[1]),
         venue_id=venue.strip() if venue else None,
         type=kind.strip() if kind else None,
@@ -479,8 +480,8 @@ def _fast_paper(columns: _Columns) -> FastParser:
         columns.get("authors_truncated")
 
     def parse(fields: list[str]) -> Record | None:
-        paper_id, paper_title = fields[id_].strip(), fields[title].strip()
-        if not (paper_id and paper_title):
+        paper_id, paper_title = fields[id_].strip(), fields[title].strip() or None
+        if not paper_id:
             return None
         number: int | None = None
         text = year(fields)
