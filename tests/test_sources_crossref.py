@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -101,3 +102,31 @@ def test_recorded_abstracts_lose_only_their_abstract_heading() -> None:
     assert abstracts[0].startswith("We give a necessary and sufficient condition")
     [work] = [i for i in read(shared("data", "crossref", "giraffe_crossref_work.json")) if isinstance(i, Paper)]
     assert work.abstract is not None and work.abstract.startswith("Object Chiari malformation Type I (CM-I)")
+
+
+def test_a_subtitle_is_part_of_the_title_as_crossref_displays_it(tmp_path: Path) -> None:
+    """`subtitle` was dropped: "Deep Learning" for "Deep Learning: A Practitioner's Approach". Titles
+    in every script, NFC and NFD; no colon after a title ending in punctuation; a subtitle the title
+    repeats (in another normal form and case) not added twice; a subtitle alone is the title."""
+    nfd = "Mode\u0300les de Markov"
+    cases = [
+        (["Deep Learning"], ["A Practitioner\u2019s Approach"], "Deep Learning: A Practitioner\u2019s Approach"),
+        (["Über <i>Netze</i>"], ["Eine Einführung"], "Über Netze: Eine Einführung"),
+        (["Why Now?"], ["Ein Überblick"], "Why Now? Ein Überblick"),
+        (["Θεωρία Γραφημάτων"], ["Μια εισαγωγή"], "Θεωρία Γραφημάτων: Μια εισαγωγή"),
+        (["Теория графов:"], ["введение"], "Теория графов: введение"),
+        (["图论"], ["导论"], "图论: 导论"),
+        (["نظرية المخططات"], ["مقدمة"], "نظرية المخططات: مقدمة"),
+        ([f"Les {nfd}: théorie"], ["THÉORIE"], f"Les {nfd}: théorie"),
+        ([f"Les modèles: {nfd}"], [unicodedata.normalize("NFC", nfd)], f"Les modèles: {nfd}"),
+        ([], ["Only a Subtitle"], "Only a Subtitle"),
+        (["No Subtitle"], [], "No Subtitle"),
+        (["Blank Subtitle"], ["  "], "Blank Subtitle"),
+    ]
+    items = [{"DOI": f"10.5555/sub.{n}", "type": "journal-article", "title": title, "subtitle": subtitle}
+             for n, (title, subtitle, _) in enumerate(cases)]
+    path = tmp_path / "works.json"
+    path.write_text(json.dumps({"status": "ok", "message-type": "work-list", "message": {"items": items}},
+                               ensure_ascii=False), encoding="utf-8")
+    titles = {p.doi: p.title for p in read(path) if isinstance(p, Paper)}
+    assert titles == {f"10.5555/sub.{n}": expected for n, (_, _, expected) in enumerate(cases)}

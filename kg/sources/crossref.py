@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ _HEADING = re.compile(
     r"^((?:\s*<[A-Za-z][^<>]*>)*?)\s*<([\w.-]+:)?title\b[^<>]*>\s*abstract\s*[.:]?\s*</([\w.-]+:)?title>",
     re.IGNORECASE)
 _VENUE_KINDS = {"journal-article": "journal", "proceedings-article": "conference", "posted-content": "repository"}
+_ENDS_CLAUSE = frozenset(":;?!.\u2014\u2013-\u3002\uff1a\uff1f\uff01\u061f")  # after these no ": " is added
 _DATES = ("issued", "published", "published-print", "published-online", "created")
 
 
@@ -62,7 +64,7 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     except ValueError:
         yield f"{where}: no valid DOI (found {item.get('DOI')!r})"
         return
-    title = _first(item.get("title"))  # None for works without one: loaded without a title
+    title = _title(item)  # None for works without one: loaded without a title
     paper_id = PREFIX + doi
     if not ctx.first("paper", paper_id):
         return  # the same DOI fetched twice
@@ -130,6 +132,26 @@ def _first(value: Any) -> str | None:
     """The first text of a Crossref list (or the value itself) that is not empty once plain (kg.text)."""
     values = value if isinstance(value, list) else [value]
     return next((text for text in map(plain, values) if text is not None), None)
+
+
+def _title(item: dict[str, Any]) -> str | None:
+    """The title as Crossref displays it: "Title: Subtitle" (`subtitle` is a field of its own, which
+    the title alone loses: "Deep Learning" for "Deep Learning: A Practitioner's Approach"). No colon
+    after a title that ends in punctuation already ("Why Now? A Survey"), and a subtitle the title
+    repeats at its end (some deposits give the whole title in both) is not added twice."""
+    title, subtitle = _first(item.get("title")), _first(item.get("subtitle"))
+    if subtitle is None:
+        return title
+    if title is None:
+        return subtitle  # the only title text the work has
+    if _folded(title).endswith(_folded(subtitle)):
+        return title
+    return f"{title} {subtitle}" if title[-1] in _ENDS_CLAUSE else f"{title}: {subtitle}"
+
+
+def _folded(text: str) -> str:
+    """`text` for comparing: NFC, case-folded, without the punctuation around it."""
+    return unicodedata.normalize("NFC", text).casefold().strip(" .:;!?")
 
 
 def _venue(item: dict[str, Any]) -> Venue | None:
