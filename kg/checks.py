@@ -13,6 +13,7 @@ from kg.records import (
     Paper,
     Record,
     Venue,
+    VenueDetail,
 )
 
 
@@ -54,6 +55,10 @@ class Integrity:
             return None
         if isinstance(record, Merge):
             return self._merge_reason(record)
+        if isinstance(record, VenueDetail):
+            if record.venue_id not in self.venues:
+                return f"venue detail refers to unknown venue {record.venue_id!r}"
+            return None
         if isinstance(record, Affiliation):
             if not self.papers.get(record.paper_id, 0) >> record.position & 1:
                 return f"affiliation refers to unknown authorship {record.position} of paper {record.paper_id!r}"

@@ -10,7 +10,7 @@ from typing import Any
 
 import kg.sources.jsonfile as jsonfile
 from kg.iris import normalize_doi, normalize_orcid, normalize_ror, safe_iri
-from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Venue
+from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Venue, VenueDetail
 from kg.sources.context import ReadContext, optional_identifier
 from kg.text import plain
 
@@ -30,6 +30,7 @@ _HEADING = re.compile(
     re.IGNORECASE)
 _VENUE_KINDS = {"journal-article": "journal", "proceedings-article": "conference", "posted-content": "repository"}
 _ENDS_CLAUSE = frozenset(":;?!.\u2014\u2013-\u3002\uff1a\uff1f\uff01\u061f")  # after these no ": " is added
+_ISSN = re.compile(r"^(\d{4})-?(\d{3}[\dXx])$")
 _DATES = ("issued", "published", "published-print", "published-online", "created")
 
 
@@ -69,8 +70,8 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     if not ctx.first("paper", paper_id):
         return  # the same DOI fetched twice
     venue = _venue(item)
-    if venue is not None and ctx.first("venue", venue.id):
-        yield venue
+    if venue is not None:
+        yield from _venue_records(venue, ctx)
     # (position, ...): the index in `author`, also when one before it is rejected (as OpenAlex's)
     signatures: list[tuple[int, str, str, dict[str, Any]]] = []
     for index, person in enumerate(item.get("author") or [], start=1):
@@ -155,12 +156,49 @@ def _folded(text: str) -> str:
 
 
 def _venue(item: dict[str, Any]) -> Venue | None:
+    """The work's journal (or proceedings), keyed by one ISSN that does not depend on the order
+    Crossref lists them in (kg.sources.crossref.issns), else by its title; with every ISSN the work gives."""
     name = _first(item.get("container-title"))
     if name is None:
         return None
-    issn = _first(item.get("ISSN"))
-    vid = f"{PREFIX}issn/{issn}" if issn else f"{PREFIX}title/{name}"
-    return Venue(vid, name, _VENUE_KINDS.get(str(item.get("type")), "other"))
+    found = issns(item)
+    vid = f"{PREFIX}issn/{found[0]}" if found else f"{PREFIX}title/{name}"
+    return Venue(vid, name, _VENUE_KINDS.get(str(item.get("type")), "other"), issns=found)
+
+
+def _venue_records(venue: Venue, ctx: ReadContext) -> Iterator[Venue | VenueDetail]:
+    """The venue on its first work; on a later one, each ISSN that work adds (a journal's works list
+    its print and electronic ISSNs, or only one of them)."""
+    first = ctx.first("venue", venue.id)
+    new = [issn for issn in venue.issns if ctx.first("issn", f"{venue.id} {issn}")]
+    if first:
+        yield venue
+    else:
+        yield from (VenueDetail(venue.id, issn) for issn in new)
+
+
+def issns(item: dict[str, Any]) -> tuple[str, ...]:
+    """A work's ISSNs, the venue's key first: the print ISSN `issn-type` names, else its electronic
+    one, else (a work without `issn-type`) the least of `ISSN`. Crossref lists a journal's ISSNs in
+    no fixed order and sometimes only one of them: keyed by the first one listed, one journal was two
+    venues. A work that gives only the electronic ISSN of a journal whose other works give both is
+    still a venue of its own (nothing in it says which print ISSN goes with it); both carry kg:issn."""
+    typed: dict[str, list[str]] = {"print": [], "electronic": []}
+    for entry in item.get("issn-type") or []:
+        issn = _issn(entry.get("value")) if isinstance(entry, dict) else None
+        kind = str(entry.get("type", "")).lower() if isinstance(entry, dict) else ""
+        if issn is not None and kind in typed:
+            typed[kind].append(issn)
+    listed = item.get("ISSN")
+    untyped = [issn for issn in map(_issn, listed if isinstance(listed, list) else [listed]) if issn is not None]
+    ordered = sorted(typed["print"]) + sorted(typed["electronic"]) + sorted(untyped)
+    return tuple(dict.fromkeys(ordered))
+
+
+def _issn(value: Any) -> str | None:
+    """An ISSN as NNNN-NNNC (check character X upper-cased), or None for anything else."""
+    match = _ISSN.match(value.strip()) if isinstance(value, str) else None
+    return f"{match.group(1)}-{match.group(2).upper()}" if match else None
 
 
 def _year(item: dict[str, Any]) -> int | None:
