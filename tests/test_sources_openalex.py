@@ -208,3 +208,20 @@ def test_a_rejected_authorship_leaves_the_later_authors_in_their_place(tmp_path:
     assert StoreDir(store).open().query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
         ASK { ?p kg:publishedIn ?v . ?v kg:name "S77" ; kg:venueKind "journal" }""",
                                      use_default_graph_as_union=True)
+
+
+def test_responses_saved_with_a_byte_order_mark_are_recognised(tmp_path: Path) -> None:
+    """A response saved by a Windows tool (PowerShell's Out-File -Encoding utf8, Notepad) starts with a
+    UTF-8 byte order mark: json reads it, but kg did not recognise the file ("not a dblp XML, OpenAlex,
+    Crossref or rows input"). A recorded OpenAlex page, the snapshot's lines and a Crossref work."""
+    bom = b"\xef\xbb\xbf"
+    page = tmp_path / "page.json"
+    page.write_bytes(bom + shared("data", "openalex", "openalexpro_page2_59works.json").read_bytes())
+    lines = tmp_path / "part_000"
+    lines.write_bytes(bom + gzip.decompress(JSONL.read_bytes()))
+    work = tmp_path / "work.json"
+    work.write_bytes(bom + shared("data", "crossref", "giraffe_crossref_work.json").read_bytes())
+    assert [sources.detect(p) for p in (page, lines, work)] == ["openalex", "openalex", "crossref"]
+    recorded = accepted(shared("data", "openalex", "openalexpro_page2_59works.json"))[0]
+    assert len(of(accepted(page)[0], Paper)) == len(of(recorded, Paper)) and len(of(accepted(lines)[0], Paper)) == 2
+    assert len(of(read_accepted("crossref", work)[0], Paper)) == 1

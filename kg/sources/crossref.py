@@ -35,7 +35,7 @@ _DATES = ("issued", "published", "published-print", "published-online", "created
 
 
 def is_crossref(start: bytes) -> bool:
-    return start.lstrip().startswith(b"{") and b'"message-type"' in start
+    return jsonfile.opens_object(start) and b'"message-type"' in start
 
 
 def read_crossref(path: Path, ctx: ReadContext) -> Iterator[Located]:

@@ -40,6 +40,12 @@ def lines(path: Path) -> Iterator[tuple[int, Any]]:
         raise InputError(f"{path}: cannot be read: {e}") from e
 
 
+def opens_object(start: bytes) -> bool:
+    """Whether a file's first bytes open a JSON object, after white space and a UTF-8 byte order mark
+    (which Windows tools write: PowerShell's `Out-File -Encoding utf8`, Notepad), as json reads it."""
+    return start.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
+
+
 def is_json_lines(path: Path, start: bytes) -> bool:
     """JSON Lines by name, or by content: a first line that is a complete JSON object."""
     name = path.name.removesuffix(".gz")
@@ -48,7 +54,7 @@ def is_json_lines(path: Path, start: bytes) -> bool:
     if name.endswith(".json"):
         return False
     first = start.split(b"\n", 1)[0].strip()
-    if not first.startswith(b"{"):
+    if not opens_object(first):
         return False
     if b"\n" not in start:
         return True  # one line longer than the sniffed head: a snapshot line, not a pretty-printed page

@@ -26,7 +26,7 @@ STALE = "stale copies of merged works (merged_ids merged them after the copy's u
 
 
 def is_openalex(start: bytes) -> bool:
-    works = start.lstrip().startswith(b"{") and (b"openalex.org/W" in start or b'"results"' in start)
+    works = jsonfile.opens_object(start) and (b"openalex.org/W" in start or b'"results"' in start)
     return works or is_merged_ids(start)
 
 
