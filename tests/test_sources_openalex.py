@@ -225,3 +225,28 @@ def test_responses_saved_with_a_byte_order_mark_are_recognised(tmp_path: Path) -
     recorded = accepted(shared("data", "openalex", "openalexpro_page2_59works.json"))[0]
     assert len(of(accepted(page)[0], Paper)) == len(of(recorded, Paper)) and len(of(accepted(lines)[0], Paper)) == 2
     assert len(of(read_accepted("crossref", work)[0], Paper)) == 1
+
+
+def test_a_line_cut_short_is_placed_in_its_own_line_not_in_a_second_one(tmp_path: Path) -> None:
+    """A snapshot line cut short (a work whose record ends early, then the next work on the next line)
+    was rejected as "FILE:3: invalid JSON: Expecting ',' delimiter: line 2 column 1 (char 44)": json
+    counts the line's newline as a line, so the reason named a line 2 in a reject of line 3. The rows
+    tables' JSON Lines say it the same way."""
+    works = [json.dumps({"id": f"https://openalex.org/W{n}", "title": title}, ensure_ascii=False)
+             for n, title in enumerate(["Zoë", "Γιώργος", "Дмитрий", "王小明", "محمد"], start=1)]
+    works[2] = works[2][:-1]  # cut short
+    works[3] = works[3].replace('"title"', '"title" 1,', 1)  # broken inside the line
+    path = tmp_path / "part.jsonl"
+    path.write_text("\n".join(works) + "\n", encoding="utf-8")
+    records, reasons = accepted(path)
+    assert [p.title for p in of(records, Paper)] == ["Zoë", "Γιώργος", "محمد"]
+    assert reasons == [f"{path}:3: invalid JSON: Expecting ',' delimiter at the end of the line (a record cut short?)",
+                       f"{path}:4: invalid JSON: Expecting ':' delimiter at column 43"]
+    rows = tmp_path / "rows"
+    rows.mkdir()
+    headers = {"venues": "id,name", "authors": "id,name", "authorships": "paper_id,author_id,position"}
+    for table, header in headers.items():
+        (rows / f"{table}.csv").write_text(header + "\n", encoding="utf-8")
+    (rows / "papers.jsonl").write_text('{"id": "p1", "title": "Zoë"\n', encoding="utf-8")
+    cut = "invalid JSON: Expecting ',' delimiter at the end of the line (a record cut short?)"
+    assert read_accepted("rows", rows)[1] == [f"{rows / 'papers.jsonl'}:1: {cut}"]

@@ -34,10 +34,21 @@ def lines(path: Path) -> Iterator[tuple[int, Any]]:
                     continue
                 try:
                     yield number, json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                    yield number, InvalidLine(f"invalid JSON: {e}")
+                except json.JSONDecodeError as e:
+                    yield number, InvalidLine(line_error(e))
+                except UnicodeDecodeError:
+                    yield number, InvalidLine("invalid UTF-8")
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise InputError(f"{path}: cannot be read: {e}") from e
+
+
+def line_error(e: json.JSONDecodeError) -> str:
+    """Why one JSON Lines line is not JSON, placed in that line: json's own message says "line 2
+    column 1 (char 44)" for a record cut short (the line's newline counts as a line), which a reader
+    of "FILE:5000: …" takes for another line of the file."""
+    if e.lineno > 1 or e.pos >= len(e.doc.rstrip()):
+        return f"invalid JSON: {e.msg} at the end of the line (a record cut short?)"
+    return f"invalid JSON: {e.msg} at column {e.colno}"
 
 
 def opens_object(start: bytes) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+import kg.sources.jsonfile as jsonfile
 from kg.errors import InputError
 from kg.iris import normalize_dblp_pid, normalize_doi, normalize_openalex_author, normalize_orcid, safe_iri
 from kg.records import MERGE_KINDS, VENUE_KINDS, Author, Authorship, Located, Merge, Paper, Record, Venue
@@ -268,7 +269,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Row | str]]:
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as e:
-                yield number, f"invalid JSON: {e.msg} at column {e.colno}"
+                yield number, jsonfile.line_error(e)
                 continue
             if not isinstance(value, dict):
                 yield number, f"expected a JSON object, found {type(value).__name__}"
