@@ -409,3 +409,10 @@ def test_which_redirects_stay_on_the_site(url: str, target: str, followed: bool)
     from kg.fetch.http import same_site
 
     assert same_site(url, target) is followed
+
+
+def test_a_redirect_loop_within_the_origin_stops_with_the_url(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/loop").respond_with_response(Response(status=307, headers={"Location": "/loop"}))
+    with pytest.raises(FetchError, match=r"GET .*/loop: more than 10 redirects"):
+        client(httpserver, []).get("/loop")
+    assert len(httpserver.log) == 11
