@@ -250,3 +250,27 @@ def test_a_line_cut_short_is_placed_in_its_own_line_not_in_a_second_one(tmp_path
     (rows / "papers.jsonl").write_text('{"id": "p1", "title": "Zoë"\n', encoding="utf-8")
     cut = "invalid JSON: Expecting ',' delimiter at the end of the line (a record cut short?)"
     assert read_accepted("rows", rows)[1] == [f"{rows / 'papers.jsonl'}:1: {cut}"]
+
+
+def test_a_huge_name_or_title_is_a_reject_not_a_failed_build(tmp_path: Path) -> None:
+    """A 200,000-character title or author name (a full text or a whole author list in one field) was
+    loaded, and the build then failed after its load with a traceback (the graph-wide steps read names
+    and titles back as CSV fields, at most 131,072 characters). It is a reject naming the file and
+    line; one of the longest length kg takes, in Greek, and the other works are loaded."""
+    longest = 10_000  # kg.checks.LONGEST
+    works = [
+        {"id": "https://openalex.org/W1", "title": "Θ" * 200_000},
+        {"id": "https://openalex.org/W2", "title": "Ж" * longest, "authorships": [
+            {"author": {"id": "https://openalex.org/A1", "display_name": "王" * 150_000}},
+            {"author": {"id": "https://openalex.org/A2", "display_name": "Γιώργος " + "Π" * (longest - 8)}}]},
+    ]
+    path = tmp_path / "works.jsonl"
+    path.write_text("".join(json.dumps(w, ensure_ascii=False) + "\n" for w in works), encoding="utf-8")
+    rejects = tmp_path / "rejects.jsonl"
+    report = kg.build([path], tmp_path / "store", rejects=rejects)
+    found = [(r["line"], r["reason"]) for r in map(json.loads, rejects.read_text(encoding="utf-8").splitlines())]
+    assert found == [
+        (1, "title of 200,000 characters: longer than the 10,000 a name or title may have"),
+        (2, "name of 150,000 characters: longer than the 10,000 a name or title may have"),
+        (2, "name as printed of 150,000 characters: longer than the 10,000 a name or title may have")]
+    assert StoreDir(tmp_path / "store").meta()["counts"]["papers"] == 1 and report.rows_loaded == 3
