@@ -17,17 +17,17 @@ from kg.records import (
     VenueDetail,
 )
 
-# The longest name or title kg takes, in characters. No real one comes near (the longest titles are
-# about 1,500): a longer value is a whole author list or a full text in one field. Graph-wide steps read
-# names and titles back as CSV fields, whose reader stops at 131,072 characters (a build then failed
-# after its load, with a traceback); a CSV rows table already rejected such a field.
+# The longest id, name or title kg takes, in characters. No real one comes near (the longest titles
+# are about 1,500): a longer value is a whole author list or a full text in one field. Graph-wide steps
+# read names, titles and IRIs back as CSV fields, whose reader stops at 131,072 characters (a build
+# then failed after its load, with a traceback); a CSV rows table already rejected such a field.
 LONGEST = 10_000
 
 
 def _too_long(field: str, value: str | None) -> str | None:
     if value is None or len(value) <= LONGEST:
         return None
-    return f"{field} of {len(value):,} characters: longer than the {LONGEST:,} a name or title may have"
+    return f"{field} of {len(value):,} characters: longer than the {LONGEST:,} kg takes"
 
 
 class Integrity:
@@ -56,8 +56,8 @@ class Integrity:
             self.papers[record.paper_id] = taken | bit
             return None
         if isinstance(record, Paper):
-            if record.title is not None and len(record.title) > LONGEST:
-                return _too_long("title", record.title)
+            if len(record.id) > LONGEST or (record.title is not None and len(record.title) > LONGEST):
+                return _too_long("id", record.id) or _too_long("title", record.title)
             if record.venue_id is not None and record.venue_id not in self.venues:
                 return f"paper refers to unknown venue {record.venue_id!r}"
             if record.id in self.papers:
@@ -65,7 +65,8 @@ class Integrity:
             self.papers[record.id] = 0
             return None
         if isinstance(record, Author):
-            return _too_long("name", record.name) or _once(self.authors, record.id, "author")
+            return _too_long("id", record.id) or _too_long("name", record.name) or \
+                _once(self.authors, record.id, "author")
         if isinstance(record, AuthorDetail):
             if (long := _too_long("name variant", record.name_variant)) is not None:
                 return long
@@ -90,7 +91,8 @@ class Integrity:
                 return f"citation refers to unknown paper {record.paper_id!r}"
             return None
         assert isinstance(record, Venue)
-        return _too_long("name", record.name) or _too_long("full name", record.full_name) or \
+        return _too_long("id", record.id) or _too_long("name", record.name) or \
+            _too_long("full name", record.full_name) or \
             _once(self.venues, record.id, "venue")
 
     def describes(self, kind: str, id: str) -> bool:

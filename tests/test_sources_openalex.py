@@ -270,7 +270,15 @@ def test_a_huge_name_or_title_is_a_reject_not_a_failed_build(tmp_path: Path) -> 
     report = kg.build([path], tmp_path / "store", rejects=rejects)
     found = [(r["line"], r["reason"]) for r in map(json.loads, rejects.read_text(encoding="utf-8").splitlines())]
     assert found == [
-        (1, "title of 200,000 characters: longer than the 10,000 a name or title may have"),
-        (2, "name of 150,000 characters: longer than the 10,000 a name or title may have"),
-        (2, "name as printed of 150,000 characters: longer than the 10,000 a name or title may have")]
+        (1, "title of 200,000 characters: longer than the 10,000 kg takes"),
+        (2, "name of 150,000 characters: longer than the 10,000 kg takes"),
+        (2, "name as printed of 150,000 characters: longer than the 10,000 kg takes")]
     assert StoreDir(tmp_path / "store").meta()["counts"]["papers"] == 1 and report.rows_loaded == 3
+    # an id as long (a Crossref DOI, "crossref:" and 150,008 characters): its IRI is read back as well
+    doi = "10.5555/" + "ä" * 150_000
+    crossref = tmp_path / "work.json"
+    crossref.write_text(json.dumps({"status": "ok", "message-type": "work", "message": {"DOI": doi, "title": ["T"]}}),
+                        encoding="utf-8")
+    kg.build([crossref], tmp_path / "crossref", rejects=rejects)
+    [reject] = map(json.loads, rejects.read_text(encoding="utf-8").splitlines())
+    assert reject["reason"] == "id of 150,017 characters: longer than the 10,000 kg takes"
