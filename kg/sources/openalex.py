@@ -14,7 +14,7 @@ import kg.sources.jsonfile as jsonfile
 from kg.iris import normalize_doi, normalize_orcid, normalize_ror, openalex_iri
 from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Skipped, Venue
 from kg.sources.context import ReadContext, head, optional_identifier
-from kg.sources.openalex_merges import is_merged_ids, read_merged_ids
+from kg.sources.openalex_merges import day_of, is_merged_ids, read_merged_ids
 from kg.sources.snapshot import partition_day
 from kg.text import plain
 
@@ -180,16 +180,8 @@ def _stale(work: dict[str, Any], day: date | None, merged: date | None) -> bool:
     updated after the merge, or one with no date to tell (then the merge is rejected as contradicted,
     kg.merges), is kept."""
     updated = work.get("updated_date")
-    when = _date(updated) if isinstance(updated, str) else None
-    when = when or day
+    when = (day_of(updated) if isinstance(updated, str) else None) or day
     return merged is not None and when is not None and when <= merged
-
-
-def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip()[:10])
-    except ValueError:
-        return None
 
 
 def _venue(work: dict[str, Any]) -> Venue | None:

@@ -68,15 +68,16 @@ def merged_works(paths: Iterable[Path]) -> dict[str, date | None]:
     is no work merge is left to read_merged_ids to skip or reject."""
     found: dict[str, date | None] = {}
     for path in paths:
-        named = _day(path.name.split(".", 1)[0])
+        named = day_of(path.name.split(".", 1)[0])
         for _, fields in _rows(path):
             item = _merge(fields)
             if isinstance(item, Merge) and item.kind == "paper":
-                found.setdefault(item.old_id, _day(fields[0]) or named)
+                found.setdefault(item.old_id, day_of(fields[0]) or named)
     return found
 
 
-def _day(text: str) -> date | None:
+def day_of(text: str) -> date | None:
+    """The date an OpenAlex date or date-time (`2024-09-23T20:06:48.880291`) starts with, or None."""
     try:
         return date.fromisoformat(text.strip()[:10])
     except ValueError:
