@@ -162,7 +162,8 @@ def _venue(item: dict[str, Any]) -> Venue | None:
     if name is None:
         return None
     found = issns(item)
-    vid = f"{PREFIX}issn/{found[0]}" if found else f"{PREFIX}title/{name}"
+    # keyed by the title's NFC form: one journal whose deposits spell it in NFC and in NFD is one venue
+    vid = f"{PREFIX}issn/{found[0]}" if found else f"{PREFIX}title/{unicodedata.normalize('NFC', name)}"
     return Venue(vid, name, _VENUE_KINDS.get(str(item.get("type")), "other"), issns=found)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -224,7 +225,9 @@ def _venue(elem: Any, key: str) -> Venue | None:
         kind = "repository" if parts[:2] == ["journals", "corr"] else _STREAMS[parts[0]]
         return Venue(f"{PREFIX}{parts[0]}/{parts[1]}", label or parts[1], kind)
     if label:
-        return Venue(f"{PREFIX}venue/{label}", label, "journal" if elem.find("journal") is not None else "other")
+        # keyed by the label's NFC form (a re-serialised file may hold NFD): one spelling, one venue
+        key = unicodedata.normalize("NFC", label)
+        return Venue(f"{PREFIX}venue/{key}", label, "journal" if elem.find("journal") is not None else "other")
     return None
 
 
