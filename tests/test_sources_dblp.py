@@ -412,3 +412,27 @@ def test_a_venue_label_in_nfc_and_in_nfd_is_one_venue(label: str, tmp_path: Path
     records, reasons = read_accepted("crossref", crossref)
     assert reasons == [] and [v.name for v in of(records, Venue)] == [nfd]
     assert len({p.venue_id for p in of(records, Paper)}) == 1
+
+
+def test_a_dblp_name_in_nfc_and_in_nfd_is_one_author_row(tmp_path: Path) -> None:
+    """dblp's name is its id of a person: "Jürgen Müller 0002" in NFC in one record and in NFD in
+    another (a re-serialised file) were two author rows of one dblp person. The id is the NFC form,
+    the name the first spelling read, each signature's printed name as written; a person record in
+    NFD gives the same row its pid."""
+    import unicodedata
+
+    names = ["Jürgen Müller 0002", "Γιώργος Παπαδόπουλος", "Дмитрий Иванов", "王小明", "محمد العلي"]
+    records_xml = "".join(
+        f'<article key="conf/x/{n}{form}"><author>{unicodedata.normalize(form, name)}</author><title>T</title>'
+        f"<booktitle>X</booktitle></article>" for n, name in enumerate(names) for form in ("NFC", "NFD"))
+    person = (f'<www key="homepages/12/3456"><author>{unicodedata.normalize("NFD", names[0])}</author>'
+              "<title>Home Page</title></www>")
+    xml = tmp_path / "names.xml"
+    xml.write_text(f"<dblp>{records_xml}{person}</dblp>", encoding="utf-8")
+    records, reasons = read_accepted("dblp", xml)
+    assert reasons == []
+    assert [a.name for a in of(records, Author)] == names
+    printed = [s.name_as_printed for s in of(records, Authorship)]
+    assert printed == [unicodedata.normalize(f, strip) for strip in
+                       ["Jürgen Müller", *names[1:]] for f in ("NFC", "NFD")]
+    assert [(d.author_id, d.dblp_pid) for d in of(records, AuthorDetail)] == [("dblp:Jürgen Müller 0002", "12/3456")]

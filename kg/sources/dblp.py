@@ -128,7 +128,9 @@ def _author(elem: Any, ctx: ReadContext, pid: str | None = None) -> tuple[str, s
     """(author id, dblp name, the Author record on its first appearance, or an AuthorDetail when a
     later signature brings the row's first ORCID)."""
     name = _text(elem)
-    author_id = PREFIX + name
+    # dblp's name is its id of the person ("Bin Li 0019"): the same name in NFC and in NFD (a
+    # re-serialised file) is the same person, one row; the name stays as written
+    author_id = PREFIX + unicodedata.normalize("NFC", name)
     if not name:
         return author_id, name, None
     orcid = optional_identifier(elem.get("orcid"), normalize_orcid)
