@@ -1,4 +1,5 @@
-"""Referential integrity across records of any source: ids unique, references resolved."""
+"""Referential integrity across records of any source: ids unique, references resolved, names and titles
+of a length kg takes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,20 @@ from kg.records import (
     Paper,
     Record,
     Venue,
+    VenueDetail,
 )
+
+# The longest id, name or title kg takes, in characters. No real one comes near (the longest titles
+# are about 1,500): a longer value is a whole author list or a full text in one field. Graph-wide steps
+# read names, titles and IRIs back as CSV fields, whose reader stops at 131,072 characters (a build
+# then failed after its load, with a traceback); a CSV rows table already rejected such a field.
+LONGEST = 10_000
+
+
+def _too_long(field: str, value: str | None) -> str | None:
+    if value is None or len(value) <= LONGEST:
+        return None
+    return f"{field} of {len(value):,} characters: longer than the {LONGEST:,} kg takes"
 
 
 class Integrity:
@@ -29,6 +43,8 @@ class Integrity:
     def reason(self, record: Record) -> str | None:
         """None when the record is accepted (and remembered), else why it is rejected."""
         if isinstance(record, Authorship):
+            if record.name_as_printed is not None and len(record.name_as_printed) > LONGEST:
+                return _too_long("name as printed", record.name_as_printed)
             taken = self.papers.get(record.paper_id)
             if taken is None:
                 return f"authorship refers to unknown paper {record.paper_id!r}"
@@ -40,6 +56,8 @@ class Integrity:
             self.papers[record.paper_id] = taken | bit
             return None
         if isinstance(record, Paper):
+            if len(record.id) > LONGEST or (record.title is not None and len(record.title) > LONGEST):
+                return _too_long("id", record.id) or _too_long("title", record.title)
             if record.venue_id is not None and record.venue_id not in self.venues:
                 return f"paper refers to unknown venue {record.venue_id!r}"
             if record.id in self.papers:
@@ -47,14 +65,23 @@ class Integrity:
             self.papers[record.id] = 0
             return None
         if isinstance(record, Author):
-            return _once(self.authors, record.id, "author")
+            return _too_long("id", record.id) or _too_long("name", record.name) or \
+                _once(self.authors, record.id, "author")
         if isinstance(record, AuthorDetail):
+            if (long := _too_long("name variant", record.name_variant)) is not None:
+                return long
             if record.author_id not in self.authors:
                 return f"author detail refers to unknown author {record.author_id!r}"
             return None
         if isinstance(record, Merge):
             return self._merge_reason(record)
+        if isinstance(record, VenueDetail):
+            if record.venue_id not in self.venues:
+                return f"venue detail refers to unknown venue {record.venue_id!r}"
+            return None
         if isinstance(record, Affiliation):
+            if (long := _too_long("affiliation", record.name)) is not None:
+                return long
             if not self.papers.get(record.paper_id, 0) >> record.position & 1:
                 return f"affiliation refers to unknown authorship {record.position} of paper {record.paper_id!r}"
             return None
@@ -64,7 +91,9 @@ class Integrity:
                 return f"citation refers to unknown paper {record.paper_id!r}"
             return None
         assert isinstance(record, Venue)
-        return _once(self.venues, record.id, "venue")
+        return _too_long("id", record.id) or _too_long("name", record.name) or \
+            _too_long("full name", record.full_name) or \
+            _once(self.venues, record.id, "venue")
 
     def describes(self, kind: str, id: str) -> bool:
         """Whether a record accepted so far describes the paper, author or venue `id`."""

@@ -7,7 +7,18 @@ from collections.abc import Iterator
 from kg.iris import Minter, dblp_iri, doi_iri, openalex_iri, orcid_iri, ror_iri
 from kg.names import loose_key, name_key, strip_homonym
 from kg.nquads import iri, literal, typed
-from kg.records import Affiliation, Author, AuthorDetail, Authorship, Citation, Merge, Paper, Record, Venue
+from kg.records import (
+    Affiliation,
+    Author,
+    AuthorDetail,
+    Authorship,
+    Citation,
+    Merge,
+    Paper,
+    Record,
+    Venue,
+    VenueDetail,
+)
 from kg.terms import KG, OWL_SAME_AS, RDF_TYPE, RDFS_LABEL, XSD_BOOLEAN, XSD_GYEAR, XSD_INTEGER
 
 _TYPE = iri(RDF_TYPE)
@@ -41,6 +52,8 @@ class Mapper:
             return self._merge(record)
         if isinstance(record, Affiliation):
             return self._affiliation(record)
+        if isinstance(record, VenueDetail):
+            return iter((self._quad(iri(self.minter.venue(record.venue_id)), _P["issn"], literal(record.issn)),))
         if isinstance(record, Citation):
             return iter((self._quad(iri(self.minter.paper(record.paper_id)), _P["cites"],
                                     iri(self.minter.paper(record.cited_id))),))
@@ -91,6 +104,8 @@ class Mapper:
         yield q(s, _P["venueKind"], literal(v.kind))
         if v.full_name:
             yield q(s, _P["fullName"], literal(v.full_name))
+        for issn in v.issns:
+            yield q(s, _P["issn"], literal(issn))
 
     def _author(self, a: Author) -> Iterator[str]:
         s = iri(self.minter.author(a.id))

@@ -5,7 +5,8 @@ a record describing the merged id (a merged id describes nothing), or the merge 
 of a chain or a cycle. Chains resolve to their final survivor (A -> B, B -> C gives A sameAs C and
 B sameAs C), so that the server redirects in one hop; a cycle has no survivor, and every merge in it
 or leading into it is rejected. Merges are few beside the records (OpenAlex lists tens of them per
-ten thousand works), so the table is a dict held in memory.
+ten thousand works), so the table is a dict held in memory. (An OpenAlex work's stale copy from
+before its merge never reaches this check: the reader skips it, kg.sources.openalex._stale.)
 """
 
 from __future__ import annotations

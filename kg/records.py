@@ -15,6 +15,15 @@ class Venue:
     name: str
     kind: str = "other"
     full_name: str | None = None
+    issns: tuple[str, ...] = ()  # a journal's ISSNs (print, electronic), as NNNN-NNNC
+
+
+@dataclass(frozen=True, slots=True)
+class VenueDetail:
+    """One more ISSN of a venue already emitted (a later work of the journal lists one its first did not)."""
+
+    venue_id: str
+    issn: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +114,7 @@ class Citation:
     cited_id: str
 
 
-Record = Venue | Author | Paper | Authorship | AuthorDetail | Merge | Affiliation | Citation
+Record = Venue | VenueDetail | Author | Paper | Authorship | AuthorDetail | Merge | Affiliation | Citation
 
 
 class Located(NamedTuple):

@@ -131,11 +131,12 @@ def quads(
     """
     integrity = Integrity()
     merges: Merges[Mapper] = Merges()
-    ctx = sources.ReadContext(dtd=dtd)
+    kinds = [(path, sources.detect(path) if kind == "auto" else kind) for path in inputs]
+    # OpenAlex's merged ids are known before any work is read: a stale copy of a merged work is skipped
+    ctx = sources.ReadContext(dtd=dtd, merged_works=sources.merged_works(kinds))
     mappers: dict[str, Mapper] = {}
     bar = _progress(progress)
-    for path in inputs:
-        source_kind = sources.detect(path) if kind == "auto" else kind
+    for path, source_kind in kinds:
         mapper = mappers.get(source_kind)
         if mapper is None:
             graph = minter.graph(source_kind)

@@ -79,6 +79,7 @@ class KG(metaclass=_Closed):
 
     venueKind: Final = NS + "venueKind"
     fullName: Final = NS + "fullName"
+    issn: Final = NS + "issn"
 
     sourceId: Final = NS + "sourceId"
 

@@ -45,7 +45,7 @@ def write_rows(directory: Path, extra: dict[str, list[str]] | None = None, raw: 
 BAD_CASES = {
     "bad year": ("papers", "p2,Title,not-a-year,v1,,,,,", "column 'year': expected an integer"),
     "year out of range": ("papers", "p2,Title,12345,v1,,,,,", "out of range"),
-    "missing title": ("papers", "p2,,2020,v1,,,,,", "missing required column 'title'"),
+    "missing id": ("papers", ",Title,2020,v1,,,,,", "missing required column 'id'"),
     "duplicate paper id": ("papers", "p1,Again,2020,v1,,,,,", "duplicate paper id 'p1'"),
     "unknown venue": ("papers", "p2,Title,2020,nowhere,,,,,", "unknown venue 'nowhere'"),
     "bad doi": ("papers", "p2,Title,2020,v1,,,not-a-doi,,", "not a DOI"),

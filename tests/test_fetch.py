@@ -365,3 +365,54 @@ def test_openalex_cursor_seen_before_stops_the_fetch(httpserver: HTTPServer, tmp
     assert "the next cursor is one already asked for ('c1'): the API goes round" in result.output
     assert asked == ["*", "c1", "c2"]
     assert sorted(p.name for p in out.iterdir()) == [STATE, "page-00001.json", "page-00002.json"]
+
+
+def test_redirects_are_followed_within_the_origin_only(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """A 127.0.0.1 server redirecting to another server was followed: what `kg fetch` wrote then came
+    from a host never given as --base-url. Within the origin (a relative Location, a moved path) the
+    redirect is followed; elsewhere (another port of the same host, another host) it is a one-line
+    error naming both URLs, and nothing is asked of the other server."""
+    other = HTTPServer(host="127.0.0.1", port=0)
+    other.start()
+    try:
+        other.expect_request("/works/10.5555/x").respond_with_data(WORK, content_type="application/json")
+        httpserver.expect_request("/old/works/10.5555/x").respond_with_response(
+            Response(status=301, headers={"Location": "/works/10.5555/x"}))
+        httpserver.expect_request("/works/10.5555/x").respond_with_data(WORK, content_type="application/json")
+        assert client(httpserver, []).get("/old/works/10.5555/x").content == WORK
+        away = other.url_for("/works/10.5555/x")
+        httpserver.expect_request("/away/works/10.5555/x").respond_with_response(
+            Response(status=302, headers={"Location": away}))
+        with pytest.raises(FetchError, match="redirects to another host or port") as caught:
+            client(httpserver, []).get("/away/works/10.5555/x")
+        assert away in str(caught.value) and caught.value.status == 302
+        assert other.log == []
+        result = subprocess.run(
+            [sys.executable, "-m", "kg", "fetch", "crossref", "--doi", "10.5555/x", "--base-url",
+             httpserver.url_for("/away"), "-o", str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+        [line] = result.stderr.splitlines()
+        assert result.returncode == 1 and line.startswith("kg: error: ") and away in line, result.stderr
+        assert other.log == [] and not list((tmp_path / "out").glob("*.json"))
+    finally:
+        other.stop()
+
+
+@pytest.mark.parametrize(("url", "target", "followed"), [
+    ("http://h.example/a", "https://h.example/a", True),  # an https upgrade
+    ("http://h.example/a", "http://h.example:80/b", True),
+    ("https://h.example/a", "http://h.example/a", False),  # a downgrade
+    ("http://h.example/a", "http://h.example:8080/a", False),
+    ("http://h.example/a", "http://other.example/a", False),
+    ("http://h.example/a", "http://h.example:x/a", False),
+])
+def test_which_redirects_stay_on_the_site(url: str, target: str, followed: bool) -> None:
+    from kg.fetch.http import same_site
+
+    assert same_site(url, target) is followed
+
+
+def test_a_redirect_loop_within_the_origin_stops_with_the_url(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/loop").respond_with_response(Response(status=307, headers={"Location": "/loop"}))
+    with pytest.raises(FetchError, match=r"GET .*/loop: more than 10 redirects"):
+        client(httpserver, []).get("/loop")
+    assert len(httpserver.log) == 11

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -101,3 +102,89 @@ def test_recorded_abstracts_lose_only_their_abstract_heading() -> None:
     assert abstracts[0].startswith("We give a necessary and sufficient condition")
     [work] = [i for i in read(shared("data", "crossref", "giraffe_crossref_work.json")) if isinstance(i, Paper)]
     assert work.abstract is not None and work.abstract.startswith("Object Chiari malformation Type I (CM-I)")
+
+
+def test_a_subtitle_is_part_of_the_title_as_crossref_displays_it(tmp_path: Path) -> None:
+    """`subtitle` was dropped: "Deep Learning" for "Deep Learning: A Practitioner's Approach". Titles
+    in every script, NFC and NFD; no colon after a title ending in punctuation; a subtitle the title
+    repeats (in another normal form and case) not added twice; a subtitle alone is the title."""
+    nfd = "Mode\u0300les de Markov"
+    cases = [
+        (["Deep Learning"], ["A Practitioner\u2019s Approach"], "Deep Learning: A Practitioner\u2019s Approach"),
+        (["Über <i>Netze</i>"], ["Eine Einführung"], "Über Netze: Eine Einführung"),
+        (["Why Now?"], ["Ein Überblick"], "Why Now? Ein Überblick"),
+        (["Θεωρία Γραφημάτων"], ["Μια εισαγωγή"], "Θεωρία Γραφημάτων: Μια εισαγωγή"),
+        (["Теория графов:"], ["введение"], "Теория графов: введение"),
+        (["图论"], ["导论"], "图论: 导论"),
+        (["نظرية المخططات"], ["مقدمة"], "نظرية المخططات: مقدمة"),
+        ([f"Les {nfd}: théorie"], ["THÉORIE"], f"Les {nfd}: théorie"),
+        ([f"Les modèles: {nfd}"], [unicodedata.normalize("NFC", nfd)], f"Les modèles: {nfd}"),
+        ([], ["Only a Subtitle"], "Only a Subtitle"),
+        (["No Subtitle"], [], "No Subtitle"),
+        (["Blank Subtitle"], ["  "], "Blank Subtitle"),
+    ]
+    items = [{"DOI": f"10.5555/sub.{n}", "type": "journal-article", "title": title, "subtitle": subtitle}
+             for n, (title, subtitle, _) in enumerate(cases)]
+    path = tmp_path / "works.json"
+    path.write_text(json.dumps({"status": "ok", "message-type": "work-list", "message": {"items": items}},
+                               ensure_ascii=False), encoding="utf-8")
+    titles = {p.doi: p.title for p in read(path) if isinstance(p, Paper)}
+    assert titles == {f"10.5555/sub.{n}": expected for n, (_, _, expected) in enumerate(cases)}
+
+
+def test_one_journal_is_one_venue_whatever_order_its_issns_come_in(tmp_path: Path) -> None:
+    """Venues were keyed by the first ISSN listed: Crossref lists a journal's print and electronic
+    ISSNs in either order, so one journal was two venues. Keyed by the print ISSN `issn-type` names
+    (else the electronic one), the recorded work and copies with its ISSNs reversed, with only the
+    print one, and with the print one first but a later-seen electronic one, are one venue carrying
+    every ISSN; a work that gives only the electronic ISSN (nothing says which print one goes with
+    it) is a venue of its own, with the same kg:issn. Synced after a first build: equal to a rebuild."""
+    from kg.sync.embedded import sync
+    from tests.sync_checks import assert_same_as_rebuild
+
+    whole = json.loads(shared("data", "crossref", "fmuro_crossref_worklist.json").read_text(encoding="utf-8"))
+    recorded = whole["message"]["items"][1]  # J. Inst. Math. Jussieu: print 1474-7480, electronic 1475-3030
+    assert recorded["issn-type"] == [{"type": "print", "value": "1474-7480"},
+                                     {"type": "electronic", "value": "1475-3030"}]
+    only_print = [{"type": "print", "value": "1474-7480"}]
+    variants = {  # DOI suffix: (ISSN, issn-type)
+        "reversed": (["1475-3030", "1474-7480"], list(reversed(recorded["issn-type"]))),
+        "print": (["1474-7480"], only_print),
+        "untyped": (["1475-3030", "1474-7480"], None),
+        "electronic": (["1475-3030"], [{"type": "electronic", "value": "1475-3030"}]),
+    }
+    items = [{**recorded, "DOI": "10.5555/print-only", "ISSN": ["1474-7480"], "issn-type": only_print}]
+    for suffix, (listed, typed) in variants.items():
+        item = {**recorded, "DOI": f"10.5555/{suffix}", "ISSN": listed, "issn-type": typed}
+        items.append({k: v for k, v in item.items() if v is not None})
+    items.append(recorded)  # after a work that gave only the print ISSN: it adds the electronic one
+    directory = tmp_path / "crossref"
+    directory.mkdir()
+    path = directory / "works.json"
+    path.write_text(json.dumps({**whole, "message": {**whole["message"], "items": items[:3]}}), encoding="utf-8")
+    store = tmp_path / "store"
+    kg.build([directory], store)
+    path.write_text(json.dumps({**whole, "message": {**whole["message"], "items": items}}), encoding="utf-8")
+    sync([directory], store, max_change=1.0)
+    db = StoreDir(store).open()
+    rows = db.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        SELECT ?doi ?venue WHERE { ?p kg:doi ?doi ; kg:publishedIn ?venue }""", use_default_graph_as_union=True)
+    venues = {r["doi"].value.rsplit("/", 1)[1]: r["venue"].value.rsplit("/", 1)[1] for r in rows}
+    p, e = "crossref%3Aissn%2F1474-7480", "crossref%3Aissn%2F1475-3030"
+    assert venues == {"print-only": p, "reversed": p, "print": p, "untyped": p, "electronic": e,
+                      recorded["DOI"].rsplit("/", 1)[1].lower(): p}
+    held = db.query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
+        SELECT ?venue ?issn WHERE { ?venue a kg:Venue ; kg:issn ?issn }""", use_default_graph_as_union=True)
+    assert sorted((r["venue"].value.rsplit("/", 1)[1], r["issn"].value) for r in held) == [
+        (p, "1474-7480"), (p, "1475-3030"), (e, "1475-3030")]
+    del db
+    assert_same_as_rebuild(store, [directory], tmp_path, [])
+
+
+def test_issns_are_normalised_and_malformed_ones_left_out() -> None:
+    from kg.sources.crossref import issns
+
+    assert issns({"ISSN": ["1234-567x", "not an issn", "12345678"], "issn-type": [
+        {"type": "electronic", "value": "12345678"}, {"type": "print", "value": "bad"}]}) == ("1234-5678", "1234-567X")
+    assert issns({"ISSN": "0308-2105"}) == ("0308-2105",)
+    assert issns({"ISSN": None, "issn-type": [None, {"type": None}]}) == ()

@@ -387,3 +387,52 @@ def test_a_key_with_characters_an_iri_cannot_hold_builds(tmp_path: Path) -> None
     assert paper.url == "https://dblp.org/rec/journals/x/100%25%20a%3Fb%23c"
     report = kg.build([xml], tmp_path / "store")
     assert (report.rows_loaded, report.rows_rejected) == (len(records), 0)
+
+
+@pytest.mark.parametrize("label", ["Revista Española de Cardiología", "Θεωρητική Πληροφορική", "Журнал Вычислений",
+                                   "情報処理学会論文誌", "مجلة الحاسوب"])
+def test_a_venue_label_in_nfc_and_in_nfd_is_one_venue(label: str, tmp_path: Path) -> None:
+    """A venue keyed by its label (a record outside the conf/journals streams) was two venues when one
+    record wrote the label in NFC and another in NFD (a re-serialised file): its key is the NFC form,
+    its name the first spelling read. Crossref's venues keyed by container title likewise."""
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", label)
+    xml = tmp_path / "venues.xml"
+    xml.write_text(f'<dblp><article key="x/a"><title>A</title><journal>{label}</journal></article>'
+                   f'<article key="x/b"><title>B</title><journal>{nfd}</journal></article></dblp>', encoding="utf-8")
+    records, reasons = read_accepted("dblp", xml)
+    assert reasons == [] and [v.name for v in of(records, Venue)] == [label]
+    assert len({p.venue_id for p in of(records, Paper)}) == 1
+    works = [{"DOI": f"10.5555/{n}", "title": ["T"], "container-title": [text], "type": "journal-article"}
+             for n, text in enumerate([nfd, label])]
+    crossref = tmp_path / "works.json"
+    crossref.write_text(json.dumps({"status": "ok", "message-type": "work-list", "message": {"items": works}}),
+                        encoding="utf-8")
+    records, reasons = read_accepted("crossref", crossref)
+    assert reasons == [] and [v.name for v in of(records, Venue)] == [nfd]
+    assert len({p.venue_id for p in of(records, Paper)}) == 1
+
+
+def test_a_dblp_name_in_nfc_and_in_nfd_is_one_author_row(tmp_path: Path) -> None:
+    """dblp's name is its id of a person: "Jürgen Müller 0002" in NFC in one record and in NFD in
+    another (a re-serialised file) were two author rows of one dblp person. The id is the NFC form,
+    the name the first spelling read, each signature's printed name as written; a person record in
+    NFD gives the same row its pid."""
+    import unicodedata
+
+    names = ["Jürgen Müller 0002", "Γιώργος Παπαδόπουλος", "Дмитрий Иванов", "王小明", "محمد العلي"]
+    records_xml = "".join(
+        f'<article key="conf/x/{n}{form}"><author>{unicodedata.normalize(form, name)}</author><title>T</title>'
+        f"<booktitle>X</booktitle></article>" for n, name in enumerate(names) for form in ("NFC", "NFD"))
+    person = (f'<www key="homepages/12/3456"><author>{unicodedata.normalize("NFD", names[0])}</author>'
+              "<title>Home Page</title></www>")
+    xml = tmp_path / "names.xml"
+    xml.write_text(f"<dblp>{records_xml}{person}</dblp>", encoding="utf-8")
+    records, reasons = read_accepted("dblp", xml)
+    assert reasons == []
+    assert [a.name for a in of(records, Author)] == names
+    printed = [s.name_as_printed for s in of(records, Authorship)]
+    assert printed == [unicodedata.normalize(f, strip) for strip in
+                       ["Jürgen Müller", *names[1:]] for f in ("NFC", "NFD")]
+    assert [(d.author_id, d.dblp_pid) for d in of(records, AuthorDetail)] == [("dblp:Jürgen Müller 0002", "12/3456")]

@@ -208,3 +208,77 @@ def test_a_rejected_authorship_leaves_the_later_authors_in_their_place(tmp_path:
     assert StoreDir(store).open().query("""PREFIX kg: <https://w3id.org/scholarly-kg/ontology#>
         ASK { ?p kg:publishedIn ?v . ?v kg:name "S77" ; kg:venueKind "journal" }""",
                                      use_default_graph_as_union=True)
+
+
+def test_responses_saved_with_a_byte_order_mark_are_recognised(tmp_path: Path) -> None:
+    """A response saved by a Windows tool (PowerShell's Out-File -Encoding utf8, Notepad) starts with a
+    UTF-8 byte order mark: json reads it, but kg did not recognise the file ("not a dblp XML, OpenAlex,
+    Crossref or rows input"). A recorded OpenAlex page, the snapshot's lines and a Crossref work."""
+    bom = b"\xef\xbb\xbf"
+    page = tmp_path / "page.json"
+    page.write_bytes(bom + shared("data", "openalex", "openalexpro_page2_59works.json").read_bytes())
+    lines = tmp_path / "part_000"
+    lines.write_bytes(bom + gzip.decompress(JSONL.read_bytes()))
+    work = tmp_path / "work.json"
+    work.write_bytes(bom + shared("data", "crossref", "giraffe_crossref_work.json").read_bytes())
+    assert [sources.detect(p) for p in (page, lines, work)] == ["openalex", "openalex", "crossref"]
+    recorded = accepted(shared("data", "openalex", "openalexpro_page2_59works.json"))[0]
+    assert len(of(accepted(page)[0], Paper)) == len(of(recorded, Paper)) and len(of(accepted(lines)[0], Paper)) == 2
+    assert len(of(read_accepted("crossref", work)[0], Paper)) == 1
+
+
+def test_a_line_cut_short_is_placed_in_its_own_line_not_in_a_second_one(tmp_path: Path) -> None:
+    """A snapshot line cut short (a work whose record ends early, then the next work on the next line)
+    was rejected as "FILE:3: invalid JSON: Expecting ',' delimiter: line 2 column 1 (char 44)": json
+    counts the line's newline as a line, so the reason named a line 2 in a reject of line 3. The rows
+    tables' JSON Lines say it the same way."""
+    works = [json.dumps({"id": f"https://openalex.org/W{n}", "title": title}, ensure_ascii=False)
+             for n, title in enumerate(["Zoë", "Γιώργος", "Дмитрий", "王小明", "محمد"], start=1)]
+    works[2] = works[2][:-1]  # cut short
+    works[3] = works[3].replace('"title"', '"title" 1,', 1)  # broken inside the line
+    path = tmp_path / "part.jsonl"
+    path.write_text("\n".join(works) + "\n", encoding="utf-8")
+    records, reasons = accepted(path)
+    assert [p.title for p in of(records, Paper)] == ["Zoë", "Γιώργος", "محمد"]
+    assert reasons == [f"{path}:3: invalid JSON: Expecting ',' delimiter at the end of the line (a record cut short?)",
+                       f"{path}:4: invalid JSON: Expecting ':' delimiter at column 43"]
+    rows = tmp_path / "rows"
+    rows.mkdir()
+    headers = {"venues": "id,name", "authors": "id,name", "authorships": "paper_id,author_id,position"}
+    for table, header in headers.items():
+        (rows / f"{table}.csv").write_text(header + "\n", encoding="utf-8")
+    (rows / "papers.jsonl").write_text('{"id": "p1", "title": "Zoë"\n', encoding="utf-8")
+    cut = "invalid JSON: Expecting ',' delimiter at the end of the line (a record cut short?)"
+    assert read_accepted("rows", rows)[1] == [f"{rows / 'papers.jsonl'}:1: {cut}"]
+
+
+def test_a_huge_name_or_title_is_a_reject_not_a_failed_build(tmp_path: Path) -> None:
+    """A 200,000-character title or author name (a full text or a whole author list in one field) was
+    loaded, and the build then failed after its load with a traceback (the graph-wide steps read names
+    and titles back as CSV fields, at most 131,072 characters). It is a reject naming the file and
+    line; one of the longest length kg takes, in Greek, and the other works are loaded."""
+    longest = 10_000  # kg.checks.LONGEST
+    works = [
+        {"id": "https://openalex.org/W1", "title": "Θ" * 200_000},
+        {"id": "https://openalex.org/W2", "title": "Ж" * longest, "authorships": [
+            {"author": {"id": "https://openalex.org/A1", "display_name": "王" * 150_000}},
+            {"author": {"id": "https://openalex.org/A2", "display_name": "Γιώργος " + "Π" * (longest - 8)}}]},
+    ]
+    path = tmp_path / "works.jsonl"
+    path.write_text("".join(json.dumps(w, ensure_ascii=False) + "\n" for w in works), encoding="utf-8")
+    rejects = tmp_path / "rejects.jsonl"
+    report = kg.build([path], tmp_path / "store", rejects=rejects)
+    found = [(r["line"], r["reason"]) for r in map(json.loads, rejects.read_text(encoding="utf-8").splitlines())]
+    assert found == [
+        (1, "title of 200,000 characters: longer than the 10,000 kg takes"),
+        (2, "name of 150,000 characters: longer than the 10,000 kg takes"),
+        (2, "name as printed of 150,000 characters: longer than the 10,000 kg takes")]
+    assert StoreDir(tmp_path / "store").meta()["counts"]["papers"] == 1 and report.rows_loaded == 3
+    # an id as long (a Crossref DOI, "crossref:" and 150,008 characters): its IRI is read back as well
+    doi = "10.5555/" + "ä" * 150_000
+    crossref = tmp_path / "work.json"
+    crossref.write_text(json.dumps({"status": "ok", "message-type": "work", "message": {"DOI": doi, "title": ["T"]}}),
+                        encoding="utf-8")
+    kg.build([crossref], tmp_path / "crossref", rejects=rejects)
+    [reject] = map(json.loads, rejects.read_text(encoding="utf-8").splitlines())
+    assert reject["reason"] == "id of 150,017 characters: longer than the 10,000 kg takes"

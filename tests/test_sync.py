@@ -486,6 +486,55 @@ def test_an_openalex_merged_ids_file_synced_turns_a_work_into_a_redirect(tmp_pat
     assert_same_as_rebuild(store, [works], tmp_path, [])
 
 
+def test_a_stale_copy_of_a_merged_work_in_an_older_partition_is_a_redirect(tmp_path: Path) -> None:
+    """A snapshot kept by `aws s3 sync` without --delete holds a merged work's last copy in its old
+    partition. The merge was rejected ("still described by a record of this input") and the work
+    stayed a paper, in the build and the sync alike. A copy whose updated_date is on or before the
+    merge date is skipped (counted), and the merged id is owl:sameAs the survivor, a 301, synced as
+    rebuilt; a copy updated after the merge still contradicts it (the merge is the reject)."""
+    import gzip
+
+    import requests
+
+    from kg.iris import Minter
+    from kg.sources.openalex import STALE
+    from tests.server_fixtures import running
+
+    page = json.loads(shared("data", "openalex", "openalexpro_page2_59works.json").read_text(encoding="utf-8"))
+    works = page["results"][:4]
+    gone, survivor = (w["id"].rsplit("/", 1)[1] for w in works[:2])
+    assert works[0]["updated_date"].startswith("2024-09-23")
+    root = tmp_path / "openalex"
+    old = root / "data" / "works" / "updated_date=2024-09-23"
+    old.mkdir(parents=True)
+    (old / "part_000.gz").write_bytes(gzip.compress("".join(json.dumps(w) + "\n" for w in works).encode()))
+    store = tmp_path / "store"
+    build([root], store)
+    merged = root / "data" / "merged_ids" / "works"
+    merged.mkdir(parents=True)
+    table = merged / "2024-10-01.csv.gz"
+    table.write_bytes(gzip.compress(f"merge_date,id,merge_into_id\n2024-10-01,{gone},{survivor}\n".encode()))
+    done = sync([root], store, max_change=1.0, rejects=tmp_path / "rejects.jsonl")
+    assert done.report.rows_rejected == 0 and done.report.skipped == {STALE: 1}
+    db = StoreDir(store).open()
+    minter = Minter("http://localhost:7878/")
+    import pyoxigraph as ox
+
+    found = [(q.predicate.value, q.object.value) for q in db.quads_for_pattern(
+        ox.NamedNode(minter.paper("openalex:" + gone)), None, None)]
+    assert found == [("http://www.w3.org/2002/07/owl#sameAs", minter.paper("openalex:" + survivor))]
+    del db
+    assert_same_as_rebuild(store, [root], tmp_path, [])
+    with running(store, log=tmp_path / "serve.log") as server:
+        r = requests.get(f"{server.url}/paper/openalex%3A{gone}", allow_redirects=False, timeout=30)
+        assert r.status_code == 301 and r.headers["Location"].endswith(f"/paper/openalex%3A{survivor}")
+    # merged before the copy was last updated: the copy is current, the merge contradicted
+    table.write_bytes(gzip.compress(f"merge_date,id,merge_into_id\n2024-09-01,{gone},{survivor}\n".encode()))
+    report = build([root], tmp_path / "again", rejects=tmp_path / "again.jsonl")
+    assert report.rows_skipped == 0 and report.rows_rejected == 1
+    assert "is still described by a record" in (tmp_path / "again.jsonl").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(("source", "name", "key"), [
     ("openalex", "openalexpro_page1_200works.json", "results"),
     ("crossref", "fmuro_crossref_worklist.json", "items"),

@@ -1,7 +1,7 @@
 """Records without a title are real (OpenAlex works with `"title": null`, Crossref works without
 `title`, dblp records without `<title>`): each is a paper without a title, loaded with its
 authorships, DOI, year and venue, not a reject; the shapes, the cluster's JSON, text and CSV, and the
-pages follow. The rows format keeps `title` required (tests/test_bad_rows.py)."""
+pages follow. So is a rows table's paper with an empty `title` (the column stays required)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import requests
 from click.testing import CliRunner
 from conftest import DATA, of, read_accepted
 from server_fixtures import Server, running
+from test_bad_rows import write_rows
 
 import kg
 from kg.backend import open_store
@@ -58,6 +59,39 @@ def test_a_dblp_record_without_a_title_is_a_paper_without_one(tmp_path: Path) ->
     assert reasons == []
     [paper] = of(records, Paper)
     assert (paper.title, paper.year) == (None, 2022) and len(of(records, Authorship)) == 1
+
+
+# Authors named in every script, the accented one in NFC and in NFD.
+NAMES = ["Zoë Ångström", "Zoe\u0308 A\u030angstro\u0308m", "Γιώργος Παπαδόπουλος", "Дмитрий Иванов", "王小明",
+         "محمد العلي"]
+
+
+@pytest.mark.parametrize("table", ["csv", "jsonl"])
+def test_a_rows_paper_with_an_empty_title_is_a_paper_without_one_with_its_authorships(table: str,
+                                                                                      tmp_path: Path) -> None:
+    """An empty title in a rows table was a reject, and then one more reject per authorship of the
+    paper ("refers to unknown paper"): the paper and its authors were lost, where dblp, OpenAlex and
+    Crossref keep their untitled records. Empty, blank and control-characters-only in CSV (the fast
+    parser and the plain one); empty, null and absent in JSON Lines."""
+    rows = write_rows(tmp_path / "rows", {
+        "authors": [f"n{i},{name},,," for i, name in enumerate(NAMES)],
+        "papers": ["u1,,2020,v1,,,10.5555/U1,,", "u2,   ,,,,,,,", "u3,\x07\x00,,,,,,,"],
+        "authorships": [f"u1,n{i},{i + 1},{name}" for i, name in enumerate(NAMES)] + ["u2,a1,1,", "u3,a2,1,"],
+    })
+    if table == "jsonl":
+        (rows / "papers.csv").unlink()
+        papers = [{"id": "p1", "title": "On Engines"}, {"id": "u1", "title": "", "year": 2020, "venue_id": "v1",
+                  "doi": "10.5555/U1"}, {"id": "u2", "title": None}, {"id": "u3"}]
+        (rows / "papers.jsonl").write_text("".join(json.dumps(p) + "\n" for p in papers), encoding="utf-8")
+    records, reasons = read_accepted("rows", rows)
+    assert reasons == []
+    papers_read = {p.id: p for p in of(records, Paper)}
+    assert [papers_read[i].title for i in ("u1", "u2", "u3")] == [None, None, None]
+    assert (papers_read["u1"].doi, papers_read["u1"].year, papers_read["u1"].venue_id) == ("10.5555/u1", 2020, "v1")
+    ships = of(records, Authorship)
+    assert [(a.author_id, a.name_as_printed) for a in ships if a.paper_id == "u1"] == [
+        (f"n{i}", name) for i, name in enumerate(NAMES)]
+    assert {a.paper_id for a in ships} == {"p1", "u1", "u2", "u3"}
 
 
 @pytest.fixture(scope="module")

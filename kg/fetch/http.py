@@ -1,5 +1,10 @@
 """One polite HTTP client for every fetcher: a shared requests Session with timeouts, retries
-with backoff on 429, 5xx and dropped connections (honouring Retry-After), and clear 4xx errors."""
+with backoff on 429, 5xx and dropped connections (honouring Retry-After), and clear 4xx errors.
+
+Redirects are followed only within the origin asked (the same scheme, host and port) or to the https
+of the same host: a redirect elsewhere is a FetchError naming both URLs. What a fetch writes is said
+to come from --base-url; a server that sends it to another host (a moved API, a captive portal, a
+misconfigured proxy) gets neither the request's parameters (the mailto, an api_key) nor the trust."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -20,6 +26,8 @@ from kg.version import __version__
 
 USER_AGENT = f"kg/{__version__} (scholarly knowledge-graph toolkit; python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
 
 
 class FetchError(KgError):
@@ -65,7 +73,7 @@ class Client:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                response = self.session.get(url, params=params, timeout=(min(self.timeout, 10.0), self.timeout))
+                response = self._followed(url, params)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
                 host = _unresolved_host(e)
                 if host is not None:
@@ -92,6 +100,25 @@ class Client:
             return response
         raise AssertionError("unreachable")
 
+    def _followed(self, url: str, params: Mapping[str, Any] | None) -> requests.Response:
+        """The answer to GET `url`, its redirects followed within its origin (or to its https)."""
+        timeout = (min(self.timeout, 10.0), self.timeout)
+        response = self.session.get(url, params=params, timeout=timeout, allow_redirects=False)
+        for _ in range(MAX_REDIRECTS):
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                return response
+            target = urljoin(response.url, location)
+            if not same_site(response.url, target):
+                raise FetchError(f"GET {shown(response.url)}: HTTP {response.status_code} redirects to another host "
+                                 f"or port: {shown(target)} (not followed; give that host as --base-url if it "
+                                 "is meant)",
+                                 response.status_code)
+            response.close()
+            response = self.session.get(target, timeout=timeout, allow_redirects=False)
+        raise FetchError(f"GET {shown(url)}: more than {MAX_REDIRECTS} redirects (last to {shown(response.url)})",
+                         response.status_code)
+
     def _backoff(self, attempt: int) -> float:
         return float(min(self.max_wait, self.backoff * 2**attempt))
 
@@ -111,6 +138,24 @@ class Client:
         if math.isnan(seconds):
             return None  # "nan" parses as a number but says nothing: min() would have waited max_wait
         return max(0.0, min(self.max_wait, seconds))
+
+
+def same_site(url: str, target: str) -> bool:
+    """Whether a redirect from `url` to `target` stays where it was asked: the same scheme, host and
+    port, or the https of the same host (an upgrade)."""
+    old, new = urlsplit(url), urlsplit(target)
+    if not new.hostname or new.hostname != old.hostname:
+        return False
+    if new.scheme == "https" and old.scheme == "http":
+        return True
+    try:
+        return new.scheme == old.scheme and _port(new.scheme, new.port) == _port(old.scheme, old.port)
+    except ValueError:  # a port that is not a number
+        return False
+
+
+def _port(scheme: str, port: int | None) -> int | None:
+    return port if port is not None else {"http": 80, "https": 443}.get(scheme)
 
 
 def _after(retries: int) -> str:

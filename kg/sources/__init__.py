@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 
 from kg.errors import InputError
@@ -14,7 +15,7 @@ KINDS = ("rows", "dblp", "openalex", "crossref")
 # What a directory written by `kg fetch` (or holding a dump) may contain; anything else is ignored.
 DATA_SUFFIXES = (".xml", ".xml.gz", ".json", ".json.gz", ".jsonl", ".jsonl.gz")
 
-__all__ = ["KINDS", "ReadContext", "detect", "files", "read"]
+__all__ = ["KINDS", "ReadContext", "detect", "files", "merged_works", "read"]
 
 
 def files(path: Path) -> list[Path]:
@@ -92,6 +93,14 @@ def read(path: Path, kind: str, ctx: ReadContext | None = None) -> Iterator[Loca
     if kind not in KINDS:
         raise InputError(f"--from {kind}: unknown input kind (one of auto, {', '.join(KINDS)})")
     return _read_files(files(path), kind, ctx or ReadContext())
+
+
+def merged_works(inputs: Iterable[tuple[Path, str]]) -> dict[str, date | None]:
+    """The works merged by the merged-ids tables of the OpenAlex inputs among (path, kind), with
+    their merge dates: what ReadContext.merged_works holds before any works file is read."""
+    tables = [p for path, kind in inputs if kind == "openalex" for p in files(path)
+              if p.name.endswith(openalex_merges.SUFFIXES) and openalex_merges.is_merged_ids(head(p, 1024))]
+    return openalex_merges.merged_works(tables)
 
 
 def _read_files(paths: list[Path], kind: str, ctx: ReadContext) -> Iterator[Located]:

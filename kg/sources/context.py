@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, cast
 
@@ -17,6 +18,10 @@ class ReadContext:
     generic integrity check rejects a repeated id; the sets here are what makes that possible."""
 
     dtd: Path | None = None
+    # OpenAlex works the inputs' merged_ids tables say were merged: id -> the merge's date (None when
+    # the table gives none). Read before any works file (kg.sources.merged_works), so that a stale
+    # copy of a merged work left in an older partition is skipped rather than kept un-merged.
+    merged_works: dict[str, date | None] = field(default_factory=dict)
     _seen: dict[str, set[str]] = field(default_factory=dict)
 
     def first(self, table: str, id: str) -> bool:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import kg.sources.jsonfile as jsonfile
 from kg.iris import normalize_doi, normalize_orcid, normalize_ror, safe_iri
-from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Venue
+from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Venue, VenueDetail
 from kg.sources.context import ReadContext, optional_identifier
 from kg.text import plain
 
@@ -28,11 +29,13 @@ _HEADING = re.compile(
     r"^((?:\s*<[A-Za-z][^<>]*>)*?)\s*<([\w.-]+:)?title\b[^<>]*>\s*abstract\s*[.:]?\s*</([\w.-]+:)?title>",
     re.IGNORECASE)
 _VENUE_KINDS = {"journal-article": "journal", "proceedings-article": "conference", "posted-content": "repository"}
+_ENDS_CLAUSE = frozenset(":;?!.\u2014\u2013-\u3002\uff1a\uff1f\uff01\u061f")  # after these no ": " is added
+_ISSN = re.compile(r"^(\d{4})-?(\d{3}[\dXx])$")
 _DATES = ("issued", "published", "published-print", "published-online", "created")
 
 
 def is_crossref(start: bytes) -> bool:
-    return start.lstrip().startswith(b"{") and b'"message-type"' in start
+    return jsonfile.opens_object(start) and b'"message-type"' in start
 
 
 def read_crossref(path: Path, ctx: ReadContext) -> Iterator[Located]:
@@ -62,13 +65,13 @@ def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
     except ValueError:
         yield f"{where}: no valid DOI (found {item.get('DOI')!r})"
         return
-    title = _first(item.get("title"))  # None for works without one: loaded without a title
+    title = _title(item)  # None for works without one: loaded without a title
     paper_id = PREFIX + doi
     if not ctx.first("paper", paper_id):
         return  # the same DOI fetched twice
     venue = _venue(item)
-    if venue is not None and ctx.first("venue", venue.id):
-        yield venue
+    if venue is not None:
+        yield from _venue_records(venue, ctx)
     # (position, ...): the index in `author`, also when one before it is rejected (as OpenAlex's)
     signatures: list[tuple[int, str, str, dict[str, Any]]] = []
     for index, person in enumerate(item.get("author") or [], start=1):
@@ -132,13 +135,71 @@ def _first(value: Any) -> str | None:
     return next((text for text in map(plain, values) if text is not None), None)
 
 
+def _title(item: dict[str, Any]) -> str | None:
+    """The title as Crossref displays it: "Title: Subtitle" (`subtitle` is a field of its own, which
+    the title alone loses: "Deep Learning" for "Deep Learning: A Practitioner's Approach"). No colon
+    after a title that ends in punctuation already ("Why Now? A Survey"), and a subtitle the title
+    repeats at its end (some deposits give the whole title in both) is not added twice."""
+    title, subtitle = _first(item.get("title")), _first(item.get("subtitle"))
+    if subtitle is None:
+        return title
+    if title is None:
+        return subtitle  # the only title text the work has
+    if _folded(title).endswith(_folded(subtitle)):
+        return title
+    return f"{title} {subtitle}" if title[-1] in _ENDS_CLAUSE else f"{title}: {subtitle}"
+
+
+def _folded(text: str) -> str:
+    """`text` for comparing: NFC, case-folded, without the punctuation around it."""
+    return unicodedata.normalize("NFC", text).casefold().strip(" .:;!?")
+
+
 def _venue(item: dict[str, Any]) -> Venue | None:
+    """The work's journal (or proceedings), keyed by one ISSN that does not depend on the order
+    Crossref lists them in (kg.sources.crossref.issns), else by its title; with every ISSN the work gives."""
     name = _first(item.get("container-title"))
     if name is None:
         return None
-    issn = _first(item.get("ISSN"))
-    vid = f"{PREFIX}issn/{issn}" if issn else f"{PREFIX}title/{name}"
-    return Venue(vid, name, _VENUE_KINDS.get(str(item.get("type")), "other"))
+    found = issns(item)
+    # keyed by the title's NFC form: one journal whose deposits spell it in NFC and in NFD is one venue
+    vid = f"{PREFIX}issn/{found[0]}" if found else f"{PREFIX}title/{unicodedata.normalize('NFC', name)}"
+    return Venue(vid, name, _VENUE_KINDS.get(str(item.get("type")), "other"), issns=found)
+
+
+def _venue_records(venue: Venue, ctx: ReadContext) -> Iterator[Venue | VenueDetail]:
+    """The venue on its first work; on a later one, each ISSN that work adds (a journal's works list
+    its print and electronic ISSNs, or only one of them)."""
+    first = ctx.first("venue", venue.id)
+    new = [issn for issn in venue.issns if ctx.first("issn", f"{venue.id} {issn}")]
+    if first:
+        yield venue
+    else:
+        yield from (VenueDetail(venue.id, issn) for issn in new)
+
+
+def issns(item: dict[str, Any]) -> tuple[str, ...]:
+    """A work's ISSNs, the venue's key first: the print ISSN `issn-type` names, else its electronic
+    one, else (a work without `issn-type`) the least of `ISSN`. Crossref lists a journal's ISSNs in
+    no fixed order and sometimes only one of them: keyed by the first one listed, one journal was two
+    venues. A work that gives only the electronic ISSN of a journal whose other works give both is
+    still a venue of its own (nothing in it says which print ISSN goes with it); both carry kg:issn."""
+    typed: dict[str, list[str]] = {"print": [], "electronic": []}
+    for entry in item.get("issn-type") or []:
+        issn = _issn(entry.get("value")) if isinstance(entry, dict) else None
+        kind = str(entry.get("type", "")).lower() if isinstance(entry, dict) else ""
+        if issn is not None and kind in typed:
+            typed[kind].append(issn)
+    listed = item.get("ISSN")
+    untyped = [issn for issn in map(_issn, listed if isinstance(listed, list) else [listed]) if issn is not None]
+    ordered = sorted(typed["print"]) + sorted(typed["electronic"]) + sorted(untyped)
+    return tuple(dict.fromkeys(ordered))
+
+
+def _issn(value: Any) -> str | None:
+    """An ISSN as NNNN-NNNC (check character X upper-cased), or None for anything else."""
+    match = _ISSN.match(value.strip()) if isinstance(value, str) else None
+    return f"{match.group(1)}-{match.group(2).upper()}" if match else None
 
 
 def _year(item: dict[str, Any]) -> int | None:

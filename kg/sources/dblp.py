@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,9 @@ def _author(elem: Any, ctx: ReadContext, pid: str | None = None) -> tuple[str, s
     """(author id, dblp name, the Author record on its first appearance, or an AuthorDetail when a
     later signature brings the row's first ORCID)."""
     name = _text(elem)
-    author_id = PREFIX + name
+    # dblp's name is its id of the person ("Bin Li 0019"): the same name in NFC and in NFD (a
+    # re-serialised file) is the same person, one row; the name stays as written
+    author_id = PREFIX + unicodedata.normalize("NFC", name)
     if not name:
         return author_id, name, None
     orcid = optional_identifier(elem.get("orcid"), normalize_orcid)
@@ -224,7 +227,9 @@ def _venue(elem: Any, key: str) -> Venue | None:
         kind = "repository" if parts[:2] == ["journals", "corr"] else _STREAMS[parts[0]]
         return Venue(f"{PREFIX}{parts[0]}/{parts[1]}", label or parts[1], kind)
     if label:
-        return Venue(f"{PREFIX}venue/{label}", label, "journal" if elem.find("journal") is not None else "other")
+        # keyed by the label's NFC form (a re-serialised file may hold NFD): one spelling, one venue
+        key = unicodedata.normalize("NFC", label)
+        return Venue(f"{PREFIX}venue/{key}", label, "journal" if elem.find("journal") is not None else "other")
     return None
 
 

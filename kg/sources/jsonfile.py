@@ -34,10 +34,27 @@ def lines(path: Path) -> Iterator[tuple[int, Any]]:
                     continue
                 try:
                     yield number, json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                    yield number, InvalidLine(f"invalid JSON: {e}")
+                except json.JSONDecodeError as e:
+                    yield number, InvalidLine(line_error(e))
+                except UnicodeDecodeError:
+                    yield number, InvalidLine("invalid UTF-8")
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise InputError(f"{path}: cannot be read: {e}") from e
+
+
+def line_error(e: json.JSONDecodeError) -> str:
+    """Why one JSON Lines line is not JSON, placed in that line: json's own message says "line 2
+    column 1 (char 44)" for a record cut short (the line's newline counts as a line), which a reader
+    of "FILE:5000: …" takes for another line of the file."""
+    if e.lineno > 1 or e.pos >= len(e.doc.rstrip()):
+        return f"invalid JSON: {e.msg} at the end of the line (a record cut short?)"
+    return f"invalid JSON: {e.msg} at column {e.colno}"
+
+
+def opens_object(start: bytes) -> bool:
+    """Whether a file's first bytes open a JSON object, after white space and a UTF-8 byte order mark
+    (which Windows tools write: PowerShell's `Out-File -Encoding utf8`, Notepad), as json reads it."""
+    return start.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
 
 
 def is_json_lines(path: Path, start: bytes) -> bool:
@@ -48,7 +65,7 @@ def is_json_lines(path: Path, start: bytes) -> bool:
     if name.endswith(".json"):
         return False
     first = start.split(b"\n", 1)[0].strip()
-    if not first.startswith(b"{"):
+    if not opens_object(first):
         return False
     if b"\n" not in start:
         return True  # one line longer than the sniffed head: a snapshot line, not a pretty-printed page

@@ -5,25 +5,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import kg.sources.jsonfile as jsonfile
 from kg.iris import normalize_doi, normalize_orcid, normalize_ror, openalex_iri
-from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Venue
+from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Skipped, Venue
 from kg.sources.context import ReadContext, head, optional_identifier
-from kg.sources.openalex_merges import is_merged_ids, read_merged_ids
+from kg.sources.openalex_merges import day_of, is_merged_ids, read_merged_ids
+from kg.sources.snapshot import partition_day
 from kg.text import plain
 
 PREFIX = "openalex:"
 _ID = re.compile(r"^(?:https?://openalex\.org/)?([WASIPFC]\d+)$", re.IGNORECASE)
 _VENUE_KINDS = {"journal": "journal", "conference": "conference", "repository": "repository"}
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+STALE = "stale copies of merged works (merged_ids merged them after the copy's updated_date)"
 
 
 def is_openalex(start: bytes) -> bool:
-    works = start.lstrip().startswith(b"{") and (b"openalex.org/W" in start or b'"results"' in start)
+    works = jsonfile.opens_object(start) and (b"openalex.org/W" in start or b'"results"' in start)
     return works or is_merged_ids(start)
 
 
@@ -32,6 +35,7 @@ def read_openalex(path: Path, ctx: ReadContext) -> Iterator[Located]:
     if is_merged_ids(head(path, 1024)):
         yield from read_merged_ids(path)
         return
+    day = partition_day(path)
     if jsonfile.is_json_lines(path, head(path)):
         for line, value in jsonfile.lines(path):
             if isinstance(value, jsonfile.InvalidLine):
@@ -40,7 +44,7 @@ def read_openalex(path: Path, ctx: ReadContext) -> Iterator[Located]:
             # A saved API page on one line looks like JSON Lines too: read its results.
             page = value.get("results") if isinstance(value, dict) and "id" not in value else None
             for index, work in enumerate(page) if isinstance(page, list) else [(None, value)]:
-                for item in _work(work, ctx, "work" if index is None else f"results[{index}]"):
+                for item in _work(work, ctx, "work" if index is None else f"results[{index}]", day):
                     yield Located(item, file, line)
         return
     data = jsonfile.load(path)
@@ -55,7 +59,7 @@ def read_openalex(path: Path, ctx: ReadContext) -> Iterator[Located]:
         return
     # A page is one JSON document: the line is the document's; the reason names the result.
     for index, work in enumerate(works):
-        for item in _work(work, ctx, f"{where}[{index}]"):
+        for item in _work(work, ctx, f"{where}[{index}]", day):
             yield Located(item, file, 1)
 
 
@@ -64,9 +68,10 @@ def _short(value: Any) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
+def _work(work: Any, ctx: ReadContext, where: str, day: date | None = None) -> Iterator[Record | Skipped | str]:
     """Venue, new authors, paper, authorships, their affiliations, the works it cites; nothing for a
-    work already read (OpenAlex repeats some)."""
+    work already read (OpenAlex repeats some); Skipped for a stale copy of a merged work (`day`: the
+    date of the snapshot partition the work was read from)."""
     if not isinstance(work, dict):
         yield f"{where}: expected a JSON object, found {type(work).__name__}"
         return
@@ -75,6 +80,9 @@ def _work(work: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:
         yield f"{where}: no OpenAlex work id (found {work.get('id')!r})"
         return
     paper_id = PREFIX + wid
+    if paper_id in ctx.merged_works and _stale(work, day, ctx.merged_works[paper_id]):
+        yield Skipped(STALE)
+        return
     # OpenAlex has works with "title": null: a paper without a title, not a reject
     title = plain(work.get("title")) or plain(work.get("display_name"))
     if not ctx.first("paper", paper_id):
@@ -162,6 +170,18 @@ def _signature(authorship: Any, wid: str, index: int, ctx: ReadContext) -> tuple
         return author_id, printed or name, None
     orcid = optional_identifier(author.get("orcid"), normalize_orcid)
     return author_id, printed or name, Author(author_id, name, orcid=orcid, openalex_id=aid)
+
+
+def _stale(work: dict[str, Any], day: date | None, merged: date | None) -> bool:
+    """Whether a work the merged-ids tables merge on `merged` is a copy from before the merge: its
+    `updated_date`, else the day of its partition, is on or before that date. OpenAlex moves a changed
+    work to a newer partition but never deletes the old copy from a download that keeps files
+    (`aws s3 sync` without --delete), so a merged work's last copy stays in an older partition. A copy
+    updated after the merge, or one with no date to tell (then the merge is rejected as contradicted,
+    kg.merges), is kept."""
+    updated = work.get("updated_date")
+    when = (day_of(updated) if isinstance(updated, str) else None) or day
+    return merged is not None and when is not None and when <= merged
 
 
 def _venue(work: dict[str, Any]) -> Venue | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 
 from kg.errors import InputError
@@ -35,6 +36,12 @@ def is_merged_ids(start: bytes) -> bool:
 
 def read_merged_ids(path: Path) -> Iterator[Located]:
     file = str(path)
+    for line, fields in _rows(path):
+        yield Located(_merge(fields), file, line)
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The table's rows after its header (checked), with their line numbers."""
     try:
         with io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="replace", newline="") as f:
             reader = csv.reader(f)
@@ -48,11 +55,33 @@ def read_merged_ids(path: Path) -> Iterator[Located]:
             for fields in reader:
                 if not fields:
                     continue
-                yield Located(_merge(fields), file, reader.line_num)
+                yield reader.line_num, fields
     except csv.Error as e:
         raise InputError(f"{path}: broken CSV: {e}") from e
     except (OSError, EOFError) as e:
         raise InputError(f"{path}: cannot be read: {e}") from e
+
+
+def merged_works(paths: Iterable[Path]) -> dict[str, date | None]:
+    """The works the merged-ids tables `paths` merge (`openalex:W…`), each with its merge date (the
+    `merge_date` column, else the file's `YYYY-MM-DD` name; None when neither is a date). A row that
+    is no work merge is left to read_merged_ids to skip or reject."""
+    found: dict[str, date | None] = {}
+    for path in paths:
+        named = day_of(path.name.split(".", 1)[0])
+        for _, fields in _rows(path):
+            item = _merge(fields)
+            if isinstance(item, Merge) and item.kind == "paper":
+                found.setdefault(item.old_id, day_of(fields[0]) or named)
+    return found
+
+
+def day_of(text: str) -> date | None:
+    """The date an OpenAlex date or date-time (`2024-09-23T20:06:48.880291`) starts with, or None."""
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
 
 
 def _merge(fields: list[str]) -> Merge | Skipped | str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+import kg.sources.jsonfile as jsonfile
 from kg.errors import InputError
 from kg.iris import normalize_dblp_pid, normalize_doi, normalize_openalex_author, normalize_orcid, safe_iri
 from kg.records import MERGE_KINDS, VENUE_KINDS, Author, Authorship, Located, Merge, Paper, Record, Venue
@@ -268,7 +269,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Row | str]]:
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as e:
-                yield number, f"invalid JSON: {e.msg} at column {e.colno}"
+                yield number, jsonfile.line_error(e)
                 continue
             if not isinstance(value, dict):
                 yield number, f"expected a JSON object, found {type(value).__name__}"
@@ -384,9 +385,10 @@ def _paper(row: Row) -> Record:
     venue = _text(row, "venue_id")
     kind = _text(row, "type")
     abstract = _text(row, "abstract")
+    title = _text(row, "title")  # empty: a paper without a title, as the other sources load theirs
     return Paper(
         id=_required(row, "id"),
-        title=_required(row, "title"),
+        title=title.strip() if title else None,
         year=_int(row, "year", low=YEARS[0], high=YEARS[1]),
         venue_id=venue.strip() if venue else None,
         type=kind.strip() if kind else None,
@@ -479,8 +481,8 @@ def _fast_paper(columns: _Columns) -> FastParser:
         columns.get("authors_truncated")
 
     def parse(fields: list[str]) -> Record | None:
-        paper_id, paper_title = fields[id_].strip(), fields[title].strip()
-        if not (paper_id and paper_title):
+        paper_id, paper_title = fields[id_].strip(), fields[title].strip() or None
+        if not paper_id:
             return None
         number: int | None = None
         text = year(fields)

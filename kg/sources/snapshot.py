@@ -22,7 +22,7 @@ from kg.errors import InputError
 _PARTITION = re.compile(r"updated_date=(\d{4}-\d{2}-\d{2})")
 _MERGED = re.compile(r"(\d{4}-\d{2}-\d{2})\.csv(\.gz)?")
 
-__all__ = ["is_snapshot", "merged_ids", "partitions", "works_dir"]
+__all__ = ["is_snapshot", "merged_ids", "partition_day", "partitions", "works_dir"]
 
 
 def works_dir(root: Path) -> Path | None:
@@ -84,6 +84,11 @@ def _day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def partition_day(path: Path) -> date | None:
+    """The day of the `updated_date=YYYY-MM-DD` partition a works file is in (None: not in one)."""
+    return _partition_date(path.parent.name)
 
 
 def _partition_date(name: str) -> date | None:
