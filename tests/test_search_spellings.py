@@ -7,6 +7,9 @@ one of its words came earlier in the title, and a paper without a title found by
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterator
 from csv import DictReader
@@ -48,11 +51,15 @@ def many_j_wangs(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("search-spellings")
-    store = tmp / "store"
-    kg.build([LETTERS, HOMONYMS, PHRASES, UNTITLED, many_j_wangs(tmp / "wangs.xml")], store)
-    with running(store, "--workers", "1", log=tmp / "serve.log") as s:
+    kg.build([LETTERS, HOMONYMS, PHRASES, UNTITLED, many_j_wangs(tmp / "wangs.xml")], tmp / "store")
+    return tmp / "store"
+
+
+@pytest.fixture(scope="module")
+def server(store: Path) -> Iterator[Server]:
+    with running(store, "--workers", "1", log=store.parent / "serve.log") as s:
         yield s
 
 
@@ -71,6 +78,7 @@ def labels(server: Server, q: str, kind: str = "name") -> list[str]:
     ("Lukasz Kaiser", "Łukasz Kaiser"),                                         # Polish ł
     ("isik ozdemir", "Işık Özdemir"), ("Ilker Yildiz", "İlker Yıldız"),         # Turkish dotless ı, dotted İ
     ("Dorde Dokovic", "Đorđe Đoković"),                                         # đ
+    ("Djordje Djokovic", "Đorđe Đoković"), ("djok", "Đorđe Đoković"),           # đ as "dj", as in English text
     ("Thor Gudmundsson", "Þór Guðmundsson"),                                    # Icelandic þ and ð
     ("Aesa Loewe", "Æsa Lœwe"),                                                 # ligatures æ and œ
     ("Aasa", "Åsa Ångström"), ("angstrom", "Åsa Ångström"),                     # å as a and as aa
@@ -82,6 +90,14 @@ def labels(server: Server, q: str, kind: str = "name") -> list[str]:
 def test_a_letter_nfkd_keeps_whole_is_found_as_typed_on_a_plain_keyboard(server: Server, typed: str,
                                                                         wanted: str) -> None:
     assert labels(server, typed)[:1] == [wanted]
+
+
+def test_kg_search_finds_such_letters_as_typed(store: Path) -> None:
+    """The same through a `kg search` process: đ typed as "dj", and the name in NFD."""
+    for q in ("Djordje Djokovic", unicodedata.normalize("NFD", "đorđe Đoković")):
+        out = subprocess.run([sys.executable, "-m", "kg", "search", q, "--store", str(store), "--kind", "name",
+                              "--format", "json"], capture_output=True, text=True, check=True).stdout
+        assert [r["label"] for r in json.loads(out)["results"]] == ["Đorđe Đoković"], q
 
 
 def test_a_title_with_such_letters_is_found_as_typed(server: Server) -> None:
@@ -177,6 +193,7 @@ def exact_clusters(server: Server, q: str) -> str:
 @pytest.mark.parametrize(("typed", "wanted"), [
     ("Hans Mueller", "Hans Müller"), ("mueller hans", "Hans Müller"), ("Hans Muller", "Hans Müller"),
     ("Soeren Kierkegaard", "Søren Kierkegaard"), ("Aasa Aangstroem", "Åsa Ångström"),
+    ("Djordje Djokovic", "Đorđe Đoković"), ("Dorde Dokovic", "Đorđe Đoković"),
 ])
 def test_a_name_typed_with_its_umlauts_spelled_out_links_its_cluster(server: Server, typed: str, wanted: str) -> None:
     assert f">{wanted}</a>" in exact_clusters(server, typed)

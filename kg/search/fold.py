@@ -8,9 +8,9 @@ looked up agree by construction.
   letters they are typed as: "Søren" is "soren", "Łukasz" "lukasz", "Işık" "isik", "Đorđe" "dorde",
   "Guðmundsson" "gudmundsson", "Þór" "thor", "Ærø" "aero", "Cœur" "coeur"; Persian "علی" is
   Arabic "علي", and "محـمد" (a tatweel) "محمد";
-- German umlauts and ß, and Scandinavian ø and å, are also indexed as they are typed without them:
+- German umlauts and ß, Scandinavian ø and å, and đ are also indexed as they are typed without them:
   "Müller" under "muller" and "mueller", "Strauß" under "strauss", "Søren" under "soren" and
-  "soeren", "Ångström" under "angstrom" and "aangstroem";
+  "soeren", "Ångström" under "angstrom" and "aangstroem", "Đorđe" under "dorde" and "djordje";
 - punctuation and hyphens split tokens, and the joined form is indexed too ("Jean-Pierre": "jean",
   "pierre", "jeanpierre"; "O'Brien": "o", "brien", "obrien");
 - CJK (Han, kana, Hangul) runs are indexed by their characters and character bigrams, since they
@@ -29,7 +29,10 @@ import unicodedata
 MAX_QUERY = 200  # characters of a query kept (a longer one is cut: nobody types a longer name)
 MAX_TOKENS = 12  # tokens of a query kept
 
-_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ø": "oe", "å": "aa"})
+# as typed without them: German umlauts and ß, Scandinavian ø and å, and the South Slavic đ as "dj"
+# (Serbian and Croatian names in English text: "Đorđe Đoković" is "Djordje Djokovic")
+_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ø": "oe", "å": "aa", "đ": "dj"})
+_SPELLED = "äöüßøåđ"
 # letters NFKD does not decompose (no base letter and mark), as they are typed on a plain keyboard;
 # the Persian yeh and keheh as the Arabic ones (one letter, two keyboards), alef maksura as yeh (as
 # often written for it), and the tatweel (a stretch of the line, no letter) left out
@@ -95,12 +98,12 @@ def _spelling_mark(c: str) -> bool:
 
 
 def _spelled_out(text: str) -> str | None:
-    """German umlauts and ß, Scandinavian ø and å spelled out (ae, oe, ue, ss, oe, aa), when the
-    text has any (case folded, then as strip_marks)."""
+    """German umlauts and ß, Scandinavian ø and å, South Slavic đ spelled out (ae, oe, ue, ss, oe,
+    aa, dj), when the text has any (case folded, then as strip_marks)."""
     if text.isascii():
         return None
     nfc = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).casefold())
-    if not any(c in nfc for c in "äöüßøå"):
+    if not any(c in nfc for c in _SPELLED):
         return None
     return strip_marks(nfc.translate(_SPELLED_OUT))
 
@@ -237,7 +240,7 @@ def name_key(text: str) -> str:
 
 
 def name_keys(text: str) -> list[str]:
-    """The name keys `text` may stand for: name_key, and that of its umlauts, ß, ø and å spelled
+    """The name keys `text` may stand for: name_key, and that of its umlauts, ß, ø, å and đ spelled
     out ("Hans Müller": "hans muller", "hans mueller"), when it has any."""
     keys = [name_key(text)]
     spelled = _spelled_out(text)
