@@ -120,6 +120,31 @@ def test_a_vowel_sign_is_part_of_its_word(server: Server, typed: str, wanted: li
     assert sorted(labels(server, typed)) == sorted(wanted)
 
 
+THAI = "การเรียนรู้ของเครื่องสำหรับกราฟความรู้"  # "machine learning for knowledge graphs", no spaces
+THREE = "ການຮຽນຮູ້ຂອງເຄື່ອງ / ការរៀនម៉ាស៊ីន / စက်သင်ယူမှု"  # the same in Lao, Khmer and Myanmar
+
+
+@pytest.mark.parametrize(("typed", "wanted"), [
+    ("เรียนรู้", [THAI]), ("ความรู้", [THAI]), ("กราฟ", [THAI]),   # words inside the title: learn, knowledge, graph
+    ("เรียนร", [THAI]), ("กราฟ เครื่อง", [THAI]),                # a word being typed; two words, in any order
+    ("ເຄື່ອງ", [THREE]), ("ម៉ាស៊ីន", [THREE]), ("သင်ယူ", [THREE]),  # Lao "machine", Khmer "machine", Myanmar "learn"
+    ("เครื่อง", [THAI]), ("สุดา", []), ("ครื", [THAI]),           # a unit's marks are its own: not ค + ร + ื
+    ("คร", [THAI]), ("ครู", []),
+])
+def test_a_word_inside_a_title_written_without_spaces_is_found(server: Server, typed: str,
+                                                                 wanted: list[str]) -> None:
+    assert labels(server, typed, "paper") == wanted
+
+
+@pytest.mark.parametrize(("typed", "wanted"), [
+    ("ใจดี สมชาย", ["สมชาย ใจดี"]), ("ใจดี สม", ["สมชาย ใจดี"]),  # Thai surname first, the given name being typed
+    ("ดี", ["สมชาย ใจดี", "สุดา ใจดี"]),      # a part of a word: Thai writes none apart
+    ("ວົງ", ["ສົມພອນ ວົງສາ"]), ("ງສາ", ["ສົມພອນ ວົງສາ"]), ("ចាន់", ["សុខ ចាន់"]), ("ကျော်", ["အောင် ကျော်"]),
+])
+def test_a_name_written_without_spaces_is_found_by_its_parts(server: Server, typed: str, wanted: list[str]) -> None:
+    assert sorted(labels(server, typed)) == sorted(wanted)
+
+
 def pages(server: Server, q: str, limit: int) -> list[str]:
     url: str | None = server.url + "/api/search"
     params: dict[str, Any] | None = {"q": q, "kind": "name", "limit": limit}

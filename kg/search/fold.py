@@ -14,7 +14,9 @@ looked up agree by construction.
 - punctuation and hyphens split tokens, and the joined form is indexed too ("Jean-Pierre": "jean",
   "pierre", "jeanpierre"; "O'Brien": "o", "brien", "obrien");
 - CJK (Han, kana, Hangul) runs are indexed by their characters and character bigrams, since they
-  are written without spaces: "王小明" under 王, 小, 明, 王小, 小明;
+  are written without spaces: "王小明" under 王, 小, 明, 王小, 小明; so are Thai, Lao, Myanmar and
+  Khmer runs, by their units (a letter with the marks written on it, never split) and the units'
+  bigrams: "สุดา" under สุ, ด, า, สุด, ดา;
 - other scripts (Greek, Cyrillic, Arabic, …) are tokens as written, folded as above.
 
 A query token is then matched as a prefix of an indexed token (kg.search.query), which gives
@@ -62,12 +64,35 @@ _HOMONYM = re.compile(r"^\d{4}$")
 
 _CJK = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
                   "\U00020000-\U0002fa1f]")
+# the Southeast Asian scripts written without spaces between words: Thai, Lao, Myanmar (and its
+# extensions), Khmer (and its symbols); a word is not found inside a title or name unless they
+# are cut, as CJK is, into units (a letter with the marks written on it) and bigrams of units
+_SEGMENTED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\ua9e0-\ua9ff\uaa60-\uaa7f"
+_RUN = re.compile(f"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+                  f"\U00020000-\U0002fa1f{_SEGMENTED}]")
+# the marks after which the next letter is written under the one before, in one unit (Myanmar's
+# virama, Khmer's coeng): "ក្ស" is one unit, not ក្ and ស
+_STACKERS = frozenset("\u1039\u17d2")
 
 
 def _is_cjk(c: str) -> bool:
     o = ord(c)
     return (0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
             or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F or 0x1100 <= o <= 0x11FF)
+
+
+def _is_segmented(c: str) -> bool:
+    """A letter or mark of a script written without spaces between words (Thai, Lao, Myanmar,
+    Khmer): not a digit, which stays in a word as any digit."""
+    o = ord(c)
+    return (0x0E00 <= o <= 0x0EFF or 0x1000 <= o <= 0x109F or 0x1780 <= o <= 0x17FF or 0x19E0 <= o <= 0x19FF
+            or 0xA9E0 <= o <= 0xA9FF or 0xAA60 <= o <= 0xAA7F) and unicodedata.category(c)[0] in "LM"
+
+
+def is_unit(w: str) -> bool:
+    """Whether a word of `_words` is a unit of a run written without spaces (a CJK character, or
+    a Thai, Lao, Myanmar or Khmer letter with its marks), or the bigram of two: searched as CJK is."""
+    return _is_cjk(w[0]) or _is_segmented(w[0])
 
 
 def clean(text: str) -> str:
@@ -108,35 +133,50 @@ def _spelled_out(text: str) -> str | None:
     return strip_marks(nfc.translate(_SPELLED_OUT))
 
 
-def _words(folded: str) -> list[str]:
-    """Words of folded text; CJK runs split into their characters (kept as one-char words, in order)."""
+def _words(folded: str, segmented: bool = True) -> list[str]:
+    """Words of folded text, in order; CJK runs split into their characters, and (`segmented`)
+    Thai, Lao, Myanmar and Khmer runs into their units: a letter with the marks that follow it
+    (vowel signs, tone marks; after a virama or coeng, the letter written under it too), never a
+    base without its marks."""
+    run_chars = _RUN if segmented else _CJK
     out: list[str] = []
     for w in _WORD.findall(folded.replace("_", " ")):
-        if not _CJK.search(w):
+        if not run_chars.search(w):
             out.append(w)
             continue
-        run = ""
+        run = unit = ""
+        stacked = False
         for c in w:
             if _is_cjk(c):
-                if run:
-                    out.append(run)
-                    run = ""
+                out += [x for x in (run, unit) if x]
+                run = unit = ""
                 out.append(c)
+            elif segmented and _is_segmented(c):
+                if unit and (stacked or unicodedata.category(c)[0] == "M"):
+                    unit += c
+                else:
+                    out += [x for x in (run, unit) if x]
+                    run, unit = "", c
+                stacked = c in _STACKERS
+            elif unit and unicodedata.category(c)[0] == "M":
+                unit += c
             else:
+                if unit:
+                    out.append(unit)
+                    unit = ""
                 run += c
-        if run:
-            out.append(run)
+        out += [x for x in (run, unit) if x]
     return out
 
 
 def _cjk_grams(words: list[str]) -> list[str]:
-    """Bigrams of adjacent CJK characters."""
-    return [a + b for a, b in zip(words, words[1:], strict=False)
-            if len(a) == 1 and len(b) == 1 and _is_cjk(a) and _is_cjk(b)]
+    """Bigrams of adjacent units (CJK characters; Thai, Lao, Myanmar, Khmer letters with their marks)."""
+    return [a + b for a, b in zip(words, words[1:], strict=False) if _unit(a) and _unit(b)]
 
 
-def _cjk_word(w: str) -> bool:
-    return len(w) == 1 and _is_cjk(w)
+def _unit(w: str) -> bool:
+    """A word of _words that is one unit (of a CJK run: one character)."""
+    return (len(w) == 1 and _is_cjk(w)) or _is_segmented(w[0])
 
 
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
@@ -193,18 +233,24 @@ def _plain_tokens(text: str) -> list[str]:
             if chunk.isalnum():
                 continue
             parts = _words(chunk)
-            joined = "".join(w for w in parts if not _is_cjk(w[0]))
+            joined = "".join(w for w in parts if not is_unit(w))
             if joined and joined not in seen and len(parts) > 1:
                 seen.setdefault(joined, None)
     return list(seen)
 
 
-def query_terms(text: str) -> list[tuple[str, ...]]:
+def query_terms(text: str, segmented: bool = True) -> list[tuple[str, ...]]:
     """The query as a list of terms, each the tuple of spellings any of which may match (as a
-    prefix of an indexed token); every term must match. Empty when nothing searchable is left."""
+    prefix of an indexed token); every term must match. Empty when nothing searchable is left.
+    A run of CJK, Thai, Lao, Myanmar or Khmer is its bigrams (one unit: itself); not `segmented`,
+    a run of the latter four is a word, as an index of format 3 or before has it."""
     text = clean(text)
-    plain = _words(strip_marks(text))
-    spelled = _words(_spelled_out(text) or "")
+    # the words of each whitespace-separated chunk: a run of CJK or Thai is cut into its bigrams
+    # chunk by chunk, so that "太郎 山田" (the words of 山田 太郎 in another order) needs no bigram 郎山
+    chunks = [_words(chunk, segmented) for chunk in strip_marks(text).split()]
+    plain = [w for chunk in chunks for w in chunk]
+    starts = {sum(len(c) for c in chunks[:k]) for k in range(1, len(chunks))}
+    spelled = _words(_spelled_out(text) or "", segmented)
     if len(spelled) != len(plain):
         spelled = []
     terms: list[tuple[str, ...]] = []
@@ -218,7 +264,9 @@ def query_terms(text: str) -> list[tuple[str, ...]]:
         cjk_run.clear()
 
     for k, w in enumerate(plain):
-        if len(w) == 1 and _is_cjk(w):
+        if cjk_run and k in starts:
+            flush()
+        if (len(w) == 1 and _is_cjk(w)) or (segmented and _is_segmented(w[0])):
             cjk_run.append(w)
             continue
         if cjk_run:

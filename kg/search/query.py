@@ -124,6 +124,7 @@ class SearchIndex:
             raise SearchUnavailable(f"{path}: search index format {got and got[0]}, not one of {', '.join(FORMATS)}")
         self.path = path
         self.abstracts = got[0] != "1"  # format 1: titles only
+        self._segmented = got[0] not in ("1", "2", "3")  # before 4: a Thai, Lao, Myanmar or Khmer run one word
         spelled = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'spelled'").fetchone() is not None
         self._exact = ("SELECT id FROM names WHERE key = ?1 UNION SELECT id FROM spelled WHERE key = ?1"
                        if spelled else "SELECT id FROM names WHERE key = ?1")  # one written before the table: none
@@ -153,7 +154,7 @@ class SearchIndex:
     def first(self, text: str, kind: Kind, wanted: int) -> list[Suggestion]:
         """The first `wanted` results (at most MAX_PAGE pages of MAX_LIMIT, and one more)."""
         wanted = max(1, min(wanted, MAX_PAGE * MAX_LIMIT + 1))
-        terms = query_terms(text)
+        terms = query_terms(text, self._segmented)
         if not terms:
             return []
         found: list[Suggestion] = []
