@@ -221,21 +221,26 @@ def test_an_index_written_before_the_spelled_out_keys_is_read(store: Path, tmp_p
         now.close()
 
 
-def test_an_index_of_format_3_is_asked_a_thai_word_whole(tmp_path: Path) -> None:
-    """Before format 4 a Thai name was indexed as its words, not cut into units: a query asks such
-    an index for the word typed, not for its units' bigrams, so a served older store still finds it."""
+def test_an_index_of_format_3_is_asked_as_it_was_folded(tmp_path: Path) -> None:
+    """Before format 4 a Thai name was indexed as its words, not cut into units, and traditional
+    Chinese as written: a query asks such an index for the word typed, not for its units' bigrams,
+    and for the characters typed, so a served older store still finds them."""
     from kg.search.write import create, finish
 
     conn = create(tmp_path / "w.sqlite")
     with conn:  # as format 3 wrote it
         conn.execute("INSERT INTO names VALUES (1, 'c:somchai', 'สมชาย ใจดี', 'สมชาย ใจดี', 1, 1, 2020, 2020, NULL, 1)")
         conn.execute("INSERT INTO names_fts(rowid, tokens) VALUES (1, 'สมชาย ใจดี')")
+        conn.execute("INSERT INTO names VALUES (2, 'c:chen', '陳國強', '陳國強', 1, 1, 2020, 2020, NULL, 1)")
+        conn.execute("INSERT INTO names_fts(rowid, tokens) VALUES (2, '陳 國 強 陳國 國強')")
         conn.execute("UPDATE meta SET value = '3' WHERE key = 'format'")
     finish(conn, tmp_path / "w.sqlite", tmp_path / SEARCH)
     found = SearchIndex.open(tmp_path)
     try:
         assert [s.label for s in found.search("ใจดี", "name")] == ["สมชาย ใจดี"]
         assert [s.label for s in found.search("ใจดี สม", "name")] == ["สมชาย ใจดี"]
+        assert [s.label for s in found.search("陳國", "name")] == ["陳國強"]
+        assert [s.label for s in found.exact("陳國強")] == ["陳國強"]
     finally:
         found.close()
 

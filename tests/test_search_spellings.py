@@ -145,6 +145,22 @@ def test_a_name_written_without_spaces_is_found_by_its_parts(server: Server, typ
     assert sorted(labels(server, typed)) == sorted(wanted)
 
 
+@pytest.mark.parametrize(("typed", "kind", "wanted"), [
+    ("陈国强", "name", ["陳國強"]), ("陈国", "name", ["陳國強"]),  # simplified finds traditional
+    ("陳國強", "name", ["陳國強"]),
+    ("張學友", "name", ["张学友"]), ("学友", "name", ["张学友"]),  # and the other way round
+    ("知识图谱", "paper", ["知識圖譜的構建"]), ("图谱 构建", "paper", ["知識圖譜的構建"]),
+    ("陈学", "name", []),  # no such pair
+])
+def test_traditional_and_simplified_chinese_find_each_other(server: Server, typed: str, kind: str,
+                                                            wanted: list[str]) -> None:
+    assert labels(server, typed, kind) == wanted
+
+
+def test_a_name_typed_in_the_other_chinese_script_links_its_cluster(server: Server) -> None:
+    assert ">陳國強</a>" in exact_clusters(server, "陈国强") and ">张学友</a>" in exact_clusters(server, "張學友")
+
+
 def pages(server: Server, q: str, limit: int) -> list[str]:
     url: str | None = server.url + "/api/search"
     params: dict[str, Any] | None = {"q": q, "kind": "name", "limit": limit}

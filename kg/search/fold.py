@@ -13,6 +13,8 @@ looked up agree by construction.
   "soeren", "Ångström" under "angstrom" and "aangstroem", "Đorđe" under "dorde" and "djordje";
 - punctuation and hyphens split tokens, and the joined form is indexed too ("Jean-Pierre": "jean",
   "pierre", "jeanpierre"; "O'Brien": "o", "brien", "obrien");
+- traditional Chinese characters are the simplified ones (kg.search.han, from OpenCC's table of
+  single characters): "王偉" is "王伟", so a name typed in either script finds the other;
 - CJK (Han, kana, Hangul) runs are indexed by their characters and character bigrams, since they
   are written without spaces: "王小明" under 王, 小, 明, 王小, 小明; so are Thai, Lao, Myanmar and
   Khmer runs, by their units (a letter with the marks written on it, never split) and the units'
@@ -102,13 +104,27 @@ def clean(text: str) -> str:
     return text[:MAX_QUERY]
 
 
-def strip_marks(text: str) -> str:
-    """Case folded, NFKC, diacritics removed, the letters NFKD keeps spelled as typed (ø o, ł l)."""
+def strip_marks(text: str, han: bool = True) -> str:
+    """Case folded, NFKC, diacritics removed, the letters NFKD keeps spelled as typed (ø o, ł l),
+    and (`han`) traditional Chinese characters as the simplified ones (kg.search.han)."""
     if text.isascii():
         return text.lower()
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    return unicodedata.normalize("NFC", "".join(
+    folded = unicodedata.normalize("NFC", "".join(
         c for c in text if not unicodedata.combining(c) or _spelling_mark(c))).translate(_LETTERS)
+    return folded.translate(_simplified()) if han and _CJK.search(folded) else folded
+
+
+_SIMPLIFIED: dict[int, str] = {}
+
+
+def _simplified() -> dict[int, str]:
+    """Traditional character -> simplified (kg.search.han's pairs), made on first use."""
+    if not _SIMPLIFIED:
+        from kg.search.han import PAIRS
+
+        _SIMPLIFIED.update((ord(a), b) for a, b in zip(PAIRS[0::2], PAIRS[1::2], strict=True))
+    return _SIMPLIFIED
 
 
 def _spelling_mark(c: str) -> bool:
@@ -122,7 +138,7 @@ def _spelling_mark(c: str) -> bool:
         and unicodedata.combining(c) != 7
 
 
-def _spelled_out(text: str) -> str | None:
+def _spelled_out(text: str, han: bool = True) -> str | None:
     """German umlauts and ß, Scandinavian ø and å, South Slavic đ spelled out (ae, oe, ue, ss, oe,
     aa, dj), when the text has any (case folded, then as strip_marks)."""
     if text.isascii():
@@ -130,7 +146,7 @@ def _spelled_out(text: str) -> str | None:
     nfc = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).casefold())
     if not any(c in nfc for c in _SPELLED):
         return None
-    return strip_marks(nfc.translate(_SPELLED_OUT))
+    return strip_marks(nfc.translate(_SPELLED_OUT), han)
 
 
 def _words(folded: str, segmented: bool = True) -> list[str]:
@@ -239,18 +255,20 @@ def _plain_tokens(text: str) -> list[str]:
     return list(seen)
 
 
-def query_terms(text: str, segmented: bool = True) -> list[tuple[str, ...]]:
+def query_terms(text: str, current: bool = True) -> list[tuple[str, ...]]:
     """The query as a list of terms, each the tuple of spellings any of which may match (as a
     prefix of an indexed token); every term must match. Empty when nothing searchable is left.
-    A run of CJK, Thai, Lao, Myanmar or Khmer is its bigrams (one unit: itself); not `segmented`,
-    a run of the latter four is a word, as an index of format 3 or before has it."""
+    A run of CJK, Thai, Lao, Myanmar or Khmer is its bigrams (one unit: itself). Not `current`
+    (an index of format 3 or before), a run of the latter four is a word and traditional Chinese
+    characters are not folded to simplified, as that index has them."""
     text = clean(text)
+    segmented = current
     # the words of each whitespace-separated chunk: a run of CJK or Thai is cut into its bigrams
     # chunk by chunk, so that "太郎 山田" (the words of 山田 太郎 in another order) needs no bigram 郎山
-    chunks = [_words(chunk, segmented) for chunk in strip_marks(text).split()]
+    chunks = [_words(chunk, segmented) for chunk in strip_marks(text, current).split()]
     plain = [w for chunk in chunks for w in chunk]
     starts = {sum(len(c) for c in chunks[:k]) for k in range(1, len(chunks))}
-    spelled = _words(_spelled_out(text) or "", segmented)
+    spelled = _words(_spelled_out(text, current) or "", segmented)
     if len(spelled) != len(plain):
         spelled = []
     terms: list[tuple[str, ...]] = []
@@ -279,21 +297,22 @@ def query_terms(text: str, segmented: bool = True) -> list[tuple[str, ...]]:
     return unique[:MAX_TOKENS]
 
 
-def name_key(text: str) -> str:
+def name_key(text: str, han: bool = True) -> str:
     """A name's folded form for exact matches: marks and punctuation gone, words sorted (so
     "Liu Liyuan" is "Liyuan Liu"), a dblp homonym number dropped. A CJK run is one word, not its
-    characters: "山田 太郎" is "太郎 山田", but "王小明" is not "明小王"."""
-    words = [w for w in _WORD.findall(strip_marks(text).replace("_", " ")) if not _HOMONYM.match(w)]
+    characters: "山田 太郎" is "太郎 山田", but "王小明" is not "明小王"; "王偉" is "王伟" (`han`)."""
+    words = [w for w in _WORD.findall(strip_marks(text, han).replace("_", " ")) if not _HOMONYM.match(w)]
     return " ".join(sorted(words))
 
 
-def name_keys(text: str) -> list[str]:
+def name_keys(text: str, current: bool = True) -> list[str]:
     """The name keys `text` may stand for: name_key, and that of its umlauts, ß, ø, å and đ spelled
-    out ("Hans Müller": "hans muller", "hans mueller"), when it has any."""
-    keys = [name_key(text)]
-    spelled = _spelled_out(text)
+    out ("Hans Müller": "hans muller", "hans mueller"), when it has any; not `current` (an index of
+    format 3 or before), traditional Chinese characters kept."""
+    keys = [name_key(text, current)]
+    spelled = _spelled_out(text, current)
     if spelled is not None:
-        keys.append(name_key(spelled))
+        keys.append(name_key(spelled, current))
     return [k for k in dict.fromkeys(keys) if k]
 
 
