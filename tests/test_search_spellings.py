@@ -100,9 +100,18 @@ def test_kg_search_finds_such_letters_as_typed(store: Path) -> None:
         assert [r["label"] for r in json.loads(out)["results"]] == ["Đorđe Đoković"], q
 
 
+@pytest.mark.parametrize(("typed", "wanted"), [
+    ("Said Nuri", "Saʿīd Nūrī"), ("sa'id", "Saʿīd Nūrī"), ("Saʿīd", "Saʿīd Nūrī"),  # romanised Arabic's ʿayn
+    ("Liliuokalani", "Liliʻuokalani Kealoha"), ("lili'u", "Liliʻuokalani Kealoha"),  # the Hawaiian ʻokina
+])
+def test_a_modifier_letter_apostrophe_is_an_apostrophe(server: Server, typed: str, wanted: str) -> None:
+    assert labels(server, typed) == [wanted]
+
+
 def test_a_title_with_such_letters_is_found_as_typed(server: Server) -> None:
     assert labels(server, "orsted lodz", "paper") == ["Ørsted and Łódź: a Study."]
     assert labels(server, "aero coeur", "paper") == ["Ærø and Cœur."]
+    assert labels(server, "ozbekiston quran", "paper") == ["Oʻzbekiston and the Qurʾān."]
 
 
 @pytest.mark.parametrize(("typed", "wanted"), [

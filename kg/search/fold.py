@@ -12,7 +12,8 @@ looked up agree by construction.
   "Müller" under "muller" and "mueller", "Strauß" under "strauss", "Søren" under "soren" and
   "soeren", "Ångström" under "angstrom" and "aangstroem", "Đorđe" under "dorde" and "djordje";
 - punctuation and hyphens split tokens, and the joined form is indexed too ("Jean-Pierre": "jean",
-  "pierre", "jeanpierre"; "O'Brien": "o", "brien", "obrien");
+  "pierre", "jeanpierre"; "O'Brien": "o", "brien", "obrien"); the modifier letters written for an
+  apostrophe are one ("Saʿīd": "sa", "id", "said");
 - traditional Chinese characters are the simplified ones (kg.search.han, from OpenCC's table of
   single characters): "王偉" is "王伟", so a name typed in either script finds the other;
 - CJK (Han, kana, Hangul) runs are indexed by their characters and character bigrams, since they
@@ -41,7 +42,12 @@ _SPELLED = "äöüßøåđ"
 # the Persian yeh and keheh as the Arabic ones (one letter, two keyboards), alef maksura as yeh (as
 # often written for it), and the tatweel (a stretch of the line, no letter) left out
 _LETTERS = str.maketrans({"ø": "o", "ł": "l", "ı": "i", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "þ": "th",
-                          "æ": "ae", "œ": "oe", "ی": "ي", "ى": "ي", "ک": "ك", "ـ": None})
+                          "æ": "ae", "œ": "oe", "ی": "ي", "ى": "ي", "ک": "ك", "ـ": None,
+                          # the modifier letters written for an apostrophe (Hawaiian ʻokina, Uzbek
+                          # Oʻ, the ʿayn and ʾalif of romanised Arabic, the soft sign's ʹ) are
+                          # letters to \w, which glued "Saʿīd" into one word "saʿid" that "Said"
+                          # is not the start of: as an apostrophe, "sa", "id" and "said"
+                          **dict.fromkeys("\u02b9\u02ba\u02bb\u02bc\u02bd\u02be\u02bf", "'")})
 
 
 def _mark_ranges() -> str:
