@@ -82,6 +82,8 @@ def labels(server: Server, q: str, kind: str = "name") -> list[str]:
     ("Thor Gudmundsson", "Þór Guðmundsson"),                                    # Icelandic þ and ð
     ("Aesa Loewe", "Æsa Lœwe"),                                                 # ligatures æ and œ
     ("Aasa", "Åsa Ångström"), ("angstrom", "Åsa Ångström"),                     # å as a and as aa
+    ("Ali Mammadov", "Əli Məmmədov"), ("memmedov", "Əli Məmmədov"),             # Azerbaijani ə as a and as e
+    ("Danjuma Kasim", "Ɗanjuma Ƙasim"), ("Kofi Osei", "Kɔfi Osɛi"),            # Hausa's hooked letters, Akan's ɔ ɛ
     ("Søren", "Søren Kierkegaard"), ("ŁUKASZ", "Łukasz Kaiser"),                # and as written
     ("علي رضايي", "علی رضایی"),                  # Persian yeh typed on an Arabic keyboard
     ("محمود كريمي", "محـمود کریمی"),             # a tatweel in the name, Persian keheh
@@ -244,6 +246,7 @@ def exact_clusters(server: Server, q: str) -> str:
     ("Hans Mueller", "Hans Müller"), ("mueller hans", "Hans Müller"), ("Hans Muller", "Hans Müller"),
     ("Soeren Kierkegaard", "Søren Kierkegaard"), ("Aasa Aangstroem", "Åsa Ångström"),
     ("Djordje Djokovic", "Đorđe Đoković"), ("Dorde Dokovic", "Đorđe Đoković"),
+    ("Eli Memmedov", "Əli Məmmədov"), ("Ali Mammadov", "Əli Məmmədov"),
 ])
 def test_a_name_typed_with_its_umlauts_spelled_out_links_its_cluster(server: Server, typed: str, wanted: str) -> None:
     assert f">{wanted}</a>" in exact_clusters(server, typed)

@@ -10,7 +10,8 @@ looked up agree by construction.
   Arabic "علي", and "محـمد" (a tatweel) "محمد";
 - German umlauts and ß, Scandinavian ø and å, and đ are also indexed as they are typed without them:
   "Müller" under "muller" and "mueller", "Strauß" under "strauss", "Søren" under "soren" and
-  "soeren", "Ångström" under "angstrom" and "aangstroem", "Đorđe" under "dorde" and "djordje";
+  "soeren", "Ångström" under "angstrom" and "aangstroem", "Đorđe" under "dorde" and "djordje",
+  "Məmmədov" under "mammadov" and "memmedov";
 - punctuation and hyphens split tokens, and the joined form is indexed too ("Jean-Pierre": "jean",
   "pierre", "jeanpierre"; "O'Brien": "o", "brien", "obrien"); the modifier letters written for an
   apostrophe are one ("Saʿīd": "sa", "id", "said");
@@ -36,13 +37,18 @@ MAX_TOKENS = 12  # tokens of a query kept
 
 # as typed without them: German umlauts and ß, Scandinavian ø and å, and the South Slavic đ as "dj"
 # (Serbian and Croatian names in English text: "Đorđe Đoković" is "Djordje Djokovic")
-_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ø": "oe", "å": "aa", "đ": "dj"})
-_SPELLED = "äöüßøåđ"
+_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ø": "oe", "å": "aa", "đ": "dj",
+                              "ə": "e"})  # and Azerbaijani ə as "e" (Memmedov), as Turkish writes it
+_SPELLED = "äöüßøåđə"
 # letters NFKD does not decompose (no base letter and mark), as they are typed on a plain keyboard;
 # the Persian yeh and keheh as the Arabic ones (one letter, two keyboards), alef maksura as yeh (as
 # often written for it), and the tatweel (a stretch of the line, no letter) left out
 _LETTERS = str.maketrans({"ø": "o", "ł": "l", "ı": "i", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "þ": "th",
                           "æ": "ae", "œ": "oe", "ی": "ي", "ى": "ي", "ک": "ك", "ـ": None,
+                          # Azerbaijani ə (Məmmədov is Mammadov in English text), the letters of
+                          # Hausa, Yoruba, Akan, Ewe, … that are no Latin letter and a mark
+                          "ə": "a", "ǝ": "e", "ɛ": "e", "ɔ": "o", "ɓ": "b", "ɗ": "d", "ɖ": "d", "ƙ": "k",
+                          "ƴ": "y", "ŋ": "n", "ƒ": "f", "ʋ": "v", "ɣ": "g", "ɨ": "i", "ʉ": "u",
                           # the modifier letters written for an apostrophe (Hawaiian ʻokina, Uzbek
                           # Oʻ, the ʿayn and ʾalif of romanised Arabic, the soft sign's ʹ) are
                           # letters to \w, which glued "Saʿīd" into one word "saʿid" that "Said"
@@ -312,7 +318,7 @@ def name_key(text: str, han: bool = True) -> str:
 
 
 def name_keys(text: str, current: bool = True) -> list[str]:
-    """The name keys `text` may stand for: name_key, and that of its umlauts, ß, ø, å and đ spelled
+    """The name keys `text` may stand for: name_key, and that of its umlauts, ß, ø, å, đ and ə spelled
     out ("Hans Müller": "hans muller", "hans mueller"), when it has any; not `current` (an index of
     format 3 or before), traditional Chinese characters kept."""
     keys = [name_key(text, current)]

@@ -167,7 +167,7 @@ class SearchIndex:
 
     def exact(self, text: str, limit: int = 5) -> list[Suggestion]:
         """The name clusters whose name is `text` as a name (folded, in any order, a homonym number
-        dropped, umlauts, ß, ø, å and đ as written or spelled out: kg.search.fold.name_keys), most
+        dropped, umlauts, ß, ø, å, đ and ə as written or spelled out: kg.search.fold.name_keys), most
         papers first."""
         ids = self._exact_ids(clean(text), limit)
         if not ids:

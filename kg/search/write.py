@@ -151,7 +151,7 @@ def add_names(conn: sqlite3.Connection, names: Iterable[NameDoc]) -> int:
         conn.executemany("INSERT INTO names_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(dict.fromkeys(t for name in n.names for t in index_tokens(name))))
                           for k, n in enumerate(ordered, 1)))
-        # a name with umlauts, ß, ø, å or đ also under its key with them spelled out ("Hans Müller" is
+        # a name with umlauts, ß, ø, å, đ or ə also under its key with them spelled out ("Hans Müller" is
         # "hans mueller" too): typed so, it is still the name's exact match
         conn.executemany("INSERT INTO spelled VALUES (?, ?)",
                          ((key, k) for k, n in enumerate(ordered, 1) for key in name_keys(n.names[0])[1:]))
