@@ -202,18 +202,25 @@ def search_from_nquads(files: Iterable[Path]) -> ox.Store:
     """The triples the search index is made of, from N-Quads files, in a store in memory."""
     found = ox.Store()
     for path in files:
-        for block, _ in _blocks(path):
-            _load_search(path, block, found)
+        for block, lines_before in _blocks(path):
+            _load_search(path, block, lines_before, found)
     return found
 
 
-def _load_search(path: Path, block: bytes, found: ox.Store) -> None:
+def _load_search(path: Path, block: bytes, lines_before: int, found: ox.Store) -> None:
     matched = b"\n".join(m.group() for m in _SEARCH_LINES.finditer(block))
     if matched:
         try:
             found.bulk_load(input=matched + b"\n", format=ox.RdfFormat.N_QUADS)
-        except SyntaxError as e:
-            raise InputError(f"{path}: not N-Quads: {e}") from None
+        except SyntaxError:
+            # the parser's line is one of the lines picked out: find the file's line to name
+            for number, line in enumerate(block.split(b"\n"), lines_before + 1):
+                if _SEARCH_LINES.fullmatch(line):
+                    try:
+                        list(ox.parse(line + b"\n", format=ox.RdfFormat.N_QUADS))
+                    except SyntaxError as e:
+                        raise InputError(f"{path}:{number}: not N-Quads: {e}") from None
+            raise
 
 
 def search_from_endpoint(backend: RemoteBackend, page: int = PAGE,

@@ -140,6 +140,16 @@ def test_bad_nquads_name_the_file_and_line(tmp_path: Path) -> None:
         f.write('<http://x/p> <https://w3id.org/scholarly-kg/ontology#author> "oops <http://x/g> .\n')
     with pytest.raises(InputError, match=r"bad\.nq\.gz:2: not N-Quads"):
         build(tmp_path / "ix", files=[bad])
+    # a broken line of a predicate only the search index reads, after good lines: its own number
+    names = tmp_path / "names.nq"
+    names.write_text('<http://x/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+                     '<https://w3id.org/scholarly-kg/ontology#AuthorRow> <http://x/g> .\n'
+                     '<http://x/b> <http://x/other> "x" <http://x/g> .\n'
+                     '<http://x/a> <https://w3id.org/scholarly-kg/ontology#name> "Ann" <http://x/g> .\n'
+                     '<http://x/a> <https://w3id.org/scholarly-kg/ontology#name> Ann" <http://x/g> .\n',
+                     encoding="utf-8")
+    with pytest.raises(InputError, match=r"names\.nq:4: not N-Quads"):
+        build(tmp_path / "ix", files=[names])
     with pytest.raises(InputError, match="no such file"):
         build(tmp_path / "ix", files=[tmp_path / "missing.nq"])
     empty = tmp_path / "empty.nq"
