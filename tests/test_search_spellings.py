@@ -88,6 +88,7 @@ def labels(server: Server, q: str, kind: str = "name") -> list[str]:
     ("علي رضايي", "علی رضایی"),                  # Persian yeh typed on an Arabic keyboard
     ("محمود كريمي", "محـمود کریمی"),             # a tatweel in the name, Persian keheh
     ("كريمي", "محـمود کریمی"),
+    ("فاطمه", "فاطمة الزهراء"), ("فاطمة", "فاطمة الزهراء"),   # teh marbuta typed as heh
 ])
 def test_a_letter_nfkd_keeps_whole_is_found_as_typed_on_a_plain_keyboard(server: Server, typed: str,
                                                                         wanted: str) -> None:

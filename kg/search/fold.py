@@ -45,6 +45,9 @@ _SPELLED = "äöüßøåđə"
 # often written for it), and the tatweel (a stretch of the line, no letter) left out
 _LETTERS = str.maketrans({"ø": "o", "ł": "l", "ı": "i", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "þ": "th",
                           "æ": "ae", "œ": "oe", "ی": "ي", "ى": "ي", "ک": "ك", "ـ": None,
+                          # teh marbuta as heh, as Arabic search folds it (فاطمه typed for فاطمة), and
+                          # Urdu's heh and yeh forms as the Arabic ones (one letter, other keyboards)
+                          "ة": "ه", "ہ": "ه", "ھ": "ه", "ے": "ي",
                           # Azerbaijani ə (Məmmədov is Mammadov in English text), the letters of
                           # Hausa, Yoruba, Akan, Ewe, … that are no Latin letter and a mark
                           "ə": "a", "ǝ": "e", "ɛ": "e", "ɔ": "o", "ɓ": "b", "ɗ": "d", "ɖ": "d", "ƙ": "k",
