@@ -113,4 +113,6 @@ def _at(word: re.Match[str], terms: list[tuple[str, ...]]) -> int | None:
     hit = next((a for alts in terms for a in alts if any(t.startswith(a) for t in tokens)), None)
     if hit is None:
         return None
-    return word.start() + max(word.group().find(hit), 0)  # CJK is written without spaces: its characters
+    # CJK and Thai are written without spaces: where the term's characters are, found in the word
+    # folded character by character (a traditional character is its simplified one there, as in the term)
+    return word.start() + max(word.group().translate(_FOLDED).find(hit), 0)
