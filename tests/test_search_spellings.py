@@ -169,6 +169,15 @@ def test_traditional_and_simplified_chinese_find_each_other(server: Server, type
     assert labels(server, typed, kind) == wanted
 
 
+@pytest.mark.parametrize(("typed", "wanted"), [
+    ("기", ["김민수", "김민호"]), ("김미", ["김민수", "김민호"]),  # a syllable being typed (기 on its way to 김)
+    ("ㄱ", ["김민수", "김민호"]),                                # a letter alone, as a Korean keyboard first gives it
+    ("김민ㅅ", ["김민수"]), ("김민수", ["김민수"]), ("민호", ["김민호"]), ("수", ["김민수"]),
+])
+def test_a_korean_name_is_found_while_its_syllables_are_typed(server: Server, typed: str, wanted: list[str]) -> None:
+    assert sorted(labels(server, typed)) == wanted
+
+
 def test_a_name_typed_in_the_other_chinese_script_links_its_cluster(server: Server) -> None:
     assert ">陳國強</a>" in exact_clusters(server, "陈国强") and ">张学友</a>" in exact_clusters(server, "張學友")
 

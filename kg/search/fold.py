@@ -20,7 +20,9 @@ looked up agree by construction.
 - CJK (Han, kana, Hangul) runs are indexed by their characters and character bigrams, since they
   are written without spaces: "王小明" under 王, 小, 明, 王小, 小明; so are Thai, Lao, Myanmar and
   Khmer runs, by their units (a letter with the marks written on it, never split) and the units'
-  bigrams: "สุดา" under สุ, ด, า, สุด, ดา;
+  bigrams: "สุดา" under สุ, ด, า, สุด, ดา; and Hangul, as the letters (jamo) of each syllable, a
+  syllable one unit, so that the syllable a keyboard shows while it is typed (기 on the way to 김)
+  is the start of the one written;
 - other scripts (Greek, Cyrillic, Arabic, …) are tokens as written, folded as above.
 
 A query token is then matched as a prefix of an indexed token (kg.search.query), which gives
@@ -79,12 +81,15 @@ _WORD = re.compile(rf"\w[\w{_mark_ranges()}]*")
 _HOMONYM = re.compile(r"^\d{4}$")
 
 
-_CJK = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
                   "\U00020000-\U0002fa1f]")
 # the Southeast Asian scripts written without spaces between words: Thai, Lao, Myanmar (and its
 # extensions), Khmer (and its symbols); a word is not found inside a title or name unless they
 # are cut, as CJK is, into units (a letter with the marks written on it) and bigrams of units
-_SEGMENTED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\ua9e0-\ua9ff\uaa60-\uaa7f"
+# Hangul is folded to its letters (jamo: a syllable 김 is ᄀ ᅵ ᆷ), so that a syllable being typed
+# (기, on its way to 김) is the start of the one written; a unit is then a syllable's letters
+_SEGMENTED = "\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u19e0-\u19ff\ua9e0-\ua9ff\uaa60-\uaa7f"
+_HANGUL = re.compile("[\uac00-\ud7a3]+")
 _RUN = re.compile(f"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
                   f"\U00020000-\U0002fa1f{_SEGMENTED}]")
 # the marks after which the next letter is written under the one before, in one unit (Myanmar's
@@ -95,20 +100,26 @@ _STACKERS = frozenset("\u1039\u17d2")
 def _is_cjk(c: str) -> bool:
     o = ord(c)
     return (0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
-            or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F or 0x1100 <= o <= 0x11FF)
+            or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F)
 
 
 def _is_segmented(c: str) -> bool:
     """A letter or mark of a script written without spaces between words (Thai, Lao, Myanmar,
-    Khmer): not a digit, which stays in a word as any digit."""
+    Khmer) or a Hangul letter (jamo): not a digit, which stays in a word as any digit."""
     o = ord(c)
-    return (0x0E00 <= o <= 0x0EFF or 0x1000 <= o <= 0x109F or 0x1780 <= o <= 0x17FF or 0x19E0 <= o <= 0x19FF
+    return (0x0E00 <= o <= 0x0EFF or 0x1000 <= o <= 0x11FF or 0x1780 <= o <= 0x17FF or 0x19E0 <= o <= 0x19FF
             or 0xA9E0 <= o <= 0xA9FF or 0xAA60 <= o <= 0xAA7F) and unicodedata.category(c)[0] in "LM"
 
 
+def _joins(c: str) -> bool:
+    """A mark, or a Hangul vowel or final consonant: written on the unit before it."""
+    return unicodedata.category(c)[0] == "M" or 0x1160 <= ord(c) <= 0x11FF
+
+
 def is_unit(w: str) -> bool:
-    """Whether a word of `_words` is a unit of a run written without spaces (a CJK character, or
-    a Thai, Lao, Myanmar or Khmer letter with its marks), or the bigram of two: searched as CJK is."""
+    """Whether a word of `_words` is a unit of a run written without spaces (a CJK character, a
+    Thai, Lao, Myanmar or Khmer letter with its marks, a Hangul syllable's letters), or the bigram
+    of two: searched as CJK is."""
     return _is_cjk(w[0]) or _is_segmented(w[0])
 
 
@@ -127,7 +138,11 @@ def strip_marks(text: str, han: bool = True) -> str:
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     folded = unicodedata.normalize("NFC", "".join(
         c for c in text if not unicodedata.combining(c) or _spelling_mark(c))).translate(_LETTERS)
-    return folded.translate(_simplified()) if han and _CJK.search(folded) else folded
+    if han and _CJK.search(folded):
+        folded = folded.translate(_simplified())
+        if max(folded) >= "\uac00" and _HANGUL.search(folded):  # Hangul syllables as their letters
+            folded = _HANGUL.sub(lambda m: unicodedata.normalize("NFD", m.group()), folded)
+    return folded
 
 
 _SIMPLIFIED: dict[int, str] = {}
@@ -183,7 +198,7 @@ def _words(folded: str, segmented: bool = True) -> list[str]:
                 run = unit = ""
                 out.append(c)
             elif segmented and _is_segmented(c):
-                if unit and (stacked or unicodedata.category(c)[0] == "M"):
+                if unit and (stacked or _joins(c)):
                     unit += c
                 else:
                     out += [x for x in (run, unit) if x]
