@@ -1432,6 +1432,9 @@ def index_command(files: tuple[Path, ...], endpoint: str | None, output: Path, p
     )
     found: Any = report["search"]
     click.echo(f"search index: {found['names']:,} names, {found['papers']:,} titles -> {output / 'search.sqlite'}")
+    order: Any = report["cluster_order"]
+    click.echo(f"big clusters' order: {order['strict_keys']:,} name keys, {order['loose_keys']:,} loose keys, "
+               f"{order['papers']:,} papers")
 
 
 @main.group(cls=_Group)

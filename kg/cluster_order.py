@@ -177,7 +177,7 @@ _opened: weakref.WeakKeyDictionary[AdjacencyIndex, ClusterOrder | None] = weakre
 
 def cluster_order(index: AdjacencyIndex | None) -> ClusterOrder | None:
     """The precomputed clusters beside this co-authorship index (opened once per index), or None
-    when there are none (an older store, an index built by `kg index`, no index at all)."""
+    when there are none (an older store or `kg index` directory, no index at all)."""
     if index is None:
         return None
     if index not in _opened:

@@ -6,6 +6,12 @@ Both read three relations: the author rows (`?row a kg:AuthorRow`), kg:author (p
 kg:inCluster (row -> cluster), and write DIR/paths-index as a build writes it beside a store, so
 `--index DIR` (and a store generation) open the same way. Papers are numbered in IRI order, so the
 files do not depend on the order the triples came in.
+
+Then the predicates the search index and the big clusters' order are made of (names, titles, years,
+venues, name keys, labels, the identity graph's persons) are read into a store in memory, and
+DIR/search.sqlite and the big clusters' order (kg.cluster_order, in DIR/paths-index) are written
+from it as a build writes them, so that a big cluster's page over --endpoint URL --index DIR is a
+slice of its order, as over a store, not counted by the engine.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from kg.adjacency import INDEX, _finish, _group_pairs, _start
+from kg.adjacency import INDEX, AdjacencyIndex, _finish, _group_pairs, _start
 from kg.backend.paging import pages
 from kg.backend.remote import RemoteBackend
+from kg.cluster_order import build_cluster_order
 from kg.errors import InputError, KgError
 from kg.search.step import write_search
-from kg.terms import KG, RDF_TYPE
+from kg.terms import KG, RDF_TYPE, RDFS_LABEL
 
 PAGE = 5_000
 _AUTHOR, _IN_CLUSTER, _TYPE, _ROW = KG.author, KG.inCluster, RDF_TYPE, KG.AuthorRow
@@ -142,9 +149,9 @@ _PATTERNS = {
 
 
 def _pages(backend: RemoteBackend, what: str, page: int, progress: Callable[[str, int], None]) -> Iterator[list[str]]:
-    """The rows of one relation as flat lists of their IRIs (a name or title row: its IRI and text),
-    page by page (kg.backend.paging: LIMIT/OFFSET, checked against COUNT(*))."""
-    projection, pattern = _PATTERNS.get(what) or _search_pattern(what)
+    """The rows of one relation as flat lists of their IRIs, page by page (kg.backend.paging:
+    LIMIT/OFFSET, checked against COUNT(*))."""
+    projection, pattern = _PATTERNS[what]
     names = projection.replace("?", "").split()
     seen = 0
     for solutions in pages(backend, projection, pattern, page, what, _PREFIX):
@@ -153,8 +160,6 @@ def _pages(backend: RemoteBackend, what: str, page: int, progress: Callable[[str
             terms = [solution[n] for n in names]
             if all(isinstance(t, ox.NamedNode) for t in terms):
                 batch.append([t.value for t in terms if t is not None])
-            elif what not in _PATTERNS and isinstance(terms[0], ox.NamedNode) and isinstance(terms[1], ox.Literal):
-                batch.append([terms[0].value, terms[1].value])
         seen += len(solutions)
         progress(what, seen)
         yield [x for row in batch for x in row]
@@ -176,10 +181,14 @@ def from_endpoint(
     return relations
 
 
-# -- the search index (kg.search): the triples it is made of, into a store in memory
+# -- the search index (kg.search) and the big clusters' order (kg.cluster_order): the triples they
+# are made of, into a store in memory
 
 _SEARCH_PREDICATES = (KG.inCluster, KG.name, KG.title, KG.year, KG.publishedIn, KG.paper, KG.authorRow, KG.position,
-                      KG.personCount, KG.abstract)
+                      KG.personCount, KG.abstract,
+                      # and those the big clusters' order reads besides (the name keys, the clusters'
+                      # labels, the identity graph's probable persons)
+                      KG.nameKey, KG.looseNameKey, RDFS_LABEL, KG.probablePerson, KG.paperCount, KG.evidence)
 _SEARCH_LINES = re.compile(b"^[^\\n]*(?:" + b"|".join(re.escape(f"<{p}>".encode()) for p in _SEARCH_PREDICATES)
                            + b")[^\\n]*$", re.M)
 
@@ -193,35 +202,51 @@ def search_from_nquads(files: Iterable[Path]) -> ox.Store:
     """The triples the search index is made of, from N-Quads files, in a store in memory."""
     found = ox.Store()
     for path in files:
-        for block, _ in _blocks(path):
-            _load_search(path, block, found)
+        for block, lines_before in _blocks(path):
+            _load_search(path, block, lines_before, found)
     return found
 
 
-def _load_search(path: Path, block: bytes, found: ox.Store) -> None:
+def _load_search(path: Path, block: bytes, lines_before: int, found: ox.Store) -> None:
     matched = b"\n".join(m.group() for m in _SEARCH_LINES.finditer(block))
     if matched:
         try:
             found.bulk_load(input=matched + b"\n", format=ox.RdfFormat.N_QUADS)
-        except SyntaxError as e:
-            raise InputError(f"{path}: not N-Quads: {e}") from None
+        except SyntaxError:
+            # the parser's line is one of the lines picked out: find the file's line to name
+            for number, line in enumerate(block.split(b"\n"), lines_before + 1):
+                if _SEARCH_LINES.fullmatch(line):
+                    try:
+                        list(ox.parse(line + b"\n", format=ox.RdfFormat.N_QUADS))
+                    except SyntaxError as e:
+                        raise InputError(f"{path}:{number}: not N-Quads: {e}") from None
+            raise
 
 
 def search_from_endpoint(backend: RemoteBackend, page: int = PAGE,
                          progress: Callable[[str, int], None] | None = None) -> ox.Store:
-    """The same triples read from a SPARQL endpoint, a predicate at a time in pages of `page` rows."""
+    """The same triples read from a SPARQL endpoint, a predicate at a time in pages of `page` rows,
+    each object as the engine gave it (an IRI, or a literal with its datatype: a year an integer)."""
     report = progress or (lambda what, n: None)
     found = ox.Store()
     for predicate in _SEARCH_PREDICATES:
-        p = ox.NamedNode(predicate)
-        for flat in _pages(backend, predicate, page, report):
-            quads = []
-            for s, o in zip(flat[0::2], flat[1::2], strict=True):
-                obj = ox.NamedNode(o) if predicate in (KG.inCluster, KG.publishedIn, KG.paper, KG.authorRow) \
-                    else ox.Literal(o)
-                quads.append(ox.Quad(ox.NamedNode(s), p, obj))
+        for quads in _triples(backend, predicate, page, report):
             found.bulk_extend(quads)
     return found
+
+
+def _triples(backend: RemoteBackend, predicate: str, page: int,
+             progress: Callable[[str, int], None]) -> Iterator[list[ox.Quad]]:
+    """The triples of one predicate, page by page (kg.backend.paging), those whose subject is an IRI
+    and object an IRI or a literal (a blank node left out: the page is still a full one)."""
+    p = ox.NamedNode(predicate)
+    projection, pattern = _search_pattern(predicate)
+    seen = 0
+    for solutions in pages(backend, projection, pattern, page, predicate, _PREFIX):
+        seen += len(solutions)
+        progress(predicate, seen)
+        yield [ox.Quad(s, p, o) for s, o in ((r["s"], r["o"]) for r in solutions)
+               if isinstance(s, ox.NamedNode) and isinstance(o, (ox.NamedNode, ox.Literal))]
 
 
 def build(
@@ -239,5 +264,10 @@ def build(
     del relations
     triples = search_from_endpoint(backend, page, progress) if backend is not None else search_from_nquads(files)
     search = write_search(triples, out)
+    index = AdjacencyIndex(out / INDEX)
+    try:
+        order = build_cluster_order(triples, index)
+    finally:
+        index.close()
     return {**counts, "index": str(out / INDEX), "search": {k: v for k, v in search.items() if k != "seconds"},
-            "seconds": round(time.monotonic() - started, 3)}
+            "cluster_order": order, "seconds": round(time.monotonic() - started, 3)}

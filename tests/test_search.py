@@ -72,6 +72,7 @@ NFD_ZOE = unicodedata.normalize("NFD", "Zoë Núñez")
     ("王", "王小明"),
     ("山田太郎", "山田 太郎"),
     ("太郎", "山田 太郎"),
+    ("太郎 山", "山田 太郎"),                       # in another order, being typed: no bigram 郎山 asked
     ("Γεωργιος Παπαδοπουλος", "Γεώργιος Παπαδόπουλος"),  # Greek without its accents
     ("ΠΑΠΑΔΌΠΟΥΛΟΣ", "Γεώργιος Παπαδόπουλος"),
     ("иванов", "Сергей Иванов"),                    # Cyrillic
@@ -220,6 +221,30 @@ def test_an_index_written_before_the_spelled_out_keys_is_read(store: Path, tmp_p
         now.close()
 
 
+def test_an_index_of_format_3_is_asked_as_it_was_folded(tmp_path: Path) -> None:
+    """Before format 4 a Thai name was indexed as its words, not cut into units, and traditional
+    Chinese as written: a query asks such an index for the word typed, not for its units' bigrams,
+    and for the characters typed, so a served older store still finds them."""
+    from kg.search.write import create, finish
+
+    conn = create(tmp_path / "w.sqlite")
+    with conn:  # as format 3 wrote it
+        conn.execute("INSERT INTO names VALUES (1, 'c:somchai', 'สมชาย ใจดี', 'สมชาย ใจดี', 1, 1, 2020, 2020, NULL, 1)")
+        conn.execute("INSERT INTO names_fts(rowid, tokens) VALUES (1, 'สมชาย ใจดี')")
+        conn.execute("INSERT INTO names VALUES (2, 'c:chen', '陳國強', '陳國強', 1, 1, 2020, 2020, NULL, 1)")
+        conn.execute("INSERT INTO names_fts(rowid, tokens) VALUES (2, '陳 國 強 陳國 國強')")
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'format'")
+    finish(conn, tmp_path / "w.sqlite", tmp_path / SEARCH)
+    found = SearchIndex.open(tmp_path)
+    try:
+        assert [s.label for s in found.search("ใจดี", "name")] == ["สมชาย ใจดี"]
+        assert [s.label for s in found.search("ใจดี สม", "name")] == ["สมชาย ใจดี"]
+        assert [s.label for s in found.search("陳國", "name")] == ["陳國強"]
+        assert [s.label for s in found.exact("陳國強")] == ["陳國強"]
+    finally:
+        found.close()
+
+
 def test_kg_search_text_and_json(store: Path) -> None:
     run = [sys.executable, "-m", "kg", "search", "--store", str(store)]
     text = subprocess.run([*run, "gonzalez j"], capture_output=True, text=True, check=True).stdout
@@ -284,9 +309,10 @@ def test_an_initial_and_a_whole_word_find_the_name_that_fits_them_best(tmp_path:
     ("Иван Пет", "Иван Петров", "Иван С. Петров", ["Иван Петров", "Иван С. Петров"]),
     ("Νίκος Παπα", "Νίκος Παπαδόπουλος", "Νίκος Γ. Παπαδόπουλος", ["Νίκος Παπαδόπουλος", "Νίκος Γ. Παπαδόπουλος"]),
     ("محمد عل", "محمد علي", "محمد حسن علي", ["محمد علي", "محمد حسن علي"]),
-    # CJK is searched by character pairs: "王 伟" is the pair 王伟, which only the name without the middle
-    # character holds
-    ("王 伟", "王 伟华", "王 小 伟华", ["王 伟华"]),
+    # CJK is searched by characters and character pairs, a typed space parting words as in any script:
+    # "王 伟" is 王 and 伟, in any order, which both names hold; the one without the middle character first
+    ("王 伟", "王 伟华", "王 小 伟华", ["王 伟华", "王 小 伟华"]),
+    ("王伟", "王 伟华", "王 小 伟华", ["王 伟华"]),  # typed without the space: the pair 王伟
 ])
 def test_a_name_typed_whole_but_its_last_word_comes_before_the_same_with_more_words(
         tmp_path: Path, typed: str, exact: str, longer: str, wanted: list[str]) -> None:

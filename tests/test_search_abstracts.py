@@ -134,6 +134,11 @@ def test_snippets_are_cut_at_words_around_the_first_match() -> None:
     assert cut[:-1].split()[-1] in text.split()
     assert snippet("short one", query_terms("none")) == "short one"
     assert snippet("本文研究光合作用的效率。" + "很长" * 100, query_terms("效率")).startswith("本文研究光合作用的效率")
+    # a word in a run without spaces, typed in the other Chinese script or inside Thai: the snippet is around it
+    long = "本文提出一種新的方法。" * 30 + "我們研究知識圖譜的構建。" + "其他內容。" * 30
+    assert "知識圖譜" in snippet(long, query_terms("知识图谱"))
+    thai = "งานนี้ศึกษาการทดลองหลายแบบ" * 12 + "การเรียนรู้ของเครื่อง" + "อื่นๆ" * 40
+    assert "เรียนรู้" in snippet(thai, query_terms("เรียนรู้"))
 
 
 _POOL = ["Zürich", "zurich", "Théorie", unicodedata.normalize("NFD", "Théorie"), "φωτοσύνθεση", "ΦΩΤΟΣΎΝΘΕΣΗ",

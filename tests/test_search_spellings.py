@@ -7,6 +7,9 @@ one of its words came earlier in the title, and a paper without a title found by
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterator
 from csv import DictReader
@@ -48,11 +51,15 @@ def many_j_wangs(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("search-spellings")
-    store = tmp / "store"
-    kg.build([LETTERS, HOMONYMS, PHRASES, UNTITLED, many_j_wangs(tmp / "wangs.xml")], store)
-    with running(store, "--workers", "1", log=tmp / "serve.log") as s:
+    kg.build([LETTERS, HOMONYMS, PHRASES, UNTITLED, many_j_wangs(tmp / "wangs.xml")], tmp / "store")
+    return tmp / "store"
+
+
+@pytest.fixture(scope="module")
+def server(store: Path) -> Iterator[Server]:
+    with running(store, "--workers", "1", log=store.parent / "serve.log") as s:
         yield s
 
 
@@ -71,22 +78,43 @@ def labels(server: Server, q: str, kind: str = "name") -> list[str]:
     ("Lukasz Kaiser", "Łukasz Kaiser"),                                         # Polish ł
     ("isik ozdemir", "Işık Özdemir"), ("Ilker Yildiz", "İlker Yıldız"),         # Turkish dotless ı, dotted İ
     ("Dorde Dokovic", "Đorđe Đoković"),                                         # đ
+    ("Djordje Djokovic", "Đorđe Đoković"), ("djok", "Đorđe Đoković"),           # đ as "dj", as in English text
     ("Thor Gudmundsson", "Þór Guðmundsson"),                                    # Icelandic þ and ð
     ("Aesa Loewe", "Æsa Lœwe"),                                                 # ligatures æ and œ
     ("Aasa", "Åsa Ångström"), ("angstrom", "Åsa Ångström"),                     # å as a and as aa
+    ("Ali Mammadov", "Əli Məmmədov"), ("memmedov", "Əli Məmmədov"),             # Azerbaijani ə as a and as e
+    ("Danjuma Kasim", "Ɗanjuma Ƙasim"), ("Kofi Osei", "Kɔfi Osɛi"),            # Hausa's hooked letters, Akan's ɔ ɛ
     ("Søren", "Søren Kierkegaard"), ("ŁUKASZ", "Łukasz Kaiser"),                # and as written
     ("علي رضايي", "علی رضایی"),                  # Persian yeh typed on an Arabic keyboard
     ("محمود كريمي", "محـمود کریمی"),             # a tatweel in the name, Persian keheh
     ("كريمي", "محـمود کریمی"),
+    ("فاطمه", "فاطمة الزهراء"), ("فاطمة", "فاطمة الزهراء"),   # teh marbuta typed as heh
 ])
 def test_a_letter_nfkd_keeps_whole_is_found_as_typed_on_a_plain_keyboard(server: Server, typed: str,
                                                                         wanted: str) -> None:
     assert labels(server, typed)[:1] == [wanted]
 
 
+def test_kg_search_finds_such_letters_as_typed(store: Path) -> None:
+    """The same through a `kg search` process: đ typed as "dj", and the name in NFD."""
+    for q in ("Djordje Djokovic", unicodedata.normalize("NFD", "đorđe Đoković")):
+        out = subprocess.run([sys.executable, "-m", "kg", "search", q, "--store", str(store), "--kind", "name",
+                              "--format", "json"], capture_output=True, text=True, check=True).stdout
+        assert [r["label"] for r in json.loads(out)["results"]] == ["Đorđe Đoković"], q
+
+
+@pytest.mark.parametrize(("typed", "wanted"), [
+    ("Said Nuri", "Saʿīd Nūrī"), ("sa'id", "Saʿīd Nūrī"), ("Saʿīd", "Saʿīd Nūrī"),  # romanised Arabic's ʿayn
+    ("Liliuokalani", "Liliʻuokalani Kealoha"), ("lili'u", "Liliʻuokalani Kealoha"),  # the Hawaiian ʻokina
+])
+def test_a_modifier_letter_apostrophe_is_an_apostrophe(server: Server, typed: str, wanted: str) -> None:
+    assert labels(server, typed) == [wanted]
+
+
 def test_a_title_with_such_letters_is_found_as_typed(server: Server) -> None:
     assert labels(server, "orsted lodz", "paper") == ["Ørsted and Łódź: a Study."]
     assert labels(server, "aero coeur", "paper") == ["Ærø and Cœur."]
+    assert labels(server, "ozbekiston quran", "paper") == ["Oʻzbekiston and the Qurʾān."]
 
 
 @pytest.mark.parametrize(("typed", "wanted"), [
@@ -102,6 +130,56 @@ def test_a_title_with_such_letters_is_found_as_typed(server: Server) -> None:
 ])
 def test_a_vowel_sign_is_part_of_its_word(server: Server, typed: str, wanted: list[str]) -> None:
     assert sorted(labels(server, typed)) == sorted(wanted)
+
+
+THAI = "การเรียนรู้ของเครื่องสำหรับกราฟความรู้"  # "machine learning for knowledge graphs", no spaces
+THREE = "ການຮຽນຮູ້ຂອງເຄື່ອງ / ការរៀនម៉ាស៊ីន / စက်သင်ယူမှု"  # the same in Lao, Khmer and Myanmar
+
+
+@pytest.mark.parametrize(("typed", "wanted"), [
+    ("เรียนรู้", [THAI]), ("ความรู้", [THAI]), ("กราฟ", [THAI]),   # words inside the title: learn, knowledge, graph
+    ("เรียนร", [THAI]), ("กราฟ เครื่อง", [THAI]),                # a word being typed; two words, in any order
+    ("ເຄື່ອງ", [THREE]), ("ម៉ាស៊ីន", [THREE]), ("သင်ယူ", [THREE]),  # Lao "machine", Khmer "machine", Myanmar "learn"
+    ("เครื่อง", [THAI]), ("สุดา", []), ("ครื", [THAI]),           # a unit's marks are its own: not ค + ร + ื
+    ("คร", [THAI]), ("ครู", []),
+])
+def test_a_word_inside_a_title_written_without_spaces_is_found(server: Server, typed: str,
+                                                                 wanted: list[str]) -> None:
+    assert labels(server, typed, "paper") == wanted
+
+
+@pytest.mark.parametrize(("typed", "wanted"), [
+    ("ใจดี สมชาย", ["สมชาย ใจดี"]), ("ใจดี สม", ["สมชาย ใจดี"]),  # Thai surname first, the given name being typed
+    ("ดี", ["สมชาย ใจดี", "สุดา ใจดี"]),      # a part of a word: Thai writes none apart
+    ("ວົງ", ["ສົມພອນ ວົງສາ"]), ("ງສາ", ["ສົມພອນ ວົງສາ"]), ("ចាន់", ["សុខ ចាន់"]), ("ကျော်", ["အောင် ကျော်"]),
+])
+def test_a_name_written_without_spaces_is_found_by_its_parts(server: Server, typed: str, wanted: list[str]) -> None:
+    assert sorted(labels(server, typed)) == sorted(wanted)
+
+
+@pytest.mark.parametrize(("typed", "kind", "wanted"), [
+    ("陈国强", "name", ["陳國強"]), ("陈国", "name", ["陳國強"]),  # simplified finds traditional
+    ("陳國強", "name", ["陳國強"]),
+    ("張學友", "name", ["张学友"]), ("学友", "name", ["张学友"]),  # and the other way round
+    ("知识图谱", "paper", ["知識圖譜的構建"]), ("图谱 构建", "paper", ["知識圖譜的構建"]),
+    ("陈学", "name", []),  # no such pair
+])
+def test_traditional_and_simplified_chinese_find_each_other(server: Server, typed: str, kind: str,
+                                                            wanted: list[str]) -> None:
+    assert labels(server, typed, kind) == wanted
+
+
+@pytest.mark.parametrize(("typed", "wanted"), [
+    ("기", ["김민수", "김민호"]), ("김미", ["김민수", "김민호"]),  # a syllable being typed (기 on its way to 김)
+    ("ㄱ", ["김민수", "김민호"]),                                # a letter alone, as a Korean keyboard first gives it
+    ("김민ㅅ", ["김민수"]), ("김민수", ["김민수"]), ("민호", ["김민호"]), ("수", ["김민수"]),
+])
+def test_a_korean_name_is_found_while_its_syllables_are_typed(server: Server, typed: str, wanted: list[str]) -> None:
+    assert sorted(labels(server, typed)) == wanted
+
+
+def test_a_name_typed_in_the_other_chinese_script_links_its_cluster(server: Server) -> None:
+    assert ">陳國強</a>" in exact_clusters(server, "陈国强") and ">张学友</a>" in exact_clusters(server, "張學友")
 
 
 def pages(server: Server, q: str, limit: int) -> list[str]:
@@ -177,6 +255,8 @@ def exact_clusters(server: Server, q: str) -> str:
 @pytest.mark.parametrize(("typed", "wanted"), [
     ("Hans Mueller", "Hans Müller"), ("mueller hans", "Hans Müller"), ("Hans Muller", "Hans Müller"),
     ("Soeren Kierkegaard", "Søren Kierkegaard"), ("Aasa Aangstroem", "Åsa Ångström"),
+    ("Djordje Djokovic", "Đorđe Đoković"), ("Dorde Dokovic", "Đorđe Đoković"),
+    ("Eli Memmedov", "Əli Məmmədov"), ("Ali Mammadov", "Əli Məmmədov"),
 ])
 def test_a_name_typed_with_its_umlauts_spelled_out_links_its_cluster(server: Server, typed: str, wanted: str) -> None:
     assert f">{wanted}</a>" in exact_clusters(server, typed)

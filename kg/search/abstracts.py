@@ -15,7 +15,7 @@ import unicodedata
 import zlib
 from functools import lru_cache
 
-from kg.search.fold import _is_cjk, index_tokens, strip_marks
+from kg.search.fold import index_tokens, is_unit, strip_marks
 
 WORDS = 200  # words of an abstract indexed and kept for its snippet
 SNIPPET = 160  # characters of a snippet at most (without its ellipses)
@@ -53,10 +53,10 @@ _FOLDED = _Folded()
 
 @lru_cache(maxsize=256)
 def _starts(terms: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
-    """A word beginning with any spelling of a term (a CJK term anywhere in a run of CJK: each
-    character is a word there)."""
+    """A word beginning with any spelling of a term (a CJK, Thai, Lao, Myanmar or Khmer term
+    anywhere in a run of them: each character, or letter with its marks, is a word there)."""
     alts = sorted({a for alts in terms for a in alts}, key=len, reverse=True)
-    return re.compile("|".join(("" if _is_cjk(a[0]) else r"(?<![^\W_])") + re.escape(a) for a in alts))
+    return re.compile("|".join(("" if is_unit(a) else r"(?<![^\W_])") + re.escape(a) for a in alts))
 
 
 def first_match(text: str, terms: list[tuple[str, ...]]) -> int:
@@ -113,4 +113,6 @@ def _at(word: re.Match[str], terms: list[tuple[str, ...]]) -> int | None:
     hit = next((a for alts in terms for a in alts if any(t.startswith(a) for t in tokens)), None)
     if hit is None:
         return None
-    return word.start() + max(word.group().find(hit), 0)  # CJK is written without spaces: its characters
+    # CJK and Thai are written without spaces: where the term's characters are, found in the word
+    # folded character by character (a traditional character is its simplified one there, as in the term)
+    return word.start() + max(word.group().translate(_FOLDED).find(hit), 0)

@@ -124,6 +124,8 @@ class SearchIndex:
             raise SearchUnavailable(f"{path}: search index format {got and got[0]}, not one of {', '.join(FORMATS)}")
         self.path = path
         self.abstracts = got[0] != "1"  # format 1: titles only
+        # before format 4: a Thai, Lao, Myanmar or Khmer run one word, traditional Chinese as written
+        self._current = got[0] not in ("1", "2", "3")
         spelled = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'spelled'").fetchone() is not None
         self._exact = ("SELECT id FROM names WHERE key = ?1 UNION SELECT id FROM spelled WHERE key = ?1"
                        if spelled else "SELECT id FROM names WHERE key = ?1")  # one written before the table: none
@@ -153,7 +155,7 @@ class SearchIndex:
     def first(self, text: str, kind: Kind, wanted: int) -> list[Suggestion]:
         """The first `wanted` results (at most MAX_PAGE pages of MAX_LIMIT, and one more)."""
         wanted = max(1, min(wanted, MAX_PAGE * MAX_LIMIT + 1))
-        terms = query_terms(text)
+        terms = query_terms(text, self._current)
         if not terms:
             return []
         found: list[Suggestion] = []
@@ -165,7 +167,7 @@ class SearchIndex:
 
     def exact(self, text: str, limit: int = 5) -> list[Suggestion]:
         """The name clusters whose name is `text` as a name (folded, in any order, a homonym number
-        dropped, umlauts, ß, ø and å as written or spelled out: kg.search.fold.name_keys), most
+        dropped, umlauts, ß, ø, å, đ and ə as written or spelled out: kg.search.fold.name_keys), most
         papers first."""
         ids = self._exact_ids(clean(text), limit)
         if not ids:
@@ -177,7 +179,7 @@ class SearchIndex:
 
     def _exact_ids(self, text: str, limit: int) -> list[int]:
         """The names whose key is one of the text's (kg.search.fold.name_keys), in rank order."""
-        keys = name_keys(text)
+        keys = name_keys(text, self._current)
         if len(keys) == 1:
             return [r[0] for r in self._conn.execute(f"{self._exact} ORDER BY id LIMIT ?2", (keys[0], limit))]
         return sorted({r[0] for key in keys for r in self._conn.execute(

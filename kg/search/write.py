@@ -40,10 +40,11 @@ SEARCH = "search.sqlite"
 _json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False) without a new encoder each call
 # 2: with abstracts; 3: names and titles folded as kg.search.fold has since (the letters NFKD keeps
 # whole, the Brahmic vowel signs in their word, Persian letters as Arabic, a CJK run one word of a
-# name key, a title's words in order) and the spelled-out keys. Formats 1 and 2 are read too, their
-# names and titles as they were folded then (docs/search.md).
-FORMAT = 3
-FORMATS = ("1", "2", "3")
+# name key, a title's words in order) and the spelled-out keys; 4: Thai, Lao, Myanmar and Khmer
+# runs cut into units and their bigrams (as CJK), đ also spelled out as "dj". Formats 1 to 3 are
+# read too, their names and titles as they were folded then (docs/search.md).
+FORMAT = 4
+FORMATS = ("1", "2", "3", "4")
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -150,7 +151,7 @@ def add_names(conn: sqlite3.Connection, names: Iterable[NameDoc]) -> int:
         conn.executemany("INSERT INTO names_fts(rowid, tokens) VALUES (?, ?)",
                          ((k, " ".join(dict.fromkeys(t for name in n.names for t in index_tokens(name))))
                           for k, n in enumerate(ordered, 1)))
-        # a name with umlauts, ß, ø or å also under its key with them spelled out ("Hans Müller" is
+        # a name with umlauts, ß, ø, å, đ or ə also under its key with them spelled out ("Hans Müller" is
         # "hans mueller" too): typed so, it is still the name's exact match
         conn.executemany("INSERT INTO spelled VALUES (?, ?)",
                          ((key, k) for k, n in enumerate(ordered, 1) for key in name_keys(n.names[0])[1:]))
