@@ -129,6 +129,15 @@ def _number(request: Request, param: str, default: int, high: int) -> int | None
     return int(given) if given.isdigit() and 1 <= int(given) <= high else None
 
 
+def _flag(request: Request, param: str) -> bool | None:
+    """A true-or-false query parameter (as the API reads it: true, 1, yes; false, 0, no, empty or
+    absent); None when it is anything else."""
+    given = request.query_params.get(param, "").lower()
+    if given in ("true", "1", "yes"):
+        return True
+    return False if given in ("false", "0", "no", "") else None
+
+
 def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -155,12 +164,15 @@ class Pages:
         page, page_size = _number(request, "page", 1, 10**9), _number(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
         if page is None or page_size is None:
             return self.error(request, 400, f"page must be a number from 1, page_size from 1 to {MAX_PAGE_SIZE}")
+        loose = _flag(request, "loose")
+        if loose is None:
+            return self.error(request, 400, "loose must be true or false")
         variant = f"page {request.url.path}?{request.url.query}"
         ready, headers = self.site.ready_page(request, variant)
         if ready is not None:
             return ready
         pairs = request.query_params.get("pairs", "") in ("true", "1")
-        result = await self.site.call("cluster", name=name, page=page, page_size=page_size, pairs=pairs)
+        result = await self.site.call("cluster", name=name, loose=loose, page=page, page_size=page_size, pairs=pairs)
         if result.status != 200:
             return self.error(request, result.status, result_message(result))
         data = result.data.to_json()
@@ -170,10 +182,10 @@ class Pages:
             return self.site.keep(variant, answer, "Content-Security-Policy")
         await self.name_venues(data)
         status = 200 if data["rows"] else 404
-        size = "" if page_size == PAGE_SIZE else f"&page_size={page_size}"
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k in ("page_size", "loose") and v]
         pager = {
-            "previous": f"?page={page - 1}{size}" if page > 1 else None,
-            "next": f"?page={page + 1}{size}" if result.data.next_page is not None else None,
+            "previous": "?" + urlencode([("page", str(page - 1)), *kept]) if page > 1 else None,
+            "next": "?" + urlencode([("page", str(page + 1)), *kept]) if result.data.next_page is not None else None,
             "first": (page - 1) * page_size + 1,
             "last": (page - 1) * page_size + len(data["papers"]),
         }
