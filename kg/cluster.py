@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -87,8 +88,9 @@ def answer_json(value: Any) -> bytes:
 
 def display_name(label: object, name: str) -> str:
     """A cluster's display label: its cluster node's label when it has one, else the name as it was
-    asked, its white space collapsed."""
-    return str(label) if label else " ".join(name.split())
+    asked, composed (NFC: the same label whether it was typed composed or decomposed) and its white
+    space collapsed."""
+    return str(label) if label else " ".join(unicodedata.normalize("NFC", name).split())
 
 
 def cluster(
