@@ -195,7 +195,7 @@ class Api:
             answer = Response(data.body.replace(b"<", b"\\u003c"), 200, headers, media_type="application/json")
         else:
             answer = json_response(data, 200, headers)
-        return self.site.keep(variant, answer, "Link")
+        return self.site.keep(request, variant, answer, "Link")
 
     async def clusters(self, request: Request) -> Response:
         from kg.cluster_page import MAX_PAGE_SIZE, PAGE_SIZE

@@ -131,7 +131,8 @@ class Linked:
         query = f"?page={page}" if page > 1 else ""
         headers = {"Vary": "Accept", "Content-Location": f"{name}{fmt.suffix}{query}",
                    "Link": _alternate(name, query, fmt)}
-        not_modified, cache = self.site.conditional(request, f"{iri}|{fmt.name}|{page}")
+        variant = f"{iri}|{fmt.name}|{page}"
+        not_modified, cache = self.site.conditional(request, variant)
         if not_modified is not None:
             not_modified.headers.update(headers)
             return not_modified
@@ -158,12 +159,12 @@ class Linked:
             data: dict[str, Any] = result.data
             if data["resource"]["kind"] == "cluster":
                 return await self.pages.cluster_page(request, data["resource"]["label"])
-            response = self.pages.resource(request, data, headers)
-            return response
+            return self.site.validated(request, variant, self.pages.resource(request, data, headers))
         if fmt is JSON_LD:
-            return json_response({"@context": self.context_url(request), "@graph": result.data}, 200,
-                                 headers | {"Content-Type": JSON_LD.media_type})
-        return Response(result.body, 200, headers, media_type=fmt.content_type)
+            return self.site.validated(request, variant, json_response(
+                {"@context": self.context_url(request), "@graph": result.data}, 200,
+                headers | {"Content-Type": JSON_LD.media_type}))
+        return self.site.validated(request, variant, Response(result.body, 200, headers, media_type=fmt.content_type))
 
     async def ontology(self, request: Request) -> Response:
         given = request.query_params.get("format")

@@ -179,7 +179,7 @@ class Pages:
         if pairs:
             answer = render("pairs.html", 200 if data["rows"] else 404, headers, c=data, **self.context(request),
                             **pair_rows(data))
-            return self.site.keep(variant, answer, "Content-Security-Policy")
+            return self.site.keep(request, variant, answer, "Content-Security-Policy")
         await self.name_venues(data)
         status = 200 if data["rows"] else 404
         kept = [(k, v) for k, v in request.query_params.multi_items() if k in ("page_size", "loose") and v]
@@ -191,7 +191,7 @@ class Pages:
         }
         answer = render("cluster.html", status, headers, c=data, chart=year_chart(data["years"]), pager=pager,
                         **self.context(request))
-        return self.site.keep(variant, answer, "Content-Security-Policy")
+        return self.site.keep(request, variant, answer, "Content-Security-Policy")
 
     async def name_venues(self, data: dict[str, Any]) -> None:
         """A cluster page's venues as every page names them (two venues "SoCC" told apart, kg.bibliography)
@@ -245,7 +245,7 @@ class Pages:
         answer = render("home.html", 200, headers, stats=shown["stats"], names=shown["names"], **self.context(request))
         if shown.get("failed"):  # a page without its examples: not kept for the whole build
             return self.site.passing(answer)
-        return self.site.keep(variant, answer, "Content-Security-Policy")
+        return self.site.keep(request, variant, answer, "Content-Security-Policy")
 
     async def search(self, request: Request) -> Response:
         """The results page over the search index (kg.search): names, then papers, paged as
@@ -283,7 +283,7 @@ class Pages:
         }
         answer = render("search.html", 200, headers, form=form, found=found, exact=exact, pager=pager, message=None,
                         **ctx)
-        return self.site.keep(variant, answer, "Content-Security-Policy")
+        return self.site.keep(request, variant, answer, "Content-Security-Policy")
 
     async def named_cluster(self, q: str) -> list[str]:
         """The name cluster of exactly `q`, when the search index cannot name it: a name without a word
@@ -355,7 +355,7 @@ class Pages:
                     for text, name in zip(avoid, named, strict=True)]
         answer = render("path.html", 200, headers, form=form, result=data, pictures=pictures, avoiding=avoiding,
                         message=None, **ctx)
-        return self.site.keep(variant, answer, "Content-Security-Policy")
+        return self.site.keep(request, variant, answer, "Content-Security-Policy")
 
     def resource(self, request: Request, data: dict[str, Any], headers: dict[str, str]) -> Response:
         r = data["resource"]
