@@ -37,6 +37,7 @@ from kg.server.web import (
     ascii_url,
     error,
     error_from,
+    integer,
     json_response,
     moved,
     public_url,
@@ -76,9 +77,10 @@ class Linked:
         if given_name is not None and given is None:
             return error(400, f"format: must be one of {names(LINKED)}, not {given_name!r}")
         page_text = request.query_params.get("page", "1")
-        if not page_text.isdigit() or not 1 <= int(page_text) <= 1_000_000:
+        page_n = integer(page_text)
+        if page_n is None or not 1 <= page_n <= 1_000_000:
             return error(400, f"page: must be a positive integer, not {page_text!r}")
-        page = int(page_text)
+        page = page_n
         tries: list[tuple[str, Format | None]] = []
         suffixed = by_suffix(path, LINKED)
         if suffixed is not None and suffixed.suffix and len(path) > len(suffixed.suffix) + 1:

@@ -22,6 +22,7 @@ from kg.server.web import (
     BadRequest,
     Site,
     has_control,
+    integer,
     moved,
     raw_path,
     result_message,
@@ -126,7 +127,8 @@ def _number(request: Request, param: str, default: int, high: int) -> int | None
     given = request.query_params.get(param, "")
     if given == "":
         return default
-    return int(given) if given.isdigit() and 1 <= int(given) <= high else None
+    n = integer(given)
+    return n if n is not None and 1 <= n <= high else None
 
 
 def _flag(request: Request, param: str) -> bool | None:
@@ -310,8 +312,9 @@ class Pages:
         by = form["by"] if form["by"] in ("author", "cluster") else None
         hops, alternatives, avoid = form["max_hops"], form["alternatives"], form["avoid"]
         too_long = any(len(x) > MAX_NAME or not x.strip() for x in (form["from"], form["to"], *avoid))
-        bad_alternatives = alternatives != "" and not (alternatives.isdigit() and 1 <= int(alternatives) <= 20)
-        if (by is None or not hops.isdigit() or not 0 <= int(hops) <= 12 or too_long or bad_alternatives
+        hops_n, alternatives_n = integer(hops), integer(alternatives)
+        bad_alternatives = alternatives != "" and not (alternatives_n is not None and 1 <= alternatives_n <= 20)
+        if (by is None or hops_n is None or not 0 <= hops_n <= 12 or too_long or bad_alternatives
                 or len(avoid) > 50):
             message = (f"by must be author or cluster, max_hops from 0 to 12, alternatives from 1 to 20, at most 50 "
                        f"to avoid, names at most {MAX_NAME} characters")
@@ -320,10 +323,10 @@ class Pages:
         ready, headers = self.site.ready_page(request, variant)
         if ready is not None:
             return ready
-        result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=int(hops), all=False,
+        result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=hops_n, all=False,
                                       limit=1, timeout=max(0.1, self.site.config.timeout - 1), avoid=tuple(avoid),
                                       strongest=form["strongest"],
-                                      alternatives=int(alternatives) if alternatives else None,
+                                      alternatives=alternatives_n,
                                       base=self.site.base)
         if result.status == 301:  # an end given by a merged id: the same page with its survivor
             return moved(request, self.site.base, raw_path(request), result.data["moved"])

@@ -50,6 +50,15 @@ def has_control(text: str) -> bool:
     return any(ord(c) < 32 for c in text)
 
 
+def integer(text: str) -> int | None:
+    """`text` as an integer as the API reads one (int(): decimal digits of any script, a sign, spaces
+    around), None when it is not one. str.isdigit() is no test: "²" passes it and int() refuses it."""
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
 def _dots(segment: str) -> bool:
     """Whether a browser takes this path segment as "." or ".." (WHATWG: %2E in any case counts)."""
     return segment.lower().replace("%2e", ".") in (".", "..")
