@@ -206,7 +206,7 @@ def test_the_cluster_page_honours_loose_as_the_api_does(scripts_server: Server, 
         page = session.get(f"{scripts_server.url}/clusters/Jurgen%20Becker?loose=true&page_size=1", timeout=30)
         assert page.status_code == 200, page.text[:300]
         check_page(page.text, "Jurgen Becker", want)
-        assert "Loose author name cluster" in page.text
+        assert "Loose author name cluster" in page.text and "<title>Jurgen Becker (loose cluster) · kg" in page.text
         key = LOOSE_KEY.search(page.text)
         assert key is not None and html.unescape(key.group(1)) == "jurgen becker"
         exact = EXACT_LINK.search(page.text)
