@@ -246,6 +246,40 @@ def test_a_decomposed_request_answers_as_the_composed_one(name: str, scripts_ser
                 assert answers[0]["name"] == " ".join(nfc.split())
 
 
+def test_a_forged_host_never_reaches_another_clients_links(scripts_server: Server) -> None:
+    """An API answer's `next` (and its Link header) names the origin the request came for; the page
+    cache kept one answer per path whatever the Host, so one request with `Host: evil.example` put
+    evil.example's links into everyone's answers for the whole build."""
+    path = f"/api/clusters/{quote('Ana 🌍 Silva', safe='')}?page_size=1"
+    forged = requests.get(scripts_server.url + path, headers={"Host": "evil.example"}, timeout=30)
+    assert forged.json()["next"].startswith("http://evil.example/")  # its own links, for its own Host
+    for _ in range(2):
+        r = requests.get(scripts_server.url + path, timeout=30)
+        assert r.status_code == 200
+        assert r.json()["next"].startswith(scripts_server.url + "/api/clusters/"), r.json()["next"]
+        assert "evil" not in r.headers["link"]
+
+
+def test_the_links_of_a_page_follow_the_path_it_was_asked_by(scripts_server: Server) -> None:
+    """"100% Zoë / Ünal?#" asked with its "/" as %2F and as a slash: two paths of different depths to
+    one page, whose links are relative to the root ("../" or "../../"). The page cache kept the page
+    of the first path asked for both, so every link of the second was off by one level."""
+    encoded = quote("100% Zoë / Ünal?#", safe="")
+    raw = quote("100% Zoë / Ünal?#", safe="/")
+    assert encoded.count("%2F") == 1 and raw.count("/") == 1
+    with requests.Session() as session:
+        for query in ("", "?pairs=true"):
+            for path in (encoded, raw):  # the shallow path first: its page kept, then the deeper one
+                url = f"{scripts_server.url}/clusters/{path}{query}"
+                page = session.get(url, timeout=30)
+                assert page.status_code == 200
+                links = {html.unescape(h) for h in re.findall(r'href="([^"]*)"', page.text) if "clusters" in h}
+                assert links
+                for link in links:
+                    r = session.get(urljoin(url, link), timeout=30)
+                    assert r.status_code == 200, (url, link, r.status_code)
+
+
 # -- every name of the recorded dblp and OpenAlex files
 
 

@@ -169,13 +169,13 @@ class Api:
             fmt = _format(request)
         except BadRequest as e:
             return error(400, str(e), as_json=True)
-        variant = f"{request.url.path}?{request.url.query}|{fmt.name}"
+        variant = f"{raw_path(request)}?{request.url.query}|{fmt.name}"  # the path as sent: its `next` link keeps it
         not_modified, headers = self.site.conditional(request, variant)
         headers["Vary"] = "Accept"
         if not_modified is not None:
             not_modified.headers["Vary"] = "Accept"
             return not_modified
-        cached = self.site.from_page_cache(variant, headers)
+        cached = self.site.from_page_cache(request, variant, headers)
         if cached is not None:
             request.scope["kg.note"] = f"api {call} cached"
             return cached

@@ -169,7 +169,7 @@ class Pages:
         loose = _flag(request, "loose")
         if loose is None:
             return self.error(request, 400, "loose must be true or false")
-        variant = f"page {request.url.path}?{request.url.query}"
+        variant = f"page {raw_path(request)}?{request.url.query}"
         ready, headers = self.site.ready_page(request, variant)
         if ready is not None:
             return ready
@@ -267,7 +267,7 @@ class Pages:
             args = search_args(params, paged=True, default_limit=PAGE_RESULTS)
         except BadRequest as e:
             return render("search.html", 400, form=form, found=None, message=str(e), **ctx)
-        variant = f"page {request.url.path}?{request.url.query}"
+        variant = f"page {raw_path(request)}?{request.url.query}"
         ready, headers = self.site.ready_page(request, variant)
         if ready is not None:
             return ready
@@ -319,7 +319,7 @@ class Pages:
             message = (f"by must be author or cluster, max_hops from 0 to 12, alternatives from 1 to 20, at most 50 "
                        f"to avoid, names at most {MAX_NAME} characters")
             return render("path.html", 400, form=form, result=None, pictures=[], avoiding=[], message=message, **ctx)
-        variant = f"page {request.url.path}?{request.url.query}"
+        variant = f"page {raw_path(request)}?{request.url.query}"
         ready, headers = self.site.ready_page(request, variant)
         if ready is not None:
             return ready

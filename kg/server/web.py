@@ -158,11 +158,17 @@ class Site:
         """A library call of kg.server.calls in a worker, under --timeout (503 past it)."""
         return await self.host.run(Job("call", name, args=args))
 
-    def from_page_cache(self, variant: str, headers: dict[str, str]) -> Response | None:
+    def cache_key(self, request: Request, variant: str) -> str:
+        """The page cache's key of this request's variant: with the origin its absolute links name
+        (public_url: the base IRI's, or the request's own scheme and Host), so that a request with a
+        forged Host cannot put its links (an API answer's `next`) into the answers of everyone else."""
+        return f"{variant}|{public_url(request, self.base, '')}"
+
+    def from_page_cache(self, request: Request, variant: str, headers: dict[str, str]) -> Response | None:
         """The cached answer of this variant for the active build (kg.server.page_cache), or None."""
         if self.config.updates or not self.build().tag:  # nothing kept for a remote engine without a version
             return None
-        found = self.page_cache.get(self.build().tag, variant)
+        found = self.page_cache.get(self.build().tag, self.cache_key(request, variant))
         if found is None:
             headers["X-KG-Cache"] = "miss"
             return None
@@ -175,7 +181,8 @@ class Site:
         if response.status_code == 200 and not self.config.updates and self.build().tag:
             media = response.headers.get("content-type", "application/octet-stream")
             kept = tuple((k, response.headers[k]) for k in extra if k in response.headers)
-            self.page_cache.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
+            self.page_cache.put(self.build().tag, self.cache_key(request, variant),
+                                Answer(bytes(response.body), media, kept))
         return self.validated(request, variant, response)
 
     def validated(self, request: Request, variant: str, response: Response) -> Response:
@@ -207,7 +214,7 @@ class Site:
         not_modified, headers = self.conditional(request, variant)
         if not_modified is not None:
             return not_modified, headers
-        return self.from_page_cache(variant, headers), headers
+        return self.from_page_cache(request, variant, headers), headers
 
     def conditional(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
         """(304 response or None, the ETag/Last-Modified headers) for a GET of this build's data.
