@@ -97,6 +97,9 @@ def test_text_plain_is_answered_as_oxigraph_answers_it(server: Server, oxigraph_
             assert ours.headers["Content-Type"].split(";")[0] == theirs.headers["Content-Type"].split(";")[0]
             if query:
                 assert ours.content == theirs.content, (query, accept)
+    described = server.get(server.url + "/author/liyuan-liu-a", headers={"Accept": accept}, timeout=10)
+    if accept != "text/plain;q=0":  # dereferencing offers N-Triples for it too
+        assert described.status_code == 200 and described.headers["Content-Type"].startswith("application/n-triples")
     ask = server.get(server.endpoint, params={"query": "ASK {}"}, headers={"Accept": accept}, timeout=10)
     if "*/*" in accept:
         assert ask.status_code == 200 and ask.headers["Content-Type"].startswith("application/sparql-results+json")
