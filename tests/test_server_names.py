@@ -221,6 +221,11 @@ def test_the_cluster_page_honours_loose_as_the_api_does(scripts_server: Server, 
         assert "Loose author name cluster" in nxt.text
         bad = session.get(f"{scripts_server.url}/clusters/Jurgen%20Becker?loose=maybe", timeout=30)
         assert bad.status_code == 400 and "loose" in bad.text
+        # pairs is read as the API reads it too: "yes" is true (the page showed the cluster), "maybe" a 400
+        pairs = session.get(f"{scripts_server.url}/clusters/J%C3%BCrgen%20Becker?pairs=yes", timeout=30)
+        assert pairs.status_code == 200 and "pairwise verdicts</h1>" in pairs.text
+        maybe = session.get(f"{scripts_server.url}/clusters/J%C3%BCrgen%20Becker?pairs=maybe", timeout=30)
+        assert maybe.status_code == 400
 
 
 @pytest.mark.parametrize("name", [*NAMES, "Zoë Nobody"])

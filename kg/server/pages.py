@@ -166,14 +166,13 @@ class Pages:
         page, page_size = _number(request, "page", 1, 10**9), _number(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
         if page is None or page_size is None:
             return self.error(request, 400, f"page must be a number from 1, page_size from 1 to {MAX_PAGE_SIZE}")
-        loose = _flag(request, "loose")
-        if loose is None:
-            return self.error(request, 400, "loose must be true or false")
+        loose, pairs = _flag(request, "loose"), _flag(request, "pairs")
+        if loose is None or pairs is None:
+            return self.error(request, 400, "loose and pairs must be true or false")
         variant = f"page {raw_path(request)}?{request.url.query}"
         ready, headers = self.site.ready_page(request, variant)
         if ready is not None:
             return ready
-        pairs = request.query_params.get("pairs", "") in ("true", "1")
         result = await self.site.call("cluster", name=name, loose=loose, page=page, page_size=page_size, pairs=pairs)
         if result.status != 200:
             return self.error(request, result.status, result_message(result))
