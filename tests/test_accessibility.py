@@ -34,6 +34,7 @@ PAGES = {
     "nothing-found": "/search?q=zzqqxx&kind=name",
     "cluster": "/clusters/Liyuan%20Liu",
     "pairs": "/clusters/Liyuan%20Liu?pairs=true",
+    "loose-cluster": "/clusters/LIYUAN-LIU?loose=true",
     "author": "/author/liyuan-liu-a",
     "paper": "/paper/2024-fast-electra-for-efficient-pre-training",
     "venue": "/venue/iclr",
