@@ -219,6 +219,9 @@ def test_the_cluster_page_honours_loose_as_the_api_does(scripts_server: Server, 
         assert nxt.status_code == 200
         check_page(nxt.text, "Jurgen Becker", second)
         assert "Loose author name cluster" in nxt.text
+        boxed = session.get(f"{scripts_server.url}/clusters?name=Jurgen+Becker&loose=true", timeout=30)
+        assert boxed.url == page.url.replace("&page_size=1", "")  # the old search box's field keeps loose
+        check_page(boxed.text, "Jurgen Becker", want)
         bad = session.get(f"{scripts_server.url}/clusters/Jurgen%20Becker?loose=maybe", timeout=30)
         assert bad.status_code == 400 and "loose" in bad.text
         # pairs is read as the API reads it too: "yes" is true (the page showed the cluster), "maybe" a 400

@@ -256,7 +256,8 @@ class Pages:
         params = request.query_params
         name = params.get("name", "")
         if "q" not in params and name.strip():
-            return RedirectResponse(f"clusters/{name_segment(name.strip())}", 303)
+            loose = "?loose=true" if _flag(request, "loose") else ""  # the loose cluster, when asked
+            return RedirectResponse(f"clusters/{name_segment(name.strip())}{loose}", 303)
         ctx = self.context(request)
         q = params.get("q", "")
         form = {"q": q[:MAX_QUERY_PARAM], "kind": params.get("kind") or "all"}
