@@ -112,14 +112,26 @@
       clearTimeout(timer);
       timer = setTimeout(ask, DELAY);
     });
+    // Escape and leaving the box also drop the suggestions still to come (the keys' timer, the answer on
+    // its way): a slow answer reopened the list the person had just closed
+    function dismiss() {
+      clearTimeout(timer);
+      asked++;
+      close();
+    }
+
     input.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") {
+        if (!list.hidden) e.preventDefault(); // the list first, not the text
+        dismiss();
+        return;
+      }
       if (list.hidden) return;
       if (e.key === "ArrowDown") { e.preventDefault(); mark((active + 1) % items.length); }
       else if (e.key === "ArrowUp") { e.preventDefault(); mark(active <= 0 ? items.length - 1 : active - 1); }
-      else if (e.key === "Escape") { e.preventDefault(); close(); } // the list first, not the text
       else if (e.key === "Enter" && active >= 0) { e.preventDefault(); location.href = target(root, items[active]); }
     });
-    input.addEventListener("blur", function () { setTimeout(close, 150); });
+    input.addEventListener("blur", function () { setTimeout(dismiss, 150); });
   }
 
   function start() {
