@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -87,8 +88,17 @@ def answer_json(value: Any) -> bytes:
 
 def display_name(label: object, name: str) -> str:
     """A cluster's display label: its cluster node's label when it has one, else the name as it was
-    asked, its white space collapsed."""
-    return str(label) if label else " ".join(name.split())
+    asked, composed (NFC: the same label whether it was typed composed or decomposed) and its white
+    space collapsed."""
+    return str(label) if label else " ".join(unicodedata.normalize("NFC", name).split())
+
+
+def by_loose_key(name: str, loose: bool) -> bool:
+    """Whether the cluster of `name` is looked up by its loose key: when asked, and the name has one.
+    A name of punctuation and marks only (".", "+ +", a lone accent) folds to nothing, and the empty
+    key's loose cluster would make one name of all of them; its cluster is its exact one (`loose`
+    false in the answer)."""
+    return loose and bool(loose_key(name))
 
 
 def cluster(
@@ -98,6 +108,7 @@ def cluster(
     with its probable persons (and with `pairs` its pairwise verdicts) from kg.identity."""
     if not name.strip():
         raise QueryError("name: must not be empty")
+    loose = by_loose_key(name, loose)
     key = loose_key(name) if loose else name_key(name)
     # one request over a remote engine (kg.backend.base.select_batch): the persons and the label too
     asked = [_query(q, loose) for q in ("cluster-papers", "cluster-authors", "cluster-rows")]

@@ -36,6 +36,7 @@ from kg.cluster import (
     _query,
     _top,
     answer_json,
+    by_loose_key,
     display_name,
     row_years,
     with_identity,
@@ -206,6 +207,7 @@ def cluster_page(
     A page past the last one of a non-empty cluster is a QueryError naming the last page.
     """
     check_paging(page, page_size)
+    loose = by_loose_key(name, loose)
     key = _key(name, loose)
     pre = _precomputed(data, key, loose)
     if pre is not None:
@@ -245,6 +247,7 @@ def cluster_page(
 
 def all_papers(data: Backend, name: str, *, loose: bool = False, batch: int = EXPORT_BATCH) -> Iterator[ClusterPaper]:
     """Every paper of the cluster in page order, fetched `batch` papers at a time (for exports)."""
+    loose = by_loose_key(name, loose)
     key = _key(name, loose)
     pre = _precomputed(data, key, loose)
     if pre is not None:

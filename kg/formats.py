@@ -64,14 +64,15 @@ def _results(name: str, fmt: ox.QueryResultsFormat, aliases: tuple[str, ...] = (
 # -- SPARQL results (SELECT, ASK), in the server's order of preference: the first is the default.
 JSON = _results("json", ox.QueryResultsFormat.JSON, ("srj",), ("application/json", "text/json"))
 XML = _results("xml", ox.QueryResultsFormat.XML, ("srx",), ("application/xml", "text/xml"))
-CSV = _results("csv", ox.QueryResultsFormat.CSV)
+# text/plain: what Oxigraph answers it with, CSV for results and N-Triples for a graph (curl's users ask it)
+CSV = _results("csv", ox.QueryResultsFormat.CSV, (), ("text/plain",))
 TSV = _results("tsv", ox.QueryResultsFormat.TSV, (), ("text/tsv",))
 RESULTS: tuple[Format, ...] = (JSON, XML, CSV, TSV)
 BOOLEAN: tuple[Format, ...] = (JSON, XML)  # an ASK: CSV and TSV have no standard boolean (a bare `true`)
 
 # -- RDF graphs (CONSTRUCT, DESCRIBE, descriptions, exports), likewise in order of preference.
 TURTLE = _rdf("ttl", ox.RdfFormat.TURTLE, ("turtle", "n3"), ("application/x-turtle", "application/turtle", "text/n3"))
-N_TRIPLES = _rdf("nt", ox.RdfFormat.N_TRIPLES, ("ntriples", "n-triples"))
+N_TRIPLES = _rdf("nt", ox.RdfFormat.N_TRIPLES, ("ntriples", "n-triples"), ("text/plain",))
 N_QUADS = _rdf("nq", ox.RdfFormat.N_QUADS, ("nquads", "n-quads"))
 TRIG = _rdf("trig", ox.RdfFormat.TRIG, ())
 # A graph asked for as SPARQL XML / JSON results (rdflib's SPARQLStore sends only those) is RDF/XML / JSON-LD.
@@ -89,7 +90,7 @@ DATA_CSV = Format("csv", "CSV", "text/csv", ".csv")
 DATA: tuple[Format, ...] = (DATA_JSON, DATA_CSV)
 
 # What each surface offers, in its order of preference.
-DESCRIPTIONS: tuple[Format, ...] = (TURTLE, RDF_XML, JSON_LD)  # GET /sparql, /.well-known/void
+DESCRIPTIONS: tuple[Format, ...] = (TURTLE, RDF_XML, JSON_LD, N_TRIPLES)  # GET /sparql, /.well-known/void
 LINKED: tuple[Format, ...] = (TURTLE, HTML, JSON_LD, RDF_XML, N_TRIPLES)  # dereferencing an IRI
 ONTOLOGY: tuple[Format, ...] = (HTML, TURTLE, JSON_LD)
 EXPORT: tuple[Format, ...] = GRAPHS

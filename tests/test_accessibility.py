@@ -34,6 +34,7 @@ PAGES = {
     "nothing-found": "/search?q=zzqqxx&kind=name",
     "cluster": "/clusters/Liyuan%20Liu",
     "pairs": "/clusters/Liyuan%20Liu?pairs=true",
+    "loose-cluster": "/clusters/LIYUAN-LIU?loose=true",
     "author": "/author/liyuan-liu-a",
     "paper": "/paper/2024-fast-electra-for-efficient-pre-training",
     "venue": "/venue/iclr",
@@ -209,7 +210,7 @@ def test_the_pairwise_table_shows_each_row_by_name_in_every_script(name: str) ->
     from kg.server.pages import pair_rows
 
     a, b = "http://x/author/a", "http://x/author/b"
-    cluster = {"name": name, "rows": [{"iri": a, "name": name}, {"iri": b, "name": name + " <b>"}],
+    cluster = {"name": name, "loose": False, "rows": [{"iri": a, "name": name}, {"iri": b, "name": name + " <b>"}],
                "persons": [{"rows": [a]}, {"rows": [b]}],
                "pairs": [{"rows": [a, b], "verdict": "unsure", "score": None, "reasons": ["no shared co-author"]}]}
     rows = pair_rows(cluster)["pairs"]

@@ -212,6 +212,34 @@ def test_openapi_describes_every_endpoint(server: Server) -> None:
                                                   "SearchPage"}
 
 
+@pytest.mark.parametrize("path", ["/api/coauthors/Nobody%20N%C3%BA%C3%B1ez", "/clusters/Nobody%20N%C3%BA%C3%B1ez",
+                                  "/clusters/Liyuan%20Liu?page=99", "/api/clusters/Liyuan%20Liu?page=99",
+                                  "/author/nobody-%CE%B1", "/search?q=%00", "/path?from=Nobody&to=Liyuan%20Liu"])
+def test_a_validator_never_turns_an_error_into_a_304(server: Server, path: str) -> None:
+    """Preconditions hold only for an answer that would be a 2xx (RFC 9110 §13.2.1): a 404 stays a 404
+    for `If-None-Match: *`, the build's Last-Modified, or its own ETag (it was a 304: "your copy is
+    current" for a resource there is none of)."""
+    plain = server.get(server.url + path, timeout=30)
+    assert plain.status_code in (400, 404), plain.status_code
+    modified = api(server, "stats").headers["last-modified"]
+    validators = [{"If-None-Match": "*"}, {"If-Modified-Since": modified}]
+    if "etag" in plain.headers:
+        validators.append({"If-None-Match": plain.headers["etag"]})
+    for headers in validators:
+        for method in ("GET", "HEAD"):
+            r = server.request(method, server.url + path, headers=headers, timeout=30)
+            assert r.status_code == plain.status_code, (path, headers, method)
+
+
+def test_a_validator_of_an_answer_not_made_yet_is_a_304(server: Server) -> None:
+    """A 200 not answered before in this build is made, then is a 304 when the validators match it."""
+    for path in ("clusters/Liyuan%20Liu?page_size=7", "clusters/Liyuan%20Liu?page_size=8"):
+        r = api(server, path, headers={"If-None-Match": "*"})
+        assert r.status_code == 304 and r.headers["etag"] and "Accept" in r.headers["vary"] and not r.content
+    r = server.get(server.url + "/clusters/Liyuan%20Liu?page_size=9", headers={"If-None-Match": "*"}, timeout=30)
+    assert r.status_code == 304 and r.headers["etag"]
+
+
 def test_etag_and_last_modified(server: Server) -> None:
     r = api(server, "clusters/Liyuan%20Liu")
     etag, modified = r.headers["etag"], r.headers["last-modified"]

@@ -280,6 +280,27 @@ def test_escape_wins_over_suggestions_still_on_their_way_in_chromium(browser: An
     assert page.locator("ul.kg-suggest li[role=option] strong").first.inner_text() == "Xiaodong Liu"
 
 
+def test_escape_closes_the_suggestions_still_on_their_way_in_chromium(browser: Any, server: Server) -> None:
+    """Escape pressed before the suggestions arrive (within the keys' 120 ms, or while the answer is on
+    its way) keeps them closed: the list opened anyway once they came, over what the person typed next."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(server.url + "/clusters")
+        box = page.locator("header.top form[role=search] input[type=search]")
+        box.press_sequentially("Liyuan", delay=0)
+        page.wait_for_selector("ul.kg-suggest li[role=option]")  # the list open
+        box.press_sequentially(" L", delay=0)  # one more key: its suggestions asked 120 ms later
+        box.press("Escape")  # at once: the list closes, and what was still to come with it
+        page.wait_for_timeout(800)  # past the keys' delay and a loopback answer
+        assert page.locator("ul.kg-suggest").first.is_hidden()
+        assert box.input_value() == "Liyuan L"  # Escape closed the list, not the text
+        box.press_sequentially("iu", delay=0)  # typing again asks again
+        page.wait_for_selector("ul.kg-suggest li[role=option]")
+    finally:
+        page.close()
+
+
 def test_every_request_a_page_makes_in_chromium_is_answered(browser: Any, server: Server) -> None:
     """What the browser asks for by itself, not only the links: each page's requests (its styles,
     scripts, the icon) answer below 400, and the console has no error. Without an icon in the pages,

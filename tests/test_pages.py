@@ -105,6 +105,24 @@ def test_cluster_page_pages_with_the_whole_chart_and_rows(server: Server) -> Non
     assert page(server, "/clusters/Liyuan%20Liu?page=zero", 400)
 
 
+@pytest.mark.parametrize("path", ["/clusters/Liyuan%20Liu?page=%C2%B2", "/clusters/Liyuan%20Liu?page_size=%C2%B3",
+                                  "/path?from=Liyuan%20Liu&to=Yuan%20Li&max_hops=%C2%B2",
+                                  "/path?from=Liyuan%20Liu&to=Yuan%20Li&alternatives=%C2%B9",
+                                  "/author/liyuan-liu-a?page=%C2%B2", "/clusters/Liyuan%20Liu?page=" + "9" * 5000])
+def test_a_number_that_is_not_one_is_a_400_not_a_500(server: Server, path: str) -> None:
+    """"²" passes str.isdigit() and int() refuses it: the cluster, path and resource pages answered 500
+    (a ValueError) where the API answers 400; so did a number of more digits than int() reads."""
+    r = server.get(server.url + path, headers={"Accept": "text/html"})
+    assert r.status_code == 400, (path, r.status_code, r.text[:300])
+    assert "Traceback" not in r.text
+
+
+def test_a_number_in_other_digits_is_read_as_the_api_reads_it(server: Server) -> None:
+    """Fullwidth and Arabic-Indic digits are numbers to int(), to the API and to the pages alike."""
+    assert page(server, "/clusters/Liyuan%20Liu?page_size=%EF%BC%98")  # "８"
+    assert len(page(server, "/clusters/Liyuan%20Liu?page_size=%D9%A8").all("article", "paper")) == 8  # "٨"
+
+
 def test_search_box_goes_to_the_cluster_page(server: Server) -> None:
     forms = page(server, "/clusters/Liyuan%20Liu").all("form")
     assert forms[0]["action"] == "../search" and forms[0]["method"] == "get"  # the results page (issue 27)

@@ -19,7 +19,7 @@ from kg.server.wire import Front
 
 SERVER = Path(__file__).resolve().parent.parent / "kg" / "server"
 CACHES = {"checked texts", "answer formats", "request plans", "endpoint URLs", "answers", "answer heads",
-          "log paths", "page cache", "void", "query results"}
+          "log paths", "page cache", "answered variants", "void", "query results"}
 
 
 def _never(job: Job) -> Result:

@@ -181,6 +181,113 @@ def test_an_escape_that_is_not_utf8_is_not_another_name(scripts_server: Server) 
     assert r.json()["name"] == "J\ufffdrgen Becker" and r.json()["rows"] == []
 
 
+LOOSE_KEY = re.compile(r'<code id="cluster-key">(.*?)</code>')
+EXACT_LINK = re.compile(r'<a id="exact-link" href="([^"]*)"')
+NEXT_LINK = re.compile(r'<a rel="next" href="([^"]*)"')
+
+
+def test_the_cluster_page_honours_loose_as_the_api_does(scripts_server: Server, scripts_store: Path) -> None:
+    """/clusters/NAME?loose=true is the loose cluster (diacritics and punctuation folded), as
+    /api/clusters/NAME?loose=true: the page showed the exact name's cluster whatever `loose` said.
+    It says it is the loose cluster, names its folded key, links back to the exact cluster, and its
+    pages keep `loose`."""
+    db = kg.open_store(scripts_store)
+    try:
+        want = cluster_page(db, "Jurgen Becker", loose=True, page_size=1).to_json()
+        assert not cluster_page(db, "Jurgen Becker").to_json()["rows"]  # no row is spelled without the ü
+        second = cluster_page(db, "Jurgen Becker", loose=True, page=2, page_size=1).to_json()
+    finally:
+        db.close()
+    assert want["rows"] and want["pages"] >= 2
+    with requests.Session() as session:
+        api = session.get(f"{scripts_server.url}/api/clusters/Jurgen%20Becker",
+                          params={"loose": "true", "page_size": "1"}, timeout=30).json()
+        assert api.pop("next") and api == want
+        page = session.get(f"{scripts_server.url}/clusters/Jurgen%20Becker?loose=true&page_size=1", timeout=30)
+        assert page.status_code == 200, page.text[:300]
+        check_page(page.text, "Jurgen Becker", want)
+        assert "Loose author name cluster" in page.text and "<title>Jurgen Becker (loose cluster) · kg" in page.text
+        key = LOOSE_KEY.search(page.text)
+        assert key is not None and html.unescape(key.group(1)) == "jurgen becker"
+        exact = EXACT_LINK.search(page.text)
+        assert exact is not None
+        back = session.get(urljoin(page.url, html.unescape(exact.group(1))), timeout=30)
+        assert back.status_code == 404 and "No author row is named" in back.text  # the exact name's cluster
+        following = NEXT_LINK.search(page.text)
+        assert following is not None
+        nxt = session.get(urljoin(page.url, html.unescape(following.group(1))), timeout=30)
+        assert nxt.status_code == 200
+        check_page(nxt.text, "Jurgen Becker", second)
+        assert "Loose author name cluster" in nxt.text
+        boxed = session.get(f"{scripts_server.url}/clusters?name=Jurgen+Becker&loose=true", timeout=30)
+        assert boxed.url == page.url.replace("&page_size=1", "")  # the old search box's field keeps loose
+        check_page(boxed.text, "Jurgen Becker", want)
+        bad = session.get(f"{scripts_server.url}/clusters/Jurgen%20Becker?loose=maybe", timeout=30)
+        assert bad.status_code == 400 and "loose" in bad.text
+        # pairs is read as the API reads it too: "yes" is true (the page showed the cluster), "maybe" a 400
+        pairs = session.get(f"{scripts_server.url}/clusters/J%C3%BCrgen%20Becker?pairs=yes", timeout=30)
+        assert pairs.status_code == 200 and "pairwise verdicts</h1>" in pairs.text
+        maybe = session.get(f"{scripts_server.url}/clusters/J%C3%BCrgen%20Becker?pairs=maybe", timeout=30)
+        assert maybe.status_code == 400
+
+
+@pytest.mark.parametrize("name", [*NAMES, "Zoë Nobody"])
+def test_a_decomposed_request_answers_as_the_composed_one(name: str, scripts_server: Server) -> None:
+    """The NFD and NFC forms of a name get the same answer from the cluster API and page, exact or
+    loose, with the label composed: a loose cluster (and a name with no row) was labelled with the
+    name as typed, so "Zoë" typed decomposed was another label than "Zoë" composed."""
+    nfc, nfd = unicodedata.normalize("NFC", name), unicodedata.normalize("NFD", name)
+    with requests.Session() as session:
+        for query in ("", "?loose=true"):
+            answers = []
+            for form in (nfc, nfd):
+                r = session.get(f"{scripts_server.url}/api/clusters/{quote(form, safe='')}{query}", timeout=30)
+                assert r.status_code == 200, (form, r.text[:200])
+                answers.append(r.json())
+                answers[-1].pop("next")
+                page = session.get(f"{scripts_server.url}/clusters/{quote(form, safe='')}{query}", timeout=30)
+                heading = HEADING.search(page.text)
+                assert heading is not None and html.unescape(heading.group(1)) == answers[-1]["name"], (form, query)
+            assert answers[0] == answers[1], (name, query)
+            assert unicodedata.is_normalized("NFC", answers[0]["name"]) or answers[0]["rows"], (name, query)
+            if not answers[0]["rows"] or query:
+                assert answers[0]["name"] == " ".join(nfc.split())
+
+
+def test_a_forged_host_never_reaches_another_clients_links(scripts_server: Server) -> None:
+    """An API answer's `next` (and its Link header) names the origin the request came for; the page
+    cache kept one answer per path whatever the Host, so one request with `Host: evil.example` put
+    evil.example's links into everyone's answers for the whole build."""
+    path = f"/api/clusters/{quote('Ana 🌍 Silva', safe='')}?page_size=1"
+    forged = requests.get(scripts_server.url + path, headers={"Host": "evil.example"}, timeout=30)
+    assert forged.json()["next"].startswith("http://evil.example/")  # its own links, for its own Host
+    for _ in range(2):
+        r = requests.get(scripts_server.url + path, timeout=30)
+        assert r.status_code == 200
+        assert r.json()["next"].startswith(scripts_server.url + "/api/clusters/"), r.json()["next"]
+        assert "evil" not in r.headers["link"]
+
+
+def test_the_links_of_a_page_follow_the_path_it_was_asked_by(scripts_server: Server) -> None:
+    """"100% Zoë / Ünal?#" asked with its "/" as %2F and as a slash: two paths of different depths to
+    one page, whose links are relative to the root ("../" or "../../"). The page cache kept the page
+    of the first path asked for both, so every link of the second was off by one level."""
+    encoded = quote("100% Zoë / Ünal?#", safe="")
+    raw = quote("100% Zoë / Ünal?#", safe="/")
+    assert encoded.count("%2F") == 1 and raw.count("/") == 1
+    with requests.Session() as session:
+        for query in ("", "?pairs=true"):
+            for path in (encoded, raw):  # the shallow path first: its page kept, then the deeper one
+                url = f"{scripts_server.url}/clusters/{path}{query}"
+                page = session.get(url, timeout=30)
+                assert page.status_code == 200
+                links = {html.unescape(h) for h in re.findall(r'href="([^"]*)"', page.text) if "clusters" in h}
+                assert links
+                for link in links:
+                    r = session.get(urljoin(url, link), timeout=30)
+                    assert r.status_code == 200, (url, link, r.status_code)
+
+
 # -- every name of the recorded dblp and OpenAlex files
 
 

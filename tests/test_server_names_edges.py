@@ -160,6 +160,25 @@ def test_every_link_the_server_writes_to_a_name_of_dots_reaches_it(name: str, se
     assert want["paper_count"] == 3
 
 
+@pytest.mark.parametrize("name", [".", "..", "+ +", "\u0301", "-"])
+def test_a_name_without_a_loose_key_has_no_loose_cluster_of_all_such_names(name: str, server: Server,
+                                                                            store: Path) -> None:
+    """".", "..", "+ +", a lone accent and "-" all fold to the empty loose key: their loose cluster was
+    one cluster of every name of punctuation only (".", ".." and "+ +" said to be one name). A name
+    with no loose key is looked up by its exact key, loose asked or not, and the answer says so."""
+    with kg.open_store(store) as db:
+        exact = cluster_page(db, name).to_json()
+    path = quote(name, safe="") + ("%20" if name in ENCODED else "")
+    r = requests.get(f"{server.url}/api/clusters/{path}?loose=true", timeout=30)
+    assert r.status_code == 200
+    got = r.json()
+    got.pop("next")
+    assert got == exact and got["loose"] is False
+    assert {row["name"] for row in got["rows"]} <= {name}
+    page = requests.get(f"{server.url}/clusters/{path}?loose=true", timeout=30)
+    assert "Loose author name cluster" not in page.text and page.status_code == (200 if exact["rows"] else 404)
+
+
 @pytest.mark.parametrize("api", ["clusters", "coauthors", "reach"])
 @pytest.mark.parametrize("path", ["Siobh%C3%A1n%20O'Brien%0A", "Siobh%C3%A1n%0AO'Brien", "%0ASiobh%C3%A1n%20O'Brien"])
 def test_a_newline_anywhere_in_a_name_is_400_from_the_api(api: str, path: str, server: Server) -> None:

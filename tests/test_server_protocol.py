@@ -3,11 +3,14 @@ caps, descriptions, the page, store swaps."""
 
 from __future__ import annotations
 
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import requests
 from server_fixtures import Server, running
 
 from kg import formats
@@ -53,6 +56,55 @@ def test_content_negotiation(server: Server, accept: str | None, query: str, exp
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].split(";")[0] == expected
     assert r.content
+
+
+TEXT_PLAIN = ["text/plain", "TEXT/PLAIN", "text/plain;charset=utf-8", "*/*;q=0.1, text/plain",
+              "text/plain;q=0.5, text/csv", "application/n-triples;q=0.2, text/plain", "text/plain;q=0"]
+
+
+@pytest.fixture(scope="module")
+def oxigraph_front(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`oxigraph serve-read-only` on the example store's own database (read-only beside kg serve), its
+    union of graphs as the default graph as kg queries it: the reference for negotiation."""
+    from engines import Engine, _wait, oxigraph_binary
+    from server_fixtures import free_port, stop
+
+    from kg.store import DATA, StoreDir
+
+    port, log = free_port(), tmp_path_factory.mktemp("oxigraph") / "oxigraph.log"
+    database = StoreDir(example_store).require() / DATA
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([oxigraph_binary(), "serve-read-only", "--location", str(database), "--bind",
+                                 f"127.0.0.1:{port}", "--union-default-graph"], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait(Engine("oxigraph", f"http://127.0.0.1:{port}/query", proc, log), 30)
+        yield f"http://127.0.0.1:{port}/query"
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("accept", TEXT_PLAIN)
+def test_text_plain_is_answered_as_oxigraph_answers_it(server: Server, oxigraph_front: str, accept: str) -> None:
+    """`Accept: text/plain` (curl's users, old N-Triples clients) was a 406 for every query: Oxigraph
+    answers a graph in N-Triples and results in CSV, and so does kg now, with the same bytes. An ASK
+    stays a 406 (kg gives no CSV boolean, docs/endpoint.md) where Oxigraph writes a bare `true`."""
+    for query in (SELECT, CONSTRUCT, "DESCRIBE ?s WHERE { ?s ?p ?o } LIMIT 1", None):  # None: the service description
+        params = {"query": query} if query else {}
+        ours = server.get(server.endpoint, params=params, headers={"Accept": accept}, timeout=10)
+        theirs = requests.get(oxigraph_front, params=params, headers={"Accept": accept}, timeout=10)
+        assert ours.status_code == theirs.status_code, (query, accept, ours.text[:200])
+        if ours.status_code == 200:
+            assert ours.headers["Content-Type"].split(";")[0] == theirs.headers["Content-Type"].split(";")[0]
+            if query:
+                assert ours.content == theirs.content, (query, accept)
+    described = server.get(server.url + "/author/liyuan-liu-a", headers={"Accept": accept}, timeout=10)
+    if accept != "text/plain;q=0":  # dereferencing offers N-Triples for it too
+        assert described.status_code == 200 and described.headers["Content-Type"].startswith("application/n-triples")
+    ask = server.get(server.endpoint, params={"query": "ASK {}"}, headers={"Accept": accept}, timeout=10)
+    if "*/*" in accept:
+        assert ask.status_code == 200 and ask.headers["Content-Type"].startswith("application/sparql-results+json")
+    else:
+        assert ask.status_code == 406 and "application/sparql-results+json" in ask.text
 
 
 def test_406_lists_offered_types(server: Server) -> None:
@@ -258,7 +310,10 @@ def test_negotiation_unit() -> None:
     assert negotiation.choose(formats.RESULTS, "text/csv;q=0, */*;q=0.1") == formats.JSON
     assert negotiation.choose(formats.RESULTS, "application/json") == formats.JSON
     assert negotiation.choose(formats.GRAPHS, "application/json") == formats.JSON_LD
-    assert negotiation.choose(formats.GRAPHS, "text/plain") is None
+    assert negotiation.choose(formats.GRAPHS, "text/plain") == formats.N_TRIPLES  # as Oxigraph answers it
+    assert negotiation.choose(formats.RESULTS, "text/plain") == formats.CSV
+    assert negotiation.choose(formats.BOOLEAN, "text/plain") is None
+    assert negotiation.choose(formats.GRAPHS, "text/*") == formats.TURTLE  # an alias is matched only exactly
     assert negotiation.by_name("application/x-turtle", formats.GRAPHS) == formats.TURTLE
 
 

@@ -169,13 +169,13 @@ class Api:
             fmt = _format(request)
         except BadRequest as e:
             return error(400, str(e), as_json=True)
-        variant = f"{request.url.path}?{request.url.query}|{fmt.name}"
+        variant = f"{raw_path(request)}?{request.url.query}|{fmt.name}"  # the path as sent: its `next` link keeps it
         not_modified, headers = self.site.conditional(request, variant)
         headers["Vary"] = "Accept"
         if not_modified is not None:
             not_modified.headers["Vary"] = "Accept"
             return not_modified
-        cached = self.site.from_page_cache(variant, headers)
+        cached = self.site.from_page_cache(request, variant, headers)
         if cached is not None:
             request.scope["kg.note"] = f"api {call} cached"
             return cached
@@ -195,7 +195,7 @@ class Api:
             answer = Response(data.body.replace(b"<", b"\\u003c"), 200, headers, media_type="application/json")
         else:
             answer = json_response(data, 200, headers)
-        return self.site.keep(variant, answer, "Link")
+        return self.site.keep(request, variant, answer, "Link")
 
     async def clusters(self, request: Request) -> Response:
         from kg.cluster_page import MAX_PAGE_SIZE, PAGE_SIZE

@@ -193,7 +193,7 @@ class Endpoint:
                         **self.pages.context(request))
         if shown.get("failed"):  # the queries' own examples this time: not kept for the whole build
             return self.site.passing(answer)
-        return self.site.keep(variant, answer, "Content-Security-Policy")
+        return self.site.keep(request, variant, answer, "Content-Security-Policy")
 
 
 def create_app(config: ServerConfig, runner: JobRunner, *, announce: bool = True, ledger: Any = None) -> Starlette:

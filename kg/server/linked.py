@@ -37,6 +37,7 @@ from kg.server.web import (
     ascii_url,
     error,
     error_from,
+    integer,
     json_response,
     moved,
     public_url,
@@ -76,9 +77,10 @@ class Linked:
         if given_name is not None and given is None:
             return error(400, f"format: must be one of {names(LINKED)}, not {given_name!r}")
         page_text = request.query_params.get("page", "1")
-        if not page_text.isdigit() or not 1 <= int(page_text) <= 1_000_000:
+        page_n = integer(page_text)
+        if page_n is None or not 1 <= page_n <= 1_000_000:
             return error(400, f"page: must be a positive integer, not {page_text!r}")
-        page = int(page_text)
+        page = page_n
         tries: list[tuple[str, Format | None]] = []
         suffixed = by_suffix(path, LINKED)
         if suffixed is not None and suffixed.suffix and len(path) > len(suffixed.suffix) + 1:
@@ -131,7 +133,8 @@ class Linked:
         query = f"?page={page}" if page > 1 else ""
         headers = {"Vary": "Accept", "Content-Location": f"{name}{fmt.suffix}{query}",
                    "Link": _alternate(name, query, fmt)}
-        not_modified, cache = self.site.conditional(request, f"{iri}|{fmt.name}|{page}")
+        variant = f"{iri}|{fmt.name}|{page}"
+        not_modified, cache = self.site.conditional(request, variant)
         if not_modified is not None:
             not_modified.headers.update(headers)
             return not_modified
@@ -158,12 +161,12 @@ class Linked:
             data: dict[str, Any] = result.data
             if data["resource"]["kind"] == "cluster":
                 return await self.pages.cluster_page(request, data["resource"]["label"])
-            response = self.pages.resource(request, data, headers)
-            return response
+            return self.site.validated(request, variant, self.pages.resource(request, data, headers))
         if fmt is JSON_LD:
-            return json_response({"@context": self.context_url(request), "@graph": result.data}, 200,
-                                 headers | {"Content-Type": JSON_LD.media_type})
-        return Response(result.body, 200, headers, media_type=fmt.content_type)
+            return self.site.validated(request, variant, json_response(
+                {"@context": self.context_url(request), "@graph": result.data}, 200,
+                headers | {"Content-Type": JSON_LD.media_type}))
+        return self.site.validated(request, variant, Response(result.body, 200, headers, media_type=fmt.content_type))
 
     async def ontology(self, request: Request) -> Response:
         given = request.query_params.get("format")

@@ -22,6 +22,7 @@ from kg.server.web import (
     BadRequest,
     Site,
     has_control,
+    integer,
     moved,
     raw_path,
     result_message,
@@ -126,7 +127,17 @@ def _number(request: Request, param: str, default: int, high: int) -> int | None
     given = request.query_params.get(param, "")
     if given == "":
         return default
-    return int(given) if given.isdigit() and 1 <= int(given) <= high else None
+    n = integer(given)
+    return n if n is not None and 1 <= n <= high else None
+
+
+def _flag(request: Request, param: str) -> bool | None:
+    """A true-or-false query parameter (as the API reads it: true, 1, yes; false, 0, no, empty or
+    absent); None when it is anything else."""
+    given = request.query_params.get(param, "").lower()
+    if given in ("true", "1", "yes"):
+        return True
+    return False if given in ("false", "0", "no", "") else None
 
 
 def _cut(text: str, n: int) -> str:
@@ -155,31 +166,33 @@ class Pages:
         page, page_size = _number(request, "page", 1, 10**9), _number(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
         if page is None or page_size is None:
             return self.error(request, 400, f"page must be a number from 1, page_size from 1 to {MAX_PAGE_SIZE}")
-        variant = f"page {request.url.path}?{request.url.query}"
+        loose, pairs = _flag(request, "loose"), _flag(request, "pairs")
+        if loose is None or pairs is None:
+            return self.error(request, 400, "loose and pairs must be true or false")
+        variant = f"page {raw_path(request)}?{request.url.query}"
         ready, headers = self.site.ready_page(request, variant)
         if ready is not None:
             return ready
-        pairs = request.query_params.get("pairs", "") in ("true", "1")
-        result = await self.site.call("cluster", name=name, page=page, page_size=page_size, pairs=pairs)
+        result = await self.site.call("cluster", name=name, loose=loose, page=page, page_size=page_size, pairs=pairs)
         if result.status != 200:
             return self.error(request, result.status, result_message(result))
         data = result.data.to_json()
         if pairs:
             answer = render("pairs.html", 200 if data["rows"] else 404, headers, c=data, **self.context(request),
                             **pair_rows(data))
-            return self.site.keep(variant, answer, "Content-Security-Policy")
+            return self.site.keep(request, variant, answer, "Content-Security-Policy")
         await self.name_venues(data)
         status = 200 if data["rows"] else 404
-        size = "" if page_size == PAGE_SIZE else f"&page_size={page_size}"
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k in ("page_size", "loose") and v]
         pager = {
-            "previous": f"?page={page - 1}{size}" if page > 1 else None,
-            "next": f"?page={page + 1}{size}" if result.data.next_page is not None else None,
+            "previous": "?" + urlencode([("page", str(page - 1)), *kept]) if page > 1 else None,
+            "next": "?" + urlencode([("page", str(page + 1)), *kept]) if result.data.next_page is not None else None,
             "first": (page - 1) * page_size + 1,
             "last": (page - 1) * page_size + len(data["papers"]),
         }
         answer = render("cluster.html", status, headers, c=data, chart=year_chart(data["years"]), pager=pager,
                         **self.context(request))
-        return self.site.keep(variant, answer, "Content-Security-Policy")
+        return self.site.keep(request, variant, answer, "Content-Security-Policy")
 
     async def name_venues(self, data: dict[str, Any]) -> None:
         """A cluster page's venues as every page names them (two venues "SoCC" told apart, kg.bibliography)
@@ -233,7 +246,7 @@ class Pages:
         answer = render("home.html", 200, headers, stats=shown["stats"], names=shown["names"], **self.context(request))
         if shown.get("failed"):  # a page without its examples: not kept for the whole build
             return self.site.passing(answer)
-        return self.site.keep(variant, answer, "Content-Security-Policy")
+        return self.site.keep(request, variant, answer, "Content-Security-Policy")
 
     async def search(self, request: Request) -> Response:
         """The results page over the search index (kg.search): names, then papers, paged as
@@ -243,7 +256,8 @@ class Pages:
         params = request.query_params
         name = params.get("name", "")
         if "q" not in params and name.strip():
-            return RedirectResponse(f"clusters/{name_segment(name.strip())}", 303)
+            loose = "?loose=true" if _flag(request, "loose") else ""  # the loose cluster, when asked
+            return RedirectResponse(f"clusters/{name_segment(name.strip())}{loose}", 303)
         ctx = self.context(request)
         q = params.get("q", "")
         form = {"q": q[:MAX_QUERY_PARAM], "kind": params.get("kind") or "all"}
@@ -253,7 +267,7 @@ class Pages:
             args = search_args(params, paged=True, default_limit=PAGE_RESULTS)
         except BadRequest as e:
             return render("search.html", 400, form=form, found=None, message=str(e), **ctx)
-        variant = f"page {request.url.path}?{request.url.query}"
+        variant = f"page {raw_path(request)}?{request.url.query}"
         ready, headers = self.site.ready_page(request, variant)
         if ready is not None:
             return ready
@@ -271,7 +285,7 @@ class Pages:
         }
         answer = render("search.html", 200, headers, form=form, found=found, exact=exact, pager=pager, message=None,
                         **ctx)
-        return self.site.keep(variant, answer, "Content-Security-Policy")
+        return self.site.keep(request, variant, answer, "Content-Security-Policy")
 
     async def named_cluster(self, q: str) -> list[str]:
         """The name cluster of exactly `q`, when the search index cannot name it: a name without a word
@@ -298,20 +312,21 @@ class Pages:
         by = form["by"] if form["by"] in ("author", "cluster") else None
         hops, alternatives, avoid = form["max_hops"], form["alternatives"], form["avoid"]
         too_long = any(len(x) > MAX_NAME or not x.strip() for x in (form["from"], form["to"], *avoid))
-        bad_alternatives = alternatives != "" and not (alternatives.isdigit() and 1 <= int(alternatives) <= 20)
-        if (by is None or not hops.isdigit() or not 0 <= int(hops) <= 12 or too_long or bad_alternatives
+        hops_n, alternatives_n = integer(hops), integer(alternatives)
+        bad_alternatives = alternatives != "" and not (alternatives_n is not None and 1 <= alternatives_n <= 20)
+        if (by is None or hops_n is None or not 0 <= hops_n <= 12 or too_long or bad_alternatives
                 or len(avoid) > 50):
             message = (f"by must be author or cluster, max_hops from 0 to 12, alternatives from 1 to 20, at most 50 "
                        f"to avoid, names at most {MAX_NAME} characters")
             return render("path.html", 400, form=form, result=None, pictures=[], avoiding=[], message=message, **ctx)
-        variant = f"page {request.url.path}?{request.url.query}"
+        variant = f"page {raw_path(request)}?{request.url.query}"
         ready, headers = self.site.ready_page(request, variant)
         if ready is not None:
             return ready
-        result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=int(hops), all=False,
+        result = await self.site.call("paths", a=form["from"], b=form["to"], by=by, max_hops=hops_n, all=False,
                                       limit=1, timeout=max(0.1, self.site.config.timeout - 1), avoid=tuple(avoid),
                                       strongest=form["strongest"],
-                                      alternatives=int(alternatives) if alternatives else None,
+                                      alternatives=alternatives_n,
                                       base=self.site.base)
         if result.status == 301:  # an end given by a merged id: the same page with its survivor
             return moved(request, self.site.base, raw_path(request), result.data["moved"])
@@ -343,7 +358,7 @@ class Pages:
                     for text, name in zip(avoid, named, strict=True)]
         answer = render("path.html", 200, headers, form=form, result=data, pictures=pictures, avoiding=avoiding,
                         message=None, **ctx)
-        return self.site.keep(variant, answer, "Content-Security-Policy")
+        return self.site.keep(request, variant, answer, "Content-Security-Policy")
 
     def resource(self, request: Request, data: dict[str, Any], headers: dict[str, str]) -> Response:
         r = data["resource"]

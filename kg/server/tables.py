@@ -3,7 +3,8 @@
 Every cache of kg.server is a Table: checked query texts, answer formats, request plans, endpoint
 URLs, answer header lines and access-log paths (the SPARQL pipeline), the answers cache (the front's
 copies of the page cache's answers), the page
-cache (the API's and the pages' answers) and the VoID description. Each is bounded by its entries
+cache (the API's and the pages' answers), the variants answered 200 (which may be a 304 before their
+answer is made again: kg.server.web.Site.conditional) and the VoID description. Each is bounded by its entries
 and by its bytes, as each `put` counts them, so that many distinct large requests (a 1 MB query
 text each) cannot grow a worker without end; one entry bigger than `largest` is not kept at all
 (its work is done again the next time, which costs little next to reading it). A plain table is

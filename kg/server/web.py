@@ -21,7 +21,7 @@ from kg.iris import DEFAULT_BASE_IRI, name_segment
 from kg.server.config import ServerConfig
 from kg.server.messages import Job, Result
 from kg.server.page_cache import Answer, PageCache
-from kg.server.tables import Caches
+from kg.server.tables import Caches, Table, cost
 from kg.store import StoreDir
 
 MAX_NAME = 4000  # longest name or author accepted in a URL (characters)
@@ -48,6 +48,15 @@ register_url_convertor("rest", _Rest())
 def has_control(text: str) -> bool:
     """Whether `text` holds a C0 control character (a newline, a tab, NUL...): never part of a name."""
     return any(ord(c) < 32 for c in text)
+
+
+def integer(text: str) -> int | None:
+    """`text` as an integer as the API reads one (int(): decimal digits of any script, a sign, spaces
+    around), None when it is not one. str.isdigit() is no test: "²" passes it and int() refuses it."""
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def _dots(segment: str) -> bool:
@@ -105,6 +114,8 @@ class Site:
         self._build: tuple[str, Build] | None = None  # (the `active` link's text, its build)
         self.caches = host.caches
         self.page_cache = PageCache(self.config.cache_entries, caches=self.caches)
+        # the variants answered 200 in this build: only those may be a 304 before their answer is made
+        self.answered: Table[str, bool] = self.caches.table("answered variants", lru=True)
 
     def build(self) -> Build:
         """build.json of the active generation, reread only when `active` changes (one readlink).
@@ -147,24 +158,45 @@ class Site:
         """A library call of kg.server.calls in a worker, under --timeout (503 past it)."""
         return await self.host.run(Job("call", name, args=args))
 
-    def from_page_cache(self, variant: str, headers: dict[str, str]) -> Response | None:
+    def cache_key(self, request: Request, variant: str) -> str:
+        """The page cache's key of this request's variant: with the origin its absolute links name
+        (public_url: the base IRI's, or the request's own scheme and Host), so that a request with a
+        forged Host cannot put its links (an API answer's `next`) into the answers of everyone else."""
+        return f"{variant}|{public_url(request, self.base, '')}"
+
+    def from_page_cache(self, request: Request, variant: str, headers: dict[str, str]) -> Response | None:
         """The cached answer of this variant for the active build (kg.server.page_cache), or None."""
         if self.config.updates or not self.build().tag:  # nothing kept for a remote engine without a version
             return None
-        found = self.page_cache.get(self.build().tag, variant)
+        found = self.page_cache.get(self.build().tag, self.cache_key(request, variant))
         if found is None:
             headers["X-KG-Cache"] = "miss"
             return None
         return Response(found.body, 200, {**headers, **dict(found.headers), "X-KG-Cache": "hit"},
                         media_type=found.media_type)
 
-    def keep(self, variant: str, response: Response, *extra: str) -> Response:
-        """Keeps a 200 answer for this variant and build; `extra` names its own headers to keep with it."""
+    def keep(self, request: Request, variant: str, response: Response, *extra: str) -> Response:
+        """Keeps a 200 answer for this variant and build (`extra` names its own headers to keep with it);
+        the answer to this request as `validated` makes it."""
         if response.status_code == 200 and not self.config.updates and self.build().tag:
             media = response.headers.get("content-type", "application/octet-stream")
             kept = tuple((k, response.headers[k]) for k in extra if k in response.headers)
-            self.page_cache.put(self.build().tag, variant, Answer(bytes(response.body), media, kept))
-        return response
+            self.page_cache.put(self.build().tag, self.cache_key(request, variant),
+                                Answer(bytes(response.body), media, kept))
+        return self.validated(request, variant, response)
+
+    def validated(self, request: Request, variant: str, response: Response) -> Response:
+        """`response`, made for this request, as it is answered: a 200 is remembered as this variant's, and is
+        a 304 when the request's validators match it. Any other status is answered as it is, validators
+        or not (RFC 9110 §13.2.1): a name with no cluster stays a 404 for `If-None-Match: *`."""
+        if response.status_code != 200 or self.config.updates or not self.build().tag:
+            return response
+        self.answered.put(variant, True, cost(variant))
+        etag = response.headers.get("etag")
+        if etag is None or not self._fresh(request, etag, self.build()):
+            return response
+        same = ("etag", "last-modified", "cache-control", "vary", "content-location")
+        return Response(status_code=304, headers={k: response.headers[k] for k in same if k in response.headers})
 
     @staticmethod
     def passing(response: Response) -> Response:
@@ -182,7 +214,7 @@ class Site:
         not_modified, headers = self.conditional(request, variant)
         if not_modified is not None:
             return not_modified, headers
-        return self.from_page_cache(variant, headers), headers
+        return self.from_page_cache(request, variant, headers), headers
 
     def conditional(self, request: Request, variant: str) -> tuple[Response | None, dict[str, str]]:
         """(304 response or None, the ETag/Last-Modified headers) for a GET of this build's data.
@@ -196,21 +228,28 @@ class Site:
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if build.modified is not None:
             headers["Last-Modified"] = email.utils.format_datetime(build.modified, usegmt=True)
+        # a 304 now only for a variant answered 200 before in this build; another is a 304 once its
+        # answer is made and found a 200 (`validated`): a 404 is never a 304
+        if self._fresh(request, etag, build) and self.answered.find(variant):
+            return Response(status_code=304, headers=headers), headers
+        return None, headers
+
+    @staticmethod
+    def _fresh(request: Request, etag: str, build: Build) -> bool:
+        """Whether the request's validators match this build's answer with this ETag: If-None-Match
+        (weakly, `*` for any), else If-Modified-Since at or after the build."""
         inm = request.headers.get("if-none-match")
         if inm is not None:
             tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-            if etag in tags or "*" in tags:
-                return Response(status_code=304, headers=headers), headers
-            return None, headers
+            return etag in tags or "*" in tags
         ims = request.headers.get("if-modified-since")
         if ims and build.modified is not None:
             try:
                 since = email.utils.parsedate_to_datetime(ims)
             except (TypeError, ValueError):
                 since = None
-            if since is not None and since.tzinfo is not None and build.modified <= since:
-                return Response(status_code=304, headers=headers), headers
-        return None, headers
+            return since is not None and since.tzinfo is not None and build.modified <= since
+        return False
 
 
 def root(request: Request) -> str:
