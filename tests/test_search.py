@@ -432,3 +432,29 @@ def test_a_cluster_s_papers_years_and_top_venue_are_those_of_its_distinct_papers
         top = min(venues, key=lambda v: (-venues[v], v)) if venues else None
         assert (doc.papers, doc.first, doc.last, doc.venue) == (len(mine), min(years, default=None),
                                                                 max(years, default=None), top)
+
+
+COMPOSED = ("José Müller", "Γιώργος Νίκου", "Йосиф Бродский", "أحمد آل", "김민수 박")
+
+
+def test_a_cluster_written_composed_and_decomposed_once_each_is_labelled_composed(tmp_path: Path) -> None:
+    """Two rows of one name cluster, one NFC and one NFD, one paper each: the suggestion's label is the
+    composed form, as the cluster page shows it (by code point alone the decomposed one came first)."""
+    from identity_tables import write_tables
+
+    authors, papers = [], []
+    for k, name in enumerate(COMPOSED):
+        assert unicodedata.normalize("NFD", name) != name
+        for form in ("NFD", "NFC"):  # the decomposed row first: neither order nor code point decides
+            authors.append([f"a{k}{form}", unicodedata.normalize(form, name), ""])
+            papers.append([f"p{k}{form}", f"Paper {k} {form}", 2020, "v", [f"a{k}{form}"]])
+    kg.build([write_tables(tmp_path / "rows", authors, papers, ["v"])], tmp_path / "store")
+    found = SearchIndex.open(StoreDir(tmp_path / "store").require())
+    try:
+        for name in COMPOSED:
+            for typed in (name, unicodedata.normalize("NFD", name)):
+                top = found.suggest(typed, "name", 5)
+                assert top and top[0].label == name, (typed, [s.label for s in top])
+                assert top[0].rows == 2
+    finally:
+        found.close()

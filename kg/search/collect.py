@@ -6,6 +6,7 @@ their abstract (kg.search.abstracts)."""
 from __future__ import annotations
 
 import time
+import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,6 +43,14 @@ class Mapped:
     pair_position: array[int]
     abstracts: Sequence[bytes | None] | SpilledAbstracts = ()
 
+
+
+def _most_written(spelling: tuple[str, int]) -> tuple[int, bool, str]:
+    """The order of a cluster's spellings, the first its label: the one most rows write, then the
+    composed form (NFC, as the cluster page shows a name) before its decomposed twin, then by code
+    point. By code point alone a decomposed "José" (e + U+0301) came before the composed one."""
+    name, rows = spelling
+    return -rows, not unicodedata.is_normalized("NFC", name), name
 
 def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
     """The name and paper documents (persons left unknown, but for one-row clusters: the identity
@@ -104,7 +113,7 @@ def documents(m: Mapped) -> tuple[list[NameDoc], list[PaperDoc]]:
         else:
             spellings.setdefault(c, Counter())[m.names[row]] += 1
     names = [NameDoc(iri, (alone[c],) if c in alone else
-                     tuple(n for n, _ in sorted(spellings[c].items(), key=lambda kv: (-kv[1], kv[0]))),
+                     tuple(n for n, _ in sorted(spellings[c].items(), key=_most_written)),
                      rows[c], papers[c], first[c] if first[c] != 0xFFFF else None, last[c] or None,
                      m.venue_labels[top[c][1]] if c in top else None, 1 if rows[c] == 1 else None)
              for iri, c in cluster_number.items()]
