@@ -41,6 +41,7 @@ from kg.backend.embedded import EmbeddedBackend
 from kg.cluster_order import build_cluster_order
 from kg.errors import KgError
 from kg.files import open_binary
+from kg.identity import curation_rdf
 from kg.identity.curation import CurationFile, summary
 from kg.identity.step import identity_graph, identity_step
 from kg.iris import DEFAULT_BASE_IRI, Minter
@@ -101,7 +102,7 @@ def _identity(loaded: Loaded) -> None:
     computed verdicts; what became of each goes to build.json's `curations`."""
     minter = loaded.minter if loaded.mapped else None
     corrections_file = CurationFile(loaded.gen.path.parent)
-    corrections = corrections_file.active()
+    corrections = corrections_file.read()
     counts = identity_step(loaded.gen.store, loaded.gen.path, minter, corrections=corrections)
     curations = counts.pop("curations", None)
     loaded.meta["identity"] = counts
@@ -297,12 +298,29 @@ def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = 
         (gen.path / LEDGER).unlink(missing_ok=True)
         for path in files:
             _load_file(gen.store, path)
+        taken = _curations_taken_in(gen.store, store, files)
         loaded = Loaded(gen, run.minter, mapped=False)
         counts = after_load(loaded, tuple(s for s in AFTER_LOAD if s.on_load), optimize)
         run.report.triples = counts["triples"]
         run.stop_clock()
         gen.meta = build_meta(run, files, counts, loaded.meta, kind=None, previous=previous)
+        gen.meta["curations_taken_in"] = taken  # this load's (an --add's previous build.json had its own)
     return run.report
+
+
+def _curations_taken_in(db: ox.Store, store: Path, files: list[Path]) -> list[int]:
+    """The corrections by hand the loaded files hold (a `kg export` of a store, or a `kg curate
+    export`: kg.identity.curation_rdf), taken into STORE/curations.json, which every build applies
+    (the ids of those added); and the identity graph the files hold dropped, since the identity
+    step writes it anew from what the store holds now, with every correction (kept, it doubled
+    persons and pairs). The removal is not flushed: the step's bulk load, whose keys overlap it,
+    has RocksDB flush it first."""
+    source = ", ".join(str(p) for p in files)
+    added = CurationFile(store).merge(curation_rdf.read(db), source)
+    graph = identity_graph(db)
+    if graph is not None and db.contains_named_graph(ox.NamedNode(graph)):
+        db.remove_graph(ox.NamedNode(graph))
+    return [c.id for c in added]
 
 
 def after_load(

@@ -400,9 +400,14 @@ def etl(
 def load(files: tuple[Path, ...], store: Path, add: bool, optimize: bool) -> None:
     """Load RDF FILES (N-Quads, N-Triples, Turtle, TriG, JSON-LD, RDF/XML; .gz allowed) into --store."""
     from kg.build import load as run
+    from kg.store import StoreDir
 
     report = run(list(files), store, add=add, optimize=optimize)
     click.echo(f"{report.triples:,} triples in {report.seconds:.1f} s -> {store}", err=True)
+    taken = StoreDir(store).meta().get("curations_taken_in") or []
+    if taken:
+        click.echo(f"{len(taken)} corrections by hand taken in from the files (kg curate list): "
+                   + ", ".join(f"#{i}" for i in taken), err=True)
     _curation_warnings(store)
 
 

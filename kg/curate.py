@@ -175,7 +175,8 @@ def apply(store: Path) -> list[Outcome]:
     outcome of each."""
     target = StoreDir(store)
     target.require()
-    corrections = CurationFile(store).active()
+    every = CurationFile(store).read()  # undone ones too: the identity graph keeps the whole log
+    corrections = [c for c in every if c.active]
     with target.generation(copy_active=True) as gen:
         # under the store's lock: the generation just copied (a sync may have swapped one in since
         # this began), whose build.json (watermarks, counts) the new one extends
@@ -191,7 +192,7 @@ def apply(store: Path) -> list[Outcome]:
         if gen.store.contains_named_graph(ox.NamedNode(graph)):
             gen.store.remove_graph(ox.NamedNode(graph))
         gen.store.flush()
-        counts = identity_step(gen.store, gen.path, minter, corrections=corrections)
+        counts = identity_step(gen.store, gen.path, minter, corrections=every)
         moved = sum(graph_size(gen.store, g) for g in written) - held
         outcomes = counts.pop("curations", None)
         gen.reopen_read_only()

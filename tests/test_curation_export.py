@@ -1,0 +1,126 @@
+"""Corrections by hand through `kg export` and `kg load` (kg.identity.curation_rdf.read,
+kg.identity.curation.CurationFile.merge, kg.build.load): a store exported and loaded again applies
+and lists the same corrections, undone ones and who undid them too; names in every script."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from test_curation import BASE, NAMES, _persons, _row, _tables, _world
+
+import kg
+from kg import curate
+from kg.cli import main
+from kg.errors import KgError
+from kg.identity.curation import Correction, CurationFile
+from kg.store import StoreDir
+
+IDENTITY = f"{BASE}graph/identity"
+
+
+def _cli(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output + result.stderr
+    return result.stdout
+
+
+def _listed(store: Path) -> list[dict]:  # type: ignore[type-arg]
+    return json.loads(_cli("curate", "list", "--all", "--format", "json", "--store", str(store)))  # type: ignore[no-any-return]
+
+
+def _identity_triples(store: Path) -> int:
+    return sum(1 for _ in StoreDir(store).open().quads_for_pattern(None, None, None, ox.NamedNode(IDENTITY)))
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with corrections in every script: applied ones, one undone, one superseded."""
+    tmp = tmp_path_factory.mktemp("curated")
+    store = tmp / "store"
+    kg.build([_tables(tmp / "in", *_world())], store)
+    for script, (_, stem) in NAMES.items():
+        curate.add(store, "same", f"{stem}-a", f"{stem}-b", f"{NAMES[script][0]}: one homepage", f"{stem} Ⅱ",
+                   apply_now=False)
+    curate.add(store, "distinct", _row("greek", "c"), _row("greek", "d"), "δύο πρόσωπα", "Ἀθηνᾶ", apply_now=False)
+    curate.add(store, "same", _row("greek", "c"), _row("greek", "d"), "ένα πρόσωπο τελικά", "Ελένη", apply_now=False)
+    curate.undo(store, "1", "Zoë Ünal (NFD: Zoe\u0308)", apply_now=False)
+    curate.apply(store)
+    return store
+
+
+@pytest.mark.parametrize("fmt", ["nq", "trig", "jsonld"])
+def test_export_then_load_keeps_every_correction(curated: Path, tmp_path: Path, fmt: str) -> None:
+    exported = tmp_path / f"all.{fmt}"
+    _cli("export", "--store", str(curated), "--format", fmt, "-o", str(exported))
+    loaded = tmp_path / "loaded"
+    result = CliRunner().invoke(main, ["load", str(exported), "--store", str(loaded)])
+    assert result.exit_code == 0, result.output
+    assert "7 corrections by hand taken in" in result.stderr
+    assert _listed(loaded) == _listed(curated)  # undone and superseded ones, who undid them, the statuses
+    assert _cli("curate", "list", "--store", str(loaded)) == _cli("curate", "list", "--store", str(curated))
+    for script, (name, _) in NAMES.items():
+        assert _persons(loaded, name) == _persons(curated, name), script
+    # the loaded identity graph is the one the step writes anew: nothing doubled
+    assert _identity_triples(loaded) == _identity_triples(curated)
+    assert _cli("identity", NAMES["greek"][0], "--store", str(loaded)) == \
+        _cli("identity", NAMES["greek"][0], "--store", str(curated))
+
+
+def test_loading_an_export_again_takes_in_nothing_twice(curated: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "all.nq"
+    _cli("export", "--store", str(curated), "--format", "nq", "-o", str(exported))
+    loaded = tmp_path / "loaded"
+    _cli("load", str(exported), "--store", str(loaded))
+    again = CliRunner().invoke(main, ["load", str(exported), "--store", str(loaded), "--add"])
+    assert again.exit_code == 0 and "taken in" not in again.stderr
+    assert _listed(loaded) == _listed(curated)
+    curate.undo(loaded, "2", "Ολγα")  # undone in the loaded store, then that store's export loaded into the first
+    undone = tmp_path / "undone.nq"
+    _cli("export", "--store", str(loaded), "--format", "nq", "-o", str(undone))
+    copy = tmp_path / "copy"
+    kg.build([_tables(tmp_path / "in", *_world())], copy)
+    CurationFile(copy).merge(CurationFile(curated).read(), "test")
+    kg.load([undone], copy)
+    mine = {x["id"]: x for x in _listed(copy)}
+    assert mine[2]["status"] == "undone" and mine[2]["undone"]["by"] == "Ολγα" and len(mine) == 7
+
+
+def test_ids_taken_already_are_renumbered_and_superseded_by_follows(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    own = Correction(1, "same", (_row("cjk", "a"), _row("cjk", "b")), "同一人", "李", "2026-01-01T00:00:00Z")
+    kept = CurationFile(store).merge([own], "first")
+    assert kept == [own]
+    older = Correction(1, "distinct", (_row("arabic", "c"), _row("arabic", "d")), "شخصان", "فاطمة",
+                       "2026-02-01T00:00:00Z", {"by": "علي", "at": "2026-02-02T00:00:00Z", "superseded_by": 2})
+    newer = Correction(2, "same", older.rows, "شخص واحد", "علي", "2026-02-02T00:00:00Z")
+    added = CurationFile(store).merge([older, newer], "theirs")
+    assert [(c.id, c.verdict) for c in added] == [(2, "same"), (3, "distinct")]  # #2 free: kept; #1 taken: the next
+    assert added[1].undone is not None and added[1].undone["superseded_by"] == 2
+    assert CurationFile(store).merge([older, newer], "theirs") == []  # held already
+    assert [c.id for c in CurationFile(store).read()] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("why", "said"), [("", "why: required"), ("x" * 2001, "why: longer than 2000"),
+                                           ("bad\x07bell", "why: control characters")])
+def test_a_correction_in_the_files_kg_cannot_keep_stops_the_load(tmp_path: Path, why: str, said: str) -> None:
+    bad = Correction(1, "same", (_row("latin", "a"), _row("latin", "b")), why, "Ann", "2026-01-01T00:00:00Z")
+    with pytest.raises(KgError, match=f"^data.nq: correction #1 .*{said}"):
+        CurationFile(tmp_path).merge([bad], "data.nq")
+    assert not CurationFile(tmp_path).path.exists()
+
+
+def test_a_curation_in_rdf_that_is_not_one_stops_the_load_naming_it(curated: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "all.nq"
+    _cli("export", "--store", str(curated), "--format", "nq", "-o", str(exported))
+    text = exported.read_text(encoding="utf-8")
+    node = f"<{BASE}curation/3>"
+    line = next(x for x in text.splitlines() if x.startswith(node) and "#verdict>" in x)
+    exported.write_text(text.replace(line, line.replace('"same"', '"maybe"')), encoding="utf-8")
+    result = CliRunner().invoke(main, ["load", str(exported), "--store", str(tmp_path / "loaded")])
+    assert result.exit_code == 1 and f"{node[1:-1]}>: a correction's verdict is same or distinct, not 'maybe'" \
+        in result.stderr
+    assert not StoreDir(tmp_path / "loaded").exists() and not CurationFile(tmp_path / "loaded").path.exists()
