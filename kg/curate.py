@@ -11,7 +11,10 @@ build is, so a server following the store shows it with its next request.
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import os
+import re
 import shutil
 import time
 import unicodedata
@@ -93,15 +96,67 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
             iri = f"{base}author/{segment(candidate)}"
             if index.authors.find(iri) is not None:
                 return iri
-    wanted = unicodedata.normalize("NFC", short)
-    found = [index.authors.iri(i) for i in range(len(index.authors))
-             if unicodedata.normalize("NFC", row_label(index.authors.iri(i))) == wanted]
+    found = labelled(index, short)
     if len(found) == 1:
         return found[0]
     if found:
         raise CurationError(param, f"{given!r} names {len(found)} rows; give the full IRI: "
                                    + ", ".join(f"<{f}>" for f in found[:5]))
-    raise CurationError(param, f"no author row {given!r} in this store (give its IRI or its id, as the pages show)")
+    close = suggested(index, f"{base}author/{segment(unicodedata.normalize('NFC', short))}", short)
+    hint = f"; close ids: {', '.join(repr(c) for c in close)}" if close else ""
+    raise CurationError(param, f"no author row {given!r} in this store (give its IRI or its id, as the pages "
+                               f"show){hint}")
+
+
+def labelled(index: AdjacencyIndex, label: str) -> list[str]:
+    """The rows whose IRI's last segment, decoded, is `label` in either normal form (a row of
+    another base IRI, or encoded otherwise than kg's own: `dblp:x` where kg writes `dblp%3Ax`):
+    found by one search of the index's IRI bytes for any encoding of the label, each hit checked."""
+    wanted = unicodedata.normalize("NFC", label)
+    found = (index.authors.iri(i) for i in index.authors.ending(_pattern(b"/", label)))
+    return [iri for iri in found if unicodedata.normalize("NFC", row_label(iri)) == wanted]
+
+
+def suggested(index: AdjacencyIndex, iri: str, label: str, most: int = 3) -> list[str]:
+    """Up to `most` ids like `label`, for an id not found: those ending with it (`Wei Wang 0001` for
+    `dblp:Wei Wang 0001`), then those near `iri` in the index's IRI order (another homonym number, a
+    last letter mistyped) most like it. One search of the IRI bytes and a few rows read."""
+    wanted = unicodedata.normalize("NFC", label)
+    out: list[str] = []
+    if len(wanted) >= 4:  # a shorter one is inside too many ids to say which
+        ends = (row_label(index.authors.iri(i)) for i in index.authors.ending(_pattern(b"", label)))
+        out = [x for x in itertools.islice(ends, 50) if unicodedata.normalize("NFC", x).endswith(wanted)][:most]
+    at = index.authors.position(iri)
+    rows = range(max(0, at - 20), min(len(index.authors), at + 20))
+    near = {unicodedata.normalize("NFC", x): x for x in (row_label(index.authors.iri(i)) for i in rows)}
+    out += [near[x] for x in difflib.get_close_matches(wanted, list(near), n=most, cutoff=0.6) if near[x] not in out]
+    return out[:most]
+
+
+def _pattern(before: bytes, label: str) -> re.Pattern[bytes]:
+    """`before`, then `label` in any encoding of an IRI's path segment: each character as itself or
+    percent-encoded ("/" only encoded), composed or decomposed (NFC, NFD, or mixed)."""
+    out = []
+    for ch in unicodedata.normalize("NFC", label):
+        forms = sorted({ch, unicodedata.normalize("NFD", ch)})
+        out.append(b"(?:" + b"|".join(_encodings(f) for f in forms) + b")")
+    return re.compile(re.escape(before) + b"".join(out))
+
+
+def _encodings(text: str) -> bytes:
+    """A regular expression of `text` as an IRI's path segment may write it: each character as
+    itself or percent-encoded; "/" only encoded."""
+    out = []
+    for ch in text:
+        raw = ch.encode("utf-8")
+        encoded = b"".join(_percent(byte) for byte in raw)
+        out.append(b"(?:" + (encoded if ch == "/" else re.escape(raw) + b"|" + encoded) + b")")
+    return b"".join(out)
+
+
+def _percent(byte: int) -> bytes:
+    """One byte percent-encoded, its hexadecimal digits in either case."""
+    return b"%" + b"".join(b"[%c%c]" % (d, d + 32) if d >= ord("A") else bytes([d]) for d in b"%02X" % byte)
 
 
 def _corrected(store: Path) -> None:

@@ -503,6 +503,10 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         assert bad.status_code == 400 and bad.json()["param"] == "by"
         bad = requests.post(url, json={**body, "b": "nobody"}, headers=token, timeout=30)
         assert bad.status_code == 400 and bad.json()["param"] == "b"
+        bad = requests.post(url, json={**body, "b": "zoë-ünal-bb"}, headers=token, timeout=30)  # a letter too many
+        assert bad.status_code == 400 and bad.json()["param"] == "b"
+        assert bad.json()["error"].startswith("b: no author row 'zoë-ünal-bb'") and "close ids: 'zoë-ünal-b'" \
+            in bad.json()["error"]
         bad = requests.post(url, json={**body, "b": body["a"]}, headers=token, timeout=30)
         assert bad.status_code == 400 and "same row" in bad.json()["error"]
         bad = requests.post(url, data="verdict=same", headers={**token, "Content-Type": "text/plain"}, timeout=30)

@@ -1,0 +1,92 @@
+"""A correction's rows named by a short id (kg.curate.resolve): an id no row has fails at once, naming
+the id and the parameter, with close ids when there are some, in every script; ids encoded otherwise
+than kg's own are still found (kg.curate.labelled)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+from test_curation import BASE, _tables
+
+import kg
+from kg import curate
+from kg.adjacency import IriTable, _write_iris
+from kg.cli import main
+from kg.identity.curation import CurationError
+
+# per script: a name and its homonym-numbered ids, as dblp numbers them
+STEMS = {"latin": "Zoë Ünal", "greek": "Γιώργος Παπαδόπουλος", "cyrillic": "Иван Петров", "cjk": "王伟",
+         "arabic": "محمد علي"}
+ROWS = 60  # rows per script: 300 in all
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("rows")
+    authors = [(f"{stem} {k:04d}", stem) for stem in STEMS.values() for k in range(1, ROWS + 1)]
+    papers = {f"p{i}": (2000 + i % 20, "v", [a]) for i, (a, _) in enumerate(authors)}
+    out = tmp / "store"
+    kg.build([_tables(tmp / "in", authors, papers)], out)
+    return out
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many IRIs of the index are read (decoded one by one)."""
+    count = [0]
+    original = IriTable.iri
+
+    def counted(self: IriTable, i: int) -> str:
+        count[0] += 1
+        return original(self, i)
+
+    monkeypatch.setattr(IriTable, "iri", counted)
+    yield count
+
+
+@pytest.mark.parametrize("script", list(STEMS))
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+def test_an_unknown_id_fails_at_once_with_close_ids(store: Path, reads: list[int], script: str, form: str) -> None:
+    stem = STEMS[script]
+    typed = unicodedata.normalize(form, f"{stem} 0099")  # numbered up to 0060
+    with pytest.raises(CurationError, match=r"^A: no author row") as e:
+        curate.check(store, "same", typed, f"{stem} 0001")
+    assert repr(typed) in str(e.value)
+    assert "; close ids: " in str(e.value) and f"'{stem} 0060'" in str(e.value)
+    assert reads[0] < 60, reads[0]  # not every one of the 300 rows
+
+
+def test_an_id_without_its_prefix_is_suggested_with_it(tmp_path: Path) -> None:
+    authors = [("dblp:Wei Wang 0001", "Wei Wang"), ("dblp:Wei Wang 0002", "Wei Wang")]
+    built = tmp_path / "store"
+    kg.build([_tables(tmp_path / "in", authors, {"p1": (2001, "v", ["dblp:Wei Wang 0001"]),
+                                                 "p2": (2002, "v", ["dblp:Wei Wang 0002"])})], built)
+    result = CliRunner().invoke(main, ["curate", "same", "Wei Wang 0001", "dblp:Wei Wang 0002", "--why", "x",
+                                       "--store", str(built)])
+    assert result.exit_code == 1
+    assert "kg: error: A: no author row 'Wei Wang 0001' in this store" in result.stderr
+    assert "close ids: 'dblp:Wei Wang 0001'" in result.stderr
+
+
+def test_ids_encoded_otherwise_are_found_by_their_decoded_label(tmp_path: Path) -> None:
+    """Rows of RDF from elsewhere (kg load): another base IRI, a colon or a space written as itself,
+    hexadecimal digits in lower case, an id in NFD; decoys holding the label inside, not as their end."""
+    rows = [f"{BASE}author/dblp:Wei%20Wang%200001", "http://other.org/a/author/%e7%8e%8b%e4%bc%9f",
+            f"{BASE}author/Zoe\u0308%20%C3%9Cnal", f"{BASE}author/dblp:Wei%20Wang%2000011",
+            f"{BASE}author/dblp:Wei%20Wang%200001/papers", "http://other.org/x%2F%E7%8E%8B%E4%BC%9F"]
+    _write_iris(tmp_path / "authors", sorted(rows))
+    table = IriTable(tmp_path / "authors")
+    index = SimpleNamespace(authors=table)
+    try:
+        assert curate.labelled(index, "dblp:Wei Wang 0001") == [rows[0]]  # type: ignore[arg-type]
+        assert curate.labelled(index, "王伟") == [rows[1]]  # type: ignore[arg-type]
+        assert curate.labelled(index, "Zoë Ünal") == [rows[2]]  # type: ignore[arg-type]
+        assert curate.labelled(index, "x/王伟") == [rows[5]]  # type: ignore[arg-type]
+        assert curate.labelled(index, "Wang 0001") == []  # type: ignore[arg-type]
+    finally:
+        table.close()
