@@ -5,6 +5,7 @@ and lists the same corrections, undone ones and who undid them too; names in eve
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,6 +21,8 @@ from kg.identity.curation import Correction, CurationFile
 from kg.store import StoreDir
 
 IDENTITY = f"{BASE}graph/identity"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+PROV_AGENT = "http://www.w3.org/ns/prov#Agent"
 
 
 def _cli(*args: str) -> str:
@@ -124,3 +127,22 @@ def test_a_curation_in_rdf_that_is_not_one_stops_the_load_naming_it(curated: Pat
     assert result.exit_code == 1 and f"{node[1:-1]}>: a correction's verdict is same or distinct, not 'maybe'" \
         in result.stderr
     assert not StoreDir(tmp_path / "loaded").exists() and not CurationFile(tmp_path / "loaded").path.exists()
+
+
+def test_a_curator_typed_composed_or_decomposed_is_one_agent(tmp_path: Path) -> None:
+    """`--by` in NFD (as a Mac's file names, some keyboards) and in NFC: one curator, one prov:Agent."""
+    store = tmp_path / "store"
+    kg.build([_tables(tmp_path / "in", *_world())], store)
+    for name, stem in NAMES.values():
+        who = f"{name} Ἀθηνᾶ Zoë"
+        curate.add(store, "same", f"{stem}-a", f"{stem}-b", "one", unicodedata.normalize("NFD", who), apply_now=False)
+        curate.add(store, "distinct", f"{stem}-c", f"{stem}-e", "two", unicodedata.normalize("NFC", who),
+                   apply_now=False)
+    curate.undo(store, "1", unicodedata.normalize("NFD", "Zoë"), apply_now=False)
+    assert {c.by for c in CurationFile(store).read()} == {unicodedata.normalize("NFC", f"{n} Ἀθηνᾶ Zoë")
+                                                           for n, _ in NAMES.values()}
+    assert CurationFile(store).read()[0].undone["by"] == unicodedata.normalize("NFC", "Zoë")  # type: ignore[index]
+    graph = ox.Store()
+    graph.load(curate.export(store), format=ox.RdfFormat.TURTLE)
+    agents = {q.subject for q in graph.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV_AGENT))}
+    assert len(agents) == len(NAMES) + 1

@@ -26,6 +26,7 @@ import json
 import os
 import tempfile
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -130,6 +131,12 @@ def _text(value: str | None, param: str, one_line: bool = False) -> str:
     return value.strip()
 
 
+def _curator(by: str | None, param: str) -> str:
+    """Who makes or undoes a correction: one line, composed (NFC), so that a name typed composed or
+    decomposed names one curator (one prov:Agent in the RDF, kg.identity.curation_rdf)."""
+    return unicodedata.normalize("NFC", _text(by, param, one_line=True))
+
+
 class CurationFile:
     """STORE/curations.json: every correction ever made, in order (undone ones marked)."""
 
@@ -169,7 +176,7 @@ class CurationFile:
         pair is superseded by it. Its id is one more than any id ever given."""
         if verdict not in VERDICTS:
             raise CurationError("verdict", f"must be {' or '.join(VERDICTS)}, not {verdict!r}")
-        why, by = _text(why, labels.why), _text(by, labels.by, one_line=True)
+        why, by = _text(why, labels.why), _curator(by, labels.by)
         pair = (min(rows), max(rows))
         with self._locked() as known:
             at = now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -184,7 +191,7 @@ class CurationFile:
             number = int(str(ident).strip().lstrip("#"))
         except ValueError:
             raise CurationError(labels.id, f"must be a correction number (kg curate list), not {ident!r}") from None
-        by = _text(by, labels.by, one_line=True)
+        by = _curator(by, labels.by)
         with self._locked() as known:
             found = next((c for c in known if c.id == number), None)
             if found is None:
