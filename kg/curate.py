@@ -40,6 +40,7 @@ from kg.identity.curation import (
     Labels,
     Outcome,
     summary,
+    unicode_text,
 )
 from kg.identity.curation_rdf import export as rdf_export
 from kg.identity.facts import row_label
@@ -71,7 +72,7 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
     """The row IRI that `value` names (see the module), or a CurationError naming `param`. `served`:
     the addresses a server answers the store's rows at (its own URL, its --base-iri), whose pages'
     addresses name the rows too."""
-    given = value.strip() if isinstance(value, str) else ""
+    given = unicode_text(value, param).strip() if isinstance(value, str) else ""
     if given.startswith("<") and given.endswith(">"):  # as `kg identity` prints a row: <IRI>
         given = given[1:-1].strip()
     if not given:

@@ -503,6 +503,11 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         assert bad.status_code == 400 and bad.json()["param"] == "by"
         bad = requests.post(url, json={**body, "b": "nobody"}, headers=token, timeout=30)
         assert bad.status_code == 400 and bad.json()["param"] == "b"
+        for field in ("a", "why", "by"):  # JSON's escape of a lone surrogate: not text (it was a 500)
+            bad = requests.post(url, data=json.dumps({**body, field: "J\udcfcrgen"}), timeout=30,
+                                headers={**token, "Content-Type": "application/json"})
+            assert bad.status_code == 400 and bad.json() == {
+                "error": f"{field}: not valid Unicode text (a lone surrogate)", "param": field}
         bad = requests.post(url, json={**body, "b": "zoë-ünal-bb"}, headers=token, timeout=30)  # a letter too many
         assert bad.status_code == 400 and bad.json()["param"] == "b"
         assert bad.json()["error"].startswith("b: no author row 'zoë-ünal-bb'") and "close ids: 'zoë-ünal-b'" \

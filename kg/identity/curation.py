@@ -57,6 +57,16 @@ class CurationError(KgError):
         self.param = param
 
 
+def unicode_text(value: str, param: str) -> str:
+    """`value`, or a CurationError naming `param` when it holds a lone surrogate (JSON's "\\udcfc",
+    a byte that is not UTF-8 in a command's argument): it could be neither looked up nor written."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CurationError(param, "not valid Unicode text (a lone surrogate)") from None
+    return value
+
+
 @dataclass(frozen=True)
 class Labels:
     """How the caller names the parameters in errors (the CLI's A, B, --why; the API's fields)."""
@@ -121,6 +131,7 @@ def _text(value: str | None, param: str, one_line: bool = False) -> str:
     \\r is a line break, \\n; `one_line` (a name) allows none."""
     if value is None or not value.strip():
         raise CurationError(param, "required and must not be empty")
+    unicode_text(value, param)
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     if len(value) > MAX_TEXT:
         raise CurationError(param, f"longer than {MAX_TEXT} characters")
