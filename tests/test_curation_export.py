@@ -4,6 +4,7 @@ and lists the same corrections, undone ones and who undid them too; names in eve
 
 from __future__ import annotations
 
+import importlib
 import json
 import unicodedata
 from pathlib import Path
@@ -146,3 +147,33 @@ def test_a_curator_typed_composed_or_decomposed_is_one_agent(tmp_path: Path) -> 
     graph.load(curate.export(store), format=ox.RdfFormat.TURTLE)
     agents = {q.subject for q in graph.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV_AGENT))}
     assert len(agents) == len(NAMES) + 1
+
+
+def test_a_load_that_fails_takes_no_correction_in(curated: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The corrections of the files are written beside the store once its new generation is in place."""
+    building = importlib.import_module("kg.build")  # the module: `kg.build` is its function
+
+    exported = tmp_path / "all.nq"
+    _cli("export", "--store", str(curated), "--format", "nq", "-o", str(exported))
+    loaded = tmp_path / "loaded"
+    _cli("load", str(exported), "--store", str(loaded))
+    own = curate.add(loaded, "distinct", _row("cjk", "c"), _row("cjk", "d"), "两个人", "王")
+    before = CurationFile(loaded).path.read_bytes()
+    other = tmp_path / "other"
+    kg.build([_tables(tmp_path / "in", *_world())], other)
+    curate.add(other, "same", _row("arabic", "f"), _row("arabic", "a"), "نفس", "علي")
+    theirs = tmp_path / "theirs.nq"
+    _cli("export", "--store", str(other), "--format", "nq", "-o", str(theirs))
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(building, "identity_step", broken)
+    with pytest.raises(KgError, match="No space left on device .the store is unchanged."):
+        kg.load([theirs], loaded, add=True)
+    assert CurationFile(loaded).path.read_bytes() == before
+    monkeypatch.undo()
+    kg.load([theirs], loaded, add=True)
+    assert [(x["id"], x["why"], x["status"]) for x in _listed(loaded)][-2:] == [
+        (own.correction.id, "两个人", "applied"), (own.correction.id + 1, "نفس", "applied")]

@@ -216,50 +216,23 @@ class CurationFile:
 
     def merge(self, found: list[Correction], source: str) -> list[Correction]:
         """Takes in corrections made elsewhere (read back from RDF by `kg load`:
-        kg.identity.curation_rdf.read), checked as `add` checks them (a KgError naming `source` and
-        the correction): each one this file does not hold already (the same verdict, rows, why, who
-        and when) is added, under its own id when it is free, else under the next one (a
-        superseded_by naming it follows); one active here and undone there is marked undone. The
-        corrections added or marked, as the file now holds them."""
-        for c in found:
-            try:
-                _text(c.why, "why"), _text(c.by, "by", one_line=True)
-            except CurationError as e:
-                raise KgError(f"{source}: correction #{c.id} ({c.verdict} {c.rows[0]} {c.rows[1]}): {e}") from None
+        kg.identity.curation_rdf.read), as `taken_in` says; the corrections added or marked, as the
+        file now holds them."""
+        _checked(found, source)
         if not found:
             return []
-
-        def key(c: Correction) -> tuple[str, tuple[str, str], str, str, str]:
-            return c.verdict, c.rows, c.why, c.by, c.at
-
         with self._locked() as known:
-            held = {key(c): c for c in known}
-            taken = {c.id for c in known}
-            spare = max(taken | {c.id for c in found}, default=0) + 1
-            ids: dict[int, int] = {}
-            placed: list[tuple[Correction, int]] = []
-            for c in found:
-                same = held.get(key(c))
-                if same is not None:
-                    ids[c.id] = same.id
-                    if same.active and not c.active:
-                        placed.append((c, same.id))
-                    continue
-                number = c.id if c.id and c.id not in taken else spare
-                spare += number == spare
-                taken.add(number)
-                ids.setdefault(c.id, number)
-                placed.append((c, number))
-            changed: dict[int, Correction] = {}
-            for c, number in placed:
-                undone = c.undone
-                if undone is not None and undone.get("superseded_by") is not None:
-                    undone = {**undone, "superseded_by": ids.get(int(undone["superseded_by"]), undone["superseded_by"])}
-                changed[number] = replace(c, id=number, undone=undone)
+            every, changed = taken_in(known, found)
             if changed:
-                kept = [changed.pop(c.id) if c.id in changed else c for c in known]
-                self._write(sorted([*kept, *changed.values()], key=lambda c: c.id))
-        return [c for c in self.read() if c.id in {number for _, number in placed}]
+                self._write(every)
+        return [c for c in every if c.id in changed]
+
+    def merged(self, found: list[Correction], source: str) -> tuple[list[Correction], list[int]]:
+        """What `merge` would make of the file, without writing it: every correction, and the ids of
+        those added or marked (a load applies them before its generation is in place, and writes
+        them only then: a load that fails changes nothing)."""
+        _checked(found, source)
+        return taken_in(self.read(), found)
 
     def _write(self, corrections: list[Correction]) -> None:
         """The whole file, atomically: a temporary file beside it, synced, renamed over it."""
@@ -281,6 +254,53 @@ class CurationFile:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _checked(found: list[Correction], source: str) -> None:
+    """A KgError naming `source` and the correction for one whose why or who `add` would refuse."""
+    for c in found:
+        try:
+            _text(c.why, "why"), _text(c.by, "by", one_line=True)
+        except CurationError as e:
+            raise KgError(f"{source}: correction #{c.id} ({c.verdict} {c.rows[0]} {c.rows[1]}): {e}") from None
+
+
+def taken_in(known: list[Correction], found: list[Correction]) -> tuple[list[Correction], list[int]]:
+    """`known` with the corrections `found` elsewhere taken in, by id, and the ids of those added or
+    marked: each one not held already (the same verdict, rows, why, who and when) is added, under
+    its own id when it is free, else under the next one (a superseded_by naming it follows); one
+    active here and undone there is marked undone."""
+
+    def key(c: Correction) -> tuple[str, tuple[str, str], str, str, str]:
+        return c.verdict, c.rows, c.why, c.by, c.at
+
+    held = {key(c): c for c in known}
+    ours = {c.id for c in known}
+    taken = set(ours)
+    spare = max(taken | {c.id for c in found}, default=0) + 1
+    ids: dict[int, int] = {}
+    placed: list[tuple[Correction, int]] = []
+    for c in found:
+        same = held.get(key(c))
+        if same is not None:
+            ids[c.id] = same.id
+            if same.active and not c.active:
+                placed.append((c, same.id))
+            continue
+        number = c.id if c.id and c.id not in taken else spare
+        spare += number == spare
+        taken.add(number)
+        ids.setdefault(c.id, number)
+        placed.append((c, number))
+    changed: dict[int, Correction] = {}
+    for c, number in placed:
+        undone = c.undone
+        if undone is not None and undone.get("superseded_by") is not None:
+            undone = {**undone, "superseded_by": ids.get(int(undone["superseded_by"]), undone["superseded_by"])}
+        changed[number] = replace(c, id=number, undone=undone)
+    every = sorted([changed.get(c.id, c) for c in known] + [c for n, c in changed.items() if n not in ours],
+                   key=lambda c: c.id)
+    return every, sorted(changed)
 
 
 @dataclass
