@@ -108,10 +108,13 @@ def test_ids_taken_already_are_renumbered_and_superseded_by_follows(tmp_path: Pa
     assert [c.id for c in CurationFile(store).read()] == [1, 2, 3]
 
 
-@pytest.mark.parametrize(("why", "said"), [("", "why: required"), ("x" * 2001, "why: longer than 2000"),
-                                           ("bad\x07bell", "why: control characters")])
-def test_a_correction_in_the_files_kg_cannot_keep_stops_the_load(tmp_path: Path, why: str, said: str) -> None:
-    bad = Correction(1, "same", (_row("latin", "a"), _row("latin", "b")), why, "Ann", "2026-01-01T00:00:00Z")
+@pytest.mark.parametrize(("why", "at", "said"), [
+    ("", "2026-01-01T00:00:00Z", "why: required"), ("x" * 2001, "2026-01-01T00:00:00Z", "why: longer than 2000"),
+    ("bad\x07bell", "2026-01-01T00:00:00Z", "why: control characters"),
+    ("fine", "2026-01-01", "at: a time as YYYY-MM-DDTHH:MM:SSZ, not '2026-01-01'")])
+def test_a_correction_in_the_files_kg_cannot_keep_stops_the_load(tmp_path: Path, why: str, at: str,
+                                                                  said: str) -> None:
+    bad = Correction(1, "same", (_row("latin", "a"), _row("latin", "b")), why, "Ann", at)
     with pytest.raises(KgError, match=f"^data.nq: correction #1 .*{said}"):
         CurationFile(tmp_path).merge([bad], "data.nq")
     assert not CurationFile(tmp_path).path.exists()

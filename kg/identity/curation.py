@@ -24,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import tempfile
 import time
 import unicodedata
@@ -55,6 +56,15 @@ class CurationError(KgError):
     def __init__(self, param: str, message: str) -> None:
         super().__init__(f"{param}: {message}")
         self.param = param
+
+
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
+
+
+def is_time(value: object) -> bool:
+    """Whether `value` is a time as corrections keep it: ISO 8601 in UTC, to the second (an
+    xsd:dateTime in the RDF, kg.identity.curation_rdf)."""
+    return isinstance(value, str) and _TIME.fullmatch(value) is not None
 
 
 def unicode_text(value: str, param: str) -> str:
@@ -113,11 +123,19 @@ class Correction:
             raise ValueError(f"correction #{ident}: verdict must be {' or '.join(VERDICTS)}, not {verdict!r}")
         if not (isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, str) and r for r in rows)):
             raise ValueError(f"correction #{ident}: rows must be two row IRIs, not {rows!r}")
+        for name in ("why", "by"):
+            if not isinstance(data[name], str) or not data[name].strip():
+                raise ValueError(f"correction #{ident}: {name} must be text, not {data[name]!r}")
+        if not is_time(data["at"]):
+            raise ValueError(f"correction #{ident}: at must be a time as YYYY-MM-DDTHH:MM:SSZ, not {data['at']!r}")
         undone = data.get("undone")
-        if undone is not None and not isinstance(undone, dict):
-            raise ValueError(f"correction #{ident}: undone must be an object or null, not {undone!r}")
+        if undone is not None and not (isinstance(undone, dict) and isinstance(undone.get("by"), str)
+                                       and is_time(undone.get("at"))
+                                       and isinstance(undone.get("superseded_by", 0), int)):
+            raise ValueError(f"correction #{ident}: undone must be null or an object with by, at (and "
+                             f"superseded_by), not {undone!r}")
         a, b = sorted(rows)
-        return cls(ident, verdict, (a, b), str(data["why"]), str(data["by"]), str(data["at"]), undone)
+        return cls(ident, verdict, (a, b), data["why"], data["by"], data["at"], undone)
 
     def words(self) -> str:
         """The correction as the pages and reasons say it."""
@@ -261,6 +279,9 @@ def _checked(found: list[Correction], source: str) -> None:
     for c in found:
         try:
             _text(c.why, "why"), _text(c.by, "by", one_line=True)
+            for when in (c.at, *([c.undone["at"]] if c.undone else [])):
+                if not is_time(when):
+                    raise CurationError("at", f"a time as YYYY-MM-DDTHH:MM:SSZ, not {when!r}")
         except CurationError as e:
             raise KgError(f"{source}: correction #{c.id} ({c.verdict} {c.rows[0]} {c.rows[1]}): {e}") from None
 
