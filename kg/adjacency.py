@@ -33,6 +33,7 @@ them all (kg.cluster_order); the path search does not read them.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import mmap
 import re
@@ -458,12 +459,23 @@ class IriTable:
                 hi = mid
         return lo
 
-    def ending(self, pattern: re.Pattern[bytes]) -> Iterator[int]:
+    def containing(self, needle: bytes) -> Iterator[int]:
+        """The numbers of the IRIs holding `needle`, each once, in order: one search of the table's
+        bytes (the IRIs are not decoded one by one: tens of milliseconds for a million)."""
+        off, last = self._off.view, -1
+        for m in re.finditer(re.escape(needle), self._data.view):
+            i = bisect.bisect_right(off, m.start()) - 1
+            if i != last and off[i + 1] >= m.end():  # not a match across two IRIs
+                last = i
+                yield i
+
+    def ending(self, pattern: re.Pattern[bytes], tries: int | None = None) -> Iterator[int]:
         """The numbers of the IRIs a match of `pattern` ends, searched in the table's bytes at once
-        (the IRIs are not decoded one by one: a scan of a million rows in milliseconds). Matches do
-        not overlap: a pattern for an IRI's last segment begins with "/" and holds no other "/"."""
+        (the IRIs are not decoded one by one), looking at the first `tries` matches only when given.
+        Matches do not overlap: a pattern for an IRI's last segment begins with "/" and holds no
+        other "/"."""
         off = self._off.view
-        for m in pattern.finditer(self._data.view):
+        for m in itertools.islice(pattern.finditer(self._data.view), tries):
             i = bisect.bisect_left(off, m.end())
             if i < len(off) and off[i] == m.end() and i > 0:
                 yield i - 1
