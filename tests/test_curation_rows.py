@@ -73,9 +73,12 @@ def test_an_id_without_its_prefix_is_suggested_with_it(tmp_path: Path) -> None:
     assert "close ids: 'dblp:Wei Wang 0001'" in result.stderr
 
 
-def test_ids_encoded_otherwise_are_found_by_their_decoded_label(tmp_path: Path) -> None:
+@pytest.mark.parametrize("few", [curate.FEW, 0])  # found by a piece of the id; by the whole id (a common piece)
+def test_ids_encoded_otherwise_are_found_by_their_decoded_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 few: int) -> None:
     """Rows of RDF from elsewhere (kg load): another base IRI, a colon or a space written as itself,
     hexadecimal digits in lower case, an id in NFD; decoys holding the label inside, not as their end."""
+    monkeypatch.setattr(curate, "FEW", few)
     rows = [f"{BASE}author/dblp:Wei%20Wang%200001", "http://other.org/a/author/%e7%8e%8b%e4%bc%9f",
             f"{BASE}author/Zoe\u0308%20%C3%9Cnal", f"{BASE}author/dblp:Wei%20Wang%2000011",
             f"{BASE}author/dblp:Wei%20Wang%200001/papers", "http://other.org/x%2F%E7%8E%8B%E4%BC%9F"]
