@@ -89,7 +89,8 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
         for iri in tried:
             if index.authors.find(iri) is not None:
                 return iri
-        raise CurationError(param, f"no author row <{shown}> in this store")
+        near = tried[1] if len(tried) > 1 else given  # as kg writes it: the rows next to it in order
+        raise CurationError(param, f"no author row <{shown}> in this store{_hint(index, near, row_label(given))}")
     short = given.lstrip("/").removeprefix("author/")
     # as given, then as the pages' links and a browser's address bar write it (percent-encoded)
     for text in dict.fromkeys((short, unquote(short))):
@@ -103,10 +104,15 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
     if found:
         raise CurationError(param, f"{given!r} names {len(found)} rows; give the full IRI: "
                                    + ", ".join(f"<{f}>" for f in found[:5]))
-    close = suggested(index, f"{base}author/{segment(unicodedata.normalize('NFC', short))}", short)
-    hint = f"; close ids: {', '.join(repr(c) for c in close)}" if close else ""
+    hint = _hint(index, f"{base}author/{segment(unicodedata.normalize('NFC', short))}", short)
     raise CurationError(param, f"no author row {given!r} in this store (give its IRI or its id, as the pages "
                                f"show){hint}")
+
+
+def _hint(index: AdjacencyIndex, iri: str, label: str) -> str:
+    """The close ids of an id not found (`suggested`), as the error says them."""
+    close = suggested(index, iri, label) if label else []
+    return f"; close ids: {', '.join(repr(c) for c in close)}" if close else ""
 
 
 def labelled(index: AdjacencyIndex, label: str) -> list[str]:

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
@@ -93,3 +94,18 @@ def test_ids_encoded_otherwise_are_found_by_their_decoded_label(tmp_path: Path, 
         assert curate.labelled(index, "Wang 0001") == []  # type: ignore[arg-type]
     finally:
         table.close()
+
+
+@pytest.mark.parametrize("script", list(STEMS))
+def test_an_iri_of_elsewhere_suggests_the_row_of_its_id(store: Path, script: str) -> None:
+    """An OpenAlex or dblp address pasted for a row (its id is the IRI's last segment) names the
+    row it would be; a row's IRI with its last character lost names its neighbours."""
+    stem = STEMS[script]
+    elsewhere = f"https://openalex.org/people/{quote(stem + ' 0007')}"
+    with pytest.raises(CurationError, match=r"^B: no author row <https://openalex.org/people/") as e:
+        curate.check(store, "same", f"{stem} 0001", elsewhere)
+    assert f"> in this store; close ids: '{stem} 0007'" in str(e.value)  # first: the one ending with its id
+    cut = f"{BASE}author/{unicodedata.normalize('NFD', stem)} 001"  # as typed: decoded, decomposed
+    with pytest.raises(CurationError, match=r"^B: no author row") as e:
+        curate.check(store, "same", f"{stem} 0002", cut)
+    assert f"; close ids: '{stem} 00" in str(e.value)
