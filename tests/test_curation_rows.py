@@ -1,6 +1,6 @@
 """A correction's rows named by a short id (kg.curate.resolve): an id no row has fails at once, naming
 the id and the parameter, with close ids when there are some, in every script; ids encoded otherwise
-than kg's own are still found (kg.curate.labelled)."""
+than kg's own are still found (kg.row_ids)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from test_curation import BASE, _tables
 
 import kg
-from kg import curate
+from kg import curate, row_ids
 from kg.adjacency import IriTable, _write_iris
 from kg.cli import main
 from kg.identity.curation import CurationError
@@ -74,12 +74,12 @@ def test_an_id_without_its_prefix_is_suggested_with_it(tmp_path: Path) -> None:
     assert "close ids: 'dblp:Wei Wang 0001'" in result.stderr
 
 
-@pytest.mark.parametrize("few", [curate.FEW, 0])  # found by a piece of the id; by the whole id (a common piece)
+@pytest.mark.parametrize("few", [row_ids.FEW, 0])  # found by a piece of the id; by the whole id (a common piece)
 def test_ids_encoded_otherwise_are_found_by_their_decoded_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  few: int) -> None:
     """Rows of RDF from elsewhere (kg load): another base IRI, a colon or a space written as itself,
     hexadecimal digits in lower case, an id in NFD; decoys holding the label inside, not as their end."""
-    monkeypatch.setattr(curate, "FEW", few)
+    monkeypatch.setattr(row_ids, "FEW", few)
     rows = [f"{BASE}author/dblp:Wei%20Wang%200001", "http://other.org/a/author/%e7%8e%8b%e4%bc%9f",
             f"{BASE}author/Zoe\u0308%20%C3%9Cnal", f"{BASE}author/dblp:Wei%20Wang%2000011",
             f"{BASE}author/dblp:Wei%20Wang%200001/papers", "http://other.org/x%2F%E7%8E%8B%E4%BC%9F"]
@@ -87,11 +87,11 @@ def test_ids_encoded_otherwise_are_found_by_their_decoded_label(tmp_path: Path, 
     table = IriTable(tmp_path / "authors")
     index = SimpleNamespace(authors=table)
     try:
-        assert curate.labelled(index, "dblp:Wei Wang 0001") == [rows[0]]  # type: ignore[arg-type]
-        assert curate.labelled(index, "王伟") == [rows[1]]  # type: ignore[arg-type]
-        assert curate.labelled(index, "Zoë Ünal") == [rows[2]]  # type: ignore[arg-type]
-        assert curate.labelled(index, "x/王伟") == [rows[5]]  # type: ignore[arg-type]
-        assert curate.labelled(index, "Wang 0001") == []  # type: ignore[arg-type]
+        assert row_ids.labelled(index, "dblp:Wei Wang 0001") == [rows[0]]  # type: ignore[arg-type]
+        assert row_ids.labelled(index, "王伟") == [rows[1]]  # type: ignore[arg-type]
+        assert row_ids.labelled(index, "Zoë Ünal") == [rows[2]]  # type: ignore[arg-type]
+        assert row_ids.labelled(index, "x/王伟") == [rows[5]]  # type: ignore[arg-type]
+        assert row_ids.labelled(index, "Wang 0001") == []  # type: ignore[arg-type]
     finally:
         table.close()
 
