@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -180,3 +181,18 @@ def test_a_load_that_fails_takes_no_correction_in(curated: Path, tmp_path: Path,
     kg.load([theirs], loaded, add=True)
     assert [(x["id"], x["why"], x["status"]) for x in _listed(loaded)][-2:] == [
         (own.correction.id, "两个人", "applied"), (own.correction.id + 1, "نفس", "applied")]
+
+
+def test_the_list_shows_the_rows_ids_as_the_pages_do(curated: Path, tmp_path: Path) -> None:
+    """A curator reads `γιώργος-a`, as the pages show it, not only `%CE%B3%CE%B9…` (the IRI follows)."""
+    text = _cli("curate", "list", "--store", str(curated))
+    for script, (_, stem) in NAMES.items():
+        if script != "latin":  # its correction, #1, is undone
+            assert f"same     applied  {stem}-a  {stem}-b\n     <{_row(script, 'a')}> <{_row(script, 'b')}>\n" in text
+    copy = tmp_path / "copy"
+    shutil.copytree(curated, copy, symlinks=True)
+    made = CliRunner().invoke(main, ["curate", "distinct", "王伟-f", "王伟-a", "--why", "两个人", "--no-apply",
+                                     "--store", str(copy)])
+    assert made.exit_code == 0, made.stderr
+    assert made.stdout.startswith("#8 distinct 王伟-a 王伟-f: recorded: ")
+    assert f"\n     <{_row('cjk', 'a')}> <{_row('cjk', 'f')}>\n" in made.stdout
