@@ -196,3 +196,23 @@ def test_the_list_shows_the_rows_ids_as_the_pages_do(curated: Path, tmp_path: Pa
     assert made.exit_code == 0, made.stderr
     assert made.stdout.startswith("#8 distinct 王伟-a 王伟-f: recorded: ")
     assert f"\n     <{_row('cjk', 'a')}> <{_row('cjk', 'f')}>\n" in made.stdout
+
+
+def test_a_correction_written_by_hand_as_a_blank_node_is_taken_in(curated: Path, tmp_path: Path) -> None:
+    """Turtle a curator writes needs no IRI for the correction: it is taken in, numbered next."""
+    hand = tmp_path / "hand.ttl"
+    hand.write_text(f"""@prefix kg: <https://w3id.org/scholarly-kg/ontology#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+[] a kg:Curation ; kg:verdict "distinct" ; kg:comparedRow <{_row("cyrillic", "c")}>, <{_row("cyrillic", "e")}> ;
+   dcterms:description "два человека" ; prov:generatedAtTime "2026-03-01T10:00:00Z" ;
+   prov:wasAttributedTo [ <http://xmlns.com/foaf/0.1/name> "Ольга" ] .
+""", encoding="utf-8")
+    copy = tmp_path / "copy"
+    shutil.copytree(curated, copy, symlinks=True)
+    result = CliRunner().invoke(main, ["load", str(hand), "--store", str(copy), "--add"])
+    assert result.exit_code == 0, result.stderr
+    assert "1 corrections by hand taken in from the files (kg curate list): #8" in result.stderr
+    (mine,) = [x for x in _listed(copy) if x["id"] == 8]
+    assert (mine["verdict"], mine["by"], mine["why"], mine["status"]) == ("distinct", "Ольга", "два человека",
+                                                                          "applied")

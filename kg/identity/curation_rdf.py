@@ -93,35 +93,40 @@ def read(store: ox.Store) -> list[Correction]:
     out: dict[str, Correction] = {}
     for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(KG.Curation)):
         node = q.subject
-        if not isinstance(node, ox.NamedNode) or node.value in out:
-            continue
-        out[node.value] = _correction(store, node)
+        if isinstance(node, ox.NamedNode | ox.BlankNode) and str(node) not in out:  # a blank node: written by hand
+            out[str(node)] = _correction(store, node)
     return sorted(out.values(), key=lambda c: c.id)
 
 
-def _values(store: ox.Store, node: ox.NamedNode | ox.BlankNode, predicate: str) -> list[ox.NamedNode | ox.Literal]:
+Node = ox.NamedNode | ox.BlankNode
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def _values(store: ox.Store, node: Node, predicate: str) -> list[Term]:
     """The distinct objects of `node`'s `predicate`, in any graph."""
-    found: dict[str, ox.NamedNode | ox.Literal] = {}
+    found: dict[str, Term] = {}
     for q in store.quads_for_pattern(node, ox.NamedNode(predicate), None):
-        if isinstance(q.object, ox.NamedNode | ox.Literal):
+        if isinstance(q.object, ox.NamedNode | ox.BlankNode | ox.Literal):
             found.setdefault(str(q.object), q.object)
     return list(found.values())
 
 
-def _one(store: ox.Store, node: ox.NamedNode, predicate: str, what: str) -> str:
+def _term(store: ox.Store, node: Node, predicate: str, what: str) -> Term:
     values = _values(store, node, predicate)
     if len(values) != 1 or not values[0].value:
-        raise KgError(f"<{node.value}>: a correction by hand needs one {what} (<{predicate}>), not {len(values)}")
-    return values[0].value
+        raise KgError(f"{node}: a correction by hand needs one {what} (<{predicate}>), not {len(values)}")
+    return values[0]
 
 
-def _name(store: ox.Store, node: ox.NamedNode, agent: str, what: str) -> str:
-    try:
-        names = {v.value for v in _values(store, ox.NamedNode(agent), FOAF_NAME)}
-    except ValueError:  # a literal where the agent's IRI belongs
-        names = set()
+def _one(store: ox.Store, node: Node, predicate: str, what: str) -> str:
+    return _term(store, node, predicate, what).value
+
+
+def _name(store: ox.Store, node: Node, agent: Term, what: str) -> str:
+    """The one foaf:name of `agent` (an IRI or a blank node; a literal has none)."""
+    names = set() if isinstance(agent, ox.Literal) else {v.value for v in _values(store, agent, FOAF_NAME)}
     if len(names) != 1:
-        raise KgError(f"<{node.value}>: {what} <{agent}> needs one name (<{FOAF_NAME}>), not {len(names)}")
+        raise KgError(f"{node}: {what} {agent} needs one name (<{FOAF_NAME}>), not {len(names)}")
     return names.pop()
 
 
@@ -130,26 +135,27 @@ def _number(node: str) -> int:
     return int(tail) if tail.isascii() and tail.isdigit() and int(tail) > 0 else 0
 
 
-def _correction(store: ox.Store, node: ox.NamedNode) -> Correction:
+def _correction(store: ox.Store, node: Node) -> Correction:
     verdict = _one(store, node, KG.verdict, "verdict")
     if verdict not in VERDICTS:
-        raise KgError(f"<{node.value}>: a correction's verdict is {' or '.join(VERDICTS)}, not {verdict!r}")
+        raise KgError(f"{node}: a correction's verdict is {' or '.join(VERDICTS)}, not {verdict!r}")
     rows = sorted(v.value for v in _values(store, node, KG.comparedRow) if isinstance(v, ox.NamedNode))
     if len(rows) != 2:
-        raise KgError(f"<{node.value}>: a correction by hand compares two rows (<{KG.comparedRow}>), not {len(rows)}")
-    by = _name(store, node, _one(store, node, PROV + "wasAttributedTo", "curator"), "its curator")
+        raise KgError(f"{node}: a correction by hand compares two rows (<{KG.comparedRow}>), not {len(rows)}")
+    by = _name(store, node, _term(store, node, PROV + "wasAttributedTo", "curator"), "its curator")
     undone: dict[str, Any] | None = None
     ended = _values(store, node, PROV + "invalidatedAtTime")
     if ended:
         undone = {"by": "unknown", "at": ended[0].value}  # who undid it: in kg's exports since the undoing
-        undoings = [v.value for v in _values(store, node, PROV + "wasInvalidatedBy") if isinstance(v, ox.NamedNode)]
+        undoings = [v for v in _values(store, node, PROV + "wasInvalidatedBy") if not isinstance(v, ox.Literal)]
         for undoing in undoings[:1]:
-            who = _values(store, ox.NamedNode(undoing), PROV + "wasAssociatedWith")
+            who = _values(store, undoing, PROV + "wasAssociatedWith")
             if who:
-                undone["by"] = _name(store, node, who[0].value, "the undoing's agent")
+                undone["by"] = _name(store, node, who[0], "the undoing's agent")
         newer = [_number(v.value) for v in _values(store, node, DCTERMS + "isReplacedBy")]
         if newer and newer[0]:
             undone["superseded_by"] = newer[0]
     why = _one(store, node, DCTERMS + "description", "why")
-    return Correction(_number(node.value), verdict, (rows[0], rows[1]), why, by,
+    number = _number(node.value) if isinstance(node, ox.NamedNode) else 0
+    return Correction(number, verdict, (rows[0], rows[1]), why, by,
                       _one(store, node, PROV + "generatedAtTime", "time"), undone)
