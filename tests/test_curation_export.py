@@ -19,7 +19,7 @@ import kg
 from kg import curate
 from kg.cli import main
 from kg.errors import KgError
-from kg.identity.curation import Correction, CurationFile
+from kg.identity.curation import Correction, CurationFile, taken_in
 from kg.store import StoreDir
 
 IDENTITY = f"{BASE}graph/identity"
@@ -216,3 +216,18 @@ def test_a_correction_written_by_hand_as_a_blank_node_is_taken_in(curated: Path,
     (mine,) = [x for x in _listed(copy) if x["id"] == 8]
     assert (mine["verdict"], mine["by"], mine["why"], mine["status"]) == ("distinct", "Ольга", "два человека",
                                                                           "applied")
+
+
+@pytest.mark.parametrize("theirs_first", [True, False])
+def test_of_two_corrections_of_one_pair_the_one_made_last_stays(tmp_path: Path, theirs_first: bool) -> None:
+    """One made here and one taken in about the same two rows: the later one wins, whatever its id."""
+    rows = (_row("arabic", "a"), _row("arabic", "b"))
+    early, late = "2026-01-01T09:00:00Z", "2026-01-01T10:00:00Z"
+    ours = Correction(1, "distinct", rows, "شخصان", "فاطمة", late if theirs_first else early)
+    theirs = Correction(1, "same", rows, "شخص واحد", "علي", early if theirs_first else late)
+    every, changed = taken_in([ours], [theirs])
+    (active,) = [c for c in every if c.active]
+    assert active.why == ("شخصان" if theirs_first else "شخص واحد") and [c.id for c in every] == [1, 2]
+    (older,) = [c for c in every if not c.active]
+    assert older.undone == {"by": active.by, "at": late, "superseded_by": active.id}
+    assert changed == ([2] if theirs_first else [1, 2])  # ours marked superseded when theirs is the later

@@ -290,7 +290,8 @@ def taken_in(known: list[Correction], found: list[Correction]) -> tuple[list[Cor
     """`known` with the corrections `found` elsewhere taken in, by id, and the ids of those added or
     marked: each one not held already (the same verdict, rows, why, who and when) is added, under
     its own id when it is free, else under the next one (a superseded_by naming it follows); one
-    active here and undone there is marked undone."""
+    active here and undone there is marked undone; of two active ones about one pair, the older is
+    marked superseded by the newer (by when they were made)."""
 
     def key(c: Correction) -> tuple[str, tuple[str, str], str, str, str]:
         return c.verdict, c.rows, c.why, c.by, c.at
@@ -321,6 +322,15 @@ def taken_in(known: list[Correction], found: list[Correction]) -> tuple[list[Cor
         changed[number] = replace(c, id=number, undone=undone)
     every = sorted([changed.get(c.id, c) for c in known] + [c for n, c in changed.items() if n not in ours],
                    key=lambda c: c.id)
+    # two active corrections of one pair (one made here, one there): the one made last stays, as
+    # `add` keeps it (ids do not say which: one taken in may get the higher id yet be older)
+    touched = {changed[n].rows for n in changed if changed[n].active}
+    for rows in touched:
+        active = sorted((c for c in every if c.active and c.rows == rows), key=lambda c: (c.at, c.id))
+        for older in active[:-1]:
+            newest = active[-1]
+            changed[older.id] = replace(older, undone={"by": newest.by, "at": newest.at, "superseded_by": newest.id})
+    every = [changed.get(c.id, c) for c in every]
     return every, sorted(changed)
 
 
