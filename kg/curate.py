@@ -88,7 +88,8 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
             if index.authors.find(iri) is not None:
                 return iri
         near = tried[1] if len(tried) > 1 else given  # as kg writes it: the rows next to it in order
-        raise CurationError(param, f"no author row <{shown}> in this store{close_ids(index, near, row_label(given))}")
+        raise CurationError(param, f"no author row <{_cut(shown)}> in this store"
+                                   f"{close_ids(index, near, row_label(given))}")
     short = given.lstrip("/").removeprefix("author/")
     # as given, then as the pages' links and a browser's address bar write it (percent-encoded)
     for text in dict.fromkeys((short, unquote(short))):
@@ -100,11 +101,17 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
     if len(found) == 1:
         return found[0]
     if found:
-        raise CurationError(param, f"{given!r} names {len(found)} rows; give the full IRI: "
+        raise CurationError(param, f"{_cut(given)!r} names {len(found)} rows; give the full IRI: "
                                    + ", ".join(f"<{f}>" for f in found[:5]))
     hint = close_ids(index, f"{base}author/{segment(unicodedata.normalize('NFC', short))}", short)
-    raise CurationError(param, f"no author row {given!r} in this store (give its IRI or its id, as the pages "
+    raise CurationError(param, f"no author row {_cut(given)!r} in this store (give its IRI or its id, as the pages "
                                f"show){hint}")
+
+
+def _cut(value: str, most: int = 200) -> str:
+    """`value` as an error repeats it: its first `most` characters and how many more (a 60 KB id
+    sent to the API was answered whole)."""
+    return value if len(value) <= most else f"{value[:most]}… ({len(value) - most:,} more characters)"
 
 
 def _corrected(store: Path) -> None:

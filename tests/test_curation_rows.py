@@ -109,3 +109,10 @@ def test_an_iri_of_elsewhere_suggests_the_row_of_its_id(store: Path, script: str
     with pytest.raises(CurationError, match=r"^B: no author row") as e:
         curate.check(store, "same", f"{stem} 0002", cut)
     assert f"; close ids: '{stem} 00" in str(e.value)
+
+
+@pytest.mark.parametrize("huge", ["Ж" * 30_000, f"{BASE}author/{'Ж' * 30_000}"])
+def test_a_huge_id_is_refused_without_being_repeated_whole(store: Path, huge: str) -> None:
+    with pytest.raises(CurationError, match=r"^A: no author row ['<].{200}… \(29,\d{3} more characters\)") as e:
+        curate.check(store, "same", huge, f"{STEMS['cjk']} 0001")
+    assert len(str(e.value)) < 1000
