@@ -41,7 +41,8 @@ from kg.backend.embedded import EmbeddedBackend
 from kg.cluster_order import build_cluster_order
 from kg.errors import KgError
 from kg.files import open_binary
-from kg.identity.curation import CurationFile, summary
+from kg.identity import curation_rdf
+from kg.identity.curation import Correction, CurationFile, summary
 from kg.identity.step import identity_graph, identity_step
 from kg.iris import DEFAULT_BASE_IRI, Minter
 from kg.links import IDENTITY, LINKS, relink
@@ -70,6 +71,7 @@ class Loaded:
     start_search: Callable[[], None] = lambda: None  # lets the worker begin writing them (search_start="order")
     meta: dict[str, Any] = field(default_factory=dict)
     mapped: bool = True  # False for kg load: RDF from elsewhere, not kg's own mapping
+    corrections: list[Correction] | None = None  # the corrections by hand to apply, when not the file's
 
 
 @dataclass(frozen=True)
@@ -97,15 +99,16 @@ def _identity(loaded: Loaded) -> None:
     """The identity evidence of the name clusters (kg.identity.step): reads the index, so it comes
     after it; writes the identity graph and the rows' cross-source links, so before the compaction.
     For kg load (no minter of kg's own mapping) the base IRI is the store's. The corrections by hand
-    kept beside the store (kg.identity.curation, the generation's parent directory) win over the
-    computed verdicts; what became of each goes to build.json's `curations`."""
+    kept beside the store (kg.identity.curation, the generation's parent directory; for a kg load
+    of files holding some, those with them taken in: `Loaded.corrections`) win over the computed
+    verdicts; what became of each goes to build.json's `curations`."""
     minter = loaded.minter if loaded.mapped else None
     corrections_file = CurationFile(loaded.gen.path.parent)
-    corrections = corrections_file.active()
+    corrections = corrections_file.read() if loaded.corrections is None else loaded.corrections
     counts = identity_step(loaded.gen.store, loaded.gen.path, minter, corrections=corrections)
     curations = counts.pop("curations", None)
     loaded.meta["identity"] = counts
-    if curations is not None or corrections_file.path.exists():
+    if curations is not None or corrections_file.path.exists() or loaded.corrections is not None:
         loaded.meta["curations"] = curations if curations is not None else summary([])
 
 
@@ -297,12 +300,29 @@ def load(files: list[Path], store: Path, *, add: bool = False, optimize: bool = 
         (gen.path / LEDGER).unlink(missing_ok=True)
         for path in files:
             _load_file(gen.store, path)
-        loaded = Loaded(gen, run.minter, mapped=False)
+        found, source = curation_rdf.read(gen.store), ", ".join(str(p) for p in files)
+        corrections, taken = CurationFile(store).merged(found, source) if found else (None, [])
+        _drop_identity_graph(gen.store)
+        loaded = Loaded(gen, run.minter, mapped=False, corrections=corrections)
         counts = after_load(loaded, tuple(s for s in AFTER_LOAD if s.on_load), optimize)
         run.report.triples = counts["triples"]
         run.stop_clock()
         gen.meta = build_meta(run, files, counts, loaded.meta, kind=None, previous=previous)
+        gen.meta["curations_taken_in"] = taken  # this load's (an --add's previous build.json had its own)
+    if found:  # the generation is in place: the corrections it applied are kept beside it
+        CurationFile(store).merge(found, source)
     return run.report
+
+
+def _drop_identity_graph(db: ox.Store) -> None:
+    """The identity graph loaded files hold (a `kg export` of a store) dropped: the identity step
+    writes it anew from what the store holds now, with every correction (kept, it doubled persons
+    and pairs). The corrections by hand in it were read first (kg.identity.curation_rdf.read) and
+    are kept beside the store (STORE/curations.json), which every build applies. The removal is not
+    flushed: the step's bulk load, whose keys overlap it, has RocksDB flush it first."""
+    graph = identity_graph(db)
+    if graph is not None and db.contains_named_graph(ox.NamedNode(graph)):
+        db.remove_graph(ox.NamedNode(graph))
 
 
 def after_load(

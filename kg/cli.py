@@ -400,9 +400,14 @@ def etl(
 def load(files: tuple[Path, ...], store: Path, add: bool, optimize: bool) -> None:
     """Load RDF FILES (N-Quads, N-Triples, Turtle, TriG, JSON-LD, RDF/XML; .gz allowed) into --store."""
     from kg.build import load as run
+    from kg.store import StoreDir
 
     report = run(list(files), store, add=add, optimize=optimize)
     click.echo(f"{report.triples:,} triples in {report.seconds:.1f} s -> {store}", err=True)
+    taken = StoreDir(store).meta().get("curations_taken_in") or []
+    if taken:
+        click.echo(f"{len(taken)} corrections by hand taken in from the files (kg curate list): "
+                   + ", ".join(f"#{i}" for i in taken), err=True)
     _curation_warnings(store)
 
 
@@ -1480,9 +1485,11 @@ def _print_applied(done: Any, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(done.to_json(), indent=2, ensure_ascii=False))
         return
-    shown = done.to_json()
-    click.echo(f"#{done.correction.id} {done.correction.verdict} {done.correction.rows[0]} {done.correction.rows[1]}: "
-               f"{shown['status']}{': ' + shown['note'] if shown['note'] else ''}")
+    from kg.identity.facts import row_label
+
+    shown, c = done.to_json(), done.correction
+    click.echo(f"#{c.id} {c.verdict} {row_label(c.rows[0])} {row_label(c.rows[1])}: "  # the ids as the pages show them
+               f"{shown['status']}{': ' + shown['note'] if shown['note'] else ''}\n     <{c.rows[0]}> <{c.rows[1]}>")
     for line in not_applied_lines(done.outcomes or []):
         click.echo(f"kg: warning: {line}", err=True)
 
@@ -1494,6 +1501,7 @@ def _print_applied(done: Any, fmt: str) -> None:
 def curate_list(store: Path, every: bool, fmt: str) -> None:
     """The corrections and what the active store did with each (a row no longer there: VANISHED)."""
     from kg.curate import listing
+    from kg.identity.facts import row_label
 
     found = listing(store, every)
     if fmt == "json":
@@ -1505,7 +1513,8 @@ def curate_list(store: Path, every: bool, fmt: str) -> None:
         c = x.correction
         mark = x.status.upper() if x.status not in ("applied",) else x.status
         why = c.why.replace("\n", "\n       ")  # a why in lines stays under its correction
-        click.echo(f"#{c.id}  {c.verdict:8} {mark}  {c.rows[0]}  {c.rows[1]}\n"
+        click.echo(f"#{c.id}  {c.verdict:8} {mark}  {row_label(c.rows[0])}  {row_label(c.rows[1])}\n"
+                   f"     <{c.rows[0]}> <{c.rows[1]}>\n"
                    f"     by {c.by}, {c.at}: {why}{'  [' + x.note + ']' if x.note else ''}")
 
 

@@ -37,12 +37,14 @@ from kg.identity.curation import (
     Labels,
     Outcome,
     summary,
+    unicode_text,
 )
 from kg.identity.curation_rdf import export as rdf_export
 from kg.identity.facts import row_label
 from kg.identity.step import base_of, identity_step
 from kg.iris import DEFAULT_BASE_IRI, Minter, segment
 from kg.links import IDENTITY, LINKS
+from kg.row_ids import close_ids, labelled
 from kg.store import StoreDir
 from kg.sync.counts import graph_size
 
@@ -68,7 +70,7 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
     """The row IRI that `value` names (see the module), or a CurationError naming `param`. `served`:
     the addresses a server answers the store's rows at (its own URL, its --base-iri), whose pages'
     addresses name the rows too."""
-    given = value.strip() if isinstance(value, str) else ""
+    given = unicode_text(value, param).strip() if isinstance(value, str) else ""
     if given.startswith("<") and given.endswith(">"):  # as `kg identity` prints a row: <IRI>
         given = given[1:-1].strip()
     if not given:
@@ -85,7 +87,9 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
         for iri in tried:
             if index.authors.find(iri) is not None:
                 return iri
-        raise CurationError(param, f"no author row <{shown}> in this store")
+        near = tried[1] if len(tried) > 1 else given  # as kg writes it: the rows next to it in order
+        raise CurationError(param, f"no author row <{_cut(shown)}> in this store"
+                                   f"{close_ids(index, near, row_label(given))}")
     short = given.lstrip("/").removeprefix("author/")
     # as given, then as the pages' links and a browser's address bar write it (percent-encoded)
     for text in dict.fromkeys((short, unquote(short))):
@@ -93,15 +97,21 @@ def resolve(index: AdjacencyIndex, base: str, value: str, param: str, served: tu
             iri = f"{base}author/{segment(candidate)}"
             if index.authors.find(iri) is not None:
                 return iri
-    wanted = unicodedata.normalize("NFC", short)
-    found = [index.authors.iri(i) for i in range(len(index.authors))
-             if unicodedata.normalize("NFC", row_label(index.authors.iri(i))) == wanted]
+    found = labelled(index, short)
     if len(found) == 1:
         return found[0]
     if found:
-        raise CurationError(param, f"{given!r} names {len(found)} rows; give the full IRI: "
+        raise CurationError(param, f"{_cut(given)!r} names {len(found)} rows; give the full IRI: "
                                    + ", ".join(f"<{f}>" for f in found[:5]))
-    raise CurationError(param, f"no author row {given!r} in this store (give its IRI or its id, as the pages show)")
+    hint = close_ids(index, f"{base}author/{segment(unicodedata.normalize('NFC', short))}", short)
+    raise CurationError(param, f"no author row {_cut(given)!r} in this store (give its IRI or its id, as the pages "
+                               f"show){hint}")
+
+
+def _cut(value: str, most: int = 200) -> str:
+    """`value` as an error repeats it: its first `most` characters and how many more (a 60 KB id
+    sent to the API was answered whole)."""
+    return value if len(value) <= most else f"{value[:most]}… ({len(value) - most:,} more characters)"
 
 
 def _corrected(store: Path) -> None:
@@ -175,7 +185,8 @@ def apply(store: Path) -> list[Outcome]:
     outcome of each."""
     target = StoreDir(store)
     target.require()
-    corrections = CurationFile(store).active()
+    every = CurationFile(store).read()  # undone ones too: the identity graph keeps the whole log
+    corrections = [c for c in every if c.active]
     with target.generation(copy_active=True) as gen:
         # under the store's lock: the generation just copied (a sync may have swapped one in since
         # this began), whose build.json (watermarks, counts) the new one extends
@@ -191,7 +202,7 @@ def apply(store: Path) -> list[Outcome]:
         if gen.store.contains_named_graph(ox.NamedNode(graph)):
             gen.store.remove_graph(ox.NamedNode(graph))
         gen.store.flush()
-        counts = identity_step(gen.store, gen.path, minter, corrections=corrections)
+        counts = identity_step(gen.store, gen.path, minter, corrections=every)
         moved = sum(graph_size(gen.store, g) for g in written) - held
         outcomes = counts.pop("curations", None)
         gen.reopen_read_only()

@@ -387,6 +387,25 @@ def test_a_hand_edited_file_with_a_correction_kg_cannot_read_stops_the_build(
     assert listed.exit_code == 1 and said in listed.stderr
 
 
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("why", None, "why must be text, not None"),
+    ("by", 7, "by must be text, not 7"),
+    ("at", 12, "at must be a time as YYYY-MM-DDTHH:MM:SSZ, not 12"),
+    ("at", "yesterday", "at must be a time"),
+    ("undone", {"by": "Άννα"}, "undone must be null or an object with by, at"),
+    ("undone", {"by": "Άννα", "at": "2026-01-02T00:00:00Z", "superseded_by": "2"}, "undone must be null"),
+])
+def test_a_hand_edited_why_who_or_when_that_is_not_one_is_refused(
+        tmp_path: Path, field: str, value: object, said: str) -> None:
+    """A why of null was applied as the why 'None', a time of 12 written as "12"^^xsd:dateTime."""
+    made = {"id": 1, "verdict": "same", "rows": [_row("greek", "a"), _row("greek", "b")], "why": "ίδιο",
+            "by": "Άννα", "at": "2026-01-01T00:00:00Z", "undone": None}
+    (tmp_path / "curations.json").write_text(json.dumps({"format": 1, "corrections": [{**made, field: value}]}),
+                                             encoding="utf-8")
+    with pytest.raises(KgError, match=f"unreadable corrections file: correction #1: {said}"):
+        CurationFile(tmp_path).read()
+
+
 def test_the_file_survives_and_is_rewritten_whole(world: tuple[Path, Path]) -> None:
     _, store = world
     a, b = _row("latin", "a"), _row("latin", "b")
@@ -503,6 +522,15 @@ def test_api_needs_the_token_and_changes_the_store(world: tuple[Path, Path], tmp
         assert bad.status_code == 400 and bad.json()["param"] == "by"
         bad = requests.post(url, json={**body, "b": "nobody"}, headers=token, timeout=30)
         assert bad.status_code == 400 and bad.json()["param"] == "b"
+        for field in ("a", "why", "by"):  # JSON's escape of a lone surrogate: not text (it was a 500)
+            bad = requests.post(url, data=json.dumps({**body, field: "J\udcfcrgen"}), timeout=30,
+                                headers={**token, "Content-Type": "application/json"})
+            assert bad.status_code == 400 and bad.json() == {
+                "error": f"{field}: not valid Unicode text (a lone surrogate)", "param": field}
+        bad = requests.post(url, json={**body, "b": "zoë-ünal-bb"}, headers=token, timeout=30)  # a letter too many
+        assert bad.status_code == 400 and bad.json()["param"] == "b"
+        assert bad.json()["error"].startswith("b: no author row 'zoë-ünal-bb'") and "close ids: 'zoë-ünal-b'" \
+            in bad.json()["error"]
         bad = requests.post(url, json={**body, "b": body["a"]}, headers=token, timeout=30)
         assert bad.status_code == 400 and "same row" in bad.json()["error"]
         bad = requests.post(url, data="verdict=same", headers={**token, "Content-Type": "text/plain"}, timeout=30)

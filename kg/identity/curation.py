@@ -24,8 +24,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import tempfile
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,6 +56,25 @@ class CurationError(KgError):
     def __init__(self, param: str, message: str) -> None:
         super().__init__(f"{param}: {message}")
         self.param = param
+
+
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
+
+
+def is_time(value: object) -> bool:
+    """Whether `value` is a time as corrections keep it: ISO 8601 in UTC, to the second (an
+    xsd:dateTime in the RDF, kg.identity.curation_rdf)."""
+    return isinstance(value, str) and _TIME.fullmatch(value) is not None
+
+
+def unicode_text(value: str, param: str) -> str:
+    """`value`, or a CurationError naming `param` when it holds a lone surrogate (JSON's "\\udcfc",
+    a byte that is not UTF-8 in a command's argument): it could be neither looked up nor written."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CurationError(param, "not valid Unicode text (a lone surrogate)") from None
+    return value
 
 
 @dataclass(frozen=True)
@@ -102,11 +123,19 @@ class Correction:
             raise ValueError(f"correction #{ident}: verdict must be {' or '.join(VERDICTS)}, not {verdict!r}")
         if not (isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, str) and r for r in rows)):
             raise ValueError(f"correction #{ident}: rows must be two row IRIs, not {rows!r}")
+        for name in ("why", "by"):
+            if not isinstance(data[name], str) or not data[name].strip():
+                raise ValueError(f"correction #{ident}: {name} must be text, not {data[name]!r}")
+        if not is_time(data["at"]):
+            raise ValueError(f"correction #{ident}: at must be a time as YYYY-MM-DDTHH:MM:SSZ, not {data['at']!r}")
         undone = data.get("undone")
-        if undone is not None and not isinstance(undone, dict):
-            raise ValueError(f"correction #{ident}: undone must be an object or null, not {undone!r}")
+        if undone is not None and not (isinstance(undone, dict) and isinstance(undone.get("by"), str)
+                                       and is_time(undone.get("at"))
+                                       and isinstance(undone.get("superseded_by", 0), int)):
+            raise ValueError(f"correction #{ident}: undone must be null or an object with by, at (and "
+                             f"superseded_by), not {undone!r}")
         a, b = sorted(rows)
-        return cls(ident, verdict, (a, b), str(data["why"]), str(data["by"]), str(data["at"]), undone)
+        return cls(ident, verdict, (a, b), data["why"], data["by"], data["at"], undone)
 
     def words(self) -> str:
         """The correction as the pages and reasons say it."""
@@ -120,6 +149,7 @@ def _text(value: str | None, param: str, one_line: bool = False) -> str:
     \\r is a line break, \\n; `one_line` (a name) allows none."""
     if value is None or not value.strip():
         raise CurationError(param, "required and must not be empty")
+    unicode_text(value, param)
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     if len(value) > MAX_TEXT:
         raise CurationError(param, f"longer than {MAX_TEXT} characters")
@@ -128,6 +158,12 @@ def _text(value: str | None, param: str, one_line: bool = False) -> str:
     if any(ord(c) < 32 and c not in "\t\n" for c in value):
         raise CurationError(param, "control characters are not allowed")
     return value.strip()
+
+
+def _curator(by: str | None, param: str) -> str:
+    """Who makes or undoes a correction: one line, composed (NFC), so that a name typed composed or
+    decomposed names one curator (one prov:Agent in the RDF, kg.identity.curation_rdf)."""
+    return unicodedata.normalize("NFC", _text(by, param, one_line=True))
 
 
 class CurationFile:
@@ -169,7 +205,7 @@ class CurationFile:
         pair is superseded by it. Its id is one more than any id ever given."""
         if verdict not in VERDICTS:
             raise CurationError("verdict", f"must be {' or '.join(VERDICTS)}, not {verdict!r}")
-        why, by = _text(why, labels.why), _text(by, labels.by, one_line=True)
+        why, by = _text(why, labels.why), _curator(by, labels.by)
         pair = (min(rows), max(rows))
         with self._locked() as known:
             at = now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -184,7 +220,7 @@ class CurationFile:
             number = int(str(ident).strip().lstrip("#"))
         except ValueError:
             raise CurationError(labels.id, f"must be a correction number (kg curate list), not {ident!r}") from None
-        by = _text(by, labels.by, one_line=True)
+        by = _curator(by, labels.by)
         with self._locked() as known:
             found = next((c for c in known if c.id == number), None)
             if found is None:
@@ -195,6 +231,26 @@ class CurationFile:
             done = replace(found, undone={"by": by, "at": at})
             self._write([done if c.id == number else c for c in known])
         return done
+
+    def merge(self, found: list[Correction], source: str) -> list[Correction]:
+        """Takes in corrections made elsewhere (read back from RDF by `kg load`:
+        kg.identity.curation_rdf.read), as `taken_in` says; the corrections added or marked, as the
+        file now holds them."""
+        _checked(found, source)
+        if not found:
+            return []
+        with self._locked() as known:
+            every, changed = taken_in(known, found)
+            if changed:
+                self._write(every)
+        return [c for c in every if c.id in changed]
+
+    def merged(self, found: list[Correction], source: str) -> tuple[list[Correction], list[int]]:
+        """What `merge` would make of the file, without writing it: every correction, and the ids of
+        those added or marked (a load applies them before its generation is in place, and writes
+        them only then: a load that fails changes nothing)."""
+        _checked(found, source)
+        return taken_in(self.read(), found)
 
     def _write(self, corrections: list[Correction]) -> None:
         """The whole file, atomically: a temporary file beside it, synced, renamed over it."""
@@ -216,6 +272,66 @@ class CurationFile:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _checked(found: list[Correction], source: str) -> None:
+    """A KgError naming `source` and the correction for one whose why or who `add` would refuse."""
+    for c in found:
+        try:
+            _text(c.why, "why"), _text(c.by, "by", one_line=True)
+            for when in (c.at, *([c.undone["at"]] if c.undone else [])):
+                if not is_time(when):
+                    raise CurationError("at", f"a time as YYYY-MM-DDTHH:MM:SSZ, not {when!r}")
+        except CurationError as e:
+            raise KgError(f"{source}: correction #{c.id} ({c.verdict} {c.rows[0]} {c.rows[1]}): {e}") from None
+
+
+def taken_in(known: list[Correction], found: list[Correction]) -> tuple[list[Correction], list[int]]:
+    """`known` with the corrections `found` elsewhere taken in, by id, and the ids of those added or
+    marked: each one not held already (the same verdict, rows, why, who and when) is added, under
+    its own id when it is free, else under the next one (a superseded_by naming it follows); one
+    active here and undone there is marked undone; of two active ones about one pair, the older is
+    marked superseded by the newer (by when they were made)."""
+
+    def key(c: Correction) -> tuple[str, tuple[str, str], str, str, str]:
+        return c.verdict, c.rows, c.why, c.by, c.at
+
+    held = {key(c): c for c in known}
+    ours = {c.id for c in known}
+    taken = set(ours)
+    spare = max(taken | {c.id for c in found}, default=0) + 1
+    ids: dict[int, int] = {}
+    placed: list[tuple[Correction, int]] = []
+    for c in found:
+        same = held.get(key(c))
+        if same is not None:
+            ids[c.id] = same.id
+            if same.active and not c.active:
+                placed.append((c, same.id))
+            continue
+        number = c.id if c.id and c.id not in taken else spare
+        spare += number == spare
+        taken.add(number)
+        ids.setdefault(c.id, number)
+        placed.append((c, number))
+    changed: dict[int, Correction] = {}
+    for c, number in placed:
+        undone = c.undone
+        if undone is not None and undone.get("superseded_by") is not None:
+            undone = {**undone, "superseded_by": ids.get(int(undone["superseded_by"]), undone["superseded_by"])}
+        changed[number] = replace(c, id=number, undone=undone)
+    every = sorted([changed.get(c.id, c) for c in known] + [c for n, c in changed.items() if n not in ours],
+                   key=lambda c: c.id)
+    # two active corrections of one pair (one made here, one there): the one made last stays, as
+    # `add` keeps it (ids do not say which: one taken in may get the higher id yet be older)
+    touched = {changed[n].rows for n in changed if changed[n].active}
+    for rows in touched:
+        active = sorted((c for c in every if c.active and c.rows == rows), key=lambda c: (c.at, c.id))
+        for older in active[:-1]:
+            newest = active[-1]
+            changed[older.id] = replace(older, undone={"by": newest.by, "at": newest.at, "superseded_by": newest.id})
+    every = [changed.get(c.id, c) for c in every]
+    return every, sorted(changed)
 
 
 @dataclass

@@ -23,8 +23,8 @@ import pyoxigraph as ox
 
 from kg.adjacency import AdjacencyIndex
 from kg.identity.compute import ClusterIdentity, NameClusters, clusters
-from kg.identity.curation import Correction, Hand, summary
-from kg.identity.curation_rdf import curation_lines
+from kg.identity.curation import Correction, Hand, Outcome, summary
+from kg.identity.curation_rdf import UNDONE, curation_lines
 from kg.identity.evidence import UNSURE, Weights
 from kg.identity.facts import Facts, facts_from_store
 from kg.identity.read import PAIRS_MAX
@@ -64,8 +64,8 @@ def identity_step(
     corrections: Sequence[Correction] = (),
 ) -> dict[str, Any]:
     """Writes the identity graph and the rows' cross-source links into `store`; its counts, and with
-    `corrections` (kg.identity.curation: applied over the computed verdicts, and written into the
-    identity graph) what became of each under "curations".
+    `corrections` (kg.identity.curation: the active ones applied over the computed verdicts; every
+    one, undone ones too, written into the identity graph) what became of each under "curations".
     Without `minter` (kg load) the base IRI is the one of the store's source graphs."""
     started = time.perf_counter()
     if minter is None:
@@ -109,7 +109,8 @@ def _write(store: ox.Store, index: AdjacencyIndex, minter: Minter, weights: Weig
         counts: dict[str, Any] = {"clusters": 0, "persons": 0, "pairs": 0, "same_as": 0, "triples": 0}
         lines = _Lines()
         a2c, a2p = index.a2c, index.a2p
-        hand = Hand(list(corrections), index.authors.find, lambda r: int(a2c[r]), lambda r: set(a2p.row(r)))
+        hand = Hand([c for c in corrections if c.active], index.authors.find, lambda r: int(a2c[r]),
+                    lambda r: set(a2p.row(r)))
         names = NameClusters.of(index, facts)  # read by both passes
         begun = time.perf_counter()
         counts["facts_seconds"] = round(begun - started, 3)
@@ -126,7 +127,8 @@ def _write(store: ox.Store, index: AdjacencyIndex, minter: Minter, weights: Weig
         counts["suggestion_seconds"] = round(time.perf_counter() - begun, 3)
         if corrections:
             outcomes = hand.report()
-            lines.extend(curation_lines(outcomes, minter, graph))
+            undone = [Outcome(c, UNDONE) for c in corrections if not c.active]
+            lines.extend(curation_lines([*outcomes, *undone], minter, graph))
             counts["curations"] = summary(outcomes)
         counts["same_as"] = lines.extend(_same_as_lines(store, facts, iri(minter.graph(LINKS))))
         counts["triples"] = lines.count
