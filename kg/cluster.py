@@ -296,6 +296,8 @@ def pairs_text(c: Cluster) -> list[str]:
     if c.pairs is None:
         many = len(c.rows) > identity.PAIRS_MAX
         return ["", f"(no pairwise table: more than {identity.PAIRS_MAX} rows)"] if many else []
+    if not c.pairs:  # one row, or none: no pair to judge (an empty "Pairs:" heading read as a table lost)
+        return ["", f"Pairs: none ({len(c.rows)} author row{'s' * (len(c.rows) != 1)}; a pair needs two)"]
     lines = ["", "Pairs:"]
     for v in c.pairs:
         score = f"{v.score:6.2f}" if v.score is not None else "     -"

@@ -309,6 +309,9 @@ def test_cluster_text_shows_the_probable_persons_and_the_pairs(example_store: Pa
     assert "\n  - " in text.output and "Pairs:" not in text.output  # each person's evidence, in words
     pairs = CliRunner().invoke(main, ["cluster", "Liyuan Liu", "--store", str(example_store), "--pairs"])
     assert "Pairs:" in pairs.output and "liyuan-liu-a / liyuan-liu-b" in pairs.output
+    one = CliRunner().invoke(main, ["cluster", "Adam Atkinson", "--store", str(example_store), "--pairs"])
+    assert one.exit_code == 0 and "Pairs: none (1 author row; a pair needs two)" in one.output, one.output
+    assert not one.output.rstrip().endswith("Pairs:")
     csv = CliRunner().invoke(main, ["cluster", "Liyuan Liu", "--store", str(example_store), "--pairs", "--format",
                                      "csv"])
     assert csv.exit_code == 2 and "--pairs is shown with --format text or json" in csv.output
