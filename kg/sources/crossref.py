@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kg.sources.crossref_dump as crossref_dump
 import kg.sources.jsonfile as jsonfile
 from kg.iris import normalize_doi, normalize_orcid, normalize_ror, safe_iri
 from kg.records import Affiliation, Author, Authorship, Citation, Located, Paper, Record, Venue, VenueDetail
-from kg.sources.context import ReadContext, optional_identifier
+from kg.sources.context import ReadContext, head, optional_identifier
 from kg.text import plain
 
 PREFIX = "crossref:"
@@ -35,11 +36,20 @@ _DATES = ("issued", "published", "published-print", "published-online", "created
 
 
 def is_crossref(start: bytes) -> bool:
-    return jsonfile.opens_object(start) and b'"message-type"' in start
+    """A REST API message, or a file of Crossref's public data file (kg.sources.crossref_dump)."""
+    return (jsonfile.opens_object(start) and b'"message-type"' in start) or crossref_dump.is_dump_file(start)
 
 
 def read_crossref(path: Path, ctx: ReadContext) -> Iterator[Located]:
     file = str(path)
+    if crossref_dump.is_dump_file(head(path, 1024)):
+        for index, line, item in crossref_dump.items(path):
+            if isinstance(item, crossref_dump.BadItem):
+                yield Located(f"items[{index}]: {item}", file, line)
+                continue
+            for record in _work(item, ctx, f"items[{index}]"):
+                yield Located(record, file, line)
+        return
     data = jsonfile.load(path)
     kind = data.get("message-type") if isinstance(data, dict) else None
     message = data.get("message") if isinstance(data, dict) else None

@@ -1,0 +1,88 @@
+"""Crossref's public data file: a directory (or several) of `*.json.gz` files, each one JSON
+object `{"items": [work, ...]}` without the REST API's `message-type`/`message` envelope.
+
+The items are read one at a time from a stream (a file holds thousands of works; the dump tens of
+thousands of files), so memory holds one work, not the file."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kg.errors import InputError
+from kg.sources.context import open_binary
+
+_OPENING = re.compile(rb'^(?:\xef\xbb\xbf)?\s*\{\s*"items"\s*:\s*\[')
+_CHUNK = 1 << 16
+_DECODER = json.JSONDecoder()
+_SPACE = " \t\r\n"
+
+
+def is_dump_file(start: bytes) -> bool:
+    """Whether a file's first bytes open a public data file's `{"items": [`."""
+    return _OPENING.match(start) is not None
+
+
+class BadItem(str):
+    """Why the item at a position could not be read (a str, so it can be a reject reason)."""
+
+
+def items(path: Path) -> Iterator[tuple[int, int, Any]]:
+    """(position in `items`, line of its start, the work) per item; a JSON error gives a BadItem
+    for the item it is in and ends the file (nothing after it can be placed)."""
+    try:
+        with open_binary(path) as f:
+            yield from _items(f.read, path)
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: invalid UTF-8: {e}") from e
+    except (OSError, EOFError) as e:
+        raise InputError(f"{path}: cannot be read: {e}") from e
+
+
+def _items(read: Any, path: Path) -> Iterator[tuple[int, int, Any]]:
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    buffer, line, ended = "", 1, False
+
+    def more() -> bool:
+        nonlocal buffer, ended
+        if ended:
+            return False
+        chunk = read(_CHUNK)
+        ended = not chunk
+        buffer += decoder.decode(chunk, final=ended)
+        return not ended
+
+    while "[" not in buffer and more():
+        pass
+    start = re.match(r'\s*\{\s*"items"\s*:\s*\[', buffer)
+    if start is None:
+        raise InputError(f"{path}:1: not a Crossref public data file (expected {{\"items\": [ ...)")
+    line += buffer.count("\n", 0, start.end())
+    buffer = buffer[start.end():]
+    position = 0
+    while True:
+        skipped = len(buffer) - len(buffer.lstrip(_SPACE + ","))
+        line += buffer.count("\n", 0, skipped)
+        buffer = buffer[skipped:]
+        if not buffer:
+            if not more():
+                yield position, line, BadItem("the file ends inside `items` (a file cut short?)")
+                return
+            continue
+        if buffer[0] == "]":
+            return
+        try:
+            value, end = _DECODER.raw_decode(buffer)
+        except json.JSONDecodeError as e:
+            if more():
+                continue  # the item goes on in the next chunk
+            yield position, line, BadItem(f"invalid JSON: {e.msg} at line {line + e.lineno - 1}")
+            return
+        yield position, line, value
+        line += buffer.count("\n", 0, end)
+        buffer = buffer[end:]
+        position += 1

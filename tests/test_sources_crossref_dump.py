@@ -1,0 +1,65 @@
+"""Crossref's public data file: directories of `{"items": [...]}` files, plain and gzipped."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+import kg
+import kg.sources.crossref_dump as crossref_dump
+from kg import sources
+from kg.records import Authorship, Paper
+from kg.store import StoreDir
+from kg.sync.embedded import sync
+
+DUMP = DATA / "crossref-dump"
+
+
+def test_a_dump_directory_is_recognised_and_read_file_by_file_with_positions() -> None:
+    assert sources.detect(DUMP) == "crossref"
+    located = list(sources.read(DUMP, "auto"))
+    titles = [loc.item.title for loc in located if isinstance(loc.item, Paper)]
+    assert titles == ["Études de cas", "Теория графов", "نظرية المعلومات", "Reply"]
+    [reject] = [loc for loc in located if isinstance(loc.item, str)]
+    # the gzipped file is pretty-printed with CRLF line ends: the third item starts on line 71
+    assert reject.file.endswith("0.json.gz") and reject.line == 71 and reject.item.startswith("items[2]: no valid DOI")
+    assert sources.detect(DUMP / "1.json") == "crossref"
+    assert sum(isinstance(loc.item, Paper) for loc in sources.read(DUMP / "1.json", "crossref")) == 2
+
+
+def test_items_are_streamed_across_chunk_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = [loc.item for loc in sources.read(DUMP, "crossref")]
+    monkeypatch.setattr(crossref_dump, "_CHUNK", 5)  # every item, name and escape split between reads
+    assert [loc.item for loc in sources.read(DUMP, "crossref")] == whole
+
+
+def test_a_file_cut_short_keeps_its_whole_items_and_names_the_cut_one(tmp_path: Path) -> None:
+    text = gzip.decompress((DUMP / "0.json.gz").read_bytes()).decode("utf-8")
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(gzip.compress(text[: text.index('"10.5555/dump.2"') + 40].encode("utf-8")))
+    located = list(sources.read(cut, "auto"))
+    assert [loc.item.id for loc in located if isinstance(loc.item, Paper)] == ["crossref:10.5555/dump.1"]
+    [reject] = [loc for loc in located if isinstance(loc.item, str)]
+    assert reject.file == str(cut) and reject.line == 37 and reject.item.startswith("items[1]: ")
+
+
+def test_a_dump_builds_and_syncs_as_a_rebuild(tmp_path: Path) -> None:
+    dump = tmp_path / "dump"
+    shutil.copytree(DUMP, dump)
+    store = tmp_path / "store"
+    report = kg.build([dump], store)
+    assert report.rows_rejected == 1
+    counts = StoreDir(store).meta()["counts"]
+    assert counts["papers"] == 4
+    work = {"DOI": "10.5555/dump.5", "title": ["追加の論文"], "author": [{"given": "花子", "family": "佐藤"}]}
+    more = {"items": [work]}
+    (dump / "2.json").write_text(json.dumps(more, ensure_ascii=False), encoding="utf-8")
+    sync([dump], store)
+    assert StoreDir(store).meta()["counts"]["papers"] == 5
+    ships = [loc.item for loc in sources.read(dump, "auto") if isinstance(loc.item, Authorship)]
+    assert len(ships) == 7
