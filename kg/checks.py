@@ -13,6 +13,7 @@ from kg.records import (
     Merge,
     Paper,
     Record,
+    Skipped,
     Venue,
     VenueDetail,
 )
@@ -39,17 +40,49 @@ class Integrity:
         # paper id -> the positions its authorships took, as a bit set: one table for both checks
         # (a set of "position/paper" strings cost about 100 bytes per authorship at scale)
         self.papers: dict[str, int] = {}
+        # ("paper" | "author", id) of records rejected (not as duplicates) -> whether a row referring
+        # to it said so already: that row is a reject, the later ones are skipped (counted)
+        self.refused: dict[tuple[str, str], bool] = {}
 
-    def reason(self, record: Record) -> str | None:
-        """None when the record is accepted (and remembered), else why it is rejected."""
+    def refuse(self, kind: str, id: str) -> None:
+        """Remembers that the paper or author `id` was rejected (unless one of that id was accepted)."""
+        if not self.describes(kind, id):
+            self.refused.setdefault((kind, id), False)
+
+    def reason(self, record: Record) -> str | Skipped | None:
+        """None when the record is accepted (and remembered), else why it is rejected, or Skipped
+        when it refers to a rejected paper or author another row already said so for."""
+        reason = self._reason(record)
+        if isinstance(reason, str) and not reason.startswith("duplicate "):
+            if isinstance(record, Paper):
+                self.refuse("paper", record.id)
+            elif isinstance(record, Author):
+                self.refuse("author", record.id)
+        return reason
+
+    def _dependent(self, kind: str, id: str, what: str) -> str | Skipped | None:
+        """For a row referring to the `kind` `id` that is not known: None when it was not rejected
+        either (the caller's "unknown" reason stands), else the one reject or a skip."""
+        said = self.refused.get((kind, id))
+        if said is None:
+            return None
+        if said:
+            return Skipped(f"rows referring to a rejected {kind}")
+        self.refused[(kind, id)] = True
+        return (f"{what} of rejected {kind} {id!r} (see its reject); the other rows referring to it "
+                f"are skipped, counted in the report")
+
+    def _reason(self, record: Record) -> str | Skipped | None:
         if isinstance(record, Authorship):
             if record.name_as_printed is not None and len(record.name_as_printed) > LONGEST:
                 return _too_long("name as printed", record.name_as_printed)
             taken = self.papers.get(record.paper_id)
             if taken is None:
-                return f"authorship refers to unknown paper {record.paper_id!r}"
+                return self._dependent("paper", record.paper_id, "authorship") or \
+                    f"authorship refers to unknown paper {record.paper_id!r}"
             if record.author_id not in self.authors:
-                return f"authorship refers to unknown author {record.author_id!r}"
+                return self._dependent("author", record.author_id, "authorship") or \
+                    f"authorship refers to unknown author {record.author_id!r}"
             bit = 1 << record.position
             if taken & bit:
                 return f"duplicate position {record.position} for paper {record.paper_id!r}"
@@ -83,12 +116,16 @@ class Integrity:
             if (long := _too_long("affiliation", record.name)) is not None:
                 return long
             if not self.papers.get(record.paper_id, 0) >> record.position & 1:
+                if record.paper_id not in self.papers and (said := self._dependent(
+                        "paper", record.paper_id, "affiliation")) is not None:
+                    return said
                 return f"affiliation refers to unknown authorship {record.position} of paper {record.paper_id!r}"
             return None
         if isinstance(record, Citation):
             # the cited paper may be read later, or never: only the citing one must be known
             if record.paper_id not in self.papers:
-                return f"citation refers to unknown paper {record.paper_id!r}"
+                return self._dependent("paper", record.paper_id, "citation") or \
+                    f"citation refers to unknown paper {record.paper_id!r}"
             return None
         assert isinstance(record, Venue)
         return _too_long("id", record.id) or _too_long("name", record.name) or \

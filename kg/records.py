@@ -90,6 +90,20 @@ class Skipped:
     reason: str
 
 
+class Refused(str):
+    """Why a row that names a paper or an author could not become its record (a str, so it is a
+    reject reason), with the kind ("paper", "author") and id it would have had: the rows that refer
+    to it then say so once (kg.checks), rather than each being an "unknown paper" reject of its own."""
+
+    kind: str
+    id: str
+
+    def __new__(cls, reason: str, kind: str, id: str) -> Refused:
+        refused = super().__new__(cls, reason)
+        refused.kind, refused.id = kind, id
+        return refused
+
+
 @dataclass(frozen=True, slots=True)
 class Affiliation:
     """One affiliation of the authorship (`paper_id`, `position`) as the source gives it: an institution

@@ -34,7 +34,7 @@ from kg.iris import DEFAULT_BASE_IRI, Minter, check_base_iri
 from kg.mapping import Mapper
 from kg.merges import Held, Merges
 from kg.ontology import ONTOLOGY_GRAPH, ontology_path
-from kg.records import Merge, Record, Reject, Skipped
+from kg.records import Merge, Record, Refused, Reject, Skipped
 
 CHUNK = 1 << 18  # characters per chunk of N-Quads: big enough to amortise a pipe message or a write
 
@@ -150,7 +150,12 @@ def quads(
             if isinstance(item, Skipped):
                 report.skip(item.reason)
                 continue
+            if isinstance(item, Refused):
+                integrity.refuse(item.kind, item.id)
             reason = item if isinstance(item, str) else integrity.reason(item)
+            if isinstance(reason, Skipped):
+                report.skip(reason.reason)
+                continue
             if reason is None and isinstance(item, Merge):
                 reason = merges.add(item, located.file, located.line, mapper)
                 if reason is None:

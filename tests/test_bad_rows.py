@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -287,3 +288,28 @@ def _paper_ids(store: Path) -> set[str]:
 
     found = StoreDir(store).open().query(f"SELECT ?p WHERE {{ ?p a <{NS}Paper> }}", use_default_graph_as_union=True)
     return {str(row["p"].value).rsplit("/", 1)[-1] for row in found}  # type: ignore[union-attr,index]
+
+
+def test_the_rows_of_a_rejected_paper_or_author_say_so_once_and_unknown_ids_still_each_a_reject(
+        tmp_path: Path) -> None:
+    nfd = unicodedata.normalize("NFD", "pé")
+    extra = {
+        "authors": ["a3,Дмитрий Иванов,1234,,"],  # a bad ORCID: the author is rejected
+        "papers": [f"{nfd},Ἀρχαῖα κείμενα,not-a-year,v1,,,,,", "p3,王小明の論文,2020,nowhere,,,,,"],
+        "authorships": [f"{nfd},a1,1,", f"{nfd},a2,2,", f"{nfd},a1,3,", "p3,a1,1,", "p3,a2,2,",
+                        "p9,a1,1,", "p9,a2,2,", "p1,a3,3,محمد العلي"],
+    }
+    rows = write_rows(tmp_path / "rows", extra)
+    rejects = tmp_path / "rejects.jsonl"
+    report = kg.build([rows], tmp_path / "S", rejects=rejects)
+    found = [(Path(r["file"]).name, r["line"], r["reason"]) for r in map(json.loads, rejects.read_text().splitlines())]
+    assert [(name, line) for name, line, _ in found] == [
+        ("authors.csv", 4), ("papers.csv", 3), ("papers.csv", 4),
+        ("authorships.csv", 4), ("authorships.csv", 7), ("authorships.csv", 9), ("authorships.csv", 10),
+        ("authorships.csv", 11)]
+    assert f"authorship of rejected paper {nfd!r}" in found[3][2]
+    assert "authorship of rejected paper 'p3'" in found[4][2]
+    assert "unknown paper 'p9'" in found[5][2] and "unknown paper 'p9'" in found[6][2]
+    assert "authorship of rejected author 'a3'" in found[7][2]
+    assert report.rows_rejected == 8 and report.skipped == {"rows referring to a rejected paper": 3}
+    assert report.rows_read == report.rows_loaded + report.rows_rejected + report.rows_skipped

@@ -15,7 +15,7 @@ from typing import IO
 import kg.sources.jsonfile as jsonfile
 from kg.errors import InputError
 from kg.iris import normalize_dblp_pid, normalize_doi, normalize_openalex_author, normalize_orcid, safe_iri
-from kg.records import MERGE_KINDS, VENUE_KINDS, Author, Authorship, Located, Merge, Paper, Record, Venue
+from kg.records import MERGE_KINDS, VENUE_KINDS, Author, Authorship, Located, Merge, Paper, Record, Refused, Venue
 from kg.sources.context import open_binary
 
 TABLES = ("venues", "authors", "papers", "authorships")
@@ -93,10 +93,14 @@ def read_rows(directory: Path) -> Iterator[Located]:
 
 
 def _parsed(parse: Callable[[Row], Record], row: Row) -> Record | str:
-    """The record of a row, or why it cannot be one."""
+    """The record of a row, or why it cannot be one (a paper's or an author's with its id: Refused)."""
     try:
         return parse(row)
     except RowError as e:
+        kind = _REFUSED_KINDS.get(parse)
+        id = row.get("id")
+        if kind is not None and isinstance(id, str) and id.strip():
+            return Refused(str(e), kind, id.strip())
         return str(e)
 
 
@@ -425,6 +429,7 @@ _PARSERS: dict[str, Callable[[Row], Record]] = {
     "authorships": _authorship,
     "merges": _merge,
 }
+_REFUSED_KINDS: dict[Callable[[Row], Record], str] = {_paper: "paper", _author: "author"}
 
 
 # ---- the fast parsers of CSV rows ---------------------------------------------------------------
