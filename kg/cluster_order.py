@@ -240,9 +240,67 @@ def _scan(store: ox.Store, predicate: str, scratch: Path, what: str = "?s ?o", w
         with open(name, encoding="utf-8", newline="") as f:
             reader = csv.reader(f)
             next(reader, None)
-            yield from reader
+            while True:
+                done = reader.line_num  # the lines of the rows yielded so far
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error:
+                    break  # a field longer than csv.field_size_limit(): the rest is read below
+                yield row
+        with open(name, encoding="utf-8", newline="") as f:
+            lines = iter(f)
+            for _ in range(done):
+                next(lines)
+            yield from long_rows(lines)
     finally:
         os.unlink(name)
+
+
+def long_rows(lines: Iterator[str]) -> Iterator[list[str]]:
+    """The rows of Oxigraph's CSV (RFC 4180: a field with a comma, quote or line break is quoted, a
+    quote doubled) from `lines`, however long a field is. csv.reader stops at a field of more than
+    131,072 characters (csv.field_size_limit, global to the process, which other threads' scans
+    share): a literal that long (an abstract, or any literal of a loaded file) failed the build after
+    its load with a traceback. Only read past such a field, so the fast reader reads every other scan."""
+    for line in lines:
+        if '"' not in line:
+            yield line.rstrip("\r\n").split(",")
+            continue
+        fields: list[str] = []
+        text, i = line, 0
+        while True:
+            if text.startswith('"', i):
+                parts: list[str] = []
+                i += 1
+                while True:
+                    j = text.find('"', i)
+                    if j == -1:  # the field goes on on the next line
+                        parts.append(text[i:])
+                        text, i = next(lines, None) or "", 0
+                        if not text:
+                            raise ValueError("a CSV field is not closed at the end of the scan")
+                        continue
+                    if text.startswith('"', j + 1):
+                        parts.append(text[i:j + 1])
+                        i = j + 2
+                        continue
+                    parts.append(text[i:j])
+                    i = j + 1
+                    break
+                fields.append("".join(parts))
+                if text.startswith(",", i):
+                    i += 1
+                    continue
+                break
+            end = text.find(",", i)
+            if end == -1:
+                fields.append(text[i:].rstrip("\r\n"))
+                break
+            fields.append(text[i:end])
+            i = end + 1
+        yield fields
 
 
 def _years(store: ox.Store, scratch: Path) -> Iterator[tuple[str, int | None]]:

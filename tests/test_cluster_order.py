@@ -307,3 +307,31 @@ def test_the_page_rank_a_year_at_a_time_is_the_plain_sort(papers: list[tuple[int
     plain = sorted(range(len(papers)), key=key)
     rank = _page_rank(year, titles, iri, len(papers))
     assert sorted(range(len(papers)), key=rank.__getitem__) == plain
+
+
+def test_scans_read_csv_fields_of_any_length_as_the_csv_module_does() -> None:
+    import csv
+    import io
+
+    from kg.cluster_order import long_rows
+    text = ('s,o\r\nhttp://x/1,plain\r\nhttp://x/2,"a, b"\r\nhttp://x/3,"say ""hi"""\r\n'
+            'http://x/4,"two\r\nlines, ""quoted""\nand more"\r\nhttp://x/5,\r\n,""\r\n"é, Ж",王\r\n')
+    assert list(long_rows(iter(io.StringIO(text, newline="")))) == list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_a_literal_longer_than_the_csv_field_limit_does_not_fail_the_index(example_store: Path, tmp_path: Path) -> None:
+    """A 200,000-character literal of each kind the index scans (a title, a name, a label, identity
+    evidence, a name key) and an abstract, loaded from RDF: the load and its index succeed."""
+    store = tmp_path / "store"
+    shutil.copytree(example_store, store, symlinks=True)
+    huge = 'Ωmega, "Жук" 王 ' * 12_500 + 'x' * 12_500  # 200,000 characters, with commas, quotes and three scripts
+    assert len(huge) == 200_000
+    ns = "https://w3id.org/scholarly-kg/ontology#"
+    paper = "http://localhost:7878/paper/2025-on-the-generalization-ability-of-next"
+    literal = '"' + huge.replace('"', '\\"') + '"'
+    predicates = [ns + p for p in ("title", "abstract", "name", "evidence", "nameKey")]
+    lines = [f"<{paper}> <{p}> {literal} ." for p in [*predicates, "http://www.w3.org/2000/01/rdf-schema#label"]]
+    rdf = tmp_path / "huge.nt"
+    rdf.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["load", str(rdf), "--store", str(store), "--add"])
+    assert result.exit_code == 0, result.output
