@@ -13,6 +13,7 @@ from conftest import DATA
 import kg
 import kg.sources.crossref_dump as crossref_dump
 from kg import sources
+from kg.errors import InputError
 from kg.records import Authorship, Paper
 from kg.store import StoreDir
 from kg.sync.embedded import sync
@@ -63,3 +64,19 @@ def test_a_dump_builds_and_syncs_as_a_rebuild(tmp_path: Path) -> None:
     assert StoreDir(store).meta()["counts"]["papers"] == 5
     ships = [loc.item for loc in sources.read(dump, "auto") if isinstance(loc.item, Authorship)]
     assert len(ships) == 7
+
+
+def test_an_empty_file_is_named_as_empty_and_an_empty_part_of_a_dump_is_one_reject(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json.gz"
+    empty.write_bytes(gzip.compress(b""))
+    with pytest.raises(InputError, match=r"empty\.json\.gz: an empty file; nothing to build from"):
+        sources.detect(empty)
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "0.json").write_bytes(b"\n")
+    shutil.copy(DUMP / "1.json", dump / "1.json")
+    assert sources.detect(dump) == "crossref"  # from the first file with something in it
+    located = list(sources.read(dump, "auto"))
+    assert [(Path(loc.file).name, loc.line, loc.item) for loc in located if isinstance(loc.item, str)] == [
+        ("0.json", 1, "an empty file: no Crossref message or items")]
+    assert sum(isinstance(loc.item, Paper) for loc in located) == 2

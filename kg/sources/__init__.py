@@ -71,8 +71,12 @@ def detect(path: Path) -> str:
         if not tables and not _data_files(path):
             raise InputError(f"{path}: no input files (expected dblp, OpenAlex or Crossref files: "
                              f"{', '.join(DATA_SUFFIXES)}; or the rows tables papers.csv, authors.csv, ...)")
-    first = files(path)[0]
-    start = head(first)
+    candidates = files(path)
+    # the first file with something in it (a dump's directory may hold an empty part)
+    first, start = next(((p, s) for p in candidates if (s := head(p)).strip()), (candidates[0], b""))
+    if not start.strip():
+        empty = f"{first}: an empty file" if len(candidates) == 1 else f"{path}: every data file is empty"
+        raise InputError(f"{empty}; nothing to build from")
     if dblp.is_dblp(start):
         return "dblp"
     if crossref.is_crossref(start):

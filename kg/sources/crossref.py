@@ -42,7 +42,11 @@ def is_crossref(start: bytes) -> bool:
 
 def read_crossref(path: Path, ctx: ReadContext) -> Iterator[Located]:
     file = str(path)
-    if crossref_dump.is_dump_file(head(path, 1024)):
+    start = head(path, 1024)
+    if not start.strip():  # one empty part of a dump is a reject, not the end of the build
+        yield Located("an empty file: no Crossref message or items", file, 1)
+        return
+    if crossref_dump.is_dump_file(start):
         for index, line, item in crossref_dump.items(path):
             if isinstance(item, crossref_dump.BadItem):
                 yield Located(f"items[{index}]: {item}", file, line)
