@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,20 @@ def test_an_empty_file_is_named_as_empty_and_an_empty_part_of_a_dump_is_one_reje
     assert [(Path(loc.file).name, loc.line, loc.item) for loc in located if isinstance(loc.item, str)] == [
         ("0.json", 1, "an empty file: no Crossref message or items")]
     assert sum(isinstance(loc.item, Paper) for loc in located) == 2
+
+
+def test_the_dump_as_distributed_a_tar_of_its_files_is_read_without_unpacking(tmp_path: Path) -> None:
+    tar = tmp_path / "April 2025 Public Data File from Crossref.tar"
+    with tarfile.open(tar, "w") as out:
+        out.add(DUMP / "0.json.gz", "dump/0.json.gz")
+        out.add(DUMP / "1.json", "dump/1.json")
+        readme = tmp_path / "README.txt"
+        readme.write_text("not data\n", encoding="utf-8")
+        out.add(readme, "dump/README.txt")
+    assert sources.detect(tar) == "crossref"
+    whole = [(Path(loc.file).name, loc.line, loc.item) for loc in sources.read(DUMP, "crossref")]
+    assert [(Path(loc.file).name, loc.line, loc.item) for loc in sources.read(tar, "auto")] == whole
+    [reject] = [loc for loc in sources.read(tar, "auto") if isinstance(loc.item, str)]
+    assert reject.file == f"{tar}/dump/0.json.gz" and reject.line == 71
+    report = kg.build([tar], tmp_path / "store")
+    assert (report.rows_rejected, StoreDir(tmp_path / "store").meta()["counts"]["papers"]) == (1, 4)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kg.errors import InputError
 from kg.records import Located
-from kg.sources import crossref, dblp, openalex, openalex_merges, rows, snapshot
+from kg.sources import crossref, crossref_dump, dblp, openalex, openalex_merges, rows, snapshot
 from kg.sources.context import ReadContext, head
 
 KINDS = ("rows", "dblp", "openalex", "crossref")
@@ -72,6 +72,8 @@ def detect(path: Path) -> str:
             raise InputError(f"{path}: no input files (expected dblp, OpenAlex or Crossref files: "
                              f"{', '.join(DATA_SUFFIXES)}; or the rows tables papers.csv, authors.csv, ...)")
     candidates = files(path)
+    if crossref_dump.is_tar(candidates[0]):
+        return "crossref"  # Crossref's public data file as distributed: a tar of its files
     # the first file with something in it (a dump's directory may hold an empty part)
     first, start = next(((p, s) for p in candidates if (s := head(p)).strip()), (candidates[0], b""))
     if not start.strip():

@@ -42,17 +42,17 @@ def is_crossref(start: bytes) -> bool:
 
 def read_crossref(path: Path, ctx: ReadContext) -> Iterator[Located]:
     file = str(path)
+    if crossref_dump.is_tar(path):
+        for member, index, line, item in crossref_dump.tar_items(path):
+            yield from _dump_work(item, index, member, line, ctx)
+        return
     start = head(path, 1024)
     if not start.strip():  # one empty part of a dump is a reject, not the end of the build
         yield Located("an empty file: no Crossref message or items", file, 1)
         return
     if crossref_dump.is_dump_file(start):
         for index, line, item in crossref_dump.items(path):
-            if isinstance(item, crossref_dump.BadItem):
-                yield Located(f"items[{index}]: {item}", file, line)
-                continue
-            for record in _work(item, ctx, f"items[{index}]"):
-                yield Located(record, file, line)
+            yield from _dump_work(item, index, file, line, ctx)
         return
     data = jsonfile.load(path)
     kind = data.get("message-type") if isinstance(data, dict) else None
@@ -68,6 +68,15 @@ def read_crossref(path: Path, ctx: ReadContext) -> Iterator[Located]:
         label = where if kind == "work" else f"{where}[{index}]"
         for record in _work(item, ctx, label):
             yield Located(record, file, 1)
+
+
+def _dump_work(item: Any, index: int, file: str, line: int, ctx: ReadContext) -> Iterator[Located]:
+    """The records of the work at `items[index]` of a public data file, or why it has none."""
+    if isinstance(item, crossref_dump.BadItem):
+        yield Located(f"items[{index}]: {item}", file, line)
+        return
+    for record in _work(item, ctx, f"items[{index}]"):
+        yield Located(record, file, line)
 
 
 def _work(item: Any, ctx: ReadContext, where: str) -> Iterator[Record | str]:

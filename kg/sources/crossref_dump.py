@@ -7,8 +7,10 @@ thousands of files), so memory holds one work, not the file."""
 from __future__ import annotations
 
 import codecs
+import gzip
 import json
 import re
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,39 @@ def is_dump_file(start: bytes) -> bool:
 
 class BadItem(str):
     """Why the item at a position could not be read (a str, so it can be a reject reason)."""
+
+
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+
+
+def is_tar(path: Path) -> bool:
+    """The dump as Crossref distributes it: one tar of `*.json.gz` files (read without unpacking)."""
+    return path.is_file() and path.name.endswith(TAR_SUFFIXES) and tarfile.is_tarfile(path)
+
+
+def tar_items(path: Path) -> Iterator[tuple[str, int, int, Any]]:
+    """(member's name as PATH/MEMBER, position, line, work) for the works of each `.json` and
+    `.json.gz` member of a tar, in the tar's order, streamed: neither the tar nor a member is unpacked
+    to disk or held whole. A member that does not open a public data file is one BadItem."""
+    try:
+        with tarfile.open(path, mode="r|*") as tar:
+            for member in tar:
+                if not (member.isfile() and member.name.endswith((".json", ".json.gz"))):
+                    continue
+                label = f"{path}/{member.name}"
+                raw = tar.extractfile(member)
+                if raw is None:
+                    continue
+                f = gzip.GzipFile(fileobj=raw) if member.name.endswith(".gz") else raw
+                try:
+                    for index, line, item in _items(f.read, Path(label)):
+                        yield label, index, line, item
+                except InputError as e:
+                    yield label, 0, 1, BadItem(str(e).removeprefix(f"{label}:1: "))
+                except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as e:
+                    yield label, 0, 1, BadItem(f"cannot be read: {e}")
+    except (OSError, tarfile.TarError) as e:
+        raise InputError(f"{path}: cannot be read as a tar: {e}") from e
 
 
 def items(path: Path) -> Iterator[tuple[int, int, Any]]:
