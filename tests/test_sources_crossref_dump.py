@@ -98,3 +98,19 @@ def test_the_dump_as_distributed_a_tar_of_its_files_is_read_without_unpacking(tm
     assert reject.file == f"{tar}/dump/0.json.gz" and reject.line == 71
     report = kg.build([tar], tmp_path / "store")
     assert (report.rows_rejected, StoreDir(tmp_path / "store").meta()["counts"]["papers"]) == (1, 4)
+
+
+def test_a_gzip_cut_short_or_a_bad_byte_keeps_the_works_before_and_is_one_reject(tmp_path: Path) -> None:
+    works = [json.dumps(w, ensure_ascii=False).encode() for w in json.loads((DUMP / "1.json").read_bytes())["items"]]
+    # the works in the first chunks read, then 300,000 spaces and a third work in a download cut short
+    raw = b'{"items": [' + works[0] + b"," + works[1] + b"," + b" " * 300_000 + works[0] + b"]}"
+    cut = tmp_path / "cut.json.gz"
+    whole = gzip.compress(raw)
+    cut.write_bytes(whole[: len(whole) - 20])
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(raw.replace(b" " * 1000, b"\xff\xfe" * 500, 1))
+    for path, why in ((cut, "cannot be read on from this work"), (bad, "invalid UTF-8")):
+        located = list(sources.read(path, "crossref"))
+        [reject] = [loc for loc in located if isinstance(loc.item, str)]
+        assert reject.file == str(path) and reject.item.startswith("items[2]: ") and why in reject.item, reject
+        assert sum(isinstance(loc.item, Paper) for loc in located) == 2

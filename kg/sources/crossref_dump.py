@@ -11,6 +11,7 @@ import gzip
 import json
 import re
 import tarfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,21 +82,32 @@ def items(path: Path) -> Iterator[tuple[int, int, Any]]:
 def _items(read: Any, path: Path) -> Iterator[tuple[int, int, Any]]:
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     buffer, line, ended = "", 1, False
+    broken: str | None = None  # why the file could not be read on (its works before are kept)
+    at_start = True
 
     def more() -> bool:
-        nonlocal buffer, ended
+        nonlocal buffer, ended, broken, at_start
         if ended:
             return False
-        chunk = read(_CHUNK)
-        ended = not chunk
-        buffer += decoder.decode(chunk, final=ended)
+        try:
+            chunk = read(_CHUNK)
+            ended = not chunk
+            buffer += decoder.decode(chunk, final=ended)
+        except UnicodeDecodeError as e:  # the text before the bad byte is read: its works are kept
+            before = bytes(e.object[:e.start]).decode("utf-8", errors="replace")
+            buffer += before.removeprefix("\ufeff") if at_start else before
+            ended, broken = True, f"invalid UTF-8 ({e.reason}) in this work or one after it"
+        except (OSError, EOFError, zlib.error) as e:  # gzip's errors: a download cut short
+            ended, broken = True, f"cannot be read on from this work: {e}"
+        at_start = False
         return not ended
 
     while "[" not in buffer and more():
         pass
     start = re.match(r'\s*\{\s*"items"\s*:\s*\[', buffer)
     if start is None:
-        raise InputError(f"{path}:1: not a Crossref public data file (expected {{\"items\": [ ...)")
+        why = broken or 'not a Crossref public data file (expected {"items": [ ...)'
+        raise InputError(f"{path}:1: {why}")
     line += buffer.count("\n", 0, start.end())
     buffer = buffer[start.end():]
     position = 0
@@ -105,7 +117,7 @@ def _items(read: Any, path: Path) -> Iterator[tuple[int, int, Any]]:
         buffer = buffer[skipped:]
         if not buffer:
             if not more():
-                yield position, line, BadItem("the file ends inside `items` (a file cut short?)")
+                yield position, line, BadItem(broken or "the file ends inside `items` (a file cut short?)")
                 return
             continue
         if buffer[0] == "]":
@@ -115,7 +127,7 @@ def _items(read: Any, path: Path) -> Iterator[tuple[int, int, Any]]:
         except json.JSONDecodeError as e:
             if more():
                 continue  # the item goes on in the next chunk
-            yield position, line, BadItem(f"invalid JSON: {e.msg} at line {line + e.lineno - 1}")
+            yield position, line, BadItem(broken or f"invalid JSON: {e.msg} at line {line + e.lineno - 1}")
             return
         yield position, line, value
         line += buffer.count("\n", 0, end)
