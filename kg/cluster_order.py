@@ -240,20 +240,22 @@ def _scan(store: ox.Store, predicate: str, scratch: Path, what: str = "?s ?o", w
         with open(name, encoding="utf-8", newline="") as f:
             reader = csv.reader(f)
             next(reader, None)
-            while True:
-                done = reader.line_num  # the lines of the rows yielded so far
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error:
-                    break  # a field longer than csv.field_size_limit(): the rest is read below
-                yield row
+            try:
+                yield from reader  # the fast path: nothing per row but the csv module's work
+                return
+            except csv.Error as e:  # a field longer than csv.field_size_limit(): that row and the rest below
+                error = str(e)  # not the exception: its traceback would keep this frame (and its query) alive
         with open(name, encoding="utf-8", newline="") as f:
-            lines = iter(f)
-            for _ in range(done):
-                next(lines)
-            yield from long_rows(lines)
+            rows = long_rows(iter(f))
+            next(rows, None)
+            limit = csv.field_size_limit()  # read, not set: the limit is global to the process
+            for row in rows:  # the rows before the long one were yielded already
+                if any(len(field) > limit for field in row):
+                    yield row
+                    break
+            else:
+                raise csv.Error(error)
+            yield from rows
     finally:
         os.unlink(name)
 
