@@ -98,6 +98,9 @@ def test_the_dump_as_distributed_a_tar_of_its_files_is_read_without_unpacking(tm
     assert reject.file == f"{tar}/dump/0.json.gz" and reject.line == 71
     report = kg.build([tar], tmp_path / "store")
     assert (report.rows_rejected, StoreDir(tmp_path / "store").meta()["counts"]["papers"]) == (1, 4)
+    readme.unlink()  # the tar's directory, given instead of the tar: the error names the tar to give
+    with pytest.raises(InputError, match=r"is an input of its own: give .*\.tar$"):
+        sources.detect(tmp_path)
 
 
 def test_a_gzip_cut_short_or_a_bad_byte_keeps_the_works_before_and_is_one_reject(tmp_path: Path) -> None:

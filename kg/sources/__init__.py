@@ -69,8 +69,11 @@ def detect(path: Path) -> str:
         if tables and not set(_data_files(path)) - set(tables):
             return "rows"  # some of the tables (read_rows names the ones missing)
         if not tables and not _data_files(path):
+            tars = sorted(p.name for p in path.iterdir() if crossref_dump.is_tar(p))
+            hint = f"; a tar (Crossref's public data file) is an input of its own: give {path / tars[0]}" \
+                if tars else ""
             raise InputError(f"{path}: no input files (expected dblp, OpenAlex or Crossref files: "
-                             f"{', '.join(DATA_SUFFIXES)}; or the rows tables papers.csv, authors.csv, ...)")
+                             f"{', '.join(DATA_SUFFIXES)}; or the rows tables papers.csv, authors.csv, ...){hint}")
     candidates = files(path)
     if crossref_dump.is_tar(candidates[0]):
         return "crossref"  # Crossref's public data file as distributed: a tar of its files
