@@ -458,3 +458,14 @@ def test_a_cluster_written_composed_and_decomposed_once_each_is_labelled_compose
                 assert top[0].rows == 2
     finally:
         found.close()
+
+
+def test_georgian_words_are_words_not_units_of_a_run_written_without_spaces() -> None:
+    """Georgian (U+10A0–U+10FF) sits between Myanmar and Hangul's letters: it is written with spaces,
+    so its words are words, with no bigram of two of them indexed or asked ("ქართულიენის"), as for
+    Greek or Cyrillic; Myanmar and Hangul's letters stay units."""
+    title = "ქართული ენის ისტორია"
+    assert index_tokens(title) == ["ქართული", "ენის", "ისტორია"]
+    assert index_tokens("Ελληνική γλώσσα") == ["ελληνικη", "γλωσσα"]
+    assert query_terms("ქართული-ენის") == [("ქართული",), ("ენის",)]
+    assert len(index_tokens("မြန်မာစာ")) > 1  # Myanmar: units and their bigrams, as before

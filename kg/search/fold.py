@@ -88,7 +88,12 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\
 # are cut, as CJK is, into units (a letter with the marks written on it) and bigrams of units
 # Hangul is folded to its letters (jamo: a syllable 김 is ᄀ ᅵ ᆷ), so that a syllable being typed
 # (기, on its way to 김) is the start of the one written; a unit is then a syllable's letters
-_SEGMENTED = "\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u19e0-\u19ff\ua9e0-\ua9ff\uaa60-\uaa7f"
+_SEGMENTED_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1100, 0x11FF), (0x1780, 0x17FF), (0x19E0, 0x19FF),
+                     (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F))
+_SEGMENTED = "".join(f"{chr(a)}-{chr(b)}" for a, b in _SEGMENTED_RANGES)
+# their letters and marks (not their digits, which stay in a word as any digit)
+_SEGMENTED_LETTERS = frozenset(chr(o) for a, b in _SEGMENTED_RANGES for o in range(a, b + 1)
+                               if unicodedata.category(chr(o))[0] in "LM")
 _HANGUL = re.compile("[\uac00-\ud7a3]+")
 _RUN = re.compile(f"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
                   f"\U00020000-\U0002fa1f{_SEGMENTED}]")
@@ -106,9 +111,7 @@ def _is_cjk(c: str) -> bool:
 def _is_segmented(c: str) -> bool:
     """A letter or mark of a script written without spaces between words (Thai, Lao, Myanmar,
     Khmer) or a Hangul letter (jamo): not a digit, which stays in a word as any digit."""
-    o = ord(c)
-    return (0x0E00 <= o <= 0x0EFF or 0x1000 <= o <= 0x11FF or 0x1780 <= o <= 0x17FF or 0x19E0 <= o <= 0x19FF
-            or 0xA9E0 <= o <= 0xA9FF or 0xAA60 <= o <= 0xAA7F) and unicodedata.category(c)[0] in "LM"
+    return c in _SEGMENTED_LETTERS  # the ranges of _SEGMENTED, as _RUN finds them (Georgian, between, is not)
 
 
 def _joins(c: str) -> bool:
