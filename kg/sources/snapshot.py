@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import InputError
+from kg.sources.openalex_merges import day_of
 
 _PARTITION = re.compile(r"updated_date=(\d{4}-\d{2}-\d{2})")
 _MERGED = re.compile(r"(\d{4}-\d{2}-\d{2})\.csv(\.gz)?")
@@ -65,7 +66,7 @@ def merged_ids(root: Path, since: date | None = None, entity: str | None = None)
     for folder in sorted(p for p in base.iterdir() if p.is_dir() and (entity is None or p.name == entity)):
         for path in folder.iterdir():
             match = _MERGED.fullmatch(path.name)
-            day = _day(match.group(1)) if match and path.is_file() else None
+            day = day_of(match.group(1)) if match and path.is_file() else None
             if day is not None and _newer(day, since):
                 found.append((day, folder.name, path))
     return [path for _, _, path in sorted(found)]
@@ -79,13 +80,6 @@ def _newer(day: date, since: date | None) -> bool:
     return day > since
 
 
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def partition_day(path: Path) -> date | None:
     """The day of the `updated_date=YYYY-MM-DD` partition a works file is in (None: not in one)."""
     return _partition_date(path.parent.name)
@@ -93,7 +87,7 @@ def partition_day(path: Path) -> date | None:
 
 def _partition_date(name: str) -> date | None:
     match = _PARTITION.fullmatch(name)
-    return _day(match.group(1)) if match else None
+    return day_of(match.group(1)) if match else None
 
 
 def _from_directories(works: Path) -> list[tuple[date, Path]]:
