@@ -29,7 +29,9 @@ from kg.server.web import (
     Site,
     error,
     error_from,
+    flag,
     has_control,
+    integer,
     json_response,
     moved,
     name_path,
@@ -75,20 +77,20 @@ def _int(given: Request | Mapping[str, str], param: str, default: int, low: int,
     value = (given.query_params if isinstance(given, Request) else given).get(param)
     if value is None or value == "":
         return default
-    try:
-        n = int(value)
-    except ValueError:
-        raise BadRequest(f"{param}: must be an integer, not {value!r}") from None
+    n = integer(value)
+    if n is None:
+        raise BadRequest(f"{param}: must be an integer, not {value!r}")
     if not low <= n <= high:
         raise BadRequest(f"{param}: must be from {low} to {high}, not {n}")
     return n
 
 
 def _bool(request: Request, param: str) -> bool:
-    value = request.query_params.get(param, "false").lower()
-    if value not in ("true", "false", "1", "0", "yes", "no", ""):
-        raise BadRequest(f"{param}: must be true or false, not {value!r}")
-    return value in ("true", "1", "yes")
+    value = request.query_params.get(param, "false")
+    found = flag(value)
+    if found is None:
+        raise BadRequest(f"{param}: must be true or false, not {value.lower()!r}")
+    return found
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> bytes:

@@ -21,6 +21,7 @@ from kg.server.web import (
     MAX_NAME,
     BadRequest,
     Site,
+    flag,
     has_control,
     integer,
     moved,
@@ -134,10 +135,7 @@ def _number(request: Request, param: str, default: int, high: int) -> int | None
 def _flag(request: Request, param: str) -> bool | None:
     """A true-or-false query parameter (as the API reads it: true, 1, yes; false, 0, no, empty or
     absent); None when it is anything else."""
-    given = request.query_params.get(param, "").lower()
-    if given in ("true", "1", "yes"):
-        return True
-    return False if given in ("false", "0", "no", "") else None
+    return flag(request.query_params.get(param, ""))
 
 
 def _cut(text: str, n: int) -> str:

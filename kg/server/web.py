@@ -50,6 +50,15 @@ def has_control(text: str) -> bool:
     return any(ord(c) < 32 for c in text)
 
 
+def flag(text: str) -> bool | None:
+    """`text` as a true-or-false query parameter (true, 1, yes; false, 0, no or empty; any case), None
+    when it is neither: the API's and the pages' one reading of `loose` and `pairs`."""
+    given = text.lower()
+    if given in ("true", "1", "yes"):
+        return True
+    return False if given in ("false", "0", "no", "") else None
+
+
 def integer(text: str) -> int | None:
     """`text` as an integer as the API reads one (int(): decimal digits of any script, a sign, spaces
     around), None when it is not one. str.isdigit() is no test: "²" passes it and int() refuses it."""
