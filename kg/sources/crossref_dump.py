@@ -19,7 +19,9 @@ from typing import Any
 from kg.errors import InputError
 from kg.sources.context import open_binary
 
-_OPENING = re.compile(rb'^(?:\xef\xbb\xbf)?\s*\{\s*"items"\s*:\s*\[')
+_ITEMS = r'\s*\{\s*"items"\s*:\s*\['  # what a file of the dump opens with
+_OPENING = re.compile(rb"(?:\xef\xbb\xbf)?" + _ITEMS.encode())  # its first bytes (a BOM allowed)
+_OPENING_TEXT = re.compile(_ITEMS)  # the same in the decoded text (the decoder takes the BOM)
 _CHUNK = 1 << 16
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\r\n"
@@ -104,7 +106,7 @@ def _items(read: Any, path: Path) -> Iterator[tuple[int, int, Any]]:
 
     while "[" not in buffer and more():
         pass
-    start = re.match(r'\s*\{\s*"items"\s*:\s*\[', buffer)
+    start = _OPENING_TEXT.match(buffer)
     if start is None:
         why = broken or 'not a Crossref public data file (expected {"items": [ ...)'
         raise InputError(f"{path}:1: {why}")
